@@ -1,0 +1,46 @@
+// Authentication and authorization as hooks derived from each route's declaration
+// (Z1, Z2, A9 step-up): handlers never decide who may call them.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { HavenError } from '../errors.js';
+import type { Authenticator, Principal } from './principal.js';
+
+/** Step-up window: a sensitive action needs an MFA check this recent (A9). */
+export const STEP_UP_WINDOW_SECONDS = 5 * 60;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+/** The principal of an authenticated route; throws if called on a public one by mistake. */
+export function requirePrincipal(request: FastifyRequest): Principal {
+  if (!request.principal) throw new HavenError('UNAUTHENTICATED');
+  return request.principal;
+}
+
+export function installAccessControl(
+  app: FastifyInstance,
+  authenticator: Authenticator,
+  now: () => number = () => Date.now(),
+): void {
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    const access = request.routeOptions.config.access;
+    // Undeclared routes never get here (the contract stops the server); the 404 route is public.
+    if (!access || access.kind === 'public') return;
+    const principal = await authenticator.authenticate(request);
+    if (!principal) throw new HavenError('UNAUTHENTICATED');
+    const missing = access.scopes.filter((scope) => !principal.scopes.has(scope));
+    if (missing.length > 0) {
+      throw new HavenError('FORBIDDEN', `Missing scope: ${missing.join(' ')}`);
+    }
+    if (access.stepUp) {
+      const fresh =
+        principal.mfaAt !== undefined && now() / 1000 - principal.mfaAt <= STEP_UP_WINDOW_SECONDS;
+      if (!fresh)
+        {throw new HavenError('STEP_UP_REQUIRED', 'Confirm with your MFA code to continue.');}
+    }
+    request.principal = principal;
+  });
+}

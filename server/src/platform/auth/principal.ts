@@ -1,0 +1,29 @@
+// Who is calling: the result of authentication, consumed by authorization hooks and handlers.
+import type { FastifyRequest } from 'fastify';
+export interface Principal {
+  readonly kind: 'user' | 'client';
+  /** User id or OAuth client id. */
+  readonly subject: string;
+  readonly scopes: ReadonlySet<string>;
+  /** Session id for user tokens; revocation is checked against it. */
+  readonly sessionId: string | undefined;
+  /** Authentication methods (RFC 8176), e.g. pwd, otp. */
+  readonly amr: readonly string[];
+  /** Seconds since epoch of the last MFA check, for step-up (A9). */
+  readonly mfaAt: number | undefined;
+  /** How the credentials arrived: cookie-borne requests need CSRF checks (A8). */
+  readonly via: 'bearer' | 'cookie';
+}
+
+/**
+ * Turns a request's credentials into a Principal. Returns null when the request carries
+ * no credentials at all; throws HavenError(UNAUTHENTICATED) when they are present but bad.
+ */
+export interface Authenticator {
+  authenticate(request: FastifyRequest): Promise<Principal | null>;
+}
+
+/** The default until the identity module plugs in sessions: nobody is authenticated. */
+export const NO_AUTHENTICATION: Authenticator = {
+  authenticate: () => Promise.resolve(null),
+};

@@ -1,0 +1,63 @@
+// The database handle: Kysely on PostgreSQL, through PGlite (embedded, directory-backed)
+// when DATABASE_URL is unset and through node-postgres when it is set. Same SQL either way.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { PGlite } from '@electric-sql/pglite';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import type { DatabaseSchema } from './schema.js';
+
+export type Engine = 'pglite' | 'postgres';
+
+export interface Database {
+  readonly db: Kysely<DatabaseSchema>;
+  readonly engine: Engine;
+  /** Liveness probe for /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** postgres:// URL; undefined selects embedded PGlite. */
+  readonly url: string | undefined;
+  /** Folder for PGlite files; undefined keeps PGlite in memory (tests). */
+  readonly embeddedDir: string | undefined;
+  readonly poolSize?: number;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.url !== undefined) {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      // A hung query must not hold a request forever.
+      statement_timeout: 30_000,
+      idle_in_transaction_session_timeout: 60_000,
+    });
+    const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+    return wrap(db, 'postgres');
+  }
+  let dataDir: string | undefined;
+  if (options.embeddedDir !== undefined) {
+    mkdirSync(options.embeddedDir, { recursive: true });
+    dataDir = path.resolve(options.embeddedDir);
+  }
+  const pglite = dataDir === undefined ? new PGlite() : new PGlite(dataDir);
+  await pglite.waitReady;
+  const db = new Kysely<DatabaseSchema>({ dialect: new PGliteDialect(pglite) });
+  return wrap(db, 'pglite');
+}
+
+function wrap(db: Kysely<DatabaseSchema>, engine: Engine): Database {
+  return {
+    db,
+    engine,
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}

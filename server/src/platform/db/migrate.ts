@@ -1,0 +1,23 @@
+// Versioned migrations, applied in order and recorded by Kysely's migrator (V2).
+// They are imported statically so the compiled server needs no migrations folder scan.
+import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import type { DatabaseSchema } from './schema.js';
+import * as m0001 from './migrations/0001_platform.js';
+
+const MIGRATIONS: Record<string, Migration> = {
+  '0001_platform': m0001,
+};
+
+export async function migrateToLatest(db: Kysely<DatabaseSchema>): Promise<MigrationResultSet> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(MIGRATIONS) },
+    migrationTableName: 'schema_migrations',
+    migrationLockTableName: 'schema_migrations_lock',
+  });
+  const result = await migrator.migrateToLatest();
+  if (result.error) {
+    throw result.error instanceof Error ? result.error : new Error('migration failed');
+  }
+  return result;
+}

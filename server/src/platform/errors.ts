@@ -1,0 +1,95 @@
+// The one catalog of error codes. Every error that leaves the server is one of these,
+// rendered as RFC 9457 application/problem+json with the request id (V4).
+import { Type, type Static } from 'typebox';
+
+export const ERROR_CATALOG = {
+  BAD_REQUEST: { status: 400, title: 'The request is malformed.' },
+  VALIDATION_FAILED: { status: 400, title: 'The request does not match the schema.' },
+  INVALID_JSON: { status: 400, title: 'The body is not valid JSON.' },
+  INVALID_UTF8: { status: 400, title: 'The body is not valid UTF-8.' },
+  JSON_TOO_DEEP: { status: 400, title: 'The JSON body is nested too deeply.' },
+  PATH_INVALID: { status: 400, title: 'The request path is not allowed.' },
+  INVALID_REQUEST_ID: { status: 400, title: 'The X-Request-Id header is malformed.' },
+  UNAUTHENTICATED: { status: 401, title: 'Authentication is required.' },
+  FORBIDDEN: { status: 403, title: 'You are not allowed to do this.' },
+  STEP_UP_REQUIRED: { status: 403, title: 'A fresh MFA check is required.' },
+  CORS_REJECTED: { status: 403, title: 'The cross-origin request is not allowed.' },
+  HTTPS_REQUIRED: { status: 403, title: 'HTTPS is required.' },
+  NOT_FOUND: { status: 404, title: 'Not found.' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'The method is not allowed on this resource.' },
+  NOT_ACCEPTABLE: { status: 406, title: 'No acceptable representation.' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request took too long.' },
+  CONFLICT: { status: 409, title: 'The request conflicts with the current state.' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'The body is too large.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The content type is not supported.' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests.' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are too large.' },
+  INTERNAL_ERROR: { status: 500, title: 'An internal error occurred.' },
+  SERVICE_UNAVAILABLE: { status: 503, title: 'The service is not ready.' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/** An error safe to show the caller: its code, and a detail written for them. */
+export class HavenError extends Error {
+  readonly statusCode: number;
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail?: string,
+    readonly extra: {
+      readonly errors?: readonly FieldError[];
+      readonly headers?: Record<string, string>;
+    } = {},
+  ) {
+    super(detail ?? ERROR_CATALOG[code].title);
+    this.name = 'HavenError';
+    this.statusCode = ERROR_CATALOG[code].status;
+  }
+}
+
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String({ maxLength: 200 }),
+    title: Type.String({ maxLength: 200 }),
+    status: Type.Integer({ minimum: 400, maximum: 599 }),
+    code: Type.String({ maxLength: 64 }),
+    detail: Type.Optional(Type.String({ maxLength: 2000 })),
+    instance: Type.Optional(Type.String({ maxLength: 2000 })),
+    requestId: Type.String({ maxLength: 128 }),
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { field: Type.String({ maxLength: 500 }), message: Type.String({ maxLength: 500 }) },
+          { additionalProperties: false },
+        ),
+        { maxItems: 50 },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type Problem = Static<typeof ProblemSchema>;
+
+export function problemType(code: ErrorCode): string {
+  return `https://haven.invalid/problems/${code.toLowerCase().replaceAll('_', '-')}`;
+}
+
+export function toProblem(error: HavenError, requestId: string): Problem {
+  const entry = ERROR_CATALOG[error.code];
+  const problem: Problem = {
+    type: problemType(error.code),
+    title: entry.title,
+    status: entry.status,
+    code: error.code,
+    requestId,
+  };
+  if (error.detail !== undefined) problem.detail = error.detail.slice(0, 2000);
+  if (error.extra.errors && error.extra.errors.length > 0)
+    {problem.errors = error.extra.errors.slice(0, 50);}
+  return problem;
+}

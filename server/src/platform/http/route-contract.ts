@@ -1,0 +1,154 @@
+// The route contract (Z1, Z2, R1, V1, V3): every route declares its access and rate class
+// beside strict schemas. Violations are collected while routes register, and the server
+// refuses to become ready while any exist, naming the route and the rule.
+import type { FastifyInstance, RouteOptions } from 'fastify';
+import { RATE_CLASSES, type RateClass } from '../../config.js';
+
+export type RouteAccess =
+  | { readonly kind: 'public' }
+  | { readonly kind: 'scopes'; readonly scopes: readonly string[]; readonly stepUp: boolean };
+
+/** Deliberately public: readable in the route table and by `haven audit`. */
+export const PUBLIC: RouteAccess = Object.freeze({ kind: 'public' });
+
+/** Needs an authenticated caller holding every scope; stepUp demands MFA in the last 5 minutes. */
+export function requireScopes(
+  scopes: readonly string[],
+  options: { stepUp?: boolean } = {},
+): RouteAccess {
+  return Object.freeze({
+    kind: 'scopes',
+    scopes: Object.freeze([...scopes]),
+    stepUp: options.stepUp ?? false,
+  });
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+    rateClass?: RateClass;
+    /** The SPA's file route: excluded from the 405 lookup so unknown API paths stay 404. */
+    spaFallback?: boolean;
+  }
+}
+
+export interface RouteTableRow {
+  readonly method: string;
+  readonly path: string;
+  readonly access: string;
+  readonly scopes: string;
+  readonly stepUp: boolean;
+  readonly rateClass: string;
+}
+
+type JsonSchema = Record<string, unknown>;
+const SCOPE_PATTERN = /^[a-z][a-z_]*(:[a-z_]+)+$/;
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** Walks a request schema and reports every rule it breaks, with a JSON-pointer-ish location. */
+export function requestSchemaViolations(schema: unknown, where: string): string[] {
+  const problems: string[] = [];
+  const visit = (node: unknown, at: string): void => {
+    if (typeof node !== 'object' || node === null) return;
+    const s = node as JsonSchema;
+    const types = Array.isArray(s.type) ? (s.type as unknown[]) : [s.type];
+    const bounded = 'enum' in s || 'const' in s;
+    if (types.includes('string') && !bounded && typeof s.maxLength !== 'number') {
+      problems.push(`${at}: string without maxLength`);
+    }
+    if (types.includes('array') && typeof s.maxItems !== 'number') {
+      problems.push(`${at}: array without maxItems`);
+    }
+    if (types.includes('object') && s.additionalProperties !== false) {
+      problems.push(`${at}: object must set additionalProperties: false`);
+    }
+    if (s.properties && typeof s.properties === 'object') {
+      for (const [key, child] of Object.entries(s.properties as JsonSchema))
+        {visit(child, `${at}.${key}`);}
+    }
+    if (s.items) visit(s.items, `${at}[]`);
+    for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
+      const list = s[key];
+      if (Array.isArray(list)) list.forEach((child, i) => visit(child, `${at}(${key}${i})`));
+    }
+    if ('patternProperties' in s) problems.push(`${at}: patternProperties are not allowed`);
+  };
+  visit(schema, where);
+  return problems;
+}
+
+/** All violations of one route; empty when it honours the contract. */
+export function routeViolations(route: RouteOptions): string[] {
+  const methods = Array.isArray(route.method) ? route.method : [route.method];
+  const name = `${methods.join(',')} ${route.url}`;
+  const problems: string[] = [];
+  const config = route.config ?? {};
+  const access = config.access;
+  if (!access) problems.push('no access declaration (PUBLIC or requireScopes)');
+  if (access?.kind === 'scopes') {
+    if (access.scopes.length === 0) problems.push('requireScopes needs at least one scope');
+    for (const scope of access.scopes) {
+      if (!SCOPE_PATTERN.test(scope))
+        {problems.push(`scope "${scope}" is not of the form area:action`);}
+    }
+  }
+  if (!config.rateClass || !RATE_CLASSES.includes(config.rateClass)) {
+    problems.push(`no rate class (one of ${RATE_CLASSES.join(', ')})`);
+  }
+  const schema = route.schema ?? {};
+  const response = schema.response as Record<string, unknown> | undefined;
+  if (!response || !Object.keys(response).some((status) => /^2\d\d$|^2xx$/.test(status))) {
+    problems.push('no response schema for its success status');
+  }
+  for (const part of ['params', 'querystring', 'body', 'headers'] as const) {
+    if (schema[part] !== undefined) problems.push(...requestSchemaViolations(schema[part], part));
+  }
+  if (/:[^/]+/.test(route.url) && schema.params === undefined) {
+    problems.push('path parameters without a params schema');
+  }
+  if (methods.some((m) => BODY_METHODS.has(m)) && schema.body === undefined) {
+    problems.push('no body schema');
+  }
+  return problems.map((problem) => `${name}: ${problem}`);
+}
+
+/**
+ * Installs the contract on an instance. Call before any route is registered; the
+ * returned table lists every declared route (for `haven routes` and the self-audit).
+ */
+export function enforceRouteContract(app: FastifyInstance): RouteTableRow[] {
+  const violations: string[] = [];
+  const table: RouteTableRow[] = [];
+  app.addHook('onRoute', (route) => {
+    // Fastify derives HEAD from GET; the GET row already carries the declaration.
+    if (route.method === 'HEAD' && route.config?.access) return;
+    const problems = routeViolations(route);
+    violations.push(...problems);
+    const access = route.config?.access;
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
+      table.push({
+        method,
+        path: route.url,
+        access: access?.kind ?? 'UNDECLARED',
+        scopes: access?.kind === 'scopes' ? access.scopes.join(' ') : '',
+        stepUp: access?.kind === 'scopes' && access.stepUp,
+        rateClass: route.config?.rateClass ?? 'UNDECLARED',
+      });
+    }
+  });
+  app.addHook('onReady', async () => {
+    if (violations.length > 0) {
+      throw new RouteContractError(violations);
+    }
+  });
+  return table;
+}
+
+export class RouteContractError extends Error {
+  constructor(readonly violations: readonly string[]) {
+    super(
+      `Route contract violated; refusing to start:\n${violations.map((v) => `  - ${v}`).join('\n')}`,
+    );
+    this.name = 'RouteContractError';
+  }
+}

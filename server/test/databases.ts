@@ -1,0 +1,57 @@
+// Test databases: every database test runs on PGlite, and on PostgreSQL too when
+// DATABASE_URL is set. Each call gets its own fresh, migrated database.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { describe } from 'vitest';
+import { openDatabase, type Database, type Engine } from '../src/platform/db/database.js';
+import { migrateToLatest } from '../src/platform/db/migrate.js';
+
+export const ENGINES: readonly Engine[] = process.env.DATABASE_URL
+  ? ['pglite', 'postgres']
+  : ['pglite'];
+
+export interface TestDatabase extends Database {
+  /** Connection URL of the fresh PostgreSQL database; undefined on PGlite. */
+  readonly url: string | undefined;
+}
+
+/** Registers one describe block per engine. */
+export function describeEachEngine(name: string, body: (engine: Engine) => void): void {
+  for (const engine of ENGINES) {
+    describe(`${name} [${engine}]`, () => body(engine));
+  }
+}
+
+async function adminQuery(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createTestDatabase(engine: Engine): Promise<TestDatabase> {
+  if (engine === 'pglite') {
+    const database = await openDatabase({ url: undefined, embeddedDir: undefined });
+    await migrateToLatest(database.db);
+    return { ...database, url: undefined };
+  }
+  const baseUrl = process.env.DATABASE_URL;
+  if (!baseUrl) throw new Error('DATABASE_URL is required for PostgreSQL tests');
+  const name = `haven_test_${randomBytes(6).toString('hex')}`;
+  await adminQuery(`CREATE DATABASE ${name}`);
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  const database = await openDatabase({ url: url.toString(), embeddedDir: undefined, poolSize: 5 });
+  await migrateToLatest(database.db);
+  return {
+    ...database,
+    url: url.toString(),
+    async close() {
+      await database.close();
+      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+}
