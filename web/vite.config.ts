@@ -1,0 +1,33 @@
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+
+// Dev-only: where `vite` (dev server) forwards API calls. Production serves the SPA from the API origin.
+const devApiTarget = process.env['HAVEN_DEV_API'] ?? 'http://127.0.0.1:8080';
+
+// The built SPA is served by the Haven server under a strict CSP (script-src/style-src 'self',
+// no inline code, default-src 'self' so no data: fonts). Everything below keeps the output
+// free of inline scripts/styles and inlined assets.
+export default defineConfig({
+  root: import.meta.dirname,
+  base: '/',
+  plugins: [react()],
+  build: {
+    outDir: 'dist',
+    assetsDir: 'assets',
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: false,
+    // The polyfill would be an inline <script> in index.html; CSP blocks it.
+    modulePreload: { polyfill: false },
+    // Never inline assets as data: URLs (fonts fall under default-src 'self', which forbids data:).
+    assetsInlineLimit: 0,
+    cssCodeSplit: true,
+  },
+  server: {
+    proxy: {
+      '/healthz': devApiTarget,
+      '/readyz': devApiTarget,
+      '/api': devApiTarget,
+    },
+  },
+});
