@@ -24,7 +24,8 @@ export interface HavenConfig {
   readonly env: 'development' | 'production' | 'test';
   readonly host: string;
   readonly port: number;
-  readonly publicUrl: URL;
+  /** Origin of the external URL (scheme://host[:port]); a string, so it cannot be mutated. */
+  readonly publicOrigin: string;
   readonly dataDir: string;
   readonly webDir: string;
   readonly databaseUrl: string | undefined;
@@ -223,10 +224,11 @@ function validateOrigins(origins: string[], problems: string[]): void {
     }
     try {
       const url = new URL(origin);
-      if (url.origin !== origin)
-        {problems.push(
+      if (url.origin !== origin) {
+        problems.push(
           `HAVEN_CORS_ORIGINS: "${origin}" is not a bare origin (scheme://host[:port])`,
-        );}
+        );
+      }
     } catch {
       problems.push(`HAVEN_CORS_ORIGINS: "${origin}" is not a valid origin`);
     }
@@ -338,12 +340,15 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): H
       );
     }
     if (!cookieSecure) problems.push('HAVEN_COOKIE_SECURE: cookies must be Secure in production');
-    if (publicUrl.protocol !== 'https:')
-      {problems.push('HAVEN_PUBLIC_URL: must be an https:// URL in production');}
-    if (databaseUrl === undefined)
-      {problems.push('DATABASE_URL: production needs PostgreSQL, not the embedded database');}
-    if (redisUrl === undefined)
-      {problems.push('REDIS_URL: production needs Redis so limits and revocations are shared');}
+    if (publicUrl.protocol !== 'https:') {
+      problems.push('HAVEN_PUBLIC_URL: must be an https:// URL in production');
+    }
+    if (databaseUrl === undefined) {
+      problems.push('DATABASE_URL: production needs PostgreSQL, not the embedded database');
+    }
+    if (redisUrl === undefined) {
+      problems.push('REDIS_URL: production needs Redis so limits and revocations are shared');
+    }
   }
 
   const rateLimits = Object.fromEntries(
@@ -417,7 +422,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): H
     env: mode,
     host,
     port,
-    publicUrl,
+    publicOrigin: publicUrl.origin,
     dataDir,
     webDir,
     databaseUrl,
@@ -448,9 +453,11 @@ export function startupWarnings(config: HavenConfig): string[] {
         'Never use it in production: set HAVEN_MASTER_KEY.',
     );
   }
-  if (config.databaseUrl === undefined)
-    {warnings.push('Using the embedded PGlite database (single process only).');}
-  if (config.redisUrl === undefined)
-    {warnings.push('Rate limits are in memory: run one node only, or set REDIS_URL.');}
+  if (config.databaseUrl === undefined) {
+    warnings.push('Using the embedded PGlite database (single process only).');
+  }
+  if (config.redisUrl === undefined) {
+    warnings.push('Rate limits are in memory: run one node only, or set REDIS_URL.');
+  }
   return warnings;
 }

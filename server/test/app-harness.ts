@@ -18,7 +18,9 @@ export interface TestApp {
 }
 
 /** A complete test environment; `env` entries override the defaults. */
-export function testEnv(env: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+export function testEnv(
+  env: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
   return {
     HAVEN_ENV: 'test',
     HAVEN_MASTER_KEY: randomBytes(32).toString('base64'),
@@ -30,7 +32,11 @@ export function testEnv(env: Record<string, string | undefined> = {}): Record<st
 
 export async function createTestApp(
   engine: Engine,
-  options: { env?: Record<string, string | undefined>; build?: Omit<BuildOptions, 'database'>; database?: TestDatabase } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    build?: Omit<BuildOptions, 'database'>;
+    database?: TestDatabase;
+  } = {},
 ): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'haven-test-'));
   const config = loadConfig(testEnv({ HAVEN_DATA_DIR: dataDir, ...options.env }));

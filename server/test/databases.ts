@@ -32,10 +32,29 @@ async function adminQuery(text: string): Promise<void> {
   }
 }
 
-export async function createTestDatabase(engine: Engine): Promise<TestDatabase> {
-  if (engine === 'pglite') {
+let pgliteTemplate: Promise<Blob> | undefined;
+
+/** One migrated PGlite per test process, dumped once; each test database loads the dump. */
+function migratedPgliteTemplate(): Promise<Blob> {
+  pgliteTemplate ??= (async () => {
     const database = await openDatabase({ url: undefined, embeddedDir: undefined });
     await migrateToLatest(database.db);
+    if (!database.pglite) throw new Error('expected a PGlite handle');
+    const dump = await database.pglite.dumpDataDir('none');
+    await database.close();
+    return dump;
+  })();
+  return pgliteTemplate;
+}
+
+export async function createTestDatabase(engine: Engine): Promise<TestDatabase> {
+  if (engine === 'pglite') {
+    const embeddedTemplate = await migratedPgliteTemplate();
+    const database = await openDatabase({
+      url: undefined,
+      embeddedDir: undefined,
+      embeddedTemplate,
+    });
     return { ...database, url: undefined };
   }
   const baseUrl = process.env.DATABASE_URL;

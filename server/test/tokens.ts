@@ -9,7 +9,10 @@ export const TEST_ISSUER = 'https://haven.test';
 export const TEST_AUDIENCE = 'haven-api';
 export const TEST_KID = 'harness-key-1';
 
-const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+const { privateKey, publicKey } = await generateKeyPair('EdDSA', {
+  crv: 'Ed25519',
+  extractable: true,
+});
 export const harnessPublicJwk = await exportJWK(publicKey);
 
 export interface TestTokenOptions {
@@ -32,7 +35,11 @@ export async function signTestToken(options: TestTokenOptions = {}): Promise<str
   if (options.sid !== undefined) payload.sid = options.sid;
   if (options.mfaAt !== undefined) payload.mfa_at = options.mfaAt;
   return new SignJWT(payload)
-    .setProtectedHeader({ alg: options.alg ?? 'EdDSA', kid: options.kid ?? TEST_KID, typ: options.typ ?? 'at+jwt' })
+    .setProtectedHeader({
+      alg: options.alg ?? 'EdDSA',
+      kid: options.kid ?? TEST_KID,
+      typ: options.typ ?? 'at+jwt',
+    })
     .setSubject(options.sub ?? randomUUID())
     .setIssuer(options.issuer ?? TEST_ISSUER)
     .setAudience(options.audience ?? TEST_AUDIENCE)
@@ -42,7 +49,9 @@ export async function signTestToken(options: TestTokenOptions = {}): Promise<str
     .sign(options.key ?? privateKey);
 }
 
-export function createHarnessAuthenticator(revoked: ReadonlySet<string> = new Set()): Authenticator {
+export function createHarnessAuthenticator(
+  revoked: ReadonlySet<string> = new Set(),
+): Authenticator {
   return createAccessTokenAuthenticator({
     issuer: TEST_ISSUER,
     audience: TEST_AUDIENCE,

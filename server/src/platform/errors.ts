@@ -89,7 +89,8 @@ export function toProblem(error: HavenError, requestId: string): Problem {
     requestId,
   };
   if (error.detail !== undefined) problem.detail = error.detail.slice(0, 2000);
-  if (error.extra.errors && error.extra.errors.length > 0)
-    {problem.errors = error.extra.errors.slice(0, 50);}
+  if (error.extra.errors && error.extra.errors.length > 0) {
+    problem.errors = error.extra.errors.slice(0, 50);
+  }
   return problem;
 }

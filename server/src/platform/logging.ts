@@ -119,10 +119,12 @@ function field(key: string, value: unknown, errorLike: boolean, depth: number, w
 }
 
 function walkObject(value: object, depth: number, w: Walk): unknown {
-  if (value instanceof Date)
-    {return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();}
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer)
-    {return `[Binary ${value.byteLength} bytes]`;}
+  if (value instanceof Date) {
+    return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  }
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
+    return `[Binary ${value.byteLength} bytes]`;
+  }
   if (value instanceof Map) return walk(Object.fromEntries(value), depth + 1, w);
   if (value instanceof Set) return walk([...value], depth + 1, w);
   if (Array.isArray(value)) {
@@ -143,8 +145,9 @@ function walkObject(value: object, depth: number, w: Walk): unknown {
   const keys = Object.keys(src);
   const max = depth === 0 ? w.topKeys : LIMITS.keys;
   const keep = keys.length > max ? max - 1 : keys.length; // marker fits the limit
-  for (const key of keys.slice(0, keep))
-    {out[maskText(key)] = field(key, src[key], errorLike, depth, w);}
+  for (const key of keys.slice(0, keep)) {
+    out[maskText(key)] = field(key, src[key], errorLike, depth, w);
+  }
   if (keep < keys.length) out['[truncated]'] = `${keys.length - keep} more keys`;
   return out;
 }
@@ -193,8 +196,9 @@ function sanitize(value: unknown, topKeys: number): unknown {
 function sanitizeLogObject(obj: Record<string, unknown>): Record<string, unknown> {
   const rest: Record<string, unknown> = {};
   const passthrough: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(obj))
-    {(SERIALIZED_KEYS.has(key) ? passthrough : rest)[key] = value;}
+  for (const [key, value] of Object.entries(obj)) {
+    (SERIALIZED_KEYS.has(key) ? passthrough : rest)[key] = value;
+  }
   const clean = maskPii(rest);
   return { ...(isRecord(clean) ? clean : {}), ...passthrough };
 }

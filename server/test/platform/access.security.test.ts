@@ -5,7 +5,14 @@ import { SignJWT, UnsecuredJWT, generateKeyPair } from 'jose';
 import { createTestApp, type TestApp } from '../app-harness.js';
 import { describeEachEngine } from '../databases.js';
 import { probeRoutes } from '../fixtures/probe-routes.js';
-import { TEST_AUDIENCE, TEST_ISSUER, TEST_KID, createHarnessAuthenticator, harnessPublicJwk, signTestToken } from '../tokens.js';
+import {
+  TEST_AUDIENCE,
+  TEST_ISSUER,
+  TEST_KID,
+  createHarnessAuthenticator,
+  harnessPublicJwk,
+  signTestToken,
+} from '../tokens.js';
 
 const REVOKED_SESSION = 'revoked-session-1';
 let clock = Date.now();
@@ -24,7 +31,10 @@ describeEachEngine('access control', (engine) => {
   afterAll(() => t.close());
 
   const read = (token?: string) =>
-    t.app.inject({ url: '/api/test/patients', headers: token ? { authorization: `Bearer ${token}` } : {} });
+    t.app.inject({
+      url: '/api/test/patients',
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
   const expectUnauthenticated = async (token: string | undefined) => {
     const response = await read(token);
     expect(response.statusCode).toBe(401);
@@ -74,32 +84,50 @@ describeEachEngine('access control', (engine) => {
   it('A4/forgery: a token signed by an unknown key or with an unknown kid is refused', async () => {
     const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
     await expectUnauthenticated(await signTestToken({ scope: 'patients:read', key: privateKey }));
-    await expectUnauthenticated(await signTestToken({ scope: 'patients:read', kid: 'unknown-kid' }));
+    await expectUnauthenticated(
+      await signTestToken({ scope: 'patients:read', kid: 'unknown-kid' }),
+    );
   });
 
   it('A4/confused deputy: wrong audience, wrong issuer and wrong typ are refused', async () => {
-    await expectUnauthenticated(await signTestToken({ scope: 'patients:read', audience: 'other-api' }));
-    await expectUnauthenticated(await signTestToken({ scope: 'patients:read', issuer: 'https://evil.example' }));
+    await expectUnauthenticated(
+      await signTestToken({ scope: 'patients:read', audience: 'other-api' }),
+    );
+    await expectUnauthenticated(
+      await signTestToken({ scope: 'patients:read', issuer: 'https://evil.example' }),
+    );
     await expectUnauthenticated(await signTestToken({ scope: 'patients:read', typ: 'JWT' }));
   });
 
   it('A4/replay: an expired token is refused', async () => {
-    await expectUnauthenticated(await signTestToken({ scope: 'patients:read', expiresIn: Math.floor(Date.now() / 1000) - 60 }));
+    await expectUnauthenticated(
+      await signTestToken({
+        scope: 'patients:read',
+        expiresIn: Math.floor(Date.now() / 1000) - 60,
+      }),
+    );
   });
 
   it('A4/tampering: a token whose payload was edited is refused', async () => {
     const token = await signTestToken({ scope: 'notes:read' });
     const [header, , signature] = token.split('.');
-    const payload = Buffer.from(JSON.stringify({ scope: 'patients:read', sub: 'x', iss: TEST_ISSUER, aud: TEST_AUDIENCE })).toString('base64url');
+    const payload = Buffer.from(
+      JSON.stringify({ scope: 'patients:read', sub: 'x', iss: TEST_ISSUER, aud: TEST_AUDIENCE }),
+    ).toString('base64url');
     await expectUnauthenticated(`${header}.${payload}.${signature}`);
   });
 
   it('A7: a token of a revoked session is refused', async () => {
-    await expectUnauthenticated(await signTestToken({ scope: 'patients:read', sid: REVOKED_SESSION }));
+    await expectUnauthenticated(
+      await signTestToken({ scope: 'patients:read', sid: REVOKED_SESSION }),
+    );
   });
 
   it('A4: a malformed Authorization header is refused', async () => {
-    const response = await t.app.inject({ url: '/api/test/patients', headers: { authorization: 'Basic YTpi' } });
+    const response = await t.app.inject({
+      url: '/api/test/patients',
+      headers: { authorization: 'Basic YTpi' },
+    });
     expect(response.statusCode).toBe(401);
   });
 

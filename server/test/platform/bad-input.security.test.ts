@@ -8,7 +8,11 @@ import { createTestApp, type TestApp } from '../app-harness.js';
 import { describeEachEngine } from '../databases.js';
 import { INTERNAL_SECRET_MESSAGE, probeRoutes } from '../fixtures/probe-routes.js';
 
-function expectProblem(response: LightMyRequestResponse, status: number, code: string): Record<string, unknown> {
+function expectProblem(
+  response: LightMyRequestResponse,
+  status: number,
+  code: string,
+): Record<string, unknown> {
   expect(response.statusCode).toBe(status);
   expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
   const problem = response.json<Record<string, unknown>>();
@@ -40,7 +44,12 @@ describeEachEngine('bad input', (engine) => {
   afterAll(() => t.close());
 
   const echo = (payload: string | Buffer, contentType = 'application/json') =>
-    t.app.inject({ method: 'POST', url: '/api/test/echo', payload, headers: { 'content-type': contentType } });
+    t.app.inject({
+      method: 'POST',
+      url: '/api/test/echo',
+      payload,
+      headers: { 'content-type': contentType },
+    });
 
   it('V1: a valid body passes and only declared response fields leave the server (V3)', async () => {
     const response = await echo(JSON.stringify({ name: 'ok', count: 2 }));
@@ -49,7 +58,11 @@ describeEachEngine('bad input', (engine) => {
   });
 
   it('V1/mass assignment: unknown properties are rejected, naming the field', async () => {
-    const problem = expectProblem(await echo(JSON.stringify({ name: 'a', isAdmin: true })), 400, 'VALIDATION_FAILED');
+    const problem = expectProblem(
+      await echo(JSON.stringify({ name: 'a', isAdmin: true })),
+      400,
+      'VALIDATION_FAILED',
+    );
     expect(problem.errors).toEqual([{ field: 'body.isAdmin', message: 'unknown property' }]);
   });
 
@@ -69,7 +82,11 @@ describeEachEngine('bad input', (engine) => {
   });
 
   it('V1: path parameters are validated (uuid format)', async () => {
-    expectProblem(await t.app.inject({ url: '/api/test/items/not-a-uuid' }), 400, 'VALIDATION_FAILED');
+    expectProblem(
+      await t.app.inject({ url: '/api/test/items/not-a-uuid' }),
+      400,
+      'VALIDATION_FAILED',
+    );
   });
 
   it('T4: a body over the route limit answers 413', async () => {
@@ -77,12 +94,20 @@ describeEachEngine('bad input', (engine) => {
   });
 
   it('V1: a wrong content type answers 415', async () => {
-    expectProblem(await echo('name=a', 'application/x-www-form-urlencoded'), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectProblem(
+      await echo('name=a', 'application/x-www-form-urlencoded'),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
     expectProblem(await echo('<a/>', 'text/xml'), 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
   it('V1: invalid UTF-8 is refused, not silently replaced', async () => {
-    const bytes = Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    const bytes = Buffer.concat([
+      Buffer.from('{"name":"'),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('"}'),
+    ]);
     expectProblem(await echo(bytes), 400, 'INVALID_UTF8');
   });
 
@@ -98,7 +123,11 @@ describeEachEngine('bad input', (engine) => {
 
   it('V1/prototype pollution: __proto__ and constructor keys are refused', async () => {
     expectProblem(await echo('{"name":"a","__proto__":{"isAdmin":true}}'), 400, 'INVALID_JSON');
-    expectProblem(await echo('{"name":"a","constructor":{"prototype":{"x":1}}}'), 400, 'INVALID_JSON');
+    expectProblem(
+      await echo('{"name":"a","constructor":{"prototype":{"x":1}}}'),
+      400,
+      'INVALID_JSON',
+    );
   });
 
   it('V4: an internal error answers 500 INTERNAL_ERROR without its message or stack', async () => {
@@ -119,7 +148,14 @@ describeEachEngine('bad input', (engine) => {
   it('T4/path tricks: dot segments, NUL and backslashes answer 400 on a real socket', async () => {
     await t.app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = t.app.server.address() as AddressInfo;
-    for (const path of ['/a/../etc/passwd', '/assets/%2e%2e/%2e%2e/etc/passwd', '/x%00.js', '/a%5c..%5cb', '/..', '/a/./b']) {
+    for (const path of [
+      '/a/../etc/passwd',
+      '/assets/%2e%2e/%2e%2e/etc/passwd',
+      '/x%00.js',
+      '/a%5c..%5cb',
+      '/..',
+      '/a/./b',
+    ]) {
       const response = await rawRequest(port, path);
       expect(response.status, path).toBe(400);
       expect(JSON.parse(response.body).code, path).toBe('PATH_INVALID');

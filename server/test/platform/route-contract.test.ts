@@ -1,7 +1,7 @@
 // The route contract (Z1, Z2, R1, V1, V3): a route that does not declare its access, rate
 // class and strict schemas stops the server at start, with a message naming it.
 import { expect, it, describe } from 'vitest';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import {
   PUBLIC,
@@ -32,7 +32,11 @@ async function startWith(register: (app: ReturnType<typeof Fastify>) => void): P
 describe('route contract', () => {
   it('Z1/undeclared route: a route without an access declaration stops the server, naming it', async () => {
     const error = await startWith((app) =>
-      app.get('/api/leaky', { config: { rateClass: 'read' }, schema: { response: Ok } }, async () => ({ ok: true })),
+      app.get(
+        '/api/leaky',
+        { config: { rateClass: 'read' }, schema: { response: Ok } },
+        async () => ({ ok: true }),
+      ),
     );
     expect(error).toBeInstanceOf(RouteContractError);
     expect(String((error as Error).message)).toContain('GET /api/leaky: no access declaration');
@@ -40,7 +44,9 @@ describe('route contract', () => {
 
   it('R1: a route without a rate class stops the server', async () => {
     const error = await startWith((app) =>
-      app.get('/api/fast', { config: { access: PUBLIC }, schema: { response: Ok } }, async () => ({ ok: true })),
+      app.get('/api/fast', { config: { access: PUBLIC }, schema: { response: Ok } }, async () => ({
+        ok: true,
+      })),
     );
     expect((error as Error).message).toContain('GET /api/fast: no rate class');
   });
@@ -51,12 +57,17 @@ describe('route contract', () => {
         '/api/notes',
         {
           config: { access: requireScopes(['notes:write']), rateClass: 'write' },
-          schema: { body: Type.Object({ text: Type.String() }, { additionalProperties: false }), response: Ok },
+          schema: {
+            body: Type.Object({ text: Type.String() }, { additionalProperties: false }),
+            response: Ok,
+          },
         },
         async () => ({ ok: true }),
       ),
     );
-    expect((error as Error).message).toContain('POST /api/notes: body.text: string without maxLength');
+    expect((error as Error).message).toContain(
+      'POST /api/notes: body.text: string without maxLength',
+    );
   });
 
   it('V1: open objects, unbounded arrays, missing body/params/response schemas are each named', () => {
@@ -95,14 +106,19 @@ describe('route contract', () => {
     const t = await createTestApp('pglite', { build: { modules: [probeRoutes] } });
     try {
       const rows = t.app.routeTable;
-      expect(rows.find((r) => r.path === '/healthz' && r.method === 'GET')).toMatchObject({ access: 'public', rateClass: 'public' });
+      expect(rows.find((r) => r.path === '/healthz' && r.method === 'GET')).toMatchObject({
+        access: 'public',
+        rateClass: 'public',
+      });
       expect(rows.find((r) => r.path === '/api/test/roles')).toMatchObject({
         access: 'scopes',
         scopes: 'users:manage',
         stepUp: true,
         rateClass: 'sensitive',
       });
-      expect(rows.every((r) => r.access !== 'UNDECLARED' && r.rateClass !== 'UNDECLARED')).toBe(true);
+      expect(rows.every((r) => r.access !== 'UNDECLARED' && r.rateClass !== 'UNDECLARED')).toBe(
+        true,
+      );
     } finally {
       await t.close();
     }
@@ -110,7 +126,7 @@ describe('route contract', () => {
 });
 
 it('Z1: buildApp refuses to become ready when a feature module adds an undeclared route', async () => {
-  const badModule = async (app: import('fastify').FastifyInstance): Promise<void> => {
+  const badModule = async (app: FastifyInstance): Promise<void> => {
     app.get('/api/undeclared', { schema: { response: Ok } }, async () => ({ ok: true }));
   };
   await expect(createTestApp('pglite', { build: { modules: [badModule] } })).rejects.toThrow(

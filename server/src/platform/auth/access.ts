@@ -38,8 +38,9 @@ export function installAccessControl(
     if (access.stepUp) {
       const fresh =
         principal.mfaAt !== undefined && now() / 1000 - principal.mfaAt <= STEP_UP_WINDOW_SECONDS;
-      if (!fresh)
-        {throw new HavenError('STEP_UP_REQUIRED', 'Confirm with your MFA code to continue.');}
+      if (!fresh) {
+        throw new HavenError('STEP_UP_REQUIRED', 'Confirm with your MFA code to continue.');
+      }
     }
     request.principal = principal;
   });

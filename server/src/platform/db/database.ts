@@ -13,6 +13,8 @@ export type Engine = 'pglite' | 'postgres';
 export interface Database {
   readonly db: Kysely<DatabaseSchema>;
   readonly engine: Engine;
+  /** The embedded instance, when engine is pglite (dumps, direct access in tests). */
+  readonly pglite: PGlite | undefined;
   /** Liveness probe for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -24,6 +26,8 @@ export interface DatabaseOptions {
   /** Folder for PGlite files; undefined keeps PGlite in memory (tests). */
   readonly embeddedDir: string | undefined;
   readonly poolSize?: number;
+  /** A PGlite data-directory dump to start from (tests clone one migrated database). */
+  readonly embeddedTemplate?: Blob;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -35,24 +39,31 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       statement_timeout: 30_000,
       idle_in_transaction_session_timeout: 60_000,
     });
+    // An idle connection dropped by a restart or failover must not crash the process;
+    // the pool replaces it on the next checkout.
+    pool.on('error', () => undefined);
     const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
-    return wrap(db, 'postgres');
+    return wrap(db, 'postgres', undefined);
   }
   let dataDir: string | undefined;
   if (options.embeddedDir !== undefined) {
     mkdirSync(options.embeddedDir, { recursive: true });
     dataDir = path.resolve(options.embeddedDir);
   }
-  const pglite = dataDir === undefined ? new PGlite() : new PGlite(dataDir);
+  const pglite = new PGlite({
+    ...(dataDir === undefined ? {} : { dataDir }),
+    ...(options.embeddedTemplate ? { loadDataDir: options.embeddedTemplate } : {}),
+  });
   await pglite.waitReady;
   const db = new Kysely<DatabaseSchema>({ dialect: new PGliteDialect(pglite) });
-  return wrap(db, 'pglite');
+  return wrap(db, 'pglite', pglite);
 }
 
-function wrap(db: Kysely<DatabaseSchema>, engine: Engine): Database {
+function wrap(db: Kysely<DatabaseSchema>, engine: Engine, pglite: PGlite | undefined): Database {
   return {
     db,
     engine,
+    pglite,
     async ping() {
       await sql`select 1`.execute(db);
     },

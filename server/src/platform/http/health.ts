@@ -33,7 +33,7 @@ export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessChec
   app.get(
     '/healthz',
     {
-      config: { access: PUBLIC, rateClass: 'public' },
+      config: { access: PUBLIC, rateClass: 'public', rateLimitFailOpen: true },
       schema: {
         response: {
           200: Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false }),
@@ -46,7 +46,7 @@ export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessChec
   app.get(
     '/readyz',
     {
-      config: { access: PUBLIC, rateClass: 'public' },
+      config: { access: PUBLIC, rateClass: 'public', rateLimitFailOpen: true },
       schema: {
         response: {
           200: Type.Object(

@@ -5,13 +5,13 @@ import { HavenError } from '../errors.js';
 
 const PROBES = new Set(['/healthz', '/readyz']);
 
-export function installHttpsOnly(app: FastifyInstance, publicUrl: URL): void {
+export function installHttpsOnly(app: FastifyInstance, publicOrigin: string): void {
   app.addHook('onRequest', async (request, reply) => {
     if (request.protocol === 'https' || PROBES.has(request.url.split('?', 1)[0] ?? '')) return;
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       throw new HavenError('HTTPS_REQUIRED');
     }
     // Concatenate, never resolve: new URL('//evil.example/', base) would leave our origin.
-    return reply.redirect(`${publicUrl.origin}${request.url}`, 308);
+    return reply.redirect(`${publicOrigin}${request.url}`, 308);
   });
 }

@@ -115,8 +115,9 @@ export function installProblemHandlers(
   app.addHook('onRoute', (route) => {
     if (route.config?.spaFallback || route.method === 'OPTIONS') return;
     for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
-      if (!shadow.hasRoute(method as HTTPMethod, route.url))
-        {shadow.on(method as HTTPMethod, route.url, () => undefined);}
+      if (!shadow.hasRoute(method as HTTPMethod, route.url)) {
+        shadow.on(method as HTTPMethod, route.url, () => undefined);
+      }
     }
   });
 

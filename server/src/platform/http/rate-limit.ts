@@ -1,6 +1,11 @@
 // Rate limiting (R1): one counter per (rate class, client) with limits from config.
 // Counters live in Redis when configured, so every node shares them; in memory otherwise.
-import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  preHandlerAsyncHookHandler,
+} from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 import ipaddr from 'ipaddr.js';
@@ -34,17 +39,26 @@ export interface RateLimitOptions {
   readonly redis: Redis | undefined;
 }
 
-/** Registers the limiter on every route; returns a hook for the not-found route too. */
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Health probes keep answering when the counter store is down (a liveness probe must not flap). */
+    rateLimitFailOpen?: boolean;
+  }
+}
+
+/**
+ * Puts the limiter on every route (and returns it for the not-found route). When the
+ * shared counter store fails, requests are refused with 503 rather than let through
+ * uncounted, except on routes declared fail-open (the health probes).
+ */
 export async function installRateLimit(
   app: FastifyInstance,
   options: RateLimitOptions,
 ): Promise<preHandlerAsyncHookHandler> {
   await app.register(rateLimit, {
-    global: true,
-    hook: 'onRequest',
+    global: false,
     ...(options.redis ? { redis: options.redis } : {}),
     nameSpace: 'haven:rate:',
-    // Without the shared store we cannot count: refuse rather than let everyone through.
     skipOnError: false,
     max: (request: FastifyRequest) => ruleFor(request, options.limits).max,
     timeWindow: (request: FastifyRequest) => ruleFor(request, options.limits).windowMs,
@@ -64,5 +78,28 @@ export async function installRateLimit(
       'retry-after': true,
     },
   });
-  return app.rateLimit();
+  const limit = app.rateLimit();
+  const limitOrRefuse = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    try {
+      await limit.call(app, request, reply);
+    } catch (error) {
+      if (error instanceof HavenError) throw error;
+      request.log.error({ err: error }, 'rate-limit store unavailable');
+      if (request.routeOptions.config.rateLimitFailOpen) return;
+      throw new HavenError(
+        'SERVICE_UNAVAILABLE',
+        'Rate limiting is unavailable; try again shortly.',
+      );
+    }
+  };
+  app.addHook('onRoute', (route) => {
+    const existing =
+      route.onRequest === undefined
+        ? []
+        : Array.isArray(route.onRequest)
+          ? route.onRequest
+          : [route.onRequest];
+    route.onRequest = [...existing, limitOrRefuse];
+  });
+  return limitOrRefuse;
 }

@@ -63,8 +63,9 @@ export function requestSchemaViolations(schema: unknown, where: string): string[
       problems.push(`${at}: object must set additionalProperties: false`);
     }
     if (s.properties && typeof s.properties === 'object') {
-      for (const [key, child] of Object.entries(s.properties as JsonSchema))
-        {visit(child, `${at}.${key}`);}
+      for (const [key, child] of Object.entries(s.properties as JsonSchema)) {
+        visit(child, `${at}.${key}`);
+      }
     }
     if (s.items) visit(s.items, `${at}[]`);
     for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
@@ -88,8 +89,9 @@ export function routeViolations(route: RouteOptions): string[] {
   if (access?.kind === 'scopes') {
     if (access.scopes.length === 0) problems.push('requireScopes needs at least one scope');
     for (const scope of access.scopes) {
-      if (!SCOPE_PATTERN.test(scope))
-        {problems.push(`scope "${scope}" is not of the form area:action`);}
+      if (!SCOPE_PATTERN.test(scope)) {
+        problems.push(`scope "${scope}" is not of the form area:action`);
+      }
     }
   }
   if (!config.rateClass || !RATE_CLASSES.includes(config.rateClass)) {

@@ -1,0 +1,168 @@
+// buildApp(config): the whole Haven HTTP application without a listener. Tests call it and
+// use app.inject(); only main.ts opens a port. Platform plugins are installed in the order
+// a request meets them (see docs/architecture.md).
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { HavenConfig } from './config.js';
+import { createValidatorCompiler } from './platform/http/validation.js';
+import { createLogger } from './platform/logging.js';
+import { openDatabase, type Database } from './platform/db/database.js';
+import { migrateToLatest } from './platform/db/migrate.js';
+import { installAccessControl } from './platform/auth/access.js';
+import { NO_AUTHENTICATION, type Authenticator } from './platform/auth/principal.js';
+import { installCors } from './platform/http/cors.js';
+import { registerHealthRoutes } from './platform/http/health.js';
+import { installHttpsOnly } from './platform/http/https-only.js';
+import { installJsonBodyParser } from './platform/http/json-body.js';
+import { assertSafeRequestTarget } from './platform/http/path-guard.js';
+import {
+  installProblemHandlers,
+  sendProblem,
+  toHavenError,
+} from './platform/http/problem-handler.js';
+import { installRateLimit } from './platform/http/rate-limit.js';
+import { requestIdFrom } from './platform/http/request-id.js';
+import { enforceRouteContract, type RouteTableRow } from './platform/http/route-contract.js';
+import {
+  FALLBACK_SECURITY_HEADERS,
+  installSecurityHeaders,
+} from './platform/http/security-headers.js';
+import { registerSpa } from './platform/http/spa.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: HavenConfig;
+    database: Database;
+    redis: Redis | undefined;
+    routeTable: readonly RouteTableRow[];
+  }
+}
+
+export interface BuildOptions {
+  /** An already-open database (tests share one per file); otherwise opened from config. */
+  readonly database?: Database;
+  /** Who is calling; the identity module supplies sessions. Default: nobody. */
+  readonly authenticator?: Authenticator;
+  readonly logger?: Logger;
+  /** Feature modules, registered after the platform so they inherit every control. */
+  readonly modules?: ReadonlyArray<(app: FastifyInstance) => Promise<void> | void>;
+  /** Clock for time-based checks (step-up); tests inject one. */
+  readonly now?: () => number;
+}
+
+function serverOptions(
+  config: HavenConfig,
+  logger: Logger,
+): FastifyServerOptions & { https?: object } {
+  const options: FastifyServerOptions & { https?: object } = {
+    loggerInstance: logger,
+    genReqId: requestIdFrom,
+    requestIdHeader: false,
+    bodyLimit: config.limits.bodyBytes,
+    connectionTimeout: config.limits.requestTimeoutMs,
+    requestTimeout: config.limits.requestTimeoutMs,
+    keepAliveTimeout: 5_000,
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
+    return503OnClosing: true,
+    exposeHeadRoutes: true,
+    routerOptions: { ignoreTrailingSlash: false, caseSensitive: true, maxParamLength: 200 },
+    // Router-level refusals (malformed percent-encoding, over-long parameters) skip every
+    // hook and the error handler; answer them as problems with the security headers too.
+    frameworkErrors: (error, request, reply) => {
+      const { error: safe } = toHavenError(error);
+      request.log.info({ code: safe.code }, 'request refused');
+      reply.headers({ ...FALLBACK_SECURITY_HEADERS, 'x-request-id': request.id });
+      void sendProblem(reply, request, safe);
+    },
+  };
+  (options as { http: { maxHeaderSize: number } }).http = {
+    maxHeaderSize: config.limits.headerBytes,
+  };
+  if (config.tls) {
+    options.https = {
+      cert: readFileSync(config.tls.certFile),
+      key: readFileSync(config.tls.keyFile),
+    };
+  }
+  return options;
+}
+
+function firstConnectionSettled(redis: Redis, timeoutMs = 5_000): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      redis.off('error', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    redis.once('ready', done);
+    redis.once('error', done);
+  });
+}
+
+export async function buildApp(
+  config: HavenConfig,
+  options: BuildOptions = {},
+): Promise<FastifyInstance> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const app = Fastify(serverOptions(config, logger)) as unknown as FastifyInstance;
+  app.setValidatorCompiler(createValidatorCompiler());
+
+  const ownsDatabase = options.database === undefined;
+  const database =
+    options.database ??
+    (await openDatabase({
+      url: config.databaseUrl,
+      embeddedDir: config.databaseUrl ? undefined : `${config.dataDir}/db`,
+    }));
+  if (ownsDatabase && database.engine === 'pglite') await migrateToLatest(database.db);
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, {
+        maxRetriesPerRequest: 2,
+        enableOfflineQueue: false,
+        lazyConnect: false,
+      })
+    : undefined;
+
+  app.decorate('config', config);
+  app.decorate('database', database);
+  app.decorate('redis', redis);
+  app.decorate('routeTable', enforceRouteContract(app));
+  app.addHook('onClose', async () => {
+    if (redis) await redis.quit().catch(() => redis.disconnect());
+    if (ownsDatabase) await database.close();
+  });
+  // Without the offline queue, commands sent while the socket is still opening fail, and
+  // the fail-closed limiter turned the first requests after start into 500s. Let the first
+  // connection attempt settle (ready or error) before the app reports ready.
+  if (redis) app.addHook('onReady', () => firstConnectionSettled(redis));
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  await installSecurityHeaders(app);
+  // After the header hooks: a refused path must still carry the security headers (T3).
+  app.addHook('onRequest', async (request) => {
+    assertSafeRequestTarget(request.raw.url ?? '/');
+  });
+  if (config.env === 'production') installHttpsOnly(app, config.publicOrigin);
+  // The limiter is a route-level hook, so it runs after every global onRequest hook:
+  // CORS headers are already set on a 429, and an allowed origin can read it.
+  const rateLimitHook = await installRateLimit(app, { limits: config.rateLimits, redis });
+  installProblemHandlers(app, rateLimitHook);
+  installCors(app, config.corsOrigins);
+  installAccessControl(app, options.authenticator ?? NO_AUTHENTICATION, options.now);
+  installJsonBodyParser(app, config.limits.jsonMaxDepth);
+
+  registerHealthRoutes(app, {
+    database: () => database.ping(),
+    redis: redis ? async () => void (await redis.ping()) : undefined,
+  });
+  for (const registerModule of options.modules ?? []) await registerModule(app);
+  await registerSpa(app, config.webDir);
+  return app;
+}

@@ -1,0 +1,171 @@
+// The `haven` command line: serve, worker, migrate, routes, audit-log verify.
+import { Command } from 'commander';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig, startupWarnings, type HavenConfig } from './config.js';
+import { openDatabase, type Database } from './platform/db/database.js';
+import { migrateToLatest } from './platform/db/migrate.js';
+import { createLogger } from './platform/logging.js';
+import { createWorker } from './platform/jobs.js';
+import { jobHandlers, jobSchedules } from './jobs/registry.js';
+import { verifyAuditChain, formatVerification } from './platform/audit/verify.js';
+import { formatRouteTable } from './platform/http/route-table.js';
+
+function configOrExit(): HavenConfig {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`haven: refusing to start.\n${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}
+
+async function openConfiguredDatabase(config: HavenConfig): Promise<Database> {
+  return openDatabase({
+    url: config.databaseUrl,
+    embeddedDir: config.databaseUrl ? undefined : `${config.dataDir}/db`,
+  });
+}
+
+function onShutdown(stop: () => Promise<void>): void {
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  }
+}
+
+async function serve(): Promise<void> {
+  const config = configOrExit();
+  const logger = createLogger({ level: config.logLevel });
+  for (const warning of startupWarnings(config)) logger.warn(warning);
+  const app: FastifyInstance = await buildApp(config, { logger });
+  await app.listen({ host: config.host, port: config.port });
+  const worker = config.jobs.embeddedWorker
+    ? createWorker({
+        db: app.database.db,
+        handlers: jobHandlers(),
+        schedules: jobSchedules(),
+        log: logger.child({ component: 'worker' }),
+        pollIntervalMs: config.jobs.pollIntervalMs,
+      })
+    : undefined;
+  worker?.start();
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  process.stdout.write(
+    `Haven is listening on ${config.tls ? 'https' : 'http'}://${config.host}:${port}\n`,
+  );
+  onShutdown(async () => {
+    await worker?.stop();
+    await app.close();
+  });
+}
+
+async function work(): Promise<void> {
+  const config = configOrExit();
+  if (config.databaseUrl === undefined) {
+    process.stderr.write(
+      'haven worker: the embedded database belongs to the server process, which runs jobs itself.\n' +
+        'Set DATABASE_URL to run separate workers.\n',
+    );
+    process.exit(2);
+  }
+  const logger = createLogger({ level: config.logLevel });
+  const database = await openConfiguredDatabase(config);
+  const worker = createWorker({
+    db: database.db,
+    handlers: jobHandlers(),
+    schedules: jobSchedules(),
+    log: logger.child({ component: 'worker' }),
+    pollIntervalMs: config.jobs.pollIntervalMs,
+  });
+  worker.start();
+  logger.info('worker started');
+  // The worker's poll timers are unref()ed; this keeps the process alive until a signal.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  onShutdown(async () => {
+    clearInterval(keepAlive);
+    await worker.stop();
+    await database.close();
+  });
+}
+
+async function migrate(): Promise<void> {
+  const config = configOrExit();
+  const database = await openConfiguredDatabase(config);
+  try {
+    const result = await migrateToLatest(database.db);
+    const applied = result.results ?? [];
+    process.stdout.write(
+      applied.length === 0
+        ? 'Database is up to date.\n'
+        : applied
+            .map((r) => `${r.status === 'Success' ? 'applied' : r.status}: ${r.migrationName}\n`)
+            .join(''),
+    );
+  } finally {
+    await database.close();
+  }
+}
+
+async function routes(): Promise<void> {
+  const config = configOrExit();
+  // The table needs no data: an in-memory database keeps this usable while the server runs.
+  const database = await openDatabase({ url: undefined, embeddedDir: undefined });
+  const app = await buildApp(config, { database, logger: createLogger({ level: 'silent' }) });
+  try {
+    await app.ready();
+    process.stdout.write(formatRouteTable(app.routeTable));
+  } finally {
+    await app.close();
+    await database.close();
+  }
+}
+
+async function verifyAuditLog(): Promise<void> {
+  const config = configOrExit();
+  const database = await openConfiguredDatabase(config);
+  let intact = false;
+  try {
+    const result = await verifyAuditChain(database.db);
+    process.stdout.write(`${formatVerification(result)}\n`);
+    intact = result.ok;
+  } finally {
+    await database.close();
+  }
+  // Set after closing: PGlite's WebAssembly runtime resets process.exitCode when it shuts down.
+  process.exitCode = intact ? 0 : 1;
+}
+
+export function createCli(): Command {
+  const program = new Command('haven')
+    .description('Haven: secure clinical data, case reviews and medical file uploads.')
+    .showHelpAfterError();
+  program.command('serve').description('serve the API and the web app').action(serve);
+  program.command('worker').description('run background jobs (needs DATABASE_URL)').action(work);
+  program.command('migrate').description('apply database migrations').action(migrate);
+  program
+    .command('routes')
+    .description('print the route table: method, path, access, scopes, rate class')
+    .action(routes);
+  const audit = program.command('audit-log').description('audit log tools');
+  audit
+    .command('verify')
+    .description('verify the audit hash chain; exits 1 on tampering')
+    .action(verifyAuditLog);
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  await createCli().parseAsync([...argv]);
+}

@@ -1,0 +1,137 @@
+// The `haven` command line against real data folders: audit-log verify catches tampering
+// (L3), routes prints the declared table (Z1, Z2, R1), and bad config refuses to run (S1).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/platform/db/database.js';
+import { migrateToLatest } from '../../src/platform/db/migrate.js';
+import { recordAudit } from '../../src/platform/audit/audit.js';
+
+const run = promisify(execFile);
+const ENTRY = path.resolve(import.meta.dirname, '../cli-entry.ts');
+const folders: string[] = [];
+
+async function haven(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HAVEN_ENV: 'development',
+        HAVEN_LOG_LEVEL: 'silent',
+        ...env,
+      },
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failure = error as { code: number; stdout: string; stderr: string };
+    return { code: failure.code, stdout: failure.stdout, stderr: failure.stderr };
+  }
+}
+
+/** A data folder with an embedded database holding `count` audit events. */
+async function dataFolderWithEvents(count: number): Promise<string> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'haven-cli-'));
+  folders.push(dataDir);
+  const database = await openDatabase({ url: undefined, embeddedDir: path.join(dataDir, 'db') });
+  await migrateToLatest(database.db);
+  for (let i = 0; i < count; i++) {
+    await recordAudit(database.db, {
+      actor: { type: 'system' },
+      action: 'test.event',
+      outcome: 'success',
+      details: { n: i },
+    });
+  }
+  await database.close();
+  return dataDir;
+}
+
+async function tamper(dataDir: string, statements: string[]): Promise<void> {
+  const database = await openDatabase({ url: undefined, embeddedDir: path.join(dataDir, 'db') });
+  await sql.raw('ALTER TABLE audit_events DISABLE TRIGGER USER').execute(database.db);
+  for (const statement of statements) await sql.raw(statement).execute(database.db);
+  await sql.raw('ALTER TABLE audit_events ENABLE TRIGGER USER').execute(database.db);
+  await database.close();
+}
+
+afterEach(() => {
+  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
+});
+
+describe('haven audit-log verify', () => {
+  it('L3: reports an intact chain and exits 0', async () => {
+    const dataDir = await dataFolderWithEvents(4);
+    const result = await haven(['audit-log', 'verify'], { HAVEN_DATA_DIR: dataDir });
+    expect(result.stdout).toMatch(/audit log OK: 4 events/);
+    expect(result.code).toBe(0);
+  });
+
+  const tamperings: Array<[string, string[], RegExp]> = [
+    [
+      'edited',
+      [`UPDATE audit_events SET action = 'test.forged' WHERE seq = 2`],
+      /seq 2.*edited|edited.*seq 2/i,
+    ],
+    ['deleted', [`DELETE FROM audit_events WHERE seq = 2`], /deleted|missing/i],
+    [
+      'reordered',
+      [
+        'UPDATE audit_events SET seq = 1000 WHERE seq = 2',
+        'UPDATE audit_events SET seq = 2 WHERE seq = 3',
+        'UPDATE audit_events SET seq = 3 WHERE seq = 1000',
+      ],
+      /reordered/i,
+    ],
+  ];
+  for (const [kind, statement, expected] of tamperings) {
+    it(`L3/tamper: an ${kind} row is reported and the command exits 1`, async () => {
+      const dataDir = await dataFolderWithEvents(4);
+      await tamper(dataDir, statement);
+      const result = await haven(['audit-log', 'verify'], { HAVEN_DATA_DIR: dataDir });
+      expect(result.stdout).toMatch(expected);
+      expect(result.code).toBe(1);
+    });
+  }
+});
+
+describe('haven routes and configuration', () => {
+  it('Z1/Z2/R1: routes prints method, path, access, scopes and rate class', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'haven-cli-'));
+    folders.push(dataDir);
+    const result = await haven(['routes'], { HAVEN_DATA_DIR: dataDir });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^METHOD\s+PATH\s+ACCESS\s+SCOPES\s+STEP-UP\s+RATE/m);
+    expect(result.stdout).toMatch(/^GET\s+\/healthz\s+public\s+-\s+-\s+public$/m);
+  });
+
+  it('S1: production with a default secret refuses to start, naming it', async () => {
+    const result = await haven(['migrate'], {
+      HAVEN_ENV: 'production',
+      HAVEN_MASTER_KEY: Buffer.alloc(32).toString('base64'),
+      HAVEN_CORS_ORIGINS: '*',
+      DATABASE_URL: 'postgres://haven@127.0.0.1:1/haven',
+      REDIS_URL: 'redis://127.0.0.1:1',
+      HAVEN_PUBLIC_URL: 'https://haven.example',
+      HAVEN_TRUSTED_PROXIES: '10.0.0.1',
+    });
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain('HAVEN_MASTER_KEY: is a default or weak value');
+    expect(result.stderr).toContain('HAVEN_CORS_ORIGINS: wildcards are not allowed');
+  });
+
+  it('--help lists the commands', async () => {
+    const result = await haven(['--help']);
+    for (const command of ['serve', 'worker', 'migrate', 'routes', 'audit-log']) {
+      expect(result.stdout).toContain(command);
+    }
+  });
+});

@@ -1,0 +1,281 @@
+// S1 / T1 / T5: configuration is parsed once, checked as a whole, frozen, and refuses
+// insecure production settings. Pure: loadConfig only, no app.
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, startupWarnings } from '../../src/config.js';
+
+type Env = Record<string, string | undefined>;
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'haven-config-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const strongKey = (): string => randomBytes(32).toString('base64');
+
+/** A production environment that loads; each test breaks one thing. */
+function productionEnv(overrides: Env = {}): Env {
+  return {
+    HAVEN_ENV: 'production',
+    HAVEN_MASTER_KEY: strongKey(),
+    HAVEN_PUBLIC_URL: 'https://haven.example',
+    DATABASE_URL: 'postgres://haven@db.internal:5432/haven',
+    REDIS_URL: 'redis://cache.internal:6379',
+    HAVEN_TRUSTED_PROXIES: '10.0.0.0/8',
+    ...overrides,
+  };
+}
+
+/** The problems of a config that must be refused (fails the test if it loads). */
+function problemsOf(env: Env): readonly string[] {
+  try {
+    loadConfig(env, { cwd: dir });
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected loadConfig to refuse this configuration');
+}
+
+describe('production refuses insecure settings', () => {
+  it('S1/missing secret: no master key is refused, naming HAVEN_MASTER_KEY', () => {
+    const problems = problemsOf(productionEnv({ HAVEN_MASTER_KEY: undefined }));
+    expect(problems.some((p) => p.startsWith('HAVEN_MASTER_KEY') && /missing/.test(p))).toBe(true);
+    // an empty value is the same as missing, not an empty key
+    expect(problemsOf(productionEnv({ HAVEN_MASTER_KEY: '' })).join('\n')).toMatch(
+      /HAVEN_MASTER_KEY: missing/,
+    );
+  });
+
+  it('S1/default secret: the all-zero example key is refused, naming HAVEN_MASTER_KEY', () => {
+    const zero = Buffer.alloc(32).toString('base64'); // 'AAAA…A='
+    expect(problemsOf(productionEnv({ HAVEN_MASTER_KEY: zero })).join('\n')).toMatch(
+      /HAVEN_MASTER_KEY: is a default or weak value/,
+    );
+  });
+
+  it('S1/weak secret: a typed, low-entropy 32-byte key is refused', () => {
+    const typed = Buffer.from('abcd'.repeat(8)).toString('base64'); // 32 bytes, 4 distinct
+    expect(problemsOf(productionEnv({ HAVEN_MASTER_KEY: typed })).join('\n')).toMatch(
+      /HAVEN_MASTER_KEY: is a default or weak value/,
+    );
+    expect(problemsOf(productionEnv({ HAVEN_MASTER_KEY: 'changeme' })).join('\n')).toMatch(
+      /HAVEN_MASTER_KEY/,
+    );
+  });
+
+  it('T5/credentialed wildcard: CORS "*" is refused, naming HAVEN_CORS_ORIGINS', () => {
+    for (const origins of ['*', 'https://*.example', 'https://app.example,*']) {
+      expect(problemsOf(productionEnv({ HAVEN_CORS_ORIGINS: origins })).join('\n')).toMatch(
+        /HAVEN_CORS_ORIGINS: wildcards are not allowed/,
+      );
+    }
+    expect(
+      problemsOf(productionEnv({ HAVEN_CORS_ORIGINS: 'https://app.example/path' })).join('\n'),
+    ).toMatch(/HAVEN_CORS_ORIGINS: .* is not a bare origin/);
+  });
+
+  it('T1/plain HTTP: no TLS files and no trusted proxy is refused, naming TLS', () => {
+    const problems = problemsOf(productionEnv({ HAVEN_TRUSTED_PROXIES: undefined }));
+    expect(problems.some((p) => p.startsWith('TLS:'))).toBe(true);
+  });
+
+  it('T1/half TLS: a cert without a key, or missing files, is refused', () => {
+    const cert = path.join(dir, 'cert.pem');
+    expect(problemsOf(productionEnv({ HAVEN_TLS_CERT_FILE: cert })).join('\n')).toMatch(
+      /HAVEN_TLS_CERT_FILE and HAVEN_TLS_KEY_FILE must be set together/,
+    );
+    const env = productionEnv({
+      HAVEN_TRUSTED_PROXIES: undefined,
+      HAVEN_TLS_CERT_FILE: cert,
+      HAVEN_TLS_KEY_FILE: path.join(dir, 'key.pem'),
+    });
+    expect(problemsOf(env).join('\n')).toMatch(/HAVEN_TLS_CERT_FILE: .* does not exist/);
+  });
+
+  it('T1/cookie theft over HTTP: HAVEN_COOKIE_SECURE=false is refused', () => {
+    expect(problemsOf(productionEnv({ HAVEN_COOKIE_SECURE: 'false' })).join('\n')).toMatch(
+      /HAVEN_COOKIE_SECURE: cookies must be Secure in production/,
+    );
+  });
+
+  it('T1/plain public URL: an http:// HAVEN_PUBLIC_URL is refused', () => {
+    expect(
+      problemsOf(productionEnv({ HAVEN_PUBLIC_URL: 'http://haven.example' })).join('\n'),
+    ).toMatch(/HAVEN_PUBLIC_URL: must be an https:\/\/ URL/);
+  });
+
+  it('S1/partial fix loops: every problem is listed in ONE error', () => {
+    const problems = problemsOf(
+      productionEnv({
+        HAVEN_MASTER_KEY: undefined,
+        HAVEN_CORS_ORIGINS: '*',
+        HAVEN_TRUSTED_PROXIES: undefined,
+        HAVEN_COOKIE_SECURE: 'false',
+        REDIS_URL: undefined,
+        PORT: 'eighty',
+      }),
+    );
+    for (const name of [
+      'HAVEN_MASTER_KEY',
+      'HAVEN_CORS_ORIGINS',
+      'TLS',
+      'HAVEN_COOKIE_SECURE',
+      'REDIS_URL',
+      'PORT',
+    ]) {
+      expect(
+        problems.some((p) => p.startsWith(name)),
+        name,
+      ).toBe(true);
+    }
+  });
+});
+
+describe('secrets from files and malformed values', () => {
+  it('S1/container secrets: HAVEN_MASTER_KEY_FILE supplies the key', () => {
+    const key = strongKey();
+    const file = path.join(dir, 'master.key');
+    writeFileSync(file, `${key}\n`);
+    const config = loadConfig(
+      productionEnv({ HAVEN_MASTER_KEY: undefined, HAVEN_MASTER_KEY_FILE: file }),
+      {
+        cwd: dir,
+      },
+    );
+    expect(config.masterKey.equals(Buffer.from(key, 'base64'))).toBe(true);
+    expect(config.masterKeySource).toBe('environment');
+  });
+
+  it('S1/ambiguous secret: setting both HAVEN_MASTER_KEY and _FILE is an error', () => {
+    const file = path.join(dir, 'master.key');
+    writeFileSync(file, strongKey());
+    expect(problemsOf(productionEnv({ HAVEN_MASTER_KEY_FILE: file })).join('\n')).toMatch(
+      /HAVEN_MASTER_KEY and HAVEN_MASTER_KEY_FILE are both set/,
+    );
+    expect(
+      problemsOf(
+        productionEnv({
+          HAVEN_MASTER_KEY: undefined,
+          HAVEN_MASTER_KEY_FILE: path.join(dir, 'nope'),
+        }),
+      ).join('\n'),
+    ).toMatch(/HAVEN_MASTER_KEY_FILE: cannot read/);
+  });
+
+  it('S1/fail closed: malformed PORT, rate spec and proxy CIDR are reported', () => {
+    const problems = problemsOf({
+      HAVEN_ENV: 'test',
+      HAVEN_MASTER_KEY: strongKey(),
+      PORT: '80x',
+      HAVEN_RATE_AUTH: 'ten per minute',
+      HAVEN_RATE_UPLOAD: '0/60',
+      HAVEN_TRUSTED_PROXIES: '10.0.0.0/99,not-an-ip',
+    }).join('\n');
+    expect(problems).toMatch(/PORT: expected an integer, got "80x"/);
+    expect(problems).toMatch(/HAVEN_RATE_AUTH: expected "max\/windowSeconds"/);
+    expect(problems).toMatch(/HAVEN_RATE_UPLOAD: expected "max\/windowSeconds"/);
+    expect(problems).toMatch(
+      /HAVEN_TRUSTED_PROXIES: "10\.0\.0\.0\/99" is not an IP address or CIDR/,
+    );
+    expect(problems).toMatch(/HAVEN_TRUSTED_PROXIES: "not-an-ip"/);
+    expect(
+      problemsOf({ HAVEN_ENV: 'test', HAVEN_MASTER_KEY: strongKey(), PORT: '70000' }).join('\n'),
+    ).toMatch(/PORT: must be between 0 and 65535/);
+  });
+});
+
+describe('a loaded config', () => {
+  it('S1/valid production: a strong key, https URL, Postgres, Redis and a proxy load', () => {
+    const config = loadConfig(productionEnv({ HAVEN_RATE_AUTH: '5/30' }), { cwd: dir });
+    expect(config.env).toBe('production');
+    expect(config.publicOrigin).toBe('https://haven.example');
+    expect(config.masterKey).toHaveLength(32);
+    expect(config.cookieSecure).toBe(true);
+    expect(config.trustedProxies).toEqual(['10.0.0.0/8']);
+    expect(config.rateLimits.auth).toEqual({ max: 5, windowMs: 30_000 });
+    expect(startupWarnings(config)).toEqual([]);
+  });
+
+  it('T1/TLS at the server: existing cert and key files satisfy production', () => {
+    const certFile = path.join(dir, 'cert.pem');
+    const keyFile = path.join(dir, 'key.pem');
+    writeFileSync(certFile, 'cert');
+    writeFileSync(keyFile, 'key');
+    const config = loadConfig(
+      productionEnv({
+        HAVEN_TRUSTED_PROXIES: undefined,
+        HAVEN_TLS_CERT_FILE: certFile,
+        HAVEN_TLS_KEY_FILE: keyFile,
+      }),
+      { cwd: dir },
+    );
+    expect(config.tls).toEqual({ certFile, keyFile });
+  });
+
+  it('S1/runtime tampering: the config and its parts are frozen; assignment throws', () => {
+    const config = loadConfig(productionEnv({ HAVEN_CORS_ORIGINS: 'https://app.example' }), {
+      cwd: dir,
+    });
+    for (const part of [
+      config,
+      config.limits,
+      config.rateLimits,
+      config.rateLimits.public,
+      config.corsOrigins,
+      config.trustedProxies,
+      config.outboundAllowHosts,
+      config.jobs,
+    ]) {
+      expect(Object.isFrozen(part)).toBe(true);
+    }
+    // ESM test modules are strict: writes to frozen objects throw.
+    const mutable = config as unknown as Record<string, unknown>;
+    expect(() => {
+      mutable.cookieSecure = false;
+    }).toThrow(TypeError);
+    expect(() => {
+      (config.corsOrigins as string[]).push('*');
+    }).toThrow(TypeError);
+    expect(() => {
+      (config.rateLimits.auth as { max: number }).max = 1e9;
+    }).toThrow(TypeError);
+    expect(config.cookieSecure).toBe(true);
+    expect(config.corsOrigins).toEqual(['https://app.example']);
+  });
+});
+
+describe('development master key', () => {
+  it('S1/loud fallback: a dev key is created 0600, reused, and warned about every start', () => {
+    const env = { HAVEN_ENV: 'development' };
+    const first = loadConfig(env, { cwd: dir });
+    const keyFile = path.join(dir, 'data', 'dev-master.key');
+    expect(first.masterKeySource).toBe('generated-dev-file');
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(
+      Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64').equals(first.masterKey),
+    ).toBe(true);
+    expect(first.masterKey).toHaveLength(32);
+
+    const second = loadConfig(env, { cwd: dir });
+    expect(second.masterKey.equals(first.masterKey)).toBe(true);
+
+    for (const config of [first, second]) {
+      const warnings = startupWarnings(config);
+      expect(
+        warnings.some((w) => w.includes(keyFile) && /Never use it in production/.test(w)),
+      ).toBe(true);
+    }
+  });
+
+  it('S1/dev fallback never reaches production: production does not generate a key', () => {
+    problemsOf(productionEnv({ HAVEN_MASTER_KEY: undefined, HAVEN_DATA_DIR: 'prod-data' }));
+    expect(() => statSync(path.join(dir, 'prod-data', 'dev-master.key'))).toThrow();
+  });
+});
