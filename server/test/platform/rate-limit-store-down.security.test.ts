@@ -9,12 +9,17 @@ describeEachEngine('rate limiting with Redis unreachable', (engine) => {
   let t: TestApp;
   beforeAll(async () => {
     // Port 1 on loopback: nothing listens, so every Redis command fails at once.
-    t = await createTestApp(engine, { env: { REDIS_URL: 'redis://127.0.0.1:1' }, build: { modules: [probeRoutes] } });
+    t = await createTestApp(engine, {
+      env: { REDIS_URL: 'redis://127.0.0.1:1' },
+      build: { modules: [probeRoutes] },
+    });
   });
   afterAll(() => t.close());
 
   it('R1/fail-closed: an API route answers 503 SERVICE_UNAVAILABLE, never unlimited', async () => {
-    const response = await t.app.inject({ url: '/api/test/items/8f14e45f-ceea-4e7a-9b5c-1f2d3c4b5a69' });
+    const response = await t.app.inject({
+      url: '/api/test/items/8f14e45f-ceea-4e7a-9b5c-1f2d3c4b5a69',
+    });
     expect(response.statusCode).toBe(503);
     expect(response.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
   });
@@ -23,6 +28,9 @@ describeEachEngine('rate limiting with Redis unreachable', (engine) => {
     expect((await t.app.inject({ url: '/healthz' })).statusCode).toBe(200);
     const ready = await t.app.inject({ url: '/readyz' });
     expect(ready.statusCode).toBe(503);
-    expect(ready.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE', detail: 'Not ready: redis unavailable.' });
+    expect(ready.json()).toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      detail: 'Not ready: redis unavailable.',
+    });
   });
 });
