@@ -3,9 +3,11 @@
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import type { DatabaseSchema } from './schema.js';
 import * as m0001 from './migrations/0001_platform.js';
+import * as m0002 from './migrations/0002_identity.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_platform': m0001,
+  '0002_identity': m0002,
 };
 
 export async function migrateToLatest(db: Kysely<DatabaseSchema>): Promise<MigrationResultSet> {

@@ -38,7 +38,96 @@ export interface JobsTable {
   finished_at: Timestamp | null;
 }
 
+export type Role = 'admin' | 'clinician' | 'researcher' | 'participant' | 'patient';
+
+export interface UsersTable {
+  id: Generated<string>;
+  email: string;
+  email_normalized: string;
+  display_name: string;
+  roles: ColumnType<Role[], Role[] | undefined, Role[]>;
+  status: 'invited' | 'active' | 'disabled';
+  password_hash: string | null;
+  totp_secret_enc: string | null;
+  totp_enrolled_at: Timestamp | null;
+  totp_last_step: ColumnType<string | null, string | number | null, string | number | null>;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface LoginThrottleTable {
+  email_hash: string;
+  failures: Generated<number>;
+  backoff_until: Timestamp | null;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface RecoveryCodesTable {
+  id: Generated<string>;
+  user_id: string;
+  code_hash: string;
+  used_at: Timestamp | null;
+  created_at: DefaultedTimestamp;
+}
+
+export interface SessionsTable {
+  id: Generated<string>;
+  user_id: string;
+  created_at: DefaultedTimestamp;
+  last_seen_at: DefaultedTimestamp;
+  idle_expires_at: Timestamp;
+  absolute_expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+  revoked_reason: string | null;
+  amr: ColumnType<string[], string[] | undefined, string[]>;
+  mfa_at: Timestamp | null;
+  csrf_secret_hash: string | null;
+  user_agent: string | null;
+  client_address: string | null;
+}
+
+export interface RefreshTokensTable {
+  id: Generated<string>;
+  session_id: string;
+  token_hash: string;
+  created_at: DefaultedTimestamp;
+  expires_at: Timestamp;
+  consumed_at: Timestamp | null;
+  replaced_by: string | null;
+}
+
+export type OneTimePurpose =
+  'setup' | 'invitation' | 'password_reset' | 'email_verification' | 'mfa_pending';
+
+export interface OneTimeTokensTable {
+  id: Generated<string>;
+  purpose: OneTimePurpose;
+  token_hash: string;
+  user_id: string | null;
+  data: JSONColumnType<Record<string, unknown>>;
+  attempts: Generated<number>;
+  created_at: DefaultedTimestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: 'EdDSA' | 'ES256';
+  public_jwk: JSONColumnType<Record<string, unknown>>;
+  private_key_enc: string;
+  created_at: DefaultedTimestamp;
+  retired_at: Timestamp | null;
+}
+
 export interface DatabaseSchema {
   audit_events: AuditEventsTable;
   jobs: JobsTable;
+  users: UsersTable;
+  recovery_codes: RecoveryCodesTable;
+  login_throttle: LoginThrottleTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  one_time_tokens: OneTimeTokensTable;
+  signing_keys: SigningKeysTable;
 }
