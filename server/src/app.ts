@@ -11,7 +11,8 @@ import { createLogger } from './platform/logging.js';
 import { openDatabase, type Database } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrate.js';
 import { installAccessControl } from './platform/auth/access.js';
-import { NO_AUTHENTICATION, type Authenticator } from './platform/auth/principal.js';
+import type { Authenticator } from './platform/auth/principal.js';
+import { createIdentity } from './modules/identity/index.js';
 import { installCors } from './platform/http/cors.js';
 import { registerHealthRoutes } from './platform/http/health.js';
 import { installHttpsOnly } from './platform/http/https-only.js';
@@ -43,7 +44,7 @@ declare module 'fastify' {
 export interface BuildOptions {
   /** An already-open database (tests share one per file); otherwise opened from config. */
   readonly database?: Database;
-  /** Who is calling; the identity module supplies sessions. Default: nobody. */
+  /** Who is calling. Default: the identity module (sessions, cookies, bearer tokens). */
   readonly authenticator?: Authenticator;
   readonly logger?: Logger;
   /** Feature modules, registered after the platform so they inherit every control. */
@@ -155,13 +156,16 @@ export async function buildApp(
   const rateLimitHook = await installRateLimit(app, { limits: config.rateLimits, redis });
   installProblemHandlers(app, rateLimitHook);
   installCors(app, config.corsOrigins);
-  installAccessControl(app, options.authenticator ?? NO_AUTHENTICATION, options.now);
+  // The identity module authenticates unless a test harness supplies its own authenticator.
+  const identity = options.authenticator ? undefined : createIdentity(config, database, logger);
+  installAccessControl(app, options.authenticator ?? identity!.authenticator, options.now);
   installJsonBodyParser(app, config.limits.jsonMaxDepth);
 
   registerHealthRoutes(app, {
     database: () => database.ping(),
     redis: redis ? async () => void (await redis.ping()) : undefined,
   });
+  identity?.register(app);
   for (const registerModule of options.modules ?? []) await registerModule(app);
   await registerSpa(app, config.webDir);
   return app;

@@ -10,6 +10,9 @@ import { createWorker } from './platform/jobs.js';
 import { jobHandlers, jobSchedules } from './jobs/registry.js';
 import { verifyAuditChain, formatVerification } from './platform/audit/verify.js';
 import { formatRouteTable } from './platform/http/route-table.js';
+import { createKeyRing } from './platform/crypto.js';
+import { rotateSigningKeys } from './modules/identity/signing-keys.js';
+import { formatMailbox, listDevMailbox } from './platform/mail.js';
 
 function configOrExit(): HavenConfig {
   try {
@@ -147,6 +150,24 @@ async function verifyAuditLog(): Promise<void> {
   process.exitCode = intact ? 0 : 1;
 }
 
+async function rotateKeys(): Promise<void> {
+  const config = configOrExit();
+  const database = await openConfiguredDatabase(config);
+  try {
+    const kid = await rotateSigningKeys(database.db, createKeyRing(config.masterKey));
+    process.stdout.write(
+      `New signing key ${kid} is current; older keys verify until their tokens expire.\n`,
+    );
+  } finally {
+    await database.close();
+  }
+}
+
+async function showMailbox(): Promise<void> {
+  const config = configOrExit();
+  process.stdout.write(formatMailbox(await listDevMailbox(config.dataDir)));
+}
+
 export function createCli(): Command {
   const program = new Command('haven')
     .description('Haven: secure clinical data, case reviews and medical file uploads.')
@@ -158,6 +179,15 @@ export function createCli(): Command {
     .command('routes')
     .description('print the route table: method, path, access, scopes, rate class')
     .action(routes);
+  const keys = program.command('keys').description('access-token signing keys');
+  keys
+    .command('rotate')
+    .description('add a new signing key; old keys keep verifying until their tokens expire')
+    .action(rotateKeys);
+  program
+    .command('mail')
+    .description('list the development mailbox (embedded mode)')
+    .action(showMailbox);
   const audit = program.command('audit-log').description('audit log tools');
   audit
     .command('verify')

@@ -216,8 +216,9 @@ describeEachEngine('sessions', (engine) => {
       expect(cache.isRevoked(session.sessionId)).toBe(false);
       await revokeSession(database.db, session.sessionId, 'logout', new Date());
       const deadline = Date.now() + 1000;
-      while (!cache.isRevoked(session.sessionId) && Date.now() < deadline)
-        {await new Promise((r) => setTimeout(r, 20));}
+      while (!cache.isRevoked(session.sessionId) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
       // isRevoked is synchronous (a Map lookup): the per-request check cannot query anything.
       expect(cache.isRevoked(session.sessionId)).toBe(true);
     } finally {
