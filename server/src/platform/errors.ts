@@ -1,6 +1,5 @@
 // The one catalog of error codes. Every error that leaves the server is one of these,
 // rendered as RFC 9457 application/problem+json with the request id (V4).
-import { Type, type Static } from 'typebox';
 
 export const ERROR_CATALOG = {
   BAD_REQUEST: { status: 400, title: 'The request is malformed.' },
@@ -58,28 +57,16 @@ export interface FieldError {
   readonly message: string;
 }
 
-export const ProblemSchema = Type.Object(
-  {
-    type: Type.String({ maxLength: 200 }),
-    title: Type.String({ maxLength: 200 }),
-    status: Type.Integer({ minimum: 400, maximum: 599 }),
-    code: Type.String({ maxLength: 64 }),
-    detail: Type.Optional(Type.String({ maxLength: 2000 })),
-    instance: Type.Optional(Type.String({ maxLength: 2000 })),
-    requestId: Type.String({ maxLength: 128 }),
-    errors: Type.Optional(
-      Type.Array(
-        Type.Object(
-          { field: Type.String({ maxLength: 500 }), message: Type.String({ maxLength: 500 }) },
-          { additionalProperties: false },
-        ),
-        { maxItems: 50 },
-      ),
-    ),
-  },
-  { additionalProperties: false },
-);
-export type Problem = Static<typeof ProblemSchema>;
+/** The RFC 9457 body every error is rendered as. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: ErrorCode;
+  requestId: string;
+  detail?: string;
+  errors?: readonly FieldError[];
+}
 
 export function problemType(code: ErrorCode): string {
   return `https://haven.invalid/problems/${code.toLowerCase().replaceAll('_', '-')}`;

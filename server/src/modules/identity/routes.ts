@@ -167,6 +167,34 @@ export function registerIdentityRoutes(
     return deliverSession(reply, user, session, amr, mfaAt, now);
   }
 
+  /**
+   * Ends sessions with their audit event in one transaction, then marks them revoked on this
+   * node at once (other nodes pick them up from the database within a second).
+   */
+  async function endSessions(
+    request: FastifyRequest,
+    action: string,
+    reason: string,
+    revoke: (trx: typeof deps.db) => Promise<string[]>,
+    target?: { type: string; id: string },
+  ): Promise<number> {
+    const principal = requirePrincipal(request);
+    const ended = await deps.db.transaction().execute(async (trx) => {
+      const ids = await revoke(trx);
+      await recordAudit(trx, {
+        actor: { type: 'user', id: principal.subject },
+        action,
+        ...(target ? { target } : {}),
+        outcome: 'success',
+        details: { count: ids.length, reason },
+        ...requestContext(request),
+      });
+      return ids;
+    });
+    for (const id of ended) deps.revocations.markRevoked(id);
+    return ended.length;
+  }
+
   app.post(
     '/api/auth/session',
     {
@@ -291,19 +319,16 @@ export function registerIdentityRoutes(
       schema: { response: { 200: Empty } },
     },
     async (request, reply) => {
-      const principal = requirePrincipal(request);
-      if (principal.sessionId) {
-        await deps.db.transaction().execute(async (trx) => {
-          await revokeSession(trx, principal.sessionId!, 'logout', deps.now());
-          await recordAudit(trx, {
-            actor: { type: 'user', id: principal.subject },
-            action: 'auth.logout',
-            target: { type: 'session', id: principal.sessionId! },
-            outcome: 'success',
-            ...requestContext(request),
-          });
-        });
-        deps.revocations.markRevoked(principal.sessionId);
+      const { sessionId } = requirePrincipal(request);
+      if (sessionId) {
+        await endSessions(
+          request,
+          'auth.logout',
+          'logout',
+          async (trx) =>
+            (await revokeSession(trx, sessionId, 'logout', deps.now())) ? [sessionId] : [],
+          { type: 'session', id: sessionId },
+        );
       }
       clearCookie(reply, ACCESS_COOKIE);
       clearCookie(reply, REFRESH_COOKIE);
@@ -396,17 +421,13 @@ export function registerIdentityRoutes(
         .where('user_id', '=', principal.subject)
         .executeTakeFirst();
       if (!owned) throw new HavenError('NOT_FOUND');
-      await deps.db.transaction().execute(async (trx) => {
-        await revokeSession(trx, id, 'revoked_by_user', deps.now());
-        await recordAudit(trx, {
-          actor: { type: 'user', id: principal.subject },
-          action: 'auth.session_revoked',
-          target: { type: 'session', id },
-          outcome: 'success',
-          ...requestContext(request),
-        });
-      });
-      deps.revocations.markRevoked(id);
+      await endSessions(
+        request,
+        'auth.session_revoked',
+        'revoked_by_user',
+        async (trx) => ((await revokeSession(trx, id, 'revoked_by_user', deps.now())) ? [id] : []),
+        { type: 'session', id },
+      );
       return {};
     },
   );
@@ -422,24 +443,13 @@ export function registerIdentityRoutes(
       },
     },
     async (request) => {
-      const principal = requirePrincipal(request);
-      const revoked = await deps.db.transaction().execute(async (trx) => {
-        const count = await revokeUserSessions(
-          trx,
-          principal.subject,
-          'revoked_by_user',
-          deps.now(),
-          principal.sessionId,
-        );
-        await recordAudit(trx, {
-          actor: { type: 'user', id: principal.subject },
-          action: 'auth.other_sessions_revoked',
-          outcome: 'success',
-          details: { count },
-          ...requestContext(request),
-        });
-        return count;
-      });
+      const { subject, sessionId } = requirePrincipal(request);
+      const revoked = await endSessions(
+        request,
+        'auth.other_sessions_revoked',
+        'revoked_by_user',
+        (trx) => revokeUserSessions(trx, subject, 'revoked_by_user', deps.now(), sessionId),
+      );
       return { revoked };
     },
   );

@@ -174,7 +174,7 @@ describeEachEngine('sessions', (engine) => {
     const other = await login();
     expect(
       await revokeUserSessions(database.db, userId, 'password_change', start, keep.sessionId),
-    ).toBe(1);
+    ).toEqual([other.sessionId]);
     expect(
       (
         await rotateRefreshToken(

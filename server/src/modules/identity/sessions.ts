@@ -188,22 +188,22 @@ export async function revokeSession(
   return result.numUpdatedRows > 0n;
 }
 
-/** Revokes every live session of a user, optionally keeping one (password change). */
+/** Revokes every live session of a user, optionally keeping one (password change); returns their ids. */
 export async function revokeUserSessions(
   db: Db,
   userId: string,
   reason: string,
   now: Date,
   keepSessionId?: string,
-): Promise<number> {
+): Promise<string[]> {
   let query = db
     .updateTable('sessions')
     .set({ revoked_at: now, revoked_reason: reason.slice(0, 64) })
     .where('user_id', '=', userId)
     .where('revoked_at', 'is', null);
   if (keepSessionId !== undefined) query = query.where('id', '!=', keepSessionId);
-  const result = await query.executeTakeFirst();
-  return Number(result.numUpdatedRows);
+  const rows = await query.returning('id').execute();
+  return rows.map((row) => row.id);
 }
 
 export interface SessionSummary {

@@ -290,4 +290,77 @@ describeEachEngine('sign-in', (engine) => {
     expect((await attempt()).statusCode).toBe(200);
     expect((await attempt()).json()).toMatchObject({ code: 'MFA_INVALID' });
   });
+
+  it("A7/Z4: users list and revoke their own sessions; another user's session answers 404 like a missing one", async () => {
+    await createUser('owner@example.org', ['patient']);
+    await createUser('intruder@example.org', ['patient']);
+    const mine = await signIn('owner@example.org');
+    const myOther = await signIn('owner@example.org');
+    const theirs = await signIn('intruder@example.org');
+    const write = (response: LightMyRequestResponse, method: 'GET' | 'DELETE', url: string) =>
+      nodeA.app.inject({
+        method,
+        url,
+        headers: {
+          origin,
+          cookie: cookieHeader(cookiesOf(response)),
+          'x-csrf-token': response.json<{ csrfToken: string }>().csrfToken,
+        },
+      });
+    const listed = (await write(mine, 'GET', '/api/account/sessions')).json<{
+      sessions: Array<{ id: string; current: boolean }>;
+    }>();
+    expect(listed.sessions).toHaveLength(2);
+    expect(listed.sessions.filter((x) => x.current)).toHaveLength(1);
+    const otherId = listed.sessions.find((x) => !x.current)!.id;
+
+    const theirList = (await write(theirs, 'GET', '/api/account/sessions')).json<{
+      sessions: Array<{ id: string }>;
+    }>();
+    const theirId = theirList.sessions[0]!.id;
+    const foreign = await write(mine, 'DELETE', `/api/account/sessions/${theirId}`);
+    const missing = await write(
+      mine,
+      'DELETE',
+      '/api/account/sessions/00000000-0000-4000-8000-000000000000',
+    );
+    expect(foreign.statusCode).toBe(404);
+    expect({ ...foreign.json<object>(), requestId: 'x' }).toEqual({
+      ...missing.json<object>(),
+      requestId: 'x',
+    });
+    expect((await write(theirs, 'GET', '/api/auth/me')).statusCode).toBe(200);
+
+    expect((await write(mine, 'DELETE', `/api/account/sessions/${otherId}`)).statusCode).toBe(200);
+    expect((await write(myOther, 'GET', '/api/auth/me')).statusCode).toBe(401);
+    expect((await write(mine, 'GET', '/api/auth/me')).statusCode).toBe(200);
+  });
+
+  it('A7: revoking all other sessions keeps the current one', async () => {
+    await createUser('everywhere@example.org', ['patient']);
+    const here = await signIn('everywhere@example.org');
+    const elsewhere = [
+      await signIn('everywhere@example.org'),
+      await signIn('everywhere@example.org'),
+    ];
+    const headersOf = (response: LightMyRequestResponse) => ({
+      origin,
+      cookie: cookieHeader(cookiesOf(response)),
+      'x-csrf-token': response.json<{ csrfToken: string }>().csrfToken,
+    });
+    const out = await nodeA.app.inject({
+      method: 'DELETE',
+      url: '/api/account/sessions',
+      headers: headersOf(here),
+    });
+    expect(out.json()).toEqual({ revoked: 2 });
+    for (const response of elsewhere) {
+      expect(
+        (await nodeA.app.inject({ url: '/api/auth/me', headers: headersOf(response) })).statusCode,
+      ).toBe(401);
+    }
+    expect(
+      (await nodeA.app.inject({ url: '/api/auth/me', headers: headersOf(here) })).statusCode,
+    ).toBe(200);
+  });
 });

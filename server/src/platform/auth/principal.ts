@@ -22,8 +22,3 @@ export interface Principal {
 export interface Authenticator {
   authenticate(request: FastifyRequest): Promise<Principal | null>;
 }
-
-/** The default until the identity module plugs in sessions: nobody is authenticated. */
-export const NO_AUTHENTICATION: Authenticator = {
-  authenticate: () => Promise.resolve(null),
-};
