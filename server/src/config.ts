@@ -46,6 +46,21 @@ export interface HavenConfig {
   };
   readonly rateLimits: Readonly<Record<RateClass, RateLimitRule>>;
   readonly outboundAllowHosts: readonly string[];
+  readonly identity: {
+    readonly sessionIdleMs: number;
+    readonly sessionAbsoluteMs: number;
+    readonly argon2MemoryKib: number;
+    readonly argon2TimeCost: number;
+    readonly passwordMinLength: number;
+    readonly selfSignup: boolean;
+    /** HaveIBeenPwned range API base URL; undefined = offline list only. */
+    readonly hibpBaseUrl: string | undefined;
+  };
+  readonly mail: {
+    /** smtp:// or smtps:// URL; undefined = development mailbox in the data folder. */
+    readonly smtpUrl: string | undefined;
+    readonly from: string;
+  };
   readonly jobs: { readonly embeddedWorker: boolean; readonly pollIntervalMs: number };
 }
 
@@ -86,6 +101,17 @@ export const ENV_VARIABLES = {
   HAVEN_EMBEDDED_WORKER:
     'true/false. Run background jobs inside the server. Default true without DATABASE_URL.',
   HAVEN_JOB_POLL_MS: 'Job poll interval. Default 1000.',
+  HAVEN_SESSION_IDLE_MINUTES: 'Session idle timeout. Default 15.',
+  HAVEN_SESSION_ABSOLUTE_HOURS: 'Session absolute lifetime. Default 12.',
+  HAVEN_ARGON2_MEMORY_KIB: 'argon2id memory cost (at least 19456). Default 19456.',
+  HAVEN_ARGON2_TIME_COST: 'argon2id iterations (at least 2). Default 2.',
+  HAVEN_PASSWORD_MIN_LENGTH: 'Minimum password length (12 to 64). Default 12.',
+  HAVEN_SELF_SIGNUP: 'true/false. Allow self sign-up with email verification. Default false.',
+  HAVEN_HIBP_URL:
+    'HaveIBeenPwned range API base URL (e.g. https://api.pwnedpasswords.com). Unset: offline list only.',
+  HAVEN_SMTP_URL:
+    'smtp:// or smtps:// URL of the mail relay (credentials in the URL). Unset: dev mailbox in <data>/mailbox.',
+  HAVEN_MAIL_FROM: 'Sender address of Haven mail. Default haven@localhost.',
 } as const;
 
 type EnvName = keyof typeof ENV_VARIABLES;
@@ -414,6 +440,70 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): H
     ),
   };
 
+  const hibpBaseUrl = env.HAVEN_HIBP_URL;
+  if (hibpBaseUrl !== undefined && !/^https?:\/\/[^/]+/.test(hibpBaseUrl)) {
+    problems.push('HAVEN_HIBP_URL: expected an http(s) URL');
+  } else if (
+    hibpBaseUrl !== undefined &&
+    !outboundAllowHosts.includes(new URL(hibpBaseUrl).hostname)
+  ) {
+    problems.push('HAVEN_HIBP_URL: its host must be listed in HAVEN_OUTBOUND_ALLOW_HOSTS');
+  }
+  const identity = {
+    sessionIdleMs:
+      parseInteger(
+        env.HAVEN_SESSION_IDLE_MINUTES,
+        'HAVEN_SESSION_IDLE_MINUTES',
+        15,
+        1,
+        24 * 60,
+        problems,
+      ) * 60_000,
+    sessionAbsoluteMs:
+      parseInteger(
+        env.HAVEN_SESSION_ABSOLUTE_HOURS,
+        'HAVEN_SESSION_ABSOLUTE_HOURS',
+        12,
+        1,
+        24 * 30,
+        problems,
+      ) * 3_600_000,
+    argon2MemoryKib: parseInteger(
+      env.HAVEN_ARGON2_MEMORY_KIB,
+      'HAVEN_ARGON2_MEMORY_KIB',
+      19_456,
+      19_456,
+      4_194_304,
+      problems,
+    ),
+    argon2TimeCost: parseInteger(
+      env.HAVEN_ARGON2_TIME_COST,
+      'HAVEN_ARGON2_TIME_COST',
+      2,
+      2,
+      64,
+      problems,
+    ),
+    passwordMinLength: parseInteger(
+      env.HAVEN_PASSWORD_MIN_LENGTH,
+      'HAVEN_PASSWORD_MIN_LENGTH',
+      12,
+      12,
+      64,
+      problems,
+    ),
+    selfSignup: parseBoolean(env.HAVEN_SELF_SIGNUP, 'HAVEN_SELF_SIGNUP', false, problems),
+    hibpBaseUrl,
+  };
+  const smtpUrl = readVariable(env, 'HAVEN_SMTP_URL', problems);
+  if (smtpUrl !== undefined && !/^smtps?:\/\//.test(smtpUrl)) {
+    problems.push('HAVEN_SMTP_URL: expected smtp:// or smtps://');
+  }
+  if (production && smtpUrl === undefined) {
+    problems.push('HAVEN_SMTP_URL: production needs a mail relay');
+  }
+  const mail = { smtpUrl, from: env.HAVEN_MAIL_FROM ?? 'haven@localhost' };
+
   if (problems.length > 0 || masterKey === undefined) {
     throw new ConfigError(problems.length > 0 ? problems : ['HAVEN_MASTER_KEY: unusable']);
   }
@@ -440,6 +530,8 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): H
     ) as HavenConfig['rateLimits'],
     outboundAllowHosts: Object.freeze(outboundAllowHosts),
     jobs: Object.freeze(jobs),
+    identity: Object.freeze(identity),
+    mail: Object.freeze(mail),
   };
   return Object.freeze(config);
 }

@@ -27,6 +27,7 @@ function productionEnv(overrides: Env = {}): Env {
     HAVEN_PUBLIC_URL: 'https://haven.example',
     DATABASE_URL: 'postgres://haven@db.internal:5432/haven',
     REDIS_URL: 'redis://cache.internal:6379',
+    HAVEN_SMTP_URL: 'smtp://mail.internal:587',
     HAVEN_TRUSTED_PROXIES: '10.0.0.0/8',
     ...overrides,
   };
@@ -44,6 +45,15 @@ function problemsOf(env: Env): readonly string[] {
 }
 
 describe('production refuses insecure settings', () => {
+  it('A10: production without a mail relay is refused, and the HIBP host must be allowlisted (V5)', () => {
+    expect(problemsOf(productionEnv({ HAVEN_SMTP_URL: undefined })).join('\n')).toMatch(
+      /HAVEN_SMTP_URL: production needs/,
+    );
+    expect(
+      problemsOf(productionEnv({ HAVEN_HIBP_URL: 'https://hibp.example' })).join('\n'),
+    ).toMatch(/HAVEN_HIBP_URL: its host must be listed/);
+  });
+
   it('S1/missing secret: no master key is refused, naming HAVEN_MASTER_KEY', () => {
     const problems = problemsOf(productionEnv({ HAVEN_MASTER_KEY: undefined }));
     expect(problems.some((p) => p.startsWith('HAVEN_MASTER_KEY') && /missing/.test(p))).toBe(true);

@@ -22,6 +22,7 @@ const PRODUCTION_ENV = {
   // Satisfies the production check only: the harness passes its own database to buildApp.
   DATABASE_URL: 'postgres://haven@db.invalid:5432/haven',
   REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  HAVEN_SMTP_URL: 'smtp://mail.invalid:587',
   HAVEN_TRUSTED_PROXIES: '127.0.0.1',
   // Generous limits with a 1 s window: a shared Redis must not make this file flaky.
   HAVEN_RATE_PUBLIC: '100000/1',

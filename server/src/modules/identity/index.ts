@@ -9,10 +9,17 @@ import { createAccessTokenVerifier } from '../../platform/auth/jwt-authenticator
 import type { Authenticator } from '../../platform/auth/principal.js';
 import { createIdentityAuthenticator } from './authenticator.js';
 import { createCsrfTokens } from './browser-credentials.js';
-import { MINIMUM_HASHING, createDummyVerifier } from './passwords.js';
+import {
+  DEFAULT_PASSWORD_POLICY,
+  MINIMUM_HASHING,
+  createDummyVerifier,
+  type PasswordPolicy,
+} from './passwords.js';
+import type { IdentityContext } from './session-kit.js';
+import { createDevMailbox, createSmtpMailer } from '../../platform/mail.js';
+import { createOutboundClient } from '../../platform/http-client.js';
 import { createRevocationCache, type RevocationCache } from './revocation.js';
 import { registerIdentityRoutes } from './routes.js';
-import { DEFAULT_LIFETIMES } from './sessions.js';
 import { createSigningKeyStore, registerJwksRoute } from './signing-keys.js';
 
 export const ACCESS_TOKEN_AUDIENCE = 'haven-api';
@@ -21,6 +28,24 @@ export interface Identity {
   readonly authenticator: Authenticator;
   readonly revocations: RevocationCache;
   register(app: FastifyInstance): void;
+}
+
+/** The password policy from config; the breach check goes through the SSRF-safe client. */
+function passwordPolicyFor(config: HavenConfig): PasswordPolicy {
+  const policy: PasswordPolicy = {
+    ...DEFAULT_PASSWORD_POLICY,
+    minLength: config.identity.passwordMinLength,
+  };
+  if (config.identity.hibpBaseUrl) {
+    const host = new URL(config.identity.hibpBaseUrl).hostname;
+    policy.breachCheck = {
+      baseUrl: config.identity.hibpBaseUrl,
+      client: createOutboundClient({
+        allowHosts: config.outboundAllowHosts.filter((h) => h === host),
+      }),
+    };
+  }
+  return policy;
 }
 
 export function createIdentity(
@@ -40,25 +65,39 @@ export function createIdentity(
     keyForKid: (kid) => keys.publicKeyForKid(kid),
     isSessionRevoked: (sessionId) => Promise.resolve(revocations.isRevoked(sessionId)),
   });
+  const hashing = {
+    memoryCost: config.identity.argon2MemoryKib,
+    timeCost: config.identity.argon2TimeCost,
+    parallelism: MINIMUM_HASHING.parallelism,
+  };
+  const context: IdentityContext = {
+    config,
+    db: database.db,
+    ring,
+    hashing,
+    dummyVerify: createDummyVerifier(hashing),
+    keys,
+    csrf,
+    revocations,
+    lifetimes: {
+      idleMs: config.identity.sessionIdleMs,
+      absoluteMs: config.identity.sessionAbsoluteMs,
+    },
+    issuer: config.publicOrigin,
+    audience: ACCESS_TOKEN_AUDIENCE,
+    allowedOrigins,
+    passwordPolicy: passwordPolicyFor(config),
+    mailer: config.mail.smtpUrl
+      ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from, logger: log })
+      : createDevMailbox({ dir: config.dataDir, from: config.mail.from, logger: log }),
+    now,
+  };
   return {
     authenticator: createIdentityAuthenticator({ verify, csrf, allowedOrigins }),
     revocations,
     register(app) {
       registerJwksRoute(app, keys);
-      registerIdentityRoutes(app, {
-        db: database.db,
-        ring,
-        hashing: MINIMUM_HASHING,
-        dummyVerify: createDummyVerifier(MINIMUM_HASHING),
-        keys,
-        csrf,
-        revocations,
-        lifetimes: DEFAULT_LIFETIMES,
-        issuer: config.publicOrigin,
-        audience: ACCESS_TOKEN_AUDIENCE,
-        allowedOrigins,
-        now,
-      });
+      registerIdentityRoutes(app, context);
       app.addHook('onReady', async () => revocations.start());
       app.addHook('onClose', async () => revocations.stop());
     },

@@ -1,72 +1,34 @@
 // Identity HTTP routes: sign in (password, then MFA), refresh, sign out, and the caller's
 // own sessions. Browsers get tokens only as __Host- cookies; the body carries the CSRF token.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { HavenError } from '../../platform/errors.js';
 import { PUBLIC, requireScopes } from '../../platform/http/route-contract.js';
 import { requirePrincipal } from '../../platform/auth/access.js';
-import { recordAudit } from '../../platform/audit/audit.js';
 import {
   ACCESS_COOKIE,
   MFA_PENDING_COOKIE,
   REFRESH_COOKIE,
   clearCookie,
-  isSameSiteRequest,
   readCookie,
   setCookie,
-  type CsrfTokens,
 } from './browser-credentials.js';
-import { issueAccessToken, type SigningKeyStore } from './signing-keys.js';
 import {
-  createSession,
   listUserSessions,
   revokeSession,
   revokeUserSessions,
   rotateRefreshToken,
-  type IssuedSession,
-  type SessionLifetimes,
 } from './sessions.js';
+import { MFA_PENDING_SECONDS, checkPassword, completeMfa, type SignedInUser } from './sign-in.js';
 import {
-  MFA_PENDING_SECONDS,
-  checkPassword,
-  completeMfa,
-  type SignInDependencies,
-  type SignedInUser,
-} from './sign-in.js';
-import { scopesForRoles } from './roles.js';
-import type { RevocationCache } from './revocation.js';
+  SignedIn,
+  UserView,
+  createSessionKit,
+  requestContext,
+  requireSameSite,
+  type IdentityContext,
+} from './session-kit.js';
 
-export interface IdentityRouteDependencies extends SignInDependencies {
-  readonly keys: SigningKeyStore;
-  readonly csrf: CsrfTokens;
-  readonly revocations: RevocationCache;
-  readonly lifetimes: SessionLifetimes;
-  readonly issuer: string;
-  readonly audience: string;
-  readonly allowedOrigins: ReadonlySet<string>;
-  readonly now: () => Date;
-}
-
-const UserView = Type.Object(
-  {
-    id: Type.String({ maxLength: 36 }),
-    email: Type.String({ maxLength: 254 }),
-    displayName: Type.String({ maxLength: 100 }),
-    roles: Type.Array(Type.String({ maxLength: 20 }), { maxItems: 5 }),
-  },
-  { additionalProperties: false },
-);
-const SignedIn = Type.Object(
-  {
-    status: Type.Literal('signed_in'),
-    user: UserView,
-    csrfToken: Type.String({ maxLength: 64 }),
-    accessExpiresAt: Type.Integer(),
-    idleExpiresAt: Type.String({ maxLength: 40 }),
-    absoluteExpiresAt: Type.String({ maxLength: 40 }),
-  },
-  { additionalProperties: false },
-);
 const MfaRequired = Type.Object(
   { status: Type.Literal('mfa_required') },
   { additionalProperties: false },
@@ -84,116 +46,8 @@ const SessionView = Type.Object(
   { additionalProperties: false },
 );
 
-function requestContext(request: FastifyRequest): { requestId: string; clientAddress: string } {
-  return { requestId: request.id, clientAddress: request.ip };
-}
-
-/** Login CSRF and refresh CSRF: credential-issuing requests must come from our own pages. */
-function requireSameSite(request: FastifyRequest, allowedOrigins: ReadonlySet<string>): void {
-  if (!isSameSiteRequest(request, allowedOrigins)) throw new HavenError('CSRF_FAILED');
-}
-
-export function registerIdentityRoutes(
-  app: FastifyInstance,
-  deps: IdentityRouteDependencies,
-): void {
-  async function deliverSession(
-    reply: FastifyReply,
-    user: SignedInUser,
-    session: IssuedSession,
-    amr: string[],
-    mfaAt: Date | null,
-    authTime: Date,
-  ) {
-    const access = await issueAccessToken({
-      keys: deps.keys,
-      issuer: deps.issuer,
-      audience: deps.audience,
-      subject: user.id,
-      sessionId: session.sessionId,
-      scopes: scopesForRoles(user.roles),
-      amr,
-      authTime: Math.floor(authTime.getTime() / 1000),
-      ...(mfaAt ? { mfaAt: Math.floor(mfaAt.getTime() / 1000) } : {}),
-      now: () => deps.now().getTime(),
-    });
-    const refreshSeconds = Math.max(
-      1,
-      Math.floor((session.absoluteExpiresAt.getTime() - deps.now().getTime()) / 1000),
-    );
-    setCookie(reply, ACCESS_COOKIE, access.token, 300);
-    setCookie(reply, REFRESH_COOKIE, session.refreshToken, refreshSeconds);
-    return {
-      status: 'signed_in' as const,
-      user: { id: user.id, email: user.email, displayName: user.displayName, roles: user.roles },
-      csrfToken: deps.csrf.forSession(session.sessionId),
-      accessExpiresAt: access.expiresAt,
-      idleExpiresAt: session.idleExpiresAt.toISOString(),
-      absoluteExpiresAt: session.absoluteExpiresAt.toISOString(),
-    };
-  }
-
-  async function startSession(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    user: SignedInUser,
-    amr: string[],
-    mfaAt: Date | null,
-  ) {
-    const now = deps.now();
-    const session = await deps.db.transaction().execute(async (trx) => {
-      const issued = await createSession(
-        trx,
-        {
-          userId: user.id,
-          amr,
-          mfaAt,
-          userAgent: request.headers['user-agent'] ?? null,
-          clientAddress: request.ip,
-        },
-        deps.lifetimes,
-        now,
-      );
-      await recordAudit(trx, {
-        actor: { type: 'user', id: user.id },
-        action: 'auth.session_created',
-        target: { type: 'session', id: issued.sessionId },
-        outcome: 'success',
-        details: { amr: amr.join(' ') },
-        ...requestContext(request),
-      });
-      return issued;
-    });
-    return deliverSession(reply, user, session, amr, mfaAt, now);
-  }
-
-  /**
-   * Ends sessions with their audit event in one transaction, then marks them revoked on this
-   * node at once (other nodes pick them up from the database within a second).
-   */
-  async function endSessions(
-    request: FastifyRequest,
-    action: string,
-    reason: string,
-    revoke: (trx: typeof deps.db) => Promise<string[]>,
-    target?: { type: string; id: string },
-  ): Promise<number> {
-    const principal = requirePrincipal(request);
-    const ended = await deps.db.transaction().execute(async (trx) => {
-      const ids = await revoke(trx);
-      await recordAudit(trx, {
-        actor: { type: 'user', id: principal.subject },
-        action,
-        ...(target ? { target } : {}),
-        outcome: 'success',
-        details: { count: ids.length, reason },
-        ...requestContext(request),
-      });
-      return ids;
-    });
-    for (const id of ended) deps.revocations.markRevoked(id);
-    return ended.length;
-  }
+export function registerIdentityRoutes(app: FastifyInstance, deps: IdentityContext): void {
+  const { startSession, deliverSession, endSessions } = createSessionKit(deps);
 
   app.post(
     '/api/auth/session',
