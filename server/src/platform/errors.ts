@@ -4,6 +4,7 @@
 export const ERROR_CATALOG = {
   BAD_REQUEST: { status: 400, title: 'The request is malformed.' },
   VALIDATION_FAILED: { status: 400, title: 'The request does not match the schema.' },
+  PASSWORD_REJECTED: { status: 400, title: 'The password does not meet the policy.' },
   INVALID_JSON: { status: 400, title: 'The body is not valid JSON.' },
   INVALID_UTF8: { status: 400, title: 'The body is not valid UTF-8.' },
   JSON_TOO_DEEP: { status: 400, title: 'The JSON body is nested too deeply.' },
