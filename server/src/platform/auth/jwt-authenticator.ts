@@ -34,10 +34,23 @@ function claimString(payload: JWTPayload, name: string): string | undefined {
 /** Verifies one access token; throws HavenError(UNAUTHENTICATED) for any failure. */
 export type AccessTokenVerifier = (token: string, via: Principal['via']) => Promise<Principal>;
 
+/** Verified tokens remembered per process, so a token reused for 5 minutes is verified once. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
+interface VerifiedToken {
+  readonly expiresAtMs: number;
+  readonly principal: Omit<Principal, 'via'>;
+}
+
 export function createAccessTokenVerifier(
   options: AccessTokenVerifierOptions,
 ): AccessTokenVerifier {
-  return async (token, via) => {
+  const toleranceSeconds = options.clockTolerance ?? 5;
+  // Keyed by the whole token: only the exact bytes that passed the signature check hit.
+  // Expiry and revocation are still checked on every request.
+  const verified = new Map<string, VerifiedToken>();
+
+  async function verifySignatureAndClaims(token: string): Promise<VerifiedToken> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(
@@ -46,7 +59,9 @@ export function createAccessTokenVerifier(
           const key = protectedHeader.kid
             ? await options.keyForKid(protectedHeader.kid)
             : undefined;
-          if (!key) throw new joseErrors.JWKSNoMatchingKey();
+          if (!key) {
+            throw new joseErrors.JWKSNoMatchingKey();
+          }
           return key;
         },
         {
@@ -55,7 +70,7 @@ export function createAccessTokenVerifier(
           audience: options.audience,
           typ: ACCESS_TOKEN_TYPE,
           requiredClaims: ['exp', 'iat', 'jti', 'sub', 'scope'],
-          clockTolerance: options.clockTolerance ?? 5,
+          clockTolerance: toleranceSeconds,
         },
       ));
     } catch {
@@ -63,6 +78,34 @@ export function createAccessTokenVerifier(
       throw new HavenError('UNAUTHENTICATED', 'The access token is invalid or expired.');
     }
     const sessionId = claimString(payload, 'sid');
+    const amr = Array.isArray(payload.amr)
+      ? payload.amr.filter((m): m is string => typeof m === 'string')
+      : [];
+    return {
+      expiresAtMs: (payload.exp ?? 0) * 1000,
+      principal: {
+        kind: sessionId === undefined ? 'client' : 'user',
+        subject: payload.sub ?? '',
+        scopes: new Set((claimString(payload, 'scope') ?? '').split(' ').filter(Boolean)),
+        sessionId,
+        amr,
+        mfaAt: typeof payload.mfa_at === 'number' ? payload.mfa_at : undefined,
+      },
+    };
+  }
+
+  return async (token, via) => {
+    let entry = verified.get(token);
+    if (entry === undefined || entry.expiresAtMs + toleranceSeconds * 1000 <= Date.now()) {
+      verified.delete(token);
+      entry = await verifySignatureAndClaims(token);
+      if (verified.size >= VERIFIED_CACHE_SIZE) {
+        // Oldest insertion first: Map iterates in insertion order.
+        verified.delete(verified.keys().next().value as string);
+      }
+      verified.set(token, entry);
+    }
+    const { sessionId } = entry.principal;
     if (
       sessionId !== undefined &&
       options.isSessionRevoked &&
@@ -70,18 +113,7 @@ export function createAccessTokenVerifier(
     ) {
       throw new HavenError('UNAUTHENTICATED', 'The session has ended.');
     }
-    const amr = Array.isArray(payload.amr)
-      ? payload.amr.filter((m): m is string => typeof m === 'string')
-      : [];
-    return {
-      kind: sessionId === undefined ? 'client' : 'user',
-      subject: payload.sub ?? '',
-      scopes: new Set((claimString(payload, 'scope') ?? '').split(' ').filter(Boolean)),
-      sessionId,
-      amr,
-      mfaAt: typeof payload.mfa_at === 'number' ? payload.mfa_at : undefined,
-      via,
-    };
+    return { ...entry.principal, via };
   };
 }
 
