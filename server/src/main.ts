@@ -13,6 +13,7 @@ import { formatRouteTable } from './platform/http/route-table.js';
 import { createKeyRing } from './platform/crypto.js';
 import { rotateSigningKeys } from './modules/identity/signing-keys.js';
 import { formatMailbox, listDevMailbox } from './platform/mail.js';
+import { ensureSetupLink } from './modules/identity/setup-link.js';
 
 function configOrExit(): HavenConfig {
   try {
@@ -47,6 +48,27 @@ function onShutdown(stop: () => Promise<void>): void {
   }
 }
 
+/**
+ * On a fresh installation, prints the one-time link that creates the first admin. Only stdout
+ * sees it (never the log, which may be shipped elsewhere); the database keeps only its hash.
+ */
+async function printSetupLink(app: FastifyInstance): Promise<void> {
+  if (!app.identity) return;
+  const link = await ensureSetupLink(app.identity, {
+    onPending: (expiresAt) =>
+      process.stdout.write(
+        `No users yet, and a setup link was already issued (valid until ${expiresAt.toISOString()}).\n` +
+          'It is shown only once; if it is lost, restart Haven after it expires for a new one.\n',
+      ),
+  });
+  if (!link) return;
+  const rule = '='.repeat(72);
+  process.stdout.write(
+    `\n${rule}\n  FIRST START: create the first admin account with this one-time link\n` +
+      `  (valid 24 hours, works once; keep it private):\n\n  ${link}\n${rule}\n\n`,
+  );
+}
+
 async function serve(): Promise<void> {
   const config = configOrExit();
   const logger = createLogger({ level: config.logLevel });
@@ -68,6 +90,7 @@ async function serve(): Promise<void> {
   process.stdout.write(
     `Haven is listening on ${config.tls ? 'https' : 'http'}://${config.host}:${port}\n`,
   );
+  await printSetupLink(app);
   onShutdown(async () => {
     await worker?.stop();
     await app.close();

@@ -40,7 +40,7 @@ function hashCode(userId: string, normalized: string): string {
   return sha256Hex(`haven:recovery:${userId}:${normalized}`);
 }
 
-/** Replaces all of a user's codes (old ones stop working) in one transaction. */
+/** Replaces all of a user's codes (old ones stop working) atomically. */
 export async function replaceRecoveryCodes(
   db: Kysely<DatabaseSchema>,
   userId: string,
@@ -51,10 +51,14 @@ export async function replaceRecoveryCodes(
     if (normalized === undefined) throw new Error('not a recovery code');
     return { user_id: userId, code_hash: hashCode(userId, normalized) };
   });
-  await db.transaction().execute(async (trx) => {
+  const replace = async (trx: Kysely<DatabaseSchema>): Promise<void> => {
     await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
     if (rows.length > 0) await trx.insertInto('recovery_codes').values(rows).execute();
-  });
+  };
+  // Inside the caller's transaction when given one, so the codes commit with its change and
+  // audit event; otherwise in a transaction of its own.
+  if (db.isTransaction) await replace(db);
+  else await db.transaction().execute(replace);
 }
 
 /** Spends a code: true exactly once per code, even under concurrent attempts. */

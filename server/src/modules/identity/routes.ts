@@ -19,6 +19,7 @@ import {
   revokeUserSessions,
   rotateRefreshToken,
 } from './sessions.js';
+import { EnrollmentRequired } from './onboarding-routes.js';
 import { MFA_PENDING_SECONDS, checkPassword, completeMfa, type SignedInUser } from './sign-in.js';
 import {
   SignedIn,
@@ -62,7 +63,7 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: IdentityConte
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Union([SignedIn, MfaRequired]) },
+        response: { 200: Type.Union([SignedIn, MfaRequired, EnrollmentRequired]) },
       },
     },
     async (request, reply) => {
@@ -78,6 +79,10 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: IdentityConte
       if (result.kind === 'mfa') {
         setCookie(reply, MFA_PENDING_COOKIE, result.pendingToken, MFA_PENDING_SECONDS);
         return { status: 'mfa_required' as const };
+      }
+      if (result.kind === 'enroll') {
+        setCookie(reply, MFA_PENDING_COOKIE, result.pendingToken, MFA_PENDING_SECONDS);
+        return { status: 'mfa_enrollment_required' as const };
       }
       return startSession(request, reply, result.user, result.amr, result.mfaAt);
     },

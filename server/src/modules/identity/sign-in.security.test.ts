@@ -28,7 +28,7 @@ describeEachEngine('sign-in', (engine) => {
   async function createUser(
     email: string,
     roles: Role[],
-    options: { status?: 'active' | 'disabled'; totpSecret?: string } = {},
+    options: { status?: 'active' | 'disabled' | 'invited'; totpSecret?: string } = {},
   ) {
     const user = await database.db
       .insertInto('users')
@@ -246,9 +246,11 @@ describeEachEngine('sign-in', (engine) => {
     const secret = generateTotpSecret();
     await createUser('clinician@example.org', ['clinician'], { totpSecret: secret });
     await createUser('unenrolled@example.org', ['admin']);
+    // Unenrolled: the password alone leads only to enrolment, never to a session.
     const unenrolled = await signIn('unenrolled@example.org');
-    expect(unenrolled.statusCode).toBe(403);
-    expect(unenrolled.cookies).toEqual([]);
+    expect(unenrolled.statusCode).toBe(200);
+    expect(unenrolled.json()).toEqual({ status: 'mfa_enrollment_required' });
+    expect(Object.keys(cookiesOf(unenrolled))).toEqual(['__Host-haven_mfa']);
 
     const passwordOk = await signIn('clinician@example.org');
     expect(passwordOk.json()).toEqual({ status: 'mfa_required' });
@@ -362,5 +364,20 @@ describeEachEngine('sign-in', (engine) => {
     expect(
       (await nodeA.app.inject({ url: '/api/auth/me', headers: headersOf(here) })).statusCode,
     ).toBe(200);
+  });
+
+  it('A9/A11: an invited admin who set a password but lost the enrolment step resumes enrolment, never a session', async () => {
+    await createUser('first-admin@example.org', ['admin'], { status: 'invited' });
+    const response = await signIn('first-admin@example.org');
+    expect(response.json()).toEqual({ status: 'mfa_enrollment_required' });
+    expect(Object.keys(cookiesOf(response))).toEqual(['__Host-haven_mfa']);
+    // The pending state is for enrolment only: it cannot complete an MFA sign-in.
+    const mfa = await nodeA.app.inject({
+      method: 'POST',
+      url: '/api/auth/mfa',
+      headers: { origin, cookie: cookieHeader(cookiesOf(response)) },
+      payload: { code: '123456' },
+    });
+    expect(mfa.json()).toMatchObject({ code: 'MFA_PENDING_EXPIRED' });
   });
 });

@@ -43,7 +43,9 @@ export type PasswordStepResult =
       readonly amr: string[];
       readonly mfaAt: Date | null;
     }
-  | { readonly kind: 'mfa'; readonly pendingToken: string };
+  | { readonly kind: 'mfa'; readonly pendingToken: string }
+  /** MFA is required but not enrolled: the pending token only opens the enrolment routes. */
+  | { readonly kind: 'enroll'; readonly pendingToken: string };
 
 export interface SignInDependencies {
   readonly db: Kysely<DatabaseSchema>;
@@ -98,7 +100,14 @@ export async function checkPassword(
   const passwordOk = user?.password_hash
     ? await verifyPassword(user.password_hash, password)
     : await deps.dummyVerify(password);
-  if (!user || !passwordOk || user.status !== 'active') {
+  // An invited user who already set a password (accepted the link) but lost the enrolment
+  // step may finish enrolment by signing in; without this the first admin could be locked out.
+  const resumingEnrollment =
+    user?.status === 'invited' &&
+    user.password_hash !== null &&
+    user.totp_enrolled_at === null &&
+    requiresMfa(user.roles);
+  if (!user || !passwordOk || (user.status !== 'active' && !resumingEnrollment)) {
     const { backoffMs: nextBackoff } = await recordLoginFailure(db, email, now);
     await recordAudit(db, {
       actor: { type: 'anonymous' },
@@ -126,23 +135,11 @@ export async function checkPassword(
       .where('id', '=', user.id)
       .execute();
   }
-  if (!requiresMfa(user.roles) && user.totp_enrolled_at === null) {
+  if (!requiresMfa(user.roles) && user.totp_enrolled_at === null && !resumingEnrollment) {
     return { kind: 'session', user: toUser(user), amr: ['pwd'], mfaAt: null };
   }
-  if (user.totp_enrolled_at === null) {
-    // MFA is required but not enrolled: no session exists until enrolment (issue: invitations).
-    await recordAudit(db, {
-      actor: { type: 'user', id: user.id },
-      action: 'auth.login',
-      outcome: 'denied',
-      details: { reason: 'mfa_not_enrolled' },
-      ...context,
-    });
-    throw new HavenError(
-      'FORBIDDEN',
-      'Your role requires MFA; finish enrolment from your invitation link.',
-    );
-  }
+  // MFA is required but not enrolled: no session until enrolment; the pending state says so.
+  const enroll = user.totp_enrolled_at === null;
   const pendingToken = randomToken(32);
   await db
     .insertInto('one_time_tokens')
@@ -150,7 +147,10 @@ export async function checkPassword(
       purpose: 'mfa_pending',
       token_hash: sha256Hex(pendingToken),
       user_id: user.id,
-      data: JSON.stringify({ client_address: context.clientAddress }),
+      data: JSON.stringify({
+        client_address: context.clientAddress,
+        ...(enroll ? { enroll: true } : {}),
+      }),
       created_at: now,
       expires_at: new Date(now.getTime() + MFA_PENDING_SECONDS * 1000),
     })
@@ -159,10 +159,10 @@ export async function checkPassword(
     actor: { type: 'user', id: user.id },
     action: 'auth.password_ok',
     outcome: 'success',
-    details: { next: 'mfa' },
+    details: { next: enroll ? 'mfa_enrollment' : 'mfa' },
     ...context,
   });
-  return { kind: 'mfa', pendingToken };
+  return { kind: enroll ? 'enroll' : 'mfa', pendingToken };
 }
 
 /** Completes an MFA-pending sign-in with a TOTP code or a recovery code. */
@@ -185,9 +185,12 @@ export async function completeMfa(
           .where('used_at', 'is', null)
           .where('expires_at', '>', now)
           .where('attempts', '<', MFA_MAX_ATTEMPTS)
-          .returning(['id', 'user_id'])
+          .returning(['id', 'user_id', 'data'])
           .executeTakeFirst();
-  if (!pending?.user_id) throw new HavenError('MFA_PENDING_EXPIRED');
+  // An enrolment pending state only opens the enrolment routes: its seed is not confirmed yet.
+  if (!pending?.user_id || pending.data.enroll === true) {
+    throw new HavenError('MFA_PENDING_EXPIRED');
+  }
   const user = await db
     .selectFrom('users')
     .select(['id', 'email', 'display_name', 'roles', 'status', 'totp_secret_enc', 'totp_last_step'])
