@@ -20,6 +20,11 @@ import { createDevMailbox, createSmtpMailer } from '../../platform/mail.js';
 import { createOutboundClient } from '../../platform/http-client.js';
 import { createRevocationCache, type RevocationCache } from './revocation.js';
 import { registerIdentityRoutes } from './routes.js';
+import { registerMfaEnrollmentRoutes } from './mfa-enrollment-routes.js';
+import { registerOnboardingRoutes } from './onboarding-routes.js';
+import { registerAccountRoutes } from './account-routes.js';
+import { registerAdminUserRoutes } from './admin-users-routes.js';
+import { registerPasswordRoutes } from './password-reset-routes.js';
 import { createSigningKeyStore, registerJwksRoute } from './signing-keys.js';
 
 export const ACCESS_TOKEN_AUDIENCE = 'haven-api';
@@ -98,6 +103,12 @@ export function createIdentity(
     register(app) {
       registerJwksRoute(app, keys);
       registerIdentityRoutes(app, context);
+      registerOnboardingRoutes(app, context);
+      registerMfaEnrollmentRoutes(app, context);
+      app.decorate('identity', context); // main.ts issues the first-admin setup link with it
+      registerAccountRoutes(app, context);
+      registerPasswordRoutes(app, context);
+      registerAdminUserRoutes(app, context);
       app.addHook('onReady', async () => revocations.start());
       app.addHook('onClose', async () => revocations.stop());
     },

@@ -1,0 +1,204 @@
+// A13: the identity cleanup purges only records nobody can use any more, and two workers
+// running it at the same moment neither fail nor delete anything they should not.
+import pino from 'pino';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  createTestDatabase,
+  describeEachEngine,
+  type TestDatabase,
+} from '../../../test/databases.js';
+import { randomToken, sha256Hex } from '../../platform/crypto.js';
+import { jobHandlers, jobSchedules } from '../../jobs/registry.js';
+import { purgeExpiredIdentityRecords } from './cleanup.js';
+
+const NOW = new Date('2030-01-01T12:00:00Z');
+const ago = (ms: number) => new Date(NOW.getTime() - ms);
+const ahead = (ms: number) => new Date(NOW.getTime() + ms);
+const MIN = 60_000;
+const DAY = 24 * 60 * MIN;
+
+describeEachEngine('identity cleanup', (engine) => {
+  let database: TestDatabase;
+  let userId: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(engine);
+    const user = await database.db
+      .insertInto('users')
+      .values({
+        email: 'cleanup@example.org',
+        email_normalized: 'cleanup@example.org',
+        display_name: 'Cleanup',
+        status: 'active',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    userId = user.id;
+  });
+  afterAll(async () => {
+    await database.close();
+  });
+
+  /** One batch of rows, each labelled with whether the purge must remove it. */
+  async function seed(tag: string) {
+    const db = database.db;
+    const session = async (label: string, values: { absolute: Date; revoked?: Date }) => {
+      const row = await db
+        .insertInto('sessions')
+        .values({
+          user_id: userId,
+          idle_expires_at: values.absolute,
+          absolute_expires_at: values.absolute,
+          revoked_at: values.revoked ?? null,
+          user_agent: `${tag}:${label}`,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return row.id;
+    };
+    const live = await session('live', { absolute: ahead(DAY) });
+    const keptSessions = [
+      live,
+      await session('revoked-recently', { absolute: ahead(DAY), revoked: ago(60 * MIN) }),
+      await session('just-expired', { absolute: ago(MIN) }),
+    ];
+    const goneSessions = [
+      await session('long-expired', { absolute: ago(DAY) }),
+      await session('revoked-long-ago', { absolute: ahead(DAY), revoked: ago(2 * DAY) }),
+    ];
+    const refresh = async (values: { expires: Date; consumed?: Date }) => {
+      const row = await db
+        .insertInto('refresh_tokens')
+        .values({
+          session_id: live,
+          token_hash: sha256Hex(randomToken()),
+          expires_at: values.expires,
+          consumed_at: values.consumed ?? null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return row.id;
+    };
+    const keptRefresh = [
+      await refresh({ expires: ahead(DAY) }),
+      await refresh({ expires: ahead(DAY), consumed: ago(60 * MIN) }),
+    ];
+    const goneRefresh = [
+      await refresh({ expires: ago(MIN) }),
+      await refresh({ expires: ahead(DAY), consumed: ago(2 * DAY) }),
+    ];
+    const link = async (values: { expires: Date; used?: Date }) => {
+      const row = await db
+        .insertInto('one_time_tokens')
+        .values({
+          purpose: 'password_reset',
+          data: '{}',
+          token_hash: sha256Hex(randomToken()),
+          user_id: userId,
+          expires_at: values.expires,
+          used_at: values.used ?? null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return row.id;
+    };
+    const keptLinks = [
+      await link({ expires: ahead(30 * MIN) }),
+      await link({ expires: ahead(30 * MIN), used: ago(MIN) }),
+    ];
+    const goneLinks = [
+      await link({ expires: ago(MIN) }),
+      await link({ expires: ahead(DAY), used: ago(2 * DAY) }),
+    ];
+    const throttle = async (label: string, values: { updated: Date; backoff?: Date }) => {
+      const hash = sha256Hex(`${tag}:${label}`);
+      await db
+        .insertInto('login_throttle')
+        .values({
+          email_hash: hash,
+          failures: 5,
+          updated_at: values.updated,
+          backoff_until: values.backoff ?? null,
+        })
+        .execute();
+      return hash;
+    };
+    const keptThrottle = [
+      await throttle('recent', { updated: ago(MIN), backoff: ahead(MIN) }),
+      await throttle('backoff-recent', { updated: ago(2 * DAY), backoff: ago(60 * MIN) }),
+    ];
+    const goneThrottle = [
+      await throttle('quiet', { updated: ago(2 * DAY) }),
+      await throttle('old-backoff', { updated: ago(3 * DAY), backoff: ago(2 * DAY) }),
+    ];
+    return {
+      kept: { keptSessions, keptRefresh, keptLinks, keptThrottle },
+      gone: { goneSessions, goneRefresh, goneLinks, goneThrottle },
+    };
+  }
+
+  async function remaining() {
+    const db = database.db;
+    const ids = async (rows: Promise<Array<{ id: string }>>) =>
+      new Set((await rows).map((r) => r.id));
+    return {
+      sessions: await ids(db.selectFrom('sessions').select('id').execute()),
+      refresh: await ids(db.selectFrom('refresh_tokens').select('id').execute()),
+      links: await ids(db.selectFrom('one_time_tokens').select('id').execute()),
+      throttle: new Set(
+        (await db.selectFrom('login_throttle').select('email_hash').execute()).map(
+          (r) => r.email_hash,
+        ),
+      ),
+    };
+  }
+
+  async function expectPurged(batch: Awaited<ReturnType<typeof seed>>) {
+    const left = await remaining();
+    for (const id of batch.kept.keptSessions) expect(left.sessions.has(id)).toBe(true);
+    for (const id of batch.gone.goneSessions) expect(left.sessions.has(id)).toBe(false);
+    for (const id of batch.kept.keptRefresh) expect(left.refresh.has(id)).toBe(true);
+    for (const id of batch.gone.goneRefresh) expect(left.refresh.has(id)).toBe(false);
+    for (const id of batch.kept.keptLinks) expect(left.links.has(id)).toBe(true);
+    for (const id of batch.gone.goneLinks) expect(left.links.has(id)).toBe(false);
+    for (const hash of batch.kept.keptThrottle) expect(left.throttle.has(hash)).toBe(true);
+    for (const hash of batch.gone.goneThrottle) expect(left.throttle.has(hash)).toBe(false);
+  }
+
+  it('A13: purges only expired, long-revoked and long-used rows', async () => {
+    const batch = await seed('single');
+    const counts = await purgeExpiredIdentityRecords(database.db, NOW);
+    expect(counts).toEqual({ sessions: 2, refreshTokens: 2, oneTimeTokens: 2, loginThrottle: 2 });
+    await expectPurged(batch);
+    // Nothing left to do: a rerun (say, after a crash mid-job) deletes nothing more.
+    expect(await purgeExpiredIdentityRecords(database.db, NOW)).toEqual({
+      sessions: 0,
+      refreshTokens: 0,
+      oneTimeTokens: 0,
+      loginThrottle: 0,
+    });
+  });
+
+  it('A13: two workers purging at the same moment both succeed and split the work', async () => {
+    const batch = await seed('concurrent');
+    const [a, b] = await Promise.all([
+      purgeExpiredIdentityRecords(database.db, NOW),
+      purgeExpiredIdentityRecords(database.db, NOW),
+    ]);
+    expect(a.sessions + b.sessions).toBe(2);
+    expect(a.refreshTokens + b.refreshTokens).toBe(2);
+    expect(a.oneTimeTokens + b.oneTimeTokens).toBe(2);
+    expect(a.loginThrottle + b.loginThrottle).toBe(2);
+    await expectPurged(batch);
+  });
+
+  it('A13: runs as the identity.cleanup job every 10 minutes', async () => {
+    expect(jobSchedules()).toContainEqual({ queue: 'identity.cleanup', everyMs: 10 * MIN });
+    const handler = jobHandlers()['identity.cleanup'];
+    expect(handler).toBeDefined();
+    await handler!(
+      {},
+      { jobId: 'test', attempt: 1, db: database.db, log: pino({ level: 'silent' }) },
+    );
+  });
+});
