@@ -26,6 +26,8 @@ export class ApiError extends Error {
   readonly requestId: string | undefined;
   /** Problem-document extension members not listed above (untrusted server data). */
   readonly extensions: Readonly<Record<string, unknown>>;
+  /** Retry-After header (seconds), when the server sent one. */
+  readonly retryAfter: string | undefined;
 
   constructor(init: {
     status: number;
@@ -34,6 +36,7 @@ export class ApiError extends Error {
     detail?: string | undefined;
     requestId?: string | undefined;
     extensions?: Record<string, unknown>;
+    retryAfter?: string | undefined;
   }) {
     super(init.detail ? `${init.title}: ${init.detail}` : init.title);
     this.status = init.status;
@@ -42,6 +45,7 @@ export class ApiError extends Error {
     this.detail = init.detail;
     this.requestId = init.requestId;
     this.extensions = init.extensions ?? {};
+    this.retryAfter = init.retryAfter;
   }
 }
 
@@ -71,12 +75,14 @@ async function errorFromResponse(res: Response): Promise<ApiError> {
   if (isJson(res.headers.get('content-type'))) {
     body = await res.json().catch(() => undefined);
   }
+  const retryAfter = str(res.headers.get('retry-after'));
   if (!isRecord(body)) {
     return new ApiError({
       status: res.status,
       code: 'http_error',
       title: fallbackTitle,
       requestId: headerRequestId,
+      retryAfter,
     });
   }
   const extensions: Record<string, unknown> = {};
@@ -90,6 +96,7 @@ async function errorFromResponse(res: Response): Promise<ApiError> {
     detail: str(body['detail']),
     requestId: str(body['requestId']) ?? str(body['request_id']) ?? headerRequestId,
     extensions,
+    retryAfter,
   });
 }
 
@@ -98,23 +105,34 @@ export interface RequestOptions {
   cache?: RequestCache;
 }
 
-/** GET a JSON resource and validate it with `decode`. Throws ApiError (or AbortError if aborted). */
-export async function getJson<T>(
-  path: string,
-  decode: Decoder<T>,
-  options: RequestOptions = {},
-): Promise<T> {
+export interface JsonRequest<T> extends RequestOptions {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  decode: Decoder<T>;
+  /** JSON body; omitted for GET/DELETE without a body. */
+  body?: unknown;
+  /** Sent as X-CSRF-Token on state-changing requests (A8). */
+  csrfToken?: string | null | undefined;
+}
+
+/** Sends a JSON request and validates the answer with `decode`. Throws ApiError (or AbortError). */
+export async function requestJson<T>(request: JsonRequest<T>): Promise<T> {
+  const { method, path, decode, body, csrfToken, signal } = request;
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let res: Response;
   try {
     res = await fetch(path, {
-      method: 'GET',
+      method,
       credentials: 'same-origin',
-      headers: { Accept: 'application/json' },
-      cache: options.cache ?? 'default',
-      signal: options.signal ?? null,
+      headers,
+      cache: request.cache ?? 'no-store',
+      signal: signal ?? null,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
   } catch (err) {
-    if (options.signal?.aborted) throw err;
+    if (signal?.aborted) throw err;
     throw new ApiError({
       status: 0,
       code: 'network_error',
@@ -135,18 +153,33 @@ export async function getJson<T>(
     });
 
   if (!isJson(res.headers.get('content-type'))) throw invalid('Expected a JSON response.');
-  let body: unknown;
+  let parsed: unknown;
   try {
-    body = await res.json();
+    parsed = await res.json();
   } catch (err) {
-    if (options.signal?.aborted) throw err;
+    if (signal?.aborted) throw err;
     throw invalid('The response was not valid JSON.');
   }
   try {
-    return decode(body);
+    return decode(parsed);
   } catch (err) {
     throw invalid(err instanceof Error ? err.message : 'Unexpected response shape.');
   }
+}
+
+/** GET a JSON resource and validate it with `decode`. Throws ApiError (or AbortError if aborted). */
+export function getJson<T>(
+  path: string,
+  decode: Decoder<T>,
+  options: RequestOptions = {},
+): Promise<T> {
+  return requestJson({
+    method: 'GET',
+    path,
+    decode,
+    ...options,
+    cache: options.cache ?? 'default',
+  });
 }
 
 export function isAbortError(err: unknown): boolean {
@@ -167,3 +200,78 @@ export function describeError(err: unknown): string {
 function sentence(text: string): string {
   return /[.!?]$/.test(text) ? text : `${text}.`;
 }
+
+/** What a form shows for a failed request: the problem `detail` (or title) and the request id. */
+export function problemSummary(err: unknown): { message: string; requestId: string | undefined } {
+  if (err instanceof ApiError) {
+    const wait = err.retryAfter ? ` Try again in ${err.retryAfter} seconds.` : '';
+    return { message: sentence(err.detail ?? err.title) + wait, requestId: err.requestId };
+  }
+  if (err instanceof Error && err.name === 'StepUpCancelled') {
+    return {
+      message: 'Cancelled: this action needs a fresh authenticator code.',
+      requestId: undefined,
+    };
+  }
+  return { message: 'Unexpected error.', requestId: undefined };
+}
+
+/** Field errors of a problem document (`errors: [{ field, message }]`), by field name. */
+export function fieldErrorsOf(err: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!(err instanceof ApiError)) return out;
+  const list = err.extensions['errors'];
+  if (!Array.isArray(list)) return out;
+  for (const item of list) {
+    if (!isRecord(item)) continue;
+    const field = str(item['field']);
+    const message = str(item['message']);
+    if (field && message && !(field in out)) out[field] = message;
+  }
+  return out;
+}
+
+export function hasCode(err: unknown, ...codes: string[]): boolean {
+  return err instanceof ApiError && codes.includes(err.code);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding helpers: server data is untrusted; only declared fields are kept.
+
+export function expectRecord(value: unknown, what: string): Record<string, unknown> {
+  if (!isRecord(value)) throw new Error(`Expected ${what} to be an object.`);
+  return value;
+}
+
+export function expectString(record: Record<string, unknown>, key: string): string {
+  const value = record[key];
+  if (typeof value !== 'string') throw new Error(`Missing "${key}".`);
+  return value;
+}
+
+export function optionalString(record: Record<string, unknown>, key: string): string | null {
+  const value = record[key];
+  return typeof value === 'string' ? value : null;
+}
+
+export function expectNumber(record: Record<string, unknown>, key: string): number {
+  const value = record[key];
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`Missing "${key}".`);
+  return value;
+}
+
+export function expectBoolean(record: Record<string, unknown>, key: string): boolean {
+  const value = record[key];
+  if (typeof value !== 'boolean') throw new Error(`Missing "${key}".`);
+  return value;
+}
+
+export function expectStringArray(record: Record<string, unknown>, key: string): string[] {
+  const value = record[key];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw new Error(`Missing "${key}".`);
+  }
+  return value;
+}
+
+export const ignoreBody: Decoder<null> = () => null;

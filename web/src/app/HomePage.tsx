@@ -1,0 +1,30 @@
+import { useAuth } from '../auth/useAuth';
+import { HealthPage } from '../features/health/HealthPage';
+import { Link } from '../shared/router';
+import { Page } from './Page';
+
+export function HomePage() {
+  const auth = useAuth();
+  return (
+    <Page title="Haven">
+      {auth.status === 'signed_in' ? (
+        <section className="panel" aria-labelledby="summary-title">
+          <h2 id="summary-title">Signed in</h2>
+          <p>
+            Welcome, <span data-testid="home-display-name">{auth.session.user.displayName}</span> (
+            {auth.session.user.email}).
+          </p>
+          <p>Roles: {auth.session.user.roles.join(', ') || 'none'}</p>
+          <p>
+            <Link to="/account">Manage your account</Link>
+          </p>
+        </section>
+      ) : auth.status === 'signed_out' ? (
+        <p>
+          <Link to="/sign-in">Sign in</Link> to use Haven.
+        </p>
+      ) : null}
+      <HealthPage />
+    </Page>
+  );
+}

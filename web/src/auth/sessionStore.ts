@@ -1,0 +1,372 @@
+/**
+ * The browser's view of the session (A5, A7, A8). Tokens stay in HttpOnly cookies; this
+ * store keeps only the user, the CSRF token (memory only, never storage) and the expiry
+ * times. Every authenticated call goes through `api()`, which adds the CSRF header,
+ * refreshes once on 401 (one tab at a time, via the Web Locks API) and asks for step-up MFA
+ * on 403 STEP_UP_REQUIRED. Tabs share refresh results and sign-outs over a BroadcastChannel.
+ */
+import { ApiError, ignoreBody, requestJson, type Decoder, type JsonRequest } from '../shared/api';
+import { decodeMe, decodeSignedIn, type SessionUser, type SignedIn } from './authTypes';
+
+export type SignedOutReason = 'signed_out' | 'idle' | 'expired' | 'signed_out_elsewhere';
+
+export interface ActiveSession {
+  user: SessionUser;
+  /** Null until /api/auth/me answered (derived from roles meanwhile). */
+  scopes: readonly string[] | null;
+  /** Epoch ms; null when not known yet. */
+  accessExpiresAt: number | null;
+  idleExpiresAt: number | null;
+}
+
+export type AuthState =
+  | { status: 'loading' }
+  | { status: 'signed_out'; reason: SignedOutReason | null }
+  | { status: 'signed_in'; session: ActiveSession };
+
+type Method = JsonRequest<unknown>['method'];
+
+type TabMessage =
+  | { type: 'refreshed'; signedIn: SignedIn }
+  | { type: 'signed_in'; signedIn: SignedIn }
+  | { type: 'signed_out'; reason: SignedOutReason }
+  | { type: 'timings_request' }
+  | { type: 'timings'; accessExpiresAt: number; idleExpiresAt: number };
+
+/** Codes on which an authenticated call is worth one refresh (others, such as MFA_INVALID, are not). */
+const REFRESHABLE = new Set(['UNAUTHENTICATED', 'SESSION_EXPIRED', 'http_error']);
+const TIMINGS_WAIT_MS = 250;
+
+/**
+ * A non-secret "this browser may have a session" flag, so a first visit does not start with
+ * a failing /api/auth/me (an error in the console, and a wasted refresh). It holds no token:
+ * the session itself lives only in HttpOnly cookies, the CSRF token only in memory.
+ */
+const SESSION_HINT_KEY = 'haven.mayHaveSession';
+
+function readSessionHint(): boolean {
+  try {
+    return localStorage.getItem(SESSION_HINT_KEY) === '1';
+  } catch {
+    return true; // storage blocked: ask the server
+  }
+}
+
+function writeSessionHint(present: boolean): void {
+  try {
+    if (present) localStorage.setItem(SESSION_HINT_KEY, '1');
+    else localStorage.removeItem(SESSION_HINT_KEY);
+  } catch {
+    // storage blocked: boot will simply ask the server
+  }
+}
+
+export class StepUpCancelled extends Error {
+  override readonly name = 'StepUpCancelled';
+  constructor() {
+    super('The MFA check was cancelled.');
+  }
+}
+
+function isTabMessage(value: unknown): value is TabMessage {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { type?: unknown }).type === 'string'
+  );
+}
+
+export class SessionStore {
+  private state: AuthState = { status: 'loading' };
+  private readonly listeners = new Set<() => void>();
+  private csrfToken: string | null = null;
+  private refreshing: Promise<SignedIn | null> | null = null;
+  private lastRefresh: { at: number; result: SignedIn | null } | null = null;
+  private readonly channel: BroadcastChannel | null;
+  private stepUpPrompt: (() => Promise<void>) | null = null;
+
+  constructor() {
+    this.channel =
+      typeof BroadcastChannel === 'function' ? new BroadcastChannel('haven-auth') : null;
+    this.channel?.addEventListener('message', (event: MessageEvent<unknown>) => {
+      if (isTabMessage(event.data)) this.onTabMessage(event.data);
+    });
+  }
+
+  // --- state for React (useSyncExternalStore) ---
+
+  readonly subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  readonly getState = (): AuthState => this.state;
+
+  private setState(next: AuthState): void {
+    this.state = next;
+    for (const listener of this.listeners) listener();
+  }
+
+  private get session(): ActiveSession | null {
+    return this.state.status === 'signed_in' ? this.state.session : null;
+  }
+
+  // --- lifecycle ---
+
+  /** On page load: who am I? Then learn the expiry times from another tab or by refreshing. */
+  async boot(): Promise<void> {
+    if (!readSessionHint()) {
+      this.setState({ status: 'signed_out', reason: null });
+      return;
+    }
+    try {
+      const me = await this.api('GET', '/api/auth/me', decodeMe);
+      this.csrfToken = me.csrfToken;
+      const current = this.session;
+      this.setState({
+        status: 'signed_in',
+        session: {
+          user: me.user,
+          scopes: me.scopes,
+          accessExpiresAt: current?.accessExpiresAt ?? null,
+          idleExpiresAt: current?.idleExpiresAt ?? null,
+        },
+      });
+      if (this.session?.idleExpiresAt === null && !(await this.askOtherTabsForTimings())) {
+        await this.refresh();
+      }
+    } catch {
+      if (this.state.status !== 'signed_out') this.endLocally('expired');
+    }
+  }
+
+  /** After sign-in, MFA, enrolment or invitation acceptance: this tab and the others are signed in. */
+  adopt(signedIn: SignedIn): void {
+    this.apply(signedIn);
+    this.post({ type: 'signed_in', signedIn });
+    void this.loadScopes();
+  }
+
+  /** Ends the session on the server (refreshing first if the access token expired), then everywhere. */
+  async signOut(reason: SignedOutReason = 'signed_out'): Promise<void> {
+    try {
+      await this.api('DELETE', '/api/auth/session', ignoreBody);
+    } catch {
+      // Already ended on the server (idle, revoked): signing out locally is what remains.
+    }
+    this.endLocally(reason);
+    this.post({
+      type: 'signed_out',
+      reason: reason === 'signed_out' ? 'signed_out_elsewhere' : reason,
+    });
+  }
+
+  /** The session ended (expired, revoked, signed out elsewhere): forget it in this tab. */
+  endLocally(reason: SignedOutReason): void {
+    this.csrfToken = null;
+    writeSessionHint(false);
+    this.setState({ status: 'signed_out', reason });
+  }
+
+  /** Re-reads /api/auth/me (the 60-second poll); a revoked session ends up signed out. */
+  async recheck(): Promise<void> {
+    if (!this.session) return;
+    try {
+      const me = await this.api('GET', '/api/auth/me', decodeMe);
+      const current = this.session;
+      if (current) {
+        this.setState({
+          status: 'signed_in',
+          session: { ...current, user: me.user, scopes: me.scopes },
+        });
+      }
+    } catch {
+      // api() already signed this tab out when the session is gone; other failures are transient.
+    }
+  }
+
+  updateUser(user: SessionUser): void {
+    const current = this.session;
+    if (current) this.setState({ status: 'signed_in', session: { ...current, user } });
+  }
+
+  /** The UI that asks for an MFA code when a route needs step-up; resolves once it succeeded. */
+  setStepUpPrompt(prompt: (() => Promise<void>) | null): void {
+    this.stepUpPrompt = prompt;
+  }
+
+  // --- requests ---
+
+  /**
+   * An authenticated call: CSRF header on writes; one refresh + retry on 401; one step-up +
+   * retry on 403 STEP_UP_REQUIRED. A failed refresh signs this tab out.
+   */
+  async api<T>(method: Method, path: string, decode: Decoder<T>, body?: unknown): Promise<T> {
+    let refreshed = false;
+    let steppedUp = false;
+    for (;;) {
+      try {
+        return await requestJson({ method, path, decode, body, csrfToken: this.csrfToken });
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        if (err.status === 401 && REFRESHABLE.has(err.code) && !refreshed) {
+          refreshed = true;
+          if (await this.refresh()) continue;
+          if (this.state.status !== 'signed_out') this.endLocally('expired');
+          throw err;
+        }
+        if (
+          err.status === 403 &&
+          err.code === 'STEP_UP_REQUIRED' &&
+          !steppedUp &&
+          this.stepUpPrompt
+        ) {
+          steppedUp = true;
+          await this.stepUpPrompt();
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * A public credential call (sign-in, MFA, enrolment with the pending cookie, onboarding):
+   * never refreshes; sends the CSRF token when there is a session (signed-in enrolment).
+   */
+  credentialCall<T>(path: string, decode: Decoder<T>, body: unknown = {}): Promise<T> {
+    return requestJson({ method: 'POST', path, decode, body, csrfToken: this.csrfToken });
+  }
+
+  /** Fresh MFA for step-up routes. */
+  async stepUp(code: string): Promise<void> {
+    const signedIn = await this.api('POST', '/api/auth/step-up', decodeSignedIn, { code });
+    this.apply(signedIn);
+    this.post({ type: 'refreshed', signedIn });
+  }
+
+  /** "Stay signed in" and the 401 path: one refresh at a time across every tab. */
+  refresh(): Promise<SignedIn | null> {
+    this.refreshing ??= this.refreshAcrossTabs().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  private async refreshAcrossTabs(): Promise<SignedIn | null> {
+    const askedAt = Date.now();
+    const run = async (): Promise<SignedIn | null> => {
+      // Another tab refreshed while this one waited for the lock: its result is ours too
+      // (same cookies). Refreshing again would only rotate the token once more.
+      if (this.lastRefresh && this.lastRefresh.at >= askedAt) return this.lastRefresh.result;
+      let result: SignedIn | null;
+      try {
+        result = await requestJson({
+          method: 'POST',
+          path: '/api/auth/refresh',
+          decode: decodeSignedIn,
+          body: {},
+        });
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 401) result = null;
+        else throw err;
+      }
+      this.lastRefresh = { at: Date.now(), result };
+      if (result) {
+        this.apply(result);
+        this.post({ type: 'refreshed', signedIn: result });
+      } else {
+        this.post({ type: 'signed_out', reason: 'expired' });
+      }
+      return result;
+    };
+    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    return locks ? locks.request('haven-refresh', run) : run();
+  }
+
+  private async loadScopes(): Promise<void> {
+    try {
+      const me = await this.api('GET', '/api/auth/me', decodeMe);
+      const current = this.session;
+      if (current) {
+        this.setState({ status: 'signed_in', session: { ...current, scopes: me.scopes } });
+      }
+    } catch {
+      // Scopes stay derived from roles until the next poll.
+    }
+  }
+
+  private apply(signedIn: SignedIn): void {
+    this.csrfToken = signedIn.csrfToken;
+    writeSessionHint(true);
+    const current = this.session;
+    const sameUser = current?.user.id === signedIn.user.id;
+    this.setState({
+      status: 'signed_in',
+      session: {
+        user: signedIn.user,
+        scopes: sameUser ? current.scopes : null,
+        accessExpiresAt: signedIn.accessExpiresAt * 1000,
+        idleExpiresAt: Date.parse(signedIn.idleExpiresAt),
+      },
+    });
+  }
+
+  // --- other tabs ---
+
+  private post(message: TabMessage): void {
+    this.channel?.postMessage(message);
+  }
+
+  private onTabMessage(message: TabMessage): void {
+    switch (message.type) {
+      case 'refreshed':
+        this.lastRefresh = { at: Date.now(), result: message.signedIn };
+        if (this.state.status !== 'signed_out') this.apply(message.signedIn);
+        return;
+      case 'signed_in':
+        this.apply(message.signedIn);
+        void this.loadScopes();
+        return;
+      case 'signed_out':
+        this.lastRefresh = { at: Date.now(), result: null };
+        if (this.state.status === 'signed_in') this.endLocally(message.reason);
+        return;
+      case 'timings_request': {
+        const s = this.session;
+        if (s?.accessExpiresAt && s.idleExpiresAt) {
+          this.post({
+            type: 'timings',
+            accessExpiresAt: s.accessExpiresAt,
+            idleExpiresAt: s.idleExpiresAt,
+          });
+        }
+        return;
+      }
+      case 'timings': {
+        const s = this.session;
+        if (s && s.idleExpiresAt === null) {
+          this.setState({
+            status: 'signed_in',
+            session: {
+              ...s,
+              accessExpiresAt: message.accessExpiresAt,
+              idleExpiresAt: message.idleExpiresAt,
+            },
+          });
+        }
+        return;
+      }
+    }
+  }
+
+  private askOtherTabsForTimings(): Promise<boolean> {
+    if (!this.channel) return Promise.resolve(false);
+    this.post({ type: 'timings_request' });
+    return new Promise((resolve) => {
+      setTimeout(() => resolve(typeof this.session?.idleExpiresAt === 'number'), TIMINGS_WAIT_MS);
+    });
+  }
+}
+
+export const sessionStore = new SessionStore();

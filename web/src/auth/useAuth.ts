@@ -1,0 +1,13 @@
+import { useSyncExternalStore } from 'react';
+import { sessionStore, type ActiveSession, type AuthState } from './sessionStore';
+
+export function useAuth(): AuthState {
+  return useSyncExternalStore(sessionStore.subscribe, sessionStore.getState);
+}
+
+/** Scopes of the session: from /api/auth/me, or derived from roles until it answered. */
+export function hasScope(session: ActiveSession, scope: string): boolean {
+  if (session.scopes) return session.scopes.includes(scope);
+  if (scope.startsWith('account:')) return true;
+  return session.user.roles.includes('admin') && scope.startsWith('users:');
+}

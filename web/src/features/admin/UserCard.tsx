@@ -1,0 +1,125 @@
+import { useState } from 'react';
+import { sessionStore } from '../../auth/sessionStore';
+import { expectRecord, expectString } from '../../shared/api';
+import { ProblemAlert, SuccessNote } from '../../shared/forms';
+import { formatDateTime } from '../account/accountApi';
+import { decodeAnyAnswer, userPath, type AdminUser } from './adminApi';
+import { RolesForm } from './RolesForm';
+import { UserSessions } from './UserSessions';
+
+interface UserCardProps {
+  user: AdminUser;
+  canManage: boolean;
+  onChanged: () => void;
+}
+
+/** One user: facts, and (for users:manage) resend, enable/disable, roles and sessions. */
+export function UserCard({ user, canManage, onChanged }: UserCardProps) {
+  const [open, setOpen] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const panelId = `user-${user.id}-manage`;
+
+  const act = async (action: () => Promise<string>) => {
+    setBusy(true);
+    setError(null);
+    setNote(null);
+    try {
+      setNote(await action());
+      onChanged();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const resend = () =>
+    void act(async () => {
+      const expiresAt = await sessionStore.api(
+        'POST',
+        userPath(user.id, 'invitation'),
+        (body) => expectString(expectRecord(body, 'answer'), 'expiresAt'),
+        {},
+      );
+      return `A new invitation was sent; it works until ${formatDateTime(expiresAt)}.`;
+    });
+
+  const setEnabled = (enable: boolean) =>
+    void act(async () => {
+      await sessionStore.api(
+        'POST',
+        userPath(user.id, enable ? 'enable' : 'disable'),
+        decodeAnyAnswer,
+        {},
+      );
+      return enable
+        ? 'The account is enabled.'
+        : 'The account is disabled and its sessions have ended.';
+    });
+
+  return (
+    <li className="card">
+      <p className="card-title">{user.displayName || user.email}</p>
+      <dl className="facts">
+        <dt>Email</dt>
+        <dd>{user.email}</dd>
+        <dt>Roles</dt>
+        <dd>{user.roles.join(', ') || 'none'}</dd>
+        <dt>Status</dt>
+        <dd>{user.status}</dd>
+        <dt>MFA</dt>
+        <dd>{user.mfaEnrolled ? 'enrolled' : 'not enrolled'}</dd>
+        <dt>Created</dt>
+        <dd>{formatDateTime(user.createdAt)}</dd>
+      </dl>
+      {canManage && (
+        <button
+          type="button"
+          className="button secondary"
+          aria-label={`${open ? 'Close' : 'Manage'} ${user.email}`}
+          aria-expanded={open}
+          aria-controls={panelId}
+          onClick={() => setOpen((o) => !o)}
+        >
+          {open ? 'Close' : 'Manage'}
+        </button>
+      )}
+      {canManage && open && (
+        <div id={panelId} className="stack manage">
+          <div className="actions">
+            {user.status === 'invited' && (
+              <button type="button" className="button secondary" disabled={busy} onClick={resend}>
+                Resend invitation
+              </button>
+            )}
+            {user.status === 'disabled' ? (
+              <button
+                type="button"
+                className="button secondary"
+                disabled={busy}
+                onClick={() => setEnabled(true)}
+              >
+                Enable account
+              </button>
+            ) : (
+              <button
+                type="button"
+                className="button danger"
+                disabled={busy}
+                onClick={() => setEnabled(false)}
+              >
+                Disable account
+              </button>
+            )}
+          </div>
+          {note && <SuccessNote>{note}</SuccessNote>}
+          <ProblemAlert error={error} />
+          <RolesForm user={user} onSaved={onChanged} />
+          <UserSessions userId={user.id} />
+        </div>
+      )}
+    </li>
+  );
+}

@@ -1,0 +1,74 @@
+/**
+ * A very small client-side router: the History API plus useSyncExternalStore. Routes are a
+ * flat list of paths (see app/routes), so nothing more is needed.
+ */
+import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from 'react';
+
+const listeners = new Set<() => void>();
+
+function notify(): void {
+  for (const listener of listeners) listener();
+}
+
+window.addEventListener('popstate', notify);
+
+function subscribe(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** Same-origin paths only: anything else (//evil, https://…, javascript:) becomes '/'. */
+export function safeLocalPath(candidate: string | null | undefined): string {
+  if (!candidate || !candidate.startsWith('/') || candidate.startsWith('//')) return '/';
+  return candidate;
+}
+
+export function navigate(to: string, options: { replace?: boolean } = {}): void {
+  const target = safeLocalPath(to);
+  if (options.replace) history.replaceState(null, '', target);
+  else history.pushState(null, '', target);
+  notify();
+}
+
+export function usePathname(): string {
+  return useSyncExternalStore(subscribe, () => location.pathname);
+}
+
+export function useSearchParam(name: string): string | null {
+  const search = useSyncExternalStore(subscribe, () => location.search);
+  return new URLSearchParams(search).get(name);
+}
+
+type LinkProps = Omit<AnchorHTMLAttributes<HTMLAnchorElement>, 'href'> & { to: string };
+
+/** An <a> that navigates without a page load on a plain left click. */
+export function Link({ to, onClick, ...rest }: LinkProps) {
+  const handleClick = (event: MouseEvent<HTMLAnchorElement>) => {
+    onClick?.(event);
+    if (event.defaultPrevented || event.button !== 0) return;
+    if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    navigate(to);
+  };
+  return <a href={to} onClick={handleClick} {...rest} />;
+}
+
+const capturedTokens = new Map<string, string>();
+
+/** Moves a `#token=…` of the current address into memory and out of the address bar and history. */
+function captureHashToken(): void {
+  const token = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (!token) return;
+  capturedTokens.set(location.pathname, token);
+  history.replaceState(history.state, '', location.pathname + location.search);
+}
+
+// At start-up, before any page renders: the token survives a detour through sign-in
+// (e.g. /confirm-email needs a session) but never stays in the address bar.
+captureHashToken();
+
+/** The one-time `#token=…` that came with the current path (kept in memory only), if any. */
+export function takeHashToken(): string | null {
+  captureHashToken();
+  return capturedTokens.get(location.pathname) ?? null;
+}
