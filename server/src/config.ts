@@ -53,6 +53,7 @@ export interface HavenConfig {
     readonly argon2TimeCost: number;
     readonly passwordMinLength: number;
     readonly selfSignup: boolean;
+    readonly mfaRequiredRoles: readonly string[];
     /** HaveIBeenPwned range API base URL; undefined = offline list only. */
     readonly hibpBaseUrl: string | undefined;
   };
@@ -106,6 +107,8 @@ export const ENV_VARIABLES = {
   HAVEN_ARGON2_MEMORY_KIB: 'argon2id memory cost (at least 19456). Default 19456.',
   HAVEN_ARGON2_TIME_COST: 'argon2id iterations (at least 2). Default 2.',
   HAVEN_PASSWORD_MIN_LENGTH: 'Minimum password length (12 to 64). Default 12.',
+  HAVEN_MFA_REQUIRED_ROLES:
+    'Comma-separated roles that must use MFA; must include admin. Default admin,clinician,researcher.',
   HAVEN_SELF_SIGNUP: 'true/false. Allow self sign-up with email verification. Default false.',
   HAVEN_HIBP_URL:
     'HaveIBeenPwned range API base URL (e.g. https://api.pwnedpasswords.com). Unset: offline list only.',
@@ -214,6 +217,19 @@ function parseRate(raw: string, name: string, problems: string[]): RateLimitRule
     return { max: 1, windowMs: 60_000 };
   }
   return { max: Number(match[1]), windowMs: Number(match[2]) * 1000 };
+}
+
+const ROLES = ['admin', 'clinician', 'researcher', 'participant', 'patient'];
+
+/** Roles that must use MFA. Administrators always must: the catalogue allows no opting out. */
+function parseMfaRoles(raw: string | undefined, problems: string[]): readonly string[] {
+  const roles = raw === undefined ? ['admin', 'clinician', 'researcher'] : parseList(raw);
+  const unknown = roles.filter((role) => !ROLES.includes(role));
+  if (unknown.length > 0) {
+    problems.push(`HAVEN_MFA_REQUIRED_ROLES: unknown roles ${unknown.join(', ')}`);
+  }
+  if (!roles.includes('admin')) problems.push('HAVEN_MFA_REQUIRED_ROLES: must include admin');
+  return Object.freeze(roles);
 }
 
 function isWeakKey(raw: string, decoded: Buffer): boolean {
@@ -493,6 +509,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): H
       problems,
     ),
     selfSignup: parseBoolean(env.HAVEN_SELF_SIGNUP, 'HAVEN_SELF_SIGNUP', false, problems),
+    mfaRequiredRoles: parseMfaRoles(env.HAVEN_MFA_REQUIRED_ROLES, problems),
     hibpBaseUrl,
   };
   const smtpUrl = readVariable(env, 'HAVEN_SMTP_URL', problems);

@@ -45,6 +45,19 @@ function problemsOf(env: Env): readonly string[] {
 }
 
 describe('production refuses insecure settings', () => {
+  it('A9: MFA-required roles are configurable but always include admin', () => {
+    expect(problemsOf(productionEnv({ HAVEN_MFA_REQUIRED_ROLES: 'clinician' })).join('\n')).toMatch(
+      /HAVEN_MFA_REQUIRED_ROLES: must include admin/,
+    );
+    expect(
+      problemsOf(productionEnv({ HAVEN_MFA_REQUIRED_ROLES: 'admin,root' })).join('\n'),
+    ).toMatch(/unknown roles root/);
+    const config = loadConfig(productionEnv({ HAVEN_MFA_REQUIRED_ROLES: 'admin,patient' }), {
+      cwd: dir,
+    });
+    expect(config.identity.mfaRequiredRoles).toEqual(['admin', 'patient']);
+  });
+
   it('A10: production without a mail relay is refused, and the HIBP host must be allowlisted (V5)', () => {
     expect(problemsOf(productionEnv({ HAVEN_SMTP_URL: undefined })).join('\n')).toMatch(
       /HAVEN_SMTP_URL: production needs/,

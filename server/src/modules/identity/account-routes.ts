@@ -167,7 +167,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: IdentityContex
       if (!user) throw new HavenError('UNAUTHENTICATED');
       return {
         enrolled: user.totp_enrolled_at !== null,
-        required: requiresMfa(user.roles),
+        required: requiresMfa(user.roles, deps.mfaRequiredRoles),
         recoveryCodesRemaining: await remainingRecoveryCodes(deps.db, subject),
       };
     },
@@ -237,7 +237,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: IdentityContex
           .forUpdate()
           .executeTakeFirst();
         if (!user) throw new HavenError('UNAUTHENTICATED');
-        if (requiresMfa(user.roles)) {
+        if (requiresMfa(user.roles, deps.mfaRequiredRoles)) {
           throw new HavenError('CONFLICT', 'Your role requires MFA, so it cannot be turned off.');
         }
         await trx

@@ -150,7 +150,11 @@ export function registerAdminUserRoutes(app: FastifyInstance, deps: IdentityCont
           throw new HavenError('CONFLICT', 'You cannot remove your own admin role.');
         }
         // Such a user could no longer sign in; they enrol first (an invitee enrols on accepting).
-        if (requiresMfa(roles) && user.status === 'active' && user.totp_enrolled_at === null) {
+        if (
+          requiresMfa(roles, deps.mfaRequiredRoles) &&
+          user.status === 'active' &&
+          user.totp_enrolled_at === null
+        ) {
           throw new HavenError(
             'CONFLICT',
             'This role requires MFA; the user must set it up first.',

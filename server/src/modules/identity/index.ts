@@ -81,6 +81,7 @@ export function createIdentity(
     ring,
     hashing,
     dummyVerify: createDummyVerifier(hashing),
+    mfaRequiredRoles: new Set(config.identity.mfaRequiredRoles),
     keys,
     csrf,
     revocations,

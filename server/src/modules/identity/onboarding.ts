@@ -302,7 +302,7 @@ export async function acceptInvitation(
       .forUpdate()
       .executeTakeFirst();
     if (!current || current.status !== 'invited') throw new HavenError('NOT_FOUND');
-    const mfa = requiresMfa(current.roles);
+    const mfa = requiresMfa(current.roles, ctx.mfaRequiredRoles);
     const user = await trx
       .updateTable('users')
       .set({

@@ -30,4 +30,9 @@ describe('role → scope table', () => {
     expect(['admin', 'clinician', 'researcher'].every((r) => requiresMfa([r as Role]))).toBe(true);
     expect(requiresMfa(['participant', 'patient'])).toBe(false);
   });
+
+  it('A9: a configured set replaces the default', () => {
+    expect(requiresMfa(['patient'], new Set(['admin', 'patient']))).toBe(true);
+    expect(requiresMfa(['clinician'], new Set(['admin', 'patient']))).toBe(false);
+  });
 });

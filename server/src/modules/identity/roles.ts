@@ -18,7 +18,7 @@ export const ROLE_SCOPES: Readonly<Record<Role, readonly string[]>> = Object.fre
   patient: ['portal:read', 'portal:write'],
 });
 
-/** Roles that cannot hold a session without MFA (A9). */
+/** Roles that cannot hold a session without MFA by default (A9); HAVEN_MFA_REQUIRED_ROLES overrides. */
 export const MFA_REQUIRED_ROLES: ReadonlySet<Role> = new Set(['admin', 'clinician', 'researcher']);
 
 export function scopesForRoles(roles: readonly Role[]): string[] {
@@ -27,6 +27,9 @@ export function scopesForRoles(roles: readonly Role[]): string[] {
   return [...scopes].sort();
 }
 
-export function requiresMfa(roles: readonly Role[]): boolean {
-  return roles.some((role) => MFA_REQUIRED_ROLES.has(role));
+export function requiresMfa(
+  roles: readonly Role[],
+  required: ReadonlySet<string> = MFA_REQUIRED_ROLES,
+): boolean {
+  return roles.some((role) => required.has(role));
 }

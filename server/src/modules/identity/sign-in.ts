@@ -52,6 +52,8 @@ export interface SignInDependencies {
   readonly ring: KeyRing;
   readonly hashing: PasswordHashingOptions;
   readonly dummyVerify: (password: string) => Promise<false>;
+  /** Roles that cannot hold a session without MFA (A9), from configuration. */
+  readonly mfaRequiredRoles: ReadonlySet<string>;
 }
 
 const toUser = (row: {
@@ -106,7 +108,7 @@ export async function checkPassword(
     user?.status === 'invited' &&
     user.password_hash !== null &&
     user.totp_enrolled_at === null &&
-    requiresMfa(user.roles);
+    requiresMfa(user.roles, deps.mfaRequiredRoles);
   if (!user || !passwordOk || (user.status !== 'active' && !resumingEnrollment)) {
     const { backoffMs: nextBackoff } = await recordLoginFailure(db, email, now);
     await recordAudit(db, {
@@ -135,7 +137,11 @@ export async function checkPassword(
       .where('id', '=', user.id)
       .execute();
   }
-  if (!requiresMfa(user.roles) && user.totp_enrolled_at === null && !resumingEnrollment) {
+  if (
+    !requiresMfa(user.roles, deps.mfaRequiredRoles) &&
+    user.totp_enrolled_at === null &&
+    !resumingEnrollment
+  ) {
     return { kind: 'session', user: toUser(user), amr: ['pwd'], mfaAt: null };
   }
   // MFA is required but not enrolled: no session until enrolment; the pending state says so.
