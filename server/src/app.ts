@@ -13,6 +13,7 @@ import { migrateToLatest } from './platform/db/migrate.js';
 import { installAccessControl } from './platform/auth/access.js';
 import type { Authenticator } from './platform/auth/principal.js';
 import { createIdentity } from './modules/identity/index.js';
+import { registerClinicalModules } from './modules/clinical/index.js';
 import { installCors } from './platform/http/cors.js';
 import { registerHealthRoutes } from './platform/http/health.js';
 import { installHttpsOnly } from './platform/http/https-only.js';
@@ -166,6 +167,8 @@ export async function buildApp(
     redis: redis ? async () => void (await redis.ping()) : undefined,
   });
   identity?.register(app);
+  // Clinical routes need the identity module (invitations, mail); harness-built apps skip them.
+  if (app.identity) registerClinicalModules(app, app.identity);
   for (const registerModule of options.modules ?? []) await registerModule(app);
   await registerSpa(app, config.webDir);
   return app;

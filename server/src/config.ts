@@ -57,6 +57,10 @@ export interface HavenConfig {
     /** HaveIBeenPwned range API base URL; undefined = offline list only. */
     readonly hibpBaseUrl: string | undefined;
   };
+  readonly clinical: {
+    /** How long a break-glass grant lets an admin read one patient's record (Z5). */
+    readonly breakGlassMs: number;
+  };
   readonly mail: {
     /** smtp:// or smtps:// URL; undefined = development mailbox in the data folder. */
     readonly smtpUrl: string | undefined;
@@ -103,6 +107,7 @@ export const ENV_VARIABLES = {
     'true/false. Run background jobs inside the server. Default true without DATABASE_URL.',
   HAVEN_JOB_POLL_MS: 'Job poll interval. Default 1000.',
   HAVEN_SESSION_IDLE_MINUTES: 'Session idle timeout. Default 15.',
+  HAVEN_BREAK_GLASS_MINUTES: 'Lifetime of a break-glass read grant (5 to 240). Default 30.',
   HAVEN_SESSION_ABSOLUTE_HOURS: 'Session absolute lifetime. Default 12.',
   HAVEN_ARGON2_MEMORY_KIB: 'argon2id memory cost (at least 19456). Default 19456.',
   HAVEN_ARGON2_TIME_COST: 'argon2id iterations (at least 2). Default 2.',
@@ -512,6 +517,17 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): H
     mfaRequiredRoles: parseMfaRoles(env.HAVEN_MFA_REQUIRED_ROLES, problems),
     hibpBaseUrl,
   };
+  const clinical = {
+    breakGlassMs:
+      parseInteger(
+        env.HAVEN_BREAK_GLASS_MINUTES,
+        'HAVEN_BREAK_GLASS_MINUTES',
+        30,
+        5,
+        240,
+        problems,
+      ) * 60_000,
+  };
   const smtpUrl = readVariable(env, 'HAVEN_SMTP_URL', problems);
   if (smtpUrl !== undefined && !/^smtps?:\/\//.test(smtpUrl)) {
     problems.push('HAVEN_SMTP_URL: expected smtp:// or smtps://');
@@ -548,6 +564,7 @@ export function loadConfig(env: Env = process.env, options: LoadOptions = {}): H
     outboundAllowHosts: Object.freeze(outboundAllowHosts),
     jobs: Object.freeze(jobs),
     identity: Object.freeze(identity),
+    clinical: Object.freeze(clinical),
     mail: Object.freeze(mail),
   };
   return Object.freeze(config);

@@ -81,6 +81,13 @@ export interface InviteInput extends RequestContext {
   readonly displayName?: string | undefined;
   /** The inviting admin's user id. */
   readonly invitedBy: string;
+  /** Audit action of the invitation; organization and portal invitations name their own. */
+  readonly auditAction?: string;
+  /**
+   * Work that must commit or roll back with the invitation (an organization membership, a
+   * patient record link). Runs after the user row exists, before the link is issued.
+   */
+  readonly withinTransaction?: (trx: Db, userId: string) => Promise<void>;
 }
 
 /** The placeholder name of an invitee the admin did not name (the column is NOT NULL). */
@@ -177,10 +184,11 @@ export async function inviteUser(
           })
           .returning('id')
           .executeTakeFirstOrThrow();
+    if (input.withinTransaction) await input.withinTransaction(trx, user.id);
     const token = await issueInvitation(trx, user.id, { role: input.role, named }, now);
     await recordAudit(trx, {
       actor: { type: 'user', id: input.invitedBy },
-      action: 'admin.user_invited',
+      action: input.auditAction ?? 'admin.user_invited',
       target: { type: 'user', id: user.id },
       outcome: 'success',
       details: { role: input.role, reinvited: existing !== undefined },

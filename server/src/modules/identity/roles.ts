@@ -7,6 +7,8 @@ const EVERY_SIGNED_IN_USER = ['account:read', 'account:write'] as const;
 export const ROLE_SCOPES: Readonly<Record<Role, readonly string[]>> = Object.freeze({
   admin: ['users:read', 'users:manage', 'audit:read', 'orgs:manage', 'breakglass:request'],
   clinician: [
+    'orgs:read',
+    'orgs:members',
     'patients:read',
     'patients:write',
     'notes:write',

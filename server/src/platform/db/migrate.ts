@@ -4,10 +4,12 @@ import { Migrator, type Kysely, type Migration, type MigrationResultSet } from '
 import type { DatabaseSchema } from './schema.js';
 import * as m0001 from './migrations/0001_platform.js';
 import * as m0002 from './migrations/0002_identity.js';
+import * as m0003 from './migrations/0003_clinical.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_platform': m0001,
   '0002_identity': m0002,
+  '0003_clinical': m0003,
 };
 
 export async function migrateToLatest(db: Kysely<DatabaseSchema>): Promise<MigrationResultSet> {

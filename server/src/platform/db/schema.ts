@@ -82,6 +82,7 @@ export interface SessionsTable {
   amr: ColumnType<string[], string[] | undefined, string[]>;
   mfa_at: Timestamp | null;
   csrf_secret_hash: string | null;
+  active_organization_id: string | null;
   user_agent: string | null;
   client_address: string | null;
 }
@@ -120,6 +121,118 @@ export interface SigningKeysTable {
   retired_at: Timestamp | null;
 }
 
+export type OrganizationRole = 'org_admin' | 'clinician';
+
+export interface OrganizationsTable {
+  id: Generated<string>;
+  name: string;
+  created_by: string | null;
+  created_at: DefaultedTimestamp;
+}
+
+export interface OrganizationMembersTable {
+  organization_id: string;
+  user_id: string;
+  role: OrganizationRole;
+  added_by: string | null;
+  created_at: DefaultedTimestamp;
+}
+
+export type Sex = 'female' | 'male' | 'other' | 'unknown';
+
+export interface PostalAddress {
+  line1: string;
+  line2?: string;
+  city: string;
+  region?: string;
+  postalCode: string;
+  /** ISO 3166-1 alpha-2. */
+  country: string;
+}
+
+export type ContactMethodType = 'phone' | 'email';
+
+export interface ContactMethod {
+  type: ContactMethodType;
+  value: string;
+  verified: boolean;
+}
+
+export interface PatientsTable {
+  id: Generated<string>;
+  organization_id: string;
+  mrn: string;
+  given_name: string;
+  family_name: string;
+  /** ISO date (YYYY-MM-DD); read back as a string, never a Date, so no time zone shifts it. */
+  birth_date: ColumnType<string, string, string>;
+  sex: Sex;
+  address: JSONColumnType<PostalAddress | null, string | null, string | null>;
+  contact_methods: JSONColumnType<ContactMethod[]>;
+  portal_user_id: string | null;
+  created_by: string | null;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+  archived_at: Timestamp | null;
+}
+
+export type ConsentKind = 'hipaa_notice' | 'terms' | 'treatment' | 'research';
+export type ConsentChannel = 'portal' | 'in_person' | 'paper' | 'phone';
+
+export interface ConsentDocumentsTable {
+  id: Generated<string>;
+  organization_id: string;
+  kind: ConsentKind;
+  version: number;
+  title: string;
+  body: string;
+  required: boolean;
+  published_by: string | null;
+  published_at: DefaultedTimestamp;
+}
+
+export interface PatientConsentsTable {
+  id: Generated<string>;
+  patient_id: string;
+  document_id: string;
+  channel: ConsentChannel;
+  given_at: DefaultedTimestamp;
+  recorded_by: string | null;
+  withdrawn_at: Timestamp | null;
+  withdrawn_by: string | null;
+}
+
+export interface ClinicalNotesTable {
+  id: Generated<string>;
+  patient_id: string;
+  organization_id: string;
+  created_by: string | null;
+  created_at: DefaultedTimestamp;
+}
+
+export interface ClinicalNoteVersionsTable {
+  id: Generated<string>;
+  note_id: string;
+  version: number;
+  body: string;
+  shareable: boolean;
+  author_id: string | null;
+  correction_reason: string | null;
+  created_at: DefaultedTimestamp;
+}
+
+export interface BreakGlassGrantsTable {
+  id: Generated<string>;
+  admin_id: string;
+  patient_id: string;
+  organization_id: string;
+  reason: string;
+  created_at: DefaultedTimestamp;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+  revoked_by: string | null;
+}
+
 export interface DatabaseSchema {
   audit_events: AuditEventsTable;
   jobs: JobsTable;
@@ -130,4 +243,12 @@ export interface DatabaseSchema {
   refresh_tokens: RefreshTokensTable;
   one_time_tokens: OneTimeTokensTable;
   signing_keys: SigningKeysTable;
+  organizations: OrganizationsTable;
+  organization_members: OrganizationMembersTable;
+  patients: PatientsTable;
+  consent_documents: ConsentDocumentsTable;
+  patient_consents: PatientConsentsTable;
+  clinical_notes: ClinicalNotesTable;
+  clinical_note_versions: ClinicalNoteVersionsTable;
+  break_glass_grants: BreakGlassGrantsTable;
 }

@@ -1,0 +1,89 @@
+// Who may touch which clinical rows (Z4). Every clinical query starts from one of these scopes
+// and puts it in its WHERE clause: rows outside the caller's organization or own record are
+// never loaded, so "someone else's" and "missing" are the same 404 by construction.
+import type { FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { DatabaseSchema, OrganizationRole } from '../../platform/db/schema.js';
+import { HavenError } from '../../platform/errors.js';
+import { requirePrincipal } from '../../platform/auth/access.js';
+
+type Db = Kysely<DatabaseSchema>;
+
+/** A member working in their active organization. */
+export interface OrganizationScope {
+  readonly userId: string;
+  readonly organizationId: string;
+  readonly role: OrganizationRole;
+}
+
+/** A patient-role user and the one patient record linked to their account. */
+export interface PatientSelfScope {
+  readonly userId: string;
+  readonly patientId: string;
+  readonly organizationId: string;
+}
+
+/** The caller's user id; clinical data is only ever read by people, never by machine clients. */
+export function requireUser(request: FastifyRequest): { userId: string; sessionId: string } {
+  const principal = requirePrincipal(request);
+  if (principal.kind !== 'user' || principal.sessionId === undefined) {
+    throw new HavenError('FORBIDDEN', 'Clinical data is only available to signed-in people.');
+  }
+  return { userId: principal.subject, sessionId: principal.sessionId };
+}
+
+/**
+ * The organization this session works in. The session's chosen organization when the caller
+ * is still a member of it; otherwise their only membership; otherwise 409 NO_ACTIVE_ORGANIZATION.
+ */
+export async function organizationScope(
+  db: Db,
+  request: FastifyRequest,
+): Promise<OrganizationScope> {
+  const { userId, sessionId } = requireUser(request);
+  const chosen = await db
+    .selectFrom('sessions')
+    .innerJoin('organization_members as m', (join) =>
+      join
+        .onRef('m.organization_id', '=', 'sessions.active_organization_id')
+        .on('m.user_id', '=', userId),
+    )
+    .select(['m.organization_id', 'm.role'])
+    .where('sessions.id', '=', sessionId)
+    .where('sessions.user_id', '=', userId)
+    .executeTakeFirst();
+  if (chosen) return { userId, organizationId: chosen.organization_id, role: chosen.role };
+  const memberships = await db
+    .selectFrom('organization_members')
+    .select(['organization_id', 'role'])
+    .where('user_id', '=', userId)
+    .limit(2)
+    .execute();
+  const only = memberships.length === 1 ? memberships[0] : undefined;
+  if (only) return { userId, organizationId: only.organization_id, role: only.role };
+  throw new HavenError(
+    'NO_ACTIVE_ORGANIZATION',
+    memberships.length === 0
+      ? 'You are not a member of any organization.'
+      : 'Choose the organization to work in first.',
+  );
+}
+
+/** Organization administrators only; other members get 403 (they can see the organization). */
+export function requireOrganizationAdmin(scope: OrganizationScope): void {
+  if (scope.role !== 'org_admin') {
+    throw new HavenError('FORBIDDEN', 'Only organization administrators can do this.');
+  }
+}
+
+/** The patient record linked to the calling patient-role user; 404 when none is. */
+export async function patientSelfScope(db: Db, request: FastifyRequest): Promise<PatientSelfScope> {
+  const { userId } = requireUser(request);
+  const row = await db
+    .selectFrom('patients')
+    .select(['id', 'organization_id'])
+    .where('portal_user_id', '=', userId)
+    .executeTakeFirst();
+  if (!row) throw new HavenError('NOT_FOUND', 'No patient record is linked to your account.');
+  return { userId, patientId: row.id, organizationId: row.organization_id };
+}

@@ -1,0 +1,197 @@
+// Test actors: users with real sessions and real access tokens, minted straight into the
+// database so a test can field many people without paying for argon2 sign-ins. Requests use
+// bearer tokens (CSRF-exempt); the cookie path is covered by the identity tests.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { SignJWT } from 'jose';
+import type { DatabaseSchema, OrganizationRole, Role } from '../src/platform/db/schema.js';
+import type { Kysely } from 'kysely';
+import { scopesForRoles } from '../src/modules/identity/roles.js';
+import { createSession } from '../src/modules/identity/sessions.js';
+import { ACCESS_TOKEN_TYPE } from '../src/platform/auth/jwt-authenticator.js';
+import { issueAccessToken } from '../src/modules/identity/signing-keys.js';
+
+type Db = Kysely<DatabaseSchema>;
+
+export interface Actor {
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly email: string;
+  readonly roles: readonly Role[];
+  /** `Authorization` header value. */
+  readonly authorization: string;
+}
+
+function identityOf(app: FastifyInstance) {
+  const identity = app.identity;
+  if (!identity) throw new Error('actors need the identity module (no harness authenticator)');
+  return identity;
+}
+
+let counter = 0;
+/** A unique email for this test process. */
+export const uniqueEmail = (prefix = 'user'): string =>
+  `${prefix}-${process.pid}-${++counter}-${randomUUID().slice(0, 8)}@example.org`;
+
+/** An active user row (no password: actors never sign in through the login route). */
+export async function createUser(
+  db: Db,
+  options: {
+    roles: Role[];
+    email?: string;
+    displayName?: string;
+    status?: 'active' | 'invited' | 'disabled';
+  },
+): Promise<{ userId: string; email: string }> {
+  const email = options.email ?? uniqueEmail(options.roles[0] ?? 'user');
+  const row = await db
+    .insertInto('users')
+    .values({
+      email,
+      email_normalized: email.toLowerCase(),
+      display_name: options.displayName ?? `Test ${options.roles.join('+') || 'user'}`,
+      roles: options.roles,
+      status: options.status ?? 'active',
+      totp_enrolled_at: options.roles.some((r) => r !== 'patient' && r !== 'participant')
+        ? new Date()
+        : null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { userId: row.id, email };
+}
+
+/**
+ * A fresh session for an existing user and an access token for it, as the login route would
+ * issue. `mfa: true` (default) marks the session as MFA-verified just now, so step-up passes.
+ */
+export async function mintSession(
+  app: FastifyInstance,
+  user: { userId: string; email: string; roles: readonly Role[] },
+  options: { mfa?: boolean; now?: Date } = {},
+): Promise<Actor> {
+  const identity = identityOf(app);
+  const now = options.now ?? new Date();
+  const mfa = options.mfa ?? true;
+  const amr = mfa ? ['pwd', 'otp'] : ['pwd'];
+  const session = await createSession(
+    app.database.db,
+    {
+      userId: user.userId,
+      amr,
+      mfaAt: mfa ? now : null,
+      userAgent: 'vitest',
+      clientAddress: '127.0.0.1',
+    },
+    identity.lifetimes,
+    now,
+  );
+  const seconds = Math.floor(now.getTime() / 1000);
+  const { token } = await issueAccessToken({
+    keys: identity.keys,
+    issuer: identity.issuer,
+    audience: identity.audience,
+    subject: user.userId,
+    sessionId: session.sessionId,
+    scopes: scopesForRoles([...user.roles]),
+    amr,
+    authTime: seconds,
+    ...(mfa ? { mfaAt: seconds } : {}),
+    now: () => now.getTime(),
+  });
+  return { ...user, sessionId: session.sessionId, authorization: `Bearer ${token}` };
+}
+
+/** createUser + mintSession. */
+export async function createActor(
+  app: FastifyInstance,
+  roles: Role[],
+  options: { displayName?: string; email?: string; mfa?: boolean } = {},
+): Promise<Actor> {
+  const user = await createUser(app.database.db, { roles, ...options });
+  return mintSession(app, { ...user, roles }, options);
+}
+
+/** A machine client's token (no session): signed by the server's own key, with the given scopes. */
+export async function machineClientAuthorization(
+  app: FastifyInstance,
+  scopes: readonly string[] = [],
+): Promise<string> {
+  const identity = identityOf(app);
+  const { kid, alg, privateKey } = await identity.keys.currentSigningKey();
+  const token = await new SignJWT({ scope: scopes.join(' ') })
+    .setProtectedHeader({ alg, kid, typ: ACCESS_TOKEN_TYPE })
+    .setIssuer(identity.issuer)
+    .setAudience(identity.audience)
+    .setSubject(`client-${randomUUID()}`)
+    .setIssuedAt()
+    .setJti(randomUUID())
+    .setExpirationTime('5m')
+    .sign(privateKey);
+  return `Bearer ${token}`;
+}
+
+/** An organization row, and optionally its members. */
+export async function createOrganization(
+  db: Db,
+  options: { name?: string; members?: Array<{ userId: string; role: OrganizationRole }> } = {},
+): Promise<string> {
+  const org = await db
+    .insertInto('organizations')
+    .values({ name: options.name ?? `Clinic ${randomUUID().slice(0, 8)}` })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  for (const member of options.members ?? []) {
+    await db
+      .insertInto('organization_members')
+      .values({ organization_id: org.id, user_id: member.userId, role: member.role })
+      .execute();
+  }
+  return org.id;
+}
+
+/** A patient row in an organization, optionally linked to a portal user. */
+export async function createPatientRow(
+  db: Db,
+  organizationId: string,
+  options: {
+    givenName?: string;
+    familyName?: string;
+    mrn?: string;
+    birthDate?: string;
+    portalUserId?: string;
+  } = {},
+): Promise<string> {
+  const row = await db
+    .insertInto('patients')
+    .values({
+      organization_id: organizationId,
+      mrn: options.mrn ?? `MRN-${randomUUID().slice(0, 8)}`,
+      given_name: options.givenName ?? 'Pat',
+      family_name: options.familyName ?? 'Example',
+      birth_date: options.birthDate ?? '1980-04-01',
+      sex: 'unknown',
+      address: null,
+      contact_methods: JSON.stringify([]),
+      portal_user_id: options.portalUserId ?? null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** app.inject with an actor's token (or none) and a JSON body. */
+export function callAs(
+  app: FastifyInstance,
+  actor: { authorization: string } | null,
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  url: string,
+  payload?: unknown,
+): Promise<LightMyRequestResponse> {
+  return app.inject({
+    method,
+    url,
+    headers: actor ? { authorization: actor.authorization } : {},
+    ...(payload === undefined ? {} : { payload: payload as object }),
+  });
+}
