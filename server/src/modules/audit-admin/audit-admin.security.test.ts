@@ -1,0 +1,158 @@
+// Threats against audit-log administration (Z3, L3, V1): non-admins reading the log, tampering
+// that verification must catch, LIKE metacharacters widening a search, malformed filters.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { sql, type Kysely } from 'kysely';
+import { createTestApp, type TestApp } from '../../../test/app-harness.js';
+import { describeEachEngine } from '../../../test/databases.js';
+import {
+  callAs,
+  createActor,
+  machineClientAuthorization,
+  type Actor,
+} from '../../../test/actors.js';
+import type { DatabaseSchema } from '../../platform/db/schema.js';
+import { recordAudit } from '../../platform/audit/audit.js';
+
+type Db = Kysely<DatabaseSchema>;
+
+/** What an attacker with table-owner rights can do: switch the append-only triggers off, edit, switch back. */
+async function tamper(db: Db, edit: (db: Db) => Promise<void>): Promise<void> {
+  await sql`ALTER TABLE audit_events DISABLE TRIGGER USER`.execute(db);
+  try {
+    await edit(db);
+  } finally {
+    await sql`ALTER TABLE audit_events ENABLE TRIGGER USER`.execute(db);
+  }
+}
+
+describeEachEngine('audit log administration security', (engine) => {
+  let harness: TestApp;
+  let db: Db;
+  let admin: Actor;
+
+  beforeAll(async () => {
+    harness = await createTestApp(engine, {
+      env: { HAVEN_RATE_READ: '10000/60', HAVEN_RATE_SENSITIVE: '10000/60' },
+    });
+    db = harness.database.db;
+    admin = await createActor(harness.app, ['admin']);
+    for (const action of ['axc.one', 'a_c.two', 'ab.three']) {
+      await recordAudit(db, { actor: { type: 'system' }, action, outcome: 'success' });
+    }
+  });
+  afterAll(async () => {
+    await harness.close();
+  });
+
+  it('Z3: people and machine clients without audit:read get 403 on search and verify', async () => {
+    const clinician = await createActor(harness.app, ['clinician']);
+    const patient = await createActor(harness.app, ['patient']);
+    const machine = {
+      authorization: await machineClientAuthorization(harness.app, ['users:read']),
+    };
+    for (const actor of [clinician, patient, machine]) {
+      const search = await callAs(harness.app, actor, 'GET', '/api/admin/audit-events');
+      expect(search.statusCode).toBe(403);
+      expect(search.body).not.toContain('axc.one');
+      const verify = await callAs(harness.app, actor, 'POST', '/api/admin/audit-log/verify', {});
+      expect(verify.statusCode).toBe(403);
+    }
+    expect((await callAs(harness.app, null, 'GET', '/api/admin/audit-events')).statusCode).toBe(
+      401,
+    );
+  });
+
+  it('V1: LIKE metacharacters in an action prefix are literal characters', async () => {
+    const actions = async (action: string) => {
+      const res = await callAs(
+        harness.app,
+        admin,
+        'GET',
+        `/api/admin/audit-events?action=${encodeURIComponent(action)}`,
+      );
+      expect(res.statusCode).toBe(200);
+      return res.json<{ events: Array<{ action: string }> }>().events.map((e) => e.action);
+    };
+    expect(await actions('a_c.')).toEqual(['a_c.two']);
+    expect(await actions('%.')).toEqual([]);
+    expect(await actions('a%.')).toEqual([]);
+    expect(await actions('\\')).toEqual([]);
+    expect(await actions('a_c.two')).toEqual(['a_c.two']);
+    expect(await actions('a_c.tw_')).toEqual([]);
+  });
+
+  it('V1: malformed filters answer 400, never a 500', async () => {
+    for (const query of [
+      'actorId=not-a-uuid',
+      'before=abc',
+      'before=-5',
+      'before=99999999999999999999',
+      'limit=0',
+      'limit=101',
+      'limit=ten',
+      'from=yesterday',
+      'to=2030-13-01T00:00:00Z',
+      'outcome=maybe',
+      'unknown=1',
+      `targetId=${'x'.repeat(129)}`,
+      'action=%01bad',
+      'action=',
+      // Valid RFC 3339, but before year 1: no driver can send it as a timestamptz.
+      'from=0000-01-01T00:00:00Z',
+      'to=0001-01-01T00:00:00%2B01:00',
+    ]) {
+      const res = await callAs(harness.app, admin, 'GET', `/api/admin/audit-events?${query}`);
+      expect(res.statusCode, query).toBe(400);
+      expect(res.json().code).toBe('VALIDATION_FAILED');
+    }
+    for (const query of [
+      'from=0001-01-01T00:00:00Z',
+      'to=9999-12-31T23:59:59Z',
+      'from=2030-01-01T00:00:00.123456789Z',
+    ]) {
+      const res = await callAs(harness.app, admin, 'GET', `/api/admin/audit-events?${query}`);
+      expect(res.statusCode, query).toBeLessThan(500);
+    }
+    const extra = await callAs(harness.app, admin, 'POST', '/api/admin/audit-log/verify', {
+      repair: true,
+    });
+    expect(extra.statusCode).toBe(400);
+  });
+
+  it('L3: verification reports a tampered row and the failure is itself audited', async () => {
+    let res = await callAs(harness.app, admin, 'POST', '/api/admin/audit-log/verify', {});
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ ok: true });
+
+    const target = await db
+      .selectFrom('audit_events')
+      .select('seq')
+      .where('action', '=', 'a_c.two')
+      .executeTakeFirstOrThrow();
+    const seq = String(target.seq);
+    await tamper(db, async (trx) => {
+      await sql`UPDATE audit_events SET outcome = 'failure' WHERE seq = ${seq}`.execute(trx);
+    });
+
+    res = await callAs(harness.app, admin, 'POST', '/api/admin/audit-log/verify', {});
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      ok: false,
+      checked: Number(seq) - 1,
+      firstBadSeq: seq,
+      problem: 'edited',
+      message: expect.stringContaining(`seq ${seq}`),
+    });
+    const [event] = await db
+      .selectFrom('audit_events')
+      .select(['action', 'outcome', 'details'])
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .execute();
+    expect(event).toEqual({
+      action: 'audit.verified',
+      outcome: 'failure',
+      details: { ok: false, checked: Number(seq) - 1, firstBadSeq: seq, problem: 'edited' },
+    });
+  });
+});

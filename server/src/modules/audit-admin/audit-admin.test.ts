@@ -1,0 +1,214 @@
+// Audit-log search and verification as an admin uses them: every filter, keyset paging newest
+// first, actor display names, the search itself audited, and a clean chain verified.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Kysely } from 'kysely';
+import { createTestApp, type TestApp } from '../../../test/app-harness.js';
+import { describeEachEngine } from '../../../test/databases.js';
+import { callAs, createActor, type Actor } from '../../../test/actors.js';
+import type { DatabaseSchema } from '../../platform/db/schema.js';
+import { recordAudit } from '../../platform/audit/audit.js';
+
+type Db = Kysely<DatabaseSchema>;
+
+interface Entry {
+  seq: string;
+  id: string;
+  occurredAt: string;
+  actorType: string;
+  actorId: string | null;
+  actorDisplayName: string | null;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  outcome: string;
+  requestId: string | null;
+  details: Record<string, unknown>;
+}
+interface Page {
+  events: Entry[];
+  nextBefore: string | null;
+}
+
+describeEachEngine('audit log administration', (engine) => {
+  let harness: TestApp;
+  let db: Db;
+  let admin: Actor;
+  let worker: Actor;
+  const t0 = new Date('2030-01-01T10:00:00.000Z');
+  const minutes = (n: number) => new Date(t0.getTime() + n * 60_000);
+
+  async function search(query: string): Promise<Page> {
+    const res = await callAs(harness.app, admin, 'GET', `/api/admin/audit-events?${query}`);
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json<Page>();
+  }
+
+  beforeAll(async () => {
+    harness = await createTestApp(engine, {
+      env: { HAVEN_RATE_READ: '10000/60', HAVEN_RATE_SENSITIVE: '10000/60' },
+    });
+    db = harness.database.db;
+    admin = await createActor(harness.app, ['admin'], { displayName: 'Audit Admin' });
+    worker = await createActor(harness.app, ['clinician'], { displayName: 'Casey Worker' });
+    // A fixed, recognisable slice of history in the future, so time filters select only it.
+    await recordAudit(
+      db,
+      {
+        actor: { type: 'user', id: worker.userId },
+        action: 'fixture.read',
+        target: { type: 'fixture_doc', id: 'doc-1' },
+        outcome: 'success',
+        requestId: 'req-fixture-1',
+        details: { count: 3 },
+      },
+      minutes(0),
+    );
+    await recordAudit(
+      db,
+      {
+        actor: { type: 'user', id: worker.userId },
+        action: 'fixture.write',
+        target: { type: 'fixture_doc', id: 'doc-2' },
+        outcome: 'failure',
+      },
+      minutes(10),
+    );
+    await recordAudit(
+      db,
+      {
+        actor: { type: 'system' },
+        action: 'fixture.cleanup',
+        target: { type: 'fixture_doc', id: 'doc-1' },
+        outcome: 'success',
+      },
+      minutes(20),
+    );
+    await recordAudit(
+      db,
+      {
+        actor: { type: 'client', id: 'client-billing' },
+        action: 'fixtures.sync',
+        outcome: 'denied',
+      },
+      minutes(30),
+    );
+  });
+  afterAll(async () => {
+    await harness.close();
+  });
+
+  it('returns events newest first with every field and the actor display name', async () => {
+    const page = await search('targetType=fixture_doc');
+    expect(page.events.map((e) => e.action)).toEqual([
+      'fixture.cleanup',
+      'fixture.write',
+      'fixture.read',
+    ]);
+    expect(page.nextBefore).toBeNull();
+    expect(page.events[2]).toEqual({
+      seq: expect.stringMatching(/^\d+$/),
+      id: expect.any(String),
+      occurredAt: minutes(0).toISOString(),
+      actorType: 'user',
+      actorId: worker.userId,
+      actorDisplayName: 'Casey Worker',
+      action: 'fixture.read',
+      targetType: 'fixture_doc',
+      targetId: 'doc-1',
+      outcome: 'success',
+      requestId: 'req-fixture-1',
+      details: { count: 3 },
+    });
+    expect(page.events[0]?.actorDisplayName).toBeNull();
+  });
+
+  it('filters by actor, target, exact action, action prefix, outcome and time', async () => {
+    const actions = async (query: string) => (await search(query)).events.map((e) => e.action);
+    expect(await actions(`actorId=${worker.userId}&action=fixture.`)).toEqual([
+      'fixture.write',
+      'fixture.read',
+    ]);
+    expect(await actions('targetType=fixture_doc&targetId=doc-1')).toEqual([
+      'fixture.cleanup',
+      'fixture.read',
+    ]);
+    expect(await actions('action=fixture.write')).toEqual(['fixture.write']);
+    // Exact unless the value ends with '.'; the prefix 'fixture.' does not match 'fixtures.sync'.
+    expect(await actions('action=fixture')).toEqual([]);
+    expect(await actions('action=fixture.')).toEqual([
+      'fixture.cleanup',
+      'fixture.write',
+      'fixture.read',
+    ]);
+    expect(await actions('action=fixtures.')).toEqual(['fixtures.sync']);
+    expect(await actions('outcome=denied&from=2030-01-01T00:00:00Z')).toEqual(['fixtures.sync']);
+    const from = encodeURIComponent(minutes(10).toISOString());
+    const to = encodeURIComponent(minutes(20).toISOString());
+    expect(await actions(`from=${from}&to=${to}`)).toEqual(['fixture.cleanup', 'fixture.write']);
+    expect(
+      await actions(`to=${encodeURIComponent('2030-01-01T10:05:00+00:00')}&action=fixture.`),
+    ).toEqual(['fixture.read']);
+  });
+
+  it('pages with before and limit, without gaps or overlaps', async () => {
+    const all = await search('limit=100');
+    const seen: string[] = [];
+    let before: string | null = null;
+    for (let i = 0; i < 100; i += 1) {
+      const page: Page = await search(`limit=2${before ? `&before=${before}` : ''}`);
+      expect(page.events.length).toBeLessThanOrEqual(2);
+      seen.push(...page.events.map((e) => e.seq));
+      before = page.nextBefore;
+      if (before === null) break;
+      expect(before).toBe(page.events.at(-1)?.seq);
+    }
+    // Each search adds an audit.searched event, but only after the seqs already listed.
+    const listed = all.events.map((e) => e.seq);
+    expect(seen.slice(-listed.length)).toEqual(listed);
+    expect(new Set(seen).size).toBe(seen.length);
+    const seqs = seen.map(Number);
+    expect([...seqs].sort((a, b) => b - a)).toEqual(seqs);
+    expect((await search('limit=3')).events).toHaveLength(3);
+    expect((await search('')).events.length).toBeLessThanOrEqual(50);
+  });
+
+  it('audits every search with the names of the filters used, never their values', async () => {
+    await search(`actorId=${worker.userId}&targetId=doc-2&action=fixture.&limit=5`);
+    const [event] = await db
+      .selectFrom('audit_events')
+      .select(['actor_id', 'details'])
+      .where('action', '=', 'audit.searched')
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .execute();
+    expect(event).toEqual({
+      actor_id: admin.userId,
+      details: { filters: 'actorId,targetId,action', paged: false, results: 1 },
+    });
+    expect(JSON.stringify(event)).not.toContain(worker.userId);
+    expect(JSON.stringify(event)).not.toContain('doc-2');
+  });
+
+  it('verifies an intact chain and audits the verification', async () => {
+    const res = await callAs(harness.app, admin, 'POST', '/api/admin/audit-log/verify', {});
+    expect(res.statusCode).toBe(200);
+    const body = res.json<{ ok: boolean; checked: number; lastHash: string }>();
+    const count = await db
+      .selectFrom('audit_events')
+      .select(db.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(body).toEqual({ ok: true, checked: Number(count.n) - 1, lastHash: expect.any(String) });
+    const [event] = await db
+      .selectFrom('audit_events')
+      .select(['action', 'actor_id', 'outcome', 'details'])
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .execute();
+    expect(event).toEqual({
+      action: 'audit.verified',
+      actor_id: admin.userId,
+      outcome: 'success',
+      details: { ok: true, checked: body.checked },
+    });
+  });
+});

@@ -1,0 +1,515 @@
+// Threats against break-glass access (Z5, Z4, L3): reading a record without a grant, without
+// fresh MFA, after expiry or revocation, with another admin's grant; writing under a grant;
+// reads the patient cannot see; a reason that says nothing; PHI in the audit trail of a denial.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Kysely } from 'kysely';
+import { createTestApp, type TestApp } from '../../../test/app-harness.js';
+import { describeEachEngine } from '../../../test/databases.js';
+import {
+  callAs,
+  createActor,
+  createOrganization,
+  createPatientRow,
+  createUser,
+  mintSession,
+  type Actor,
+} from '../../../test/actors.js';
+import type { DatabaseSchema } from '../../platform/db/schema.js';
+
+type Db = Kysely<DatabaseSchema>;
+
+const ENV = {
+  HAVEN_MASTER_KEY: randomBytes(32).toString('base64'),
+  HAVEN_BREAK_GLASS_MINUTES: '5',
+  HAVEN_RATE_READ: '10000/60',
+  HAVEN_RATE_WRITE: '10000/60',
+  HAVEN_RATE_SENSITIVE: '10000/60',
+};
+const REASON = 'Patient unconscious in ER, record needed';
+
+interface Grant {
+  id: string;
+  adminId: string;
+  patientId: string;
+  organizationId: string;
+  reason: string;
+  createdAt: string;
+  expiresAt: string;
+  revokedAt: string | null;
+  active: boolean;
+}
+
+describeEachEngine('break-glass security', (engine) => {
+  let harness: TestApp;
+  let db: Db;
+  let admin: Actor;
+  let otherAdmin: Actor;
+  let patient: Actor;
+  let organizationId: string;
+  let patientId: string;
+
+  async function requestGrant(actor: Actor, body: object = { patientId, reason: REASON }) {
+    return callAs(harness.app, actor, 'POST', '/api/break-glass/grants', body);
+  }
+  async function grantFor(actor: Actor): Promise<Grant> {
+    const res = await requestGrant(actor);
+    expect(res.statusCode).toBe(201);
+    return res.json<{ grant: Grant }>().grant;
+  }
+  async function eventsSince(seq: string) {
+    return db
+      .selectFrom('audit_events')
+      .select(['action', 'actor_id', 'target_type', 'target_id', 'outcome', 'details'])
+      .where('seq', '>', seq)
+      .orderBy('seq')
+      .execute();
+  }
+  async function lastSeq(): Promise<string> {
+    const row = await db
+      .selectFrom('audit_events')
+      .select(db.fn.max('seq').as('max'))
+      .executeTakeFirstOrThrow();
+    return String(row.max ?? 0);
+  }
+
+  beforeAll(async () => {
+    harness = await createTestApp(engine, { env: ENV });
+    db = harness.database.db;
+    admin = await createActor(harness.app, ['admin'], { displayName: 'Alex Admin' });
+    otherAdmin = await createActor(harness.app, ['admin'], { displayName: 'Sam Admin' });
+    const clinician = await createActor(harness.app, ['clinician']);
+    organizationId = await createOrganization(db, {
+      members: [{ userId: clinician.userId, role: 'org_admin' }],
+    });
+    const user = await createUser(db, { roles: ['patient'] });
+    patientId = await createPatientRow(db, organizationId, {
+      mrn: 'BG-777',
+      givenName: 'Jordan',
+      familyName: 'Quill',
+      portalUserId: user.userId,
+    });
+    patient = await mintSession(harness.app, { ...user, roles: ['patient'] });
+    const note = await db
+      .insertInto('clinical_notes')
+      .values({
+        patient_id: patientId,
+        organization_id: organizationId,
+        created_by: clinician.userId,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await db
+      .insertInto('clinical_note_versions')
+      .values({
+        note_id: note.id,
+        version: 1,
+        body: 'Internal differential, not for the patient',
+        shareable: false,
+        author_id: clinician.userId,
+      })
+      .execute();
+  });
+  afterAll(async () => {
+    await harness.close();
+  });
+
+  it('Z5: requesting a grant without a fresh MFA check answers 403 STEP_UP_REQUIRED and creates nothing', async () => {
+    const noMfa = await createActor(harness.app, ['admin'], { mfa: false });
+    const res = await requestGrant(noMfa);
+    expect(res.statusCode).toBe(403);
+    expect(res.json().code).toBe('STEP_UP_REQUIRED');
+    const grants = await db
+      .selectFrom('break_glass_grants')
+      .select('id')
+      .where('admin_id', '=', noMfa.userId)
+      .execute();
+    expect(grants).toHaveLength(0);
+  });
+
+  it('Z5: an MFA check older than five minutes answers 403 STEP_UP_REQUIRED', async () => {
+    // A second node on the same database whose clock runs six minutes ahead: the access token
+    // is still valid, but its MFA time is outside the step-up window.
+    const later = await createTestApp(engine, {
+      env: ENV,
+      database: harness.database,
+      build: { now: () => Date.now() + 6 * 60_000 },
+    });
+    try {
+      const stale = await createActor(later.app, ['admin']);
+      const res = await callAs(later.app, stale, 'POST', '/api/break-glass/grants', {
+        patientId,
+        reason: REASON,
+      });
+      expect(res.statusCode).toBe(403);
+      expect(res.json().code).toBe('STEP_UP_REQUIRED');
+      // The same admin may still use routes that need no step-up on that node.
+      const listed = await callAs(later.app, stale, 'GET', '/api/admin/break-glass/grants');
+      expect(listed.statusCode).toBe(200);
+    } finally {
+      await later.close();
+    }
+  });
+
+  it('Z5: a reason shorter than 10 characters answers 400, even padded with spaces', async () => {
+    for (const reason of ['too short', '   short     ', '']) {
+      const res = await requestGrant(admin, { patientId, reason });
+      expect(res.statusCode, JSON.stringify(reason)).toBe(400);
+      expect(res.json().code).toBe('VALIDATION_FAILED');
+    }
+    const res = await requestGrant(admin, { patientId, reason: 'Needed now\u0000for care' });
+    expect(res.statusCode).toBe(400);
+  });
+
+  it('Z5: the patient must be named in exactly one way', async () => {
+    for (const body of [
+      { reason: REASON },
+      { patientId, organizationId, mrn: 'BG-777', reason: REASON },
+      { patientId, mrn: 'BG-777', reason: REASON },
+      { organizationId, reason: REASON },
+      { mrn: 'BG-777', reason: REASON },
+    ]) {
+      const res = await requestGrant(admin, body);
+      expect(res.statusCode, JSON.stringify(body)).toBe(400);
+      expect(res.json().code).toBe('VALIDATION_FAILED');
+      expect(res.json().errors.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('Z5: no such patient answers 404 and is audited as breakglass.denied without the MRN', async () => {
+    const since = await lastSeq();
+    const byId = await requestGrant(admin, { patientId: randomUUID(), reason: REASON });
+    const byMrn = await requestGrant(admin, {
+      organizationId,
+      mrn: 'NO-SUCH-MRN-42',
+      reason: REASON,
+    });
+    expect(byId.statusCode).toBe(404);
+    expect(byMrn.statusCode).toBe(404);
+    const events = await eventsSince(since);
+    expect(events.map((e) => [e.action, e.outcome])).toEqual([
+      ['breakglass.denied', 'denied'],
+      ['breakglass.denied', 'denied'],
+    ]);
+    expect(JSON.stringify(events)).not.toContain('NO-SUCH-MRN-42');
+    expect(JSON.stringify(events)).not.toContain(REASON);
+  });
+
+  it('Z5: a grant lasts the configured time and its audit event holds the grant id, not the reason', async () => {
+    const since = await lastSeq();
+    const res = await requestGrant(admin, { organizationId, mrn: 'BG-777', reason: REASON });
+    expect(res.statusCode).toBe(201);
+    const grant = res.json<{ grant: Grant }>().grant;
+    expect(grant).toMatchObject({
+      adminId: admin.userId,
+      adminDisplayName: 'Alex Admin',
+      patientId,
+      organizationId,
+      reason: REASON,
+      revokedAt: null,
+      active: true,
+    });
+    expect(Date.parse(grant.expiresAt) - Date.parse(grant.createdAt)).toBe(5 * 60_000);
+    const events = await eventsSince(since);
+    expect(events).toEqual([
+      {
+        action: 'breakglass.granted',
+        actor_id: admin.userId,
+        target_type: 'patient',
+        target_id: patientId,
+        outcome: 'success',
+        details: { grantId: grant.id, reasonLength: REASON.length, minutes: 5 },
+      },
+    ]);
+  });
+
+  it('Z5: using a grant that does not exist answers 404', async () => {
+    const res = await callAs(
+      harness.app,
+      admin,
+      'GET',
+      `/api/break-glass/grants/${randomUUID()}/record`,
+    );
+    expect(res.statusCode).toBe(404);
+    expect(res.json().code).toBe('NOT_FOUND');
+  });
+
+  it("Z5: another admin's grant answers 404, like a missing one, and nothing is read", async () => {
+    const grant = await grantFor(admin);
+    const since = await lastSeq();
+    const res = await callAs(
+      harness.app,
+      otherAdmin,
+      'GET',
+      `/api/break-glass/grants/${grant.id}/record`,
+    );
+    expect(res.statusCode).toBe(404);
+    expect(res.body).not.toContain('Jordan');
+    expect(await eventsSince(since)).toEqual([]);
+  });
+
+  it('Z5: an expired grant is refused with 403 BREAK_GLASS_INACTIVE and the refusal is audited', async () => {
+    const grant = await grantFor(admin);
+    await db
+      .updateTable('break_glass_grants')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', grant.id)
+      .execute();
+    const since = await lastSeq();
+    const res = await callAs(
+      harness.app,
+      admin,
+      'GET',
+      `/api/break-glass/grants/${grant.id}/record`,
+    );
+    expect(res.statusCode).toBe(403);
+    expect(res.json().code).toBe('BREAK_GLASS_INACTIVE');
+    expect(res.body).not.toContain('Jordan');
+    const events = await eventsSince(since);
+    expect(events).toEqual([
+      {
+        action: 'breakglass.refused',
+        actor_id: admin.userId,
+        target_type: 'break_glass_grant',
+        target_id: grant.id,
+        outcome: 'denied',
+        details: { grantId: grant.id, state: 'expired' },
+      },
+    ]);
+  });
+
+  it('Z5: a revoked grant is refused with 403 BREAK_GLASS_INACTIVE', async () => {
+    const grant = await grantFor(admin);
+    const ok = await callAs(
+      harness.app,
+      admin,
+      'GET',
+      `/api/break-glass/grants/${grant.id}/record`,
+    );
+    expect(ok.statusCode).toBe(200);
+    const revoked = await callAs(
+      harness.app,
+      otherAdmin,
+      'POST',
+      `/api/admin/break-glass/grants/${grant.id}/revoke`,
+      {},
+    );
+    expect(revoked.statusCode).toBe(200);
+    const res = await callAs(
+      harness.app,
+      admin,
+      'GET',
+      `/api/break-glass/grants/${grant.id}/record`,
+    );
+    expect(res.statusCode).toBe(403);
+    expect(res.json().code).toBe('BREAK_GLASS_INACTIVE');
+    expect(res.body).not.toContain('Jordan');
+  });
+
+  it('Z5: a grant is read-only: staff reads and writes by the admin answer 403 and nothing changes', async () => {
+    const grant = await grantFor(admin);
+    const before = await db
+      .selectFrom('patients')
+      .selectAll()
+      .where('id', '=', patientId)
+      .executeTakeFirstOrThrow();
+    const notesBefore = await db
+      .selectFrom('clinical_notes')
+      .select('id')
+      .where('patient_id', '=', patientId)
+      .execute();
+    const attempts: Array<[method: 'GET' | 'POST' | 'PATCH', url: string, body?: object]> = [
+      ['PATCH', `/api/patients/${patientId}`, { givenName: 'Changed' }],
+      ['POST', `/api/patients/${patientId}/notes`, { body: 'Admin wrote this', shareable: true }],
+      ['POST', `/api/patients/${patientId}/archive`, {}],
+      ['GET', `/api/patients/${patientId}`],
+      ['GET', `/api/patients/${patientId}/notes`],
+    ];
+    for (const [method, url, body] of attempts) {
+      const res = await callAs(harness.app, admin, method, url, body);
+      expect(res.statusCode, `${method} ${url}`).toBe(403);
+      expect(res.json().code).toBe('FORBIDDEN');
+    }
+    const after = await db
+      .selectFrom('patients')
+      .selectAll()
+      .where('id', '=', patientId)
+      .executeTakeFirstOrThrow();
+    expect(after).toEqual(before);
+    const notesAfter = await db
+      .selectFrom('clinical_notes')
+      .select('id')
+      .where('patient_id', '=', patientId)
+      .execute();
+    expect(notesAfter).toEqual(notesBefore);
+    // The grant's own route is still the one thing open, and only for reading.
+    const read = await callAs(
+      harness.app,
+      admin,
+      'GET',
+      `/api/break-glass/grants/${grant.id}/record`,
+    );
+    expect(read.statusCode).toBe(200);
+    const write = await callAs(
+      harness.app,
+      admin,
+      'POST',
+      `/api/break-glass/grants/${grant.id}/record`,
+      {},
+    );
+    expect(write.statusCode).not.toBe(200);
+  });
+
+  it('Z5/L3: every read under a grant is audited with the grant id and shown to the patient with the reason', async () => {
+    const grant = await grantFor(admin);
+    const since = await lastSeq();
+    for (let i = 0; i < 2; i += 1) {
+      const res = await callAs(
+        harness.app,
+        admin,
+        'GET',
+        `/api/break-glass/grants/${grant.id}/record`,
+      );
+      expect(res.statusCode).toBe(200);
+      const body = res.json<{
+        grant: Grant;
+        record: { patient: { id: string } };
+        notes: unknown[];
+        consents: unknown[];
+      }>();
+      expect(body.grant.id).toBe(grant.id);
+      expect(body.record.patient.id).toBe(patientId);
+      // As the patient sees it: the private note stays hidden even from break-glass.
+      expect(res.body).not.toContain('Internal differential');
+    }
+    const events = await eventsSince(since);
+    expect(events).toEqual([
+      expect.objectContaining({
+        action: 'patient.read',
+        actor_id: admin.userId,
+        target_id: patientId,
+        details: { grantId: grant.id, via: 'break_glass' },
+      }),
+      expect.objectContaining({
+        action: 'patient.read',
+        details: { grantId: grant.id, via: 'break_glass' },
+      }),
+    ]);
+    const log = await callAs(harness.app, patient, 'GET', '/api/portal/access-log?limit=5');
+    expect(log.statusCode).toBe(200);
+    const entries = log.json<{ entries: Array<Record<string, unknown>> }>().entries;
+    expect(entries.slice(0, 2)).toEqual([
+      {
+        at: expect.any(String),
+        action: 'patient.read',
+        actor: { kind: 'break_glass', displayName: 'Alex Admin' },
+        grantId: grant.id,
+        reason: REASON,
+      },
+      {
+        at: expect.any(String),
+        action: 'patient.read',
+        actor: { kind: 'break_glass', displayName: 'Alex Admin' },
+        grantId: grant.id,
+        reason: REASON,
+      },
+    ]);
+  });
+
+  it('Z5: grants are listed by state and revoked exactly once, by any admin, with an audit event', async () => {
+    const grant = await grantFor(admin);
+    let res = await callAs(
+      harness.app,
+      otherAdmin,
+      'GET',
+      '/api/admin/break-glass/grants?active=true',
+    );
+    expect(res.statusCode).toBe(200);
+    let grants = res.json<{ grants: Grant[] }>().grants;
+    expect(grants[0]?.id).toBe(grant.id);
+    expect(grants.every((g) => g.active)).toBe(true);
+
+    const since = await lastSeq();
+    res = await callAs(
+      harness.app,
+      otherAdmin,
+      'POST',
+      `/api/admin/break-glass/grants/${grant.id}/revoke`,
+      {},
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.json().grant).toMatchObject({
+      id: grant.id,
+      active: false,
+      revokedAt: expect.any(String),
+    });
+    const events = await eventsSince(since);
+    expect(events).toEqual([
+      expect.objectContaining({
+        action: 'breakglass.revoked',
+        actor_id: otherAdmin.userId,
+        target_type: 'patient',
+        target_id: patientId,
+        details: { grantId: grant.id },
+      }),
+    ]);
+    const row = await db
+      .selectFrom('break_glass_grants')
+      .select(['revoked_by'])
+      .where('id', '=', grant.id)
+      .executeTakeFirstOrThrow();
+    expect(row.revoked_by).toBe(otherAdmin.userId);
+
+    res = await callAs(
+      harness.app,
+      admin,
+      'POST',
+      `/api/admin/break-glass/grants/${grant.id}/revoke`,
+      {},
+    );
+    expect(res.statusCode).toBe(409);
+    res = await callAs(
+      harness.app,
+      admin,
+      'POST',
+      `/api/admin/break-glass/grants/${randomUUID()}/revoke`,
+      {},
+    );
+    expect(res.statusCode).toBe(404);
+
+    res = await callAs(harness.app, admin, 'GET', '/api/admin/break-glass/grants?active=true');
+    grants = res.json<{ grants: Grant[] }>().grants;
+    expect(grants.some((g) => g.id === grant.id)).toBe(false);
+    res = await callAs(harness.app, admin, 'GET', '/api/admin/break-glass/grants?active=false');
+    grants = res.json<{ grants: Grant[] }>().grants;
+    expect(grants.some((g) => g.id === grant.id)).toBe(true);
+    expect(grants.every((g) => !g.active)).toBe(true);
+    res = await callAs(harness.app, admin, 'GET', '/api/admin/break-glass/grants');
+    const all = res.json<{ grants: Grant[] }>().grants;
+    const times = all.map((g) => g.createdAt);
+    expect([...times].sort().reverse()).toEqual(times);
+  });
+
+  it('Z3: people without the breakglass:request scope get 403 on every break-glass route', async () => {
+    const grant = await grantFor(admin);
+    const clinician = await createActor(harness.app, ['clinician']);
+    const calls: Array<[method: 'GET' | 'POST', url: string, body?: object]> = [
+      ['POST', '/api/break-glass/grants', { patientId, reason: REASON }],
+      ['GET', `/api/break-glass/grants/${grant.id}/record`],
+      ['GET', '/api/admin/break-glass/grants'],
+      ['POST', `/api/admin/break-glass/grants/${grant.id}/revoke`, {}],
+    ];
+    for (const actor of [clinician, patient]) {
+      for (const [method, url, body] of calls) {
+        const res = await callAs(harness.app, actor, method, url, body);
+        expect(res.statusCode, `${actor.roles.join()} ${method} ${url}`).toBe(403);
+      }
+    }
+    const row = await db
+      .selectFrom('break_glass_grants')
+      .select('revoked_at')
+      .where('id', '=', grant.id)
+      .executeTakeFirstOrThrow();
+    expect(row.revoked_at).toBeNull();
+  });
+});

@@ -1,0 +1,495 @@
+// Threats against the patient portal and the account export (Z4, Z3, L3): reaching another
+// patient's record, consents or notes; an account with no linked record; private or superseded
+// note text leaking; the access list hiding who read the record; an export carrying anyone
+// else's data.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Kysely } from 'kysely';
+import { createTestApp, type TestApp } from '../../../test/app-harness.js';
+import { describeEachEngine } from '../../../test/databases.js';
+import {
+  callAs,
+  createActor,
+  createOrganization,
+  createPatientRow,
+  createUser,
+  machineClientAuthorization,
+  mintSession,
+  type Actor,
+} from '../../../test/actors.js';
+import type { DatabaseSchema } from '../../platform/db/schema.js';
+import { recordAudit } from '../../platform/audit/audit.js';
+
+type Db = Kysely<DatabaseSchema>;
+
+const ENV = {
+  HAVEN_RATE_READ: '10000/60',
+  HAVEN_RATE_WRITE: '10000/60',
+  HAVEN_RATE_SENSITIVE: '10000/60',
+};
+
+async function insertNote(
+  db: Db,
+  patientId: string,
+  organizationId: string,
+  authorId: string,
+  versions: ReadonlyArray<{ body: string; shareable: boolean }>,
+): Promise<string> {
+  const note = await db
+    .insertInto('clinical_notes')
+    .values({ patient_id: patientId, organization_id: organizationId, created_by: authorId })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  for (const [index, version] of versions.entries()) {
+    await db
+      .insertInto('clinical_note_versions')
+      .values({
+        note_id: note.id,
+        version: index + 1,
+        body: version.body,
+        shareable: version.shareable,
+        author_id: authorId,
+        correction_reason: index === 0 ? null : 'Corrected wording',
+      })
+      .execute();
+  }
+  return note.id;
+}
+
+async function insertDocument(db: Db, organizationId: string, title: string): Promise<string> {
+  const row = await db
+    .insertInto('consent_documents')
+    .values({
+      organization_id: organizationId,
+      kind: 'hipaa_notice',
+      version: 1,
+      title,
+      body: `${title} body text`,
+      required: true,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** One patient in their own organization, with data that is theirs alone (every value marked). */
+interface World {
+  tag: string;
+  organizationId: string;
+  organizationName: string;
+  clinician: Actor;
+  clinicianName: string;
+  patientId: string;
+  patient: Actor;
+  documentId: string;
+  documentTitle: string;
+  consentId: string;
+  sharedBody: string;
+  privateBody: string;
+  grantId: string;
+  grantReason: string;
+  /** Values of this patient's world that their own export shows. */
+  values: string[];
+  /** Values no one else may ever see: `values` plus ids the export does not show even to them. */
+  secrets: string[];
+}
+
+describeEachEngine('patient portal security', (engine) => {
+  let harness: TestApp;
+  let db: Db;
+  let admin: Actor;
+  let alpha: World;
+  let beta: World;
+
+  async function buildWorld(tag: string): Promise<World> {
+    const { app } = harness;
+    const clinicianName = `Dr ${tag} Clinician`;
+    const clinician = await createActor(app, ['clinician'], { displayName: clinicianName });
+    const organizationName = `Clinic ${tag}`;
+    const organizationId = await createOrganization(db, {
+      name: organizationName,
+      members: [{ userId: clinician.userId, role: 'org_admin' }],
+    });
+    const patientUser = await createUser(db, {
+      roles: ['patient'],
+      displayName: `Portal ${tag}`,
+      email: `portal-${tag.toLowerCase()}@example.org`,
+    });
+    const patientId = await createPatientRow(db, organizationId, {
+      givenName: `Given${tag}`,
+      familyName: `Family${tag}`,
+      mrn: `MRN-${tag}`,
+      birthDate: tag === 'Alpha' ? '1971-02-03' : '1988-09-17',
+      portalUserId: patientUser.userId,
+    });
+    await db
+      .updateTable('patients')
+      .set({
+        address: JSON.stringify({
+          line1: `1 ${tag} Street`,
+          city: `${tag}ville`,
+          postalCode: tag === 'Alpha' ? '11111' : '99999',
+          country: 'US',
+        }),
+        contact_methods: JSON.stringify([
+          {
+            type: 'phone',
+            value: tag === 'Alpha' ? '+15550001111' : '+15550009999',
+            verified: true,
+          },
+          { type: 'email', value: `contact-${tag.toLowerCase()}@example.org`, verified: false },
+        ]),
+      })
+      .where('id', '=', patientId)
+      .execute();
+    const patient = await mintSession(app, { ...patientUser, roles: ['patient'] });
+    const documentTitle = `Privacy notice ${tag}`;
+    const documentId = await insertDocument(db, organizationId, documentTitle);
+    const consent = await db
+      .insertInto('patient_consents')
+      .values({
+        patient_id: patientId,
+        document_id: documentId,
+        channel: 'paper',
+        recorded_by: clinician.userId,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const sharedBody = `Shared note of ${tag}`;
+    const privateBody = `Private note of ${tag}`;
+    await insertNote(db, patientId, organizationId, clinician.userId, [
+      { body: sharedBody, shareable: true },
+    ]);
+    await insertNote(db, patientId, organizationId, clinician.userId, [
+      { body: privateBody, shareable: false },
+    ]);
+    // A staff read, as the patients routes record it.
+    await recordAudit(db, {
+      actor: { type: 'user', id: clinician.userId },
+      action: 'patient.read',
+      target: { type: 'patient', id: patientId },
+      outcome: 'success',
+    });
+    const grantReason = `Emergency review of ${tag} requested by on-call`;
+    const granted = await callAs(app, admin, 'POST', '/api/break-glass/grants', {
+      patientId,
+      reason: grantReason,
+    });
+    expect(granted.statusCode).toBe(201);
+    const grantId = granted.json<{ grant: { id: string } }>().grant.id;
+    const used = await callAs(app, admin, 'GET', `/api/break-glass/grants/${grantId}/record`);
+    expect(used.statusCode).toBe(200);
+    return {
+      tag,
+      organizationId,
+      organizationName,
+      clinician,
+      clinicianName,
+      patientId,
+      patient,
+      documentId,
+      documentTitle,
+      consentId: consent.id,
+      sharedBody,
+      privateBody,
+      grantId,
+      grantReason,
+      secrets: [],
+      values: [
+        organizationId,
+        organizationName,
+        clinicianName,
+        patientId,
+        patientUser.userId,
+        patientUser.email,
+        patient.sessionId,
+        `Given${tag}`,
+        `Family${tag}`,
+        `MRN-${tag}`,
+        tag === 'Alpha' ? '1971-02-03' : '1988-09-17',
+        `1 ${tag} Street`,
+        `${tag}ville`,
+        tag === 'Alpha' ? '+15550001111' : '+15550009999',
+        `contact-${tag.toLowerCase()}@example.org`,
+        documentId,
+        documentTitle,
+        consent.id,
+        sharedBody,
+        grantId,
+        grantReason,
+      ],
+    };
+  }
+
+  beforeAll(async () => {
+    harness = await createTestApp(engine, { env: ENV });
+    db = harness.database.db;
+    admin = await createActor(harness.app, ['admin'], { displayName: 'Root Admin' });
+    alpha = await buildWorld('Alpha');
+    beta = await buildWorld('Beta');
+    for (const world of [alpha, beta]) {
+      world.secrets = [...world.values, world.clinician.userId, world.clinician.email];
+    }
+  });
+  afterAll(async () => {
+    await harness.close();
+  });
+
+  it('Z4: a patient sees only their own record', async () => {
+    for (const [self, other] of [
+      [alpha, beta],
+      [beta, alpha],
+    ] as const) {
+      const res = await callAs(harness.app, self.patient, 'GET', '/api/portal/record');
+      expect(res.statusCode).toBe(200);
+      const body = res.json<{ record: { patient: { id: string; mrn: string } } }>();
+      expect(body.record.patient.id).toBe(self.patientId);
+      expect(body.record.patient.mrn).toBe(`MRN-${self.tag}`);
+      for (const value of other.secrets) expect(res.body).not.toContain(value);
+    }
+  });
+
+  it("Z4: another patient's consent id answers 404 on withdraw, identical to a missing one, and nothing changes", async () => {
+    const theirs = await callAs(
+      harness.app,
+      alpha.patient,
+      'POST',
+      `/api/portal/consents/${beta.consentId}/withdraw`,
+      {},
+    );
+    const missing = await callAs(
+      harness.app,
+      alpha.patient,
+      'POST',
+      `/api/portal/consents/${randomUUID()}/withdraw`,
+      {},
+    );
+    expect(theirs.statusCode).toBe(404);
+    expect(missing.statusCode).toBe(404);
+    expect(theirs.json().code).toBe('NOT_FOUND');
+    expect(theirs.json().detail).toBe(missing.json().detail);
+    const row = await db
+      .selectFrom('patient_consents')
+      .select('withdrawn_at')
+      .where('id', '=', beta.consentId)
+      .executeTakeFirstOrThrow();
+    expect(row.withdrawn_at).toBeNull();
+  });
+
+  it("Z4: consenting to another organization's document answers 404 and records nothing", async () => {
+    const res = await callAs(harness.app, alpha.patient, 'POST', '/api/portal/consents', {
+      documentId: beta.documentId,
+    });
+    expect(res.statusCode).toBe(404);
+    const rows = await db
+      .selectFrom('patient_consents')
+      .select('id')
+      .where('patient_id', '=', alpha.patientId)
+      .where('document_id', '=', beta.documentId)
+      .execute();
+    expect(rows).toHaveLength(0);
+  });
+
+  it('Z4: a patient-role user without a linked record gets 404 on every portal route', async () => {
+    const unlinked = await createActor(harness.app, ['patient']);
+    const calls: Array<[method: 'GET' | 'POST', url: string, body?: object]> = [
+      ['GET', '/api/portal/record'],
+      ['GET', '/api/portal/consents'],
+      ['POST', '/api/portal/consents', { documentId: alpha.documentId }],
+      ['POST', `/api/portal/consents/${alpha.consentId}/withdraw`, {}],
+      ['GET', '/api/portal/notes'],
+      ['GET', '/api/portal/access-log'],
+    ];
+    for (const [method, url, body] of calls) {
+      const res = await callAs(harness.app, unlinked, method, url, body);
+      expect(res.statusCode, `${method} ${url}`).toBe(404);
+      expect(res.json().code).toBe('NOT_FOUND');
+    }
+    const consents = await db
+      .selectFrom('patient_consents')
+      .select('id')
+      .where('recorded_by', '=', unlinked.userId)
+      .execute();
+    expect(consents).toHaveLength(0);
+    // The export still works for them: there is simply no patient part.
+    const exported = await callAs(harness.app, unlinked, 'GET', '/api/account/export');
+    expect(exported.statusCode).toBe(200);
+    expect(exported.json().patient).toBeNull();
+  });
+
+  it('Z3: staff and machine clients cannot use the portal (no portal scope)', async () => {
+    const machine = { authorization: await machineClientAuthorization(harness.app, []) };
+    for (const actor of [alpha.clinician, admin, machine]) {
+      const res = await callAs(harness.app, actor, 'GET', '/api/portal/record');
+      expect(res.statusCode).toBe(403);
+    }
+  });
+
+  it('Z4: non-shareable notes and older versions never reach the patient', async () => {
+    const { app } = harness;
+    const author = alpha.clinician.userId;
+    const corrected = await insertNote(db, alpha.patientId, alpha.organizationId, author, [
+      { body: 'FIRST DRAFT with a wrong dose', shareable: true },
+      { body: 'Corrected dose, shared', shareable: true },
+    ]);
+    const madePrivate = await insertNote(db, alpha.patientId, alpha.organizationId, author, [
+      { body: 'Was shared once', shareable: true },
+      { body: 'Now private', shareable: false },
+    ]);
+    const madeShared = await insertNote(db, alpha.patientId, alpha.organizationId, author, [
+      { body: 'Private first version', shareable: false },
+      { body: 'Shared second version', shareable: true },
+    ]);
+    const res = await callAs(app, alpha.patient, 'GET', '/api/portal/notes');
+    expect(res.statusCode).toBe(200);
+    const notes = res.json<{ notes: Array<{ id: string; body: string }> }>().notes;
+    const byId = new Map(notes.map((n) => [n.id, n.body]));
+    expect(byId.get(corrected)).toBe('Corrected dose, shared');
+    expect(byId.has(madePrivate)).toBe(false);
+    expect(byId.get(madeShared)).toBe('Shared second version');
+    for (const hidden of [
+      'FIRST DRAFT',
+      'Was shared once',
+      'Now private',
+      'Private first version',
+      alpha.privateBody,
+      beta.sharedBody,
+      beta.privateBody,
+    ]) {
+      expect(res.body).not.toContain(hidden);
+    }
+    // Break-glass shows the record exactly as the patient sees it: the same filter applies.
+    const granted = await callAs(
+      app,
+      admin,
+      'GET',
+      `/api/break-glass/grants/${alpha.grantId}/record`,
+    );
+    expect(granted.statusCode).toBe(200);
+    for (const hidden of ['FIRST DRAFT', 'Now private', alpha.privateBody]) {
+      expect(granted.body).not.toContain(hidden);
+    }
+  });
+
+  it('L3: the access list shows staff reads and break-glass reads with the grant and its reason, and nothing of others', async () => {
+    const res = await callAs(harness.app, alpha.patient, 'GET', '/api/portal/access-log?limit=100');
+    expect(res.statusCode).toBe(200);
+    const entries = res.json<{
+      entries: Array<{
+        action: string;
+        actor: { kind: string; displayName: string };
+        grantId: string | null;
+        reason: string | null;
+      }>;
+    }>().entries;
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        action: 'patient.read',
+        actor: { kind: 'staff', displayName: alpha.clinicianName },
+        grantId: null,
+        reason: null,
+      }),
+    );
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        action: 'patient.read',
+        actor: { kind: 'break_glass', displayName: 'Root Admin' },
+        grantId: alpha.grantId,
+        reason: alpha.grantReason,
+      }),
+    );
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        action: 'breakglass.granted',
+        actor: { kind: 'break_glass', displayName: 'Root Admin' },
+        grantId: alpha.grantId,
+      }),
+    );
+    for (const value of [beta.grantId, beta.grantReason, beta.clinicianName, beta.patientId]) {
+      expect(res.body).not.toContain(value);
+    }
+  });
+
+  it("Z4: the account export contains exactly the caller's own data, nothing of the other patient", async () => {
+    for (const [self, other] of [
+      [alpha, beta],
+      [beta, alpha],
+    ] as const) {
+      const res = await callAs(harness.app, self.patient, 'GET', '/api/account/export');
+      expect(res.statusCode).toBe(200);
+      const json = res.body;
+      // Everything of their own is there (the test would prove nothing with an empty export)…
+      for (const value of self.values) expect(json, `own ${value}`).toContain(value);
+      // …and nothing at all of the other patient, their organization, staff, grant or account.
+      for (const value of other.secrets) expect(json, `other ${value}`).not.toContain(value);
+      expect(json).not.toContain(self.privateBody);
+      expect(json).not.toContain(admin.email);
+      const body = res.json<{
+        account: { id: string };
+        sessions: Array<{ id: string }>;
+        patient: { record: { patient: { id: string } } };
+      }>();
+      expect(body.account.id).toBe(self.patient.userId);
+      expect(body.sessions.map((s) => s.id)).toEqual([self.patient.sessionId]);
+      expect(body.patient.record.patient.id).toBe(self.patientId);
+    }
+  });
+
+  it('Z4: the export of a staff member holds no patient data', async () => {
+    const res = await callAs(harness.app, alpha.clinician, 'GET', '/api/account/export');
+    expect(res.statusCode).toBe(200);
+    expect(res.json().patient).toBeNull();
+    for (const value of [alpha.patientId, `MRN-${alpha.tag}`, alpha.sharedBody, beta.patientId]) {
+      expect(res.body).not.toContain(value);
+    }
+  });
+
+  it('Z3: a machine client cannot export an account, even holding account:read', async () => {
+    const machine = {
+      authorization: await machineClientAuthorization(harness.app, ['account:read']),
+    };
+    const res = await callAs(harness.app, machine, 'GET', '/api/account/export');
+    expect(res.statusCode).toBe(403);
+  });
+
+  it('L3: an export is audited (account.exported, and patient.exported for the record) without PHI values', async () => {
+    const before = await db
+      .selectFrom('audit_events')
+      .select(db.fn.max('seq').as('max'))
+      .executeTakeFirstOrThrow();
+    const res = await callAs(harness.app, alpha.patient, 'GET', '/api/account/export');
+    expect(res.statusCode).toBe(200);
+    const events = await db
+      .selectFrom('audit_events')
+      .select(['action', 'actor_id', 'target_type', 'target_id', 'details'])
+      .where('seq', '>', String(before.max))
+      .orderBy('seq')
+      .execute();
+    expect(events.map((e) => e.action)).toEqual(['account.exported', 'patient.exported']);
+    expect(events[1]).toMatchObject({
+      actor_id: alpha.patient.userId,
+      target_type: 'patient',
+      target_id: alpha.patientId,
+    });
+    const stored = JSON.stringify(events);
+    for (const value of [`MRN-${alpha.tag}`, `Given${alpha.tag}`, alpha.sharedBody]) {
+      expect(stored).not.toContain(value);
+    }
+  });
+  it("Z4: a grant id of another patient in an event's details never reveals that grant's reason", async () => {
+    await recordAudit(db, {
+      actor: { type: 'user', id: admin.userId },
+      action: 'patient.read',
+      target: { type: 'patient', id: alpha.patientId },
+      outcome: 'success',
+      details: { grantId: beta.grantId },
+    });
+    const res = await callAs(harness.app, alpha.patient, 'GET', '/api/portal/access-log?limit=1');
+    expect(res.statusCode).toBe(200);
+    const [entry] = res.json<{ entries: Array<{ grantId: string; reason: string | null }> }>()
+      .entries;
+    expect(entry?.grantId).toBe(beta.grantId);
+    expect(entry?.reason).toBeNull();
+    expect(res.body).not.toContain(beta.grantReason);
+  });
+});

@@ -1,0 +1,405 @@
+// The patient portal and the account export, as a patient uses them: their record, consents
+// (give, withdraw, the gate), shared notes, the access list with paging, and the export.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Kysely } from 'kysely';
+import { createTestApp, type TestApp } from '../../../test/app-harness.js';
+import { describeEachEngine } from '../../../test/databases.js';
+import {
+  callAs,
+  createActor,
+  createOrganization,
+  createPatientRow,
+  createUser,
+  mintSession,
+  type Actor,
+} from '../../../test/actors.js';
+import type { ConsentKind, DatabaseSchema } from '../../platform/db/schema.js';
+import { recordAudit } from '../../platform/audit/audit.js';
+
+type Db = Kysely<DatabaseSchema>;
+
+const ENV = {
+  HAVEN_RATE_READ: '10000/60',
+  HAVEN_RATE_WRITE: '10000/60',
+  HAVEN_RATE_SENSITIVE: '10000/60',
+};
+
+interface AccessEntry {
+  at: string;
+  action: string;
+  actor: { kind: string; displayName: string };
+  grantId: string | null;
+  reason: string | null;
+}
+
+describeEachEngine('patient portal', (engine) => {
+  let harness: TestApp;
+  let db: Db;
+  let clinician: Actor;
+  let patient: Actor;
+  let organizationId: string;
+  let patientId: string;
+
+  async function publish(kind: ConsentKind, version: number, required: boolean, title: string) {
+    const row = await db
+      .insertInto('consent_documents')
+      .values({
+        organization_id: organizationId,
+        kind,
+        version,
+        title,
+        body: `${title}: the full text.`,
+        required,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async function auditActions(): Promise<Array<{ action: string; actor_id: string | null }>> {
+    return db
+      .selectFrom('audit_events')
+      .select(['action', 'actor_id'])
+      .where('target_type', '=', 'patient')
+      .where('target_id', '=', patientId)
+      .orderBy('seq')
+      .execute();
+  }
+
+  beforeAll(async () => {
+    harness = await createTestApp(engine, { env: ENV });
+    db = harness.database.db;
+    clinician = await createActor(harness.app, ['clinician'], { displayName: 'Dr Grey' });
+    organizationId = await createOrganization(db, {
+      name: 'Riverside Clinic',
+      members: [{ userId: clinician.userId, role: 'clinician' }],
+    });
+    const user = await createUser(db, { roles: ['patient'], displayName: 'Robin Patient' });
+    patientId = await createPatientRow(db, organizationId, {
+      givenName: 'Robin',
+      familyName: 'Hart',
+      mrn: 'RH-1001',
+      birthDate: '1990-12-31',
+      portalUserId: user.userId,
+    });
+    await db
+      .updateTable('patients')
+      .set({
+        address: JSON.stringify({
+          line1: '5 Elm Road',
+          city: 'Springfield',
+          postalCode: '12345',
+          country: 'US',
+        }),
+        contact_methods: JSON.stringify([{ type: 'phone', value: '+15551234567', verified: true }]),
+      })
+      .where('id', '=', patientId)
+      .execute();
+    patient = await mintSession(harness.app, { ...user, roles: ['patient'] });
+  });
+  afterAll(async () => {
+    await harness.close();
+  });
+
+  it('shows the patient their record and audits the read', async () => {
+    const res = await callAs(harness.app, patient, 'GET', '/api/portal/record');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      record: {
+        patient: {
+          id: patientId,
+          mrn: 'RH-1001',
+          givenName: 'Robin',
+          familyName: 'Hart',
+          birthDate: '1990-12-31',
+          sex: 'unknown',
+          address: { line1: '5 Elm Road', city: 'Springfield', postalCode: '12345', country: 'US' },
+          contactMethods: [{ type: 'phone', value: '+15551234567', verified: true }],
+        },
+        organization: { id: organizationId, name: 'Riverside Clinic' },
+      },
+    });
+    expect((await auditActions()).at(-1)).toEqual({
+      action: 'patient.read',
+      actor_id: patient.userId,
+    });
+  });
+
+  it('lists current documents, gives and withdraws consent through the portal, and keeps the gate', async () => {
+    const { app } = harness;
+    const oldNotice = await publish('hipaa_notice', 1, true, 'Privacy notice v1');
+    const notice = await publish('hipaa_notice', 2, true, 'Privacy notice v2');
+    const research = await publish('research', 1, false, 'Research use');
+
+    let res = await callAs(app, patient, 'GET', '/api/portal/consents');
+    expect(res.statusCode).toBe(200);
+    let body = res.json<{
+      documents: Array<{ id: string; current: boolean }>;
+      consents: unknown[];
+      gate: { satisfied: boolean; missing: Array<{ documentId: string }> };
+    }>();
+    expect(body.documents.map((d) => d.id).sort()).toEqual([notice, research].sort());
+    expect(body.documents.every((d) => d.current)).toBe(true);
+    expect(body.consents).toEqual([]);
+    expect(body.gate).toMatchObject({ satisfied: false, missing: [{ documentId: notice }] });
+
+    // A superseded version cannot be consented to from the portal.
+    res = await callAs(app, patient, 'POST', '/api/portal/consents', { documentId: oldNotice });
+    expect(res.statusCode).toBe(409);
+
+    res = await callAs(app, patient, 'POST', '/api/portal/consents', { documentId: notice });
+    expect(res.statusCode).toBe(201);
+    const consent = res.json<{ consent: { id: string; channel: string } }>().consent;
+    expect(consent).toMatchObject({
+      documentId: notice,
+      channel: 'portal',
+      kind: 'hipaa_notice',
+      version: 2,
+      withdrawnAt: null,
+      current: true,
+    });
+    res = await callAs(app, patient, 'POST', '/api/portal/consents', { documentId: notice });
+    expect(res.statusCode).toBe(409);
+
+    res = await callAs(app, patient, 'GET', '/api/portal/consents');
+    body = res.json<typeof body>();
+    expect(body.gate).toEqual({ satisfied: true, missing: [] });
+    expect(body.consents).toHaveLength(1);
+
+    res = await callAs(app, patient, 'POST', `/api/portal/consents/${consent.id}/withdraw`, {});
+    expect(res.statusCode).toBe(200);
+    expect(res.json().consent.withdrawnAt).toEqual(expect.any(String));
+    res = await callAs(app, patient, 'POST', `/api/portal/consents/${consent.id}/withdraw`, {});
+    expect(res.statusCode).toBe(409);
+    res = await callAs(app, patient, 'GET', '/api/portal/consents');
+    expect(res.json<typeof body>().gate.satisfied).toBe(false);
+
+    const stored = await db
+      .selectFrom('patient_consents')
+      .select(['channel', 'recorded_by', 'withdrawn_by'])
+      .where('id', '=', consent.id)
+      .executeTakeFirstOrThrow();
+    expect(stored).toEqual({
+      channel: 'portal',
+      recorded_by: patient.userId,
+      withdrawn_by: patient.userId,
+    });
+    const actions = (await auditActions()).map((e) => e.action);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'patient.consents_read',
+        'patient.consent_recorded',
+        'patient.consent_withdrawn',
+      ]),
+    );
+  });
+
+  it('rejects malformed portal input with a clear 400', async () => {
+    const { app } = harness;
+    for (const [url, body] of [
+      ['/api/portal/consents', { documentId: 'not-a-uuid' }],
+      ['/api/portal/consents', {}],
+      ['/api/portal/consents', { documentId: patientId, extra: true }],
+    ] as const) {
+      const res = await callAs(app, patient, 'POST', url, body);
+      expect(res.statusCode).toBe(400);
+      expect(res.json().code).toBe('VALIDATION_FAILED');
+    }
+    for (const query of ['before=abc', 'before=-1', 'limit=0', 'limit=101', 'other=1']) {
+      const res = await callAs(app, patient, 'GET', `/api/portal/access-log?${query}`);
+      expect(res.statusCode, query).toBe(400);
+    }
+    const res = await callAs(app, patient, 'POST', '/api/portal/consents/nope/withdraw', {});
+    expect(res.statusCode).toBe(400);
+  });
+
+  it('shows shared notes newest first, current version only, with the author', async () => {
+    const { app } = harness;
+    const first = await db
+      .insertInto('clinical_notes')
+      .values({
+        patient_id: patientId,
+        organization_id: organizationId,
+        created_by: clinician.userId,
+        created_at: new Date(Date.now() - 60_000),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const second = await db
+      .insertInto('clinical_notes')
+      .values({
+        patient_id: patientId,
+        organization_id: organizationId,
+        created_by: clinician.userId,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await db
+      .insertInto('clinical_note_versions')
+      .values([
+        {
+          note_id: first.id,
+          version: 1,
+          body: 'Follow-up in two weeks.',
+          shareable: true,
+          author_id: clinician.userId,
+        },
+        {
+          note_id: second.id,
+          version: 1,
+          body: 'Blood pressure normal',
+          shareable: true,
+          author_id: clinician.userId,
+        },
+        {
+          note_id: second.id,
+          version: 2,
+          body: 'Blood pressure normal; keep walking.',
+          shareable: true,
+          author_id: clinician.userId,
+          correction_reason: 'Added advice',
+        },
+      ])
+      .execute();
+    const res = await callAs(app, patient, 'GET', '/api/portal/notes');
+    expect(res.statusCode).toBe(200);
+    const notes = res.json<{ notes: Array<Record<string, unknown>> }>().notes;
+    expect(notes).toEqual([
+      {
+        id: second.id,
+        body: 'Blood pressure normal; keep walking.',
+        createdAt: expect.any(String),
+        updatedAt: expect.any(String),
+        author: { displayName: 'Dr Grey' },
+      },
+      {
+        id: first.id,
+        body: 'Follow-up in two weeks.',
+        createdAt: expect.any(String),
+        updatedAt: expect.any(String),
+        author: { displayName: 'Dr Grey' },
+      },
+    ]);
+    expect((await auditActions()).at(-1)?.action).toBe('patient.notes_read');
+  });
+
+  it('pages the access list newest first, naming you, staff and the system', async () => {
+    const { app } = harness;
+    await recordAudit(db, {
+      actor: { type: 'user', id: clinician.userId },
+      action: 'patient.updated',
+      target: { type: 'patient', id: patientId },
+      outcome: 'success',
+      details: { fields: 'address' },
+    });
+    await recordAudit(db, {
+      actor: { type: 'system' },
+      action: 'patient.read',
+      target: { type: 'patient', id: patientId },
+      outcome: 'success',
+    });
+    const total = (await auditActions()).length;
+    const seen: AccessEntry[] = [];
+    let before: string | null = null;
+    let pages = 0;
+    do {
+      const url: string = `/api/portal/access-log?limit=3${before ? `&before=${before}` : ''}`;
+      const res = await callAs(app, patient, 'GET', url);
+      expect(res.statusCode).toBe(200);
+      const page = res.json<{ entries: AccessEntry[]; nextBefore: string | null }>();
+      expect(page.entries.length).toBeLessThanOrEqual(3);
+      seen.push(...page.entries);
+      before = page.nextBefore;
+      pages += 1;
+    } while (before !== null && pages < 50);
+    expect(seen).toHaveLength(total);
+    const times = seen.map((e) => e.at);
+    expect([...times].sort().reverse()).toEqual(times);
+    expect(seen[0]).toEqual({
+      at: expect.any(String),
+      action: 'patient.read',
+      actor: { kind: 'system', displayName: 'Haven' },
+      grantId: null,
+      reason: null,
+    });
+    expect(seen[1]).toMatchObject({
+      action: 'patient.updated',
+      actor: { kind: 'staff', displayName: 'Dr Grey' },
+    });
+    expect(seen.find((e) => e.action === 'patient.notes_read')?.actor).toEqual({
+      kind: 'you',
+      displayName: 'You',
+    });
+    // Reading the list is not an access to the record: it is audited, but not listed.
+    const reads = await db
+      .selectFrom('audit_events')
+      .select(['target_type', 'target_id'])
+      .where('action', '=', 'portal.access_log_read')
+      .where('actor_id', '=', patient.userId)
+      .execute();
+    expect(reads.length).toBe(pages);
+    expect(reads[0]).toEqual({ target_type: 'user', target_id: patient.userId });
+    expect(seen.some((e) => e.action === 'portal.access_log_read')).toBe(false);
+  });
+
+  it('exports the account of a patient with their record, and of anyone else without one', async () => {
+    const { app } = harness;
+    let res = await callAs(app, patient, 'GET', '/api/account/export');
+    expect(res.statusCode).toBe(200);
+    const exported = res.json<{
+      exportedAt: string;
+      account: Record<string, unknown>;
+      sessions: Array<{ id: string; userAgent: string | null }>;
+      patient: {
+        record: { patient: { id: string } };
+        consents: unknown[];
+        notes: unknown[];
+        accessLog: AccessEntry[];
+      };
+    }>();
+    expect(exported.account).toEqual({
+      id: patient.userId,
+      email: patient.email,
+      displayName: 'Robin Patient',
+      roles: ['patient'],
+      createdAt: expect.any(String),
+      mfaEnrolled: false,
+    });
+    expect(exported.sessions).toEqual([
+      {
+        id: patient.sessionId,
+        createdAt: expect.any(String),
+        lastSeenAt: expect.any(String),
+        userAgent: 'vitest',
+      },
+    ]);
+    expect(exported.patient.record.patient.id).toBe(patientId);
+    expect(exported.patient.consents).toHaveLength(1);
+    expect(exported.patient.notes).toHaveLength(2);
+    expect(exported.patient.accessLog.length).toBeGreaterThan(5);
+
+    res = await callAs(app, clinician, 'GET', '/api/account/export');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      account: { id: clinician.userId, roles: ['clinician'], mfaEnrolled: true },
+      patient: null,
+    });
+    const audited = await db
+      .selectFrom('audit_events')
+      .select(['action', 'actor_id', 'details'])
+      .where('action', '=', 'account.exported')
+      .orderBy('seq')
+      .execute();
+    expect(audited.map((e) => [e.actor_id, e.details.patientIncluded])).toEqual([
+      [patient.userId, true],
+      [clinician.userId, false],
+    ]);
+  });
+
+  it('needs a session: anonymous calls are 401', async () => {
+    for (const url of ['/api/portal/record', '/api/account/export']) {
+      const res = await callAs(harness.app, null, 'GET', url);
+      expect(res.statusCode).toBe(401);
+    }
+  });
+});
