@@ -2,10 +2,15 @@ import { useEffect } from 'react';
 import { IdleWarning } from '../auth/IdleWarning';
 import { SessionPoller } from '../auth/SessionPoller';
 import { StepUpDialog } from '../auth/StepUpDialog';
-import { sessionStore } from '../auth/sessionStore';
+import { sessionStore, type ActiveSession } from '../auth/sessionStore';
 import { hasScope, useAuth } from '../auth/useAuth';
+import {
+  OrganizationSwitcher,
+  OrganizationSync,
+} from '../features/organizations/OrganizationSwitcher';
+import { useActiveRole } from '../features/organizations/organizationStore';
 import { Link, navigate, usePathname } from '../shared/router';
-import { ROUTES } from './routes';
+import { matchRoute } from './routes';
 import { RouteView } from './RouteView';
 
 /** Application frame: landmarks shared by every page; the router renders pages inside <main>. */
@@ -21,7 +26,7 @@ export function App() {
   const signedOutReason = auth.status === 'signed_out' ? auth.reason : null;
   useEffect(() => {
     const path = location.pathname;
-    if (signedOutReason && (path === '/' || ROUTES[path]?.access === 'signed-in')) {
+    if (signedOutReason && (path === '/' || matchRoute(path)?.route.access === 'signed-in')) {
       navigate('/sign-in', { replace: true });
     }
   }, [signedOutReason]);
@@ -38,6 +43,11 @@ export function App() {
           </Link>
           <MainNav pathname={pathname} />
         </div>
+        {auth.status === 'signed_in' && hasScope(auth.session, 'orgs:read') && (
+          <div className="container">
+            <OrganizationSwitcher />
+          </div>
+        )}
       </header>
       <main id="main" className="app-main container" tabIndex={-1}>
         <RouteView />
@@ -48,13 +58,16 @@ export function App() {
       <SessionPoller />
       <IdleWarning />
       <StepUpDialog />
+      <OrganizationSync />
     </div>
   );
 }
 
 function MainNav({ pathname }: { pathname: string }) {
   const auth = useAuth();
-  const current = (path: string) => (pathname === path ? 'page' : undefined);
+  const activeRole = useActiveRole();
+  const current = (path: string) =>
+    pathname === path ? 'page' : pathname.startsWith(`${path}/`) ? 'location' : undefined;
   return (
     <nav aria-label="Main" className="main-nav">
       <ul>
@@ -67,6 +80,13 @@ function MainNav({ pathname }: { pathname: string }) {
                 </Link>
               </li>
             )}
+            {navEntries(auth.session, activeRole).map(([path, label]) => (
+              <li key={path}>
+                <Link to={path} aria-current={current(path)}>
+                  {label}
+                </Link>
+              </li>
+            ))}
             <li>
               <Link to="/account" aria-current={current('/account')}>
                 Account
@@ -92,4 +112,22 @@ function MainNav({ pathname }: { pathname: string }) {
       </ul>
     </nav>
   );
+}
+
+/** The clinical pages a session can use, each shown only with the scope (and role) it needs. */
+function navEntries(session: ActiveSession, activeRole: string | null): Array<[string, string]> {
+  const entries: Array<[string, string, boolean]> = [
+    ['/patients', 'Patients', hasScope(session, 'patients:read')],
+    ['/organization/members', 'Members', hasScope(session, 'orgs:members')],
+    [
+      '/organization/consent-documents',
+      'Consent documents',
+      hasScope(session, 'orgs:members') && activeRole === 'org_admin',
+    ],
+    ['/portal', 'My record', hasScope(session, 'portal:read')],
+    ['/admin/organizations', 'Organizations', hasScope(session, 'orgs:manage')],
+    ['/break-glass', 'Break-glass', hasScope(session, 'breakglass:request')],
+    ['/admin/audit', 'Audit log', hasScope(session, 'audit:read')],
+  ];
+  return entries.filter(([, , allowed]) => allowed).map(([path, label]) => [path, label]);
 }

@@ -2,10 +2,19 @@ import type { ReactNode } from 'react';
 import type { ActiveSession } from '../auth/sessionStore';
 import { AccountPage } from '../features/account/AccountPage';
 import { AdminUsersPage } from '../features/admin/AdminUsersPage';
+import { AuditLogPage } from '../features/audit/AuditLogPage';
+import { BreakGlassPage } from '../features/breakglass/BreakGlassPage';
+import { BreakGlassRecordPage } from '../features/breakglass/BreakGlassRecordPage';
 import { InvitePage } from '../features/onboarding/InvitePage';
 import { SetupPage } from '../features/onboarding/SetupPage';
+import { AdminOrganizationsPage } from '../features/organizations/AdminOrganizationsPage';
+import { ConsentDocumentsPage } from '../features/organizations/ConsentDocumentsPage';
+import { MembersPage } from '../features/organizations/MembersPage';
 import { ForgotPasswordPage } from '../features/password/ForgotPasswordPage';
 import { ResetPasswordPage } from '../features/password/ResetPasswordPage';
+import { PatientPage } from '../features/patients/PatientPage';
+import { PatientsPage } from '../features/patients/PatientsPage';
+import { PortalPage } from '../features/portal/PortalPage';
 import { SignInPage } from '../features/sign-in/SignInPage';
 import { ConfirmEmailPage } from '../features/verify-email/ConfirmEmailPage';
 import { VerifyEmailPage } from '../features/verify-email/VerifyEmailPage';
@@ -13,7 +22,12 @@ import { HomePage } from './HomePage';
 
 export type Route =
   | { access: 'anyone'; render: () => ReactNode }
-  | { access: 'signed-in'; scope?: string; render: (session: ActiveSession) => ReactNode };
+  | {
+      access: 'signed-in';
+      scope?: string;
+      /** `id` is the path parameter of a parameterized route (a UUID). */
+      render: (session: ActiveSession, id: string) => ReactNode;
+    };
 
 export const ROUTES: Readonly<Record<string, Route>> = {
   '/': { access: 'anyone', render: () => <HomePage /> },
@@ -30,4 +44,61 @@ export const ROUTES: Readonly<Record<string, Route>> = {
     scope: 'users:read',
     render: (session) => <AdminUsersPage session={session} />,
   },
+  '/admin/organizations': {
+    access: 'signed-in',
+    scope: 'orgs:manage',
+    render: () => <AdminOrganizationsPage />,
+  },
+  '/organization/members': {
+    access: 'signed-in',
+    scope: 'orgs:members',
+    render: (session) => <MembersPage session={session} />,
+  },
+  '/organization/consent-documents': {
+    access: 'signed-in',
+    scope: 'patients:read',
+    render: () => <ConsentDocumentsPage />,
+  },
+  '/patients': { access: 'signed-in', scope: 'patients:read', render: () => <PatientsPage /> },
+  '/portal': { access: 'signed-in', scope: 'portal:read', render: () => <PortalPage /> },
+  '/break-glass': {
+    access: 'signed-in',
+    scope: 'breakglass:request',
+    render: () => <BreakGlassPage />,
+  },
+  '/admin/audit': { access: 'signed-in', scope: 'audit:read', render: () => <AuditLogPage /> },
 };
+
+/** Routes with one id segment: `/patients/<uuid>`. */
+const PARAMETERIZED: ReadonlyArray<{ prefix: string; route: Route }> = [
+  {
+    prefix: '/patients/',
+    route: {
+      access: 'signed-in',
+      scope: 'patients:read',
+      render: (session, id) => <PatientPage key={id} patientId={id} session={session} />,
+    },
+  },
+  {
+    prefix: '/break-glass/',
+    route: {
+      access: 'signed-in',
+      scope: 'breakglass:request',
+      render: (_session, id) => <BreakGlassRecordPage key={id} grantId={id} />,
+    },
+  },
+];
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The route for a path and its id parameter ('' for plain routes); null when nothing matches. */
+export function matchRoute(pathname: string): { route: Route; id: string } | null {
+  const exact = ROUTES[pathname];
+  if (exact) return { route: exact, id: '' };
+  for (const { prefix, route } of PARAMETERIZED) {
+    if (!pathname.startsWith(prefix)) continue;
+    const id = pathname.slice(prefix.length);
+    if (UUID.test(id)) return { route, id: id.toLowerCase() };
+  }
+  return null;
+}

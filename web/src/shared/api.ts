@@ -152,6 +152,8 @@ export async function requestJson<T>(request: JsonRequest<T>): Promise<T> {
       requestId,
     });
 
+  // 204 No Content (e.g. DELETE of a membership) has no body to decode.
+  if (res.status === 204) return decode(null);
   if (!isJson(res.headers.get('content-type'))) throw invalid('Expected a JSON response.');
   let parsed: unknown;
   try {

@@ -1,0 +1,481 @@
+// Clinical SPA in Chromium against the real server (embedded DB). Named by the control each
+// test proves: V3 (user content is text, the CSP blocks inline script), Z4/L3 (the portal shows
+// only shared notes and the audited reads), Z5 (break-glass: step-up, banner, read-only, expiry).
+import { readFile } from 'node:fs/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { createOrganization, createPatientRow } from '../../server/test/actors.js';
+import { launchChromium, openPage, type OpenedPage } from './browser.js';
+import {
+  nextTotpCode,
+  seedUser,
+  startHavenServer,
+  type HavenServer,
+  type SeededUser,
+  type TotpDevice,
+} from './haven-server.js';
+
+const PASSWORD = 'clinical pages are only text here';
+const XSS_IMG = '<img src=x onerror="window.__xss=1">';
+const XSS_SCRIPT = '<script>window.__xss=1</script>';
+const XSS_NOTE = `Plan: ${XSS_IMG} then ${XSS_SCRIPT} & review`;
+
+let server: HavenServer | undefined;
+let browser: Browser | undefined;
+/** Every page a test opened: each must end with zero CSP violations and zero page errors. */
+let opened: OpenedPage[] = [];
+/** JavaScript dialogs (alert/confirm) any page raised: stored XSS would show up here. */
+let dialogs: string[] = [];
+let counter = 0;
+
+function uniqueEmail(who: string): string {
+  counter += 1;
+  return `${who}.${Date.now()}.${counter}@example.test`;
+}
+
+function requireServer(): HavenServer {
+  if (!server) throw new Error('test server did not start');
+  return server;
+}
+
+async function open(path: string): Promise<OpenedPage> {
+  if (!browser) throw new Error('browser did not start');
+  const result = await openPage(browser, new URL(path, requireServer().baseUrl).href);
+  result.page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  opened.push(result);
+  return result;
+}
+
+/** Lets queued CSP events reach the test through the exposed binding. */
+async function settle(page: Page): Promise<void> {
+  await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100)));
+}
+
+async function expectPath(page: Page, pathname: string | RegExp): Promise<void> {
+  const current = () => new URL(page.url()).pathname;
+  if (typeof pathname === 'string') {
+    await expect.poll(current, { timeout: 15_000 }).toBe(pathname);
+  } else {
+    await expect.poll(current, { timeout: 15_000 }).toMatch(pathname);
+  }
+}
+
+async function goto(page: Page, path: string): Promise<void> {
+  await page.goto(new URL(path, requireServer().baseUrl).href, { waitUntil: 'load' });
+}
+
+async function signIn(page: Page, user: SeededUser): Promise<void> {
+  await goto(page, '/sign-in');
+  await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password', { exact: true }).fill(user.password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  if (user.totp) {
+    await page.getByLabel('Authentication code').fill(await nextTotpCode(user.totp));
+    await page.getByRole('button', { name: 'Verify' }).click();
+  }
+  await expectPath(page, '/');
+  await page.getByText('Welcome,').waitFor();
+}
+
+/** A clinician (MFA enrolled) who administers a fresh organization of their own. */
+async function seedClinician(displayName: string): Promise<{ user: SeededUser; orgId: string }> {
+  const s = requireServer();
+  const user = await seedUser(s, {
+    email: uniqueEmail('clinician'),
+    password: PASSWORD,
+    roles: ['clinician'],
+    displayName,
+    withTotp: true,
+  });
+  const orgId = await createOrganization(s.app.database.db, {
+    name: `Clinic ${counter} ${Date.now()}`,
+    members: [{ userId: user.id, role: 'org_admin' }],
+  });
+  return { user, orgId };
+}
+
+/** What stored XSS would leave behind: the flag, an injected <img>, or an injected <script>. */
+async function expectNoInjection(page: Page): Promise<void> {
+  expect(await page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss)).toBe(
+    undefined,
+  );
+  expect(await page.locator('main img').count()).toBe(0);
+  expect(await page.locator('main script').count()).toBe(0);
+}
+
+/** One <h1>, every input labelled, and no sideways scrolling at 320 px on each of `paths`. */
+async function expectFitsNarrowScreen(page: Page, paths: string[]): Promise<void> {
+  await page.setViewportSize({ width: 320, height: 640 });
+  for (const path of paths) {
+    await goto(page, path);
+    await page.locator('h1').first().waitFor();
+    await expect
+      .poll(() =>
+        page
+          .getByRole('status')
+          .filter({ hasText: /^(Loading|Opening)/ })
+          .count(),
+      )
+      .toBe(0);
+    expect(await page.locator('h1').count(), path).toBe(1);
+    for (const input of await page.locator('main input, main select, main textarea').all()) {
+      expect(
+        await input.evaluate((el) => (el as HTMLInputElement).labels?.length ?? 0),
+        path,
+      ).toBeGreaterThan(0);
+    }
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow, path).toBeLessThanOrEqual(0);
+  }
+}
+
+describe('clinical SPA', () => {
+  beforeAll(async () => {
+    server = await startHavenServer();
+    browser = await launchChromium();
+  });
+
+  afterEach(async () => {
+    // T3: every page visited produced no CSP violation and no uncaught error.
+    for (const { page, cspViolations, pageErrors } of opened) {
+      if (!page.isClosed()) await settle(page).catch(() => undefined);
+      expect(cspViolations).toEqual([]);
+      expect(pageErrors).toEqual([]);
+    }
+    expect(dialogs).toEqual([]);
+    await Promise.all(opened.map((o) => o.close().catch(() => undefined)));
+    opened = [];
+    dialogs = [];
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('V3: patient names and a note full of markup render as literal text, with no CSP violation', async () => {
+    const { user } = await seedClinician('Dr. Casey Clinician');
+    const { page } = await open('/');
+    await signIn(page, user);
+
+    await page.getByRole('link', { name: 'Patients', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Patients' }).waitFor();
+    await page.getByText('No patients yet.').waitFor();
+    expect(await page.getByTestId('active-organization').textContent()).toContain('Working in');
+
+    // Register a patient whose names are script payloads.
+    await page.getByRole('button', { name: 'New patient' }).click();
+    const form = page.locator('#patient-create-form');
+    await form.getByLabel('MRN').fill('XSS-0001');
+    await form.getByLabel('Given name').fill(XSS_IMG);
+    await form.getByLabel('Family name').fill(XSS_SCRIPT);
+    await form.getByLabel('Birth date').fill('1980-04-01');
+    await form.getByLabel('Sex').selectOption('female');
+    await form.getByRole('button', { name: 'Register patient' }).click();
+
+    await expectPath(page, /^\/patients\/[0-9a-f-]{36}$/);
+    const heading = page.getByRole('heading', { level: 1 });
+    await expect.poll(() => heading.textContent()).toBe(`${XSS_SCRIPT}, ${XSS_IMG}`);
+    expect(await page.getByTestId('patient-given-name').textContent()).toBe(XSS_IMG);
+    expect(await page.getByTestId('patient-family-name').textContent()).toBe(XSS_SCRIPT);
+
+    // A note with the payloads, then a correction (a new version) whose reason carries one too.
+    const notes = page.getByRole('region', { name: 'Notes' });
+    await notes.getByLabel('New note').fill(XSS_NOTE);
+    await notes.getByRole('button', { name: 'Save note' }).click();
+    await notes.getByText('The note was saved.').waitFor();
+    const note = notes.getByTestId('note').first();
+    await expect.poll(() => note.locator('.note-body').textContent()).toBe(XSS_NOTE);
+
+    await note.getByRole('button', { name: 'Correct' }).click();
+    await note.getByLabel('Corrected note').fill(`${XSS_NOTE} (dose checked)`);
+    await note.getByLabel('Reason for the correction').fill(`Dose added ${XSS_IMG}`);
+    await note.getByRole('button', { name: 'Save correction' }).click();
+    await expect
+      .poll(() => note.locator('.note-body').first().textContent())
+      .toBe(`${XSS_NOTE} (dose checked)`);
+    await note.getByRole('button', { name: 'Show history (2 versions)' }).click();
+    const versions = note.getByRole('list', { name: 'Versions, oldest first' });
+    await expect.poll(() => versions.getByRole('listitem').count()).toBe(2);
+    expect(await versions.locator('.note-body').first().textContent()).toBe(XSS_NOTE);
+    await versions.getByText(`Reason: Dose added ${XSS_IMG}`).waitFor();
+    await expectNoInjection(page);
+
+    // The search results render the names as text too (the search is a POST, not a URL).
+    await page.getByRole('link', { name: 'All patients' }).click();
+    const search = page.getByRole('search', { name: 'Patients' });
+    await search.getByLabel('Name starts with').fill('<script');
+    await search.getByRole('button', { name: 'Search' }).click();
+    const results = page.getByRole('region', { name: 'Search results' });
+    await results.getByRole('link', { name: `${XSS_SCRIPT}, ${XSS_IMG}` }).waitFor();
+    expect(page.url()).not.toContain('script');
+    await expectNoInjection(page);
+
+    // A reload of the patient page (fresh document) still executes nothing.
+    await results.getByRole('link', { name: `${XSS_SCRIPT}, ${XSS_IMG}` }).click();
+    await page.reload({ waitUntil: 'load' });
+    await expect.poll(() => heading.textContent()).toBe(`${XSS_SCRIPT}, ${XSS_IMG}`);
+    await notes.getByTestId('note').first().waitFor();
+    await expectNoInjection(page);
+
+    const patientPage = new URL(page.url()).pathname;
+    await expectFitsNarrowScreen(page, [
+      '/patients',
+      patientPage,
+      '/organization/members',
+      '/organization/consent-documents',
+    ]);
+  });
+
+  it('Z4/L3: the portal shows the patient their shared note only, the clinician’s reads, and a data download', async () => {
+    const s = requireServer();
+    const { user: clinician, orgId } = await seedClinician('Dr. Robin Reader');
+    const patientUser = await seedUser(s, {
+      email: uniqueEmail('patient'),
+      password: PASSWORD,
+      roles: ['patient'],
+      displayName: 'Pat Portal',
+    });
+    const patientId = await createPatientRow(s.app.database.db, orgId, {
+      givenName: 'Pat',
+      familyName: 'Portal',
+      mrn: `P-${counter}`,
+      portalUserId: patientUser.id,
+    });
+
+    const staff = await open('/');
+    await signIn(staff.page, clinician);
+    await goto(staff.page, `/patients/${patientId}`);
+    await staff.page.getByRole('heading', { level: 1, name: 'Portal, Pat' }).waitFor();
+    const notes = staff.page.getByRole('region', { name: 'Notes' });
+    const write = async (body: string, shareable: boolean) => {
+      await notes.getByLabel('New note').fill(body);
+      if (shareable) await notes.getByLabel('Share with the patient in the portal').check();
+      await notes.getByRole('button', { name: 'Save note' }).click();
+      await notes.getByText(body).waitFor();
+    };
+    await write('Shared: keep taking the blood pressure tablets daily.', true);
+    await write('Staff only: consider a referral if no improvement.', false);
+    await staff.page
+      .getByRole('region', { name: 'Patient portal' })
+      .getByText(/linked/)
+      .waitFor();
+
+    const patient = await open('/');
+    await signIn(patient.page, patientUser);
+    await patient.page.getByRole('link', { name: 'My record', exact: true }).click();
+    await patient.page.getByRole('heading', { level: 1, name: 'My record' }).waitFor();
+
+    const shared = patient.page.getByRole('list', { name: 'Shared notes' });
+    await shared.getByText('Shared: keep taking the blood pressure tablets daily.').waitFor();
+    expect(await shared.getByRole('listitem').count()).toBe(1);
+    expect(await patient.page.getByText('Staff only: consider a referral').count()).toBe(0);
+
+    const access = patient.page.getByRole('region', { name: 'Who accessed my record' });
+    await access.getByText('Dr. Robin Reader · Viewed your record').first().waitFor();
+    await access.getByText('Dr. Robin Reader · Wrote a note').first().waitFor();
+
+    // "Download my data": a JSON file from a Blob, holding the record and only the shared note.
+    const downloaded = patient.page.waitForEvent('download');
+    await patient.page.getByRole('button', { name: 'Download my data' }).click();
+    const download = await downloaded;
+    expect(download.suggestedFilename()).toMatch(/^haven-export-\d{4}-\d{2}-\d{2}\.json$/);
+    const file = await download.path();
+    const exported = JSON.parse(await readFile(file, 'utf8'));
+    expect(exported.account.email).toBe(patientUser.email);
+    expect(exported.patient.record.patient.id).toBe(patientId);
+    expect(exported.patient.notes).toHaveLength(1);
+    expect(JSON.stringify(exported)).not.toContain('Staff only');
+    await patient.page.getByText('Your data was downloaded.').waitFor();
+    await expectFitsNarrowScreen(patient.page, ['/portal']);
+  });
+
+  it('Z5: break-glass asks for a fresh MFA code, shows a counting-down banner over a read-only record, and leaves at expiry', async () => {
+    const s = requireServer();
+    const { db } = s.app.database;
+    const orgId = await createOrganization(db, { name: `Emergency ${Date.now()}` });
+    const patientId = await createPatientRow(db, orgId, {
+      givenName: 'Erin',
+      familyName: 'Emergency',
+      mrn: `E-${counter}`,
+    });
+    const admin = await seedUser(s, {
+      email: uniqueEmail('admin'),
+      password: PASSWORD,
+      roles: ['admin'],
+      displayName: 'Ada Admin',
+      withTotp: true,
+    });
+    const { page } = await open('/');
+    await signIn(page, admin);
+    await page.getByRole('link', { name: 'Break-glass', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Break-glass access' }).waitFor();
+    await page.getByText('No active grants.').waitFor();
+
+    // A reason that is too short never reaches the server.
+    const request = page.getByRole('region', { name: 'Request emergency access' });
+    await request.getByLabel('Patient id').fill(patientId);
+    await request.getByLabel('Reason').fill('urgent');
+    await request.getByRole('button', { name: 'Request access' }).click();
+    const reason = request.getByLabel('Reason');
+    await expect.poll(() => reason.getAttribute('aria-invalid')).toBe('true');
+
+    // The sign-in MFA is now "older" than 5 minutes: the server asks for step-up.
+    s.stepUpClock.offsetMs = 6 * 60_000;
+    await reason.fill('Unconscious patient in the emergency department');
+    await request.getByRole('button', { name: 'Request access' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Confirm it is you' });
+    await dialog.waitFor();
+    await dialog
+      .getByLabel('Authentication code')
+      .fill(await nextTotpCode(admin.totp as TotpDevice));
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+
+    await expectPath(page, /^\/break-glass\/[0-9a-f-]{36}$/);
+    const grantId = new URL(page.url()).pathname.split('/').pop() ?? '';
+    const banner = page.getByTestId('break-glass-banner');
+    await banner.waitFor();
+    expect(await banner.getByRole('status').textContent()).toMatch(
+      /Break-glass access ends in (29|30) minutes\./,
+    );
+    expect(await banner.getByRole('timer').textContent()).toMatch(/^(29|30):\d{2}$/);
+    await banner.getByText('Reason: Unconscious patient in the emergency department').waitFor();
+    const record = page.getByTestId('break-glass-record');
+    expect(await record.getByTestId('patient-family-name').textContent()).toBe('Emergency');
+    // Read-only: nothing in the record can be edited or submitted.
+    expect(await record.locator('form, input, textarea, select, button').count()).toBe(0);
+    expect(await page.locator('main form').count()).toBe(0);
+    expect(
+      await page
+        .getByRole('button')
+        .filter({ hasText: /Edit|Save|Archive/ })
+        .count(),
+    ).toBe(0);
+
+    // Near expiry, the record leaves the screen by itself.
+    await db
+      .updateTable('break_glass_grants')
+      .set({ expires_at: new Date(Date.now() + 4_000) })
+      .where('id', '=', grantId)
+      .execute();
+    await page.reload({ waitUntil: 'load' });
+    await banner.waitFor();
+    expect(await banner.getByRole('status').textContent()).toContain('less than a minute');
+    await expectPath(page, '/break-glass');
+    await page.getByText('Your break-glass access expired; the record was closed.').waitFor();
+    expect(await page.getByTestId('break-glass-record').count()).toBe(0);
+    await goto(page, `/break-glass/${grantId}`);
+    await page.getByText('This grant has ended.').waitFor();
+
+    // A second grant (MFA still fresh: no prompt), revoked from the list, no longer opens.
+    await goto(page, '/break-glass');
+    await request.getByLabel('Patient id').fill(patientId);
+    await request.getByLabel('Reason').fill('Follow-up check of the emergency record');
+    await request.getByRole('button', { name: 'Request access' }).click();
+    await expectPath(page, /^\/break-glass\/[0-9a-f-]{36}$/);
+    const secondId = new URL(page.url()).pathname.split('/').pop() ?? '';
+    expect(secondId).not.toBe(grantId);
+    await banner.waitFor();
+    await page.getByRole('button', { name: 'Leave the record' }).click();
+    await expectPath(page, '/break-glass');
+    const grants = page.getByRole('list', { name: 'Grants' });
+    await expect.poll(() => grants.getByRole('listitem').count()).toBe(1);
+    await grants.getByRole('button', { name: /^Revoke the grant of Ada Admin/ }).click();
+    await page.getByText('No active grants.').waitFor();
+    await goto(page, `/break-glass/${secondId}`);
+    await page.getByText('This grant has ended.').waitFor();
+    expect(await page.getByTestId('break-glass-record').count()).toBe(0);
+
+    // L3: the audit log holds the grants and the reads under them, and its chain verifies.
+    await page.getByRole('link', { name: 'Audit log', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
+    const filters = page.getByRole('search', { name: 'Audit events' });
+    await filters.getByLabel('Target id').fill(patientId);
+    await filters.getByLabel('Action').fill('patient.');
+    await filters.getByRole('button', { name: 'Search' }).click();
+    const events = page.getByRole('region', { name: 'Audit events' });
+    await events.getByRole('cell', { name: 'patient.read', exact: true }).first().waitFor();
+    expect(await events.getByText(grantId).count()).toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'Verify chain' }).click();
+    await expect
+      .poll(() => page.getByTestId('chain-status').textContent())
+      .toMatch(/^The chain is intact: \d+ events checked\./);
+
+    await expectFitsNarrowScreen(page, ['/break-glass', '/admin/audit', '/admin/organizations']);
+  });
+
+  it('Z4: switching the active organization re-loads the clinical pages; org-admin pages follow the role', async () => {
+    const s = requireServer();
+    const { db } = s.app.database;
+    const user = await seedUser(s, {
+      email: uniqueEmail('two-orgs'),
+      password: PASSWORD,
+      roles: ['clinician'],
+      displayName: 'Sam Switcher',
+      withTotp: true,
+    });
+    const stamp = Date.now();
+    const north = await createOrganization(db, {
+      name: `North Clinic ${stamp}`,
+      members: [{ userId: user.id, role: 'org_admin' }],
+    });
+    const south = await createOrganization(db, {
+      name: `South Clinic ${stamp}`,
+      members: [{ userId: user.id, role: 'clinician' }],
+    });
+    await createPatientRow(db, north, { givenName: 'Nora', familyName: 'Northern', mrn: 'N-1' });
+    await createPatientRow(db, south, { givenName: 'Sol', familyName: 'Southern', mrn: 'S-1' });
+
+    const { page } = await open('/');
+    await signIn(page, user);
+    await goto(page, '/patients');
+    // Two memberships and none chosen: the server's 409 is shown, with what to do.
+    await page.getByRole('alert').getByText('Choose the organization to work in first.').waitFor();
+    await page.getByText('Choose an organization with the switcher').waitFor();
+
+    const switcher = page.getByRole('form', { name: 'Active organization' });
+    const results = page.getByRole('region', { name: 'Search results' });
+    await switcher.getByLabel('Organization').selectOption({ label: `North Clinic ${stamp}` });
+    await switcher.getByRole('button', { name: 'Switch' }).click();
+    await results.getByRole('link', { name: 'Northern, Nora' }).waitFor();
+    expect(await page.getByRole('link', { name: 'Consent documents' }).count()).toBe(1);
+
+    await switcher.getByLabel('Organization').selectOption({ label: `South Clinic ${stamp}` });
+    await switcher.getByRole('button', { name: 'Switch' }).click();
+    await results.getByRole('link', { name: 'Southern, Sol' }).waitFor();
+    expect(await results.getByText('Northern').count()).toBe(0);
+    // A plain clinician of South: no consent-document administration, no member management.
+    expect(await page.getByRole('link', { name: 'Consent documents' }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Members', exact: true }).click();
+    await page
+      .getByRole('heading', { level: 1, name: `Members of South Clinic ${stamp}` })
+      .waitFor();
+    await page.getByRole('list', { name: 'Members' }).getByText('Sam Switcher').waitFor();
+    expect(await page.getByRole('region', { name: 'Invite a member' }).count()).toBe(0);
+
+    // Back in North as its administrator: publish a consent document.
+    await switcher.getByLabel('Organization').selectOption({ label: `North Clinic ${stamp}` });
+    await switcher.getByRole('button', { name: 'Switch' }).click();
+    await page
+      .getByRole('heading', { level: 1, name: `Members of North Clinic ${stamp}` })
+      .waitFor();
+    await page.getByRole('region', { name: 'Invite a member' }).waitFor();
+    await page.getByRole('link', { name: 'Consent documents' }).click();
+    await page.getByText('No consent documents are published yet.').waitFor();
+    const publish = page.getByRole('region', { name: 'Publish a new version' });
+    await publish.getByLabel('Title').fill('Notice of privacy practices');
+    await publish.getByLabel('Text', { exact: true }).fill('We protect your health information.');
+    await publish.getByRole('button', { name: 'Publish' }).click();
+    await publish.getByText('Version 1 of HIPAA notice was published.').waitFor();
+    await page
+      .getByRole('list', { name: 'Consent documents' })
+      .getByText('Notice of privacy practices')
+      .waitFor();
+  });
+});

@@ -1,0 +1,138 @@
+import { useState } from 'react';
+import { Page } from '../../app/Page';
+import { sessionStore } from '../../auth/sessionStore';
+import { ProblemAlert } from '../../shared/forms';
+import { useResource } from '../../shared/useResource';
+import { formatDateTime } from '../account/accountApi';
+import { AuditFilterForm } from './AuditFilterForm';
+import { ChainVerification } from './ChainVerification';
+import { auditSearchPath, decodeAuditPage, type AuditEntry, type AuditFilters } from './auditApi';
+
+/** Administrators: search the audit log, page to older events, and verify the hash chain. */
+export function AuditLogPage() {
+  const [filters, setFilters] = useState<AuditFilters>({});
+  const [befores, setBefores] = useState<string[]>([]);
+  const path = auditSearchPath(filters, befores.at(-1) ?? null);
+  const page = useResource(path, () => sessionStore.api('GET', path, decodeAuditPage));
+
+  return (
+    <Page title="Audit log">
+      <ChainVerification />
+      <section className="panel stack" aria-labelledby="audit-search-title">
+        <h2 id="audit-search-title">Search events</h2>
+        <AuditFilterForm
+          onSearch={(next) => {
+            setBefores([]);
+            setFilters(next);
+          }}
+        />
+        <ProblemAlert error={page.error} />
+        {page.data === null ? (
+          !page.error && <p role="status">Loading events…</p>
+        ) : page.data.events.length === 0 ? (
+          <p>{befores.length > 0 ? 'No older events.' : 'No events match these filters.'}</p>
+        ) : (
+          <AuditTable events={page.data.events} />
+        )}
+        <nav className="actions" aria-label="Pages of events">
+          <button
+            type="button"
+            className="button secondary"
+            disabled={befores.length === 0}
+            onClick={() => setBefores([])}
+          >
+            Newest
+          </button>
+          <button
+            type="button"
+            className="button secondary"
+            disabled={befores.length === 0}
+            onClick={() => setBefores((b) => b.slice(0, -1))}
+          >
+            Newer
+          </button>
+          <button
+            type="button"
+            className="button secondary"
+            disabled={!page.data?.nextBefore}
+            onClick={() => {
+              const next = page.data?.nextBefore;
+              if (next) setBefores((b) => [...b, next]);
+            }}
+          >
+            Older
+          </button>
+        </nav>
+      </section>
+    </Page>
+  );
+}
+
+function AuditTable({ events }: { events: AuditEntry[] }) {
+  return (
+    <div className="table-wrap" tabIndex={0} role="region" aria-label="Audit events">
+      <table className="table">
+        <caption className="visually-hidden">Audit events, newest first</caption>
+        <thead>
+          <tr>
+            <th scope="col">#</th>
+            <th scope="col">When</th>
+            <th scope="col">Actor</th>
+            <th scope="col">Action</th>
+            <th scope="col">Target</th>
+            <th scope="col">Outcome</th>
+            <th scope="col">Details</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.map((e) => (
+            <tr key={e.id}>
+              <td className="mono">{e.seq}</td>
+              <td>{formatDateTime(e.occurredAt)}</td>
+              <td>
+                {e.actorDisplayName ?? e.actorType}
+                {e.actorId && <span className="mono subtle"> {e.actorId}</span>}
+              </td>
+              <td className="mono">{e.action}</td>
+              <td>
+                {e.targetType ?? '—'}
+                {e.targetId && <span className="mono subtle"> {e.targetId}</span>}
+              </td>
+              <td data-outcome={e.outcome}>{e.outcome}</td>
+              <td>
+                <DetailList details={e.details} requestId={e.requestId} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function DetailList({
+  details,
+  requestId,
+}: {
+  details: Record<string, unknown>;
+  requestId: string | null;
+}) {
+  const entries = Object.entries(details);
+  if (entries.length === 0 && !requestId) return <>—</>;
+  return (
+    <dl className="facts compact">
+      {entries.map(([key, value]) => (
+        <div key={key} className="fact">
+          <dt>{key}</dt>
+          <dd>{typeof value === 'string' ? value : JSON.stringify(value)}</dd>
+        </div>
+      ))}
+      {requestId && (
+        <div className="fact">
+          <dt>request</dt>
+          <dd className="mono">{requestId}</dd>
+        </div>
+      )}
+    </dl>
+  );
+}

@@ -1,0 +1,146 @@
+import { useState } from 'react';
+import { Page } from '../../app/Page';
+import { sessionStore } from '../../auth/sessionStore';
+import { useAuth } from '../../auth/useAuth';
+import { ProblemAlert, SuccessNote } from '../../shared/forms';
+import { SelectField } from '../../shared/fields';
+import { Link, useSearchParam } from '../../shared/router';
+import { useResource } from '../../shared/useResource';
+import { formatDateTime } from '../account/accountApi';
+import { BreakGlassRequestForm } from './BreakGlassRequestForm';
+import {
+  decodeGrantAnswer,
+  decodeGrants,
+  grantListPath,
+  grantPagePath,
+  type Grant,
+  type GrantFilter,
+} from './breakGlassApi';
+
+const ENDED_NOTES: Record<string, string> = {
+  expired: 'Your break-glass access expired; the record was closed.',
+  left: 'You left the break-glass record.',
+};
+
+const FILTER_CHOICES = [
+  { value: 'active', label: 'Active grants' },
+  { value: 'ended', label: 'Ended grants' },
+  { value: 'all', label: 'All grants' },
+] as const;
+
+/** Request emergency access to one record (step-up MFA), and every admin's grants with revoke. */
+export function BreakGlassPage() {
+  const auth = useAuth();
+  const userId = auth.status === 'signed_in' ? auth.session.user.id : null;
+  const ended = useSearchParam('ended');
+  const [filter, setFilter] = useState<GrantFilter>('active');
+  const path = grantListPath(filter);
+  const grants = useResource(path, () => sessionStore.api('GET', path, decodeGrants));
+
+  return (
+    <Page title="Break-glass access">
+      {ended && ENDED_NOTES[ended] && <p className="banner">{ENDED_NOTES[ended]}</p>}
+      <BreakGlassRequestForm />
+      <section className="panel stack" aria-labelledby="grants-title">
+        <h2 id="grants-title">Grants</h2>
+        <SelectField
+          label="Show"
+          value={filter}
+          choices={FILTER_CHOICES}
+          onValueChange={setFilter}
+        />
+        <ProblemAlert error={grants.error} />
+        {grants.data === null ? (
+          !grants.error && <p role="status">Loading grants…</p>
+        ) : grants.data.length === 0 ? (
+          <p>{filter === 'active' ? 'No active grants.' : 'No grants.'}</p>
+        ) : (
+          <ul className="cards" aria-label="Grants">
+            {grants.data.map((g) => (
+              <GrantCard
+                key={g.id}
+                grant={g}
+                own={g.adminId === userId}
+                onChanged={grants.reload}
+              />
+            ))}
+          </ul>
+        )}
+      </section>
+    </Page>
+  );
+}
+
+function GrantCard({
+  grant,
+  own,
+  onChanged,
+}: {
+  grant: Grant;
+  own: boolean;
+  onChanged: () => void;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [revoked, setRevoked] = useState(false);
+
+  const revoke = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await sessionStore.api(
+        'POST',
+        `/api/admin/break-glass/grants/${encodeURIComponent(grant.id)}/revoke`,
+        decodeGrantAnswer,
+        {},
+      );
+      setRevoked(true);
+      onChanged();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const state = grant.active ? 'Active' : grant.revokedAt ? 'Revoked' : 'Expired';
+  return (
+    <li className={grant.active ? 'card card-alert' : 'card'}>
+      <p className="card-title">
+        {grant.adminDisplayName}
+        {own && <span className="badge">You</span>}
+        <span className={grant.active ? 'badge badge-alert' : 'badge badge-muted'}>{state}</span>
+      </p>
+      <dl className="facts">
+        <dt>Patient</dt>
+        <dd className="mono">{grant.patientId}</dd>
+        <dt>Reason</dt>
+        <dd>{grant.reason}</dd>
+        <dt>Granted</dt>
+        <dd>{formatDateTime(grant.createdAt)}</dd>
+        <dt>{grant.active ? 'Expires' : 'Ended'}</dt>
+        <dd>{formatDateTime(grant.revokedAt ?? grant.expiresAt)}</dd>
+      </dl>
+      {revoked && <SuccessNote>The grant was revoked.</SuccessNote>}
+      <ProblemAlert error={error} />
+      {grant.active && (
+        <div className="actions">
+          {own && (
+            <Link className="button secondary" to={grantPagePath(grant.id)}>
+              Open the record
+            </Link>
+          )}
+          <button
+            type="button"
+            className="button danger"
+            disabled={busy}
+            aria-label={`Revoke the grant of ${grant.adminDisplayName} from ${formatDateTime(grant.createdAt)}`}
+            onClick={() => void revoke()}
+          >
+            Revoke
+          </button>
+        </div>
+      )}
+    </li>
+  );
+}

@@ -1,0 +1,196 @@
+import { useState } from 'react';
+import { Page } from '../../app/Page';
+import { sessionStore, type ActiveSession } from '../../auth/sessionStore';
+import { ProblemAlert, SuccessNote } from '../../shared/forms';
+import { SelectField } from '../../shared/fields';
+import { useResource } from '../../shared/useResource';
+import { formatDateTime } from '../account/accountApi';
+import { ClinicalProblem } from './ClinicalProblem';
+import { MemberInviteForm } from './MemberInviteForm';
+import { useOrganizations } from './organizationStore';
+import {
+  ORGANIZATION_ROLE_CHOICES,
+  decodeMemberAnswer,
+  decodeMembers,
+  membersPath,
+  roleLabel,
+  type Member,
+  type OrganizationRole,
+} from './organizationsApi';
+
+/** Members of the active organization; its administrators invite, change roles and remove. */
+export function MembersPage({ session }: { session: ActiveSession }) {
+  const organizations = useOrganizations();
+  const active = organizations.status === 'ready' ? organizations.active : null;
+  const members = useResource(active && `${active.id}:members`, () =>
+    sessionStore.api('GET', membersPath(active?.id ?? ''), decodeMembers),
+  );
+  const isAdmin = active?.role === 'org_admin';
+
+  if (organizations.status !== 'ready' || !active) {
+    return (
+      <Page title="Members">
+        {organizations.status === 'error' ? (
+          <ProblemAlert error={organizations.error} />
+        ) : organizations.status === 'ready' ? (
+          <p>
+            {organizations.organizations.length === 0
+              ? 'You are not a member of any organization.'
+              : 'Choose an organization with the switcher at the top of the page.'}
+          </p>
+        ) : (
+          <p role="status">Loading…</p>
+        )}
+      </Page>
+    );
+  }
+
+  return (
+    <Page title={`Members of ${active.name}`}>
+      {isAdmin && (
+        <section className="panel" aria-labelledby="member-invite-title">
+          <h2 id="member-invite-title">Invite a member</h2>
+          <MemberInviteForm
+            path={membersPath(active.id)}
+            submitLabel="Invite member"
+            onAdded={members.reload}
+          />
+        </section>
+      )}
+      <section className="panel stack" aria-labelledby="members-title">
+        <h2 id="members-title">Members</h2>
+        <ClinicalProblem error={members.error} />
+        {members.data === null ? (
+          !members.error && <p role="status">Loading members…</p>
+        ) : members.data.length === 0 ? (
+          <p>This organization has no members.</p>
+        ) : (
+          <ul className="cards" aria-label="Members">
+            {members.data.map((m) => (
+              <MemberCard
+                key={m.userId}
+                organizationId={active.id}
+                member={m}
+                canManage={isAdmin}
+                isSelf={m.userId === session.user.id}
+                onChanged={members.reload}
+              />
+            ))}
+          </ul>
+        )}
+      </section>
+    </Page>
+  );
+}
+
+interface MemberCardProps {
+  organizationId: string;
+  member: Member;
+  canManage: boolean;
+  isSelf: boolean;
+  onChanged: () => void;
+}
+
+function MemberCard({ organizationId, member, canManage, isSelf, onChanged }: MemberCardProps) {
+  const [role, setRole] = useState<OrganizationRole>(member.role);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const [confirmRemove, setConfirmRemove] = useState(false);
+  const name = member.displayName || member.email;
+
+  const act = async (action: () => Promise<string>) => {
+    setBusy(true);
+    setError(null);
+    setNote(null);
+    try {
+      setNote(await action());
+      onChanged();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const saveRole = () =>
+    void act(async () => {
+      await sessionStore.api(
+        'PUT',
+        membersPath(organizationId, member.userId),
+        decodeMemberAnswer,
+        { role },
+      );
+      return `${name} is now ${roleLabel(role).toLowerCase()}.`;
+    });
+
+  const remove = () =>
+    void act(async () => {
+      await sessionStore.api('DELETE', membersPath(organizationId, member.userId), () => null);
+      return `${name} was removed.`;
+    });
+
+  return (
+    <li className="card">
+      <p className="card-title">
+        {name}
+        {isSelf && <span className="badge">You</span>}
+      </p>
+      <dl className="facts">
+        <dt>Email</dt>
+        <dd>{member.email}</dd>
+        <dt>Role</dt>
+        <dd>{roleLabel(member.role)}</dd>
+        <dt>Account</dt>
+        <dd>{member.status}</dd>
+        <dt>Added</dt>
+        <dd>{formatDateTime(member.addedAt)}</dd>
+      </dl>
+      {note && <SuccessNote>{note}</SuccessNote>}
+      <ProblemAlert error={error} />
+      {canManage && (
+        <div className="stack manage">
+          <div className="inline-form">
+            <SelectField
+              label={`Role of ${name}`}
+              value={role}
+              choices={ORGANIZATION_ROLE_CHOICES}
+              onValueChange={setRole}
+            />
+            <button
+              type="button"
+              className="button secondary"
+              disabled={busy || role === member.role}
+              onClick={saveRole}
+            >
+              Change role
+            </button>
+          </div>
+          {confirmRemove ? (
+            <div className="actions" role="group" aria-label={`Remove ${name}?`}>
+              <button type="button" className="button danger" disabled={busy} onClick={remove}>
+                Yes, remove {name}
+              </button>
+              <button
+                type="button"
+                className="button secondary"
+                onClick={() => setConfirmRemove(false)}
+              >
+                Keep
+              </button>
+            </div>
+          ) : (
+            <button
+              type="button"
+              className="button danger"
+              aria-label={`Remove ${name} from the organization`}
+              onClick={() => setConfirmRemove(true)}
+            >
+              Remove
+            </button>
+          )}
+        </div>
+      )}
+    </li>
+  );
+}

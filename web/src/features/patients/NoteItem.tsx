@@ -1,0 +1,186 @@
+import { useState, type FormEvent } from 'react';
+import { sessionStore } from '../../auth/sessionStore';
+import { fieldErrorsOf } from '../../shared/api';
+import { ProblemAlert, SubmitButton, useSubmission } from '../../shared/forms';
+import { CheckboxField, TextAreaField, serverFieldError } from '../../shared/fields';
+import { useResource } from '../../shared/useResource';
+import { formatDateTime } from '../account/accountApi';
+import {
+  NOTE_MAX_LENGTH,
+  decodeNoteAnswer,
+  decodeNoteHistory,
+  type Note,
+  type NoteVersion,
+} from './notesApi';
+import { patientPath } from './patientsApi';
+
+interface Props {
+  patientId: string;
+  note: Note;
+  canWrite: boolean;
+  onChanged: () => void;
+}
+
+/** One note: its current version, the version history on demand, and a correction form. */
+export function NoteItem({ patientId, note, canWrite, onChanged }: Props) {
+  const [showHistory, setShowHistory] = useState(false);
+  const [correcting, setCorrecting] = useState(false);
+  const historyId = `note-${note.id}-history`;
+  const v = note.current;
+  return (
+    <li className="card" data-testid="note">
+      <p className="card-title">
+        {v.author.displayName} · {formatDateTime(v.createdAt)}
+        {v.shareable ? (
+          <span className="badge">Shared with patient</span>
+        ) : (
+          <span className="badge badge-muted">Staff only</span>
+        )}
+      </p>
+      <p className="note-body">{v.body}</p>
+      {v.correctionReason !== null && (
+        <p className="note">
+          Corrected (version {v.version}): {v.correctionReason}
+        </p>
+      )}
+      <div className="actions">
+        {note.versionCount > 1 && (
+          <button
+            type="button"
+            className="button secondary"
+            aria-expanded={showHistory}
+            aria-controls={historyId}
+            onClick={() => setShowHistory((s) => !s)}
+          >
+            {showHistory ? 'Hide history' : `Show history (${note.versionCount} versions)`}
+          </button>
+        )}
+        {canWrite && !correcting && (
+          <button type="button" className="button secondary" onClick={() => setCorrecting(true)}>
+            Correct
+          </button>
+        )}
+      </div>
+      {showHistory && (
+        <div id={historyId}>
+          <NoteHistory patientId={patientId} noteId={note.id} versionCount={note.versionCount} />
+        </div>
+      )}
+      {correcting && (
+        <CorrectionForm
+          patientId={patientId}
+          note={note}
+          onDone={(saved) => {
+            setCorrecting(false);
+            if (saved) onChanged();
+          }}
+        />
+      )}
+    </li>
+  );
+}
+
+function NoteHistory({
+  patientId,
+  noteId,
+  versionCount,
+}: {
+  patientId: string;
+  noteId: string;
+  versionCount: number;
+}) {
+  const history = useResource(`${noteId}:${versionCount}`, () =>
+    sessionStore.api(
+      'GET',
+      patientPath(patientId, `/notes/${encodeURIComponent(noteId)}`),
+      decodeNoteHistory,
+    ),
+  );
+  if (history.error) return <ProblemAlert error={history.error} />;
+  if (history.data === null) return <p role="status">Loading the history…</p>;
+  return (
+    <ol className="versions" aria-label="Versions, oldest first">
+      {history.data.versions.map((version: NoteVersion) => (
+        <li key={version.version} className="version">
+          <p className="card-title">
+            Version {version.version} · {version.author.displayName} ·{' '}
+            {formatDateTime(version.createdAt)}
+            {version.shareable ? ' · shared' : ' · staff only'}
+          </p>
+          {version.correctionReason !== null && (
+            <p className="note">Reason: {version.correctionReason}</p>
+          )}
+          <p className="note-body">{version.body}</p>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function CorrectionForm({
+  patientId,
+  note,
+  onDone,
+}: {
+  patientId: string;
+  note: Note;
+  onDone: (saved: boolean) => void;
+}) {
+  const [body, setBody] = useState(note.current.body);
+  const [shareable, setShareable] = useState(note.current.shareable);
+  const [reason, setReason] = useState('');
+  const [errors, setErrors] = useState<{ body?: string; reason?: string }>({});
+  const submission = useSubmission();
+  const serverErrors = fieldErrorsOf(submission.error);
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const problems = {
+      ...(body.trim() === '' ? { body: 'The corrected note cannot be empty.' } : {}),
+      ...(reason.trim() === '' ? { reason: 'Say why the note is corrected.' } : {}),
+    };
+    setErrors(problems);
+    if (problems.body || problems.reason) return submission.invalid();
+    void submission.run(async () => {
+      await sessionStore.api(
+        'POST',
+        patientPath(patientId, `/notes/${encodeURIComponent(note.id)}/versions`),
+        decodeNoteAnswer,
+        { body, shareable, reason: reason.trim() },
+      );
+      onDone(true);
+    });
+  };
+
+  return (
+    <form ref={submission.formRef} onSubmit={submit} noValidate className="stack manage">
+      <TextAreaField
+        label="Corrected note"
+        maxLength={NOTE_MAX_LENGTH}
+        value={body}
+        onValueChange={setBody}
+        error={errors.body ?? serverFieldError(serverErrors, 'body')}
+      />
+      <CheckboxField
+        label="Share with the patient in the portal"
+        checked={shareable}
+        onCheckedChange={setShareable}
+      />
+      <TextAreaField
+        label="Reason for the correction"
+        rows={2}
+        maxLength={500}
+        value={reason}
+        onValueChange={setReason}
+        error={errors.reason ?? serverFieldError(serverErrors, 'reason')}
+      />
+      <ProblemAlert error={submission.error} />
+      <div className="actions">
+        <SubmitButton busy={submission.busy}>Save correction</SubmitButton>
+        <button type="button" className="button secondary" onClick={() => onDone(false)}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,65 @@
+import type { Address, ContactMethod, Sex } from './patientsApi';
+
+interface Facts {
+  mrn: string;
+  givenName: string;
+  familyName: string;
+  birthDate: string;
+  sex: Sex;
+  address: Address | null;
+  contactMethods: ContactMethod[];
+}
+
+/** Demographics as a definition list; every value is rendered as text. */
+export function PatientFacts({ patient }: { patient: Facts }) {
+  return (
+    <dl className="facts" data-testid="patient-facts">
+      <dt>Family name</dt>
+      <dd data-testid="patient-family-name">{patient.familyName}</dd>
+      <dt>Given name</dt>
+      <dd data-testid="patient-given-name">{patient.givenName}</dd>
+      <dt>MRN</dt>
+      <dd>{patient.mrn}</dd>
+      <dt>Birth date</dt>
+      <dd>{patient.birthDate}</dd>
+      <dt>Sex</dt>
+      <dd>{patient.sex}</dd>
+      <dt>Address</dt>
+      <dd>{patient.address ? <AddressLines address={patient.address} /> : 'none recorded'}</dd>
+      <dt>Contact</dt>
+      <dd>
+        {patient.contactMethods.length === 0 ? (
+          'none recorded'
+        ) : (
+          <ul className="plain-list">
+            {patient.contactMethods.map((c, i) => (
+              <li key={i}>
+                {c.type === 'phone' ? 'Phone' : 'Email'}: {c.value}
+                {c.verified ? ' (verified)' : ''}
+              </li>
+            ))}
+          </ul>
+        )}
+      </dd>
+    </dl>
+  );
+}
+
+function AddressLines({ address }: { address: Address }) {
+  const lines = [
+    address.line1,
+    address.line2,
+    [address.postalCode, address.city].join(' '),
+    address.region,
+    address.country,
+  ].filter((line): line is string => Boolean(line));
+  return (
+    <span className="address">
+      {lines.map((line, i) => (
+        <span key={i} className="address-line">
+          {line}
+        </span>
+      ))}
+    </span>
+  );
+}

@@ -1,0 +1,62 @@
+import { Page } from '../../app/Page';
+import type { ActiveSession } from '../../auth/sessionStore';
+import { hasScope } from '../../auth/useAuth';
+import { hasCode } from '../../shared/api';
+import { Link } from '../../shared/router';
+import { useResource } from '../../shared/useResource';
+import { ClinicalProblem } from '../organizations/ClinicalProblem';
+import { useOrganizationKey } from '../organizations/organizationStore';
+import { sessionStore } from '../../auth/sessionStore';
+import { ConsentsSection } from './ConsentsSection';
+import { DemographicsSection } from './DemographicsSection';
+import { NotesSection } from './NotesSection';
+import { PortalInvitationSection } from './PortalInvitationSection';
+import { decodePatientAnswer, patientPath } from './patientsApi';
+
+/** One patient: demographics, consents, notes and the portal invitation. */
+export function PatientPage({ patientId, session }: { patientId: string; session: ActiveSession }) {
+  const organizationKey = useOrganizationKey();
+  const patient = useResource(organizationKey && `${organizationKey}:${patientId}`, () =>
+    sessionStore.api('GET', patientPath(patientId), decodePatientAnswer),
+  );
+  const canWrite = hasScope(session, 'patients:write');
+  const canWriteNotes = hasScope(session, 'notes:write');
+  const p = patient.data;
+
+  if (!p) {
+    const notFound = hasCode(patient.error, 'NOT_FOUND');
+    return (
+      <Page title={notFound ? 'Patient not found' : 'Patient'}>
+        {notFound ? (
+          <p>
+            There is no such patient in the active organization.{' '}
+            <Link to="/patients">Back to the patient list</Link>
+          </p>
+        ) : (
+          <ClinicalProblem error={patient.error} />
+        )}
+        {!patient.error && <p role="status">Loading the patient…</p>}
+      </Page>
+    );
+  }
+
+  const writable = canWrite && !p.archived;
+  return (
+    <Page title={`${p.familyName}, ${p.givenName}`}>
+      <p>
+        <Link to="/patients">All patients</Link>
+      </p>
+      {p.archived && (
+        <p className="banner" role="status">
+          This patient is archived: the record is read-only until it is restored.
+        </p>
+      )}
+      <DemographicsSection patient={p} canWrite={canWrite} onChanged={patient.reload} />
+      <ConsentsSection patientId={p.id} canWrite={writable} />
+      <NotesSection patientId={p.id} canWrite={canWriteNotes && !p.archived} />
+      {canWrite && (
+        <PortalInvitationSection patient={p} canWrite={writable} onChanged={patient.reload} />
+      )}
+    </Page>
+  );
+}

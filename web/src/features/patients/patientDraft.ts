@@ -1,0 +1,172 @@
+/** The patient form's state (all strings), its checks, and the PatientInput it becomes. */
+import type { ContactType, Patient, PatientInput, Sex } from './patientsApi';
+
+export interface ContactDraft {
+  /** Stable React key for the row. */
+  key: number;
+  type: ContactType;
+  value: string;
+  verified: boolean;
+}
+
+export interface PatientDraft {
+  mrn: string;
+  givenName: string;
+  familyName: string;
+  birthDate: string;
+  sex: Sex;
+  hasAddress: boolean;
+  line1: string;
+  line2: string;
+  city: string;
+  region: string;
+  postalCode: string;
+  country: string;
+  contacts: ContactDraft[];
+}
+
+export const MAX_CONTACTS = 10;
+const MRN = /^[A-Za-z0-9][A-Za-z0-9-]{0,31}$/;
+const PHONE = /^\+[1-9][0-9]{6,14}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+const COUNTRY = /^[A-Z]{2}$/;
+// Control characters are refused by the server (names are NFC-normalized and trimmed there).
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+let nextKey = 1;
+export const newContactKey = (): number => nextKey++;
+
+export function emptyDraft(): PatientDraft {
+  return {
+    mrn: '',
+    givenName: '',
+    familyName: '',
+    birthDate: '',
+    sex: 'unknown',
+    hasAddress: false,
+    line1: '',
+    line2: '',
+    city: '',
+    region: '',
+    postalCode: '',
+    country: '',
+    contacts: [],
+  };
+}
+
+export function draftOf(patient: Patient): PatientDraft {
+  const a = patient.address;
+  return {
+    mrn: patient.mrn,
+    givenName: patient.givenName,
+    familyName: patient.familyName,
+    birthDate: patient.birthDate,
+    sex: patient.sex,
+    hasAddress: a !== null,
+    line1: a?.line1 ?? '',
+    line2: a?.line2 ?? '',
+    city: a?.city ?? '',
+    region: a?.region ?? '',
+    postalCode: a?.postalCode ?? '',
+    country: a?.country ?? '',
+    contacts: patient.contactMethods.map((c) => ({ ...c, key: newContactKey() })),
+  };
+}
+
+/** Today as YYYY-MM-DD in the browser's time zone (the newest allowed birth date). */
+export function todayIso(): string {
+  const now = new Date();
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
+function text(value: string, label: string, max: number, required: boolean): string | undefined {
+  const v = value.trim();
+  if (required && v === '') return `Enter the ${label}.`;
+  if (v.length > max) return `The ${label} is at most ${max} characters.`;
+  if (CONTROL.test(v)) return `The ${label} cannot contain control characters.`;
+  return undefined;
+}
+
+/** Field problems keyed like the server's (`address.line1`, `contactMethods.0.value`). */
+export function checkDraft(d: PatientDraft): Record<string, string> {
+  const errors: Record<string, string> = {};
+  const put = (key: string, message: string | undefined) => {
+    if (message) errors[key] = message;
+  };
+  if (!MRN.test(d.mrn.trim())) {
+    put('mrn', 'An MRN starts with a letter or digit, then letters, digits or dashes (up to 32).');
+  }
+  put('givenName', text(d.givenName, 'given name', 100, true));
+  put('familyName', text(d.familyName, 'family name', 100, true));
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(d.birthDate)) put('birthDate', 'Enter the birth date.');
+  else if (d.birthDate < '1900-01-01' || d.birthDate > todayIso()) {
+    put('birthDate', 'The birth date must be between 1900-01-01 and today.');
+  }
+  if (d.hasAddress) {
+    put('address.line1', text(d.line1, 'first address line', 200, true));
+    put('address.line2', text(d.line2, 'second address line', 200, false));
+    put('address.city', text(d.city, 'city', 100, true));
+    put('address.region', text(d.region, 'region', 100, false));
+    put('address.postalCode', text(d.postalCode, 'postal code', 20, true));
+    if (!COUNTRY.test(d.country.trim())) {
+      put('address.country', 'Enter the two-letter country code, e.g. US.');
+    }
+  }
+  d.contacts.forEach((c, i) => {
+    const v = c.value.trim();
+    if (c.type === 'phone' && !PHONE.test(v)) {
+      put(
+        `contactMethods.${i}.value`,
+        'Enter the phone number in international form, e.g. +15551234567.',
+      );
+    }
+    if (c.type === 'email' && (!EMAIL.test(v) || v.length > 254)) {
+      put(`contactMethods.${i}.value`, 'Enter an email address.');
+    }
+  });
+  return errors;
+}
+
+export function inputOf(d: PatientDraft): PatientInput {
+  const optional = (key: 'line2' | 'region', value: string) =>
+    value.trim() ? { [key]: value.trim() } : {};
+  return {
+    mrn: d.mrn.trim(),
+    givenName: d.givenName.trim(),
+    familyName: d.familyName.trim(),
+    birthDate: d.birthDate,
+    sex: d.sex,
+    address: d.hasAddress
+      ? {
+          line1: d.line1.trim(),
+          ...optional('line2', d.line2),
+          city: d.city.trim(),
+          ...optional('region', d.region),
+          postalCode: d.postalCode.trim(),
+          country: d.country.trim(),
+        }
+      : null,
+    contactMethods: d.contacts.map(({ type, value, verified }) => ({
+      type,
+      value: value.trim(),
+      verified,
+    })),
+  };
+}
+
+/** The fields of `next` that differ from `before` (PATCH sends only those). */
+export function changedFields(before: PatientInput, next: PatientInput): Partial<PatientInput> {
+  const differs = (key: keyof PatientInput) =>
+    JSON.stringify(before[key]) !== JSON.stringify(next[key]);
+  return {
+    ...(differs('mrn') ? { mrn: next.mrn } : {}),
+    ...(differs('givenName') ? { givenName: next.givenName } : {}),
+    ...(differs('familyName') ? { familyName: next.familyName } : {}),
+    ...(differs('birthDate') ? { birthDate: next.birthDate } : {}),
+    ...(differs('sex') ? { sex: next.sex } : {}),
+    ...(differs('address') ? { address: next.address } : {}),
+    ...(differs('contactMethods') ? { contactMethods: next.contactMethods } : {}),
+  };
+}

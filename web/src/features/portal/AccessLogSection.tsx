@@ -1,0 +1,83 @@
+import { useCallback, useEffect, useState } from 'react';
+import { sessionStore } from '../../auth/sessionStore';
+import { ProblemAlert } from '../../shared/forms';
+import { formatDateTime } from '../account/accountApi';
+import { accessLogPath, decodeAccessPage, describeAction, type AccessEntry } from './portalApi';
+
+const ACTOR_LABELS: Record<AccessEntry['actor']['kind'], string> = {
+  you: 'You',
+  staff: 'Care team',
+  break_glass: 'Emergency access',
+  system: 'System',
+};
+
+/** Who accessed my record: every audited access, newest first, older pages on demand. */
+export function AccessLogSection() {
+  const [entries, setEntries] = useState<AccessEntry[] | null>(null);
+  const [nextBefore, setNextBefore] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  const load = useCallback(async (before: string | null) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const page = await sessionStore.api('GET', accessLogPath(before), decodeAccessPage);
+      setEntries((current) => (before && current ? [...current, ...page.entries] : page.entries));
+      setNextBefore(page.nextBefore);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+
+  useEffect(() => {
+    void load(null);
+  }, [load]);
+
+  return (
+    <section className="panel stack" aria-labelledby="access-title">
+      <h2 id="access-title">Who accessed my record</h2>
+      {entries === null ? (
+        !error && <p role="status">Loading the access list…</p>
+      ) : entries.length === 0 ? (
+        <p>Nobody has accessed your record yet.</p>
+      ) : (
+        <ul className="cards" aria-label="Accesses">
+          {entries.map((e, i) => (
+            <li key={i} className={e.actor.kind === 'break_glass' ? 'card card-alert' : 'card'}>
+              <p className="card-title">
+                {e.actor.displayName} · {describeAction(e.action)}
+              </p>
+              <dl className="facts">
+                <dt>When</dt>
+                <dd>{formatDateTime(e.at)}</dd>
+                <dt>Who</dt>
+                <dd>{ACTOR_LABELS[e.actor.kind]}</dd>
+                {e.reason !== null && (
+                  <>
+                    <dt>Reason given</dt>
+                    <dd>{e.reason}</dd>
+                  </>
+                )}
+              </dl>
+            </li>
+          ))}
+        </ul>
+      )}
+      <ProblemAlert error={error} />
+      {nextBefore && (
+        <button
+          type="button"
+          className="button secondary"
+          disabled={busy}
+          aria-busy={busy}
+          onClick={() => void load(nextBefore)}
+        >
+          Show older entries
+        </button>
+      )}
+    </section>
+  );
+}
