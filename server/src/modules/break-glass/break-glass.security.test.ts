@@ -161,6 +161,36 @@ describeEachEngine('break-glass security', (engine) => {
     expect(res.statusCode).toBe(400);
   });
 
+  it('Z5/V4: a reason counted in code points, not UTF-16 units: astral padding is a 400, never a 500', async () => {
+    const since = await lastSeq();
+    // 5 emoji (10 UTF-16 units, 5 characters) padded with spaces to pass the schema's 10.
+    const padded = await requestGrant(admin, {
+      patientId,
+      reason: '\u{1F691}'.repeat(5) + '     ',
+    });
+    expect(padded.statusCode, padded.body).toBe(400);
+    expect(padded.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(await eventsSince(since)).toEqual([]);
+    // Ten astral characters are ten characters: accepted and stored as written.
+    const astral = '\u{1F691}'.repeat(10);
+    const ok = await requestGrant(admin, { patientId, reason: astral });
+    expect(ok.statusCode, ok.body).toBe(201);
+    expect(ok.json<{ grant: Grant }>().grant.reason).toBe(astral);
+  });
+
+  it('Z5: a reason shown to the patient cannot carry reordering or invisible characters', async () => {
+    for (const reason of [
+      'Emergency \u202Eroom access needed',
+      'Emergency room\u0085 access needed',
+      'Emergency room access\u2066 needed',
+      '\ud800'.repeat(12),
+    ]) {
+      const res = await requestGrant(admin, { patientId, reason });
+      expect(res.statusCode, JSON.stringify(reason)).toBe(400);
+      expect(res.json().code).toBe('VALIDATION_FAILED');
+    }
+  });
+
   it('Z5: the patient must be named in exactly one way', async () => {
     for (const body of [
       { reason: REASON },

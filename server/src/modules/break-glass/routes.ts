@@ -14,6 +14,7 @@ import { auditPhi } from '../clinical/phi-audit.js';
 import { requireUser } from '../clinical/scope.js';
 import { requestContext, type IdentityContext } from '../identity/session-kit.js';
 import { ConsentRecordSchema, listPatientConsents } from '../patients/consents.js';
+import { FieldErrors, cleanProse } from '../patients/patient-model.js';
 import {
   PatientRecordViewSchema,
   SHARED_NOTES_LIMIT,
@@ -130,6 +131,28 @@ function patientLookup(
   throw new HavenError('VALIDATION_FAILED', 'Name the patient in exactly one way.', { errors });
 }
 
+/**
+ * The reason as stored and shown to the patient: NFC, trimmed, with no invisible or reordering
+ * characters (bidirectional overrides, C1 controls, lone surrogates), and 10–500 characters
+ * counted in code points, as the database's length() counts them.
+ */
+function cleanReason(raw: string): string {
+  const errors = new FieldErrors();
+  const prose = cleanProse(errors, 'reason', raw, MAX_REASON);
+  if (prose === undefined) {
+    throw new HavenError('VALIDATION_FAILED', 'State the reason for this access.', {
+      errors: errors.list,
+    });
+  }
+  const reason = prose.trim();
+  if (Array.from(reason).length < MIN_REASON) {
+    throw new HavenError('VALIDATION_FAILED', 'State the reason for this access.', {
+      errors: [{ field: 'reason', message: `At least ${MIN_REASON} characters.` }],
+    });
+  }
+  return reason;
+}
+
 export function registerBreakGlassRoutes(app: FastifyInstance, deps: IdentityContext): void {
   const { db } = deps;
 
@@ -165,12 +188,7 @@ export function registerBreakGlassRoutes(app: FastifyInstance, deps: IdentityCon
       const { userId } = requireUser(request);
       const body = request.body as GrantRequest;
       const lookup = patientLookup(body);
-      const reason = body.reason.trim();
-      if (reason.length < MIN_REASON) {
-        throw new HavenError('VALIDATION_FAILED', 'State the reason for this access.', {
-          errors: [{ field: 'reason', message: `At least ${MIN_REASON} characters.` }],
-        });
-      }
+      const reason = cleanReason(body.reason);
       const now = deps.now();
       const grant = await db.transaction().execute(async (trx) => {
         const patient = await (

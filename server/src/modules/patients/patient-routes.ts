@@ -396,7 +396,10 @@ export function registerPatientRoutes(app: FastifyInstance, deps: IdentityContex
           if (!account) return false;
           const patientOnly =
             account.roles.length > 0 && account.roles.every((role) => role === 'patient');
-          if (!patientOnly || account.status === 'disabled') throw accountTaken();
+          // Only an account whose email is proven (active) is linked at once. A pending one, such
+          // as a self sign-up awaiting verification, holds a password chosen by whoever typed
+          // this email in: linking it would hand the record to them if it is ever activated.
+          if (!patientOnly || account.status !== 'active') throw accountTaken();
           const holder = await trx
             .selectFrom('patients')
             .select('id')

@@ -249,6 +249,47 @@ describeEachEngine('patients security', (engine) => {
       expect(after.json()).toMatchObject({ code: 'NO_ACTIVE_ORGANIZATION' });
     });
 
+    it('Z4: a portal invitation never links the record to an account whose email is unproven (self sign-up pre-hijack)', async () => {
+      const db = t.app.database.db;
+      const patient = await createPatientRow(db, orgA, { familyName: 'Prehijack' });
+      // What POST /api/onboarding/signup leaves behind when someone registers a patient's email:
+      // a patient account, still invited (unverified), with the registrant's password.
+      const email = uniqueEmail('prehijack');
+      const pending = await db
+        .insertInto('users')
+        .values({
+          email,
+          email_normalized: email.toLowerCase(),
+          display_name: 'Registrant',
+          roles: ['patient'],
+          status: 'invited',
+          password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA',
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const response = await callAs(
+        t.app,
+        clinicianA,
+        'POST',
+        `/api/patients/${patient}/portal-invitation`,
+        { email },
+      );
+      expect(response.statusCode, response.body).toBe(409);
+      expect(response.json()).toMatchObject({ code: 'CONFLICT' });
+      const row = await db
+        .selectFrom('patients')
+        .select('portal_user_id')
+        .where('id', '=', patient)
+        .executeTakeFirstOrThrow();
+      expect(row.portal_user_id).toBeNull();
+      const account = await db
+        .selectFrom('users')
+        .select(['roles', 'status'])
+        .where('id', '=', pending.id)
+        .executeTakeFirstOrThrow();
+      expect(account).toEqual({ roles: ['patient'], status: 'invited' });
+    });
+
     it('Z4: patients, machine clients and non-members are refused before any patient row is read', async () => {
       const patient = await createActor(t.app, ['patient']);
       expect((await callAs(t.app, patient, 'GET', `/api/patients/${patientA}`)).statusCode).toBe(
