@@ -180,6 +180,45 @@ export async function createPatientRow(
   return row.id;
 }
 
+/** A clinical note with the given versions (oldest first); returns the note id. */
+export async function createNoteRow(
+  db: Db,
+  patientId: string,
+  organizationId: string,
+  authorId: string,
+  versions: ReadonlyArray<{ body: string; shareable: boolean }>,
+): Promise<string> {
+  const note = await db
+    .insertInto('clinical_notes')
+    .values({ patient_id: patientId, organization_id: organizationId, created_by: authorId })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  for (const [index, version] of versions.entries()) {
+    await db
+      .insertInto('clinical_note_versions')
+      .values({
+        note_id: note.id,
+        version: index + 1,
+        body: version.body,
+        shareable: version.shareable,
+        author_id: authorId,
+        correction_reason: index === 0 ? null : 'Corrected wording',
+      })
+      .execute();
+  }
+  return note.id;
+}
+
+/** Rate limits high enough that a test file making many calls never meets them. */
+export const GENEROUS_RATE_LIMITS: Readonly<Record<string, string>> = Object.freeze({
+  HAVEN_RATE_PUBLIC: '100000/60',
+  HAVEN_RATE_AUTH: '100000/60',
+  HAVEN_RATE_SENSITIVE: '100000/60',
+  HAVEN_RATE_READ: '100000/60',
+  HAVEN_RATE_WRITE: '100000/60',
+  HAVEN_RATE_UPLOAD: '100000/60',
+});
+
 /** app.inject with an actor's token (or none) and a JSON body. */
 export function callAs(
   app: FastifyInstance,

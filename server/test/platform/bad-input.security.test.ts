@@ -130,6 +130,16 @@ describeEachEngine('bad input', (engine) => {
     );
   });
 
+  it('V1: a query number that coerces to Infinity (1e999, Infinity) is refused, not passed on', async () => {
+    for (const limit of ['1e999', 'Infinity', '-Infinity']) {
+      const response = await t.app.inject({ method: 'GET', url: `/api/test/page?limit=${limit}` });
+      const problem = expectProblem(response, 400, 'VALIDATION_FAILED');
+      expect(JSON.stringify(problem.errors)).toContain('limit');
+    }
+    const fine = await t.app.inject({ method: 'GET', url: '/api/test/page?limit=7' });
+    expect(fine.json()).toEqual({ limit: 7 });
+  });
+
   it('V4: an internal error answers 500 INTERNAL_ERROR without its message or stack', async () => {
     const response = await t.app.inject({ url: '/api/test/boom' });
     const problem = expectProblem(response, 500, 'INTERNAL_ERROR');

@@ -14,6 +14,7 @@ import {
   createUser,
   mintSession,
   type Actor,
+  createNoteRow,
 } from '../../../test/actors.js';
 import type { DatabaseSchema } from '../../platform/db/schema.js';
 
@@ -90,25 +91,9 @@ describeEachEngine('break-glass security', (engine) => {
       portalUserId: user.userId,
     });
     patient = await mintSession(harness.app, { ...user, roles: ['patient'] });
-    const note = await db
-      .insertInto('clinical_notes')
-      .values({
-        patient_id: patientId,
-        organization_id: organizationId,
-        created_by: clinician.userId,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await db
-      .insertInto('clinical_note_versions')
-      .values({
-        note_id: note.id,
-        version: 1,
-        body: 'Internal differential, not for the patient',
-        shareable: false,
-        author_id: clinician.userId,
-      })
-      .execute();
+    await createNoteRow(db, patientId, organizationId, clinician.userId, [
+      { body: 'Internal differential, not for the patient', shareable: false },
+    ]);
   });
   afterAll(async () => {
     await harness.close();

@@ -39,7 +39,8 @@ export function registerProfileRoutes(app: FastifyInstance, deps: IdentityContex
             displayName: Type.String({
               minLength: 1,
               maxLength: 100,
-              pattern: '^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$',
+              pattern:
+                '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$',
             }),
           },
           { additionalProperties: false },

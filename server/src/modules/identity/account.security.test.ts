@@ -257,6 +257,11 @@ describeEachEngine('account', (engine) => {
     expect(updated.json()).toMatchObject({ user: { id: userId, displayName: 'Ada Lovelace' } });
     const blank = await call(browser, 'PATCH', '/api/account/profile', { displayName: '   ' });
     expect(blank.statusCode).toBe(400);
+    // V1: a single NUL is not a visible character; it must be a 400, never a database error.
+    for (const displayName of ['nul\u0000byte', '\u0000', 'a\u001fb']) {
+      const refused = await call(browser, 'PATCH', '/api/account/profile', { displayName });
+      expect(refused.statusCode).toBe(400);
+    }
   });
 
   it('email change: step-up, a single-use link to the new address, the old address is told', async () => {

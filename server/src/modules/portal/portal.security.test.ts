@@ -16,6 +16,7 @@ import {
   machineClientAuthorization,
   mintSession,
   type Actor,
+  createNoteRow,
 } from '../../../test/actors.js';
 import type { DatabaseSchema } from '../../platform/db/schema.js';
 import { recordAudit } from '../../platform/audit/audit.js';
@@ -27,34 +28,6 @@ const ENV = {
   HAVEN_RATE_WRITE: '10000/60',
   HAVEN_RATE_SENSITIVE: '10000/60',
 };
-
-async function insertNote(
-  db: Db,
-  patientId: string,
-  organizationId: string,
-  authorId: string,
-  versions: ReadonlyArray<{ body: string; shareable: boolean }>,
-): Promise<string> {
-  const note = await db
-    .insertInto('clinical_notes')
-    .values({ patient_id: patientId, organization_id: organizationId, created_by: authorId })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  for (const [index, version] of versions.entries()) {
-    await db
-      .insertInto('clinical_note_versions')
-      .values({
-        note_id: note.id,
-        version: index + 1,
-        body: version.body,
-        shareable: version.shareable,
-        author_id: authorId,
-        correction_reason: index === 0 ? null : 'Corrected wording',
-      })
-      .execute();
-  }
-  return note.id;
-}
 
 async function insertDocument(db: Db, organizationId: string, title: string): Promise<string> {
   const row = await db
@@ -157,10 +130,10 @@ describeEachEngine('patient portal security', (engine) => {
       .executeTakeFirstOrThrow();
     const sharedBody = `Shared note of ${tag}`;
     const privateBody = `Private note of ${tag}`;
-    await insertNote(db, patientId, organizationId, clinician.userId, [
+    await createNoteRow(db, patientId, organizationId, clinician.userId, [
       { body: sharedBody, shareable: true },
     ]);
-    await insertNote(db, patientId, organizationId, clinician.userId, [
+    await createNoteRow(db, patientId, organizationId, clinician.userId, [
       { body: privateBody, shareable: false },
     ]);
     // A staff read, as the patients routes record it.
@@ -328,15 +301,15 @@ describeEachEngine('patient portal security', (engine) => {
   it('Z4: non-shareable notes and older versions never reach the patient', async () => {
     const { app } = harness;
     const author = alpha.clinician.userId;
-    const corrected = await insertNote(db, alpha.patientId, alpha.organizationId, author, [
+    const corrected = await createNoteRow(db, alpha.patientId, alpha.organizationId, author, [
       { body: 'FIRST DRAFT with a wrong dose', shareable: true },
       { body: 'Corrected dose, shared', shareable: true },
     ]);
-    const madePrivate = await insertNote(db, alpha.patientId, alpha.organizationId, author, [
+    const madePrivate = await createNoteRow(db, alpha.patientId, alpha.organizationId, author, [
       { body: 'Was shared once', shareable: true },
       { body: 'Now private', shareable: false },
     ]);
-    const madeShared = await insertNote(db, alpha.patientId, alpha.organizationId, author, [
+    const madeShared = await createNoteRow(db, alpha.patientId, alpha.organizationId, author, [
       { body: 'Private first version', shareable: false },
       { body: 'Shared second version', shareable: true },
     ]);

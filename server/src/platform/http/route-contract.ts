@@ -39,6 +39,12 @@ export interface RouteTableRow {
   readonly scopes: string;
   readonly stepUp: boolean;
   readonly rateClass: string;
+  /** The request schemas as declared, for the schema-driven security tests; never printed. */
+  readonly schema?: {
+    readonly params?: unknown;
+    readonly querystring?: unknown;
+    readonly body?: unknown;
+  };
 }
 
 type JsonSchema = Record<string, unknown>;
@@ -135,6 +141,11 @@ export function enforceRouteContract(app: FastifyInstance): RouteTableRow[] {
         scopes: access?.kind === 'scopes' ? access.scopes.join(' ') : '',
         stepUp: access?.kind === 'scopes' && access.stepUp,
         rateClass: route.config?.rateClass ?? 'UNDECLARED',
+        schema: {
+          params: route.schema?.params,
+          querystring: route.schema?.querystring,
+          body: route.schema?.body,
+        },
       });
     }
   });

@@ -1,5 +1,6 @@
 import { Page } from '../../app/Page';
 import type { ActiveSession } from '../../auth/sessionStore';
+import { DataExportSection } from '../portal/DataExportSection';
 import { ChangePasswordSection } from './ChangePasswordSection';
 import { MfaSection } from './MfaSection';
 import { ProfileSection } from './ProfileSection';
@@ -12,6 +13,7 @@ export function AccountPage({ session }: { session: ActiveSession }) {
       <ChangePasswordSection user={session.user} />
       <MfaSection />
       <SessionsSection />
+      <DataExportSection />
     </Page>
   );
 }

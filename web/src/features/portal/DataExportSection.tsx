@@ -32,7 +32,7 @@ export function DataExportSection() {
   return (
     <section className="panel stack" aria-labelledby="export-title">
       <h2 id="export-title">Download my data</h2>
-      <p>A copy of your account, sessions and record as a JSON file.</p>
+      <p>A copy of your account, your sessions and, for patients, your record as a JSON file.</p>
       <ProblemAlert error={error} />
       {done && <SuccessNote>Your data was downloaded.</SuccessNote>}
       <button

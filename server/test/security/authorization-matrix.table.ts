@@ -1,0 +1,934 @@
+// The authorization matrix (Z1–Z5): one entry per registered route, keyed exactly as in
+// `app.routeTable` ('METHOD /path'), with the outcome every kind of caller must get.
+// authorization-matrix.test.ts runs every cell against the real app on both engines and
+// fails when a registered route has no entry here, or an entry names no registered route.
+//
+// Unless an entry says otherwise, the object a request targets belongs to organization A or
+// to patient PA (in A): the otherClinician (member of B only) and otherPatient (linked to PB
+// in B) columns are the tenant-isolation proof, and must be 404 NOT_FOUND (Z4), never 403.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { ConsentKind, DatabaseSchema, Role } from '../../src/platform/db/schema.js';
+import { createPatientRow, createUser, mintSession, uniqueEmail } from '../actors.js';
+
+export const ACTORS = [
+  'admin',
+  'orgAdmin',
+  'clinician',
+  'otherClinician',
+  'patientSelf',
+  'otherPatient',
+  'participant',
+  'researcher',
+  'anonymous',
+  'machine',
+] as const;
+export type ActorName = (typeof ACTORS)[number];
+/** The actors that are people with a user row and sessions. */
+export type PersonName = Exclude<ActorName, 'anonymous' | 'machine'>;
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
+
+export interface RequestSpec {
+  readonly method: Method;
+  readonly url: string;
+  readonly payload?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * An exact status, an exact status with its problem code, or `ok` (any 2xx) where the
+ * success status is not what the cell is about.
+ */
+export type Expected = number | 'ok' | { readonly status: number; readonly code: string };
+
+export interface Person {
+  readonly userId: string;
+  readonly email: string;
+  readonly roles: readonly Role[];
+}
+
+/** The fixture world every cell runs in; built once per engine by the test. */
+export interface World {
+  readonly app: FastifyInstance;
+  readonly db: Kysely<DatabaseSchema>;
+  /** Our own origin: credential-issuing public routes refuse requests without it (login CSRF). */
+  readonly origin: string;
+  /** An origin allowed by HAVEN_CORS_ORIGINS, for the preflight route. */
+  readonly corsOrigin: string;
+  readonly people: Readonly<Record<PersonName, Person>>;
+  readonly orgA: string;
+  readonly orgB: string;
+  /** Patient PA in A, linked to patientSelf; PB in B, linked to otherPatient. */
+  readonly patientA: string;
+  readonly patientAMrn: string;
+  readonly patientB: string;
+  readonly documentA: string;
+  readonly noteA: string;
+}
+
+export type Prepared = Readonly<Record<string, string>>;
+
+export interface MatrixEntry {
+  /** Creates this cell's own throwaway targets (so destructive cases hurt nothing shared). */
+  readonly prepare?: (w: World, actor: ActorName) => Promise<Prepared>;
+  /**
+   * `self` (default): a fresh session of the world's person. `twin`: a fresh user with the
+   * same global roles and no memberships, for routes that change the caller's own account.
+   */
+  readonly caller?: 'self' | 'twin';
+  readonly request: (w: World, actor: ActorName, prepared: Prepared) => RequestSpec;
+  readonly expect: Readonly<Record<ActorName, Expected>>;
+  /** Extra isolation checks on the answer; returns a problem description or undefined. */
+  readonly check?: (
+    w: World,
+    actor: ActorName,
+    response: { statusCode: number; body: string },
+  ) => string | undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outcomes
+
+export const UNAUTHENTICATED = { status: 401, code: 'UNAUTHENTICATED' } as const;
+export const FORBIDDEN = { status: 403, code: 'FORBIDDEN' } as const;
+export const NOT_FOUND = { status: 404, code: 'NOT_FOUND' } as const;
+const CONFLICT = { status: 409, code: 'CONFLICT' } as const;
+
+const PEOPLE: readonly PersonName[] = ACTORS.filter(
+  (a): a is PersonName => a !== 'anonymous' && a !== 'machine',
+);
+
+/**
+ * A scoped route: the listed people get the listed outcome, every other person lacks the
+ * scope (403), no credentials is 401, and the scopeless machine token is 403.
+ */
+function holders(granted: Partial<Record<PersonName, Expected>>): Record<ActorName, Expected> {
+  const out = {} as Record<ActorName, Expected>;
+  for (const person of PEOPLE) out[person] = granted[person] ?? FORBIDDEN;
+  out.anonymous = UNAUTHENTICATED;
+  out.machine = FORBIDDEN;
+  return out;
+}
+
+/** A route every signed-in person may call (account:read/account:write). */
+function signedIn(
+  expected: Expected,
+  overrides: Partial<Record<PersonName, Expected>> = {},
+): Record<ActorName, Expected> {
+  const out = {} as Record<ActorName, Expected>;
+  for (const person of PEOPLE) out[person] = overrides[person] ?? expected;
+  out.anonymous = UNAUTHENTICATED;
+  out.machine = FORBIDDEN;
+  return out;
+}
+
+/** A public route: credentials change nothing. */
+function everyone(expected: Expected): Record<ActorName, Expected> {
+  return Object.fromEntries(ACTORS.map((a) => [a, expected])) as Record<ActorName, Expected>;
+}
+
+/** Org A's members (both roles) get `member`, B's clinician `other`; nobody else has the scope. */
+function organizationA(
+  member: Expected,
+  other: Expected = NOT_FOUND,
+  orgAdmin: Expected = member,
+): Record<ActorName, Expected> {
+  return holders({ orgAdmin, clinician: member, otherClinician: other });
+}
+
+/** Portal routes: patient-role users only; each sees their own record. */
+function portal(self: Expected, other: Expected = self): Record<ActorName, Expected> {
+  return holders({ patientSelf: self, otherPatient: other });
+}
+
+const adminOnly = (expected: Expected): Record<ActorName, Expected> => holders({ admin: expected });
+
+/** Roles whose holders must have MFA (the default HAVEN_MFA_REQUIRED_ROLES). */
+const MFA_ROLES: readonly PersonName[] = [
+  'admin',
+  'orgAdmin',
+  'clinician',
+  'otherClinician',
+  'researcher',
+];
+function byMfaRole(
+  enrolled: Expected,
+  notEnrolled: Expected,
+): Partial<Record<PersonName, Expected>> {
+  const out: Partial<Record<PersonName, Expected>> = {};
+  for (const person of PEOPLE) out[person] = MFA_ROLES.includes(person) ? enrolled : notEnrolled;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Throwaway targets
+
+async function newPatient(w: World, organizationId: string, archived = false): Promise<string> {
+  const id = await createPatientRow(w.db, organizationId, {
+    givenName: 'Throwaway',
+    familyName: 'Matrix',
+  });
+  if (archived) {
+    await w.db
+      .updateTable('patients')
+      .set({ archived_at: new Date() })
+      .where('id', '=', id)
+      .execute();
+  }
+  return id;
+}
+
+/** A new, current version of a consent document kind in an organization. */
+export async function newDocument(
+  w: Pick<World, 'db'>,
+  organizationId: string,
+  kind: ConsentKind = 'terms',
+): Promise<string> {
+  const last = await w.db
+    .selectFrom('consent_documents')
+    .select((eb) => eb.fn.max('version').as('version'))
+    .where('organization_id', '=', organizationId)
+    .where('kind', '=', kind)
+    .executeTakeFirst();
+  const row = await w.db
+    .insertInto('consent_documents')
+    .values({
+      organization_id: organizationId,
+      kind,
+      version: Number(last?.version ?? 0) + 1,
+      title: `Matrix ${kind}`,
+      body: 'Consent text for the authorization matrix.',
+      required: false,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+async function newConsent(w: World, patientId: string, documentId: string): Promise<string> {
+  const row = await w.db
+    .insertInto('patient_consents')
+    .values({ patient_id: patientId, document_id: documentId, channel: 'paper' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+async function newGrant(w: World): Promise<string> {
+  const row = await w.db
+    .insertInto('break_glass_grants')
+    .values({
+      admin_id: w.people.admin.userId,
+      patient_id: w.patientA,
+      organization_id: w.orgA,
+      reason: 'Matrix: emergency access to the record',
+      expires_at: new Date(Date.now() + 30 * 60_000),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+async function newMemberOfA(w: World): Promise<string> {
+  const { userId } = await createUser(w.db, { roles: ['clinician'] });
+  await w.db
+    .insertInto('organization_members')
+    .values({ organization_id: w.orgA, user_id: userId, role: 'clinician' })
+    .execute();
+  return userId;
+}
+
+const newUser = async (
+  w: World,
+  roles: Role[],
+  status: 'active' | 'invited' | 'disabled' = 'active',
+): Promise<string> => (await createUser(w.db, { roles, status })).userId;
+
+/** A 256-bit link token that was never issued. */
+const unknownLinkToken = (): string =>
+  Buffer.from(randomUUID() + randomUUID())
+    .toString('base64url')
+    .slice(0, 43);
+
+const STRONG_PASSWORD = 'quartz-Meadow-7-lantern-Orbit';
+
+/** Credential-issuing public routes must come from our own pages (login CSRF). */
+const fromOurPages = (w: World) => ({ origin: w.origin });
+
+const post = (url: string, payload: unknown = {}, headers?: Record<string, string>) =>
+  ({ method: 'POST', url, payload, ...(headers ? { headers } : {}) }) as const;
+
+function parsed(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table
+
+export const MATRIX: Readonly<Record<string, MatrixEntry>> = {
+  // --- platform --------------------------------------------------------------------------------
+  'OPTIONS /*': {
+    request: (w) => ({
+      method: 'OPTIONS',
+      url: '/api/auth/me',
+      headers: { origin: w.corsOrigin, 'access-control-request-method': 'GET' },
+    }),
+    expect: everyone(204),
+  },
+  'GET /healthz': { request: () => ({ method: 'GET', url: '/healthz' }), expect: everyone(200) },
+  'GET /readyz': { request: () => ({ method: 'GET', url: '/readyz' }), expect: everyone(200) },
+  'GET /.well-known/jwks.json': {
+    request: () => ({ method: 'GET', url: '/.well-known/jwks.json' }),
+    expect: everyone(200),
+  },
+  'GET /*': {
+    request: () => ({ method: 'GET', url: '/patients/search' }),
+    expect: everyone(200),
+  },
+
+  // --- sign-in and sessions ----------------------------------------------------------------------
+  'POST /api/auth/session': {
+    request: (w) =>
+      post(
+        '/api/auth/session',
+        { email: uniqueEmail('nobody'), password: 'not-the-password' },
+        fromOurPages(w),
+      ),
+    expect: everyone({ status: 401, code: 'INVALID_CREDENTIALS' }),
+  },
+  'POST /api/auth/mfa': {
+    request: (w) => post('/api/auth/mfa', { code: '123456' }, fromOurPages(w)),
+    expect: everyone({ status: 401, code: 'MFA_PENDING_EXPIRED' }),
+  },
+  'POST /api/auth/refresh': {
+    request: (w) => post('/api/auth/refresh', {}, fromOurPages(w)),
+    expect: everyone({ status: 401, code: 'SESSION_EXPIRED' }),
+  },
+  'DELETE /api/auth/session': {
+    request: () => ({ method: 'DELETE', url: '/api/auth/session' }),
+    expect: signedIn(200),
+  },
+  'GET /api/auth/me': {
+    request: () => ({ method: 'GET', url: '/api/auth/me' }),
+    expect: signedIn(200),
+  },
+  'GET /api/account/sessions': {
+    request: () => ({ method: 'GET', url: '/api/account/sessions' }),
+    expect: signedIn(200),
+  },
+  'DELETE /api/account/sessions/:id': {
+    // The target is a throwaway session of the clinician: only its owner may end it.
+    prepare: async (w) => ({
+      sessionId: (await mintSession(w.app, w.people.clinician)).sessionId,
+    }),
+    request: (_w, _a, p) => ({ method: 'DELETE', url: `/api/account/sessions/${p.sessionId}` }),
+    expect: signedIn(NOT_FOUND, { clinician: 200 }),
+  },
+  'DELETE /api/account/sessions': {
+    request: () => ({ method: 'DELETE', url: '/api/account/sessions' }),
+    expect: signedIn(200),
+  },
+
+  // --- onboarding ------------------------------------------------------------------------------
+  'POST /api/onboarding/setup': {
+    request: (w) =>
+      post(
+        '/api/onboarding/setup',
+        {
+          token: unknownLinkToken(),
+          email: uniqueEmail('setup'),
+          displayName: 'Setup',
+          password: STRONG_PASSWORD,
+        },
+        fromOurPages(w),
+      ),
+    expect: everyone(NOT_FOUND),
+  },
+  'POST /api/onboarding/invitations/inspect': {
+    request: (w) =>
+      post('/api/onboarding/invitations/inspect', { token: unknownLinkToken() }, fromOurPages(w)),
+    expect: everyone(NOT_FOUND),
+  },
+  'POST /api/onboarding/invitations/accept': {
+    request: (w) =>
+      post(
+        '/api/onboarding/invitations/accept',
+        { token: unknownLinkToken(), displayName: 'Invitee', password: STRONG_PASSWORD },
+        fromOurPages(w),
+      ),
+    expect: everyone(NOT_FOUND),
+  },
+  'POST /api/onboarding/signup': {
+    request: (w) =>
+      post(
+        '/api/onboarding/signup',
+        { email: uniqueEmail('signup'), displayName: 'Self Signup', password: STRONG_PASSWORD },
+        fromOurPages(w),
+      ),
+    expect: everyone(202),
+  },
+  'POST /api/onboarding/signup/verify': {
+    request: (w) =>
+      post('/api/onboarding/signup/verify', { token: unknownLinkToken() }, fromOurPages(w)),
+    expect: everyone(NOT_FOUND),
+  },
+
+  // --- MFA ---------------------------------------------------------------------------------------
+  'POST /api/auth/mfa/enrollment': {
+    request: (w) => post('/api/auth/mfa/enrollment', {}, fromOurPages(w)),
+    expect: everyone({ status: 401, code: 'MFA_PENDING_EXPIRED' }),
+  },
+  'POST /api/auth/mfa/enrollment/confirm': {
+    request: (w) => post('/api/auth/mfa/enrollment/confirm', { code: '123456' }, fromOurPages(w)),
+    expect: everyone({ status: 401, code: 'MFA_PENDING_EXPIRED' }),
+  },
+  'POST /api/account/mfa/enrollment': {
+    caller: 'twin',
+    request: () => post('/api/account/mfa/enrollment'),
+    expect: signedIn(200, byMfaRole(CONFLICT, 200)),
+  },
+  'POST /api/account/mfa/enrollment/confirm': {
+    caller: 'twin',
+    request: () => post('/api/account/mfa/enrollment/confirm', { code: '123456' }),
+    expect: signedIn(200, byMfaRole(CONFLICT, { status: 401, code: 'MFA_INVALID' })),
+  },
+  'POST /api/auth/step-up': {
+    // Test users have no TOTP seed: everyone with the scope reaches the handler's 409.
+    caller: 'twin',
+    request: () => post('/api/auth/step-up', { code: '123456' }),
+    expect: signedIn(CONFLICT),
+  },
+  'GET /api/account/mfa': {
+    request: () => ({ method: 'GET', url: '/api/account/mfa' }),
+    expect: signedIn(200),
+  },
+  'POST /api/account/mfa/recovery-codes': {
+    caller: 'twin',
+    request: () => post('/api/account/mfa/recovery-codes'),
+    expect: signedIn(200, byMfaRole(200, CONFLICT)),
+  },
+  'DELETE /api/account/mfa': {
+    caller: 'twin',
+    request: () => ({ method: 'DELETE', url: '/api/account/mfa' }),
+    expect: signedIn(200, byMfaRole(CONFLICT, 200)),
+  },
+
+  // --- own account -------------------------------------------------------------------------------
+  'PATCH /api/account/profile': {
+    caller: 'twin',
+    request: () => ({
+      method: 'PATCH',
+      url: '/api/account/profile',
+      payload: { displayName: 'Renamed' },
+    }),
+    expect: signedIn(200),
+  },
+  'POST /api/account/email': {
+    caller: 'twin',
+    request: () => post('/api/account/email', { newEmail: uniqueEmail('moved') }),
+    expect: signedIn(202),
+  },
+  'POST /api/account/email/confirm': {
+    caller: 'twin',
+    request: () => post('/api/account/email/confirm', { token: unknownLinkToken() }),
+    expect: signedIn(NOT_FOUND),
+  },
+  'POST /api/account/password': {
+    // Test users have no password, so the current one is always wrong.
+    caller: 'twin',
+    request: () =>
+      post('/api/account/password', {
+        currentPassword: 'not-the-password',
+        newPassword: STRONG_PASSWORD,
+      }),
+    expect: signedIn({ status: 401, code: 'INVALID_CREDENTIALS' }),
+  },
+  'POST /api/auth/password-reset': {
+    request: (w) =>
+      post('/api/auth/password-reset', { email: uniqueEmail('reset') }, fromOurPages(w)),
+    expect: everyone(202),
+  },
+  'POST /api/auth/password-reset/complete': {
+    request: (w) =>
+      post(
+        '/api/auth/password-reset/complete',
+        { token: unknownLinkToken(), newPassword: STRONG_PASSWORD },
+        fromOurPages(w),
+      ),
+    expect: everyone(NOT_FOUND),
+  },
+
+  // --- user administration -----------------------------------------------------------------------
+  'GET /api/admin/users': {
+    request: () => ({ method: 'GET', url: '/api/admin/users' }),
+    expect: adminOnly(200),
+  },
+  'GET /api/admin/users/:id/sessions': {
+    request: (w) => ({
+      method: 'GET',
+      url: `/api/admin/users/${w.people.clinician.userId}/sessions`,
+    }),
+    expect: adminOnly(200),
+  },
+  'POST /api/admin/invitations': {
+    request: () =>
+      post('/api/admin/invitations', { email: uniqueEmail('invitee'), role: 'clinician' }),
+    expect: adminOnly(201),
+  },
+  'POST /api/admin/users/:id/invitation': {
+    prepare: async (w) => ({ userId: await newUser(w, ['clinician'], 'invited') }),
+    request: (_w, _a, p) => post(`/api/admin/users/${p.userId}/invitation`),
+    expect: adminOnly(200),
+  },
+  'PUT /api/admin/users/:id/roles': {
+    prepare: async (w) => ({ userId: await newUser(w, ['patient']) }),
+    request: (_w, _a, p) => ({
+      method: 'PUT',
+      url: `/api/admin/users/${p.userId}/roles`,
+      payload: { roles: ['participant'] },
+    }),
+    expect: adminOnly(200),
+  },
+  'POST /api/admin/users/:id/disable': {
+    prepare: async (w) => ({ userId: await newUser(w, ['participant']) }),
+    request: (_w, _a, p) => post(`/api/admin/users/${p.userId}/disable`),
+    expect: adminOnly(200),
+  },
+  'POST /api/admin/users/:id/enable': {
+    prepare: async (w) => ({ userId: await newUser(w, ['participant'], 'disabled') }),
+    request: (_w, _a, p) => post(`/api/admin/users/${p.userId}/enable`),
+    expect: adminOnly(200),
+  },
+  'DELETE /api/admin/users/:id/sessions': {
+    prepare: async (w) => ({ userId: await newUser(w, ['participant']) }),
+    request: (_w, _a, p) => ({ method: 'DELETE', url: `/api/admin/users/${p.userId}/sessions` }),
+    expect: adminOnly(200),
+  },
+
+  // --- organizations and the active organization -------------------------------------------------
+  'GET /api/organizations': {
+    request: () => ({ method: 'GET', url: '/api/organizations' }),
+    expect: holders({ orgAdmin: 200, clinician: 200, otherClinician: 200 }),
+    check: (w, actor, response) =>
+      actor === 'otherClinician' && response.body.includes(w.orgA)
+        ? 'a member of B sees organization A in its list'
+        : undefined,
+  },
+  'PUT /api/organizations/active': {
+    request: (w) => ({
+      method: 'PUT',
+      url: '/api/organizations/active',
+      payload: { organizationId: w.orgA },
+    }),
+    expect: organizationA(200),
+  },
+  'POST /api/admin/organizations': {
+    request: () => post('/api/admin/organizations', { name: `Matrix clinic ${randomUUID()}` }),
+    expect: adminOnly(201),
+  },
+  'GET /api/admin/organizations': {
+    request: () => ({ method: 'GET', url: '/api/admin/organizations' }),
+    expect: adminOnly(200),
+  },
+  'POST /api/admin/organizations/:organizationId/members': {
+    request: (w) =>
+      post(`/api/admin/organizations/${w.orgA}/members`, {
+        email: uniqueEmail('added'),
+        role: 'clinician',
+      }),
+    expect: adminOnly(201),
+  },
+
+  // --- members (organization administrators) -----------------------------------------------------
+  'GET /api/organizations/:organizationId/members': {
+    request: (w) => ({ method: 'GET', url: `/api/organizations/${w.orgA}/members` }),
+    expect: organizationA(200),
+  },
+  'POST /api/organizations/:organizationId/members': {
+    request: (w) =>
+      post(`/api/organizations/${w.orgA}/members`, {
+        email: uniqueEmail('member'),
+        role: 'clinician',
+      }),
+    expect: organizationA(FORBIDDEN, NOT_FOUND, 201),
+  },
+  'PUT /api/organizations/:organizationId/members/:userId': {
+    prepare: async (w) => ({ userId: await newMemberOfA(w) }),
+    request: (w, _a, p) => ({
+      method: 'PUT',
+      url: `/api/organizations/${w.orgA}/members/${p.userId}`,
+      payload: { role: 'org_admin' },
+    }),
+    expect: organizationA(FORBIDDEN, NOT_FOUND, 200),
+  },
+  'DELETE /api/organizations/:organizationId/members/:userId': {
+    prepare: async (w) => ({ userId: await newMemberOfA(w) }),
+    request: (w, _a, p) => ({
+      method: 'DELETE',
+      url: `/api/organizations/${w.orgA}/members/${p.userId}`,
+    }),
+    expect: organizationA(FORBIDDEN, NOT_FOUND, 204),
+  },
+
+  // --- patients ----------------------------------------------------------------------------------
+  'POST /api/patients/search': {
+    request: (w) => post('/api/patients/search', { mrn: w.patientAMrn }),
+    expect: organizationA(200, 200),
+    check: (w, actor, response) =>
+      actor === 'otherClinician' && response.body.includes(w.patientA)
+        ? 'a member of B finds patient PA of A'
+        : undefined,
+  },
+  'POST /api/patients': {
+    request: () =>
+      post('/api/patients', {
+        mrn: `M-${randomUUID().slice(0, 8)}`,
+        givenName: 'Ada',
+        familyName: 'Matrix',
+        birthDate: '1975-06-15',
+        sex: 'female',
+      }),
+    // B's clinician creates the patient in B (its active organization).
+    expect: organizationA(201, 201),
+  },
+  'GET /api/patients/:patientId': {
+    request: (w) => ({ method: 'GET', url: `/api/patients/${w.patientA}` }),
+    expect: organizationA(200),
+  },
+  'PATCH /api/patients/:patientId': {
+    request: (w) => ({
+      method: 'PATCH',
+      url: `/api/patients/${w.patientA}`,
+      payload: { familyName: 'Example' },
+    }),
+    expect: organizationA(200),
+  },
+  'POST /api/patients/:patientId/archive': {
+    prepare: async (w) => ({ patientId: await newPatient(w, w.orgA) }),
+    request: (_w, _a, p) => post(`/api/patients/${p.patientId}/archive`),
+    expect: organizationA(200),
+  },
+  'POST /api/patients/:patientId/restore': {
+    prepare: async (w) => ({ patientId: await newPatient(w, w.orgA, true) }),
+    request: (_w, _a, p) => post(`/api/patients/${p.patientId}/restore`),
+    expect: organizationA(200),
+  },
+  'POST /api/patients/:patientId/portal-invitation': {
+    prepare: async (w) => ({ patientId: await newPatient(w, w.orgA) }),
+    request: (_w, _a, p) =>
+      post(`/api/patients/${p.patientId}/portal-invitation`, { email: uniqueEmail('portal') }),
+    expect: organizationA(201),
+  },
+
+  // --- consents ----------------------------------------------------------------------------------
+  'GET /api/consent-documents': {
+    request: () => ({ method: 'GET', url: '/api/consent-documents' }),
+    expect: organizationA(200, 200),
+    check: (w, actor, response) =>
+      actor === 'otherClinician' && response.body.includes(w.documentA)
+        ? "a member of B sees A's consent document"
+        : undefined,
+  },
+  'POST /api/consent-documents': {
+    request: () =>
+      post('/api/consent-documents', {
+        kind: 'research',
+        title: 'Matrix research consent',
+        body: 'You may withdraw at any time.',
+        required: false,
+      }),
+    // Publishing is for org admins of the active organization: B's clinician is a plain member.
+    expect: organizationA(FORBIDDEN, FORBIDDEN, 201),
+  },
+  'GET /api/patients/:patientId/consents': {
+    request: (w) => ({ method: 'GET', url: `/api/patients/${w.patientA}/consents` }),
+    expect: organizationA(200),
+  },
+  'POST /api/patients/:patientId/consents': {
+    prepare: async (w) => ({ documentId: await newDocument(w, w.orgA, 'treatment') }),
+    request: (w, _a, p) =>
+      post(`/api/patients/${w.patientA}/consents`, {
+        documentId: p.documentId,
+        channel: 'in_person',
+      }),
+    expect: organizationA(201),
+  },
+  'POST /api/patients/:patientId/consents/:consentId/withdraw': {
+    prepare: async (w) => ({
+      consentId: await newConsent(w, w.patientA, await newDocument(w, w.orgA, 'hipaa_notice')),
+    }),
+    request: (w, _a, p) => post(`/api/patients/${w.patientA}/consents/${p.consentId}/withdraw`),
+    expect: organizationA(200),
+  },
+
+  // --- clinical notes ----------------------------------------------------------------------------
+  'GET /api/patients/:patientId/notes': {
+    request: (w) => ({ method: 'GET', url: `/api/patients/${w.patientA}/notes` }),
+    expect: organizationA(200),
+  },
+  'GET /api/patients/:patientId/notes/:noteId': {
+    request: (w) => ({ method: 'GET', url: `/api/patients/${w.patientA}/notes/${w.noteA}` }),
+    expect: organizationA(200),
+  },
+  'POST /api/patients/:patientId/notes': {
+    request: (w) =>
+      post(`/api/patients/${w.patientA}/notes`, { body: 'Seen today.', shareable: true }),
+    expect: organizationA(201),
+  },
+  'POST /api/patients/:patientId/notes/:noteId/versions': {
+    request: (w) =>
+      post(`/api/patients/${w.patientA}/notes/${w.noteA}/versions`, {
+        body: 'Seen today; corrected.',
+        shareable: true,
+        reason: 'Typo in the first version',
+      }),
+    expect: organizationA(201),
+  },
+
+  // --- patient portal ----------------------------------------------------------------------------
+  'GET /api/portal/record': {
+    request: () => ({ method: 'GET', url: '/api/portal/record' }),
+    expect: portal(200),
+    check: (w, actor, response) => {
+      const record = parsed(response.body) as { record?: { patient?: { id?: string } } };
+      const seen = record?.record?.patient?.id;
+      if (actor === 'patientSelf' && seen !== w.patientA) return 'patientSelf does not get PA';
+      if (actor === 'otherPatient' && seen !== w.patientB) return 'otherPatient does not get PB';
+      return undefined;
+    },
+  },
+  'GET /api/portal/consents': {
+    request: () => ({ method: 'GET', url: '/api/portal/consents' }),
+    expect: portal(200),
+    check: (w, actor, response) =>
+      actor === 'otherPatient' && response.body.includes(w.documentA)
+        ? "the patient of B sees A's consent document"
+        : undefined,
+  },
+  'POST /api/portal/consents': {
+    // A's current document: PA's own patient may consent; B's patient cannot see it.
+    prepare: async (w) => ({ documentId: await newDocument(w, w.orgA, 'research') }),
+    request: (_w, _a, p) => post('/api/portal/consents', { documentId: p.documentId }),
+    expect: portal(201, NOT_FOUND),
+  },
+  'POST /api/portal/consents/:consentId/withdraw': {
+    prepare: async (w) => ({
+      consentId: await newConsent(w, w.patientA, await newDocument(w, w.orgA, 'terms')),
+    }),
+    request: (_w, _a, p) => post(`/api/portal/consents/${p.consentId}/withdraw`),
+    expect: portal(200, NOT_FOUND),
+  },
+  'GET /api/portal/notes': {
+    request: () => ({ method: 'GET', url: '/api/portal/notes' }),
+    expect: portal(200),
+    check: (w, actor, response) =>
+      actor === 'otherPatient' && response.body.includes(w.noteA)
+        ? "the patient of B sees PA's note"
+        : undefined,
+  },
+  'GET /api/portal/access-log': {
+    request: () => ({ method: 'GET', url: '/api/portal/access-log' }),
+    expect: portal(200),
+  },
+  'GET /api/account/export': {
+    request: () => ({ method: 'GET', url: '/api/account/export' }),
+    expect: signedIn(200),
+    check: (w, actor, response) =>
+      actor !== 'patientSelf' && response.body.includes(w.patientA)
+        ? `${actor}'s export contains patient PA`
+        : undefined,
+  },
+
+  // --- break-glass (Z5) --------------------------------------------------------------------------
+  'POST /api/break-glass/grants': {
+    request: (w) =>
+      post('/api/break-glass/grants', {
+        patientId: w.patientA,
+        reason: 'Patient unconscious in the emergency department',
+      }),
+    expect: adminOnly(201),
+  },
+  'GET /api/break-glass/grants/:grantId/record': {
+    prepare: async (w) => ({ grantId: await newGrant(w) }),
+    request: (_w, _a, p) => ({ method: 'GET', url: `/api/break-glass/grants/${p.grantId}/record` }),
+    expect: adminOnly(200),
+  },
+  'GET /api/admin/break-glass/grants': {
+    request: () => ({ method: 'GET', url: '/api/admin/break-glass/grants' }),
+    expect: adminOnly(200),
+  },
+  'POST /api/admin/break-glass/grants/:grantId/revoke': {
+    prepare: async (w) => ({ grantId: await newGrant(w) }),
+    request: (_w, _a, p) => post(`/api/admin/break-glass/grants/${p.grantId}/revoke`),
+    expect: adminOnly(200),
+  },
+
+  // --- audit log ---------------------------------------------------------------------------------
+  'GET /api/admin/audit-events': {
+    request: () => ({ method: 'GET', url: '/api/admin/audit-events' }),
+    expect: adminOnly(200),
+  },
+  'POST /api/admin/audit-log/verify': {
+    request: () => post('/api/admin/audit-log/verify'),
+    expect: adminOnly(200),
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Cross-object probes (Z4, Z5): ids mixed across tenants and owners, which one cell per route
+// cannot express. A route that checks the patient but loads the note by its id alone passes
+// the matrix and fails here.
+
+export interface Probe {
+  readonly name: string;
+  readonly route: string;
+  readonly actor: PersonName;
+  readonly prepare?: (w: World) => Promise<Prepared>;
+  readonly request: (w: World, prepared: Prepared) => RequestSpec;
+  readonly expect: Expected;
+}
+
+async function grantOf(w: World, adminId: string, expiresInMs: number, revoked = false) {
+  const row = await w.db
+    .insertInto('break_glass_grants')
+    .values({
+      admin_id: adminId,
+      patient_id: w.patientA,
+      organization_id: w.orgA,
+      reason: 'Matrix probe: emergency access',
+      expires_at: new Date(Date.now() + expiresInMs),
+      ...(revoked ? { revoked_at: new Date(), revoked_by: adminId } : {}),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export const PROBES: readonly Probe[] = [
+  {
+    name: "Z4: B's clinician reads A's note through B's own patient",
+    route: 'GET /api/patients/:patientId/notes/:noteId',
+    actor: 'otherClinician',
+    request: (w) => ({ method: 'GET', url: `/api/patients/${w.patientB}/notes/${w.noteA}` }),
+    expect: NOT_FOUND,
+  },
+  {
+    name: "Z4: B's clinician corrects A's note through B's own patient",
+    route: 'POST /api/patients/:patientId/notes/:noteId/versions',
+    actor: 'otherClinician',
+    request: (w) =>
+      post(`/api/patients/${w.patientB}/notes/${w.noteA}/versions`, {
+        body: 'Hijacked',
+        shareable: true,
+        reason: 'Cross-tenant write',
+      }),
+    expect: NOT_FOUND,
+  },
+  {
+    name: "Z4: B's clinician records consent to A's document for B's patient",
+    route: 'POST /api/patients/:patientId/consents',
+    actor: 'otherClinician',
+    prepare: async (w) => ({ documentId: await newDocument(w, w.orgA, 'treatment') }),
+    request: (w, p) =>
+      post(`/api/patients/${w.patientB}/consents`, { documentId: p.documentId, channel: 'paper' }),
+    expect: NOT_FOUND,
+  },
+  {
+    name: "Z4: B's clinician withdraws PA's consent through B's own patient",
+    route: 'POST /api/patients/:patientId/consents/:consentId/withdraw',
+    actor: 'otherClinician',
+    prepare: async (w) => ({
+      consentId: await newConsent(w, w.patientA, await newDocument(w, w.orgA, 'terms')),
+    }),
+    request: (w, p) => post(`/api/patients/${w.patientB}/consents/${p.consentId}/withdraw`),
+    expect: NOT_FOUND,
+  },
+  {
+    name: "Z4: A's clinician withdraws PA's consent under another patient of A",
+    route: 'POST /api/patients/:patientId/consents/:consentId/withdraw',
+    actor: 'clinician',
+    prepare: async (w) => ({
+      patientId: await newPatient(w, w.orgA),
+      consentId: await newConsent(w, w.patientA, await newDocument(w, w.orgA, 'terms')),
+    }),
+    request: (_w, p) => post(`/api/patients/${p.patientId}/consents/${p.consentId}/withdraw`),
+    expect: NOT_FOUND,
+  },
+  {
+    name: "Z4: A's org admin changes the role of a user who is not A's member",
+    route: 'PUT /api/organizations/:organizationId/members/:userId',
+    actor: 'orgAdmin',
+    request: (w) => ({
+      method: 'PUT',
+      url: `/api/organizations/${w.orgA}/members/${w.people.otherClinician.userId}`,
+      payload: { role: 'org_admin' },
+    }),
+    expect: NOT_FOUND,
+  },
+  {
+    name: "Z4: A's org admin removes a member of B",
+    route: 'DELETE /api/organizations/:organizationId/members/:userId',
+    actor: 'orgAdmin',
+    request: (w) => ({
+      method: 'DELETE',
+      url: `/api/organizations/${w.orgB}/members/${w.people.otherClinician.userId}`,
+    }),
+    expect: NOT_FOUND,
+  },
+  {
+    name: "Z4: PA's patient withdraws PB's consent in the portal",
+    route: 'POST /api/portal/consents/:consentId/withdraw',
+    actor: 'patientSelf',
+    prepare: async (w) => ({
+      consentId: await newConsent(w, w.patientB, await newDocument(w, w.orgB, 'terms')),
+    }),
+    request: (_w, p) => post(`/api/portal/consents/${p.consentId}/withdraw`),
+    expect: NOT_FOUND,
+  },
+  {
+    name: "Z5: an admin opens another admin's break-glass grant",
+    route: 'GET /api/break-glass/grants/:grantId/record',
+    actor: 'admin',
+    prepare: async (w) => ({
+      grantId: await grantOf(w, await newUser(w, ['admin']), 30 * 60_000),
+    }),
+    request: (_w, p) => ({ method: 'GET', url: `/api/break-glass/grants/${p.grantId}/record` }),
+    expect: NOT_FOUND,
+  },
+  {
+    name: 'Z5: an expired break-glass grant opens nothing',
+    route: 'GET /api/break-glass/grants/:grantId/record',
+    actor: 'admin',
+    prepare: async (w) => ({ grantId: await grantOf(w, w.people.admin.userId, -60_000) }),
+    request: (_w, p) => ({ method: 'GET', url: `/api/break-glass/grants/${p.grantId}/record` }),
+    expect: { status: 403, code: 'BREAK_GLASS_INACTIVE' },
+  },
+  {
+    name: 'Z5: a revoked break-glass grant opens nothing',
+    route: 'GET /api/break-glass/grants/:grantId/record',
+    actor: 'admin',
+    prepare: async (w) => ({
+      grantId: await grantOf(w, w.people.admin.userId, 30 * 60_000, true),
+    }),
+    request: (_w, p) => ({ method: 'GET', url: `/api/break-glass/grants/${p.grantId}/record` }),
+    expect: { status: 403, code: 'BREAK_GLASS_INACTIVE' },
+  },
+  {
+    name: 'Z5: break-glass cannot be requested without a fresh MFA check',
+    route: 'POST /api/break-glass/grants',
+    actor: 'admin',
+    prepare: async () => ({ withoutMfa: 'true' }),
+    request: (w) =>
+      post('/api/break-glass/grants', {
+        patientId: w.patientA,
+        reason: 'Patient unconscious in the emergency department',
+      }),
+    expect: { status: 403, code: 'STEP_UP_REQUIRED' },
+  },
+];
