@@ -387,6 +387,7 @@ describe('clinical SPA', () => {
     const grants = page.getByRole('list', { name: 'Grants' });
     await expect.poll(() => grants.getByRole('listitem').count()).toBe(1);
     await grants.getByRole('button', { name: /^Revoke the grant of Ada Admin/ }).click();
+    await grants.getByRole('button', { name: 'Yes, revoke' }).click();
     await page.getByText('No active grants.').waitFor();
     await goto(page, `/break-glass/${secondId}`);
     await page.getByText('This grant has ended.').waitFor();

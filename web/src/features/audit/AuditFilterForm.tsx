@@ -5,8 +5,8 @@ import { OUTCOMES, type AuditFilters, type Outcome } from './auditApi';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const OUTCOME_CHOICES = [
-  { value: '', label: 'any' },
-  ...OUTCOMES.map((value) => ({ value, label: value })),
+  { value: '', label: 'Any outcome' },
+  ...OUTCOMES.map((value) => ({ value, label: value.charAt(0).toUpperCase() + value.slice(1) })),
 ] as const;
 
 interface Problems {

@@ -71,7 +71,7 @@ export function AuditLogPage() {
 function AuditTable({ events }: { events: AuditEntry[] }) {
   return (
     <div className="table-wrap" tabIndex={0} role="region" aria-label="Audit events">
-      <table className="table">
+      <table className="table stacked">
         <caption className="visually-hidden">Audit events, newest first</caption>
         <thead>
           <tr>
@@ -87,19 +87,25 @@ function AuditTable({ events }: { events: AuditEntry[] }) {
         <tbody>
           {events.map((e) => (
             <tr key={e.id}>
-              <td className="mono">{e.seq}</td>
-              <td>{formatDateTime(e.occurredAt)}</td>
-              <td>
+              <td data-label="#" className="mono">
+                {e.seq}
+              </td>
+              <td data-label="When">{formatDateTime(e.occurredAt)}</td>
+              <td data-label="Actor">
                 {e.actorDisplayName ?? e.actorType}
-                {e.actorId && <span className="mono subtle"> {e.actorId}</span>}
+                {e.actorId && <span className="mono subtle id"> {e.actorId}</span>}
               </td>
-              <td className="mono">{e.action}</td>
-              <td>
+              <td data-label="Action" className="mono nowrap">
+                {e.action}
+              </td>
+              <td data-label="Target">
                 {e.targetType ?? '—'}
-                {e.targetId && <span className="mono subtle"> {e.targetId}</span>}
+                {e.targetId && <span className="mono subtle id"> {e.targetId}</span>}
               </td>
-              <td data-outcome={e.outcome}>{e.outcome}</td>
-              <td>
+              <td data-label="Outcome" data-outcome={e.outcome}>
+                {e.outcome}
+              </td>
+              <td data-label="Details">
                 <DetailList details={e.details} requestId={e.requestId} />
               </td>
             </tr>

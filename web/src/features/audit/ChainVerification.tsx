@@ -27,6 +27,10 @@ export function ChainVerification() {
   return (
     <section className="panel stack" aria-labelledby="chain-title">
       <h2 id="chain-title">Chain integrity</h2>
+      <p className="note">
+        Every event is hashed together with the one before it. Verifying re-computes the whole chain
+        on the server and shows the first event that was changed or removed, if any.
+      </p>
       <div aria-live="polite">
         {status &&
           (status.ok ? (
@@ -53,7 +57,7 @@ export function ChainVerification() {
       <ProblemAlert error={error} />
       <button
         type="button"
-        className="button"
+        className="button start"
         disabled={busy}
         aria-busy={busy}
         onClick={() => void verify()}

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { Page } from '../../app/Page';
 import { sessionStore } from '../../auth/sessionStore';
 import { useAuth } from '../../auth/useAuth';
+import { ConfirmAction } from '../../shared/ConfirmAction';
 import { ProblemAlert, SuccessNote } from '../../shared/forms';
 import { SelectField } from '../../shared/fields';
 import { Link, useSearchParam } from '../../shared/router';
@@ -39,7 +40,11 @@ export function BreakGlassPage() {
 
   return (
     <Page title="Break-glass access">
-      {ended && ENDED_NOTES[ended] && <p className="banner">{ENDED_NOTES[ended]}</p>}
+      {ended && ENDED_NOTES[ended] && (
+        <p className="banner" role="status">
+          {ENDED_NOTES[ended]}
+        </p>
+      )}
       <BreakGlassRequestForm />
       <section className="panel stack" aria-labelledby="grants-title">
         <h2 id="grants-title">Grants</h2>
@@ -112,7 +117,7 @@ function GrantCard({
         <span className={grant.active ? 'badge badge-alert' : 'badge badge-muted'}>{state}</span>
       </p>
       <dl className="facts">
-        <dt>Patient</dt>
+        <dt>Patient id</dt>
         <dd className="mono">{grant.patientId}</dd>
         <dt>Reason</dt>
         <dd>{grant.reason}</dd>
@@ -130,15 +135,14 @@ function GrantCard({
               Open the record
             </Link>
           )}
-          <button
-            type="button"
-            className="button danger"
-            disabled={busy}
-            aria-label={`Revoke the grant of ${grant.adminDisplayName} from ${formatDateTime(grant.createdAt)}`}
-            onClick={() => void revoke()}
-          >
-            Revoke
-          </button>
+          <ConfirmAction
+            label="Revoke"
+            ariaLabel={`Revoke the grant of ${grant.adminDisplayName} from ${formatDateTime(grant.createdAt)}`}
+            consequence={`Revoke this grant now? ${own ? 'You lose' : `${grant.adminDisplayName} loses`} access to the record at once; a new request (with a fresh authenticator code) is needed to open it again.`}
+            confirmLabel="Yes, revoke"
+            busy={busy}
+            onConfirm={() => void revoke()}
+          />
         </div>
       )}
     </li>

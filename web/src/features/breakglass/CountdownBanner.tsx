@@ -55,9 +55,10 @@ export function CountdownBanner({ grant, onExpired, onLeave }: Props) {
           {clock}
         </span>
       </p>
+      <p>Reason: {grant.reason}</p>
       <p>
-        Reason: {grant.reason}. Granted {formatDateTime(grant.createdAt)}, until{' '}
-        {formatDateTime(grant.expiresAt)}. Every view is recorded and shown to the patient.
+        Granted {formatDateTime(grant.createdAt)}, until {formatDateTime(grant.expiresAt)}. Every
+        view is recorded and shown to the patient.
       </p>
       <button type="button" className="button secondary" onClick={onLeave}>
         Leave the record

@@ -102,7 +102,7 @@ function CreateOrganizationForm({ onCreated }: { onCreated: () => void }) {
   };
 
   return (
-    <section className="panel" aria-labelledby="org-create-title">
+    <section className="panel stack" aria-labelledby="org-create-title">
       <h2 id="org-create-title">Create an organization</h2>
       <form ref={submission.formRef} onSubmit={submit} noValidate className="stack">
         <Field

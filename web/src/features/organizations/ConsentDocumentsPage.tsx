@@ -64,7 +64,7 @@ export function DocumentCard({ document: d }: { document: ConsentDocument }) {
         <dt>Version</dt>
         <dd>{d.version}</dd>
         <dt>Required</dt>
-        <dd>{d.required ? 'yes' : 'no'}</dd>
+        <dd>{d.required ? 'Yes' : 'No'}</dd>
         <dt>Published</dt>
         <dd>{formatDateTime(d.publishedAt)}</dd>
       </dl>
@@ -110,8 +110,13 @@ function PublishForm({ onPublished }: { onPublished: () => void }) {
   };
 
   return (
-    <section className="panel" aria-labelledby="publish-title">
+    <section className="panel stack" aria-labelledby="publish-title">
       <h2 id="publish-title">Publish a new version</h2>
+      <p className="note">
+        The new version replaces the current one of its kind for every patient of the organization.
+        Published versions cannot be changed or removed. When it is required, patients must consent
+        to it again.
+      </p>
       <form ref={submission.formRef} onSubmit={submit} noValidate className="stack">
         <SelectField
           label="Kind"

@@ -13,6 +13,7 @@ import {
   decodeMemberAnswer,
   decodeMembers,
   membersPath,
+  memberStatusLabel,
   roleLabel,
   type Member,
   type OrganizationRole,
@@ -48,7 +49,7 @@ export function MembersPage({ session }: { session: ActiveSession }) {
   return (
     <Page title={`Members of ${active.name}`}>
       {isAdmin && (
-        <section className="panel" aria-labelledby="member-invite-title">
+        <section className="panel stack" aria-labelledby="member-invite-title">
           <h2 id="member-invite-title">Invite a member</h2>
           <MemberInviteForm
             path={membersPath(active.id)}
@@ -142,7 +143,7 @@ function MemberCard({ organizationId, member, canManage, isSelf, onChanged }: Me
         <dt>Role</dt>
         <dd>{roleLabel(member.role)}</dd>
         <dt>Account</dt>
-        <dd>{member.status}</dd>
+        <dd>{memberStatusLabel(member.status)}</dd>
         <dt>Added</dt>
         <dd>{formatDateTime(member.addedAt)}</dd>
       </dl>

@@ -44,6 +44,14 @@ export interface OrganizationPage {
 
 export const MEMBER_STATUSES = ['invited', 'active', 'disabled'] as const;
 
+const MEMBER_STATUS_LABELS: Record<(typeof MEMBER_STATUSES)[number], string> = {
+  invited: 'Invited, not signed in yet',
+  active: 'Active',
+  disabled: 'Disabled',
+};
+export const memberStatusLabel = (status: (typeof MEMBER_STATUSES)[number]): string =>
+  MEMBER_STATUS_LABELS[status];
+
 export interface Member {
   userId: string;
   email: string;

@@ -1,18 +1,32 @@
+import { ConfirmAction } from '../../shared/ConfirmAction';
 import { formatDateTime } from '../account/accountApi';
 import { channelLabel, kindLabel, type ConsentGate, type ConsentRecord } from './consentsApi';
 
 /** Whether every required current document has a live consent, and which are missing. */
-export function ConsentGateStatus({ gate }: { gate: ConsentGate }) {
+export function ConsentGateStatus({
+  gate,
+  audience = 'staff',
+}: {
+  gate: ConsentGate;
+  /** The patient reads it in the portal: no staff jargon. */
+  audience?: 'staff' | 'patient';
+}) {
   if (gate.satisfied) {
     return (
       <p className="gate gate-ok" data-testid="consent-gate">
-        Consent gate: satisfied — every required document has a live consent.
+        {audience === 'patient'
+          ? 'You have given every consent your care team requires.'
+          : 'All required consents are in place.'}
       </p>
     );
   }
   return (
     <div className="gate gate-missing" data-testid="consent-gate">
-      <p>Consent gate: not satisfied. Missing consents:</p>
+      <p>
+        {audience === 'patient'
+          ? 'Your care team needs your consent to:'
+          : 'Required consents are missing:'}
+      </p>
       <ul>
         {gate.missing.map((m) => (
           <li key={m.documentId}>
@@ -63,15 +77,14 @@ export function ConsentRecordList({ consents, onWithdraw, busyId = null }: ListP
             )}
           </dl>
           {onWithdraw && c.withdrawnAt === null && (
-            <button
-              type="button"
-              className="button danger"
-              disabled={busyId === c.id}
-              aria-label={`Withdraw consent to ${c.title}, version ${c.version}`}
-              onClick={() => onWithdraw(c.id)}
-            >
-              Withdraw
-            </button>
+            <ConfirmAction
+              label="Withdraw"
+              ariaLabel={`Withdraw consent to ${c.title}, version ${c.version}`}
+              consequence={`Record that the patient withdrew consent to ${c.title}? The consent stays in the history as withdrawn; a new consent must be recorded to restore it.`}
+              confirmLabel="Yes, withdraw"
+              busy={busyId === c.id}
+              onConfirm={() => onWithdraw(c.id)}
+            />
           )}
         </li>
       ))}

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
 import { formatDateTime } from '../account/accountApi';
+import { ConfirmAction } from '../../shared/ConfirmAction';
 import { ProblemAlert, SuccessNote } from '../../shared/forms';
 import { changedFields, draftOf, inputOf } from './patientDraft';
 import { PatientForm } from './PatientForm';
@@ -106,14 +107,13 @@ export function DemographicsSection({ patient, canWrite, onChanged }: Props) {
                   Restore patient
                 </button>
               ) : (
-                <button
-                  type="button"
-                  className="button danger"
-                  disabled={busy}
-                  onClick={() => void setArchived(true)}
-                >
-                  Archive patient
-                </button>
+                <ConfirmAction
+                  label="Archive patient"
+                  consequence={`Archive ${patient.familyName}, ${patient.givenName}? The record becomes read-only: no edits, notes or consents until it is restored. Nothing is deleted.`}
+                  confirmLabel="Yes, archive"
+                  busy={busy}
+                  onConfirm={() => void setArchived(true)}
+                />
               )}
             </div>
           )}

@@ -1,4 +1,5 @@
-import type { Address, ContactMethod, Sex } from './patientsApi';
+import { countryName, formatBirthDate } from './patientFormat';
+import { sexLabel, type Address, type ContactMethod, type Sex } from './patientsApi';
 
 interface Facts {
   mrn: string;
@@ -21,9 +22,9 @@ export function PatientFacts({ patient }: { patient: Facts }) {
       <dt>MRN</dt>
       <dd>{patient.mrn}</dd>
       <dt>Birth date</dt>
-      <dd>{patient.birthDate}</dd>
+      <dd>{formatBirthDate(patient.birthDate)}</dd>
       <dt>Sex</dt>
-      <dd>{patient.sex}</dd>
+      <dd>{sexLabel(patient.sex)}</dd>
       <dt>Address</dt>
       <dd>{patient.address ? <AddressLines address={patient.address} /> : 'none recorded'}</dd>
       <dt>Contact</dt>
@@ -35,7 +36,7 @@ export function PatientFacts({ patient }: { patient: Facts }) {
             {patient.contactMethods.map((c, i) => (
               <li key={i}>
                 {c.type === 'phone' ? 'Phone' : 'Email'}: {c.value}
-                {c.verified ? ' (verified)' : ''}
+                {c.verified ? ' (verified)' : ' (not verified)'}
               </li>
             ))}
           </ul>
@@ -49,9 +50,8 @@ function AddressLines({ address }: { address: Address }) {
   const lines = [
     address.line1,
     address.line2,
-    [address.postalCode, address.city].join(' '),
-    address.region,
-    address.country,
+    [address.postalCode, address.city].join(' ') + (address.region ? `, ${address.region}` : ''),
+    countryName(address.country),
   ].filter((line): line is string => Boolean(line));
   return (
     <span className="address">

@@ -6,11 +6,13 @@ import { useResource } from '../../shared/useResource';
 import { ClinicalProblem } from '../organizations/ClinicalProblem';
 import { useOrganizationKey } from '../organizations/organizationStore';
 import { CreatePatientForm } from './CreatePatientForm';
+import { formatDate } from './patientFormat';
 import { PatientSearchForm } from './PatientSearchForm';
 import {
   PATIENT_PAGE_SIZE,
   decodePatientPage,
   patientPagePath,
+  sexLabel,
   type PatientSearch,
 } from './patientsApi';
 
@@ -57,7 +59,7 @@ export function PatientsPage() {
           </p>
         ) : (
           <div className="table-wrap" tabIndex={0} role="region" aria-label="Search results">
-            <table className="table">
+            <table className="table stacked">
               <caption className="visually-hidden">Patients</caption>
               <thead>
                 <tr>
@@ -76,10 +78,14 @@ export function PatientsPage() {
                         {p.familyName}, {p.givenName}
                       </Link>
                     </th>
-                    <td>{p.mrn}</td>
-                    <td>{p.birthDate}</td>
-                    <td>{p.sex}</td>
-                    <td>{p.archived ? 'Archived' : 'Active'}</td>
+                    <td data-label="MRN" className="nowrap">
+                      {p.mrn}
+                    </td>
+                    <td data-label="Birth date" className="nowrap">
+                      {formatDate(p.birthDate)}
+                    </td>
+                    <td data-label="Sex">{sexLabel(p.sex)}</td>
+                    <td data-label="Status">{p.archived ? 'Archived' : 'Active'}</td>
                   </tr>
                 ))}
               </tbody>
@@ -112,7 +118,7 @@ export function PatientsPage() {
         <h2 id="patient-create-title">Register a patient</h2>
         <button
           type="button"
-          className="button"
+          className="button start"
           aria-expanded={showCreate}
           aria-controls="patient-create-form"
           onClick={() => setShowCreate((open) => !open)}

@@ -10,7 +10,14 @@ import { expectArray, expectOneOf, field } from '../../shared/decoding';
 
 export const SEXES = ['female', 'male', 'other', 'unknown'] as const;
 export type Sex = (typeof SEXES)[number];
-export const SEX_CHOICES = SEXES.map((value) => ({ value, label: value }));
+const SEX_LABELS: Record<Sex, string> = {
+  female: 'Female',
+  male: 'Male',
+  other: 'Other',
+  unknown: 'Unknown',
+};
+export const sexLabel = (sex: Sex): string => SEX_LABELS[sex];
+export const SEX_CHOICES = SEXES.map((value) => ({ value, label: SEX_LABELS[value] }));
 
 export const CONTACT_TYPES = ['phone', 'email'] as const;
 export type ContactType = (typeof CONTACT_TYPES)[number];

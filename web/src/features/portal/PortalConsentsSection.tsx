@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
+import { ConfirmAction } from '../../shared/ConfirmAction';
 import { ProblemAlert, SuccessNote } from '../../shared/forms';
 import { useResource } from '../../shared/useResource';
 import { decodeConsentAnswer, kindLabel } from '../patients/consentsApi';
@@ -41,7 +42,7 @@ export function PortalConsentsSection() {
         !consents.error && <p role="status">Loading consents…</p>
       ) : (
         <>
-          <ConsentGateStatus gate={data.gate} />
+          <ConsentGateStatus gate={data.gate} audience="patient" />
           {data.documents.length === 0 ? (
             <p>There are no consent documents to review.</p>
           ) : (
@@ -60,19 +61,24 @@ export function PortalConsentsSection() {
                     </p>
                     <p className="note">
                       {kindLabel(d.kind)}, version {d.version}
-                      {d.required ? ' · required' : ' · optional'}
+                      {d.required ? ' · required by your care team' : ' · optional'}
                     </p>
                     <details>
                       <summary>Read the document</summary>
                       <p className="note-body">{d.body}</p>
                     </details>
                     {live ? (
-                      <button
-                        type="button"
-                        className="button danger"
-                        disabled={busyId !== null}
-                        aria-label={`Withdraw my consent to ${d.title}`}
-                        onClick={() =>
+                      <ConfirmAction
+                        label="Withdraw consent"
+                        ariaLabel={`Withdraw my consent to ${d.title}`}
+                        consequence={
+                          d.required
+                            ? `Withdraw your consent to ${d.title}? Your care team requires this consent, so they will ask you for it again. You can consent again here at any time.`
+                            : `Withdraw your consent to ${d.title}? You can consent again here at any time.`
+                        }
+                        confirmLabel="Yes, withdraw my consent"
+                        busy={busyId !== null}
+                        onConfirm={() =>
                           void act(
                             live.id,
                             `/api/portal/consents/${encodeURIComponent(live.id)}/withdraw`,
@@ -80,9 +86,7 @@ export function PortalConsentsSection() {
                             `Your consent to ${d.title} was withdrawn.`,
                           )
                         }
-                      >
-                        Withdraw consent
-                      </button>
+                      />
                     ) : (
                       <button
                         type="button"
@@ -106,7 +110,7 @@ export function PortalConsentsSection() {
               })}
             </ul>
           )}
-          <h3>History</h3>
+          <h3>History of my consents</h3>
           <ConsentRecordList consents={data.consents} />
         </>
       )}
