@@ -192,7 +192,7 @@ export async function listSharedNotes(db: Db, patientId: string): Promise<Shared
 export async function listAccessLog(
   db: Db,
   patientId: string,
-  options: { before?: string; limit?: number } = {},
+  options: { before?: string; limit?: number; breakGlassOnly?: boolean } = {},
 ): Promise<{ entries: AccessEntry[]; nextBefore: string | null }> {
   const limit = Math.min(
     Math.max(options.limit ?? ACCESS_LOG_DEFAULT_LIMIT, 1),
@@ -212,6 +212,10 @@ export async function listAccessLog(
     .orderBy('seq', 'desc')
     .limit(limit + 1);
   if (options.before !== undefined) query = query.where('seq', '<', options.before);
+  // Emergency accesses must not drown among routine staff reads: the patient can list them alone.
+  if (options.breakGlassOnly === true) {
+    query = query.where(sql<boolean>`details ->> 'grantId' IS NOT NULL`);
+  }
   const rows = await query.execute();
   const page = rows.slice(0, limit);
 

@@ -381,6 +381,17 @@ describeEachEngine('patient portal security', (engine) => {
     for (const value of [beta.grantId, beta.grantReason, beta.clinicianName, beta.patientId]) {
       expect(res.body).not.toContain(value);
     }
+    // Emergency accesses can be listed alone, so routine reads cannot bury them.
+    const emergency = await callAs(
+      harness.app,
+      alpha.patient,
+      'GET',
+      '/api/portal/access-log?breakGlassOnly=true',
+    );
+    const emergencyEntries = emergency.json<{ entries: Array<{ grantId: string | null }> }>()
+      .entries;
+    expect(emergencyEntries.length).toBeGreaterThanOrEqual(2);
+    expect(emergencyEntries.every((e) => e.grantId === alpha.grantId)).toBe(true);
   });
 
   it("Z4: the account export contains exactly the caller's own data, nothing of the other patient", async () => {

@@ -196,6 +196,7 @@ export function registerPortalRoutes(app: FastifyInstance, deps: IdentityContext
           {
             before: Type.Optional(SeqCursor),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: ACCESS_LOG_MAX_LIMIT })),
+            breakGlassOnly: Type.Optional(Type.Boolean()),
           },
           { additionalProperties: false },
         ),
@@ -211,7 +212,7 @@ export function registerPortalRoutes(app: FastifyInstance, deps: IdentityContext
       },
     },
     async (request) => {
-      const query = request.query as { before?: string; limit?: number };
+      const query = request.query as { before?: string; limit?: number; breakGlassOnly?: boolean };
       return db.transaction().execute(async (trx) => {
         const self = await patientSelfScope(trx, request);
         const page = await listAccessLog(trx, self.patientId, query);

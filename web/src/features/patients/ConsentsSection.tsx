@@ -62,27 +62,41 @@ export function ConsentsSection({ patientId, canWrite }: { patientId: string; ca
       )}
       {note && <SuccessNote>{note}</SuccessNote>}
       <ProblemAlert error={error} />
-      {canWrite && <RecordConsentForm patientId={patientId} onRecorded={consents.reload} />}
+      {canWrite && consents.data !== null && (
+        <RecordConsentForm
+          patientId={patientId}
+          alreadyGiven={
+            new Set(
+              consents.data.consents.filter((c) => c.withdrawnAt === null).map((c) => c.documentId),
+            )
+          }
+          onRecorded={consents.reload}
+        />
+      )}
     </section>
   );
 }
 
 function RecordConsentForm({
   patientId,
+  alreadyGiven,
   onRecorded,
 }: {
   patientId: string;
+  /** Documents with a live consent: recording them again would only be refused. */
+  alreadyGiven: ReadonlySet<string>;
   onRecorded: () => void;
 }) {
   const documents = useResource(`documents:${patientId}`, () =>
     sessionStore.api('GET', '/api/consent-documents', decodeDocuments),
   );
   const current = (documents.data ?? []).filter((d) => d.current);
+  const open = current.filter((d) => !alreadyGiven.has(d.id));
   const [documentId, setDocumentId] = useState('');
   const [channel, setChannel] = useState<StaffChannel>('in_person');
   const [saved, setSaved] = useState(false);
   const submission = useSubmission();
-  const chosen = documentId || current[0]?.id || '';
+  const chosen = open.some((d) => d.id === documentId) ? documentId : (open[0]?.id ?? '');
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -103,6 +117,9 @@ function RecordConsentForm({
   if (current.length === 0) {
     return <p className="note">No consent documents are published in this organization yet.</p>;
   }
+  if (open.length === 0) {
+    return <p className="note">The patient has consented to every current document.</p>;
+  }
   return (
     <form ref={submission.formRef} onSubmit={submit} noValidate className="stack">
       <h3>Record a consent</h3>
@@ -110,7 +127,7 @@ function RecordConsentForm({
         <SelectField
           label="Document"
           value={chosen}
-          choices={current.map((d: ConsentDocument) => ({
+          choices={open.map((d: ConsentDocument) => ({
             value: d.id,
             label: `${d.title} (${kindLabel(d.kind)}, version ${d.version})`,
           }))}

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
+import { CheckboxField } from '../../shared/fields';
 import { ProblemAlert } from '../../shared/forms';
 import { formatDateTime } from '../account/accountApi';
 import { accessLogPath, decodeAccessPage, describeAction, type AccessEntry } from './portalApi';
@@ -17,12 +18,17 @@ export function AccessLogSection() {
   const [nextBefore, setNextBefore] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [emergencyOnly, setEmergencyOnly] = useState(false);
 
-  const load = useCallback(async (before: string | null) => {
+  const load = useCallback(async (before: string | null, onlyEmergency: boolean) => {
     setBusy(true);
     setError(null);
     try {
-      const page = await sessionStore.api('GET', accessLogPath(before), decodeAccessPage);
+      const page = await sessionStore.api(
+        'GET',
+        accessLogPath(before, onlyEmergency),
+        decodeAccessPage,
+      );
       setEntries((current) => (before && current ? [...current, ...page.entries] : page.entries));
       setNextBefore(page.nextBefore);
     } catch (err) {
@@ -33,16 +39,26 @@ export function AccessLogSection() {
   }, []);
 
   useEffect(() => {
-    void load(null);
-  }, [load]);
+    void load(null, emergencyOnly);
+  }, [load, emergencyOnly]);
 
   return (
     <section className="panel stack" aria-labelledby="access-title">
       <h2 id="access-title">Who accessed my record</h2>
+      <CheckboxField
+        label="Only emergency (break-glass) access"
+        checked={emergencyOnly}
+        disabled={busy}
+        onCheckedChange={setEmergencyOnly}
+      />
       {entries === null ? (
         !error && <p role="status">Loading the access list…</p>
       ) : entries.length === 0 ? (
-        <p>Nobody has accessed your record yet.</p>
+        <p>
+          {emergencyOnly
+            ? 'Nobody has opened your record through emergency access.'
+            : 'Nobody has accessed your record yet.'}
+        </p>
       ) : (
         <ul className="cards" aria-label="Accesses">
           {entries.map((e, i) => (
@@ -73,7 +89,7 @@ export function AccessLogSection() {
           className="button secondary"
           disabled={busy}
           aria-busy={busy}
-          onClick={() => void load(nextBefore)}
+          onClick={() => void load(nextBefore, emergencyOnly)}
         >
           Show older entries
         </button>

@@ -69,9 +69,10 @@ export const decodePortalConsents: Decoder<PortalConsents> = (body) => {
 
 export const ACCESS_PAGE_SIZE = 20;
 
-export function accessLogPath(before: string | null): string {
+export function accessLogPath(before: string | null, breakGlassOnly = false): string {
   const params = new URLSearchParams({ limit: String(ACCESS_PAGE_SIZE) });
   if (before) params.set('before', before);
+  if (breakGlassOnly) params.set('breakGlassOnly', 'true');
   return `/api/portal/access-log?${params.toString()}`;
 }
 
