@@ -40,7 +40,7 @@ export function registerProfileRoutes(app: FastifyInstance, deps: IdentityContex
               minLength: 1,
               maxLength: 100,
               pattern:
-                '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$',
+                '^[^\\u0000-\\u001f\\u007f\\ud800-\\udfff]*[^\\s\\u0000-\\u001f\\u007f\\ud800-\\udfff][^\\u0000-\\u001f\\u007f\\ud800-\\udfff]*$',
             }),
           },
           { additionalProperties: false },

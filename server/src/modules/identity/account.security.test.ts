@@ -258,10 +258,13 @@ describeEachEngine('account', (engine) => {
     const blank = await call(browser, 'PATCH', '/api/account/profile', { displayName: '   ' });
     expect(blank.statusCode).toBe(400);
     // V1: a single NUL is not a visible character; it must be a 400, never a database error.
-    for (const displayName of ['nul\u0000byte', '\u0000', 'a\u001fb']) {
+    for (const displayName of ['nul\u0000byte', '\u0000', 'a\u001fb', 'lone \ud800 half']) {
       const refused = await call(browser, 'PATCH', '/api/account/profile', { displayName });
       expect(refused.statusCode).toBe(400);
     }
+    // A whole astral character (a surrogate pair) is text like any other.
+    const emoji = await call(browser, 'PATCH', '/api/account/profile', { displayName: 'Ada 🌻' });
+    expect(emoji.json()).toMatchObject({ user: { displayName: 'Ada 🌻' } });
   });
 
   it('email change: step-up, a single-use link to the new address, the old address is told', async () => {

@@ -76,7 +76,10 @@ export function registerAdminUserRoutes(app: FastifyInstance, deps: IdentityCont
             email: Type.String({ format: 'email', maxLength: 254 }),
             role: RoleSchema,
             displayName: Type.Optional(
-              Type.String({ maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]*$' }),
+              Type.String({
+                maxLength: 100,
+                pattern: '^[^\\u0000-\\u001f\\u007f\\ud800-\\udfff]*$',
+              }),
             ),
           },
           { additionalProperties: false },

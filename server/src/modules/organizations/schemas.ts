@@ -9,7 +9,7 @@ const Id = Type.String({ maxLength: 36 });
 const Timestamp = Type.String({ maxLength: 40 });
 const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
 // Printable text only: C0 controls, DEL and the C1 range would corrupt lists and mail.
-const NO_CONTROLS = '^[^\\u0000-\\u001f\\u007f-\\u009f]*$';
+const NO_CONTROLS = '^[^\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff]*$';
 
 export const OrganizationRoleSchema = Type.Union([
   Type.Literal('org_admin'),
