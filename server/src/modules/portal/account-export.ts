@@ -16,7 +16,6 @@ import {
   ACCESS_LOG_MAX_LIMIT,
   AccessEntrySchema,
   PatientRecordViewSchema,
-  SHARED_NOTES_LIMIT,
   SharedNoteSchema,
   listAccessLog,
   listSharedNotes,
@@ -24,17 +23,17 @@ import {
   type AccessEntry,
 } from './patient-views.js';
 
-/** The newest access-log entries an export carries; older ones stay readable page by page. */
-export const EXPORT_ACCESS_LOG_LIMIT = 1000;
+/** Documentation bound of the export's lists; the export itself is complete, never cut short. */
+const EXPORT_LIST_BOUND = 1_000_000;
 
 const Iso = Type.String({ maxLength: 40 });
 
 const PatientExportSchema = Type.Object(
   {
     record: PatientRecordViewSchema,
-    consents: Type.Array(ConsentRecordSchema, { maxItems: 1000 }),
-    notes: Type.Array(SharedNoteSchema, { maxItems: SHARED_NOTES_LIMIT }),
-    accessLog: Type.Array(AccessEntrySchema, { maxItems: EXPORT_ACCESS_LOG_LIMIT }),
+    consents: Type.Array(ConsentRecordSchema, { maxItems: EXPORT_LIST_BOUND }),
+    notes: Type.Array(SharedNoteSchema, { maxItems: EXPORT_LIST_BOUND }),
+    accessLog: Type.Array(AccessEntrySchema, { maxItems: EXPORT_LIST_BOUND }),
   },
   { additionalProperties: false },
 );
@@ -108,12 +107,12 @@ export function registerAccountExportRoute(app: FastifyInstance, deps: IdentityC
             });
             accessLog.push(...page.entries);
             before = page.nextBefore ?? undefined;
-          } while (before !== undefined && accessLog.length < EXPORT_ACCESS_LOG_LIMIT);
+          } while (before !== undefined);
           patient = {
             record,
             consents: await listPatientConsents(trx, linked.id),
-            notes: await listSharedNotes(trx, linked.id),
-            accessLog: accessLog.slice(0, EXPORT_ACCESS_LOG_LIMIT),
+            notes: await listSharedNotes(trx, linked.id, { complete: true }),
+            accessLog,
           };
         }
         await recordAudit(trx, {

@@ -151,7 +151,15 @@ export async function loadPatientRecordView(
  * current version only: a note made private by a correction disappears, and the text of earlier
  * versions never reaches the patient.
  */
-export async function listSharedNotes(db: Db, patientId: string): Promise<SharedNote[]> {
+/**
+ * The patient's shared notes, newest first: the newest SHARED_NOTES_LIMIT for the portal page,
+ * every one of them with `complete` (the account export holds all of the patient's data).
+ */
+export async function listSharedNotes(
+  db: Db,
+  patientId: string,
+  options: { complete?: boolean } = {},
+): Promise<SharedNote[]> {
   const rows = await db
     .selectFrom('clinical_notes as n')
     .innerJoin('clinical_note_versions as v', 'v.note_id', 'n.id')
@@ -172,7 +180,7 @@ export async function listSharedNotes(db: Db, patientId: string): Promise<Shared
     .where('v.shareable', '=', true)
     .orderBy('n.created_at', 'desc')
     .orderBy('n.id', 'desc')
-    .limit(SHARED_NOTES_LIMIT)
+    .$if(options.complete !== true, (query) => query.limit(SHARED_NOTES_LIMIT))
     .execute();
   return rows.map((row) => ({
     id: row.id,

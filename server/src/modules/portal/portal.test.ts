@@ -396,6 +396,60 @@ describeEachEngine('patient portal', (engine) => {
     ]);
   });
 
+  it('exports the whole access list, however long, and every shared note', async () => {
+    // More than the old 1,000-entry cap and than the portal's 500-note page.
+    const before = await db
+      .selectFrom('audit_events')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('target_type', '=', 'patient')
+      .where('target_id', '=', patientId)
+      .executeTakeFirstOrThrow();
+    await db.transaction().execute(async (trx) => {
+      for (let i = 0; i < 1005; i += 1) {
+        await recordAudit(trx, {
+          actor: { type: 'user', id: clinician.userId },
+          action: 'patient.listed',
+          target: { type: 'patient', id: patientId },
+          outcome: 'success',
+        });
+      }
+    });
+    const notes = await db
+      .insertInto('clinical_notes')
+      .values(
+        Array.from({ length: 505 }, () => ({
+          patient_id: patientId,
+          organization_id: organizationId,
+          created_by: clinician.userId,
+        })),
+      )
+      .returning('id')
+      .execute();
+    await db
+      .insertInto('clinical_note_versions')
+      .values(
+        notes.map((note) => ({
+          note_id: note.id,
+          version: 1,
+          body: 'Routine check.',
+          shareable: true,
+          author_id: clinician.userId,
+        })),
+      )
+      .execute();
+    const sharedBefore = (await callAs(harness.app, patient, 'GET', '/api/portal/notes')).json<{
+      notes: unknown[];
+    }>().notes.length;
+
+    const res = await callAs(harness.app, patient, 'GET', '/api/account/export');
+    expect(res.statusCode).toBe(200);
+    const exported = res.json<{ patient: { notes: unknown[]; accessLog: AccessEntry[] } }>();
+    // The portal read of the notes above adds one more entry.
+    expect(exported.patient.accessLog.length).toBe(Number(before.n) + 1005 + 1);
+    expect(sharedBefore).toBe(500);
+    expect(exported.patient.notes.length).toBeGreaterThanOrEqual(505);
+  });
+
   it('needs a session: anonymous calls are 401', async () => {
     for (const url of ['/api/portal/record', '/api/account/export']) {
       const res = await callAs(harness.app, null, 'GET', url);
