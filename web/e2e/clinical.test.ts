@@ -2,83 +2,30 @@
 // test proves: V3 (user content is text, the CSP blocks inline script), Z4/L3 (the portal shows
 // only shared notes and the audited reads), Z5 (break-glass: step-up, banner, read-only, expiry).
 import { readFile } from 'node:fs/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { createOrganization, createPatientRow } from '../../server/test/actors.js';
-import { launchChromium, openPage, type OpenedPage } from './browser.js';
-import {
-  nextTotpCode,
-  seedUser,
-  startHavenServer,
-  type HavenServer,
-  type SeededUser,
-  type TotpDevice,
-} from './haven-server.js';
+import { useBrowserSuite } from './suite.js';
+import { nextTotpCode, seedUser, type SeededUser, type TotpDevice } from './haven-server.js';
 
 const PASSWORD = 'clinical pages are only text here';
 const XSS_IMG = '<img src=x onerror="window.__xss=1">';
 const XSS_SCRIPT = '<script>window.__xss=1</script>';
 const XSS_NOTE = `Plan: ${XSS_IMG} then ${XSS_SCRIPT} & review`;
 
-let server: HavenServer | undefined;
-let browser: Browser | undefined;
-/** Every page a test opened: each must end with zero CSP violations and zero page errors. */
-let opened: OpenedPage[] = [];
-/** JavaScript dialogs (alert/confirm) any page raised: stored XSS would show up here. */
-let dialogs: string[] = [];
+const suite = useBrowserSuite();
+const { open, goto, expectPath } = suite;
+const requireServer = suite.server;
+/** Numbers organization names and MRNs so each test's are unique. */
 let counter = 0;
 
 function uniqueEmail(who: string): string {
   counter += 1;
-  return `${who}.${Date.now()}.${counter}@example.test`;
-}
-
-function requireServer(): HavenServer {
-  if (!server) throw new Error('test server did not start');
-  return server;
-}
-
-async function open(path: string): Promise<OpenedPage> {
-  if (!browser) throw new Error('browser did not start');
-  const result = await openPage(browser, new URL(path, requireServer().baseUrl).href);
-  result.page.on('dialog', (dialog) => {
-    dialogs.push(dialog.message());
-    void dialog.dismiss();
-  });
-  opened.push(result);
-  return result;
-}
-
-/** Lets queued CSP events reach the test through the exposed binding. */
-async function settle(page: Page): Promise<void> {
-  await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100)));
-}
-
-async function expectPath(page: Page, pathname: string | RegExp): Promise<void> {
-  const current = () => new URL(page.url()).pathname;
-  if (typeof pathname === 'string') {
-    await expect.poll(current, { timeout: 15_000 }).toBe(pathname);
-  } else {
-    await expect.poll(current, { timeout: 15_000 }).toMatch(pathname);
-  }
-}
-
-async function goto(page: Page, path: string): Promise<void> {
-  await page.goto(new URL(path, requireServer().baseUrl).href, { waitUntil: 'load' });
+  return suite.uniqueEmail(who);
 }
 
 async function signIn(page: Page, user: SeededUser): Promise<void> {
-  await goto(page, '/sign-in');
-  await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
-  await page.getByLabel('Email').fill(user.email);
-  await page.getByLabel('Password', { exact: true }).fill(user.password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  if (user.totp) {
-    await page.getByLabel('Authentication code').fill(await nextTotpCode(user.totp));
-    await page.getByRole('button', { name: 'Verify' }).click();
-  }
-  await expectPath(page, '/');
-  await page.getByText('Welcome,').waitFor();
+  await suite.signIn(page, user.email, user.password, user.totp);
 }
 
 /** A clinician (MFA enrolled) who administers a fresh organization of their own. */
@@ -136,29 +83,6 @@ async function expectFitsNarrowScreen(page: Page, paths: string[]): Promise<void
 }
 
 describe('clinical SPA', () => {
-  beforeAll(async () => {
-    server = await startHavenServer();
-    browser = await launchChromium();
-  });
-
-  afterEach(async () => {
-    // T3: every page visited produced no CSP violation and no uncaught error.
-    for (const { page, cspViolations, pageErrors } of opened) {
-      if (!page.isClosed()) await settle(page).catch(() => undefined);
-      expect(cspViolations).toEqual([]);
-      expect(pageErrors).toEqual([]);
-    }
-    expect(dialogs).toEqual([]);
-    await Promise.all(opened.map((o) => o.close().catch(() => undefined)));
-    opened = [];
-    dialogs = [];
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
   it('V3: patient names and a note full of markup render as literal text, with no CSP violation', async () => {
     const { user } = await seedClinician('Dr. Casey Clinician');
     const { page } = await open('/');

@@ -1,15 +1,14 @@
 // Identity SPA in Chromium against the real server (embedded DB, dev mailbox). Named by the
-// control each test proves: A7, A9, A10, A11, T3, V3.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium, openPage, type OpenedPage } from './browser.js';
+// control each test proves: A7, A9, A10, A11, T3, V3. Every page opened is checked after each
+// test for CSP violations, page errors and JavaScript dialogs (suite.ts).
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { useBrowserSuite } from './suite.js';
 import {
   nextTotpCode,
   seedUser,
-  startHavenServer,
   tokenFromMail,
   waitForMail,
-  type HavenServer,
   type SeededUser,
   type TotpDevice,
 } from './haven-server.js';
@@ -17,63 +16,8 @@ import {
 const ADMIN_PASSWORD = 'correct horse battery staple admin';
 const XSS_NAME = '<img src=x onerror=alert(1)>';
 
-let server: HavenServer | undefined;
-let browser: Browser | undefined;
-/** Every page a test opened: each must end with zero CSP violations and zero page errors (T3). */
-let opened: OpenedPage[] = [];
-/** JavaScript dialogs (alert/confirm) any page raised: stored XSS would show up here (V3). */
-let dialogs: string[] = [];
-let emailCounter = 0;
-
-function uniqueEmail(who: string): string {
-  emailCounter += 1;
-  return `${who}.${Date.now()}.${emailCounter}@example.test`;
-}
-
-async function open(path: string): Promise<OpenedPage> {
-  if (!server || !browser) throw new Error('test server or browser did not start');
-  const result = await openPage(browser, new URL(path, server.baseUrl).href);
-  result.page.on('dialog', (dialog) => {
-    dialogs.push(dialog.message());
-    void dialog.dismiss();
-  });
-  opened.push(result);
-  return result;
-}
-
-/** Lets queued CSP events reach the test through the exposed binding. */
-async function settle(page: Page): Promise<void> {
-  await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100)));
-}
-
-async function expectPath(page: Page, pathname: string): Promise<void> {
-  await expect.poll(() => new URL(page.url()).pathname, { timeout: 15_000 }).toBe(pathname);
-}
-
-async function goto(page: Page, path: string): Promise<void> {
-  if (!server) throw new Error('no server');
-  await page.goto(new URL(path, server.baseUrl).href, { waitUntil: 'load' });
-}
-
-/** Email + password, then the authenticator code when the account has MFA. Ends on the home page. */
-async function signIn(
-  page: Page,
-  email: string,
-  password: string,
-  totp: TotpDevice | null,
-): Promise<void> {
-  await goto(page, '/sign-in');
-  await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  if (totp) {
-    await page.getByLabel('Authentication code').fill(await nextTotpCode(totp));
-    await page.getByRole('button', { name: 'Verify' }).click();
-  }
-  await expectPath(page, '/');
-  await page.getByText('Welcome,').waitFor();
-}
+const suite = useBrowserSuite();
+const { open, goto, expectPath, signIn, uniqueEmail } = suite;
 
 async function signOut(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Sign out' }).click();
@@ -82,8 +26,7 @@ async function signOut(page: Page): Promise<void> {
 }
 
 async function seedAdmin(): Promise<SeededUser> {
-  if (!server) throw new Error('no server');
-  return seedUser(server, {
+  return seedUser(suite.server(), {
     email: uniqueEmail('admin'),
     password: ADMIN_PASSWORD,
     roles: ['admin'],
@@ -93,29 +36,6 @@ async function seedAdmin(): Promise<SeededUser> {
 }
 
 describe('identity SPA', () => {
-  beforeAll(async () => {
-    server = await startHavenServer();
-    browser = await launchChromium();
-  });
-
-  afterEach(async () => {
-    // T3: every page visited produced no CSP violation and no uncaught error.
-    for (const { page, cspViolations, pageErrors } of opened) {
-      if (!page.isClosed()) await settle(page).catch(() => undefined);
-      expect(cspViolations).toEqual([]);
-      expect(pageErrors).toEqual([]);
-    }
-    expect(dialogs).toEqual([]);
-    await Promise.all(opened.map((o) => o.close().catch(() => undefined)));
-    opened = [];
-    dialogs = [];
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
   it('T3: every identity page renders under the strict CSP with one <h1>, labelled inputs and no overflow at 320 px', async () => {
     const { page } = await open('/');
     await page.setViewportSize({ width: 320, height: 640 });
@@ -185,7 +105,7 @@ describe('identity SPA', () => {
   });
 
   it('A11/A9: admin invites a clinician, who accepts, enrols MFA, sees recovery codes, signs out and signs in with TOTP', async () => {
-    if (!server) throw new Error('no server');
+    const server = suite.server();
     const admin = await seedAdmin();
     const { page: adminPage } = await open('/');
     await signIn(adminPage, admin.email, admin.password, admin.totp);
@@ -235,7 +155,7 @@ describe('identity SPA', () => {
   });
 
   it('A10: forgot password → mailed link → new password → sign in with MFA', async () => {
-    if (!server) throw new Error('no server');
+    const server = suite.server();
     const user = await seedUser(server, {
       email: uniqueEmail('reset'),
       password: 'an old password nobody remembers',
@@ -264,7 +184,7 @@ describe('identity SPA', () => {
   });
 
   it('A7: revoking a session from /account in one browser signs the other browser out', async () => {
-    if (!server) throw new Error('no server');
+    const server = suite.server();
     const user = await seedUser(server, {
       email: uniqueEmail('two-tabs'),
       password: 'two browsers one person here',
@@ -293,7 +213,7 @@ describe('identity SPA', () => {
   });
 
   it('A7: signing out in one tab signs out the other tabs of the same browser', async () => {
-    if (!server) throw new Error('no server');
+    const server = suite.server();
     const user = await seedUser(server, {
       email: uniqueEmail('tabs'),
       password: 'same browser two tabs here',
@@ -311,7 +231,7 @@ describe('identity SPA', () => {
   });
 
   it('A9/Z5: a role change needs step-up MFA: the SPA asks for a code, steps up and retries', async () => {
-    if (!server) throw new Error('no server');
+    const server = suite.server();
     const target = await seedUser(server, {
       email: uniqueEmail('promoted'),
       password: 'roles change with step up',
@@ -345,7 +265,7 @@ describe('identity SPA', () => {
   });
 
   it('V3: a display name full of markup renders as text on /account', async () => {
-    if (!server) throw new Error('no server');
+    const server = suite.server();
     const user = await seedUser(server, {
       email: uniqueEmail('xss'),
       password: 'markup is only text here',
@@ -363,7 +283,7 @@ describe('identity SPA', () => {
   });
 
   it('V3: a display name full of markup renders as text on /admin/users', async () => {
-    if (!server) throw new Error('no server');
+    const server = suite.server();
     const target = await seedUser(server, {
       email: uniqueEmail('xss-listed'),
       password: 'markup is only text here',

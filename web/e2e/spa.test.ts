@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startBrowserTestServer } from '../../server/test/browser-server.js';
 import { launchChromium, openPage } from './browser.js';
+import { settle } from './suite.js';
 
 type TestServer = Awaited<ReturnType<typeof startBrowserTestServer>>;
 
@@ -13,11 +14,6 @@ function parseCsp(header: string): Map<string, string[]> {
     if (name) directives.set(name.toLowerCase(), sources);
   }
   return directives;
-}
-
-/** Lets queued violation events reach the test through the exposed binding. */
-async function settle(page: Page): Promise<void> {
-  await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100)));
 }
 
 describe('T3/V3: SPA shell renders under the strict CSP', () => {

@@ -143,6 +143,32 @@ export function useSubmission(): Submission {
   };
 }
 
+/** A button action that reports a success note or the problem, then lets the page reload. */
+export function useAction(onChanged: () => void): {
+  busy: boolean;
+  error: unknown;
+  note: string | null;
+  act: (action: () => Promise<string>) => Promise<void>;
+} {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const act = async (action: () => Promise<string>) => {
+    setBusy(true);
+    setError(null);
+    setNote(null);
+    try {
+      setNote(await action());
+      onChanged();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, note, act };
+}
+
 export function SubmitButton({ busy, children }: { busy: boolean; children: ReactNode }) {
   return (
     <button type="submit" className="button" disabled={busy} aria-busy={busy}>

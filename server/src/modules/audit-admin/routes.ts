@@ -10,6 +10,7 @@ import { requirePrincipal } from '../../platform/auth/access.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 import { verifyAuditChain } from '../../platform/audit/verify.js';
 import { requestContext, type IdentityContext } from '../identity/session-kit.js';
+import { escapeLike } from '../../platform/db/sql-text.js';
 
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 100;
@@ -106,7 +107,6 @@ const VerifyAnswer = Type.Object(
 );
 
 /** `%`, `_` and `\` in an action prefix are literal characters, not LIKE patterns. */
-const escapeLike = (text: string): string => text.replace(/[\\%_]/g, '\\$&');
 
 /** Year 1 to 9999 in UTC: what both database drivers can send as a timestamptz parameter. */
 const EARLIEST = Date.parse('0001-01-01T00:00:00.000Z');

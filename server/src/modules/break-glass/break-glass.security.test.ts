@@ -58,6 +58,10 @@ describeEachEngine('break-glass security', (engine) => {
     expect(res.statusCode).toBe(201);
     return res.json<{ grant: Grant }>().grant;
   }
+  /** Uses a grant: the only thing a grant opens. */
+  function readRecord(actor: Actor, grantId: string) {
+    return callAs(harness.app, actor, 'GET', `/api/break-glass/grants/${grantId}/record`);
+  }
   async function eventsSince(seq: string) {
     return db
       .selectFrom('audit_events')
@@ -239,12 +243,7 @@ describeEachEngine('break-glass security', (engine) => {
   });
 
   it('Z5: using a grant that does not exist answers 404', async () => {
-    const res = await callAs(
-      harness.app,
-      admin,
-      'GET',
-      `/api/break-glass/grants/${randomUUID()}/record`,
-    );
+    const res = await readRecord(admin, randomUUID());
     expect(res.statusCode).toBe(404);
     expect(res.json().code).toBe('NOT_FOUND');
   });
@@ -252,12 +251,7 @@ describeEachEngine('break-glass security', (engine) => {
   it("Z5: another admin's grant answers 404, like a missing one, and nothing is read", async () => {
     const grant = await grantFor(admin);
     const since = await lastSeq();
-    const res = await callAs(
-      harness.app,
-      otherAdmin,
-      'GET',
-      `/api/break-glass/grants/${grant.id}/record`,
-    );
+    const res = await readRecord(otherAdmin, grant.id);
     expect(res.statusCode).toBe(404);
     expect(res.body).not.toContain('Jordan');
     expect(await eventsSince(since)).toEqual([]);
@@ -271,12 +265,7 @@ describeEachEngine('break-glass security', (engine) => {
       .where('id', '=', grant.id)
       .execute();
     const since = await lastSeq();
-    const res = await callAs(
-      harness.app,
-      admin,
-      'GET',
-      `/api/break-glass/grants/${grant.id}/record`,
-    );
+    const res = await readRecord(admin, grant.id);
     expect(res.statusCode).toBe(403);
     expect(res.json().code).toBe('BREAK_GLASS_INACTIVE');
     expect(res.body).not.toContain('Jordan');
@@ -295,12 +284,7 @@ describeEachEngine('break-glass security', (engine) => {
 
   it('Z5: a revoked grant is refused with 403 BREAK_GLASS_INACTIVE', async () => {
     const grant = await grantFor(admin);
-    const ok = await callAs(
-      harness.app,
-      admin,
-      'GET',
-      `/api/break-glass/grants/${grant.id}/record`,
-    );
+    const ok = await readRecord(admin, grant.id);
     expect(ok.statusCode).toBe(200);
     const revoked = await callAs(
       harness.app,
@@ -310,12 +294,7 @@ describeEachEngine('break-glass security', (engine) => {
       {},
     );
     expect(revoked.statusCode).toBe(200);
-    const res = await callAs(
-      harness.app,
-      admin,
-      'GET',
-      `/api/break-glass/grants/${grant.id}/record`,
-    );
+    const res = await readRecord(admin, grant.id);
     expect(res.statusCode).toBe(403);
     expect(res.json().code).toBe('BREAK_GLASS_INACTIVE');
     expect(res.body).not.toContain('Jordan');
@@ -358,12 +337,7 @@ describeEachEngine('break-glass security', (engine) => {
       .execute();
     expect(notesAfter).toEqual(notesBefore);
     // The grant's own route is still the one thing open, and only for reading.
-    const read = await callAs(
-      harness.app,
-      admin,
-      'GET',
-      `/api/break-glass/grants/${grant.id}/record`,
-    );
+    const read = await readRecord(admin, grant.id);
     expect(read.statusCode).toBe(200);
     const write = await callAs(
       harness.app,
@@ -379,12 +353,7 @@ describeEachEngine('break-glass security', (engine) => {
     const grant = await grantFor(admin);
     const since = await lastSeq();
     for (let i = 0; i < 2; i += 1) {
-      const res = await callAs(
-        harness.app,
-        admin,
-        'GET',
-        `/api/break-glass/grants/${grant.id}/record`,
-      );
+      const res = await readRecord(admin, grant.id);
       expect(res.statusCode).toBe(200);
       const body = res.json<{
         grant: Grant;

@@ -17,6 +17,7 @@ import {
 } from './one-time-tokens.js';
 import { sendInBackground } from './password-reset-routes.js';
 import { UserView, requestContext, type IdentityContext } from './session-kit.js';
+import { isUniqueViolation } from '../../platform/db/sql-text.js';
 
 const UserAnswer = Type.Object({ user: UserView }, { additionalProperties: false });
 const VerificationSent = Type.Object(
@@ -215,7 +216,7 @@ function registerEmailChangeRoutes(app: FastifyInstance, deps: IdentityContext):
           .executeTakeFirstOrThrow()
           .catch((error: unknown) => {
             // Someone took the address between the check and the update (unique violation).
-            if ((error as { code?: unknown }).code === '23505') {
+            if (isUniqueViolation(error)) {
               throw new HavenError('CONFLICT', 'This email address is already in use.');
             }
             throw error;

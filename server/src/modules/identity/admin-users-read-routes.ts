@@ -11,6 +11,7 @@ import { requirePrincipal } from '../../platform/auth/access.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 import { listUserSessions } from './sessions.js';
 import { requestContext, type IdentityContext } from './session-kit.js';
+import { escapeLike } from '../../platform/db/sql-text.js';
 
 const Status = Type.Union([
   Type.Literal('invited'),
@@ -73,9 +74,6 @@ export function toView(row: UserRow) {
     createdAt: row.created_at.toISOString(),
   };
 }
-
-/** `%`, `_` and `\` typed into the search box are literal characters, not LIKE patterns. */
-const escapeLike = (text: string): string => text.replace(/[\\%_]/g, '\\$&');
 
 export function registerAdminUserReadRoutes(app: FastifyInstance, deps: IdentityContext): void {
   app.get(

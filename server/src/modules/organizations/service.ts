@@ -10,18 +10,11 @@ import { inviteUser } from '../identity/onboarding.js';
 import type { IdentityContext } from '../identity/session-kit.js';
 import type { RequestContext } from '../identity/sign-in.js';
 import { MAX_LISTED } from './schemas.js';
+import { escapeLike, isUniqueViolation } from '../../platform/db/sql-text.js';
 
 type Db = Kysely<DatabaseSchema>;
 
 /** SQLSTATE of a unique violation. */
-const UNIQUE_VIOLATION = '23505';
-const isUniqueViolation = (error: unknown): boolean =>
-  typeof error === 'object' &&
-  error !== null &&
-  (error as { code?: unknown }).code === UNIQUE_VIOLATION;
-
-/** `%`, `_` and `\` typed into the search box are literal characters, not LIKE patterns. */
-const escapeLike = (text: string): string => text.replace(/[\\%_]/g, '\\$&');
 
 // ---------------------------------------------------------------------------------------------
 // Views

@@ -16,13 +16,13 @@ import {
   ConsentKindSchema,
   ConsentRecordSchema,
   consentGate,
-  isUniqueViolation,
   listConsentDocuments,
   listPatientConsents,
   recordConsent,
   withdrawConsent,
   type ConsentDocumentView,
 } from './consents.js';
+import { isUniqueViolation } from '../../platform/db/sql-text.js';
 import {
   Empty,
   FieldErrors,

@@ -6,6 +6,7 @@ import { sql, type Kysely } from 'kysely';
 import { Type, type Static } from 'typebox';
 import type { ConsentChannel, ConsentKind, DatabaseSchema } from '../../platform/db/schema.js';
 import { HavenError } from '../../platform/errors.js';
+import { isUniqueViolation } from '../../platform/db/sql-text.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -74,13 +75,6 @@ export const ConsentGateSchema = Type.Object(
 );
 export type ConsentGateView = Static<typeof ConsentGateSchema>;
 
-/** True when the error is PostgreSQL's unique_violation (both engines report SQLSTATE 23505). */
-export function isUniqueViolation(error: unknown): boolean {
-  return (
-    typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505'
-  );
-}
-
 /** The highest version of each kind in the organization: the current document of that kind. */
 const isCurrentVersion = sql<boolean>`d.version = (
   select max(c.version) from consent_documents c
@@ -123,11 +117,11 @@ export async function listConsentDocuments(
 }
 
 /**
- * The patient's consent records, newest first, withdrawn ones included. Only documents of the
- * patient's own organization are joined, so a stray row could never show another's document.
+ * One patient's consent records. Only documents of the patient's own organization are joined,
+ * so a stray row could never show another organization's document.
  */
-export async function listPatientConsents(db: Db, patientId: string): Promise<ConsentRecordView[]> {
-  const rows = await db
+function patientConsentRecords(db: Db, patientId: string) {
+  return db
     .selectFrom('patient_consents as pc')
     .innerJoin('patients as p', 'p.id', 'pc.patient_id')
     .innerJoin('consent_documents as d', (join) =>
@@ -146,7 +140,12 @@ export async function listPatientConsents(db: Db, patientId: string): Promise<Co
       'pc.withdrawn_at',
       isCurrentVersion.as('current'),
     ])
-    .where('pc.patient_id', '=', patientId)
+    .where('pc.patient_id', '=', patientId);
+}
+
+/** The patient's consent records, newest first, withdrawn ones included. */
+export async function listPatientConsents(db: Db, patientId: string): Promise<ConsentRecordView[]> {
+  const rows = await patientConsentRecords(db, patientId)
     .orderBy('pc.given_at', 'desc')
     .orderBy('pc.id', 'desc')
     .execute();
@@ -307,28 +306,7 @@ const liveConsentConflict = () =>
   new HavenError('CONFLICT', 'The patient already holds a live consent to this document version.');
 
 async function findConsent(db: Db, patientId: string, consentId: string) {
-  const rows = await db
-    .selectFrom('patient_consents as pc')
-    .innerJoin('patients as p', 'p.id', 'pc.patient_id')
-    .innerJoin('consent_documents as d', (join) =>
-      join
-        .onRef('d.id', '=', 'pc.document_id')
-        .onRef('d.organization_id', '=', 'p.organization_id'),
-    )
-    .select([
-      'pc.id',
-      'pc.document_id',
-      'd.kind',
-      'd.version',
-      'd.title',
-      'pc.channel',
-      'pc.given_at',
-      'pc.withdrawn_at',
-      isCurrentVersion.as('current'),
-    ])
-    .where('pc.patient_id', '=', patientId)
-    .where('pc.id', '=', consentId)
-    .execute();
+  const rows = await patientConsentRecords(db, patientId).where('pc.id', '=', consentId).execute();
   const row = rows[0];
   if (!row) throw notFound('The consent');
   return toRecordView(row);

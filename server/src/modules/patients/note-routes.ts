@@ -9,7 +9,7 @@ import { requireScopes } from '../../platform/http/route-contract.js';
 import { organizationScope } from '../clinical/scope.js';
 import { auditPhi } from '../clinical/phi-audit.js';
 import type { IdentityContext } from '../identity/session-kit.js';
-import { isUniqueViolation } from './consents.js';
+import { isUniqueViolation } from '../../platform/db/sql-text.js';
 import {
   FieldErrors,
   PatientParams,

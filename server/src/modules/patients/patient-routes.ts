@@ -12,7 +12,7 @@ import { auditPhi } from '../clinical/phi-audit.js';
 import { normalizeEmail } from '../identity/login-throttle.js';
 import { inviteUser } from '../identity/onboarding.js';
 import { requestContext, type IdentityContext } from '../identity/session-kit.js';
-import { isUniqueViolation } from './consents.js';
+import { isUniqueViolation } from '../../platform/db/sql-text.js';
 import {
   Empty,
   FieldErrors,
@@ -36,14 +36,12 @@ import {
   type PatientPatch,
   type PatientRow,
 } from './patient-model.js';
+import { escapeLike } from '../../platform/db/sql-text.js';
 
 const mrnTaken = () =>
   new HavenError('CONFLICT', 'Another patient of this organization has this MRN.', {
     errors: [{ field: 'body.mrn', message: 'is already in use in this organization' }],
   });
-
-/** `%`, `_` and `\` typed into the search box are literal characters, not LIKE patterns. */
-const escapeLike = (text: string): string => text.replace(/[\\%_]/g, '\\$&');
 
 /** Key order and absent-vs-undefined do not matter; jsonb does not keep key order either. */
 function canonical(value: unknown): string {

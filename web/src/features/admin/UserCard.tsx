@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
 import { expectRecord, expectString } from '../../shared/api';
-import { ProblemAlert, SuccessNote } from '../../shared/forms';
+import { ProblemAlert, SuccessNote, useAction } from '../../shared/forms';
 import { formatDateTime } from '../account/accountApi';
 import { decodeAnyAnswer, userPath, type AdminUser } from './adminApi';
 import { RolesForm } from './RolesForm';
@@ -16,24 +16,8 @@ interface UserCardProps {
 /** One user: facts, and (for users:manage) resend, enable/disable, roles and sessions. */
 export function UserCard({ user, canManage, onChanged }: UserCardProps) {
   const [open, setOpen] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [note, setNote] = useState<string | null>(null);
+  const { busy, error, note, act } = useAction(onChanged);
   const panelId = `user-${user.id}-manage`;
-
-  const act = async (action: () => Promise<string>) => {
-    setBusy(true);
-    setError(null);
-    setNote(null);
-    try {
-      setNote(await action());
-      onChanged();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const resend = () =>
     void act(async () => {

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Page } from '../../app/Page';
 import { sessionStore, type ActiveSession } from '../../auth/sessionStore';
-import { ProblemAlert, SuccessNote } from '../../shared/forms';
+import { ProblemAlert, SuccessNote, useAction } from '../../shared/forms';
 import { SelectField } from '../../shared/fields';
 import { useResource } from '../../shared/useResource';
 import { formatDateTime } from '../account/accountApi';
@@ -94,25 +94,9 @@ interface MemberCardProps {
 
 function MemberCard({ organizationId, member, canManage, isSelf, onChanged }: MemberCardProps) {
   const [role, setRole] = useState<OrganizationRole>(member.role);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [note, setNote] = useState<string | null>(null);
+  const { busy, error, note, act } = useAction(onChanged);
   const [confirmRemove, setConfirmRemove] = useState(false);
   const name = member.displayName || member.email;
-
-  const act = async (action: () => Promise<string>) => {
-    setBusy(true);
-    setError(null);
-    setNote(null);
-    try {
-      setNote(await action());
-      onChanged();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const saveRole = () =>
     void act(async () => {
