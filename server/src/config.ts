@@ -5,10 +5,11 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 
-export type RateClass = 'public' | 'auth' | 'sensitive' | 'read' | 'write' | 'upload';
+export type RateClass = 'public' | 'auth' | 'refresh' | 'sensitive' | 'read' | 'write' | 'upload';
 export const RATE_CLASSES: readonly RateClass[] = [
   'public',
   'auth',
+  'refresh',
   'sensitive',
   'read',
   'write',
@@ -97,6 +98,8 @@ export const ENV_VARIABLES = {
   HAVEN_JSON_MAX_DEPTH: 'Maximum nesting depth of a JSON body. Default 32.',
   HAVEN_RATE_PUBLIC: 'Rate limit "max/windowSeconds" per client for public routes. Default 120/60.',
   HAVEN_RATE_AUTH: 'Rate limit for authentication routes. Default 10/60.',
+  HAVEN_RATE_REFRESH:
+    'Rate limit for session refresh, per session (without a session cookie: per client at the auth limit). Default 30/60.',
   HAVEN_RATE_SENSITIVE: 'Rate limit for sensitive account routes. Default 20/60.',
   HAVEN_RATE_READ: 'Rate limit for authenticated reads. Default 600/60.',
   HAVEN_RATE_WRITE: 'Rate limit for authenticated writes. Default 120/60.',
@@ -209,6 +212,7 @@ function parseList(raw: string | undefined): string[] {
 const DEFAULT_RATES: Record<RateClass, string> = {
   public: '120/60',
   auth: '10/60',
+  refresh: '30/60',
   sensitive: '20/60',
   read: '600/60',
   write: '120/60',

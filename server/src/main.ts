@@ -1,4 +1,6 @@
-// The `haven` command line: serve, worker, migrate, routes, audit-log verify.
+// The `haven` command line: serve, worker, migrate, routes, keys rotate, setup-link, mail,
+// audit-log verify. Commands that open the embedded database folder lock it first: one process
+// at a time (platform/db/data-lock.ts).
 import { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
@@ -13,7 +15,16 @@ import { formatRouteTable } from './platform/http/route-table.js';
 import { createKeyRing } from './platform/crypto.js';
 import { rotateSigningKeys } from './modules/identity/signing-keys.js';
 import { formatMailbox, listDevMailbox } from './platform/mail.js';
-import { ensureSetupLink } from './modules/identity/setup-link.js';
+import { ensureSetupLink, reissueSetupLink } from './modules/identity/setup-link.js';
+import { DataDirLockedError, lockDataDir, type DataDirLock } from './platform/db/data-lock.js';
+import {
+  assertMigrated,
+  DatabaseNotMigratedError,
+  waitForDatabase,
+} from './platform/db/startup.js';
+
+/** Exit status when the data folder is held by another process: try again later (EX_TEMPFAIL). */
+const EXIT_FOLDER_IN_USE = 75;
 
 function configOrExit(): HavenConfig {
   try {
@@ -27,11 +38,52 @@ function configOrExit(): HavenConfig {
   }
 }
 
-async function openConfiguredDatabase(config: HavenConfig): Promise<Database> {
-  return openDatabase({
-    url: config.databaseUrl,
-    embeddedDir: config.databaseUrl ? undefined : `${config.dataDir}/db`,
+/** The embedded database folder, or undefined when DATABASE_URL selects PostgreSQL. */
+const embeddedDirOf = (config: HavenConfig): string | undefined =>
+  config.databaseUrl === undefined ? `${config.dataDir}/db` : undefined;
+
+/**
+ * Locks the embedded folder for this process (nothing to lock on PostgreSQL). Throws
+ * DataDirLockedError, reported by main(), while another process holds it.
+ */
+async function lockEmbeddedDir(config: HavenConfig): Promise<DataDirLock | undefined> {
+  const dir = embeddedDirOf(config);
+  if (dir === undefined) return undefined;
+  return lockDataDir(dir, {
+    // Lost only if the lock directory was removed or another process took it over: stop at once
+    // rather than write the folder beside another process.
+    onCompromised: (error) => {
+      process.stderr.write(
+        `haven: lost the lock on the data folder ${dir} (${error.message}); stopping so that ` +
+          'two processes never use the embedded database at once.\n',
+      );
+      process.exit(1);
+    },
   });
+}
+
+/** Opens the configured database; an embedded folder is locked until close(). */
+async function openConfiguredDatabase(config: HavenConfig): Promise<Database> {
+  const lock = await lockEmbeddedDir(config);
+  try {
+    const database = await openDatabase({
+      url: config.databaseUrl,
+      embeddedDir: embeddedDirOf(config),
+    });
+    return {
+      ...database,
+      async close() {
+        try {
+          await database.close();
+        } finally {
+          await lock?.release();
+        }
+      },
+    };
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
 }
 
 function onShutdown(stop: () => Promise<void>): void {
@@ -48,32 +100,48 @@ function onShutdown(stop: () => Promise<void>): void {
   }
 }
 
+/** Writes a setup link to stdout only: never the log, which may be shipped elsewhere. */
+function writeSetupLink(heading: string, link: string): void {
+  const rule = '='.repeat(72);
+  process.stdout.write(
+    `\n${rule}\n  ${heading}\n` +
+      `  (valid 24 hours, works once; keep it private):\n\n  ${link}\n${rule}\n\n`,
+  );
+}
+
 /**
- * On a fresh installation, prints the one-time link that creates the first admin. Only stdout
- * sees it (never the log, which may be shipped elsewhere); the database keeps only its hash.
+ * On a fresh installation, prints the one-time link that creates the first admin. The database
+ * keeps only its hash.
  */
 async function printSetupLink(app: FastifyInstance): Promise<void> {
   if (!app.identity) return;
+  const embedded = app.config.databaseUrl === undefined;
   const link = await ensureSetupLink(app.identity, {
     onPending: (expiresAt) =>
       process.stdout.write(
         `No users yet, and a setup link was already issued (valid until ${expiresAt.toISOString()}).\n` +
-          'It is shown only once; if it is lost, restart Haven after it expires for a new one.\n',
+          'It is shown only once; if it is lost, `npx haven setup-link` issues a new one and voids ' +
+          `the old${embedded ? ' (stop the server first: it holds the data folder)' : ''}.\n`,
       ),
   });
-  if (!link) return;
-  const rule = '='.repeat(72);
-  process.stdout.write(
-    `\n${rule}\n  FIRST START: create the first admin account with this one-time link\n` +
-      `  (valid 24 hours, works once; keep it private):\n\n  ${link}\n${rule}\n\n`,
-  );
+  if (link) {
+    writeSetupLink('FIRST START: create the first admin account with this one-time link', link);
+  }
 }
 
 async function serve(): Promise<void> {
   const config = configOrExit();
   const logger = createLogger({ level: config.logLevel });
   for (const warning of startupWarnings(config)) logger.warn(warning);
-  const app: FastifyInstance = await buildApp(config, { logger });
+  // buildApp opens the embedded folder itself; the lock is taken first and held until shutdown.
+  const lock = await lockEmbeddedDir(config);
+  let app: FastifyInstance;
+  try {
+    app = await buildApp(config, { logger });
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
   await app.listen({ host: config.host, port: config.port });
   const worker = config.jobs.embeddedWorker
     ? createWorker({
@@ -94,6 +162,7 @@ async function serve(): Promise<void> {
   onShutdown(async () => {
     await worker?.stop();
     await app.close();
+    await lock?.release();
   });
 }
 
@@ -108,6 +177,9 @@ async function work(): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel });
   const database = await openConfiguredDatabase(config);
+  // Like serve: wait for a database that is not up yet, refuse one a release behind.
+  await waitForDatabase(database, logger);
+  await assertMigrated(database);
   const worker = createWorker({
     db: database.db,
     handlers: jobHandlers(),
@@ -186,6 +258,30 @@ async function rotateKeys(): Promise<void> {
   }
 }
 
+async function newSetupLink(): Promise<void> {
+  const config = configOrExit();
+  const database = await openConfiguredDatabase(config);
+  let link: string | null;
+  try {
+    // The embedded mode migrates at start, so a folder the server never opened works too.
+    if (database.engine === 'pglite') await migrateToLatest(database.db);
+    link = await reissueSetupLink({ db: database.db, config, now: () => new Date() });
+  } finally {
+    await database.close();
+  }
+  if (link === null) {
+    process.stderr.write(
+      'haven setup-link: Haven already has users, so no setup link was issued: it only creates ' +
+        'the first admin. Admins invite people from the admin pages; someone who lost access ' +
+        'resets their password, or an admin sends a new invitation.\n',
+    );
+    // Set after closing: PGlite's WebAssembly runtime resets process.exitCode when it shuts down.
+    process.exitCode = 1;
+    return;
+  }
+  writeSetupLink('NEW SETUP LINK: any earlier setup link no longer works', link);
+}
+
 async function showMailbox(): Promise<void> {
   const config = configOrExit();
   process.stdout.write(formatMailbox(await listDevMailbox(config.dataDir)));
@@ -208,6 +304,12 @@ export function createCli(): Command {
     .description('add a new signing key; old keys keep verifying until their tokens expire')
     .action(rotateKeys);
   program
+    .command('setup-link')
+    .description(
+      'issue a new first-admin setup link and void the old one (only while there are no users)',
+    )
+    .action(newSetupLink);
+  program
     .command('mail')
     .description('list the development mailbox (embedded mode)')
     .action(showMailbox);
@@ -220,5 +322,18 @@ export function createCli(): Command {
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
-  await createCli().parseAsync([...argv]);
+  try {
+    await createCli().parseAsync([...argv]);
+  } catch (error) {
+    // Expected refusals: one paragraph for the operator, no stack trace.
+    if (error instanceof DataDirLockedError) {
+      process.stderr.write(`haven: ${error.message}\n`);
+      process.exitCode = EXIT_FOLDER_IN_USE;
+    } else if (error instanceof DatabaseNotMigratedError) {
+      process.stderr.write(`haven: refusing to start. ${error.message}\n`);
+      process.exitCode = 78; // EX_CONFIG: the operator must act before a restart can help
+    } else {
+      throw error;
+    }
+  }
 }

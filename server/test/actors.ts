@@ -213,6 +213,7 @@ export async function createNoteRow(
 export const GENEROUS_RATE_LIMITS: Readonly<Record<string, string>> = Object.freeze({
   HAVEN_RATE_PUBLIC: '100000/60',
   HAVEN_RATE_AUTH: '100000/60',
+  HAVEN_RATE_REFRESH: '100000/60',
   HAVEN_RATE_SENSITIVE: '100000/60',
   HAVEN_RATE_READ: '100000/60',
   HAVEN_RATE_WRITE: '100000/60',

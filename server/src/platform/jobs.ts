@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Expression, type Kysely, type RawBuilder } from 'kysely';
 import type pino from 'pino';
 import type { DatabaseSchema } from './db/schema.js';
+import { logBackgroundFailure } from './db/faults.js';
 
 export type JobHandler = (
   payload: Record<string, unknown>,
@@ -239,7 +240,7 @@ export function createWorker(options: WorkerOptions): Worker {
         // A full batch suggests more work is waiting: poll again right away.
         (ran) => schedule(ran >= concurrency ? 0 : pollIntervalMs),
         (err: unknown) => {
-          log.error({ err }, 'job poll failed');
+          logBackgroundFailure(log, err, 'job poll failed');
           schedule(pollIntervalMs);
         },
       );

@@ -4,9 +4,15 @@
  * times. Every authenticated call goes through `api()`, which adds the CSRF header,
  * refreshes once on 401 (one tab at a time, via the Web Locks API) and asks for step-up MFA
  * on 403 STEP_UP_REQUIRED. Tabs share refresh results and sign-outs over a BroadcastChannel.
+ *
+ * Only a refresh answered 401 ends the session here. 429, 503 and network failures mean
+ * "try again": the store waits as long as Retry-After says and retries, and a page load
+ * that cannot reach the server keeps trying instead of showing the sign-in page (R1: the
+ * refresh route is rate limited). A reload while the access cookie is still valid does not
+ * refresh at all: the expiry times survive the reload in localStorage (they are not secret).
  */
 import { ApiError, ignoreBody, requestJson, type Decoder, type JsonRequest } from '../shared/api';
-import { decodeMe, decodeSignedIn, type SessionUser, type SignedIn } from './authTypes';
+import { decodeMe, decodeSignedIn, type Me, type SessionUser, type SignedIn } from './authTypes';
 
 export type SignedOutReason = 'signed_out' | 'idle' | 'expired' | 'signed_out_elsewhere';
 
@@ -36,6 +42,33 @@ type TabMessage =
 /** Codes on which an authenticated call is worth one refresh (others, such as MFA_INVALID, are not). */
 const REFRESHABLE = new Set(['UNAUTHENTICATED', 'SESSION_EXPIRED', 'http_error']);
 const TIMINGS_WAIT_MS = 250;
+/** Attempts at one refresh while the server answers 429/503 or cannot be reached. */
+const REFRESH_ATTEMPTS = 4;
+/** Longest wait between attempts, whatever Retry-After says. */
+const MAX_RETRY_DELAY_MS = 60_000;
+
+/** Refused for now, not for good: rate limited, unavailable, or no answer at all. */
+export function isTransient(err: unknown): err is ApiError {
+  return (
+    err instanceof ApiError &&
+    (err.status === 0 ||
+      err.status === 429 ||
+      err.status === 502 ||
+      err.status === 503 ||
+      err.status === 504)
+  );
+}
+
+/** How long to wait before trying again: Retry-After (seconds or a date), else `fallbackMs`. */
+export function retryDelayMs(err: ApiError, fallbackMs: number): number {
+  const header = err.retryAfter?.trim();
+  let ms = fallbackMs;
+  if (header && /^\d+$/.test(header)) ms = Number(header) * 1000;
+  else if (header && !Number.isNaN(Date.parse(header))) ms = Date.parse(header) - Date.now();
+  return Math.min(MAX_RETRY_DELAY_MS, Math.max(250, ms));
+}
+
+const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A non-secret "this browser may have a session" flag, so a first visit does not start with
@@ -43,6 +76,34 @@ const TIMINGS_WAIT_MS = 250;
  * the session itself lives only in HttpOnly cookies, the CSRF token only in memory.
  */
 const SESSION_HINT_KEY = 'haven.mayHaveSession';
+/** The session's expiry times (epoch ms), so a reload need not refresh to learn them. */
+const TIMINGS_KEY = 'haven.sessionTimings';
+
+interface Timings {
+  accessExpiresAt: number;
+  idleExpiresAt: number;
+}
+
+function readTimings(): Timings | null {
+  try {
+    const parsed: unknown = JSON.parse(localStorage.getItem(TIMINGS_KEY) ?? 'null');
+    if (typeof parsed !== 'object' || parsed === null) return null;
+    const { accessExpiresAt, idleExpiresAt } = parsed as Record<string, unknown>;
+    if (typeof accessExpiresAt !== 'number' || typeof idleExpiresAt !== 'number') return null;
+    return { accessExpiresAt, idleExpiresAt };
+  } catch {
+    return null;
+  }
+}
+
+function writeTimings(timings: Timings | null): void {
+  try {
+    if (timings) localStorage.setItem(TIMINGS_KEY, JSON.stringify(timings));
+    else localStorage.removeItem(TIMINGS_KEY);
+  } catch {
+    // storage blocked: a reload refreshes to learn the times
+  }
+}
 
 function readSessionHint(): boolean {
   try {
@@ -113,30 +174,64 @@ export class SessionStore {
 
   // --- lifecycle ---
 
-  /** On page load: who am I? Then learn the expiry times from another tab or by refreshing. */
-  async boot(): Promise<void> {
+  /**
+   * On page load: who am I? Then the expiry times: from this browser's last answer while the
+   * access token it came with is still valid, else from another tab, else by refreshing.
+   * A server that is busy or unreachable is asked again later; only a 401 signs out.
+   */
+  async boot(attempt = 0): Promise<void> {
     if (!readSessionHint()) {
       this.setState({ status: 'signed_out', reason: null });
       return;
     }
+    let me: Me;
     try {
-      const me = await this.api('GET', '/api/auth/me', decodeMe);
-      this.csrfToken = me.csrfToken;
-      const current = this.session;
-      this.setState({
-        status: 'signed_in',
-        session: {
-          user: me.user,
-          scopes: me.scopes,
-          accessExpiresAt: current?.accessExpiresAt ?? null,
-          idleExpiresAt: current?.idleExpiresAt ?? null,
-        },
-      });
-      if (this.session?.idleExpiresAt === null && !(await this.askOtherTabsForTimings())) {
-        await this.refresh();
+      me = await this.api('GET', '/api/auth/me', decodeMe);
+    } catch (err) {
+      if (this.state.status === 'signed_out') return;
+      if (isTransient(err)) {
+        // Still loading: try the whole boot again once the server is ready for us.
+        setTimeout(
+          () => void this.boot(attempt + 1),
+          retryDelayMs(err, 2 ** Math.min(attempt, 5) * 1000),
+        );
+        return;
       }
-    } catch {
-      if (this.state.status !== 'signed_out') this.endLocally('expired');
+      this.endLocally('expired');
+      return;
+    }
+    this.csrfToken = me.csrfToken;
+    const current = this.session;
+    const stored = readTimings();
+    const storedValid = stored !== null && stored.accessExpiresAt > Date.now();
+    this.setState({
+      status: 'signed_in',
+      session: {
+        user: me.user,
+        scopes: me.scopes,
+        accessExpiresAt: current?.accessExpiresAt ?? (storedValid ? stored.accessExpiresAt : null),
+        idleExpiresAt: current?.idleExpiresAt ?? (storedValid ? stored.idleExpiresAt : null),
+      },
+    });
+    if (this.session?.idleExpiresAt === null && !(await this.askOtherTabsForTimings())) {
+      await this.learnTimingsByRefreshing();
+    }
+  }
+
+  /** Signed in but the expiry times are unknown: refresh, and if the server is busy, later. */
+  private async learnTimingsByRefreshing(): Promise<void> {
+    try {
+      if (!(await this.refresh()) && this.state.status !== 'signed_out') this.endLocally('expired');
+    } catch (err) {
+      // Still signed in (the access token works); the idle warning waits for the times. Any
+      // other failure is left to the next call that needs a refresh.
+      if (!isTransient(err)) return;
+      setTimeout(
+        () => {
+          if (this.session?.idleExpiresAt === null) void this.learnTimingsByRefreshing();
+        },
+        retryDelayMs(err, 5_000),
+      );
     }
   }
 
@@ -165,6 +260,7 @@ export class SessionStore {
   endLocally(reason: SignedOutReason): void {
     this.csrfToken = null;
     writeSessionHint(false);
+    writeTimings(null);
     this.setState({ status: 'signed_out', reason });
   }
 
@@ -199,7 +295,8 @@ export class SessionStore {
 
   /**
    * An authenticated call: CSRF header on writes; one refresh + retry on 401; one step-up +
-   * retry on 403 STEP_UP_REQUIRED. A failed refresh signs this tab out.
+   * retry on 403 STEP_UP_REQUIRED. A refresh refused with 401 signs this tab out; one that
+   * could not be done now (429, 503, network) throws that error and keeps the session.
    */
   async api<T>(method: Method, path: string, decode: Decoder<T>, body?: unknown): Promise<T> {
     let refreshed = false;
@@ -245,7 +342,10 @@ export class SessionStore {
     this.post({ type: 'refreshed', signedIn });
   }
 
-  /** "Stay signed in" and the 401 path: one refresh at a time across every tab. */
+  /**
+   * "Stay signed in" and the 401 path: one refresh at a time across every tab. Resolves null
+   * when the session is over (401); rejects when the server stayed busy or out of reach.
+   */
   refresh(): Promise<SignedIn | null> {
     this.refreshing ??= this.refreshAcrossTabs().finally(() => {
       this.refreshing = null;
@@ -259,17 +359,24 @@ export class SessionStore {
       // Another tab refreshed while this one waited for the lock: its result is ours too
       // (same cookies). Refreshing again would only rotate the token once more.
       if (this.lastRefresh && this.lastRefresh.at >= askedAt) return this.lastRefresh.result;
-      let result: SignedIn | null;
-      try {
-        result = await requestJson({
-          method: 'POST',
-          path: '/api/auth/refresh',
-          decode: decodeSignedIn,
-          body: {},
-        });
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 401) result = null;
-        else throw err;
+      let result: SignedIn | null = null;
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          result = await requestJson({
+            method: 'POST',
+            path: '/api/auth/refresh',
+            decode: decodeSignedIn,
+            body: {},
+          });
+          break;
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 401) break;
+          // Rate limited or unavailable: the session is fine, the answer is "not now". Wait
+          // as told (holding the lock, so other tabs wait for this result) and try again.
+          if (!isTransient(err) || attempt >= REFRESH_ATTEMPTS) throw err;
+          await wait(retryDelayMs(err, 1000 * 2 ** (attempt - 1)));
+          if (this.lastRefresh && this.lastRefresh.at >= askedAt) return this.lastRefresh.result;
+        }
       }
       this.lastRefresh = { at: Date.now(), result };
       if (result) {
@@ -301,14 +408,14 @@ export class SessionStore {
     writeSessionHint(true);
     const current = this.session;
     const sameUser = current?.user.id === signedIn.user.id;
+    const timings: Timings = {
+      accessExpiresAt: signedIn.accessExpiresAt * 1000,
+      idleExpiresAt: Date.parse(signedIn.idleExpiresAt),
+    };
+    writeTimings(timings);
     this.setState({
       status: 'signed_in',
-      session: {
-        user: signedIn.user,
-        scopes: sameUser ? current.scopes : null,
-        accessExpiresAt: signedIn.accessExpiresAt * 1000,
-        idleExpiresAt: Date.parse(signedIn.idleExpiresAt),
-      },
+      session: { user: signedIn.user, scopes: sameUser ? current.scopes : null, ...timings },
     });
   }
 

@@ -2,7 +2,7 @@
 // Path=/) that JavaScript never sees, and a CSRF token bound to the session — an HMAC of
 // the session id under a key derived from the master key, so it changes with every login
 // and needs no storage.
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createHmac, createSecretKey, hkdfSync } from 'node:crypto';
 import { parse, serialize, type SerializeOptions } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { constantTimeEqual } from '../../platform/crypto.js';
@@ -47,10 +47,28 @@ export interface CsrfTokens {
   matches(sessionId: string, presented: string | undefined): boolean;
 }
 
+/** Sessions whose CSRF token is remembered (about 100 bytes each). */
+const CSRF_CACHE_SIZE = 10_000;
+
 export function createCsrfTokens(masterKey: Buffer): CsrfTokens {
-  const key = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'haven:csrf:v1', 32));
-  const forSession = (sessionId: string): string =>
-    createHmac('sha256', key).update(sessionId).digest('base64url');
+  const key = createSecretKey(
+    Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'haven:csrf:v1', 32)),
+  );
+  // GET /api/auth/me hands the token out on every call; an HMAC per call was a tenth of that
+  // route's own CPU time. The token is a pure function of the session id, so remembering it
+  // changes no answer; oldest insertion is forgotten first.
+  const remembered = new Map<string, string>();
+  const forSession = (sessionId: string): string => {
+    let token = remembered.get(sessionId);
+    if (token === undefined) {
+      token = createHmac('sha256', key).update(sessionId).digest('base64url');
+      if (remembered.size >= CSRF_CACHE_SIZE) {
+        remembered.delete(remembered.keys().next().value as string);
+      }
+      remembered.set(sessionId, token);
+    }
+    return token;
+  };
   return {
     forSession,
     matches: (sessionId, presented) =>
@@ -76,4 +94,45 @@ export function isSameSiteRequest(
   if (typeof origin === 'string') return allowedOrigins.has(origin);
   const site = request.headers['sec-fetch-site'];
   return site === 'same-origin';
+}
+
+/**
+ * The refresh cookie's value: `<session id>.<tag>.<refresh token>`, where the tag is an HMAC
+ * of the session id under a key derived from the master key. The rate limiter counts
+ * refreshes per session from it (R1) without a database lookup, and a made-up session id
+ * has no valid tag, so it cannot buy a fresh budget. Only the token is checked against the
+ * database; a cookie without the prefix (issued before it existed) is a bare token.
+ */
+export interface RefreshCookies {
+  encode(sessionId: string, refreshToken: string): string;
+  /** The token to check, and the session id when its tag is ours (else undefined). */
+  decode(value: string | undefined): {
+    token: string | undefined;
+    sessionId: string | undefined;
+  };
+}
+
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const TAG_LENGTH = 22; // 128 bits of base64url
+
+export function createRefreshCookies(masterKey: Buffer): RefreshCookies {
+  const key = Buffer.from(
+    hkdfSync('sha256', masterKey, Buffer.alloc(0), 'haven:refresh-session:v1', 32),
+  );
+  const tagOf = (sessionId: string): string =>
+    createHmac('sha256', key).update(sessionId).digest('base64url').slice(0, TAG_LENGTH);
+  return {
+    encode: (sessionId, refreshToken) => `${sessionId}.${tagOf(sessionId)}.${refreshToken}`,
+    decode(value) {
+      if (value === undefined) return { token: undefined, sessionId: undefined };
+      const parts = value.split('.');
+      if (parts.length !== 3) return { token: value, sessionId: undefined };
+      const [sessionId = '', tag = '', token = ''] = parts;
+      const vouched =
+        SESSION_ID.test(sessionId) &&
+        tag.length === TAG_LENGTH &&
+        constantTimeEqual(tagOf(sessionId), tag);
+      return { token, sessionId: vouched ? sessionId : undefined };
+    },
+  };
 }

@@ -48,7 +48,7 @@ const SessionView = Type.Object(
 );
 
 export function registerIdentityRoutes(app: FastifyInstance, deps: IdentityContext): void {
-  const { startSession, deliverSession, endSessions } = createSessionKit(deps);
+  const { startSession, deliverSession, endSessions, refreshCookies } = createSessionKit(deps);
 
   app.post(
     '/api/auth/session',
@@ -121,15 +121,24 @@ export function registerIdentityRoutes(app: FastifyInstance, deps: IdentityConte
     },
   );
 
+  // Every page load of the SPA may refresh, so refresh has its own class counted per session
+  // (R1): people behind one address do not share it, and sign-in's strict per-address class
+  // stays separate. A cookie without a session the server signed counts per address at the
+  // auth limit (see rateSubject in platform/http/rate-limit.ts).
   app.post(
     '/api/auth/refresh',
     {
-      config: { access: PUBLIC, rateClass: 'auth' },
+      config: {
+        access: PUBLIC,
+        rateClass: 'refresh',
+        rateSubject: (request) =>
+          refreshCookies.decode(readCookie(request, REFRESH_COOKIE)).sessionId,
+      },
       schema: { body: Empty, response: { 200: SignedIn } },
     },
     async (request, reply) => {
       requireSameSite(request, deps.allowedOrigins);
-      const presented = readCookie(request, REFRESH_COOKIE);
+      const presented = refreshCookies.decode(readCookie(request, REFRESH_COOKIE)).token;
       const outcome = presented
         ? await rotateRefreshToken(
             deps.db,

@@ -10,6 +10,7 @@ import type { Mailer } from '../../platform/mail.js';
 import {
   ACCESS_COOKIE,
   REFRESH_COOKIE,
+  createRefreshCookies,
   isSameSiteRequest,
   setCookie,
   type CsrfTokens,
@@ -73,6 +74,8 @@ export function requireSameSite(
 
 /** Session steps shared by sign-in, MFA, enrolment and invitation acceptance. */
 export function createSessionKit(deps: IdentityContext) {
+  const refreshCookies = createRefreshCookies(deps.config.masterKey);
+
   async function deliverSession(
     reply: FastifyReply,
     user: SignedInUser,
@@ -98,7 +101,12 @@ export function createSessionKit(deps: IdentityContext) {
       Math.floor((session.absoluteExpiresAt.getTime() - deps.now().getTime()) / 1000),
     );
     setCookie(reply, ACCESS_COOKIE, access.token, 300);
-    setCookie(reply, REFRESH_COOKIE, session.refreshToken, refreshSeconds);
+    setCookie(
+      reply,
+      REFRESH_COOKIE,
+      refreshCookies.encode(session.sessionId, session.refreshToken),
+      refreshSeconds,
+    );
     return {
       status: 'signed_in' as const,
       user: { id: user.id, email: user.email, displayName: user.displayName, roles: user.roles },
@@ -171,5 +179,5 @@ export function createSessionKit(deps: IdentityContext) {
     return ended.length;
   }
 
-  return { startSession, deliverSession, endSessions };
+  return { startSession, deliverSession, endSessions, refreshCookies };
 }

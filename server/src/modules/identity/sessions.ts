@@ -1,7 +1,7 @@
 // Sessions and rotating refresh tokens (A6, A7). A session row per login; the refresh
 // token is opaque (256 bits), stored as SHA-256, and consumed atomically on every use.
 // Presenting an already-consumed token means it was copied: the whole session is revoked.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DatabaseSchema } from '../../platform/db/schema.js';
 import { randomToken, sha256Hex } from '../../platform/crypto.js';
 import { recordAudit } from '../../platform/audit/audit.js';
@@ -172,33 +172,52 @@ export async function rotateRefreshToken(
   });
 }
 
-/** Revokes one session (idempotent); returns whether it was live. */
+/**
+ * The columns a revocation sets. Both come from the database, not from this node's clock:
+ * revoked_at is the database's now(), and revocation_xid (the revoking transaction) is the
+ * cursor every node's revocation cache polls by (A7; see revocation.ts). A node whose clock
+ * is off can therefore neither hide its sign-outs from the others nor make theirs look old.
+ */
+const revokedNow = (reason: string) => ({
+  revoked_at: sql<Date>`now()`,
+  revocation_xid: sql<string>`pg_current_xact_id()`,
+  revoked_reason: reason.slice(0, 64),
+});
+
+/**
+ * Revokes one session (idempotent); returns whether it was live. `_now` (the caller's clock)
+ * is not used: the database's clock is (see revokedNow).
+ */
 export async function revokeSession(
   db: Db,
   sessionId: string,
   reason: string,
-  now: Date,
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- call sites still pass it
+  _now: Date,
 ): Promise<boolean> {
   const result = await db
     .updateTable('sessions')
-    .set({ revoked_at: now, revoked_reason: reason.slice(0, 64) })
+    .set(revokedNow(reason))
     .where('id', '=', sessionId)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
 
-/** Revokes every live session of a user, optionally keeping one (password change); returns their ids. */
+/**
+ * Revokes every live session of a user, optionally keeping one (password change); returns
+ * their ids. `_now` is not used: the database's clock is (see revokedNow).
+ */
 export async function revokeUserSessions(
   db: Db,
   userId: string,
   reason: string,
-  now: Date,
+  _now: Date,
   keepSessionId?: string,
 ): Promise<string[]> {
   let query = db
     .updateTable('sessions')
-    .set({ revoked_at: now, revoked_reason: reason.slice(0, 64) })
+    .set(revokedNow(reason))
     .where('user_id', '=', userId)
     .where('revoked_at', 'is', null);
   if (keepSessionId !== undefined) query = query.where('id', '!=', keepSessionId);

@@ -1,6 +1,8 @@
 // First admin: on a fresh installation the server prints a single-use setup link once; whoever
 // holds the server's console creates the first admin with it, who must then enrol MFA (A9, A11).
+// A lost link is replaced with `npx haven setup-link`, which voids the old one.
 import { sql, type Kysely } from 'kysely';
+import type { HavenConfig } from '../../config.js';
 import type { DatabaseSchema } from '../../platform/db/schema.js';
 import { HavenError } from '../../platform/errors.js';
 import { recordAudit } from '../../platform/audit/audit.js';
@@ -38,13 +40,42 @@ const lockSetup = async (trx: Db): Promise<void> => {
 const hasUsers = async (trx: Db): Promise<boolean> =>
   (await trx.selectFrom('users').select('id').limit(1).executeTakeFirst()) !== undefined;
 
+/** What issuing a link needs: the CLI has no app, so not the whole IdentityContext. */
+export type SetupLinkContext = Pick<IdentityContext, 'db' | 'now'> & {
+  readonly config: Pick<HavenConfig, 'publicOrigin'>;
+};
+
+const linkFor = (ctx: SetupLinkContext, token: string): string =>
+  `${ctx.config.publicOrigin}/setup#token=${token}`;
+
+/** Issues a setup token and audits it, inside the caller's locked transaction. */
+async function issueSetupToken(
+  trx: Db,
+  now: Date,
+  details: Record<string, number | boolean> = {},
+): Promise<string> {
+  const issued = await issueOneTimeToken(trx, {
+    purpose: 'setup',
+    userId: null,
+    lifetimeMs: LINK_LIFETIMES_MS.setup,
+    now,
+  });
+  await recordAudit(trx, {
+    actor: { type: 'system' },
+    action: 'auth.setup_link_issued',
+    outcome: 'success',
+    details: { expires_at: issued.expiresAt.toISOString(), ...details },
+  });
+  return issued.token;
+}
+
 /**
  * Returns a setup link when the users table is empty and no live setup link exists, else null.
  * A live link is never shown again (only its hash is stored), so a restart within its 24 hours
  * prints no new one; `onPending` lets the caller say so instead of staying silent.
  */
 export async function ensureSetupLink(
-  ctx: IdentityContext,
+  ctx: SetupLinkContext,
   options: { onPending?: (expiresAt: Date) => void } = {},
 ): Promise<string | null> {
   const now = ctx.now();
@@ -60,24 +91,35 @@ export async function ensureSetupLink(
       .orderBy('expires_at', 'desc')
       .executeTakeFirst();
     if (live) return { kind: 'pending' as const, expiresAt: live.expires_at };
-    const issued = await issueOneTimeToken(trx, {
-      purpose: 'setup',
-      userId: null,
-      lifetimeMs: LINK_LIFETIMES_MS.setup,
-      now,
-    });
-    await recordAudit(trx, {
-      actor: { type: 'system' },
-      action: 'auth.setup_link_issued',
-      outcome: 'success',
-      details: { expires_at: issued.expiresAt.toISOString() },
-    });
-    return { kind: 'issued' as const, token: issued.token };
+    return { kind: 'issued' as const, token: await issueSetupToken(trx, now) };
   });
   if (outcome.kind === 'pending') options.onPending?.(outcome.expiresAt);
-  return outcome.kind === 'issued'
-    ? `${ctx.config.publicOrigin}/setup#token=${outcome.token}`
-    : null;
+  return outcome.kind === 'issued' ? linkFor(ctx, outcome.token) : null;
+}
+
+/**
+ * `npx haven setup-link`: replaces a lost setup link. Every unused setup link is voided and a new
+ * one issued (audited like the first), in one transaction under the setup lock. Returns null,
+ * issuing nothing, once any user exists: the link only ever creates the first admin.
+ */
+export async function reissueSetupLink(ctx: SetupLinkContext): Promise<string | null> {
+  const now = ctx.now();
+  const token = await ctx.db.transaction().execute(async (trx) => {
+    await lockSetup(trx);
+    if (await hasUsers(trx)) return null;
+    const voided = await trx
+      .updateTable('one_time_tokens')
+      .set({ used_at: now })
+      .where('purpose', '=', 'setup')
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    return issueSetupToken(trx, now, {
+      reissued: true,
+      voided_links: Number(voided.numUpdatedRows),
+    });
+  });
+  return token === null ? null : linkFor(ctx, token);
 }
 
 /**

@@ -221,6 +221,51 @@ describeEachEngine('signing keys', (engine) => {
     }
   });
 
+  it('A4/JWKS at start: a fresh app publishes a signing key before anyone signs in', async () => {
+    expect(await keyRows()).toEqual([]);
+    const t = await createTestApp(engine, { database });
+    try {
+      const response = await t.app.inject({ url: '/.well-known/jwks.json' });
+      expect(response.statusCode).toBe(200);
+      const { keys } = response.json<{ keys: Array<{ kid: string }> }>();
+      expect(keys.length).toBeGreaterThanOrEqual(1);
+      const rows = await keyRows();
+      expect(keys.map((k) => k.kid)).toEqual(rows.map((r) => r.kid));
+      expect(await database.db.selectFrom('sessions').select('id').execute()).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('S2/race at start: two apps starting together on one database end with exactly one current key', async () => {
+    // On PostgreSQL each app gets its own pool, so the two starts really run concurrently.
+    const handles = database.url
+      ? await Promise.all(
+          [1, 2].map(() => openDatabase({ url: database.url, embeddedDir: undefined })),
+        )
+      : [];
+    const shared = handles.length > 0 ? handles : [database, database];
+    const env = { HAVEN_MASTER_KEY: randomBytes(32).toString('base64') };
+    const apps = await Promise.all(
+      shared.map((handle) =>
+        createTestApp(engine, { database: { ...handle, url: database.url }, env }),
+      ),
+    );
+    try {
+      const current = (await keyRows()).filter((r) => r.retired_at === null);
+      expect(current).toHaveLength(1);
+      for (const t of apps) {
+        const response = await t.app.inject({ url: '/.well-known/jwks.json' });
+        expect(response.json<{ keys: Array<{ kid: string }> }>().keys.map((k) => k.kid)).toEqual([
+          current[0]!.kid,
+        ]);
+      }
+    } finally {
+      await Promise.all(apps.map((t) => t.close()));
+      await Promise.all(handles.map((h) => h.close()));
+    }
+  });
+
   it('S2/race: nodes starting together on an empty table create exactly one key', async () => {
     // On PostgreSQL every node gets its own pool, so the inserts really run concurrently.
     const handles = database.url

@@ -1,6 +1,7 @@
 // Access-token signing keys (A4, S2): Ed25519 key pairs whose private halves are sealed under
 // the master key; rotation adds a key that becomes current while retired ones keep verifying
-// until every token they signed has expired; the public halves are published as a JWKS.
+// until every token they signed has expired; the public halves are published as a JWKS. The first
+// key is created when the app starts, so the JWKS is never empty.
 import {
   SignJWT,
   exportJWK,
@@ -27,6 +28,8 @@ const SIGNING_KEYS_LOCK_KEY = '7527325269165042553';
 /** Slack for clock skew between nodes and verifiers. */
 const RETENTION_MARGIN_MS = 60_000;
 const MAX_PUBLISHED_KEYS = 32;
+/** How long the start waits for the first signing key (under Fastify's 10 s onReady limit). */
+const START_KEY_WAIT_MS = 5_000;
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 export interface SigningKey {
@@ -162,6 +165,7 @@ export function createSigningKeyStore(options: SigningKeyStoreOptions): SigningK
       await withLock(async (trx) => {
         if (!(await readCurrent(trx))) await insertNewKey(trx, ring, now());
       });
+      loaded = undefined; // the JWKS read before the key existed is out of date
       row = await readCurrent(db);
       if (!row) throw new Error('no signing key after creating one');
     }
@@ -253,10 +257,35 @@ export async function issueAccessToken(
   return { token, expiresAt, jti };
 }
 
+/**
+ * Publishes the JWKS, and creates the first signing key when the app starts: a verifier (or
+ * another node) fetching the JWKS before anyone signed in finds a key. Nodes starting together
+ * create one key between them (loadCurrent inserts under an advisory lock, re-checking first).
+ */
 export function registerJwksRoute(
   app: FastifyInstance,
-  store: Pick<SigningKeyStore, 'jwks'>,
+  store: Pick<SigningKeyStore, 'jwks' | 'currentSigningKey'>,
 ): void {
+  app.addHook('onReady', async () => {
+    // Never a reason not to start: an unmigrated database (`haven routes` builds the app on an
+    // empty in-memory one) or a slow one (Fastify times out onReady hooks after 10 s); the first
+    // token issued then creates the key, as it would anyway.
+    const created = store.currentSigningKey().then(
+      () => 'created' as const,
+      (error: unknown) => {
+        app.log.warn({ err: error }, 'could not create the first signing key at start');
+        return 'failed' as const;
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), START_KEY_WAIT_MS);
+    });
+    if ((await Promise.race([created, late])) === 'late') {
+      app.log.warn('the first signing key is not created yet; starting without waiting for it');
+    }
+    clearTimeout(timer);
+  });
   app.get(
     '/.well-known/jwks.json',
     {

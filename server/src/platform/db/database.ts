@@ -28,6 +28,8 @@ export interface DatabaseOptions {
   readonly poolSize?: number;
   /** A PGlite data-directory dump to start from (tests clone one migrated database). */
   readonly embeddedTemplate?: Blob;
+  /** Told about connections that fail outside a query (restart, failover, proxy reset). */
+  readonly onConnectionError?: (error: Error) => void;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -38,10 +40,23 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       // A hung query must not hold a request forever.
       statement_timeout: 30_000,
       idle_in_transaction_session_timeout: 60_000,
+      // A database that is unreachable (not refusing: silent) fails the request in seconds
+      // instead of hanging it; the caller gets 503 and retries.
+      connectionTimeoutMillis: 5_000,
+      // Client-side bound on a query whose server vanished without closing the socket.
+      query_timeout: 35_000,
+      keepAlive: true,
     });
-    // An idle connection dropped by a restart or failover must not crash the process;
-    // the pool replaces it on the next checkout.
-    pool.on('error', () => undefined);
+    const onConnectionError = options.onConnectionError ?? (() => undefined);
+    // node-postgres emits 'error' on a client whose connection drops. The pool listens only
+    // while the client is idle; a client checked out for a query has no listener, and an
+    // unhandled 'error' event ends the process. So every client gets a listener for life:
+    // the query in flight is rejected (the request answers 503), the pool discards the
+    // broken client on release, and the next checkout opens a fresh connection.
+    pool.on('connect', (client) => {
+      client.on('error', onConnectionError);
+    });
+    pool.on('error', onConnectionError);
     const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
     return wrap(db, 'postgres', undefined);
   }

@@ -5,11 +5,13 @@ import type { DatabaseSchema } from './schema.js';
 import * as m0001 from './migrations/0001_platform.js';
 import * as m0002 from './migrations/0002_identity.js';
 import * as m0003 from './migrations/0003_clinical.js';
+import * as m0004 from './migrations/0004_revocation_cursor.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_platform': m0001,
   '0002_identity': m0002,
   '0003_clinical': m0003,
+  '0004_revocation_cursor': m0004,
 };
 
 export async function migrateToLatest(db: Kysely<DatabaseSchema>): Promise<MigrationResultSet> {
@@ -24,4 +26,16 @@ export async function migrateToLatest(db: Kysely<DatabaseSchema>): Promise<Migra
     throw result.error instanceof Error ? result.error : new Error('migration failed');
   }
   return result;
+}
+
+/** Names of migrations this build knows and the database has not applied yet. */
+export async function pendingMigrations(db: Kysely<DatabaseSchema>): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(MIGRATIONS) },
+    migrationTableName: 'schema_migrations',
+    migrationLockTableName: 'schema_migrations_lock',
+  });
+  const known = await migrator.getMigrations();
+  return known.filter((m) => m.executedAt === undefined).map((m) => m.name);
 }

@@ -79,6 +79,8 @@ export interface SessionsTable {
   absolute_expires_at: Timestamp;
   revoked_at: Timestamp | null;
   revoked_reason: string | null;
+  /** xid8 of the revoking transaction (the pollers' cursor, A7); never inserted, see 0004. */
+  revocation_xid: ColumnType<string | null, never, string>;
   amr: ColumnType<string[], string[] | undefined, string[]>;
   mfa_at: Timestamp | null;
   csrf_secret_hash: string | null;

@@ -70,7 +70,13 @@ export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessChec
         redis === 'failed' ? 'redis' : null,
       ].filter(Boolean);
       if (failed.length > 0) {
-        throw new HavenError('SERVICE_UNAVAILABLE', `Not ready: ${failed.join(', ')} unavailable.`);
+        throw new HavenError(
+          'SERVICE_UNAVAILABLE',
+          `Not ready: ${failed.join(', ')} unavailable.`,
+          {
+            headers: { 'retry-after': '1' },
+          },
+        );
       }
       return { status: 'ready' as const, checks: { database, redis } };
     },

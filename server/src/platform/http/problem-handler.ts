@@ -16,6 +16,17 @@ import {
   type ErrorCode,
   type FieldError,
 } from '../errors.js';
+import { describeDatabaseFault, isDatabaseUnavailable } from '../db/faults.js';
+
+/** Seconds a caller should wait before retrying while the database is unreachable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 1;
+
+/** The answer to every request that meets a database outage: 503 and when to retry. */
+export function databaseUnavailable(): HavenError {
+  return new HavenError('SERVICE_UNAVAILABLE', 'The database is unavailable; try again shortly.', {
+    headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
+  });
+}
 
 const FRAMEWORK_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
@@ -82,6 +93,9 @@ export function toHavenError(error: unknown): { error: HavenError; internal: boo
       internal: false,
     };
   }
+  // Before the framework codes: a dropped connection is nobody's bug, and the caller should
+  // retry rather than report it (a restart or failover lasts seconds).
+  if (isDatabaseUnavailable(error)) return { error: databaseUnavailable(), internal: false };
   const mapped = fastifyError.code ? FRAMEWORK_CODES[fastifyError.code] : undefined;
   if (mapped) return { error: new HavenError(mapped), internal: false };
   const status = fastifyError.statusCode;
@@ -124,7 +138,12 @@ export function installProblemHandlers(
   app.setErrorHandler((error, request, reply) => {
     const { error: safe, internal } = toHavenError(error);
     if (internal) request.log.error({ err: error }, 'unhandled error');
-    else if (safe.statusCode >= 400) request.log.info({ code: safe.code }, 'request refused');
+    else if (safe.code === 'SERVICE_UNAVAILABLE') {
+      request.log.warn(
+        { code: safe.code, cause: describeDatabaseFault(error) },
+        'service unavailable',
+      );
+    } else if (safe.statusCode >= 400) request.log.info({ code: safe.code }, 'request refused');
     return sendProblem(reply, request, safe);
   });
 

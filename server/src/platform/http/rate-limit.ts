@@ -1,5 +1,9 @@
 // Rate limiting (R1): one counter per (rate class, client) with limits from config.
 // Counters live in Redis when configured, so every node shares them; in memory otherwise.
+// The limiter is a global onRequest hook installed before access control, so refused
+// requests (no credentials, missing scope) are counted too, and a client over its limit is
+// turned away before its token is verified.
+import { createHash } from 'node:crypto';
 import type {
   FastifyInstance,
   FastifyReply,
@@ -27,11 +31,32 @@ export function clientKey(address: string): string {
   return `${parts.map((p) => p.toString(16)).join(':')}::/64`;
 }
 
-function ruleFor(
+/**
+ * The class whose limit applies to requests of a per-subject route that name no subject
+ * (see `rateSubject`): strict, so leaving the subject out never widens a client's budget.
+ */
+export const UNIDENTIFIED_SUBJECT_CLASS: RateClass = 'auth';
+
+interface Counter {
+  readonly key: string;
+  readonly rule: RateLimitRule;
+}
+
+function counterFor(
   request: FastifyRequest,
   limits: Readonly<Record<RateClass, RateLimitRule>>,
-): RateLimitRule {
-  return limits[request.routeOptions.config.rateClass ?? 'public'];
+): Counter {
+  const config = request.routeOptions.config;
+  const rateClass = config.rateClass ?? 'public';
+  const client = clientKey(request.ip);
+  if (!config.rateSubject) return { key: `${rateClass}:${client}`, rule: limits[rateClass] };
+  const subject = config.rateSubject(request);
+  if (subject === undefined) {
+    return { key: `${rateClass}:anon:${client}`, rule: limits[UNIDENTIFIED_SUBJECT_CLASS] };
+  }
+  // Hashed: the counter store never holds the identifier itself.
+  const digest = createHash('sha256').update(subject, 'utf8').digest('base64url').slice(0, 32);
+  return { key: `${rateClass}:subject:${digest}`, rule: limits[rateClass] };
 }
 
 export interface RateLimitOptions {
@@ -43,27 +68,47 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Health probes keep answering when the counter store is down (a liveness probe must not flap). */
     rateLimitFailOpen?: boolean;
+    /**
+     * Counts the route per subject instead of per client address (the refresh route: per
+     * session, so people behind one NAT do not share a budget). Must be cheap (no I/O) and
+     * return only a subject the server can vouch for (e.g. one it signed); undefined when the
+     * request names none, and such requests are counted per client address at the limit of
+     * UNIDENTIFIED_SUBJECT_CLASS, so made-up or missing subjects cannot dodge the limit.
+     */
+    rateSubject?: (request: FastifyRequest) => string | undefined;
   }
 }
 
 /**
- * Puts the limiter on every route (and returns it for the not-found route). When the
- * shared counter store fails, requests are refused with 503 rather than let through
- * uncounted, except on routes declared fail-open (the health probes).
+ * Sets up the counters and returns the limiter hook. The caller adds it as a global onRequest
+ * hook (app.ts: after CORS, before access control), so it covers every route and the
+ * not-found handler, and counts requests that authentication will refuse. Calling it again
+ * for a request already counted does nothing. When the shared counter store fails, requests
+ * are refused with 503 rather than let through uncounted, except on routes declared
+ * fail-open (the health probes).
  */
 export async function installRateLimit(
   app: FastifyInstance,
   options: RateLimitOptions,
 ): Promise<preHandlerAsyncHookHandler> {
+  // The plugin asks for the key, the limit and the window separately; work them out once.
+  const counters = new WeakMap<FastifyRequest, Counter>();
+  const counter = (request: FastifyRequest): Counter => {
+    let found = counters.get(request);
+    if (!found) {
+      found = counterFor(request, options.limits);
+      counters.set(request, found);
+    }
+    return found;
+  };
   await app.register(rateLimit, {
     global: false,
     ...(options.redis ? { redis: options.redis } : {}),
     nameSpace: 'haven:rate:',
     skipOnError: false,
-    max: (request: FastifyRequest) => ruleFor(request, options.limits).max,
-    timeWindow: (request: FastifyRequest) => ruleFor(request, options.limits).windowMs,
-    keyGenerator: (request: FastifyRequest) =>
-      `${request.routeOptions.config.rateClass ?? 'public'}:${clientKey(request.ip)}`,
+    max: (request: FastifyRequest) => counter(request).rule.max,
+    timeWindow: (request: FastifyRequest) => counter(request).rule.windowMs,
+    keyGenerator: (request: FastifyRequest) => counter(request).key,
     errorResponseBuilder: (_request, context) =>
       new HavenError('RATE_LIMITED', `Too many requests; retry in ${context.after}.`),
     addHeadersOnExceeding: {
@@ -92,14 +137,5 @@ export async function installRateLimit(
       );
     }
   };
-  app.addHook('onRoute', (route) => {
-    const existing =
-      route.onRequest === undefined
-        ? []
-        : Array.isArray(route.onRequest)
-          ? route.onRequest
-          : [route.onRequest];
-    route.onRequest = [...existing, limitOrRefuse];
-  });
   return limitOrRefuse;
 }

@@ -1,0 +1,280 @@
+// A database that blinks must never take Haven down (issue 9, defect 1). Real processes on a
+// private PostgreSQL: two `haven serve` nodes and a `haven worker` under write load while the
+// busy backends are terminated and the server is restarted and stopped. Every node and the
+// worker stay up, requests during the outage get 503 + Retry-After (never 500), service comes
+// back by itself, and no acknowledged write is lost.
+// Runs in the PostgreSQL pass of the suite (DATABASE_URL set), where the server binaries are
+// known to be installed; elsewhere it reports as skipped.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { openDatabase } from '../../src/platform/db/database.js';
+import { migrateToLatest } from '../../src/platform/db/migrate.js';
+import type { FastifyInstance } from 'fastify';
+import { createActor, createOrganization, GENEROUS_RATE_LIMITS, type Actor } from '../actors.js';
+import {
+  freePort,
+  privatePostgresUnavailable,
+  spawnHaven,
+  startPrivatePostgres,
+  type HavenProcess,
+  type PrivatePostgres,
+} from './private-servers.js';
+
+const skipReason = !process.env.DATABASE_URL
+  ? 'fault tests run in the PostgreSQL pass (set DATABASE_URL)'
+  : privatePostgresUnavailable();
+
+const folders: string[] = [];
+function tempFolder(prefix: string): string {
+  const folder = mkdtempSync(path.join(tmpdir(), prefix));
+  folders.push(folder);
+  return folder;
+}
+
+function havenEnv(databaseUrl: string, masterKey: string, extra: Record<string, string> = {}) {
+  return {
+    HAVEN_ENV: 'test',
+    HAVEN_LOG_LEVEL: 'warn',
+    HAVEN_MASTER_KEY: masterKey,
+    HAVEN_WEB_DIR: path.join(tmpdir(), 'haven-no-web'),
+    HAVEN_DATA_DIR: tempFolder('haven-node-'),
+    DATABASE_URL: databaseUrl,
+    // One public URL for every node: it is the tokens' issuer.
+    HAVEN_PUBLIC_URL: 'http://haven.test',
+    ...GENEROUS_RATE_LIMITS,
+    ...extra,
+  } as Record<string, string>;
+}
+
+interface Outcome {
+  readonly status: number | 'connection-error';
+  readonly code?: string;
+  readonly retryAfter?: string | null;
+  readonly mrn: string;
+}
+
+async function createPatient(port: number, actor: Actor, mrn: string): Promise<Outcome> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/api/patients`, {
+      method: 'POST',
+      headers: { authorization: actor.authorization, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        mrn,
+        givenName: 'Fault',
+        familyName: 'Tolerant',
+        birthDate: '1970-01-01',
+        sex: 'unknown',
+      }),
+      signal: AbortSignal.timeout(40_000),
+    });
+    const body = (await response.json().catch(() => ({}))) as { code?: string };
+    return {
+      status: response.status,
+      ...(body.code ? { code: body.code } : {}),
+      retryAfter: response.headers.get('retry-after'),
+      mrn,
+    };
+  } catch {
+    return { status: 'connection-error', mrn };
+  }
+}
+
+async function readyStatus(port: number): Promise<number> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/readyz`, {
+      signal: AbortSignal.timeout(5_000),
+    });
+    return response.status;
+  } catch {
+    return 0;
+  }
+}
+
+async function terminateClientBackends(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const result = await client.query(
+      `select pg_terminate_backend(pid) from pg_stat_activity
+       where pid <> pg_backend_pid() and backend_type = 'client backend'`,
+    );
+    return result.rowCount ?? 0;
+  } finally {
+    await client.end();
+  }
+}
+
+describe.skipIf(skipReason !== undefined)('database faults on real processes', () => {
+  let postgres: PrivatePostgres;
+  let masterKey: string;
+  const processes: HavenProcess[] = [];
+  let minter: FastifyInstance | undefined;
+
+  beforeAll(async () => {
+    postgres = await startPrivatePostgres();
+    masterKey = randomBytes(32).toString('base64');
+    const database = await openDatabase({ url: postgres.url, embeddedDir: undefined });
+    await migrateToLatest(database.db);
+    await database.close();
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+    await minter?.close();
+    await postgres?.destroy();
+    for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+  }, 60_000);
+
+  it('defect 1/availability: two nodes and a worker survive terminated backends, a restart and an outage under write load, answer 503 + Retry-After meanwhile, resume by themselves and lose no acknowledged write', async () => {
+    const ports = [await freePort(), await freePort()];
+    const nodes = ports.map((port) =>
+      spawnHaven(['serve'], havenEnv(postgres.url, masterKey, { PORT: String(port) })),
+    );
+    const worker = spawnHaven(
+      ['worker'],
+      havenEnv(postgres.url, masterKey, { HAVEN_LOG_LEVEL: 'info' }),
+    );
+    processes.push(...nodes, worker);
+    await Promise.all(nodes.map((node) => node.waitFor('Haven is listening')));
+    await worker.waitFor('worker started');
+
+    // A clinician with a session, minted by an app in this process on the same database and
+    // master key (so the nodes verify its token); this process must survive the faults too.
+    minter = await buildApp(loadConfig(havenEnv(postgres.url, masterKey)));
+    await minter.ready();
+    const clinician = await createActor(minter, ['clinician']);
+    await createOrganization(minter.database.db, {
+      members: [{ userId: clinician.userId, role: 'clinician' }],
+    });
+
+    const outcomes: Outcome[] = [];
+    let loading = true;
+    const writers = [0, 1, 2, 3].map(async (writer) => {
+      for (let i = 0; loading; i++) {
+        const port = ports[(writer + i) % 2]!;
+        outcomes.push(
+          await createPatient(port, clinician, `F-${writer}-${i}-${randomUUID().slice(0, 6)}`),
+        );
+      }
+    });
+
+    await sleep(1_500);
+    const terminated = await terminateClientBackends(postgres.url);
+    await sleep(1_500);
+    await postgres.restart();
+    await sleep(1_500);
+    // An outage long enough to be seen: requests meanwhile must be 503, and so must /readyz.
+    await postgres.stop();
+    await sleep(1_000);
+    const readyDuringOutage = await Promise.all(ports.map(readyStatus));
+    await sleep(1_000);
+    await postgres.start();
+    const backAt = Date.now();
+    // Both nodes ready again, measured from the moment the database accepts connections.
+    const resumedAfterMs = await Promise.all(
+      ports.map(async (port) => {
+        while ((await readyStatus(port)) !== 200) {
+          if (Date.now() - backAt > 30_000) return Number.POSITIVE_INFINITY;
+          await sleep(50);
+        }
+        return Date.now() - backAt;
+      }),
+    );
+    await sleep(1_500);
+    loading = false;
+    await Promise.all(writers);
+
+    // Nothing exited: not a node, not the worker.
+    expect(
+      nodes.map((n) => n.exited()),
+      nodes.map((n) => n.output()).join('\n'),
+    ).toEqual([false, false]);
+    expect(worker.exited(), worker.output()).toBe(false);
+    expect(terminated).toBeGreaterThan(0);
+
+    // During the outage: 503 SERVICE_UNAVAILABLE with Retry-After, never a 500.
+    expect(readyDuringOutage).toEqual([503, 503]);
+    const statuses = new Set(outcomes.map((o) => o.status));
+    const histogram = new Map<string, number>();
+    for (const outcome of outcomes) {
+      const key = `${outcome.status} ${outcome.code ?? ''}`.trim();
+      histogram.set(key, (histogram.get(key) ?? 0) + 1);
+    }
+    console.info('write outcomes during the faults:', Object.fromEntries(histogram));
+    const unavailable = outcomes.filter((o) => o.status === 503);
+    expect(unavailable.length).toBeGreaterThan(0);
+    for (const outcome of unavailable) {
+      expect(outcome.code).toBe('SERVICE_UNAVAILABLE');
+      expect(outcome.retryAfter).toMatch(/^\d+$/);
+    }
+    expect([...statuses].filter((s) => s !== 201 && s !== 503)).toEqual([]);
+
+    // Back by itself, promptly (the issue asks for a second; the bound leaves room for a
+    // loaded CI machine, and the measurement is printed).
+    console.info(`nodes ready again ${resumedAfterMs.join(' ms, ')} ms after PostgreSQL came back`);
+    for (const ms of resumedAfterMs) expect(ms).toBeLessThan(5_000);
+    const afterwards = await createPatient(
+      ports[0]!,
+      clinician,
+      `F-after-${randomUUID().slice(0, 6)}`,
+    );
+    expect(afterwards.status).toBe(201);
+
+    // No acknowledged write lost.
+    const acknowledged = outcomes.filter((o) => o.status === 201).map((o) => o.mrn);
+    expect(acknowledged.length).toBeGreaterThan(10);
+    const client = new pg.Client({ connectionString: postgres.url });
+    await client.connect();
+    const stored = await client.query<{ mrn: string }>(
+      'select mrn from patients where mrn = any($1)',
+      [acknowledged],
+    );
+    await client.end();
+    expect(new Set(stored.rows.map((r) => r.mrn))).toEqual(new Set(acknowledged));
+  }, 180_000);
+
+  it('defect 1/availability: serve started while PostgreSQL is down waits with a clear log line, then starts by itself', async () => {
+    await postgres.stop();
+    const port = await freePort();
+    const node = spawnHaven(['serve'], havenEnv(postgres.url, masterKey, { PORT: String(port) }));
+    processes.push(node);
+    try {
+      await node.waitFor('database unreachable; waiting for it');
+      expect(node.output()).not.toContain('Haven is listening');
+      await sleep(1_500);
+      expect(node.exited(), node.output()).toBe(false);
+    } finally {
+      await postgres.start();
+    }
+    await node.waitFor('Haven is listening', 60_000);
+    expect(await readyStatus(port)).toBe(200);
+    await node.stop();
+  }, 120_000);
+
+  it('defect 1/operability: serve against an unmigrated database says to run `npx haven migrate`, without a stack trace', async () => {
+    const client = new pg.Client({ connectionString: postgres.url });
+    await client.connect();
+    await client.query('create database unmigrated');
+    await client.end();
+    const port = await freePort();
+    const url = postgres.url.replace(/\/postgres$/, '/unmigrated');
+    const node = spawnHaven(['serve'], havenEnv(url, masterKey, { PORT: String(port) }));
+    processes.push(node);
+    await new Promise<void>((resolve) => {
+      if (node.exited()) resolve();
+      else node.child.once('exit', () => resolve());
+    });
+    expect(node.child.exitCode).not.toBe(0);
+    expect(node.output()).toContain('npx haven migrate');
+    expect(node.output()).not.toMatch(/\n\s+at /);
+    expect(node.output()).not.toContain('Haven is listening');
+  }, 60_000);
+});
