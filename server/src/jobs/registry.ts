@@ -1,18 +1,61 @@
 // Every background job Haven knows, in one place: the server's embedded worker and
 // `haven worker` both take their handlers and schedules from here.
+import { sql } from 'kysely';
 import type { JobHandler } from '../platform/jobs.js';
 import { purgeExpiredIdentityRecords } from '../modules/identity/cleanup.js';
+import { sealAuditChain } from '../platform/audit/seal.js';
+
+/** How often the audit sealer runs: the delay before an event is protected by the chain. */
+export const AUDIT_SEAL_EVERY_MS = 1_000;
+/** Finished audit.seal jobs (one a second) are kept this long, then deleted. */
+const SEAL_JOB_RETENTION = '1 hour';
+const SEAL_JOB_PURGE_EVERY_MS = 10 * 60_000;
 
 export function jobHandlers(): Record<string, JobHandler> {
+  let lastSealJobPurge = 0;
   return {
     // A13: idempotent conditional deletes, so overlapping runs on several nodes are harmless.
     'identity.cleanup': async (_payload, { db, log }) => {
       const counts = await purgeExpiredIdentityRecords(db, new Date());
       log.info(counts, 'identity records purged');
     },
+    // L3: links committed audit events into the hash chain (platform/audit/seal.ts). One
+    // sealer at a time across nodes (advisory lock; a run that finds it taken does nothing);
+    // a backlog is sealed a minute's worth at a time so the job ends well within its lock.
+    // A failure (the database away) is logged and the job still ends: the next run is a
+    // second away, where the queue's retry would back off for minutes.
+    'audit.seal': async (_payload, { db, log }) => {
+      const started = Date.now();
+      let total = 0;
+      try {
+        for (;;) {
+          const { sealed, busy } = await sealAuditChain(db, { maxEvents: 50_000 });
+          total += sealed;
+          if (busy || sealed < 50_000 || Date.now() - started > 60_000) break;
+        }
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : 'unknown error';
+        log.warn({ sealed: total, reason }, 'audit sealing failed; the next run retries');
+        return;
+      }
+      if (total > 0) log.debug({ sealed: total }, 'audit events sealed');
+      // A job a second leaves 86 400 finished rows a day: keep only the recent ones.
+      if (started - lastSealJobPurge > SEAL_JOB_PURGE_EVERY_MS) {
+        lastSealJobPurge = started;
+        await db
+          .deleteFrom('jobs')
+          .where('queue', '=', 'audit.seal')
+          .where('status', '=', 'done')
+          .where('finished_at', '<', sql<Date>`now() - ${SEAL_JOB_RETENTION}::interval`)
+          .execute();
+      }
+    },
   };
 }
 
 export function jobSchedules(): Array<{ queue: string; everyMs: number }> {
-  return [{ queue: 'identity.cleanup', everyMs: 10 * 60_000 }];
+  return [
+    { queue: 'identity.cleanup', everyMs: 10 * 60_000 },
+    { queue: 'audit.seal', everyMs: AUDIT_SEAL_EVERY_MS },
+  ];
 }

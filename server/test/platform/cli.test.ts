@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/platform/db/database.js';
 import { migrateToLatest } from '../../src/platform/db/migrate.js';
 import { recordAudit } from '../../src/platform/audit/audit.js';
+import { sealEverything } from '../audit-chain.js';
 
 const run = promisify(execFile);
 const ENTRY = path.resolve(import.meta.dirname, '../cli-entry.ts');
@@ -37,8 +38,8 @@ async function haven(
   }
 }
 
-/** A data folder with an embedded database holding `count` audit events. */
-async function dataFolderWithEvents(count: number): Promise<string> {
+/** A data folder with an embedded database holding `count` audit events, `sealed` of them in the chain. */
+async function dataFolderWithEvents(count: number, sealed = count): Promise<string> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'haven-cli-'));
   folders.push(dataDir);
   const database = await openDatabase({ url: undefined, embeddedDir: path.join(dataDir, 'db') });
@@ -50,6 +51,8 @@ async function dataFolderWithEvents(count: number): Promise<string> {
       outcome: 'success',
       details: { n: i },
     });
+    // What the server's sealer job would have done by now.
+    if (i + 1 === sealed) await sealEverything(database.db);
   }
   await database.close();
   return dataDir;
@@ -58,8 +61,10 @@ async function dataFolderWithEvents(count: number): Promise<string> {
 async function tamper(dataDir: string, statements: string[]): Promise<void> {
   const database = await openDatabase({ url: undefined, embeddedDir: path.join(dataDir, 'db') });
   await sql.raw('ALTER TABLE audit_events DISABLE TRIGGER USER').execute(database.db);
+  await sql.raw('ALTER TABLE audit_seals DISABLE TRIGGER USER').execute(database.db);
   for (const statement of statements) await sql.raw(statement).execute(database.db);
   await sql.raw('ALTER TABLE audit_events ENABLE TRIGGER USER').execute(database.db);
+  await sql.raw('ALTER TABLE audit_seals ENABLE TRIGGER USER').execute(database.db);
   await database.close();
 }
 
@@ -75,6 +80,13 @@ describe('haven audit-log verify', () => {
     expect(result.code).toBe(0);
   });
 
+  it('L3: reports events not sealed yet without counting them, and exits 0', async () => {
+    const dataDir = await dataFolderWithEvents(4, 3);
+    const result = await haven(['audit-log', 'verify'], { HAVEN_DATA_DIR: dataDir });
+    expect(result.stdout).toMatch(/audit log OK: 3 events, .*; 1 newer event is not sealed yet/);
+    expect(result.code).toBe(0);
+  });
+
   const tamperings: Array<[string, string[], RegExp]> = [
     [
       'edited',
@@ -85,9 +97,9 @@ describe('haven audit-log verify', () => {
     [
       'reordered',
       [
-        'UPDATE audit_events SET seq = 1000 WHERE seq = 2',
-        'UPDATE audit_events SET seq = 2 WHERE seq = 3',
-        'UPDATE audit_events SET seq = 3 WHERE seq = 1000',
+        'UPDATE audit_seals SET chain_position = 1000 WHERE chain_position = 2',
+        'UPDATE audit_seals SET chain_position = 2 WHERE chain_position = 3',
+        'UPDATE audit_seals SET chain_position = 3 WHERE chain_position = 1000',
       ],
       /reordered/i,
     ],

@@ -12,6 +12,7 @@ import {
 } from '../../../test/actors.js';
 import type { DatabaseSchema } from '../../platform/db/schema.js';
 import { recordAudit } from '../../platform/audit/audit.js';
+import { sealEverything } from '../../../test/audit-chain.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -124,9 +125,12 @@ describeEachEngine('audit log administration security', (engine) => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ ok: true });
 
+    // Sealed (by the job in production), so the chain covers the row about to be tampered with.
+    await sealEverything(db);
     const target = await db
-      .selectFrom('audit_events')
-      .select('seq')
+      .selectFrom('audit_events as e')
+      .innerJoin('audit_seals as s', 's.seq', 'e.seq')
+      .select(['e.seq', 's.chain_position'])
       .where('action', '=', 'a_c.two')
       .executeTakeFirstOrThrow();
     const seq = String(target.seq);
@@ -138,7 +142,7 @@ describeEachEngine('audit log administration security', (engine) => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
       ok: false,
-      checked: Number(seq) - 1,
+      checked: Number(target.chain_position) - 1,
       firstBadSeq: seq,
       problem: 'edited',
       message: expect.stringContaining(`seq ${seq}`),
@@ -152,7 +156,12 @@ describeEachEngine('audit log administration security', (engine) => {
     expect(event).toEqual({
       action: 'audit.verified',
       outcome: 'failure',
-      details: { ok: false, checked: Number(seq) - 1, firstBadSeq: seq, problem: 'edited' },
+      details: {
+        ok: false,
+        checked: Number(target.chain_position) - 1,
+        firstBadSeq: seq,
+        problem: 'edited',
+      },
     });
   });
 });

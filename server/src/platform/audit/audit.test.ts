@@ -1,13 +1,17 @@
-// Behaviour of the audit log (L3): recordAudit builds a gapless hash chain inside the caller's
-// transaction, and verifyAuditChain accepts it.
+// Behaviour of the audit log (L3): recordAudit writes inside the caller's transaction, the
+// sealer builds a gapless hash chain from committed events, and verifyAuditChain accepts it.
 import { sql } from 'kysely';
+import pino from 'pino';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { jobHandlers, jobSchedules } from '../../jobs/registry.js';
 import {
   createTestDatabase,
   describeEachEngine,
   type TestDatabase,
 } from '../../../test/databases.js';
+import { sealEverything } from '../../../test/audit-chain.js';
 import { GENESIS_HASH, hashAuditRow, recordAudit, type AuditEvent } from './audit.js';
+import { AUDIT_SEAL_LOCK_KEY, sealAuditChain } from './seal.js';
 import { formatVerification, verifyAuditChain } from './verify.js';
 
 const LOGIN: AuditEvent = {
@@ -22,6 +26,20 @@ async function allRows(database: TestDatabase) {
   return database.db.selectFrom('audit_events').selectAll().orderBy('seq').execute();
 }
 
+/** The chain in position order, each seal with its event. */
+async function chain(database: TestDatabase) {
+  return database.db
+    .selectFrom('audit_seals as s')
+    .innerJoin('audit_events as e', 'e.seq', 's.seq')
+    .selectAll('e')
+    .select(['s.chain_position', 's.prev_hash as link_prev_hash', 's.hash as link_hash'])
+    .select(sql<string>`e.xid::text`.as('xid'))
+    .orderBy('s.chain_position')
+    .execute();
+}
+
+const NO_BACKLOG = { unsealed: 0, staleUnsealed: 0, oldestUnsealedAt: null };
+
 describeEachEngine('audit log', (engine) => {
   let database: TestDatabase;
   beforeEach(async () => {
@@ -32,35 +50,52 @@ describeEachEngine('audit log', (engine) => {
   });
 
   it('L3: an empty log verifies, with no last hash', async () => {
+    expect(await sealAuditChain(database.db)).toEqual({ sealed: 0, busy: false });
     const result = await verifyAuditChain(database.db);
-    expect(result).toEqual({ ok: true, checked: 0, lastHash: null });
+    expect(result).toMatchObject({ ok: true, checked: 0, lastHash: null, ...NO_BACKLOG });
     expect(formatVerification(result)).toBe('audit log OK: 0 events (empty log)');
   });
 
-  it('L3/chain: N events get seq 1..N, each linked to the previous hash, and verify across batches', async () => {
-    const written: { seq: string; hash: string }[] = [];
+  it('L3/chain: N events are sealed at positions 1..N, each linked to the previous hash, and verify across batches', async () => {
+    const written: { seq: string; id: string }[] = [];
     for (let i = 0; i < 23; i += 1) {
       written.push(
         await recordAudit(database.db, { ...LOGIN, details: { attempt: i, mfa: i % 2 === 0 } }),
       );
     }
-    const rows = await allRows(database);
-    expect(rows.map((r) => String(r.seq))).toEqual(
+    // Recorded, not yet in the chain: verification counts them as waiting, not as checked.
+    expect(await verifyAuditChain(database.db)).toMatchObject({
+      ok: true,
+      checked: 0,
+      lastHash: null,
+      unsealed: 23,
+      staleUnsealed: 0,
+    });
+    // Batches smaller than N exercise the sealer's resume point.
+    expect(await sealEverything(database.db, { batchSize: 5 })).toBe(23);
+    const rows = await chain(database);
+    expect(rows.map((r) => String(r.chain_position))).toEqual(
       Array.from({ length: 23 }, (_, i) => String(i + 1)),
     );
-    expect(written.map((w) => w.seq)).toEqual(rows.map((r) => String(r.seq)));
-    expect(rows[0]?.prev_hash).toBe(GENESIS_HASH);
+    // One writer, one transaction each: chain order is recording order.
+    expect(rows.map((r) => r.id)).toEqual(written.map((w) => w.id));
+    expect(rows.map((r) => String(r.seq))).toEqual(written.map((w) => w.seq));
+    expect(rows[0]?.link_prev_hash).toBe(GENESIS_HASH);
     rows.forEach((row, i) => {
-      expect(row.hash).toBe(hashAuditRow(row));
-      if (i > 0) expect(row.prev_hash).toBe(rows[i - 1]?.hash);
+      const link = { position: row.chain_position, prev_hash: row.link_prev_hash };
+      expect(row.link_hash).toBe(hashAuditRow(row, link));
+      if (i > 0) expect(row.link_prev_hash).toBe(rows[i - 1]?.link_hash);
     });
+    // Sealing again finds nothing to do.
+    expect(await sealAuditChain(database.db)).toEqual({ sealed: 0, busy: false });
+    const lastHash = rows[22]?.link_hash;
     // A batch size that does not divide N exercises the keyset pagination boundaries.
     for (const batchSize of [1, 7, 23, 1000]) {
       const result = await verifyAuditChain(database.db, { batchSize });
-      expect(result).toEqual({ ok: true, checked: 23, lastHash: written[22]?.hash });
+      expect(result).toMatchObject({ ok: true, checked: 23, lastHash, ...NO_BACKLOG });
     }
     expect(formatVerification(await verifyAuditChain(database.db))).toBe(
-      `audit log OK: 23 events, last hash ${written[22]?.hash}`,
+      `audit log OK: 23 events, last hash ${lastHash}`,
     );
   });
 
@@ -80,7 +115,9 @@ describeEachEngine('audit log', (engine) => {
       { ...LOGIN, outcome: 'failure', target: { type: 'account', id: 'acc-9' }, details },
       at,
     );
-    const row = await database.db.selectFrom('audit_events').selectAll().executeTakeFirstOrThrow();
+    await sealEverything(database.db);
+    const [row] = await chain(database);
+    if (row === undefined) throw new Error('not sealed');
     expect(row).toMatchObject({
       id: written.id,
       actor_type: 'user',
@@ -92,12 +129,23 @@ describeEachEngine('audit log', (engine) => {
       request_id: 'req-1',
       client_address: '203.0.113.7',
       details,
-      prev_hash: GENESIS_HASH,
-      hash: written.hash,
+      chain_position: row.chain_position,
+      link_prev_hash: GENESIS_HASH,
     });
+    expect(String(row.seq)).toBe(written.seq);
+    expect(String(row.chain_position)).toBe('1');
+    // Stamped by the database, whatever the writer sent.
+    expect(row.xid).toMatch(/^[0-9]+$/);
+    expect(row.inserted_at).toBeInstanceOf(Date);
+    // The in-row chain columns are for events written before sealing existed.
+    expect(row).toMatchObject({ prev_hash: null, hash: null });
     expect(row.occurred_at.toISOString()).toBe(at.toISOString());
-    expect(hashAuditRow(row)).toBe(written.hash);
-    expect((await verifyAuditChain(database.db)).ok).toBe(true);
+    expect(hashAuditRow(row, { position: 1, prev_hash: GENESIS_HASH })).toBe(row.link_hash);
+    expect(await verifyAuditChain(database.db)).toMatchObject({
+      ok: true,
+      checked: 1,
+      lastHash: row.link_hash,
+    });
   });
 
   it('L3: optional fields are stored as NULL and details default to {}', async () => {
@@ -115,7 +163,8 @@ describeEachEngine('audit log', (engine) => {
       client_address: null,
       details: {},
     });
-    expect((await verifyAuditChain(database.db)).ok).toBe(true);
+    await sealEverything(database.db);
+    expect(await verifyAuditChain(database.db)).toMatchObject({ ok: true, checked: 1 });
   });
 
   it('L3/same-transaction: the event commits together with the change it records', async () => {
@@ -130,8 +179,8 @@ describeEachEngine('audit log', (engine) => {
     expect((await allRows(database)).map((r) => r.action)).toEqual(['export.request']);
   });
 
-  it('L3/same-transaction: a rolled-back change leaves no audit row, the chain verifies and the next event takes the next seq', async () => {
-    await recordAudit(database.db, LOGIN);
+  it('L3/same-transaction: a rolled-back change leaves no audit row, the chain verifies and the next event takes the next position', async () => {
+    const first = await recordAudit(database.db, LOGIN);
     await expect(
       database.db.transaction().execute(async (trx) => {
         await trx
@@ -139,7 +188,7 @@ describeEachEngine('audit log', (engine) => {
           .values({ queue: 'export', payload: JSON.stringify({}) })
           .execute();
         const inside = await recordAudit(trx, { ...LOGIN, action: 'export.request' });
-        expect(inside.seq).toBe('2');
+        expect(BigInt(inside.seq)).toBeGreaterThan(BigInt(first.seq));
         // Visible inside the transaction, before it aborts.
         const seen = await trx.selectFrom('audit_events').select('seq').execute();
         expect(seen).toHaveLength(2);
@@ -148,15 +197,120 @@ describeEachEngine('audit log', (engine) => {
     ).rejects.toThrow('change failed');
     expect(await database.db.selectFrom('jobs').selectAll().execute()).toHaveLength(0);
     expect((await allRows(database)).map((r) => r.action)).toEqual(['auth.login']);
+    await sealEverything(database.db);
     expect(await verifyAuditChain(database.db)).toMatchObject({ ok: true, checked: 1 });
 
+    // The rolled-back seq stays a hole in seq; the chain has none.
     const next = await recordAudit(database.db, { ...LOGIN, action: 'auth.logout' });
-    expect(next.seq).toBe('2');
-    expect(await verifyAuditChain(database.db)).toEqual({
+    expect(BigInt(next.seq)).toBeGreaterThan(BigInt(first.seq) + 1n);
+    await sealEverything(database.db);
+    const rows = await chain(database);
+    expect(rows.map((r) => [String(r.chain_position), r.action])).toEqual([
+      ['1', 'auth.login'],
+      ['2', 'auth.logout'],
+    ]);
+    expect(await verifyAuditChain(database.db)).toMatchObject({
       ok: true,
       checked: 2,
-      lastHash: next.hash,
+      lastHash: rows[1]?.link_hash,
     });
+  });
+
+  if (engine === 'postgres') {
+    // (PGlite has one connection: nothing runs beside an open transaction, so the sealer
+    // never meets one there.)
+    it('L3/sealing: events of a transaction still open are left for a later run, then sealed after it', async () => {
+      await recordAudit(database.db, { ...LOGIN, action: 'auth.before' });
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let recorded!: () => void;
+      const inside = new Promise<void>((resolve) => {
+        recorded = resolve;
+      });
+      const open = database.db.transaction().execute(async (trx) => {
+        await recordAudit(trx, { ...LOGIN, action: 'auth.inside' });
+        recorded();
+        await held;
+      });
+      await inside;
+      // Committed after the open transaction began writing: must wait for it.
+      await recordAudit(database.db, { ...LOGIN, action: 'auth.during' });
+      expect(await sealEverything(database.db, { leaveUnsealed: 2 })).toBe(1);
+      expect(await sealAuditChain(database.db)).toEqual({ sealed: 0, busy: false });
+      expect((await chain(database)).map((r) => r.action)).toEqual(['auth.before']);
+      expect(await verifyAuditChain(database.db)).toMatchObject({
+        ok: true,
+        checked: 1,
+        unsealed: 1,
+      });
+      release();
+      await open;
+      await sealEverything(database.db);
+      expect((await chain(database)).map((r) => r.action)).toEqual([
+        'auth.before',
+        'auth.inside',
+        'auth.during',
+      ]);
+      expect(await verifyAuditChain(database.db)).toMatchObject({
+        ok: true,
+        checked: 3,
+        unsealed: 0,
+      });
+    });
+  }
+
+  it('L3/sealing: only one sealer works at a time; another returns at once as busy', async () => {
+    await recordAudit(database.db, LOGIN);
+    await database.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${AUDIT_SEAL_LOCK_KEY}::bigint)`.execute(trx);
+      if (engine === 'postgres') {
+        // Another connection: the lock is taken, so it seals nothing.
+        expect(await sealAuditChain(database.db)).toEqual({ sealed: 0, busy: true });
+      }
+    });
+    expect(await sealEverything(database.db)).toBe(1);
+    await expect(database.db.transaction().execute((trx) => sealAuditChain(trx))).rejects.toThrow(
+      /pass the database handle/,
+    );
+  });
+
+  it('L3/sealing: the audit.seal job runs every second on the shared queue and seals', async () => {
+    expect(jobSchedules()).toContainEqual({ queue: 'audit.seal', everyMs: 1_000 });
+    await recordAudit(database.db, LOGIN);
+    const handler = jobHandlers()['audit.seal'];
+    if (!handler) throw new Error('no audit.seal handler');
+    const context = { jobId: 'j', attempt: 1, db: database.db, log: pino({ level: 'silent' }) };
+    // Run as the queue would, once a second (on a shared PostgreSQL server another database's
+    // open transaction can hold one run back).
+    for (let run = 0; run < 20; run += 1) {
+      await handler({}, context);
+      if ((await verifyAuditChain(database.db)).ok && (await chain(database)).length === 1) break;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    expect(await verifyAuditChain(database.db)).toMatchObject({
+      ok: true,
+      checked: 1,
+      unsealed: 0,
+    });
+  });
+
+  it('L3/sealing: events left unsealed too long are reported as stale, with a warning', async () => {
+    await recordAudit(database.db, LOGIN);
+    await recordAudit(database.db, LOGIN);
+    const fresh = await verifyAuditChain(database.db);
+    expect(fresh).toMatchObject({ ok: true, checked: 0, unsealed: 2, staleUnsealed: 0 });
+    expect(formatVerification(fresh)).toBe(
+      'audit log OK: 0 events sealed; 2 newer events are not sealed yet',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const stale = await verifyAuditChain(database.db, { staleAfterMs: 10 });
+    expect(stale).toMatchObject({ ok: true, unsealed: 2, staleUnsealed: 2 });
+    expect(stale.ok && stale.oldestUnsealedAt).toBeInstanceOf(Date);
+    expect(formatVerification(stale)).toMatch(
+      /; WARNING: 2 of them recorded more than 0 min ago \(oldest .*\) and not protected by the chain: the sealer .* is not running/,
+    );
   });
 
   it('L3: without a transaction, recordAudit uses its own and the row is committed', async () => {

@@ -1,5 +1,7 @@
-// The audit log (L3): one helper appends security events to the hash-chained, append-only
-// audit_events table, inside the caller's transaction so an event commits or rolls back with its change.
+// The audit log (L3): one helper appends security events to the append-only audit_events
+// table, inside the caller's transaction so an event commits or rolls back with its change.
+// Events are linked into the SHA-256 hash chain (audit_seals) shortly after they commit, by
+// the sealer in seal.ts; the design, and why writers take no lock, is explained there.
 import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { sql, type Kysely } from 'kysely';
@@ -17,16 +19,10 @@ export interface AuditEvent {
   details?: Record<string, string | number | boolean | null>;
 }
 
-/** prev_hash of the first row. */
+/** prev_hash of chain position 1. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/**
- * One fixed key for pg_advisory_xact_lock, shared by every node ('hvnaudit' as a bigint), so
- * appends are serialized across processes and the lock is released only at commit or rollback.
- */
-export const AUDIT_CHAIN_LOCK_KEY = '7527325192056760692';
-
-/** The hashed content of a row, in the shape it has in the database. */
+/** The hashed content of an event, in the shape it has in the database. */
 export interface AuditRowContent {
   seq: string | number | bigint;
   id: string;
@@ -40,15 +36,48 @@ export interface AuditRowContent {
   request_id: string | null;
   client_address: string | null;
   details: Record<string, unknown>;
+  /** The writing transaction (xid8, as text); null only on events written before migration 0005. */
+  xid: string | null;
+}
+
+/** Where an event sits in the chain. */
+export interface AuditChainLink {
+  position: string | number | bigint;
   prev_hash: string;
 }
 
 /**
- * SHA-256 (hex) of the RFC 8785 canonical JSON of a row. The single definition shared by
- * recordAudit and verifyAuditChain, so writer and verifier cannot drift apart. Throws if the
- * content cannot be canonicalized (only possible for tampered rows; the verifier treats that as edited).
+ * The columns hashAuditRow reads, selected the same way by the sealer and the verifier
+ * (xid8 as text: drivers disagree on how to return it).
  */
-export function hashAuditRow(row: AuditRowContent): string {
+export const HASHED_EVENT_COLUMNS = [
+  'seq',
+  'id',
+  'occurred_at',
+  'actor_type',
+  'actor_id',
+  'action',
+  'target_type',
+  'target_id',
+  'outcome',
+  'request_id',
+  'client_address',
+  'details',
+] as const;
+export const xidText = sql<string | null>`xid::text`;
+
+/**
+ * SHA-256 (hex) of the RFC 8785 canonical JSON of an event at a chain position. The single
+ * definition shared by the sealer and verifyAuditChain, so they cannot drift apart; both hash
+ * the row as read back from the database. Throws if the content cannot be canonicalized (only
+ * possible for tampered rows; the verifier treats that as edited).
+ *
+ * Events written before migration 0005 (xid null) keep the form they were hashed in then:
+ * no position or xid, their position being their seq (the verifier checks that). Every later
+ * event also binds its position and its transaction id, so moving it in the chain, or changing
+ * the order the sealer derives from xid, breaks its hash.
+ */
+export function hashAuditRow(row: AuditRowContent, link: AuditChainLink): string {
   const canonical = canonicalize({
     seq: String(row.seq),
     id: row.id,
@@ -63,7 +92,8 @@ export function hashAuditRow(row: AuditRowContent): string {
     requestId: row.request_id,
     clientAddress: row.client_address,
     details: row.details,
-    prevHash: row.prev_hash,
+    prevHash: link.prev_hash,
+    ...(row.xid !== null && { position: String(link.position), xid: row.xid }),
   });
   if (canonical === undefined) throw new Error('audit row cannot be canonicalized');
   return createHash('sha256').update(canonical, 'utf8').digest('hex');
@@ -97,7 +127,7 @@ const FORBIDDEN_KEY_FRAGMENTS = [
 const BAD_CHARACTERS = /[\u0000\uD800-\uDFFF]/u;
 const EMAIL_LIKE = /[^\s@]+@[^\s@]+\.[^\s@]+/;
 
-type AuditFields = Omit<AuditRowContent, 'seq' | 'id' | 'occurred_at' | 'prev_hash' | 'outcome'> & {
+type AuditFields = Omit<AuditRowContent, 'seq' | 'id' | 'occurred_at' | 'xid' | 'outcome'> & {
   outcome: AuditEvent['outcome'];
 };
 
@@ -171,53 +201,36 @@ function validateEvent(event: AuditEvent): AuditFields {
 }
 
 /**
- * Appends one event to the audit chain: the ONE way to write audit rows. Pass the transaction that
- * makes the change being recorded; given a non-transaction handle, the write gets its own transaction.
- * The chain lock is held until that transaction ends, so call this late in it (after the change
- * itself) to keep the serialized window short and avoid lock-order deadlocks. Under REPEATABLE READ
- * or SERIALIZABLE a stale snapshot can miss a newer tail; the seq primary key then refuses the
- * insert (the caller retries) rather than forking the chain.
+ * Appends one event to the audit log: the ONE way to write audit rows. Pass the transaction that
+ * makes the change being recorded, so the event commits or rolls back with it; given a
+ * non-transaction handle, the single INSERT commits on its own.
+ *
+ * No lock is taken and no other row is read, so concurrent writers (and nodes) never wait for
+ * one another. The database stamps the row (migration 0005): seq from a sequence, xid, insert
+ * time. The event is unsealed until the sealer links it into the hash chain, about a second
+ * after its transaction ends (seal.ts); seq therefore has holes where transactions rolled
+ * back, and the chain's gapless numbering is its chain position, not seq.
  */
 export async function recordAudit(
   db: Kysely<DatabaseSchema>,
   event: AuditEvent,
   now?: Date,
-): Promise<{ seq: string; id: string; hash: string }> {
+): Promise<{ seq: string; id: string }> {
   const fields = validateEvent(event);
   if (now !== undefined && !(now instanceof Date && Number.isFinite(now.getTime()))) {
     invalid('now must be a valid Date');
   }
-  if (!db.isTransaction) return db.transaction().execute((trx) => append(trx, fields, now));
-  return append(db, fields, now);
-}
-
-async function append(
-  trx: Kysely<DatabaseSchema>,
-  fields: AuditFields,
-  now: Date | undefined,
-): Promise<{ seq: string; id: string; hash: string }> {
-  // Held until commit/rollback: no other node can read the tail until this row is visible or gone,
-  // which keeps seq gapless and prev_hash pointing at the true predecessor.
-  await sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK_KEY}::bigint)`.execute(trx);
-  const tail = await trx
-    .selectFrom('audit_events')
-    .select(['seq', 'hash'])
-    .orderBy('seq', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  const row = {
-    // String(): node-postgres returns bigint as a string, PGlite as a number.
-    seq: tail === undefined ? '1' : (BigInt(String(tail.seq)) + 1n).toString(),
-    id: randomUUID(),
-    // Taken after the lock so timestamps follow chain order on any one node.
-    occurred_at: now ?? new Date(),
-    ...fields,
-    prev_hash: tail === undefined ? GENESIS_HASH : tail.hash,
-  } satisfies AuditRowContent;
-  const hash = hashAuditRow(row);
-  await trx
+  const id = randomUUID();
+  const row = await db
     .insertInto('audit_events')
-    .values({ ...row, details: JSON.stringify(row.details), hash })
-    .execute();
-  return { seq: row.seq, id: row.id, hash };
+    .values({
+      id,
+      occurred_at: now ?? new Date(),
+      ...fields,
+      details: JSON.stringify(fields.details),
+    })
+    .returning('seq')
+    .executeTakeFirstOrThrow();
+  // String(): node-postgres returns bigint as a string, PGlite as a number.
+  return { seq: String(row.seq), id };
 }

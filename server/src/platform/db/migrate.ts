@@ -6,12 +6,14 @@ import * as m0001 from './migrations/0001_platform.js';
 import * as m0002 from './migrations/0002_identity.js';
 import * as m0003 from './migrations/0003_clinical.js';
 import * as m0004 from './migrations/0004_revocation_cursor.js';
+import * as m0005 from './migrations/0005_audit_sealing.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_platform': m0001,
   '0002_identity': m0002,
   '0003_clinical': m0003,
   '0004_revocation_cursor': m0004,
+  '0005_audit_sealing': m0005,
 };
 
 export async function migrateToLatest(db: Kysely<DatabaseSchema>): Promise<MigrationResultSet> {

@@ -6,7 +6,8 @@ type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type DefaultedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
 export interface AuditEventsTable {
-  seq: ColumnType<string, string | number | bigint, never>;
+  /** Set by the insert trigger from a sequence (0005): writers cannot choose it. */
+  seq: ColumnType<string, string | number | bigint | undefined, never>;
   id: Generated<string>;
   occurred_at: Timestamp;
   actor_type: string;
@@ -18,8 +19,23 @@ export interface AuditEventsTable {
   request_id: string | null;
   client_address: string | null;
   details: JSONColumnType<Record<string, unknown>>;
+  /** In-row chain of events written before 0005 (copied to audit_seals); NULL on later events. */
+  prev_hash: ColumnType<string | null, string | null | undefined, never>;
+  hash: ColumnType<string | null, string | null | undefined, never>;
+  /** xid8 of the writing transaction, set by the insert trigger; NULL on pre-0005 events. */
+  xid: ColumnType<string | null, string | null | undefined, never>;
+  /** Database clock at insert (insert trigger); NULL on pre-0005 events. Not hashed. */
+  inserted_at: ColumnType<Date | null, Date | string | null | undefined, never>;
+}
+
+/** The audit hash chain (L3): one row per sealed event, gapless chain_position from 1. */
+export interface AuditSealsTable {
+  chain_position: ColumnType<string, string | number | bigint, never>;
+  seq: ColumnType<string, string | number | bigint, never>;
+  xid: ColumnType<string | null, string | null, never>;
   prev_hash: string;
   hash: string;
+  sealed_at: DefaultedTimestamp;
 }
 
 export interface JobsTable {
@@ -237,6 +253,7 @@ export interface BreakGlassGrantsTable {
 
 export interface DatabaseSchema {
   audit_events: AuditEventsTable;
+  audit_seals: AuditSealsTable;
   jobs: JobsTable;
   users: UsersTable;
   recovery_codes: RecoveryCodesTable;

@@ -1,0 +1,36 @@
+// Test helper for the audit chain (L3): seal until the log is caught up.
+import { sql, type Kysely } from 'kysely';
+import type { DatabaseSchema } from '../src/platform/db/schema.js';
+import { sealAuditChain } from '../src/platform/audit/seal.js';
+
+/**
+ * Runs the sealer until at most `leaveUnsealed` committed events remain outside the chain, and
+ * returns how many it sealed. On a PostgreSQL server shared with other test files, an open
+ * write transaction in any database holds sealing back for a moment (platform/audit/seal.ts),
+ * so this retries for up to `timeoutMs` instead of expecting one call to seal everything.
+ */
+export async function sealEverything(
+  db: Kysely<DatabaseSchema>,
+  options: { leaveUnsealed?: number; batchSize?: number; timeoutMs?: number } = {},
+): Promise<number> {
+  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+  let total = 0;
+  for (;;) {
+    const { sealed, busy } = await sealAuditChain(
+      db,
+      options.batchSize === undefined ? {} : { batchSize: options.batchSize },
+    );
+    total += sealed;
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from audit_events e
+      where not exists (select 1 from audit_seals s where s.seq = e.seq)`.execute(db);
+    const unsealed = rows[0]?.n ?? 0;
+    if (unsealed <= (options.leaveUnsealed ?? 0)) return total;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${unsealed} audit events are still unsealed after ${options.timeoutMs ?? 20_000} ms`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, busy ? 10 : 50));
+  }
+}
