@@ -1,15 +1,19 @@
 // Server side of identity.bench.ts, run as a forked child so the load generator does not
 // share the server's event loop. Starts the real Haven app and a bare Fastify route on
 // 127.0.0.1 over one database handle, seeds a patient (no MFA) and reports over IPC.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { Session, type Profiler } from 'node:inspector/promises';
+import { findSourceMap } from 'node:module';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
+import { pino, type Logger } from 'pino';
 import { buildApp } from '../server/src/app.js';
-import { loadConfig, RATE_CLASSES } from '../server/src/config.js';
+import { loadConfig, RATE_CLASSES, type HavenConfig } from '../server/src/config.js';
 import { openDatabase, type Database } from '../server/src/platform/db/database.js';
+import { createLogger } from '../server/src/platform/logging.js';
 import { migrateToLatest } from '../server/src/platform/db/migrate.js';
 import { hashPassword, MINIMUM_HASHING } from '../server/src/modules/identity/passwords.js';
 
@@ -23,12 +27,20 @@ export interface ServerReady {
   readonly email: string;
   readonly password: string;
   readonly argon2: string;
+  readonly logLevel: string;
 }
 
 const BENCH_EMAIL = 'bench.patient@example.org';
 const BENCH_PASSWORD = 'correct horse battery staple 42';
 /** Huge limits: the benchmark measures the limiter's cost, not its refusals. */
 const UNLIMITED = '9999999/60';
+/**
+ * Production's default level, so every request pays for its two log lines (Fastify's
+ * "incoming request" and "request completed") and the masking of both, as it would in
+ * production. The lines go to /dev/null through the real createLogger. identity.bench.ts
+ * switches the level at run time (message { type: 'log-level' }) to measure without them too.
+ */
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 
 /** One statement on the server DATABASE_URL points at (CREATE/DROP DATABASE). */
 async function adminQuery(url: string, text: string): Promise<void> {
@@ -78,6 +90,44 @@ async function seedPatient(database: Database): Promise<string> {
   return row.id;
 }
 
+function isLogLevelMessage(message: unknown): message is { type: 'log-level'; level: string } {
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    (message as { type?: unknown }).type === 'log-level' &&
+    typeof (message as { level?: unknown }).level === 'string'
+  );
+}
+
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** Last CPU reading (ticks) of every backend seen: a closed pool connection keeps its share. */
+const backendTicks = new Map<number, number>();
+
+/**
+ * CPU time (µs) the PostgreSQL backends connected to this database have used, from
+ * /proc/<pid>/stat (the server runs on this machine); NaN on PGlite or without /proc.
+ */
+async function databaseCpu(database: Database): Promise<number> {
+  if (database.engine !== 'postgres') return Number.NaN;
+  const { rows } = await sql<{ pid: number }>`
+    select pid from pg_stat_activity where datname = current_database()`.execute(database.db);
+  for (const { pid } of rows) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after "(comm) ": state is field 3, utime 14, stime 15.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      backendTicks.set(pid, Number(fields[11]) + Number(fields[12]));
+    } catch {
+      return Number.NaN;
+    }
+  }
+  let ticks = 0;
+  backendTicks.forEach((value) => (ticks += value));
+  return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
+}
+
 /** The same indexed query as GET /api/auth/me, with no hooks, plugins or schemas around it. */
 function buildBareApp(database: Database, userId: string): FastifyInstance {
   const bare = Fastify({ logger: false });
@@ -93,8 +143,30 @@ function buildBareApp(database: Database, userId: string): FastifyInstance {
   return bare;
 }
 
-async function main(): Promise<void> {
-  if (!process.send) throw new Error('identity-server.ts runs as a child of identity.bench.ts');
+/** tsx compiles each file to one line: point our frames back at the TypeScript source. */
+function originalPositions(profile: Profiler.Profile): void {
+  for (const node of profile.nodes) {
+    const frame = node.callFrame;
+    if (!frame.url.startsWith('file://') || frame.url.includes('/node_modules/')) continue;
+    const entry = findSourceMap(frame.url)?.findEntry(frame.lineNumber, frame.columnNumber);
+    if (entry && 'originalLine' in entry) {
+      frame.lineNumber = entry.originalLine;
+      frame.columnNumber = entry.originalColumn;
+    }
+  }
+}
+
+export interface BenchServers {
+  readonly app: FastifyInstance;
+  readonly bare: FastifyInstance;
+  readonly database: Database;
+  readonly config: HavenConfig;
+  readonly logger: Logger;
+  readonly close: () => Promise<void>;
+}
+
+/** The real app and the bare route over one fresh database, not listening yet. */
+export async function createBenchServers(): Promise<BenchServers> {
   const dataDir = mkdtempSync(join(tmpdir(), 'haven-bench-'));
   const rates = Object.fromEntries(
     RATE_CLASSES.map((rateClass) => [`HAVEN_RATE_${rateClass.toUpperCase()}`, UNLIMITED]),
@@ -102,7 +174,7 @@ async function main(): Promise<void> {
   const config = loadConfig({
     HAVEN_ENV: 'test',
     HAVEN_MASTER_KEY: randomBytes(32).toString('base64'),
-    HAVEN_LOG_LEVEL: 'silent',
+    HAVEN_LOG_LEVEL: LOG_LEVEL,
     HAVEN_DATA_DIR: dataDir,
     HAVEN_WEB_DIR: join(tmpdir(), 'haven-no-web'),
     HAVEN_EMBEDDED_WORKER: 'false',
@@ -111,8 +183,24 @@ async function main(): Promise<void> {
   });
   const { database, drop } = await openBenchDatabase(dataDir);
   const userId = await seedPatient(database);
-  const app = await buildApp(config, { database });
+  const logger = createLogger({
+    level: LOG_LEVEL,
+    destination: pino.destination({ dest: process.env.BENCH_LOG_FILE ?? '/dev/null', sync: true }),
+  });
+  const app = await buildApp(config, { database, logger });
   const bare = buildBareApp(database, userId);
+  const close = async (): Promise<void> => {
+    await bare.close();
+    await app.close();
+    await database.close();
+    await drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { app, bare, database, config, logger, close };
+}
+
+async function main(): Promise<void> {
+  const { app, bare, database, config, logger, close } = await createBenchServers();
   const appUrl = await app.listen({ host: '127.0.0.1', port: 0 });
   const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
 
@@ -120,13 +208,45 @@ async function main(): Promise<void> {
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    await bare.close();
-    await app.close();
-    await database.close();
-    await drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await close();
   };
-  process.on('message', (message) => {
+  // profile.ts: a CPU profile of just the load phase (not start-up or seeding).
+  let profiler: Session | undefined;
+  process.on('message', (message: unknown) => {
+    if (isLogLevelMessage(message)) {
+      // Request loggers are children made per request, so they take the new level at once.
+      logger.level = message.level;
+      process.send?.({ type: 'log-level-set', level: logger.level });
+      return;
+    }
+    if (message === 'cpu') {
+      // identity.bench.ts: CPU time this process used (every thread) and the database's
+      // backends used, to price a request.
+      const { user, system } = process.cpuUsage();
+      void databaseCpu(database).then((dbMicros) =>
+        process.send?.({ type: 'cpu', micros: user + system, dbMicros }),
+      );
+      return;
+    }
+    if (message === 'profile-start') {
+      profiler = new Session();
+      profiler.connect();
+      void profiler
+        .post('Profiler.enable')
+        .then(() => profiler?.post('Profiler.setSamplingInterval', { interval: 100 }))
+        .then(() => profiler?.post('Profiler.start'))
+        .then(() => process.send?.({ type: 'profiling' }));
+      return;
+    }
+    if (message === 'profile-stop' && profiler) {
+      const session = profiler;
+      void session.post('Profiler.stop').then(({ profile }) => {
+        session.disconnect();
+        originalPositions(profile);
+        process.send?.({ type: 'profile', profile: JSON.stringify(profile) });
+      });
+      return;
+    }
     if (message !== 'stop') return;
     stop().then(
       () => process.exit(0),
@@ -149,11 +269,15 @@ async function main(): Promise<void> {
     email: BENCH_EMAIL,
     password: BENCH_PASSWORD,
     argon2: `argon2id m=${argon2MemoryKib} KiB, t=${argon2TimeCost}, p=${MINIMUM_HASHING.parallelism}`,
+    logLevel: LOG_LEVEL,
   };
   process.send?.(ready);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+// Forked by identity.bench.ts / profile.ts (with an IPC channel); imported, it only exports.
+if (process.send) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

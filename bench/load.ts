@@ -33,6 +33,8 @@ export interface LoadOptions {
   readonly body?: string;
   /** Requests per second across all connections; unset = as fast as the server answers. */
   readonly overallRate?: number;
+  /** Every response body must be exactly this (a 200 with another body counts as a failure). */
+  readonly expectBody?: string;
 }
 
 // autocannon is CommonJS with `export =` typings; loading it this way keeps it fully typed
@@ -54,15 +56,17 @@ export async function load(label: string, options: LoadOptions): Promise<LoadRes
     ...(options.headers ? { headers: options.headers } : {}),
     ...(options.body ? { body: options.body } : {}),
     ...(options.overallRate ? { overallRate: options.overallRate } : {}),
+    ...(options.expectBody ? { expectBody: options.expectBody } : {}),
   });
-  if (result.non2xx > 0 || result.errors > 0) {
+  const mismatches = options.expectBody ? result.mismatches : 0;
+  if (result.non2xx > 0 || result.errors > 0 || mismatches > 0) {
     notes.push(
-      `${label}: ${result.non2xx} non-2xx responses, ${result.errors} errors ` +
-        `(${result.timeouts} timeouts) out of ${result.requests.total}`,
+      `${label}: ${result.non2xx} non-2xx responses, ${mismatches} unexpected bodies, ` +
+        `${result.errors} errors (${result.timeouts} timeouts) out of ${result.requests.total}`,
     );
   }
   return {
-    perSecond: result['2xx'] / result.duration,
+    perSecond: Math.max(0, result['2xx'] - mismatches) / result.duration,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     requests: result.requests.total,
@@ -98,6 +102,13 @@ export async function accessCookie(target: Target): Promise<string> {
   return cookie;
 }
 
+export interface Argon2Baseline {
+  /** verifyPassword calls per second with `concurrency` in flight. */
+  readonly perSecond: number;
+  /** CPU time (µs, every thread of this process) per verification. */
+  readonly cpuMicrosPerVerify: number;
+}
+
 /**
  * argon2id verifications per second with `concurrency` in flight, at MINIMUM_HASHING,
  * through verifyPassword (argon2.verify after NFKC, the very call the login route makes):
@@ -106,10 +117,10 @@ export async function accessCookie(target: Target): Promise<string> {
 export async function argon2VerifiesPerSecond(
   concurrency: number,
   seconds: number,
-): Promise<number> {
+): Promise<Argon2Baseline> {
   const password = 'correct horse battery staple 42';
   const hash = await hashPassword(password, MINIMUM_HASHING);
-  const runFor = async (ms: number): Promise<number> => {
+  const runFor = async (ms: number): Promise<Argon2Baseline> => {
     const deadline = performance.now() + ms;
     let done = 0;
     const worker = async (): Promise<void> => {
@@ -118,9 +129,14 @@ export async function argon2VerifiesPerSecond(
         done += 1;
       }
     };
+    const cpu = process.cpuUsage();
     const started = performance.now();
     await Promise.all(Array.from({ length: concurrency }, worker));
-    return done / ((performance.now() - started) / 1000);
+    const used = process.cpuUsage(cpu);
+    return {
+      perSecond: done / ((performance.now() - started) / 1000),
+      cpuMicrosPerVerify: (used.user + used.system) / done,
+    };
   };
   await runFor(1_000); // warm-up: thread pool spun up, memory touched
   return runFor(seconds * 1000);

@@ -3,8 +3,9 @@
 import Fastify from 'fastify';
 import { pino } from 'pino';
 import type { DestinationStream, Logger } from 'pino';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createLogger, maskPii, maskText } from './logging.js';
+import { createLogger, maskPii, maskText, maskTextExhaustive } from './logging.js';
 
 function capture(): { stream: DestinationStream; lines: string[]; text: () => string } {
   const lines: string[] = [];
@@ -262,6 +263,25 @@ describe('L2: secrets and PII never reach the log', () => {
   });
 });
 
+describe('L2: hostile key names', () => {
+  it('a logged "__proto__" key stays data: masked, printed, and the copy keeps its prototype', () => {
+    const hostile = JSON.parse(
+      `{"__proto__":{"password":"${SECRETS.password}","isAdmin":true},"note":"x"}`,
+    ) as Record<string, unknown>;
+    const masked = maskPii(hostile) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(masked)).toBe(Object.prototype);
+    expect(Object.hasOwn(masked, '__proto__')).toBe(true);
+    expect(JSON.stringify(masked)).toBe(
+      '{"__proto__":{"password":"[REDACTED]","isAdmin":true},"note":"x"}',
+    );
+    expect((masked as { isAdmin?: unknown }).isAdmin).toBeUndefined();
+    const c = capture();
+    createLogger({ level: 'info', destination: c.stream }).info({ data: hostile }, 'hostile keys');
+    expect(c.text()).not.toContain(SECRETS.password);
+    expect(c.text()).toContain('"__proto__":{"password":"[REDACTED]","isAdmin":true}');
+  });
+});
+
 describe('L1: structured JSON with a request id on every line', () => {
   it('a child logger with reqId prints it on every line, including errors and grandchildren', () => {
     const c = capture();
@@ -273,6 +293,149 @@ describe('L1: structured JSON with a request id on every line', () => {
     expect(c.lines).toHaveLength(4);
     for (const line of c.lines) {
       expect((JSON.parse(line) as Record<string, unknown>).reqId).toBe(REQ_ID);
+    }
+  });
+});
+
+describe("L2: the masker's pre-checks only skip work (issue 9)", () => {
+  // Pieces of every rule's keywords, separators and digit shapes, plus non-ASCII spaces and
+  // look-alike letters, so random joins reach the rules' edges.
+  const FRAGMENTS = [
+    'Bearer ',
+    'bearer',
+    'Basic ',
+    'eyJhbGciOiJIUzI1NiJ9',
+    'c2lnbmF0dXJl',
+    '.',
+    '@',
+    'example.org',
+    'password',
+    'Passwd',
+    'api_key',
+    'private-key',
+    'refresh_token',
+    'mfa_code',
+    'recovery-code',
+    'code',
+    'key',
+    'pwd',
+    'sid',
+    'session_id',
+    'csrf',
+    'otp',
+    'cookie',
+    '=',
+    ':',
+    '"',
+    "'",
+    ' ',
+    '&',
+    ',',
+    ';',
+    '}',
+    'MRN',
+    'mrn',
+    'medical record no.',
+    'medical record number',
+    '#',
+    '-',
+    '078',
+    '05',
+    '1120',
+    '1961-04-12',
+    '04/12/1961',
+    'DOB',
+    'D.O.B.',
+    'date of birth',
+    'Birthday',
+    'born on ',
+    'Name',
+    'name',
+    'first_name',
+    'Display Name',
+    'Janelle',
+    'Doerksen',
+    '+',
+    '44',
+    '(555)',
+    '555',
+    '010',
+    '4477',
+    '1',
+    '1200',
+    'Elm',
+    'Street',
+    'St',
+    'Ave.',
+    'a1b2c3d4e5f6',
+    '0123456789abcdefABCDEF_-',
+    '\u00a0',
+    '\t',
+    '\n',
+    '\u2028',
+    'é',
+    '\u212a',
+    'ſ',
+    '_',
+    'x',
+    '9',
+    '…',
+    '[REDACTED]',
+    '%40',
+  ];
+  const text = fc.oneof(
+    fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 40 }).map((parts) => parts.join('')),
+    fc.string({ maxLength: 200 }),
+    fc.string({ unit: 'binary', maxLength: 60 }),
+  );
+
+  it('gives exactly what running every rule gives', () => {
+    fc.assert(
+      fc.property(text, (value) => {
+        expect(maskText(value)).toBe(maskTextExhaustive(value));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('masks once for good: a second pass changes nothing (so one final pass is enough)', () => {
+    // A marker ending a word used to open a new match only a second pass found.
+    expect(maskText('DOB1961-04-12Bearer abcdefgh')).toBe('DOB[DOB]Bearer [REDACTED]');
+    fc.assert(
+      fc.property(text, (value) => {
+        const once = maskText(value);
+        expect(maskText(once)).toBe(once);
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('leaves ISO timestamps (passed without the rules) exactly as every rule would', () => {
+    fc.assert(
+      fc.property(
+        fc.date({
+          min: new Date(0),
+          max: new Date('9999-12-31T23:59:59.999Z'),
+          noInvalidDate: true,
+        }),
+        (date) => {
+          const iso = date.toISOString();
+          expect(maskTextExhaustive(iso)).toBe(iso);
+          expect(maskText(iso)).toBe(iso);
+        },
+      ),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('gives exactly what running every rule gives on the corpus and on long text', () => {
+    for (const value of [
+      ...SENSITIVE,
+      JSON.stringify(patient(7)),
+      `${'word '.repeat(3000)}${PHI.email} ${SECRETS.jwt}`,
+      `token=${'a1'.repeat(5000)}`,
+    ]) {
+      expect(maskText(value)).toBe(maskTextExhaustive(value));
     }
   });
 });

@@ -23,18 +23,37 @@ function keyFor(email: string): string {
   return sha256Hex(`login:${normalizeEmail(email)}`);
 }
 
+export interface LoginThrottleState {
+  /** Milliseconds the caller must still wait before another attempt (0 = go). */
+  readonly backoffMs: number;
+  /** Consecutive failures counted so far (0: nothing to clear after a success). */
+  readonly failures: number;
+}
+
+/** The email's backoff and failure count, in one read. */
+export async function loginThrottleState(
+  db: Kysely<DatabaseSchema>,
+  email: string,
+  now: Date,
+): Promise<LoginThrottleState> {
+  const row = await db
+    .selectFrom('login_throttle')
+    .select(['backoff_until', 'failures'])
+    .where('email_hash', '=', keyFor(email))
+    .executeTakeFirst();
+  return {
+    backoffMs: row?.backoff_until ? Math.max(0, row.backoff_until.getTime() - now.getTime()) : 0,
+    failures: row?.failures ?? 0,
+  };
+}
+
 /** Milliseconds the caller must still wait before another attempt for this email (0 = go). */
 export async function remainingBackoffMs(
   db: Kysely<DatabaseSchema>,
   email: string,
   now: Date,
 ): Promise<number> {
-  const row = await db
-    .selectFrom('login_throttle')
-    .select('backoff_until')
-    .where('email_hash', '=', keyFor(email))
-    .executeTakeFirst();
-  return row?.backoff_until ? Math.max(0, row.backoff_until.getTime() - now.getTime()) : 0;
+  return (await loginThrottleState(db, email, now)).backoffMs;
 }
 
 /** Counts a failure atomically (concurrent failures on several nodes all count). */

@@ -10,7 +10,7 @@ import {
   describeEachEngine,
   type TestDatabase,
 } from '../../../test/databases.js';
-import { createKeyRing } from '../../platform/crypto.js';
+import { createKeyRing, sha256Hex } from '../../platform/crypto.js';
 import type { Role } from '../../platform/db/schema.js';
 import { MINIMUM_HASHING, hashPassword } from './passwords.js';
 import { generateTotpSecret, sealTotpSecret } from './totp.js';
@@ -136,6 +136,26 @@ describeEachEngine('sign-in', (engine) => {
     expect((await signIn('ghost-backoff@example.org')).json()).toMatchObject({
       code: 'LOGIN_BACKOFF',
     });
+  });
+
+  it('A3/guessing: a successful sign-in clears the failures counted before it, and only those', async () => {
+    await createUser('reset-count@example.org', ['patient']);
+    // The counter row of this email (keyed like login-throttle.ts keys it).
+    const counted = () =>
+      database.db
+        .selectFrom('login_throttle')
+        .select('failures')
+        .where('email_hash', '=', sha256Hex('login:reset-count@example.org'))
+        .execute();
+    for (let i = 0; i < 4; i++) await signIn('reset-count@example.org', `guess ${i}`);
+    expect((await signIn('reset-count@example.org')).statusCode).toBe(200);
+    // Four more failures after the success are not a fifth consecutive one: no backoff yet.
+    for (let i = 0; i < 4; i++) await signIn('reset-count@example.org', `again ${i}`);
+    expect((await signIn('reset-count@example.org')).statusCode).toBe(200);
+    expect(await counted()).toEqual([]);
+    // With nothing counted a success has nothing to clear, and still signs in.
+    expect((await signIn('reset-count@example.org')).statusCode).toBe(200);
+    expect(await counted()).toEqual([]);
   });
 
   it('A5: the session arrives only as __Host- cookies: HttpOnly, Secure, SameSite=Strict, Path=/', async () => {

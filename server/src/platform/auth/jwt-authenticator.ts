@@ -40,6 +40,8 @@ const VERIFIED_CACHE_SIZE = 10_000;
 interface VerifiedToken {
   readonly expiresAtMs: number;
   readonly principal: Omit<Principal, 'via'>;
+  /** The principal as handed out, per way the token arrived (made once, then shared). */
+  readonly byVia: { -readonly [V in Principal['via']]?: Principal };
 }
 
 export function createAccessTokenVerifier(
@@ -83,6 +85,7 @@ export function createAccessTokenVerifier(
       : [];
     return {
       expiresAtMs: (payload.exp ?? 0) * 1000,
+      byVia: {},
       principal: {
         kind: sessionId === undefined ? 'client' : 'user',
         subject: payload.sub ?? '',
@@ -113,7 +116,9 @@ export function createAccessTokenVerifier(
     ) {
       throw new HavenError('UNAUTHENTICATED', 'The session has ended.');
     }
-    return { ...entry.principal, via };
+    // Principals are read-only (and their scopes a ReadonlySet), so one object per token and
+    // way of arrival can be shared by all its requests.
+    return (entry.byVia[via] ??= Object.freeze({ ...entry.principal, via }));
   };
 }
 
