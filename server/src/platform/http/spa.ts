@@ -19,6 +19,9 @@ export async function registerSpa(app: FastifyInstance, webDir: string): Promise
       serve: false,
       dotfiles: 'deny',
       index: false,
+      // Caching is decided once, in security-headers.ts (no-store for index.html, immutable
+      // for hashed assets); the plugin's own `public, max-age=0` would override it (T3).
+      cacheControl: false,
     });
   }
   app.get(
