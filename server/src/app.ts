@@ -2,7 +2,7 @@
 // use app.inject(); only main.ts opens a port. Platform plugins are installed in the order
 // a request meets them (see docs/architecture.md).
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { HavenConfig } from './config.js';
@@ -64,7 +64,7 @@ function serverOptions(
     loggerInstance: logger,
     // One line per request (written in onResponse below) instead of Fastify's two: the log
     // masker runs on every line, and request logging was the largest cost of a cheap read.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestIdFrom,
     requestIdHeader: false,
     bodyLimit: config.limits.bodyBytes,

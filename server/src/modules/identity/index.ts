@@ -25,7 +25,11 @@ import { registerOnboardingRoutes } from './onboarding-routes.js';
 import { registerAccountRoutes } from './account-routes.js';
 import { registerAdminUserRoutes } from './admin-users-routes.js';
 import { registerPasswordRoutes } from './password-reset-routes.js';
-import { createSigningKeyStore, registerJwksRoute } from './signing-keys.js';
+import {
+  ACCESS_TOKEN_LIFETIME_SECONDS,
+  createSigningKeyStore,
+  registerJwksRoute,
+} from './signing-keys.js';
 
 export const ACCESS_TOKEN_AUDIENCE = 'haven-api';
 
@@ -68,6 +72,7 @@ export function createIdentity(
     issuer: config.publicOrigin,
     audience: ACCESS_TOKEN_AUDIENCE,
     keyForKid: (kid) => keys.publicKeyForKid(kid),
+    maxLifetimeSeconds: ACCESS_TOKEN_LIFETIME_SECONDS,
     isSessionRevoked: (sessionId) => Promise.resolve(revocations.isRevoked(sessionId)),
   });
   const hashing = {

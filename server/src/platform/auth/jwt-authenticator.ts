@@ -22,6 +22,12 @@ export interface AccessTokenVerifierOptions {
   /** Returns true when the session was revoked (A7); checked on every request. */
   readonly isSessionRevoked?: (sessionId: string) => Promise<boolean>;
   readonly clockTolerance?: number;
+  /**
+   * The longest lifetime (exp − iat) this issuer ever gives an access token (S2). A token
+   * claiming more, or issued in the future, is refused even with a valid signature: a leaked
+   * or misused signing key must not mint month-long tokens.
+   */
+  readonly maxLifetimeSeconds?: number;
 }
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
@@ -39,6 +45,7 @@ const VERIFIED_CACHE_SIZE = 10_000;
 
 interface VerifiedToken {
   readonly expiresAtMs: number;
+  readonly kid: string;
   readonly principal: Omit<Principal, 'via'>;
   /** The principal as handed out, per way the token arrived (made once, then shared). */
   readonly byVia: { -readonly [V in Principal['via']]?: Principal };
@@ -54,8 +61,12 @@ export function createAccessTokenVerifier(
 
   async function verifySignatureAndClaims(token: string): Promise<VerifiedToken> {
     let payload: JWTPayload;
+    let kid = '';
     try {
-      ({ payload } = await jwtVerify(
+      ({
+        payload,
+        protectedHeader: { kid = '' },
+      } = await jwtVerify(
         token,
         async (protectedHeader) => {
           const key = protectedHeader.kid
@@ -73,8 +84,19 @@ export function createAccessTokenVerifier(
           typ: ACCESS_TOKEN_TYPE,
           requiredClaims: ['exp', 'iat', 'jti', 'sub', 'scope'],
           clockTolerance: toleranceSeconds,
+          // With maxTokenAge jose also refuses an iat in the future (beyond the tolerance).
+          ...(options.maxLifetimeSeconds !== undefined && {
+            maxTokenAge: options.maxLifetimeSeconds,
+          }),
         },
       ));
+      const { exp = 0, iat = 0 } = payload;
+      if (
+        options.maxLifetimeSeconds !== undefined &&
+        exp - iat > options.maxLifetimeSeconds + toleranceSeconds
+      ) {
+        throw new Error('lifetime above the cap');
+      }
     } catch {
       // One answer for every failure: the caller learns nothing about which check failed.
       throw new HavenError('UNAUTHENTICATED', 'The access token is invalid or expired.');
@@ -85,6 +107,7 @@ export function createAccessTokenVerifier(
       : [];
     return {
       expiresAtMs: (payload.exp ?? 0) * 1000,
+      kid,
       byVia: {},
       principal: {
         kind: sessionId === undefined ? 'client' : 'user',
@@ -107,6 +130,11 @@ export function createAccessTokenVerifier(
         verified.delete(verified.keys().next().value as string);
       }
       verified.set(token, entry);
+    } else if ((await options.keyForKid(entry.kid)) === undefined) {
+      // The key was retired (or rotated out after a compromise) since this token was first
+      // verified: the remembered verification dies with it (S2).
+      verified.delete(token);
+      throw new HavenError('UNAUTHENTICATED', 'The access token is invalid or expired.');
     }
     const { sessionId } = entry.principal;
     if (
