@@ -177,7 +177,7 @@ export async function buildApp(
   });
   if (config.env === 'production') installHttpsOnly(app, config.publicOrigin);
   const rateLimitHook = await installRateLimit(app, { limits: config.rateLimits, redis });
-  installProblemHandlers(app, rateLimitHook);
+  installProblemHandlers(app);
   installCors(app, config.corsOrigins);
   // The limiter after CORS, so an allowed origin can read a 429, and before access control,
   // so refused requests are counted and a flood stops before token verification (R1).

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { HavenError } from '../errors.js';
 import { PUBLIC } from './route-contract.js';
+import { DATABASE_RETRY_AFTER_SECONDS } from './problem-handler.js';
 
 export interface ReadinessChecks {
   readonly database: () => Promise<void>;
@@ -74,7 +75,7 @@ export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessChec
           'SERVICE_UNAVAILABLE',
           `Not ready: ${failed.join(', ')} unavailable.`,
           {
-            headers: { 'retry-after': '1' },
+            headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
           },
         );
       }

@@ -1,13 +1,7 @@
 // Renders every error (thrown, framework, validation, unknown) as problem+json with the
 // request id (V4). Only catalog titles and details written for callers leave the server;
 // anything else becomes INTERNAL_ERROR and its details go to the log.
-import type {
-  FastifyError,
-  FastifyInstance,
-  FastifyReply,
-  FastifyRequest,
-  preHandlerAsyncHookHandler,
-} from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import {
   ERROR_CATALOG,
@@ -119,11 +113,11 @@ export function sendProblem(
 
 const ALL_METHODS: HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
-/** Installs the error and not-found handlers; the not-found route is rate limited too. */
-export function installProblemHandlers(
-  app: FastifyInstance,
-  notFoundRateLimit: preHandlerAsyncHookHandler,
-): void {
+/**
+ * Installs the error and not-found handlers. The not-found route is rate limited like every
+ * other: the limiter is a global onRequest hook (app.ts), which Fastify runs for it too.
+ */
+export function installProblemHandlers(app: FastifyInstance): void {
   // A shadow router of declared routes, to tell 405 (path exists, other method) from 404.
   const shadow = FindMyWay({ ignoreTrailingSlash: false });
   app.addHook('onRoute', (route) => {
@@ -147,7 +141,7 @@ export function installProblemHandlers(
     return sendProblem(reply, request, safe);
   });
 
-  app.setNotFoundHandler({ preHandler: notFoundRateLimit }, (request, reply) => {
+  app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?', 1)[0] ?? '/';
     const allowed = ALL_METHODS.filter((method) => shadow.find(method, path) !== null);
     if (allowed.length > 0) {
