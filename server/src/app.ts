@@ -14,8 +14,14 @@ import { describeDatabaseFault } from './platform/db/faults.js';
 import { assertMigrated, waitForDatabase } from './platform/db/startup.js';
 import { installAccessControl } from './platform/auth/access.js';
 import type { Authenticator } from './platform/auth/principal.js';
-import { createIdentity } from './modules/identity/index.js';
-import { registerClinicalModules } from './modules/clinical/index.js';
+import { createIdentity, type IdentityApi } from './modules/identity/index.js';
+import { auditAdminModule } from './modules/audit-admin/index.js';
+import { breakGlassModule } from './modules/break-glass/index.js';
+import { organizationsModule } from './modules/organizations/index.js';
+import { patientsModule } from './modules/patients/index.js';
+import { portalModule } from './modules/portal/index.js';
+import { createDevMailbox, createSmtpMailer, type Mailer } from './platform/mail.js';
+import type { ModuleContext } from './platform/module-context.js';
 import { installCors } from './platform/http/cors.js';
 import { registerHealthRoutes } from './platform/http/health.js';
 import { installHttpsOnly } from './platform/http/https-only.js';
@@ -111,6 +117,31 @@ function firstConnectionSettled(redis: Redis, timeoutMs = 5_000): Promise<void> 
   });
 }
 
+function createMailer(config: HavenConfig, logger: Logger): Mailer {
+  return config.mail.smtpUrl
+    ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from, logger })
+    : createDevMailbox({ dir: config.dataDir, from: config.mail.from, logger });
+}
+
+type ContextFor = <Settings>(name: string, settings: Settings) => ModuleContext<Settings>;
+
+/** The clinical wings, each a Fastify plugin entered through its front door (index.ts). */
+async function registerClinicalModules(
+  app: FastifyInstance,
+  identity: IdentityApi,
+  contextFor: ContextFor,
+): Promise<void> {
+  const none: Record<string, never> = {};
+  await app.register(organizationsModule, { context: contextFor('organizations', none), identity });
+  await app.register(patientsModule, { context: contextFor('patients', none), identity });
+  await app.register(portalModule, { context: contextFor('portal', none), identity });
+  await app.register(breakGlassModule, {
+    context: contextFor('break-glass', { grantMs: app.config.clinical.breakGlassMs }),
+    identity,
+  });
+  await app.register(auditAdminModule, { context: contextFor('audit-admin', none), identity });
+}
+
 export async function buildApp(
   config: HavenConfig,
   options: BuildOptions = {},
@@ -183,7 +214,10 @@ export async function buildApp(
   // so refused requests are counted and a flood stops before token verification (R1).
   app.addHook('onRequest', rateLimitHook);
   // The identity module authenticates unless a test harness supplies its own authenticator.
-  const identity = options.authenticator ? undefined : createIdentity(config, database, logger);
+  const mailer = createMailer(config, logger);
+  const identity = options.authenticator
+    ? undefined
+    : createIdentity(config, database, logger, mailer);
   installAccessControl(app, options.authenticator ?? identity!.authenticator, options.now);
   installJsonBodyParser(app, config.limits.jsonMaxDepth);
 
@@ -191,9 +225,21 @@ export async function buildApp(
     database: () => database.ping(),
     redis: redis ? async () => void (await redis.ping()) : undefined,
   });
-  identity?.register(app);
-  // Clinical routes need the identity module (invitations, mail); harness-built apps skip them.
-  if (app.identity) registerClinicalModules(app, app.identity);
+  if (identity) {
+    identity.register(app);
+    // The clinical modules need identity's invitations; harness-built apps skip them.
+    const base = {
+      db: database.db,
+      mailer,
+      now: () => new Date(),
+      publicOrigin: config.publicOrigin,
+    };
+    await registerClinicalModules(app, identity.api, (name, settings) => ({
+      ...base,
+      log: logger.child({ module: name }),
+      settings,
+    }));
+  }
   for (const registerModule of options.modules ?? []) await registerModule(app);
   await registerSpa(app, config.webDir);
   return app;

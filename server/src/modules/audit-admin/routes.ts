@@ -9,7 +9,8 @@ import { requireScopes } from '../../platform/http/route-contract.js';
 import { requirePrincipal } from '../../platform/auth/access.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 import { verifyAuditChain } from '../../platform/audit/verify.js';
-import { requestContext, type IdentityContext } from '../identity/session-kit.js';
+import { type IdentityContext } from '../identity/session-kit.js';
+import { requestContext } from '../../platform/http/request-context.js';
 import { escapeLike } from '../../platform/db/sql-text.js';
 
 const DEFAULT_LIMIT = 50;

@@ -10,11 +10,12 @@ import type { DatabaseSchema } from '../../platform/db/schema.js';
 import { HavenError, type FieldError } from '../../platform/errors.js';
 import { requireScopes } from '../../platform/http/route-contract.js';
 import { recordAudit } from '../../platform/audit/audit.js';
-import { auditPhi } from '../clinical/phi-audit.js';
-import { requireUser } from '../clinical/scope.js';
-import { requestContext, type IdentityContext } from '../identity/session-kit.js';
+import { auditPhi } from '../../platform/access/phi-audit.js';
+import { requireUser } from '../../platform/access/scopes.js';
+import { type IdentityContext } from '../identity/session-kit.js';
+import { requestContext } from '../../platform/http/request-context.js';
 import { ConsentRecordSchema, listPatientConsents } from '../patients/consents.js';
-import { FieldErrors, cleanProse } from '../patients/patient-model.js';
+import { FieldErrors, cleanProse } from '../../platform/text.js';
 import {
   PatientRecordViewSchema,
   SHARED_NOTES_LIMIT,

@@ -16,7 +16,8 @@ import {
   voidOneTimeTokens,
 } from './one-time-tokens.js';
 import { sendInBackground } from './password-reset-routes.js';
-import { UserView, requestContext, type IdentityContext } from './session-kit.js';
+import { UserView, type IdentityContext } from './session-kit.js';
+import { requestContext } from '../../platform/http/request-context.js';
 import { isUniqueViolation } from '../../platform/db/sql-text.js';
 
 const UserAnswer = Type.Object({ user: UserView }, { additionalProperties: false });

@@ -17,7 +17,8 @@ import {
   replaceRecoveryCodes,
 } from './recovery-codes.js';
 import { requiresMfa, scopesForRoles } from './roles.js';
-import { SignedIn, requestContext, type IdentityContext } from './session-kit.js';
+import { SignedIn, type IdentityContext } from './session-kit.js';
+import { requestContext } from '../../platform/http/request-context.js';
 import { ACCESS_TOKEN_LIFETIME_SECONDS, issueAccessToken } from './signing-keys.js';
 import { consumeTotpStep, openTotpSecret, verifyTotp } from './totp.js';
 

@@ -10,7 +10,8 @@ import { requireScopes } from '../../platform/http/route-contract.js';
 import { requirePrincipal } from '../../platform/auth/access.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 import { listUserSessions } from './sessions.js';
-import { requestContext, type IdentityContext } from './session-kit.js';
+import { type IdentityContext } from './session-kit.js';
+import { requestContext } from '../../platform/http/request-context.js';
 import { escapeLike } from '../../platform/db/sql-text.js';
 
 const Status = Type.Union([

@@ -21,7 +21,8 @@ import {
 import { inviteUser, resendInvitation } from './onboarding.js';
 import { ROLE_SCOPES, requiresMfa } from './roles.js';
 import { revokeUserSessions } from './sessions.js';
-import { createSessionKit, requestContext, type IdentityContext } from './session-kit.js';
+import { createSessionKit, type IdentityContext } from './session-kit.js';
+import { requestContext } from '../../platform/http/request-context.js';
 
 const ROLES = Object.keys(ROLE_SCOPES) as Role[];
 const RoleSchema = Type.Union(ROLES.map((role) => Type.Literal(role)));

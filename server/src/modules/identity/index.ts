@@ -16,7 +16,10 @@ import {
   type PasswordPolicy,
 } from './passwords.js';
 import type { IdentityContext } from './session-kit.js';
-import { createDevMailbox, createSmtpMailer } from '../../platform/mail.js';
+import type { Mailer } from '../../platform/mail.js';
+import { inviteUser, type InviteInput } from './onboarding.js';
+import { listUserSessions } from './sessions.js';
+import { normalizeEmail } from './login-throttle.js';
 import { createOutboundClient } from '../../platform/http-client.js';
 import { createRevocationCache, type RevocationCache } from './revocation.js';
 import { registerIdentityRoutes } from './routes.js';
@@ -33,9 +36,23 @@ import {
 
 export const ACCESS_TOKEN_AUDIENCE = 'haven-api';
 
+/** What other modules may use of identity (they never import its inner files). */
+export interface IdentityApi {
+  /** A11: invite someone by email (see onboarding.ts inviteUser). */
+  inviteUser(input: InviteInput): Promise<{ userId: string; expiresAt: Date }>;
+  readonly listUserSessions: typeof listUserSessions;
+  readonly normalizeEmail: typeof normalizeEmail;
+  /**
+   * @deprecated Transitional: the clinical modules still take the whole identity context while
+   * they move to ModuleContext. Removed once none reads it.
+   */
+  readonly legacyContext: IdentityContext;
+}
+
 export interface Identity {
   readonly authenticator: Authenticator;
   readonly revocations: RevocationCache;
+  readonly api: IdentityApi;
   register(app: FastifyInstance): void;
 }
 
@@ -61,6 +78,7 @@ export function createIdentity(
   config: HavenConfig,
   database: Database,
   log: Logger,
+  mailer: Mailer,
   now: () => Date = () => new Date(),
 ): Identity {
   const ring = createKeyRing(config.masterKey);
@@ -98,14 +116,18 @@ export function createIdentity(
     audience: ACCESS_TOKEN_AUDIENCE,
     allowedOrigins,
     passwordPolicy: passwordPolicyFor(config),
-    mailer: config.mail.smtpUrl
-      ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from, logger: log })
-      : createDevMailbox({ dir: config.dataDir, from: config.mail.from, logger: log }),
+    mailer,
     now,
   };
   return {
     authenticator: createIdentityAuthenticator({ verify, csrf, allowedOrigins }),
     revocations,
+    api: {
+      inviteUser: (input) => inviteUser(context, input),
+      listUserSessions,
+      normalizeEmail,
+      legacyContext: context,
+    },
     register(app) {
       registerJwksRoute(app, keys);
       registerIdentityRoutes(app, context);
@@ -120,3 +142,4 @@ export function createIdentity(
     },
   };
 }
+export type { InviteInput } from './onboarding.js';

@@ -14,10 +14,10 @@ import { generateRecoveryCodes, replaceRecoveryCodes } from './recovery-codes.js
 import {
   SignedIn,
   createSessionKit,
-  requestContext,
   requireSameSite,
   type IdentityContext,
 } from './session-kit.js';
+import { requestContext } from '../../platform/http/request-context.js';
 import type { RequestContext, SignedInUser } from './sign-in.js';
 import {
   consumeTotpStep,

@@ -15,10 +15,10 @@ import {
 import {
   SignedIn,
   createSessionKit,
-  requestContext,
   requireSameSite,
   type IdentityContext,
 } from './session-kit.js';
+import { requestContext } from '../../platform/http/request-context.js';
 import { setupFirstAdmin } from './setup-link.js';
 
 export const EnrollmentRequired = Type.Object(

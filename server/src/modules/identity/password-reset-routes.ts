@@ -23,12 +23,8 @@ import {
 } from './one-time-tokens.js';
 import { checkPasswordPolicy, hashPassword, verifyPassword } from './passwords.js';
 import { revokeUserSessions } from './sessions.js';
-import {
-  createSessionKit,
-  requestContext,
-  requireSameSite,
-  type IdentityContext,
-} from './session-kit.js';
+import { createSessionKit, requireSameSite, type IdentityContext } from './session-kit.js';
+import { requestContext } from '../../platform/http/request-context.js';
 
 const Password = Type.String({ minLength: 1, maxLength: 1024 });
 const LINK_TOKEN = Type.String({ pattern: '^[A-Za-z0-9_-]{20,100}$', maxLength: 100 });

@@ -25,10 +25,10 @@ import {
   SignedIn,
   UserView,
   createSessionKit,
-  requestContext,
   requireSameSite,
   type IdentityContext,
 } from './session-kit.js';
+import { requestContext } from '../../platform/http/request-context.js';
 
 const MfaRequired = Type.Object(
   { status: Type.Literal('mfa_required') },

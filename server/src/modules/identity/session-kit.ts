@@ -7,6 +7,7 @@ import { HavenError } from '../../platform/errors.js';
 import { requirePrincipal } from '../../platform/auth/access.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 import type { Mailer } from '../../platform/mail.js';
+import { requestContext } from '../../platform/http/request-context.js';
 import {
   ACCESS_COOKIE,
   REFRESH_COOKIE,
@@ -56,13 +57,6 @@ export const SignedIn = Type.Object(
   },
   { additionalProperties: false },
 );
-
-export function requestContext(request: FastifyRequest): {
-  requestId: string;
-  clientAddress: string;
-} {
-  return { requestId: request.id, clientAddress: request.ip };
-}
 
 /** Login CSRF and refresh CSRF: credential-issuing requests must come from our own pages. */
 export function requireSameSite(

@@ -20,14 +20,12 @@ import {
 import { requiresMfa } from './roles.js';
 import { consumeTotpStep, openTotpSecret, verifyTotp } from './totp.js';
 import { consumeRecoveryCode } from './recovery-codes.js';
+import type { RequestContext } from '../../platform/http/request-context.js';
 
 export const MFA_PENDING_SECONDS = 5 * 60;
 const MFA_MAX_ATTEMPTS = 5;
 
-export interface RequestContext {
-  readonly requestId: string;
-  readonly clientAddress: string;
-}
+export type { RequestContext };
 
 export interface SignedInUser {
   readonly id: string;

@@ -1,9 +1,20 @@
 // The organizations module: memberships and the active organization, organization
 // administration and member management (docs/api/clinical.md).
-import type { FastifyInstance } from 'fastify';
-import type { IdentityContext } from '../identity/session-kit.js';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ModuleContext } from '../../platform/module-context.js';
+import type { IdentityApi } from '../identity/index.js';
 import { registerOrganizationRoutes } from './routes.js';
 
-export function registerOrganizationModule(app: FastifyInstance, identity: IdentityContext): void {
-  registerOrganizationRoutes(app, identity);
+export interface OrganizationsModuleOptions {
+  readonly context: ModuleContext<Record<string, never>>;
+  readonly identity: IdentityApi;
 }
+
+/** The module's front door: app.register(organizationsModule, options). */
+export const organizationsModule: FastifyPluginAsync<OrganizationsModuleOptions> = async (
+  app,
+  { identity },
+) => {
+  const legacy = identity.legacyContext;
+  registerOrganizationRoutes(app, legacy);
+};

@@ -20,7 +20,7 @@ import {
 import { HavenError } from '../../platform/errors.js';
 import { requireScopes } from '../../platform/http/route-contract.js';
 import { listDevMailbox } from '../../platform/mail.js';
-import { organizationScope } from '../clinical/scope.js';
+import { organizationScope } from '../../platform/access/scopes.js';
 import { addMember } from './service.js';
 
 const ENV = {

@@ -8,8 +8,9 @@ import type { OrganizationRole } from '../../platform/db/schema.js';
 import { HavenError } from '../../platform/errors.js';
 import { requireScopes } from '../../platform/http/route-contract.js';
 import { recordAudit } from '../../platform/audit/audit.js';
-import { organizationScope, requireUser } from '../clinical/scope.js';
-import { requestContext, type IdentityContext } from '../identity/session-kit.js';
+import { organizationScope, requireUser } from '../../platform/access/scopes.js';
+import { type IdentityContext } from '../identity/session-kit.js';
+import { requestContext } from '../../platform/http/request-context.js';
 import {
   ActiveAnswer,
   ActiveChoice,

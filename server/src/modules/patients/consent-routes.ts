@@ -7,9 +7,10 @@ import type { ConsentKind } from '../../platform/db/schema.js';
 import { HavenError } from '../../platform/errors.js';
 import { requireScopes } from '../../platform/http/route-contract.js';
 import { recordAudit } from '../../platform/audit/audit.js';
-import { organizationScope, requireOrganizationAdmin } from '../clinical/scope.js';
-import { auditPhi } from '../clinical/phi-audit.js';
-import { requestContext, type IdentityContext } from '../identity/session-kit.js';
+import { organizationScope, requireOrganizationAdmin } from '../../platform/access/scopes.js';
+import { auditPhi } from '../../platform/access/phi-audit.js';
+import { type IdentityContext } from '../identity/session-kit.js';
+import { requestContext } from '../../platform/http/request-context.js';
 import {
   ConsentDocumentSchema,
   ConsentGateSchema,
@@ -23,16 +24,8 @@ import {
   type ConsentDocumentView,
 } from './consents.js';
 import { isUniqueViolation } from '../../platform/db/sql-text.js';
-import {
-  Empty,
-  FieldErrors,
-  PatientParams,
-  UUID,
-  cleanProse,
-  cleanText,
-  findPatient,
-  findWritablePatient,
-} from './patient-model.js';
+import { Empty, PatientParams, UUID, findPatient, findWritablePatient } from './patient-model.js';
+import { FieldErrors, cleanProse, cleanText } from '../../platform/text.js';
 
 const ConsentAnswer = Type.Object(
   { consent: ConsentRecordSchema },

@@ -6,20 +6,12 @@ import { sql } from 'kysely';
 import { Type, type Static } from 'typebox';
 import { HavenError } from '../../platform/errors.js';
 import { requireScopes } from '../../platform/http/route-contract.js';
-import { organizationScope } from '../clinical/scope.js';
-import { auditPhi } from '../clinical/phi-audit.js';
+import { organizationScope } from '../../platform/access/scopes.js';
+import { auditPhi } from '../../platform/access/phi-audit.js';
 import type { IdentityContext } from '../identity/session-kit.js';
 import { isUniqueViolation } from '../../platform/db/sql-text.js';
-import {
-  FieldErrors,
-  PatientParams,
-  UUID,
-  cleanProse,
-  cleanText,
-  findPatient,
-  findWritablePatient,
-  type Db,
-} from './patient-model.js';
+import { PatientParams, UUID, findPatient, findWritablePatient, type Db } from './patient-model.js';
+import { FieldErrors, cleanProse, cleanText } from '../../platform/text.js';
 
 const NoteVersionSchema = Type.Object(
   {

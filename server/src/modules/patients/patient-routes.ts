@@ -7,15 +7,15 @@ import { Type } from 'typebox';
 import type { PatientsTable } from '../../platform/db/schema.js';
 import { HavenError } from '../../platform/errors.js';
 import { requireScopes } from '../../platform/http/route-contract.js';
-import { organizationScope } from '../clinical/scope.js';
-import { auditPhi } from '../clinical/phi-audit.js';
+import { organizationScope } from '../../platform/access/scopes.js';
+import { auditPhi } from '../../platform/access/phi-audit.js';
 import { normalizeEmail } from '../identity/login-throttle.js';
 import { inviteUser } from '../identity/onboarding.js';
-import { requestContext, type IdentityContext } from '../identity/session-kit.js';
+import { type IdentityContext } from '../identity/session-kit.js';
+import { requestContext } from '../../platform/http/request-context.js';
 import { isUniqueViolation } from '../../platform/db/sql-text.js';
 import {
   Empty,
-  FieldErrors,
   PatientAnswer,
   PatientInputSchema,
   PatientParams,
@@ -23,8 +23,6 @@ import {
   PatientSearchSchema,
   PatientSummarySchema,
   cleanPatientInput,
-  cleanText,
-  checkBirthDate,
   findPatient,
   findWritablePatient,
   patientColumns,
@@ -36,6 +34,7 @@ import {
   type PatientPatch,
   type PatientRow,
 } from './patient-model.js';
+import { FieldErrors, cleanText, checkBirthDate } from '../../platform/text.js';
 import { escapeLike } from '../../platform/db/sql-text.js';
 
 const mrnTaken = () =>

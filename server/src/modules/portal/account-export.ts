@@ -7,10 +7,11 @@ import { Type, type Static } from 'typebox';
 import { HavenError } from '../../platform/errors.js';
 import { requireScopes } from '../../platform/http/route-contract.js';
 import { recordAudit } from '../../platform/audit/audit.js';
-import { auditPhi } from '../clinical/phi-audit.js';
-import { requireUser } from '../clinical/scope.js';
+import { auditPhi } from '../../platform/access/phi-audit.js';
+import { requireUser } from '../../platform/access/scopes.js';
 import { listUserSessions } from '../identity/sessions.js';
-import { requestContext, type IdentityContext } from '../identity/session-kit.js';
+import { type IdentityContext } from '../identity/session-kit.js';
+import { requestContext } from '../../platform/http/request-context.js';
 import { ConsentRecordSchema, listPatientConsents } from '../patients/consents.js';
 import {
   ACCESS_LOG_MAX_LIMIT,

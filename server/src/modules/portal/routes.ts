@@ -7,9 +7,10 @@ import { Type } from 'typebox';
 import { HavenError } from '../../platform/errors.js';
 import { requireScopes } from '../../platform/http/route-contract.js';
 import { recordAudit } from '../../platform/audit/audit.js';
-import { auditPhi } from '../clinical/phi-audit.js';
-import { patientSelfScope } from '../clinical/scope.js';
-import { requestContext, type IdentityContext } from '../identity/session-kit.js';
+import { auditPhi } from '../../platform/access/phi-audit.js';
+import { patientSelfScope } from '../../platform/access/scopes.js';
+import { type IdentityContext } from '../identity/session-kit.js';
+import { requestContext } from '../../platform/http/request-context.js';
 import {
   ConsentDocumentSchema,
   ConsentGateSchema,

@@ -3,8 +3,8 @@
 // access and which fields changed — never a field's value.
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import type { DatabaseSchema } from '../../platform/db/schema.js';
-import { recordAudit } from '../../platform/audit/audit.js';
+import type { DatabaseSchema } from '../db/schema.js';
+import { recordAudit } from '../audit/audit.js';
 
 type Db = Kysely<DatabaseSchema>;
 

@@ -3,9 +3,9 @@
 // never loaded, so "someone else's" and "missing" are the same 404 by construction.
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import type { DatabaseSchema, OrganizationRole } from '../../platform/db/schema.js';
-import { HavenError } from '../../platform/errors.js';
-import { requirePrincipal } from '../../platform/auth/access.js';
+import type { DatabaseSchema, OrganizationRole } from '../db/schema.js';
+import { HavenError } from '../errors.js';
+import { requirePrincipal } from '../auth/access.js';
 
 type Db = Kysely<DatabaseSchema>;
 
