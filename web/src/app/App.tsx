@@ -4,11 +4,7 @@ import { SessionPoller } from '../auth/SessionPoller';
 import { StepUpDialog } from '../auth/StepUpDialog';
 import { sessionStore, type ActiveSession } from '../auth/sessionStore';
 import { hasScope, useAuth } from '../auth/useAuth';
-import {
-  OrganizationSwitcher,
-  OrganizationSync,
-} from '../features/organizations/OrganizationSwitcher';
-import { useActiveRole } from '../features/organizations/organizationStore';
+import { OrganizationSwitcher, OrganizationSync, useActiveRole } from '../features/organizations';
 import { Link, navigate, usePathname } from '../shared/router';
 import { matchRoute } from './routes';
 import { RouteView } from './RouteView';

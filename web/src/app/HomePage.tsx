@@ -1,7 +1,7 @@
 import { useAuth } from '../auth/useAuth';
-import { HealthPage } from '../features/health/HealthPage';
+import { HealthPage } from '../features/health';
 import { Link } from '../shared/router';
-import { Page } from './Page';
+import { Page } from '../shared/Page';
 
 export function HomePage() {
   const auth = useAuth();

@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import { hasScope, useAuth } from '../auth/useAuth';
 import { navigate, usePathname } from '../shared/router';
-import { Page } from './Page';
+import { Page } from '../shared/Page';
 import { matchRoute } from './routes';
 
 /** Renders the page for the current path, sending signed-out visitors of private pages to sign in. */

@@ -1,23 +1,17 @@
 import type { ReactNode } from 'react';
 import type { ActiveSession } from '../auth/sessionStore';
-import { AccountPage } from '../features/account/AccountPage';
-import { AdminUsersPage } from '../features/admin/AdminUsersPage';
-import { AuditLogPage } from '../features/audit/AuditLogPage';
-import { BreakGlassPage } from '../features/breakglass/BreakGlassPage';
-import { BreakGlassRecordPage } from '../features/breakglass/BreakGlassRecordPage';
-import { InvitePage } from '../features/onboarding/InvitePage';
-import { SetupPage } from '../features/onboarding/SetupPage';
-import { AdminOrganizationsPage } from '../features/organizations/AdminOrganizationsPage';
-import { ConsentDocumentsPage } from '../features/organizations/ConsentDocumentsPage';
-import { MembersPage } from '../features/organizations/MembersPage';
-import { ForgotPasswordPage } from '../features/password/ForgotPasswordPage';
-import { ResetPasswordPage } from '../features/password/ResetPasswordPage';
-import { PatientPage } from '../features/patients/PatientPage';
-import { PatientsPage } from '../features/patients/PatientsPage';
-import { PortalPage } from '../features/portal/PortalPage';
-import { SignInPage } from '../features/sign-in/SignInPage';
-import { ConfirmEmailPage } from '../features/verify-email/ConfirmEmailPage';
-import { VerifyEmailPage } from '../features/verify-email/VerifyEmailPage';
+import { AccountPage } from '../features/account';
+import { AdminUsersPage } from '../features/admin';
+import { AuditLogPage } from '../features/audit';
+import { BreakGlassPage, BreakGlassRecordPage } from '../features/breakglass';
+import { InvitePage, SetupPage } from '../features/onboarding';
+import { AdminOrganizationsPage, MembersPage } from '../features/organizations';
+import { ForgotPasswordPage, ResetPasswordPage } from '../features/password';
+import { ConsentDocumentsPage, PatientPage, PatientsPage } from '../features/patients';
+import { PortalPage } from '../features/portal';
+import { SignInPage } from '../features/sign-in';
+import { ConfirmEmailPage, VerifyEmailPage } from '../features/verify-email';
+import { UUID_PATTERN } from '../shared/patterns';
 import { HomePage } from './HomePage';
 
 export type Route =
@@ -89,8 +83,6 @@ const PARAMETERIZED: ReadonlyArray<{ prefix: string; route: Route }> = [
   },
 ];
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The route for a path and its id parameter ('' for plain routes); null when nothing matches. */
 export function matchRoute(pathname: string): { route: Route; id: string } | null {
   const exact = ROUTES[pathname];
@@ -98,7 +90,7 @@ export function matchRoute(pathname: string): { route: Route; id: string } | nul
   for (const { prefix, route } of PARAMETERIZED) {
     if (!pathname.startsWith(prefix)) continue;
     const id = pathname.slice(prefix.length);
-    if (UUID.test(id)) return { route, id: id.toLowerCase() };
+    if (UUID_PATTERN.test(id)) return { route, id: id.toLowerCase() };
   }
   return null;
 }

@@ -1,5 +1,7 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { CodeField, ProblemAlert, SubmitButton, useSubmission } from '../shared/forms';
+import { useEffect, useRef, useState } from 'react';
+import { CodeField, codeProblem } from '../shared/fields';
+import { FormFooter, SubmissionForm } from '../shared/forms';
+import { useForm } from '../shared/submission';
 import { ModalDialog } from '../shared/ModalDialog';
 import { StepUpCancelled, sessionStore } from './sessionStore';
 
@@ -15,9 +17,7 @@ interface Pending {
 export function StepUpDialog() {
   const pending = useRef<Pending | null>(null);
   const [open, setOpen] = useState(false);
-  const [code, setCode] = useState('');
-  const [codeError, setCodeError] = useState<string | undefined>();
-  const submission = useSubmission();
+  const form = useForm({ code: '' });
 
   useEffect(() => {
     sessionStore.setStepUpPrompt(
@@ -25,14 +25,13 @@ export function StepUpDialog() {
         new Promise<void>((resolve, reject) => {
           pending.current?.reject(new StepUpCancelled());
           pending.current = { resolve, reject };
-          setCode('');
-          setCodeError(undefined);
-          submission.reset();
+          form.clear('code');
+          form.reset();
           setOpen(true);
         }),
     );
     return () => sessionStore.setStepUpPrompt(null);
-    // Registered once; submission.reset only clears state.
+    // Registered once; the form's clear and reset only set state.
   }, []);
 
   const cancel = () => {
@@ -41,14 +40,10 @@ export function StepUpDialog() {
     pending.current = null;
   };
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    if (!/^\d{6}$/.test(code)) {
-      setCodeError('Enter the 6-digit code from your authenticator app.');
-      return submission.invalid();
-    }
-    setCodeError(undefined);
-    void submission.run(async () => {
+  const submit = () => {
+    const { code } = form.values;
+    if (!form.validate({ code: codeProblem(code) })) return;
+    void form.run(async () => {
       await sessionStore.stepUp(code);
       setOpen(false);
       pending.current?.resolve();
@@ -58,17 +53,13 @@ export function StepUpDialog() {
 
   return (
     <ModalDialog open={open} title="Confirm it is you" onCancel={cancel}>
-      <form ref={submission.formRef} onSubmit={submit} noValidate className="stack">
+      <SubmissionForm submission={form} onSubmit={submit}>
         <p>This action needs a fresh code from your authenticator app.</p>
-        <CodeField value={code} onValueChange={setCode} error={codeError} />
-        <ProblemAlert error={submission.error} />
-        <div className="actions">
-          <SubmitButton busy={submission.busy}>Confirm</SubmitButton>
-          <button type="button" className="button secondary" onClick={cancel}>
-            Cancel
-          </button>
-        </div>
-      </form>
+        <CodeField {...form.bind('code')} />
+        <FormFooter submission={form} onCancel={cancel}>
+          Confirm
+        </FormFooter>
+      </SubmissionForm>
     </ModalDialog>
   );
 }

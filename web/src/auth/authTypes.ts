@@ -1,80 +1,48 @@
-import {
-  expectNumber,
-  expectRecord,
-  expectString,
-  expectStringArray,
-  type Decoder,
-} from '../shared/api';
+/** The answers of the sign-in family of routes (sign-in, MFA, refresh, step-up, enrolment, /me). */
+import type { Decoder } from '../shared/api';
+import { expectRecord, num, object, text, textList } from '../shared/decoding';
 
-export interface SessionUser {
-  id: string;
-  email: string;
-  displayName: string;
-  roles: string[];
-}
+/** The members of a user in every answer that carries one (administrators' views add more). */
+export const USER_MEMBERS = { id: text, email: text, displayName: text, roles: textList };
 
-/** The `SignedIn` answer of sign-in, MFA, refresh, step-up and enrolment. */
-export interface SignedIn {
-  user: SessionUser;
-  csrfToken: string;
+export const decodeUser = object('user', USER_MEMBERS);
+export type SessionUser = ReturnType<typeof decodeUser>;
+
+const decodeSignedInMembers = object('answer', {
+  user: decodeUser,
+  csrfToken: text,
   /** Epoch seconds. */
-  accessExpiresAt: number;
-  idleExpiresAt: string;
-  absoluteExpiresAt: string;
-}
+  accessExpiresAt: num,
+  idleExpiresAt: text,
+  absoluteExpiresAt: text,
+});
+/** The `SignedIn` answer of sign-in, MFA, refresh, step-up and enrolment. */
+export type SignedIn = ReturnType<typeof decodeSignedInMembers>;
+
+export const decodeSignedIn: Decoder<SignedIn> = (body) => {
+  if (expectRecord(body, 'answer')['status'] !== 'signed_in') {
+    throw new Error('Expected a signed-in answer.');
+  }
+  return decodeSignedInMembers(body);
+};
 
 export type SignInAnswer =
   | { status: 'signed_in'; signedIn: SignedIn }
   | { status: 'mfa_required' }
   | { status: 'mfa_enrollment_required' };
 
-export interface Me {
-  user: SessionUser;
-  csrfToken: string;
-  scopes: string[];
-}
-
-export function decodeUser(value: unknown): SessionUser {
-  const r = expectRecord(value, 'user');
-  return {
-    id: expectString(r, 'id'),
-    email: expectString(r, 'email'),
-    displayName: expectString(r, 'displayName'),
-    roles: expectStringArray(r, 'roles'),
-  };
-}
-
-export const decodeSignedIn: Decoder<SignedIn> = (body) => {
-  const r = expectRecord(body, 'answer');
-  if (r['status'] !== 'signed_in') throw new Error('Expected a signed-in answer.');
-  return {
-    user: decodeUser(r['user']),
-    csrfToken: expectString(r, 'csrfToken'),
-    accessExpiresAt: expectNumber(r, 'accessExpiresAt'),
-    idleExpiresAt: expectString(r, 'idleExpiresAt'),
-    absoluteExpiresAt: expectString(r, 'absoluteExpiresAt'),
-  };
-};
-
 export const decodeSignInAnswer: Decoder<SignInAnswer> = (body) => {
-  const r = expectRecord(body, 'answer');
-  switch (r['status']) {
+  const status = expectRecord(body, 'answer')['status'];
+  switch (status) {
     case 'signed_in':
-      return { status: 'signed_in', signedIn: decodeSignedIn(body) };
+      return { status, signedIn: decodeSignedIn(body) };
     case 'mfa_required':
-      return { status: 'mfa_required' };
     case 'mfa_enrollment_required':
-      return { status: 'mfa_enrollment_required' };
+      return { status };
     default:
       throw new Error('Unknown sign-in status.');
   }
 };
 
-export const decodeMe: Decoder<Me> = (body) => {
-  const r = expectRecord(body, 'answer');
-  return {
-    user: decodeUser(r['user']),
-    csrfToken: expectString(r, 'csrfToken'),
-    scopes: expectStringArray(r, 'scopes'),
-  };
-};
+export const decodeMe = object('answer', { user: decodeUser, csrfToken: text, scopes: textList });
+export type Me = ReturnType<typeof decodeMe>;

@@ -11,8 +11,18 @@
  * refresh route is rate limited). A reload while the access cookie is still valid does not
  * refresh at all: the expiry times survive the reload in localStorage (they are not secret).
  */
-import { ApiError, ignoreBody, requestJson, type Decoder, type JsonRequest } from '../shared/api';
+import { ApiError, requestJson, type Decoder, type JsonRequest } from '../shared/api';
+import { ignoreBody } from '../shared/decoding';
+import { ExternalStore } from '../shared/store';
 import { decodeMe, decodeSignedIn, type Me, type SessionUser, type SignedIn } from './authTypes';
+import { isTransient, retryDelayMs, wait } from './retry';
+import {
+  readSessionHint,
+  readTimings,
+  writeSessionHint,
+  writeTimings,
+  type Timings,
+} from './sessionHints';
 
 export type SignedOutReason = 'signed_out' | 'idle' | 'expired' | 'signed_out_elsewhere';
 
@@ -44,83 +54,6 @@ const REFRESHABLE = new Set(['UNAUTHENTICATED', 'SESSION_EXPIRED', 'http_error']
 const TIMINGS_WAIT_MS = 250;
 /** Attempts at one refresh while the server answers 429/503 or cannot be reached. */
 const REFRESH_ATTEMPTS = 4;
-/** Longest wait between attempts, whatever Retry-After says. */
-const MAX_RETRY_DELAY_MS = 60_000;
-
-/** Refused for now, not for good: rate limited, unavailable, or no answer at all. */
-export function isTransient(err: unknown): err is ApiError {
-  return (
-    err instanceof ApiError &&
-    (err.status === 0 ||
-      err.status === 429 ||
-      err.status === 502 ||
-      err.status === 503 ||
-      err.status === 504)
-  );
-}
-
-/** How long to wait before trying again: Retry-After (seconds or a date), else `fallbackMs`. */
-export function retryDelayMs(err: ApiError, fallbackMs: number): number {
-  const header = err.retryAfter?.trim();
-  let ms = fallbackMs;
-  if (header && /^\d+$/.test(header)) ms = Number(header) * 1000;
-  else if (header && !Number.isNaN(Date.parse(header))) ms = Date.parse(header) - Date.now();
-  return Math.min(MAX_RETRY_DELAY_MS, Math.max(250, ms));
-}
-
-const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * A non-secret "this browser may have a session" flag, so a first visit does not start with
- * a failing /api/auth/me (an error in the console, and a wasted refresh). It holds no token:
- * the session itself lives only in HttpOnly cookies, the CSRF token only in memory.
- */
-const SESSION_HINT_KEY = 'haven.mayHaveSession';
-/** The session's expiry times (epoch ms), so a reload need not refresh to learn them. */
-const TIMINGS_KEY = 'haven.sessionTimings';
-
-interface Timings {
-  accessExpiresAt: number;
-  idleExpiresAt: number;
-}
-
-function readTimings(): Timings | null {
-  try {
-    const parsed: unknown = JSON.parse(localStorage.getItem(TIMINGS_KEY) ?? 'null');
-    if (typeof parsed !== 'object' || parsed === null) return null;
-    const { accessExpiresAt, idleExpiresAt } = parsed as Record<string, unknown>;
-    if (typeof accessExpiresAt !== 'number' || typeof idleExpiresAt !== 'number') return null;
-    return { accessExpiresAt, idleExpiresAt };
-  } catch {
-    return null;
-  }
-}
-
-function writeTimings(timings: Timings | null): void {
-  try {
-    if (timings) localStorage.setItem(TIMINGS_KEY, JSON.stringify(timings));
-    else localStorage.removeItem(TIMINGS_KEY);
-  } catch {
-    // storage blocked: a reload refreshes to learn the times
-  }
-}
-
-function readSessionHint(): boolean {
-  try {
-    return localStorage.getItem(SESSION_HINT_KEY) === '1';
-  } catch {
-    return true; // storage blocked: ask the server
-  }
-}
-
-function writeSessionHint(present: boolean): void {
-  try {
-    if (present) localStorage.setItem(SESSION_HINT_KEY, '1');
-    else localStorage.removeItem(SESSION_HINT_KEY);
-  } catch {
-    // storage blocked: boot will simply ask the server
-  }
-}
 
 export class StepUpCancelled extends Error {
   override readonly name = 'StepUpCancelled';
@@ -137,9 +70,7 @@ function isTabMessage(value: unknown): value is TabMessage {
   );
 }
 
-export class SessionStore {
-  private state: AuthState = { status: 'loading' };
-  private readonly listeners = new Set<() => void>();
+export class SessionStore extends ExternalStore<AuthState> {
   private csrfToken: string | null = null;
   private refreshing: Promise<SignedIn | null> | null = null;
   private lastRefresh: { at: number; result: SignedIn | null } | null = null;
@@ -147,25 +78,12 @@ export class SessionStore {
   private stepUpPrompt: (() => Promise<void>) | null = null;
 
   constructor() {
+    super({ status: 'loading' });
     this.channel =
       typeof BroadcastChannel === 'function' ? new BroadcastChannel('haven-auth') : null;
     this.channel?.addEventListener('message', (event: MessageEvent<unknown>) => {
       if (isTabMessage(event.data)) this.onTabMessage(event.data);
     });
-  }
-
-  // --- state for React (useSyncExternalStore) ---
-
-  readonly subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  };
-
-  readonly getState = (): AuthState => this.state;
-
-  private setState(next: AuthState): void {
-    this.state = next;
-    for (const listener of this.listeners) listener();
   }
 
   private get session(): ActiveSession | null {
@@ -239,7 +157,7 @@ export class SessionStore {
   adopt(signedIn: SignedIn): void {
     this.apply(signedIn);
     this.post({ type: 'signed_in', signedIn });
-    void this.loadScopes();
+    void this.recheck();
   }
 
   /** Ends the session on the server (refreshing first if the access token expired), then everywhere. */
@@ -264,7 +182,10 @@ export class SessionStore {
     this.setState({ status: 'signed_out', reason });
   }
 
-  /** Re-reads /api/auth/me (the 60-second poll); a revoked session ends up signed out. */
+  /**
+   * Re-reads /api/auth/me: right after sign-in for the scopes, then every minute (the poll).
+   * A revoked session ends up signed out.
+   */
   async recheck(): Promise<void> {
     if (!this.session) return;
     try {
@@ -391,18 +312,6 @@ export class SessionStore {
     return locks ? locks.request('haven-refresh', run) : run();
   }
 
-  private async loadScopes(): Promise<void> {
-    try {
-      const me = await this.api('GET', '/api/auth/me', decodeMe);
-      const current = this.session;
-      if (current) {
-        this.setState({ status: 'signed_in', session: { ...current, scopes: me.scopes } });
-      }
-    } catch {
-      // Scopes stay derived from roles until the next poll.
-    }
-  }
-
   private apply(signedIn: SignedIn): void {
     this.csrfToken = signedIn.csrfToken;
     writeSessionHint(true);
@@ -433,7 +342,7 @@ export class SessionStore {
         return;
       case 'signed_in':
         this.apply(message.signedIn);
-        void this.loadScopes();
+        void this.recheck();
         return;
       case 'signed_out':
         this.lastRefresh = { at: Date.now(), result: null };

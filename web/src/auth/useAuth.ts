@@ -1,8 +1,8 @@
-import { useSyncExternalStore } from 'react';
+import { useStore } from '../shared/store';
 import { sessionStore, type ActiveSession, type AuthState } from './sessionStore';
 
 export function useAuth(): AuthState {
-  return useSyncExternalStore(sessionStore.subscribe, sessionStore.getState);
+  return useStore(sessionStore);
 }
 
 /** Scopes of the session: from /api/auth/me, or derived from roles until it answered. */

@@ -1,29 +1,39 @@
-/** Form controls beyond the text input of forms.tsx: every one labelled, errors tied to it. */
+/** Accessible form controls: every one labelled, its hint and error tied to it and announced. */
 import {
   useId,
+  type InputHTMLAttributes,
   type ReactNode,
   type SelectHTMLAttributes,
   type TextareaHTMLAttributes,
 } from 'react';
 
-function describedBy(id: string, hint: ReactNode, error: string | undefined): string | undefined {
-  return (
-    [hint ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(' ') ||
-    undefined
-  );
+interface Labelled {
+  label: string;
+  error?: string | undefined;
+  hint?: ReactNode;
 }
 
-function HintAndError({
+/** What a control needs to be tied to its hint and error. */
+function describedControl(id: string, hint: ReactNode, error: string | undefined) {
+  const describedBy = [hint ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean);
+  return {
+    id,
+    'aria-invalid': error ? true : undefined,
+    'aria-describedby': describedBy.join(' ') || undefined,
+  };
+}
+
+function FieldFrame({
   id,
+  label,
   hint,
   error,
-}: {
-  id: string;
-  hint: ReactNode;
-  error?: string | undefined;
-}) {
+  children,
+}: Labelled & { id: string; children: ReactNode }) {
   return (
-    <>
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {children}
       {hint && (
         <div id={`${id}-hint`} className="hint">
           {hint}
@@ -34,7 +44,43 @@ function HintAndError({
           {error}
         </p>
       )}
-    </>
+    </div>
+  );
+}
+
+type InputProps = Omit<InputHTMLAttributes<HTMLInputElement>, 'id' | 'onChange' | 'value'>;
+
+interface FieldProps extends InputProps, Labelled {
+  value: string;
+  onValueChange: (value: string) => void;
+}
+
+export function Field({ label, value, onValueChange, error, hint, ...input }: FieldProps) {
+  const id = useId();
+  return (
+    <FieldFrame id={id} label={label} hint={hint} error={error}>
+      <input
+        {...describedControl(id, hint, error)}
+        value={value}
+        onChange={(event) => onValueChange(event.target.value)}
+        {...input}
+      />
+    </FieldFrame>
+  );
+}
+
+/** A 6-digit authenticator code input. */
+export function CodeField(props: Omit<FieldProps, 'label'> & { label?: string }) {
+  return (
+    <Field
+      label="Authentication code"
+      inputMode="numeric"
+      autoComplete="one-time-code"
+      pattern="[0-9]{6}"
+      maxLength={6}
+      required
+      {...props}
+    />
   );
 }
 
@@ -47,28 +93,18 @@ export function TextAreaField({
   error,
   hint,
   ...textarea
-}: TextAreaProps & {
-  label: string;
-  value: string;
-  onValueChange: (value: string) => void;
-  error?: string | undefined;
-  hint?: ReactNode;
-}) {
+}: TextAreaProps & Labelled & { value: string; onValueChange: (value: string) => void }) {
   const id = useId();
   return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
+    <FieldFrame id={id} label={label} hint={hint} error={error}>
       <textarea
-        id={id}
+        {...describedControl(id, hint, error)}
         value={value}
         onChange={(event) => onValueChange(event.target.value)}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(id, hint, error)}
         rows={5}
         {...textarea}
       />
-      <HintAndError id={id} hint={hint} error={error} />
-    </div>
+    </FieldFrame>
   );
 }
 
@@ -87,27 +123,22 @@ export function SelectField<T extends string>({
   error,
   hint,
   ...select
-}: SelectProps & {
-  label: string;
-  value: T;
-  choices: ReadonlyArray<Choice<T>>;
-  onValueChange: (value: T) => void;
-  error?: string | undefined;
-  hint?: ReactNode;
-}) {
+}: SelectProps &
+  Labelled & {
+    value: T;
+    choices: ReadonlyArray<Choice<T>>;
+    onValueChange: (value: T) => void;
+  }) {
   const id = useId();
   return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
+    <FieldFrame id={id} label={label} hint={hint} error={error}>
       <select
-        id={id}
+        {...describedControl(id, hint, error)}
         value={value}
         onChange={(event) => {
           const chosen = choices.find((c) => c.value === event.target.value);
           if (chosen) onValueChange(chosen.value);
         }}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy(id, hint, error)}
         {...select}
       >
         {choices.map((choice) => (
@@ -116,8 +147,7 @@ export function SelectField<T extends string>({
           </option>
         ))}
       </select>
-      <HintAndError id={id} hint={hint} error={error} />
-    </div>
+    </FieldFrame>
   );
 }
 
@@ -147,10 +177,7 @@ export function CheckboxField({
   );
 }
 
-/**
- * A server field error for `name`: schema failures name it `body.name` (nested `body.a.b`),
- * handler checks name it plainly.
- */
-export function serverFieldError(errors: Record<string, string>, name: string): string | undefined {
-  return errors[name] ?? errors[`body.${name}`];
+/** The client check of a CodeField's value. */
+export function codeProblem(code: string): string | undefined {
+  return /^\d{6}$/.test(code) ? undefined : 'Enter the 6-digit code from your authenticator app.';
 }

@@ -1,69 +1,7 @@
-/** Accessible form pieces: every input labelled, errors announced and linked to their input. */
-import {
-  useEffect,
-  useId,
-  useRef,
-  useState,
-  type InputHTMLAttributes,
-  type ReactNode,
-  type RefObject,
-} from 'react';
+/** What forms and buttons show: the failed request, the success note, the form frame and footer. */
+import type { ReactNode } from 'react';
 import { problemSummary } from './api';
-
-type InputProps = Omit<InputHTMLAttributes<HTMLInputElement>, 'id' | 'onChange' | 'value'>;
-
-interface FieldProps extends InputProps {
-  label: string;
-  value: string;
-  onValueChange: (value: string) => void;
-  error?: string | undefined;
-  hint?: ReactNode;
-}
-
-export function Field({ label, value, onValueChange, error, hint, ...input }: FieldProps) {
-  const id = useId();
-  const hintId = `${id}-hint`;
-  const errorId = `${id}-error`;
-  const describedBy = [hint ? hintId : null, error ? errorId : null].filter(Boolean).join(' ');
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <input
-        id={id}
-        value={value}
-        onChange={(event) => onValueChange(event.target.value)}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy || undefined}
-        {...input}
-      />
-      {hint && (
-        <div id={hintId} className="hint">
-          {hint}
-        </div>
-      )}
-      {error && (
-        <p id={errorId} className="field-error" role="alert">
-          {error}
-        </p>
-      )}
-    </div>
-  );
-}
-
-/** A 6-digit authenticator code input. */
-export function CodeField(props: Omit<FieldProps, 'label'> & { label?: string }) {
-  return (
-    <Field
-      label="Authentication code"
-      inputMode="numeric"
-      autoComplete="one-time-code"
-      pattern="[0-9]{6}"
-      maxLength={6}
-      required
-      {...props}
-    />
-  );
-}
+import type { Action, Submission } from './submission';
 
 /** The failed request of a form: problem detail (or title) and the request id. */
 export function ProblemAlert({ error, id }: { error: unknown; id?: string }) {
@@ -85,94 +23,125 @@ export function SuccessNote({ children }: { children: ReactNode }) {
   );
 }
 
-/**
- * After a failed submit, moves focus to the first invalid input of `form`, else to its
- * error alert. `attempt` changes on every failed submit.
- */
-export function useFocusFirstError(form: RefObject<HTMLElement | null>, attempt: number): void {
-  useEffect(() => {
-    if (attempt === 0) return;
-    const root = form.current;
-    const target =
-      root?.querySelector<HTMLElement>('[aria-invalid="true"]') ??
-      root?.querySelector<HTMLElement>('[role="alert"]');
-    target?.focus();
-  }, [form, attempt]);
-}
-
-export interface Submission {
-  formRef: RefObject<HTMLFormElement | null>;
-  busy: boolean;
-  /** The last failed request, if any. */
-  error: unknown;
-  /** Runs `action`; a thrown error is kept in `error` and focus moves to the first error. */
-  run: (action: () => Promise<void>) => Promise<void>;
-  /** Client-side validation failed: focus the first invalid input. */
-  invalid: () => void;
-  reset: () => void;
-}
-
-export function useSubmission(): Submission {
-  const formRef = useRef<HTMLFormElement>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [attempt, setAttempt] = useState(0);
-  useFocusFirstError(formRef, attempt);
-  const run = async (action: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (err) {
-      setError(err);
-      setAttempt((n) => n + 1);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return {
-    formRef,
-    busy,
-    error,
-    run,
-    invalid: () => {
-      setError(null);
-      setAttempt((n) => n + 1);
-    },
-    reset: () => setError(null),
-  };
-}
-
-/** A button action that reports a success note or the problem, then lets the page reload. */
-export function useAction(onChanged: () => void): {
-  busy: boolean;
-  error: unknown;
-  note: string | null;
-  act: (action: () => Promise<string>) => Promise<void>;
-} {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [note, setNote] = useState<string | null>(null);
-  const act = async (action: () => Promise<string>) => {
-    setBusy(true);
-    setError(null);
-    setNote(null);
-    try {
-      setNote(await action());
-      onChanged();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { busy, error, note, act };
-}
-
 export function SubmitButton({ busy, children }: { busy: boolean; children: ReactNode }) {
   return (
     <button type="submit" className="button" disabled={busy} aria-busy={busy}>
       {children}
     </button>
+  );
+}
+
+/** A form of a submission: no browser validation (the checks are ours), no page load. */
+export function SubmissionForm({
+  submission,
+  onSubmit,
+  className = 'stack',
+  children,
+}: {
+  submission: Submission;
+  onSubmit: () => void;
+  className?: string;
+  children: ReactNode;
+}) {
+  return (
+    <form
+      ref={submission.formRef}
+      onSubmit={(event) => {
+        event.preventDefault();
+        onSubmit();
+      }}
+      noValidate
+      className={className}
+    >
+      {children}
+    </form>
+  );
+}
+
+/** The end of a form: the failed request, the success note, the submit button (and Cancel). */
+export function FormFooter({
+  submission,
+  onCancel,
+  children,
+}: {
+  submission: Submission;
+  onCancel?: () => void;
+  children: ReactNode;
+}) {
+  const submit = <SubmitButton busy={submission.busy}>{children}</SubmitButton>;
+  return (
+    <>
+      <ProblemAlert error={submission.error} />
+      {submission.note && <SuccessNote>{submission.note}</SuccessNote>}
+      {onCancel ? (
+        <div className="actions">
+          {submit}
+          <button type="button" className="button secondary" onClick={onCancel}>
+            Cancel
+          </button>
+        </div>
+      ) : (
+        submit
+      )}
+    </>
+  );
+}
+
+/** A button that starts a request: disabled and marked busy while it runs. */
+export function ActionButton({
+  busy,
+  onClick,
+  className = 'button',
+  children,
+}: {
+  busy: boolean;
+  onClick: () => void;
+  className?: string;
+  children: ReactNode;
+}) {
+  return (
+    <button type="button" className={className} disabled={busy} aria-busy={busy} onClick={onClick}>
+      {children}
+    </button>
+  );
+}
+
+/** What a button action left to say: its success note, or its problem. */
+export function ActionOutcome({ action }: { action: Pick<Action, 'note' | 'error'> }) {
+  return (
+    <>
+      {action.note && <SuccessNote>{action.note}</SuccessNote>}
+      <ProblemAlert error={action.error} />
+    </>
+  );
+}
+
+/** A search form: the filters, then one Search button; submitting hands the filters over. */
+export function SearchForm({
+  label,
+  onSearch,
+  children,
+}: {
+  /** Names the search landmark, e.g. "Patients". */
+  label?: string;
+  onSearch: () => void;
+  children: ReactNode;
+}) {
+  return (
+    <form
+      className="search"
+      role="search"
+      aria-label={label}
+      noValidate
+      onSubmit={(event) => {
+        event.preventDefault();
+        onSearch();
+      }}
+    >
+      {children}
+      <button type="submit" className="button">
+        Search
+      </button>
+    </form>
   );
 }

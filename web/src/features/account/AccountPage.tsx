@@ -1,7 +1,7 @@
-import { Page } from '../../app/Page';
 import type { ActiveSession } from '../../auth/sessionStore';
-import { DataExportSection } from '../portal/DataExportSection';
+import { Page } from '../../shared/Page';
 import { ChangePasswordSection } from './ChangePasswordSection';
+import { DataExportSection } from './DataExportSection';
 import { MfaSection } from './MfaSection';
 import { ProfileSection } from './ProfileSection';
 import { SessionsSection } from './SessionsSection';

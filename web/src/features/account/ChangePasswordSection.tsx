@@ -1,71 +1,51 @@
-import { useState, type FormEvent } from 'react';
 import type { SessionUser } from '../../auth/authTypes';
 import { sessionStore } from '../../auth/sessionStore';
-import { fieldErrorsOf } from '../../shared/api';
-import { Field, ProblemAlert, SubmitButton, SuccessNote, useSubmission } from '../../shared/forms';
-import { NewPasswordField, newPasswordProblem } from '../password/NewPasswordField';
-import { userInputsFor } from '../password/usePasswordStrength';
-import { decodeRevokedCount } from './accountApi';
+import { Field } from '../../shared/fields';
+import { FormFooter, SubmissionForm } from '../../shared/forms';
+import { useForm } from '../../shared/submission';
+import { NewPasswordField, newPasswordProblem, userInputsFor } from '../password';
+import { decodeRevokedCount, sessionsSignedOut } from './accountApi';
 
 /** Password change; the server signs out every other session (A7). */
 export function ChangePasswordSection({ user }: { user: SessionUser }) {
-  const [currentPassword, setCurrentPassword] = useState('');
-  const [newPassword, setNewPassword] = useState('');
-  const [errors, setErrors] = useState<{ current?: string; next?: string }>({});
-  const [note, setNote] = useState<string | null>(null);
-  const submission = useSubmission();
-  const serverErrors = fieldErrorsOf(submission.error);
+  const form = useForm({ currentPassword: '', newPassword: '' });
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setNote(null);
-    const found: typeof errors = {};
-    if (currentPassword === '') found.current = 'Enter your current password.';
-    const problem = newPasswordProblem(newPassword);
-    if (problem) found.next = problem;
-    setErrors(found);
-    if (found.current || found.next) return submission.invalid();
-    void submission.run(async () => {
+  const submit = () => {
+    const { currentPassword, newPassword } = form.values;
+    const problems = {
+      currentPassword: currentPassword === '' ? 'Enter your current password.' : undefined,
+      newPassword: newPasswordProblem(newPassword),
+    };
+    if (!form.validate(problems)) return;
+    void form.run(async () => {
       const revoked = await sessionStore.api(
         'POST',
         '/api/account/password',
         decodeRevokedCount('revokedSessions'),
-        {
-          currentPassword,
-          newPassword,
-        },
+        { currentPassword, newPassword },
       );
-      setCurrentPassword('');
-      setNewPassword('');
-      setNote(
-        `Your password was changed. ${revoked} other ${revoked === 1 ? 'session was' : 'sessions were'} signed out.`,
-      );
+      form.clear('currentPassword', 'newPassword');
+      return `Your password was changed. ${sessionsSignedOut(revoked, 'other')}`;
     });
   };
 
   return (
     <section className="panel" aria-labelledby="password-title">
       <h2 id="password-title">Change password</h2>
-      <form ref={submission.formRef} onSubmit={submit} noValidate className="stack">
+      <SubmissionForm submission={form} onSubmit={submit}>
         <Field
           label="Current password"
           type="password"
           autoComplete="current-password"
           required
-          value={currentPassword}
-          onValueChange={setCurrentPassword}
-          error={errors.current ?? serverErrors['currentPassword']}
+          {...form.bind('currentPassword')}
         />
         <NewPasswordField
-          value={newPassword}
-          onValueChange={setNewPassword}
-          error={errors.next ?? serverErrors['newPassword'] ?? serverErrors['password']}
+          {...form.bind('newPassword', 'password')}
           userInputs={userInputsFor(user.email, user.displayName)}
         />
-        <ProblemAlert error={submission.error} />
-        {note && <SuccessNote>{note}</SuccessNote>}
-        <SubmitButton busy={submission.busy}>Change password</SubmitButton>
-      </form>
+        <FormFooter submission={form}>Change password</FormFooter>
+      </SubmissionForm>
     </section>
   );
 }

@@ -1,49 +1,25 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
-import { ignoreBody } from '../../shared/api';
-import { ProblemAlert, SuccessNote } from '../../shared/forms';
-import { MfaEnrollment } from '../mfa/MfaEnrollment';
-import { decodeRecoveryCodes } from '../mfa/mfaApi';
-import { RecoveryCodes } from '../mfa/RecoveryCodes';
-import { decodeMfaStatus, type MfaStatus } from './accountApi';
+import { ignoreBody } from '../../shared/decoding';
+import { ActionOutcome, ProblemAlert } from '../../shared/forms';
+import { useAction } from '../../shared/submission';
+import { useResource } from '../../shared/useResource';
+import { MfaEnrollment, RecoveryCodes, decodeRecoveryCodes } from '../mfa';
+import { decodeMfaStatus } from './accountApi';
 
 type View = { kind: 'status' } | { kind: 'enrolling' } | { kind: 'codes'; codes: string[] };
 
 /** A9: MFA status, enrolment (when optional), new recovery codes and turning MFA off (step-up). */
 export function MfaSection() {
-  const [status, setStatus] = useState<MfaStatus | null>(null);
+  const mfa = useResource('mfa', () =>
+    sessionStore.api('GET', '/api/account/mfa', decodeMfaStatus),
+  );
   const [view, setView] = useState<View>({ kind: 'status' });
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const [note, setNote] = useState<string | null>(null);
-
-  const load = useCallback(async () => {
-    try {
-      setStatus(await sessionStore.api('GET', '/api/account/mfa', decodeMfaStatus));
-    } catch (err) {
-      setError(err);
-    }
-  }, []);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  const act = async (action: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    setNote(null);
-    try {
-      await action();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const action = useAction();
+  const status = mfa.data;
 
   const regenerate = () =>
-    void act(async () => {
+    void action.act(async () => {
       const codes = await sessionStore.api(
         'POST',
         '/api/account/mfa/recovery-codes',
@@ -54,15 +30,15 @@ export function MfaSection() {
     });
 
   const turnOff = () =>
-    void act(async () => {
+    void action.act(async () => {
       await sessionStore.api('DELETE', '/api/account/mfa', ignoreBody);
-      setNote('Two-factor authentication is off.');
-      await load();
+      mfa.reload();
+      return 'Two-factor authentication is off.';
     });
 
   const backToStatus = () => {
     setView({ kind: 'status' });
-    void load();
+    mfa.reload();
   };
 
   return (
@@ -87,7 +63,7 @@ export function MfaSection() {
           </p>
           <div className="actions">
             {status.enrolled ? (
-              <button type="button" className="button" disabled={busy} onClick={regenerate}>
+              <button type="button" className="button" disabled={action.busy} onClick={regenerate}>
                 Generate new recovery codes
               </button>
             ) : (
@@ -100,16 +76,21 @@ export function MfaSection() {
               </button>
             )}
             {status.enrolled && !status.required && (
-              <button type="button" className="button secondary" disabled={busy} onClick={turnOff}>
+              <button
+                type="button"
+                className="button secondary"
+                disabled={action.busy}
+                onClick={turnOff}
+              >
                 Turn off two-factor authentication
               </button>
             )}
           </div>
         </>
       )}
-      {view.kind === 'status' && !status && !error && <p role="status">Loading…</p>}
-      {note && <SuccessNote>{note}</SuccessNote>}
-      <ProblemAlert error={error} />
+      {view.kind === 'status' && !status && !mfa.error && <p role="status">Loading…</p>}
+      <ActionOutcome action={action} />
+      <ProblemAlert error={mfa.error} />
     </section>
   );
 }

@@ -1,32 +1,24 @@
-import { useState, type FormEvent } from 'react';
 import type { SessionUser } from '../../auth/authTypes';
 import { sessionStore } from '../../auth/sessionStore';
-import { fieldErrorsOf } from '../../shared/api';
-import { Field, ProblemAlert, SubmitButton, SuccessNote, useSubmission } from '../../shared/forms';
+import { ignoreBody } from '../../shared/decoding';
+import { Field } from '../../shared/fields';
+import { FormFooter, SubmissionForm } from '../../shared/forms';
+import { useForm } from '../../shared/submission';
 import { decodeUserAnswer } from './accountApi';
 
 /** Display name (and the read-only email, with a change-email form). */
 export function ProfileSection({ user }: { user: SessionUser }) {
-  const [displayName, setDisplayName] = useState(user.displayName);
-  const [nameError, setNameError] = useState<string | undefined>();
-  const [saved, setSaved] = useState(false);
-  const submission = useSubmission();
-  const serverErrors = fieldErrorsOf(submission.error);
+  const form = useForm({ displayName: user.displayName });
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setSaved(false);
-    if (displayName.trim() === '') {
-      setNameError('Enter your name.');
-      return submission.invalid();
-    }
-    setNameError(undefined);
-    void submission.run(async () => {
+  const submit = () => {
+    const name = form.values.displayName.trim();
+    if (!form.validate({ displayName: name === '' ? 'Enter your name.' : undefined })) return;
+    void form.run(async () => {
       const updated = await sessionStore.api('PATCH', '/api/account/profile', decodeUserAnswer, {
-        displayName: displayName.trim(),
+        displayName: name,
       });
       sessionStore.updateUser(updated);
-      setSaved(true);
+      return 'Your name was saved.';
     });
   };
 
@@ -41,60 +33,45 @@ export function ProfileSection({ user }: { user: SessionUser }) {
         <dt>Roles</dt>
         <dd>{user.roles.join(', ') || 'none'}</dd>
       </dl>
-      <form ref={submission.formRef} onSubmit={submit} noValidate className="stack">
+      <SubmissionForm submission={form} onSubmit={submit}>
         <Field
           label="Display name"
           autoComplete="name"
           required
           maxLength={100}
-          value={displayName}
-          onValueChange={setDisplayName}
-          error={nameError ?? serverErrors['displayName']}
+          {...form.bind('displayName')}
         />
-        <ProblemAlert error={submission.error} />
-        {saved && <SuccessNote>Your name was saved.</SuccessNote>}
-        <SubmitButton busy={submission.busy}>Save name</SubmitButton>
-      </form>
+        <FormFooter submission={form}>Save name</FormFooter>
+      </SubmissionForm>
       <ChangeEmailForm />
     </section>
   );
 }
 
 function ChangeEmailForm() {
-  const [newEmail, setNewEmail] = useState('');
-  const [emailError, setEmailError] = useState<string | undefined>();
-  const [sent, setSent] = useState(false);
-  const submission = useSubmission();
+  const form = useForm({ newEmail: '' });
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setSent(false);
-    if (!newEmail.includes('@')) {
-      setEmailError('Enter the new email address.');
-      return submission.invalid();
-    }
-    setEmailError(undefined);
-    void submission.run(async () => {
-      await sessionStore.api('POST', '/api/account/email', () => null, {
+  const submit = () => {
+    const { newEmail } = form.values;
+    const problem = newEmail.includes('@') ? undefined : 'Enter the new email address.';
+    if (!form.validate({ newEmail: problem })) return;
+    void form.run(async () => {
+      await sessionStore.api('POST', '/api/account/email', ignoreBody, {
         newEmail: newEmail.trim(),
       });
-      setSent(true);
+      return 'We sent a confirmation link to the new address.';
     });
   };
 
   return (
-    <form ref={submission.formRef} onSubmit={submit} noValidate className="stack">
+    <SubmissionForm submission={form} onSubmit={submit}>
       <Field
         label="New email address"
         type="email"
         autoComplete="email"
-        value={newEmail}
-        onValueChange={setNewEmail}
-        error={emailError}
+        {...form.bind('newEmail')}
       />
-      <ProblemAlert error={submission.error} />
-      {sent && <SuccessNote>We sent a confirmation link to the new address.</SuccessNote>}
-      <SubmitButton busy={submission.busy}>Change email</SubmitButton>
-    </form>
+      <FormFooter submission={form}>Change email</FormFooter>
+    </SubmissionForm>
   );
 }

@@ -1,4 +1,5 @@
-import { formatDateTime, type SessionSummary } from './accountApi';
+import { formatDateTime } from '../../shared/dates';
+import type { SessionSummary } from './accountApi';
 
 interface SessionListProps {
   sessions: SessionSummary[];

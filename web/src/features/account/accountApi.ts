@@ -1,65 +1,35 @@
-import {
-  expectBoolean,
-  expectNumber,
-  expectRecord,
-  expectString,
-  optionalString,
-  type Decoder,
-} from '../../shared/api';
-import { decodeUser, type SessionUser } from '../../auth/authTypes';
+/** The signed-in user's own account: profile, sessions and MFA (docs/api/identity.md). */
+import { decodeUser } from '../../auth/authTypes';
+import type { Decoder } from '../../shared/api';
+import { bool, field, listOf, num, object, optionalText, text } from '../../shared/decoding';
 
-export interface SessionSummary {
-  id: string;
+const decodeSession = object('session', {
+  id: text,
   /** True for the session making the request (absent in admin views). */
-  current: boolean;
-  createdAt: string;
-  lastSeenAt: string;
-  userAgent: string | null;
-  clientAddress: string | null;
-}
+  current: (value) => value === true,
+  createdAt: text,
+  lastSeenAt: text,
+  userAgent: optionalText,
+  clientAddress: optionalText,
+});
+export type SessionSummary = ReturnType<typeof decodeSession>;
 
-export interface MfaStatus {
-  enrolled: boolean;
-  required: boolean;
-  recoveryCodesRemaining: number;
-}
+export const decodeSessions = field('sessions', listOf(decodeSession));
 
-function decodeSession(value: unknown): SessionSummary {
-  const r = expectRecord(value, 'session');
-  return {
-    id: expectString(r, 'id'),
-    current: r['current'] === true,
-    createdAt: expectString(r, 'createdAt'),
-    lastSeenAt: expectString(r, 'lastSeenAt'),
-    userAgent: optionalString(r, 'userAgent'),
-    clientAddress: optionalString(r, 'clientAddress'),
-  };
-}
+export const decodeMfaStatus = object('answer', {
+  enrolled: bool,
+  required: bool,
+  recoveryCodesRemaining: num,
+});
 
-export const decodeSessions: Decoder<SessionSummary[]> = (body) => {
-  const list = expectRecord(body, 'answer')['sessions'];
-  if (!Array.isArray(list)) throw new Error('Missing "sessions".');
-  return list.map(decodeSession);
-};
+export const decodeUserAnswer = field('user', decodeUser);
 
-export const decodeMfaStatus: Decoder<MfaStatus> = (body) => {
-  const r = expectRecord(body, 'answer');
-  return {
-    enrolled: expectBoolean(r, 'enrolled'),
-    required: expectBoolean(r, 'required'),
-    recoveryCodesRemaining: expectNumber(r, 'recoveryCodesRemaining'),
-  };
-};
+/** How many sessions a sign-out ended (the member's name differs between routes). */
+export const decodeRevokedCount = (key: 'revoked' | 'revokedSessions'): Decoder<number> =>
+  field(key, num);
 
-export const decodeUserAnswer: Decoder<SessionUser> = (body) =>
-  decodeUser(expectRecord(body, 'answer')['user']);
-
-export const decodeRevokedCount =
-  (key: 'revoked' | 'revokedSessions'): Decoder<number> =>
-  (body) =>
-    expectNumber(expectRecord(body, 'answer'), key);
-
-export function formatDateTime(iso: string): string {
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+/** "1 other session was" / "3 other sessions were" (`other` is the word before "session"). */
+export function sessionsSignedOut(count: number, other = ''): string {
+  const sessions = count === 1 ? 'session was' : 'sessions were';
+  return `${count} ${other ? `${other} ` : ''}${sessions} signed out.`;
 }

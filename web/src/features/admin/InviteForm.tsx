@@ -1,86 +1,50 @@
-import { useId, useState, type FormEvent } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
-import { expectRecord, expectString, fieldErrorsOf } from '../../shared/api';
-import { Field, ProblemAlert, SubmitButton, SuccessNote, useSubmission } from '../../shared/forms';
-import { formatDateTime } from '../account/accountApi';
-import { ROLES, type Role } from './adminApi';
+import { formatDateTime } from '../../shared/dates';
+import { Field, SelectField } from '../../shared/fields';
+import { FormFooter, SubmissionForm } from '../../shared/forms';
+import { useForm } from '../../shared/submission';
+import { DEFAULT_ROLE, ROLE_CHOICES, decodeInvitationExpiry } from './adminApi';
 
 /** A11: invite someone by email; the link in the mail lets them set a password. */
 export function InviteForm({ onInvited }: { onInvited: () => void }) {
-  const roleId = useId();
-  const [email, setEmail] = useState('');
-  const [displayName, setDisplayName] = useState('');
-  const [role, setRole] = useState<Role>('clinician');
-  const [emailError, setEmailError] = useState<string | undefined>();
-  const [note, setNote] = useState<string | null>(null);
-  const submission = useSubmission();
-  const serverErrors = fieldErrorsOf(submission.error);
+  const form = useForm({ email: '', displayName: '', role: DEFAULT_ROLE });
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setNote(null);
-    if (!email.includes('@')) {
-      setEmailError('Enter the email address to invite.');
-      return submission.invalid();
-    }
-    setEmailError(undefined);
-    void submission.run(async () => {
+  const submit = () => {
+    const { email, displayName, role } = form.values;
+    const problem = email.includes('@') ? undefined : 'Enter the email address to invite.';
+    if (!form.validate({ email: problem })) return;
+    void form.run(async () => {
       const invited = email.trim();
       const expiresAt = await sessionStore.api(
         'POST',
         '/api/admin/invitations',
-        (body) => expectString(expectRecord(body, 'answer'), 'expiresAt'),
+        decodeInvitationExpiry,
         {
           email: invited,
           role,
           ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
         },
       );
-      setEmail('');
-      setDisplayName('');
-      setNote(`Invitation sent to ${invited}. The link works until ${formatDateTime(expiresAt)}.`);
+      form.clear('email', 'displayName');
       onInvited();
+      return `Invitation sent to ${invited}. The link works until ${formatDateTime(expiresAt)}.`;
     });
   };
 
   return (
     <section className="panel" aria-labelledby="invite-title">
       <h2 id="invite-title">Invite a user</h2>
-      <form ref={submission.formRef} onSubmit={submit} noValidate className="stack">
-        <Field
-          label="Email"
-          type="email"
-          autoComplete="off"
-          required
-          value={email}
-          onValueChange={setEmail}
-          error={emailError ?? serverErrors['email']}
-        />
+      <SubmissionForm submission={form} onSubmit={submit}>
+        <Field label="Email" type="email" autoComplete="off" required {...form.bind('email')} />
         <Field
           label="Name (optional)"
           autoComplete="off"
           maxLength={100}
-          value={displayName}
-          onValueChange={setDisplayName}
+          {...form.bind('displayName')}
         />
-        <div className="field">
-          <label htmlFor={roleId}>Role</label>
-          <select
-            id={roleId}
-            value={role}
-            onChange={(e) => setRole(ROLES.find((r) => r === e.target.value) ?? 'clinician')}
-          >
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
-          </select>
-        </div>
-        <ProblemAlert error={submission.error} />
-        {note && <SuccessNote>{note}</SuccessNote>}
-        <SubmitButton busy={submission.busy}>Send invitation</SubmitButton>
-      </form>
+        <SelectField label="Role" choices={ROLE_CHOICES} {...form.bind('role')} />
+        <FormFooter submission={form}>Send invitation</FormFooter>
+      </SubmissionForm>
     </section>
   );
 }

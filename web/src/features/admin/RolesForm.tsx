@@ -1,50 +1,41 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
-import { ProblemAlert, SubmitButton, SuccessNote, useSubmission } from '../../shared/forms';
-import { ROLES, decodeAnyAnswer, userPath, type AdminUser } from './adminApi';
+import { ignoreBody } from '../../shared/decoding';
+import { CheckboxField } from '../../shared/fields';
+import { FormFooter, SubmissionForm } from '../../shared/forms';
+import { useSubmission } from '../../shared/submission';
+import { ROLES, userPath, type AdminUser } from './adminApi';
 
 /** Role change (step-up MFA; the user's sessions end so new scopes apply). */
 export function RolesForm({ user, onSaved }: { user: AdminUser; onSaved: () => void }) {
-  const groupId = useId();
   const [roles, setRoles] = useState<string[]>(user.roles);
-  const [saved, setSaved] = useState(false);
   const submission = useSubmission();
 
   const toggle = (role: string, checked: boolean) =>
     setRoles((current) => (checked ? [...current, role] : current.filter((r) => r !== role)));
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setSaved(false);
+  const submit = () =>
     void submission.run(async () => {
-      await sessionStore.api('PUT', userPath(user.id, 'roles'), decodeAnyAnswer, { roles });
-      setSaved(true);
+      // The answer's `{ user }` is not read: the list reloads instead.
+      await sessionStore.api('PUT', userPath(user.id, 'roles'), ignoreBody, { roles });
       onSaved();
+      return "Roles saved; the user's sessions were signed out.";
     });
-  };
 
   return (
-    <form ref={submission.formRef} onSubmit={submit} noValidate className="stack">
+    <SubmissionForm submission={submission} onSubmit={submit}>
       <fieldset>
-        <legend id={groupId}>Roles</legend>
-        {ROLES.map((role) => {
-          const id = `${groupId}-${role}`;
-          return (
-            <div key={role} className="checkbox">
-              <input
-                id={id}
-                type="checkbox"
-                checked={roles.includes(role)}
-                onChange={(e) => toggle(role, e.target.checked)}
-              />
-              <label htmlFor={id}>{role}</label>
-            </div>
-          );
-        })}
+        <legend>Roles</legend>
+        {ROLES.map((role) => (
+          <CheckboxField
+            key={role}
+            label={role}
+            checked={roles.includes(role)}
+            onCheckedChange={(checked) => toggle(role, checked)}
+          />
+        ))}
       </fieldset>
-      <ProblemAlert error={submission.error} />
-      {saved && <SuccessNote>Roles saved; the user's sessions were signed out.</SuccessNote>}
-      <SubmitButton busy={submission.busy}>Save roles</SubmitButton>
-    </form>
+      <FormFooter submission={submission}>Save roles</FormFooter>
+    </SubmissionForm>
   );
 }

@@ -1,9 +1,10 @@
 import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
-import { expectRecord, expectString } from '../../shared/api';
-import { ProblemAlert, SuccessNote, useAction } from '../../shared/forms';
-import { formatDateTime } from '../account/accountApi';
-import { decodeAnyAnswer, userPath, type AdminUser } from './adminApi';
+import { formatDateTime } from '../../shared/dates';
+import { ignoreBody } from '../../shared/decoding';
+import { ActionOutcome } from '../../shared/forms';
+import { useAction } from '../../shared/submission';
+import { decodeInvitationExpiry, userPath, type AdminUser } from './adminApi';
 import { RolesForm } from './RolesForm';
 import { UserSessions } from './UserSessions';
 
@@ -16,26 +17,28 @@ interface UserCardProps {
 /** One user: facts, and (for users:manage) resend, enable/disable, roles and sessions. */
 export function UserCard({ user, canManage, onChanged }: UserCardProps) {
   const [open, setOpen] = useState(false);
-  const { busy, error, note, act } = useAction(onChanged);
+  const action = useAction(onChanged);
+  const { busy } = action;
+  const accountDisabled = user.status === 'disabled';
   const panelId = `user-${user.id}-manage`;
 
   const resend = () =>
-    void act(async () => {
+    void action.act(async () => {
       const expiresAt = await sessionStore.api(
         'POST',
         userPath(user.id, 'invitation'),
-        (body) => expectString(expectRecord(body, 'answer'), 'expiresAt'),
+        decodeInvitationExpiry,
         {},
       );
       return `A new invitation was sent; it works until ${formatDateTime(expiresAt)}.`;
     });
 
   const setEnabled = (enable: boolean) =>
-    void act(async () => {
+    void action.act(async () => {
       await sessionStore.api(
         'POST',
         userPath(user.id, enable ? 'enable' : 'disable'),
-        decodeAnyAnswer,
+        ignoreBody,
         {},
       );
       return enable
@@ -78,28 +81,16 @@ export function UserCard({ user, canManage, onChanged }: UserCardProps) {
                 Resend invitation
               </button>
             )}
-            {user.status === 'disabled' ? (
-              <button
-                type="button"
-                className="button secondary"
-                disabled={busy}
-                onClick={() => setEnabled(true)}
-              >
-                Enable account
-              </button>
-            ) : (
-              <button
-                type="button"
-                className="button danger"
-                disabled={busy}
-                onClick={() => setEnabled(false)}
-              >
-                Disable account
-              </button>
-            )}
+            <button
+              type="button"
+              className={accountDisabled ? 'button secondary' : 'button danger'}
+              disabled={busy}
+              onClick={() => setEnabled(accountDisabled)}
+            >
+              {accountDisabled ? 'Enable account' : 'Disable account'}
+            </button>
           </div>
-          {note && <SuccessNote>{note}</SuccessNote>}
-          <ProblemAlert error={error} />
+          <ActionOutcome action={action} />
           <RolesForm user={user} onSaved={onChanged} />
           <UserSessions userId={user.id} />
         </div>

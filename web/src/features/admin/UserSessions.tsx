@@ -1,64 +1,39 @@
-import { useCallback, useEffect, useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
-import { ProblemAlert, SuccessNote } from '../../shared/forms';
-import { decodeRevokedCount, decodeSessions, type SessionSummary } from '../account/accountApi';
-import { SessionList } from '../account/SessionList';
+import { ActionOutcome, ProblemAlert } from '../../shared/forms';
+import { useAction } from '../../shared/submission';
+import { useResource } from '../../shared/useResource';
+import { SessionList, decodeRevokedCount, decodeSessions, sessionsSignedOut } from '../account';
 import { userPath } from './adminApi';
 
 /** A user's sessions, for an administrator, with "sign out everywhere". */
 export function UserSessions({ userId }: { userId: string }) {
-  const [sessions, setSessions] = useState<SessionSummary[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [note, setNote] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const sessions = useResource(userId, () =>
+    sessionStore.api('GET', userPath(userId, 'sessions'), decodeSessions),
+  );
+  const action = useAction(sessions.reload);
 
-  const load = useCallback(async () => {
-    try {
-      setSessions(await sessionStore.api('GET', userPath(userId, 'sessions'), decodeSessions));
-    } catch (err) {
-      setError(err);
-    }
-  }, [userId]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  const revokeAll = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const revokeAll = () =>
+    void action.act(async () => {
       const revoked = await sessionStore.api(
         'DELETE',
         userPath(userId, 'sessions'),
         decodeRevokedCount('revoked'),
       );
-      setNote(`${revoked} ${revoked === 1 ? 'session was' : 'sessions were'} signed out.`);
-      await load();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+      return sessionsSignedOut(revoked);
+    });
 
   return (
     <div className="stack">
       <h3>Sessions</h3>
-      {sessions === null ? (
-        !error && <p role="status">Loading sessions…</p>
+      {sessions.data === null ? (
+        !sessions.error && <p role="status">Loading sessions…</p>
       ) : (
-        <SessionList sessions={sessions} />
+        <SessionList sessions={sessions.data} />
       )}
-      {note && <SuccessNote>{note}</SuccessNote>}
-      <ProblemAlert error={error} />
-      {sessions !== null && sessions.length > 0 && (
-        <button
-          type="button"
-          className="button danger"
-          disabled={busy}
-          onClick={() => void revokeAll()}
-        >
+      <ActionOutcome action={action} />
+      <ProblemAlert error={sessions.error} />
+      {sessions.data !== null && sessions.data.length > 0 && (
+        <button type="button" className="button danger" disabled={action.busy} onClick={revokeAll}>
           Sign out all sessions of this user
         </button>
       )}

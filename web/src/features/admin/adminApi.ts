@@ -1,67 +1,42 @@
-import {
-  expectBoolean,
-  expectRecord,
-  expectString,
-  expectStringArray,
-  optionalString,
-  type Decoder,
-} from '../../shared/api';
+/** User administration (docs/api/identity.md, "Administration"). */
+import { USER_MEMBERS } from '../../auth/authTypes';
+import { bool, field, listOf, object, optionalText, text } from '../../shared/decoding';
 
 export const ROLES = ['admin', 'clinician', 'researcher', 'participant', 'patient'] as const;
 export type Role = (typeof ROLES)[number];
+/** Invitations suggest the most common role. */
+export const DEFAULT_ROLE: Role = 'clinician';
+export const ROLE_CHOICES = ROLES.map((value) => ({ value, label: value }));
 export const USER_STATUSES = ['invited', 'active', 'disabled'] as const;
 
-export interface AdminUser {
-  id: string;
-  email: string;
-  displayName: string;
-  roles: string[];
-  status: string;
-  mfaEnrolled: boolean;
-  createdAt: string;
-}
+const decodeAdminUser = object('user', {
+  ...USER_MEMBERS,
+  status: text,
+  mfaEnrolled: bool,
+  createdAt: text,
+});
+export type AdminUser = ReturnType<typeof decodeAdminUser>;
 
-export interface UserPage {
-  users: AdminUser[];
-  nextCursor: string | null;
-}
+export const decodeUserPage = object('answer', {
+  users: listOf(decodeAdminUser),
+  nextCursor: optionalText,
+});
 
-export interface UserQuery {
+/** An invitation's answer: until when its link works. */
+export const decodeInvitationExpiry = field('expiresAt', text);
+
+export interface UserFilters {
   query: string;
   status: string;
-  cursor: string | null;
 }
 
-export const PAGE_SIZE = 20;
+const PAGE_SIZE = 20;
 
-function decodeAdminUser(value: unknown): AdminUser {
-  const r = expectRecord(value, 'user');
-  return {
-    id: expectString(r, 'id'),
-    email: expectString(r, 'email'),
-    displayName: expectString(r, 'displayName'),
-    roles: expectStringArray(r, 'roles'),
-    status: expectString(r, 'status'),
-    mfaEnrolled: expectBoolean(r, 'mfaEnrolled'),
-    createdAt: expectString(r, 'createdAt'),
-  };
-}
-
-export const decodeUserPage: Decoder<UserPage> = (body) => {
-  const r = expectRecord(body, 'answer');
-  const users = r['users'];
-  if (!Array.isArray(users)) throw new Error('Missing "users".');
-  return { users: users.map(decodeAdminUser), nextCursor: optionalString(r, 'nextCursor') };
-};
-
-/** For answers the page does not read (`{ user }` after an admin action): it reloads the list instead. */
-export const decodeAnyAnswer: Decoder<null> = () => null;
-
-export function userListPath(query: UserQuery): string {
+export function userListPath(filters: UserFilters, cursor: string | null): string {
   const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
-  if (query.query.trim()) params.set('query', query.query.trim());
-  if (query.status) params.set('status', query.status);
-  if (query.cursor) params.set('cursor', query.cursor);
+  if (filters.query.trim()) params.set('query', filters.query.trim());
+  if (filters.status) params.set('status', filters.status);
+  if (cursor) params.set('cursor', cursor);
   return `/api/admin/users?${params.toString()}`;
 }
 

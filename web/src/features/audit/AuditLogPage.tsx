@@ -1,9 +1,10 @@
 import { useState } from 'react';
-import { Page } from '../../app/Page';
 import { sessionStore } from '../../auth/sessionStore';
+import { formatDateTime } from '../../shared/dates';
 import { ProblemAlert } from '../../shared/forms';
+import { Page } from '../../shared/Page';
+import { PageNav, useCursorPages } from '../../shared/paging';
 import { useResource } from '../../shared/useResource';
-import { formatDateTime } from '../account/accountApi';
 import { AuditFilterForm } from './AuditFilterForm';
 import { ChainVerification } from './ChainVerification';
 import { auditSearchPath, decodeAuditPage, type AuditEntry, type AuditFilters } from './auditApi';
@@ -11,8 +12,8 @@ import { auditSearchPath, decodeAuditPage, type AuditEntry, type AuditFilters } 
 /** Administrators: search the audit log, page to older events, and verify the hash chain. */
 export function AuditLogPage() {
   const [filters, setFilters] = useState<AuditFilters>({});
-  const [befores, setBefores] = useState<string[]>([]);
-  const path = auditSearchPath(filters, befores.at(-1) ?? null);
+  const pages = useCursorPages();
+  const path = auditSearchPath(filters, pages.cursor);
   const page = useResource(path, () => sessionStore.api('GET', path, decodeAuditPage));
 
   return (
@@ -22,7 +23,7 @@ export function AuditLogPage() {
         <h2 id="audit-search-title">Search events</h2>
         <AuditFilterForm
           onSearch={(next) => {
-            setBefores([]);
+            pages.first();
             setFilters(next);
           }}
         />
@@ -30,39 +31,18 @@ export function AuditLogPage() {
         {page.data === null ? (
           !page.error && <p role="status">Loading events…</p>
         ) : page.data.events.length === 0 ? (
-          <p>{befores.length > 0 ? 'No older events.' : 'No events match these filters.'}</p>
+          <p>{pages.depth > 0 ? 'No older events.' : 'No events match these filters.'}</p>
         ) : (
           <AuditTable events={page.data.events} />
         )}
-        <nav className="actions" aria-label="Pages of events">
-          <button
-            type="button"
-            className="button secondary"
-            disabled={befores.length === 0}
-            onClick={() => setBefores([])}
-          >
-            Newest
-          </button>
-          <button
-            type="button"
-            className="button secondary"
-            disabled={befores.length === 0}
-            onClick={() => setBefores((b) => b.slice(0, -1))}
-          >
-            Newer
-          </button>
-          <button
-            type="button"
-            className="button secondary"
-            disabled={!page.data?.nextBefore}
-            onClick={() => {
-              const next = page.data?.nextBefore;
-              if (next) setBefores((b) => [...b, next]);
-            }}
-          >
-            Older
-          </button>
-        </nav>
+        <PageNav
+          label="Pages of events"
+          pages={pages}
+          nextCursor={page.data?.nextBefore}
+          firstLabel="Newest"
+          previousLabel="Newer"
+          nextLabel="Older"
+        />
       </section>
     </Page>
   );

@@ -1,27 +1,21 @@
 import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
-import { ProblemAlert } from '../../shared/forms';
+import { ActionButton, ProblemAlert } from '../../shared/forms';
+import { useAction } from '../../shared/submission';
 import { decodeChainStatus, type ChainStatus } from './auditApi';
 
 /** Re-computes every hash of the audit chain on the server and shows the verdict. */
 export function ChainVerification() {
   const [status, setStatus] = useState<ChainStatus | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const verification = useAction();
 
-  const verify = async () => {
-    setBusy(true);
-    setError(null);
+  const verify = () => {
     setStatus(null);
-    try {
+    void verification.act(async () => {
       setStatus(
         await sessionStore.api('POST', '/api/admin/audit-log/verify', decodeChainStatus, {}),
       );
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -54,16 +48,10 @@ export function ChainVerification() {
             </div>
           ))}
       </div>
-      <ProblemAlert error={error} />
-      <button
-        type="button"
-        className="button start"
-        disabled={busy}
-        aria-busy={busy}
-        onClick={() => void verify()}
-      >
+      <ProblemAlert error={verification.error} />
+      <ActionButton busy={verification.busy} onClick={verify} className="button start">
         Verify chain
-      </button>
+      </ActionButton>
     </section>
   );
 }

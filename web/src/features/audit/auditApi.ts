@@ -1,37 +1,50 @@
 /** The audit log (L3): search and chain verification (docs/api/clinical.md, "Audit log"). */
 import {
-  expectBoolean,
-  expectNumber,
-  expectRecord,
-  expectString,
-  optionalString,
-  type Decoder,
-} from '../../shared/api';
-import { expectArray, expectJsonObject, expectOneOf } from '../../shared/decoding';
+  bool,
+  jsonObject,
+  listOf,
+  num,
+  object,
+  oneOf,
+  optionalText,
+  text,
+} from '../../shared/decoding';
 
 export const OUTCOMES = ['success', 'failure', 'denied'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
-export interface AuditEntry {
-  seq: string;
-  id: string;
-  occurredAt: string;
-  actorType: string;
-  actorId: string | null;
-  actorDisplayName: string | null;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  outcome: Outcome;
-  requestId: string | null;
-  details: Record<string, unknown>;
-}
+const decodeEntry = object('audit event', {
+  seq: text,
+  id: text,
+  occurredAt: text,
+  actorType: text,
+  actorId: optionalText,
+  actorDisplayName: optionalText,
+  action: text,
+  targetType: optionalText,
+  targetId: optionalText,
+  outcome: oneOf(OUTCOMES),
+  requestId: optionalText,
+  details: jsonObject,
+});
+export type AuditEntry = ReturnType<typeof decodeEntry>;
 
-export interface AuditPage {
-  events: AuditEntry[];
-  nextBefore: string | null;
-}
+export const decodeAuditPage = object('answer', {
+  events: listOf(decodeEntry),
+  nextBefore: optionalText,
+});
 
+export const decodeChainStatus = object('answer', {
+  ok: bool,
+  checked: num,
+  lastHash: optionalText,
+  firstBadSeq: optionalText,
+  problem: optionalText,
+  message: optionalText,
+});
+export type ChainStatus = ReturnType<typeof decodeChainStatus>;
+
+/** Search filters; an empty or missing one does not filter. */
 export interface AuditFilters {
   actorId?: string;
   targetType?: string;
@@ -43,54 +56,7 @@ export interface AuditFilters {
   to?: string;
 }
 
-export interface ChainStatus {
-  ok: boolean;
-  checked: number;
-  lastHash: string | null;
-  firstBadSeq: string | null;
-  problem: string | null;
-  message: string | null;
-}
-
-function decodeEntry(value: unknown): AuditEntry {
-  const r = expectRecord(value, 'audit event');
-  return {
-    seq: expectString(r, 'seq'),
-    id: expectString(r, 'id'),
-    occurredAt: expectString(r, 'occurredAt'),
-    actorType: expectString(r, 'actorType'),
-    actorId: optionalString(r, 'actorId'),
-    actorDisplayName: optionalString(r, 'actorDisplayName'),
-    action: expectString(r, 'action'),
-    targetType: optionalString(r, 'targetType'),
-    targetId: optionalString(r, 'targetId'),
-    outcome: expectOneOf(r, 'outcome', OUTCOMES),
-    requestId: optionalString(r, 'requestId'),
-    details: expectJsonObject(r['details'], 'details'),
-  };
-}
-
-export const decodeAuditPage: Decoder<AuditPage> = (body) => {
-  const r = expectRecord(body, 'answer');
-  return {
-    events: expectArray(r, 'events', decodeEntry),
-    nextBefore: optionalString(r, 'nextBefore'),
-  };
-};
-
-export const decodeChainStatus: Decoder<ChainStatus> = (body) => {
-  const r = expectRecord(body, 'answer');
-  return {
-    ok: expectBoolean(r, 'ok'),
-    checked: expectNumber(r, 'checked'),
-    lastHash: optionalString(r, 'lastHash'),
-    firstBadSeq: optionalString(r, 'firstBadSeq'),
-    problem: optionalString(r, 'problem'),
-    message: optionalString(r, 'message'),
-  };
-};
-
-export const AUDIT_PAGE_SIZE = 50;
+const AUDIT_PAGE_SIZE = 50;
 
 export function auditSearchPath(filters: AuditFilters, before: string | null): string {
   const params = new URLSearchParams({ limit: String(AUDIT_PAGE_SIZE) });

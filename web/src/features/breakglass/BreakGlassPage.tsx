@@ -1,13 +1,14 @@
 import { useState } from 'react';
-import { Page } from '../../app/Page';
 import { sessionStore } from '../../auth/sessionStore';
 import { useAuth } from '../../auth/useAuth';
 import { ConfirmAction } from '../../shared/ConfirmAction';
-import { ProblemAlert, SuccessNote } from '../../shared/forms';
+import { formatDateTime } from '../../shared/dates';
 import { SelectField } from '../../shared/fields';
+import { ActionOutcome, ProblemAlert } from '../../shared/forms';
+import { useAction } from '../../shared/submission';
+import { Page } from '../../shared/Page';
 import { Link, useSearchParam } from '../../shared/router';
 import { useResource } from '../../shared/useResource';
-import { formatDateTime } from '../account/accountApi';
 import { BreakGlassRequestForm } from './BreakGlassRequestForm';
 import {
   decodeGrantAnswer,
@@ -85,28 +86,18 @@ function GrantCard({
   own: boolean;
   onChanged: () => void;
 }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [revoked, setRevoked] = useState(false);
+  const revocation = useAction(onChanged);
 
-  const revoke = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const revoke = () =>
+    void revocation.act(async () => {
       await sessionStore.api(
         'POST',
         `/api/admin/break-glass/grants/${encodeURIComponent(grant.id)}/revoke`,
         decodeGrantAnswer,
         {},
       );
-      setRevoked(true);
-      onChanged();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+      return 'The grant was revoked.';
+    });
 
   const state = grant.active ? 'Active' : grant.revokedAt ? 'Revoked' : 'Expired';
   return (
@@ -126,8 +117,7 @@ function GrantCard({
         <dt>{grant.active ? 'Expires' : 'Ended'}</dt>
         <dd>{formatDateTime(grant.revokedAt ?? grant.expiresAt)}</dd>
       </dl>
-      {revoked && <SuccessNote>The grant was revoked.</SuccessNote>}
-      <ProblemAlert error={error} />
+      <ActionOutcome action={revocation} />
       {grant.active && (
         <div className="actions">
           {own && (
@@ -140,8 +130,8 @@ function GrantCard({
             ariaLabel={`Revoke the grant of ${grant.adminDisplayName} from ${formatDateTime(grant.createdAt)}`}
             consequence={`Revoke this grant now? ${own ? 'You lose' : `${grant.adminDisplayName} loses`} access to the record at once; a new request (with a fresh authenticator code) is needed to open it again.`}
             confirmLabel="Yes, revoke"
-            busy={busy}
-            onConfirm={() => void revoke()}
+            busy={revocation.busy}
+            onConfirm={revoke}
           />
         </div>
       )}

@@ -1,13 +1,11 @@
 import { useEffect, useState } from 'react';
-import { Page } from '../../app/Page';
 import { sessionStore } from '../../auth/sessionStore';
 import { hasCode } from '../../shared/api';
 import { ProblemAlert } from '../../shared/forms';
+import { Page } from '../../shared/Page';
 import { Link, navigate } from '../../shared/router';
 import { useResource } from '../../shared/useResource';
-import { ConsentRecordList } from '../patients/ConsentViews';
-import { RecordView } from '../patients/RecordView';
-import { SharedNoteList } from '../patients/SharedNoteList';
+import { ConsentRecordList, RecordView, SharedNoteList, fullName } from '../patients';
 import { CountdownBanner } from './CountdownBanner';
 import { decodeGrantRecord, grantRecordPath } from './breakGlassApi';
 
@@ -52,7 +50,7 @@ export function BreakGlassRecordPage({ grantId }: { grantId: string }) {
 
   const { grant, record, consents, notes } = data;
   return (
-    <Page title={`Break-glass: ${record.patient.familyName}, ${record.patient.givenName}`}>
+    <Page title={`Break-glass: ${fullName(record.patient)}`}>
       <CountdownBanner
         grant={grant}
         onExpired={() => setExpired(true)}

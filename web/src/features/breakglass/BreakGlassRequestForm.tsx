@@ -1,23 +1,15 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
-import { fieldErrorsOf } from '../../shared/api';
-import { Field, ProblemAlert, SubmitButton, useSubmission } from '../../shared/forms';
-import { SelectField, TextAreaField, serverFieldError } from '../../shared/fields';
+import { Field, SelectField, TextAreaField } from '../../shared/fields';
+import { FormFooter, ProblemAlert, SubmissionForm } from '../../shared/forms';
+import { useForm } from '../../shared/submission';
+import { MRN_PATTERN, UUID_PATTERN } from '../../shared/patterns';
 import { navigate } from '../../shared/router';
 import { useResource } from '../../shared/useResource';
-import { decodeOrganizationPage } from '../organizations/organizationsApi';
+import { decodeOrganizationPage } from '../organizations';
 import { MAX_REASON, MIN_REASON, decodeGrantAnswer, grantPagePath } from './breakGlassApi';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const MRN = /^[A-Za-z0-9][A-Za-z0-9-]{0,31}$/;
-
 type Lookup = 'patient' | 'mrn';
-interface Problems {
-  patientId?: string;
-  organizationId?: string;
-  mrn?: string;
-  reason?: string;
-}
 
 /**
  * Asks for a time-limited, read-only grant on one record. The server answers
@@ -27,13 +19,7 @@ interface Problems {
 export function BreakGlassRequestForm() {
   const lookupName = useId();
   const [lookup, setLookup] = useState<Lookup>('patient');
-  const [patientId, setPatientId] = useState('');
-  const [organizationId, setOrganizationId] = useState('');
-  const [mrn, setMrn] = useState('');
-  const [reason, setReason] = useState('');
-  const [problems, setProblems] = useState<Problems>({});
-  const submission = useSubmission();
-  const serverErrors = fieldErrorsOf(submission.error);
+  const form = useForm({ patientId: '', organizationId: '', mrn: '', reason: '' });
   const organizations = useResource(lookup === 'mrn' ? 'organizations' : null, () =>
     sessionStore.api('GET', '/api/admin/organizations?limit=100', decodeOrganizationPage),
   );
@@ -42,35 +28,34 @@ export function BreakGlassRequestForm() {
     ...(organizations.data?.organizations ?? []).map((o) => ({ value: o.id, label: o.name })),
   ];
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const found: Problems = {};
-    if (lookup === 'patient' && !UUID.test(patientId.trim())) {
-      found.patientId = 'Enter the patient id (a UUID).';
-    }
-    if (lookup === 'mrn' && !organizationId) found.organizationId = 'Choose the organization.';
-    if (lookup === 'mrn' && !MRN.test(mrn.trim())) found.mrn = 'Enter the MRN.';
-    const r = reason.trim();
-    if (r.length < MIN_REASON || r.length > MAX_REASON) {
-      found.reason = `Give a reason of ${MIN_REASON} to ${MAX_REASON} characters.`;
-    }
-    setProblems(found);
-    if (Object.keys(found).length > 0) return submission.invalid();
-    void submission.run(async () => {
+  const submit = () => {
+    const { patientId, organizationId, mrn } = form.values;
+    const reason = form.values.reason.trim();
+    const problems = {
+      patientId:
+        lookup === 'patient' && !UUID_PATTERN.test(patientId.trim())
+          ? 'Enter the patient id (a UUID).'
+          : undefined,
+      organizationId: lookup === 'mrn' && !organizationId ? 'Choose the organization.' : undefined,
+      mrn: lookup === 'mrn' && !MRN_PATTERN.test(mrn.trim()) ? 'Enter the MRN.' : undefined,
+      reason:
+        reason.length < MIN_REASON || reason.length > MAX_REASON
+          ? `Give a reason of ${MIN_REASON} to ${MAX_REASON} characters.`
+          : undefined,
+    };
+    if (!form.validate(problems)) return;
+    void form.run(async () => {
       const target =
         lookup === 'patient'
           ? { patientId: patientId.trim().toLowerCase() }
           : { organizationId, mrn: mrn.trim() };
       const grant = await sessionStore.api('POST', '/api/break-glass/grants', decodeGrantAnswer, {
         ...target,
-        reason: r,
+        reason,
       });
       navigate(grantPagePath(grant.id));
     });
   };
-
-  const serverError = (name: keyof Problems) =>
-    problems[name] ?? serverFieldError(serverErrors, name);
 
   return (
     <section className="panel stack" aria-labelledby="bg-request-title">
@@ -80,7 +65,7 @@ export function BreakGlassRequestForm() {
         asked for a fresh authenticator code. The request, your reason and every view are recorded
         and shown to the patient.
       </p>
-      <form ref={submission.formRef} onSubmit={submit} noValidate className="stack">
+      <SubmissionForm submission={form} onSubmit={submit}>
         <fieldset>
           <legend>Find the patient by</legend>
           {(
@@ -102,14 +87,7 @@ export function BreakGlassRequestForm() {
           ))}
         </fieldset>
         {lookup === 'patient' ? (
-          <Field
-            label="Patient id"
-            autoComplete="off"
-            maxLength={36}
-            value={patientId}
-            onValueChange={setPatientId}
-            error={serverError('patientId')}
-          />
+          <Field label="Patient id" autoComplete="off" maxLength={36} {...form.bind('patientId')} />
         ) : (
           <div className="form-grid">
             {organizations.error ? (
@@ -117,20 +95,11 @@ export function BreakGlassRequestForm() {
             ) : (
               <SelectField
                 label="Organization"
-                value={organizationId}
                 choices={orgChoices}
-                onValueChange={setOrganizationId}
-                error={serverError('organizationId')}
+                {...form.bind('organizationId')}
               />
             )}
-            <Field
-              label="MRN"
-              autoComplete="off"
-              maxLength={32}
-              value={mrn}
-              onValueChange={setMrn}
-              error={serverError('mrn')}
-            />
+            <Field label="MRN" autoComplete="off" maxLength={32} {...form.bind('mrn')} />
           </div>
         )}
         <TextAreaField
@@ -138,14 +107,11 @@ export function BreakGlassRequestForm() {
           rows={3}
           minLength={MIN_REASON}
           maxLength={MAX_REASON}
-          value={reason}
-          onValueChange={setReason}
-          error={serverError('reason')}
+          {...form.bind('reason')}
           hint={`Why you need this record now (${MIN_REASON}–${MAX_REASON} characters).`}
         />
-        <ProblemAlert error={submission.error} />
-        <SubmitButton busy={submission.busy}>Request access</SubmitButton>
-      </form>
+        <FormFooter submission={form}>Request access</FormFooter>
+      </SubmissionForm>
     </section>
   );
 }

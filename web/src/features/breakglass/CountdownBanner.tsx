@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { formatDateTime } from '../account/accountApi';
+import { formatDateTime } from '../../shared/dates';
 import type { Grant } from './breakGlassApi';
 
 interface Props {

@@ -1,66 +1,31 @@
 /** Break-glass grants (Z5): docs/api/clinical.md, "Break-glass". */
-import {
-  expectBoolean,
-  expectRecord,
-  expectString,
-  optionalString,
-  type Decoder,
-} from '../../shared/api';
-import { expectArray, field } from '../../shared/decoding';
-import { decodeConsentRecord, type ConsentRecord } from '../patients/consentsApi';
-import { decodeSharedNote, type SharedNote } from '../patients/notesApi';
-import { decodeRecordView, type PatientRecordView } from '../patients/patientsApi';
+import { bool, field, listOf, object, optionalText, text } from '../../shared/decoding';
+import { decodeConsentRecord, decodeRecordView, decodeSharedNote } from '../patients';
 
-export interface Grant {
-  id: string;
-  adminId: string;
-  adminDisplayName: string;
-  patientId: string;
-  organizationId: string;
-  reason: string;
-  createdAt: string;
-  expiresAt: string;
-  revokedAt: string | null;
-  active: boolean;
-}
-
-export interface GrantRecord {
-  grant: Grant;
-  record: PatientRecordView;
-  consents: ConsentRecord[];
-  notes: SharedNote[];
-}
-
-function decodeGrant(value: unknown): Grant {
-  const r = expectRecord(value, 'grant');
-  return {
-    id: expectString(r, 'id'),
-    adminId: expectString(r, 'adminId'),
-    adminDisplayName: expectString(r, 'adminDisplayName'),
-    patientId: expectString(r, 'patientId'),
-    organizationId: expectString(r, 'organizationId'),
-    reason: expectString(r, 'reason'),
-    createdAt: expectString(r, 'createdAt'),
-    expiresAt: expectString(r, 'expiresAt'),
-    revokedAt: optionalString(r, 'revokedAt'),
-    active: expectBoolean(r, 'active'),
-  };
-}
+const decodeGrant = object('grant', {
+  id: text,
+  adminId: text,
+  adminDisplayName: text,
+  patientId: text,
+  organizationId: text,
+  reason: text,
+  createdAt: text,
+  expiresAt: text,
+  revokedAt: optionalText,
+  active: bool,
+});
+export type Grant = ReturnType<typeof decodeGrant>;
 
 export const decodeGrantAnswer = field('grant', decodeGrant);
+export const decodeGrants = field('grants', listOf(decodeGrant));
 
-export const decodeGrants: Decoder<Grant[]> = (body) =>
-  expectArray(expectRecord(body, 'answer'), 'grants', decodeGrant);
-
-export const decodeGrantRecord: Decoder<GrantRecord> = (body) => {
-  const r = expectRecord(body, 'answer');
-  return {
-    grant: decodeGrant(r['grant']),
-    record: decodeRecordView(r['record']),
-    consents: expectArray(r, 'consents', decodeConsentRecord),
-    notes: expectArray(r, 'notes', decodeSharedNote),
-  };
-};
+/** The record a grant opened: what the patient sees in the portal, read-only. */
+export const decodeGrantRecord = object('answer', {
+  grant: decodeGrant,
+  record: decodeRecordView,
+  consents: listOf(decodeConsentRecord),
+  notes: listOf(decodeSharedNote),
+});
 
 export type GrantFilter = 'active' | 'ended' | 'all';
 

@@ -1,5 +1,6 @@
 import { useEffect, useId, useState } from 'react';
 import { ApiError, describeError, isAbortError } from '../../shared/api';
+import { formatTime } from '../../shared/dates';
 import {
   decodeChecks,
   fetchLiveness,
@@ -139,8 +140,7 @@ export function HealthPage() {
       <p className="meta">
         {checkedAt ? (
           <>
-            Last checked at{' '}
-            <time dateTime={checkedAt.toISOString()}>{checkedAt.toLocaleTimeString()}</time>
+            Last checked at <time dateTime={checkedAt.toISOString()}>{formatTime(checkedAt)}</time>
           </>
         ) : (
           'Checking…'

@@ -1,6 +1,8 @@
-import { useEffect, useState, type FormEvent } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
-import { CodeField, ProblemAlert, SubmitButton, useSubmission } from '../../shared/forms';
+import { CodeField, codeProblem } from '../../shared/fields';
+import { FormFooter, ProblemAlert, SubmissionForm } from '../../shared/forms';
+import { useForm } from '../../shared/submission';
+import { useResource } from '../../shared/useResource';
 import {
   decodeEnrollment,
   decodeEnrollmentConfirmed,
@@ -38,35 +40,18 @@ const ENDPOINTS = {
 /** TOTP enrolment (A9): QR code and typed secret, then one code to prove the app works. */
 export function MfaEnrollment({ mode, onConfirmed }: MfaEnrollmentProps) {
   const endpoints = ENDPOINTS[mode];
-  const [enrollment, setEnrollment] = useState<Enrollment | null>(null);
-  const [loadError, setLoadError] = useState<unknown>(null);
-  const [code, setCode] = useState('');
-  const [codeError, setCodeError] = useState<string | undefined>();
-  const submission = useSubmission();
+  // Keyed by mode: each start creates a new secret, so it runs once, not on every render.
+  const started = useResource(mode, endpoints.start);
+  const form = useForm({ code: '' });
+  const enrollment = started.data;
 
-  useEffect(() => {
-    let active = true;
-    endpoints
-      .start()
-      .then((e) => active && setEnrollment(e))
-      .catch((err: unknown) => active && setLoadError(err));
-    return () => {
-      active = false;
-    };
-  }, [endpoints]);
-
-  if (loadError) return <ProblemAlert error={loadError} />;
+  if (started.error) return <ProblemAlert error={started.error} />;
   if (!enrollment) return <p role="status">Preparing your authenticator setup…</p>;
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    if (!/^\d{6}$/.test(code)) {
-      setCodeError('Enter the 6-digit code from your authenticator app.');
-      submission.invalid();
-      return;
-    }
-    setCodeError(undefined);
-    void submission.run(async () => {
+  const submit = () => {
+    const { code } = form.values;
+    if (!form.validate({ code: codeProblem(code) })) return;
+    void form.run(async () => {
       const result = await endpoints.confirm(code);
       onConfirmed(result);
     });
@@ -90,16 +75,10 @@ export function MfaEnrollment({ mode, onConfirmed }: MfaEnrollmentProps) {
           <code className="totp-secret">{groupSecret(enrollment.secret)}</code>
         </li>
       </ol>
-      <form ref={submission.formRef} onSubmit={submit} noValidate>
-        <CodeField
-          value={code}
-          onValueChange={setCode}
-          error={codeError}
-          label="Code from your authenticator app"
-        />
-        <ProblemAlert error={submission.error} />
-        <SubmitButton busy={submission.busy}>Confirm</SubmitButton>
-      </form>
+      <SubmissionForm submission={form} onSubmit={submit}>
+        <CodeField label="Code from your authenticator app" {...form.bind('code')} />
+        <FormFooter submission={form}>Confirm</FormFooter>
+      </SubmissionForm>
     </section>
   );
 }

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { CheckboxField } from '../../shared/fields';
 
 interface RecoveryCodesProps {
   codes: string[];
@@ -44,15 +45,11 @@ export function RecoveryCodes({ codes, onDone, doneLabel = 'Continue' }: Recover
           </a>
         </p>
       )}
-      <div className="checkbox">
-        <input
-          id="recovery-codes-saved"
-          type="checkbox"
-          checked={saved}
-          onChange={(e) => setSaved(e.target.checked)}
-        />
-        <label htmlFor="recovery-codes-saved">I have saved my recovery codes</label>
-      </div>
+      <CheckboxField
+        label="I have saved my recovery codes"
+        checked={saved}
+        onCheckedChange={setSaved}
+      />
       <button type="button" className="button" disabled={!saved} onClick={onDone}>
         {doneLabel}
       </button>

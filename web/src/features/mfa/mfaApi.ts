@@ -1,11 +1,16 @@
-import { expectRecord, expectString, expectStringArray, type Decoder } from '../../shared/api';
+/** TOTP enrolment and recovery codes (A9). */
 import { decodeSignedIn, type SignedIn } from '../../auth/authTypes';
+import type { Decoder } from '../../shared/api';
+import { expectRecord, field, object, text, textList } from '../../shared/decoding';
 
-export interface Enrollment {
-  secret: string;
-  otpauthUri: string;
-  qrSvg: string;
-}
+export const decodeEnrollment = object('enrolment', {
+  secret: text,
+  otpauthUri: text,
+  qrSvg: text,
+});
+export type Enrollment = ReturnType<typeof decodeEnrollment>;
+
+export const decodeRecoveryCodes = field('recoveryCodes', textList);
 
 export interface EnrollmentConfirmed {
   recoveryCodes: string[];
@@ -13,25 +18,10 @@ export interface EnrollmentConfirmed {
   signedIn: SignedIn | null;
 }
 
-export const decodeEnrollment: Decoder<Enrollment> = (body) => {
-  const r = expectRecord(body, 'enrolment');
-  return {
-    secret: expectString(r, 'secret'),
-    otpauthUri: expectString(r, 'otpauthUri'),
-    qrSvg: expectString(r, 'qrSvg'),
-  };
-};
-
-export const decodeRecoveryCodes: Decoder<string[]> = (body) =>
-  expectStringArray(expectRecord(body, 'answer'), 'recoveryCodes');
-
-export const decodeEnrollmentConfirmed: Decoder<EnrollmentConfirmed> = (body) => {
-  const r = expectRecord(body, 'answer');
-  return {
-    recoveryCodes: expectStringArray(r, 'recoveryCodes'),
-    signedIn: r['status'] === 'signed_in' ? decodeSignedIn(body) : null,
-  };
-};
+export const decodeEnrollmentConfirmed: Decoder<EnrollmentConfirmed> = (body) => ({
+  recoveryCodes: decodeRecoveryCodes(body),
+  signedIn: expectRecord(body, 'answer')['status'] === 'signed_in' ? decodeSignedIn(body) : null,
+});
 
 /** The QR SVG as an image URL: rendered by <img>, never inserted as markup (CSP allows data: images). */
 export function svgDataUrl(svg: string): string {

@@ -1,8 +1,7 @@
 import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
 import { navigate } from '../../shared/router';
-import { MfaEnrollment } from '../mfa/MfaEnrollment';
-import { RecoveryCodes } from '../mfa/RecoveryCodes';
+import { MfaEnrollment, RecoveryCodes } from '../mfa';
 
 /** The end of every onboarding: enrol TOTP, show the recovery codes once, go home signed in. */
 export function EnrolThenShowCodes() {

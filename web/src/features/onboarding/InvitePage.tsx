@@ -1,36 +1,24 @@
-import { useEffect, useState, type FormEvent } from 'react';
-import { Page } from '../../app/Page';
+import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
-import { fieldErrorsOf, hasCode } from '../../shared/api';
-import { Field, ProblemAlert, SubmitButton, useSubmission } from '../../shared/forms';
+import { hasCode } from '../../shared/api';
+import { FormFooter, ProblemAlert, SubmissionForm } from '../../shared/forms';
+import { useForm } from '../../shared/submission';
+import { Page } from '../../shared/Page';
 import { navigate, takeHashToken } from '../../shared/router';
-import { NewPasswordField, newPasswordProblem } from '../password/NewPasswordField';
-import { userInputsFor } from '../password/usePasswordStrength';
+import { useResource } from '../../shared/useResource';
 import { EnrolThenShowCodes } from './EnrolThenShowCodes';
+import { NewAccountFields, newAccountProblems } from './NewAccountFields';
 import { decodeInvitation, decodeOnboardingAnswer, type Invitation } from './onboardingApi';
-
-type InviteState =
-  | { kind: 'loading' }
-  | { kind: 'failed'; error: unknown }
-  | { kind: 'open'; invitation: Invitation }
-  | { kind: 'enrolling' };
 
 /** A11: accept an invitation (the link proves the email), choose a password, enrol MFA. */
 export function InvitePage() {
   const [token] = useState(takeHashToken);
-  const [state, setState] = useState<InviteState>({ kind: 'loading' });
-
-  useEffect(() => {
-    if (!token) return;
-    let active = true;
-    sessionStore
-      .credentialCall('/api/onboarding/invitations/inspect', decodeInvitation, { token })
-      .then((invitation) => active && setState({ kind: 'open', invitation }))
-      .catch((error: unknown) => active && setState({ kind: 'failed', error }));
-    return () => {
-      active = false;
-    };
-  }, [token]);
+  const invitation = useResource(token, () =>
+    sessionStore.credentialCall('/api/onboarding/invitations/inspect', decodeInvitation, {
+      token,
+    }),
+  );
+  const [enrolling, setEnrolling] = useState(false);
 
   let content;
   if (!token) {
@@ -39,27 +27,27 @@ export function InvitePage() {
         Open this page from the invitation link in your email.
       </p>
     );
-  } else if (state.kind === 'loading') {
-    content = <p role="status">Checking your invitation…</p>;
-  } else if (state.kind === 'failed') {
-    content = hasCode(state.error, 'NOT_FOUND') ? (
+  } else if (enrolling) {
+    content = <EnrolThenShowCodes />;
+  } else if (invitation.error) {
+    content = hasCode(invitation.error, 'NOT_FOUND') ? (
       <p className="error" role="alert">
         This invitation link is unknown, already used or expired. Ask your administrator to send a
         new one.
       </p>
     ) : (
-      <ProblemAlert error={state.error} />
+      <ProblemAlert error={invitation.error} />
     );
-  } else if (state.kind === 'open') {
+  } else if (invitation.data === null) {
+    content = <p role="status">Checking your invitation…</p>;
+  } else {
     content = (
       <AcceptForm
         token={token}
-        invitation={state.invitation}
-        onEnrolmentRequired={() => setState({ kind: 'enrolling' })}
+        invitation={invitation.data}
+        onEnrolmentRequired={() => setEnrolling(true)}
       />
     );
-  } else {
-    content = <EnrolThenShowCodes />;
   }
   return <Page title="Accept your invitation">{content}</Page>;
 }
@@ -71,29 +59,16 @@ interface AcceptFormProps {
 }
 
 function AcceptForm({ token, invitation, onEnrolmentRequired }: AcceptFormProps) {
-  const [displayName, setDisplayName] = useState(invitation.displayName ?? '');
-  const [password, setPassword] = useState('');
-  const [errors, setErrors] = useState<{ displayName?: string; password?: string }>({});
-  const submission = useSubmission();
-  const serverErrors = fieldErrorsOf(submission.error);
+  const form = useForm({ displayName: invitation.displayName ?? '', password: '' });
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const found: typeof errors = {};
-    if (displayName.trim() === '') found.displayName = 'Enter your name.';
-    const passwordProblem = newPasswordProblem(password);
-    if (passwordProblem) found.password = passwordProblem;
-    setErrors(found);
-    if (found.displayName || found.password) return submission.invalid();
-    void submission.run(async () => {
+  const submit = () => {
+    const { displayName, password } = form.values;
+    if (!form.validate(newAccountProblems(displayName, password))) return;
+    void form.run(async () => {
       const answer = await sessionStore.credentialCall(
         '/api/onboarding/invitations/accept',
         decodeOnboardingAnswer,
-        {
-          token,
-          displayName: displayName.trim(),
-          password,
-        },
+        { token, displayName: displayName.trim(), password },
       );
       if (answer.status === 'signed_in') {
         sessionStore.adopt(answer.signedIn);
@@ -105,29 +80,18 @@ function AcceptForm({ token, invitation, onEnrolmentRequired }: AcceptFormProps)
   };
 
   return (
-    <form ref={submission.formRef} onSubmit={submit} noValidate className="stack">
+    <SubmissionForm submission={form} onSubmit={submit}>
       <p>
         You were invited to Haven as <strong>{invitation.role}</strong> with the email{' '}
         <strong>{invitation.email}</strong>.
       </p>
-      <Field
-        label="Your name"
-        autoComplete="name"
-        required
-        maxLength={100}
-        value={displayName}
-        onValueChange={setDisplayName}
-        error={errors.displayName ?? serverErrors['displayName']}
+      <NewAccountFields
+        email={invitation.email}
+        displayName={form.bind('displayName')}
+        password={form.bind('password')}
+        passwordLabel="Choose a password"
       />
-      <NewPasswordField
-        label="Choose a password"
-        value={password}
-        onValueChange={setPassword}
-        error={errors.password ?? serverErrors['password']}
-        userInputs={userInputsFor(invitation.email, displayName)}
-      />
-      <ProblemAlert error={submission.error} />
-      <SubmitButton busy={submission.busy}>Accept invitation</SubmitButton>
-    </form>
+      <FormFooter submission={form}>Accept invitation</FormFooter>
+    </SubmissionForm>
   );
 }

@@ -1,19 +1,13 @@
-import { useState, type FormEvent } from 'react';
-import { Page } from '../../app/Page';
+import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
-import { fieldErrorsOf } from '../../shared/api';
-import { Field, ProblemAlert, SubmitButton, useSubmission } from '../../shared/forms';
+import { Field } from '../../shared/fields';
+import { FormFooter, SubmissionForm } from '../../shared/forms';
+import { useForm } from '../../shared/submission';
+import { Page } from '../../shared/Page';
 import { takeHashToken } from '../../shared/router';
-import { NewPasswordField, newPasswordProblem } from '../password/NewPasswordField';
-import { userInputsFor } from '../password/usePasswordStrength';
 import { EnrolThenShowCodes } from './EnrolThenShowCodes';
+import { NewAccountFields, newAccountProblems } from './NewAccountFields';
 import { decodeOnboardingAnswer } from './onboardingApi';
-
-interface SetupErrors {
-  email?: string;
-  displayName?: string;
-  password?: string;
-}
 
 /** First start: the one-time setup link creates the first admin, who then enrols MFA. */
 export function SetupPage() {
@@ -42,32 +36,20 @@ function SetupForm({
   token: string;
   onEnrolmentRequired: () => void;
 }) {
-  const [email, setEmail] = useState('');
-  const [displayName, setDisplayName] = useState('');
-  const [password, setPassword] = useState('');
-  const [errors, setErrors] = useState<SetupErrors>({});
-  const submission = useSubmission();
-  const serverErrors = fieldErrorsOf(submission.error);
+  const form = useForm({ email: '', displayName: '', password: '' });
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const found: SetupErrors = {};
-    if (!email.includes('@')) found.email = 'Enter your email address.';
-    if (displayName.trim() === '') found.displayName = 'Enter your name.';
-    const passwordProblem = newPasswordProblem(password);
-    if (passwordProblem) found.password = passwordProblem;
-    setErrors(found);
-    if (Object.keys(found).length > 0) return submission.invalid();
-    void submission.run(async () => {
+  const submit = () => {
+    const { email, displayName, password } = form.values;
+    const problems = {
+      email: email.includes('@') ? undefined : 'Enter your email address.',
+      ...newAccountProblems(displayName, password),
+    };
+    if (!form.validate(problems)) return;
+    void form.run(async () => {
       const answer = await sessionStore.credentialCall(
         '/api/onboarding/setup',
         decodeOnboardingAnswer,
-        {
-          token,
-          email: email.trim(),
-          displayName: displayName.trim(),
-          password,
-        },
+        { token, email: email.trim(), displayName: displayName.trim(), password },
       );
       if (answer.status === 'signed_in') sessionStore.adopt(answer.signedIn);
       onEnrolmentRequired();
@@ -75,35 +57,16 @@ function SetupForm({
   };
 
   return (
-    <form ref={submission.formRef} onSubmit={submit} noValidate className="stack">
+    <SubmissionForm submission={form} onSubmit={submit}>
       <p>Create the first administrator account.</p>
-      <Field
-        label="Email"
-        type="email"
-        autoComplete="email"
-        required
-        value={email}
-        onValueChange={setEmail}
-        error={errors.email ?? serverErrors['email']}
+      <Field label="Email" type="email" autoComplete="email" required {...form.bind('email')} />
+      <NewAccountFields
+        email={form.values.email}
+        displayName={form.bind('displayName')}
+        password={form.bind('password')}
+        passwordLabel="Password"
       />
-      <Field
-        label="Your name"
-        autoComplete="name"
-        required
-        maxLength={100}
-        value={displayName}
-        onValueChange={setDisplayName}
-        error={errors.displayName ?? serverErrors['displayName']}
-      />
-      <NewPasswordField
-        label="Password"
-        value={password}
-        onValueChange={setPassword}
-        error={errors.password ?? serverErrors['password']}
-        userInputs={userInputsFor(email, displayName)}
-      />
-      <ProblemAlert error={submission.error} />
-      <SubmitButton busy={submission.busy}>Create administrator</SubmitButton>
-    </form>
+      <FormFooter submission={form}>Create administrator</FormFooter>
+    </SubmissionForm>
   );
 }

@@ -1,22 +1,15 @@
-import { expectRecord, expectString, optionalString, type Decoder } from '../../shared/api';
+/** First-start setup and invitation acceptance (docs/api/identity.md, "Onboarding"). */
 import { decodeSignInAnswer, type SignInAnswer } from '../../auth/authTypes';
+import type { Decoder } from '../../shared/api';
+import { object, optionalText, text } from '../../shared/decoding';
 
-export interface Invitation {
-  email: string;
-  role: string;
-  displayName: string | null;
-  expiresAt: string;
-}
-
-export const decodeInvitation: Decoder<Invitation> = (body) => {
-  const r = expectRecord(body, 'invitation');
-  return {
-    email: expectString(r, 'email'),
-    role: expectString(r, 'role'),
-    displayName: optionalString(r, 'displayName'),
-    expiresAt: expectString(r, 'expiresAt'),
-  };
-};
+export const decodeInvitation = object('invitation', {
+  email: text,
+  role: text,
+  displayName: optionalText,
+  expiresAt: text,
+});
+export type Invitation = ReturnType<typeof decodeInvitation>;
 
 /** Setup and invitation acceptance answer SignedIn or EnrollmentRequired. */
 export const decodeOnboardingAnswer: Decoder<SignInAnswer> = decodeSignInAnswer;

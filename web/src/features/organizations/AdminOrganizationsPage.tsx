@@ -1,11 +1,12 @@
-import { useState, type FormEvent } from 'react';
-import { Page } from '../../app/Page';
+import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
-import { fieldErrorsOf } from '../../shared/api';
-import { Field, ProblemAlert, SubmitButton, SuccessNote, useSubmission } from '../../shared/forms';
-import { serverFieldError } from '../../shared/fields';
+import { formatDateTime } from '../../shared/dates';
+import { Field } from '../../shared/fields';
+import { FormFooter, ProblemAlert, SearchForm, SubmissionForm } from '../../shared/forms';
+import { useForm } from '../../shared/submission';
+import { Page } from '../../shared/Page';
+import { PageNav, useCursorPages } from '../../shared/paging';
 import { useResource } from '../../shared/useResource';
-import { formatDateTime } from '../account/accountApi';
 import { MemberInviteForm } from './MemberInviteForm';
 import {
   decodeOrganizationAnswer,
@@ -17,8 +18,8 @@ import {
 /** Administrators: create organizations, find them, and add members to any of them. */
 export function AdminOrganizationsPage() {
   const [q, setQ] = useState('');
-  const [cursors, setCursors] = useState<string[]>([]);
-  const path = organizationListPath(q, cursors.at(-1) ?? null);
+  const pages = useCursorPages();
+  const path = organizationListPath(q, pages.cursor);
   const page = useResource(path, () => sessionStore.api('GET', path, decodeOrganizationPage));
 
   return (
@@ -28,7 +29,7 @@ export function AdminOrganizationsPage() {
         <h2 id="orgs-title">All organizations</h2>
         <OrganizationSearch
           onSearch={(text) => {
-            setCursors([]);
+            pages.first();
             setQ(text);
           }}
         />
@@ -46,78 +47,47 @@ export function AdminOrganizationsPage() {
             ))}
           </ul>
         )}
-        <nav className="actions" aria-label="Pages of organizations">
-          <button
-            type="button"
-            className="button secondary"
-            disabled={cursors.length === 0}
-            onClick={() => setCursors((c) => c.slice(0, -1))}
-          >
-            Previous page
-          </button>
-          <button
-            type="button"
-            className="button secondary"
-            disabled={!page.data?.nextCursor}
-            onClick={() => {
-              const next = page.data?.nextCursor;
-              if (next) setCursors((c) => [...c, next]);
-            }}
-          >
-            Next page
-          </button>
-        </nav>
+        <PageNav label="Pages of organizations" pages={pages} nextCursor={page.data?.nextCursor} />
       </section>
     </Page>
   );
 }
 
 function CreateOrganizationForm({ onCreated }: { onCreated: () => void }) {
-  const [name, setName] = useState('');
-  const [nameError, setNameError] = useState<string | undefined>();
-  const [note, setNote] = useState<string | null>(null);
-  const submission = useSubmission();
-  const serverErrors = fieldErrorsOf(submission.error);
+  const form = useForm({ name: '' });
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setNote(null);
-    const trimmed = name.trim();
-    if (trimmed === '' || trimmed.length > 120) {
-      setNameError('Enter a name of 1 to 120 characters.');
-      return submission.invalid();
+  const submit = () => {
+    const name = form.values.name.trim();
+    const invalid = name === '' || name.length > 120;
+    if (!form.validate({ name: invalid ? 'Enter a name of 1 to 120 characters.' : undefined })) {
+      return;
     }
-    setNameError(undefined);
-    void submission.run(async () => {
+    void form.run(async () => {
       const created = await sessionStore.api(
         'POST',
         '/api/admin/organizations',
         decodeOrganizationAnswer,
-        { name: trimmed },
+        { name },
       );
-      setName('');
-      setNote(`${created.name} was created.`);
+      form.clear('name');
       onCreated();
+      return `${created.name} was created.`;
     });
   };
 
   return (
     <section className="panel stack" aria-labelledby="org-create-title">
       <h2 id="org-create-title">Create an organization</h2>
-      <form ref={submission.formRef} onSubmit={submit} noValidate className="stack">
+      <SubmissionForm submission={form} onSubmit={submit}>
         <Field
           label="Organization name"
           autoComplete="off"
           maxLength={120}
           required
-          value={name}
-          onValueChange={setName}
-          error={nameError ?? serverFieldError(serverErrors, 'name')}
+          {...form.bind('name')}
         />
-        <ProblemAlert error={submission.error} />
-        {note && <SuccessNote>{note}</SuccessNote>}
-        <SubmitButton busy={submission.busy}>Create organization</SubmitButton>
-      </form>
+        <FormFooter submission={form}>Create organization</FormFooter>
+      </SubmissionForm>
     </section>
   );
 }
@@ -125,15 +95,7 @@ function CreateOrganizationForm({ onCreated }: { onCreated: () => void }) {
 function OrganizationSearch({ onSearch }: { onSearch: (text: string) => void }) {
   const [text, setText] = useState('');
   return (
-    <form
-      className="search"
-      role="search"
-      aria-label="Organizations"
-      onSubmit={(event) => {
-        event.preventDefault();
-        onSearch(text.trim());
-      }}
-    >
+    <SearchForm label="Organizations" onSearch={() => onSearch(text.trim())}>
       <Field
         label="Search by name"
         type="search"
@@ -141,10 +103,7 @@ function OrganizationSearch({ onSearch }: { onSearch: (text: string) => void }) 
         value={text}
         onValueChange={setText}
       />
-      <button type="submit" className="button">
-        Search
-      </button>
-    </form>
+    </SearchForm>
   );
 }
 

@@ -1,12 +1,12 @@
-import { useState, type FormEvent } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
-import { fieldErrorsOf } from '../../shared/api';
-import { Field, ProblemAlert, SubmitButton, SuccessNote, useSubmission } from '../../shared/forms';
-import { SelectField, serverFieldError } from '../../shared/fields';
+import { Field, SelectField } from '../../shared/fields';
+import { FormFooter, SubmissionForm } from '../../shared/forms';
+import { EMAIL_PATTERN } from '../../shared/patterns';
+import { useForm } from '../../shared/submission';
 import {
+  DEFAULT_ORGANIZATION_ROLE,
   ORGANIZATION_ROLE_CHOICES,
   decodeMemberAnswer,
-  type OrganizationRole,
 } from './organizationsApi';
 
 interface Props {
@@ -21,41 +21,31 @@ interface Props {
  * is added at once (the server decides and mails them).
  */
 export function MemberInviteForm({ path, submitLabel, onAdded }: Props) {
-  const [email, setEmail] = useState('');
-  const [displayName, setDisplayName] = useState('');
-  const [role, setRole] = useState<OrganizationRole>('clinician');
-  const [emailError, setEmailError] = useState<string | undefined>();
-  const [note, setNote] = useState<string | null>(null);
-  const submission = useSubmission();
-  const serverErrors = fieldErrorsOf(submission.error);
+  const form = useForm({ email: '', displayName: '', role: DEFAULT_ORGANIZATION_ROLE });
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setNote(null);
-    if (!/^[^\s@]+@[^\s@]+$/.test(email.trim())) {
-      setEmailError('Enter the email address of the person to add.');
-      return submission.invalid();
-    }
-    setEmailError(undefined);
-    void submission.run(async () => {
+  const submit = () => {
+    const email = form.values.email.trim();
+    const displayName = form.values.displayName.trim();
+    const problem = EMAIL_PATTERN.test(email)
+      ? undefined
+      : 'Enter the email address of the person to add.';
+    if (!form.validate({ email: problem })) return;
+    void form.run(async () => {
       const member = await sessionStore.api('POST', path, decodeMemberAnswer, {
-        email: email.trim(),
-        role,
-        ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
+        email,
+        role: form.values.role,
+        ...(displayName ? { displayName } : {}),
       });
-      setEmail('');
-      setDisplayName('');
-      setNote(
-        member.status === 'invited'
-          ? `${member.email} was invited; the membership starts with their account.`
-          : `${member.email} is now a member.`,
-      );
+      form.clear('email', 'displayName');
       onAdded();
+      return member.status === 'invited'
+        ? `${member.email} was invited; the membership starts with their account.`
+        : `${member.email} is now a member.`;
     });
   };
 
   return (
-    <form ref={submission.formRef} onSubmit={submit} noValidate className="stack">
+    <SubmissionForm submission={form} onSubmit={submit}>
       <div className="form-grid">
         <Field
           label="Email"
@@ -63,28 +53,21 @@ export function MemberInviteForm({ path, submitLabel, onAdded }: Props) {
           autoComplete="off"
           maxLength={254}
           required
-          value={email}
-          onValueChange={setEmail}
-          error={emailError ?? serverFieldError(serverErrors, 'email')}
+          {...form.bind('email')}
         />
         <Field
           label="Name (optional)"
           autoComplete="off"
           maxLength={100}
-          value={displayName}
-          onValueChange={setDisplayName}
-          error={serverFieldError(serverErrors, 'displayName')}
+          {...form.bind('displayName')}
         />
         <SelectField
           label="Organization role"
-          value={role}
           choices={ORGANIZATION_ROLE_CHOICES}
-          onValueChange={setRole}
+          {...form.bind('role')}
         />
       </div>
-      <ProblemAlert error={submission.error} />
-      {note && <SuccessNote>{note}</SuccessNote>}
-      <SubmitButton busy={submission.busy}>{submitLabel}</SubmitButton>
-    </form>
+      <FormFooter submission={form}>{submitLabel}</FormFooter>
+    </SubmissionForm>
   );
 }

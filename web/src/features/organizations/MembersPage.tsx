@@ -1,10 +1,13 @@
 import { useState } from 'react';
-import { Page } from '../../app/Page';
 import { sessionStore, type ActiveSession } from '../../auth/sessionStore';
-import { ProblemAlert, SuccessNote, useAction } from '../../shared/forms';
+import { ConfirmAction } from '../../shared/ConfirmAction';
+import { formatDateTime } from '../../shared/dates';
+import { ignoreBody } from '../../shared/decoding';
 import { SelectField } from '../../shared/fields';
+import { ActionOutcome, ProblemAlert } from '../../shared/forms';
+import { useAction } from '../../shared/submission';
+import { Page } from '../../shared/Page';
 import { useResource } from '../../shared/useResource';
-import { formatDateTime } from '../account/accountApi';
 import { ClinicalProblem } from './ClinicalProblem';
 import { MemberInviteForm } from './MemberInviteForm';
 import { useOrganizations } from './organizationStore';
@@ -94,12 +97,11 @@ interface MemberCardProps {
 
 function MemberCard({ organizationId, member, canManage, isSelf, onChanged }: MemberCardProps) {
   const [role, setRole] = useState<OrganizationRole>(member.role);
-  const { busy, error, note, act } = useAction(onChanged);
-  const [confirmRemove, setConfirmRemove] = useState(false);
+  const action = useAction(onChanged);
   const name = member.displayName || member.email;
 
   const saveRole = () =>
-    void act(async () => {
+    void action.act(async () => {
       await sessionStore.api(
         'PUT',
         membersPath(organizationId, member.userId),
@@ -110,8 +112,8 @@ function MemberCard({ organizationId, member, canManage, isSelf, onChanged }: Me
     });
 
   const remove = () =>
-    void act(async () => {
-      await sessionStore.api('DELETE', membersPath(organizationId, member.userId), () => null);
+    void action.act(async () => {
+      await sessionStore.api('DELETE', membersPath(organizationId, member.userId), ignoreBody);
       return `${name} was removed.`;
     });
 
@@ -131,8 +133,7 @@ function MemberCard({ organizationId, member, canManage, isSelf, onChanged }: Me
         <dt>Added</dt>
         <dd>{formatDateTime(member.addedAt)}</dd>
       </dl>
-      {note && <SuccessNote>{note}</SuccessNote>}
-      <ProblemAlert error={error} />
+      <ActionOutcome action={action} />
       {canManage && (
         <div className="stack manage">
           <div className="inline-form">
@@ -145,35 +146,20 @@ function MemberCard({ organizationId, member, canManage, isSelf, onChanged }: Me
             <button
               type="button"
               className="button secondary"
-              disabled={busy || role === member.role}
+              disabled={action.busy || role === member.role}
               onClick={saveRole}
             >
               Change role
             </button>
           </div>
-          {confirmRemove ? (
-            <div className="actions" role="group" aria-label={`Remove ${name}?`}>
-              <button type="button" className="button danger" disabled={busy} onClick={remove}>
-                Yes, remove {name}
-              </button>
-              <button
-                type="button"
-                className="button secondary"
-                onClick={() => setConfirmRemove(false)}
-              >
-                Keep
-              </button>
-            </div>
-          ) : (
-            <button
-              type="button"
-              className="button danger"
-              aria-label={`Remove ${name} from the organization`}
-              onClick={() => setConfirmRemove(true)}
-            >
-              Remove
-            </button>
-          )}
+          <ConfirmAction
+            label="Remove"
+            ariaLabel={`Remove ${name} from the organization`}
+            consequence={`Remove ${name} from the organization?`}
+            confirmLabel={`Yes, remove ${name}`}
+            busy={action.busy}
+            onConfirm={remove}
+          />
         </div>
       )}
     </li>

@@ -3,8 +3,8 @@
  * The active organization belongs to the session, which every tab of this browser shares,
  * so a switch is announced to the other tabs and they re-load too.
  */
-import { useSyncExternalStore } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
+import { ExternalStore, useStore } from '../../shared/store';
 import {
   decodeActiveOrganization,
   decodeMemberships,
@@ -26,13 +26,12 @@ export type OrganizationState =
 
 type TabMessage = { type: 'switched'; userId: string };
 
-class OrganizationStore {
-  private state: OrganizationState = { status: 'idle' };
-  private readonly listeners = new Set<() => void>();
+class OrganizationStore extends ExternalStore<OrganizationState> {
   private readonly channel: BroadcastChannel | null =
     typeof BroadcastChannel === 'function' ? new BroadcastChannel('haven-organization') : null;
 
   constructor() {
+    super({ status: 'idle' });
     this.channel?.addEventListener('message', (event: MessageEvent<unknown>) => {
       const message = event.data as Partial<TabMessage> | null;
       const current = this.currentUserId();
@@ -40,18 +39,6 @@ class OrganizationStore {
         void this.load(current);
       }
     });
-  }
-
-  readonly subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  };
-
-  readonly getState = (): OrganizationState => this.state;
-
-  private setState(next: OrganizationState): void {
-    this.state = next;
-    for (const listener of this.listeners) listener();
   }
 
   private currentUserId(): string | null {
@@ -86,9 +73,7 @@ class OrganizationStore {
       'PUT',
       '/api/organizations/active',
       decodeActiveOrganization,
-      {
-        organizationId,
-      },
+      { organizationId },
     );
     const chosen = state.organizations.find((o) => o.id === answer.activeOrganizationId);
     const active: Membership = chosen
@@ -106,7 +91,7 @@ class OrganizationStore {
 export const organizationStore = new OrganizationStore();
 
 export function useOrganizations(): OrganizationState {
-  return useSyncExternalStore(organizationStore.subscribe, organizationStore.getState);
+  return useStore(organizationStore);
 }
 
 /**

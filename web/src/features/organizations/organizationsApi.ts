@@ -1,49 +1,21 @@
 /** Organizations, memberships and members (docs/api/clinical.md, "Organizations" and "Members"). */
-import {
-  expectNumber,
-  expectRecord,
-  expectString,
-  optionalString,
-  type Decoder,
-} from '../../shared/api';
-import { expectArray, expectOneOf, field } from '../../shared/decoding';
+import { field, listOf, num, object, oneOf, optionalText, text } from '../../shared/decoding';
 
 export const ORGANIZATION_ROLES = ['org_admin', 'clinician'] as const;
 export type OrganizationRole = (typeof ORGANIZATION_ROLES)[number];
-export const ORGANIZATION_ROLE_CHOICES = [
-  { value: 'clinician', label: 'Clinician' },
-  { value: 'org_admin', label: 'Organization administrator' },
-] as const satisfies ReadonlyArray<{ value: OrganizationRole; label: string }>;
+/** New members start as clinicians unless chosen otherwise. */
+export const DEFAULT_ORGANIZATION_ROLE: OrganizationRole = 'clinician';
+const ROLE_LABELS: Record<OrganizationRole, string> = {
+  org_admin: 'Organization administrator',
+  clinician: 'Clinician',
+};
+export const roleLabel = (role: OrganizationRole): string => ROLE_LABELS[role];
+export const ORGANIZATION_ROLE_CHOICES = (['clinician', 'org_admin'] as const).map((value) => ({
+  value,
+  label: ROLE_LABELS[value],
+}));
 
-export function roleLabel(role: OrganizationRole): string {
-  return role === 'org_admin' ? 'Organization administrator' : 'Clinician';
-}
-
-export interface Membership {
-  id: string;
-  name: string;
-  role: OrganizationRole;
-}
-
-export interface Memberships {
-  organizations: Membership[];
-  activeOrganizationId: string | null;
-}
-
-export interface Organization {
-  id: string;
-  name: string;
-  createdAt: string;
-  memberCount: number;
-}
-
-export interface OrganizationPage {
-  organizations: Organization[];
-  nextCursor: string | null;
-}
-
-export const MEMBER_STATUSES = ['invited', 'active', 'disabled'] as const;
-
+const MEMBER_STATUSES = ['invited', 'active', 'disabled'] as const;
 const MEMBER_STATUS_LABELS: Record<(typeof MEMBER_STATUSES)[number], string> = {
   invited: 'Invited, not signed in yet',
   active: 'Active',
@@ -52,87 +24,52 @@ const MEMBER_STATUS_LABELS: Record<(typeof MEMBER_STATUSES)[number], string> = {
 export const memberStatusLabel = (status: (typeof MEMBER_STATUSES)[number]): string =>
   MEMBER_STATUS_LABELS[status];
 
-export interface Member {
-  userId: string;
-  email: string;
-  displayName: string;
-  role: OrganizationRole;
-  status: (typeof MEMBER_STATUSES)[number];
-  addedAt: string;
-}
+const decodeMembership = object('organization', {
+  id: text,
+  name: text,
+  role: oneOf(ORGANIZATION_ROLES),
+});
+export type Membership = ReturnType<typeof decodeMembership>;
 
-export interface MemberInvite {
-  email: string;
-  role: OrganizationRole;
-  displayName?: string;
-}
+export const decodeMemberships = object('answer', {
+  organizations: listOf(decodeMembership),
+  activeOrganizationId: optionalText,
+});
 
-function decodeMembership(value: unknown): Membership {
-  const r = expectRecord(value, 'organization');
-  return {
-    id: expectString(r, 'id'),
-    name: expectString(r, 'name'),
-    role: expectOneOf(r, 'role', ORGANIZATION_ROLES),
-  };
-}
+export const decodeActiveOrganization = object('answer', {
+  activeOrganizationId: text,
+  role: oneOf(ORGANIZATION_ROLES),
+});
 
-export const decodeMemberships: Decoder<Memberships> = (body) => {
-  const r = expectRecord(body, 'answer');
-  return {
-    organizations: expectArray(r, 'organizations', decodeMembership),
-    activeOrganizationId: optionalString(r, 'activeOrganizationId'),
-  };
-};
-
-export const decodeActiveOrganization: Decoder<{
-  activeOrganizationId: string;
-  role: OrganizationRole;
-}> = (body) => {
-  const r = expectRecord(body, 'answer');
-  return {
-    activeOrganizationId: expectString(r, 'activeOrganizationId'),
-    role: expectOneOf(r, 'role', ORGANIZATION_ROLES),
-  };
-};
-
-function decodeOrganization(value: unknown): Organization {
-  const r = expectRecord(value, 'organization');
-  return {
-    id: expectString(r, 'id'),
-    name: expectString(r, 'name'),
-    createdAt: expectString(r, 'createdAt'),
-    memberCount: expectNumber(r, 'memberCount'),
-  };
-}
+const decodeOrganization = object('organization', {
+  id: text,
+  name: text,
+  createdAt: text,
+  memberCount: num,
+});
+export type Organization = ReturnType<typeof decodeOrganization>;
 
 export const decodeOrganizationAnswer = field('organization', decodeOrganization);
 
-export const decodeOrganizationPage: Decoder<OrganizationPage> = (body) => {
-  const r = expectRecord(body, 'answer');
-  return {
-    organizations: expectArray(r, 'organizations', decodeOrganization),
-    nextCursor: optionalString(r, 'nextCursor'),
-  };
-};
+export const decodeOrganizationPage = object('answer', {
+  organizations: listOf(decodeOrganization),
+  nextCursor: optionalText,
+});
 
-export function decodeMember(value: unknown): Member {
-  const r = expectRecord(value, 'member');
-  return {
-    userId: expectString(r, 'userId'),
-    email: expectString(r, 'email'),
-    displayName: expectString(r, 'displayName'),
-    role: expectOneOf(r, 'role', ORGANIZATION_ROLES),
-    status: expectOneOf(r, 'status', MEMBER_STATUSES),
-    addedAt: expectString(r, 'addedAt'),
-  };
-}
+const decodeMember = object('member', {
+  userId: text,
+  email: text,
+  displayName: text,
+  role: oneOf(ORGANIZATION_ROLES),
+  status: oneOf(MEMBER_STATUSES),
+  addedAt: text,
+});
+export type Member = ReturnType<typeof decodeMember>;
 
 export const decodeMemberAnswer = field('member', decodeMember);
+export const decodeMembers = field('members', listOf(decodeMember));
 
-export const decodeMembers: Decoder<Member[]> = (body) =>
-  expectArray(expectRecord(body, 'answer'), 'members', decodeMember);
-
-export const ORGANIZATION_PAGE_SIZE = 20;
+const ORGANIZATION_PAGE_SIZE = 20;
 
 export function organizationListPath(q: string, cursor: string | null): string {
   const params = new URLSearchParams({ limit: String(ORGANIZATION_PAGE_SIZE) });

@@ -1,25 +1,22 @@
-import { useState, type FormEvent } from 'react';
-import { Page } from '../../app/Page';
+import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
-import { ignoreBody } from '../../shared/api';
-import { Field, ProblemAlert, SubmitButton, SuccessNote, useSubmission } from '../../shared/forms';
+import { ignoreBody } from '../../shared/decoding';
+import { Field } from '../../shared/fields';
+import { FormFooter, SubmissionForm, SuccessNote } from '../../shared/forms';
+import { useForm } from '../../shared/submission';
+import { Page } from '../../shared/Page';
 import { Link } from '../../shared/router';
 
 /** A10: ask for a reset link. The answer is the same whether or not the account exists. */
 export function ForgotPasswordPage() {
-  const [email, setEmail] = useState('');
-  const [emailError, setEmailError] = useState<string | undefined>();
+  const form = useForm({ email: '' });
   const [sent, setSent] = useState(false);
-  const submission = useSubmission();
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    if (!email.includes('@')) {
-      setEmailError('Enter your email address.');
-      return submission.invalid();
-    }
-    setEmailError(undefined);
-    void submission.run(async () => {
+  const submit = () => {
+    const { email } = form.values;
+    const problem = email.includes('@') ? undefined : 'Enter your email address.';
+    if (!form.validate({ email: problem })) return;
+    void form.run(async () => {
       await sessionStore.credentialCall('/api/auth/password-reset', ignoreBody, {
         email: email.trim(),
       });
@@ -37,19 +34,10 @@ export function ForgotPasswordPage() {
           </p>
         </SuccessNote>
       ) : (
-        <form ref={submission.formRef} onSubmit={submit} noValidate className="stack">
-          <Field
-            label="Email"
-            type="email"
-            autoComplete="email"
-            required
-            value={email}
-            onValueChange={setEmail}
-            error={emailError}
-          />
-          <ProblemAlert error={submission.error} />
-          <SubmitButton busy={submission.busy}>Send reset link</SubmitButton>
-        </form>
+        <SubmissionForm submission={form} onSubmit={submit}>
+          <Field label="Email" type="email" autoComplete="email" required {...form.bind('email')} />
+          <FormFooter submission={form}>Send reset link</FormFooter>
+        </SubmissionForm>
       )}
       <p>
         <Link to="/sign-in">Back to sign in</Link>

@@ -1,5 +1,5 @@
 import { useId } from 'react';
-import { Field } from '../../shared/forms';
+import { Field } from '../../shared/fields';
 import { usePasswordStrength } from './usePasswordStrength';
 
 export const PASSWORD_MIN_LENGTH = 12;

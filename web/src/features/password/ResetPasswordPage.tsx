@@ -1,8 +1,10 @@
-import { useState, type FormEvent } from 'react';
-import { Page } from '../../app/Page';
+import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
-import { fieldErrorsOf, ignoreBody } from '../../shared/api';
-import { Field, ProblemAlert, SubmitButton, SuccessNote, useSubmission } from '../../shared/forms';
+import { ignoreBody } from '../../shared/decoding';
+import { Field } from '../../shared/fields';
+import { FormFooter, SubmissionForm, SuccessNote } from '../../shared/forms';
+import { useForm } from '../../shared/submission';
+import { Page } from '../../shared/Page';
 import { Link, takeHashToken } from '../../shared/router';
 import { NewPasswordField, newPasswordProblem } from './NewPasswordField';
 
@@ -32,24 +34,19 @@ export function ResetPasswordPage() {
 }
 
 function ResetForm({ token, onDone }: { token: string; onDone: () => void }) {
-  const [password, setPassword] = useState('');
-  const [confirmation, setConfirmation] = useState('');
-  const [errors, setErrors] = useState<{ password?: string; confirmation?: string }>({});
-  const submission = useSubmission();
-  const serverErrors = fieldErrorsOf(submission.error);
+  const form = useForm({ newPassword: '', confirmation: '' });
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const found: typeof errors = {};
-    const problem = newPasswordProblem(password);
-    if (problem) found.password = problem;
-    if (confirmation !== password) found.confirmation = 'The two passwords differ.';
-    setErrors(found);
-    if (found.password || found.confirmation) return submission.invalid();
-    void submission.run(async () => {
+  const submit = () => {
+    const { newPassword, confirmation } = form.values;
+    const problems = {
+      newPassword: newPasswordProblem(newPassword),
+      confirmation: confirmation === newPassword ? undefined : 'The two passwords differ.',
+    };
+    if (!form.validate(problems)) return;
+    void form.run(async () => {
       await sessionStore.credentialCall('/api/auth/password-reset/complete', ignoreBody, {
         token,
-        newPassword: password,
+        newPassword,
       });
       if (sessionStore.getState().status === 'signed_in') sessionStore.endLocally('expired');
       onDone();
@@ -57,24 +54,16 @@ function ResetForm({ token, onDone }: { token: string; onDone: () => void }) {
   };
 
   return (
-    <form ref={submission.formRef} onSubmit={submit} noValidate className="stack">
-      <NewPasswordField
-        value={password}
-        onValueChange={setPassword}
-        error={errors.password ?? serverErrors['newPassword'] ?? serverErrors['password']}
-        userInputs={[]}
-      />
+    <SubmissionForm submission={form} onSubmit={submit}>
+      <NewPasswordField {...form.bind('newPassword', 'password')} userInputs={[]} />
       <Field
         label="Repeat the new password"
         type="password"
         autoComplete="new-password"
         required
-        value={confirmation}
-        onValueChange={setConfirmation}
-        error={errors.confirmation}
+        {...form.bind('confirmation')}
       />
-      <ProblemAlert error={submission.error} />
-      <SubmitButton busy={submission.busy}>Change password</SubmitButton>
-    </form>
+      <FormFooter submission={form}>Change password</FormFooter>
+    </SubmissionForm>
   );
 }

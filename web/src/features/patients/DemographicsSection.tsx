@@ -1,12 +1,19 @@
 import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
-import { formatDateTime } from '../account/accountApi';
 import { ConfirmAction } from '../../shared/ConfirmAction';
-import { ProblemAlert, SuccessNote } from '../../shared/forms';
+import { formatDateTime } from '../../shared/dates';
+import { ActionOutcome, SuccessNote } from '../../shared/forms';
+import { useAction } from '../../shared/submission';
 import { changedFields, draftOf, inputOf } from './patientDraft';
-import { PatientForm } from './PatientForm';
 import { PatientFacts } from './PatientFacts';
-import { decodePatientAnswer, patientPath, type Patient } from './patientsApi';
+import { PatientForm } from './PatientForm';
+import {
+  decodePatientAnswer,
+  fullName,
+  patientPath,
+  type Patient,
+  type PatientInput,
+} from './patientsApi';
 
 interface Props {
   patient: Patient;
@@ -17,28 +24,32 @@ interface Props {
 /** Demographics and contact methods: view, edit (only the changed fields are sent), archive/restore. */
 export function DemographicsSection({ patient, canWrite, onChanged }: Props) {
   const [editing, setEditing] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [note, setNote] = useState<string | null>(null);
+  const [edited, setEdited] = useState<string | null>(null);
+  const archiving = useAction(onChanged);
 
-  const setArchived = async (archive: boolean) => {
-    setBusy(true);
-    setError(null);
-    setNote(null);
-    try {
+  const setArchived = (archive: boolean) => {
+    setEdited(null);
+    void archiving.act(async () => {
       await sessionStore.api(
         'POST',
         patientPath(patient.id, archive ? '/archive' : '/restore'),
         decodePatientAnswer,
         {},
       );
-      setNote(archive ? 'The patient was archived.' : 'The patient was restored.');
+      return archive ? 'The patient was archived.' : 'The patient was restored.';
+    });
+  };
+
+  const save = async (input: PatientInput) => {
+    const changes = changedFields(inputOf(draftOf(patient)), input);
+    if (Object.keys(changes).length > 0) {
+      await sessionStore.api('PATCH', patientPath(patient.id), decodePatientAnswer, changes);
+      setEdited('The changes were saved.');
       onChanged();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
+    } else {
+      setEdited('Nothing changed.');
     }
+    setEditing(false);
   };
 
   return (
@@ -49,22 +60,7 @@ export function DemographicsSection({ patient, canWrite, onChanged }: Props) {
           initial={draftOf(patient)}
           submitLabel="Save changes"
           onCancel={() => setEditing(false)}
-          onSubmit={async (input) => {
-            const changes = changedFields(inputOf(draftOf(patient)), input);
-            if (Object.keys(changes).length > 0) {
-              await sessionStore.api(
-                'PATCH',
-                patientPath(patient.id),
-                decodePatientAnswer,
-                changes,
-              );
-              setNote('The changes were saved.');
-              onChanged();
-            } else {
-              setNote('Nothing changed.');
-            }
-            setEditing(false);
-          }}
+          onSubmit={save}
         />
       ) : (
         <>
@@ -81,8 +77,8 @@ export function DemographicsSection({ patient, canWrite, onChanged }: Props) {
               </>
             )}
           </dl>
-          {note && <SuccessNote>{note}</SuccessNote>}
-          <ProblemAlert error={error} />
+          {edited && <SuccessNote>{edited}</SuccessNote>}
+          <ActionOutcome action={archiving} />
           {canWrite && (
             <div className="actions">
               {!patient.archived && (
@@ -90,7 +86,7 @@ export function DemographicsSection({ patient, canWrite, onChanged }: Props) {
                   type="button"
                   className="button"
                   onClick={() => {
-                    setNote(null);
+                    setEdited(null);
                     setEditing(true);
                   }}
                 >
@@ -101,18 +97,18 @@ export function DemographicsSection({ patient, canWrite, onChanged }: Props) {
                 <button
                   type="button"
                   className="button secondary"
-                  disabled={busy}
-                  onClick={() => void setArchived(false)}
+                  disabled={archiving.busy}
+                  onClick={() => setArchived(false)}
                 >
                   Restore patient
                 </button>
               ) : (
                 <ConfirmAction
                   label="Archive patient"
-                  consequence={`Archive ${patient.familyName}, ${patient.givenName}? The record becomes read-only: no edits, notes or consents until it is restored. Nothing is deleted.`}
+                  consequence={`Archive ${fullName(patient)}? The record becomes read-only: no edits, notes or consents until it is restored. Nothing is deleted.`}
                   confirmLabel="Yes, archive"
-                  busy={busy}
-                  onConfirm={() => void setArchived(true)}
+                  busy={archiving.busy}
+                  onConfirm={() => setArchived(true)}
                 />
               )}
             </div>

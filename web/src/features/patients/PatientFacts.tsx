@@ -1,18 +1,8 @@
 import { countryName, formatBirthDate } from './patientFormat';
-import { sexLabel, type Address, type ContactMethod, type Sex } from './patientsApi';
-
-interface Facts {
-  mrn: string;
-  givenName: string;
-  familyName: string;
-  birthDate: string;
-  sex: Sex;
-  address: Address | null;
-  contactMethods: ContactMethod[];
-}
+import { sexLabel, type Address, type PatientFactsView } from './patientsApi';
 
 /** Demographics as a definition list; every value is rendered as text. */
-export function PatientFacts({ patient }: { patient: Facts }) {
+export function PatientFacts({ patient }: { patient: PatientFactsView }) {
   return (
     <dl className="facts" data-testid="patient-facts">
       <dt>Family name</dt>

@@ -1,13 +1,13 @@
-import { useState, type FormEvent } from 'react';
-import { fieldErrorsOf } from '../../shared/api';
-import { Field, ProblemAlert, SubmitButton, useSubmission } from '../../shared/forms';
-import { CheckboxField, SelectField, serverFieldError } from '../../shared/fields';
+import { useState } from 'react';
+import { localDay } from '../../shared/dates';
+import { CheckboxField, Field, SelectField } from '../../shared/fields';
+import { FormFooter, SubmissionForm } from '../../shared/forms';
+import { useSubmission } from '../../shared/submission';
 import {
   MAX_CONTACTS,
   checkDraft,
   inputOf,
   newContactKey,
-  todayIso,
   type ContactDraft,
   type PatientDraft,
 } from './patientDraft';
@@ -21,6 +21,26 @@ interface PatientFormProps {
   onCancel: () => void;
 }
 
+interface TextInput {
+  key: 'mrn' | 'givenName' | 'familyName' | 'line1' | 'line2' | 'city' | 'region' | 'postalCode';
+  label: string;
+  max: number;
+}
+
+/** The plain text inputs, in order (the server names their errors by the same keys). */
+const NAME_FIELDS: readonly TextInput[] = [
+  { key: 'mrn', label: 'MRN', max: 32 },
+  { key: 'givenName', label: 'Given name', max: 100 },
+  { key: 'familyName', label: 'Family name', max: 100 },
+];
+const ADDRESS_FIELDS: readonly TextInput[] = [
+  { key: 'line1', label: 'Address line 1', max: 200 },
+  { key: 'line2', label: 'Address line 2 (optional)', max: 200 },
+  { key: 'city', label: 'City', max: 100 },
+  { key: 'region', label: 'Region (optional)', max: 100 },
+  { key: 'postalCode', label: 'Postal code', max: 20 },
+];
+
 const CONTACT_CHOICES = CONTACT_TYPES.map((value) => ({
   value,
   label: value === 'phone' ? 'Phone' : 'Email',
@@ -29,74 +49,52 @@ const CONTACT_CHOICES = CONTACT_TYPES.map((value) => ({
 /** Demographics, an optional address and up to ten contact methods (create and edit). */
 export function PatientForm({ initial, submitLabel, onSubmit, onCancel }: PatientFormProps) {
   const [draft, setDraft] = useState<PatientDraft>(initial);
-  const [errors, setErrors] = useState<Record<string, string>>({});
   const submission = useSubmission();
-  const serverErrors = fieldErrorsOf(submission.error);
-  const errorOf = (key: string) => errors[key] ?? serverFieldError(serverErrors, key);
   const set =
     <K extends keyof PatientDraft>(key: K) =>
     (value: PatientDraft[K]) =>
       setDraft((d) => ({ ...d, [key]: value }));
+  const setContacts = (change: (contacts: ContactDraft[]) => ContactDraft[]) =>
+    setDraft((d) => ({ ...d, contacts: change(d.contacts) }));
   const setContact = (index: number, change: Partial<ContactDraft>) =>
-    setDraft((d) => ({
-      ...d,
-      contacts: d.contacts.map((c, i) => (i === index ? { ...c, ...change } : c)),
-    }));
+    setContacts((contacts) => contacts.map((c, i) => (i === index ? { ...c, ...change } : c)));
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const problems = checkDraft(draft);
-    setErrors(problems);
-    if (Object.keys(problems).length > 0) return submission.invalid();
+  const submit = () => {
+    if (!submission.validate(checkDraft(draft))) return;
     void submission.run(() => onSubmit(inputOf(draft)));
   };
 
   return (
-    <form ref={submission.formRef} onSubmit={submit} noValidate className="stack">
+    <SubmissionForm submission={submission} onSubmit={submit}>
       <div className="form-grid">
-        <Field
-          label="MRN"
-          autoComplete="off"
-          required
-          maxLength={32}
-          value={draft.mrn}
-          onValueChange={set('mrn')}
-          error={errorOf('mrn')}
-        />
-        <Field
-          label="Given name"
-          autoComplete="off"
-          required
-          maxLength={100}
-          value={draft.givenName}
-          onValueChange={set('givenName')}
-          error={errorOf('givenName')}
-        />
-        <Field
-          label="Family name"
-          autoComplete="off"
-          required
-          maxLength={100}
-          value={draft.familyName}
-          onValueChange={set('familyName')}
-          error={errorOf('familyName')}
-        />
+        {NAME_FIELDS.map(({ key, label, max }) => (
+          <Field
+            key={key}
+            label={label}
+            autoComplete="off"
+            required
+            maxLength={max}
+            value={draft[key]}
+            onValueChange={set(key)}
+            error={submission.fieldError(key)}
+          />
+        ))}
         <Field
           label="Birth date"
           type="date"
           required
           min="1900-01-01"
-          max={todayIso()}
+          max={localDay()}
           value={draft.birthDate}
           onValueChange={set('birthDate')}
-          error={errorOf('birthDate')}
+          error={submission.fieldError('birthDate')}
         />
         <SelectField
           label="Sex"
           value={draft.sex}
           choices={SEX_CHOICES}
           onValueChange={set('sex')}
-          error={errorOf('sex')}
+          error={submission.fieldError('sex')}
         />
       </div>
       <fieldset className="stack">
@@ -108,53 +106,24 @@ export function PatientForm({ initial, submitLabel, onSubmit, onCancel }: Patien
         />
         {draft.hasAddress && (
           <div className="form-grid">
-            <Field
-              label="Address line 1"
-              autoComplete="off"
-              maxLength={200}
-              value={draft.line1}
-              onValueChange={set('line1')}
-              error={errorOf('address.line1')}
-            />
-            <Field
-              label="Address line 2 (optional)"
-              autoComplete="off"
-              maxLength={200}
-              value={draft.line2}
-              onValueChange={set('line2')}
-              error={errorOf('address.line2')}
-            />
-            <Field
-              label="City"
-              autoComplete="off"
-              maxLength={100}
-              value={draft.city}
-              onValueChange={set('city')}
-              error={errorOf('address.city')}
-            />
-            <Field
-              label="Region (optional)"
-              autoComplete="off"
-              maxLength={100}
-              value={draft.region}
-              onValueChange={set('region')}
-              error={errorOf('address.region')}
-            />
-            <Field
-              label="Postal code"
-              autoComplete="off"
-              maxLength={20}
-              value={draft.postalCode}
-              onValueChange={set('postalCode')}
-              error={errorOf('address.postalCode')}
-            />
+            {ADDRESS_FIELDS.map(({ key, label, max }) => (
+              <Field
+                key={key}
+                label={label}
+                autoComplete="off"
+                maxLength={max}
+                value={draft[key]}
+                onValueChange={set(key)}
+                error={submission.fieldError(`address.${key}`)}
+              />
+            ))}
             <Field
               label="Country code"
               autoComplete="off"
               maxLength={2}
               value={draft.country}
               onValueChange={(v) => set('country')(v.toUpperCase())}
-              error={errorOf('address.country')}
+              error={submission.fieldError('address.country')}
               hint="Two letters, e.g. US or GB."
             />
           </div>
@@ -178,7 +147,7 @@ export function PatientForm({ initial, submitLabel, onSubmit, onCancel }: Patien
               maxLength={254}
               value={contact.value}
               onValueChange={(value) => setContact(index, { value })}
-              error={errorOf(`contactMethods.${index}.value`)}
+              error={submission.fieldError(`contactMethods.${index}.value`)}
             />
             <CheckboxField
               label="Verified"
@@ -189,9 +158,7 @@ export function PatientForm({ initial, submitLabel, onSubmit, onCancel }: Patien
               type="button"
               className="button secondary"
               aria-label={`Remove contact ${index + 1}`}
-              onClick={() =>
-                setDraft((d) => ({ ...d, contacts: d.contacts.filter((_, i) => i !== index) }))
-              }
+              onClick={() => setContacts((contacts) => contacts.filter((_, i) => i !== index))}
             >
               Remove
             </button>
@@ -202,26 +169,19 @@ export function PatientForm({ initial, submitLabel, onSubmit, onCancel }: Patien
             type="button"
             className="button secondary"
             onClick={() =>
-              setDraft((d) => ({
-                ...d,
-                contacts: [
-                  ...d.contacts,
-                  { key: newContactKey(), type: 'phone', value: '', verified: false },
-                ],
-              }))
+              setContacts((contacts) => [
+                ...contacts,
+                { key: newContactKey(), type: 'phone', value: '', verified: false },
+              ])
             }
           >
             Add a contact method
           </button>
         )}
       </fieldset>
-      <ProblemAlert error={submission.error} />
-      <div className="actions">
-        <SubmitButton busy={submission.busy}>{submitLabel}</SubmitButton>
-        <button type="button" className="button secondary" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-    </form>
+      <FormFooter submission={submission} onCancel={onCancel}>
+        {submitLabel}
+      </FormFooter>
+    </SubmissionForm>
   );
 }

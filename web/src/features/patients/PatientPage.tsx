@@ -1,17 +1,15 @@
-import { Page } from '../../app/Page';
-import type { ActiveSession } from '../../auth/sessionStore';
+import { sessionStore, type ActiveSession } from '../../auth/sessionStore';
 import { hasScope } from '../../auth/useAuth';
 import { hasCode } from '../../shared/api';
+import { Page } from '../../shared/Page';
 import { Link } from '../../shared/router';
 import { useResource } from '../../shared/useResource';
-import { ClinicalProblem } from '../organizations/ClinicalProblem';
-import { useOrganizationKey } from '../organizations/organizationStore';
-import { sessionStore } from '../../auth/sessionStore';
-import { ConsentsSection } from './ConsentsSection';
+import { ClinicalProblem, useOrganizationKey } from '../organizations';
+import { ConsentsSection } from './consents/ConsentsSection';
 import { DemographicsSection } from './DemographicsSection';
-import { NotesSection } from './NotesSection';
+import { NotesSection } from './notes/NotesSection';
+import { decodePatientAnswer, fullName, patientPath } from './patientsApi';
 import { PortalInvitationSection } from './PortalInvitationSection';
-import { decodePatientAnswer, patientPath } from './patientsApi';
 
 /** One patient: demographics, consents, notes and the portal invitation. */
 export function PatientPage({ patientId, session }: { patientId: string; session: ActiveSession }) {
@@ -42,7 +40,7 @@ export function PatientPage({ patientId, session }: { patientId: string; session
 
   const writable = canWrite && !p.archived;
   return (
-    <Page title={`${p.familyName}, ${p.givenName}`}>
+    <Page title={fullName(p)}>
       <p>
         <Link to="/patients">All patients</Link>
       </p>

@@ -1,67 +1,42 @@
-import { useState, type FormEvent } from 'react';
-import { Field } from '../../shared/forms';
-import { CheckboxField } from '../../shared/fields';
+import { CheckboxField, Field } from '../../shared/fields';
+import { SearchForm } from '../../shared/forms';
+import { MRN_PATTERN } from '../../shared/patterns';
+import { useForm } from '../../shared/submission';
 import type { PatientSearch } from './patientsApi';
-
-const MRN_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,31}$/;
 
 /** Name prefix, exact MRN, exact birth date, archived or not: every given filter must match. */
 export function PatientSearchForm({ onSearch }: { onSearch: (search: PatientSearch) => void }) {
-  const [name, setName] = useState('');
-  const [mrn, setMrn] = useState('');
-  const [birthDate, setBirthDate] = useState('');
-  const [includeArchived, setIncludeArchived] = useState(false);
-  const [mrnError, setMrnError] = useState<string | undefined>();
+  const form = useForm({ name: '', mrn: '', birthDate: '', includeArchived: false });
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const trimmedMrn = mrn.trim();
-    if (trimmedMrn && !MRN_PATTERN.test(trimmedMrn)) {
-      setMrnError('An MRN has letters, digits and dashes only (up to 32).');
-      return;
-    }
-    setMrnError(undefined);
+  const search = () => {
+    const { birthDate, includeArchived } = form.values;
+    const name = form.values.name.trim();
+    const mrn = form.values.mrn.trim();
+    const mrnProblem =
+      mrn && !MRN_PATTERN.test(mrn)
+        ? 'An MRN has letters, digits and dashes only (up to 32).'
+        : undefined;
+    if (!form.validate({ mrn: mrnProblem })) return;
     onSearch({
-      ...(name.trim() ? { name: name.trim() } : {}),
-      ...(trimmedMrn ? { mrn: trimmedMrn } : {}),
+      ...(name ? { name } : {}),
+      ...(mrn ? { mrn } : {}),
       ...(birthDate ? { birthDate } : {}),
       ...(includeArchived ? { includeArchived: true } : {}),
     });
   };
 
   return (
-    <form onSubmit={submit} className="search" role="search" aria-label="Patients" noValidate>
+    <SearchForm label="Patients" onSearch={search}>
       <Field
         label="Name starts with"
         type="search"
         autoComplete="off"
         maxLength={100}
-        value={name}
-        onValueChange={setName}
+        {...form.bind('name')}
       />
-      <Field
-        label="MRN"
-        autoComplete="off"
-        maxLength={32}
-        value={mrn}
-        onValueChange={setMrn}
-        error={mrnError}
-      />
-      <Field
-        label="Birth date"
-        type="date"
-        min="1900-01-01"
-        value={birthDate}
-        onValueChange={setBirthDate}
-      />
-      <CheckboxField
-        label="Include archived"
-        checked={includeArchived}
-        onCheckedChange={setIncludeArchived}
-      />
-      <button type="submit" className="button">
-        Search
-      </button>
-    </form>
+      <Field label="MRN" autoComplete="off" maxLength={32} {...form.bind('mrn')} />
+      <Field label="Birth date" type="date" min="1900-01-01" {...form.bind('birthDate')} />
+      <CheckboxField label="Include archived" {...form.bindCheckbox('includeArchived')} />
+    </SearchForm>
   );
 }

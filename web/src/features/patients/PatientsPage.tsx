@@ -1,16 +1,17 @@
 import { useState } from 'react';
-import { Page } from '../../app/Page';
 import { sessionStore } from '../../auth/sessionStore';
+import { formatDate } from '../../shared/dates';
+import { Page } from '../../shared/Page';
+import { PageNav, useCursorPages } from '../../shared/paging';
 import { Link } from '../../shared/router';
 import { useResource } from '../../shared/useResource';
-import { ClinicalProblem } from '../organizations/ClinicalProblem';
-import { useOrganizationKey } from '../organizations/organizationStore';
+import { ClinicalProblem, useOrganizationKey } from '../organizations';
 import { CreatePatientForm } from './CreatePatientForm';
-import { formatDate } from './patientFormat';
 import { PatientSearchForm } from './PatientSearchForm';
 import {
   PATIENT_PAGE_SIZE,
   decodePatientPage,
+  fullName,
   patientPagePath,
   sexLabel,
   type PatientSearch,
@@ -23,8 +24,8 @@ import {
 export function PatientsPage() {
   const organizationKey = useOrganizationKey();
   const [filters, setFilters] = useState<PatientSearch>({});
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors.at(-1);
+  const pages = useCursorPages();
+  const { cursor } = pages;
   const search: PatientSearch = {
     ...filters,
     limit: PATIENT_PAGE_SIZE,
@@ -37,7 +38,7 @@ export function PatientsPage() {
   const [showCreate, setShowCreate] = useState(false);
 
   const runSearch = (next: PatientSearch) => {
-    setCursors([]);
+    pages.first();
     setFilters(next);
   };
 
@@ -51,7 +52,7 @@ export function PatientsPage() {
           !error && <p role="status">Loading patients…</p>
         ) : page.patients.length === 0 ? (
           <p>
-            {cursors.length > 0
+            {pages.depth > 0
               ? 'No more patients.'
               : Object.keys(filters).length > 0
                 ? 'No patients match this search.'
@@ -74,9 +75,7 @@ export function PatientsPage() {
                 {page.patients.map((p) => (
                   <tr key={p.id}>
                     <th scope="row">
-                      <Link to={patientPagePath(p.id)}>
-                        {p.familyName}, {p.givenName}
-                      </Link>
+                      <Link to={patientPagePath(p.id)}>{fullName(p)}</Link>
                     </th>
                     <td data-label="MRN" className="nowrap">
                       {p.mrn}
@@ -92,27 +91,7 @@ export function PatientsPage() {
             </table>
           </div>
         )}
-        <nav className="actions" aria-label="Pages of patients">
-          <button
-            type="button"
-            className="button secondary"
-            disabled={cursors.length === 0}
-            onClick={() => setCursors((c) => c.slice(0, -1))}
-          >
-            Previous page
-          </button>
-          <button
-            type="button"
-            className="button secondary"
-            disabled={!page?.nextCursor}
-            onClick={() => {
-              const nextCursor = page?.nextCursor;
-              if (nextCursor) setCursors((c) => [...c, nextCursor]);
-            }}
-          >
-            Next page
-          </button>
-        </nav>
+        <PageNav label="Pages of patients" pages={pages} nextCursor={page?.nextCursor} />
       </section>
       <section className="panel stack" aria-labelledby="patient-create-title">
         <h2 id="patient-create-title">Register a patient</h2>

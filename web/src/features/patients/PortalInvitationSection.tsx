@@ -1,8 +1,8 @@
-import { useState, type FormEvent } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
-import { fieldErrorsOf } from '../../shared/api';
-import { Field, ProblemAlert, SubmitButton, SuccessNote, useSubmission } from '../../shared/forms';
-import { serverFieldError } from '../../shared/fields';
+import { Field } from '../../shared/fields';
+import { ProblemAlert, SubmissionForm, SubmitButton, SuccessNote } from '../../shared/forms';
+import { useForm } from '../../shared/submission';
+import { EMAIL_PATTERN } from '../../shared/patterns';
 import { decodePortalInvitation, patientPath, type Patient } from './patientsApi';
 
 interface Props {
@@ -13,60 +13,49 @@ interface Props {
 
 /** Invites the patient to the portal (or links an existing patient account). */
 export function PortalInvitationSection({ patient, canWrite, onChanged }: Props) {
-  const [email, setEmail] = useState('');
-  const [emailError, setEmailError] = useState<string | undefined>();
-  const [result, setResult] = useState<string | null>(null);
-  const submission = useSubmission();
-  const serverErrors = fieldErrorsOf(submission.error);
+  const form = useForm({ email: '' });
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setResult(null);
-    if (!/^[^\s@]+@[^\s@]+$/.test(email.trim())) {
-      setEmailError("Enter the patient's email address.");
-      return submission.invalid();
-    }
-    setEmailError(undefined);
-    void submission.run(async () => {
+  const submit = () => {
+    const email = form.values.email.trim();
+    const problem = EMAIL_PATTERN.test(email) ? undefined : "Enter the patient's email address.";
+    if (!form.validate({ email: problem })) return;
+    void form.run(async () => {
       const status = await sessionStore.api(
         'POST',
         patientPath(patient.id, '/portal-invitation'),
         decodePortalInvitation,
-        { email: email.trim() },
+        { email },
       );
-      setResult(
-        status === 'linked'
-          ? 'The existing patient account was linked to this record.'
-          : 'An invitation to the patient portal was sent.',
-      );
-      setEmail('');
+      form.clear('email');
       onChanged();
+      return status === 'linked'
+        ? 'The existing patient account was linked to this record.'
+        : 'An invitation to the patient portal was sent.';
     });
   };
 
   return (
     <section className="panel stack" aria-labelledby="portal-title">
       <h2 id="portal-title">Patient portal</h2>
-      {result && <SuccessNote>{result}</SuccessNote>}
+      {/* Above the form: a link makes the form go away, the note stays. */}
+      {form.note && <SuccessNote>{form.note}</SuccessNote>}
       {patient.portalLinked ? (
         <p>A portal account is linked to this record.</p>
       ) : !canWrite ? (
         <p>No portal account is linked. Restore the patient to send an invitation.</p>
       ) : (
-        <form ref={submission.formRef} onSubmit={submit} noValidate className="stack">
+        <SubmissionForm submission={form} onSubmit={submit}>
           <p>No portal account is linked to this record yet.</p>
           <Field
             label="Patient's email"
             type="email"
             autoComplete="off"
             maxLength={254}
-            value={email}
-            onValueChange={setEmail}
-            error={emailError ?? serverFieldError(serverErrors, 'email')}
+            {...form.bind('email')}
           />
-          <ProblemAlert error={submission.error} />
-          <SubmitButton busy={submission.busy}>Invite to the portal</SubmitButton>
-        </form>
+          <ProblemAlert error={form.error} />
+          <SubmitButton busy={form.busy}>Invite to the portal</SubmitButton>
+        </SubmissionForm>
       )}
     </section>
   );

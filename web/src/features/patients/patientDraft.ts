@@ -1,4 +1,6 @@
 /** The patient form's state (all strings), its checks, and the PatientInput it becomes. */
+import { localDay } from '../../shared/dates';
+import { EMAIL_PATTERN, MRN_PATTERN } from '../../shared/patterns';
 import type { ContactType, Patient, PatientInput, Sex } from './patientsApi';
 
 export interface ContactDraft {
@@ -26,9 +28,7 @@ export interface PatientDraft {
 }
 
 export const MAX_CONTACTS = 10;
-const MRN = /^[A-Za-z0-9][A-Za-z0-9-]{0,31}$/;
 const PHONE = /^\+[1-9][0-9]{6,14}$/;
-const EMAIL = /^[^\s@]+@[^\s@]+$/;
 const COUNTRY = /^[A-Z]{2}$/;
 // Control characters are refused by the server (names are NFC-normalized and trimmed there).
 // eslint-disable-next-line no-control-regex
@@ -74,13 +74,6 @@ export function draftOf(patient: Patient): PatientDraft {
   };
 }
 
-/** Today as YYYY-MM-DD in the browser's time zone (the newest allowed birth date). */
-export function todayIso(): string {
-  const now = new Date();
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
-}
-
 function text(value: string, label: string, max: number, required: boolean): string | undefined {
   const v = value.trim();
   if (required && v === '') return `Enter the ${label}.`;
@@ -95,13 +88,13 @@ export function checkDraft(d: PatientDraft): Record<string, string> {
   const put = (key: string, message: string | undefined) => {
     if (message) errors[key] = message;
   };
-  if (!MRN.test(d.mrn.trim())) {
+  if (!MRN_PATTERN.test(d.mrn.trim())) {
     put('mrn', 'An MRN starts with a letter or digit, then letters, digits or dashes (up to 32).');
   }
   put('givenName', text(d.givenName, 'given name', 100, true));
   put('familyName', text(d.familyName, 'family name', 100, true));
   if (!/^\d{4}-\d{2}-\d{2}$/.test(d.birthDate)) put('birthDate', 'Enter the birth date.');
-  else if (d.birthDate < '1900-01-01' || d.birthDate > todayIso()) {
+  else if (d.birthDate < '1900-01-01' || d.birthDate > localDay()) {
     put('birthDate', 'The birth date must be between 1900-01-01 and today.');
   }
   if (d.hasAddress) {
@@ -122,7 +115,7 @@ export function checkDraft(d: PatientDraft): Record<string, string> {
         'Enter the phone number in international form, e.g. +15551234567.',
       );
     }
-    if (c.type === 'email' && (!EMAIL.test(v) || v.length > 254)) {
+    if (c.type === 'email' && (!EMAIL_PATTERN.test(v) || v.length > 254)) {
       put(`contactMethods.${i}.value`, 'Enter an email address.');
     }
   });

@@ -1,16 +1,5 @@
-/** Readable dates and places for clinical pages (the API sends YYYY-MM-DD and ISO codes). */
-
-/** `YYYY-MM-DD` as a calendar date in the reader's language, e.g. "Nov 5, 1972". */
-export function formatDate(date: string): string {
-  const parsed = new Date(`${date}T00:00:00Z`);
-  if (Number.isNaN(parsed.getTime())) return date;
-  return parsed.toLocaleDateString(undefined, {
-    year: 'numeric',
-    month: 'short',
-    day: 'numeric',
-    timeZone: 'UTC',
-  });
-}
+/** Readable birth dates and places for clinical pages (the API sends YYYY-MM-DD and ISO codes). */
+import { formatDate } from '../../shared/dates';
 
 /** Whole years between a `YYYY-MM-DD` birth date and `now`; null when the date is unreadable. */
 export function ageInYears(birthDate: string, now: Date = new Date()): number | null {

@@ -1,12 +1,5 @@
 /** Patients of the active organization (docs/api/clinical.md, "Patients"). */
-import {
-  expectBoolean,
-  expectRecord,
-  expectString,
-  optionalString,
-  type Decoder,
-} from '../../shared/api';
-import { expectArray, expectOneOf, field } from '../../shared/decoding';
+import { bool, field, listOf, object, oneOf, optionalText, text } from '../../shared/decoding';
 
 export const SEXES = ['female', 'male', 'other', 'unknown'] as const;
 export type Sex = (typeof SEXES)[number];
@@ -22,6 +15,7 @@ export const SEX_CHOICES = SEXES.map((value) => ({ value, label: SEX_LABELS[valu
 export const CONTACT_TYPES = ['phone', 'email'] as const;
 export type ContactType = (typeof CONTACT_TYPES)[number];
 
+/** An address as sent and received; the optional lines are left out rather than empty. */
 export interface Address {
   line1: string;
   line2?: string;
@@ -31,41 +25,63 @@ export interface Address {
   country: string;
 }
 
-export interface ContactMethod {
-  type: ContactType;
-  value: string;
-  verified: boolean;
+const decodeAddressMembers = object('address', {
+  line1: text,
+  line2: optionalText,
+  city: text,
+  region: optionalText,
+  postalCode: text,
+  country: text,
+});
+
+function decodeAddress(value: unknown): Address | null {
+  if (value === null || value === undefined) return null;
+  const { line2, region, ...address } = decodeAddressMembers(value);
+  return { ...address, ...(line2 ? { line2 } : {}), ...(region ? { region } : {}) };
 }
 
-export interface PatientSummary {
-  id: string;
-  mrn: string;
-  givenName: string;
-  familyName: string;
+const decodeContactMethod = object('contact method', {
+  type: oneOf(CONTACT_TYPES),
+  value: text,
+  verified: bool,
+});
+
+/** What every view of a patient shows (staff, the portal, break-glass). */
+const DEMOGRAPHICS = {
+  id: text,
+  mrn: text,
+  givenName: text,
+  familyName: text,
   /** YYYY-MM-DD, shown as is (no time-zone conversion). */
-  birthDate: string;
-  sex: Sex;
-  archived: boolean;
-}
+  birthDate: text,
+  sex: oneOf(SEXES),
+};
+const CONTACT_DETAILS = { address: decodeAddress, contactMethods: listOf(decodeContactMethod) };
 
-export interface Patient extends PatientSummary {
-  address: Address | null;
-  contactMethods: ContactMethod[];
-  portalLinked: boolean;
-  createdAt: string;
-  updatedAt: string;
-  archivedAt: string | null;
-}
+const decodeSummary = object('patient', { ...DEMOGRAPHICS, archived: bool });
 
-export interface PatientInput {
-  mrn: string;
-  givenName: string;
-  familyName: string;
-  birthDate: string;
-  sex: Sex;
-  address: Address | null;
-  contactMethods: ContactMethod[];
-}
+const decodePatient = object('patient', {
+  ...DEMOGRAPHICS,
+  archived: bool,
+  ...CONTACT_DETAILS,
+  portalLinked: bool,
+  createdAt: text,
+  updatedAt: text,
+  archivedAt: optionalText,
+});
+export type Patient = ReturnType<typeof decodePatient>;
+
+/** The patient record as the patient sees it (portal and break-glass). */
+export const decodeRecordView = object('record', {
+  patient: object('patient', { ...DEMOGRAPHICS, ...CONTACT_DETAILS }),
+  organization: object('organization', { id: text, name: text }),
+});
+export type PatientRecordView = ReturnType<typeof decodeRecordView>;
+/** Demographics and contact details, whichever view they come from. */
+export type PatientFactsView = PatientRecordView['patient'];
+
+/** What the patient form sends (create, or the changed part of it on edit). */
+export type PatientInput = Omit<PatientFactsView, 'id'>;
 
 export interface PatientSearch {
   name?: string;
@@ -76,73 +92,14 @@ export interface PatientSearch {
   limit?: number;
 }
 
-export interface PatientPage {
-  patients: PatientSummary[];
-  nextCursor: string | null;
-}
-
-export function decodeAddress(value: unknown): Address | null {
-  if (value === null || value === undefined) return null;
-  const r = expectRecord(value, 'address');
-  const line2 = optionalString(r, 'line2');
-  const region = optionalString(r, 'region');
-  return {
-    line1: expectString(r, 'line1'),
-    ...(line2 ? { line2 } : {}),
-    city: expectString(r, 'city'),
-    ...(region ? { region } : {}),
-    postalCode: expectString(r, 'postalCode'),
-    country: expectString(r, 'country'),
-  };
-}
-
-export function decodeContactMethod(value: unknown): ContactMethod {
-  const r = expectRecord(value, 'contact method');
-  return {
-    type: expectOneOf(r, 'type', CONTACT_TYPES),
-    value: expectString(r, 'value'),
-    verified: expectBoolean(r, 'verified'),
-  };
-}
-
-function decodeSummary(value: unknown): PatientSummary {
-  const r = expectRecord(value, 'patient');
-  return {
-    id: expectString(r, 'id'),
-    mrn: expectString(r, 'mrn'),
-    givenName: expectString(r, 'givenName'),
-    familyName: expectString(r, 'familyName'),
-    birthDate: expectString(r, 'birthDate'),
-    sex: expectOneOf(r, 'sex', SEXES),
-    archived: expectBoolean(r, 'archived'),
-  };
-}
-
-function decodePatient(value: unknown): Patient {
-  const r = expectRecord(value, 'patient');
-  return {
-    ...decodeSummary(value),
-    address: decodeAddress(r['address']),
-    contactMethods: expectArray(r, 'contactMethods', decodeContactMethod),
-    portalLinked: expectBoolean(r, 'portalLinked'),
-    createdAt: expectString(r, 'createdAt'),
-    updatedAt: expectString(r, 'updatedAt'),
-    archivedAt: optionalString(r, 'archivedAt'),
-  };
-}
-
 export const decodePatientAnswer = field('patient', decodePatient);
 
-export const decodePatientPage: Decoder<PatientPage> = (body) => {
-  const r = expectRecord(body, 'answer');
-  return {
-    patients: expectArray(r, 'patients', decodeSummary),
-    nextCursor: optionalString(r, 'nextCursor'),
-  };
-};
+export const decodePatientPage = object('answer', {
+  patients: listOf(decodeSummary),
+  nextCursor: optionalText,
+});
 
-export const decodePortalInvitation: Decoder<'invited' | 'linked'> = (body) =>
-  expectOneOf(expectRecord(body, 'answer'), 'status', ['invited', 'linked'] as const);
+export const decodePortalInvitation = field('status', oneOf(['invited', 'linked'] as const));
 
 export const PATIENT_PAGE_SIZE = 25;
 
@@ -155,40 +112,7 @@ export function patientPagePath(patientId: string): string {
   return `/patients/${encodeURIComponent(patientId)}`;
 }
 
+/** A patient's name as lists and headings show it: "Family, Given". */
 export function fullName(p: { givenName: string; familyName: string }): string {
   return `${p.familyName}, ${p.givenName}`;
-}
-
-/** The patient record as the patient sees it (portal and break-glass). */
-export interface PatientRecordView {
-  patient: {
-    id: string;
-    mrn: string;
-    givenName: string;
-    familyName: string;
-    birthDate: string;
-    sex: Sex;
-    address: Address | null;
-    contactMethods: ContactMethod[];
-  };
-  organization: { id: string; name: string };
-}
-
-export function decodeRecordView(value: unknown): PatientRecordView {
-  const r = expectRecord(value, 'record');
-  const p = expectRecord(r['patient'], 'patient');
-  const o = expectRecord(r['organization'], 'organization');
-  return {
-    patient: {
-      id: expectString(p, 'id'),
-      mrn: expectString(p, 'mrn'),
-      givenName: expectString(p, 'givenName'),
-      familyName: expectString(p, 'familyName'),
-      birthDate: expectString(p, 'birthDate'),
-      sex: expectOneOf(p, 'sex', SEXES),
-      address: decodeAddress(p['address']),
-      contactMethods: expectArray(p, 'contactMethods', decodeContactMethod),
-    },
-    organization: { id: expectString(o, 'id'), name: expectString(o, 'name') },
-  };
 }

@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
+import { formatDateTime } from '../../shared/dates';
 import { CheckboxField } from '../../shared/fields';
-import { ProblemAlert } from '../../shared/forms';
-import { formatDateTime } from '../account/accountApi';
+import { ActionButton, ProblemAlert } from '../../shared/forms';
 import { accessLogPath, decodeAccessPage, describeAction, type AccessEntry } from './portalApi';
 
 const ACTOR_LABELS: Record<AccessEntry['actor']['kind'], string> = {
@@ -84,15 +84,13 @@ export function AccessLogSection() {
       )}
       <ProblemAlert error={error} />
       {nextBefore && (
-        <button
-          type="button"
-          className="button secondary"
-          disabled={busy}
-          aria-busy={busy}
+        <ActionButton
+          busy={busy}
           onClick={() => void load(nextBefore, emergencyOnly)}
+          className="button secondary"
         >
           Show older entries
-        </button>
+        </ActionButton>
       )}
     </section>
   );

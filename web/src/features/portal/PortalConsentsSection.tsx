@@ -1,10 +1,9 @@
-import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
 import { ConfirmAction } from '../../shared/ConfirmAction';
-import { ProblemAlert, SuccessNote } from '../../shared/forms';
+import { ActionOutcome, ProblemAlert } from '../../shared/forms';
+import { useAction } from '../../shared/submission';
 import { useResource } from '../../shared/useResource';
-import { decodeConsentAnswer, kindLabel } from '../patients/consentsApi';
-import { ConsentGateStatus, ConsentRecordList } from '../patients/ConsentViews';
+import { ConsentGateStatus, ConsentRecordList, decodeConsentAnswer, kindLabel } from '../patients';
 import { decodePortalConsents } from './portalApi';
 
 /** The current consent documents: read, give or withdraw consent; the earlier records below. */
@@ -12,32 +11,22 @@ export function PortalConsentsSection() {
   const consents = useResource('consents', () =>
     sessionStore.api('GET', '/api/portal/consents', decodePortalConsents),
   );
-  const [busyId, setBusyId] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [note, setNote] = useState<string | null>(null);
+  const action = useAction(consents.reload);
+  const busy = action.busy;
 
-  const act = async (busy: string, path: string, body: unknown, done: string) => {
-    setBusyId(busy);
-    setError(null);
-    setNote(null);
-    try {
+  /** Gives or withdraws a consent, then says so. */
+  const record = (path: string, body: unknown, done: string) =>
+    void action.act(async () => {
       await sessionStore.api('POST', path, decodeConsentAnswer, body);
-      setNote(done);
-      consents.reload();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusyId(null);
-    }
-  };
+      return done;
+    });
 
   const data = consents.data;
   return (
     <section className="panel stack" aria-labelledby="portal-consents-title">
       <h2 id="portal-consents-title">My consents</h2>
       <ProblemAlert error={consents.error} />
-      {note && <SuccessNote>{note}</SuccessNote>}
-      <ProblemAlert error={error} />
+      <ActionOutcome action={action} />
       {data === null ? (
         !consents.error && <p role="status">Loading consents…</p>
       ) : (
@@ -77,10 +66,9 @@ export function PortalConsentsSection() {
                             : `Withdraw your consent to ${d.title}? You can consent again here at any time.`
                         }
                         confirmLabel="Yes, withdraw my consent"
-                        busy={busyId !== null}
+                        busy={busy}
                         onConfirm={() =>
-                          void act(
-                            live.id,
+                          record(
                             `/api/portal/consents/${encodeURIComponent(live.id)}/withdraw`,
                             {},
                             `Your consent to ${d.title} was withdrawn.`,
@@ -91,11 +79,10 @@ export function PortalConsentsSection() {
                       <button
                         type="button"
                         className="button"
-                        disabled={busyId !== null}
+                        disabled={busy}
                         aria-label={`I consent to ${d.title}`}
                         onClick={() =>
-                          void act(
-                            d.id,
+                          record(
                             '/api/portal/consents',
                             { documentId: d.id },
                             `You consented to ${d.title}.`,

@@ -1,13 +1,11 @@
-import { Page } from '../../app/Page';
 import { sessionStore } from '../../auth/sessionStore';
 import { hasCode } from '../../shared/api';
 import { ProblemAlert } from '../../shared/forms';
+import { Page } from '../../shared/Page';
 import { useResource } from '../../shared/useResource';
-import { decodeSharedNotes } from '../patients/notesApi';
-import { RecordView } from '../patients/RecordView';
-import { SharedNoteList } from '../patients/SharedNoteList';
+import { DataExportSection } from '../account';
+import { RecordView, SharedNoteList, decodeSharedNotes } from '../patients';
 import { AccessLogSection } from './AccessLogSection';
-import { DataExportSection } from './DataExportSection';
 import { PortalConsentsSection } from './PortalConsentsSection';
 import { decodePortalRecord } from './portalApi';
 

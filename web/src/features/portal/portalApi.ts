@@ -1,73 +1,38 @@
 /** The patient portal: own record, consents, shared notes and access list (docs/api/clinical.md). */
-import { expectRecord, expectString, optionalString, type Decoder } from '../../shared/api';
-import { expectArray, expectOneOf, field } from '../../shared/decoding';
+import { field, listOf, object, oneOf, optionalText, text } from '../../shared/decoding';
 import {
   decodeConsentDocument,
   decodeConsentRecord,
   decodeGate,
-  type ConsentDocument,
-  type ConsentGate,
-  type ConsentRecord,
-} from '../patients/consentsApi';
-import { decodeRecordView } from '../patients/patientsApi';
+  decodeRecordView,
+} from '../patients';
 
-export const ACTOR_KINDS = ['you', 'staff', 'break_glass', 'system'] as const;
+const ACTOR_KINDS = ['you', 'staff', 'break_glass', 'system'] as const;
 
-export interface AccessEntry {
-  at: string;
-  action: string;
-  actor: { kind: (typeof ACTOR_KINDS)[number]; displayName: string };
-  grantId: string | null;
+const decodeAccessEntry = object('access entry', {
+  at: text,
+  action: text,
+  actor: object('actor', { kind: oneOf(ACTOR_KINDS), displayName: text }),
+  grantId: optionalText,
   /** Only for break-glass access: the reason the administrator gave. */
-  reason: string | null;
-}
+  reason: optionalText,
+});
+export type AccessEntry = ReturnType<typeof decodeAccessEntry>;
 
-export interface AccessPage {
-  entries: AccessEntry[];
-  nextBefore: string | null;
-}
-
-export interface PortalConsents {
-  documents: ConsentDocument[];
-  consents: ConsentRecord[];
-  gate: ConsentGate;
-}
-
-function decodeAccessEntry(value: unknown): AccessEntry {
-  const r = expectRecord(value, 'access entry');
-  const actor = expectRecord(r['actor'], 'actor');
-  return {
-    at: expectString(r, 'at'),
-    action: expectString(r, 'action'),
-    actor: {
-      kind: expectOneOf(actor, 'kind', ACTOR_KINDS),
-      displayName: expectString(actor, 'displayName'),
-    },
-    grantId: optionalString(r, 'grantId'),
-    reason: optionalString(r, 'reason'),
-  };
-}
-
-export const decodeAccessPage: Decoder<AccessPage> = (body) => {
-  const r = expectRecord(body, 'answer');
-  return {
-    entries: expectArray(r, 'entries', decodeAccessEntry),
-    nextBefore: optionalString(r, 'nextBefore'),
-  };
-};
+export const decodeAccessPage = object('answer', {
+  entries: listOf(decodeAccessEntry),
+  nextBefore: optionalText,
+});
 
 export const decodePortalRecord = field('record', decodeRecordView);
 
-export const decodePortalConsents: Decoder<PortalConsents> = (body) => {
-  const r = expectRecord(body, 'answer');
-  return {
-    documents: expectArray(r, 'documents', decodeConsentDocument),
-    consents: expectArray(r, 'consents', decodeConsentRecord),
-    gate: decodeGate(r['gate']),
-  };
-};
+export const decodePortalConsents = object('answer', {
+  documents: listOf(decodeConsentDocument),
+  consents: listOf(decodeConsentRecord),
+  gate: decodeGate,
+});
 
-export const ACCESS_PAGE_SIZE = 20;
+const ACCESS_PAGE_SIZE = 20;
 
 export function accessLogPath(before: string | null, breakGlassOnly = false): string {
   const params = new URLSearchParams({ limit: String(ACCESS_PAGE_SIZE) });

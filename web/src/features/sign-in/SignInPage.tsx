@@ -1,13 +1,14 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 import { decodeSignInAnswer, decodeSignedIn, type SignedIn } from '../../auth/authTypes';
 import { sessionStore, type SignedOutReason } from '../../auth/sessionStore';
 import { useAuth } from '../../auth/useAuth';
 import { hasCode } from '../../shared/api';
-import { CodeField, Field, ProblemAlert, SubmitButton, useSubmission } from '../../shared/forms';
+import { CodeField, Field, codeProblem } from '../../shared/fields';
+import { FormFooter, ProblemAlert, SubmissionForm, SubmitButton } from '../../shared/forms';
+import { useForm } from '../../shared/submission';
+import { Page } from '../../shared/Page';
 import { Link, navigate, safeLocalPath, useSearchParam } from '../../shared/router';
-import { MfaEnrollment } from '../mfa/MfaEnrollment';
-import { RecoveryCodes } from '../mfa/RecoveryCodes';
-import { Page } from '../../app/Page';
+import { MfaEnrollment, RecoveryCodes } from '../mfa';
 
 type Step =
   | { kind: 'password' }
@@ -89,19 +90,16 @@ interface PasswordStepProps {
 }
 
 function PasswordStep({ carriedError, onSignedIn, onNext }: PasswordStepProps) {
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
-  const [errors, setErrors] = useState<{ email?: string; password?: string }>({});
-  const submission = useSubmission();
+  const form = useForm({ email: '', password: '' });
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const found: typeof errors = {};
-    if (!email.includes('@')) found.email = 'Enter your email address.';
-    if (password === '') found.password = 'Enter your password.';
-    setErrors(found);
-    if (found.email || found.password) return submission.invalid();
-    void submission.run(async () => {
+  const submit = () => {
+    const { email, password } = form.values;
+    const problems = {
+      email: email.includes('@') ? undefined : 'Enter your email address.',
+      password: password === '' ? 'Enter your password.' : undefined,
+    };
+    if (!form.validate(problems)) return;
+    void form.run(async () => {
       const answer = await sessionStore.credentialCall('/api/auth/session', decodeSignInAnswer, {
         email: email.trim(),
         password,
@@ -112,31 +110,21 @@ function PasswordStep({ carriedError, onSignedIn, onNext }: PasswordStepProps) {
   };
 
   return (
-    <form ref={submission.formRef} onSubmit={submit} noValidate className="stack">
-      <Field
-        label="Email"
-        type="email"
-        autoComplete="username"
-        required
-        value={email}
-        onValueChange={setEmail}
-        error={errors.email}
-      />
+    <SubmissionForm submission={form} onSubmit={submit}>
+      <Field label="Email" type="email" autoComplete="username" required {...form.bind('email')} />
       <Field
         label="Password"
         type="password"
         autoComplete="current-password"
         required
-        value={password}
-        onValueChange={setPassword}
-        error={errors.password}
+        {...form.bind('password')}
       />
-      <ProblemAlert error={submission.error ?? carriedError} />
-      <SubmitButton busy={submission.busy}>Sign in</SubmitButton>
+      <ProblemAlert error={form.error ?? carriedError} />
+      <SubmitButton busy={form.busy}>Sign in</SubmitButton>
       <p>
         <Link to="/forgot-password">Forgot your password?</Link>
       </p>
-    </form>
+    </SubmissionForm>
   );
 }
 
@@ -153,24 +141,17 @@ function SecondFactorStep({
   onSignedIn,
   onExpired,
 }: SecondFactorStepProps) {
-  const [value, setValue] = useState('');
-  const [error, setError] = useState<string | undefined>();
-  const submission = useSubmission();
+  const form = useForm({ code: '' });
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const trimmed = value.replace(/\s+/g, '');
-    const valid = useRecoveryCode ? trimmed.length >= 10 : /^\d{6}$/.test(trimmed);
-    if (!valid) {
-      setError(
-        useRecoveryCode
-          ? 'Enter one of your recovery codes.'
-          : 'Enter the 6-digit code from your authenticator app.',
-      );
-      return submission.invalid();
-    }
-    setError(undefined);
-    void submission.run(async () => {
+  const submit = () => {
+    const trimmed = form.values.code.replace(/\s+/g, '');
+    const problem = !useRecoveryCode
+      ? codeProblem(trimmed)
+      : trimmed.length < 10
+        ? 'Enter one of your recovery codes.'
+        : undefined;
+    if (!form.validate({ code: problem })) return;
+    void form.run(async () => {
       try {
         const body = useRecoveryCode ? { recoveryCode: trimmed } : { code: trimmed };
         onSignedIn(await sessionStore.credentialCall('/api/auth/mfa', decodeSignedIn, body));
@@ -182,34 +163,25 @@ function SecondFactorStep({
   };
 
   return (
-    <form ref={submission.formRef} onSubmit={submit} noValidate className="stack">
+    <SubmissionForm submission={form} onSubmit={submit}>
       <h2>{useRecoveryCode ? 'Use a recovery code' : 'Two-factor authentication'}</h2>
       {useRecoveryCode ? (
-        <Field
-          label="Recovery code"
-          autoComplete="off"
-          required
-          value={value}
-          onValueChange={setValue}
-          error={error}
-        />
+        <Field label="Recovery code" autoComplete="off" required {...form.bind('code')} />
       ) : (
-        <CodeField value={value} onValueChange={setValue} error={error} />
+        <CodeField {...form.bind('code')} />
       )}
-      <ProblemAlert error={submission.error} />
-      <SubmitButton busy={submission.busy}>Verify</SubmitButton>
+      <FormFooter submission={form}>Verify</FormFooter>
       <button
         type="button"
         className="link-button"
         onClick={() => {
-          setValue('');
-          setError(undefined);
-          submission.reset();
+          form.clear('code');
+          form.reset();
           onSwitch();
         }}
       >
         {useRecoveryCode ? 'Use your authenticator app instead' : 'Use a recovery code instead'}
       </button>
-    </form>
+    </SubmissionForm>
   );
 }

@@ -1,21 +1,19 @@
-import { useState, type FormEvent } from 'react';
-import { Page } from '../../app/Page';
-import { sessionStore } from '../../auth/sessionStore';
-import { fieldErrorsOf } from '../../shared/api';
-import { Field, ProblemAlert, SubmitButton, SuccessNote, useSubmission } from '../../shared/forms';
-import { CheckboxField, SelectField, TextAreaField, serverFieldError } from '../../shared/fields';
-import { useResource } from '../../shared/useResource';
-import { formatDateTime } from '../account/accountApi';
+import { sessionStore } from '../../../auth/sessionStore';
+import { formatDateTime } from '../../../shared/dates';
+import { CheckboxField, Field, SelectField, TextAreaField } from '../../../shared/fields';
+import { FormFooter, SubmissionForm } from '../../../shared/forms';
+import { useForm } from '../../../shared/submission';
+import { Page } from '../../../shared/Page';
+import { useResource } from '../../../shared/useResource';
+import { ClinicalProblem, useActiveRole, useOrganizationKey } from '../../organizations';
 import {
   CONSENT_KIND_CHOICES,
+  DEFAULT_KIND,
   decodeDocumentAnswer,
   decodeDocuments,
   kindLabel,
   type ConsentDocument,
-  type ConsentKind,
-} from '../patients/consentsApi';
-import { ClinicalProblem } from './ClinicalProblem';
-import { useActiveRole, useOrganizationKey } from './organizationStore';
+} from './consentsApi';
 
 /** Every version of the organization's consent documents; its administrators publish new ones. */
 export function ConsentDocumentsPage() {
@@ -47,7 +45,7 @@ export function ConsentDocumentsPage() {
   );
 }
 
-export function DocumentCard({ document: d }: { document: ConsentDocument }) {
+function DocumentCard({ document: d }: { document: ConsentDocument }) {
   return (
     <li className="card">
       <p className="card-title">
@@ -77,35 +75,25 @@ export function DocumentCard({ document: d }: { document: ConsentDocument }) {
 }
 
 function PublishForm({ onPublished }: { onPublished: () => void }) {
-  const [kind, setKind] = useState<ConsentKind>('hipaa_notice');
-  const [title, setTitle] = useState('');
-  const [body, setBody] = useState('');
-  const [required, setRequired] = useState(true);
-  const [errors, setErrors] = useState<{ title?: string; body?: string }>({});
-  const [note, setNote] = useState<string | null>(null);
-  const submission = useSubmission();
-  const serverErrors = fieldErrorsOf(submission.error);
+  const form = useForm({ kind: DEFAULT_KIND, title: '', body: '', required: true });
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setNote(null);
+  const submit = () => {
+    const { kind, title, body, required } = form.values;
     const problems = {
-      ...(title.trim() === '' ? { title: 'Enter the title.' } : {}),
-      ...(body.trim() === '' ? { body: 'Enter the text of the document.' } : {}),
+      title: title.trim() === '' ? 'Enter the title.' : undefined,
+      body: body.trim() === '' ? 'Enter the text of the document.' : undefined,
     };
-    setErrors(problems);
-    if (problems.title || problems.body) return submission.invalid();
-    void submission.run(async () => {
+    if (!form.validate(problems)) return;
+    void form.run(async () => {
       const document = await sessionStore.api(
         'POST',
         '/api/consent-documents',
         decodeDocumentAnswer,
         { kind, title: title.trim(), body, required },
       );
-      setTitle('');
-      setBody('');
-      setNote(`Version ${document.version} of ${kindLabel(document.kind)} was published.`);
+      form.clear('title', 'body');
       onPublished();
+      return `Version ${document.version} of ${kindLabel(document.kind)} was published.`;
     });
   };
 
@@ -117,39 +105,16 @@ function PublishForm({ onPublished }: { onPublished: () => void }) {
         Published versions cannot be changed or removed. When it is required, patients must consent
         to it again.
       </p>
-      <form ref={submission.formRef} onSubmit={submit} noValidate className="stack">
-        <SelectField
-          label="Kind"
-          value={kind}
-          choices={CONSENT_KIND_CHOICES}
-          onValueChange={setKind}
-        />
-        <Field
-          label="Title"
-          autoComplete="off"
-          maxLength={200}
-          required
-          value={title}
-          onValueChange={setTitle}
-          error={errors.title ?? serverFieldError(serverErrors, 'title')}
-        />
-        <TextAreaField
-          label="Text"
-          rows={8}
-          maxLength={20_000}
-          value={body}
-          onValueChange={setBody}
-          error={errors.body ?? serverFieldError(serverErrors, 'body')}
-        />
+      <SubmissionForm submission={form} onSubmit={submit}>
+        <SelectField label="Kind" choices={CONSENT_KIND_CHOICES} {...form.bind('kind')} />
+        <Field label="Title" autoComplete="off" maxLength={200} required {...form.bind('title')} />
+        <TextAreaField label="Text" rows={8} maxLength={20_000} {...form.bind('body')} />
         <CheckboxField
           label="Required: patients must consent to this version"
-          checked={required}
-          onCheckedChange={setRequired}
+          {...form.bindCheckbox('required')}
         />
-        <ProblemAlert error={submission.error} />
-        {note && <SuccessNote>{note}</SuccessNote>}
-        <SubmitButton busy={submission.busy}>Publish</SubmitButton>
-      </form>
+        <FormFooter submission={form}>Publish</FormFooter>
+      </SubmissionForm>
     </section>
   );
 }

@@ -1,48 +1,36 @@
-import { useState, type FormEvent } from 'react';
-import { sessionStore } from '../../auth/sessionStore';
-import { ProblemAlert, SubmitButton, SuccessNote, useSubmission } from '../../shared/forms';
-import { SelectField } from '../../shared/fields';
-import { useResource } from '../../shared/useResource';
+import { sessionStore } from '../../../auth/sessionStore';
+import { SelectField } from '../../../shared/fields';
+import { ActionOutcome, FormFooter, ProblemAlert, SubmissionForm } from '../../../shared/forms';
+import { useAction, useForm } from '../../../shared/submission';
+import { useResource } from '../../../shared/useResource';
+import { patientPath } from '../patientsApi';
 import {
   CHANNEL_CHOICES,
+  DEFAULT_CHANNEL,
   decodeConsentAnswer,
   decodeDocuments,
   decodePatientConsents,
   kindLabel,
-  type ConsentDocument,
-  type StaffChannel,
 } from './consentsApi';
 import { ConsentGateStatus, ConsentRecordList } from './ConsentViews';
-import { patientPath } from './patientsApi';
 
 /** The patient's consent records and gate, recording a consent given in person, on paper or by phone. */
 export function ConsentsSection({ patientId, canWrite }: { patientId: string; canWrite: boolean }) {
   const consents = useResource(patientId, () =>
     sessionStore.api('GET', patientPath(patientId, '/consents'), decodePatientConsents),
   );
-  const [busyId, setBusyId] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [note, setNote] = useState<string | null>(null);
+  const withdrawal = useAction(consents.reload);
 
-  const withdraw = async (consentId: string) => {
-    setBusyId(consentId);
-    setError(null);
-    setNote(null);
-    try {
+  const withdraw = (consentId: string) =>
+    void withdrawal.act(async () => {
       await sessionStore.api(
         'POST',
         patientPath(patientId, `/consents/${encodeURIComponent(consentId)}/withdraw`),
         decodeConsentAnswer,
         {},
       );
-      setNote('The consent was withdrawn.');
-      consents.reload();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusyId(null);
-    }
-  };
+      return 'The consent was withdrawn.';
+    }, consentId);
 
   return (
     <section className="panel stack" aria-labelledby="consents-title">
@@ -55,13 +43,12 @@ export function ConsentsSection({ patientId, canWrite }: { patientId: string; ca
           <ConsentGateStatus gate={consents.data.gate} />
           <ConsentRecordList
             consents={consents.data.consents}
-            onWithdraw={canWrite ? (id) => void withdraw(id) : undefined}
-            busyId={busyId}
+            onWithdraw={canWrite ? withdraw : undefined}
+            busyId={withdrawal.busyKey}
           />
         </>
       )}
-      {note && <SuccessNote>{note}</SuccessNote>}
-      <ProblemAlert error={error} />
+      <ActionOutcome action={withdrawal} />
       {canWrite && consents.data !== null && (
         <RecordConsentForm
           patientId={patientId}
@@ -92,23 +79,19 @@ function RecordConsentForm({
   );
   const current = (documents.data ?? []).filter((d) => d.current);
   const open = current.filter((d) => !alreadyGiven.has(d.id));
-  const [documentId, setDocumentId] = useState('');
-  const [channel, setChannel] = useState<StaffChannel>('in_person');
-  const [saved, setSaved] = useState(false);
-  const submission = useSubmission();
+  const form = useForm({ documentId: '', channel: DEFAULT_CHANNEL });
+  const { documentId } = form.values;
   const chosen = open.some((d) => d.id === documentId) ? documentId : (open[0]?.id ?? '');
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setSaved(false);
+  const submit = () => {
     if (!chosen) return;
-    void submission.run(async () => {
+    void form.run(async () => {
       await sessionStore.api('POST', patientPath(patientId, '/consents'), decodeConsentAnswer, {
         documentId: chosen,
-        channel,
+        channel: form.values.channel,
       });
-      setSaved(true);
       onRecorded();
+      return 'The consent was recorded.';
     });
   };
 
@@ -121,28 +104,21 @@ function RecordConsentForm({
     return <p className="note">The patient has consented to every current document.</p>;
   }
   return (
-    <form ref={submission.formRef} onSubmit={submit} noValidate className="stack">
+    <SubmissionForm submission={form} onSubmit={submit}>
       <h3>Record a consent</h3>
       <div className="form-grid">
         <SelectField
           label="Document"
-          value={chosen}
-          choices={open.map((d: ConsentDocument) => ({
+          choices={open.map((d) => ({
             value: d.id,
             label: `${d.title} (${kindLabel(d.kind)}, version ${d.version})`,
           }))}
-          onValueChange={setDocumentId}
+          {...form.bind('documentId')}
+          value={chosen}
         />
-        <SelectField
-          label="How it was given"
-          value={channel}
-          choices={CHANNEL_CHOICES}
-          onValueChange={setChannel}
-        />
+        <SelectField label="How it was given" choices={CHANNEL_CHOICES} {...form.bind('channel')} />
       </div>
-      <ProblemAlert error={submission.error} />
-      {saved && <SuccessNote>The consent was recorded.</SuccessNote>}
-      <SubmitButton busy={submission.busy}>Record consent</SubmitButton>
-    </form>
+      <FormFooter submission={form}>Record consent</FormFooter>
+    </SubmissionForm>
   );
 }

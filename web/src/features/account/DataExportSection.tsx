@@ -1,49 +1,33 @@
-import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
-import { ProblemAlert, SuccessNote } from '../../shared/forms';
-import { expectJsonObject } from '../../shared/decoding';
+import { localDay } from '../../shared/dates';
+import { jsonObject } from '../../shared/decoding';
+import { ActionButton, ActionOutcome } from '../../shared/forms';
+import { useAction } from '../../shared/submission';
 
 /**
  * "Download my data": GET /api/account/export, saved as a JSON file through a Blob and an
  * object URL (no data: URL, nothing inline, so the CSP has nothing to block).
  */
 export function DataExportSection() {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [done, setDone] = useState(false);
+  const action = useAction();
 
-  const download = async () => {
-    setBusy(true);
-    setError(null);
-    setDone(false);
-    try {
+  const download = () =>
+    void action.act(async () => {
       const data = await sessionStore.api('GET', '/api/account/export', (body) =>
-        expectJsonObject(body, 'export'),
+        jsonObject(body, 'export'),
       );
-      saveJson(data, `haven-export-${new Date().toISOString().slice(0, 10)}.json`);
-      setDone(true);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+      saveJson(data, `haven-export-${localDay()}.json`);
+      return 'Your data was downloaded.';
+    });
 
   return (
     <section className="panel stack" aria-labelledby="export-title">
       <h2 id="export-title">Download my data</h2>
       <p>A copy of your account, your sessions and, for patients, your record as a JSON file.</p>
-      <ProblemAlert error={error} />
-      {done && <SuccessNote>Your data was downloaded.</SuccessNote>}
-      <button
-        type="button"
-        className="button"
-        disabled={busy}
-        aria-busy={busy}
-        onClick={() => void download()}
-      >
+      <ActionOutcome action={action} />
+      <ActionButton busy={action.busy} onClick={download}>
         Download my data
-      </button>
+      </ActionButton>
     </section>
   );
 }

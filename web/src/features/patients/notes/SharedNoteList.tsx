@@ -1,4 +1,4 @@
-import { formatDateTime } from '../account/accountApi';
+import { formatDateTime } from '../../../shared/dates';
 import type { SharedNote } from './notesApi';
 
 /** Notes shared with the patient: the current version of each, as text. */

@@ -1,18 +1,12 @@
-import { useState, type FormEvent } from 'react';
-import { sessionStore } from '../../auth/sessionStore';
-import { fieldErrorsOf } from '../../shared/api';
-import { ProblemAlert, SubmitButton, useSubmission } from '../../shared/forms';
-import { CheckboxField, TextAreaField, serverFieldError } from '../../shared/fields';
-import { useResource } from '../../shared/useResource';
-import { formatDateTime } from '../account/accountApi';
-import {
-  NOTE_MAX_LENGTH,
-  decodeNoteAnswer,
-  decodeNoteHistory,
-  type Note,
-  type NoteVersion,
-} from './notesApi';
-import { patientPath } from './patientsApi';
+import { useState } from 'react';
+import { sessionStore } from '../../../auth/sessionStore';
+import { formatDateTime } from '../../../shared/dates';
+import { CheckboxField, TextAreaField } from '../../../shared/fields';
+import { FormFooter, ProblemAlert, SubmissionForm } from '../../../shared/forms';
+import { useForm } from '../../../shared/submission';
+import { useResource } from '../../../shared/useResource';
+import { patientPath } from '../patientsApi';
+import { NOTE_MAX_LENGTH, decodeNoteAnswer, decodeNoteHistory, type Note } from './notesApi';
 
 interface Props {
   patientId: string;
@@ -100,7 +94,7 @@ function NoteHistory({
   if (history.data === null) return <p role="status">Loading the history…</p>;
   return (
     <ol className="versions" aria-label="Versions, oldest first">
-      {history.data.versions.map((version: NoteVersion) => (
+      {history.data.versions.map((version) => (
         <li key={version.version} className="version">
           <p className="card-title">
             Version {version.version} · {version.author.displayName} ·{' '}
@@ -126,22 +120,16 @@ function CorrectionForm({
   note: Note;
   onDone: (saved: boolean) => void;
 }) {
-  const [body, setBody] = useState(note.current.body);
-  const [shareable, setShareable] = useState(note.current.shareable);
-  const [reason, setReason] = useState('');
-  const [errors, setErrors] = useState<{ body?: string; reason?: string }>({});
-  const submission = useSubmission();
-  const serverErrors = fieldErrorsOf(submission.error);
+  const form = useForm({ body: note.current.body, shareable: note.current.shareable, reason: '' });
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
+  const submit = () => {
+    const { body, shareable, reason } = form.values;
     const problems = {
-      ...(body.trim() === '' ? { body: 'The corrected note cannot be empty.' } : {}),
-      ...(reason.trim() === '' ? { reason: 'Say why the note is corrected.' } : {}),
+      body: body.trim() === '' ? 'The corrected note cannot be empty.' : undefined,
+      reason: reason.trim() === '' ? 'Say why the note is corrected.' : undefined,
     };
-    setErrors(problems);
-    if (problems.body || problems.reason) return submission.invalid();
-    void submission.run(async () => {
+    if (!form.validate(problems)) return;
+    void form.run(async () => {
       await sessionStore.api(
         'POST',
         patientPath(patientId, `/notes/${encodeURIComponent(note.id)}/versions`),
@@ -153,34 +141,23 @@ function CorrectionForm({
   };
 
   return (
-    <form ref={submission.formRef} onSubmit={submit} noValidate className="stack manage">
-      <TextAreaField
-        label="Corrected note"
-        maxLength={NOTE_MAX_LENGTH}
-        value={body}
-        onValueChange={setBody}
-        error={errors.body ?? serverFieldError(serverErrors, 'body')}
-      />
-      <CheckboxField
-        label="Share with the patient in the portal"
-        checked={shareable}
-        onCheckedChange={setShareable}
-      />
+    <SubmissionForm submission={form} onSubmit={submit} className="stack manage">
+      <TextAreaField label="Corrected note" maxLength={NOTE_MAX_LENGTH} {...form.bind('body')} />
+      <ShareCheckbox {...form.bindCheckbox('shareable')} />
       <TextAreaField
         label="Reason for the correction"
         rows={2}
         maxLength={500}
-        value={reason}
-        onValueChange={setReason}
-        error={errors.reason ?? serverFieldError(serverErrors, 'reason')}
+        {...form.bind('reason')}
       />
-      <ProblemAlert error={submission.error} />
-      <div className="actions">
-        <SubmitButton busy={submission.busy}>Save correction</SubmitButton>
-        <button type="button" className="button secondary" onClick={() => onDone(false)}>
-          Cancel
-        </button>
-      </div>
-    </form>
+      <FormFooter submission={form} onCancel={() => onDone(false)}>
+        Save correction
+      </FormFooter>
+    </SubmissionForm>
   );
+}
+
+/** Whether a note (version) is shown to the patient in the portal. */
+export function ShareCheckbox(props: { checked: boolean; onCheckedChange: (on: boolean) => void }) {
+  return <CheckboxField label="Share with the patient in the portal" {...props} />;
 }

@@ -1,5 +1,5 @@
-import { ConfirmAction } from '../../shared/ConfirmAction';
-import { formatDateTime } from '../account/accountApi';
+import { ConfirmAction } from '../../../shared/ConfirmAction';
+import { formatDateTime } from '../../../shared/dates';
 import { channelLabel, kindLabel, type ConsentGate, type ConsentRecord } from './consentsApi';
 
 /** Whether every required current document has a live consent, and which are missing. */

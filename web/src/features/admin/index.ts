@@ -1,0 +1,2 @@
+/** User administration: the users page (search, invitations, roles, sessions). */
+export { AdminUsersPage } from './AdminUsersPage';

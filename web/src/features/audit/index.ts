@@ -1,0 +1,2 @@
+/** The audit log: search, paging to older events, and chain verification. */
+export { AuditLogPage } from './AuditLogPage';

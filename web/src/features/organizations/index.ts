@@ -1,0 +1,10 @@
+/**
+ * Organizations: the administrators' page, the members page, and the active organization
+ * (its store, the header switcher, and the problem shown when none is chosen).
+ */
+export { AdminOrganizationsPage } from './AdminOrganizationsPage';
+export { ClinicalProblem } from './ClinicalProblem';
+export { MembersPage } from './MembersPage';
+export { OrganizationSwitcher, OrganizationSync } from './OrganizationSwitcher';
+export { useActiveRole, useOrganizationKey } from './organizationStore';
+export { decodeOrganizationPage } from './organizationsApi';

@@ -1,0 +1,21 @@
+/**
+ * Patients: the staff pages (list, record, consent documents) and the read-only views of a
+ * record that the portal and break-glass show the same way.
+ */
+export { ConsentDocumentsPage } from './consents/ConsentDocumentsPage';
+export { PatientPage } from './PatientPage';
+export { PatientsPage } from './PatientsPage';
+
+export { ConsentGateStatus, ConsentRecordList } from './consents/ConsentViews';
+export { RecordView } from './RecordView';
+export { SharedNoteList } from './notes/SharedNoteList';
+
+export {
+  decodeConsentAnswer,
+  decodeConsentDocument,
+  decodeConsentRecord,
+  decodeGate,
+  kindLabel,
+} from './consents/consentsApi';
+export { decodeSharedNote, decodeSharedNotes } from './notes/notesApi';
+export { decodeRecordView, fullName } from './patientsApi';

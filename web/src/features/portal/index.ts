@@ -1,0 +1,2 @@
+/** The patient portal: the patient's own record, consents, shared notes and access list. */
+export { PortalPage } from './PortalPage';
