@@ -1,10 +1,66 @@
-// The only body parser: strict JSON. Invalid UTF-8, excessive nesting and prototype
-// poisoning are refused before any handler sees the body (V1, bad-input rules).
+// The only body parser: strict JSON. Invalid UTF-8, excessive nesting, prototype poisoning and
+// strings that text columns cannot hold are refused before any handler sees the body (V1,
+// bad-input rules).
 import type { FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
-import { HavenError } from '../errors.js';
+import { HavenError, type FieldError } from '../errors.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * NUL, or a lone surrogate (in a /u pattern, paired surrogates form one code point and do not
+ * match). Strict UTF-8 decoding cannot see them: JSON escapes ("\u0000", "\ud800") carry them
+ * through. PostgreSQL refuses NUL in text and stores a lone surrogate as U+FFFD, so a string
+ * holding either would fail as a 500 or come back changed; every module gets the refusal here
+ * instead of each schema remembering a pattern.
+ */
+// eslint-disable-next-line no-control-regex -- refusing NUL is the point
+const UNSTORABLE = /[\u0000\uD800-\uDFFF]/u;
+const UNSTORABLE_MESSAGE = 'must not contain U+0000 or an unpaired surrogate';
+/** As many as the schema validator reports: enough to fix a form, bounded for a hostile body. */
+const MAX_FIELD_ERRORS = 20;
+const MAX_FIELD_LENGTH = 500;
+
+/**
+ * Records the path (`body.contacts.0.value`) of every string holding an unstorable character,
+ * whether a value or a property name. A refused property name is reported at its object's path,
+ * so the answer never echoes what was sent. Recursion is bounded: the depth limit ran first.
+ */
+function findUnstorable(value: unknown, path: string, found: FieldError[]): void {
+  if (found.length >= MAX_FIELD_ERRORS) return;
+  if (typeof value === 'string') {
+    if (UNSTORABLE.test(value)) {
+      found.push({ field: path.slice(0, MAX_FIELD_LENGTH), message: UNSTORABLE_MESSAGE });
+    }
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  const entries: Array<[string, unknown]> = Array.isArray(value)
+    ? value.map((item, index) => [String(index), item])
+    : Object.entries(value);
+  for (const [key, child] of entries) {
+    if (found.length >= MAX_FIELD_ERRORS) return;
+    if (UNSTORABLE.test(key)) {
+      found.push({
+        field: path.slice(0, MAX_FIELD_LENGTH),
+        message: `property names ${UNSTORABLE_MESSAGE}`,
+      });
+      continue;
+    }
+    findUnstorable(child, `${path}.${key}`, found);
+  }
+}
+
+/** The 400 for a parsed body holding unstorable strings, or undefined when it holds none. */
+function unstorableStringsError(body: unknown): HavenError | undefined {
+  const found: FieldError[] = [];
+  findUnstorable(body, 'body', found);
+  const first = found[0];
+  if (!first) return undefined;
+  return new HavenError('VALIDATION_FAILED', `${first.field}: ${first.message}`, {
+    errors: found,
+  });
+}
 
 /**
  * Maximum bracket depth of a JSON text, scanning outside strings. Written by hand because
@@ -45,14 +101,19 @@ export function installJsonBodyParser(app: FastifyInstance, maxDepth: number): v
       done(new HavenError('JSON_TOO_DEEP', `Nesting deeper than ${maxDepth} levels.`), undefined);
       return;
     }
+    let value: unknown;
     try {
-      done(
-        null,
-        secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }),
-      );
+      value = secureJson.parse(text, undefined, {
+        protoAction: 'error',
+        constructorAction: 'error',
+      });
     } catch {
       done(new HavenError('INVALID_JSON'), undefined);
+      return;
     }
+    const unstorable = unstorableStringsError(value);
+    if (unstorable) done(unstorable, undefined);
+    else done(null, value);
   };
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) =>
     parse(body as Buffer, done),
