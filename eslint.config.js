@@ -1,6 +1,30 @@
-// Type-aware lint for server and web (see STYLE.md habits).
+// Type-aware lint for server and web (see STYLE.md habits), then the house rules of issue 8:
+// module front doors, platform below the modules, typed handlers, file and handler sizes.
+// server/test/lint/house-rules.test.ts proves each house rule refuses a planted violation.
+import path from 'node:path';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import haven from './eslint-rules/index.js';
+
+const TESTS = ['**/*.test.ts', '**/*.test.tsx'];
+
+/**
+ * The only files allowed past the 400-line limit: declaration tables that read as lists and grow
+ * one entry at a time. Add one here only with its reason.
+ */
+const DECLARATION_TABLES = [
+  // One Kysely interface per database table; it grows with every table the wings add.
+  'server/src/platform/db/schema.ts',
+  // Applied migrations are history: splitting one after release would change what already ran.
+  'server/src/platform/db/migrations/*.ts',
+];
+
+/** `request.body as …`, `<…>request.params` and the like: the type provider types them instead. */
+const REQUEST_CASTS = ['TSAsExpression', 'TSTypeAssertion'].map((assertion) => ({
+  selector: `${assertion} > MemberExpression.expression[object.name='request'][property.name=/^(body|params|query)$/]`,
+  message:
+    'Declare the route on app.withTypeProvider<TypeBoxTypeProvider>() so request.body, params and query are typed from its schemas; do not cast them.',
+}));
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'data/**', 'server/bin/**', 'eslint.config.js'] },
@@ -41,6 +65,105 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/unbound-method': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  {
+    // The local rules are plain JavaScript outside every tsconfig: linted without type information.
+    files: ['eslint-rules/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+
+  // --- House rules (issue 8) ---
+  {
+    // A module's inner files are its own business: from anywhere else (other modules, platform,
+    // app.ts, main.ts, jobs/, server/test/) only modules/<m>/index.js may be imported.
+    files: ['server/**/*.ts'],
+    plugins: { haven },
+    rules: {
+      'haven/module-front-doors': [
+        'error',
+        { modulesDir: path.join(import.meta.dirname, 'server/src/modules') },
+      ],
+    },
+  },
+  {
+    // Imports point one way: modules build on platform, never the reverse. A specifier reaching a
+    // module passes through a `modules/` segment, and platform has no app.ts or main.ts of its
+    // own, so matching the specifier text is exact here.
+    files: ['server/src/platform/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)modules/',
+              message: 'platform/ never imports a module: move the shared piece into platform.',
+            },
+            {
+              regex: '^(\\./|(\\.\\./)+)(app|main)\\.js$',
+              message: 'platform/ never imports app.ts or main.ts: they assemble platform.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['server/src/**/*.ts'],
+    ignores: TESTS,
+    rules: { 'no-restricted-syntax': ['error', ...REQUEST_CASTS] },
+  },
+  {
+    // Counted as `wc -l` counts, blank lines and comments included, so the lint and a reader agree.
+    files: ['server/src/**/*.ts', 'web/src/**/*.{ts,tsx}'],
+    ignores: [...TESTS, ...DECLARATION_TABLES],
+    rules: { 'max-lines': ['error', { max: 400, skipBlankLines: false, skipComments: false }] },
+  },
+  {
+    // Handlers of at most 40 lines. Not the built-in max-lines-per-function: it would also measure
+    // the plugin function that lists the routes (eslint-rules/index.js explains the choice).
+    files: ['server/src/**/routes.ts', 'server/src/**/*-routes.ts'],
+    plugins: { haven },
+    rules: { 'haven/route-handler-lines': ['error', { max: 40 }] },
+  },
+  // The SPA's rooms: features meet only through each other's front door (features/<f>/index.ts);
+  // shared/ and auth/ sit below every feature and never import one.
+  ...[
+    ['web/src/features/*/*.{ts,tsx}', '^\\.\\./[^./][^/]*/'],
+    ['web/src/features/*/*/*.{ts,tsx}', '^\\.\\./\\.\\./[^./][^/]*/'],
+    ['web/src/app/*.{ts,tsx}', '^\\.\\./features/[^/]+/'],
+  ].map(([glob, regex]) => ({
+    files: [glob],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex,
+              message:
+                'Import another feature only through its front door (features/<name>/index.ts).',
+            },
+          ],
+        },
+      ],
+    },
+  })),
+  {
+    files: ['web/src/shared/**/*.{ts,tsx}', 'web/src/auth/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '/(features|app)(/|$)',
+              message: 'shared/ and auth/ never import features or the app shell.',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -16,7 +16,7 @@ import {
   MINIMUM_HASHING,
   hashPassword,
   verifyPassword,
-} from '../server/src/modules/identity/passwords.js';
+} from '../server/src/modules/identity/index.js';
 
 /** What the child tells the parent once it listens. */
 export interface BetterAuthReady {

@@ -15,7 +15,7 @@ import { loadConfig, RATE_CLASSES, type HavenConfig } from '../server/src/config
 import { openDatabase, type Database } from '../server/src/platform/db/database.js';
 import { createLogger } from '../server/src/platform/logging.js';
 import { migrateToLatest } from '../server/src/platform/db/migrate.js';
-import { hashPassword, MINIMUM_HASHING } from '../server/src/modules/identity/passwords.js';
+import { hashPassword, MINIMUM_HASHING } from '../server/src/modules/identity/index.js';
 
 /** What the child tells the parent once both servers listen. */
 export interface ServerReady {

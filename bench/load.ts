@@ -6,7 +6,7 @@ import {
   MINIMUM_HASHING,
   hashPassword,
   verifyPassword,
-} from '../server/src/modules/identity/passwords.js';
+} from '../server/src/modules/identity/index.js';
 
 export interface Target {
   readonly appUrl: string;

@@ -19,7 +19,7 @@ import {
   ACCESS_TOKEN_TYPE,
   createAccessTokenVerifier,
 } from '../server/src/platform/auth/jwt-authenticator.js';
-import { createRevocationCache } from '../server/src/modules/identity/revocation.js';
+import { createRevocationCache } from '../server/src/modules/identity/index.js';
 import { createLogger, requestSerializers } from '../server/src/platform/logging.js';
 
 export interface MicroResult {

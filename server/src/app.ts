@@ -14,7 +14,7 @@ import { describeDatabaseFault } from './platform/db/faults.js';
 import { assertMigrated, waitForDatabase } from './platform/db/startup.js';
 import { installAccessControl } from './platform/auth/access.js';
 import type { Authenticator } from './platform/auth/principal.js';
-import { createIdentity, type IdentityApi } from './modules/identity/index.js';
+import { ACCESS_COOKIE, createIdentity, type IdentityApi } from './modules/identity/index.js';
 import { auditAdminModule } from './modules/audit-admin/index.js';
 import { breakGlassModule } from './modules/break-glass/index.js';
 import { organizationsModule } from './modules/organizations/index.js';
@@ -32,6 +32,8 @@ import {
   sendProblem,
   toHavenError,
 } from './platform/http/problem-handler.js';
+import { registerApiDocs } from './platform/http/api-docs.js';
+import { installOpenApi } from './platform/http/openapi.js';
 import { installRateLimit } from './platform/http/rate-limit.js';
 import { requestIdFrom } from './platform/http/request-id.js';
 import { enforceRouteContract, type RouteTableRow } from './platform/http/route-contract.js';
@@ -182,6 +184,8 @@ export async function buildApp(
   app.decorate('database', database);
   app.decorate('redis', redis);
   app.decorate('routeTable', enforceRouteContract(app));
+  // Before any route is declared: the OpenAPI document collects routes as the contract does.
+  await installOpenApi(app, { sessionCookie: ACCESS_COOKIE });
   app.addHook('onClose', async () => {
     if (redis) await redis.quit().catch(() => redis.disconnect());
     if (ownsDatabase) await database.close();
@@ -225,6 +229,7 @@ export async function buildApp(
     database: () => database.ping(),
     redis: redis ? async () => void (await redis.ping()) : undefined,
   });
+  registerApiDocs(app, { production: config.env === 'production' });
   if (identity) {
     identity.register(app);
     // The clinical modules need identity's invitations; harness-built apps skip them.

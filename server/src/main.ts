@@ -1,6 +1,7 @@
-// The `haven` command line: serve, worker, migrate, routes, keys rotate, setup-link, mail,
+// The `haven` command line: serve, worker, migrate, routes, openapi, keys rotate, setup-link, mail,
 // audit-log verify. Commands that open the embedded database folder lock it first: one process
 // at a time (platform/db/data-lock.ts).
+import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
@@ -12,10 +13,10 @@ import { createWorker } from './platform/jobs.js';
 import { jobHandlers, jobSchedules } from './jobs/registry.js';
 import { verifyAuditChain, formatVerification } from './platform/audit/verify.js';
 import { formatRouteTable } from './platform/http/route-table.js';
+import { openApiDocument } from './platform/http/openapi.js';
 import { createKeyRing } from './platform/crypto.js';
-import { rotateSigningKeys } from './modules/identity/signing-keys.js';
+import { ensureSetupLink, reissueSetupLink, rotateSigningKeys } from './modules/identity/index.js';
 import { formatMailbox, listDevMailbox } from './platform/mail.js';
-import { ensureSetupLink, reissueSetupLink } from './modules/identity/setup-link.js';
 import { DataDirLockedError, lockDataDir, type DataDirLock } from './platform/db/data-lock.js';
 import {
   assertMigrated,
@@ -216,18 +217,36 @@ async function migrate(): Promise<void> {
   }
 }
 
-async function routes(): Promise<void> {
+/**
+ * Builds the app only to read what it declares (routes, their schemas): no port is opened, and
+ * an in-memory database, since no data is needed, keeps this usable while the server runs.
+ */
+async function readDeclaredApp<T>(read: (app: FastifyInstance) => T): Promise<T> {
   const config = configOrExit();
-  // The table needs no data: an in-memory database keeps this usable while the server runs.
   const database = await openDatabase({ url: undefined, embeddedDir: undefined });
   const app = await buildApp(config, { database, logger: createLogger({ level: 'silent' }) });
   try {
     await app.ready();
-    process.stdout.write(formatRouteTable(app.routeTable));
+    return read(app);
   } finally {
     await app.close();
     await database.close();
   }
+}
+
+async function routes(): Promise<void> {
+  process.stdout.write(await readDeclaredApp((app) => formatRouteTable(app.routeTable)));
+}
+
+async function openapi(options: { out?: string }): Promise<void> {
+  const document = await readDeclaredApp(openApiDocument);
+  const text = `${JSON.stringify(document, null, 2)}\n`;
+  if (options.out === undefined) {
+    process.stdout.write(text);
+    return;
+  }
+  await writeFile(options.out, text);
+  process.stdout.write(`OpenAPI ${document.openapi} document written to ${options.out}\n`);
 }
 
 async function verifyAuditLog(): Promise<void> {
@@ -298,6 +317,11 @@ export function createCli(): Command {
     .command('routes')
     .description('print the route table: method, path, access, scopes, rate class')
     .action(routes);
+  program
+    .command('openapi')
+    .description('print the OpenAPI 3.1 document of the API, generated from the route table')
+    .option('-o, --out <file>', 'write the document to this file instead of stdout')
+    .action(openapi);
   const keys = program.command('keys').description('access-token signing keys');
   keys
     .command('rotate')

@@ -6,10 +6,8 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { SignJWT } from 'jose';
 import type { DatabaseSchema, OrganizationRole, Role } from '../src/platform/db/schema.js';
 import type { Kysely } from 'kysely';
-import { scopesForRoles } from '../src/modules/identity/roles.js';
-import { createSession } from '../src/modules/identity/sessions.js';
+import { createSession, issueAccessToken, scopesForRoles } from '../src/modules/identity/index.js';
 import { ACCESS_TOKEN_TYPE } from '../src/platform/auth/jwt-authenticator.js';
-import { issueAccessToken } from '../src/modules/identity/signing-keys.js';
 
 type Db = Kysely<DatabaseSchema>;
 

@@ -2,7 +2,7 @@
 // `haven worker` both take their handlers and schedules from here.
 import { sql } from 'kysely';
 import type { JobHandler } from '../platform/jobs.js';
-import { purgeExpiredIdentityRecords } from '../modules/identity/cleanup.js';
+import { purgeExpiredIdentityRecords } from '../modules/identity/index.js';
 import { sealAuditChain } from '../platform/audit/seal.js';
 
 /** How often the audit sealer runs: the delay before an event is protected by the chain. */

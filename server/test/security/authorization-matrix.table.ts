@@ -291,6 +291,17 @@ export const MATRIX: Readonly<Record<string, MatrixEntry>> = {
     request: () => ({ method: 'GET', url: '/patients/search' }),
     expect: everyone(200),
   },
+  // The API document and its UI: public outside production; the production rule (admins only)
+  // is in openapi.security.test.ts.
+  'GET /api/docs': { request: () => ({ method: 'GET', url: '/api/docs' }), expect: everyone(200) },
+  'GET /api/docs/openapi.json': {
+    request: () => ({ method: 'GET', url: '/api/docs/openapi.json' }),
+    expect: everyone(200),
+  },
+  'GET /api/docs/ui/:file': {
+    request: () => ({ method: 'GET', url: '/api/docs/ui/start.js' }),
+    expect: everyone(200),
+  },
 
   // --- sign-in and sessions ----------------------------------------------------------------------
   'POST /api/auth/session': {

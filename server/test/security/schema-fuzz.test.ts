@@ -214,7 +214,11 @@ function problemsOf(
   const problems: string[] = [];
   const status = response.statusCode;
   if (status >= 500) problems.push(`status ${status}`);
-  const body = withoutEcho(response.body, request);
+  // A served script or style sheet (the docs UI's library) is program text, where error names
+  // are code rather than a leak.
+  const program =
+    status < 300 && /^text\/(?:javascript|css)\b/.test(String(response.headers['content-type']));
+  const body = program ? '' : withoutEcho(response.body, request);
   for (const pattern of STACK_TRACES) {
     const hit = pattern.exec(body);
     if (hit) problems.push(`stack trace: ${JSON.stringify(hit[0].slice(0, 80))}`);

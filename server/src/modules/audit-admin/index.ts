@@ -6,14 +6,14 @@ import { registerAuditAdminRoutes } from './routes.js';
 
 export interface AuditAdminModuleOptions {
   readonly context: ModuleContext<Record<string, never>>;
+  /** Part of every module's options; audit administration needs nothing of identity. */
   readonly identity: IdentityApi;
 }
 
 /** The module's front door: app.register(auditAdminModule, options). */
 export const auditAdminModule: FastifyPluginAsync<AuditAdminModuleOptions> = async (
   app,
-  { identity },
+  { context },
 ) => {
-  const legacy = identity.legacyContext;
-  registerAuditAdminRoutes(app, legacy);
+  registerAuditAdminRoutes(app, context);
 };

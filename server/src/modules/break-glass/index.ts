@@ -11,14 +11,16 @@ export interface BreakGlassSettings {
 
 export interface BreakGlassModuleOptions {
   readonly context: ModuleContext<BreakGlassSettings>;
+  /** Unused today; every module receives the same options (app.ts registers them alike). */
   readonly identity: IdentityApi;
 }
 
 /** The module's front door: app.register(breakGlassModule, options). */
 export const breakGlassModule: FastifyPluginAsync<BreakGlassModuleOptions> = async (
   app,
-  { identity },
+  { context },
 ) => {
-  const legacy = identity.legacyContext;
-  registerBreakGlassRoutes(app, legacy);
+  registerBreakGlassRoutes(app, context);
 };
+
+export { GRANT_LIST_LIMIT, GrantSchema, type GrantView } from './schemas.js';

@@ -9,7 +9,7 @@ import {
 } from '../../../test/databases.js';
 import { randomToken, sha256Hex } from '../../platform/crypto.js';
 import { jobHandlers, jobSchedules } from '../../jobs/registry.js';
-import { purgeExpiredIdentityRecords } from './cleanup.js';
+import { purgeExpiredIdentityRecords } from './cleanup-repo.js';
 
 const NOW = new Date('2030-01-01T12:00:00Z');
 const ago = (ms: number) => new Date(NOW.getTime() - ms);

@@ -1,52 +1,75 @@
-// Wires the identity module: key ring, signing keys, revocation cache, the Authenticator the
-// platform's access hooks use, and the routes.
+// The identity module's front door: it wires key ring, signing keys, revocation cache, the
+// Authenticator the platform's access hooks use, and the routes of every sub-domain. Nothing
+// outside this folder imports any other file of it: what others need is exported here.
 import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { HavenConfig } from '../../config.js';
 import type { Database } from '../../platform/db/database.js';
-import { createKeyRing } from '../../platform/crypto.js';
+import type { DatabaseSchema } from '../../platform/db/schema.js';
 import { createAccessTokenVerifier } from '../../platform/auth/jwt-authenticator.js';
 import type { Authenticator } from '../../platform/auth/principal.js';
-import { createIdentityAuthenticator } from './authenticator.js';
-import { createCsrfTokens } from './browser-credentials.js';
-import {
-  DEFAULT_PASSWORD_POLICY,
-  MINIMUM_HASHING,
-  createDummyVerifier,
-  type PasswordPolicy,
-} from './passwords.js';
-import type { IdentityContext } from './session-kit.js';
 import type { Mailer } from '../../platform/mail.js';
-import { inviteUser, type InviteInput } from './onboarding.js';
-import { listUserSessions } from './sessions.js';
-import { normalizeEmail } from './login-throttle.js';
-import { createOutboundClient } from '../../platform/http-client.js';
-import { createRevocationCache, type RevocationCache } from './revocation.js';
-import { registerIdentityRoutes } from './routes.js';
-import { registerMfaEnrollmentRoutes } from './mfa-enrollment-routes.js';
-import { registerOnboardingRoutes } from './onboarding-routes.js';
-import { registerAccountRoutes } from './account-routes.js';
-import { registerAdminUserRoutes } from './admin-users-routes.js';
-import { registerPasswordRoutes } from './password-reset-routes.js';
+import { registerAccountRoutes } from './account/routes.js';
+import { registerAdminUserRoutes } from './admin-users/routes.js';
+import { identityContext, identityServices, type IdentityDeps } from './dependencies.js';
+import { ACCESS_TOKEN_LIFETIME_SECONDS } from './keys/access-tokens.js';
+import { registerJwksRoute } from './keys/routes.js';
+import type { SigningKeyStore } from './keys/signing-keys.js';
+import { registerMfaRoutes } from './mfa/routes.js';
+import { registerOnboardingRoutes } from './onboarding/routes.js';
+import { inviteUser, type InviteInput } from './onboarding/service.js';
 import {
-  ACCESS_TOKEN_LIFETIME_SECONDS,
-  createSigningKeyStore,
-  registerJwksRoute,
-} from './signing-keys.js';
+  ensureSetupLink as ensureSetupLinkFor,
+  reissueSetupLink as reissueSetupLinkFor,
+} from './onboarding/setup-link-service.js';
+import { registerPasswordResetRoutes } from './passwords/routes.js';
+import { createIdentityAuthenticator } from './sessions/authenticator.js';
+import { listUserSessions, type SessionLifetimes } from './sessions/repo.js';
+import type { RevocationCache } from './sessions/revocation.js';
+import { registerSessionRoutes } from './sessions/routes.js';
+import { registerSignInRoutes } from './sign-in/routes.js';
+import { normalizeEmail } from './users.js';
 
-export const ACCESS_TOKEN_AUDIENCE = 'haven-api';
+export { ACCESS_TOKEN_AUDIENCE, type IdentitySettings } from './dependencies.js';
+export type { InviteInput } from './onboarding/service.js';
+export type { SessionSummary } from './sessions/repo.js';
+// For the API document (app.ts): the session cookie is one of its two security schemes.
+export { ACCESS_COOKIE } from './sessions/browser-credentials.js';
+// For the CLI (main.ts), the jobs, test harnesses, benchmarks and browser tests.
+export { purgeExpiredIdentityRecords } from './cleanup-repo.js';
+export { issueAccessToken } from './keys/access-tokens.js';
+export { rotateSigningKeys } from './keys/signing-keys.js';
+export { generateTotpSecret, sealTotpSecret } from './mfa/totp.js';
+export { MINIMUM_HASHING, hashPassword, verifyPassword } from './passwords/hashing.js';
+export { scopesForRoles } from './roles.js';
+export { createSession } from './sessions/repo.js';
+export { createRevocationCache } from './sessions/revocation.js';
 
 /** What other modules may use of identity (they never import its inner files). */
 export interface IdentityApi {
-  /** A11: invite someone by email (see onboarding.ts inviteUser). */
+  /** A11: invite someone by email (see onboarding/service.ts inviteUser). */
   inviteUser(input: InviteInput): Promise<{ userId: string; expiresAt: Date }>;
   readonly listUserSessions: typeof listUserSessions;
   readonly normalizeEmail: typeof normalizeEmail;
-  /**
-   * @deprecated Transitional: the clinical modules still take the whole identity context while
-   * they move to ModuleContext. Removed once none reads it.
-   */
-  readonly legacyContext: IdentityContext;
+}
+
+/**
+ * `app.identity`: the running module, for work outside a request. main.ts prints the first
+ * setup link with it; test harnesses mint sessions and access tokens as sign-in would.
+ */
+export interface IdentityHandle extends IdentityDeps {
+  readonly keys: SigningKeyStore;
+  readonly lifetimes: SessionLifetimes;
+  readonly issuer: string;
+  readonly audience: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Absent when a test harness supplies its own authenticator. */
+    identity?: IdentityHandle;
+  }
 }
 
 export interface Identity {
@@ -56,22 +79,32 @@ export interface Identity {
   register(app: FastifyInstance): void;
 }
 
-/** The password policy from config; the breach check goes through the SSRF-safe client. */
-function passwordPolicyFor(config: HavenConfig): PasswordPolicy {
-  const policy: PasswordPolicy = {
-    ...DEFAULT_PASSWORD_POLICY,
-    minLength: config.identity.passwordMinLength,
-  };
-  if (config.identity.hibpBaseUrl) {
-    const host = new URL(config.identity.hibpBaseUrl).hostname;
-    policy.breachCheck = {
-      baseUrl: config.identity.hibpBaseUrl,
-      client: createOutboundClient({
-        allowHosts: config.outboundAllowHosts.filter((h) => h === host),
-      }),
-    };
-  }
-  return policy;
+/** Returns a setup link while no user exists and no live link does (main.ts, at start). */
+export function ensureSetupLink(
+  identity: IdentityHandle,
+  options: { onPending?: (expiresAt: Date) => void } = {},
+): Promise<string | null> {
+  return ensureSetupLinkFor(identity.context, options);
+}
+
+/** `npx haven setup-link`: the CLI has no app, only the database, the config and a clock. */
+export function reissueSetupLink(cli: {
+  readonly db: Kysely<DatabaseSchema>;
+  readonly config: Pick<HavenConfig, 'publicOrigin'>;
+  readonly now: () => Date;
+}): Promise<string | null> {
+  return reissueSetupLinkFor({ db: cli.db, now: cli.now, publicOrigin: cli.config.publicOrigin });
+}
+
+function registerRoutes(app: FastifyInstance, deps: IdentityDeps): void {
+  registerJwksRoute(app, deps.services.keys);
+  registerSignInRoutes(app, deps);
+  registerSessionRoutes(app, deps);
+  registerOnboardingRoutes(app, deps);
+  registerMfaRoutes(app, deps);
+  registerAccountRoutes(app, deps);
+  registerPasswordResetRoutes(app, deps);
+  registerAdminUserRoutes(app, deps);
 }
 
 export function createIdentity(
@@ -81,65 +114,42 @@ export function createIdentity(
   mailer: Mailer,
   now: () => Date = () => new Date(),
 ): Identity {
-  const ring = createKeyRing(config.masterKey);
-  const keys = createSigningKeyStore({ db: database.db, ring });
-  const revocations = createRevocationCache({ db: database.db, log });
-  const csrf = createCsrfTokens(config.masterKey);
-  const allowedOrigins = new Set([config.publicOrigin, ...config.corsOrigins]);
+  const context = identityContext(config, database, log, mailer, now);
+  const services = identityServices(config, database, log);
+  const { settings } = context;
+  const { keys, csrf, revocations } = services;
   const verify = createAccessTokenVerifier({
-    issuer: config.publicOrigin,
-    audience: ACCESS_TOKEN_AUDIENCE,
+    issuer: settings.issuer,
+    audience: settings.audience,
     keyForKid: (kid) => keys.publicKeyForKid(kid),
     maxLifetimeSeconds: ACCESS_TOKEN_LIFETIME_SECONDS,
     isSessionRevoked: (sessionId) => Promise.resolve(revocations.isRevoked(sessionId)),
   });
-  const hashing = {
-    memoryCost: config.identity.argon2MemoryKib,
-    timeCost: config.identity.argon2TimeCost,
-    parallelism: MINIMUM_HASHING.parallelism,
-  };
-  const context: IdentityContext = {
-    config,
-    db: database.db,
-    ring,
-    hashing,
-    dummyVerify: createDummyVerifier(hashing),
-    mfaRequiredRoles: new Set(config.identity.mfaRequiredRoles),
+  const handle: IdentityHandle = {
+    context,
+    services,
     keys,
-    csrf,
-    revocations,
-    lifetimes: {
-      idleMs: config.identity.sessionIdleMs,
-      absoluteMs: config.identity.sessionAbsoluteMs,
-    },
-    issuer: config.publicOrigin,
-    audience: ACCESS_TOKEN_AUDIENCE,
-    allowedOrigins,
-    passwordPolicy: passwordPolicyFor(config),
-    mailer,
-    now,
+    lifetimes: settings.lifetimes,
+    issuer: settings.issuer,
+    audience: settings.audience,
   };
   return {
-    authenticator: createIdentityAuthenticator({ verify, csrf, allowedOrigins }),
+    authenticator: createIdentityAuthenticator({
+      verify,
+      csrf,
+      allowedOrigins: settings.allowedOrigins,
+    }),
     revocations,
     api: {
       inviteUser: (input) => inviteUser(context, input),
       listUserSessions,
       normalizeEmail,
-      legacyContext: context,
     },
     register(app) {
-      registerJwksRoute(app, keys);
-      registerIdentityRoutes(app, context);
-      registerOnboardingRoutes(app, context);
-      registerMfaEnrollmentRoutes(app, context);
-      app.decorate('identity', context); // main.ts issues the first-admin setup link with it
-      registerAccountRoutes(app, context);
-      registerPasswordRoutes(app, context);
-      registerAdminUserRoutes(app, context);
+      registerRoutes(app, handle);
+      app.decorate('identity', handle);
       app.addHook('onReady', async () => revocations.start());
       app.addHook('onClose', async () => revocations.stop());
     },
   };
 }
-export type { InviteInput } from './onboarding.js';

@@ -7,14 +7,14 @@ import { registerOrganizationRoutes } from './routes.js';
 
 export interface OrganizationsModuleOptions {
   readonly context: ModuleContext<Record<string, never>>;
+  /** Member invitations of unknown emails go through identity's invitations. */
   readonly identity: IdentityApi;
 }
 
 /** The module's front door: app.register(organizationsModule, options). */
 export const organizationsModule: FastifyPluginAsync<OrganizationsModuleOptions> = async (
   app,
-  { identity },
+  { context, identity },
 ) => {
-  const legacy = identity.legacyContext;
-  registerOrganizationRoutes(app, legacy);
+  registerOrganizationRoutes(app, context, identity);
 };

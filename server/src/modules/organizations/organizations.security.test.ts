@@ -19,9 +19,12 @@ import {
 } from '../../../test/actors.js';
 import { HavenError } from '../../platform/errors.js';
 import { requireScopes } from '../../platform/http/route-contract.js';
-import { listDevMailbox } from '../../platform/mail.js';
+import { createDevMailbox, listDevMailbox } from '../../platform/mail.js';
+import { createLogger } from '../../platform/logging.js';
+import type { ModuleContext } from '../../platform/module-context.js';
 import { organizationScope } from '../../platform/access/scopes.js';
-import { addMember } from './service.js';
+import { createIdentity } from '../identity/index.js';
+import { addMember } from './members/service.js';
 
 const ENV = {
   HAVEN_RATE_READ: '10000/60',
@@ -455,12 +458,22 @@ describeEachEngine('organizations security', (engine) => {
     });
 
     it('a membership that cannot commit takes the invitation with it: no user, no link, no mail', async () => {
-      const identity = node.app.identity;
-      if (!identity) throw new Error('identity module expected');
+      // The module's own context and identity's front door, built as app.ts builds them.
+      const log = createLogger({ level: 'silent' });
+      const mailer = createDevMailbox({ dir: node.config.dataDir, from: node.config.mail.from });
+      const context: ModuleContext = {
+        db: db(),
+        mailer,
+        now: () => new Date(),
+        log,
+        publicOrigin: node.config.publicOrigin,
+        settings: {},
+      };
+      const identity = createIdentity(node.config, node.app.database, log, mailer).api;
       const email = uniqueEmail('rolledback');
       let calls = 0;
       await expect(
-        addMember(identity, {
+        addMember(context, identity, {
           organizationId: orgId,
           email,
           role: 'clinician',

@@ -3,14 +3,14 @@
 // Only people use them: a machine client token is refused (requireUser), since memberships,
 // invitations and the audit trail all name a person.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { OrganizationRole } from '../../platform/db/schema.js';
 import { HavenError } from '../../platform/errors.js';
 import { requireScopes } from '../../platform/http/route-contract.js';
-import { recordAudit } from '../../platform/audit/audit.js';
 import { organizationScope, requireUser } from '../../platform/access/scopes.js';
-import { type IdentityContext } from '../identity/session-kit.js';
 import { requestContext } from '../../platform/http/request-context.js';
+import type { ModuleContext } from '../../platform/module-context.js';
+import type { IdentityApi } from '../identity/index.js';
 import {
   ActiveAnswer,
   ActiveChoice,
@@ -27,69 +27,37 @@ import {
   RoleChange,
 } from './schemas.js';
 import {
-  addMember,
-  changeMemberRole,
   chooseActiveOrganization,
   createOrganization,
-  listMembers,
   listMemberships,
-  normalizeOrganizationName,
-  removeMember,
-  requireMembership,
-  requireOrganization,
   searchOrganizations,
-  type AddedMember,
 } from './service.js';
-
-interface InviteBody {
-  email: string;
-  role: OrganizationRole;
-  displayName?: string;
-}
+import {
+  addMemberAsOrgAdmin,
+  addMemberAsPlatformAdmin,
+  changeMemberRole,
+  listMembers,
+  removeMember,
+} from './members/service.js';
 
 /** The session's effective organization, as the clinical routes will see it; null when none. */
 async function activeOrganizationId(
-  deps: IdentityContext,
+  context: ModuleContext,
   request: FastifyRequest,
 ): Promise<string | null> {
   try {
-    return (await organizationScope(deps.db, request)).organizationId;
+    return (await organizationScope(context.db, request)).organizationId;
   } catch (error) {
     if (error instanceof HavenError && error.code === 'NO_ACTIVE_ORGANIZATION') return null;
     throw error;
   }
 }
 
-/** Tells an existing account it was added, after commit; no organization name or PHI in mail. */
-async function notifyAdded(
-  deps: IdentityContext,
-  request: FastifyRequest,
-  added: AddedMember,
-): Promise<void> {
-  if (!added.notify) return;
-  try {
-    await deps.mailer.send({
-      to: added.notify.to,
-      subject: 'You were added to an organization in Haven',
-      text:
-        `An administrator added you to an organization in Haven. Sign in at ` +
-        `${deps.config.publicOrigin}/ to see it.\n\n` +
-        `If you did not expect this, contact your administrator.\n`,
-    });
-  } catch (error) {
-    // The membership is committed; a failed notice must not turn that into an error answer.
-    request.log.error(
-      { mailError: error instanceof Error ? error.name : 'unknown' },
-      'mail delivery failed',
-    );
-  }
-}
+/** The caller's memberships and the organization their session works in. */
+function registerMembershipRoutes(app: FastifyInstance, context: ModuleContext): void {
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
-export function registerOrganizationRoutes(app: FastifyInstance, deps: IdentityContext): void {
-  // -------------------------------------------------------------------------------------------
-  // Active organization
-
-  app.get(
+  typed.get(
     '/api/organizations',
     {
       config: { access: requireScopes(['orgs:read']), rateClass: 'read' },
@@ -97,15 +65,14 @@ export function registerOrganizationRoutes(app: FastifyInstance, deps: IdentityC
     },
     async (request) => {
       const { userId } = requireUser(request);
-      const rows = await listMemberships(deps.db, userId);
       return {
-        organizations: rows.map((row) => ({ id: row.id, name: row.name, role: row.role })),
-        activeOrganizationId: await activeOrganizationId(deps, request),
+        organizations: await listMemberships(context, userId),
+        activeOrganizationId: await activeOrganizationId(context, request),
       };
     },
   );
 
-  app.put(
+  typed.put(
     '/api/organizations/active',
     {
       config: { access: requireScopes(['orgs:read']), rateClass: 'write' },
@@ -113,8 +80,8 @@ export function registerOrganizationRoutes(app: FastifyInstance, deps: IdentityC
     },
     async (request) => {
       const { userId, sessionId } = requireUser(request);
-      const { organizationId } = request.body as { organizationId: string };
-      const role = await chooseActiveOrganization(deps.db, {
+      const { organizationId } = request.body;
+      const role = await chooseActiveOrganization(context, {
         userId,
         sessionId,
         organizationId,
@@ -123,11 +90,17 @@ export function registerOrganizationRoutes(app: FastifyInstance, deps: IdentityC
       return { activeOrganizationId: organizationId, role };
     },
   );
+}
 
-  // -------------------------------------------------------------------------------------------
-  // Organizations (platform admins)
+/** Platform admins create and find organizations and add their first members. */
+function registerOrganizationAdminRoutes(
+  app: FastifyInstance,
+  context: ModuleContext,
+  identity: IdentityApi,
+): void {
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.post(
+  typed.post(
     '/api/admin/organizations',
     {
       config: { access: requireScopes(['orgs:manage']), rateClass: 'write' },
@@ -136,9 +109,8 @@ export function registerOrganizationRoutes(app: FastifyInstance, deps: IdentityC
     },
     async (request, reply) => {
       const { userId } = requireUser(request);
-      const name = normalizeOrganizationName((request.body as { name: string }).name);
-      const organization = await createOrganization(deps.db, {
-        name,
+      const organization = await createOrganization(context, {
+        name: request.body.name,
         createdBy: userId,
         ...requestContext(request),
       });
@@ -147,7 +119,7 @@ export function registerOrganizationRoutes(app: FastifyInstance, deps: IdentityC
     },
   );
 
-  app.get(
+  typed.get(
     '/api/admin/organizations',
     {
       config: { access: requireScopes(['orgs:manage']), rateClass: 'read' },
@@ -155,16 +127,11 @@ export function registerOrganizationRoutes(app: FastifyInstance, deps: IdentityC
     },
     async (request) => {
       requireUser(request);
-      const query = request.query as { q?: string; cursor?: string; limit?: number };
-      return searchOrganizations(deps.db, {
-        q: query.q,
-        cursor: query.cursor,
-        limit: query.limit ?? 50,
-      });
+      return searchOrganizations(context, request.query);
     },
   );
 
-  app.post(
+  typed.post(
     '/api/admin/organizations/:organizationId/members',
     {
       config: { access: requireScopes(['orgs:manage']), rateClass: 'sensitive' },
@@ -173,52 +140,44 @@ export function registerOrganizationRoutes(app: FastifyInstance, deps: IdentityC
     },
     async (request, reply) => {
       const { userId } = requireUser(request);
-      const { organizationId } = request.params as { organizationId: string };
-      await requireOrganization(deps.db, organizationId);
-      const body = request.body as InviteBody;
-      const added = await addMember(deps, {
-        organizationId,
-        email: body.email,
-        role: body.role,
-        displayName: body.displayName,
+      const invitation = {
+        ...request.body,
+        organizationId: request.params.organizationId,
         actorId: userId,
-        authorize: (trx) => requireOrganization(trx, organizationId),
         ...requestContext(request),
-      });
-      await notifyAdded(deps, request, added);
+      };
+      const member = await addMemberAsPlatformAdmin(context, identity, invitation, request.log);
       reply.code(201);
-      return { member: added.member };
+      return { member };
     },
   );
+}
 
-  // -------------------------------------------------------------------------------------------
-  // Members (org admins manage; any member lists)
+/** Any member lists the members of their organization; its org admins manage them. */
+function registerMemberRoutes(
+  app: FastifyInstance,
+  context: ModuleContext,
+  identity: IdentityApi,
+): void {
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.get(
+  typed.get(
     '/api/organizations/:organizationId/members',
     {
       config: { access: requireScopes(['orgs:members']), rateClass: 'read' },
       schema: { params: OrganizationIdParams, response: { 200: MemberList } },
     },
     async (request) => {
-      const { userId } = requireUser(request);
-      const { organizationId } = request.params as { organizationId: string };
-      await requireMembership(deps.db, organizationId, userId);
-      const members = await listMembers(deps.db, organizationId);
-      // The list shows colleagues' email addresses: who looked is recorded, as for admins.
-      await recordAudit(deps.db, {
-        actor: { type: 'user', id: userId },
-        action: 'org.members_listed',
-        target: { type: 'organization', id: organizationId },
-        outcome: 'success',
-        details: { results: members.length },
+      const members = await listMembers(context, {
+        organizationId: request.params.organizationId,
+        userId: requireUser(request).userId,
         ...requestContext(request),
       });
       return { members };
     },
   );
 
-  app.post(
+  typed.post(
     '/api/organizations/:organizationId/members',
     {
       config: { access: requireScopes(['orgs:members']), rateClass: 'sensitive' },
@@ -227,28 +186,19 @@ export function registerOrganizationRoutes(app: FastifyInstance, deps: IdentityC
     },
     async (request, reply) => {
       const { userId } = requireUser(request);
-      const { organizationId } = request.params as { organizationId: string };
-      await requireMembership(deps.db, organizationId, userId, { admin: true });
-      const body = request.body as InviteBody;
-      const added = await addMember(deps, {
-        organizationId,
-        email: body.email,
-        role: body.role,
-        displayName: body.displayName,
+      const invitation = {
+        ...request.body,
+        organizationId: request.params.organizationId,
         actorId: userId,
-        // Still org_admin when the member is added: a demotion in between cannot be bypassed.
-        authorize: async (trx) => {
-          await requireMembership(trx, organizationId, userId, { admin: true, lock: 'share' });
-        },
         ...requestContext(request),
-      });
-      await notifyAdded(deps, request, added);
+      };
+      const member = await addMemberAsOrgAdmin(context, identity, invitation, request.log);
       reply.code(201);
-      return { member: added.member };
+      return { member };
     },
   );
 
-  app.put(
+  typed.put(
     '/api/organizations/:organizationId/members/:userId',
     {
       // Z5: granting or taking away organization administration is a role change: step-up.
@@ -260,12 +210,9 @@ export function registerOrganizationRoutes(app: FastifyInstance, deps: IdentityC
     },
     async (request) => {
       const actorId = requireUser(request).userId;
-      const params = request.params as { organizationId: string; userId: string };
-      await requireMembership(deps.db, params.organizationId, actorId, { admin: true });
-      const member = await changeMemberRole(deps.db, {
-        organizationId: params.organizationId,
-        userId: params.userId,
-        role: (request.body as { role: OrganizationRole }).role,
+      const member = await changeMemberRole(context, {
+        ...request.params,
+        role: request.body.role,
         actorId,
         ...requestContext(request),
       });
@@ -273,7 +220,7 @@ export function registerOrganizationRoutes(app: FastifyInstance, deps: IdentityC
     },
   );
 
-  app.delete(
+  typed.delete(
     '/api/organizations/:organizationId/members/:userId',
     {
       config: { access: requireScopes(['orgs:members']), rateClass: 'sensitive' },
@@ -281,15 +228,19 @@ export function registerOrganizationRoutes(app: FastifyInstance, deps: IdentityC
     },
     async (request, reply) => {
       const actorId = requireUser(request).userId;
-      const params = request.params as { organizationId: string; userId: string };
-      await requireMembership(deps.db, params.organizationId, actorId, { admin: true });
-      await removeMember(deps.db, {
-        organizationId: params.organizationId,
-        userId: params.userId,
-        actorId,
-        ...requestContext(request),
-      });
-      return reply.code(204).send();
+      await removeMember(context, { ...request.params, actorId, ...requestContext(request) });
+      // No body: the handler's undefined result makes Fastify send the empty 204.
+      reply.code(204);
     },
   );
+}
+
+export function registerOrganizationRoutes(
+  app: FastifyInstance,
+  context: ModuleContext,
+  identity: IdentityApi,
+): void {
+  registerMembershipRoutes(app, context);
+  registerOrganizationAdminRoutes(app, context, identity);
+  registerMemberRoutes(app, context, identity);
 }

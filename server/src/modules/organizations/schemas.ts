@@ -1,6 +1,6 @@
 // Request and response schemas of the organizations module (V1, V3): strict requests, and
 // answers that let only the declared fields of docs/api/clinical.md leave the server.
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 
 /** Upper bound of a member list or a caller's memberships in one answer (no pagination there). */
 export const MAX_LISTED = 1000;
@@ -115,3 +115,8 @@ export const MemberList = Type.Object(
   { members: Type.Array(Member, { maxItems: MAX_LISTED }) },
   { additionalProperties: false },
 );
+
+export type OrganizationView = Static<typeof Organization>;
+export type MemberView = Static<typeof Member>;
+export type OrganizationSearch = Static<typeof OrganizationQuery>;
+export type OrganizationPageView = Static<typeof OrganizationPage>;

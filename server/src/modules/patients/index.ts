@@ -1,10 +1,12 @@
 // Patients, consents and clinical notes of the active organization (docs/api/clinical.md).
+// The front door: the plugin, and the consent rules the patient portal and break-glass share.
 import type { FastifyPluginAsync } from 'fastify';
 import type { ModuleContext } from '../../platform/module-context.js';
 import type { IdentityApi } from '../identity/index.js';
-import { registerConsentRoutes } from './consent-routes.js';
-import { registerNoteRoutes } from './note-routes.js';
-import { registerPatientRoutes } from './patient-routes.js';
+import { registerConsentRoutes } from './consents/routes.js';
+import { registerNoteRoutes } from './notes/routes.js';
+import { registerPortalInvitationRoutes } from './portal-invitation/routes.js';
+import { registerRecordRoutes } from './records/routes.js';
 
 export interface PatientsModuleOptions {
   readonly context: ModuleContext<Record<string, never>>;
@@ -14,10 +16,27 @@ export interface PatientsModuleOptions {
 /** The module's front door: app.register(patientsModule, options). */
 export const patientsModule: FastifyPluginAsync<PatientsModuleOptions> = async (
   app,
-  { identity },
+  { context, identity },
 ) => {
-  const legacy = identity.legacyContext;
-  registerPatientRoutes(app, legacy);
-  registerConsentRoutes(app, legacy);
-  registerNoteRoutes(app, legacy);
+  registerRecordRoutes(app, context);
+  registerPortalInvitationRoutes(app, context, identity);
+  registerConsentRoutes(app, context);
+  registerNoteRoutes(app, context);
 };
+
+export {
+  ConsentDocumentSchema,
+  ConsentGateSchema,
+  ConsentRecordSchema,
+  type ConsentDocumentView,
+  type ConsentGateView,
+  type ConsentRecordView,
+} from './consents/schemas.js';
+export {
+  consentGate,
+  listConsentDocuments,
+  listPatientConsents,
+  recordConsent,
+  requireConsent,
+  withdrawConsent,
+} from './consents/service.js';

@@ -1,8 +1,9 @@
-// The patient portal (/api/portal/*) and the account export (/api/account/export).
+// The patient portal (/api/portal/*) and the account export (/api/account/export). Also the
+// patient's view of their record, which break-glass shows an admin exactly as the patient sees it.
 import type { FastifyPluginAsync } from 'fastify';
 import type { ModuleContext } from '../../platform/module-context.js';
 import type { IdentityApi } from '../identity/index.js';
-import { registerAccountExportRoute } from './account-export.js';
+import { registerAccountExportRoute } from './account-export/routes.js';
 import { registerPortalRoutes } from './routes.js';
 
 export interface PortalModuleOptions {
@@ -11,8 +12,19 @@ export interface PortalModuleOptions {
 }
 
 /** The module's front door: app.register(portalModule, options). */
-export const portalModule: FastifyPluginAsync<PortalModuleOptions> = async (app, { identity }) => {
-  const legacy = identity.legacyContext;
-  registerPortalRoutes(app, legacy);
-  registerAccountExportRoute(app, legacy);
+export const portalModule: FastifyPluginAsync<PortalModuleOptions> = async (
+  app,
+  { context, identity },
+) => {
+  registerPortalRoutes(app, context);
+  registerAccountExportRoute(app, context, identity);
 };
+
+export { listSharedNotes, loadPatientRecordView } from './repo.js';
+export {
+  PatientRecordViewSchema,
+  SHARED_NOTES_LIMIT,
+  SharedNoteSchema,
+  type PatientRecordView,
+  type SharedNote,
+} from './schemas.js';

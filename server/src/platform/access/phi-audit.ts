@@ -1,10 +1,11 @@
 // PHI audit (L3): every read and write of patient data is one audit event, appended in the
 // same transaction as the read or change. It names who, which patient record, what kind of
-// access and which fields changed — never a field's value.
+// access and which fields changed — never a field's value. A request that lists or exports many
+// records may instead write one batched event that names them (auditPhiBatch).
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from '../db/schema.js';
-import { recordAudit } from '../audit/audit.js';
+import { recordAudit, type AuditEvent } from '../audit/audit.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -41,11 +42,15 @@ export interface PhiAccess {
   readonly details?: Record<string, string | number | boolean | null>;
 }
 
+function actorOf(request: FastifyRequest): AuditEvent['actor'] {
+  const principal = request.principal;
+  return principal ? { type: principal.kind, id: principal.subject } : { type: 'anonymous' };
+}
+
 /** Appends the audit event of one access to one patient record, inside `trx`. */
 export async function auditPhi(trx: Db, request: FastifyRequest, access: PhiAccess): Promise<void> {
-  const principal = request.principal;
   await recordAudit(trx, {
-    actor: principal ? { type: principal.kind, id: principal.subject } : { type: 'anonymous' },
+    actor: actorOf(request),
     action: access.action,
     target: { type: 'patient', id: access.patientId },
     outcome: 'success',
@@ -55,6 +60,60 @@ export async function auditPhi(trx: Db, request: FastifyRequest, access: PhiAcce
       ...access.details,
       ...(access.fields ? { fields: [...access.fields].sort().join(',').slice(0, 200) } : {}),
       ...(access.grantId ? { grantId: access.grantId } : {}),
+    },
+  });
+}
+
+/** The most record ids one batched event names; `count` still says how many were accessed. */
+export const PHI_BATCH_ID_CAP = 50;
+/** Five UUIDs and their commas (184 characters) fit the audit log's 200-character detail value. */
+const IDS_PER_DETAIL = 5;
+
+export interface PhiBatchAccess {
+  /** Usually patient.listed or patient.exported. */
+  readonly action: PhiAction;
+  readonly patientIds: readonly string[];
+  /** The organization every listed record belongs to: the event's target. */
+  readonly organizationId?: string;
+  /** Non-identifying context; at most 8 keys (the ids and counts take the other 12 of 20). */
+  readonly details?: Record<string, string | number | boolean | null>;
+}
+
+/**
+ * One audit event for a request that lists or exports many patient records, instead of one per
+ * row: `count` records, the first PHI_BATCH_ID_CAP ids in `patientIds1`, `patientIds2`, … (five
+ * each) and `idsOmitted` beyond the cap. Nothing is written when no record was accessed.
+ *
+ * The event's target is the organization, not a patient: the portal's access list (which looks
+ * events up by patient target) does not show batched events until it also reads these ids.
+ */
+export async function auditPhiBatch(
+  trx: Db,
+  request: FastifyRequest,
+  access: PhiBatchAccess,
+): Promise<void> {
+  const unique = [...new Set(access.patientIds)];
+  if (unique.length === 0) return;
+  const named = unique.slice(0, PHI_BATCH_ID_CAP);
+  const idDetails: Record<string, string> = {};
+  for (let start = 0; start < named.length; start += IDS_PER_DETAIL) {
+    const key = `patientIds${start / IDS_PER_DETAIL + 1}`;
+    idDetails[key] = named.slice(start, start + IDS_PER_DETAIL).join(',');
+  }
+  await recordAudit(trx, {
+    actor: actorOf(request),
+    action: access.action,
+    ...(access.organizationId
+      ? { target: { type: 'organization', id: access.organizationId } }
+      : {}),
+    outcome: 'success',
+    requestId: request.id,
+    clientAddress: request.ip,
+    details: {
+      ...access.details,
+      count: unique.length,
+      idsOmitted: unique.length - named.length,
+      ...idDetails,
     },
   });
 }

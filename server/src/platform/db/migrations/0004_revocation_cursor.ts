@@ -1,7 +1,7 @@
 // A7: the cursor that lets every node read session revocations without trusting any node's
 // clock (issue 9). A revoked session carries the id of the transaction that revoked it; each
 // node's poller reads the rows whose transaction was not yet visible in its previous
-// snapshot (modules/identity/revocation.ts explains why this and not a sequence).
+// snapshot (modules/identity/sessions/revocation.ts explains why this and not a sequence).
 import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {

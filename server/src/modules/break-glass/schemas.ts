@@ -1,0 +1,68 @@
+// Request and response schemas of the break-glass routes.
+import { Type, type Static } from 'typebox';
+import { ConsentRecordSchema } from '../patients/index.js';
+import { PatientRecordViewSchema, SHARED_NOTES_LIMIT, SharedNoteSchema } from '../portal/index.js';
+
+const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
+const Iso = Type.String({ maxLength: 40 });
+/** Control characters other than tab and line breaks are refused in the reason. */
+const REASON_PATTERN = '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$';
+export const MIN_REASON = 10;
+export const MAX_REASON = 500;
+/** The most grants one listing shows, newest first. */
+export const GRANT_LIST_LIMIT = 200;
+
+export const Empty = Type.Object({}, { additionalProperties: false });
+export const GrantParams = Type.Object({ grantId: Uuid }, { additionalProperties: false });
+
+export const GrantSchema = Type.Object(
+  {
+    id: Type.String({ maxLength: 36 }),
+    adminId: Type.String({ maxLength: 36 }),
+    adminDisplayName: Type.String({ maxLength: 100 }),
+    patientId: Type.String({ maxLength: 36 }),
+    organizationId: Type.String({ maxLength: 36 }),
+    reason: Type.String({ maxLength: MAX_REASON }),
+    createdAt: Iso,
+    expiresAt: Iso,
+    revokedAt: Type.Union([Iso, Type.Null()]),
+    active: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+export type GrantView = Static<typeof GrantSchema>;
+export const GrantAnswer = Type.Object({ grant: GrantSchema }, { additionalProperties: false });
+
+export const GrantRequestBody = Type.Object(
+  {
+    patientId: Type.Optional(Uuid),
+    organizationId: Type.Optional(Uuid),
+    mrn: Type.Optional(
+      Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9-]{0,31}$', minLength: 1, maxLength: 32 }),
+    ),
+    reason: Type.String({ minLength: MIN_REASON, maxLength: MAX_REASON, pattern: REASON_PATTERN }),
+  },
+  { additionalProperties: false },
+);
+export type GrantRequest = Static<typeof GrantRequestBody>;
+
+/** What a grant opens: the record exactly as the patient sees it in the portal. */
+export const GrantRecordAnswer = Type.Object(
+  {
+    grant: GrantSchema,
+    record: PatientRecordViewSchema,
+    consents: Type.Array(ConsentRecordSchema, { maxItems: 1000 }),
+    notes: Type.Array(SharedNoteSchema, { maxItems: SHARED_NOTES_LIMIT }),
+  },
+  { additionalProperties: false },
+);
+export type GrantRecord = Static<typeof GrantRecordAnswer>;
+
+export const GrantListQuery = Type.Object(
+  { active: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+export const GrantList = Type.Object(
+  { grants: Type.Array(GrantSchema, { maxItems: GRANT_LIST_LIMIT }) },
+  { additionalProperties: false },
+);

@@ -1,0 +1,67 @@
+// Schemas of the account routes: profile, email change, password change and own sessions.
+import { Type, type Static } from 'typebox';
+import { Password } from '../passwords/schemas.js';
+import { UserView } from '../schemas.js';
+
+export const UserAnswer = Type.Object({ user: UserView }, { additionalProperties: false });
+
+export const ProfileChange = Type.Object(
+  {
+    displayName: Type.String({
+      minLength: 1,
+      maxLength: 100,
+      pattern:
+        '^[^\\u0000-\\u001f\\u007f\\ud800-\\udfff]*[^\\s\\u0000-\\u001f\\u007f\\ud800-\\udfff][^\\u0000-\\u001f\\u007f\\ud800-\\udfff]*$',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const EmailChange = Type.Object(
+  { newEmail: Type.String({ format: 'email', maxLength: 254 }) },
+  { additionalProperties: false },
+);
+
+export const VerificationSent = Type.Object(
+  { status: Type.Literal('verification_sent') },
+  { additionalProperties: false },
+);
+
+export const EmailConfirmation = Type.Object(
+  { token: Type.String({ pattern: '^[A-Za-z0-9_-]{20,100}$', maxLength: 100 }) },
+  { additionalProperties: false },
+);
+
+export const PasswordChange = Type.Object(
+  { currentPassword: Password, newPassword: Password },
+  { additionalProperties: false },
+);
+export type PasswordChange = Static<typeof PasswordChange>;
+
+export const PasswordChanged = Type.Object(
+  { revokedSessions: Type.Integer() },
+  { additionalProperties: false },
+);
+
+const SessionView = Type.Object(
+  {
+    id: Type.String({ maxLength: 36 }),
+    current: Type.Boolean(),
+    createdAt: Type.String({ maxLength: 40 }),
+    lastSeenAt: Type.String({ maxLength: 40 }),
+    userAgent: Type.Union([Type.String({ maxLength: 300 }), Type.Null()]),
+    clientAddress: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export const SessionList = Type.Object(
+  { sessions: Type.Array(SessionView, { maxItems: 100 }) },
+  { additionalProperties: false },
+);
+
+export const SessionParams = Type.Object(
+  { id: Type.String({ format: 'uuid', maxLength: 36 }) },
+  { additionalProperties: false },
+);
+
+export const Revoked = Type.Object({ revoked: Type.Integer() }, { additionalProperties: false });

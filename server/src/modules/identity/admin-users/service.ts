@@ -1,0 +1,178 @@
+// User administration (Z3, Z5, L3): search and a user's sessions (reads are audited too: the
+// list shows every user's email address), roles, disable/enable and ending a user's sessions.
+// Every change is audited with the admin as actor and the user as target, in the same
+// transaction; changes that alter what a user may do end their sessions, so the next access
+// token (minted at sign-in) carries the new scopes.
+import { HavenError } from '../../../platform/errors.js';
+import { recordAudit } from '../../../platform/audit/audit.js';
+import type { Role } from '../../../platform/db/schema.js';
+import type { RequestContext } from '../../../platform/http/request-context.js';
+import type { ModuleContext } from '../../../platform/module-context.js';
+import type { IdentityDeps, IdentitySettings } from '../dependencies.js';
+import { voidAllOneTimeTokens } from '../onboarding/one-time-tokens-repo.js';
+import { requiresMfa } from '../roles.js';
+import { listUserSessions, revokeUserSessions } from '../sessions/repo.js';
+import { endSessions } from '../sessions/session-kit.js';
+import {
+  findUser,
+  hasPassword,
+  searchUsers,
+  setRoles,
+  setStatus,
+  type Db,
+  type UserRow,
+} from './repo.js';
+import type { UserQuery } from './schemas.js';
+
+type Context = ModuleContext<IdentitySettings>;
+
+/** Who acts, on whom, for the audit trail. */
+export interface AdminCall extends RequestContext {
+  readonly adminId: string;
+  readonly userId: string;
+}
+
+export function toView(row: UserRow) {
+  return {
+    id: row.id,
+    email: row.email,
+    displayName: row.display_name,
+    roles: row.roles,
+    status: row.status,
+    mfaEnrolled: row.totp_enrolled_at !== null,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+export async function listUsers(
+  context: Context,
+  adminId: string,
+  params: UserQuery,
+  request: RequestContext,
+) {
+  const limit = params.limit ?? 50;
+  const term = params.query?.trim().toLowerCase() ?? '';
+  const rows = await searchUsers(context.db, { ...params, term, limit });
+  const page = rows.slice(0, limit);
+  await recordAudit(context.db, {
+    actor: { type: 'user', id: adminId },
+    action: 'admin.users_listed',
+    outcome: 'success',
+    details: { results: page.length, filtered: term !== '' || params.status !== undefined },
+    ...request,
+  });
+  return {
+    users: page.map(toView),
+    nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
+  };
+}
+
+export async function userSessions(context: Context, call: AdminCall) {
+  const { adminId, userId, ...request } = call;
+  if (!(await findUser(context.db, userId))) throw new HavenError('NOT_FOUND');
+  const sessions = await listUserSessions(context.db, userId, context.now());
+  await recordAudit(context.db, {
+    actor: { type: 'user', id: adminId },
+    action: 'admin.user_sessions_listed',
+    target: { type: 'user', id: userId },
+    outcome: 'success',
+    details: { count: sessions.length },
+    ...request,
+  });
+  return sessions;
+}
+
+type Change = (
+  trx: Db,
+  user: UserRow,
+) => Promise<{ revoked: string[]; details?: Record<string, string | number | boolean> }>;
+
+/**
+ * Runs an admin change on a locked user row, audits it in the same transaction and marks
+ * any sessions it ended as revoked on this node at once (other nodes follow within a second).
+ */
+async function changeUser(
+  { context, services }: IdentityDeps,
+  call: AdminCall,
+  action: string,
+  change: Change,
+) {
+  const { adminId, userId, ...request } = call;
+  const result = await context.db.transaction().execute(async (trx) => {
+    const user = await findUser(trx, userId, true);
+    if (!user) throw new HavenError('NOT_FOUND');
+    const { revoked, details } = await change(trx, user);
+    await recordAudit(trx, {
+      actor: { type: 'user', id: adminId },
+      action,
+      target: { type: 'user', id: user.id },
+      outcome: 'success',
+      details: { sessions_ended: revoked.length, ...details },
+      ...request,
+    });
+    return { revoked, user: await findUser(trx, user.id) };
+  });
+  for (const sessionId of result.revoked) services.revocations.markRevoked(sessionId);
+  if (!result.user) throw new HavenError('NOT_FOUND');
+  return { user: toView(result.user) };
+}
+
+export function changeRoles(deps: IdentityDeps, call: AdminCall, roles: Role[]) {
+  const { context } = deps;
+  return changeUser(deps, call, 'admin.user_roles_changed', async (trx, user) => {
+    if (user.id === call.adminId && user.roles.includes('admin') && !roles.includes('admin')) {
+      throw new HavenError('CONFLICT', 'You cannot remove your own admin role.');
+    }
+    // Such a user could no longer sign in; they enrol first (an invitee enrols on accepting).
+    if (
+      requiresMfa(roles, context.settings.mfaRequiredRoles) &&
+      user.status === 'active' &&
+      user.totp_enrolled_at === null
+    ) {
+      throw new HavenError('CONFLICT', 'This role requires MFA; the user must set it up first.');
+    }
+    await setRoles(trx, user.id, roles, context.now());
+    const revoked = await revokeUserSessions(trx, user.id, 'roles_changed', context.now());
+    return { revoked, details: { roles: roles.join(' '), previous: user.roles.join(' ') } };
+  });
+}
+
+export function disableUser(deps: IdentityDeps, call: AdminCall) {
+  return changeUser(deps, call, 'admin.user_disabled', async (trx, user) => {
+    if (user.id === call.adminId) throw new HavenError('CONFLICT', 'You cannot disable yourself.');
+    const now = deps.context.now();
+    await setStatus(trx, user.id, 'disabled', now);
+    // Pending invitation, reset and verification links and MFA steps die with the account.
+    await voidAllOneTimeTokens(trx, user.id, now);
+    const revoked = await revokeUserSessions(trx, user.id, 'user_disabled', now);
+    return { revoked, details: { previous: user.status } };
+  });
+}
+
+export function enableUser(deps: IdentityDeps, call: AdminCall) {
+  return changeUser(deps, call, 'admin.user_enabled', async (trx, user) => {
+    if (user.status !== 'disabled') {
+      return { revoked: [], details: { changed: false, status: user.status } };
+    }
+    // Someone disabled before accepting their invitation has no password: they go back to
+    // 'invited' and need a fresh invitation (the old link was voided on disable).
+    const status = (await hasPassword(trx, user.id)) ? 'active' : 'invited';
+    await setStatus(trx, user.id, status, deps.context.now());
+    return { revoked: [], details: { changed: true, status } };
+  });
+}
+
+export async function endUserSessions(deps: IdentityDeps, call: AdminCall): Promise<number> {
+  const { adminId, userId, ...request } = call;
+  if (!(await findUser(deps.context.db, userId))) throw new HavenError('NOT_FOUND');
+  const ending = {
+    actorId: adminId,
+    action: 'admin.user_sessions_revoked',
+    reason: 'revoked_by_admin',
+    target: { type: 'user', id: userId },
+    ...request,
+  };
+  return endSessions(deps, ending, (trx) =>
+    revokeUserSessions(trx, userId, 'revoked_by_admin', deps.context.now()),
+  );
+}

@@ -1,0 +1,149 @@
+// The signed-in user's second factor: step-up (A9: a fresh TOTP check that sensitive routes
+// demand within the last 5 minutes) and MFA settings (A9, Z5: status, new recovery codes,
+// turning MFA off where the role allows).
+import { HavenError } from '../../../platform/errors.js';
+import { recordAudit } from '../../../platform/audit/audit.js';
+import type { KeyRing } from '../../../platform/crypto.js';
+import type { RequestContext } from '../../../platform/http/request-context.js';
+import type { ModuleContext } from '../../../platform/module-context.js';
+import type { IdentitySettings } from '../dependencies.js';
+import { requiresMfa } from '../roles.js';
+import {
+  assertNoBackoff,
+  clearLoginFailures,
+  recordLoginFailure,
+} from '../sign-in/login-throttle.js';
+import { toSignedInUser, type SignedInUser } from '../users.js';
+import { generateRecoveryCodes, replaceRecoveryCodes } from './recovery-codes.js';
+import {
+  clearTotp,
+  consumeTotpStep,
+  deleteRecoveryCodes,
+  findLiveSession,
+  findMfaState,
+  findTotpAccount,
+  lockAccountRoles,
+  recordSessionMfa,
+  remainingRecoveryCodes,
+} from './repo.js';
+import { openTotpSecret, verifyTotp } from './totp.js';
+
+type Context = ModuleContext<IdentitySettings>;
+
+/** Step-up guesses back off like sign-in guesses, on a key of their own per user. */
+const stepUpThrottleKey = (userId: string): string => `step-up:${userId}`;
+
+export interface SteppedUp {
+  readonly user: SignedInUser;
+  readonly mfaAt: Date;
+  readonly session: Awaited<ReturnType<typeof recordSessionMfa>>;
+}
+
+/** Verifies a TOTP code for the caller's session and records the MFA time on it. */
+export async function stepUp(
+  context: Context,
+  ring: KeyRing,
+  caller: { userId: string; sessionId: string; code: string },
+  request: RequestContext,
+): Promise<SteppedUp> {
+  const { db } = context;
+  const { userId, sessionId } = caller;
+  const now = context.now();
+  const throttleKey = stepUpThrottleKey(userId);
+  await assertNoBackoff(db, throttleKey, now);
+  const user = await findTotpAccount(db, userId);
+  if (!user || user.status !== 'active') throw new HavenError('UNAUTHENTICATED');
+  if (!user.totp_secret_enc) throw new HavenError('CONFLICT', 'Set up an authenticator app first.');
+  const checked = verifyTotp({
+    secret: openTotpSecret(ring, user.id, user.totp_secret_enc),
+    code: caller.code,
+    lastStep: user.totp_last_step === null ? null : BigInt(user.totp_last_step),
+    now: now.getTime(),
+  });
+  const event = (outcome: 'success' | 'failure') => ({
+    actor: { type: 'user' as const, id: user.id },
+    action: 'auth.step_up',
+    target: { type: 'session', id: sessionId },
+    outcome,
+    ...request,
+  });
+  const session = await db.transaction().execute(async (trx) => {
+    // Winning the step is what makes the code single-use across nodes.
+    if (!checked.ok || !(await consumeTotpStep(trx, user.id, checked.step))) return undefined;
+    const current = await findLiveSession(trx, user.id, sessionId, now);
+    if (!current) throw new HavenError('SESSION_EXPIRED');
+    const updated = await recordSessionMfa(trx, sessionId, now, [
+      ...new Set([...current.amr, 'otp']),
+    ]);
+    await recordAudit(trx, event('success'));
+    return updated;
+  });
+  if (!session) {
+    await recordLoginFailure(db, throttleKey, now);
+    await recordAudit(db, event('failure'));
+    throw new HavenError('MFA_INVALID');
+  }
+  await clearLoginFailures(db, throttleKey);
+  return { user: toSignedInUser(user), mfaAt: now, session };
+}
+
+export async function mfaStatus(context: Context, userId: string) {
+  const user = await findMfaState(context.db, userId);
+  if (!user) throw new HavenError('UNAUTHENTICATED');
+  return {
+    enrolled: user.totp_enrolled_at !== null,
+    required: requiresMfa(user.roles, context.settings.mfaRequiredRoles),
+    recoveryCodesRemaining: await remainingRecoveryCodes(context.db, userId),
+  };
+}
+
+/** New recovery codes; the old ones stop working. 409 without an enrolled authenticator. */
+export async function regenerateRecoveryCodes(
+  context: Context,
+  userId: string,
+  request: RequestContext,
+): Promise<string[]> {
+  const user = await findMfaState(context.db, userId);
+  if (!user) throw new HavenError('UNAUTHENTICATED');
+  if (user.totp_enrolled_at === null) {
+    throw new HavenError('CONFLICT', 'Set up an authenticator app first.');
+  }
+  const recoveryCodes = generateRecoveryCodes();
+  await context.db.transaction().execute(async (trx) => {
+    await replaceRecoveryCodes(trx, user.id, recoveryCodes);
+    await recordAudit(trx, {
+      actor: { type: 'user', id: user.id },
+      action: 'account.recovery_codes_regenerated',
+      target: { type: 'user', id: user.id },
+      outcome: 'success',
+      details: { count: recoveryCodes.length },
+      ...request,
+    });
+  });
+  return recoveryCodes;
+}
+
+/** Turns MFA off, unless one of the account's roles requires it. */
+export async function disableMfa(
+  context: Context,
+  userId: string,
+  request: RequestContext,
+): Promise<void> {
+  await context.db.transaction().execute(async (trx) => {
+    // Locked so a concurrent role change cannot slip an MFA-required role in between.
+    const user = await lockAccountRoles(trx, userId);
+    if (!user) throw new HavenError('UNAUTHENTICATED');
+    if (requiresMfa(user.roles, context.settings.mfaRequiredRoles)) {
+      throw new HavenError('CONFLICT', 'Your role requires MFA, so it cannot be turned off.');
+    }
+    await clearTotp(trx, user.id, context.now());
+    await deleteRecoveryCodes(trx, user.id);
+    await recordAudit(trx, {
+      actor: { type: 'user', id: user.id },
+      action: 'account.mfa_disabled',
+      target: { type: 'user', id: user.id },
+      outcome: 'success',
+      ...request,
+    });
+  });
+}

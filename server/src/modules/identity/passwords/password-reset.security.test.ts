@@ -1,0 +1,228 @@
+// Password reset over HTTP against the real app (A10, A7, A9): the same answer for every email,
+// single-use and expiring links, every session ends, and the reset never skips MFA.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { LightMyRequestResponse } from 'fastify';
+import { Secret, TOTP } from 'otpauth';
+import { createTestApp, type TestApp } from '../../../../test/app-harness.js';
+import {
+  createTestDatabase,
+  describeEachEngine,
+  type TestDatabase,
+} from '../../../../test/databases.js';
+import { createKeyRing } from '../../../platform/crypto.js';
+import type { Role } from '../../../platform/db/schema.js';
+import { listDevMailbox, type DevMailboxEntry } from '../../../platform/mail.js';
+import { MINIMUM_HASHING, hashPassword } from './hashing.js';
+import { generateTotpSecret, sealTotpSecret } from '../mfa/totp.js';
+
+const PASSWORD = 'correct horse battery staple 42';
+const NEW_PASSWORD = 'quiet lantern orbits the velvet harbor 93';
+const MASTER_KEY = randomBytes(32).toString('base64');
+
+describeEachEngine('password reset', (engine) => {
+  let database: TestDatabase;
+  let node: TestApp;
+  let origin: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(engine);
+    node = await createTestApp(engine, {
+      database,
+      env: { HAVEN_MASTER_KEY: MASTER_KEY, HAVEN_RATE_AUTH: '1000/60' },
+    });
+    origin = node.config.publicOrigin;
+  });
+  afterAll(async () => {
+    await node.close();
+    await database.close();
+  });
+
+  async function createUser(
+    email: string,
+    roles: Role[],
+    options: { status?: 'active' | 'disabled'; totpSecret?: string } = {},
+  ): Promise<string> {
+    const user = await database.db
+      .insertInto('users')
+      .values({
+        email,
+        email_normalized: email.toLowerCase(),
+        display_name: 'Test User',
+        roles,
+        status: options.status ?? 'active',
+        password_hash: await hashPassword(PASSWORD, MINIMUM_HASHING),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    if (options.totpSecret) {
+      const ring = createKeyRing(Buffer.from(MASTER_KEY, 'base64'));
+      await database.db
+        .updateTable('users')
+        .set({
+          totp_secret_enc: sealTotpSecret(ring, user.id, options.totpSecret),
+          totp_enrolled_at: new Date(),
+        })
+        .where('id', '=', user.id)
+        .execute();
+    }
+    return user.id;
+  }
+
+  const post = (url: string, payload: object, headers: Record<string, string> = {}) =>
+    node.app.inject({ method: 'POST', url, headers: { origin, ...headers }, payload });
+  const signIn = (email: string, password = PASSWORD) =>
+    post('/api/auth/session', { email, password });
+  const requestReset = (email: string) => post('/api/auth/password-reset', { email });
+  const completeReset = (token: string, newPassword = NEW_PASSWORD) =>
+    post('/api/auth/password-reset/complete', { token, newPassword });
+  const cookieHeader = (response: LightMyRequestResponse) =>
+    response.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+  const me = (response: LightMyRequestResponse) =>
+    node.app.inject({ url: '/api/auth/me', headers: { cookie: cookieHeader(response) } });
+
+  /** Mail is sent after the answer; wait for it (or for nothing, when `expectNone`). */
+  async function mailsTo(address: string, expectNone = false): Promise<DevMailboxEntry[]> {
+    const deadline = Date.now() + (expectNone ? 300 : 3000);
+    for (;;) {
+      const found = (await listDevMailbox(node.config.dataDir)).filter((m) => m.to === address);
+      if ((found.length > 0 && !expectNone) || Date.now() > deadline) return found;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+  async function resetToken(address: string, count = 1): Promise<string> {
+    for (let i = 0; i < 100; i++) {
+      const mails = await mailsTo(address);
+      if (mails.length >= count) {
+        const match = /#token=([A-Za-z0-9_-]+)/.exec(mails[0]!.text);
+        if (!match?.[1]) throw new Error('no reset link in the mail');
+        return match[1];
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error('reset mail did not arrive');
+  }
+
+  it('A10/enumeration: known, unknown and disabled emails get the identical 202; only the known one gets mail', async () => {
+    await createUser('reset-known@example.org', ['patient']);
+    await createUser('reset-disabled@example.org', ['patient'], { status: 'disabled' });
+    const answers = await Promise.all([
+      requestReset('reset-known@example.org'),
+      requestReset('reset-nobody@example.org'),
+      requestReset('reset-disabled@example.org'),
+    ]);
+    for (const answer of answers) {
+      expect(answer.statusCode).toBe(202);
+      expect(answer.json()).toEqual({ status: 'sent' });
+    }
+    expect(answers[1].body).toBe(answers[0].body);
+    expect(await mailsTo('reset-known@example.org')).toHaveLength(1);
+    expect(await mailsTo('reset-nobody@example.org', true)).toHaveLength(0);
+    expect(await mailsTo('reset-disabled@example.org', true)).toHaveLength(0);
+    // L3 without PII: every request is audited, and no audit row holds an email address.
+    const audited = await database.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('action', '=', 'auth.password_reset_requested')
+      .execute();
+    expect(audited.map((row) => row.details.reason).sort()).toEqual(
+      ['sent', 'status_disabled', 'unknown_account'].sort(),
+    );
+    expect(JSON.stringify(audited)).not.toContain('@example.org');
+  });
+
+  it('A10: the link in the mail works exactly once, and a newer link voids the older one', async () => {
+    await createUser('reset-once@example.org', ['patient']);
+    await requestReset('reset-once@example.org');
+    const older = await resetToken('reset-once@example.org');
+    await requestReset('reset-once@example.org');
+    const newer = await resetToken('reset-once@example.org', 2);
+    expect(newer).not.toBe(older);
+    expect((await completeReset(older)).json()).toMatchObject({ code: 'NOT_FOUND' });
+    const done = await completeReset(newer);
+    expect(done.statusCode).toBe(200);
+    expect(done.json()).toEqual({ status: 'password_changed' });
+    expect((await completeReset(newer, 'another fine passphrase for later 55')).statusCode).toBe(
+      404,
+    );
+    expect((await signIn('reset-once@example.org', NEW_PASSWORD)).statusCode).toBe(200);
+    expect((await signIn('reset-once@example.org', PASSWORD)).statusCode).toBe(401);
+  });
+
+  it('A10: an expired link is refused', async () => {
+    const userId = await createUser('reset-expired@example.org', ['patient']);
+    await requestReset('reset-expired@example.org');
+    const token = await resetToken('reset-expired@example.org');
+    await database.db
+      .updateTable('one_time_tokens')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('user_id', '=', userId)
+      .where('purpose', '=', 'password_reset')
+      .execute();
+    const refused = await completeReset(token);
+    expect(refused.statusCode).toBe(404);
+    expect((await signIn('reset-expired@example.org')).statusCode).toBe(200);
+  });
+
+  it('A2: a password the policy refuses is reported on newPassword and does not burn the link', async () => {
+    await createUser('reset-policy@example.org', ['patient']);
+    await requestReset('reset-policy@example.org');
+    const token = await resetToken('reset-policy@example.org');
+    const weak = await completeReset(token, 'password');
+    expect(weak.statusCode).toBe(400);
+    expect(weak.json()).toMatchObject({
+      code: 'PASSWORD_REJECTED',
+      errors: [{ field: 'newPassword' }],
+    });
+    expect((await completeReset(token)).statusCode).toBe(200);
+  });
+
+  it('A10/A7/A9: a reset ends every session, signs nobody in, and MFA is still required', async () => {
+    const secret = generateTotpSecret();
+    const userId = await createUser('reset-mfa@example.org', ['clinician'], { totpSecret: secret });
+    const completeMfa = async (pending: LightMyRequestResponse) => {
+      await database.db
+        .updateTable('users')
+        .set({ totp_last_step: null })
+        .where('id', '=', userId)
+        .execute();
+      return post(
+        '/api/auth/mfa',
+        { code: new TOTP({ secret: Secret.fromBase32(secret) }).generate() },
+        { cookie: cookieHeader(pending) },
+      );
+    };
+    const sessions = [
+      await completeMfa(await signIn('reset-mfa@example.org')),
+      await completeMfa(await signIn('reset-mfa@example.org')),
+    ];
+    for (const session of sessions) expect((await me(session)).statusCode).toBe(200);
+
+    await requestReset('reset-mfa@example.org');
+    const done = await completeReset(await resetToken('reset-mfa@example.org'));
+    expect(done.statusCode).toBe(200);
+    expect(done.cookies).toEqual([]);
+    for (const session of sessions) expect((await me(session)).statusCode).toBe(401);
+    const live = await database.db
+      .selectFrom('sessions')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .execute();
+    expect(live).toEqual([]);
+
+    const again = await signIn('reset-mfa@example.org', NEW_PASSWORD);
+    expect(again.json()).toEqual({ status: 'mfa_required' });
+    expect((await completeMfa(again)).statusCode).toBe(200);
+  });
+
+  it('A8: a reset posted from another origin is refused', async () => {
+    const refused = await node.app.inject({
+      method: 'POST',
+      url: '/api/auth/password-reset',
+      headers: { origin: 'https://evil.example' },
+      payload: { email: 'reset-known@example.org' },
+    });
+    expect(refused.statusCode).toBe(403);
+  });
+});

@@ -1,0 +1,26 @@
+// Schemas of the password routes (reset here, change in account/).
+import { Type, type Static } from 'typebox';
+
+// The policy (12–128 after NFKC) decides and explains; this only bounds the request.
+export const Password = Type.String({ minLength: 1, maxLength: 1024 });
+export const LinkToken = Type.String({ pattern: '^[A-Za-z0-9_-]{20,100}$', maxLength: 100 });
+
+export const ResetRequest = Type.Object(
+  { email: Type.String({ format: 'email', maxLength: 254 }) },
+  { additionalProperties: false },
+);
+export const ResetSent = Type.Object(
+  { status: Type.Literal('sent') },
+  { additionalProperties: false },
+);
+
+export const ResetCompletion = Type.Object(
+  { token: LinkToken, newPassword: Password },
+  { additionalProperties: false },
+);
+export type ResetCompletion = Static<typeof ResetCompletion>;
+
+export const PasswordChanged = Type.Object(
+  { status: Type.Literal('password_changed') },
+  { additionalProperties: false },
+);

@@ -1,0 +1,138 @@
+// How browsers carry credentials (A5, A8): __Host- cookies (HttpOnly, Secure, SameSite=Strict,
+// Path=/) that JavaScript never sees, and a CSRF token bound to the session — an HMAC of
+// the session id under a key derived from the master key, so it changes with every login
+// and needs no storage.
+import { createHmac, createSecretKey, hkdfSync } from 'node:crypto';
+import { parse, serialize, type SerializeOptions } from 'cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { constantTimeEqual } from '../../../platform/crypto.js';
+
+export const ACCESS_COOKIE = '__Host-haven_at';
+export const REFRESH_COOKIE = '__Host-haven_rt';
+export const MFA_PENDING_COOKIE = '__Host-haven_mfa';
+export const CSRF_HEADER = 'x-csrf-token';
+
+const BASE: SerializeOptions = { httpOnly: true, secure: true, sameSite: 'strict', path: '/' };
+
+export function readCookie(request: FastifyRequest, name: string): string | undefined {
+  const header = request.headers.cookie;
+  if (header === undefined || header.length > 8192) return undefined;
+  return parse(header)[name];
+}
+
+export function setCookie(
+  reply: FastifyReply,
+  name: string,
+  value: string,
+  maxAgeSeconds: number,
+): void {
+  reply.header('set-cookie', [
+    ...cookiesOf(reply),
+    serialize(name, value, { ...BASE, maxAge: maxAgeSeconds }),
+  ]);
+}
+
+export function clearCookie(reply: FastifyReply, name: string): void {
+  reply.header('set-cookie', [...cookiesOf(reply), serialize(name, '', { ...BASE, maxAge: 0 })]);
+}
+
+function cookiesOf(reply: FastifyReply): string[] {
+  const existing = reply.getHeader('set-cookie');
+  if (existing === undefined) return [];
+  return Array.isArray(existing) ? existing.map(String) : [String(existing)];
+}
+
+export interface CsrfTokens {
+  forSession(sessionId: string): string;
+  matches(sessionId: string, presented: string | undefined): boolean;
+}
+
+/** Sessions whose CSRF token is remembered (about 100 bytes each). */
+const CSRF_CACHE_SIZE = 10_000;
+
+export function createCsrfTokens(masterKey: Buffer): CsrfTokens {
+  const key = createSecretKey(
+    Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'haven:csrf:v1', 32)),
+  );
+  // GET /api/auth/me hands the token out on every call; an HMAC per call was a tenth of that
+  // route's own CPU time. The token is a pure function of the session id, so remembering it
+  // changes no answer; oldest insertion is forgotten first.
+  const remembered = new Map<string, string>();
+  const forSession = (sessionId: string): string => {
+    let token = remembered.get(sessionId);
+    if (token === undefined) {
+      token = createHmac('sha256', key).update(sessionId).digest('base64url');
+      if (remembered.size >= CSRF_CACHE_SIZE) {
+        remembered.delete(remembered.keys().next().value as string);
+      }
+      remembered.set(sessionId, token);
+    }
+    return token;
+  };
+  return {
+    forSession,
+    matches: (sessionId, presented) =>
+      typeof presented === 'string' && constantTimeEqual(forSession(sessionId), presented),
+  };
+}
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export function isStateChanging(method: string): boolean {
+  return UNSAFE_METHODS.has(method);
+}
+
+/**
+ * The request comes from our own pages: Origin equals one of ours, or (when a browser sends
+ * no Origin) Sec-Fetch-Site says same-origin. Requests with neither are refused.
+ */
+export function isSameSiteRequest(
+  request: FastifyRequest,
+  allowedOrigins: ReadonlySet<string>,
+): boolean {
+  const origin = request.headers.origin;
+  if (typeof origin === 'string') return allowedOrigins.has(origin);
+  const site = request.headers['sec-fetch-site'];
+  return site === 'same-origin';
+}
+
+/**
+ * The refresh cookie's value: `<session id>.<tag>.<refresh token>`, where the tag is an HMAC
+ * of the session id under a key derived from the master key. The rate limiter counts
+ * refreshes per session from it (R1) without a database lookup, and a made-up session id
+ * has no valid tag, so it cannot buy a fresh budget. Only the token is checked against the
+ * database; a cookie without the prefix (issued before it existed) is a bare token.
+ */
+export interface RefreshCookies {
+  encode(sessionId: string, refreshToken: string): string;
+  /** The token to check, and the session id when its tag is ours (else undefined). */
+  decode(value: string | undefined): {
+    token: string | undefined;
+    sessionId: string | undefined;
+  };
+}
+
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const TAG_LENGTH = 22; // 128 bits of base64url
+
+export function createRefreshCookies(masterKey: Buffer): RefreshCookies {
+  const key = Buffer.from(
+    hkdfSync('sha256', masterKey, Buffer.alloc(0), 'haven:refresh-session:v1', 32),
+  );
+  const tagOf = (sessionId: string): string =>
+    createHmac('sha256', key).update(sessionId).digest('base64url').slice(0, TAG_LENGTH);
+  return {
+    encode: (sessionId, refreshToken) => `${sessionId}.${tagOf(sessionId)}.${refreshToken}`,
+    decode(value) {
+      if (value === undefined) return { token: undefined, sessionId: undefined };
+      const parts = value.split('.');
+      if (parts.length !== 3) return { token: value, sessionId: undefined };
+      const [sessionId = '', tag = '', token = ''] = parts;
+      const vouched =
+        SESSION_ID.test(sessionId) &&
+        tag.length === TAG_LENGTH &&
+        constantTimeEqual(tagOf(sessionId), tag);
+      return { token, sessionId: vouched ? sessionId : undefined };
+    },
+  };
+}

@@ -1,0 +1,50 @@
+// Sign-in's reads and writes: the account by email, a rehash, and the login backoff rows
+// (keyed by a hash, so a row reveals no email).
+import { sql, type Kysely } from 'kysely';
+import type { DatabaseSchema } from '../../../platform/db/schema.js';
+
+type Db = Kysely<DatabaseSchema>;
+
+/** The account a sign-in names, by normalized email. */
+export function findAccountByEmail(db: Db, emailNormalized: string) {
+  return db
+    .selectFrom('users')
+    .select(['id', 'email', 'display_name', 'roles', 'status', 'password_hash', 'totp_enrolled_at'])
+    .where('email_normalized', '=', emailNormalized)
+    .executeTakeFirst();
+}
+
+export function readLoginThrottle(db: Db, key: string) {
+  return db
+    .selectFrom('login_throttle')
+    .select(['backoff_until', 'failures'])
+    .where('email_hash', '=', key)
+    .executeTakeFirst();
+}
+
+/** Counts a failure atomically (concurrent failures on several nodes all count). */
+export async function incrementLoginFailures(db: Db, key: string, now: Date): Promise<number> {
+  const row = await db
+    .insertInto('login_throttle')
+    .values({ email_hash: key, failures: 1, updated_at: now })
+    .onConflict((oc) =>
+      oc
+        .column('email_hash')
+        .doUpdateSet({ failures: sql`login_throttle.failures + 1`, updated_at: now }),
+    )
+    .returning('failures')
+    .executeTakeFirstOrThrow();
+  return row.failures;
+}
+
+export async function setBackoffUntil(db: Db, key: string, until: Date): Promise<void> {
+  await db
+    .updateTable('login_throttle')
+    .set({ backoff_until: until })
+    .where('email_hash', '=', key)
+    .execute();
+}
+
+export async function deleteLoginThrottle(db: Db, key: string): Promise<void> {
+  await db.deleteFrom('login_throttle').where('email_hash', '=', key).execute();
+}

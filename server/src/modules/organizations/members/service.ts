@@ -1,0 +1,325 @@
+// Members of an organization (Z4, L3): listing, adding (an existing clinician at once, an
+// unknown email by identity's invitation in the same transaction), role changes and removal.
+// The changes that could leave an organization without an administrator lock its member rows
+// first (repo.lockMembers), so concurrent ones queue instead of racing.
+import type { Logger } from 'pino';
+import type { OrganizationRole } from '../../../platform/db/schema.js';
+import { HavenError } from '../../../platform/errors.js';
+import { recordAudit } from '../../../platform/audit/audit.js';
+import { isUniqueViolation } from '../../../platform/db/sql-text.js';
+import type { RequestContext } from '../../../platform/http/request-context.js';
+import type { ModuleContext } from '../../../platform/module-context.js';
+import type { IdentityApi } from '../../identity/index.js';
+import { membershipRole, type Db } from '../repo.js';
+import type { MemberView } from '../schemas.js';
+import { ONLY_ADMINS_MANAGE, requireMembership, requireOrganization } from '../service.js';
+import * as repo from './repo.js';
+
+/** What adding a member needs of identity: invitations for unknown emails. */
+export type MemberInvitations = Pick<IdentityApi, 'inviteUser' | 'normalizeEmail'>;
+
+/** Where a failed notice after commit is logged: the request's logger. */
+export type NoticeLog = Pick<Logger, 'error'>;
+
+const ALREADY_MEMBER = 'This person is already a member.';
+const CREATED_MEANWHILE = 'An account with this email was created meanwhile; please try again.';
+
+async function memberView(db: Db, organizationId: string, userId: string): Promise<MemberView> {
+  const member = await repo.findMember(db, organizationId, userId);
+  if (!member) throw new HavenError('NOT_FOUND');
+  return member;
+}
+
+/** Any member lists the members; the list shows colleagues' email addresses, so it is audited. */
+export async function listMembers(
+  ctx: ModuleContext,
+  input: RequestContext & { organizationId: string; userId: string },
+): Promise<MemberView[]> {
+  await requireMembership(ctx.db, input.organizationId, input.userId);
+  const members = await repo.listMembers(ctx.db, input.organizationId);
+  await recordAudit(ctx.db, {
+    actor: { type: 'user', id: input.userId },
+    action: 'org.members_listed',
+    target: { type: 'organization', id: input.organizationId },
+    outcome: 'success',
+    details: { results: members.length },
+    requestId: input.requestId,
+    clientAddress: input.clientAddress,
+  });
+  return members;
+}
+
+/** Who adds whom to which organization: the invitation form plus the caller. */
+export interface MemberInvitation extends RequestContext {
+  readonly organizationId: string;
+  readonly email: string;
+  readonly role: OrganizationRole;
+  readonly displayName?: string | undefined;
+  /** The platform admin or org admin adding the member. */
+  readonly actorId: string;
+}
+
+export interface AddMemberInput extends MemberInvitation {
+  /**
+   * Re-checks, inside the transaction that adds the member, that the actor may still do so
+   * (the organization exists; the caller is still its org_admin).
+   */
+  readonly authorize: (trx: Db) => Promise<void>;
+}
+
+export interface AddedMember {
+  readonly member: MemberView;
+  /** Set when an existing account was added: it is told by mail after commit. */
+  readonly notify?: { to: string };
+}
+
+async function insertMembership(
+  trx: Db,
+  input: AddMemberInput,
+  userId: string,
+  via: 'existing_account' | 'invitation',
+): Promise<void> {
+  if (await membershipRole(trx, input.organizationId, userId)) {
+    throw new HavenError('CONFLICT', ALREADY_MEMBER);
+  }
+  await repo
+    .insertMembership(trx, {
+      organizationId: input.organizationId,
+      userId,
+      role: input.role,
+      addedBy: input.actorId,
+    })
+    .catch((error: unknown) => {
+      if (isUniqueViolation(error)) throw new HavenError('CONFLICT', ALREADY_MEMBER);
+      throw error;
+    });
+  await recordAudit(trx, {
+    actor: { type: 'user', id: input.actorId },
+    action: 'org.member_added',
+    target: { type: 'user', id: userId },
+    outcome: 'success',
+    details: { organizationId: input.organizationId, role: input.role, via },
+    requestId: input.requestId,
+    clientAddress: input.clientAddress,
+  });
+}
+
+/** An existing invited or active clinician joins at once; undefined when no account has the email. */
+async function addExistingAccount(
+  ctx: ModuleContext,
+  emailKey: string,
+  input: AddMemberInput,
+): Promise<{ userId: string; email: string } | undefined> {
+  return ctx.db.transaction().execute(async (trx) => {
+    await input.authorize(trx);
+    const user = await repo.lockAccountByEmail(trx, emailKey);
+    if (!user) return undefined;
+    if (await membershipRole(trx, input.organizationId, user.id)) {
+      throw new HavenError('CONFLICT', ALREADY_MEMBER);
+    }
+    if (user.status === 'disabled' || !user.roles.includes('clinician')) {
+      throw new HavenError(
+        'CONFLICT',
+        'An account with this email exists but cannot join an organization: only invited or active clinician accounts can. Ask a platform administrator.',
+      );
+    }
+    await insertMembership(trx, input, user.id, 'existing_account');
+    return { userId: user.id, email: user.email };
+  });
+}
+
+/** An unknown email gets an identity invitation (role clinician) that commits with the membership. */
+async function inviteNewAccount(
+  invitations: MemberInvitations,
+  input: AddMemberInput,
+): Promise<string> {
+  const invited = await invitations
+    .inviteUser({
+      email: input.email,
+      role: 'clinician',
+      displayName: input.displayName,
+      invitedBy: input.actorId,
+      requestId: input.requestId,
+      clientAddress: input.clientAddress,
+      auditAction: 'org.member_invited',
+      withinTransaction: async (trx: Db, userId: string) => {
+        // inviteUser re-invites a pending account it finds; that is only right for the account
+        // it has just created. One created by another request since our look-up (its created_at
+        // is not this transaction's start) must not have its invitation reset: 409, try again.
+        if (!(await repo.createdInThisTransaction(trx, userId))) {
+          throw new HavenError('CONFLICT', CREATED_MEANWHILE);
+        }
+        await input.authorize(trx);
+        await insertMembership(trx, input, userId, 'invitation');
+      },
+    })
+    .catch((error: unknown) => {
+      // Two requests inviting the same new email at once: the second insert of the user loses.
+      if (isUniqueViolation(error)) throw new HavenError('CONFLICT', CREATED_MEANWHILE);
+      throw error;
+    });
+  return invited.userId;
+}
+
+/**
+ * Adds a member by email. An existing invited or active clinician joins at once; an unknown
+ * email gets an identity invitation (role clinician) that commits with the membership; any
+ * other existing account, or an existing member, is a 409.
+ */
+export async function addMember(
+  ctx: ModuleContext,
+  invitations: MemberInvitations,
+  input: AddMemberInput,
+): Promise<AddedMember> {
+  const existing = await addExistingAccount(ctx, invitations.normalizeEmail(input.email), input);
+  if (existing) {
+    return {
+      member: await memberView(ctx.db, input.organizationId, existing.userId),
+      notify: { to: existing.email },
+    };
+  }
+  const userId = await inviteNewAccount(invitations, input);
+  return { member: await memberView(ctx.db, input.organizationId, userId) };
+}
+
+/** Tells an existing account it was added, after commit; no organization name or PHI in mail. */
+async function notifyAdded(ctx: ModuleContext, added: AddedMember, log: NoticeLog): Promise<void> {
+  if (!added.notify) return;
+  try {
+    await ctx.mailer.send({
+      to: added.notify.to,
+      subject: 'You were added to an organization in Haven',
+      text:
+        `An administrator added you to an organization in Haven. Sign in at ` +
+        `${ctx.publicOrigin}/ to see it.\n\n` +
+        `If you did not expect this, contact your administrator.\n`,
+    });
+  } catch (error) {
+    // The membership is committed; a failed notice must not turn that into an error answer.
+    log.error(
+      { mailError: error instanceof Error ? error.name : 'unknown' },
+      'mail delivery failed',
+    );
+  }
+}
+
+/** A platform admin adds a member to any organization that exists. */
+export async function addMemberAsPlatformAdmin(
+  ctx: ModuleContext,
+  invitations: MemberInvitations,
+  invitation: MemberInvitation,
+  log: NoticeLog,
+): Promise<MemberView> {
+  const { organizationId } = invitation;
+  await requireOrganization(ctx.db, organizationId);
+  const added = await addMember(ctx, invitations, {
+    ...invitation,
+    authorize: (trx) => requireOrganization(trx, organizationId),
+  });
+  await notifyAdded(ctx, added, log);
+  return added.member;
+}
+
+/** An org admin adds a member to their own organization. */
+export async function addMemberAsOrgAdmin(
+  ctx: ModuleContext,
+  invitations: MemberInvitations,
+  invitation: MemberInvitation,
+  log: NoticeLog,
+): Promise<MemberView> {
+  const { organizationId, actorId } = invitation;
+  await requireMembership(ctx.db, organizationId, actorId, { admin: true });
+  const added = await addMember(ctx, invitations, {
+    ...invitation,
+    // Still org_admin when the member is added: a demotion in between cannot be bypassed.
+    authorize: async (trx) => {
+      await requireMembership(trx, organizationId, actorId, { admin: true, lock: 'share' });
+    },
+  });
+  await notifyAdded(ctx, added, log);
+  return added.member;
+}
+
+interface MemberChange extends RequestContext {
+  readonly organizationId: string;
+  readonly userId: string;
+  /** The org admin making the change. */
+  readonly actorId: string;
+}
+
+/** Runs a member change with the member rows locked, after re-checking the actor is org_admin. */
+async function withLockedMembers<T>(
+  ctx: ModuleContext,
+  change: MemberChange,
+  work: (trx: Db, target: { role: OrganizationRole }, adminCount: number) => Promise<T>,
+): Promise<T> {
+  await requireMembership(ctx.db, change.organizationId, change.actorId, { admin: true });
+  return ctx.db.transaction().execute(async (trx) => {
+    const members = await repo.lockMembers(trx, change.organizationId);
+    const actor = members.find((m) => m.user_id === change.actorId);
+    if (!actor) throw new HavenError('NOT_FOUND');
+    if (actor.role !== 'org_admin') throw new HavenError('FORBIDDEN', ONLY_ADMINS_MANAGE);
+    const target = members.find((m) => m.user_id === change.userId);
+    if (!target) throw new HavenError('NOT_FOUND');
+    const adminCount = members.filter((m) => m.role === 'org_admin').length;
+    return work(trx, target, adminCount);
+  });
+}
+
+export async function changeMemberRole(
+  ctx: ModuleContext,
+  change: MemberChange & { role: OrganizationRole },
+): Promise<MemberView> {
+  return withLockedMembers(ctx, change, async (trx, target, adminCount) => {
+    if (target.role !== change.role) {
+      if (target.role === 'org_admin' && adminCount <= 1) {
+        throw new HavenError(
+          'CONFLICT',
+          'The last organization administrator cannot be demoted; make someone else an administrator first.',
+        );
+      }
+      await repo.updateMemberRole(trx, change.organizationId, change.userId, change.role);
+      await recordAudit(trx, {
+        actor: { type: 'user', id: change.actorId },
+        action: 'org.member_role_changed',
+        target: { type: 'user', id: change.userId },
+        outcome: 'success',
+        details: {
+          organizationId: change.organizationId,
+          role: change.role,
+          previous: target.role,
+        },
+        requestId: change.requestId,
+        clientAddress: change.clientAddress,
+      });
+    }
+    return memberView(trx, change.organizationId, change.userId);
+  });
+}
+
+export async function removeMember(ctx: ModuleContext, change: MemberChange): Promise<void> {
+  await withLockedMembers(ctx, change, async (trx, target, adminCount) => {
+    if (target.role === 'org_admin' && adminCount <= 1) {
+      throw new HavenError(
+        'CONFLICT',
+        'The last organization administrator cannot be removed; make someone else an administrator first.',
+      );
+    }
+    await repo.deleteMembership(trx, change.organizationId, change.userId);
+    // The removed member's sessions stop working in this organization at once.
+    const sessionsCleared = await repo.clearActiveOrganization(
+      trx,
+      change.organizationId,
+      change.userId,
+    );
+    await recordAudit(trx, {
+      actor: { type: 'user', id: change.actorId },
+      action: 'org.member_removed',
+      target: { type: 'user', id: change.userId },
+      outcome: 'success',
+      details: { organizationId: change.organizationId, role: target.role, sessionsCleared },
+      requestId: change.requestId,
+      clientAddress: change.clientAddress,
+    });
+  });
+}

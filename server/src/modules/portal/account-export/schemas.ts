@@ -1,0 +1,53 @@
+// The account export's answer: the account, its live sessions and, for a patient with a linked
+// record, what the portal shows of that record.
+import { Type, type Static } from 'typebox';
+import { ConsentRecordSchema } from '../../patients/index.js';
+import { AccessEntrySchema, PatientRecordViewSchema, SharedNoteSchema } from '../schemas.js';
+
+/** Documentation bound of the export's lists; the export itself is complete, never cut short. */
+const EXPORT_LIST_BOUND = 1_000_000;
+
+const Iso = Type.String({ maxLength: 40 });
+
+const PatientExportSchema = Type.Object(
+  {
+    record: PatientRecordViewSchema,
+    consents: Type.Array(ConsentRecordSchema, { maxItems: EXPORT_LIST_BOUND }),
+    notes: Type.Array(SharedNoteSchema, { maxItems: EXPORT_LIST_BOUND }),
+    accessLog: Type.Array(AccessEntrySchema, { maxItems: EXPORT_LIST_BOUND }),
+  },
+  { additionalProperties: false },
+);
+export type PatientExport = Static<typeof PatientExportSchema>;
+
+export const AccountExportSchema = Type.Object(
+  {
+    exportedAt: Iso,
+    account: Type.Object(
+      {
+        id: Type.String({ maxLength: 36 }),
+        email: Type.String({ maxLength: 254 }),
+        displayName: Type.String({ maxLength: 100 }),
+        roles: Type.Array(Type.String({ maxLength: 20 }), { maxItems: 5 }),
+        createdAt: Iso,
+        mfaEnrolled: Type.Boolean(),
+      },
+      { additionalProperties: false },
+    ),
+    sessions: Type.Array(
+      Type.Object(
+        {
+          id: Type.String({ maxLength: 36 }),
+          createdAt: Iso,
+          lastSeenAt: Iso,
+          userAgent: Type.Union([Type.String({ maxLength: 300 }), Type.Null()]),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: 100 },
+    ),
+    patient: Type.Union([PatientExportSchema, Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+export type AccountExport = Static<typeof AccountExportSchema>;

@@ -1,0 +1,155 @@
+// What a patient sees of their own record, in the database. These queries know nothing of
+// requests: the caller decides access first (requireAccess, the caller's own user id) and writes
+// its own audit event. Every query carries the patient id or the caller's user id in its WHERE
+// clause (Z4).
+import { sql, type Kysely } from 'kysely';
+import type { DatabaseSchema } from '../../platform/db/schema.js';
+import { SHARED_NOTES_LIMIT, type PatientRecordView, type SharedNote } from './schemas.js';
+
+type Db = Kysely<DatabaseSchema>;
+
+/** The record as the patient sees it; undefined when no such patient exists. */
+export async function loadPatientRecordView(
+  db: Db,
+  patientId: string,
+): Promise<PatientRecordView | undefined> {
+  const row = await db
+    .selectFrom('patients as p')
+    .innerJoin('organizations as o', 'o.id', 'p.organization_id')
+    .select([
+      'p.id',
+      'p.mrn',
+      'p.given_name',
+      'p.family_name',
+      // A date column read as text: no Date object, so no time zone can shift the day.
+      sql<string>`to_char(p.birth_date, 'YYYY-MM-DD')`.as('birth_date'),
+      'p.sex',
+      'p.address',
+      'p.contact_methods',
+      'o.id as organization_id',
+      'o.name as organization_name',
+    ])
+    .where('p.id', '=', patientId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    patient: {
+      id: row.id,
+      mrn: row.mrn,
+      givenName: row.given_name,
+      familyName: row.family_name,
+      birthDate: row.birth_date,
+      sex: row.sex,
+      address: row.address,
+      contactMethods: row.contact_methods,
+    },
+    organization: { id: row.organization_id, name: row.organization_name },
+  };
+}
+
+/**
+ * The patient's notes whose current (highest) version is shareable, newest first, each with its
+ * current version only: a note made private by a correction disappears, and the text of earlier
+ * versions never reaches the patient. The newest SHARED_NOTES_LIMIT for the portal page; every
+ * one of them with `complete` (the account export holds all of the patient's data).
+ */
+export async function listSharedNotes(
+  db: Db,
+  patientId: string,
+  options: { complete?: boolean } = {},
+): Promise<SharedNote[]> {
+  const rows = await db
+    .selectFrom('clinical_notes as n')
+    .innerJoin('clinical_note_versions as v', 'v.note_id', 'n.id')
+    .leftJoin('users as u', 'u.id', 'v.author_id')
+    .select([
+      'n.id',
+      'n.created_at',
+      'v.body',
+      'v.created_at as updated_at',
+      'u.display_name as author_name',
+    ])
+    .where('n.patient_id', '=', patientId)
+    .where(
+      'v.version',
+      '=',
+      sql<number>`(select max(c.version) from clinical_note_versions c where c.note_id = n.id)`,
+    )
+    .where('v.shareable', '=', true)
+    .orderBy('n.created_at', 'desc')
+    .orderBy('n.id', 'desc')
+    .$if(options.complete !== true, (query) => query.limit(SHARED_NOTES_LIMIT))
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    body: row.body,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    author: { displayName: row.author_name ?? 'Care team' },
+  }));
+}
+
+/** The account linked to the patient record (null: none); undefined when no such patient. */
+export async function findPortalUserId(
+  db: Db,
+  patientId: string,
+): Promise<string | null | undefined> {
+  const row = await db
+    .selectFrom('patients')
+    .select('portal_user_id')
+    .where('id', '=', patientId)
+    .executeTakeFirst();
+  return row?.portal_user_id;
+}
+
+/**
+ * Audit events whose target is this patient, newest first: `limit` of them, after the seq
+ * `before` when given; only break-glass uses (events with a grant id) with `breakGlassOnly`.
+ */
+export function listPatientAuditEvents(
+  db: Db,
+  patientId: string,
+  page: { before: string | undefined; limit: number; breakGlassOnly: boolean },
+) {
+  let query = db
+    .selectFrom('audit_events')
+    .select(['seq', 'occurred_at', 'actor_type', 'actor_id', 'action', 'details'])
+    .where('target_type', '=', 'patient')
+    .where('target_id', '=', patientId)
+    .orderBy('seq', 'desc')
+    .limit(page.limit);
+  if (page.before !== undefined) query = query.where('seq', '<', page.before);
+  if (page.breakGlassOnly) query = query.where(sql<boolean>`details ->> 'grantId' IS NOT NULL`);
+  return query.execute();
+}
+export type PatientAuditEvent = Awaited<ReturnType<typeof listPatientAuditEvents>>[number];
+
+/** Display names of the given users. */
+export async function displayNames(
+  db: Db,
+  userIds: readonly string[],
+): Promise<Map<string, string>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('users')
+    .select(['id', 'display_name'])
+    .where('id', 'in', userIds)
+    .execute();
+  return new Map(rows.map((row) => [row.id, row.display_name]));
+}
+
+/** The stated reasons of the given grants, only of grants on this same patient. */
+export async function grantReasons(
+  db: Db,
+  patientId: string,
+  grantIds: readonly string[],
+): Promise<Map<string, string>> {
+  if (grantIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('break_glass_grants')
+    .select(['id', 'reason'])
+    .where('id', 'in', grantIds)
+    .where('patient_id', '=', patientId)
+    .execute();
+  return new Map(rows.map((row) => [row.id, row.reason]));
+}

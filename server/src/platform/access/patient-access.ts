@@ -1,0 +1,101 @@
+// Who may read or change one patient record (Z4, Z5). Three relationships allow it today, each
+// checked by a query that carries the caller in its WHERE clause, so a record the caller has no
+// relationship to is never loaded and looks exactly like a missing one:
+// - a break-glass grant: read only, this admin's own grant on this patient, unexpired, unrevoked;
+// - self: the user whose account the record is linked to (patients.portal_user_id);
+// - membership: staff in the organization the session works in.
+import { organizationScope, patientSelfScope } from './scopes.js';
+import type { ActionOf, AccessResolver, PatientAccess, ResolverInput } from './permissions.js';
+
+type Input = ResolverInput<'patient'>;
+
+/**
+ * The scope staff must hold for each action before membership counts. Without it the caller is
+ * not acting as staff, so a missing active organization (409) is no reason to refuse them: a
+ * patient asking for someone else's record gets the same 404 as for a missing one.
+ */
+const STAFF_SCOPE: Readonly<Record<ActionOf<'patient'>, string>> = Object.freeze({
+  read: 'patients:read',
+  write: 'patients:write',
+});
+const BREAK_GLASS_SCOPE = 'breakglass:request';
+
+function holds(input: Input, scope: string): boolean {
+  return input.request.principal?.scopes.has(scope) === true;
+}
+
+/** The record linked to the caller's account; its own 404 says that no record is linked. */
+async function ownRecord(input: Input): Promise<PatientAccess> {
+  const self = await patientSelfScope(input.db, input.request);
+  return { ...self, basis: { via: 'self' } };
+}
+
+async function asSelf(input: Input, patientId: string): Promise<PatientAccess | undefined> {
+  const row = await input.db
+    .selectFrom('patients')
+    .select('organization_id')
+    .where('id', '=', patientId)
+    .where('portal_user_id', '=', input.userId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { userId } = input;
+  return { userId, patientId, organizationId: row.organization_id, basis: { via: 'self' } };
+}
+
+async function asMember(input: Input, patientId: string): Promise<PatientAccess | undefined> {
+  if (!holds(input, STAFF_SCOPE[input.action])) return undefined;
+  const scope = await organizationScope(input.db, input.request);
+  const row = await input.db
+    .selectFrom('patients')
+    .select('id')
+    .where('id', '=', patientId)
+    .where('organization_id', '=', scope.organizationId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    userId: input.userId,
+    patientId,
+    organizationId: scope.organizationId,
+    basis: { via: 'organization', role: scope.role },
+  };
+}
+
+/**
+ * A grant opens reads only. FOR SHARE makes a concurrent revocation wait for the caller's
+ * transaction, so a grant revoked is never used after its revocation commits.
+ */
+async function underGrant(
+  input: Input,
+  patientId: string,
+  grantId: string,
+): Promise<PatientAccess | undefined> {
+  if (input.action !== 'read' || !holds(input, BREAK_GLASS_SCOPE)) return undefined;
+  const grant = await input.db
+    .selectFrom('break_glass_grants')
+    .select('organization_id')
+    .where('id', '=', grantId)
+    .where('admin_id', '=', input.userId)
+    .where('patient_id', '=', patientId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', input.now)
+    .forShare()
+    .executeTakeFirst();
+  if (!grant) return undefined;
+  return {
+    userId: input.userId,
+    patientId,
+    organizationId: grant.organization_id,
+    basis: { via: 'break_glass', grantId },
+  };
+}
+
+export const resolvePatientAccess: AccessResolver<'patient'> = async (input) => {
+  const { target } = input;
+  if ('ownRecord' in target) return ownRecord(input);
+  // Acting under a grant is explicit: a grant that does not cover the record never falls back
+  // to another relationship, and no other relationship is widened by holding a grant.
+  if (target.grantId !== undefined) return underGrant(input, target.patientId, target.grantId);
+  // Self first: a relationship that holds is not hidden behind a staff member's 409 for having
+  // no active organization.
+  return (await asSelf(input, target.patientId)) ?? asMember(input, target.patientId);
+};

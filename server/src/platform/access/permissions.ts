@@ -1,0 +1,86 @@
+// The vocabulary of requireAccess (Z4, Z5): which actions exist on which kind of resource, how a
+// resource of each kind is named, and what an allowed caller learns about it. A permission is
+// "<kind>:<action>"; anything not listed here grants nothing.
+import type { FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { DatabaseSchema, OrganizationRole } from '../db/schema.js';
+import type { OrganizationScope } from './scopes.js';
+
+type Db = Kysely<DatabaseSchema>;
+
+/** The actions of each resource kind. */
+export const RESOURCE_ACTIONS = {
+  patient: ['read', 'write'],
+  organization: ['read', 'administer'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type ResourceKind = keyof typeof RESOURCE_ACTIONS;
+export type ActionOf<K extends ResourceKind> = (typeof RESOURCE_ACTIONS)[K][number];
+export type Permission = { [K in ResourceKind]: `${K}:${ActionOf<K>}` }[ResourceKind];
+export type KindOf<P extends Permission> = P extends `${infer K extends ResourceKind}:${string}`
+  ? K
+  : never;
+
+/**
+ * One patient record, named by its id — under a break-glass grant when `grantId` is given — or
+ * as "the record linked to my account" (the portal, whose URLs carry no patient id).
+ */
+export type PatientTarget =
+  { readonly patientId: string; readonly grantId?: string } | { readonly ownRecord: true };
+
+/** The record linked to the caller's account (patients.portal_user_id). */
+export const OWN_RECORD: PatientTarget = Object.freeze({ ownRecord: true });
+
+/** The active organization; with an id, that id must be it. */
+export interface OrganizationTarget {
+  readonly organizationId?: string;
+}
+
+/** Why the caller may touch the record. */
+export type PatientAccessBasis =
+  | { readonly via: 'organization'; readonly role: OrganizationRole }
+  | { readonly via: 'self' }
+  | { readonly via: 'break_glass'; readonly grantId: string };
+
+/** An allowed access to one patient record: the scope every later query is keyed on. */
+export interface PatientAccess {
+  readonly userId: string;
+  readonly patientId: string;
+  readonly organizationId: string;
+  readonly basis: PatientAccessBasis;
+}
+
+export interface AccessTargets {
+  patient: PatientTarget;
+  organization: OrganizationTarget;
+}
+
+export interface AccessResults {
+  patient: PatientAccess;
+  organization: OrganizationScope;
+}
+
+export interface ResolverInput<K extends ResourceKind> {
+  readonly db: Db;
+  readonly request: FastifyRequest;
+  readonly userId: string;
+  readonly action: ActionOf<K>;
+  readonly target: AccessTargets[K];
+  readonly now: Date;
+}
+
+/**
+ * Decides one kind of resource: the access when some relationship of the caller to it allows
+ * the action, undefined otherwise (requireAccess turns that into the same 404 as a missing
+ * resource). A resolver throws only for answers that reveal nothing about the resource, e.g.
+ * 409 NO_ACTIVE_ORGANIZATION, or 403 for a member who may see an organization but not run it.
+ */
+export type AccessResolver<K extends ResourceKind> = (
+  input: ResolverInput<K>,
+) => Promise<AccessResults[K] | undefined>;
+
+/** The 404 detail of a denied or missing resource of each kind. */
+export const NOT_FOUND_DETAIL: Readonly<Record<ResourceKind, string>> = Object.freeze({
+  patient: 'The patient was not found.',
+  organization: 'The organization was not found.',
+});

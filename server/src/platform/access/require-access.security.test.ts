@@ -1,0 +1,333 @@
+// Threats against the one access check (Z4, Z5, Z3): reading another organization's patient,
+// another patient's record, a record under an expired, revoked or someone else's grant, writing
+// under a grant, administering as a plain member, and telling "forbidden" from "missing" by the
+// answer. Every call goes through a probe route, so the principal is a real session's.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Kysely } from 'kysely';
+import { Type } from 'typebox';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../../../test/app-harness.js';
+import { describeEachEngine } from '../../../test/databases.js';
+import {
+  callAs,
+  createActor,
+  createOrganization,
+  createPatientRow,
+  createUser,
+  machineClientAuthorization,
+  mintSession,
+  type Actor,
+} from '../../../test/actors.js';
+import type { DatabaseSchema } from '../db/schema.js';
+import { requireScopes } from '../http/route-contract.js';
+import { OWN_RECORD, requireAccess, type Permission } from './index.js';
+
+type Db = Kysely<DatabaseSchema>;
+
+const PROBE = '/test/require-access';
+const ENV = { HAVEN_RATE_READ: '10000/60', HAVEN_RATE_WRITE: '10000/60' };
+const Id = Type.String({ maxLength: 36 });
+
+/** Asks requireAccess whatever the body says, as the calling session. */
+function registerProbe(app: FastifyInstance): void {
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
+    PROBE,
+    {
+      config: { access: requireScopes(['account:read']), rateClass: 'read' },
+      schema: {
+        body: Type.Object(
+          {
+            permission: Type.String({ maxLength: 40 }),
+            patientId: Type.Optional(Id),
+            grantId: Type.Optional(Id),
+            ownRecord: Type.Optional(Type.Boolean()),
+            organizationId: Type.Optional(Id),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object(
+            {
+              userId: Id,
+              organizationId: Id,
+              patientId: Type.Optional(Id),
+              via: Type.Optional(Type.String({ maxLength: 20 })),
+              grantId: Type.Optional(Id),
+              role: Type.Optional(Type.String({ maxLength: 20 })),
+            },
+            { additionalProperties: false },
+          ),
+        },
+      },
+    },
+    async (request) => {
+      const { permission, patientId, grantId, ownRecord, organizationId } = request.body;
+      const db = app.database.db;
+      // The wire carries any string: the probe is how an unlisted permission reaches the check.
+      const asked = permission as Permission;
+      if (asked.startsWith('organization:')) {
+        return requireAccess(db, request, asked as 'organization:read', { organizationId });
+      }
+      const target = ownRecord ? OWN_RECORD : { patientId: patientId ?? '', grantId };
+      const access = await requireAccess(db, request, asked as 'patient:read', target);
+      const { basis } = access;
+      return {
+        userId: access.userId,
+        organizationId: access.organizationId,
+        patientId: access.patientId,
+        via: basis.via,
+        ...(basis.via === 'break_glass' ? { grantId: basis.grantId } : {}),
+        ...(basis.via === 'organization' ? { role: basis.role } : {}),
+      };
+    },
+  );
+}
+
+describeEachEngine('requireAccess', (engine) => {
+  let harness: TestApp;
+  let db: Db;
+  let clinician: Actor;
+  let orgAdmin: Actor;
+  let outsider: Actor;
+  let unaffiliated: Actor;
+  let patient: Actor;
+  let unlinkedPatient: Actor;
+  let admin: Actor;
+  let otherAdmin: Actor;
+  let organizationId: string;
+  let patientId: string;
+  let neighbourId: string;
+  let foreignPatientId: string;
+
+  const ask = (actor: Actor, body: Record<string, unknown>) =>
+    callAs(harness.app, actor, 'POST', PROBE, body);
+
+  /** A grant row as the break-glass module writes it; `state` ages or revokes it. */
+  async function insertGrant(
+    holder: Actor,
+    forPatient: string,
+    state: 'active' | 'expired' | 'revoked' = 'active',
+  ): Promise<string> {
+    const now = Date.now();
+    const row = await db
+      .insertInto('break_glass_grants')
+      .values({
+        admin_id: holder.userId,
+        patient_id: forPatient,
+        organization_id: organizationId,
+        reason: 'Unconscious patient, record needed now',
+        created_at: new Date(now - 60_000),
+        expires_at: new Date(state === 'expired' ? now - 1_000 : now + 600_000),
+        revoked_at: state === 'revoked' ? new Date(now - 1_000) : null,
+        revoked_by: state === 'revoked' ? otherAdmin.userId : null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  /** The 404 every denial must be: same code, status and detail as a missing record. */
+  async function expectSameNotFound(actor: Actor, body: Record<string, unknown>) {
+    const denied = await ask(actor, body);
+    const missing = await ask(actor, { ...body, patientId: randomUUID() });
+    expect(denied.statusCode).toBe(404);
+    expect(missing.statusCode).toBe(404);
+    const shape = (json: Record<string, unknown>) => ({ ...json, requestId: undefined });
+    expect(shape(denied.json())).toEqual(shape(missing.json()));
+    expect(denied.json()).toMatchObject({
+      code: 'NOT_FOUND',
+      detail: 'The patient was not found.',
+    });
+  }
+
+  beforeAll(async () => {
+    harness = await createTestApp(engine, { env: ENV, build: { modules: [registerProbe] } });
+    db = harness.database.db;
+    clinician = await createActor(harness.app, ['clinician']);
+    orgAdmin = await createActor(harness.app, ['clinician']);
+    outsider = await createActor(harness.app, ['clinician']);
+    unaffiliated = await createActor(harness.app, ['clinician']);
+    admin = await createActor(harness.app, ['admin']);
+    otherAdmin = await createActor(harness.app, ['admin']);
+    organizationId = await createOrganization(db, {
+      members: [
+        { userId: clinician.userId, role: 'clinician' },
+        { userId: orgAdmin.userId, role: 'org_admin' },
+      ],
+    });
+    const otherOrganizationId = await createOrganization(db, {
+      members: [{ userId: outsider.userId, role: 'org_admin' }],
+    });
+    const user = await createUser(db, { roles: ['patient'] });
+    patient = await mintSession(harness.app, { ...user, roles: ['patient'] });
+    unlinkedPatient = await createActor(harness.app, ['patient']);
+    patientId = await createPatientRow(db, organizationId, { portalUserId: user.userId });
+    neighbourId = await createPatientRow(db, organizationId);
+    foreignPatientId = await createPatientRow(db, otherOrganizationId);
+  });
+  afterAll(async () => {
+    await harness.close();
+  });
+
+  it('Z4: a member of the patient’s organization may read and write the record', async () => {
+    for (const permission of ['patient:read', 'patient:write']) {
+      const res = await ask(clinician, { permission, patientId });
+      expect(res.statusCode, permission).toBe(200);
+      expect(res.json()).toEqual({
+        userId: clinician.userId,
+        organizationId,
+        patientId,
+        via: 'organization',
+        role: 'clinician',
+      });
+    }
+  });
+
+  it('Z4: cross-tenant read: a member of another organization gets the 404 of a missing patient', async () => {
+    await expectSameNotFound(outsider, { permission: 'patient:read', patientId });
+    await expectSameNotFound(outsider, { permission: 'patient:write', patientId });
+    // And the other way round: the member cannot reach the outsider's patients either.
+    await expectSameNotFound(clinician, {
+      permission: 'patient:read',
+      patientId: foreignPatientId,
+    });
+  });
+
+  it('Z4: enumeration: a missing patient id answers the same 404 as a forbidden one', async () => {
+    const missing = await ask(clinician, { permission: 'patient:read', patientId: randomUUID() });
+    const forbidden = await ask(clinician, {
+      permission: 'patient:read',
+      patientId: foreignPatientId,
+    });
+    expect(missing.statusCode).toBe(404);
+    expect(forbidden.statusCode).toBe(404);
+    expect({ ...missing.json(), requestId: null }).toEqual({
+      ...forbidden.json(),
+      requestId: null,
+    });
+  });
+
+  it('Z4: staff without an active organization get 409 NO_ACTIVE_ORGANIZATION, whatever the id', async () => {
+    for (const id of [patientId, randomUUID()]) {
+      const res = await ask(unaffiliated, { permission: 'patient:read', patientId: id });
+      expect(res.statusCode).toBe(409);
+      expect(res.json()).toMatchObject({ code: 'NO_ACTIVE_ORGANIZATION' });
+    }
+  });
+
+  it('Z4: patient self: a patient reaches their own record and no other', async () => {
+    for (const permission of ['patient:read', 'patient:write']) {
+      const own = await ask(patient, { permission, patientId });
+      expect(own.statusCode, permission).toBe(200);
+      expect(own.json()).toEqual({
+        userId: patient.userId,
+        organizationId,
+        patientId,
+        via: 'self',
+      });
+      await expectSameNotFound(patient, { permission, patientId: neighbourId });
+      await expectSameNotFound(patient, { permission, patientId: foreignPatientId });
+    }
+    const linked = await ask(patient, { permission: 'patient:read', ownRecord: true });
+    expect(linked.json()).toMatchObject({ patientId, via: 'self' });
+  });
+
+  it('Z4: a patient account with no linked record gets 404 for its own record', async () => {
+    const res = await ask(unlinkedPatient, { permission: 'patient:read', ownRecord: true });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toMatchObject({
+      code: 'NOT_FOUND',
+      detail: 'No patient record is linked to your account.',
+    });
+    await expectSameNotFound(unlinkedPatient, { permission: 'patient:read', patientId });
+  });
+
+  it('Z5: an active grant of this admin on this patient allows a read, and only a read', async () => {
+    const grantId = await insertGrant(admin, patientId);
+    const res = await ask(admin, { permission: 'patient:read', patientId, grantId });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      userId: admin.userId,
+      organizationId,
+      patientId,
+      via: 'break_glass',
+      grantId,
+    });
+    await expectSameNotFound(admin, { permission: 'patient:write', patientId, grantId });
+  });
+
+  it('Z5: an expired or revoked grant answers the 404 of a missing patient', async () => {
+    for (const state of ['expired', 'revoked'] as const) {
+      const grantId = await insertGrant(admin, patientId, state);
+      await expectSameNotFound(admin, { permission: 'patient:read', patientId, grantId });
+    }
+  });
+
+  it('Z5: another admin’s grant, a grant on another patient or no grant at all answer 404', async () => {
+    const othersGrant = await insertGrant(otherAdmin, patientId);
+    await expectSameNotFound(admin, {
+      permission: 'patient:read',
+      patientId,
+      grantId: othersGrant,
+    });
+    const neighbourGrant = await insertGrant(admin, neighbourId);
+    await expectSameNotFound(admin, {
+      permission: 'patient:read',
+      patientId,
+      grantId: neighbourGrant,
+    });
+    await expectSameNotFound(admin, {
+      permission: 'patient:read',
+      patientId,
+      grantId: randomUUID(),
+    });
+    await expectSameNotFound(admin, { permission: 'patient:read', patientId });
+  });
+
+  it('Z4: only organization administrators administer; a member gets 403, an outsider 404', async () => {
+    const asAdmin = await ask(orgAdmin, { permission: 'organization:administer', organizationId });
+    expect(asAdmin.statusCode).toBe(200);
+    expect(asAdmin.json()).toEqual({ userId: orgAdmin.userId, organizationId, role: 'org_admin' });
+    const asMember = await ask(clinician, { permission: 'organization:administer' });
+    expect(asMember.statusCode).toBe(403);
+    expect(asMember.json()).toMatchObject({
+      code: 'FORBIDDEN',
+      detail: 'Only organization administrators can do this.',
+    });
+    const read = await ask(clinician, { permission: 'organization:read', organizationId });
+    expect(read.json()).toMatchObject({ organizationId, role: 'clinician' });
+    for (const id of [organizationId, randomUUID()]) {
+      const res = await ask(outsider, {
+        permission: 'organization:administer',
+        organizationId: id,
+      });
+      expect(res.statusCode).toBe(404);
+      expect(res.json()).toMatchObject({
+        code: 'NOT_FOUND',
+        detail: 'The organization was not found.',
+      });
+    }
+  });
+
+  it('Z3: deny by default: a permission not in the table grants nothing (404)', async () => {
+    for (const permission of ['study:read', 'patient:delete', 'patient', '']) {
+      const res = await ask(clinician, { permission, patientId });
+      expect(res.statusCode, permission).toBe(404);
+      expect(res.json()).toMatchObject({ code: 'NOT_FOUND' });
+    }
+  });
+
+  it('Z3: machine clients get 403: records are read by people only', async () => {
+    const client = await machineClientAuthorization(harness.app, ['account:read', 'patients:read']);
+    const res = await harness.app.inject({
+      method: 'POST',
+      url: PROBE,
+      headers: { authorization: client },
+      payload: { permission: 'patient:read', patientId },
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ code: 'FORBIDDEN' });
+  });
+});
