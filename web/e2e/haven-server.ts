@@ -14,8 +14,12 @@ import { loadConfig } from '../../server/src/config.js';
 import type { Role } from '../../server/src/platform/db/schema.js';
 import { createKeyRing } from '../../server/src/platform/crypto.js';
 import { listDevMailbox, type DevMailboxEntry } from '../../server/src/platform/mail.js';
-import { MINIMUM_HASHING, hashPassword } from '../../server/src/modules/identity/passwords.js';
-import { generateTotpSecret, sealTotpSecret } from '../../server/src/modules/identity/totp.js';
+import {
+  MINIMUM_HASHING,
+  generateTotpSecret,
+  hashPassword,
+  sealTotpSecret,
+} from '../../server/src/modules/identity/index.js';
 import { testEnv } from '../../server/test/app-harness.js';
 
 const WEB_DIST = fileURLToPath(new URL('../dist', import.meta.url));

@@ -2,7 +2,7 @@
 // enrol MFA before the first session, and then administers users.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { ensureSetupLink } from '../../server/src/modules/identity/setup-link.js';
+import { ensureSetupLink } from '../../server/src/modules/identity/index.js';
 import { launchChromium, openPage } from './browser.js';
 import {
   nextTotpCode,
