@@ -1,13 +1,14 @@
 /**
  * Control A2: the password policy. Length in code points after NFKC, the offline list of
- * common passwords, a strength estimate with the user's own details as context, and (when
- * configured) the HaveIBeenPwned range API.
+ * common passwords, no password made only of the user's own details, a strength estimate
+ * with those details as context, and (when configured) the HaveIBeenPwned range API.
  */
 import { HavenError } from '../../../platform/errors.js';
 import { checkBreachedPassword, type BreachCheckConfig } from './breach.js';
 import { normalizePassword } from './hashing.js';
 import {
   estimateStrength,
+  isBuiltFromUserInputs,
   isCommonPassword,
   type PasswordContext,
   type StrengthFeedback,
@@ -31,13 +32,19 @@ export const DEFAULT_PASSWORD_POLICY: Readonly<PasswordPolicy> = Object.freeze({
   minScore: 3,
 });
 
-export type PasswordProblem = 'too_short' | 'too_long' | 'common' | 'breached' | 'weak';
+export type PasswordProblem =
+  'too_short' | 'too_long' | 'common' | 'personal' | 'breached' | 'weak';
 
 export type PasswordPolicyResult =
   | { ok: true; breachCheck: 'passed' | 'skipped' | 'unavailable' }
   | { ok: false; problem: PasswordProblem; message: string; suggestions: string[] };
 
 const PICK_ANOTHER = 'Choose a different password; a few unrelated words work well.';
+/** Names the rule, never the password or the details it was built from. */
+const PERSONAL =
+  'Do not build your password from your name, your email address or "Haven": ' +
+  'added digits, years, symbols or capitals do not make it hard to guess.';
+const PICK_UNRELATED = 'Choose a few words that have nothing to do with you.';
 
 function refuse(problem: PasswordProblem, message: string, suggestions: string[] = []) {
   return { ok: false, problem, message, suggestions } as const;
@@ -74,6 +81,9 @@ export async function checkPasswordPolicy(
   if (isCommonPassword(normalized)) {
     return refuse('common', 'This is one of the most commonly used passwords.', [PICK_ANOTHER]);
   }
+  if (isBuiltFromUserInputs(normalized, context)) {
+    return refuse('personal', PERSONAL, [PICK_UNRELATED]);
+  }
   const strength = estimateStrength(normalized, context);
   if (strength.score < policy.minScore) {
     const suggestions = strength.suggestions.length > 0 ? strength.suggestions : [PICK_ANOTHER];
@@ -97,7 +107,15 @@ export async function checkPasswordPolicy(
  */
 export function strengthFeedback(password: string, context: PasswordContext): StrengthFeedback {
   // The estimate only reads a short prefix; don't normalize megabytes to get there.
-  return estimateStrength(normalizePassword(password.slice(0, 1024)), context);
+  const normalized = normalizePassword(password.slice(0, 1024));
+  const estimate = estimateStrength(normalized, context);
+  if (!isBuiltFromUserInputs(normalized, context)) return estimate;
+  // The policy refuses it whatever zxcvbn thinks, so the meter must not show it as strong.
+  return {
+    score: estimate.score > 1 ? 1 : estimate.score,
+    warning: PERSONAL,
+    suggestions: [PICK_UNRELATED],
+  };
 }
 
 /**

@@ -73,6 +73,79 @@ export function userInputsFor(context: PasswordContext): string[] {
   return [...inputs];
 }
 
+/** Lower case with accents dropped, so "José" and "jose" compare equal. */
+function foldCase(value: string): string {
+  return value
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase();
+}
+
+/** The words of the user's own details (names, email parts, "haven"), letters only. */
+function personalWords(context: PasswordContext): string[] {
+  const words = new Set<string>();
+  for (const input of userInputsFor(context)) {
+    for (const word of foldCase(input).split(/\P{L}+/u)) if (word.length >= 2) words.add(word);
+  }
+  return [...words];
+}
+
+/** Look-alike characters that stand in for letters ("G0nzalez", "M@ria"). */
+const LOOK_ALIKES: Readonly<Record<string, string>> = {
+  '0': 'o',
+  '1': 'il',
+  '3': 'e',
+  '4': 'a',
+  '5': 's',
+  '7': 't',
+  '8': 'b',
+  '@': 'a',
+  $: 's',
+  '!': 'il',
+  '|': 'il',
+  '+': 't',
+};
+
+const isLetter = (char: string): boolean => /\p{L}/u.test(char);
+
+/**
+ * True when every letter of `password` belongs to the user's own words: their name, their
+ * email's local part and domain, or "haven", in any order and case, with only digits, years,
+ * symbols or look-alike characters added ("MariaGonzalez2024!", "gonzalez1987",
+ * "G0nzalez-Maria!"). zxcvbn knows these words too, but rates such a password strong once
+ * the additions make it long enough; they are exactly what a targeted attacker tries first.
+ * A password without letters is left to the strength estimate.
+ */
+export function isBuiltFromUserInputs(password: string, context: PasswordContext): boolean {
+  const chars = [...foldCase(password)];
+  if (!chars.some(isLetter)) return false;
+  // One left-to-right pass over states "k letters of a word spelled so far" (O(characters x
+  // letters in the words), whatever the input): `atBoundary` means everything before the
+  // current character is whole words and skipped non-letters.
+  const letters = personalWords(context).flatMap((word) =>
+    [...word].map((letter, k) => ({ letter, first: k === 0, last: k === word.length - 1 })),
+  );
+  let spelling = new Uint8Array(letters.length);
+  let atBoundary = true;
+  for (const char of chars) {
+    const skippable = !isLetter(char);
+    const next = new Uint8Array(letters.length);
+    let nextAtBoundary: boolean = atBoundary && skippable;
+    for (const [state, { letter, first, last }] of letters.entries()) {
+      if (!(spelling[state] === 1 || (first && atBoundary))) continue;
+      // Non-letters may sit anywhere, even inside a word ("Gonz.alez"); letters never.
+      if (skippable && !first) next[state] = 1;
+      if (char === letter || (LOOK_ALIKES[char]?.includes(letter) ?? false)) {
+        if (last) nextAtBoundary = true;
+        else next[state + 1] = 1;
+      }
+    }
+    spelling = next;
+    atBoundary = nextAtBoundary;
+  }
+  return atBoundary;
+}
+
 /** Strength estimate for `password` (already NFKC-normalized). */
 export function estimateStrength(password: string, context: PasswordContext): StrengthFeedback {
   const prefix = [...password].slice(0, ESTIMATED_CODE_POINTS).join('');

@@ -26,14 +26,27 @@ export function setCookie(
   value: string,
   maxAgeSeconds: number,
 ): void {
-  reply.header('set-cookie', [
-    ...cookiesOf(reply),
-    serialize(name, value, { ...BASE, maxAge: maxAgeSeconds }),
-  ]);
+  putCookie(reply, name, serialize(name, value, { ...BASE, maxAge: maxAgeSeconds }));
 }
 
 export function clearCookie(reply: FastifyReply, name: string): void {
-  reply.header('set-cookie', [...cookiesOf(reply), serialize(name, '', { ...BASE, maxAge: 0 })]);
+  putCookie(reply, name, serialize(name, '', { ...BASE, maxAge: 0 }));
+}
+
+/**
+ * Puts one cookie into the answer, replacing an earlier one of the same name: each name
+ * appears once, with its last value. Fastify's `reply.header('set-cookie', …)` appends to
+ * the cookies already set rather than replacing them, so the list is cleared and written
+ * whole; passing the existing cookies back to it would repeat every one of them.
+ */
+function putCookie(reply: FastifyReply, name: string, serialized: string): void {
+  const others = cookiesOf(reply).filter((cookie) => cookieName(cookie) !== name);
+  reply.removeHeader('set-cookie');
+  reply.header('set-cookie', [...others, serialized]);
+}
+
+function cookieName(serialized: string): string {
+  return serialized.slice(0, serialized.indexOf('=')).trim();
 }
 
 function cookiesOf(reply: FastifyReply): string[] {
