@@ -8,12 +8,8 @@ import type { RequestContext } from '../../../platform/http/request-context.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
 import type { IdentitySettings } from '../dependencies.js';
 import { requiresMfa } from '../roles.js';
-import {
-  assertNoBackoff,
-  clearLoginFailures,
-  recordLoginFailure,
-} from '../sign-in/login-throttle.js';
 import { toSignedInUser, type SignedInUser } from '../users.js';
+import { admitMfaAttempt, clearMfaFailures } from './mfa-throttle.js';
 import { generateRecoveryCodes, replaceRecoveryCodes } from './recovery-codes.js';
 import {
   clearTotp,
@@ -29,9 +25,6 @@ import {
 import { openTotpSecret, verifyTotp } from './totp.js';
 
 type Context = ModuleContext<IdentitySettings>;
-
-/** Step-up guesses back off like sign-in guesses, on a key of their own per user. */
-const stepUpThrottleKey = (userId: string): string => `step-up:${userId}`;
 
 export interface SteppedUp {
   readonly user: SignedInUser;
@@ -49,23 +42,22 @@ export async function stepUp(
   const { db } = context;
   const { userId, sessionId } = caller;
   const now = context.now();
-  const throttleKey = stepUpThrottleKey(userId);
-  await assertNoBackoff(db, throttleKey, now);
+  const attempt = {
+    actor: { type: 'user' as const, id: userId },
+    action: 'auth.step_up',
+    target: { type: 'session', id: sessionId },
+    ...request,
+  };
   const user = await findTotpAccount(db, userId);
   if (!user || user.status !== 'active') throw new HavenError('UNAUTHENTICATED');
   if (!user.totp_secret_enc) throw new HavenError('CONFLICT', 'Set up an authenticator app first.');
+  // Step-up guesses and sign-in MFA guesses share the account's one count (mfa-throttle.ts).
+  const backoffMs = await admitMfaAttempt(db, userId, now, attempt);
   const checked = verifyTotp({
     secret: openTotpSecret(ring, user.id, user.totp_secret_enc),
     code: caller.code,
     lastStep: user.totp_last_step === null ? null : BigInt(user.totp_last_step),
     now: now.getTime(),
-  });
-  const event = (outcome: 'success' | 'failure') => ({
-    actor: { type: 'user' as const, id: user.id },
-    action: 'auth.step_up',
-    target: { type: 'session', id: sessionId },
-    outcome,
-    ...request,
   });
   const session = await db.transaction().execute(async (trx) => {
     // Winning the step is what makes the code single-use across nodes.
@@ -75,15 +67,14 @@ export async function stepUp(
     const updated = await recordSessionMfa(trx, sessionId, now, [
       ...new Set([...current.amr, 'otp']),
     ]);
-    await recordAudit(trx, event('success'));
+    await recordAudit(trx, { ...attempt, outcome: 'success' });
     return updated;
   });
   if (!session) {
-    await recordLoginFailure(db, throttleKey, now);
-    await recordAudit(db, event('failure'));
+    await recordAudit(db, { ...attempt, outcome: 'failure', details: { backoff_ms: backoffMs } });
     throw new HavenError('MFA_INVALID');
   }
-  await clearLoginFailures(db, throttleKey);
+  await clearMfaFailures(db, userId);
   return { user: toSignedInUser(user), mfaAt: now, session };
 }
 

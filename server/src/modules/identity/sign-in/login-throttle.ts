@@ -1,7 +1,8 @@
 // Per-account login backoff (A3): from the 5th consecutive failure the next attempt must
 // wait, doubling each time up to 15 minutes — never a permanent lock. Keyed by the hash of
 // the normalized email whether or not an account exists, so the backoff reveals nothing,
-// and kept in PostgreSQL so every node sees the same count. Step-up keeps its own key.
+// and kept in PostgreSQL so every node sees the same count. Second-factor guesses (the MFA
+// step and step-up) count on a key of their own per user: mfa/mfa-throttle.ts.
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from '../../../platform/db/schema.js';
 import { HavenError } from '../../../platform/errors.js';
@@ -10,8 +11,10 @@ import { normalizeEmail } from '../users.js';
 import {
   deleteLoginThrottle,
   incrementLoginFailures,
+  lockLoginThrottle,
   readLoginThrottle,
   setBackoffUntil,
+  storeLoginFailures,
 } from './repo.js';
 
 export const BACKOFF_FROM_FAILURE = 5;
@@ -57,7 +60,7 @@ export async function loginThrottleState(
   };
 }
 
-/** Throws LOGIN_BACKOFF while the email (or step-up key) must still wait. */
+/** Throws LOGIN_BACKOFF while the email must still wait. */
 export async function assertNoBackoff(db: Db, email: string, now: Date): Promise<void> {
   const { backoffMs } = await loginThrottleState(db, email, now);
   if (backoffMs > 0) throw backoffError(backoffMs);
@@ -74,6 +77,33 @@ export async function recordLoginFailure(
   const backoffMs = backoffDelayMs(failures);
   if (backoffMs > 0) await setBackoffUntil(db, key, new Date(now.getTime() + backoffMs));
   return { failures, backoffMs };
+}
+
+export type AttemptAdmission =
+  /** Go ahead: the attempt already counts as a failure; `backoffMs` is the wait it started. */
+  | { readonly admitted: true; readonly backoffMs: number }
+  | { readonly admitted: false; readonly backoffMs: number };
+
+/**
+ * Admits one attempt on a key unless it must still wait, counting it as a failure before the
+ * caller checks anything (a success clears the count afterwards). Checking first and counting
+ * after would let a burst of concurrent attempts all pass the check before any is counted;
+ * here the row lock admits them one by one, on every node, so each backoff lets one through.
+ * For cheap guesses (6-digit codes); the password step checks then counts, its guesses each
+ * costing an argon2id verify.
+ */
+export async function admitAttempt(db: Db, name: string, now: Date): Promise<AttemptAdmission> {
+  const key = keyFor(name);
+  return db.transaction().execute(async (trx) => {
+    const row = await lockLoginThrottle(trx, key, now);
+    const waitMs = row.backoff_until ? row.backoff_until.getTime() - now.getTime() : 0;
+    if (waitMs > 0) return { admitted: false, backoffMs: waitMs };
+    const failures = row.failures + 1;
+    const backoffMs = backoffDelayMs(failures);
+    const until = backoffMs > 0 ? new Date(now.getTime() + backoffMs) : undefined;
+    await storeLoginFailures(trx, key, failures, until, now);
+    return { admitted: true, backoffMs };
+  });
 }
 
 export async function clearLoginFailures(db: Db, email: string): Promise<void> {

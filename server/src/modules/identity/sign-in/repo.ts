@@ -37,6 +37,37 @@ export async function incrementLoginFailures(db: Db, key: string, now: Date): Pr
   return row.failures;
 }
 
+/**
+ * The key's row, created empty when missing, locked until the caller's transaction ends: the
+ * attempts on a key (on every node) are admitted one at a time. One upsert (its no-op update
+ * takes the lock), so a row deleted concurrently by a success is simply created again.
+ */
+export function lockLoginThrottle(db: Db, key: string, now: Date) {
+  return db
+    .insertInto('login_throttle')
+    .values({ email_hash: key, failures: 0, updated_at: now })
+    .onConflict((oc) =>
+      oc.column('email_hash').doUpdateSet({ failures: sql`login_throttle.failures` }),
+    )
+    .returning(['backoff_until', 'failures'])
+    .executeTakeFirstOrThrow();
+}
+
+/** A new failure count, with the backoff it starts (none below the threshold). */
+export async function storeLoginFailures(
+  db: Db,
+  key: string,
+  failures: number,
+  backoffUntil: Date | undefined,
+  now: Date,
+): Promise<void> {
+  await db
+    .updateTable('login_throttle')
+    .set({ failures, updated_at: now, ...(backoffUntil ? { backoff_until: backoffUntil } : {}) })
+    .where('email_hash', '=', key)
+    .execute();
+}
+
 export async function setBackoffUntil(db: Db, key: string, until: Date): Promise<void> {
   await db
     .updateTable('login_throttle')

@@ -6,6 +6,7 @@ import type { RequestContext } from '../../../platform/http/request-context.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
 import type { IdentitySettings, IdentityServices } from '../dependencies.js';
 import { consumeTotpStep, findTotpAccount } from '../mfa/repo.js';
+import { admitMfaAttempt, clearMfaFailures } from '../mfa/mfa-throttle.js';
 import { consumeRecoveryCode } from '../mfa/recovery-codes.js';
 import { openTotpSecret, verifyTotp } from '../mfa/totp.js';
 import {
@@ -25,6 +26,10 @@ import { storePasswordHash } from '../passwords/repo.js';
 import { findAccountByEmail } from './repo.js';
 
 export const MFA_PENDING_SECONDS = 5 * 60;
+/**
+ * Wrong codes per pending state. Not the guessing limit: a new password sign-in opens a new
+ * state, so the account-wide count in mfa-throttle.ts is what stops a password holder.
+ */
 const MFA_MAX_ATTEMPTS = 5;
 
 type Context = ModuleContext<IdentitySettings>;
@@ -195,23 +200,18 @@ export async function completeMfa(
   const user = await findTotpAccount(db, pending.user_id);
   // The pending state references the user row, so this would be a broken database.
   if (!user) throw new Error('MFA pending state without its account');
+  const event = { actor: { type: 'user' as const, id: user.id }, action: 'auth.mfa', ...request };
+  // Per account, not per pending state: however many fresh pending states the password has
+  // opened, a backing-off account has even a right code refused.
+  const backoffMs = await admitMfaAttempt(db, user.id, now, event);
   const method = await proveSecondFactor(context, services, user, proof, now);
   if (method === undefined || user.status !== 'active') {
-    await recordAudit(db, {
-      actor: { type: 'user', id: user.id },
-      action: 'auth.mfa',
-      outcome: 'failure',
-      ...request,
-    });
+    await recordAudit(db, { ...event, outcome: 'failure', details: { backoff_ms: backoffMs } });
     throw new HavenError('MFA_INVALID');
   }
   await useOneTimeTokenById(db, pending.id, now);
-  await recordAudit(db, {
-    actor: { type: 'user', id: user.id },
-    action: 'auth.mfa',
-    outcome: 'success',
-    details: { method },
-    ...request,
-  });
+  // Only a verified second factor clears the count; the password step never touches it.
+  await clearMfaFailures(db, user.id);
+  await recordAudit(db, { ...event, outcome: 'success', details: { method } });
   return { user: toSignedInUser(user), amr: ['pwd', method === 'otp' ? 'otp' : 'mfa'], mfaAt: now };
 }
