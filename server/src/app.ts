@@ -11,7 +11,12 @@ import { createLogger } from './platform/logging.js';
 import { openDatabase, type Database } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrate.js';
 import { describeDatabaseFault } from './platform/db/faults.js';
-import { assertMigrated, waitForDatabase } from './platform/db/startup.js';
+import { auditChainVerifier } from './platform/audit/configured.js';
+import {
+  assertMigrated,
+  waitForDatabase,
+  warnIfPrivilegedRuntimeRole,
+} from './platform/db/startup.js';
 import { installAccessControl } from './platform/auth/access.js';
 import type { Authenticator } from './platform/auth/principal.js';
 import { ACCESS_COOKIE, createIdentity, type IdentityApi } from './modules/identity/index.js';
@@ -141,7 +146,12 @@ async function registerClinicalModules(
     context: contextFor('break-glass', { grantMs: app.config.clinical.breakGlassMs }),
     identity,
   });
-  await app.register(auditAdminModule, { context: contextFor('audit-admin', none), identity });
+  // The module gets a verifier bound to the chain key, never the key itself.
+  const verifyChain = auditChainVerifier(app.config);
+  await app.register(auditAdminModule, {
+    context: contextFor('audit-admin', { verifyChain }),
+    identity,
+  });
 }
 
 export async function buildApp(
@@ -167,6 +177,7 @@ export async function buildApp(
     try {
       await waitForDatabase(database, logger);
       await assertMigrated(database);
+      await warnIfPrivilegedRuntimeRole(database, logger);
     } catch (error) {
       await database.close();
       throw error;

@@ -1,6 +1,6 @@
 // The `haven` command line: serve, worker, migrate, routes, openapi, keys rotate, setup-link, mail,
-// audit-log verify. Commands that open the embedded database folder lock it first: one process
-// at a time (platform/db/data-lock.ts).
+// audit-log verify, db runtime-role. Commands that open the embedded database folder lock it
+// first: one process at a time (platform/db/data-lock.ts).
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
@@ -11,7 +11,7 @@ import { migrateToLatest } from './platform/db/migrate.js';
 import { createLogger } from './platform/logging.js';
 import { createWorker } from './platform/jobs.js';
 import { jobHandlers, jobSchedules } from './jobs/registry.js';
-import { verifyAuditChain, formatVerification } from './platform/audit/verify.js';
+import { auditSealing, runAuditLogVerify } from './platform/audit/configured.js';
 import { formatRouteTable } from './platform/http/route-table.js';
 import { openApiDocument } from './platform/http/openapi.js';
 import { createKeyRing } from './platform/crypto.js';
@@ -22,7 +22,9 @@ import {
   assertMigrated,
   DatabaseNotMigratedError,
   waitForDatabase,
+  warnIfPrivilegedRuntimeRole,
 } from './platform/db/startup.js';
+import { registerDbCommands } from './cli/db-commands.js';
 
 /** Exit status when the data folder is held by another process: try again later (EX_TEMPFAIL). */
 const EXIT_FOLDER_IN_USE = 75;
@@ -147,7 +149,7 @@ async function serve(): Promise<void> {
   const worker = config.jobs.embeddedWorker
     ? createWorker({
         db: app.database.db,
-        handlers: jobHandlers(),
+        handlers: jobHandlers(auditSealing(config, logger)),
         schedules: jobSchedules(),
         log: logger.child({ component: 'worker' }),
         pollIntervalMs: config.jobs.pollIntervalMs,
@@ -181,9 +183,10 @@ async function work(): Promise<void> {
   // Like serve: wait for a database that is not up yet, refuse one a release behind.
   await waitForDatabase(database, logger);
   await assertMigrated(database);
+  await warnIfPrivilegedRuntimeRole(database, logger);
   const worker = createWorker({
     db: database.db,
-    handlers: jobHandlers(),
+    handlers: jobHandlers(auditSealing(config, logger)),
     schedules: jobSchedules(),
     log: logger.child({ component: 'worker' }),
     pollIntervalMs: config.jobs.pollIntervalMs,
@@ -249,19 +252,15 @@ async function openapi(options: { out?: string }): Promise<void> {
   process.stdout.write(`OpenAPI ${document.openapi} document written to ${options.out}\n`);
 }
 
-async function verifyAuditLog(): Promise<void> {
+async function verifyAuditLog(options: { anchors?: string }): Promise<void> {
   const config = configOrExit();
-  const database = await openConfiguredDatabase(config);
-  let intact = false;
-  try {
-    const result = await verifyAuditChain(database.db);
-    process.stdout.write(`${formatVerification(result)}\n`);
-    intact = result.ok;
-  } finally {
-    await database.close();
-  }
+  const outcome = await runAuditLogVerify(config, options.anchors, () =>
+    openConfiguredDatabase(config),
+  );
+  process.stdout.write(outcome.stdout);
+  process.stderr.write(outcome.stderr);
   // Set after closing: PGlite's WebAssembly runtime resets process.exitCode when it shuts down.
-  process.exitCode = intact ? 0 : 1;
+  process.exitCode = outcome.exitCode;
 }
 
 async function rotateKeys(): Promise<void> {
@@ -340,8 +339,10 @@ export function createCli(): Command {
   const audit = program.command('audit-log').description('audit log tools');
   audit
     .command('verify')
-    .description('verify the audit hash chain; exits 1 on tampering')
+    .description('verify the audit hash chain and its anchors; exits 1 on tampering')
+    .option('--anchors <file>', 'anchors to check against (default <data dir>/audit-anchors.jsonl)')
     .action(verifyAuditLog);
+  registerDbCommands(program);
   return program;
 }
 

@@ -3,7 +3,9 @@
 import { sql } from 'kysely';
 import type { JobHandler } from '../platform/jobs.js';
 import { purgeExpiredIdentityRecords } from '../modules/identity/index.js';
-import { sealAuditChain } from '../platform/audit/seal.js';
+import { sealAuditChain, type SealedTail } from '../platform/audit/seal.js';
+import { createAnchorPublisher } from '../platform/audit/anchors.js';
+import type { AuditSealing } from '../platform/audit/configured.js';
 
 /** How often the audit sealer runs: the delay before an event is protected by the chain. */
 export const AUDIT_SEAL_EVERY_MS = 1_000;
@@ -11,7 +13,17 @@ export const AUDIT_SEAL_EVERY_MS = 1_000;
 const SEAL_JOB_RETENTION = '1 hour';
 const SEAL_JOB_PURGE_EVERY_MS = 10 * 60_000;
 
-export function jobHandlers(): Record<string, JobHandler> {
+/** What the handlers need besides the database and the log each job gets. */
+export interface JobDependencies extends AuditSealing {
+  /** Clock of the anchor schedule (tests). */
+  now?: () => number;
+}
+
+export function jobHandlers(dependencies: JobDependencies): Record<string, JobHandler> {
+  const { auditChainKey: key } = dependencies;
+  const anchors = createAnchorPublisher(dependencies.anchorSink, {
+    ...(dependencies.now && { now: dependencies.now }),
+  });
   let lastSealJobPurge = 0;
   return {
     // A13: idempotent conditional deletes, so overlapping runs on several nodes are harmless.
@@ -19,26 +31,40 @@ export function jobHandlers(): Record<string, JobHandler> {
       const counts = await purgeExpiredIdentityRecords(db, new Date());
       log.info(counts, 'identity records purged');
     },
-    // L3: links committed audit events into the hash chain (platform/audit/seal.ts). One
+    // L3: links committed audit events into the keyed hash chain (platform/audit/seal.ts). One
     // sealer at a time across nodes (advisory lock; a run that finds it taken does nothing);
     // a backlog is sealed a minute's worth at a time so the job ends well within its lock.
     // A failure (the database away) is logged and the job still ends: the next run is a
-    // second away, where the queue's retry would back off for minutes.
+    // second away, where the queue's retry would back off for minutes. Then, at most once a
+    // minute, the newest seal this process wrote is published as an anchor outside the
+    // database (platform/audit/anchors.ts).
     'audit.seal': async (_payload, { db, log }) => {
       const started = Date.now();
       let total = 0;
+      let last: SealedTail | undefined;
+      let failed = false;
       try {
         for (;;) {
-          const { sealed, busy } = await sealAuditChain(db, { maxEvents: 50_000 });
-          total += sealed;
-          if (busy || sealed < 50_000 || Date.now() - started > 60_000) break;
+          const result = await sealAuditChain(db, { key, maxEvents: 50_000 });
+          total += result.sealed;
+          last = result.last ?? last;
+          if (result.busy || result.sealed < 50_000 || Date.now() - started > 60_000) break;
         }
       } catch (error) {
         const reason = error instanceof Error ? error.message : 'unknown error';
         log.warn({ sealed: total, reason }, 'audit sealing failed; the next run retries');
-        return;
+        failed = true;
       }
+      // Batches committed before a failure are in the chain: they are anchored all the same.
+      anchors.note(last);
       if (total > 0) log.debug({ sealed: total }, 'audit events sealed');
+      try {
+        await anchors.publishIfDue();
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : 'unknown error';
+        log.warn({ reason }, 'publishing the audit anchor failed; retried within a minute');
+      }
+      if (failed) return;
       // A job a second leaves 86 400 finished rows a day: keep only the recent ones.
       if (started - lastSealJobPurge > SEAL_JOB_PURGE_EVERY_MS) {
         lastSealJobPurge = started;

@@ -1,72 +1,39 @@
 // Threats against audit-log administration (Z3, L3, V1): non-admins reading the log, tampering
 // that verification must catch, LIKE metacharacters widening a search, malformed filters.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { sql, type Kysely } from 'kysely';
-import { createTestApp, type TestApp } from '../../../test/app-harness.js';
-import { describeEachEngine } from '../../../test/databases.js';
-import {
-  callAs,
-  createActor,
-  machineClientAuthorization,
-  type Actor,
-} from '../../../test/actors.js';
-import type { DatabaseSchema } from '../../platform/db/schema.js';
+import { beforeAll, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { describeClinic, type Actor } from '../../../test/clinical-actors.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 import { sealEverything } from '../../../test/audit-chain.js';
+import { tamperWithAudit } from '../../../test/tampering.js';
 
-type Db = Kysely<DatabaseSchema>;
-
-/** What an attacker with table-owner rights can do: switch the append-only triggers off, edit, switch back. */
-async function tamper(db: Db, edit: (db: Db) => Promise<void>): Promise<void> {
-  await sql`ALTER TABLE audit_events DISABLE TRIGGER USER`.execute(db);
-  try {
-    await edit(db);
-  } finally {
-    await sql`ALTER TABLE audit_events ENABLE TRIGGER USER`.execute(db);
-  }
-}
-
-describeEachEngine('audit log administration security', (engine) => {
-  let harness: TestApp;
-  let db: Db;
+describeClinic('audit log administration security', (clinic) => {
   let admin: Actor;
 
   beforeAll(async () => {
-    harness = await createTestApp(engine, {
-      env: { HAVEN_RATE_READ: '10000/60', HAVEN_RATE_SENSITIVE: '10000/60' },
-    });
-    db = harness.database.db;
-    admin = await createActor(harness.app, ['admin']);
+    admin = await clinic.actor(['admin']);
     for (const action of ['axc.one', 'a_c.two', 'ab.three']) {
-      await recordAudit(db, { actor: { type: 'system' }, action, outcome: 'success' });
+      await recordAudit(clinic.db, { actor: { type: 'system' }, action, outcome: 'success' });
     }
-  });
-  afterAll(async () => {
-    await harness.close();
   });
 
   it('Z3: people and machine clients without audit:read get 403 on search and verify', async () => {
-    const clinician = await createActor(harness.app, ['clinician']);
-    const patient = await createActor(harness.app, ['patient']);
-    const machine = {
-      authorization: await machineClientAuthorization(harness.app, ['users:read']),
-    };
+    const clinician = await clinic.actor(['clinician']);
+    const patient = await clinic.actor(['patient']);
+    const machine = await clinic.machineClient(['users:read']);
     for (const actor of [clinician, patient, machine]) {
-      const search = await callAs(harness.app, actor, 'GET', '/api/admin/audit-events');
+      const search = await clinic.call(actor, 'GET', '/api/admin/audit-events');
       expect(search.statusCode).toBe(403);
       expect(search.body).not.toContain('axc.one');
-      const verify = await callAs(harness.app, actor, 'POST', '/api/admin/audit-log/verify', {});
+      const verify = await clinic.call(actor, 'POST', '/api/admin/audit-log/verify', {});
       expect(verify.statusCode).toBe(403);
     }
-    expect((await callAs(harness.app, null, 'GET', '/api/admin/audit-events')).statusCode).toBe(
-      401,
-    );
+    expect((await clinic.call(null, 'GET', '/api/admin/audit-events')).statusCode).toBe(401);
   });
 
   it('V1: LIKE metacharacters in an action prefix are literal characters', async () => {
     const actions = async (action: string) => {
-      const res = await callAs(
-        harness.app,
+      const res = await clinic.call(
         admin,
         'GET',
         `/api/admin/audit-events?action=${encodeURIComponent(action)}`,
@@ -102,7 +69,7 @@ describeEachEngine('audit log administration security', (engine) => {
       'from=0000-01-01T00:00:00Z',
       'to=0001-01-01T00:00:00%2B01:00',
     ]) {
-      const res = await callAs(harness.app, admin, 'GET', `/api/admin/audit-events?${query}`);
+      const res = await clinic.call(admin, 'GET', `/api/admin/audit-events?${query}`);
       expect(res.statusCode, query).toBe(400);
       expect(res.json().code).toBe('VALIDATION_FAILED');
     }
@@ -111,34 +78,34 @@ describeEachEngine('audit log administration security', (engine) => {
       'to=9999-12-31T23:59:59Z',
       'from=2030-01-01T00:00:00.123456789Z',
     ]) {
-      const res = await callAs(harness.app, admin, 'GET', `/api/admin/audit-events?${query}`);
+      const res = await clinic.call(admin, 'GET', `/api/admin/audit-events?${query}`);
       expect(res.statusCode, query).toBeLessThan(500);
     }
-    const extra = await callAs(harness.app, admin, 'POST', '/api/admin/audit-log/verify', {
+    const extra = await clinic.call(admin, 'POST', '/api/admin/audit-log/verify', {
       repair: true,
     });
     expect(extra.statusCode).toBe(400);
   });
 
   it('L3: verification reports a tampered row and the failure is itself audited', async () => {
-    let res = await callAs(harness.app, admin, 'POST', '/api/admin/audit-log/verify', {});
+    let res = await clinic.call(admin, 'POST', '/api/admin/audit-log/verify', {});
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ ok: true });
 
     // Sealed (by the job in production), so the chain covers the row about to be tampered with.
-    await sealEverything(db);
-    const target = await db
+    await sealEverything(clinic.db);
+    const target = await clinic.db
       .selectFrom('audit_events as e')
       .innerJoin('audit_seals as s', 's.seq', 'e.seq')
       .select(['e.seq', 's.chain_position'])
       .where('action', '=', 'a_c.two')
       .executeTakeFirstOrThrow();
     const seq = String(target.seq);
-    await tamper(db, async (trx) => {
+    await tamperWithAudit(clinic.db, async (trx) => {
       await sql`UPDATE audit_events SET outcome = 'failure' WHERE seq = ${seq}`.execute(trx);
     });
 
-    res = await callAs(harness.app, admin, 'POST', '/api/admin/audit-log/verify', {});
+    res = await clinic.call(admin, 'POST', '/api/admin/audit-log/verify', {});
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
       ok: false,
@@ -147,7 +114,7 @@ describeEachEngine('audit log administration security', (engine) => {
       problem: 'edited',
       message: expect.stringContaining(`seq ${seq}`),
     });
-    const [event] = await db
+    const [event] = await clinic.db
       .selectFrom('audit_events')
       .select(['action', 'outcome', 'details'])
       .orderBy('seq', 'desc')

@@ -1,15 +1,9 @@
 // Audit-log search and verification as an admin uses them: every filter, keyset paging newest
 // first, actor display names, the search itself audited, and a clean chain verified.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Kysely } from 'kysely';
-import { createTestApp, type TestApp } from '../../../test/app-harness.js';
-import { describeEachEngine } from '../../../test/databases.js';
-import { callAs, createActor, type Actor } from '../../../test/actors.js';
-import type { DatabaseSchema } from '../../platform/db/schema.js';
+import { beforeAll, expect, it } from 'vitest';
+import { describeClinic, type Actor } from '../../../test/clinical-actors.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 import { sealEverything } from '../../../test/audit-chain.js';
-
-type Db = Kysely<DatabaseSchema>;
 
 interface Entry {
   seq: string;
@@ -30,72 +24,59 @@ interface Page {
   nextBefore: string | null;
 }
 
-describeEachEngine('audit log administration', (engine) => {
-  let harness: TestApp;
-  let db: Db;
+describeClinic('audit log administration', (clinic) => {
   let admin: Actor;
   let worker: Actor;
   const t0 = new Date('2030-01-01T10:00:00.000Z');
   const minutes = (n: number) => new Date(t0.getTime() + n * 60_000);
 
   async function search(query: string): Promise<Page> {
-    const res = await callAs(harness.app, admin, 'GET', `/api/admin/audit-events?${query}`);
+    const res = await clinic.call(admin, 'GET', `/api/admin/audit-events?${query}`);
     expect(res.statusCode, res.body).toBe(200);
     return res.json<Page>();
   }
 
   beforeAll(async () => {
-    harness = await createTestApp(engine, {
-      env: { HAVEN_RATE_READ: '10000/60', HAVEN_RATE_SENSITIVE: '10000/60' },
-    });
-    db = harness.database.db;
-    admin = await createActor(harness.app, ['admin'], { displayName: 'Audit Admin' });
-    worker = await createActor(harness.app, ['clinician'], { displayName: 'Casey Worker' });
+    admin = await clinic.actor(['admin'], { displayName: 'Audit Admin' });
+    worker = await clinic.actor(['clinician'], { displayName: 'Casey Worker' });
     // A fixed, recognisable slice of history in the future, so time filters select only it.
-    await recordAudit(
-      db,
-      {
-        actor: { type: 'user', id: worker.userId },
-        action: 'fixture.read',
-        target: { type: 'fixture_doc', id: 'doc-1' },
-        outcome: 'success',
-        requestId: 'req-fixture-1',
-        details: { count: 3 },
-      },
-      minutes(0),
-    );
-    await recordAudit(
-      db,
-      {
-        actor: { type: 'user', id: worker.userId },
-        action: 'fixture.write',
-        target: { type: 'fixture_doc', id: 'doc-2' },
-        outcome: 'failure',
-      },
-      minutes(10),
-    );
-    await recordAudit(
-      db,
-      {
-        actor: { type: 'system' },
-        action: 'fixture.cleanup',
-        target: { type: 'fixture_doc', id: 'doc-1' },
-        outcome: 'success',
-      },
-      minutes(20),
-    );
-    await recordAudit(
-      db,
-      {
-        actor: { type: 'client', id: 'client-billing' },
-        action: 'fixtures.sync',
-        outcome: 'denied',
-      },
-      minutes(30),
-    );
-  });
-  afterAll(async () => {
-    await harness.close();
+    const workerActor = { type: 'user', id: worker.userId } as const;
+    const doc = (id: string) => ({ type: 'fixture_doc', id });
+    const history: Array<[minute: number, event: Parameters<typeof recordAudit>[1]]> = [
+      [
+        0,
+        {
+          actor: workerActor,
+          action: 'fixture.read',
+          target: doc('doc-1'),
+          outcome: 'success',
+          requestId: 'req-fixture-1',
+          details: { count: 3 },
+        },
+      ],
+      [
+        10,
+        { actor: workerActor, action: 'fixture.write', target: doc('doc-2'), outcome: 'failure' },
+      ],
+      [
+        20,
+        {
+          actor: { type: 'system' },
+          action: 'fixture.cleanup',
+          target: doc('doc-1'),
+          outcome: 'success',
+        },
+      ],
+      [
+        30,
+        {
+          actor: { type: 'client', id: 'client-billing' },
+          action: 'fixtures.sync',
+          outcome: 'denied',
+        },
+      ],
+    ];
+    for (const [minute, event] of history) await recordAudit(clinic.db, event, minutes(minute));
   });
 
   it('returns events newest first with every field and the actor display name', async () => {
@@ -175,7 +156,7 @@ describeEachEngine('audit log administration', (engine) => {
 
   it('audits every search with the names of the filters used, never their values', async () => {
     await search(`actorId=${worker.userId}&targetId=doc-2&action=fixture.&limit=5`);
-    const [event] = await db
+    const [event] = await clinic.db
       .selectFrom('audit_events')
       .select(['actor_id', 'details'])
       .where('action', '=', 'audit.searched')
@@ -192,16 +173,16 @@ describeEachEngine('audit log administration', (engine) => {
 
   it('verifies an intact chain and audits the verification', async () => {
     // What the sealer job (not running in this harness) would have done by now.
-    await sealEverything(db);
-    const res = await callAs(harness.app, admin, 'POST', '/api/admin/audit-log/verify', {});
+    await sealEverything(clinic.db);
+    const res = await clinic.call(admin, 'POST', '/api/admin/audit-log/verify', {});
     expect(res.statusCode).toBe(200);
     const body = res.json<{ ok: boolean; checked: number; lastHash: string }>();
-    const count = await db
+    const count = await clinic.db
       .selectFrom('audit_events')
-      .select(db.fn.countAll<string>().as('n'))
+      .select(clinic.db.fn.countAll<string>().as('n'))
       .executeTakeFirstOrThrow();
     expect(body).toEqual({ ok: true, checked: Number(count.n) - 1, lastHash: expect.any(String) });
-    const [event] = await db
+    const [event] = await clinic.db
       .selectFrom('audit_events')
       .select(['action', 'actor_id', 'outcome', 'details'])
       .orderBy('seq', 'desc')

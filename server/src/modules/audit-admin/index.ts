@@ -1,11 +1,13 @@
 // Audit-log search and chain verification for admins (L3).
 import type { FastifyPluginAsync } from 'fastify';
-import type { ModuleContext } from '../../platform/module-context.js';
 import type { IdentityApi } from '../identity/index.js';
 import { registerAuditAdminRoutes } from './routes.js';
+import type { AuditAdminContext } from './service.js';
+
+export type { AuditAdminSettings } from './service.js';
 
 export interface AuditAdminModuleOptions {
-  readonly context: ModuleContext<Record<string, never>>;
+  readonly context: AuditAdminContext;
   /** Part of every module's options; audit administration needs nothing of identity. */
   readonly identity: IdentityApi;
 }

@@ -5,9 +5,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { requireScopes } from '../../platform/http/route-contract.js';
 import { requirePrincipal } from '../../platform/auth/access.js';
 import { requestContext } from '../../platform/http/request-context.js';
-import type { ModuleContext } from '../../platform/module-context.js';
 import { AuditPage, SearchQuery, VerifyAnswer, VerifyRequest } from './schemas.js';
-import { searchAuditLog, verifyAuditLog, type AuditAdminActor } from './service.js';
+import {
+  searchAuditLog,
+  verifyAuditLog,
+  type AuditAdminActor,
+  type AuditAdminContext,
+} from './service.js';
 
 /** Who is asking, as the audit trail names them. */
 function auditActor(request: FastifyRequest): AuditAdminActor {
@@ -15,7 +19,7 @@ function auditActor(request: FastifyRequest): AuditAdminActor {
   return { type: principal.kind, id: principal.subject };
 }
 
-export function registerAuditAdminRoutes(app: FastifyInstance, context: ModuleContext): void {
+export function registerAuditAdminRoutes(app: FastifyInstance, context: AuditAdminContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
   typed.get(

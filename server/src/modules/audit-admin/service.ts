@@ -3,13 +3,23 @@
 // actor id or a target id typed into the filter says whom the admin was looking into).
 import { HavenError } from '../../platform/errors.js';
 import { recordAudit, type AuditEvent } from '../../platform/audit/audit.js';
-import { verifyAuditChain, type AuditVerification } from '../../platform/audit/verify.js';
+import type { Kysely } from 'kysely';
+import type { AuditVerification } from '../../platform/audit/verify.js';
+import type { DatabaseSchema } from '../../platform/db/schema.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import type { ModuleContext } from '../../platform/module-context.js';
 import { searchAuditEvents, type AuditEventRow } from './repo.js';
 import type { AuditEntryView, AuditPageView, SearchFilters } from './schemas.js';
 
 const DEFAULT_LIMIT = 50;
+
+/** The module's settings: how to verify the chain (platform/audit/configured.ts). */
+export interface AuditAdminSettings {
+  /** Verifies with the configured chain key and anchors; the module never holds the key. */
+  readonly verifyChain: (db: Kysely<DatabaseSchema>) => Promise<AuditVerification>;
+}
+
+export type AuditAdminContext = ModuleContext<AuditAdminSettings>;
 
 /** The admin or machine client asking, as the audit trail names it. */
 export type AuditAdminActor = AuditEvent['actor'];
@@ -60,7 +70,7 @@ function toEntryView(row: AuditEventRow): AuditEntryView {
 
 /** One page of events, newest first; `nextBefore` continues below the page's last seq. */
 export async function searchAuditLog(
-  ctx: ModuleContext,
+  ctx: AuditAdminContext,
   actor: AuditAdminActor,
   filters: SearchFilters,
   request: RequestContext,
@@ -91,11 +101,11 @@ export async function searchAuditLog(
 
 /** Walks the whole chain; the outcome of the check is itself recorded, with what it found. */
 export async function verifyAuditLog(
-  ctx: ModuleContext,
+  ctx: AuditAdminContext,
   actor: AuditAdminActor,
   request: RequestContext,
 ): Promise<AuditVerification> {
-  const result = await verifyAuditChain(ctx.db);
+  const result = await ctx.settings.verifyChain(ctx.db);
   await recordAudit(ctx.db, {
     actor,
     action: 'audit.verified',

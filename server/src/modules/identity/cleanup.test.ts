@@ -1,14 +1,12 @@
 // A13: the identity cleanup purges only records nobody can use any more, and two workers
 // running it at the same moment neither fail nor delete anything they should not.
 import pino from 'pino';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  createTestDatabase,
-  describeEachEngine,
-  type TestDatabase,
-} from '../../../test/databases.js';
+import { beforeAll, expect, it } from 'vitest';
+import { createUser } from '../../../test/actors.js';
+import { describeEachEngine, useTestDatabase } from '../../../test/databases.js';
 import { randomToken, sha256Hex } from '../../platform/crypto.js';
 import { jobHandlers, jobSchedules } from '../../jobs/registry.js';
+import { testAuditSealing } from '../../../test/audit-chain.js';
 import { purgeExpiredIdentityRecords } from './cleanup-repo.js';
 
 const NOW = new Date('2030-01-01T12:00:00Z');
@@ -18,44 +16,37 @@ const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
 
 describeEachEngine('identity cleanup', (engine) => {
-  let database: TestDatabase;
+  const database = useTestDatabase(engine);
   let userId: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    const user = await database.db
-      .insertInto('users')
-      .values({
-        email: 'cleanup@example.org',
-        email_normalized: 'cleanup@example.org',
-        display_name: 'Cleanup',
-        status: 'active',
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    userId = user.id;
-  });
-  afterAll(async () => {
-    await database.close();
+    const user = await createUser(database.db, {
+      roles: [],
+      email: 'cleanup@example.org',
+      displayName: 'Cleanup',
+    });
+    userId = user.userId;
   });
 
   /** One batch of rows, each labelled with whether the purge must remove it. */
   async function seed(tag: string) {
     const db = database.db;
-    const session = async (label: string, values: { absolute: Date; revoked?: Date }) => {
-      const row = await db
-        .insertInto('sessions')
-        .values({
-          user_id: userId,
-          idle_expires_at: values.absolute,
-          absolute_expires_at: values.absolute,
-          revoked_at: values.revoked ?? null,
-          user_agent: `${tag}:${label}`,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      return row.id;
-    };
+    /** The id the insert returns. */
+    const idOf = async (insert: { executeTakeFirstOrThrow(): Promise<{ id: string }> }) =>
+      (await insert.executeTakeFirstOrThrow()).id;
+    const session = (label: string, values: { absolute: Date; revoked?: Date }) =>
+      idOf(
+        db
+          .insertInto('sessions')
+          .values({
+            user_id: userId,
+            idle_expires_at: values.absolute,
+            absolute_expires_at: values.absolute,
+            revoked_at: values.revoked ?? null,
+            user_agent: `${tag}:${label}`,
+          })
+          .returning('id'),
+      );
     const live = await session('live', { absolute: ahead(DAY) });
     const keptSessions = [
       live,
@@ -66,19 +57,18 @@ describeEachEngine('identity cleanup', (engine) => {
       await session('long-expired', { absolute: ago(DAY) }),
       await session('revoked-long-ago', { absolute: ahead(DAY), revoked: ago(2 * DAY) }),
     ];
-    const refresh = async (values: { expires: Date; consumed?: Date }) => {
-      const row = await db
-        .insertInto('refresh_tokens')
-        .values({
-          session_id: live,
-          token_hash: sha256Hex(randomToken()),
-          expires_at: values.expires,
-          consumed_at: values.consumed ?? null,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      return row.id;
-    };
+    const refresh = (values: { expires: Date; consumed?: Date }) =>
+      idOf(
+        db
+          .insertInto('refresh_tokens')
+          .values({
+            session_id: live,
+            token_hash: sha256Hex(randomToken()),
+            expires_at: values.expires,
+            consumed_at: values.consumed ?? null,
+          })
+          .returning('id'),
+      );
     const keptRefresh = [
       await refresh({ expires: ahead(DAY) }),
       await refresh({ expires: ahead(DAY), consumed: ago(60 * MIN) }),
@@ -87,21 +77,20 @@ describeEachEngine('identity cleanup', (engine) => {
       await refresh({ expires: ago(MIN) }),
       await refresh({ expires: ahead(DAY), consumed: ago(2 * DAY) }),
     ];
-    const link = async (values: { expires: Date; used?: Date }) => {
-      const row = await db
-        .insertInto('one_time_tokens')
-        .values({
-          purpose: 'password_reset',
-          data: '{}',
-          token_hash: sha256Hex(randomToken()),
-          user_id: userId,
-          expires_at: values.expires,
-          used_at: values.used ?? null,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      return row.id;
-    };
+    const link = (values: { expires: Date; used?: Date }) =>
+      idOf(
+        db
+          .insertInto('one_time_tokens')
+          .values({
+            purpose: 'password_reset',
+            data: '{}',
+            token_hash: sha256Hex(randomToken()),
+            user_id: userId,
+            expires_at: values.expires,
+            used_at: values.used ?? null,
+          })
+          .returning('id'),
+      );
     const keptLinks = [
       await link({ expires: ahead(30 * MIN) }),
       await link({ expires: ahead(30 * MIN), used: ago(MIN) }),
@@ -194,7 +183,7 @@ describeEachEngine('identity cleanup', (engine) => {
 
   it('A13: runs as the identity.cleanup job every 10 minutes', async () => {
     expect(jobSchedules()).toContainEqual({ queue: 'identity.cleanup', everyMs: 10 * MIN });
-    const handler = jobHandlers()['identity.cleanup'];
+    const handler = jobHandlers(testAuditSealing())['identity.cleanup'];
     expect(handler).toBeDefined();
     await handler!(
       {},

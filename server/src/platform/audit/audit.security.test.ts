@@ -17,6 +17,7 @@ import * as m0002 from '../db/migrations/0002_identity.js';
 import * as m0003 from '../db/migrations/0003_clinical.js';
 import * as m0004 from '../db/migrations/0004_revocation_cursor.js';
 import * as m0005 from '../db/migrations/0005_audit_sealing.js';
+import * as m0006 from '../db/migrations/0006_keyed_audit_chain.js';
 import type { DatabaseSchema } from '../db/schema.js';
 import { sealEverything } from '../../../test/audit-chain.js';
 import { GENESIS_HASH, hashAuditRow, recordAudit, type AuditEvent } from './audit.js';
@@ -432,7 +433,7 @@ describeEachEngine('audit log security', (engine) => {
     expect(formatVerification(result)).toMatch(/^audit log FAILED at seq 50 \(inserted\): /);
   });
 
-  it('L3/tampering: tail truncation leaves a valid chain, detectable only against the recorded last hash', async () => {
+  it('L3/tampering: tail truncation leaves a chain valid in itself, caught only against an anchor (audit-keyed.security.test.ts)', async () => {
     const hashes = await writeEvents(database.db, 4);
     const anchor = await verifyAuditChain(database.db);
     expect(anchor).toMatchObject({ ok: true, checked: 4, lastHash: hashes[3] });
@@ -476,6 +477,7 @@ describeEachEngine('audit log security', (engine) => {
             '0003_clinical': m0003,
             '0004_revocation_cursor': m0004,
             '0005_audit_sealing': m0005,
+            '0006_keyed_audit_chain': m0006,
           }),
       },
       migrationTableName: 'schema_migrations',

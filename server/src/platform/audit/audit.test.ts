@@ -9,7 +9,7 @@ import {
   describeEachEngine,
   type TestDatabase,
 } from '../../../test/databases.js';
-import { sealEverything } from '../../../test/audit-chain.js';
+import { sealEverything, testAuditSealing } from '../../../test/audit-chain.js';
 import { GENESIS_HASH, hashAuditRow, recordAudit, type AuditEvent } from './audit.js';
 import { AUDIT_SEAL_LOCK_KEY, sealAuditChain } from './seal.js';
 import { formatVerification, verifyAuditChain } from './verify.js';
@@ -279,21 +279,32 @@ describeEachEngine('audit log', (engine) => {
   it('L3/sealing: the audit.seal job runs every second on the shared queue and seals', async () => {
     expect(jobSchedules()).toContainEqual({ queue: 'audit.seal', everyMs: 1_000 });
     await recordAudit(database.db, LOGIN);
-    const handler = jobHandlers()['audit.seal'];
+    const sealing = testAuditSealing();
+    const key = sealing.auditChainKey;
+    const handler = jobHandlers(sealing)['audit.seal'];
     if (!handler) throw new Error('no audit.seal handler');
     const context = { jobId: 'j', attempt: 1, db: database.db, log: pino({ level: 'silent' }) };
     // Run as the queue would, once a second (on a shared PostgreSQL server another database's
     // open transaction can hold one run back).
     for (let run = 0; run < 20; run += 1) {
       await handler({}, context);
-      if ((await verifyAuditChain(database.db)).ok && (await chain(database)).length === 1) break;
+      if ((await chain(database)).length === 1) break;
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
-    expect(await verifyAuditChain(database.db)).toMatchObject({
+    // Sealed with the chain key, and anchored at once (the first anchor of a process).
+    expect(await verifyAuditChain(database.db, { key })).toMatchObject({
       ok: true,
       checked: 1,
+      keyed: 1,
       unsealed: 0,
     });
+    expect(sealing.published).toEqual([
+      expect.objectContaining({
+        position: '1',
+        keyId: key.id,
+        hash: (await chain(database))[0]?.link_hash,
+      }),
+    ]);
   });
 
   it('L3/sealing: events left unsealed too long are reported as stale, with a warning', async () => {

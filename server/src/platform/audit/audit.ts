@@ -1,11 +1,14 @@
 // The audit log (L3): one helper appends security events to the append-only audit_events
 // table, inside the caller's transaction so an event commits or rolls back with its change.
-// Events are linked into the SHA-256 hash chain (audit_seals) shortly after they commit, by
-// the sealer in seal.ts; the design, and why writers take no lock, is explained there.
+// Events are linked into the hash chain (audit_seals) shortly after they commit, by the sealer
+// in seal.ts; the design, and why writers take no lock, is explained there. Seals are
+// HMAC-SHA256 under the chain key (chain-key.ts); those written before migration 0006 are
+// plain SHA-256.
 import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseSchema } from '../db/schema.js';
+import type { AuditChainKey } from './chain-key.js';
 
 export interface AuditEvent {
   actor: { type: 'user' | 'client' | 'system' | 'anonymous'; id?: string };
@@ -67,7 +70,8 @@ export const HASHED_EVENT_COLUMNS = [
 export const xidText = sql<string | null>`xid::text`;
 
 /**
- * SHA-256 (hex) of the RFC 8785 canonical JSON of an event at a chain position. The single
+ * HMAC-SHA256 under `key` (hex) of the RFC 8785 canonical JSON of an event at a chain position;
+ * without a key, its plain SHA-256, the form of seals written before migration 0006. The single
  * definition shared by the sealer and verifyAuditChain, so they cannot drift apart; both hash
  * the row as read back from the database. Throws if the content cannot be canonicalized (only
  * possible for tampered rows; the verifier treats that as edited).
@@ -77,7 +81,11 @@ export const xidText = sql<string | null>`xid::text`;
  * event also binds its position and its transaction id, so moving it in the chain, or changing
  * the order the sealer derives from xid, breaks its hash.
  */
-export function hashAuditRow(row: AuditRowContent, link: AuditChainLink): string {
+export function hashAuditRow(
+  row: AuditRowContent,
+  link: AuditChainLink,
+  key?: AuditChainKey,
+): string {
   const canonical = canonicalize({
     seq: String(row.seq),
     id: row.id,
@@ -96,6 +104,7 @@ export function hashAuditRow(row: AuditRowContent, link: AuditChainLink): string
     ...(row.xid !== null && { position: String(link.position), xid: row.xid }),
   });
   if (canonical === undefined) throw new Error('audit row cannot be canonicalized');
+  if (key !== undefined) return key.mac(canonical);
   return createHash('sha256').update(canonical, 'utf8').digest('hex');
 }
 

@@ -1,4 +1,4 @@
-// The audit sealer (L3, issue 9): links committed audit events into the SHA-256 hash chain.
+// The audit sealer (L3, issue 9): links committed audit events into the keyed hash chain.
 //
 // Why writers do not chain their own events. Appending to one chain at write time needs the
 // chain's tail, so every audited transaction used to take one global advisory lock and hold it
@@ -34,21 +34,37 @@
 // itself append-only; audit_events is never updated (its triggers are those of 0001).
 //
 // What sealing protects, and from when: an event is covered by the chain once sealed, about a
-// second after its transaction ends; before that only the append-only triggers protect it. The
-// chain carries no secret, so it has never stopped someone able to disable those triggers from
-// recomputing hashes; the exposure is the same in kind, for one more second (verify.ts).
+// second after its transaction ends; before that only the append-only triggers protect it.
+// Seals are HMAC-SHA256 under the chain key (chain-key.ts, migration 0006), which is not in
+// the database: someone able to disable the triggers can still edit or delete rows, but cannot
+// recompute a seal that verifies. Deleting the newest events with their seals leaves a shorter
+// chain that is valid in itself; anchors published outside the database (anchors.ts) expose it.
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseSchema } from '../db/schema.js';
 import { GENESIS_HASH, HASHED_EVENT_COLUMNS, hashAuditRow, xidText } from './audit.js';
+import type { AuditChainKey } from './chain-key.js';
 
 /** pg_try_advisory_xact_lock key of the sealer, on every node ('hvnseals' as a bigint). */
 export const AUDIT_SEAL_LOCK_KEY = '7527325269097540723';
 
 export interface SealOptions {
+  /**
+   * The chain key. The job always passes it; only tests and benchmarks seal without one,
+   * producing the plain SHA-256 seals of before 0006, which are refused once the chain is keyed.
+   */
+  key?: AuditChainKey;
   /** Events sealed per transaction (default 500). */
   batchSize?: number;
   /** Stop after this many events (default: until caught up); the next run continues. */
   maxEvents?: number;
+}
+
+/** A chain position as an anchor names it (anchors.ts). */
+export interface SealedTail {
+  position: string;
+  seq: string;
+  hash: string;
+  keyId: string | null;
 }
 
 export interface SealResult {
@@ -56,6 +72,8 @@ export interface SealResult {
   sealed: number;
   /** True when another sealer held the lock: this call stopped (and sealed nothing more). */
   busy: boolean;
+  /** The last seal this call wrote; absent when it sealed nothing. */
+  last?: SealedTail;
 }
 
 /**
@@ -78,22 +96,29 @@ export async function sealAuditChain(
   }
   if (!(maxEvents >= 1)) throw new Error('sealAuditChain: maxEvents must be at least 1');
   let sealed = 0;
+  let last: SealedTail | undefined;
+  const result = (busy: boolean): SealResult => ({ sealed, busy, ...(last && { last }) });
   while (sealed < maxEvents) {
     const limit = Math.min(batchSize, maxEvents - sealed);
     // READ COMMITTED whatever the server default: each statement must see the seals the
     // previous lock holder committed before it released the lock.
-    const count = await db
+    const batch = await db
       .transaction()
       .setIsolationLevel('read committed')
-      .execute((trx) => sealBatch(trx, limit));
-    if (count === undefined) return { sealed, busy: true };
-    sealed += count;
-    if (count < limit) break;
+      .execute((trx) => sealBatch(trx, limit, options.key));
+    if (batch === undefined) return result(true);
+    sealed += batch.length;
+    last = batch.at(-1) ?? last;
+    if (batch.length < limit) break;
   }
-  return { sealed, busy: false };
+  return result(false);
 }
 
-async function sealBatch(trx: Kysely<DatabaseSchema>, limit: number): Promise<number | undefined> {
+async function sealBatch(
+  trx: Kysely<DatabaseSchema>,
+  limit: number,
+  key: AuditChainKey | undefined,
+): Promise<SealedTail[] | undefined> {
   const lock = await sql<{
     locked: boolean;
   }>`select pg_try_advisory_xact_lock(${AUDIT_SEAL_LOCK_KEY}::bigint) as locked`.execute(trx);
@@ -108,10 +133,14 @@ async function sealBatch(trx: Kysely<DatabaseSchema>, limit: number): Promise<nu
   if (cutoff === undefined) throw new Error('sealAuditChain: no snapshot');
   const tail = await trx
     .selectFrom('audit_seals')
-    .select(['chain_position', 'seq', 'hash', xidText.as('xid')])
+    .select(['chain_position', 'seq', 'hash', 'key_id', xidText.as('xid')])
     .orderBy('chain_position', 'desc')
     .limit(1)
     .executeTakeFirst();
+  if (key === undefined && tail !== undefined && tail.key_id !== null) {
+    // An unkeyed seal after a keyed one is what a forger would write: the verifier refuses it.
+    throw new Error('sealAuditChain: the chain is keyed; seal with the chain key');
+  }
   let query = trx
     .selectFrom('audit_events')
     .select([...HASHED_EVENT_COLUMNS, xidText.as('xid')])
@@ -123,24 +152,30 @@ async function sealBatch(trx: Kysely<DatabaseSchema>, limit: number): Promise<nu
       ? query.where('xid', 'is not', null)
       : query.where(sql<boolean>`(xid, seq) > (${tail.xid}::xid8, ${String(tail.seq)}::bigint)`);
   const events = await query.orderBy('xid').orderBy('seq').limit(limit).execute();
-  if (events.length === 0) return 0;
+  if (events.length === 0) return [];
 
   let position = tail === undefined ? 0n : BigInt(String(tail.chain_position));
   let prevHash = tail?.hash ?? GENESIS_HASH;
   const seals = events.map((event) => {
     position += 1n;
     const link = { position, prev_hash: prevHash };
-    const hash = hashAuditRow(event, link);
+    const hash = hashAuditRow(event, link, key);
     const seal = {
       chain_position: position.toString(),
       seq: String(event.seq),
       xid: event.xid,
       prev_hash: prevHash,
       hash,
+      key_id: key?.id ?? null,
     };
     prevHash = hash;
     return seal;
   });
   await trx.insertInto('audit_seals').values(seals).execute();
-  return seals.length;
+  return seals.map((s) => ({
+    position: s.chain_position,
+    seq: s.seq,
+    hash: s.hash,
+    keyId: s.key_id,
+  }));
 }

@@ -1,9 +1,15 @@
 // Verification of the audit hash chain (L3), for `haven audit-log verify` and the admin API:
 // walks the chain in position order and reports the first edited, deleted, reordered or
-// inserted event, then how many events are still waiting for the sealer (seal.ts).
+// inserted event, checks it against the anchors published outside the database (a cut tail),
+// then counts the events still waiting for the sealer (seal.ts).
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseSchema } from '../db/schema.js';
+import type { AuditAnchor } from './anchors.js';
 import { GENESIS_HASH, HASHED_EVENT_COLUMNS, hashAuditRow, type AuditRowContent } from './audit.js';
+import type { AuditChainKey } from './chain-key.js';
+import { anchorsByPosition, keyingProblem, newestAnchor, tailCut } from './verify-checks.js';
+
+export { formatVerification } from './verify-format.js';
 
 export type AuditProblem = 'edited' | 'deleted' | 'reordered' | 'inserted';
 
@@ -19,8 +25,23 @@ export interface SealingBacklog {
   staleAfterMs: number;
 }
 
+/** What the anchors confirmed. */
+export interface AnchorCheck {
+  /** Anchors whose position was found in the chain with the anchored hash. */
+  matched: number;
+  /** The anchor with the highest position, or null when none were given. */
+  newest: AuditAnchor | null;
+}
+
 export type AuditVerification =
-  | ({ ok: true; checked: number; lastHash: string | null } & SealingBacklog)
+  | ({
+      ok: true;
+      checked: number;
+      lastHash: string | null;
+      /** Of `checked`, seals authenticated under the chain key (the rest predate migration 0006). */
+      keyed: number;
+      anchors: AnchorCheck;
+    } & SealingBacklog)
   | {
       ok: false;
       checked: number;
@@ -32,7 +53,18 @@ export type AuditVerification =
       message: string;
     };
 
-/** How far from its position a displaced event's original position is searched (one SHA-256 each). */
+export interface VerifyOptions {
+  /** Seals read per query (default 1000). */
+  batchSize?: number;
+  /** Age after which an unsealed event is reported as stale (default 5 min). */
+  staleAfterMs?: number;
+  /** The chain key; required once the chain holds keyed seals. */
+  key?: AuditChainKey;
+  /** Anchors published outside the database to check the chain against. */
+  anchors?: readonly AuditAnchor[];
+}
+
+/** How far from its position a displaced event's original position is searched (one hash each). */
 const DISPLACEMENT_WINDOW = 4096n;
 /** Default age after which an unsealed event is reported as stale. */
 export const STALE_UNSEALED_MS = 5 * 60_000;
@@ -48,6 +80,7 @@ function readBatch(db: Kysely<DatabaseSchema>, after: bigint, limit: number) {
       sql<string | null>`s.xid::text`.as('sealed_xid'),
       's.prev_hash',
       's.hash',
+      's.key_id',
       ...HASHED_EVENT_COLUMNS.map((column) => `e.${column}` as const),
       sql<string | null>`e.xid::text`.as('xid'),
       // false when occurred_at carries sub-millisecond digits, which the hashed ISO form cannot show
@@ -69,14 +102,19 @@ function eventOf(row: ChainRow): AuditRowContent | undefined {
   return { ...row, seq, id, occurred_at, actor_type, action, outcome, details };
 }
 
-/** Whether the event hashes to the stored hash when placed at `position`. */
-function intactAt(row: ChainRow, position: bigint): boolean {
+/**
+ * Whether the event hashes to the stored hash when placed at `position`: its HMAC under the
+ * chain key when the seal names one (false if that is not `key`), else its plain SHA-256.
+ */
+function intactAt(row: ChainRow, position: bigint, key: AuditChainKey | undefined): boolean {
   const event = eventOf(row);
   if (event === undefined || row.ms_exact !== true) return false;
   // A pre-0005 event's hash binds its seq, which was its position.
   if (event.xid === null && BigInt(String(event.seq)) !== position) return false;
+  if (row.key_id !== null && row.key_id !== key?.id) return false;
+  const sealKey = row.key_id === null ? undefined : key;
   try {
-    return hashAuditRow(event, { position, prev_hash: row.prev_hash }) === row.hash;
+    return hashAuditRow(event, { position, prev_hash: row.prev_hash }, sealKey) === row.hash;
   } catch {
     return false; // content that cannot even be canonicalized was not written by recordAudit
   }
@@ -95,15 +133,21 @@ function intactAt(row: ChainRow, position: bigint): boolean {
  * means events were inserted. Finally, an unsealed event that sorts before the last sealed
  * one can never be sealed: it was inserted behind the sealer's back (or its seal removed).
  *
- * Limits, stated honestly: the chain carries no secret, so someone who can rewrite the tables
- * can also recompute every hash after an edit, and deleting the newest events with their seals
- * (tail truncation) leaves a valid shorter chain. Both are only detectable against an anchor
- * kept outside the database: record `lastHash` (with `checked`) elsewhere and compare it on the
- * next run. Events not yet sealed (`unsealed`) are not covered by the chain at all.
+ * Keyed seals (migration 0006) are HMACs under `key`, which the database does not hold, so a
+ * rewritten event cannot be given a seal that verifies. Plain SHA-256 seals are accepted only
+ * before the first keyed one: after it, one is a forger's downgrade. Each anchor (anchors.ts)
+ * must name a position of the chain with the same hash, and the chain must reach the newest
+ * anchor: deleting the newest events with their seals (cutting the tail) is caught there.
+ *
+ * Limits, stated honestly: events sealed after the newest anchor can be cut unnoticed; a
+ * chain whose keyed seals were all replaced by plain ones looks like a pre-0006 log unless an
+ * anchor covers a keyed position (`keyed` in the result tells how many were authenticated);
+ * events not yet sealed (`unsealed`) are not covered by the chain at all. Throws when the
+ * chain is keyed and no key is given: it cannot be checked then.
  */
 export async function verifyAuditChain(
   db: Kysely<DatabaseSchema>,
-  options: { batchSize?: number; staleAfterMs?: number } = {},
+  options: VerifyOptions = {},
 ): Promise<AuditVerification> {
   const batchSize = options.batchSize ?? 1000;
   const staleAfterMs = options.staleAfterMs ?? STALE_UNSEALED_MS;
@@ -113,19 +157,23 @@ export async function verifyAuditChain(
   if (!Number.isFinite(staleAfterMs) || staleAfterMs < 0) {
     throw new Error('staleAfterMs must be a non-negative number');
   }
-  if (db.isTransaction) return verifyIn(db, batchSize, staleAfterMs);
+  const walk = { batchSize, staleAfterMs, key: options.key, anchors: options.anchors ?? [] };
+  if (db.isTransaction) return verifyIn(db, walk);
   return db
     .transaction()
     .setIsolationLevel('repeatable read')
     .setAccessMode('read only')
-    .execute((trx) => verifyIn(trx, batchSize, staleAfterMs));
+    .execute((trx) => verifyIn(trx, walk));
 }
 
-async function verifyIn(
-  db: Kysely<DatabaseSchema>,
-  batchSize: number,
-  staleAfterMs: number,
-): Promise<AuditVerification> {
+type Walk = Required<Omit<VerifyOptions, 'key'>> & { key: AuditChainKey | undefined };
+
+async function verifyIn(db: Kysely<DatabaseSchema>, walk: Walk): Promise<AuditVerification> {
+  const { batchSize, staleAfterMs, key } = walk;
+  const anchorsAt = anchorsByPosition(walk.anchors);
+  let anchorsMatched = 0;
+  let keyed = 0;
+  let firstKeyed: bigint | undefined;
   let checked = 0;
   let expected = 1n;
   let prevHash = GENESIS_HASH;
@@ -161,7 +209,9 @@ async function verifyIn(
       if (row.xid !== row.sealed_xid) {
         return bad('edited', `${at}: the event's transaction id differs from the sealed one`);
       }
-      if (intactAt(row, position)) {
+      const refused = keyingProblem(row.key_id, key, firstKeyed);
+      if (refused !== undefined) return bad('edited', `${at} ${refused}`);
+      if (intactAt(row, position, key)) {
         if (row.prev_hash !== prevHash) {
           // This event is untouched, so its predecessor is not the event it was chained to:
           // that one was rewritten (or replaced) with a freshly computed hash.
@@ -186,7 +236,7 @@ async function verifyIn(
       } else if (row.prev_hash === prevHash) {
         return bad('edited', `${at} does not match its hash`);
       } else {
-        const origin = await originalPosition(db, row, position);
+        const origin = await originalPosition(db, row, position, key);
         if (origin === undefined) {
           return bad(
             'edited',
@@ -215,6 +265,19 @@ async function verifyIn(
           `the event sealed at position ${origin.position} now sits at ${at}: events before it were deleted and the rest renumbered`,
         );
       }
+      for (const anchor of anchorsAt.get(position) ?? []) {
+        if (anchor.hash !== row.hash) {
+          return bad(
+            'edited',
+            `${at} differs from the anchor published ${anchor.at}: the chain was rewritten at or before it`,
+          );
+        }
+        anchorsMatched += 1;
+      }
+      if (row.key_id !== null) {
+        keyed += 1;
+        firstKeyed ??= position;
+      }
       checked += 1;
       prevHash = row.hash;
       previous = { seq: String(row.seq), xid: row.xid };
@@ -223,6 +286,8 @@ async function verifyIn(
     if (batch.length < batchSize) break;
   }
 
+  const cut = tailCut(walk.anchors, expected - 1n, checked);
+  if (cut !== undefined) return cut;
   const behind = await unsealedBehindTheChain(db);
   if (behind !== undefined) {
     return {
@@ -247,6 +312,8 @@ async function verifyIn(
     ok: true,
     checked,
     lastHash: checked === 0 ? null : prevHash,
+    keyed,
+    anchors: { matched: anchorsMatched, newest: newestAnchor(walk.anchors) },
     unsealed: counts?.unsealed ?? 0,
     staleUnsealed: counts?.stale ?? 0,
     oldestUnsealedAt: counts?.oldest ?? null,
@@ -286,10 +353,11 @@ async function originalPosition(
   db: Kysely<DatabaseSchema>,
   row: ChainRow,
   position: bigint,
+  key: AuditChainKey | undefined,
 ): Promise<{ position: bigint; predecessorPresent: boolean } | undefined> {
   for (let delta = 1n; delta <= DISPLACEMENT_WINDOW; delta += 1n) {
     for (const candidate of [position + delta, position - delta]) {
-      if (candidate < 1n || !intactAt(row, candidate)) continue;
+      if (candidate < 1n || !intactAt(row, candidate, key)) continue;
       const predecessor = await db
         .selectFrom('audit_seals')
         .select('chain_position')
@@ -303,27 +371,4 @@ async function originalPosition(
     }
   }
   return undefined;
-}
-
-/** One line for the CLI. */
-export function formatVerification(result: AuditVerification): string {
-  if (!result.ok) {
-    return `audit log FAILED at seq ${result.firstBadSeq} (${result.problem}): ${result.message}; ${result.checked} events verified before it`;
-  }
-  const chain =
-    result.lastHash === null
-      ? result.unsealed === 0
-        ? 'audit log OK: 0 events (empty log)'
-        : 'audit log OK: 0 events sealed'
-      : `audit log OK: ${result.checked} events, last hash ${result.lastHash}`;
-  if (result.unsealed === 0) return chain;
-  const waiting = `${chain}; ${result.unsealed} newer ${result.unsealed === 1 ? 'event is' : 'events are'} not sealed yet`;
-  if (result.staleUnsealed === 0) return waiting;
-  const minutes = Math.round(result.staleAfterMs / 60_000);
-  return (
-    `${waiting}; WARNING: ${result.staleUnsealed} of them recorded more than ${minutes} min ago ` +
-    `(oldest ${result.oldestUnsealedAt?.toISOString() ?? '?'}) and not protected by the chain: ` +
-    'the sealer (job audit.seal, run by `haven worker` or the embedded server) is not running, ' +
-    'or a long-open transaction holds it back'
-  );
 }

@@ -7,6 +7,7 @@ import * as m0002 from './migrations/0002_identity.js';
 import * as m0003 from './migrations/0003_clinical.js';
 import * as m0004 from './migrations/0004_revocation_cursor.js';
 import * as m0005 from './migrations/0005_audit_sealing.js';
+import * as m0006 from './migrations/0006_keyed_audit_chain.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_platform': m0001,
@@ -14,16 +15,21 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_clinical': m0003,
   '0004_revocation_cursor': m0004,
   '0005_audit_sealing': m0005,
+  '0006_keyed_audit_chain': m0006,
 };
 
-export async function migrateToLatest(db: Kysely<DatabaseSchema>): Promise<MigrationResultSet> {
-  const migrator = new Migrator({
+/** The migrator of this build's migrations, recorded in schema_migrations. */
+function migratorFor(db: Kysely<DatabaseSchema>): Migrator {
+  return new Migrator({
     db,
     provider: { getMigrations: () => Promise.resolve(MIGRATIONS) },
     migrationTableName: 'schema_migrations',
     migrationLockTableName: 'schema_migrations_lock',
   });
-  const result = await migrator.migrateToLatest();
+}
+
+export async function migrateToLatest(db: Kysely<DatabaseSchema>): Promise<MigrationResultSet> {
+  const result = await migratorFor(db).migrateToLatest();
   if (result.error) {
     throw result.error instanceof Error ? result.error : new Error('migration failed');
   }
@@ -32,12 +38,6 @@ export async function migrateToLatest(db: Kysely<DatabaseSchema>): Promise<Migra
 
 /** Names of migrations this build knows and the database has not applied yet. */
 export async function pendingMigrations(db: Kysely<DatabaseSchema>): Promise<string[]> {
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: () => Promise.resolve(MIGRATIONS) },
-    migrationTableName: 'schema_migrations',
-    migrationLockTableName: 'schema_migrations_lock',
-  });
-  const known = await migrator.getMigrations();
+  const known = await migratorFor(db).getMigrations();
   return known.filter((m) => m.executedAt === undefined).map((m) => m.name);
 }

@@ -34,8 +34,11 @@ export interface AuditSealsTable {
   seq: ColumnType<string, string | number | bigint, never>;
   xid: ColumnType<string | null, string | null, never>;
   prev_hash: string;
+  /** HMAC-SHA256 under the chain key named by key_id; plain SHA-256 when key_id is NULL. */
   hash: string;
   sealed_at: DefaultedTimestamp;
+  /** Id of the chain key (platform/audit/chain-key.ts); NULL on seals written before 0006. */
+  key_id: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface JobsTable {

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Database } from './database.js';
 import { describeDatabaseFault, isDatabaseUnavailable } from './faults.js';
 import { pendingMigrations } from './migrate.js';
+import { describeRuntimePrivileges } from './runtime-privileges.js';
 
 export class DatabaseNotMigratedError extends Error {
   constructor(readonly pending: readonly string[]) {
@@ -59,4 +60,32 @@ export async function waitForDatabase(
 export async function assertMigrated(database: Database): Promise<void> {
   const pending = await pendingMigrations(database.db);
   if (pending.length > 0) throw new DatabaseNotMigratedError(pending);
+}
+
+/**
+ * L3 (issue 16): warns, once, when Haven serves PostgreSQL as a role that could rewrite or cut
+ * the audit log (its owner, a superuser, or a role holding UPDATE/DELETE on it): the usual sign
+ * that DATABASE_URL still names the migration role. A warning and not a refusal, in production
+ * too: the append-only triggers still hold against the application's own queries, and an
+ * installation upgraded in place must keep starting until the operator creates the role. A
+ * failed check is logged and never stops start-up.
+ */
+export async function warnIfPrivilegedRuntimeRole(database: Database, log: Logger): Promise<void> {
+  if (database.engine !== 'postgres') return;
+  try {
+    const privileges = await describeRuntimePrivileges(database.db);
+    if (privileges.safe) return;
+    log.warn(
+      { dbRole: privileges.role, problems: privileges.problems },
+      `database role ${privileges.role} could rewrite or cut the audit log ` +
+        `(${privileges.problems.join('; ')}). Serve with a least-privileged runtime role: run ` +
+        '`npx haven db runtime-role --role haven_app` as this role and set DATABASE_URL to ' +
+        'haven_app (docs/database-roles.md).',
+    );
+  } catch (error) {
+    log.warn(
+      { cause: describeDatabaseFault(error) },
+      'could not check the privileges of the database role (docs/database-roles.md)',
+    );
+  }
 }
