@@ -140,25 +140,39 @@ export async function createOrganization(
     .returning('id')
     .executeTakeFirstOrThrow();
   for (const member of options.members ?? []) {
-    await db
-      .insertInto('organization_members')
-      .values({ organization_id: org.id, user_id: member.userId, role: member.role })
-      .execute();
+    await addMember(db, org.id, member.userId, member.role);
   }
   return org.id;
+}
+
+/** A membership of an existing user in an existing organization. */
+export async function addMember(
+  db: Db,
+  organizationId: string,
+  userId: string,
+  role: OrganizationRole,
+): Promise<void> {
+  await db
+    .insertInto('organization_members')
+    .values({ organization_id: organizationId, user_id: userId, role })
+    .execute();
+}
+
+export interface PatientRowOptions {
+  givenName?: string;
+  familyName?: string;
+  mrn?: string;
+  birthDate?: string;
+  portalUserId?: string;
+  address?: Record<string, string> | null;
+  contactMethods?: ReadonlyArray<{ type: string; value: string; verified: boolean }>;
 }
 
 /** A patient row in an organization, optionally linked to a portal user. */
 export async function createPatientRow(
   db: Db,
   organizationId: string,
-  options: {
-    givenName?: string;
-    familyName?: string;
-    mrn?: string;
-    birthDate?: string;
-    portalUserId?: string;
-  } = {},
+  options: PatientRowOptions = {},
 ): Promise<string> {
   const row = await db
     .insertInto('patients')
@@ -169,8 +183,8 @@ export async function createPatientRow(
       family_name: options.familyName ?? 'Example',
       birth_date: options.birthDate ?? '1980-04-01',
       sex: 'unknown',
-      address: null,
-      contact_methods: JSON.stringify([]),
+      address: options.address ? JSON.stringify(options.address) : null,
+      contact_methods: JSON.stringify(options.contactMethods ?? []),
       portal_user_id: options.portalUserId ?? null,
     })
     .returning('id')

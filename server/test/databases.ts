@@ -2,7 +2,7 @@
 // DATABASE_URL is set. Each call gets its own fresh, migrated database.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { describe } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest';
 import { openDatabase, type Database, type Engine } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrate.js';
 
@@ -72,5 +72,58 @@ export async function createTestDatabase(engine: Engine): Promise<TestDatabase> 
       await database.close();
       await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
+  };
+}
+
+/** Registers `start` before the block's tests (before each test with `each`) and `stop` after. */
+export function aroundTests(
+  each: boolean | undefined,
+  start: () => Promise<void>,
+  stop: () => Promise<void>,
+): void {
+  if (each) {
+    beforeEach(start);
+    afterEach(stop);
+  } else {
+    beforeAll(start);
+    afterAll(stop);
+  }
+}
+
+/**
+ * Registers the hooks of a describe block that open a fresh database before its tests (or before
+ * each test with `each: true`) and close it after, and returns a view of the one open now: read
+ * `database.db` inside tests and hooks, never while the block is being declared.
+ */
+export function useTestDatabase(engine: Engine, options: { each?: boolean } = {}): TestDatabase {
+  let current: TestDatabase | undefined;
+  const open = () => {
+    if (!current) throw new Error('the test database opens in a before hook: use it in tests');
+    return current;
+  };
+  const start = async () => {
+    current = await createTestDatabase(engine);
+  };
+  const stop = async () => {
+    const closing = current;
+    current = undefined;
+    await closing?.close();
+  };
+  aroundTests(options.each, start, stop);
+  return {
+    get db() {
+      return open().db;
+    },
+    get engine() {
+      return open().engine;
+    },
+    get pglite() {
+      return open().pglite;
+    },
+    get url() {
+      return open().url;
+    },
+    ping: () => open().ping(),
+    close: () => stop(),
   };
 }

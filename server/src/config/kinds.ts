@@ -3,7 +3,7 @@
 // yields a harmless stand-in so that parsing goes on and every problem is listed at once.
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
-import type { Kind } from './row.js';
+import type { Kind, Report } from './row.js';
 import type { Mode, RateLimitRule } from './types.js';
 
 /** "a, b,,c" → ["a", "b", "c"]. */
@@ -145,19 +145,24 @@ export function file(): Kind<string | undefined> {
   return { type: 'file path', parse: (raw) => raw || undefined };
 }
 
+/** A kind without a default: unset stays undefined, and a set value goes to `parseSet`. */
+function optional<T>(
+  type: string,
+  parseSet: (raw: string, report: Report) => T | undefined,
+): Kind<T | undefined> {
+  return { type, parse: (raw, report) => (raw === undefined ? undefined : parseSet(raw, report)) };
+}
+
 /** A service URL whose scheme must match; unset means the embedded stand-in. */
 export function serviceUrl(options: {
   readonly type: string;
   readonly scheme: RegExp;
   readonly problem: string;
 }): Kind<string | undefined> {
-  return {
-    type: options.type,
-    parse(raw, report) {
-      if (raw !== undefined && !options.scheme.test(raw)) report(options.problem);
-      return raw;
-    },
-  };
+  return optional(options.type, (raw, report) => {
+    if (!options.scheme.test(raw)) report(options.problem);
+    return raw;
+  });
 }
 
 /** An http(s) URL; empty is the same as unset. */
@@ -180,31 +185,23 @@ export function httpUrl(): Kind<URL | undefined> {
 
 /** The base URL of an HTTP API, kept as written; undefined when unset or invalid. */
 export function apiBaseUrl(): Kind<string | undefined> {
-  return {
-    type: '`http://` or `https://` URL',
-    parse(raw, report) {
-      if (raw === undefined) return undefined;
-      if (/^https?:\/\/[^/]+/.test(raw) && URL.canParse(raw)) return raw;
-      report('expected an http(s) URL');
-      return undefined;
-    },
-  };
+  return optional('`http://` or `https://` URL', (raw, report) => {
+    if (/^https?:\/\/[^/]+/.test(raw) && URL.canParse(raw)) return raw;
+    report('expected an http(s) URL');
+    return undefined;
+  });
 }
 
 /** Base64 of exactly 32 bytes; undefined when unset or invalid. */
 export function key32(): Kind<Buffer | undefined> {
-  return {
-    type: 'base64 of 32 bytes',
-    parse(raw, report) {
-      if (raw === undefined) return undefined;
-      const decoded = Buffer.from(raw, 'base64');
-      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(raw) || decoded.length !== 32) {
-        report('must be base64 of exactly 32 bytes (openssl rand -base64 32)');
-        return undefined;
-      }
-      return decoded;
-    },
-  };
+  return optional('base64 of 32 bytes', (raw, report) => {
+    const decoded = Buffer.from(raw, 'base64');
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(raw) || decoded.length !== 32) {
+      report('must be base64 of exactly 32 bytes (openssl rand -base64 32)');
+      return undefined;
+    }
+    return decoded;
+  });
 }
 
 /** Known example values that must never protect a production deployment. */

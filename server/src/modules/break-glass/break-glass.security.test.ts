@@ -2,30 +2,14 @@
 // fresh MFA, after expiry or revocation, with another admin's grant; writing under a grant;
 // reads the patient cannot see; a reason that says nothing; PHI in the audit trail of a denial.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Kysely } from 'kysely';
-import { createTestApp, type TestApp } from '../../../test/app-harness.js';
-import { describeEachEngine } from '../../../test/databases.js';
-import {
-  callAs,
-  createActor,
-  createOrganization,
-  createPatientRow,
-  createUser,
-  mintSession,
-  type Actor,
-  createNoteRow,
-} from '../../../test/actors.js';
-import type { DatabaseSchema } from '../../platform/db/schema.js';
-
-type Db = Kysely<DatabaseSchema>;
+import { beforeAll, expect, it } from 'vitest';
+import { createTestApp } from '../../../test/app-harness.js';
+import { callAs, createActor } from '../../../test/actors.js';
+import { describeClinic, type Actor } from '../../../test/clinical-actors.js';
 
 const ENV = {
   HAVEN_MASTER_KEY: randomBytes(32).toString('base64'),
   HAVEN_BREAK_GLASS_MINUTES: '5',
-  HAVEN_RATE_READ: '10000/60',
-  HAVEN_RATE_WRITE: '10000/60',
-  HAVEN_RATE_SENSITIVE: '10000/60',
 };
 const REASON = 'Patient unconscious in ER, record needed';
 
@@ -41,9 +25,7 @@ interface Grant {
   active: boolean;
 }
 
-describeEachEngine('break-glass security', (engine) => {
-  let harness: TestApp;
-  let db: Db;
+describeClinic('break-glass security', { env: ENV }, (clinic, engine) => {
   let admin: Actor;
   let otherAdmin: Actor;
   let patient: Actor;
@@ -51,7 +33,7 @@ describeEachEngine('break-glass security', (engine) => {
   let patientId: string;
 
   async function requestGrant(actor: Actor, body: object = { patientId, reason: REASON }) {
-    return callAs(harness.app, actor, 'POST', '/api/break-glass/grants', body);
+    return clinic.call(actor, 'POST', '/api/break-glass/grants', body);
   }
   async function grantFor(actor: Actor): Promise<Grant> {
     const res = await requestGrant(actor);
@@ -60,10 +42,14 @@ describeEachEngine('break-glass security', (engine) => {
   }
   /** Uses a grant: the only thing a grant opens. */
   function readRecord(actor: Actor, grantId: string) {
-    return callAs(harness.app, actor, 'GET', `/api/break-glass/grants/${grantId}/record`);
+    return clinic.call(actor, 'GET', `/api/break-glass/grants/${grantId}/record`);
+  }
+  /** An admin ends a grant early. */
+  function revokeGrant(actor: Actor, grantId: string) {
+    return clinic.call(actor, 'POST', `/api/admin/break-glass/grants/${grantId}/revoke`, {});
   }
   async function eventsSince(seq: string) {
-    return db
+    return clinic.db
       .selectFrom('audit_events')
       .select(['action', 'actor_id', 'target_type', 'target_id', 'outcome', 'details'])
       .where('seq', '>', seq)
@@ -71,49 +57,34 @@ describeEachEngine('break-glass security', (engine) => {
       .execute();
   }
   async function lastSeq(): Promise<string> {
-    const row = await db
+    const row = await clinic.db
       .selectFrom('audit_events')
-      .select(db.fn.max('seq').as('max'))
+      .select(clinic.db.fn.max('seq').as('max'))
       .executeTakeFirstOrThrow();
     return String(row.max ?? 0);
   }
 
   beforeAll(async () => {
-    harness = await createTestApp(engine, { env: ENV });
-    db = harness.database.db;
-    admin = await createActor(harness.app, ['admin'], { displayName: 'Alex Admin' });
-    otherAdmin = await createActor(harness.app, ['admin'], { displayName: 'Sam Admin' });
-    const clinician = await createActor(harness.app, ['clinician']);
-    organizationId = await createOrganization(db, {
-      members: [{ userId: clinician.userId, role: 'org_admin' }],
-    });
-    const user = await createUser(db, { roles: ['patient'] });
-    patientId = await createPatientRow(db, organizationId, {
+    admin = await clinic.actor(['admin'], { displayName: 'Alex Admin' });
+    otherAdmin = await clinic.actor(['admin'], { displayName: 'Sam Admin' });
+    const clinician = await clinic.actor(['clinician']);
+    organizationId = await clinic.organization({ members: [[clinician, 'org_admin']] });
+    ({ patientId, patient } = await clinic.portalPatient(organizationId, {
       mrn: 'BG-777',
       givenName: 'Jordan',
       familyName: 'Quill',
-      portalUserId: user.userId,
-    });
-    patient = await mintSession(harness.app, { ...user, roles: ['patient'] });
-    await createNoteRow(db, patientId, organizationId, clinician.userId, [
+    }));
+    await clinic.note(patientId, organizationId, clinician, [
       { body: 'Internal differential, not for the patient', shareable: false },
     ]);
   });
-  afterAll(async () => {
-    await harness.close();
-  });
 
   it('Z5: requesting a grant without a fresh MFA check answers 403 STEP_UP_REQUIRED and creates nothing', async () => {
-    const noMfa = await createActor(harness.app, ['admin'], { mfa: false });
+    const noMfa = await clinic.actor(['admin'], { mfa: false });
     const res = await requestGrant(noMfa);
     expect(res.statusCode).toBe(403);
     expect(res.json().code).toBe('STEP_UP_REQUIRED');
-    const grants = await db
-      .selectFrom('break_glass_grants')
-      .select('id')
-      .where('admin_id', '=', noMfa.userId)
-      .execute();
-    expect(grants).toHaveLength(0);
+    expect(await clinic.rows('break_glass_grants', { admin_id: noMfa.userId })).toHaveLength(0);
   });
 
   it('Z5: an MFA check older than five minutes answers 403 STEP_UP_REQUIRED', async () => {
@@ -121,7 +92,7 @@ describeEachEngine('break-glass security', (engine) => {
     // is still valid, but its MFA time is outside the step-up window.
     const later = await createTestApp(engine, {
       env: ENV,
-      database: harness.database,
+      database: clinic.harness.database,
       build: { now: () => Date.now() + 6 * 60_000 },
     });
     try {
@@ -259,7 +230,7 @@ describeEachEngine('break-glass security', (engine) => {
 
   it('Z5: an expired grant is refused with 403 BREAK_GLASS_INACTIVE and the refusal is audited', async () => {
     const grant = await grantFor(admin);
-    await db
+    await clinic.db
       .updateTable('break_glass_grants')
       .set({ expires_at: new Date(Date.now() - 1000) })
       .where('id', '=', grant.id)
@@ -286,13 +257,7 @@ describeEachEngine('break-glass security', (engine) => {
     const grant = await grantFor(admin);
     const ok = await readRecord(admin, grant.id);
     expect(ok.statusCode).toBe(200);
-    const revoked = await callAs(
-      harness.app,
-      otherAdmin,
-      'POST',
-      `/api/admin/break-glass/grants/${grant.id}/revoke`,
-      {},
-    );
+    const revoked = await revokeGrant(otherAdmin, grant.id);
     expect(revoked.statusCode).toBe(200);
     const res = await readRecord(admin, grant.id);
     expect(res.statusCode).toBe(403);
@@ -302,16 +267,20 @@ describeEachEngine('break-glass security', (engine) => {
 
   it('Z5: a grant is read-only: staff reads and writes by the admin answer 403 and nothing changes', async () => {
     const grant = await grantFor(admin);
-    const before = await db
-      .selectFrom('patients')
-      .selectAll()
-      .where('id', '=', patientId)
-      .executeTakeFirstOrThrow();
-    const notesBefore = await db
-      .selectFrom('clinical_notes')
-      .select('id')
-      .where('patient_id', '=', patientId)
-      .execute();
+    /** The patient row and the ids of its notes, to compare before and after. */
+    const stored = async () => ({
+      patient: await clinic.db
+        .selectFrom('patients')
+        .selectAll()
+        .where('id', '=', patientId)
+        .executeTakeFirstOrThrow(),
+      notes: await clinic.db
+        .selectFrom('clinical_notes')
+        .select('id')
+        .where('patient_id', '=', patientId)
+        .execute(),
+    });
+    const before = await stored();
     const attempts: Array<[method: 'GET' | 'POST' | 'PATCH', url: string, body?: object]> = [
       ['PATCH', `/api/patients/${patientId}`, { givenName: 'Changed' }],
       ['POST', `/api/patients/${patientId}/notes`, { body: 'Admin wrote this', shareable: true }],
@@ -320,27 +289,17 @@ describeEachEngine('break-glass security', (engine) => {
       ['GET', `/api/patients/${patientId}/notes`],
     ];
     for (const [method, url, body] of attempts) {
-      const res = await callAs(harness.app, admin, method, url, body);
+      const res = await clinic.call(admin, method, url, body);
       expect(res.statusCode, `${method} ${url}`).toBe(403);
       expect(res.json().code).toBe('FORBIDDEN');
     }
-    const after = await db
-      .selectFrom('patients')
-      .selectAll()
-      .where('id', '=', patientId)
-      .executeTakeFirstOrThrow();
-    expect(after).toEqual(before);
-    const notesAfter = await db
-      .selectFrom('clinical_notes')
-      .select('id')
-      .where('patient_id', '=', patientId)
-      .execute();
-    expect(notesAfter).toEqual(notesBefore);
+    const after = await stored();
+    expect(after.patient).toEqual(before.patient);
+    expect(after.notes).toEqual(before.notes);
     // The grant's own route is still the one thing open, and only for reading.
     const read = await readRecord(admin, grant.id);
     expect(read.statusCode).toBe(200);
-    const write = await callAs(
-      harness.app,
+    const write = await clinic.call(
       admin,
       'POST',
       `/api/break-glass/grants/${grant.id}/record`,
@@ -379,7 +338,7 @@ describeEachEngine('break-glass security', (engine) => {
         details: { grantId: grant.id, via: 'break_glass' },
       }),
     ]);
-    const log = await callAs(harness.app, patient, 'GET', '/api/portal/access-log?limit=5');
+    const log = await clinic.call(patient, 'GET', '/api/portal/access-log?limit=5');
     expect(log.statusCode).toBe(200);
     const entries = log.json<{ entries: Array<Record<string, unknown>> }>().entries;
     expect(entries.slice(0, 2)).toEqual([
@@ -402,25 +361,14 @@ describeEachEngine('break-glass security', (engine) => {
 
   it('Z5: grants are listed by state and revoked exactly once, by any admin, with an audit event', async () => {
     const grant = await grantFor(admin);
-    let res = await callAs(
-      harness.app,
-      otherAdmin,
-      'GET',
-      '/api/admin/break-glass/grants?active=true',
-    );
+    let res = await clinic.call(otherAdmin, 'GET', '/api/admin/break-glass/grants?active=true');
     expect(res.statusCode).toBe(200);
     let grants = res.json<{ grants: Grant[] }>().grants;
     expect(grants[0]?.id).toBe(grant.id);
     expect(grants.every((g) => g.active)).toBe(true);
 
     const since = await lastSeq();
-    res = await callAs(
-      harness.app,
-      otherAdmin,
-      'POST',
-      `/api/admin/break-glass/grants/${grant.id}/revoke`,
-      {},
-    );
+    res = await revokeGrant(otherAdmin, grant.id);
     expect(res.statusCode).toBe(200);
     expect(res.json().grant).toMatchObject({
       id: grant.id,
@@ -437,38 +385,26 @@ describeEachEngine('break-glass security', (engine) => {
         details: { grantId: grant.id },
       }),
     ]);
-    const row = await db
+    const row = await clinic.db
       .selectFrom('break_glass_grants')
       .select(['revoked_by'])
       .where('id', '=', grant.id)
       .executeTakeFirstOrThrow();
     expect(row.revoked_by).toBe(otherAdmin.userId);
 
-    res = await callAs(
-      harness.app,
-      admin,
-      'POST',
-      `/api/admin/break-glass/grants/${grant.id}/revoke`,
-      {},
-    );
+    res = await revokeGrant(admin, grant.id);
     expect(res.statusCode).toBe(409);
-    res = await callAs(
-      harness.app,
-      admin,
-      'POST',
-      `/api/admin/break-glass/grants/${randomUUID()}/revoke`,
-      {},
-    );
+    res = await revokeGrant(admin, randomUUID());
     expect(res.statusCode).toBe(404);
 
-    res = await callAs(harness.app, admin, 'GET', '/api/admin/break-glass/grants?active=true');
+    res = await clinic.call(admin, 'GET', '/api/admin/break-glass/grants?active=true');
     grants = res.json<{ grants: Grant[] }>().grants;
     expect(grants.some((g) => g.id === grant.id)).toBe(false);
-    res = await callAs(harness.app, admin, 'GET', '/api/admin/break-glass/grants?active=false');
+    res = await clinic.call(admin, 'GET', '/api/admin/break-glass/grants?active=false');
     grants = res.json<{ grants: Grant[] }>().grants;
     expect(grants.some((g) => g.id === grant.id)).toBe(true);
     expect(grants.every((g) => !g.active)).toBe(true);
-    res = await callAs(harness.app, admin, 'GET', '/api/admin/break-glass/grants');
+    res = await clinic.call(admin, 'GET', '/api/admin/break-glass/grants');
     const all = res.json<{ grants: Grant[] }>().grants;
     const times = all.map((g) => g.createdAt);
     expect([...times].sort().reverse()).toEqual(times);
@@ -476,7 +412,7 @@ describeEachEngine('break-glass security', (engine) => {
 
   it('Z3: people without the breakglass:request scope get 403 on every break-glass route', async () => {
     const grant = await grantFor(admin);
-    const clinician = await createActor(harness.app, ['clinician']);
+    const clinician = await clinic.actor(['clinician']);
     const calls: Array<[method: 'GET' | 'POST', url: string, body?: object]> = [
       ['POST', '/api/break-glass/grants', { patientId, reason: REASON }],
       ['GET', `/api/break-glass/grants/${grant.id}/record`],
@@ -485,15 +421,11 @@ describeEachEngine('break-glass security', (engine) => {
     ];
     for (const actor of [clinician, patient]) {
       for (const [method, url, body] of calls) {
-        const res = await callAs(harness.app, actor, method, url, body);
+        const res = await clinic.call(actor, method, url, body);
         expect(res.statusCode, `${actor.roles.join()} ${method} ${url}`).toBe(403);
       }
     }
-    const row = await db
-      .selectFrom('break_glass_grants')
-      .select('revoked_at')
-      .where('id', '=', grant.id)
-      .executeTakeFirstOrThrow();
-    expect(row.revoked_at).toBeNull();
+    const [row] = await clinic.rows('break_glass_grants', { id: grant.id });
+    expect(row?.revoked_at).toBeNull();
   });
 });

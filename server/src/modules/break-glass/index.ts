@@ -1,7 +1,6 @@
 // Break-glass access to one patient record (Z5): request, use, list and revoke grants.
-import type { FastifyPluginAsync } from 'fastify';
-import type { ModuleContext } from '../../platform/module-context.js';
-import type { IdentityApi } from '../identity/index.js';
+import { defineModule } from '../../platform/module-context.js';
+import type { ClinicalModuleOptions } from '../identity/index.js';
 import { registerBreakGlassRoutes } from './routes.js';
 
 export interface BreakGlassSettings {
@@ -9,18 +8,12 @@ export interface BreakGlassSettings {
   readonly grantMs: number;
 }
 
-export interface BreakGlassModuleOptions {
-  readonly context: ModuleContext<BreakGlassSettings>;
-  /** Unused today; every module receives the same options (app.ts registers them alike). */
-  readonly identity: IdentityApi;
-}
-
-/** The module's front door: app.register(breakGlassModule, options). */
-export const breakGlassModule: FastifyPluginAsync<BreakGlassModuleOptions> = async (
-  app,
-  { context },
-) => {
-  registerBreakGlassRoutes(app, context);
-};
+/**
+ * The module's front door: app.register(breakGlassModule, options). Identity's API is unused
+ * today; every module receives the same options (app.ts registers them alike).
+ */
+export const breakGlassModule = defineModule<ClinicalModuleOptions<BreakGlassSettings>>(
+  (app, { context }) => registerBreakGlassRoutes(app, context),
+);
 
 export { GRANT_LIST_LIMIT, GrantSchema, type GrantView } from './schemas.js';

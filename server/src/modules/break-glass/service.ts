@@ -5,10 +5,10 @@
 // is a patient.read event with the grant id, which the patient sees in their access list.
 import type { FastifyRequest } from 'fastify';
 import { auditPhi, requireAccess, requireUser } from '../../platform/access/index.js';
-import { recordAudit } from '../../platform/audit/audit.js';
 import { HavenError, type FieldError } from '../../platform/errors.js';
 import { requestContext } from '../../platform/http/request-context.js';
 import type { ModuleContext } from '../../platform/module-context.js';
+import { recordUserEvent } from '../../platform/user-event.js';
 import { FieldErrors, cleanProse } from '../../platform/text.js';
 import { listPatientConsents } from '../patients/index.js';
 import { listSharedNotes, loadPatientRecordView } from '../portal/index.js';
@@ -103,14 +103,8 @@ async function auditDenied(
     details: Record<string, string | number | boolean | null>;
   },
 ): Promise<void> {
-  await recordAudit(ctx.db, {
-    actor: { type: 'user', id: denial.adminId },
-    action: denial.action,
-    target: denial.target,
-    outcome: 'denied',
-    details: denial.details,
-    ...requestContext(request),
-  });
+  const { adminId, ...event } = denial;
+  await recordUserEvent(ctx.db, adminId, requestContext(request), { ...event, outcome: 'denied' });
 }
 
 /** Opens a grant on the named patient; 404 (audited without the MRN) when there is none. */
@@ -222,12 +216,9 @@ export async function listGrants(
   const { userId } = requireUser(request);
   const now = ctx.now();
   const rows = await repo.listGrants(ctx.db, { active, now, limit: GRANT_LIST_LIMIT });
-  await recordAudit(ctx.db, {
-    actor: { type: 'user', id: userId },
+  await recordUserEvent(ctx.db, userId, requestContext(request), {
     action: 'breakglass.listed',
-    outcome: 'success',
     details: { count: rows.length, active: active ?? null },
-    ...requestContext(request),
   });
   return rows.map((row) => toGrantView(row, now));
 }

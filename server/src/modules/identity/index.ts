@@ -10,6 +10,7 @@ import type { DatabaseSchema } from '../../platform/db/schema.js';
 import { createAccessTokenVerifier } from '../../platform/auth/jwt-authenticator.js';
 import type { Authenticator } from '../../platform/auth/principal.js';
 import type { Mailer } from '../../platform/mail.js';
+import type { ModuleOptions } from '../../platform/module-context.js';
 import { registerAccountRoutes } from './account/routes.js';
 import { registerAdminUserRoutes } from './admin-users/routes.js';
 import { identityContext, identityServices, type IdentityDeps } from './dependencies.js';
@@ -32,6 +33,7 @@ import { registerSignInRoutes } from './sign-in/routes.js';
 import { normalizeEmail } from './users.js';
 
 export { ACCESS_TOKEN_AUDIENCE, type IdentitySettings } from './dependencies.js';
+export { userViewProperties } from './schemas.js';
 export type { InviteInput } from './onboarding/service.js';
 export type { SessionSummary } from './sessions/repo.js';
 // For the API document (app.ts): the session cookie is one of its two security schemes.
@@ -53,6 +55,12 @@ export interface IdentityApi {
   readonly listUserSessions: typeof listUserSessions;
   readonly normalizeEmail: typeof normalizeEmail;
 }
+
+/** The options of every clinical module's plugin: its context and identity's API. */
+export type ClinicalModuleOptions<Settings = Record<string, never>> = ModuleOptions<
+  Settings,
+  IdentityApi
+>;
 
 /**
  * `app.identity`: the running module, for work outside a request. main.ts prints the first

@@ -1,25 +1,10 @@
 // Organizations over HTTP against the real app: creation and search by platform admins,
 // memberships and the active organization, and member management by org admins.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../../test/app-harness.js';
-import { describeEachEngine } from '../../../test/databases.js';
-import {
-  callAs,
-  createActor,
-  createOrganization,
-  createUser,
-  uniqueEmail,
-  type Actor,
-} from '../../../test/actors.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createUser, uniqueEmail } from '../../../test/actors.js';
+import { describeClinic, type Actor } from '../../../test/clinical-actors.js';
 import { listDevMailbox } from '../../platform/mail.js';
 
-const ENV = {
-  HAVEN_RATE_READ: '10000/60',
-  HAVEN_RATE_WRITE: '10000/60',
-  HAVEN_RATE_SENSITIVE: '10000/60',
-};
-
-type Method = Parameters<typeof callAs>[2];
 interface OrganizationBody {
   id: string;
   name: string;
@@ -35,19 +20,13 @@ interface MemberBody {
   addedAt: string;
 }
 
-describeEachEngine('organizations', (engine) => {
-  let node: TestApp;
+describeClinic('organizations', (clinic) => {
+  const db = () => clinic.db;
+  const call = clinic.call;
   let admin: Actor;
-  const db = () => node.database.db;
-  const call = (actor: Actor | null, method: Method, url: string, payload?: unknown) =>
-    callAs(node.app, actor, method, url, payload);
 
   beforeAll(async () => {
-    node = await createTestApp(engine, { env: ENV });
-    admin = await createActor(node.app, ['admin']);
-  });
-  afterAll(async () => {
-    await node.close();
+    admin = await clinic.actor(['admin']);
   });
 
   const auditRows = (action: string, targetId?: string) => {
@@ -59,7 +38,7 @@ describeEachEngine('organizations', (engine) => {
     return query.orderBy('seq').execute();
   };
   const mailsTo = async (to: string) =>
-    (await listDevMailbox(node.config.dataDir)).filter((m) => m.to === to);
+    (await listDevMailbox(clinic.harness.config.dataDir)).filter((m) => m.to === to);
 
   describe('administration', () => {
     it('creates an organization (201, memberCount 0) and audits org.created', async () => {
@@ -121,14 +100,7 @@ describeEachEngine('organizations', (engine) => {
         ids[name] = created.json<{ organization: OrganizationBody }>().organization.id;
       }
       const member = await createUser(db(), { roles: ['clinician'] });
-      await db()
-        .insertInto('organization_members')
-        .values({
-          organization_id: ids[`${tag} Beta`] ?? '',
-          user_id: member.userId,
-          role: 'clinician',
-        })
-        .execute();
+      await clinic.addMember(ids[`${tag} Beta`] ?? '', member, 'clinician');
 
       const seen: OrganizationBody[] = [];
       let cursor: string | null = null;
@@ -179,7 +151,7 @@ describeEachEngine('organizations', (engine) => {
   describe('adding members', () => {
     let orgId: string;
     beforeAll(async () => {
-      orgId = await createOrganization(db());
+      orgId = await clinic.organization();
     });
 
     it('invites an unknown email: invited clinician, membership and an invitation mail', async () => {
@@ -304,10 +276,10 @@ describeEachEngine('organizations', (engine) => {
 
   describe('memberships and the active organization', () => {
     it('lists own memberships with roles; a single membership is the active one', async () => {
-      const clinician = await createActor(node.app, ['clinician']);
-      const orgId = await createOrganization(db(), {
+      const clinician = await clinic.actor(['clinician']);
+      const orgId = await clinic.organization({
         name: `Solo ${Date.now()}`,
-        members: [{ userId: clinician.userId, role: 'clinician' }],
+        members: [[clinician, 'clinician']],
       });
       const response = await call(clinician, 'GET', '/api/organizations');
       expect(response.statusCode).toBe(200);
@@ -318,13 +290,9 @@ describeEachEngine('organizations', (engine) => {
     });
 
     it('chooses the active organization among several; the choice is per session', async () => {
-      const clinician = await createActor(node.app, ['clinician']);
-      const first = await createOrganization(db(), {
-        members: [{ userId: clinician.userId, role: 'clinician' }],
-      });
-      const second = await createOrganization(db(), {
-        members: [{ userId: clinician.userId, role: 'org_admin' }],
-      });
+      const clinician = await clinic.actor(['clinician']);
+      const first = await clinic.organization({ members: [[clinician, 'clinician']] });
+      const second = await clinic.organization({ members: [[clinician, 'org_admin']] });
       const before = await call(clinician, 'GET', '/api/organizations');
       expect(
         before.json<{ activeOrganizationId: string | null }>().activeOrganizationId,
@@ -357,20 +325,15 @@ describeEachEngine('organizations', (engine) => {
     let orgAdmin: Actor;
     let orgId: string;
     beforeAll(async () => {
-      orgAdmin = await createActor(node.app, ['clinician'], { displayName: 'Alice Admin' });
-      orgId = await createOrganization(db(), {
-        members: [{ userId: orgAdmin.userId, role: 'org_admin' }],
-      });
+      orgAdmin = await clinic.actor(['clinician'], { displayName: 'Alice Admin' });
+      orgId = await clinic.organization({ members: [[orgAdmin, 'org_admin']] });
     });
 
     it('lists members to any member, in name order, and audits the listing', async () => {
-      const colleague = await createActor(node.app, ['clinician'], {
+      const colleague = await clinic.actor(['clinician'], {
         displayName: 'Bob Colleague',
       });
-      await db()
-        .insertInto('organization_members')
-        .values({ organization_id: orgId, user_id: colleague.userId, role: 'clinician' })
-        .execute();
+      await clinic.addMember(orgId, colleague, 'clinician');
       const response = await call(colleague, 'GET', `/api/organizations/${orgId}/members`);
       expect(response.statusCode).toBe(200);
       const { members } = response.json<{ members: MemberBody[] }>();
@@ -413,10 +376,7 @@ describeEachEngine('organizations', (engine) => {
 
     it('changes a role (audited with the previous role) and accepts an unchanged one', async () => {
       const member = await createUser(db(), { roles: ['clinician'] });
-      await db()
-        .insertInto('organization_members')
-        .values({ organization_id: orgId, user_id: member.userId, role: 'clinician' })
-        .execute();
+      await clinic.addMember(orgId, member, 'clinician');
       const url = `/api/organizations/${orgId}/members/${member.userId}`;
       const promoted = await call(orgAdmin, 'PUT', url, { role: 'org_admin' });
       expect(promoted.statusCode).toBe(200);
@@ -437,10 +397,7 @@ describeEachEngine('organizations', (engine) => {
 
     it('removes a member (204, audited) and answers 404 for a non-member target', async () => {
       const member = await createUser(db(), { roles: ['clinician'] });
-      await db()
-        .insertInto('organization_members')
-        .values({ organization_id: orgId, user_id: member.userId, role: 'clinician' })
-        .execute();
+      await clinic.addMember(orgId, member, 'clinician');
       const url = `/api/organizations/${orgId}/members/${member.userId}`;
       const removed = await call(orgAdmin, 'DELETE', url);
       expect(removed.statusCode).toBe(204);
@@ -461,11 +418,9 @@ describeEachEngine('organizations', (engine) => {
     });
 
     it('lets an org admin step down once another org admin exists', async () => {
-      const solo = await createActor(node.app, ['clinician']);
+      const solo = await clinic.actor(['clinician']);
       const other = await createUser(db(), { roles: ['clinician'] });
-      const soloOrg = await createOrganization(db(), {
-        members: [{ userId: solo.userId, role: 'org_admin' }],
-      });
+      const soloOrg = await clinic.organization({ members: [[solo, 'org_admin']] });
       const self = `/api/organizations/${soloOrg}/members/${solo.userId}`;
       expect((await call(solo, 'PUT', self, { role: 'clinician' })).statusCode).toBe(409);
       expect((await call(solo, 'DELETE', self)).statusCode).toBe(409);

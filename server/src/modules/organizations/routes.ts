@@ -25,6 +25,7 @@ import {
   OrganizationPage,
   OrganizationQuery,
   RoleChange,
+  type MemberView,
 } from './schemas.js';
 import {
   chooseActiveOrganization,
@@ -38,6 +39,8 @@ import {
   changeMemberRole,
   listMembers,
   removeMember,
+  type MemberInvitation,
+  type NoticeLog,
 } from './members/service.js';
 
 /** The session's effective organization, as the clinical routes will see it; null when none. */
@@ -92,6 +95,40 @@ function registerMembershipRoutes(app: FastifyInstance, context: ModuleContext):
   );
 }
 
+/**
+ * POST …/members: adds a member by email. Platform admins (any organization) and org admins
+ * (their own) share the route's shape; who may add whom is decided by `addMember`.
+ */
+function declareAddMemberRoute(
+  app: FastifyInstance,
+  url: string,
+  route: {
+    scope: 'orgs:manage' | 'orgs:members';
+    addMember: (invitation: MemberInvitation, log: NoticeLog) => Promise<MemberView>;
+  },
+): void {
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
+    url,
+    {
+      config: { access: requireScopes([route.scope]), rateClass: 'sensitive' },
+      bodyLimit: 2048,
+      schema: { params: OrganizationIdParams, body: MemberInvite, response: { 201: MemberAnswer } },
+    },
+    async (request, reply) => {
+      const { userId } = requireUser(request);
+      const invitation = {
+        ...request.body,
+        organizationId: request.params.organizationId,
+        actorId: userId,
+        ...requestContext(request),
+      };
+      const member = await route.addMember(invitation, request.log);
+      reply.code(201);
+      return { member };
+    },
+  );
+}
+
 /** Platform admins create and find organizations and add their first members. */
 function registerOrganizationAdminRoutes(
   app: FastifyInstance,
@@ -131,26 +168,10 @@ function registerOrganizationAdminRoutes(
     },
   );
 
-  typed.post(
-    '/api/admin/organizations/:organizationId/members',
-    {
-      config: { access: requireScopes(['orgs:manage']), rateClass: 'sensitive' },
-      bodyLimit: 2048,
-      schema: { params: OrganizationIdParams, body: MemberInvite, response: { 201: MemberAnswer } },
-    },
-    async (request, reply) => {
-      const { userId } = requireUser(request);
-      const invitation = {
-        ...request.body,
-        organizationId: request.params.organizationId,
-        actorId: userId,
-        ...requestContext(request),
-      };
-      const member = await addMemberAsPlatformAdmin(context, identity, invitation, request.log);
-      reply.code(201);
-      return { member };
-    },
-  );
+  declareAddMemberRoute(app, '/api/admin/organizations/:organizationId/members', {
+    scope: 'orgs:manage',
+    addMember: (invitation, log) => addMemberAsPlatformAdmin(context, identity, invitation, log),
+  });
 }
 
 /** Any member lists the members of their organization; its org admins manage them. */
@@ -177,26 +198,10 @@ function registerMemberRoutes(
     },
   );
 
-  typed.post(
-    '/api/organizations/:organizationId/members',
-    {
-      config: { access: requireScopes(['orgs:members']), rateClass: 'sensitive' },
-      bodyLimit: 2048,
-      schema: { params: OrganizationIdParams, body: MemberInvite, response: { 201: MemberAnswer } },
-    },
-    async (request, reply) => {
-      const { userId } = requireUser(request);
-      const invitation = {
-        ...request.body,
-        organizationId: request.params.organizationId,
-        actorId: userId,
-        ...requestContext(request),
-      };
-      const member = await addMemberAsOrgAdmin(context, identity, invitation, request.log);
-      reply.code(201);
-      return { member };
-    },
-  );
+  declareAddMemberRoute(app, '/api/organizations/:organizationId/members', {
+    scope: 'orgs:members',
+    addMember: (invitation, log) => addMemberAsOrgAdmin(context, identity, invitation, log),
+  });
 
   typed.put(
     '/api/organizations/:organizationId/members/:userId',

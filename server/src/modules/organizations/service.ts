@@ -3,16 +3,17 @@
 // the transaction that makes it.
 import type { OrganizationRole } from '../../platform/db/schema.js';
 import { HavenError } from '../../platform/errors.js';
-import { recordAudit } from '../../platform/audit/audit.js';
-import { isUniqueViolation } from '../../platform/db/sql-text.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import type { ModuleContext } from '../../platform/module-context.js';
+import { onUniqueViolation } from '../../platform/unique-conflict.js';
+import { recordUserEvent } from '../../platform/user-event.js';
 import * as repo from './repo.js';
 import type { Db } from './repo.js';
 import type { OrganizationPageView, OrganizationSearch, OrganizationView } from './schemas.js';
 
 export const ONLY_ADMINS_MANAGE = 'Only organization administrators can manage members.';
-const DUPLICATE_NAME = 'An organization with this name already exists.';
+const duplicateName = () =>
+  new HavenError('CONFLICT', 'An organization with this name already exists.');
 
 // ---------------------------------------------------------------------------------------------
 // Access
@@ -59,14 +60,10 @@ export async function chooseActiveOrganization(
       lock: 'share',
     });
     if (!(await repo.setActiveOrganization(trx, input))) throw new HavenError('NOT_FOUND');
-    await recordAudit(trx, {
-      actor: { type: 'user', id: input.userId },
+    await recordUserEvent(trx, input.userId, input, {
       action: 'org.active_selected',
       target: { type: 'organization', id: input.organizationId },
-      outcome: 'success',
       details: { role },
-      requestId: input.requestId,
-      clientAddress: input.clientAddress,
     });
     return role;
   });
@@ -91,23 +88,14 @@ export async function createOrganization(
 ): Promise<OrganizationView> {
   const name = normalizeOrganizationName(input.name);
   return ctx.db.transaction().execute(async (trx) => {
-    if (await repo.organizationNameTaken(trx, name)) {
-      throw new HavenError('CONFLICT', DUPLICATE_NAME);
-    }
+    if (await repo.organizationNameTaken(trx, name)) throw duplicateName();
     const organization = await repo
       .insertOrganization(trx, { name, createdBy: input.createdBy })
-      .catch((error: unknown) => {
-        // Created by someone else between the check and the insert (organizations_name_idx).
-        if (isUniqueViolation(error)) throw new HavenError('CONFLICT', DUPLICATE_NAME);
-        throw error;
-      });
-    await recordAudit(trx, {
-      actor: { type: 'user', id: input.createdBy },
+      // Created by someone else between the check and the insert (organizations_name_idx).
+      .catch(onUniqueViolation(duplicateName));
+    await recordUserEvent(trx, input.createdBy, input, {
       action: 'org.created',
       target: { type: 'organization', id: organization.id },
-      outcome: 'success',
-      requestId: input.requestId,
-      clientAddress: input.clientAddress,
     });
     return organization;
   });

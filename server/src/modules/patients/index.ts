@@ -1,28 +1,19 @@
 // Patients, consents and clinical notes of the active organization (docs/api/clinical.md).
 // The front door: the plugin, and the consent rules the patient portal and break-glass share.
-import type { FastifyPluginAsync } from 'fastify';
-import type { ModuleContext } from '../../platform/module-context.js';
-import type { IdentityApi } from '../identity/index.js';
+import { defineModule } from '../../platform/module-context.js';
+import type { ClinicalModuleOptions } from '../identity/index.js';
 import { registerConsentRoutes } from './consents/routes.js';
 import { registerNoteRoutes } from './notes/routes.js';
 import { registerPortalInvitationRoutes } from './portal-invitation/routes.js';
 import { registerRecordRoutes } from './records/routes.js';
 
-export interface PatientsModuleOptions {
-  readonly context: ModuleContext<Record<string, never>>;
-  readonly identity: IdentityApi;
-}
-
 /** The module's front door: app.register(patientsModule, options). */
-export const patientsModule: FastifyPluginAsync<PatientsModuleOptions> = async (
-  app,
-  { context, identity },
-) => {
+export const patientsModule = defineModule<ClinicalModuleOptions>((app, { context, identity }) => {
   registerRecordRoutes(app, context);
   registerPortalInvitationRoutes(app, context, identity);
   registerConsentRoutes(app, context);
   registerNoteRoutes(app, context);
-};
+});
 
 export {
   ConsentDocumentSchema,
@@ -32,7 +23,11 @@ export {
   type ConsentGateView,
   type ConsentRecordView,
 } from './consents/schemas.js';
+export { currentNoteVersions } from './notes/repo.js';
+export { patientColumns } from './records/repo.js';
+export { demographicsOf } from './records/service.js';
 export {
+  auditConsentChange,
   consentGate,
   listConsentDocuments,
   listPatientConsents,

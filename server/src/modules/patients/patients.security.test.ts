@@ -2,26 +2,11 @@
 // a 404 on every route, the active organization bounds what a member sees, every read and write
 // leaves exactly its audit events with field names and no values, hostile input is a 400 that
 // names the field, and note history cannot be rewritten even with SQL.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
-import { createTestApp, type TestApp } from '../../../test/app-harness.js';
-import { describeEachEngine } from '../../../test/databases.js';
-import {
-  callAs,
-  createActor,
-  createOrganization,
-  createPatientRow,
-  machineClientAuthorization,
-  uniqueEmail,
-  type Actor,
-} from '../../../test/actors.js';
-
-const RATES = {
-  HAVEN_RATE_READ: '10000/60',
-  HAVEN_RATE_WRITE: '10000/60',
-  HAVEN_RATE_SENSITIVE: '10000/60',
-};
+import { machineClientAuthorization, uniqueEmail } from '../../../test/actors.js';
+import { describeClinic, type Actor } from '../../../test/clinical-actors.js';
 
 type Method = 'GET' | 'POST' | 'PATCH';
 const MISSING = '00000000-0000-4000-8000-000000000000';
@@ -33,8 +18,7 @@ function problemShape(response: LightMyRequestResponse) {
   return { status: response.statusCode, type: response.headers['content-type'], ...rest };
 }
 
-describeEachEngine('patients security', (engine) => {
-  let t: TestApp;
+describeClinic('patients security', (clinic) => {
   let adminA: Actor;
   let clinicianA: Actor;
   let clinicianB: Actor;
@@ -47,50 +31,41 @@ describeEachEngine('patients security', (engine) => {
   let documentA: string;
   let documentB: string;
 
+  /** Creates through the API as `actor` and returns the new object's id from `{ [key]: { id } }`. */
+  async function createdId(actor: Actor, url: string, key: string, body: object) {
+    const response = await clinic.call(actor, 'POST', url, body);
+    return response.json<Record<string, { id: string }>>()[key]!.id;
+  }
+
   beforeAll(async () => {
-    t = await createTestApp(engine, { env: RATES });
-    const db = t.app.database.db;
-    adminA = await createActor(t.app, ['clinician']);
-    clinicianA = await createActor(t.app, ['clinician']);
-    clinicianB = await createActor(t.app, ['clinician']);
-    orgA = await createOrganization(db, {
+    adminA = await clinic.actor(['clinician']);
+    clinicianA = await clinic.actor(['clinician']);
+    clinicianB = await clinic.actor(['clinician']);
+    orgA = await clinic.organization({
       members: [
-        { userId: adminA.userId, role: 'org_admin' },
-        { userId: clinicianA.userId, role: 'clinician' },
+        [adminA, 'org_admin'],
+        [clinicianA, 'clinician'],
       ],
     });
-    orgB = await createOrganization(db, {
-      members: [{ userId: clinicianB.userId, role: 'org_admin' }],
-    });
-    patientA = await createPatientRow(db, orgA, { familyName: 'Alpha' });
-    patientB = await createPatientRow(db, orgB, { familyName: 'Bravo' });
-    const published = await callAs(t.app, adminA, 'POST', '/api/consent-documents', {
+    orgB = await clinic.organization({ members: [[clinicianB, 'org_admin']] });
+    patientA = await clinic.patient(orgA, { familyName: 'Alpha' });
+    patientB = await clinic.patient(orgB, { familyName: 'Bravo' });
+    const terms = (organization: string) => ({
       kind: 'terms',
-      title: 'Terms A',
-      body: 'Terms of organization A',
+      title: `Terms ${organization}`,
+      body: `Terms of organization ${organization}`,
       required: true,
     });
-    documentA = published.json<{ document: { id: string } }>().document.id;
-    const publishedB = await callAs(t.app, clinicianB, 'POST', '/api/consent-documents', {
-      kind: 'terms',
-      title: 'Terms B',
-      body: 'Terms of organization B',
-      required: true,
-    });
-    documentB = publishedB.json<{ document: { id: string } }>().document.id;
-    const consent = await callAs(t.app, clinicianA, 'POST', `/api/patients/${patientA}/consents`, {
+    documentA = await createdId(adminA, '/api/consent-documents', 'document', terms('A'));
+    documentB = await createdId(clinicianB, '/api/consent-documents', 'document', terms('B'));
+    consentA = await createdId(clinicianA, `/api/patients/${patientA}/consents`, 'consent', {
       documentId: documentA,
       channel: 'paper',
     });
-    consentA = consent.json<{ consent: { id: string } }>().consent.id;
-    const note = await callAs(t.app, clinicianA, 'POST', `/api/patients/${patientA}/notes`, {
+    noteA = await createdId(clinicianA, `/api/patients/${patientA}/notes`, 'note', {
       body: 'Org A note',
       shareable: false,
     });
-    noteA = note.json<{ note: { id: string } }>().note.id;
-  });
-  afterAll(async () => {
-    await t.close();
   });
 
   describe('Z4 object-level scope', () => {
@@ -132,32 +107,23 @@ describeEachEngine('patients security', (engine) => {
         document: MISSING,
       });
       for (const [index, [method, url, body]] of foreign.entries()) {
-        const response = await callAs(t.app, clinicianB, method, url, body);
+        const response = await clinic.call(clinicianB, method, url, body);
         expect(response.statusCode, `${method} ${url}`).toBe(404);
         const [m2, u2, b2] = missing[index] ?? ['GET', '', undefined];
-        const reference = await callAs(t.app, clinicianB, m2, u2, b2);
+        const reference = await clinic.call(clinicianB, m2, u2, b2);
         expect(problemShape(response), `${method} ${url}`).toEqual(problemShape(reference));
       }
       // Nothing of organization A changed or was added by those attempts.
-      const db = t.app.database.db;
+      const db = clinic.db;
       const row = await db
         .selectFrom('patients')
         .select(['given_name', 'archived_at', 'portal_user_id'])
         .where('id', '=', patientA)
         .executeTakeFirstOrThrow();
       expect(row).toEqual({ given_name: 'Pat', archived_at: null, portal_user_id: null });
-      const notes = await db
-        .selectFrom('clinical_notes')
-        .select('id')
-        .where('patient_id', '=', patientA)
-        .execute();
-      expect(notes).toHaveLength(1);
-      const consent = await db
-        .selectFrom('patient_consents')
-        .select('withdrawn_at')
-        .where('id', '=', consentA)
-        .executeTakeFirstOrThrow();
-      expect(consent.withdrawn_at).toBeNull();
+      expect(await clinic.rows('clinical_notes', { patient_id: patientA })).toHaveLength(1);
+      const [consent] = await clinic.rows('patient_consents', { id: consentA });
+      expect(consent?.withdrawn_at).toBeNull();
     });
 
     it("Z4: another organization's note, consent or document used under one's own patient is a 404", async () => {
@@ -169,12 +135,12 @@ describeEachEngine('patients security', (engine) => {
         ['POST', `${p}/consents`, { documentId: documentA, channel: 'paper' }],
       ];
       for (const [method, url, body] of attempts) {
-        const response = await callAs(t.app, clinicianB, method, url, body);
+        const response = await clinic.call(clinicianB, method, url, body);
         expect(response.statusCode, `${method} ${url}`).toBe(404);
         expect(response.json()).toMatchObject({ code: 'NOT_FOUND' });
       }
       // And the organization's own document still works on its own patient.
-      const own = await callAs(t.app, clinicianB, 'POST', `${p}/consents`, {
+      const own = await clinic.call(clinicianB, 'POST', `${p}/consents`, {
         documentId: documentB,
         channel: 'paper',
       });
@@ -182,19 +148,19 @@ describeEachEngine('patients security', (engine) => {
     });
 
     it('Z4: a search cursor from another organization is a 404 and search never shows its patients', async () => {
-      const cursor = await callAs(t.app, clinicianB, 'POST', '/api/patients/search', {
+      const cursor = await clinic.call(clinicianB, 'POST', '/api/patients/search', {
         cursor: patientA,
       });
       expect(cursor.statusCode).toBe(404);
       expect(cursor.json()).toMatchObject({ code: 'NOT_FOUND' });
-      const all = await callAs(t.app, clinicianB, 'POST', '/api/patients/search', {
+      const all = await clinic.call(clinicianB, 'POST', '/api/patients/search', {
         includeArchived: true,
         limit: 100,
       });
       const ids = all.json<{ patients: Array<{ id: string }> }>().patients.map((p) => p.id);
       expect(ids).toContain(patientB);
       expect(ids).not.toContain(patientA);
-      const documents = await callAs(t.app, clinicianB, 'GET', '/api/consent-documents');
+      const documents = await clinic.call(clinicianB, 'GET', '/api/consent-documents');
       const docIds = documents
         .json<{ documents: Array<{ id: string }> }>()
         .documents.map((d) => d.id);
@@ -202,8 +168,8 @@ describeEachEngine('patients security', (engine) => {
     });
 
     it("Z4: a clinician of org A with org B active cannot see org A's patients", async () => {
-      const both = await createActor(t.app, ['clinician']);
-      const db = t.app.database.db;
+      const both = await clinic.actor(['clinician']);
+      const db = clinic.db;
       await db
         .insertInto('organization_members')
         .values([
@@ -216,42 +182,40 @@ describeEachEngine('patients security', (engine) => {
         .set({ active_organization_id: orgB })
         .where('id', '=', both.sessionId)
         .execute();
-      const read = await callAs(t.app, both, 'GET', `/api/patients/${patientA}`);
+      const read = await clinic.call(both, 'GET', `/api/patients/${patientA}`);
       expect(read.statusCode).toBe(404);
-      const notes = await callAs(t.app, both, 'GET', `/api/patients/${patientA}/notes`);
+      const notes = await clinic.call(both, 'GET', `/api/patients/${patientA}/notes`);
       expect(notes.statusCode).toBe(404);
-      const search = await callAs(t.app, both, 'POST', '/api/patients/search', { name: 'Alpha' });
+      const search = await clinic.call(both, 'POST', '/api/patients/search', { name: 'Alpha' });
       expect(search.json<{ patients: unknown[] }>().patients).toEqual([]);
-      expect((await callAs(t.app, both, 'GET', `/api/patients/${patientB}`)).statusCode).toBe(200);
+      expect((await clinic.call(both, 'GET', `/api/patients/${patientB}`)).statusCode).toBe(200);
       // Switching to org A opens A and closes B.
       await db
         .updateTable('sessions')
         .set({ active_organization_id: orgA })
         .where('id', '=', both.sessionId)
         .execute();
-      expect((await callAs(t.app, both, 'GET', `/api/patients/${patientA}`)).statusCode).toBe(200);
-      expect((await callAs(t.app, both, 'GET', `/api/patients/${patientB}`)).statusCode).toBe(404);
+      expect((await clinic.call(both, 'GET', `/api/patients/${patientA}`)).statusCode).toBe(200);
+      expect((await clinic.call(both, 'GET', `/api/patients/${patientB}`)).statusCode).toBe(404);
     });
 
     it('Z4: a former member no longer reaches the organization (membership checked on every request)', async () => {
-      const leaver = await createActor(t.app, ['clinician']);
-      const db = t.app.database.db;
+      const leaver = await clinic.actor(['clinician']);
+      const db = clinic.db;
       await db
         .insertInto('organization_members')
         .values({ organization_id: orgA, user_id: leaver.userId, role: 'clinician' })
         .execute();
-      expect((await callAs(t.app, leaver, 'GET', `/api/patients/${patientA}`)).statusCode).toBe(
-        200,
-      );
+      expect((await clinic.call(leaver, 'GET', `/api/patients/${patientA}`)).statusCode).toBe(200);
       await sql`delete from organization_members where user_id = ${leaver.userId}`.execute(db);
-      const after = await callAs(t.app, leaver, 'GET', `/api/patients/${patientA}`);
+      const after = await clinic.call(leaver, 'GET', `/api/patients/${patientA}`);
       expect(after.statusCode).toBe(409);
       expect(after.json()).toMatchObject({ code: 'NO_ACTIVE_ORGANIZATION' });
     });
 
     it('Z4: a portal invitation never links the record to an account whose email is unproven (self sign-up pre-hijack)', async () => {
-      const db = t.app.database.db;
-      const patient = await createPatientRow(db, orgA, { familyName: 'Prehijack' });
+      const db = clinic.db;
+      const patient = await clinic.patient(orgA, { familyName: 'Prehijack' });
       // What POST /api/onboarding/signup leaves behind when someone registers a patient's email:
       // a patient account, still invited (unverified), with the registrant's password.
       const email = uniqueEmail('prehijack');
@@ -267,8 +231,7 @@ describeEachEngine('patients security', (engine) => {
         })
         .returning('id')
         .executeTakeFirstOrThrow();
-      const response = await callAs(
-        t.app,
+      const response = await clinic.call(
         clinicianA,
         'POST',
         `/api/patients/${patient}/portal-invitation`,
@@ -276,12 +239,8 @@ describeEachEngine('patients security', (engine) => {
       );
       expect(response.statusCode, response.body).toBe(409);
       expect(response.json()).toMatchObject({ code: 'CONFLICT' });
-      const row = await db
-        .selectFrom('patients')
-        .select('portal_user_id')
-        .where('id', '=', patient)
-        .executeTakeFirstOrThrow();
-      expect(row.portal_user_id).toBeNull();
+      const [row] = await clinic.rows('patients', { id: patient });
+      expect(row?.portal_user_id).toBeNull();
       const account = await db
         .selectFrom('users')
         .select(['roles', 'status'])
@@ -291,33 +250,26 @@ describeEachEngine('patients security', (engine) => {
     });
 
     it('Z4: patients, machine clients and non-members are refused before any patient row is read', async () => {
-      const patient = await createActor(t.app, ['patient']);
-      expect((await callAs(t.app, patient, 'GET', `/api/patients/${patientA}`)).statusCode).toBe(
-        403,
-      );
-      const machine = await machineClientAuthorization(t.app, ['patients:read']);
-      const viaMachine = await callAs(
-        t.app,
+      const patient = await clinic.actor(['patient']);
+      expect((await clinic.call(patient, 'GET', `/api/patients/${patientA}`)).statusCode).toBe(403);
+      const machine = await machineClientAuthorization(clinic.app, ['patients:read']);
+      const viaMachine = await clinic.call(
         { authorization: machine },
         'GET',
         `/api/patients/${patientA}`,
       );
       expect(viaMachine.statusCode).toBe(403);
-      const loner = await createActor(t.app, ['clinician']);
-      const viaLoner = await callAs(t.app, loner, 'GET', `/api/patients/${patientA}`);
+      const loner = await clinic.actor(['clinician']);
+      const viaLoner = await clinic.call(loner, 'GET', `/api/patients/${patientA}`);
       expect(viaLoner.statusCode).toBe(409);
-      expect((await callAs(t.app, null, 'GET', `/api/patients/${patientA}`)).statusCode).toBe(401);
+      expect((await clinic.call(null, 'GET', `/api/patients/${patientA}`)).statusCode).toBe(401);
     });
 
     it('Z4: a clinician member cannot publish consent documents (org_admin only)', async () => {
-      const response = await callAs(t.app, clinicianA, 'POST', '/api/consent-documents', {
-        kind: 'research',
-        title: 'Sneaky',
-        body: 'Text',
-        required: true,
-      });
+      const sneaky = { kind: 'research', title: 'Sneaky', body: 'Text', required: true };
+      const response = await clinic.call(clinicianA, 'POST', '/api/consent-documents', sneaky);
       expect(response.statusCode).toBe(403);
-      const docs = await t.app.database.db
+      const docs = await clinic.db
         .selectFrom('consent_documents')
         .select('id')
         .where('organization_id', '=', orgA)
@@ -349,7 +301,7 @@ describeEachEngine('patients security', (engine) => {
     }
 
     async function lastSeq(): Promise<string> {
-      const row = await t.app.database.db
+      const row = await clinic.db
         .selectFrom('audit_events')
         .select(sql<string>`coalesce(max(seq), 0)::text`.as('seq'))
         .executeTakeFirstOrThrow();
@@ -357,7 +309,7 @@ describeEachEngine('patients security', (engine) => {
     }
 
     async function eventsSince(seq: string): Promise<AuditRow[]> {
-      return t.app.database.db
+      return clinic.db
         .selectFrom('audit_events')
         .select(['seq', 'action', 'actor_id', 'target_type', 'target_id', 'details'])
         .where(sql<boolean>`seq > ${seq}::bigint`)
@@ -376,7 +328,7 @@ describeEachEngine('patients security', (engine) => {
       events: Array<[string, string | null, Record<string, unknown>]>;
     }> {
       const before = await lastSeq();
-      const response = await callAs(t.app, actor, method, url, body);
+      const response = await clinic.call(actor, method, url, body);
       const rows = await eventsSince(before);
       for (const row of rows) expect(row.actor_id).toBe(actor.userId);
       return { response, events: rows.map((r) => [r.action, r.target_id, r.details]) };
@@ -475,7 +427,7 @@ describeEachEngine('patients security', (engine) => {
         email: PHI.email,
       });
       expect(invited.response.statusCode).toBe(201);
-      const portalUser = await t.app.database.db
+      const portalUser = await clinic.db
         .selectFrom('patients')
         .select('portal_user_id')
         .where('id', '=', id)
@@ -490,7 +442,7 @@ describeEachEngine('patients security', (engine) => {
       const restored = await audited(clinicianA, 'POST', `/api/patients/${id}/restore`, {});
       expect(restored.events).toEqual([['patient.restored', id, { fields: 'archivedAt' }]]);
 
-      const all = await t.app.database.db.selectFrom('audit_events').selectAll().execute();
+      const all = await clinic.db.selectFrom('audit_events').selectAll().execute();
       const dump = JSON.stringify(all);
       for (const value of [
         PHI.mrn,
@@ -510,9 +462,9 @@ describeEachEngine('patients security', (engine) => {
 
     it('L3: refused requests (another organization, bad input) leave no PHI access event', async () => {
       const before = await lastSeq();
-      await callAs(t.app, clinicianB, 'GET', `/api/patients/${patientA}`);
-      await callAs(t.app, clinicianB, 'GET', `/api/patients/${patientA}/notes`);
-      await callAs(t.app, clinicianA, 'PATCH', `/api/patients/${patientA}`, {
+      await clinic.call(clinicianB, 'GET', `/api/patients/${patientA}`);
+      await clinic.call(clinicianB, 'GET', `/api/patients/${patientA}/notes`);
+      await clinic.call(clinicianA, 'PATCH', `/api/patients/${patientA}`, {
         birthDate: '2999-01-01',
       });
       const rows = await eventsSince(before);
@@ -521,7 +473,8 @@ describeEachEngine('patients security', (engine) => {
   });
 
   describe('V1 hostile input', () => {
-    const base = {
+    /** A valid create body: each case below changes one field of it. */
+    const base: Record<string, unknown> = {
       mrn: 'V1-0001',
       givenName: 'Val',
       familyName: 'Idation',
@@ -585,7 +538,7 @@ describeEachEngine('patients security', (engine) => {
 
     for (const [label, change, field] of cases) {
       it(`V1: ${label} is answered 400 naming ${field}`, async () => {
-        const create = await callAs(t.app, clinicianA, 'POST', '/api/patients', {
+        const create = await clinic.call(clinicianA, 'POST', '/api/patients', {
           ...base,
           ...change,
         });
@@ -594,7 +547,7 @@ describeEachEngine('patients security', (engine) => {
         expect(problem.code).toBe('VALIDATION_FAILED');
         expect(problem.errors.map((e) => e.field)).toContain(field);
         expect(create.headers['content-type']).toContain('application/problem+json');
-        const patch = await callAs(t.app, clinicianA, 'PATCH', `/api/patients/${patientA}`, change);
+        const patch = await clinic.call(clinicianA, 'PATCH', `/api/patients/${patientA}`, change);
         expect(patch.statusCode, patch.body).toBe(400);
       });
     }
@@ -650,7 +603,7 @@ describeEachEngine('patients security', (engine) => {
       ];
       for (const [method, url, body, field] of checks) {
         const actor = url === '/api/consent-documents' ? adminA : clinicianA;
-        const response = await callAs(t.app, actor, method, url, body);
+        const response = await clinic.call(actor, method, url, body);
         if (field === '') {
           expect(response.statusCode, url).toBeGreaterThanOrEqual(400);
           expect(response.statusCode, url).toBeLessThan(500);
@@ -666,7 +619,7 @@ describeEachEngine('patients security', (engine) => {
     });
 
     it('V1: a refused value is never echoed back in the problem', async () => {
-      const response = await callAs(t.app, clinicianA, 'POST', '/api/patients', {
+      const response = await clinic.call(clinicianA, 'POST', '/api/patients', {
         ...base,
         contactMethods: [{ type: 'phone', value: 'SECRET-PHONE-99', verified: false }],
       });
@@ -677,7 +630,7 @@ describeEachEngine('patients security', (engine) => {
 
   describe('clinical history is kept', () => {
     it('V1: note versions cannot be updated or deleted even with SQL (the trigger refuses)', async () => {
-      const db = t.app.database.db;
+      const db = clinic.db;
       await expect(
         sql`update clinical_note_versions set body = 'rewritten' where note_id = ${noteA}`.execute(
           db,

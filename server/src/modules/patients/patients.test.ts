@@ -1,23 +1,9 @@
 // Patients of the active organization over HTTP against the real app: create, read, change,
 // archive and restore, search with filters and stable keyset paging, portal invitations.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../../test/app-harness.js';
-import { describeEachEngine } from '../../../test/databases.js';
-import {
-  callAs,
-  createActor,
-  createOrganization,
-  createUser,
-  uniqueEmail,
-  type Actor,
-} from '../../../test/actors.js';
+import { beforeAll, expect, it } from 'vitest';
+import { createUser, uniqueEmail } from '../../../test/actors.js';
+import { describeClinic, type Actor } from '../../../test/clinical-actors.js';
 import { listDevMailbox } from '../../platform/mail.js';
-
-const RATES = {
-  HAVEN_RATE_READ: '10000/60',
-  HAVEN_RATE_WRITE: '10000/60',
-  HAVEN_RATE_SENSITIVE: '10000/60',
-};
 
 let mrnCounter = 0;
 const nextMrn = () => `T-${process.pid}-${++mrnCounter}`;
@@ -38,23 +24,16 @@ interface PatientView {
   archivedAt: string | null;
 }
 
-describeEachEngine('patients', (engine) => {
-  let t: TestApp;
+describeClinic('patients', (clinic) => {
   let clinician: Actor;
 
   beforeAll(async () => {
-    t = await createTestApp(engine, { env: RATES });
-    clinician = await createActor(t.app, ['clinician']);
-    await createOrganization(t.app.database.db, {
-      members: [{ userId: clinician.userId, role: 'clinician' }],
-    });
-  });
-  afterAll(async () => {
-    await t.close();
+    clinician = await clinic.actor(['clinician']);
+    await clinic.organization({ members: [[clinician, 'clinician']] });
   });
 
   async function createPatient(input: Record<string, unknown> = {}): Promise<PatientView> {
-    const response = await callAs(t.app, clinician, 'POST', '/api/patients', {
+    const response = await clinic.call(clinician, 'POST', '/api/patients', {
       mrn: nextMrn(),
       givenName: 'Ada',
       familyName: 'Lovelace',
@@ -66,8 +45,15 @@ describeEachEngine('patients', (engine) => {
     return response.json<{ patient: PatientView }>().patient;
   }
 
+  /** Archives or restores the record as the clinician. */
+  const lifecycle = (patientId: string, action: 'archive' | 'restore') =>
+    clinic.call(clinician, 'POST', `/api/patients/${patientId}/${action}`, {});
+  /** Invites the email to the record's portal as the clinician. */
+  const invitePortal = (patientId: string, email: string) =>
+    clinic.call(clinician, 'POST', `/api/patients/${patientId}/portal-invitation`, { email });
+
   async function search(body: Record<string, unknown>) {
-    const response = await callAs(t.app, clinician, 'POST', '/api/patients/search', body);
+    const response = await clinic.call(clinician, 'POST', '/api/patients/search', body);
     expect(response.statusCode, response.body).toBe(200);
     return response.json<{ patients: PatientView[]; nextCursor: string | null }>();
   }
@@ -96,21 +82,21 @@ describeEachEngine('patients', (engine) => {
       archivedAt: null,
       portalLinked: false,
     });
-    const read = await callAs(t.app, clinician, 'GET', `/api/patients/${patient.id}`);
+    const read = await clinic.call(clinician, 'GET', `/api/patients/${patient.id}`);
     expect(read.statusCode).toBe(200);
     expect(read.json<{ patient: PatientView }>().patient).toEqual(patient);
   });
 
   it('keeps the birth date exact whatever the time zone (a date, not a timestamp)', async () => {
     const patient = await createPatient({ birthDate: '2000-01-01' });
-    const read = await callAs(t.app, clinician, 'GET', `/api/patients/${patient.id}`);
+    const read = await clinic.call(clinician, 'GET', `/api/patients/${patient.id}`);
     expect(read.json<{ patient: PatientView }>().patient.birthDate).toBe('2000-01-01');
   });
 
   it('answers 409 (not 500) for an MRN already taken in the organization', async () => {
     const mrn = nextMrn();
     await createPatient({ mrn });
-    const again = await callAs(t.app, clinician, 'POST', '/api/patients', {
+    const again = await clinic.call(clinician, 'POST', '/api/patients', {
       mrn,
       givenName: 'B',
       familyName: 'C',
@@ -124,11 +110,9 @@ describeEachEngine('patients', (engine) => {
   it('allows the same MRN in another organization', async () => {
     const mrn = nextMrn();
     await createPatient({ mrn });
-    const other = await createActor(t.app, ['clinician']);
-    await createOrganization(t.app.database.db, {
-      members: [{ userId: other.userId, role: 'clinician' }],
-    });
-    const created = await callAs(t.app, other, 'POST', '/api/patients', {
+    const other = await clinic.actor(['clinician']);
+    await clinic.organization({ members: [[other, 'clinician']] });
+    const created = await clinic.call(other, 'POST', '/api/patients', {
       mrn,
       givenName: 'B',
       familyName: 'C',
@@ -140,7 +124,7 @@ describeEachEngine('patients', (engine) => {
 
   it('updates only the given fields and refuses an empty patch', async () => {
     const patient = await createPatient();
-    const patched = await callAs(t.app, clinician, 'PATCH', `/api/patients/${patient.id}`, {
+    const patched = await clinic.call(clinician, 'PATCH', `/api/patients/${patient.id}`, {
       familyName: 'King',
       sex: 'female',
     });
@@ -149,7 +133,7 @@ describeEachEngine('patients', (engine) => {
     expect(after.familyName).toBe('King');
     expect(after.givenName).toBe('Ada');
     expect(after.mrn).toBe(patient.mrn);
-    const empty = await callAs(t.app, clinician, 'PATCH', `/api/patients/${patient.id}`, {});
+    const empty = await clinic.call(clinician, 'PATCH', `/api/patients/${patient.id}`, {});
     expect(empty.statusCode).toBe(400);
   });
 
@@ -158,11 +142,11 @@ describeEachEngine('patients', (engine) => {
     const patient = await createPatient({
       address: { line1: '1 A St', city: 'X', postalCode: '1', country: 'GB' },
     });
-    const cleared = await callAs(t.app, clinician, 'PATCH', `/api/patients/${patient.id}`, {
+    const cleared = await clinic.call(clinician, 'PATCH', `/api/patients/${patient.id}`, {
       address: null,
     });
     expect(cleared.json<{ patient: PatientView }>().patient.address).toBeNull();
-    const clash = await callAs(t.app, clinician, 'PATCH', `/api/patients/${patient.id}`, {
+    const clash = await clinic.call(clinician, 'PATCH', `/api/patients/${patient.id}`, {
       mrn: first.mrn,
     });
     expect(clash.statusCode).toBe(409);
@@ -170,38 +154,20 @@ describeEachEngine('patients', (engine) => {
 
   it('archives and restores; an archived record cannot be changed; double archive is 409', async () => {
     const patient = await createPatient();
-    const archived = await callAs(
-      t.app,
-      clinician,
-      'POST',
-      `/api/patients/${patient.id}/archive`,
-      {},
-    );
+    const archived = await lifecycle(patient.id, 'archive');
     expect(archived.statusCode).toBe(200);
     const view = archived.json<{ patient: PatientView }>().patient;
     expect(view.archived).toBe(true);
     expect(view.archivedAt).not.toBeNull();
-    expect(
-      (await callAs(t.app, clinician, 'POST', `/api/patients/${patient.id}/archive`, {}))
-        .statusCode,
-    ).toBe(409);
-    const patch = await callAs(t.app, clinician, 'PATCH', `/api/patients/${patient.id}`, {
+    expect((await lifecycle(patient.id, 'archive')).statusCode).toBe(409);
+    const patch = await clinic.call(clinician, 'PATCH', `/api/patients/${patient.id}`, {
       givenName: 'X',
     });
     expect(patch.statusCode).toBe(409);
-    const restored = await callAs(
-      t.app,
-      clinician,
-      'POST',
-      `/api/patients/${patient.id}/restore`,
-      {},
-    );
+    const restored = await lifecycle(patient.id, 'restore');
     expect(restored.statusCode).toBe(200);
     expect(restored.json<{ patient: PatientView }>().patient.archived).toBe(false);
-    expect(
-      (await callAs(t.app, clinician, 'POST', `/api/patients/${patient.id}/restore`, {}))
-        .statusCode,
-    ).toBe(409);
+    expect((await lifecycle(patient.id, 'restore')).statusCode).toBe(409);
   });
 
   it('search filters by name prefix (either name, any case), MRN and birth date, all combined', async () => {
@@ -234,7 +200,7 @@ describeEachEngine('patients', (engine) => {
   it('search hides archived patients unless asked to include them', async () => {
     const tag = `Arch${process.pid}z${Date.now() % 100000}`;
     const patient = await createPatient({ familyName: tag });
-    await callAs(t.app, clinician, 'POST', `/api/patients/${patient.id}/archive`, {});
+    await lifecycle(patient.id, 'archive');
     expect((await search({ name: tag })).patients).toEqual([]);
     const included = await search({ name: tag, includeArchived: true });
     expect(included.patients.map((p) => [p.id, p.archived])).toEqual([[patient.id, true]]);
@@ -290,104 +256,64 @@ describeEachEngine('patients', (engine) => {
   it('a portal invitation creates an invited patient account, links the record and mails the link', async () => {
     const patient = await createPatient();
     const email = uniqueEmail('portal');
-    const response = await callAs(
-      t.app,
-      clinician,
-      'POST',
-      `/api/patients/${patient.id}/portal-invitation`,
-      { email },
-    );
+    const response = await invitePortal(patient.id, email);
     expect(response.statusCode, response.body).toBe(201);
     expect(response.json()).toEqual({ status: 'invited' });
-    const user = await t.app.database.db
+    const user = await clinic.db
       .selectFrom('users')
       .select(['id', 'roles', 'status'])
       .where('email_normalized', '=', email.toLowerCase())
       .executeTakeFirstOrThrow();
     expect(user).toMatchObject({ roles: ['patient'], status: 'invited' });
-    const linked = await t.app.database.db
+    const linked = await clinic.db
       .selectFrom('patients')
       .select('portal_user_id')
       .where('id', '=', patient.id)
       .executeTakeFirstOrThrow();
     expect(linked.portal_user_id).toBe(user.id);
-    const mails = await listDevMailbox(t.config.dataDir);
+    const mails = await listDevMailbox(clinic.harness.config.dataDir);
     expect(mails.some((mail) => mail.to === email)).toBe(true);
-    const read = await callAs(t.app, clinician, 'GET', `/api/patients/${patient.id}`);
+    const read = await clinic.call(clinician, 'GET', `/api/patients/${patient.id}`);
     expect(read.json<{ patient: PatientView }>().patient.portalLinked).toBe(true);
-    const again = await callAs(
-      t.app,
-      clinician,
-      'POST',
-      `/api/patients/${patient.id}/portal-invitation`,
-      { email: uniqueEmail('portal') },
-    );
+    const again = await invitePortal(patient.id, uniqueEmail('portal'));
     expect(again.statusCode).toBe(409);
   });
 
   it('links an existing unlinked patient account at once; other accounts are a 409', async () => {
     const patient = await createPatient();
-    const account = await createUser(t.app.database.db, { roles: ['patient'] });
-    const linked = await callAs(
-      t.app,
-      clinician,
-      'POST',
-      `/api/patients/${patient.id}/portal-invitation`,
-      { email: account.email.toUpperCase() },
-    );
+    const account = await createUser(clinic.db, { roles: ['patient'] });
+    const linked = await invitePortal(patient.id, account.email.toUpperCase());
     expect(linked.statusCode, linked.body).toBe(201);
     expect(linked.json()).toEqual({ status: 'linked' });
 
     // The same account cannot be linked to a second record.
     const second = await createPatient();
-    const taken = await callAs(
-      t.app,
-      clinician,
-      'POST',
-      `/api/patients/${second.id}/portal-invitation`,
-      { email: account.email },
-    );
+    const taken = await invitePortal(second.id, account.email);
     expect(taken.statusCode).toBe(409);
 
     // A staff account is never turned into a patient account.
-    const staff = await createUser(t.app.database.db, { roles: ['clinician'] });
-    const refused = await callAs(
-      t.app,
-      clinician,
-      'POST',
-      `/api/patients/${second.id}/portal-invitation`,
-      { email: staff.email },
-    );
+    const staff = await createUser(clinic.db, { roles: ['clinician'] });
+    const refused = await invitePortal(second.id, staff.email);
     expect(refused.statusCode).toBe(409);
-    const staffRow = await t.app.database.db
+    const staffRow = await clinic.db
       .selectFrom('users')
       .select('roles')
       .where('id', '=', staff.userId)
       .executeTakeFirstOrThrow();
     expect(staffRow.roles).toEqual(['clinician']);
-    const invitedStaff = await createUser(t.app.database.db, {
+    const invitedStaff = await createUser(clinic.db, {
       roles: ['clinician'],
       status: 'invited',
     });
-    const refusedInvited = await callAs(
-      t.app,
-      clinician,
-      'POST',
-      `/api/patients/${second.id}/portal-invitation`,
-      { email: invitedStaff.email },
-    );
+    const refusedInvited = await invitePortal(second.id, invitedStaff.email);
     expect(refusedInvited.statusCode).toBe(409);
   });
 
   it('answers 409 NO_ACTIVE_ORGANIZATION for a clinician with two organizations and none chosen', async () => {
-    const both = await createActor(t.app, ['clinician']);
-    await createOrganization(t.app.database.db, {
-      members: [{ userId: both.userId, role: 'clinician' }],
-    });
-    await createOrganization(t.app.database.db, {
-      members: [{ userId: both.userId, role: 'clinician' }],
-    });
-    const response = await callAs(t.app, both, 'POST', '/api/patients/search', {});
+    const both = await clinic.actor(['clinician']);
+    await clinic.organization({ members: [[both, 'clinician']] });
+    await clinic.organization({ members: [[both, 'clinician']] });
+    const response = await clinic.call(both, 'POST', '/api/patients/search', {});
     expect(response.statusCode).toBe(409);
     expect(response.json()).toMatchObject({ code: 'NO_ACTIVE_ORGANIZATION' });
   });

@@ -3,31 +3,13 @@
 // note text leaking; the access list hiding who read the record; an export carrying anyone
 // else's data.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
-import { createTestApp, type TestApp } from '../../../test/app-harness.js';
-import { describeEachEngine } from '../../../test/databases.js';
-import {
-  callAs,
-  createActor,
-  createOrganization,
-  createPatientRow,
-  createUser,
-  machineClientAuthorization,
-  mintSession,
-  type Actor,
-  createNoteRow,
-} from '../../../test/actors.js';
+import { describeClinic, type Actor } from '../../../test/clinical-actors.js';
 import type { DatabaseSchema } from '../../platform/db/schema.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 
 type Db = Kysely<DatabaseSchema>;
-
-const ENV = {
-  HAVEN_RATE_READ: '10000/60',
-  HAVEN_RATE_WRITE: '10000/60',
-  HAVEN_RATE_SENSITIVE: '10000/60',
-};
 
 async function insertDocument(db: Db, organizationId: string, title: string): Promise<string> {
   const row = await db
@@ -67,58 +49,46 @@ interface World {
   secrets: string[];
 }
 
-describeEachEngine('patient portal security', (engine) => {
-  let harness: TestApp;
-  let db: Db;
+describeClinic('patient portal security', (clinic) => {
   let admin: Actor;
   let alpha: World;
   let beta: World;
 
   async function buildWorld(tag: string): Promise<World> {
-    const { app } = harness;
     const clinicianName = `Dr ${tag} Clinician`;
-    const clinician = await createActor(app, ['clinician'], { displayName: clinicianName });
+    const clinician = await clinic.actor(['clinician'], { displayName: clinicianName });
     const organizationName = `Clinic ${tag}`;
-    const organizationId = await createOrganization(db, {
+    const organizationId = await clinic.organization({
       name: organizationName,
-      members: [{ userId: clinician.userId, role: 'org_admin' }],
+      members: [[clinician, 'org_admin']],
     });
-    const patientUser = await createUser(db, {
-      roles: ['patient'],
-      displayName: `Portal ${tag}`,
-      email: `portal-${tag.toLowerCase()}@example.org`,
-    });
-    const patientId = await createPatientRow(db, organizationId, {
-      givenName: `Given${tag}`,
-      familyName: `Family${tag}`,
-      mrn: `MRN-${tag}`,
-      birthDate: tag === 'Alpha' ? '1971-02-03' : '1988-09-17',
-      portalUserId: patientUser.userId,
-    });
-    await db
-      .updateTable('patients')
-      .set({
-        address: JSON.stringify({
+    const { patientId, patient } = await clinic.portalPatient(
+      organizationId,
+      {
+        givenName: `Given${tag}`,
+        familyName: `Family${tag}`,
+        mrn: `MRN-${tag}`,
+        birthDate: tag === 'Alpha' ? '1971-02-03' : '1988-09-17',
+        address: {
           line1: `1 ${tag} Street`,
           city: `${tag}ville`,
           postalCode: tag === 'Alpha' ? '11111' : '99999',
           country: 'US',
-        }),
-        contact_methods: JSON.stringify([
+        },
+        contactMethods: [
           {
             type: 'phone',
             value: tag === 'Alpha' ? '+15550001111' : '+15550009999',
             verified: true,
           },
           { type: 'email', value: `contact-${tag.toLowerCase()}@example.org`, verified: false },
-        ]),
-      })
-      .where('id', '=', patientId)
-      .execute();
-    const patient = await mintSession(app, { ...patientUser, roles: ['patient'] });
+        ],
+      },
+      { displayName: `Portal ${tag}`, email: `portal-${tag.toLowerCase()}@example.org` },
+    );
     const documentTitle = `Privacy notice ${tag}`;
-    const documentId = await insertDocument(db, organizationId, documentTitle);
-    const consent = await db
+    const documentId = await insertDocument(clinic.db, organizationId, documentTitle);
+    const consent = await clinic.db
       .insertInto('patient_consents')
       .values({
         patient_id: patientId,
@@ -130,27 +100,27 @@ describeEachEngine('patient portal security', (engine) => {
       .executeTakeFirstOrThrow();
     const sharedBody = `Shared note of ${tag}`;
     const privateBody = `Private note of ${tag}`;
-    await createNoteRow(db, patientId, organizationId, clinician.userId, [
+    await clinic.note(patientId, organizationId, clinician, [
       { body: sharedBody, shareable: true },
     ]);
-    await createNoteRow(db, patientId, organizationId, clinician.userId, [
+    await clinic.note(patientId, organizationId, clinician, [
       { body: privateBody, shareable: false },
     ]);
     // A staff read, as the patients routes record it.
-    await recordAudit(db, {
+    await recordAudit(clinic.db, {
       actor: { type: 'user', id: clinician.userId },
       action: 'patient.read',
       target: { type: 'patient', id: patientId },
       outcome: 'success',
     });
     const grantReason = `Emergency review of ${tag} requested by on-call`;
-    const granted = await callAs(app, admin, 'POST', '/api/break-glass/grants', {
+    const granted = await clinic.call(admin, 'POST', '/api/break-glass/grants', {
       patientId,
       reason: grantReason,
     });
     expect(granted.statusCode).toBe(201);
     const grantId = granted.json<{ grant: { id: string } }>().grant.id;
-    const used = await callAs(app, admin, 'GET', `/api/break-glass/grants/${grantId}/record`);
+    const used = await clinic.call(admin, 'GET', `/api/break-glass/grants/${grantId}/record`);
     expect(used.statusCode).toBe(200);
     return {
       tag,
@@ -173,8 +143,8 @@ describeEachEngine('patient portal security', (engine) => {
         organizationName,
         clinicianName,
         patientId,
-        patientUser.userId,
-        patientUser.email,
+        patient.userId,
+        patient.email,
         patient.sessionId,
         `Given${tag}`,
         `Family${tag}`,
@@ -195,25 +165,24 @@ describeEachEngine('patient portal security', (engine) => {
   }
 
   beforeAll(async () => {
-    harness = await createTestApp(engine, { env: ENV });
-    db = harness.database.db;
-    admin = await createActor(harness.app, ['admin'], { displayName: 'Root Admin' });
+    admin = await clinic.actor(['admin'], { displayName: 'Root Admin' });
     alpha = await buildWorld('Alpha');
     beta = await buildWorld('Beta');
     for (const world of [alpha, beta]) {
       world.secrets = [...world.values, world.clinician.userId, world.clinician.email];
     }
   });
-  afterAll(async () => {
-    await harness.close();
-  });
 
-  it('Z4: a patient sees only their own record', async () => {
-    for (const [self, other] of [
+  /** Each patient as the caller, with the other one as the one whose data must not show. */
+  const eachPatientAndTheOther = () =>
+    [
       [alpha, beta],
       [beta, alpha],
-    ] as const) {
-      const res = await callAs(harness.app, self.patient, 'GET', '/api/portal/record');
+    ] as const;
+
+  it('Z4: a patient sees only their own record', async () => {
+    for (const [self, other] of eachPatientAndTheOther()) {
+      const res = await clinic.call(self.patient, 'GET', '/api/portal/record');
       expect(res.statusCode).toBe(200);
       const body = res.json<{ record: { patient: { id: string; mrn: string } } }>();
       expect(body.record.patient.id).toBe(self.patientId);
@@ -223,15 +192,13 @@ describeEachEngine('patient portal security', (engine) => {
   });
 
   it("Z4: another patient's consent id answers 404 on withdraw, identical to a missing one, and nothing changes", async () => {
-    const theirs = await callAs(
-      harness.app,
+    const theirs = await clinic.call(
       alpha.patient,
       'POST',
       `/api/portal/consents/${beta.consentId}/withdraw`,
       {},
     );
-    const missing = await callAs(
-      harness.app,
+    const missing = await clinic.call(
       alpha.patient,
       'POST',
       `/api/portal/consents/${randomUUID()}/withdraw`,
@@ -241,20 +208,16 @@ describeEachEngine('patient portal security', (engine) => {
     expect(missing.statusCode).toBe(404);
     expect(theirs.json().code).toBe('NOT_FOUND');
     expect(theirs.json().detail).toBe(missing.json().detail);
-    const row = await db
-      .selectFrom('patient_consents')
-      .select('withdrawn_at')
-      .where('id', '=', beta.consentId)
-      .executeTakeFirstOrThrow();
-    expect(row.withdrawn_at).toBeNull();
+    const [row] = await clinic.rows('patient_consents', { id: beta.consentId });
+    expect(row?.withdrawn_at).toBeNull();
   });
 
   it("Z4: consenting to another organization's document answers 404 and records nothing", async () => {
-    const res = await callAs(harness.app, alpha.patient, 'POST', '/api/portal/consents', {
+    const res = await clinic.call(alpha.patient, 'POST', '/api/portal/consents', {
       documentId: beta.documentId,
     });
     expect(res.statusCode).toBe(404);
-    const rows = await db
+    const rows = await clinic.db
       .selectFrom('patient_consents')
       .select('id')
       .where('patient_id', '=', alpha.patientId)
@@ -264,7 +227,7 @@ describeEachEngine('patient portal security', (engine) => {
   });
 
   it('Z4: a patient-role user without a linked record gets 404 on every portal route', async () => {
-    const unlinked = await createActor(harness.app, ['patient']);
+    const unlinked = await clinic.actor(['patient']);
     const calls: Array<[method: 'GET' | 'POST', url: string, body?: object]> = [
       ['GET', '/api/portal/record'],
       ['GET', '/api/portal/consents'],
@@ -274,46 +237,39 @@ describeEachEngine('patient portal security', (engine) => {
       ['GET', '/api/portal/access-log'],
     ];
     for (const [method, url, body] of calls) {
-      const res = await callAs(harness.app, unlinked, method, url, body);
+      const res = await clinic.call(unlinked, method, url, body);
       expect(res.statusCode, `${method} ${url}`).toBe(404);
       expect(res.json().code).toBe('NOT_FOUND');
     }
-    const consents = await db
-      .selectFrom('patient_consents')
-      .select('id')
-      .where('recorded_by', '=', unlinked.userId)
-      .execute();
-    expect(consents).toHaveLength(0);
+    expect(await clinic.rows('patient_consents', { recorded_by: unlinked.userId })).toHaveLength(0);
     // The export still works for them: there is simply no patient part.
-    const exported = await callAs(harness.app, unlinked, 'GET', '/api/account/export');
+    const exported = await clinic.call(unlinked, 'GET', '/api/account/export');
     expect(exported.statusCode).toBe(200);
     expect(exported.json().patient).toBeNull();
   });
 
   it('Z3: staff and machine clients cannot use the portal (no portal scope)', async () => {
-    const machine = { authorization: await machineClientAuthorization(harness.app, []) };
+    const machine = await clinic.machineClient([]);
     for (const actor of [alpha.clinician, admin, machine]) {
-      const res = await callAs(harness.app, actor, 'GET', '/api/portal/record');
+      const res = await clinic.call(actor, 'GET', '/api/portal/record');
       expect(res.statusCode).toBe(403);
     }
   });
 
   it('Z4: non-shareable notes and older versions never reach the patient', async () => {
-    const { app } = harness;
-    const author = alpha.clinician.userId;
-    const corrected = await createNoteRow(db, alpha.patientId, alpha.organizationId, author, [
+    const corrected = await clinic.note(alpha.patientId, alpha.organizationId, alpha.clinician, [
       { body: 'FIRST DRAFT with a wrong dose', shareable: true },
       { body: 'Corrected dose, shared', shareable: true },
     ]);
-    const madePrivate = await createNoteRow(db, alpha.patientId, alpha.organizationId, author, [
+    const madePrivate = await clinic.note(alpha.patientId, alpha.organizationId, alpha.clinician, [
       { body: 'Was shared once', shareable: true },
       { body: 'Now private', shareable: false },
     ]);
-    const madeShared = await createNoteRow(db, alpha.patientId, alpha.organizationId, author, [
+    const madeShared = await clinic.note(alpha.patientId, alpha.organizationId, alpha.clinician, [
       { body: 'Private first version', shareable: false },
       { body: 'Shared second version', shareable: true },
     ]);
-    const res = await callAs(app, alpha.patient, 'GET', '/api/portal/notes');
+    const res = await clinic.call(alpha.patient, 'GET', '/api/portal/notes');
     expect(res.statusCode).toBe(200);
     const notes = res.json<{ notes: Array<{ id: string; body: string }> }>().notes;
     const byId = new Map(notes.map((n) => [n.id, n.body]));
@@ -332,8 +288,7 @@ describeEachEngine('patient portal security', (engine) => {
       expect(res.body).not.toContain(hidden);
     }
     // Break-glass shows the record exactly as the patient sees it: the same filter applies.
-    const granted = await callAs(
-      app,
+    const granted = await clinic.call(
       admin,
       'GET',
       `/api/break-glass/grants/${alpha.grantId}/record`,
@@ -345,7 +300,7 @@ describeEachEngine('patient portal security', (engine) => {
   });
 
   it('L3: the access list shows staff reads and break-glass reads with the grant and its reason, and nothing of others', async () => {
-    const res = await callAs(harness.app, alpha.patient, 'GET', '/api/portal/access-log?limit=100');
+    const res = await clinic.call(alpha.patient, 'GET', '/api/portal/access-log?limit=100');
     expect(res.statusCode).toBe(200);
     const entries = res.json<{
       entries: Array<{
@@ -382,8 +337,7 @@ describeEachEngine('patient portal security', (engine) => {
       expect(res.body).not.toContain(value);
     }
     // Emergency accesses can be listed alone, so routine reads cannot bury them.
-    const emergency = await callAs(
-      harness.app,
+    const emergency = await clinic.call(
       alpha.patient,
       'GET',
       '/api/portal/access-log?breakGlassOnly=true',
@@ -395,11 +349,8 @@ describeEachEngine('patient portal security', (engine) => {
   });
 
   it("Z4: the account export contains exactly the caller's own data, nothing of the other patient", async () => {
-    for (const [self, other] of [
-      [alpha, beta],
-      [beta, alpha],
-    ] as const) {
-      const res = await callAs(harness.app, self.patient, 'GET', '/api/account/export');
+    for (const [self, other] of eachPatientAndTheOther()) {
+      const res = await clinic.call(self.patient, 'GET', '/api/account/export');
       expect(res.statusCode).toBe(200);
       const json = res.body;
       // Everything of their own is there (the test would prove nothing with an empty export)…
@@ -420,7 +371,7 @@ describeEachEngine('patient portal security', (engine) => {
   });
 
   it('Z4: the export of a staff member holds no patient data', async () => {
-    const res = await callAs(harness.app, alpha.clinician, 'GET', '/api/account/export');
+    const res = await clinic.call(alpha.clinician, 'GET', '/api/account/export');
     expect(res.statusCode).toBe(200);
     expect(res.json().patient).toBeNull();
     for (const value of [alpha.patientId, `MRN-${alpha.tag}`, alpha.sharedBody, beta.patientId]) {
@@ -429,21 +380,19 @@ describeEachEngine('patient portal security', (engine) => {
   });
 
   it('Z3: a machine client cannot export an account, even holding account:read', async () => {
-    const machine = {
-      authorization: await machineClientAuthorization(harness.app, ['account:read']),
-    };
-    const res = await callAs(harness.app, machine, 'GET', '/api/account/export');
+    const machine = await clinic.machineClient(['account:read']);
+    const res = await clinic.call(machine, 'GET', '/api/account/export');
     expect(res.statusCode).toBe(403);
   });
 
   it('L3: an export is audited (account.exported, and patient.exported for the record) without PHI values', async () => {
-    const before = await db
+    const before = await clinic.db
       .selectFrom('audit_events')
-      .select(db.fn.max('seq').as('max'))
+      .select(clinic.db.fn.max('seq').as('max'))
       .executeTakeFirstOrThrow();
-    const res = await callAs(harness.app, alpha.patient, 'GET', '/api/account/export');
+    const res = await clinic.call(alpha.patient, 'GET', '/api/account/export');
     expect(res.statusCode).toBe(200);
-    const events = await db
+    const events = await clinic.db
       .selectFrom('audit_events')
       .select(['action', 'actor_id', 'target_type', 'target_id', 'details'])
       .where('seq', '>', String(before.max))
@@ -461,14 +410,14 @@ describeEachEngine('patient portal security', (engine) => {
     }
   });
   it("Z4: a grant id of another patient in an event's details never reveals that grant's reason", async () => {
-    await recordAudit(db, {
+    await recordAudit(clinic.db, {
       actor: { type: 'user', id: admin.userId },
       action: 'patient.read',
       target: { type: 'patient', id: alpha.patientId },
       outcome: 'success',
       details: { grantId: beta.grantId },
     });
-    const res = await callAs(harness.app, alpha.patient, 'GET', '/api/portal/access-log?limit=1');
+    const res = await clinic.call(alpha.patient, 'GET', '/api/portal/access-log?limit=1');
     expect(res.statusCode).toBe(200);
     const [entry] = res.json<{ entries: Array<{ grantId: string; reason: string | null }> }>()
       .entries;

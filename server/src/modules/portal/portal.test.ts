@@ -1,28 +1,9 @@
 // The patient portal and the account export, as a patient uses them: their record, consents
 // (give, withdraw, the gate), shared notes, the access list with paging, and the export.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Kysely } from 'kysely';
-import { createTestApp, type TestApp } from '../../../test/app-harness.js';
-import { describeEachEngine } from '../../../test/databases.js';
-import {
-  callAs,
-  createActor,
-  createOrganization,
-  createPatientRow,
-  createUser,
-  mintSession,
-  type Actor,
-} from '../../../test/actors.js';
-import type { ConsentKind, DatabaseSchema } from '../../platform/db/schema.js';
+import { beforeAll, expect, it } from 'vitest';
+import { describeClinic, type Actor } from '../../../test/clinical-actors.js';
+import type { ConsentKind } from '../../platform/db/schema.js';
 import { recordAudit } from '../../platform/audit/audit.js';
-
-type Db = Kysely<DatabaseSchema>;
-
-const ENV = {
-  HAVEN_RATE_READ: '10000/60',
-  HAVEN_RATE_WRITE: '10000/60',
-  HAVEN_RATE_SENSITIVE: '10000/60',
-};
 
 interface AccessEntry {
   at: string;
@@ -32,16 +13,23 @@ interface AccessEntry {
   reason: string | null;
 }
 
-describeEachEngine('patient portal', (engine) => {
-  let harness: TestApp;
-  let db: Db;
+/** The patient's record as the clinic keeps it (and as the portal shows it back). */
+const ROBIN = {
+  givenName: 'Robin',
+  familyName: 'Hart',
+  birthDate: '1990-12-31',
+  address: { line1: '5 Elm Road', city: 'Springfield', postalCode: '12345', country: 'US' },
+  contactMethods: [{ type: 'phone', value: '+15551234567', verified: true }],
+};
+
+describeClinic('patient portal', (clinic) => {
   let clinician: Actor;
   let patient: Actor;
   let organizationId: string;
   let patientId: string;
 
   async function publish(kind: ConsentKind, version: number, required: boolean, title: string) {
-    const row = await db
+    const row = await clinic.db
       .insertInto('consent_documents')
       .values({
         organization_id: organizationId,
@@ -57,7 +45,7 @@ describeEachEngine('patient portal', (engine) => {
   }
 
   async function auditActions(): Promise<Array<{ action: string; actor_id: string | null }>> {
-    return db
+    return clinic.db
       .selectFrom('audit_events')
       .select(['action', 'actor_id'])
       .where('target_type', '=', 'patient')
@@ -67,55 +55,24 @@ describeEachEngine('patient portal', (engine) => {
   }
 
   beforeAll(async () => {
-    harness = await createTestApp(engine, { env: ENV });
-    db = harness.database.db;
-    clinician = await createActor(harness.app, ['clinician'], { displayName: 'Dr Grey' });
-    organizationId = await createOrganization(db, {
+    clinician = await clinic.actor(['clinician'], { displayName: 'Dr Grey' });
+    organizationId = await clinic.organization({
       name: 'Riverside Clinic',
-      members: [{ userId: clinician.userId, role: 'clinician' }],
+      members: [[clinician, 'clinician']],
     });
-    const user = await createUser(db, { roles: ['patient'], displayName: 'Robin Patient' });
-    patientId = await createPatientRow(db, organizationId, {
-      givenName: 'Robin',
-      familyName: 'Hart',
-      mrn: 'RH-1001',
-      birthDate: '1990-12-31',
-      portalUserId: user.userId,
-    });
-    await db
-      .updateTable('patients')
-      .set({
-        address: JSON.stringify({
-          line1: '5 Elm Road',
-          city: 'Springfield',
-          postalCode: '12345',
-          country: 'US',
-        }),
-        contact_methods: JSON.stringify([{ type: 'phone', value: '+15551234567', verified: true }]),
-      })
-      .where('id', '=', patientId)
-      .execute();
-    patient = await mintSession(harness.app, { ...user, roles: ['patient'] });
-  });
-  afterAll(async () => {
-    await harness.close();
+    ({ patientId, patient } = await clinic.portalPatient(
+      organizationId,
+      { ...ROBIN, mrn: 'RH-1001' },
+      { displayName: 'Robin Patient' },
+    ));
   });
 
   it('shows the patient their record and audits the read', async () => {
-    const res = await callAs(harness.app, patient, 'GET', '/api/portal/record');
+    const res = await clinic.call(patient, 'GET', '/api/portal/record');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
       record: {
-        patient: {
-          id: patientId,
-          mrn: 'RH-1001',
-          givenName: 'Robin',
-          familyName: 'Hart',
-          birthDate: '1990-12-31',
-          sex: 'unknown',
-          address: { line1: '5 Elm Road', city: 'Springfield', postalCode: '12345', country: 'US' },
-          contactMethods: [{ type: 'phone', value: '+15551234567', verified: true }],
-        },
+        patient: { id: patientId, mrn: 'RH-1001', sex: 'unknown', ...ROBIN },
         organization: { id: organizationId, name: 'Riverside Clinic' },
       },
     });
@@ -126,12 +83,11 @@ describeEachEngine('patient portal', (engine) => {
   });
 
   it('lists current documents, gives and withdraws consent through the portal, and keeps the gate', async () => {
-    const { app } = harness;
     const oldNotice = await publish('hipaa_notice', 1, true, 'Privacy notice v1');
     const notice = await publish('hipaa_notice', 2, true, 'Privacy notice v2');
     const research = await publish('research', 1, false, 'Research use');
 
-    let res = await callAs(app, patient, 'GET', '/api/portal/consents');
+    let res = await clinic.call(patient, 'GET', '/api/portal/consents');
     expect(res.statusCode).toBe(200);
     let body = res.json<{
       documents: Array<{ id: string; current: boolean }>;
@@ -144,10 +100,10 @@ describeEachEngine('patient portal', (engine) => {
     expect(body.gate).toMatchObject({ satisfied: false, missing: [{ documentId: notice }] });
 
     // A superseded version cannot be consented to from the portal.
-    res = await callAs(app, patient, 'POST', '/api/portal/consents', { documentId: oldNotice });
+    res = await clinic.call(patient, 'POST', '/api/portal/consents', { documentId: oldNotice });
     expect(res.statusCode).toBe(409);
 
-    res = await callAs(app, patient, 'POST', '/api/portal/consents', { documentId: notice });
+    res = await clinic.call(patient, 'POST', '/api/portal/consents', { documentId: notice });
     expect(res.statusCode).toBe(201);
     const consent = res.json<{ consent: { id: string; channel: string } }>().consent;
     expect(consent).toMatchObject({
@@ -158,23 +114,23 @@ describeEachEngine('patient portal', (engine) => {
       withdrawnAt: null,
       current: true,
     });
-    res = await callAs(app, patient, 'POST', '/api/portal/consents', { documentId: notice });
+    res = await clinic.call(patient, 'POST', '/api/portal/consents', { documentId: notice });
     expect(res.statusCode).toBe(409);
 
-    res = await callAs(app, patient, 'GET', '/api/portal/consents');
+    res = await clinic.call(patient, 'GET', '/api/portal/consents');
     body = res.json<typeof body>();
     expect(body.gate).toEqual({ satisfied: true, missing: [] });
     expect(body.consents).toHaveLength(1);
 
-    res = await callAs(app, patient, 'POST', `/api/portal/consents/${consent.id}/withdraw`, {});
+    res = await clinic.call(patient, 'POST', `/api/portal/consents/${consent.id}/withdraw`, {});
     expect(res.statusCode).toBe(200);
     expect(res.json().consent.withdrawnAt).toEqual(expect.any(String));
-    res = await callAs(app, patient, 'POST', `/api/portal/consents/${consent.id}/withdraw`, {});
+    res = await clinic.call(patient, 'POST', `/api/portal/consents/${consent.id}/withdraw`, {});
     expect(res.statusCode).toBe(409);
-    res = await callAs(app, patient, 'GET', '/api/portal/consents');
+    res = await clinic.call(patient, 'GET', '/api/portal/consents');
     expect(res.json<typeof body>().gate.satisfied).toBe(false);
 
-    const stored = await db
+    const stored = await clinic.db
       .selectFrom('patient_consents')
       .select(['channel', 'recorded_by', 'withdrawn_by'])
       .where('id', '=', consent.id)
@@ -195,27 +151,25 @@ describeEachEngine('patient portal', (engine) => {
   });
 
   it('rejects malformed portal input with a clear 400', async () => {
-    const { app } = harness;
     for (const [url, body] of [
       ['/api/portal/consents', { documentId: 'not-a-uuid' }],
       ['/api/portal/consents', {}],
       ['/api/portal/consents', { documentId: patientId, extra: true }],
     ] as const) {
-      const res = await callAs(app, patient, 'POST', url, body);
+      const res = await clinic.call(patient, 'POST', url, body);
       expect(res.statusCode).toBe(400);
       expect(res.json().code).toBe('VALIDATION_FAILED');
     }
     for (const query of ['before=abc', 'before=-1', 'limit=0', 'limit=101', 'other=1']) {
-      const res = await callAs(app, patient, 'GET', `/api/portal/access-log?${query}`);
+      const res = await clinic.call(patient, 'GET', `/api/portal/access-log?${query}`);
       expect(res.statusCode, query).toBe(400);
     }
-    const res = await callAs(app, patient, 'POST', '/api/portal/consents/nope/withdraw', {});
+    const res = await clinic.call(patient, 'POST', '/api/portal/consents/nope/withdraw', {});
     expect(res.statusCode).toBe(400);
   });
 
   it('shows shared notes newest first, current version only, with the author', async () => {
-    const { app } = harness;
-    const first = await db
+    const first = await clinic.db
       .insertInto('clinical_notes')
       .values({
         patient_id: patientId,
@@ -225,7 +179,7 @@ describeEachEngine('patient portal', (engine) => {
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    const second = await db
+    const second = await clinic.db
       .insertInto('clinical_notes')
       .values({
         patient_id: patientId,
@@ -234,7 +188,7 @@ describeEachEngine('patient portal', (engine) => {
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    await db
+    await clinic.db
       .insertInto('clinical_note_versions')
       .values([
         {
@@ -261,7 +215,7 @@ describeEachEngine('patient portal', (engine) => {
         },
       ])
       .execute();
-    const res = await callAs(app, patient, 'GET', '/api/portal/notes');
+    const res = await clinic.call(patient, 'GET', '/api/portal/notes');
     expect(res.statusCode).toBe(200);
     const notes = res.json<{ notes: Array<Record<string, unknown>> }>().notes;
     expect(notes).toEqual([
@@ -284,15 +238,14 @@ describeEachEngine('patient portal', (engine) => {
   });
 
   it('pages the access list newest first, naming you, staff and the system', async () => {
-    const { app } = harness;
-    await recordAudit(db, {
+    await recordAudit(clinic.db, {
       actor: { type: 'user', id: clinician.userId },
       action: 'patient.updated',
       target: { type: 'patient', id: patientId },
       outcome: 'success',
       details: { fields: 'address' },
     });
-    await recordAudit(db, {
+    await recordAudit(clinic.db, {
       actor: { type: 'system' },
       action: 'patient.read',
       target: { type: 'patient', id: patientId },
@@ -304,7 +257,7 @@ describeEachEngine('patient portal', (engine) => {
     let pages = 0;
     do {
       const url: string = `/api/portal/access-log?limit=3${before ? `&before=${before}` : ''}`;
-      const res = await callAs(app, patient, 'GET', url);
+      const res = await clinic.call(patient, 'GET', url);
       expect(res.statusCode).toBe(200);
       const page = res.json<{ entries: AccessEntry[]; nextBefore: string | null }>();
       expect(page.entries.length).toBeLessThanOrEqual(3);
@@ -331,7 +284,7 @@ describeEachEngine('patient portal', (engine) => {
       displayName: 'You',
     });
     // Reading the list is not an access to the record: it is audited, but not listed.
-    const reads = await db
+    const reads = await clinic.db
       .selectFrom('audit_events')
       .select(['target_type', 'target_id'])
       .where('action', '=', 'portal.access_log_read')
@@ -343,8 +296,7 @@ describeEachEngine('patient portal', (engine) => {
   });
 
   it('exports the account of a patient with their record, and of anyone else without one', async () => {
-    const { app } = harness;
-    let res = await callAs(app, patient, 'GET', '/api/account/export');
+    let res = await clinic.call(patient, 'GET', '/api/account/export');
     expect(res.statusCode).toBe(200);
     const exported = res.json<{
       exportedAt: string;
@@ -378,13 +330,13 @@ describeEachEngine('patient portal', (engine) => {
     expect(exported.patient.notes).toHaveLength(2);
     expect(exported.patient.accessLog.length).toBeGreaterThan(5);
 
-    res = await callAs(app, clinician, 'GET', '/api/account/export');
+    res = await clinic.call(clinician, 'GET', '/api/account/export');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({
       account: { id: clinician.userId, roles: ['clinician'], mfaEnrolled: true },
       patient: null,
     });
-    const audited = await db
+    const audited = await clinic.db
       .selectFrom('audit_events')
       .select(['action', 'actor_id', 'details'])
       .where('action', '=', 'account.exported')
@@ -398,13 +350,13 @@ describeEachEngine('patient portal', (engine) => {
 
   it('exports the whole access list, however long, and every shared note', async () => {
     // More than the old 1,000-entry cap and than the portal's 500-note page.
-    const before = await db
+    const before = await clinic.db
       .selectFrom('audit_events')
       .select((eb) => eb.fn.countAll<string>().as('n'))
       .where('target_type', '=', 'patient')
       .where('target_id', '=', patientId)
       .executeTakeFirstOrThrow();
-    await db.transaction().execute(async (trx) => {
+    await clinic.db.transaction().execute(async (trx) => {
       for (let i = 0; i < 1005; i += 1) {
         await recordAudit(trx, {
           actor: { type: 'user', id: clinician.userId },
@@ -414,7 +366,7 @@ describeEachEngine('patient portal', (engine) => {
         });
       }
     });
-    const notes = await db
+    const notes = await clinic.db
       .insertInto('clinical_notes')
       .values(
         Array.from({ length: 505 }, () => ({
@@ -425,7 +377,7 @@ describeEachEngine('patient portal', (engine) => {
       )
       .returning('id')
       .execute();
-    await db
+    await clinic.db
       .insertInto('clinical_note_versions')
       .values(
         notes.map((note) => ({
@@ -437,11 +389,11 @@ describeEachEngine('patient portal', (engine) => {
         })),
       )
       .execute();
-    const sharedBefore = (await callAs(harness.app, patient, 'GET', '/api/portal/notes')).json<{
+    const sharedBefore = (await clinic.call(patient, 'GET', '/api/portal/notes')).json<{
       notes: unknown[];
     }>().notes.length;
 
-    const res = await callAs(harness.app, patient, 'GET', '/api/account/export');
+    const res = await clinic.call(patient, 'GET', '/api/account/export');
     expect(res.statusCode).toBe(200);
     const exported = res.json<{ patient: { notes: unknown[]; accessLog: AccessEntry[] } }>();
     // The portal read of the notes above adds one more entry.
@@ -452,7 +404,7 @@ describeEachEngine('patient portal', (engine) => {
 
   it('needs a session: anonymous calls are 401', async () => {
     for (const url of ['/api/portal/record', '/api/account/export']) {
-      const res = await callAs(harness.app, null, 'GET', url);
+      const res = await clinic.call(null, 'GET', url);
       expect(res.statusCode).toBe(401);
     }
   });

@@ -4,6 +4,7 @@
 // clause (Z4).
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseSchema } from '../../platform/db/schema.js';
+import { currentNoteVersions, demographicsOf, patientColumns } from '../patients/index.js';
 import { SHARED_NOTES_LIMIT, type PatientRecordView, type SharedNote } from './schemas.js';
 
 type Db = Kysely<DatabaseSchema>;
@@ -16,33 +17,12 @@ export async function loadPatientRecordView(
   const row = await db
     .selectFrom('patients as p')
     .innerJoin('organizations as o', 'o.id', 'p.organization_id')
-    .select([
-      'p.id',
-      'p.mrn',
-      'p.given_name',
-      'p.family_name',
-      // A date column read as text: no Date object, so no time zone can shift the day.
-      sql<string>`to_char(p.birth_date, 'YYYY-MM-DD')`.as('birth_date'),
-      'p.sex',
-      'p.address',
-      'p.contact_methods',
-      'o.id as organization_id',
-      'o.name as organization_name',
-    ])
+    .select([...patientColumns(), 'o.name as organization_name'])
     .where('p.id', '=', patientId)
     .executeTakeFirst();
   if (!row) return undefined;
   return {
-    patient: {
-      id: row.id,
-      mrn: row.mrn,
-      givenName: row.given_name,
-      familyName: row.family_name,
-      birthDate: row.birth_date,
-      sex: row.sex,
-      address: row.address,
-      contactMethods: row.contact_methods,
-    },
+    patient: { id: row.id, ...demographicsOf(row) },
     organization: { id: row.organization_id, name: row.organization_name },
   };
 }
@@ -58,10 +38,7 @@ export async function listSharedNotes(
   patientId: string,
   options: { complete?: boolean } = {},
 ): Promise<SharedNote[]> {
-  const rows = await db
-    .selectFrom('clinical_notes as n')
-    .innerJoin('clinical_note_versions as v', 'v.note_id', 'n.id')
-    .leftJoin('users as u', 'u.id', 'v.author_id')
+  const rows = await currentNoteVersions(db)
     .select([
       'n.id',
       'n.created_at',
@@ -70,11 +47,6 @@ export async function listSharedNotes(
       'u.display_name as author_name',
     ])
     .where('n.patient_id', '=', patientId)
-    .where(
-      'v.version',
-      '=',
-      sql<number>`(select max(c.version) from clinical_note_versions c where c.note_id = n.id)`,
-    )
     .where('v.shareable', '=', true)
     .orderBy('n.created_at', 'desc')
     .orderBy('n.id', 'desc')

@@ -27,20 +27,21 @@ import {
 const READ = { access: requireScopes(['portal:read']), rateClass: 'read' } as const;
 const WRITE = { access: requireScopes(['portal:write']), rateClass: 'write' } as const;
 
+/** The patient's reads of their own record: GET, no input; the use case decides and audits. */
+const OWN_READS = [
+  ['/api/portal/record', RecordAnswer, readOwnRecord],
+  ['/api/portal/consents', ConsentsAnswer, readOwnConsents],
+  ['/api/portal/notes', NotesAnswer, readOwnNotes],
+] as const;
+
 export function registerPortalRoutes(app: FastifyInstance, ctx: ModuleContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  typed.get(
-    '/api/portal/record',
-    { config: READ, schema: { response: { 200: RecordAnswer } } },
-    async (request) => readOwnRecord(ctx, request),
-  );
-
-  typed.get(
-    '/api/portal/consents',
-    { config: READ, schema: { response: { 200: ConsentsAnswer } } },
-    async (request) => readOwnConsents(ctx, request),
-  );
+  for (const [url, answer, read] of OWN_READS) {
+    typed.get(url, { config: READ, schema: { response: { 200: answer } } }, async (request) =>
+      read(ctx, request),
+    );
+  }
 
   typed.post(
     '/api/portal/consents',
@@ -60,12 +61,6 @@ export function registerPortalRoutes(app: FastifyInstance, ctx: ModuleContext): 
     async (request) => ({
       consent: await withdrawOwnConsent(ctx, request, request.params.consentId),
     }),
-  );
-
-  typed.get(
-    '/api/portal/notes',
-    { config: READ, schema: { response: { 200: NotesAnswer } } },
-    async (request) => readOwnNotes(ctx, request),
   );
 
   typed.get(

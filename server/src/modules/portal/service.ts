@@ -4,13 +4,19 @@
 // record is a PHI audit event in the same transaction.
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { OWN_RECORD, auditPhi, requireAccess } from '../../platform/access/index.js';
-import { recordAudit } from '../../platform/audit/audit.js';
+import {
+  OWN_RECORD,
+  auditPhi,
+  requireAccess,
+  type PatientAccess,
+} from '../../platform/access/index.js';
 import { HavenError } from '../../platform/errors.js';
 import { requestContext } from '../../platform/http/request-context.js';
 import type { DatabaseSchema } from '../../platform/db/schema.js';
 import type { ModuleContext } from '../../platform/module-context.js';
+import { recordUserEvent } from '../../platform/user-event.js';
 import {
+  auditConsentChange,
   consentGate,
   listConsentDocuments,
   listPatientConsents,
@@ -28,10 +34,27 @@ import {
   type AccessLogPageView,
 } from './schemas.js';
 
+type Db = Kysely<DatabaseSchema>;
+
+/**
+ * Runs `work` in one transaction on the caller's own record, the only one a portal use case
+ * touches: requireAccess first (404 when no record is linked), then only that patient id.
+ */
+function onOwnRecord<T>(
+  ctx: ModuleContext,
+  request: FastifyRequest,
+  permission: 'patient:read' | 'patient:write',
+  work: (trx: Db, self: PatientAccess) => Promise<T>,
+): Promise<T> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const self = await requireAccess(trx, request, permission, OWN_RECORD);
+    return work(trx, self);
+  });
+}
+
 /** The record as the patient sees it. */
 export function readOwnRecord(ctx: ModuleContext, request: FastifyRequest) {
-  return ctx.db.transaction().execute(async (trx) => {
-    const self = await requireAccess(trx, request, 'patient:read', OWN_RECORD);
+  return onOwnRecord(ctx, request, 'patient:read', async (trx, self) => {
     const record = await loadPatientRecordView(trx, self.patientId);
     if (!record) throw new HavenError('NOT_FOUND');
     await auditPhi(trx, request, { action: 'patient.read', patientId: self.patientId });
@@ -41,8 +64,7 @@ export function readOwnRecord(ctx: ModuleContext, request: FastifyRequest) {
 
 /** The organization's current documents, the patient's consents and the consent gate. */
 export function readOwnConsents(ctx: ModuleContext, request: FastifyRequest) {
-  return ctx.db.transaction().execute(async (trx) => {
-    const self = await requireAccess(trx, request, 'patient:read', OWN_RECORD);
+  return onOwnRecord(ctx, request, 'patient:read', async (trx, self) => {
     const documents = await listConsentDocuments(trx, self.organizationId, { currentOnly: true });
     const consents = await listPatientConsents(trx, self.patientId);
     const gate = await consentGate(trx, self.patientId, self.organizationId);
@@ -57,8 +79,7 @@ export function giveConsent(
   request: FastifyRequest,
   documentId: string,
 ): Promise<ConsentRecordView> {
-  return ctx.db.transaction().execute(async (trx) => {
-    const self = await requireAccess(trx, request, 'patient:write', OWN_RECORD);
+  return onOwnRecord(ctx, request, 'patient:write', async (trx, self) => {
     // Scoped to the patient's own organization: another organization's document is a 404.
     const recorded = await recordConsent(trx, {
       patientId: self.patientId,
@@ -68,11 +89,14 @@ export function giveConsent(
       recordedBy: self.userId,
       currentVersionOnly: true,
     });
-    await auditPhi(trx, request, {
-      action: 'patient.consent_recorded',
-      patientId: self.patientId,
-      details: { consentId: recorded.id, documentId, channel: 'portal' },
-    });
+    await auditConsentChange(
+      trx,
+      request,
+      'patient.consent_recorded',
+      self.patientId,
+      recorded,
+      'portal',
+    );
     return recorded;
   });
 }
@@ -83,27 +107,28 @@ export function withdrawOwnConsent(
   request: FastifyRequest,
   consentId: string,
 ): Promise<ConsentRecordView> {
-  return ctx.db.transaction().execute(async (trx) => {
-    const self = await requireAccess(trx, request, 'patient:write', OWN_RECORD);
+  return onOwnRecord(ctx, request, 'patient:write', async (trx, self) => {
     // withdrawConsent looks the consent up by id AND this patient: anyone else's is a 404.
     const withdrawn = await withdrawConsent(trx, {
       patientId: self.patientId,
       consentId,
       withdrawnBy: self.userId,
     });
-    await auditPhi(trx, request, {
-      action: 'patient.consent_withdrawn',
-      patientId: self.patientId,
-      details: { consentId, documentId: withdrawn.documentId, channel: 'portal' },
-    });
+    await auditConsentChange(
+      trx,
+      request,
+      'patient.consent_withdrawn',
+      self.patientId,
+      withdrawn,
+      'portal',
+    );
     return withdrawn;
   });
 }
 
 /** The notes the care team shared with the patient. */
 export function readOwnNotes(ctx: ModuleContext, request: FastifyRequest) {
-  return ctx.db.transaction().execute(async (trx) => {
-    const self = await requireAccess(trx, request, 'patient:read', OWN_RECORD);
+  return onOwnRecord(ctx, request, 'patient:read', async (trx, self) => {
     const notes = await listSharedNotes(trx, self.patientId);
     await auditPhi(trx, request, {
       action: 'patient.notes_read',
@@ -120,18 +145,14 @@ export function readOwnAccessLog(
   request: FastifyRequest,
   options: AccessLogOptions,
 ): Promise<AccessLogPageView> {
-  return ctx.db.transaction().execute(async (trx) => {
-    const self = await requireAccess(trx, request, 'patient:read', OWN_RECORD);
+  return onOwnRecord(ctx, request, 'patient:read', async (trx, self) => {
     const page = await listAccessLog(trx, self.patientId, options);
     // Reading the audit log is not an access to the record, so it is no PHI event and does
     // not appear in the list itself; it is still a security event worth keeping.
-    await recordAudit(trx, {
-      actor: { type: 'user', id: self.userId },
+    await recordUserEvent(trx, self.userId, requestContext(request), {
       action: 'portal.access_log_read',
       target: { type: 'user', id: self.userId },
-      outcome: 'success',
       details: { count: page.entries.length, paged: options.before !== undefined },
-      ...requestContext(request),
     });
     return page;
   });
@@ -173,7 +194,7 @@ function entryOf(
  * on this same patient.
  */
 export async function listAccessLog(
-  db: Kysely<DatabaseSchema>,
+  db: Db,
   patientId: string,
   options: AccessLogOptions = {},
 ): Promise<AccessLogPageView> {

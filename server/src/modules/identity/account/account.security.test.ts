@@ -1,153 +1,19 @@
 // The signed-in user's account over HTTP against the real app (A7, A9, Z5): password change,
 // step-up MFA, recovery codes, turning MFA off, profile and email change.
-import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { LightMyRequestResponse } from 'fastify';
-import { Secret, TOTP } from 'otpauth';
-import { createTestApp, type TestApp } from '../../../../test/app-harness.js';
-import {
-  createTestDatabase,
-  describeEachEngine,
-  type TestDatabase,
-} from '../../../../test/databases.js';
-import { createKeyRing } from '../../../platform/crypto.js';
+import { expect, it } from 'vitest';
+import { describeEachEngine } from '../../../../test/databases.js';
+import { NEW_PASSWORD, PASSWORD, useBrowserNodes } from '../../../../test/browsers.js';
 import type { Role } from '../../../platform/db/schema.js';
-import { listDevMailbox, type DevMailboxEntry } from '../../../platform/mail.js';
-import { MINIMUM_HASHING, hashPassword } from '../passwords/hashing.js';
-import { generateTotpSecret, sealTotpSecret } from '../mfa/totp.js';
-
-const PASSWORD = 'correct horse battery staple 42';
-const NEW_PASSWORD = 'quiet lantern orbits the velvet harbor 93';
-const MASTER_KEY = randomBytes(32).toString('base64');
-
-/** A signed-in browser: its cookie jar and CSRF token, updated as answers set cookies. */
-interface Browser {
-  jar: Record<string, string>;
-  csrf: string;
-}
+import { generateTotpSecret } from '../mfa/totp.js';
 
 describeEachEngine('account', (engine) => {
-  let database: TestDatabase;
-  let node: TestApp;
-  let origin: string;
-
-  beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    node = await createTestApp(engine, {
-      database,
-      env: {
-        HAVEN_MASTER_KEY: MASTER_KEY,
-        HAVEN_RATE_AUTH: '1000/60',
-        HAVEN_RATE_SENSITIVE: '1000/60',
-      },
-    });
-    origin = node.config.publicOrigin;
+  const site = useBrowserNodes(engine, {
+    env: { HAVEN_RATE_AUTH: '1000/60', HAVEN_RATE_SENSITIVE: '1000/60' },
   });
-  afterAll(async () => {
-    await node.close();
-    await database.close();
-  });
-
-  async function createUser(email: string, roles: Role[], totpSecret?: string): Promise<string> {
-    const user = await database.db
-      .insertInto('users')
-      .values({
-        email,
-        email_normalized: email.toLowerCase(),
-        display_name: 'Test User',
-        roles,
-        status: 'active',
-        password_hash: await hashPassword(PASSWORD, MINIMUM_HASHING),
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    if (totpSecret) {
-      const ring = createKeyRing(Buffer.from(MASTER_KEY, 'base64'));
-      await database.db
-        .updateTable('users')
-        .set({
-          totp_secret_enc: sealTotpSecret(ring, user.id, totpSecret),
-          totp_enrolled_at: new Date(),
-        })
-        .where('id', '=', user.id)
-        .execute();
-    }
-    return user.id;
-  }
-
-  /** A fresh code: clears the last used step so a second code in the same 30 s is accepted. */
-  async function totpCode(userId: string, secret: string): Promise<string> {
-    await database.db
-      .updateTable('users')
-      .set({ totp_last_step: null })
-      .where('id', '=', userId)
-      .execute();
-    return new TOTP({ secret: Secret.fromBase32(secret) }).generate();
-  }
-
-  const cookiesOf = (response: LightMyRequestResponse) =>
-    Object.fromEntries(response.cookies.map((c) => [c.name, c.value]));
-  const cookieHeader = (jar: Record<string, string>) =>
-    Object.entries(jar)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('; ');
-
-  async function signIn(email: string, mfa?: { userId: string; secret: string }) {
-    const first = await node.app.inject({
-      method: 'POST',
-      url: '/api/auth/session',
-      headers: { origin },
-      payload: { email, password: PASSWORD },
-    });
-    const signedIn = mfa
-      ? await node.app.inject({
-          method: 'POST',
-          url: '/api/auth/mfa',
-          headers: { origin, cookie: cookieHeader(cookiesOf(first)) },
-          payload: { code: await totpCode(mfa.userId, mfa.secret) },
-        })
-      : first;
-    expect(signedIn.statusCode).toBe(200);
-    return {
-      jar: cookiesOf(signedIn),
-      csrf: signedIn.json<{ csrfToken: string }>().csrfToken,
-    } satisfies Browser;
-  }
-
-  async function call(
-    browser: Browser,
-    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
-    url: string,
-    payload?: object,
-  ): Promise<LightMyRequestResponse> {
-    const response = await node.app.inject({
-      method,
-      url,
-      headers: { origin, cookie: cookieHeader(browser.jar), 'x-csrf-token': browser.csrf },
-      ...(payload ? { payload } : {}),
-    });
-    Object.assign(browser.jar, cookiesOf(response));
-    return response;
-  }
-
-  /** Ages the session's MFA check past the step-up window, then refreshes the access token. */
-  async function staleMfa(browser: Browser, userId: string): Promise<void> {
-    await database.db
-      .updateTable('sessions')
-      .set({ mfa_at: new Date(Date.now() - 10 * 60_000) })
-      .where('user_id', '=', userId)
-      .execute();
-    expect((await call(browser, 'POST', '/api/auth/refresh', {})).statusCode).toBe(200);
-  }
-
-  async function mailsTo(address: string): Promise<DevMailboxEntry[]> {
-    const deadline = Date.now() + 3000;
-    for (;;) {
-      const found = (await listDevMailbox(node.config.dataDir)).filter((m) => m.to === address);
-      if (found.length > 0 || Date.now() > deadline) return found;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
+  const { call, signIn, staleMfa, mailsTo } = site;
+  const createUser = (email: string, roles: Role[], totpSecret?: string) =>
+    site.createUser(email, roles, { totpSecret });
+  const totpCode = site.totpCode;
 
   it('A7: a password change needs the current password and ends the other sessions, not this one', async () => {
     await createUser('change@example.org', ['patient']);
@@ -173,14 +39,9 @@ describeEachEngine('account', (engine) => {
     expect(done.json()).toEqual({ revokedSessions: 1 });
     expect((await call(elsewhere, 'GET', '/api/auth/me')).statusCode).toBe(401);
     expect((await call(here, 'GET', '/api/auth/me')).statusCode).toBe(200);
-    const withOld = await node.app.inject({
-      method: 'POST',
-      url: '/api/auth/session',
-      headers: { origin },
-      payload: { email: 'change@example.org', password: PASSWORD },
-    });
+    const withOld = await site.passwordStep('change@example.org');
     expect(withOld.statusCode).toBe(401);
-    const audited = await database.db
+    const audited = await site.database.db
       .selectFrom('audit_events')
       .select(['outcome'])
       .where('action', '=', 'account.password_changed')
@@ -191,7 +52,7 @@ describeEachEngine('account', (engine) => {
   it('A9/Z5 step-up: regenerating recovery codes answers STEP_UP_REQUIRED without a fresh MFA and succeeds after POST /api/auth/step-up', async () => {
     const secret = generateTotpSecret();
     const userId = await createUser('stepup@example.org', ['clinician'], secret);
-    const browser = await signIn('stepup@example.org', { userId, secret });
+    const browser = await signIn('stepup@example.org', { totp: { userId, secret } });
     await staleMfa(browser, userId);
 
     const refused = await call(browser, 'POST', '/api/account/mfa/recovery-codes', {});
@@ -216,7 +77,7 @@ describeEachEngine('account', (engine) => {
       required: true,
       recoveryCodesRemaining: 10,
     });
-    const audited = await database.db
+    const audited = await site.database.db
       .selectFrom('audit_events')
       .select(['outcome'])
       .where('action', '=', 'auth.step_up')
@@ -228,13 +89,15 @@ describeEachEngine('account', (engine) => {
   it('A9: MFA cannot be turned off for a clinician; a patient may turn it off after step-up', async () => {
     const secret = generateTotpSecret();
     const clinicianId = await createUser('keep-mfa@example.org', ['clinician'], secret);
-    const clinician = await signIn('keep-mfa@example.org', { userId: clinicianId, secret });
+    const clinician = await signIn('keep-mfa@example.org', {
+      totp: { userId: clinicianId, secret },
+    });
     const refused = await call(clinician, 'DELETE', '/api/account/mfa');
     expect(refused.statusCode).toBe(409);
     expect(refused.json()).toMatchObject({ code: 'CONFLICT' });
 
     const patientId = await createUser('drop-mfa@example.org', ['patient'], secret);
-    const patient = await signIn('drop-mfa@example.org', { userId: patientId, secret });
+    const patient = await signIn('drop-mfa@example.org', { totp: { userId: patientId, secret } });
     await staleMfa(patient, patientId);
     expect((await call(patient, 'DELETE', '/api/account/mfa')).json()).toMatchObject({
       code: 'STEP_UP_REQUIRED',
@@ -271,7 +134,7 @@ describeEachEngine('account', (engine) => {
     const secret = generateTotpSecret();
     const userId = await createUser('old-address@example.org', ['patient'], secret);
     await createUser('taken-address@example.org', ['patient']);
-    const browser = await signIn('old-address@example.org', { userId, secret });
+    const browser = await signIn('old-address@example.org', { totp: { userId, secret } });
 
     const taken = await call(browser, 'POST', '/api/account/email', {
       newEmail: 'taken-address@example.org',
@@ -296,7 +159,7 @@ describeEachEngine('account', (engine) => {
     expect((await call(browser, 'POST', '/api/account/email/confirm', { token })).statusCode).toBe(
       404,
     );
-    const row = await database.db
+    const row = await site.database.db
       .selectFrom('users')
       .select(['email_normalized'])
       .where('id', '=', userId)

@@ -1,9 +1,9 @@
 // Password change (A7, A3): the current password is proven again (a guess counts against the
 // same backoff as sign-in), the new one must pass the policy, and the other sessions end.
 import { HavenError } from '../../../platform/errors.js';
-import { recordAudit } from '../../../platform/audit/audit.js';
 import type { MailMessage } from '../../../platform/mail.js';
 import type { RequestContext } from '../../../platform/http/request-context.js';
+import { auditOwnAccount } from '../account-events.js';
 import type { IdentityDeps } from '../dependencies.js';
 import { voidOneTimeTokens } from '../onboarding/one-time-tokens-repo.js';
 import { assertNewPasswordAllowed } from '../passwords/policy.js';
@@ -36,13 +36,10 @@ export async function changePassword(
     (await services.hashing.verify(user.password_hash, change.currentPassword));
   if (!currentOk) {
     await recordLoginFailure(db, user.email, now);
-    await recordAudit(db, {
-      actor: { type: 'user', id: user.id },
+    await auditOwnAccount(db, user.id, request, {
       action: 'account.password_changed',
-      target: { type: 'user', id: user.id },
       outcome: 'failure',
       details: { reason: 'wrong_current_password' },
-      ...request,
     });
     throw new HavenError('INVALID_CREDENTIALS', 'The current password is incorrect.');
   }

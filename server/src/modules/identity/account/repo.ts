@@ -1,9 +1,6 @@
 // The signed-in user's own account row: name and email address. Every query names the user.
-import type { Kysely } from 'kysely';
-import type { DatabaseSchema } from '../../../platform/db/schema.js';
 import { normalizeEmail } from '../users.js';
-
-type Db = Kysely<DatabaseSchema>;
+import { userById, type Db } from '../users-repo.js';
 
 export function setDisplayName(db: Db, userId: string, displayName: string, now: Date) {
   return db
@@ -15,11 +12,7 @@ export function setDisplayName(db: Db, userId: string, displayName: string, now:
 }
 
 export function findEmailOf(db: Db, userId: string) {
-  return db
-    .selectFrom('users')
-    .select(['id', 'email', 'email_normalized'])
-    .where('id', '=', userId)
-    .executeTakeFirst();
+  return userById(db, userId).select(['id', 'email', 'email_normalized']).executeTakeFirst();
 }
 
 /** Whether another account (not `exceptUserId`) holds the address. */

@@ -9,7 +9,8 @@ import { requireScopes } from '../../../platform/http/route-contract.js';
 import { requestContext } from '../../../platform/http/request-context.js';
 import { sendInBackground } from '../background-mail.js';
 import type { IdentityDeps } from '../dependencies.js';
-import { Empty } from '../schemas.js';
+import { ACCOUNT_CHANGE, ACCOUNT_CHANGE_STEP_UP, ACCOUNT_READ } from '../route-access.js';
+import { Empty, VerificationSent } from '../schemas.js';
 import {
   findOwnSession,
   listUserSessions,
@@ -28,7 +29,6 @@ import {
   SessionList,
   SessionParams,
   UserAnswer,
-  VerificationSent,
 } from './schemas.js';
 import { confirmEmailChange, requestEmailChange, updateProfile } from './service.js';
 
@@ -112,12 +112,6 @@ async function revokeOtherSessions(deps: IdentityDeps, request: FastifyRequest) 
 
 export function registerAccountRoutes(app: FastifyInstance, deps: IdentityDeps): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
-  const read = { access: requireScopes(['account:read']), rateClass: 'read' } as const;
-  const write = { access: requireScopes(['account:write']), rateClass: 'sensitive' } as const;
-  const stepUp = {
-    access: requireScopes(['account:write'], { stepUp: true }),
-    rateClass: 'sensitive',
-  } as const;
 
   typed.patch(
     '/api/account/profile',
@@ -134,7 +128,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: IdentityDeps):
   typed.post(
     '/api/account/email',
     {
-      config: stepUp,
+      config: ACCOUNT_CHANGE_STEP_UP,
       bodyLimit: 2048,
       schema: { body: EmailChange, response: { 202: VerificationSent } },
     },
@@ -142,7 +136,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: IdentityDeps):
   );
   typed.post(
     '/api/account/email/confirm',
-    { config: write, schema: { body: EmailConfirmation, response: { 200: UserAnswer } } },
+    { config: ACCOUNT_CHANGE, schema: { body: EmailConfirmation, response: { 200: UserAnswer } } },
     (request) => confirmEmail(deps, request, request.body.token),
   );
   typed.post(
@@ -157,17 +151,17 @@ export function registerAccountRoutes(app: FastifyInstance, deps: IdentityDeps):
   );
   typed.get(
     '/api/account/sessions',
-    { config: read, schema: { response: { 200: SessionList } } },
+    { config: ACCOUNT_READ, schema: { response: { 200: SessionList } } },
     (request) => ownSessions(deps, request),
   );
   typed.delete(
     '/api/account/sessions/:id',
-    { config: write, schema: { params: SessionParams, response: { 200: Empty } } },
+    { config: ACCOUNT_CHANGE, schema: { params: SessionParams, response: { 200: Empty } } },
     (request) => revokeOwnSession(deps, request, request.params.id),
   );
   typed.delete(
     '/api/account/sessions',
-    { config: write, schema: { response: { 200: Revoked } } },
+    { config: ACCOUNT_CHANGE, schema: { response: { 200: Revoked } } },
     (request) => revokeOtherSessions(deps, request),
   );
 }

@@ -1,7 +1,7 @@
 // Schemas of the account routes: profile, email change, password change and own sessions.
 import { Type, type Static } from 'typebox';
 import { Password } from '../passwords/schemas.js';
-import { UserView } from '../schemas.js';
+import { UserView, sessionViewProperties } from '../schemas.js';
 
 export const UserAnswer = Type.Object({ user: UserView }, { additionalProperties: false });
 
@@ -22,11 +22,6 @@ export const EmailChange = Type.Object(
   { additionalProperties: false },
 );
 
-export const VerificationSent = Type.Object(
-  { status: Type.Literal('verification_sent') },
-  { additionalProperties: false },
-);
-
 export const EmailConfirmation = Type.Object(
   { token: Type.String({ pattern: '^[A-Za-z0-9_-]{20,100}$', maxLength: 100 }) },
   { additionalProperties: false },
@@ -44,14 +39,7 @@ export const PasswordChanged = Type.Object(
 );
 
 const SessionView = Type.Object(
-  {
-    id: Type.String({ maxLength: 36 }),
-    current: Type.Boolean(),
-    createdAt: Type.String({ maxLength: 40 }),
-    lastSeenAt: Type.String({ maxLength: 40 }),
-    userAgent: Type.Union([Type.String({ maxLength: 300 }), Type.Null()]),
-    clientAddress: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
-  },
+  { id: Type.String({ maxLength: 36 }), current: Type.Boolean(), ...sessionViewProperties },
   { additionalProperties: false },
 );
 export const SessionList = Type.Object(

@@ -3,11 +3,11 @@
 // cannot quietly move the account (and its password resets) to another mailbox. The caller
 // sends the returned mail after the answer (background-mail.ts).
 import { HavenError } from '../../../platform/errors.js';
-import { recordAudit } from '../../../platform/audit/audit.js';
 import { isUniqueViolation } from '../../../platform/db/sql-text.js';
 import { InvalidMailError, validateMailMessage, type MailMessage } from '../../../platform/mail.js';
 import type { RequestContext } from '../../../platform/http/request-context.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
+import { auditOwnAccount } from '../account-events.js';
 import type { IdentitySettings } from '../dependencies.js';
 import {
   LINK_LIFETIMES_MS,
@@ -29,13 +29,7 @@ export async function updateProfile(
   const row = await context.db.transaction().execute(async (trx) => {
     const updated = await setDisplayName(trx, userId, displayName.trim(), context.now());
     if (!updated) throw new HavenError('UNAUTHENTICATED');
-    await recordAudit(trx, {
-      actor: { type: 'user', id: userId },
-      action: 'account.profile_updated',
-      target: { type: 'user', id: userId },
-      outcome: 'success',
-      ...request,
-    });
+    await auditOwnAccount(trx, userId, request, { action: 'account.profile_updated' });
     return updated;
   });
   return toSignedInUser(row);
@@ -103,13 +97,10 @@ export async function requestEmailChange(
         now,
       });
     }
-    await recordAudit(trx, {
-      actor: { type: 'user', id: user.id },
+    await auditOwnAccount(trx, user.id, request, {
       action: 'account.email_change_requested',
-      target: { type: 'user', id: user.id },
       outcome: taken ? 'denied' : 'success',
       details: { reason: taken ? 'address_taken' : 'verification_sent' },
-      ...request,
     });
     return link;
   });
@@ -157,13 +148,7 @@ export async function confirmEmailChange(
     });
     // Reset links went to the old address; they must not outlive the change.
     await voidOneTimeTokens(trx, 'password_reset', userId, now);
-    await recordAudit(trx, {
-      actor: { type: 'user', id: userId },
-      action: 'account.email_changed',
-      target: { type: 'user', id: userId },
-      outcome: 'success',
-      ...request,
-    });
+    await auditOwnAccount(trx, userId, request, { action: 'account.email_changed' });
     return { row, oldEmail: previous.email };
   });
   return {

@@ -1,29 +1,14 @@
 // User administration over HTTP against the real app, on two nodes (Z3, Z5, A7, L3): deny by
 // default, step-up for role changes, disabling that reaches every node, audited actions.
-import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { LightMyRequestResponse } from 'fastify';
-import { Secret, TOTP } from 'otpauth';
-import { createTestApp, type TestApp } from '../../../../test/app-harness.js';
-import {
-  createTestDatabase,
-  describeEachEngine,
-  type TestDatabase,
-} from '../../../../test/databases.js';
-import { createKeyRing } from '../../../platform/crypto.js';
+import { beforeAll, expect, it } from 'vitest';
+import { useBrowserNodes, type Browser } from '../../../../test/browsers.js';
+import { describeEachEngine } from '../../../../test/databases.js';
 import type { Role } from '../../../platform/db/schema.js';
 import { listDevMailbox } from '../../../platform/mail.js';
-import { MINIMUM_HASHING, hashPassword } from '../passwords/hashing.js';
-import { generateTotpSecret, sealTotpSecret } from '../mfa/totp.js';
+import { generateTotpSecret } from '../mfa/totp.js';
 
-const PASSWORD = 'correct horse battery staple 42';
-const MASTER_KEY = randomBytes(32).toString('base64');
 const SECRET = generateTotpSecret();
 
-interface Browser {
-  jar: Record<string, string>;
-  csrf: string;
-}
 interface ListedUser {
   id: string;
   email: string;
@@ -31,113 +16,25 @@ interface ListedUser {
 }
 
 describeEachEngine('admin users', (engine) => {
-  let database: TestDatabase;
-  let nodeA: TestApp;
-  let nodeB: TestApp;
-  let origin: string;
+  const site = useBrowserNodes(engine, {
+    env: { HAVEN_RATE_AUTH: '1000/60', HAVEN_RATE_SENSITIVE: '1000/60' },
+    nodes: [{}, {}],
+  });
+  const { call, staleMfa } = site;
   let adminId: string;
   let admin: Browser;
 
-  async function createUser(email: string, roles: Role[], name = 'Test User'): Promise<string> {
-    const ring = createKeyRing(Buffer.from(MASTER_KEY, 'base64'));
-    const user = await database.db
-      .insertInto('users')
-      .values({
-        email,
-        email_normalized: email.toLowerCase(),
-        display_name: name,
-        roles,
-        status: 'active',
-        password_hash: await hashPassword(PASSWORD, MINIMUM_HASHING),
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await database.db
-      .updateTable('users')
-      .set({ totp_secret_enc: sealTotpSecret(ring, user.id, SECRET), totp_enrolled_at: new Date() })
-      .where('id', '=', user.id)
-      .execute();
-    return user.id;
-  }
-
-  async function totpCode(userId: string): Promise<string> {
-    await database.db
-      .updateTable('users')
-      .set({ totp_last_step: null })
-      .where('id', '=', userId)
-      .execute();
-    return new TOTP({ secret: Secret.fromBase32(SECRET) }).generate();
-  }
-
-  const cookiesOf = (response: LightMyRequestResponse) =>
-    Object.fromEntries(response.cookies.map((c) => [c.name, c.value]));
-  const cookieHeader = (jar: Record<string, string>) =>
-    Object.entries(jar)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('; ');
-  const passwordStep = (email: string) =>
-    nodeA.app.inject({
-      method: 'POST',
-      url: '/api/auth/session',
-      headers: { origin },
-      payload: { email, password: PASSWORD },
-    });
-
-  async function signIn(email: string, userId: string): Promise<Browser> {
-    const pending = await passwordStep(email);
-    const done = await nodeA.app.inject({
-      method: 'POST',
-      url: '/api/auth/mfa',
-      headers: { origin, cookie: cookieHeader(cookiesOf(pending)) },
-      payload: { code: await totpCode(userId) },
-    });
-    expect(done.statusCode).toBe(200);
-    return { jar: cookiesOf(done), csrf: done.json<{ csrfToken: string }>().csrfToken };
-  }
-
-  async function call(
-    browser: Browser,
-    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
-    url: string,
-    payload?: object,
-    node = nodeA,
-  ): Promise<LightMyRequestResponse> {
-    const response = await node.app.inject({
-      method,
-      url,
-      headers: { origin, cookie: cookieHeader(browser.jar), 'x-csrf-token': browser.csrf },
-      ...(payload ? { payload } : {}),
-    });
-    Object.assign(browser.jar, cookiesOf(response));
-    return response;
-  }
-
-  async function staleMfa(browser: Browser, userId: string): Promise<void> {
-    await database.db
-      .updateTable('sessions')
-      .set({ mfa_at: new Date(Date.now() - 10 * 60_000) })
-      .where('user_id', '=', userId)
-      .execute();
-    expect((await call(browser, 'POST', '/api/auth/refresh', {})).statusCode).toBe(200);
-  }
+  /** Every user here has the one authenticator, so every sign-in passes MFA. */
+  const createUser = (email: string, roles: Role[], displayName?: string) =>
+    site.createUser(email, roles, { displayName, totpSecret: SECRET });
+  const signIn = (email: string, userId: string) =>
+    site.signIn(email, { totp: { userId, secret: SECRET } });
+  const totpCode = (userId: string) => site.totpCode(userId, SECRET);
+  const passwordStep = (email: string) => site.passwordStep(email);
 
   beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    const env = {
-      HAVEN_MASTER_KEY: MASTER_KEY,
-      HAVEN_RATE_AUTH: '1000/60',
-      HAVEN_RATE_SENSITIVE: '1000/60',
-    };
-    nodeA = await createTestApp(engine, { database, env });
-    nodeB = await createTestApp(engine, { database, env });
-    origin = nodeA.config.publicOrigin;
     adminId = await createUser('admin@example.org', ['admin'], 'Ada Admin');
     admin = await signIn('admin@example.org', adminId);
-  });
-  afterAll(async () => {
-    await nodeA.close();
-    await nodeB.close();
-    await database.close();
   });
 
   const someId = '00000000-0000-4000-8000-000000000000';
@@ -160,24 +57,26 @@ describeEachEngine('admin users', (engine) => {
       expect(response.statusCode, `${method} ${url}`).toBe(403);
       expect(response.json(), `${method} ${url}`).toMatchObject({ code: 'FORBIDDEN' });
     }
-    const anonymous = await nodeA.app.inject({ url: '/api/admin/users' });
+    const anonymous = await site.node.app.inject({ url: '/api/admin/users' });
     expect(anonymous.statusCode).toBe(401);
   });
 
   it('Z3/A7: disabling a user ends their sessions on every node and blocks sign-in; enabling restores it', async () => {
     const userId = await createUser('to-disable@example.org', ['researcher']);
     const victim = await signIn('to-disable@example.org', userId);
-    expect((await call(victim, 'GET', '/api/auth/me', undefined, nodeB)).statusCode).toBe(200);
+    expect((await call(victim, 'GET', '/api/auth/me', undefined, site.nodes[1])).statusCode).toBe(
+      200,
+    );
 
     const disabled = await call(admin, 'POST', `/api/admin/users/${userId}/disable`, {});
     expect(disabled.statusCode).toBe(200);
     expect(disabled.json()).toMatchObject({ user: { id: userId, status: 'disabled' } });
     expect((await call(victim, 'GET', '/api/auth/me')).statusCode).toBe(401);
     const deadline = Date.now() + 1000;
-    let onB = (await call(victim, 'GET', '/api/auth/me', undefined, nodeB)).statusCode;
+    let onB = (await call(victim, 'GET', '/api/auth/me', undefined, site.nodes[1])).statusCode;
     while (onB === 200 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      onB = (await call(victim, 'GET', '/api/auth/me', undefined, nodeB)).statusCode;
+      onB = (await call(victim, 'GET', '/api/auth/me', undefined, site.nodes[1])).statusCode;
     }
     expect(onB).toBe(401);
     expect((await passwordStep('to-disable@example.org')).json()).toMatchObject({
@@ -192,7 +91,7 @@ describeEachEngine('admin users', (engine) => {
     expect((await passwordStep('to-disable@example.org')).json()).toEqual({
       status: 'mfa_required',
     });
-    const audited = await database.db
+    const audited = await site.database.db
       .selectFrom('audit_events')
       .select(['action', 'actor_id', 'target_id'])
       .where('target_id', '=', userId)
@@ -290,7 +189,7 @@ describeEachEngine('admin users', (engine) => {
     expect(invited.statusCode).toBe(201);
     const { userId } = invited.json<{ userId: string; expiresAt: string }>();
     const tokens = () =>
-      database.db
+      site.database.db
         .selectFrom('one_time_tokens')
         .select(['id', 'used_at'])
         .where('user_id', '=', userId)
@@ -302,7 +201,7 @@ describeEachEngine('admin users', (engine) => {
     const [first, second] = await tokens();
     expect(first?.used_at).not.toBeNull();
     expect(second?.used_at).toBeNull();
-    const mails = (await listDevMailbox(nodeA.config.dataDir)).filter(
+    const mails = (await listDevMailbox(site.node.config.dataDir)).filter(
       (m) => m.to === 'newcomer@example.org',
     );
     expect(mails).toHaveLength(2);

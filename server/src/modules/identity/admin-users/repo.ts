@@ -1,10 +1,11 @@
 // User administration's reads and writes (Z3, L3). Every query names the user it works on,
 // except the search, which is the admin's view of all users.
-import { sql, type Kysely } from 'kysely';
-import type { DatabaseSchema, Role } from '../../../platform/db/schema.js';
+import { sql } from 'kysely';
+import type { Role } from '../../../platform/db/schema.js';
 import { escapeLike } from '../../../platform/db/sql-text.js';
+import { userById, type Db } from '../users-repo.js';
 
-export type Db = Kysely<DatabaseSchema>;
+export type { Db };
 export type UserStatus = 'invited' | 'active' | 'disabled';
 
 const USER_COLUMNS = [
@@ -18,7 +19,7 @@ const USER_COLUMNS = [
 ] as const;
 
 export const findUser = (db: Db, id: string, lock = false) => {
-  const query = db.selectFrom('users').select(USER_COLUMNS).where('id', '=', id);
+  const query = userById(db, id).select(USER_COLUMNS);
   return (lock ? query.forUpdate() : query).executeTakeFirst();
 };
 export type UserRow = NonNullable<Awaited<ReturnType<typeof findUser>>>;
@@ -77,10 +78,6 @@ export async function setStatus(
 
 /** Whether the user ever set a password (accepted an invitation). */
 export async function hasPassword(db: Db, userId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('users')
-    .select('password_hash')
-    .where('id', '=', userId)
-    .executeTakeFirstOrThrow();
+  const row = await userById(db, userId).select('password_hash').executeTakeFirstOrThrow();
   return row.password_hash !== null;
 }

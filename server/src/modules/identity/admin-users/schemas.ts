@@ -2,6 +2,7 @@
 import { Type, type Static } from 'typebox';
 import type { Role } from '../../../platform/db/schema.js';
 import { ROLE_SCOPES } from '../roles.js';
+import { sessionViewProperties, userViewProperties } from '../schemas.js';
 
 export const ROLES = Object.keys(ROLE_SCOPES) as Role[];
 const RoleSchema = Type.Union(ROLES.map((role) => Type.Literal(role)));
@@ -19,10 +20,7 @@ export const IdParams = Type.Object(
 
 const AdminUserView = Type.Object(
   {
-    id: Type.String({ maxLength: 36 }),
-    email: Type.String({ maxLength: 254 }),
-    displayName: Type.String({ maxLength: 100 }),
-    roles: Type.Array(Type.String({ maxLength: 20 }), { maxItems: 5 }),
+    ...userViewProperties,
     status: Status,
     mfaEnrolled: Type.Boolean(),
     createdAt: Type.String({ maxLength: 40 }),
@@ -51,13 +49,7 @@ export const UserPage = Type.Object(
 );
 
 const AdminSessionView = Type.Object(
-  {
-    id: Type.String({ maxLength: 36 }),
-    createdAt: Type.String({ maxLength: 40 }),
-    lastSeenAt: Type.String({ maxLength: 40 }),
-    userAgent: Type.Union([Type.String({ maxLength: 300 }), Type.Null()]),
-    clientAddress: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
-  },
+  { id: Type.String({ maxLength: 36 }), ...sessionViewProperties },
   { additionalProperties: false },
 );
 export const UserSessions = Type.Object(

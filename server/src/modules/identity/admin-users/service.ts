@@ -4,9 +4,9 @@
 // transaction; changes that alter what a user may do end their sessions, so the next access
 // token (minted at sign-in) carries the new scopes.
 import { HavenError } from '../../../platform/errors.js';
-import { recordAudit } from '../../../platform/audit/audit.js';
 import type { Role } from '../../../platform/db/schema.js';
 import type { RequestContext } from '../../../platform/http/request-context.js';
+import { recordUserEvent } from '../../../platform/user-event.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
 import type { IdentityDeps, IdentitySettings } from '../dependencies.js';
 import { voidAllOneTimeTokens } from '../onboarding/one-time-tokens-repo.js';
@@ -54,12 +54,9 @@ export async function listUsers(
   const term = params.query?.trim().toLowerCase() ?? '';
   const rows = await searchUsers(context.db, { ...params, term, limit });
   const page = rows.slice(0, limit);
-  await recordAudit(context.db, {
-    actor: { type: 'user', id: adminId },
+  await recordUserEvent(context.db, adminId, request, {
     action: 'admin.users_listed',
-    outcome: 'success',
     details: { results: page.length, filtered: term !== '' || params.status !== undefined },
-    ...request,
   });
   return {
     users: page.map(toView),
@@ -71,13 +68,10 @@ export async function userSessions(context: Context, call: AdminCall) {
   const { adminId, userId, ...request } = call;
   if (!(await findUser(context.db, userId))) throw new HavenError('NOT_FOUND');
   const sessions = await listUserSessions(context.db, userId, context.now());
-  await recordAudit(context.db, {
-    actor: { type: 'user', id: adminId },
+  await recordUserEvent(context.db, adminId, request, {
     action: 'admin.user_sessions_listed',
     target: { type: 'user', id: userId },
-    outcome: 'success',
     details: { count: sessions.length },
-    ...request,
   });
   return sessions;
 }
@@ -102,13 +96,10 @@ async function changeUser(
     const user = await findUser(trx, userId, true);
     if (!user) throw new HavenError('NOT_FOUND');
     const { revoked, details } = await change(trx, user);
-    await recordAudit(trx, {
-      actor: { type: 'user', id: adminId },
+    await recordUserEvent(trx, adminId, request, {
       action,
       target: { type: 'user', id: user.id },
-      outcome: 'success',
       details: { sessions_ended: revoked.length, ...details },
-      ...request,
     });
     return { revoked, user: await findUser(trx, user.id) };
   });

@@ -2,10 +2,10 @@
 // token marked `enroll`, no session yet) and from a signed-in session (optional MFA). The seed
 // is stored sealed but unconfirmed (totp_enrolled_at NULL) until a code proves the app has it.
 import { HavenError } from '../../../platform/errors.js';
-import { recordAudit } from '../../../platform/audit/audit.js';
 import type { KeyRing } from '../../../platform/crypto.js';
 import type { RequestContext } from '../../../platform/http/request-context.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
+import { auditOwnAccount } from '../account-events.js';
 import type { IdentitySettings } from '../dependencies.js';
 import {
   countOneTimeAttempt,
@@ -59,13 +59,7 @@ export async function startEnrollment(
     if (!(await storeUnconfirmedSeed(trx, userId, sealed, context.now()))) {
       throw new HavenError('CONFLICT', 'MFA is already enrolled.');
     }
-    await recordAudit(trx, {
-      actor: { type: 'user', id: userId },
-      action: 'auth.mfa_enrollment_started',
-      target: { type: 'user', id: userId },
-      outcome: 'success',
-      ...request,
-    });
+    await auditOwnAccount(trx, userId, request, { action: 'auth.mfa_enrollment_started' });
   });
   const otpauthUri = totpUri({ secret, accountName: user.email, issuer: 'Haven' });
   return { secret, otpauthUri, qrSvg: await totpQrSvg(otpauthUri) };
@@ -94,12 +88,9 @@ export async function proveCode(
     ok = result.ok && (await consumeTotpStep(context.db, userId, result.step));
   }
   if (!ok) {
-    await recordAudit(context.db, {
-      actor: { type: 'user', id: userId },
+    await auditOwnAccount(context.db, userId, request, {
       action: 'auth.mfa_enrolled',
-      target: { type: 'user', id: userId },
       outcome: 'failure',
-      ...request,
     });
     throw new HavenError('MFA_INVALID');
   }
@@ -126,13 +117,9 @@ export async function finishEnrollment(
     if (!row) {
       throw new HavenError('CONFLICT', 'MFA is already enrolled, or the account is unavailable.');
     }
-    await recordAudit(trx, {
-      actor: { type: 'user', id: userId },
+    await auditOwnAccount(trx, userId, request, {
       action: 'auth.mfa_enrolled',
-      target: { type: 'user', id: userId },
-      outcome: 'success',
       details: { method: 'totp' },
-      ...request,
     });
     await replaceRecoveryCodes(trx, userId, recoveryCodes);
     return row;

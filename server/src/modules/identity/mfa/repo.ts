@@ -1,17 +1,13 @@
 // The second factor in the database: the sealed TOTP seed and its last used step on the user
 // row, recovery code hashes, and the session's MFA time after a step-up. Every query names
 // the user (and the session) it works on.
-import { sql, type Kysely } from 'kysely';
-import type { DatabaseSchema } from '../../../platform/db/schema.js';
-
-type Db = Kysely<DatabaseSchema>;
+import { sql } from 'kysely';
+import { userById, type Db } from '../users-repo.js';
 
 /** The account with its sealed seed: sign-in's MFA step and step-up verify against it. */
 export function findTotpAccount(db: Db, userId: string) {
-  return db
-    .selectFrom('users')
+  return userById(db, userId)
     .select(['id', 'email', 'display_name', 'roles', 'status', 'totp_secret_enc', 'totp_last_step'])
-    .where('id', '=', userId)
     .executeTakeFirst();
 }
 
@@ -33,19 +29,15 @@ export async function consumeTotpStep(db: Db, userId: string, step: bigint): Pro
 
 /** Whether MFA is enrolled and which roles the account has. */
 export function findMfaState(db: Db, userId: string) {
-  return db
-    .selectFrom('users')
+  return userById(db, userId)
     .select(['id', 'email', 'roles', 'totp_enrolled_at'])
-    .where('id', '=', userId)
     .executeTakeFirst();
 }
 
 /** The enrolment state of the seed, to check a confirmation code against. */
 export function findUnconfirmedSeed(db: Db, userId: string) {
-  return db
-    .selectFrom('users')
+  return userById(db, userId)
     .select(['totp_secret_enc', 'totp_enrolled_at', 'totp_last_step'])
-    .where('id', '=', userId)
     .executeTakeFirst();
 }
 
@@ -84,12 +76,7 @@ export function confirmEnrollment(db: Db, userId: string, now: Date) {
 
 /** The account's roles, locked so a concurrent role change waits (turning MFA off). */
 export function lockAccountRoles(db: Db, userId: string) {
-  return db
-    .selectFrom('users')
-    .select(['id', 'roles'])
-    .where('id', '=', userId)
-    .forUpdate()
-    .executeTakeFirst();
+  return userById(db, userId).select(['id', 'roles']).forUpdate().executeTakeFirst();
 }
 
 /** Forgets the seed: MFA is off for the account. */

@@ -6,9 +6,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { HavenError } from '../../../platform/errors.js';
 import { requirePrincipal } from '../../../platform/auth/access.js';
-import { PUBLIC, requireScopes } from '../../../platform/http/route-contract.js';
+import { requireScopes } from '../../../platform/http/route-contract.js';
 import { requestContext } from '../../../platform/http/request-context.js';
 import type { IdentityDeps } from '../dependencies.js';
+import {
+  ACCOUNT_CHANGE,
+  ACCOUNT_CHANGE_STEP_UP,
+  ACCOUNT_READ,
+  CREDENTIAL_ROUTE,
+} from '../route-access.js';
 import { Empty, SignedIn } from '../schemas.js';
 import { MFA_PENDING_COOKIE, clearCookie, readCookie } from '../sessions/browser-credentials.js';
 import {
@@ -106,26 +112,20 @@ async function stepUpSession(
 export function registerMfaRoutes(app: FastifyInstance, deps: IdentityDeps): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const { context, services } = deps;
-  const pending = { access: PUBLIC, rateClass: 'auth' } as const;
-  const account = { access: requireScopes(['account:write']), rateClass: 'sensitive' } as const;
-  const sensitive = {
-    access: requireScopes(['account:write'], { stepUp: true }),
-    rateClass: 'sensitive',
-  } as const;
 
   typed.post(
     '/api/auth/mfa/enrollment',
-    { config: pending, schema: { body: Empty, response: { 200: EnrollmentSecret } } },
+    { config: CREDENTIAL_ROUTE, schema: { body: Empty, response: { 200: EnrollmentSecret } } },
     (request) => startPendingEnrollment(deps, request),
   );
   typed.post(
     '/api/auth/mfa/enrollment/confirm',
-    { config: pending, schema: { body: CodeBody, response: { 200: SignedInWithCodes } } },
+    { config: CREDENTIAL_ROUTE, schema: { body: CodeBody, response: { 200: SignedInWithCodes } } },
     (request, reply) => confirmPendingEnrollment(deps, request, reply, request.body),
   );
   typed.post(
     '/api/account/mfa/enrollment',
-    { config: account, schema: { body: Empty, response: { 200: EnrollmentSecret } } },
+    { config: ACCOUNT_CHANGE, schema: { body: Empty, response: { 200: EnrollmentSecret } } },
     (request) =>
       startEnrollment(
         context,
@@ -136,7 +136,7 @@ export function registerMfaRoutes(app: FastifyInstance, deps: IdentityDeps): voi
   );
   typed.post(
     '/api/account/mfa/enrollment/confirm',
-    { config: account, schema: { body: CodeBody, response: { 200: EnrolledCodes } } },
+    { config: ACCOUNT_CHANGE, schema: { body: CodeBody, response: { 200: EnrolledCodes } } },
     (request) => confirmAccountEnrollment(deps, request, request.body),
   );
   typed.post(
@@ -149,15 +149,15 @@ export function registerMfaRoutes(app: FastifyInstance, deps: IdentityDeps): voi
   );
   typed.get(
     '/api/account/mfa',
-    {
-      config: { access: requireScopes(['account:read']), rateClass: 'read' },
-      schema: { response: { 200: MfaStatus } },
-    },
+    { config: ACCOUNT_READ, schema: { response: { 200: MfaStatus } } },
     (request) => mfaStatus(context, requirePrincipal(request).subject),
   );
   typed.post(
     '/api/account/mfa/recovery-codes',
-    { config: sensitive, schema: { body: Empty, response: { 200: RegeneratedCodes } } },
+    {
+      config: ACCOUNT_CHANGE_STEP_UP,
+      schema: { body: Empty, response: { 200: RegeneratedCodes } },
+    },
     async (request) => ({
       recoveryCodes: await regenerateRecoveryCodes(
         context,
@@ -168,7 +168,7 @@ export function registerMfaRoutes(app: FastifyInstance, deps: IdentityDeps): voi
   );
   typed.delete(
     '/api/account/mfa',
-    { config: sensitive, schema: { response: { 200: Empty } } },
+    { config: ACCOUNT_CHANGE_STEP_UP, schema: { response: { 200: Empty } } },
     async (request) => {
       await disableMfa(context, requirePrincipal(request).subject, requestContext(request));
       return {};

@@ -6,6 +6,7 @@ import { recordAudit } from '../../../platform/audit/audit.js';
 import type { KeyRing } from '../../../platform/crypto.js';
 import type { RequestContext } from '../../../platform/http/request-context.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
+import { auditOwnAccount } from '../account-events.js';
 import type { IdentitySettings } from '../dependencies.js';
 import { requiresMfa } from '../roles.js';
 import { toSignedInUser, type SignedInUser } from '../users.js';
@@ -102,13 +103,9 @@ export async function regenerateRecoveryCodes(
   const recoveryCodes = generateRecoveryCodes();
   await context.db.transaction().execute(async (trx) => {
     await replaceRecoveryCodes(trx, user.id, recoveryCodes);
-    await recordAudit(trx, {
-      actor: { type: 'user', id: user.id },
+    await auditOwnAccount(trx, user.id, request, {
       action: 'account.recovery_codes_regenerated',
-      target: { type: 'user', id: user.id },
-      outcome: 'success',
       details: { count: recoveryCodes.length },
-      ...request,
     });
   });
   return recoveryCodes;
@@ -129,12 +126,6 @@ export async function disableMfa(
     }
     await clearTotp(trx, user.id, context.now());
     await deleteRecoveryCodes(trx, user.id);
-    await recordAudit(trx, {
-      actor: { type: 'user', id: user.id },
-      action: 'account.mfa_disabled',
-      target: { type: 'user', id: user.id },
-      outcome: 'success',
-      ...request,
-    });
+    await auditOwnAccount(trx, user.id, request, { action: 'account.mfa_disabled' });
   });
 }

@@ -1,9 +1,10 @@
 // Single-use links (setup, invitation, password reset, email verification) and the MFA-pending
 // state: 256-bit random tokens stored only as SHA-256, with an expiry, consumed by one
 // conditional UPDATE so two racing requests cannot both use one (A9, A10, A11).
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder } from 'kysely';
 import type { DatabaseSchema, OneTimePurpose } from '../../../platform/db/schema.js';
 import { randomToken, sha256Hex } from '../../../platform/crypto.js';
+import type { Db } from '../users-repo.js';
 
 export const LINK_LIFETIMES_MS: Readonly<Record<Exclude<OneTimePurpose, 'mfa_pending'>, number>> =
   Object.freeze({
@@ -19,8 +20,6 @@ export interface OneTimeRecord {
   readonly data: Record<string, unknown>;
   readonly expiresAt: Date;
 }
-
-type Db = Kysely<DatabaseSchema>;
 
 /** Issues a link token; only its hash is stored. Returns the token to put in the link. */
 export async function issueOneTimeToken(
@@ -50,6 +49,17 @@ export async function issueOneTimeToken(
   return { token, id: row.id, expiresAt };
 }
 
+/** The token, if it is of `purpose`, unused and unexpired: the one test of a usable link. */
+const isLive =
+  (purpose: OneTimePurpose, token: string, now: Date) =>
+  (eb: ExpressionBuilder<DatabaseSchema, 'one_time_tokens'>) =>
+    eb.and([
+      eb('token_hash', '=', sha256Hex(token)),
+      eb('purpose', '=', purpose),
+      eb('used_at', 'is', null),
+      eb('expires_at', '>', now),
+    ]);
+
 function toRecord(row: {
   id: string;
   user_id: string | null;
@@ -69,10 +79,7 @@ export async function peekOneTimeToken(
   const row = await db
     .selectFrom('one_time_tokens')
     .select(['id', 'user_id', 'data', 'expires_at'])
-    .where('token_hash', '=', sha256Hex(token))
-    .where('purpose', '=', purpose)
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', now)
+    .where(isLive(purpose, token, now))
     .executeTakeFirst();
   return row ? toRecord(row) : undefined;
 }
@@ -87,29 +94,36 @@ export async function consumeOneTimeToken(
   const row = await db
     .updateTable('one_time_tokens')
     .set({ used_at: now })
-    .where('token_hash', '=', sha256Hex(token))
-    .where('purpose', '=', purpose)
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', now)
+    .where(isLive(purpose, token, now))
     .returning(['id', 'user_id', 'data', 'expires_at'])
     .executeTakeFirst();
   return row ? toRecord(row) : undefined;
 }
 
+/** Marks the user's unused tokens used: all of them, or those of one purpose. */
+async function voidUnusedTokens(
+  db: Db,
+  userId: string,
+  now: Date,
+  purpose?: OneTimePurpose,
+): Promise<void> {
+  let query = db
+    .updateTable('one_time_tokens')
+    .set({ used_at: now })
+    .where('user_id', '=', userId)
+    .where('used_at', 'is', null);
+  if (purpose !== undefined) query = query.where('purpose', '=', purpose);
+  await query.execute();
+}
+
 /** Voids every live token of a purpose for a user (a new reset link replaces older ones). */
-export async function voidOneTimeTokens(
+export function voidOneTimeTokens(
   db: Db,
   purpose: OneTimePurpose,
   userId: string,
   now: Date,
 ): Promise<void> {
-  await db
-    .updateTable('one_time_tokens')
-    .set({ used_at: now })
-    .where('purpose', '=', purpose)
-    .where('user_id', '=', userId)
-    .where('used_at', 'is', null)
-    .execute();
+  return voidUnusedTokens(db, userId, now, purpose);
 }
 
 /**
@@ -126,10 +140,7 @@ export function countOneTimeAttempt(
   return db
     .updateTable('one_time_tokens')
     .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
-    .where('token_hash', '=', sha256Hex(token))
-    .where('purpose', '=', purpose)
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', now)
+    .where(isLive(purpose, token, now))
     .where('attempts', '<', maxAttempts)
     .returning(['id', 'user_id', 'data'])
     .executeTakeFirst();
@@ -148,11 +159,6 @@ export async function useOneTimeTokenById(db: Db, id: string, now: Date): Promis
 }
 
 /** Voids every live token of a user, whatever its purpose (the account was disabled). */
-export async function voidAllOneTimeTokens(db: Db, userId: string, now: Date): Promise<void> {
-  await db
-    .updateTable('one_time_tokens')
-    .set({ used_at: now })
-    .where('user_id', '=', userId)
-    .where('used_at', 'is', null)
-    .execute();
+export function voidAllOneTimeTokens(db: Db, userId: string, now: Date): Promise<void> {
+  return voidUnusedTokens(db, userId, now);
 }

@@ -1,54 +1,56 @@
 // Onboarding's reads and writes of accounts: invitees, self-registered patients and the first
 // admin. Every query names the user (or the normalized email) it works on.
-import { sql, type Kysely } from 'kysely';
-import type { DatabaseSchema, Role } from '../../../platform/db/schema.js';
+import { sql } from 'kysely';
+import type { Role } from '../../../platform/db/schema.js';
 import { normalizeEmail } from '../users.js';
-
-type Db = Kysely<DatabaseSchema>;
+import { userByEmail, userById, type Db } from '../users-repo.js';
 
 /** The account holding an email, locked until the transaction ends. */
 export function lockAccountByEmail(trx: Db, email: string) {
-  return trx
-    .selectFrom('users')
+  return userByEmail(trx, normalizeEmail(email))
     .select(['id', 'status'])
-    .where('email_normalized', '=', normalizeEmail(email))
     .forUpdate()
     .executeTakeFirst();
 }
 
 /** An invitee's account, locked until the transaction ends. */
 export function lockInvitee(trx: Db, userId: string) {
-  return trx
-    .selectFrom('users')
+  return userById(trx, userId)
     .select(['id', 'email', 'roles', 'status'])
-    .where('id', '=', userId)
     .forUpdate()
     .executeTakeFirst();
 }
 
 export function findInvitee(db: Db, userId: string) {
-  return db
-    .selectFrom('users')
+  return userById(db, userId)
     .select(['email', 'display_name', 'roles', 'status'])
-    .where('id', '=', userId)
     .executeTakeFirst();
 }
 
+interface NewAccount {
+  readonly email: string;
+  readonly displayName: string;
+  readonly role: Role;
+  readonly passwordHash?: string;
+}
+
+/** The row of an account that is not active yet: 'invited' until its first step is done. */
+function pendingAccountRow(user: NewAccount) {
+  return {
+    email: user.email,
+    email_normalized: normalizeEmail(user.email),
+    display_name: user.displayName,
+    roles: [user.role],
+    status: 'invited' as const,
+    ...(user.passwordHash === undefined ? {} : { password_hash: user.passwordHash }),
+  };
+}
+
 /** A new account without a password (invited, or the first admin with one). */
-export async function insertInvitedUser(
-  trx: Db,
-  user: { email: string; displayName: string; role: Role; passwordHash?: string },
-): Promise<string> {
+export async function insertInvitedUser(trx: Db, user: NewAccount): Promise<string> {
   const row = await trx
     .insertInto('users')
-    .values({
-      email: user.email,
-      email_normalized: normalizeEmail(user.email),
-      display_name: user.displayName,
-      roles: [user.role],
-      status: 'invited',
-      ...(user.passwordHash === undefined ? {} : { password_hash: user.passwordHash }),
-    })
+    .values(pendingAccountRow(user))
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;
@@ -92,12 +94,7 @@ export async function latestInvitationData(trx: Db, userId: string) {
 
 /** The invitee's roles and status, locked until the transaction ends. */
 export function lockInviteeStatus(trx: Db, userId: string) {
-  return trx
-    .selectFrom('users')
-    .select(['roles', 'status'])
-    .where('id', '=', userId)
-    .forUpdate()
-    .executeTakeFirst();
+  return userById(trx, userId).select(['roles', 'status']).forUpdate().executeTakeFirst();
 }
 
 /** Stores the password an invitee chose; active unless MFA enrolment must come first. */
@@ -126,14 +123,7 @@ export async function insertSignupUnlessTaken(
 ): Promise<string | undefined> {
   const row = await trx
     .insertInto('users')
-    .values({
-      email: user.email,
-      email_normalized: normalizeEmail(user.email),
-      display_name: user.displayName,
-      roles: ['patient'],
-      status: 'invited',
-      password_hash: user.passwordHash,
-    })
+    .values(pendingAccountRow({ ...user, role: 'patient' }))
     .onConflict((oc) => oc.column('email_normalized').doNothing())
     .returning('id')
     .executeTakeFirst();

@@ -2,10 +2,10 @@
 // verification. All are public credential endpoints: they check the origin (login CSRF).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { PUBLIC } from '../../../platform/http/route-contract.js';
 import { requestContext } from '../../../platform/http/request-context.js';
 import type { IdentityDeps } from '../dependencies.js';
-import { EnrollmentRequired } from '../schemas.js';
+import { CREDENTIAL_ROUTE } from '../route-access.js';
+import { EnrollmentRequired, VerificationSent } from '../schemas.js';
 import { MFA_PENDING_COOKIE, setCookie } from '../sessions/browser-credentials.js';
 import { requireSameSite, startSession } from '../sessions/session-kit.js';
 import {
@@ -15,7 +15,6 @@ import {
   SetupBody,
   SignupBody,
   TokenBody,
-  VerificationSent,
   Verified,
 } from './schemas.js';
 import { ENROLLMENT_PENDING_SECONDS, acceptInvitation, inspectInvitation } from './service.js';
@@ -69,12 +68,11 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: IdentityDep
   const { context } = deps;
   const sameSite = (request: FastifyRequest) =>
     requireSameSite(request, context.settings.allowedOrigins);
-  const auth = { access: PUBLIC, rateClass: 'auth' } as const;
 
   typed.post(
     '/api/onboarding/setup',
     {
-      config: auth,
+      config: CREDENTIAL_ROUTE,
       bodyLimit: 4096,
       schema: { body: SetupBody, response: { 200: EnrollmentRequired } },
     },
@@ -83,7 +81,7 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: IdentityDep
 
   typed.post(
     '/api/onboarding/invitations/inspect',
-    { config: auth, schema: { body: TokenBody, response: { 200: InvitationAnswer } } },
+    { config: CREDENTIAL_ROUTE, schema: { body: TokenBody, response: { 200: InvitationAnswer } } },
     async (request) => {
       sameSite(request);
       return inspectInvitation(context, request.body.token);
@@ -93,7 +91,7 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: IdentityDep
   typed.post(
     '/api/onboarding/invitations/accept',
     {
-      config: auth,
+      config: CREDENTIAL_ROUTE,
       bodyLimit: 4096,
       schema: { body: AcceptBody, response: { 200: AcceptAnswer } },
     },
@@ -107,7 +105,7 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: IdentityDep
   typed.post(
     '/api/onboarding/signup',
     {
-      config: auth,
+      config: CREDENTIAL_ROUTE,
       bodyLimit: 4096,
       schema: { body: SignupBody, response: { 202: VerificationSent } },
     },
@@ -116,7 +114,7 @@ export function registerOnboardingRoutes(app: FastifyInstance, deps: IdentityDep
 
   typed.post(
     '/api/onboarding/signup/verify',
-    { config: auth, schema: { body: TokenBody, response: { 200: Verified } } },
+    { config: CREDENTIAL_ROUTE, schema: { body: TokenBody, response: { 200: Verified } } },
     async (request) => {
       sameSite(request);
       await verifySignup(context, request.body.token, requestContext(request));

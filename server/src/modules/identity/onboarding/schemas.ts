@@ -1,7 +1,7 @@
 // Schemas of the onboarding routes. Link tokens travel only in bodies (the SPA reads them from
 // the URL fragment).
 import { Type, type Static } from 'typebox';
-import { EnrollmentRequired, SignedIn } from '../schemas.js';
+import { EnrollmentRequired, SignedIn, statusAnswer } from '../schemas.js';
 
 // 256-bit base64url tokens are 43 characters; a little slack, nothing more.
 const LinkToken = Type.String({ minLength: 20, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
@@ -42,12 +42,4 @@ export const InvitationAnswer = Type.Object(
 
 export const AcceptAnswer = Type.Union([SignedIn, EnrollmentRequired]);
 
-export const VerificationSent = Type.Object(
-  { status: Type.Literal('verification_sent') },
-  { additionalProperties: false },
-);
-
-export const Verified = Type.Object(
-  { status: Type.Literal('verified') },
-  { additionalProperties: false },
-);
+export const Verified = statusAnswer('verified');

@@ -4,9 +4,10 @@
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema, Role } from '../../../platform/db/schema.js';
 import { HavenError } from '../../../platform/errors.js';
-import { recordAudit } from '../../../platform/audit/audit.js';
 import type { RequestContext } from '../../../platform/http/request-context.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
+import { recordUserEvent } from '../../../platform/user-event.js';
+import { auditOwnAccount } from '../account-events.js';
 import type { IdentityServices, IdentitySettings } from '../dependencies.js';
 import { assertPasswordAllowed } from '../passwords/policy.js';
 import { requiresMfa } from '../roles.js';
@@ -143,14 +144,10 @@ export async function inviteUser(
       existing?.id ?? (await insertInvitedUser(trx, { email, displayName, role: input.role }));
     if (input.withinTransaction) await input.withinTransaction(trx, userId);
     const token = await issueInvitation(trx, userId, { role: input.role, named }, now);
-    await recordAudit(trx, {
-      actor: { type: 'user', id: input.invitedBy },
+    await recordUserEvent(trx, input.invitedBy, input, {
       action: input.auditAction ?? 'admin.user_invited',
       target: { type: 'user', id: userId },
-      outcome: 'success',
       details: { role: input.role, reinvited: existing !== undefined },
-      requestId: input.requestId,
-      clientAddress: input.clientAddress,
     });
     return { userId, ...token };
   });
@@ -177,14 +174,10 @@ export async function resendInvitation(
     // Same reset as a re-invitation: the new link alone defines the credentials.
     await resetInvitee(trx, user.id, now);
     const token = await issueInvitation(trx, user.id, { role, named }, now);
-    await recordAudit(trx, {
-      actor: { type: 'user', id: input.invitedBy },
+    await recordUserEvent(trx, input.invitedBy, input, {
       action: 'admin.invitation_resent',
       target: { type: 'user', id: user.id },
-      outcome: 'success',
       details: { role },
-      requestId: input.requestId,
-      clientAddress: input.clientAddress,
     });
     return { email: user.email, ...token };
   });
@@ -245,13 +238,9 @@ export async function acceptInvitation(
     const mfa = requiresMfa(current.roles, context.settings.mfaRequiredRoles);
     const values = { passwordHash, displayName, active: !mfa, now };
     const user = await setInviteePassword(trx, record.userId, values);
-    await recordAudit(trx, {
-      actor: { type: 'user', id: user.id },
+    await auditOwnAccount(trx, user.id, request, {
       action: 'auth.invitation_accepted',
-      target: { type: 'user', id: user.id },
-      outcome: 'success',
       details: { next: mfa ? 'mfa_enrollment' : 'session' },
-      ...request,
     });
     if (!mfa) return { kind: 'session' as const, user: toSignedInUser(user) };
     return {

@@ -7,6 +7,7 @@ import { HavenError } from '../../../platform/errors.js';
 import { recordAudit } from '../../../platform/audit/audit.js';
 import type { RequestContext } from '../../../platform/http/request-context.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
+import { auditOwnAccount } from '../account-events.js';
 import type { IdentityServices, IdentitySettings } from '../dependencies.js';
 import { assertPasswordAllowed } from '../passwords/policy.js';
 import {
@@ -120,13 +121,9 @@ export async function setupFirstAdmin(
       role: 'admin',
       passwordHash,
     });
-    await recordAudit(trx, {
-      actor: { type: 'user', id: userId },
+    await auditOwnAccount(trx, userId, request, {
       action: 'auth.setup_admin_created',
-      target: { type: 'user', id: userId },
-      outcome: 'success',
       details: { next: 'mfa_enrollment' },
-      ...request,
     });
     return {
       userId,

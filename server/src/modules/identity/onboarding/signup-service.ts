@@ -1,10 +1,10 @@
 // Self sign-up (off unless HAVEN_SELF_SIGNUP=true): a patient registers and proves the email
 // with a single-use link before the account becomes active.
 import { HavenError } from '../../../platform/errors.js';
-import { recordAudit } from '../../../platform/audit/audit.js';
 import type { MailMessage } from '../../../platform/mail.js';
 import type { RequestContext } from '../../../platform/http/request-context.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
+import { auditAnonymousAttempt, auditOwnAccount } from '../account-events.js';
 import type { IdentityServices, IdentitySettings } from '../dependencies.js';
 import { assertPasswordAllowed } from '../passwords/policy.js';
 import {
@@ -68,12 +68,10 @@ export async function signUp(
   const created = await context.db.transaction().execute(async (trx) => {
     const userId = await insertSignupUnlessTaken(trx, { email, displayName, passwordHash });
     if (!userId) {
-      await recordAudit(trx, {
-        actor: { type: 'anonymous' },
+      await auditAnonymousAttempt(trx, undefined, request, {
         action: 'auth.signup',
         outcome: 'denied',
         details: { reason: 'email_taken' },
-        ...request,
       });
       return undefined;
     }
@@ -85,12 +83,9 @@ export async function signUp(
       lifetimeMs: LINK_LIFETIMES_MS.email_verification,
       now,
     });
-    await recordAudit(trx, {
-      actor: { type: 'anonymous' },
+    await auditAnonymousAttempt(trx, userId, request, {
       action: 'auth.signup',
-      target: { type: 'user', id: userId },
       outcome: 'success',
-      ...request,
     });
     return issued;
   });
@@ -111,13 +106,9 @@ export async function verifySignup(
     if (!record?.userId || record.data.kind !== 'signup') throw new HavenError('NOT_FOUND');
     const userId = await activateSignup(trx, record.userId, now);
     if (!userId) throw new HavenError('NOT_FOUND');
-    await recordAudit(trx, {
-      actor: { type: 'user', id: userId },
+    await auditOwnAccount(trx, userId, request, {
       action: 'auth.email_verified',
-      target: { type: 'user', id: userId },
-      outcome: 'success',
       details: { reason: 'signup' },
-      ...request,
     });
   });
 }

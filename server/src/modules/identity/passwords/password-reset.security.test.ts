@@ -1,107 +1,23 @@
 // Password reset over HTTP against the real app (A10, A7, A9): the same answer for every email,
 // single-use and expiring links, every session ends, and the reset never skips MFA.
-import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
-import { Secret, TOTP } from 'otpauth';
-import { createTestApp, type TestApp } from '../../../../test/app-harness.js';
-import {
-  createTestDatabase,
-  describeEachEngine,
-  type TestDatabase,
-} from '../../../../test/databases.js';
-import { createKeyRing } from '../../../platform/crypto.js';
-import type { Role } from '../../../platform/db/schema.js';
-import { listDevMailbox, type DevMailboxEntry } from '../../../platform/mail.js';
-import { MINIMUM_HASHING, hashPassword } from './hashing.js';
-import { generateTotpSecret, sealTotpSecret } from '../mfa/totp.js';
-
-const PASSWORD = 'correct horse battery staple 42';
-const NEW_PASSWORD = 'quiet lantern orbits the velvet harbor 93';
-const MASTER_KEY = randomBytes(32).toString('base64');
+import { NEW_PASSWORD, PASSWORD, cookiesOf, useBrowserNodes } from '../../../../test/browsers.js';
+import { describeEachEngine } from '../../../../test/databases.js';
+import { generateTotpSecret } from '../mfa/totp.js';
 
 describeEachEngine('password reset', (engine) => {
-  let database: TestDatabase;
-  let node: TestApp;
-  let origin: string;
-
-  beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    node = await createTestApp(engine, {
-      database,
-      env: { HAVEN_MASTER_KEY: MASTER_KEY, HAVEN_RATE_AUTH: '1000/60' },
-    });
-    origin = node.config.publicOrigin;
-  });
-  afterAll(async () => {
-    await node.close();
-    await database.close();
-  });
-
-  async function createUser(
-    email: string,
-    roles: Role[],
-    options: { status?: 'active' | 'disabled'; totpSecret?: string } = {},
-  ): Promise<string> {
-    const user = await database.db
-      .insertInto('users')
-      .values({
-        email,
-        email_normalized: email.toLowerCase(),
-        display_name: 'Test User',
-        roles,
-        status: options.status ?? 'active',
-        password_hash: await hashPassword(PASSWORD, MINIMUM_HASHING),
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    if (options.totpSecret) {
-      const ring = createKeyRing(Buffer.from(MASTER_KEY, 'base64'));
-      await database.db
-        .updateTable('users')
-        .set({
-          totp_secret_enc: sealTotpSecret(ring, user.id, options.totpSecret),
-          totp_enrolled_at: new Date(),
-        })
-        .where('id', '=', user.id)
-        .execute();
-    }
-    return user.id;
-  }
-
-  const post = (url: string, payload: object, headers: Record<string, string> = {}) =>
-    node.app.inject({ method: 'POST', url, headers: { origin, ...headers }, payload });
-  const signIn = (email: string, password = PASSWORD) =>
-    post('/api/auth/session', { email, password });
+  const site = useBrowserNodes(engine, { env: { HAVEN_RATE_AUTH: '1000/60' } });
+  const { createUser, post, mailsTo } = site;
+  const signIn = (email: string, password = PASSWORD) => site.passwordStep(email, { password });
   const requestReset = (email: string) => post('/api/auth/password-reset', { email });
   const completeReset = (token: string, newPassword = NEW_PASSWORD) =>
     post('/api/auth/password-reset/complete', { token, newPassword });
   const cookieHeader = (response: LightMyRequestResponse) =>
     response.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
   const me = (response: LightMyRequestResponse) =>
-    node.app.inject({ url: '/api/auth/me', headers: { cookie: cookieHeader(response) } });
-
-  /** Mail is sent after the answer; wait for it (or for nothing, when `expectNone`). */
-  async function mailsTo(address: string, expectNone = false): Promise<DevMailboxEntry[]> {
-    const deadline = Date.now() + (expectNone ? 300 : 3000);
-    for (;;) {
-      const found = (await listDevMailbox(node.config.dataDir)).filter((m) => m.to === address);
-      if ((found.length > 0 && !expectNone) || Date.now() > deadline) return found;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-  async function resetToken(address: string, count = 1): Promise<string> {
-    for (let i = 0; i < 100; i++) {
-      const mails = await mailsTo(address);
-      if (mails.length >= count) {
-        const match = /#token=([A-Za-z0-9_-]+)/.exec(mails[0]!.text);
-        if (!match?.[1]) throw new Error('no reset link in the mail');
-        return match[1];
-      }
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    throw new Error('reset mail did not arrive');
-  }
+    site.node.app.inject({ url: '/api/auth/me', headers: { cookie: cookieHeader(response) } });
+  const resetToken = (address: string, count = 1) => site.linkToken(address, { count });
 
   it('A10/enumeration: known, unknown and disabled emails get the identical 202; only the known one gets mail', async () => {
     await createUser('reset-known@example.org', ['patient']);
@@ -117,10 +33,10 @@ describeEachEngine('password reset', (engine) => {
     }
     expect(answers[1].body).toBe(answers[0].body);
     expect(await mailsTo('reset-known@example.org')).toHaveLength(1);
-    expect(await mailsTo('reset-nobody@example.org', true)).toHaveLength(0);
-    expect(await mailsTo('reset-disabled@example.org', true)).toHaveLength(0);
+    expect(await mailsTo('reset-nobody@example.org', { expectNone: true })).toHaveLength(0);
+    expect(await mailsTo('reset-disabled@example.org', { expectNone: true })).toHaveLength(0);
     // L3 without PII: every request is audited, and no audit row holds an email address.
-    const audited = await database.db
+    const audited = await site.database.db
       .selectFrom('audit_events')
       .selectAll()
       .where('action', '=', 'auth.password_reset_requested')
@@ -153,7 +69,7 @@ describeEachEngine('password reset', (engine) => {
     const userId = await createUser('reset-expired@example.org', ['patient']);
     await requestReset('reset-expired@example.org');
     const token = await resetToken('reset-expired@example.org');
-    await database.db
+    await site.database.db
       .updateTable('one_time_tokens')
       .set({ expires_at: new Date(Date.now() - 1000) })
       .where('user_id', '=', userId)
@@ -180,18 +96,8 @@ describeEachEngine('password reset', (engine) => {
   it('A10/A7/A9: a reset ends every session, signs nobody in, and MFA is still required', async () => {
     const secret = generateTotpSecret();
     const userId = await createUser('reset-mfa@example.org', ['clinician'], { totpSecret: secret });
-    const completeMfa = async (pending: LightMyRequestResponse) => {
-      await database.db
-        .updateTable('users')
-        .set({ totp_last_step: null })
-        .where('id', '=', userId)
-        .execute();
-      return post(
-        '/api/auth/mfa',
-        { code: new TOTP({ secret: Secret.fromBase32(secret) }).generate() },
-        { cookie: cookieHeader(pending) },
-      );
-    };
+    const completeMfa = async (pending: LightMyRequestResponse) =>
+      site.mfaStep(cookiesOf(pending), await site.totpCode(userId, secret));
     const sessions = [
       await completeMfa(await signIn('reset-mfa@example.org')),
       await completeMfa(await signIn('reset-mfa@example.org')),
@@ -203,7 +109,7 @@ describeEachEngine('password reset', (engine) => {
     expect(done.statusCode).toBe(200);
     expect(done.cookies).toEqual([]);
     for (const session of sessions) expect((await me(session)).statusCode).toBe(401);
-    const live = await database.db
+    const live = await site.database.db
       .selectFrom('sessions')
       .select('id')
       .where('user_id', '=', userId)
@@ -217,12 +123,11 @@ describeEachEngine('password reset', (engine) => {
   });
 
   it('A8: a reset posted from another origin is refused', async () => {
-    const refused = await node.app.inject({
-      method: 'POST',
-      url: '/api/auth/password-reset',
-      headers: { origin: 'https://evil.example' },
-      payload: { email: 'reset-known@example.org' },
-    });
+    const refused = await post(
+      '/api/auth/password-reset',
+      { email: 'reset-known@example.org' },
+      { origin: 'https://evil.example' },
+    );
     expect(refused.statusCode).toBe(403);
   });
 });

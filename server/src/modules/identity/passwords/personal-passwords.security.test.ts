@@ -2,23 +2,15 @@
 // email with only a year, digits or symbols added ("MariaGonzalez2024!"), which zxcvbn alone
 // rated strong, and says which rule it broke without repeating the password or the name.
 // An unrelated strong password still passes on each route.
-import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { beforeAll, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
-import { createTestApp, type TestApp } from '../../../../test/app-harness.js';
 import { mintSession } from '../../../../test/actors.js';
-import {
-  createTestDatabase,
-  describeEachEngine,
-  type TestDatabase,
-} from '../../../../test/databases.js';
-import { listDevMailbox } from '../../../platform/mail.js';
+import { PASSWORD, useBrowserNodes } from '../../../../test/browsers.js';
+import { describeEachEngine } from '../../../../test/databases.js';
 import { inviteUser } from '../onboarding/service.js';
-import { MINIMUM_HASHING, hashPassword } from './hashing.js';
 
-const PASSWORD = 'correct horse battery staple 42';
 const UNRELATED = 'quiet lantern orbits the velvet harbor 93';
-const MASTER_KEY = randomBytes(32).toString('base64');
 const REQUEST = { requestId: 'test-request', clientAddress: '127.0.0.1' };
 const DISPLAY_NAME = 'Maria Gonzalez';
 /** The user's name, email or "haven" plus years, digits, symbols and capitals only. */
@@ -31,58 +23,20 @@ const PERSONAL = [
 ];
 
 describeEachEngine('personal passwords', (engine) => {
-  let database: TestDatabase;
-  let node: TestApp;
-  let origin: string;
+  const site = useBrowserNodes(engine, {
+    env: { HAVEN_RATE_AUTH: '1000/60', HAVEN_SELF_SIGNUP: 'true' },
+  });
+  const { post, linkToken } = site;
   let adminId: string;
 
   /** A unique address of Maria's: local part and domain are hers as well. */
   const mariasEmail = () => `maria.gonzalez.${randomUUID().slice(0, 8)}@gonzalez-family.org`;
-
-  async function createUser(email: string, displayName: string): Promise<string> {
-    const row = await database.db
-      .insertInto('users')
-      .values({
-        email,
-        email_normalized: email.toLowerCase(),
-        display_name: displayName,
-        roles: ['patient'],
-        status: 'active',
-        password_hash: await hashPassword(PASSWORD, MINIMUM_HASHING),
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return row.id;
-  }
+  const createUser = (email: string, displayName: string) =>
+    site.createUser(email, ['patient'], { displayName });
 
   beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    node = await createTestApp(engine, {
-      database,
-      env: { HAVEN_MASTER_KEY: MASTER_KEY, HAVEN_RATE_AUTH: '1000/60', HAVEN_SELF_SIGNUP: 'true' },
-    });
-    origin = node.config.publicOrigin;
     adminId = await createUser(`admin-${randomUUID()}@example.org`, 'Admin');
   });
-  afterAll(async () => {
-    await node?.close();
-    await database?.close();
-  });
-
-  const post = (url: string, payload: object, headers: Record<string, string> = {}) =>
-    node.app.inject({ method: 'POST', url, headers: { origin, ...headers }, payload });
-
-  /** The link token of the newest mail to `to` that opens `page`; mail may trail the answer. */
-  async function linkToken(to: string, page: string): Promise<string> {
-    const pattern = new RegExp(`/${page}#token=([A-Za-z0-9_-]+)`);
-    for (let i = 0; i < 120; i++) {
-      const mail = (await listDevMailbox(node.config.dataDir)).find((m) => m.to === to);
-      const token = mail && pattern.exec(mail.text)?.[1];
-      if (token) return token;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    throw new Error(`no ${page} link mailed to ${to}`);
-  }
 
   /** Refused by the personal-details rule, named by the field, without echoing the secrets. */
   function expectRefusedAsPersonal(
@@ -121,13 +75,13 @@ describeEachEngine('personal passwords', (engine) => {
 
   it('A2/invitation: accepting with the name plus a year is refused; an unrelated one signs in', async () => {
     const email = mariasEmail();
-    await inviteUser(node.app.identity!.context, {
+    await inviteUser(site.node.app.identity!.context, {
       email,
       role: 'patient',
       invitedBy: adminId,
       ...REQUEST,
     });
-    const token = await linkToken(email, 'invite');
+    const token = await linkToken(email, { page: 'invite' });
     const accept = (password: string) =>
       post('/api/onboarding/invitations/accept', { token, displayName: DISPLAY_NAME, password });
     for (const password of PERSONAL) {
@@ -141,7 +95,11 @@ describeEachEngine('personal passwords', (engine) => {
   it('A2/password change: the name plus a year is refused; an unrelated one is accepted', async () => {
     const email = mariasEmail();
     const userId = await createUser(email, DISPLAY_NAME);
-    const { authorization } = await mintSession(node.app, { userId, email, roles: ['patient'] });
+    const { authorization } = await mintSession(site.node.app, {
+      userId,
+      email,
+      roles: ['patient'],
+    });
     const change = (newPassword: string) =>
       post('/api/account/password', { currentPassword: PASSWORD, newPassword }, { authorization });
     for (const password of PERSONAL) {
@@ -155,7 +113,7 @@ describeEachEngine('personal passwords', (engine) => {
     const email = mariasEmail();
     await createUser(email, DISPLAY_NAME);
     expect((await post('/api/auth/password-reset', { email })).statusCode).toBe(202);
-    const token = await linkToken(email, 'reset-password');
+    const token = await linkToken(email, { page: 'reset-password' });
     const complete = (newPassword: string) =>
       post('/api/auth/password-reset/complete', { token, newPassword });
     for (const password of PERSONAL) {

@@ -119,35 +119,34 @@ export function strengthFeedback(password: string, context: PasswordContext): St
 }
 
 /**
- * Refuses a password for a new account (setup, invitation, sign-up) with 400
- * PASSWORD_REJECTED, judged with the owner's own details; the error names the `password` field.
+ * 400 PASSWORD_REJECTED unless the policy accepts the password, judged with the owner's own
+ * details. The error names the form's `field`; a replacement's message carries the suggestions.
  */
-export async function assertPasswordAllowed(
+async function refuseRejected(
   policy: PasswordPolicy,
   password: string,
   owner: PasswordContext,
+  field: 'password' | 'newPassword',
 ): Promise<void> {
   const verdict = await checkPasswordPolicy(password, owner, policy);
-  if (!verdict.ok) {
-    throw new HavenError('PASSWORD_REJECTED', verdict.message, {
-      errors: [{ field: 'password', message: verdict.message }],
-    });
-  }
+  if (verdict.ok) return;
+  const message =
+    field === 'newPassword' ? [verdict.message, ...verdict.suggestions].join(' ') : verdict.message;
+  throw new HavenError('PASSWORD_REJECTED', message, {
+    errors: [{ field, message: verdict.message }],
+  });
 }
 
-/**
- * Refuses a replacement password (change, reset) with 400 PASSWORD_REJECTED; the message
- * carries the suggestions and the error names the `newPassword` field.
- */
-export async function assertNewPasswordAllowed(
+type PasswordCheck = (
   policy: PasswordPolicy,
   password: string,
   owner: PasswordContext,
-): Promise<void> {
-  const verdict = await checkPasswordPolicy(password, owner, policy);
-  if (!verdict.ok) {
-    throw new HavenError('PASSWORD_REJECTED', [verdict.message, ...verdict.suggestions].join(' '), {
-      errors: [{ field: 'newPassword', message: verdict.message }],
-    });
-  }
-}
+) => Promise<void>;
+
+/** Refuses a password for a new account (setup, invitation, sign-up); names `password`. */
+export const assertPasswordAllowed: PasswordCheck = (policy, password, owner) =>
+  refuseRejected(policy, password, owner, 'password');
+
+/** Refuses a replacement password (change, reset); names `newPassword`, with suggestions. */
+export const assertNewPasswordAllowed: PasswordCheck = (policy, password, owner) =>
+  refuseRejected(policy, password, owner, 'newPassword');

@@ -1,8 +1,5 @@
 // Password rows: the stored argon2id hash, and the accounts a reset or change is about.
-import type { Kysely } from 'kysely';
-import type { DatabaseSchema } from '../../../platform/db/schema.js';
-
-type Db = Kysely<DatabaseSchema>;
+import { userByEmail, userById, type Db } from '../users-repo.js';
 
 /** Stores a new hash; `onlyIfActive` leaves an account that was disabled meanwhile alone. */
 export async function storePasswordHash(
@@ -22,18 +19,12 @@ export async function storePasswordHash(
 
 /** The account a reset request names, by normalized email. */
 export function findAccountForReset(db: Db, emailNormalized: string) {
-  return db
-    .selectFrom('users')
-    .select(['id', 'email', 'status'])
-    .where('email_normalized', '=', emailNormalized)
-    .executeTakeFirst();
+  return userByEmail(db, emailNormalized).select(['id', 'email', 'status']).executeTakeFirst();
 }
 
 /** The account a reset link or a password change is about, with what the policy needs. */
 export function findPasswordOwner(db: Db, userId: string) {
-  return db
-    .selectFrom('users')
+  return userById(db, userId)
     .select(['id', 'email', 'display_name', 'status', 'password_hash'])
-    .where('id', '=', userId)
     .executeTakeFirst();
 }

@@ -2,10 +2,10 @@
 // are public credential endpoints: they check the origin.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { PUBLIC } from '../../../platform/http/route-contract.js';
 import { requestContext } from '../../../platform/http/request-context.js';
 import { sendInBackground } from '../background-mail.js';
 import type { IdentityDeps } from '../dependencies.js';
+import { CREDENTIAL_ROUTE } from '../route-access.js';
 import { requireSameSite } from '../sessions/session-kit.js';
 import { PasswordChanged, ResetCompletion, ResetRequest, ResetSent } from './schemas.js';
 import { completePasswordReset, requestPasswordReset } from './service.js';
@@ -35,7 +35,7 @@ export function registerPasswordResetRoutes(app: FastifyInstance, deps: Identity
   typed.post(
     '/api/auth/password-reset',
     {
-      config: { access: PUBLIC, rateClass: 'auth' },
+      config: CREDENTIAL_ROUTE,
       bodyLimit: 2048,
       schema: { body: ResetRequest, response: { 202: ResetSent } },
     },
@@ -45,7 +45,7 @@ export function registerPasswordResetRoutes(app: FastifyInstance, deps: Identity
   typed.post(
     '/api/auth/password-reset/complete',
     {
-      config: { access: PUBLIC, rateClass: 'auth' },
+      config: CREDENTIAL_ROUTE,
       bodyLimit: 4096,
       schema: { body: ResetCompletion, response: { 200: PasswordChanged } },
     },

@@ -1,5 +1,6 @@
 // Schemas of the password routes (reset here, change in account/).
 import { Type, type Static } from 'typebox';
+import { statusAnswer } from '../schemas.js';
 
 // The policy (12–128 after NFKC) decides and explains; this only bounds the request.
 export const Password = Type.String({ minLength: 1, maxLength: 1024 });
@@ -9,10 +10,7 @@ export const ResetRequest = Type.Object(
   { email: Type.String({ format: 'email', maxLength: 254 }) },
   { additionalProperties: false },
 );
-export const ResetSent = Type.Object(
-  { status: Type.Literal('sent') },
-  { additionalProperties: false },
-);
+export const ResetSent = statusAnswer('sent');
 
 export const ResetCompletion = Type.Object(
   { token: LinkToken, newPassword: Password },
@@ -20,7 +18,4 @@ export const ResetCompletion = Type.Object(
 );
 export type ResetCompletion = Static<typeof ResetCompletion>;
 
-export const PasswordChanged = Type.Object(
-  { status: Type.Literal('password_changed') },
-  { additionalProperties: false },
-);
+export const PasswordChanged = statusAnswer('password_changed');

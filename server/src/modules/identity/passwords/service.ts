@@ -1,10 +1,10 @@
 // Password reset by emailed single-use link (A10): the same answer whether or not the account
 // exists, every session ends, and the user signs in again with MFA as before.
 import { HavenError } from '../../../platform/errors.js';
-import { recordAudit } from '../../../platform/audit/audit.js';
 import type { MailMessage } from '../../../platform/mail.js';
 import type { RequestContext } from '../../../platform/http/request-context.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
+import { auditAnonymousAttempt, auditOwnAccount } from '../account-events.js';
 import type { IdentityServices, IdentitySettings } from '../dependencies.js';
 import {
   LINK_LIFETIMES_MS,
@@ -44,15 +44,12 @@ export async function requestPasswordReset(
         now,
       });
     }
-    await recordAudit(trx, {
-      actor: { type: 'anonymous' },
+    await auditAnonymousAttempt(trx, user?.id, request, {
       action: 'auth.password_reset_requested',
-      ...(user ? { target: { type: 'user', id: user.id } } : {}),
       outcome: eligible ? 'success' : 'denied',
       details: {
         reason: !user ? 'unknown_account' : eligible ? 'sent' : `status_${user.status}`,
       },
-      ...request,
     });
     return link;
   });
@@ -83,13 +80,10 @@ export async function completePasswordReset(
   const peeked = await peekOneTimeToken(db, 'password_reset', token, now);
   const user = peeked?.userId ? await findPasswordOwner(db, peeked.userId) : undefined;
   if (!user || user.status !== 'active') {
-    await recordAudit(db, {
-      actor: { type: 'anonymous' },
+    await auditAnonymousAttempt(db, user?.id, request, {
       action: 'auth.password_reset_completed',
-      ...(user ? { target: { type: 'user', id: user.id } } : {}),
       outcome: 'denied',
       details: { reason: user ? `status_${user.status}` : 'invalid_link' },
-      ...request,
     });
     throw invalidLink();
   }
@@ -106,13 +100,9 @@ export async function completePasswordReset(
     const ids = await revokeUserSessions(trx, user.id, 'password_reset', now);
     // Proving the mailbox ends a guessing backoff; MFA is untouched and still asked for.
     await clearLoginFailures(trx, user.email);
-    await recordAudit(trx, {
-      actor: { type: 'user', id: user.id },
+    await auditOwnAccount(trx, user.id, request, {
       action: 'auth.password_reset_completed',
-      target: { type: 'user', id: user.id },
-      outcome: 'success',
       details: { count: ids.length },
-      ...request,
     });
     return ids;
   });

@@ -4,23 +4,25 @@
 // is still bounded; and a refresh that names no session the server signed (no cookie, a bare
 // token, a made-up session id) is counted per address at the strict auth limit.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { LightMyRequestResponse } from 'fastify';
-import { createTestApp, type TestApp } from '../../../../test/app-harness.js';
+import { beforeAll, expect, it } from 'vitest';
+import type { TestApp } from '../../../../test/app-harness.js';
 import {
-  createTestDatabase,
-  describeEachEngine,
-  type TestDatabase,
-} from '../../../../test/databases.js';
-import { MINIMUM_HASHING, hashPassword } from '../passwords/hashing.js';
+  PASSWORD,
+  cookieHeader,
+  cookiesOf,
+  useBrowserNodes,
+  type Jar,
+} from '../../../../test/browsers.js';
+import { describeEachEngine } from '../../../../test/databases.js';
 import { REFRESH_COOKIE, createRefreshCookies } from './browser-credentials.js';
 
-const PASSWORD = 'correct horse battery staple 42';
-const MASTER_KEY = randomBytes(32).toString('base64');
-type Jar = Record<string, string>;
-
 describeEachEngine('refresh rate limiting', (engine) => {
-  let database: TestDatabase;
+  const site = useBrowserNodes(engine, {
+    nodes: [
+      { HAVEN_RATE_AUTH: '3/60', HAVEN_RATE_REFRESH: '25/60' },
+      { HAVEN_RATE_AUTH: '1000/60', HAVEN_RATE_REFRESH: '4/60' },
+    ],
+  });
   /** Sign-in held to 3 per address a minute; refresh at 25 per session. */
   let strict: TestApp;
   /** Sign-in unlimited in practice; refresh at 4 per session, to reach the limit quickly. */
@@ -29,41 +31,11 @@ describeEachEngine('refresh rate limiting', (engine) => {
   let email: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    strict = await createTestApp(engine, {
-      database,
-      env: { HAVEN_MASTER_KEY: MASTER_KEY, HAVEN_RATE_AUTH: '3/60', HAVEN_RATE_REFRESH: '25/60' },
-    });
-    tight = await createTestApp(engine, {
-      database,
-      env: { HAVEN_MASTER_KEY: MASTER_KEY, HAVEN_RATE_AUTH: '1000/60', HAVEN_RATE_REFRESH: '4/60' },
-    });
-    origin = strict.config.publicOrigin;
+    [strict, tight] = site.nodes as [TestApp, TestApp];
+    origin = site.origin;
     email = `refresh-rate-${randomUUID()}@example.org`;
-    await database.db
-      .insertInto('users')
-      .values({
-        email,
-        email_normalized: email,
-        display_name: 'Reloading Clinician',
-        roles: ['patient'],
-        status: 'active',
-        password_hash: await hashPassword(PASSWORD, MINIMUM_HASHING),
-      })
-      .execute();
+    await site.createUser(email, ['patient'], { displayName: 'Reloading Clinician' });
   });
-  afterAll(async () => {
-    await strict?.close();
-    await tight?.close();
-    await database?.close();
-  });
-
-  const cookiesOf = (response: LightMyRequestResponse): Jar =>
-    Object.fromEntries(response.cookies.map((c) => [c.name, c.value]));
-  const cookieHeader = (jar: Jar): string =>
-    Object.entries(jar)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('; ');
 
   const signIn = (t: TestApp, remoteAddress: string, password = PASSWORD) =>
     t.app.inject({
@@ -158,11 +130,11 @@ describeEachEngine('refresh rate limiting', (engine) => {
   it('A6: the refresh cookie carries a vouched session id; a bare token (cookie from before the prefix) still refreshes', async () => {
     const jar = await session(tight, '203.0.113.40');
     const value = jar[REFRESH_COOKIE] ?? '';
-    const { sessionId, token } = createRefreshCookies(Buffer.from(MASTER_KEY, 'base64')).decode(
+    const { sessionId, token } = createRefreshCookies(Buffer.from(site.masterKey, 'base64')).decode(
       value,
     );
     expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
-    const row = await database.db
+    const row = await site.database.db
       .selectFrom('sessions')
       .select('id')
       .where('id', '=', sessionId ?? '')

@@ -1,8 +1,8 @@
 // Sessions and refresh tokens in the database (A6, A7). The refresh token is opaque (256 bits)
 // and stored only as SHA-256; every query names the session or the user it works on.
-import { sql, type Kysely } from 'kysely';
-import type { DatabaseSchema } from '../../../platform/db/schema.js';
+import { sql } from 'kysely';
 import { randomToken, sha256Hex } from '../../../platform/crypto.js';
+import { userById, type Db } from '../users-repo.js';
 
 export interface SessionLifetimes {
   /** Idle timeout: no refresh for this long ends the session (default 15 min). */
@@ -30,8 +30,6 @@ export interface IssuedSession {
   readonly idleExpiresAt: Date;
   readonly absoluteExpiresAt: Date;
 }
-
-type Db = Kysely<DatabaseSchema>;
 
 export async function insertRefreshToken(
   db: Db,
@@ -235,10 +233,8 @@ export function findOwnSession(db: Db, userId: string, sessionId: string) {
 
 /** The account a session belongs to, as a refresh or GET /api/auth/me shows it. */
 export function findSessionUser(db: Db, userId: string) {
-  return db
-    .selectFrom('users')
+  return userById(db, userId)
     .select(['id', 'email', 'display_name', 'roles', 'status'])
-    .where('id', '=', userId)
     .executeTakeFirst();
 }
 

@@ -2,10 +2,11 @@
 // revocation that commits after a later one is not skipped (issue 9, defect 2).
 import { sql, type Kysely } from 'kysely';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { createUser } from '../../../../test/actors.js';
 import {
   createTestDatabase,
   describeEachEngine,
-  type TestDatabase,
+  useTestDatabase,
 } from '../../../../test/databases.js';
 import { openDatabase, type Database } from '../../../platform/db/database.js';
 import { createLogger } from '../../../platform/logging.js';
@@ -18,31 +19,18 @@ const MINUTE = 60 * SECOND;
 const silent = createLogger({ level: 'silent' });
 
 describeEachEngine('revocation cache', (engine) => {
-  let database: TestDatabase;
+  const database = useTestDatabase(engine, { each: true });
   let userId: string;
   /** Every node's database handle: its own pool on PostgreSQL, the one PGlite otherwise. */
   const handles: Database[] = [];
   const caches: RevocationCache[] = [];
 
   beforeEach(async () => {
-    database = await createTestDatabase(engine);
-    const user = await database.db
-      .insertInto('users')
-      .values({
-        email: 'r@example.org',
-        email_normalized: 'r@example.org',
-        display_name: 'R',
-        status: 'active',
-        roles: ['patient'],
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    userId = user.id;
+    userId = (await createUser(database.db, { roles: ['patient'] })).userId;
   });
   afterEach(async () => {
     for (const cache of caches.splice(0)) cache.stop();
     for (const handle of handles.splice(0)) await handle.close();
-    await database.close();
   });
 
   const login = async () =>
@@ -216,19 +204,14 @@ it('A7/database replaced: when transaction ids go backwards (a restored database
     const cache = createRevocationCache({ db: switching, log: silent });
     await cache.refresh();
     current = restored;
-    const user = await restored.db
-      .insertInto('users')
-      .values({
-        email: 'x@example.org',
-        email_normalized: 'x@example.org',
-        display_name: 'X',
-        status: 'active',
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const user = await createUser(restored.db, {
+      roles: [],
+      email: 'x@example.org',
+      displayName: 'X',
+    });
     const session = await createSession(
       restored.db,
-      { userId: user.id, amr: ['pwd'], mfaAt: null, userAgent: null, clientAddress: null },
+      { userId: user.userId, amr: ['pwd'], mfaAt: null, userAgent: null, clientAddress: null },
       DEFAULT_LIFETIMES,
       new Date(),
     );

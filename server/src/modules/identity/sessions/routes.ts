@@ -6,6 +6,7 @@ import { requirePrincipal } from '../../../platform/auth/access.js';
 import { PUBLIC, requireScopes } from '../../../platform/http/route-contract.js';
 import { requestContext } from '../../../platform/http/request-context.js';
 import type { IdentityDeps } from '../dependencies.js';
+import { ACCOUNT_READ } from '../route-access.js';
 import { Empty, SignedIn } from '../schemas.js';
 import { toSignedInUser } from '../users.js';
 import { ACCESS_COOKIE, REFRESH_COOKIE, clearCookie, readCookie } from './browser-credentials.js';
@@ -92,10 +93,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: IdentityDeps):
 
   typed.get(
     '/api/auth/me',
-    {
-      config: { access: requireScopes(['account:read']), rateClass: 'read' },
-      schema: { response: { 200: MeAnswer } },
-    },
+    { config: ACCOUNT_READ, schema: { response: { 200: MeAnswer } } },
     (request) => whoAmI(deps, request),
   );
 }

@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from '../../../platform/db/schema.js';
 import { sha256Hex } from '../../../platform/crypto.js';
-import { recordAudit } from '../../../platform/audit/audit.js';
+import { recordUserEvent } from '../../../platform/user-event.js';
 import type { RequestContext } from '../../../platform/http/request-context.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
 import type { IdentitySettings } from '../dependencies.js';
@@ -53,13 +53,10 @@ export async function rotateRefreshToken(
       if (!known) return { ok: false, reason: 'unknown' } as const;
       if (known.consumed_at === null) return { ok: false, reason: 'expired' } as const;
       await revokeSession(trx, known.session_id, 'refresh_reuse', now);
-      await recordAudit(trx, {
-        actor: { type: 'user', id: known.user_id },
+      await recordUserEvent(trx, known.user_id, context, {
         action: 'auth.refresh_reuse',
         target: { type: 'session', id: known.session_id },
         outcome: 'denied',
-        requestId: context.requestId,
-        clientAddress: context.clientAddress,
       });
       return { ok: false, reason: 'reused' } as const;
     }

@@ -4,7 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { HavenError } from '../../../platform/errors.js';
-import { recordAudit } from '../../../platform/audit/audit.js';
+import { recordUserEvent } from '../../../platform/user-event.js';
 import type { DatabaseSchema } from '../../../platform/db/schema.js';
 import { requestContext, type RequestContext } from '../../../platform/http/request-context.js';
 import type { IdentityDeps } from '../dependencies.js';
@@ -124,13 +124,10 @@ export async function startSession(
       context.settings.lifetimes,
       now,
     );
-    await recordAudit(trx, {
-      actor: { type: 'user', id: user.id },
+    await recordUserEvent(trx, user.id, requestContext(request), {
       action: 'auth.session_created',
       target: { type: 'session', id: issued.sessionId },
-      outcome: 'success',
       details: { amr: proof.amr.join(' ') },
-      ...requestContext(request),
     });
     return issued;
   });
@@ -157,14 +154,10 @@ export async function endSessions(
 ): Promise<number> {
   const ended = await context.db.transaction().execute(async (trx) => {
     const ids = await revoke(trx);
-    await recordAudit(trx, {
-      actor: { type: 'user', id: ending.actorId },
+    await recordUserEvent(trx, ending.actorId, ending, {
       action: ending.action,
       ...(ending.target ? { target: ending.target } : {}),
-      outcome: 'success',
       details: { count: ids.length, reason: ending.reason },
-      requestId: ending.requestId,
-      clientAddress: ending.clientAddress,
     });
     return ids;
   });

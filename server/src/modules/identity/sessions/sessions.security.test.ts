@@ -1,11 +1,8 @@
 // A6/A7: refresh tokens rotate on every use, a replayed token revokes the session, idle and
 // absolute timeouts hold under an injected clock, and revocations reach other nodes fast.
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import {
-  createTestDatabase,
-  describeEachEngine,
-  type TestDatabase,
-} from '../../../../test/databases.js';
+import { beforeEach, expect, it } from 'vitest';
+import { createUser } from '../../../../test/actors.js';
+import { describeEachEngine, useTestDatabase } from '../../../../test/databases.js';
 import { createLogger } from '../../../platform/logging.js';
 import { openDatabase } from '../../../platform/db/database.js';
 import { verifyAuditChain } from '../../../platform/audit/verify.js';
@@ -17,28 +14,18 @@ const CONTEXT = { requestId: 'req-test-0001', clientAddress: '127.0.0.1' };
 const MINUTE = 60_000;
 
 describeEachEngine('sessions', (engine) => {
-  let database: TestDatabase;
+  const database = useTestDatabase(engine, { each: true });
   let userId: string;
   const start = new Date('2026-11-25T08:00:00.000Z');
   const at = (ms: number) => new Date(start.getTime() + ms);
 
   beforeEach(async () => {
-    database = await createTestDatabase(engine);
-    const user = await database.db
-      .insertInto('users')
-      .values({
-        email: 'a@example.org',
-        email_normalized: 'a@example.org',
-        display_name: 'A',
-        status: 'active',
-        roles: ['clinician'],
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    userId = user.id;
+    userId = (await createUser(database.db, { roles: ['clinician'] })).userId;
   });
-  afterEach(() => database.close());
 
+  /** Uses the refresh token `ms` after the sign-in, as the refresh route does. */
+  const rotate = (refreshToken: string, ms: number) =>
+    rotateRefreshToken(database.db, refreshToken, DEFAULT_LIFETIMES, at(ms), CONTEXT);
   const login = () =>
     createSession(
       database.db,
@@ -58,52 +45,22 @@ describeEachEngine('sessions', (engine) => {
 
   it('A6/rotation: each use returns a new token; the old one cannot be used again', async () => {
     const first = await login();
-    const second = await rotateRefreshToken(
-      database.db,
-      first.refreshToken,
-      DEFAULT_LIFETIMES,
-      at(MINUTE),
-      CONTEXT,
-    );
+    const second = await rotate(first.refreshToken, MINUTE);
     expect(second.ok).toBe(true);
     if (!second.ok) return;
     expect(second.session.refreshToken).not.toBe(first.refreshToken);
-    const third = await rotateRefreshToken(
-      database.db,
-      second.session.refreshToken,
-      DEFAULT_LIFETIMES,
-      at(2 * MINUTE),
-      CONTEXT,
-    );
+    const third = await rotate(second.session.refreshToken, 2 * MINUTE);
     expect(third.ok).toBe(true);
   });
 
   it('A6/token theft: replaying a consumed token revokes the whole session and is audited', async () => {
     const first = await login();
-    const rotated = await rotateRefreshToken(
-      database.db,
-      first.refreshToken,
-      DEFAULT_LIFETIMES,
-      at(MINUTE),
-      CONTEXT,
-    );
-    const replay = await rotateRefreshToken(
-      database.db,
-      first.refreshToken,
-      DEFAULT_LIFETIMES,
-      at(2 * MINUTE),
-      CONTEXT,
-    );
+    const rotated = await rotate(first.refreshToken, MINUTE);
+    const replay = await rotate(first.refreshToken, 2 * MINUTE);
     expect(replay).toEqual({ ok: false, reason: 'reused' });
     // The legitimate holder's newer token dies with the session.
     if (!rotated.ok) throw new Error('rotation failed');
-    const after = await rotateRefreshToken(
-      database.db,
-      rotated.session.refreshToken,
-      DEFAULT_LIFETIMES,
-      at(3 * MINUTE),
-      CONTEXT,
-    );
+    const after = await rotate(rotated.session.refreshToken, 3 * MINUTE);
     expect(after).toEqual({ ok: false, reason: 'revoked' });
     const session = await database.db
       .selectFrom('sessions')
@@ -123,8 +80,8 @@ describeEachEngine('sessions', (engine) => {
   it('A6/race: two simultaneous refreshes with one token: exactly one wins, the other is treated as reuse', async () => {
     const first = await login();
     const results = await Promise.all([
-      rotateRefreshToken(database.db, first.refreshToken, DEFAULT_LIFETIMES, at(MINUTE), CONTEXT),
-      rotateRefreshToken(database.db, first.refreshToken, DEFAULT_LIFETIMES, at(MINUTE), CONTEXT),
+      rotate(first.refreshToken, MINUTE),
+      rotate(first.refreshToken, MINUTE),
     ]);
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(results.filter((r) => !r.ok)).toEqual([{ ok: false, reason: 'reused' }]);
@@ -132,13 +89,7 @@ describeEachEngine('sessions', (engine) => {
 
   it('A6/idle timeout: no refresh for 15 minutes ends the session', async () => {
     const first = await login();
-    const late = await rotateRefreshToken(
-      database.db,
-      first.refreshToken,
-      DEFAULT_LIFETIMES,
-      at(15 * MINUTE + 1),
-      CONTEXT,
-    );
+    const late = await rotate(first.refreshToken, 15 * MINUTE + 1);
     expect(late).toEqual({ ok: false, reason: 'expired' });
   });
 
@@ -147,13 +98,7 @@ describeEachEngine('sessions', (engine) => {
     let elapsed = 0;
     for (;;) {
       elapsed += 10 * MINUTE;
-      const result = await rotateRefreshToken(
-        database.db,
-        token,
-        DEFAULT_LIFETIMES,
-        at(elapsed),
-        CONTEXT,
-      );
+      const result = await rotate(token, elapsed);
       if (!result.ok) {
         expect(result.reason).toBe('expired');
         break;
@@ -170,28 +115,8 @@ describeEachEngine('sessions', (engine) => {
     expect(
       await revokeUserSessions(database.db, userId, 'password_change', start, keep.sessionId),
     ).toEqual([other.sessionId]);
-    expect(
-      (
-        await rotateRefreshToken(
-          database.db,
-          other.refreshToken,
-          DEFAULT_LIFETIMES,
-          at(MINUTE),
-          CONTEXT,
-        )
-      ).ok,
-    ).toBe(false);
-    expect(
-      (
-        await rotateRefreshToken(
-          database.db,
-          keep.refreshToken,
-          DEFAULT_LIFETIMES,
-          at(MINUTE),
-          CONTEXT,
-        )
-      ).ok,
-    ).toBe(true);
+    expect((await rotate(other.refreshToken, MINUTE)).ok).toBe(false);
+    expect((await rotate(keep.refreshToken, MINUTE)).ok).toBe(true);
   });
 
   it('A7/stale node: a revocation on one node is seen by another node within a second, without a per-request query', async () => {

@@ -3,20 +3,20 @@
 // new one repeated them: a password sign-in answered access, access, refresh; the MFA step
 // seven cookies for three names. Browsers keep the last of each, but a proxy or client that
 // keeps the first would hold a cleared or stale credential, and the answer reads as broken.
-import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { beforeAll, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { Secret, TOTP } from 'otpauth';
-import { createTestApp, type TestApp } from '../../../../test/app-harness.js';
 import {
-  createTestDatabase,
-  describeEachEngine,
-  type TestDatabase,
-} from '../../../../test/databases.js';
-import { listDevMailbox } from '../../../platform/mail.js';
+  NEW_PASSWORD,
+  cookieHeader,
+  cookiesOf,
+  useBrowserNodes,
+  type Jar,
+} from '../../../../test/browsers.js';
+import { describeEachEngine } from '../../../../test/databases.js';
 import type { Role } from '../../../platform/db/schema.js';
 import { inviteUser } from '../onboarding/service.js';
-import { MINIMUM_HASHING, hashPassword } from '../passwords/hashing.js';
 import {
   ACCESS_COOKIE,
   CSRF_HEADER,
@@ -24,11 +24,7 @@ import {
   REFRESH_COOKIE,
 } from './browser-credentials.js';
 
-const PASSWORD = 'correct horse battery staple 42';
-const NEW_PASSWORD = 'plinth marmot quiver saddle';
-const MASTER_KEY = randomBytes(32).toString('base64');
 const REQUEST = { requestId: 'test-request', clientAddress: '127.0.0.1' };
-type Jar = Record<string, string>;
 
 /** The cookie names of every set-cookie header of the answer, in order, repeats kept. */
 function setCookieNames(response: LightMyRequestResponse): string[] {
@@ -43,68 +39,33 @@ function expectEachCookieOnce(response: LightMyRequestResponse, names: string[])
 }
 
 describeEachEngine('set-cookie', (engine) => {
-  let database: TestDatabase;
-  let node: TestApp;
-  let origin: string;
+  const site = useBrowserNodes(engine, { env: { HAVEN_RATE_AUTH: '1000/60' } });
   let adminId: string;
 
   async function createUser(roles: Role[]): Promise<{ id: string; email: string }> {
     const email = `cookies-${randomUUID()}@example.org`;
-    const row = await database.db
-      .insertInto('users')
-      .values({
-        email,
-        email_normalized: email,
-        display_name: 'Cookie Tester',
-        roles,
-        status: 'active',
-        password_hash: await hashPassword(PASSWORD, MINIMUM_HASHING),
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return { id: row.id, email };
+    return { id: await site.createUser(email, roles, { displayName: 'Cookie Tester' }), email };
   }
 
   beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    node = await createTestApp(engine, {
-      database,
-      env: { HAVEN_MASTER_KEY: MASTER_KEY, HAVEN_RATE_AUTH: '1000/60' },
-    });
-    origin = node.config.publicOrigin;
     adminId = (await createUser(['admin'])).id;
   });
-  afterAll(async () => {
-    await node?.close();
-    await database?.close();
-  });
 
-  const cookiesOf = (response: LightMyRequestResponse): Jar =>
-    Object.fromEntries(response.cookies.map((c) => [c.name, c.value]));
-  const cookieHeader = (jar: Jar): string =>
-    Object.entries(jar)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('; ');
   const post = (url: string, payload: object, jar: Jar = {}) =>
-    node.app.inject({
-      method: 'POST',
-      url,
-      headers: { origin, cookie: cookieHeader(jar) },
-      payload,
-    });
-  const signIn = async (roles: Role[]) =>
-    post('/api/auth/session', { email: (await createUser(roles)).email, password: PASSWORD });
+    site.post(url, payload, { cookie: cookieHeader(jar) });
+  const signIn = async (roles: Role[]) => site.passwordStep((await createUser(roles)).email);
 
   /** An invitation to `role`, accepted: the invitee's email and the accept route's answer. */
   async function acceptInvitation(role: Role) {
     const email = `invitee-${randomUUID()}@example.org`;
-    await inviteUser(node.app.identity!.context, { email, role, invitedBy: adminId, ...REQUEST });
-    const mail = (await listDevMailbox(node.config.dataDir)).find((m) => m.to === email);
-    const token =
-      mail && new RegExp(`${origin}/invite#token=([A-Za-z0-9_-]+)`).exec(mail.text)?.[1];
-    if (!token) throw new Error(`no invitation mailed to ${email}`);
+    await inviteUser(site.node.app.identity!.context, {
+      email,
+      role,
+      invitedBy: adminId,
+      ...REQUEST,
+    });
     const accepted = await post('/api/onboarding/invitations/accept', {
-      token,
+      token: await site.linkToken(email, { page: 'invite' }),
       displayName: 'Invited Person',
       password: NEW_PASSWORD,
     });
@@ -130,11 +91,11 @@ describeEachEngine('set-cookie', (engine) => {
 
   it('sign-out clears the access and refresh cookies once each', async () => {
     const signedIn = await signIn(['patient']);
-    const response = await node.app.inject({
+    const response = await site.node.app.inject({
       method: 'DELETE',
       url: '/api/auth/session',
       headers: {
-        origin,
+        origin: site.origin,
         cookie: cookieHeader(cookiesOf(signedIn)),
         [CSRF_HEADER]: signedIn.json<{ csrfToken: string }>().csrfToken,
       },

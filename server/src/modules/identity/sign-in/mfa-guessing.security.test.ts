@@ -3,43 +3,23 @@
 // buys no fresh guesses), back off like wrong passwords do, and only a verified second factor
 // clears the count. Time is a frozen fake clock (Date only), so the 1-second first backoff
 // cannot pass unnoticed on a slow machine, and the test moves past it by setting the clock.
-import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, expect, it, vi } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { TOTP, Secret } from 'otpauth';
-import { createTestApp, type TestApp } from '../../../../test/app-harness.js';
-import {
-  createTestDatabase,
-  describeEachEngine,
-  type TestDatabase,
-} from '../../../../test/databases.js';
-import { createKeyRing, sha256Hex } from '../../../platform/crypto.js';
-import { MINIMUM_HASHING, hashPassword } from '../passwords/hashing.js';
-import { generateTotpSecret, sealTotpSecret } from '../mfa/totp.js';
-
-const PASSWORD = 'correct horse battery staple 42';
-const MASTER_KEY = randomBytes(32).toString('base64');
-
-type Jar = Record<string, string>;
+import type { TestApp } from '../../../../test/app-harness.js';
+import { browserOf, cookiesOf, useBrowserNodes, type Jar } from '../../../../test/browsers.js';
+import { describeEachEngine } from '../../../../test/databases.js';
+import { sha256Hex } from '../../../platform/crypto.js';
+import { generateTotpSecret } from '../mfa/totp.js';
 
 describeEachEngine('MFA guessing', (engine) => {
-  let database: TestDatabase;
+  const site = useBrowserNodes(engine, { env: { HAVEN_RATE_AUTH: '1000/60' }, nodes: [{}, {}] });
   let nodeA: TestApp;
   let nodeB: TestApp;
-  let origin: string;
   let clock: number;
 
-  beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    const env = { HAVEN_MASTER_KEY: MASTER_KEY, HAVEN_RATE_AUTH: '1000/60' };
-    nodeA = await createTestApp(engine, { database, env });
-    nodeB = await createTestApp(engine, { database, env });
-    origin = nodeA.config.publicOrigin;
-  });
-  afterAll(async () => {
-    await nodeA.close();
-    await nodeB.close();
-    await database.close();
+  beforeAll(() => {
+    [nodeA, nodeB] = site.nodes as [TestApp, TestApp];
   });
   beforeEach(() => {
     clock = Date.now();
@@ -56,24 +36,10 @@ describeEachEngine('MFA guessing', (engine) => {
   /** An active clinician (MFA required) with an enrolled authenticator. */
   async function createClinician(email: string) {
     const secret = generateTotpSecret();
-    const user = await database.db
-      .insertInto('users')
-      .values({
-        email,
-        email_normalized: email,
-        display_name: 'Test Clinician',
-        roles: ['clinician'],
-        status: 'active',
-        password_hash: await hashPassword(PASSWORD, MINIMUM_HASHING),
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const ring = createKeyRing(Buffer.from(MASTER_KEY, 'base64'));
-    await database.db
-      .updateTable('users')
-      .set({ totp_secret_enc: sealTotpSecret(ring, user.id, secret), totp_enrolled_at: new Date() })
-      .where('id', '=', user.id)
-      .execute();
+    const id = await site.createUser(email, ['clinician'], {
+      displayName: 'Test Clinician',
+      totpSecret: secret,
+    });
     const totp = new TOTP({ secret: Secret.fromBase32(secret) });
     // A code outside the ±1 step window the server accepts, at the current (fake) time.
     const wrongCode = () => {
@@ -84,38 +50,20 @@ describeEachEngine('MFA guessing', (engine) => {
       while (valid.has(String(guess).padStart(6, '0'))) guess++;
       return String(guess).padStart(6, '0');
     };
-    return { id: user.id, email, rightCode: () => totp.generate(), wrongCode };
+    return { id, email, rightCode: () => totp.generate(), wrongCode };
   }
-
-  const cookiesOf = (response: LightMyRequestResponse): Jar =>
-    Object.fromEntries(response.cookies.map((c) => [c.name, c.value]));
-  const cookieHeader = (jar: Jar) =>
-    Object.entries(jar)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('; ');
 
   /** A correct password: answers mfa_required and hands out a fresh MFA-pending cookie. */
   async function passwordStep(email: string, node: TestApp): Promise<Jar> {
-    const response = await node.app.inject({
-      method: 'POST',
-      url: '/api/auth/session',
-      headers: { origin },
-      payload: { email, password: PASSWORD },
-    });
+    const response = await site.passwordStep(email, { node });
     expect(response.json()).toEqual({ status: 'mfa_required' });
     return cookiesOf(response);
   }
-  const mfaStep = (pending: Jar, code: string, node: TestApp) =>
-    node.app.inject({
-      method: 'POST',
-      url: '/api/auth/mfa',
-      headers: { origin, cookie: cookieHeader(pending) },
-      payload: { code },
-    });
+  const mfaStep = (pending: Jar, code: string, node: TestApp) => site.mfaStep(pending, code, node);
 
   /** The account's count of wrong second-factor codes (keyed as mfa/mfa-throttle.ts keys it). */
   const countedFailures = async (userId: string) => {
-    const row = await database.db
+    const row = await site.database.db
       .selectFrom('login_throttle')
       .select('failures')
       .where('email_hash', '=', sha256Hex(`login:mfa:${userId}`))
@@ -123,7 +71,7 @@ describeEachEngine('MFA guessing', (engine) => {
     return row?.failures ?? 0;
   };
   const mfaAudit = async (userId: string) => {
-    const rows = await database.db
+    const rows = await site.database.db
       .selectFrom('audit_events')
       .select('outcome')
       .where('action', '=', 'auth.mfa')
@@ -213,30 +161,28 @@ describeEachEngine('MFA guessing', (engine) => {
     const user = await createClinician('step-up-door@example.org');
     const signedIn = await mfaStep(await passwordStep(user.email, nodeA), user.rightCode(), nodeA);
     expect(signedIn.statusCode).toBe(200);
-    const session = cookiesOf(signedIn);
-    const csrf = signedIn.json<{ csrfToken: string }>().csrfToken;
+    const session = browserOf(signedIn);
+    /** The same session's cookies each time: the step-up answer's new cookies are not kept. */
+    const stepUpWithRightCode = (node: TestApp) =>
+      site.call(
+        { ...session, jar: { ...session.jar } },
+        'POST',
+        '/api/auth/step-up',
+        { code: user.rightCode() },
+        node,
+      );
     for (let signIn = 0; signIn < 5; signIn++) {
       await mfaStep(await passwordStep(user.email, nodeB), user.wrongCode(), nodeB);
     }
     advanceClock(30_000); // a new TOTP step, so the right code is not a replay
-    const stepUp = await nodeA.app.inject({
-      method: 'POST',
-      url: '/api/auth/step-up',
-      headers: { origin, cookie: cookieHeader(session), 'x-csrf-token': csrf },
-      payload: { code: user.rightCode() },
-    });
+    const stepUp = await stepUpWithRightCode(nodeA);
     // 30 s is past the 1 s first backoff: the right code is accepted and clears the count.
     expect(stepUp.statusCode).toBe(200);
     expect(await countedFailures(user.id)).toBe(0);
     for (let signIn = 0; signIn < 5; signIn++) {
       await mfaStep(await passwordStep(user.email, nodeB), user.wrongCode(), nodeB);
     }
-    const refused = await nodeB.app.inject({
-      method: 'POST',
-      url: '/api/auth/step-up',
-      headers: { origin, cookie: cookieHeader(session), 'x-csrf-token': csrf },
-      payload: { code: user.rightCode() },
-    });
+    const refused = await stepUpWithRightCode(nodeB);
     expect(refused.statusCode).toBe(429);
     expect(refused.json()).toMatchObject({ code: 'LOGIN_BACKOFF' });
   });

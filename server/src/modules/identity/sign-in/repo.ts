@@ -1,16 +1,12 @@
 // Sign-in's reads and writes: the account by email, a rehash, and the login backoff rows
 // (keyed by a hash, so a row reveals no email).
-import { sql, type Kysely } from 'kysely';
-import type { DatabaseSchema } from '../../../platform/db/schema.js';
-
-type Db = Kysely<DatabaseSchema>;
+import { sql } from 'kysely';
+import { userByEmail, type Db } from '../users-repo.js';
 
 /** The account a sign-in names, by normalized email. */
 export function findAccountByEmail(db: Db, emailNormalized: string) {
-  return db
-    .selectFrom('users')
+  return userByEmail(db, emailNormalized)
     .select(['id', 'email', 'display_name', 'roles', 'status', 'password_hash', 'totp_enrolled_at'])
-    .where('email_normalized', '=', emailNormalized)
     .executeTakeFirst();
 }
 

@@ -3,9 +3,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { HavenError } from '../../../platform/errors.js';
-import { PUBLIC } from '../../../platform/http/route-contract.js';
 import { requestContext } from '../../../platform/http/request-context.js';
 import type { IdentityDeps } from '../dependencies.js';
+import { CREDENTIAL_ROUTE } from '../route-access.js';
 import { SignedIn } from '../schemas.js';
 import {
   MFA_PENDING_COOKIE,
@@ -65,7 +65,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: IdentityDeps): 
   typed.post(
     '/api/auth/session',
     {
-      config: { access: PUBLIC, rateClass: 'auth' },
+      config: CREDENTIAL_ROUTE,
       bodyLimit: 4096,
       schema: { body: Credentials, response: { 200: SignInAnswer } },
     },
@@ -75,7 +75,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: IdentityDeps): 
   typed.post(
     '/api/auth/mfa',
     {
-      config: { access: PUBLIC, rateClass: 'auth' },
+      config: CREDENTIAL_ROUTE,
       schema: { body: SecondFactor, response: { 200: SignedIn } },
     },
     (request, reply) => secondFactor(deps, request, reply, request.body),

@@ -4,6 +4,8 @@ import { HavenError } from '../../../platform/errors.js';
 import { recordAudit } from '../../../platform/audit/audit.js';
 import type { RequestContext } from '../../../platform/http/request-context.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
+import { recordUserEvent } from '../../../platform/user-event.js';
+import { auditAnonymousAttempt } from '../account-events.js';
 import type { IdentitySettings, IdentityServices } from '../dependencies.js';
 import { consumeTotpStep, findTotpAccount } from '../mfa/repo.js';
 import { admitMfaAttempt, clearMfaFailures } from '../mfa/mfa-throttle.js';
@@ -57,16 +59,13 @@ async function refuseCredentials(
   request: RequestContext,
 ): Promise<never> {
   const { backoffMs: nextBackoff } = await recordLoginFailure(context.db, email, now);
-  await recordAudit(context.db, {
-    actor: { type: 'anonymous' },
+  await auditAnonymousAttempt(context.db, user?.id, request, {
     action: 'auth.login',
     outcome: 'failure',
-    ...(user ? { target: { type: 'user', id: user.id } } : {}),
     details: {
       reason: !user ? 'unknown_account' : !passwordOk ? 'wrong_password' : `status_${user.status}`,
       backoff_ms: nextBackoff,
     },
-    ...request,
   });
   throw new HavenError('INVALID_CREDENTIALS');
 }
@@ -86,12 +85,9 @@ async function issueMfaPending(
     lifetimeMs: MFA_PENDING_SECONDS * 1000,
     now,
   });
-  await recordAudit(context.db, {
-    actor: { type: 'user', id: user.id },
+  await recordUserEvent(context.db, user.id, request, {
     action: 'auth.password_ok',
-    outcome: 'success',
     details: { next: enroll ? 'mfa_enrollment' : 'mfa' },
-    ...request,
   });
   return token;
 }
@@ -116,12 +112,10 @@ export async function checkPassword(
     findAccountByEmail(db, normalizeEmail(email)),
   ]);
   if (throttle.backoffMs > 0) {
-    await recordAudit(db, {
-      actor: { type: 'anonymous' },
+    await auditAnonymousAttempt(db, undefined, request, {
       action: 'auth.login',
       outcome: 'denied',
       details: { reason: 'backoff' },
-      ...request,
     });
     throw backoffError(throttle.backoffMs);
   }

@@ -5,10 +5,10 @@
 import type { Logger } from 'pino';
 import type { OrganizationRole } from '../../../platform/db/schema.js';
 import { HavenError } from '../../../platform/errors.js';
-import { recordAudit } from '../../../platform/audit/audit.js';
-import { isUniqueViolation } from '../../../platform/db/sql-text.js';
 import type { RequestContext } from '../../../platform/http/request-context.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
+import { onUniqueViolation } from '../../../platform/unique-conflict.js';
+import { recordUserEvent } from '../../../platform/user-event.js';
 import type { IdentityApi } from '../../identity/index.js';
 import { membershipRole, type Db } from '../repo.js';
 import type { MemberView } from '../schemas.js';
@@ -21,8 +21,9 @@ export type MemberInvitations = Pick<IdentityApi, 'inviteUser' | 'normalizeEmail
 /** Where a failed notice after commit is logged: the request's logger. */
 export type NoticeLog = Pick<Logger, 'error'>;
 
-const ALREADY_MEMBER = 'This person is already a member.';
-const CREATED_MEANWHILE = 'An account with this email was created meanwhile; please try again.';
+const alreadyMember = () => new HavenError('CONFLICT', 'This person is already a member.');
+const createdMeanwhile = () =>
+  new HavenError('CONFLICT', 'An account with this email was created meanwhile; please try again.');
 
 async function memberView(db: Db, organizationId: string, userId: string): Promise<MemberView> {
   const member = await repo.findMember(db, organizationId, userId);
@@ -37,14 +38,10 @@ export async function listMembers(
 ): Promise<MemberView[]> {
   await requireMembership(ctx.db, input.organizationId, input.userId);
   const members = await repo.listMembers(ctx.db, input.organizationId);
-  await recordAudit(ctx.db, {
-    actor: { type: 'user', id: input.userId },
+  await recordUserEvent(ctx.db, input.userId, input, {
     action: 'org.members_listed',
     target: { type: 'organization', id: input.organizationId },
-    outcome: 'success',
     details: { results: members.length },
-    requestId: input.requestId,
-    clientAddress: input.clientAddress,
   });
   return members;
 }
@@ -79,9 +76,7 @@ async function insertMembership(
   userId: string,
   via: 'existing_account' | 'invitation',
 ): Promise<void> {
-  if (await membershipRole(trx, input.organizationId, userId)) {
-    throw new HavenError('CONFLICT', ALREADY_MEMBER);
-  }
+  if (await membershipRole(trx, input.organizationId, userId)) throw alreadyMember();
   await repo
     .insertMembership(trx, {
       organizationId: input.organizationId,
@@ -89,18 +84,11 @@ async function insertMembership(
       role: input.role,
       addedBy: input.actorId,
     })
-    .catch((error: unknown) => {
-      if (isUniqueViolation(error)) throw new HavenError('CONFLICT', ALREADY_MEMBER);
-      throw error;
-    });
-  await recordAudit(trx, {
-    actor: { type: 'user', id: input.actorId },
+    .catch(onUniqueViolation(alreadyMember));
+  await recordUserEvent(trx, input.actorId, input, {
     action: 'org.member_added',
     target: { type: 'user', id: userId },
-    outcome: 'success',
     details: { organizationId: input.organizationId, role: input.role, via },
-    requestId: input.requestId,
-    clientAddress: input.clientAddress,
   });
 }
 
@@ -114,9 +102,7 @@ async function addExistingAccount(
     await input.authorize(trx);
     const user = await repo.lockAccountByEmail(trx, emailKey);
     if (!user) return undefined;
-    if (await membershipRole(trx, input.organizationId, user.id)) {
-      throw new HavenError('CONFLICT', ALREADY_MEMBER);
-    }
+    if (await membershipRole(trx, input.organizationId, user.id)) throw alreadyMember();
     if (user.status === 'disabled' || !user.roles.includes('clinician')) {
       throw new HavenError(
         'CONFLICT',
@@ -147,17 +133,14 @@ async function inviteNewAccount(
         // it has just created. One created by another request since our look-up (its created_at
         // is not this transaction's start) must not have its invitation reset: 409, try again.
         if (!(await repo.createdInThisTransaction(trx, userId))) {
-          throw new HavenError('CONFLICT', CREATED_MEANWHILE);
+          throw createdMeanwhile();
         }
         await input.authorize(trx);
         await insertMembership(trx, input, userId, 'invitation');
       },
     })
-    .catch((error: unknown) => {
-      // Two requests inviting the same new email at once: the second insert of the user loses.
-      if (isUniqueViolation(error)) throw new HavenError('CONFLICT', CREATED_MEANWHILE);
-      throw error;
-    });
+    // Two requests inviting the same new email at once: the second insert of the user loses.
+    .catch(onUniqueViolation(createdMeanwhile));
   return invited.userId;
 }
 
@@ -279,18 +262,14 @@ export async function changeMemberRole(
         );
       }
       await repo.updateMemberRole(trx, change.organizationId, change.userId, change.role);
-      await recordAudit(trx, {
-        actor: { type: 'user', id: change.actorId },
+      await recordUserEvent(trx, change.actorId, change, {
         action: 'org.member_role_changed',
         target: { type: 'user', id: change.userId },
-        outcome: 'success',
         details: {
           organizationId: change.organizationId,
           role: change.role,
           previous: target.role,
         },
-        requestId: change.requestId,
-        clientAddress: change.clientAddress,
       });
     }
     return memberView(trx, change.organizationId, change.userId);
@@ -312,14 +291,10 @@ export async function removeMember(ctx: ModuleContext, change: MemberChange): Pr
       change.organizationId,
       change.userId,
     );
-    await recordAudit(trx, {
-      actor: { type: 'user', id: change.actorId },
+    await recordUserEvent(trx, change.actorId, change, {
       action: 'org.member_removed',
       target: { type: 'user', id: change.userId },
-      outcome: 'success',
       details: { organizationId: change.organizationId, role: target.role, sessionsCleared },
-      requestId: change.requestId,
-      clientAddress: change.clientAddress,
     });
   });
 }

@@ -1,49 +1,30 @@
 // Consent documents and consent records over HTTP, and the consent gate that later features
 // rely on: only a live consent to the newest version of each required kind satisfies it.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../../../test/app-harness.js';
-import { describeEachEngine } from '../../../../test/databases.js';
-import {
-  callAs,
-  createActor,
-  createOrganization,
-  createPatientRow,
-  type Actor,
-} from '../../../../test/actors.js';
+import { beforeAll, expect, it } from 'vitest';
+import { describeClinic, type Actor } from '../../../../test/clinical-actors.js';
 import { HavenError } from '../../../platform/errors.js';
 import type { ConsentDocumentView, ConsentGateView, ConsentRecordView } from './schemas.js';
 import { consentGate, listConsentDocuments, recordConsent, requireConsent } from './service.js';
 
-const RATES = {
-  HAVEN_RATE_READ: '10000/60',
-  HAVEN_RATE_WRITE: '10000/60',
-  HAVEN_RATE_SENSITIVE: '10000/60',
-};
-
-describeEachEngine('consents', (engine) => {
-  let t: TestApp;
+describeClinic('consents', (clinic) => {
   let orgAdmin: Actor;
   let clinician: Actor;
 
   beforeAll(async () => {
-    t = await createTestApp(engine, { env: RATES });
-    orgAdmin = await createActor(t.app, ['clinician']);
-    clinician = await createActor(t.app, ['clinician']);
-  });
-  afterAll(async () => {
-    await t.close();
+    orgAdmin = await clinic.actor(['clinician']);
+    clinician = await clinic.actor(['clinician']);
   });
 
   /** A fresh organization (so document versions start at 1) with both actors as members. */
   async function freshOrganization(): Promise<string> {
-    const organizationId = await createOrganization(t.app.database.db, {
+    const organizationId = await clinic.organization({
       members: [
-        { userId: orgAdmin.userId, role: 'org_admin' },
-        { userId: clinician.userId, role: 'clinician' },
+        [orgAdmin, 'org_admin'],
+        [clinician, 'clinician'],
       ],
     });
     for (const actor of [orgAdmin, clinician]) {
-      await t.app.database.db
+      await clinic.db
         .updateTable('sessions')
         .set({ active_organization_id: organizationId })
         .where('id', '=', actor.sessionId)
@@ -57,7 +38,7 @@ describeEachEngine('consents', (engine) => {
     required = true,
     title = `${kind} notice`,
   ): Promise<ConsentDocumentView> {
-    const response = await callAs(t.app, orgAdmin, 'POST', '/api/consent-documents', {
+    const response = await clinic.call(orgAdmin, 'POST', '/api/consent-documents', {
       kind,
       title,
       body: 'We keep your records safe.\n\nSigned below.',
@@ -68,14 +49,14 @@ describeEachEngine('consents', (engine) => {
   }
 
   async function record(patientId: string, documentId: string, channel = 'paper') {
-    return callAs(t.app, clinician, 'POST', `/api/patients/${patientId}/consents`, {
+    return clinic.call(clinician, 'POST', `/api/patients/${patientId}/consents`, {
       documentId,
       channel,
     });
   }
 
   async function gateOf(patientId: string): Promise<ConsentGateView> {
-    const response = await callAs(t.app, clinician, 'GET', `/api/patients/${patientId}/consents`);
+    const response = await clinic.call(clinician, 'GET', `/api/patients/${patientId}/consents`);
     expect(response.statusCode, response.body).toBe(200);
     return response.json<{ gate: ConsentGateView }>().gate;
   }
@@ -87,7 +68,7 @@ describeEachEngine('consents', (engine) => {
     const hipaa2 = await publish('hipaa_notice');
     expect([hipaa1.version, terms1.version, hipaa2.version]).toEqual([1, 1, 2]);
     expect(hipaa2).toMatchObject({ kind: 'hipaa_notice', required: true, current: true });
-    const list = await callAs(t.app, clinician, 'GET', '/api/consent-documents');
+    const list = await clinic.call(clinician, 'GET', '/api/consent-documents');
     expect(list.statusCode).toBe(200);
     const documents = list.json<{ documents: ConsentDocumentView[] }>().documents;
     expect(documents.map((d) => [d.id, d.current])).toEqual([
@@ -100,7 +81,7 @@ describeEachEngine('consents', (engine) => {
 
   it('only an org_admin publishes: a clinician member gets 403', async () => {
     await freshOrganization();
-    const response = await callAs(t.app, clinician, 'POST', '/api/consent-documents', {
+    const response = await clinic.call(clinician, 'POST', '/api/consent-documents', {
       kind: 'terms',
       title: 'Terms',
       body: 'Text',
@@ -114,7 +95,7 @@ describeEachEngine('consents', (engine) => {
     const organizationId = await freshOrganization();
     const responses = await Promise.all(
       [1, 2, 3, 4].map(() =>
-        callAs(t.app, orgAdmin, 'POST', '/api/consent-documents', {
+        clinic.call(orgAdmin, 'POST', '/api/consent-documents', {
           kind: 'research',
           title: 'Research',
           body: 'Text',
@@ -123,7 +104,7 @@ describeEachEngine('consents', (engine) => {
       ),
     );
     for (const response of responses) expect([201, 409]).toContain(response.statusCode);
-    const versions = (await listConsentDocuments(t.app.database.db, organizationId))
+    const versions = (await listConsentDocuments(clinic.db, organizationId))
       .map((d) => d.version)
       .sort();
     expect(versions).toEqual(versions.map((_, i) => i + 1));
@@ -132,7 +113,7 @@ describeEachEngine('consents', (engine) => {
 
   it('the gate needs a live consent to the newest required version', async () => {
     const organizationId = await freshOrganization();
-    const patientId = await createPatientRow(t.app.database.db, organizationId);
+    const patientId = await clinic.patient(organizationId);
     expect(await gateOf(patientId)).toEqual({ satisfied: true, missing: [] });
 
     const v1 = await publish('treatment');
@@ -160,7 +141,7 @@ describeEachEngine('consents', (engine) => {
     const reopened = await gateOf(patientId);
     expect(reopened.satisfied).toBe(false);
     expect(reopened.missing.map((m) => m.documentId)).toEqual([v2.id]);
-    const list = await callAs(t.app, clinician, 'GET', `/api/patients/${patientId}/consents`);
+    const list = await clinic.call(clinician, 'GET', `/api/patients/${patientId}/consents`);
     const consents = list.json<{ consents: ConsentRecordView[] }>().consents;
     expect(consents.map((c) => [c.id, c.current])).toEqual([[consent.id, false]]);
 
@@ -172,44 +153,36 @@ describeEachEngine('consents', (engine) => {
     expect((await gateOf(patientId)).satisfied).toBe(true);
   });
 
+  /** The clinician withdraws the patient's consent. */
+  const withdraw = (patientId: string, consentId: string) =>
+    clinic.call(clinician, 'POST', `/api/patients/${patientId}/consents/${consentId}/withdraw`, {});
+
   it('a withdrawn consent no longer satisfies the gate; it can be given again', async () => {
     const organizationId = await freshOrganization();
-    const patientId = await createPatientRow(t.app.database.db, organizationId);
+    const patientId = await clinic.patient(organizationId);
     const doc = await publish('hipaa_notice');
     const consent = (await record(patientId, doc.id, 'in_person')).json<{
       consent: ConsentRecordView;
     }>().consent;
     expect((await gateOf(patientId)).satisfied).toBe(true);
 
-    const withdrawn = await callAs(
-      t.app,
-      clinician,
-      'POST',
-      `/api/patients/${patientId}/consents/${consent.id}/withdraw`,
-      {},
-    );
+    const withdrawn = await withdraw(patientId, consent.id);
     expect(withdrawn.statusCode, withdrawn.body).toBe(200);
     expect(withdrawn.json<{ consent: ConsentRecordView }>().consent.withdrawnAt).not.toBeNull();
     expect((await gateOf(patientId)).satisfied).toBe(false);
 
-    const twice = await callAs(
-      t.app,
-      clinician,
-      'POST',
-      `/api/patients/${patientId}/consents/${consent.id}/withdraw`,
-      {},
-    );
+    const twice = await withdraw(patientId, consent.id);
     expect(twice.statusCode).toBe(409);
 
     expect((await record(patientId, doc.id, 'phone')).statusCode).toBe(201);
     expect((await gateOf(patientId)).satisfied).toBe(true);
-    const list = await callAs(t.app, clinician, 'GET', `/api/patients/${patientId}/consents`);
+    const list = await clinic.call(clinician, 'GET', `/api/patients/${patientId}/consents`);
     expect(list.json<{ consents: ConsentRecordView[] }>().consents).toHaveLength(2);
   });
 
   it('a second live consent to the same version is a 409', async () => {
     const organizationId = await freshOrganization();
-    const patientId = await createPatientRow(t.app.database.db, organizationId);
+    const patientId = await clinic.patient(organizationId);
     const doc = await publish('terms');
     expect((await record(patientId, doc.id)).statusCode).toBe(201);
     const again = await record(patientId, doc.id);
@@ -219,27 +192,21 @@ describeEachEngine('consents', (engine) => {
 
   it('consents cannot be recorded on an archived patient (409); withdrawal stays possible', async () => {
     const organizationId = await freshOrganization();
-    const patientId = await createPatientRow(t.app.database.db, organizationId);
+    const patientId = await clinic.patient(organizationId);
     const doc = await publish('terms');
     const other = await publish('research');
     const consent = (await record(patientId, doc.id)).json<{ consent: ConsentRecordView }>()
       .consent;
-    await callAs(t.app, clinician, 'POST', `/api/patients/${patientId}/archive`, {});
+    await clinic.call(clinician, 'POST', `/api/patients/${patientId}/archive`, {});
     expect((await record(patientId, other.id)).statusCode).toBe(409);
-    const withdrawn = await callAs(
-      t.app,
-      clinician,
-      'POST',
-      `/api/patients/${patientId}/consents/${consent.id}/withdraw`,
-      {},
-    );
+    const withdrawn = await withdraw(patientId, consent.id);
     expect(withdrawn.statusCode).toBe(200);
   });
 
   it('requireConsent answers 409 CONSENT_REQUIRED listing each missing document', async () => {
     const organizationId = await freshOrganization();
-    const patientId = await createPatientRow(t.app.database.db, organizationId);
-    const db = t.app.database.db;
+    const patientId = await clinic.patient(organizationId);
+    const db = clinic.db;
     await expect(requireConsent(db, patientId, organizationId)).resolves.toBeUndefined();
     const hipaa = await publish('hipaa_notice');
     const terms = await publish('terms');
@@ -262,10 +229,10 @@ describeEachEngine('consents', (engine) => {
 
   it('recordConsent with currentVersionOnly refuses a superseded version (portal rule)', async () => {
     const organizationId = await freshOrganization();
-    const patientId = await createPatientRow(t.app.database.db, organizationId);
+    const patientId = await clinic.patient(organizationId);
     const v1 = await publish('terms');
     const v2 = await publish('terms');
-    const db = t.app.database.db;
+    const db = clinic.db;
     const attempt = (documentId: string) =>
       db.transaction().execute((trx) =>
         recordConsent(trx, {

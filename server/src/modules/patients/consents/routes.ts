@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ModuleContext } from '../../../platform/module-context.js';
 import { requireScopes } from '../../../platform/http/route-contract.js';
+import { PATIENTS_READ, PATIENTS_WRITE } from '../route-access.js';
 import { staffCaller } from '../staff-caller.js';
 import { Empty, PatientParams } from '../records/schemas.js';
 import {
@@ -24,18 +25,13 @@ import {
   withdrawStaffConsent,
 } from './service.js';
 
-const WRITE = { access: requireScopes(['patients:write']), rateClass: 'write' } as const;
-
 export function registerConsentRoutes(app: FastifyInstance, context: ModuleContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = context;
 
   typed.get(
     '/api/consent-documents',
-    {
-      config: { access: requireScopes(['patients:read']), rateClass: 'read' },
-      schema: { response: { 200: DocumentList } },
-    },
+    { config: PATIENTS_READ, schema: { response: { 200: DocumentList } } },
     async function listConsentDocumentsRoute(request) {
       const { scope } = await staffCaller(db, request);
       return { documents: await listConsentDocuments(db, scope.organizationId) };
@@ -60,7 +56,7 @@ export function registerConsentRoutes(app: FastifyInstance, context: ModuleConte
   typed.get(
     '/api/patients/:patientId/consents',
     {
-      config: { access: requireScopes(['patients:read']), rateClass: 'read' },
+      config: PATIENTS_READ,
       schema: { params: PatientParams, response: { 200: PatientConsentList } },
     },
     async function readPatientConsentsRoute(request) {
@@ -72,7 +68,7 @@ export function registerConsentRoutes(app: FastifyInstance, context: ModuleConte
   typed.post(
     '/api/patients/:patientId/consents',
     {
-      config: WRITE,
+      config: PATIENTS_WRITE,
       bodyLimit: 1024,
       schema: { params: PatientParams, body: RecordBody, response: { 201: ConsentAnswer } },
     },
@@ -86,7 +82,7 @@ export function registerConsentRoutes(app: FastifyInstance, context: ModuleConte
   typed.post(
     '/api/patients/:patientId/consents/:consentId/withdraw',
     {
-      config: WRITE,
+      config: PATIENTS_WRITE,
       bodyLimit: 1024,
       schema: { params: ConsentParams, body: Empty, response: { 200: ConsentAnswer } },
     },

@@ -2,8 +2,9 @@
 // through the module's front door: those functions know nothing of requests — callers pass
 // their transaction, scope the patient first and write their own PHI audit event. The second
 // half is the staff use cases: organization scope, the org_admin check and the audit events.
+import type { FastifyRequest } from 'fastify';
 import { HavenError } from '../../../platform/errors.js';
-import { recordAudit } from '../../../platform/audit/audit.js';
+import { recordUserEvent } from '../../../platform/user-event.js';
 import { requireOrganizationAdmin } from '../../../platform/access/scopes.js';
 import { auditPhi } from '../../../platform/access/phi-audit.js';
 import { requestContext } from '../../../platform/http/request-context.js';
@@ -12,7 +13,7 @@ import { FieldErrors, cleanProse, cleanText } from '../../../platform/text.js';
 import type { ConsentChannel } from '../../../platform/db/schema.js';
 import type { StaffCaller } from '../staff-caller.js';
 import { isOrganizationPatient, type Db } from '../records/repo.js';
-import { findPatient, findWritablePatient } from '../records/service.js';
+import { onPatient } from '../records/service.js';
 import {
   hasLiveConsent,
   insertConsent,
@@ -166,6 +167,26 @@ export async function recordConsent(
   return findConsent(db, input.patientId, consentId);
 }
 
+/**
+ * The PHI audit event of a consent recorded or withdrawn, by staff or (`channel` 'portal') by
+ * the patient: it names the consent and its document, never what was agreed to.
+ */
+export function auditConsentChange(
+  trx: Db,
+  request: FastifyRequest,
+  action: 'patient.consent_recorded' | 'patient.consent_withdrawn',
+  patientId: string,
+  consent: ConsentRecordView,
+  channel?: 'portal',
+): Promise<void> {
+  const details = { consentId: consent.id, documentId: consent.documentId };
+  return auditPhi(trx, request, {
+    action,
+    patientId,
+    details: channel === undefined ? details : { ...details, channel },
+  });
+}
+
 /** Withdraws one of the patient's consents: not theirs → 404; already withdrawn → 409. */
 export async function withdrawConsent(
   db: Db,
@@ -228,13 +249,10 @@ async function publishOnce(
       version,
       publishedBy: userId,
     });
-    await recordAudit(trx, {
-      actor: { type: 'user', id: userId },
+    await recordUserEvent(trx, userId, requestContext(caller.request), {
       action: 'consent.document_published',
       target: { type: 'consent_document', id: documentId },
-      outcome: 'success',
       details: { organizationId, kind: input.kind, version, required: input.required },
-      ...requestContext(caller.request),
     });
     const documents = await listConsentDocuments(trx, organizationId);
     const document = documents.find((doc) => doc.id === documentId);
@@ -245,11 +263,9 @@ async function publishOnce(
 
 /** The patient's consent records and gate; one PHI audit event. */
 export async function readPatientConsents(db: Db, caller: StaffCaller, patientId: string) {
-  const { organizationId } = caller.scope;
-  return db.transaction().execute(async (trx) => {
-    const patient = await findPatient(trx, organizationId, patientId);
+  return onPatient(db, caller, patientId, 'read', async (trx, patient) => {
     const consents = await listPatientConsents(trx, patient.id);
-    const gate = await consentGate(trx, patient.id, organizationId);
+    const gate = await consentGate(trx, patient.id, caller.scope.organizationId);
     await auditPhi(trx, caller.request, { action: 'patient.consents_read', patientId: patient.id });
     return { consents, gate };
   });
@@ -263,8 +279,7 @@ export async function recordStaffConsent(
   input: StaffConsentInput,
 ): Promise<ConsentRecordView> {
   const { organizationId, userId } = caller.scope;
-  return db.transaction().execute(async (trx) => {
-    const patient = await findWritablePatient(trx, organizationId, patientId);
+  return onPatient(db, caller, patientId, 'write', async (trx, patient) => {
     const recorded = await recordConsent(trx, {
       patientId: patient.id,
       organizationId,
@@ -273,11 +288,7 @@ export async function recordStaffConsent(
       recordedBy: userId,
       currentVersionOnly: false,
     });
-    await auditPhi(trx, caller.request, {
-      action: 'patient.consent_recorded',
-      patientId: patient.id,
-      details: { consentId: recorded.id, documentId: recorded.documentId },
-    });
+    await auditConsentChange(trx, caller.request, 'patient.consent_recorded', patient.id, recorded);
     return recorded;
   });
 }
@@ -288,20 +299,21 @@ export async function withdrawStaffConsent(
   patientId: string,
   consentId: string,
 ): Promise<ConsentRecordView> {
-  const { organizationId, userId } = caller.scope;
-  return db.transaction().execute(async (trx) => {
-    // Withdrawal stays possible on an archived record: it only ever narrows what is allowed.
-    const patient = await findPatient(trx, organizationId, patientId, { lock: true });
+  const { userId } = caller.scope;
+  // Withdrawal stays possible on an archived record: it only ever narrows what is allowed.
+  return onPatient(db, caller, patientId, 'lock', async (trx, patient) => {
     const withdrawn = await withdrawConsent(trx, {
       patientId: patient.id,
       consentId,
       withdrawnBy: userId,
     });
-    await auditPhi(trx, caller.request, {
-      action: 'patient.consent_withdrawn',
-      patientId: patient.id,
-      details: { consentId: withdrawn.id, documentId: withdrawn.documentId },
-    });
+    await auditConsentChange(
+      trx,
+      caller.request,
+      'patient.consent_withdrawn',
+      patient.id,
+      withdrawn,
+    );
     return withdrawn;
   });
 }

@@ -1,21 +1,7 @@
 // Clinical notes over HTTP: creation, corrections as new versions (history kept, oldest
 // first), author names from the users table, race-safe version numbers, archived patients.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../../../test/app-harness.js';
-import { describeEachEngine } from '../../../../test/databases.js';
-import {
-  callAs,
-  createActor,
-  createOrganization,
-  createPatientRow,
-  type Actor,
-} from '../../../../test/actors.js';
-
-const RATES = {
-  HAVEN_RATE_READ: '10000/60',
-  HAVEN_RATE_WRITE: '10000/60',
-  HAVEN_RATE_SENSITIVE: '10000/60',
-};
+import { beforeAll, expect, it } from 'vitest';
+import { describeClinic, type Actor } from '../../../../test/clinical-actors.js';
 
 interface NoteVersion {
   version: number;
@@ -32,29 +18,24 @@ interface Note {
   versionCount: number;
 }
 
-describeEachEngine('clinical notes', (engine) => {
-  let t: TestApp;
+describeClinic('clinical notes', (clinic) => {
   let author: Actor;
   let corrector: Actor;
   let organizationId: string;
 
   beforeAll(async () => {
-    t = await createTestApp(engine, { env: RATES });
-    author = await createActor(t.app, ['clinician'], { displayName: 'Dr Author' });
-    corrector = await createActor(t.app, ['clinician'], { displayName: 'Dr Corrector' });
-    organizationId = await createOrganization(t.app.database.db, {
+    author = await clinic.actor(['clinician'], { displayName: 'Dr Author' });
+    corrector = await clinic.actor(['clinician'], { displayName: 'Dr Corrector' });
+    organizationId = await clinic.organization({
       members: [
-        { userId: author.userId, role: 'clinician' },
-        { userId: corrector.userId, role: 'clinician' },
+        [author, 'clinician'],
+        [corrector, 'clinician'],
       ],
     });
   });
-  afterAll(async () => {
-    await t.close();
-  });
 
   async function createNote(patientId: string, body = 'Initial note.', shareable = false) {
-    const response = await callAs(t.app, author, 'POST', `/api/patients/${patientId}/notes`, {
+    const response = await clinic.call(author, 'POST', `/api/patients/${patientId}/notes`, {
       body,
       shareable,
     });
@@ -62,26 +43,46 @@ describeEachEngine('clinical notes', (engine) => {
     return response.json<{ note: Note }>().note;
   }
 
+  /** A correction of the note as a new version, by `actor`. */
+  const correct = (
+    actor: Actor,
+    patientId: string,
+    noteId: string,
+    body: string,
+    reason?: string,
+    shareable = false,
+  ) =>
+    clinic.call(actor, 'POST', `/api/patients/${patientId}/notes/${noteId}/versions`, {
+      body,
+      shareable,
+      ...(reason === undefined ? {} : { reason }),
+    });
+  /** The note with its history, as `actor` reads it. */
+  const readNote = (actor: Actor, patientId: string, noteId: string) =>
+    clinic.call(actor, 'GET', `/api/patients/${patientId}/notes/${noteId}`);
+
   it('creates a note as version 1 with the author named from the users table', async () => {
-    const patientId = await createPatientRow(t.app.database.db, organizationId);
+    const patientId = await clinic.patient(organizationId);
     const note = await createNote(patientId, 'Line one.\nLine two.', true);
-    expect(note.versionCount).toBe(1);
-    expect(note.current).toMatchObject({
-      version: 1,
-      body: 'Line one.\nLine two.',
-      shareable: true,
-      author: { id: author.userId, displayName: 'Dr Author' },
-      correctionReason: null,
+    expect(note).toMatchObject({
+      versionCount: 1,
+      current: {
+        version: 1,
+        body: 'Line one.\nLine two.',
+        shareable: true,
+        author: { id: author.userId, displayName: 'Dr Author' },
+        correctionReason: null,
+      },
     });
     // Renaming the author shows the new name: it is joined, not copied.
-    await t.app.database.db
+    await clinic.db
       .updateTable('users')
       .set({ display_name: 'Dr Renamed' })
       .where('id', '=', author.userId)
       .execute();
-    const read = await callAs(t.app, author, 'GET', `/api/patients/${patientId}/notes/${note.id}`);
+    const read = await readNote(author, patientId, note.id);
     expect(read.json<{ note: Note }>().note.current.author.displayName).toBe('Dr Renamed');
-    await t.app.database.db
+    await clinic.db
       .updateTable('users')
       .set({ display_name: 'Dr Author' })
       .where('id', '=', author.userId)
@@ -89,14 +90,15 @@ describeEachEngine('clinical notes', (engine) => {
   });
 
   it('a correction adds a version with its reason; every earlier version is kept', async () => {
-    const patientId = await createPatientRow(t.app.database.db, organizationId);
+    const patientId = await clinic.patient(organizationId);
     const note = await createNote(patientId, 'BP 120/80.');
-    const corrected = await callAs(
-      t.app,
+    const corrected = await correct(
       corrector,
-      'POST',
-      `/api/patients/${patientId}/notes/${note.id}/versions`,
-      { body: 'BP 130/85.', shareable: true, reason: 'Transcription error' },
+      patientId,
+      note.id,
+      'BP 130/85.',
+      'Transcription error',
+      true,
     );
     expect(corrected.statusCode, corrected.body).toBe(201);
     const current = corrected.json<{ note: Note }>().note;
@@ -110,12 +112,7 @@ describeEachEngine('clinical notes', (engine) => {
       correctionReason: 'Transcription error',
     });
 
-    const history = await callAs(
-      t.app,
-      author,
-      'GET',
-      `/api/patients/${patientId}/notes/${note.id}`,
-    );
+    const history = await readNote(author, patientId, note.id);
     expect(history.statusCode).toBe(200);
     const { versions } = history.json<{ note: Note; versions: NoteVersion[] }>();
     expect(versions.map((v) => [v.version, v.body, v.author.id, v.correctionReason])).toEqual([
@@ -125,15 +122,11 @@ describeEachEngine('clinical notes', (engine) => {
   });
 
   it('lists notes newest first, each with its current version', async () => {
-    const patientId = await createPatientRow(t.app.database.db, organizationId);
+    const patientId = await clinic.patient(organizationId);
     const first = await createNote(patientId, 'First.');
     const second = await createNote(patientId, 'Second.');
-    await callAs(t.app, author, 'POST', `/api/patients/${patientId}/notes/${first.id}/versions`, {
-      body: 'First, corrected.',
-      shareable: false,
-      reason: 'typo',
-    });
-    const list = await callAs(t.app, author, 'GET', `/api/patients/${patientId}/notes`);
+    await correct(author, patientId, first.id, 'First, corrected.', 'typo');
+    const list = await clinic.call(author, 'GET', `/api/patients/${patientId}/notes`);
     expect(list.statusCode).toBe(200);
     const notes = list.json<{ notes: Note[] }>().notes;
     expect(notes.map((n) => [n.id, n.current.body, n.versionCount])).toEqual([
@@ -143,80 +136,53 @@ describeEachEngine('clinical notes', (engine) => {
   });
 
   it('concurrent corrections get consecutive version numbers, never a 500', async () => {
-    const patientId = await createPatientRow(t.app.database.db, organizationId);
+    const patientId = await clinic.patient(organizationId);
     const note = await createNote(patientId);
     const responses = await Promise.all(
       [1, 2, 3, 4].map((i) =>
-        callAs(t.app, author, 'POST', `/api/patients/${patientId}/notes/${note.id}/versions`, {
-          body: `Correction ${i}`,
-          shareable: false,
-          reason: `Reason ${i}`,
-        }),
+        correct(author, patientId, note.id, `Correction ${i}`, `Reason ${i}`),
       ),
     );
     for (const response of responses) expect([201, 409]).toContain(response.statusCode);
-    const history = await callAs(
-      t.app,
-      author,
-      'GET',
-      `/api/patients/${patientId}/notes/${note.id}`,
-    );
+    const history = await readNote(author, patientId, note.id);
     const versions = history.json<{ versions: NoteVersion[] }>().versions.map((v) => v.version);
     expect(versions).toEqual(versions.map((_, i) => i + 1));
     expect(versions.length).toBe(1 + responses.filter((r) => r.statusCode === 201).length);
   });
 
   it('writes on an archived patient answer 409; reads still work', async () => {
-    const patientId = await createPatientRow(t.app.database.db, organizationId);
+    const patientId = await clinic.patient(organizationId);
     const note = await createNote(patientId);
-    await callAs(t.app, author, 'POST', `/api/patients/${patientId}/archive`, {});
-    const create = await callAs(t.app, author, 'POST', `/api/patients/${patientId}/notes`, {
+    await clinic.call(author, 'POST', `/api/patients/${patientId}/archive`, {});
+    const create = await clinic.call(author, 'POST', `/api/patients/${patientId}/notes`, {
       body: 'More.',
       shareable: false,
     });
     expect(create.statusCode).toBe(409);
-    const correct = await callAs(
-      t.app,
-      author,
-      'POST',
-      `/api/patients/${patientId}/notes/${note.id}/versions`,
-      { body: 'More.', shareable: false, reason: 'why' },
+    const correction = await correct(author, patientId, note.id, 'More.', 'why');
+    expect(correction.statusCode).toBe(409);
+    expect((await clinic.call(author, 'GET', `/api/patients/${patientId}/notes`)).statusCode).toBe(
+      200,
     );
-    expect(correct.statusCode).toBe(409);
-    expect(
-      (await callAs(t.app, author, 'GET', `/api/patients/${patientId}/notes`)).statusCode,
-    ).toBe(200);
   });
 
   it('a note of another patient of the same organization is a 404 under this patient', async () => {
-    const patientA = await createPatientRow(t.app.database.db, organizationId);
-    const patientB = await createPatientRow(t.app.database.db, organizationId);
+    const patientA = await clinic.patient(organizationId);
+    const patientB = await clinic.patient(organizationId);
     const note = await createNote(patientA);
-    const read = await callAs(t.app, author, 'GET', `/api/patients/${patientB}/notes/${note.id}`);
+    const read = await readNote(author, patientB, note.id);
     expect(read.statusCode).toBe(404);
-    const correct = await callAs(
-      t.app,
-      author,
-      'POST',
-      `/api/patients/${patientB}/notes/${note.id}/versions`,
-      { body: 'x', shareable: false, reason: 'y' },
-    );
-    expect(correct.statusCode).toBe(404);
+    const correction = await correct(author, patientB, note.id, 'x', 'y');
+    expect(correction.statusCode).toBe(404);
   });
 
   it('a note without reason, or a blank body, is refused with the field named', async () => {
-    const patientId = await createPatientRow(t.app.database.db, organizationId);
+    const patientId = await clinic.patient(organizationId);
     const note = await createNote(patientId);
-    const noReason = await callAs(
-      t.app,
-      author,
-      'POST',
-      `/api/patients/${patientId}/notes/${note.id}/versions`,
-      { body: 'x', shareable: false },
-    );
+    const noReason = await correct(author, patientId, note.id, 'x');
     expect(noReason.statusCode).toBe(400);
     expect(JSON.stringify(noReason.json())).toContain('body.reason');
-    const blank = await callAs(t.app, author, 'POST', `/api/patients/${patientId}/notes`, {
+    const blank = await clinic.call(author, 'POST', `/api/patients/${patientId}/notes`, {
       body: ' \n\t ',
       shareable: false,
     });

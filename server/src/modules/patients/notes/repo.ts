@@ -13,39 +13,50 @@ export interface VersionRow {
   correction_reason: string | null;
 }
 
+/** A version as VersionRow holds it; `u` is the join on users that names the author. */
+const VERSION_COLUMNS = [
+  'v.version',
+  'v.body',
+  'v.shareable',
+  'v.author_id',
+  'u.display_name as author_name',
+  'v.created_at',
+  'v.correction_reason',
+] as const;
+
 /**
- * The notes of one patient of one organization with their current version, newest first
- * (or just `noteId`). Author names come from a join on users, never from a copy in the note.
+ * Notes (`n`) joined to their current, highest version (`v`) and its author (`u`): the one
+ * definition of a note's current version, which staff and the patient portal both read.
+ * Author names come from the join on users, never from a copy in the note.
  */
+export function currentNoteVersions(db: Db) {
+  return db
+    .selectFrom('clinical_notes as n')
+    .innerJoin('clinical_note_versions as v', 'v.note_id', 'n.id')
+    .leftJoin('users as u', 'u.id', 'v.author_id')
+    .where(
+      sql<boolean>`v.version = (select max(m.version) from clinical_note_versions m where m.note_id = n.id)`,
+    );
+}
+
+/** The notes of one patient of one organization with their current version, newest first (or just `noteId`). */
 export async function selectNotes(
   db: Db,
   organizationId: string,
   patientId: string,
   noteId?: string,
 ) {
-  let query = db
-    .selectFrom('clinical_notes as n')
-    .innerJoin('clinical_note_versions as v', 'v.note_id', 'n.id')
-    .leftJoin('users as u', 'u.id', 'v.author_id')
+  let query = currentNoteVersions(db)
     .select([
       'n.id',
       'n.created_at as note_created_at',
-      'v.version',
-      'v.body',
-      'v.shareable',
-      'v.author_id',
-      'u.display_name as author_name',
-      'v.created_at',
-      'v.correction_reason',
+      ...VERSION_COLUMNS,
       sql<string>`(select count(*) from clinical_note_versions c where c.note_id = n.id)`.as(
         'version_count',
       ),
     ])
     .where('n.patient_id', '=', patientId)
     .where('n.organization_id', '=', organizationId)
-    .where(
-      sql<boolean>`v.version = (select max(m.version) from clinical_note_versions m where m.note_id = n.id)`,
-    )
     .orderBy('n.created_at', 'desc')
     .orderBy('n.id', 'desc');
   if (noteId !== undefined) query = query.where('n.id', '=', noteId);
@@ -63,15 +74,7 @@ export async function selectNoteVersions(
     .selectFrom('clinical_note_versions as v')
     .innerJoin('clinical_notes as n', 'n.id', 'v.note_id')
     .leftJoin('users as u', 'u.id', 'v.author_id')
-    .select([
-      'v.version',
-      'v.body',
-      'v.shareable',
-      'v.author_id',
-      'u.display_name as author_name',
-      'v.created_at',
-      'v.correction_reason',
-    ])
+    .select(VERSION_COLUMNS)
     .where('v.note_id', '=', noteId)
     .where('n.patient_id', '=', patientId)
     .where('n.organization_id', '=', organizationId)

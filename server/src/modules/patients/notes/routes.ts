@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ModuleContext } from '../../../platform/module-context.js';
-import { requireScopes } from '../../../platform/http/route-contract.js';
+import { NOTES_WRITE, PATIENTS_READ } from '../route-access.js';
 import { staffCaller } from '../staff-caller.js';
 import { PatientParams } from '../records/schemas.js';
 import { cleanCorrection, cleanNewNote } from './checks.js';
@@ -18,16 +18,13 @@ import {
 } from './schemas.js';
 import { correctNote, createNote, readNoteHistory, readNotes } from './service.js';
 
-const READ = { access: requireScopes(['patients:read']), rateClass: 'read' } as const;
-const WRITE = { access: requireScopes(['notes:write']), rateClass: 'write' } as const;
-
 export function registerNoteRoutes(app: FastifyInstance, context: ModuleContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = context;
 
   typed.get(
     '/api/patients/:patientId/notes',
-    { config: READ, schema: { params: PatientParams, response: { 200: NoteList } } },
+    { config: PATIENTS_READ, schema: { params: PatientParams, response: { 200: NoteList } } },
     async function readNotesRoute(request) {
       const caller = await staffCaller(db, request);
       return { notes: await readNotes(db, caller, request.params.patientId) };
@@ -36,7 +33,7 @@ export function registerNoteRoutes(app: FastifyInstance, context: ModuleContext)
 
   typed.get(
     '/api/patients/:patientId/notes/:noteId',
-    { config: READ, schema: { params: NoteParams, response: { 200: NoteHistory } } },
+    { config: PATIENTS_READ, schema: { params: NoteParams, response: { 200: NoteHistory } } },
     async function readNoteRoute(request) {
       const { patientId, noteId } = request.params;
       return readNoteHistory(db, await staffCaller(db, request), patientId, noteId);
@@ -46,7 +43,7 @@ export function registerNoteRoutes(app: FastifyInstance, context: ModuleContext)
   typed.post(
     '/api/patients/:patientId/notes',
     {
-      config: WRITE,
+      config: NOTES_WRITE,
       bodyLimit: NOTE_BODY_LIMIT,
       schema: { params: PatientParams, body: NewNoteBody, response: { 201: NoteAnswer } },
     },
@@ -61,7 +58,7 @@ export function registerNoteRoutes(app: FastifyInstance, context: ModuleContext)
   typed.post(
     '/api/patients/:patientId/notes/:noteId/versions',
     {
-      config: WRITE,
+      config: NOTES_WRITE,
       bodyLimit: NOTE_BODY_LIMIT,
       schema: { params: NoteParams, body: CorrectionBody, response: { 201: NoteAnswer } },
     },

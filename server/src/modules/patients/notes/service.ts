@@ -3,10 +3,10 @@
 // both). Each read and write is one PHI audit event in the same transaction.
 import { HavenError } from '../../../platform/errors.js';
 import { auditPhi } from '../../../platform/access/phi-audit.js';
-import { isUniqueViolation } from '../../../platform/db/sql-text.js';
+import { onUniqueViolation } from '../../../platform/unique-conflict.js';
 import type { StaffCaller } from '../staff-caller.js';
 import type { Db } from '../records/repo.js';
-import { findPatient, findWritablePatient } from '../records/service.js';
+import { onPatient } from '../records/service.js';
 import {
   insertNote,
   insertNoteVersion,
@@ -19,6 +19,8 @@ import {
 import type { CorrectionInput, NewNoteInput, NoteVersionView, NoteView } from './schemas.js';
 
 const noteNotFound = () => new HavenError('NOT_FOUND', 'The note was not found.');
+const correctedMeanwhile = () =>
+  new HavenError('CONFLICT', 'The note was corrected at the same time; reload it.');
 
 function toVersionView(row: VersionRow): NoteVersionView {
   return {
@@ -59,10 +61,8 @@ export async function readNotes(
   caller: StaffCaller,
   patientId: string,
 ): Promise<NoteView[]> {
-  const { organizationId } = caller.scope;
-  return db.transaction().execute(async (trx) => {
-    const patient = await findPatient(trx, organizationId, patientId);
-    const notes = await listNotes(trx, organizationId, patient.id);
+  return onPatient(db, caller, patientId, 'read', async (trx, patient) => {
+    const notes = await listNotes(trx, caller.scope.organizationId, patient.id);
     await auditPhi(trx, caller.request, { action: 'patient.notes_read', patientId: patient.id });
     return notes;
   });
@@ -76,8 +76,7 @@ export async function readNoteHistory(
   noteId: string,
 ): Promise<{ note: NoteView; versions: NoteVersionView[] }> {
   const { organizationId } = caller.scope;
-  return db.transaction().execute(async (trx) => {
-    const patient = await findPatient(trx, organizationId, patientId);
+  return onPatient(db, caller, patientId, 'read', async (trx, patient) => {
     const note = await findNote(trx, organizationId, patient.id, noteId);
     const versions = await selectNoteVersions(trx, organizationId, patient.id, note.id);
     await auditPhi(trx, caller.request, {
@@ -97,8 +96,7 @@ export async function createNote(
   input: NewNoteInput,
 ): Promise<NoteView> {
   const { organizationId, userId } = caller.scope;
-  return db.transaction().execute(async (trx) => {
-    const patient = await findWritablePatient(trx, organizationId, patientId);
+  return onPatient(db, caller, patientId, 'write', async (trx, patient) => {
     const noteId = await insertNote(trx, organizationId, patient.id, userId);
     await insertNoteVersion(trx, {
       noteId,
@@ -128,9 +126,8 @@ export async function correctNote(
   input: CorrectionInput,
 ): Promise<NoteView> {
   const { organizationId, userId } = caller.scope;
-  try {
-    return await db.transaction().execute(async (trx) => {
-      const patient = await findWritablePatient(trx, organizationId, target.patientId);
+  return (
+    onPatient(db, caller, target.patientId, 'write', async (trx, patient) => {
       // Corrections of one note queue on its row, so each reads the version before it.
       const noteId = await lockNote(trx, organizationId, patient.id, target.noteId);
       if (noteId === undefined) throw noteNotFound();
@@ -149,12 +146,8 @@ export async function correctNote(
         details: { noteId, version },
       });
       return findNote(trx, organizationId, patient.id, noteId);
-    });
-  } catch (error) {
-    // UNIQUE (note_id, version): a concurrent correction took this number despite the lock.
-    if (isUniqueViolation(error)) {
-      throw new HavenError('CONFLICT', 'The note was corrected at the same time; reload it.');
-    }
-    throw error;
-  }
+    })
+      // UNIQUE (note_id, version): a concurrent correction took this number despite the lock.
+      .catch(onUniqueViolation(correctedMeanwhile))
+  );
 }

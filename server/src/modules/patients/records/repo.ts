@@ -30,7 +30,7 @@ export interface PatientRow {
 }
 
 /** Every column a patient view needs; birth_date as text so no Date or time zone touches it. */
-function patientColumns() {
+export function patientColumns() {
   return [
     'p.id',
     'p.organization_id',

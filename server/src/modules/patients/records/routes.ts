@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { ModuleContext } from '../../../platform/module-context.js';
-import { requireScopes } from '../../../platform/http/route-contract.js';
+import { PATIENTS_READ, PATIENTS_WRITE } from '../route-access.js';
 import { staffCaller } from '../staff-caller.js';
 import { cleanPatientFilters, cleanPatientInput } from './checks.js';
 import {
@@ -23,9 +23,6 @@ import {
   setArchived,
 } from './service.js';
 
-const READ = { access: requireScopes(['patients:read']), rateClass: 'read' } as const;
-const WRITE = { access: requireScopes(['patients:write']), rateClass: 'write' } as const;
-
 export function registerRecordRoutes(app: FastifyInstance, context: ModuleContext): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = context;
@@ -33,7 +30,7 @@ export function registerRecordRoutes(app: FastifyInstance, context: ModuleContex
   typed.post(
     '/api/patients/search',
     {
-      config: READ,
+      config: PATIENTS_READ,
       bodyLimit: 4096,
       schema: { body: PatientSearchSchema, response: { 200: PatientPage } },
     },
@@ -46,7 +43,7 @@ export function registerRecordRoutes(app: FastifyInstance, context: ModuleContex
   typed.post(
     '/api/patients',
     {
-      config: WRITE,
+      config: PATIENTS_WRITE,
       bodyLimit: 16_384,
       schema: { body: PatientInputSchema, response: { 201: PatientAnswer } },
     },
@@ -59,7 +56,7 @@ export function registerRecordRoutes(app: FastifyInstance, context: ModuleContex
 
   typed.get(
     '/api/patients/:patientId',
-    { config: READ, schema: { params: PatientParams, response: { 200: PatientAnswer } } },
+    { config: PATIENTS_READ, schema: { params: PatientParams, response: { 200: PatientAnswer } } },
     async function readPatientRoute(request) {
       const caller = await staffCaller(db, request);
       return { patient: await readPatient(db, caller, request.params.patientId) };
@@ -69,7 +66,7 @@ export function registerRecordRoutes(app: FastifyInstance, context: ModuleContex
   typed.patch(
     '/api/patients/:patientId',
     {
-      config: WRITE,
+      config: PATIENTS_WRITE,
       bodyLimit: 16_384,
       schema: { params: PatientParams, body: PatientPatchSchema, response: { 200: PatientAnswer } },
     },
@@ -84,7 +81,7 @@ export function registerRecordRoutes(app: FastifyInstance, context: ModuleContex
     typed.post(
       `/api/patients/:patientId/${verb}`,
       {
-        config: WRITE,
+        config: PATIENTS_WRITE,
         bodyLimit: 1024,
         schema: { params: PatientParams, body: Empty, response: { 200: PatientAnswer } },
       },

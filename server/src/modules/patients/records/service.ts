@@ -3,7 +3,7 @@
 import type { Static } from 'typebox';
 import { HavenError } from '../../../platform/errors.js';
 import { auditPhi } from '../../../platform/access/phi-audit.js';
-import { isUniqueViolation } from '../../../platform/db/sql-text.js';
+import { onUniqueViolation } from '../../../platform/unique-conflict.js';
 import type { StaffCaller } from '../staff-caller.js';
 import {
   insertPatient,
@@ -85,6 +85,34 @@ export async function findWritablePatient(
   return row;
 }
 
+/**
+ * How a staff use case holds its patient: `read` it, `lock` it until commit, or lock it to
+ * `write` (an archived record is then a 409).
+ */
+export type PatientHold = 'read' | 'lock' | 'write';
+
+/**
+ * Runs a staff use case on one patient of the caller's organization, in one transaction: the
+ * patient is found first (404 when invisible, as another organization's always is) and held
+ * as `hold` says; `work` gets the transaction and the patient's row.
+ */
+export function onPatient<T>(
+  db: Db,
+  caller: StaffCaller,
+  patientId: string,
+  hold: PatientHold,
+  work: (trx: Db, patient: PatientRow) => Promise<T>,
+): Promise<T> {
+  const { organizationId } = caller.scope;
+  return db.transaction().execute(async (trx) => {
+    const patient =
+      hold === 'write'
+        ? await findWritablePatient(trx, organizationId, patientId)
+        : await findPatient(trx, organizationId, patientId, { lock: hold === 'lock' });
+    return work(trx, patient);
+  });
+}
+
 /** Key order and absent-vs-undefined do not matter; jsonb does not keep key order either. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
@@ -102,9 +130,14 @@ function copyField<K extends keyof PatientInput>(to: PatientPatch, from: Patient
   to[key] = from[key];
 }
 
-/** The fields of the patch whose new value differs from the stored one, and those alone. */
-function changesTo(row: PatientRow, patch: PatientPatch): PatientPatch {
-  const stored: PatientInput = {
+/** What a patient row says about the person, in the names the API uses. */
+export function demographicsOf(
+  row: Pick<
+    PatientRow,
+    'mrn' | 'given_name' | 'family_name' | 'birth_date' | 'sex' | 'address' | 'contact_methods'
+  >,
+): Required<PatientInput> {
+  return {
     mrn: row.mrn,
     givenName: row.given_name,
     familyName: row.family_name,
@@ -113,6 +146,11 @@ function changesTo(row: PatientRow, patch: PatientPatch): PatientPatch {
     address: row.address,
     contactMethods: row.contact_methods,
   };
+}
+
+/** The fields of the patch whose new value differs from the stored one, and those alone. */
+function changesTo(row: PatientRow, patch: PatientPatch): PatientPatch {
+  const stored: PatientInput = demographicsOf(row);
   const changes: PatientPatch = {};
   for (const key of Object.keys(patch) as Array<keyof PatientInput>) {
     if (patch[key] !== undefined && canonical(patch[key]) !== canonical(stored[key])) {
@@ -156,8 +194,9 @@ export async function createPatient(
   input: PatientInput,
 ): Promise<PatientView> {
   const { organizationId, userId } = caller.scope;
-  try {
-    const row = await db.transaction().execute(async (trx) => {
+  const row = await db
+    .transaction()
+    .execute(async (trx) => {
       if (await isMrnTaken(trx, organizationId, input.mrn)) throw mrnTaken();
       const patientId = await insertPatient(trx, organizationId, input, userId);
       await auditPhi(trx, caller.request, {
@@ -166,13 +205,10 @@ export async function createPatient(
         fields: Object.keys(input),
       });
       return findPatient(trx, organizationId, patientId);
-    });
-    return toPatientView(row);
-  } catch (error) {
+    })
     // Two creations with the same MRN raced past the check: UNIQUE (organization_id, mrn).
-    if (isUniqueViolation(error)) throw mrnTaken();
-    throw error;
-  }
+    .catch(onUniqueViolation(mrnTaken));
+  return toPatientView(row);
 }
 
 export async function readPatient(
@@ -180,8 +216,7 @@ export async function readPatient(
   caller: StaffCaller,
   patientId: string,
 ): Promise<PatientView> {
-  const row = await db.transaction().execute(async (trx) => {
-    const found = await findPatient(trx, caller.scope.organizationId, patientId);
+  const row = await onPatient(db, caller, patientId, 'read', async (trx, found) => {
     await auditPhi(trx, caller.request, { action: 'patient.read', patientId: found.id });
     return found;
   });
@@ -196,35 +231,29 @@ export async function changePatient(
   patch: PatientPatch,
 ): Promise<PatientView> {
   const { organizationId } = caller.scope;
-  try {
-    const row = await db.transaction().execute(async (trx) => {
-      const stored = await findWritablePatient(trx, organizationId, patientId);
-      const changes = changesTo(stored, patch);
-      const changed = Object.keys(changes);
-      if (changed.length === 0) {
-        // Nothing was written, but the answer still discloses the record: that is a read.
-        await auditPhi(trx, caller.request, { action: 'patient.read', patientId: stored.id });
-        return stored;
-      }
-      if (
-        changes.mrn !== undefined &&
-        (await isMrnTaken(trx, organizationId, changes.mrn, stored.id))
-      ) {
-        throw mrnTaken();
-      }
-      await updatePatient(trx, organizationId, stored.id, changes);
-      await auditPhi(trx, caller.request, {
-        action: 'patient.updated',
-        patientId: stored.id,
-        fields: changed,
-      });
-      return findPatient(trx, organizationId, stored.id);
+  const row = await onPatient(db, caller, patientId, 'write', async (trx, stored) => {
+    const changes = changesTo(stored, patch);
+    const changed = Object.keys(changes);
+    if (changed.length === 0) {
+      // Nothing was written, but the answer still discloses the record: that is a read.
+      await auditPhi(trx, caller.request, { action: 'patient.read', patientId: stored.id });
+      return stored;
+    }
+    if (
+      changes.mrn !== undefined &&
+      (await isMrnTaken(trx, organizationId, changes.mrn, stored.id))
+    ) {
+      throw mrnTaken();
+    }
+    await updatePatient(trx, organizationId, stored.id, changes);
+    await auditPhi(trx, caller.request, {
+      action: 'patient.updated',
+      patientId: stored.id,
+      fields: changed,
     });
-    return toPatientView(row);
-  } catch (error) {
-    if (isUniqueViolation(error)) throw mrnTaken();
-    throw error;
-  }
+    return findPatient(trx, organizationId, stored.id);
+  }).catch(onUniqueViolation(mrnTaken));
+  return toPatientView(row);
 }
 
 /** Archives or restores the record; doing either twice is a 409 naming the current state. */
@@ -235,8 +264,7 @@ export async function setArchived(
   archive: boolean,
 ): Promise<PatientView> {
   const { organizationId } = caller.scope;
-  const row = await db.transaction().execute(async (trx) => {
-    const stored = await findPatient(trx, organizationId, patientId, { lock: true });
+  const row = await onPatient(db, caller, patientId, 'lock', async (trx, stored) => {
     const archived = stored.archived_at !== null;
     if (archive && archived) {
       throw new HavenError('CONFLICT', 'The patient record is already archived.');

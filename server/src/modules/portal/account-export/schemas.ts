@@ -1,6 +1,7 @@
 // The account export's answer: the account, its live sessions and, for a patient with a linked
 // record, what the portal shows of that record.
 import { Type, type Static } from 'typebox';
+import { userViewProperties } from '../../identity/index.js';
 import { ConsentRecordSchema } from '../../patients/index.js';
 import { AccessEntrySchema, PatientRecordViewSchema, SharedNoteSchema } from '../schemas.js';
 
@@ -24,14 +25,7 @@ export const AccountExportSchema = Type.Object(
   {
     exportedAt: Iso,
     account: Type.Object(
-      {
-        id: Type.String({ maxLength: 36 }),
-        email: Type.String({ maxLength: 254 }),
-        displayName: Type.String({ maxLength: 100 }),
-        roles: Type.Array(Type.String({ maxLength: 20 }), { maxItems: 5 }),
-        createdAt: Iso,
-        mfaEnrolled: Type.Boolean(),
-      },
+      { ...userViewProperties, createdAt: Iso, mfaEnrolled: Type.Boolean() },
       { additionalProperties: false },
     ),
     sessions: Type.Array(

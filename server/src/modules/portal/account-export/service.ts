@@ -5,7 +5,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { auditPhi, requireUser } from '../../../platform/access/index.js';
-import { recordAudit } from '../../../platform/audit/audit.js';
+import { recordUserEvent } from '../../../platform/user-event.js';
 import type { DatabaseSchema } from '../../../platform/db/schema.js';
 import { HavenError } from '../../../platform/errors.js';
 import { requestContext } from '../../../platform/http/request-context.js';
@@ -58,13 +58,10 @@ export async function exportAccount(
     const sessions = await identity.listUserSessions(trx, userId, now);
     const linkedId = await findLinkedPatientId(trx, userId);
     const patient = linkedId === undefined ? null : await exportPatient(trx, linkedId);
-    await recordAudit(trx, {
-      actor: { type: 'user', id: userId },
+    await recordUserEvent(trx, userId, requestContext(request), {
       action: 'account.exported',
       target: { type: 'user', id: userId },
-      outcome: 'success',
       details: { patientIncluded: patient !== null, sessions: sessions.length },
-      ...requestContext(request),
     });
     if (patient && linkedId !== undefined) {
       await auditPhi(trx, request, {
