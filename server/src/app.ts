@@ -28,6 +28,7 @@ import { portalModule } from './modules/portal/index.js';
 import { createDevMailbox, createSmtpMailer, type Mailer } from './platform/mail.js';
 import type { ModuleContext } from './platform/module-context.js';
 import { installCors } from './platform/http/cors.js';
+import { answerClientError } from './platform/http/client-errors.js';
 import { registerHealthRoutes } from './platform/http/health.js';
 import { installHttpsOnly } from './platform/http/https-only.js';
 import { installJsonBodyParser } from './platform/http/json-body.js';
@@ -88,6 +89,8 @@ function serverOptions(
     return503OnClosing: true,
     exposeHeadRoutes: true,
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true, maxParamLength: 200 },
+    // Refusals on the socket (headers over the cap, timeouts): problems with the headers too.
+    clientErrorHandler: answerClientError,
     // Router-level refusals (malformed percent-encoding, over-long parameters) skip every
     // hook and the error handler; answer them as problems with the security headers too.
     frameworkErrors: (error, request, reply) => {
@@ -97,11 +100,22 @@ function serverOptions(
       void sendProblem(reply, request, safe);
     },
   };
-  (options as { http: { maxHeaderSize: number } }).http = {
+  // T4: Node cut a slow body only at headersTimeout, which Fastify leaves at 60 s however short
+  // requestTimeout is, and looks for expired requests only every 30 s (a slow body was kept
+  // 60–90 s): both follow the configured timeout, checked every second. requestTimeout is set
+  // here too because Node refuses a headersTimeout above it (its default is 300 s, ours ≤ 600 s).
+  const limits = {
     maxHeaderSize: config.limits.headerBytes,
+    requestTimeout: config.limits.requestTimeoutMs,
+    headersTimeout: config.limits.requestTimeoutMs,
+    connectionsCheckingInterval: 1_000,
   };
+  (options as { http: object }).http = limits;
   if (config.tls) {
+    // Fastify passes `http` to a plain HTTP server only: with TLS the limits go with the keys,
+    // or the header cap and the deadlines above would silently be Node's defaults.
     options.https = {
+      ...limits,
       cert: readFileSync(config.tls.certFile),
       key: readFileSync(config.tls.keyFile),
     };

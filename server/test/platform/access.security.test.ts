@@ -4,7 +4,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SignJWT, UnsecuredJWT, generateKeyPair } from 'jose';
 import { createTestApp, type TestApp } from '../app-harness.js';
 import { describeEachEngine } from '../databases.js';
-import { probeRoutes } from '../fixtures/probe-routes.js';
+import {
+  HOOK_ONLY_MARKER,
+  HOOK_ONLY_ROUTES,
+  hookOnlyHandlerRuns,
+  probeRoutes,
+} from '../fixtures/probe-routes.js';
 import {
   TEST_AUDIENCE,
   TEST_ISSUER,
@@ -40,6 +45,84 @@ describeEachEngine('access control', (engine) => {
     expect(response.statusCode).toBe(401);
     expect(response.json()).toMatchObject({ code: 'UNAUTHENTICATED' });
   };
+
+  /** Calls a hook-only probe: its handler answers the marker to whoever reaches it. */
+  const hookOnly = (route: keyof typeof HOOK_ONLY_ROUTES, authorization?: string) => {
+    const { method, url } = HOOK_ONLY_ROUTES[route];
+    return t.app.inject({
+      method,
+      url,
+      headers: authorization ? { authorization } : {},
+      ...(method === 'POST' ? { payload: {} } : {}),
+    });
+  };
+  const handlerRuns = () => [...hookOnlyHandlerRuns.values()].reduce((a, b) => a + b, 0);
+  /** The refusal must come from the hook: the status and code, and the handler never ran. */
+  const expectRefused = async (
+    route: keyof typeof HOOK_ONLY_ROUTES,
+    authorization: string | undefined,
+    status: number,
+    code: string,
+  ) => {
+    const before = handlerRuns();
+    const response = await hookOnly(route, authorization);
+    expect(response.statusCode, `${route}: ${status} ${code} expected`).toBe(status);
+    expect(response.json()).toMatchObject({ code });
+    expect(response.body).not.toContain(HOOK_ONLY_MARKER);
+    expect(handlerRuns()).toBe(before);
+  };
+  const bearer = async (options: Parameters<typeof signTestToken>[0]) =>
+    `Bearer ${await signTestToken(options)}`;
+
+  it('Z1: a route whose handler never checks the caller is still closed to anonymous and bad credentials (401 from the access hook)', async () => {
+    for (const route of ['scoped', 'allScopes', 'stepUp'] as const) {
+      await expectRefused(route, undefined, 401, 'UNAUTHENTICATED');
+      await expectRefused(route, 'Bearer not-a-token', 401, 'UNAUTHENTICATED');
+      const expired = await bearer({
+        scope: 'patients:read notes:read users:manage',
+        expiresIn: Math.floor(Date.now() / 1000) - 60,
+      });
+      await expectRefused(route, expired, 401, 'UNAUTHENTICATED');
+    }
+    // The probe itself works: a public one is reached by anyone.
+    const open = await hookOnly('public');
+    expect(open.statusCode).toBe(200);
+    expect(open.json()).toEqual({ reached: HOOK_ONLY_MARKER });
+  });
+
+  it('Z2/privilege: a route whose handler never checks scopes refuses a caller missing any declared scope (403 from the access hook)', async () => {
+    await expectRefused('scoped', await bearer({ scope: 'notes:read' }), 403, 'FORBIDDEN');
+    await expectRefused('scoped', await bearer({ scope: '' }), 403, 'FORBIDDEN');
+    // Every declared scope is needed, not any one of them.
+    for (const scope of ['patients:read', 'notes:read', 'patients:write notes:write']) {
+      await expectRefused('allScopes', await bearer({ scope }), 403, 'FORBIDDEN');
+    }
+    const before = handlerRuns();
+    for (const [route, scope] of [
+      ['scoped', 'patients:read'],
+      ['allScopes', 'notes:read patients:read'],
+    ] as const) {
+      const admitted = await hookOnly(route, await bearer({ scope }));
+      expect(admitted.statusCode, route).toBe(200);
+      expect(admitted.json()).toEqual({ reached: HOOK_ONLY_MARKER });
+    }
+    expect(handlerRuns()).toBe(before + 2);
+  });
+
+  it('A9/step-up: a route whose handler never checks MFA refuses a token without a check in the last 5 minutes (403 from the access hook)', async () => {
+    clock = Date.now();
+    const nowSeconds = Math.floor(clock / 1000);
+    await expectRefused('stepUp', await bearer({ scope: 'patients:read' }), 403, 'FORBIDDEN');
+    await expectRefused('stepUp', await bearer({ scope: 'users:manage' }), 403, 'STEP_UP_REQUIRED');
+    const stale = await bearer({ scope: 'users:manage', mfaAt: nowSeconds - 6 * 60 });
+    await expectRefused('stepUp', stale, 403, 'STEP_UP_REQUIRED');
+    const fresh = await hookOnly(
+      'stepUp',
+      await bearer({ scope: 'users:manage', mfaAt: nowSeconds - 60 }),
+    );
+    expect(fresh.statusCode).toBe(200);
+    expect(fresh.json()).toEqual({ reached: HOOK_ONLY_MARKER });
+  });
 
   it('Z1: a protected route without credentials answers 401', async () => {
     await expectUnauthenticated(undefined);

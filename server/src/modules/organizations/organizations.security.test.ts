@@ -11,6 +11,7 @@ import {
   callAs,
   createActor,
   createOrganization,
+  createPatientRow,
   createUser,
   machineClientAuthorization,
   mintSession,
@@ -174,6 +175,86 @@ describeEachEngine('organizations security', (engine) => {
       expect(await activeOf(outsider.sessionId)).toBe(before);
       const probe = await call(outsider, 'GET', PROBE);
       expect(probe.json()).toEqual({ organizationId: otherOrgId });
+    });
+
+    it('Z4: an org admin of A whose session names organization B, where they are no member, gets 404 on B’s members, patients and consents', async () => {
+      // B, run by its own admin, with a patient, a published consent document and a consent.
+      const bAdmin = await createActor(node.app, ['clinician']);
+      const orgB = await createOrganization(db(), {
+        members: [{ userId: bAdmin.userId, role: 'org_admin' }],
+      });
+      const patientB = await createPatientRow(db(), orgB, { familyName: 'Bravo' });
+      const published = await call(bAdmin, 'POST', '/api/consent-documents', {
+        kind: 'terms',
+        title: 'Terms of B',
+        body: 'Only for organization B',
+        required: true,
+      });
+      expect(published.statusCode).toBe(201);
+      const documentB = published.json<{ document: { id: string } }>().document.id;
+      const recorded = await call(bAdmin, 'POST', `/api/patients/${patientB}/consents`, {
+        documentId: documentB,
+        channel: 'paper',
+      });
+      expect(recorded.statusCode).toBe(201);
+      const consentB = recorded.json<{ consent: { id: string } }>().consent.id;
+
+      // The stray runs organization A (same role B's admin has) and was never a member of B;
+      // their session still names B, as a stale or tampered choice would.
+      const stray = await createActor(node.app, ['clinician']);
+      const orgA = await createOrganization(db(), {
+        members: [{ userId: stray.userId, role: 'org_admin' }],
+      });
+      await db()
+        .updateTable('sessions')
+        .set({ active_organization_id: orgB })
+        .where('id', '=', stray.sessionId)
+        .execute();
+
+      const MISSING = '00000000-0000-4000-8000-00000000000b';
+      const p = `/api/patients/${patientB}`;
+      const refused: Array<readonly [Method, string, unknown]> = [
+        ...memberRoutes(orgB, bAdmin.userId),
+        ['GET', p, undefined],
+        ['GET', `${p}/consents`, undefined],
+        ['POST', `${p}/consents`, { documentId: documentB, channel: 'paper' }],
+        ['POST', `${p}/consents/${consentB}/withdraw`, {}],
+      ];
+      for (const [method, url, body] of refused) {
+        const response = await call(stray, method, url, body);
+        expect(response.statusCode, `${method} ${url}`).toBe(404);
+        expect(response.json()).toMatchObject({ code: 'NOT_FOUND' });
+        // Exactly the answer for a missing object: nothing tells B's records exist.
+        const elsewhere = url.replaceAll(patientB, MISSING).replaceAll(orgB, MISSING_ORG);
+        const missing = await call(stray, method, elsewhere, body);
+        expect(missing.statusCode, `${method} ${url} (missing)`).toBe(404);
+        expect(missing.json<{ detail?: string }>().detail).toBe(
+          response.json<{ detail?: string }>().detail,
+        );
+      }
+      // The session works in the one organization the stray belongs to, never in B.
+      expect((await call(stray, 'GET', PROBE)).json()).toEqual({ organizationId: orgA });
+      const listing = await call(stray, 'GET', '/api/organizations');
+      expect(listing.json()).toMatchObject({ activeOrganizationId: orgA });
+      const search = await call(stray, 'POST', '/api/patients/search', {
+        includeArchived: true,
+        limit: 100,
+      });
+      const found = search.json<{ patients: Array<{ id: string }> }>().patients.map((x) => x.id);
+      expect(found).not.toContain(patientB);
+      const documents = await call(stray, 'GET', '/api/consent-documents');
+      const docIds = documents
+        .json<{ documents: Array<{ id: string }> }>()
+        .documents.map((d) => d.id);
+      expect(docIds).not.toContain(documentB);
+      // Nothing of B changed: its members, the consent, no new consent.
+      expect(await roleOf(orgB, bAdmin.userId)).toBe('org_admin');
+      const consents = await db()
+        .selectFrom('patient_consents')
+        .select(['id', 'withdrawn_at'])
+        .where('patient_id', '=', patientB)
+        .execute();
+      expect(consents).toEqual([{ id: consentB, withdrawn_at: null }]);
     });
 
     it('Z4: the membership list shows only the caller’s own organizations', async () => {

@@ -311,6 +311,40 @@ describeEachEngine('requireAccess', (engine) => {
     }
   });
 
+  it('Z4: a session naming an organization its user is not a member of reaches none of its patients and cannot read or administer it (404)', async () => {
+    // An org admin of their own organization (the role that administers) whose session still
+    // names the patient's organization, where they were never a member.
+    const stray = await createActor(harness.app, ['clinician']);
+    const strayOrganizationId = await createOrganization(db, {
+      members: [{ userId: stray.userId, role: 'org_admin' }],
+    });
+    await db
+      .updateTable('sessions')
+      .set({ active_organization_id: organizationId })
+      .where('id', '=', stray.sessionId)
+      .execute();
+    for (const permission of ['patient:read', 'patient:write']) {
+      await expectSameNotFound(stray, { permission, patientId });
+      await expectSameNotFound(stray, { permission, patientId: neighbourId });
+    }
+    for (const permission of ['organization:read', 'organization:administer']) {
+      const res = await ask(stray, { permission, organizationId });
+      expect(res.statusCode, permission).toBe(404);
+      expect(res.json()).toMatchObject({
+        code: 'NOT_FOUND',
+        detail: 'The organization was not found.',
+      });
+    }
+    // Without a named organization the session works in the one the stray belongs to.
+    const own = await ask(stray, { permission: 'organization:administer' });
+    expect(own.statusCode).toBe(200);
+    expect(own.json()).toEqual({
+      userId: stray.userId,
+      organizationId: strayOrganizationId,
+      role: 'org_admin',
+    });
+  });
+
   it('Z3: deny by default: a permission not in the table grants nothing (404)', async () => {
     for (const permission of ['study:read', 'patient:delete', 'patient', '']) {
       const res = await ask(clinician, { permission, patientId });

@@ -2,7 +2,7 @@
 // MFA enrolment and self sign-up, with links read from the dev mailbox as a user would.
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { Secret, TOTP } from 'otpauth';
 import { createTestApp, type TestApp } from '../../../../test/app-harness.js';
@@ -234,22 +234,34 @@ describeEachEngine('onboarding', (engine: Engine) => {
     }
   });
 
-  it("setup/race: a setup waiting on another node's setup sees its admin and is refused", async () => {
-    // PGlite has one connection, so transactions cannot overlap there; PostgreSQL can.
-    if (engine !== 'postgres') return;
+  it('setup/race: a setup that passed its link check before another node’s setup committed finds that admin in its own transaction and is refused', async () => {
+    // Runs on both engines: the other setup commits while this one is between its cheap checks
+    // and its transaction (hashing the password), so the "no user yet" check must be the one
+    // inside the transaction, not an earlier look.
     const { db, app } = await emptyNode();
     try {
       const token = (await ensureSetupLink(app.app.identity!.context))!.split('#token=')[1]!;
+      const hashing = app.app.identity!.services.hashing;
+      const realHash = hashing.hash.bind(hashing);
+      let markHashingStarted!: () => void;
+      const hashingStarted = new Promise<void>((resolve) => (markHashingStarted = resolve));
       let release!: () => void;
       const released = new Promise<void>((resolve) => (release = resolve));
-      let locked!: () => void;
-      const lockTaken = new Promise<void>((resolve) => (locked = resolve));
-      // Another node's setup: holds the lock, creates its admin, commits when released.
-      const other = db.db.transaction().execute(async (trx) => {
-        await sql`select pg_advisory_xact_lock(${SETUP_LOCK_KEY}::bigint)`.execute(trx);
-        locked();
+      const spy = vi.spyOn(hashing, 'hash').mockImplementation(async (password) => {
+        markHashingStarted();
         await released;
-        await trx
+        return realHash(password);
+      });
+      try {
+        const attempt = post(
+          '/api/onboarding/setup',
+          { token, email: 'mine@example.org', displayName: 'Mine', password: PASSWORD },
+          {},
+          app,
+        );
+        await hashingStarted;
+        // Another node's setup commits its admin now.
+        await db.db
           .insertInto('users')
           .values({
             email: 'other@example.org',
@@ -259,35 +271,14 @@ describeEachEngine('onboarding', (engine: Engine) => {
             status: 'invited',
           })
           .execute();
-      });
-      await lockTaken;
-      const attempt = post(
-        '/api/onboarding/setup',
-        { token, email: 'mine@example.org', displayName: 'Mine', password: PASSWORD },
-        {},
-        app,
-      );
-      // Release only once this setup is queued on the lock (or after 5 s, failing below).
-      const deadline = Date.now() + 5000;
-      while (Date.now() < deadline) {
-        const waiting = await sql<{ n: number }>`
-          select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted
-        `.execute(db.db);
-        if ((waiting.rows[0]?.n ?? 0) > 0) break;
-        console.log(
-          JSON.stringify(
-            (
-              await sql`select locktype, granted, objid, pid from pg_locks where locktype='advisory'`.execute(
-                db.db,
-              )
-            ).rows,
-          ),
-        );
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        release();
+        const answer = await attempt;
+        expect(answer.statusCode).toBe(409);
+        expect(answer.json()).toMatchObject({ code: 'CONFLICT' });
+      } finally {
+        release();
+        spy.mockRestore();
       }
-      release();
-      await other;
-      expect((await attempt).statusCode).toBe(409);
       expect(await db.db.selectFrom('users').select('email').execute()).toEqual([
         { email: 'other@example.org' },
       ]);
@@ -296,6 +287,61 @@ describeEachEngine('onboarding', (engine: Engine) => {
       await db.close();
     }
   });
+
+  it.skipIf(engine !== 'postgres')(
+    "setup/race [PostgreSQL only: PGlite has one connection, so two transactions never overlap]: a setup waiting on another node's setup lock sees its admin and is refused",
+    async () => {
+      const { db, app } = await emptyNode();
+      try {
+        const token = (await ensureSetupLink(app.app.identity!.context))!.split('#token=')[1]!;
+        let release!: () => void;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        let locked!: () => void;
+        const lockTaken = new Promise<void>((resolve) => (locked = resolve));
+        // Another node's setup: holds the lock, creates its admin, commits when released.
+        const other = db.db.transaction().execute(async (trx) => {
+          await sql`select pg_advisory_xact_lock(${SETUP_LOCK_KEY}::bigint)`.execute(trx);
+          locked();
+          await released;
+          await trx
+            .insertInto('users')
+            .values({
+              email: 'other@example.org',
+              email_normalized: 'other@example.org',
+              display_name: 'Other',
+              roles: ['admin'],
+              status: 'invited',
+            })
+            .execute();
+        });
+        await lockTaken;
+        const attempt = post(
+          '/api/onboarding/setup',
+          { token, email: 'mine@example.org', displayName: 'Mine', password: PASSWORD },
+          {},
+          app,
+        );
+        // Release only once this setup is queued on the lock (or after 5 s, failing below).
+        const deadline = Date.now() + 5000;
+        while (Date.now() < deadline) {
+          const waiting = await sql<{ n: number }>`
+          select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted
+        `.execute(db.db);
+          if ((waiting.rows[0]?.n ?? 0) > 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        release();
+        await other;
+        expect((await attempt).statusCode).toBe(409);
+        expect(await db.db.selectFrom('users').select('email').execute()).toEqual([
+          { email: 'other@example.org' },
+        ]);
+      } finally {
+        await app.close();
+        await db.close();
+      }
+    },
+  );
 
   // -------------------------------------------------------------------------------------------
   // A11: invitations

@@ -33,6 +33,40 @@ const params = (hash: string) =>
     (hash.split('$')[3] ?? '').split(',').map((kv) => [kv.split('=')[0], Number(kv.split('=')[1])]),
   );
 
+/**
+ * Times `subject` against `reference`, interleaved (the order alternating each round), and
+ * returns the ratio of their medians: load on a busy machine slows both alike, so the ratio
+ * holds where a wall-clock limit would not. `giveUpAbove` stops early once the ratio is
+ * already far beyond it after a few rounds, so a removed bound fails fast instead of timing out.
+ */
+async function medianRatio(
+  subject: () => Promise<unknown>,
+  reference: () => Promise<unknown>,
+  options: { rounds?: number; giveUpAbove?: number } = {},
+): Promise<{ ratio: number; subject: number; reference: number }> {
+  const rounds = options.rounds ?? 15;
+  const times = { subject: [] as number[], reference: [] as number[] };
+  const time = async (fn: () => Promise<unknown>) => {
+    const started = performance.now();
+    await fn();
+    return performance.now() - started;
+  };
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  for (let i = 0; i < rounds; i++) {
+    if (i % 2 === 0) {
+      times.subject.push(await time(subject));
+      times.reference.push(await time(reference));
+    } else {
+      times.reference.push(await time(reference));
+      times.subject.push(await time(subject));
+    }
+    const soFar = median(times.subject) / median(times.reference);
+    if (options.giveUpAbove !== undefined && i >= 4 && soFar > options.giveUpAbove) break;
+  }
+  const result = { subject: median(times.subject), reference: median(times.reference) };
+  return { ...result, ratio: result.subject / result.reference };
+}
+
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
@@ -124,24 +158,18 @@ describe('A1: password hashing', () => {
     expect(Math.max(...gaps)).toBeLessThan((end - start) / 2);
   });
 
-  it('A1/user enumeration: the dummy verifier answers false at the cost of a real verify', async () => {
+  it('A1/user enumeration: the dummy verifier answers false at the cost of a real verify (medians of 15 interleaved runs)', async () => {
     const hash = await hashPassword(STRONG, MINIMUM_HASHING);
     const dummyVerify = createDummyVerifier(MINIMUM_HASHING);
     await dummyVerify('warm-up'); // the dummy hash is being computed in the background
-    const time = async (fn: () => Promise<boolean>) => {
-      const t = performance.now();
-      await fn();
-      return performance.now() - t;
-    };
-    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-    const real: number[] = [];
-    const dummy: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      real.push(await time(() => verifyPassword(hash, 'wrong password guess')));
-      dummy.push(await time(() => dummyVerify('wrong password guess')));
-    }
+    const { ratio } = await medianRatio(
+      () => dummyVerify('wrong password guess'),
+      () => verifyPassword(hash, 'wrong password guess'),
+    );
     expect(await dummyVerify(STRONG)).toBe(false);
-    expect(median(dummy)).toBeGreaterThan(median(real) * 0.5);
+    // Skipping the verify would make the dummy nearly free (a ratio near 0).
+    expect(ratio, `dummy/real median ratio ${ratio.toFixed(2)}`).toBeGreaterThan(0.5);
+    expect(ratio, `dummy/real median ratio ${ratio.toFixed(2)}`).toBeLessThan(2);
   });
 
   it('A1+A2/unicode: NFKC makes differently-encoded forms of one password verify alike', async () => {
@@ -197,21 +225,33 @@ describe('A2: password policy', () => {
     expect(result.ok === false && result.message).toBe('Use at most 128 characters.');
   });
 
-  it('A2/denial of service: the strength estimate stays cheap for crafted 128-character input', async () => {
+  it('A2/denial of service: a crafted 128-character input costs the policy about what an ordinary passphrase does (medians of 15 interleaved runs)', async () => {
     // Dense in l33t-able symbols: zxcvbn's defaults take over a second on this, on the event loop.
     let crafted = '';
     for (let i = 0; crafted.length < 128; i++) {
       crafted += 'Vx9#qLm2$Tbz-wharf'[(i * 7) % 18]! + String.fromCharCode(33 + ((i * 37) % 90));
     }
     crafted = crafted.slice(0, 128);
+    const ordinary = 'plinth marmot quiver saddle zebr'; // 32 characters, no l33t
     const user = { displayName: 'Quillfeather Havenstone', email: 'qh@example.org' };
     strengthFeedback('warm up the estimator', user);
-    const start = performance.now();
-    const result = await checkPasswordPolicy(crafted, user, policy);
-    strengthFeedback(crafted.repeat(100), user);
-    expect(result).toMatchObject({ ok: true });
-    expect(performance.now() - start).toBeLessThan(400);
-  });
+    expect(await checkPasswordPolicy(crafted, user, policy)).toMatchObject({ ok: true });
+    // A ratio against the same check on an ordinary passphrase, not a time limit: a loaded
+    // machine slows both alike. Measured about 3 with the bounded estimate; 20 to 130 with the
+    // prefix and the l33t bounds lifted. The meter (strengthFeedback) takes the same path.
+    const { ratio } = await medianRatio(
+      async () => {
+        await checkPasswordPolicy(crafted, user, policy);
+        strengthFeedback(crafted.repeat(100), user);
+      },
+      async () => {
+        await checkPasswordPolicy(ordinary, user, policy);
+        strengthFeedback(ordinary, user);
+      },
+      { giveUpAbove: 15 },
+    );
+    expect(ratio, `crafted/ordinary median ratio ${ratio.toFixed(1)}`).toBeLessThan(10);
+  }, 120_000);
 
   it('A2/composition: no character-class rules; a lowercase passphrase is fine', async () => {
     expect(await checkPasswordPolicy('plinth marmot quiver saddle', {}, policy)).toMatchObject({
