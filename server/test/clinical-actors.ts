@@ -135,7 +135,7 @@ export function useClinic(
       for (const [column, value] of Object.entries(where)) {
         query = query.where(sql.ref(column), '=', value);
       }
-      return (await query.execute());
+      return await query.execute();
     },
     note: (patientId, organizationId, author, versions) =>
       createNoteRow(clinic.db, patientId, organizationId, author.userId, versions),

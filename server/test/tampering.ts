@@ -17,8 +17,9 @@ export async function tamperWithAudit(
   edit: (db: Db) => Promise<void>,
   tables: readonly AuditTable[] = ['audit_events'],
 ): Promise<void> {
-  for (const table of tables)
-    {await sql`ALTER TABLE ${sql.table(table)} DISABLE TRIGGER USER`.execute(db);}
+  for (const table of tables) {
+    await sql`ALTER TABLE ${sql.table(table)} DISABLE TRIGGER USER`.execute(db);
+  }
   try {
     await edit(db);
   } finally {
