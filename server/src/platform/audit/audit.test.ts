@@ -2,14 +2,11 @@
 // sealer builds a gapless hash chain from committed events, and verifyAuditChain accepts it.
 import { sql } from 'kysely';
 import pino from 'pino';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { jobHandlers, jobSchedules } from '../../jobs/registry.js';
-import {
-  createTestDatabase,
-  describeEachEngine,
-  type TestDatabase,
-} from '../../../test/databases.js';
+import { describeEachEngine, useTestDatabase, type TestDatabase } from '../../../test/databases.js';
 import { sealEverything, testAuditSealing } from '../../../test/audit-chain.js';
+import { tamperWithAudit } from '../../../test/tampering.js';
 import { GENESIS_HASH, hashAuditRow, recordAudit, type AuditEvent } from './audit.js';
 import { AUDIT_SEAL_LOCK_KEY, sealAuditChain } from './seal.js';
 import { formatVerification, verifyAuditChain } from './verify.js';
@@ -41,13 +38,7 @@ async function chain(database: TestDatabase) {
 const NO_BACKLOG = { unsealed: 0, staleUnsealed: 0, oldestUnsealedAt: null };
 
 describeEachEngine('audit log', (engine) => {
-  let database: TestDatabase;
-  beforeEach(async () => {
-    database = await createTestDatabase(engine);
-  });
-  afterEach(async () => {
-    await database.close();
-  });
+  const database = useTestDatabase(engine, { each: true });
 
   it('L3: an empty log verifies, with no last hash', async () => {
     expect(await sealAuditChain(database.db)).toEqual({ sealed: 0, busy: false });
@@ -216,10 +207,11 @@ describeEachEngine('audit log', (engine) => {
     });
   });
 
-  if (engine === 'postgres') {
-    // (PGlite has one connection: nothing runs beside an open transaction, so the sealer
-    // never meets one there.)
-    it('L3/sealing: events of a transaction still open are left for a later run, then sealed after it', async () => {
+  // (PGlite has one connection: nothing runs beside an open transaction, so the sealer
+  // never meets one there.)
+  it.skipIf(engine !== 'postgres')(
+    'L3/sealing (PostgreSQL): events of a transaction still open are left for a later run, then sealed after it',
+    async () => {
       await recordAudit(database.db, { ...LOGIN, action: 'auth.before' });
       let release!: () => void;
       const held = new Promise<void>((resolve) => {
@@ -258,22 +250,45 @@ describeEachEngine('audit log', (engine) => {
         checked: 3,
         unsealed: 0,
       });
-    });
-  }
+    },
+  );
 
-  it('L3/sealing: only one sealer works at a time; another returns at once as busy', async () => {
-    await recordAudit(database.db, LOGIN);
-    await database.db.transaction().execute(async (trx) => {
-      await sql`select pg_advisory_xact_lock(${AUDIT_SEAL_LOCK_KEY}::bigint)`.execute(trx);
-      if (engine === 'postgres') {
-        // Another connection: the lock is taken, so it seals nothing.
-        expect(await sealAuditChain(database.db)).toEqual({ sealed: 0, busy: true });
-      }
+  it('L3/sealing order: events are sealed in numeric xid order when transaction ids gain a digit (9 before 10)', async () => {
+    const first = await recordAudit(database.db, { ...LOGIN, action: 'auth.first' });
+    const second = await recordAudit(database.db, { ...LOGIN, action: 'auth.second' });
+    // Transaction ids 9 and 10: as numbers 9 < 10, as text '10' < '9'. Both lie below every
+    // live transaction, so the sealer takes both in one run.
+    await tamperWithAudit(database.db, async (db) => {
+      await sql`UPDATE audit_events SET xid = '9'::xid8 WHERE seq = ${first.seq}`.execute(db);
+      await sql`UPDATE audit_events SET xid = '10'::xid8 WHERE seq = ${second.seq}`.execute(db);
     });
-    expect(await sealEverything(database.db)).toBe(1);
+    await sealEverything(database.db);
+    expect((await chain(database)).map((row) => [row.action, row.xid])).toEqual([
+      ['auth.first', '9'],
+      ['auth.second', '10'],
+    ]);
+    expect(await verifyAuditChain(database.db)).toMatchObject({ ok: true, checked: 2 });
+  });
+
+  // PGlite has one connection: a second sealer could only wait behind the first, never be busy.
+  it.skipIf(engine !== 'postgres')(
+    'L3/sealing (PostgreSQL): while one sealer holds the lock, another on its own connection returns at once as busy',
+    async () => {
+      await recordAudit(database.db, LOGIN);
+      await database.db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(${AUDIT_SEAL_LOCK_KEY}::bigint)`.execute(trx);
+        expect(await sealAuditChain(database.db)).toEqual({ sealed: 0, busy: true });
+      });
+      expect(await sealEverything(database.db)).toBe(1);
+    },
+  );
+
+  it("L3/sealing: the sealer runs on the database handle, never inside a caller's transaction", async () => {
+    await recordAudit(database.db, LOGIN);
     await expect(database.db.transaction().execute((trx) => sealAuditChain(trx))).rejects.toThrow(
       /pass the database handle/,
     );
+    expect(await sealEverything(database.db)).toBe(1);
   });
 
   it('L3/sealing: the audit.seal job runs every second on the shared queue and seals', async () => {

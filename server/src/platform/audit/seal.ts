@@ -151,7 +151,14 @@ async function sealBatch(
     tail === undefined || tail.xid === null
       ? query.where('xid', 'is not', null)
       : query.where(sql<boolean>`(xid, seq) > (${tail.xid}::xid8, ${String(tail.seq)}::bigint)`);
-  const events = await query.orderBy('xid').orderBy('seq').limit(limit).execute();
+  // Qualified: a bare `xid` in ORDER BY names the output column, the text form selected above,
+  // and '10' sorts before '9' — the chain would be sealed out of (xid, seq) order each time the
+  // cluster's transaction ids gain a digit, and verify would report it reordered.
+  const events = await query
+    .orderBy('audit_events.xid')
+    .orderBy('audit_events.seq')
+    .limit(limit)
+    .execute();
   if (events.length === 0) return [];
 
   let position = tail === undefined ? 0n : BigInt(String(tail.chain_position));
