@@ -34,7 +34,12 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['vitest.config.ts', 'web/vite.config.ts', 'bench/*.ts'],
+          allowDefaultProject: [
+            'vitest.config.ts',
+            'web/vite.config.ts',
+            'bench/*.ts',
+            'scripts/mutation/*.ts',
+          ],
           // The bench scripts have no tsconfig of their own; typescript-eslint caps files
           // linted through the default project at 8 unless told otherwise.
           maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 32,
@@ -76,7 +81,8 @@ export default tseslint.config(
   // --- House rules (issue 8) ---
   {
     // A module's inner files are its own business: from anywhere else (other modules, platform,
-    // app.ts, main.ts, jobs/, server/test/) only modules/<m>/index.js may be imported.
+    // app.ts, main.ts, jobs/, server/test/) only modules/<m>/index.js (front door) and
+    // modules/<m>/schemas.js (contract door) may be imported.
     files: ['server/**/*.ts'],
     plugins: { haven },
     rules: {
@@ -86,6 +92,38 @@ export default tseslint.config(
       ],
     },
   },
+  // Schema files are the contract the browser bundle shares (server/src/contract.ts): at run time
+  // they import only typebox and other schema files, so no server code reaches the SPA. Type-only
+  // imports vanish in compilation and stay free.
+  ...[
+    [
+      ['server/src/modules/*/schemas.ts', 'server/src/modules/*/*/schemas.ts'],
+      '^(?!typebox$)(?!(\\.{1,2}/)+([\\w-]+/)*schemas\\.js$)',
+    ],
+    [
+      // Plain data: identity/roles.ts is a frozen role→scope table and two pure functions over
+      // it, importing only a type; the admin answers list the roles it names.
+      ['server/src/modules/identity/schemas.ts', 'server/src/modules/identity/*/schemas.ts'],
+      '^(?!typebox$)(?!(\\.{1,2}/)+([\\w-]+/)*schemas\\.js$)(?!(\\.{1,2}/)roles\\.js$)',
+    ],
+  ].map(([files, regex]) => ({
+    files,
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex,
+              allowTypeImports: true,
+              message:
+                'A schemas file imports only typebox and other schemas.js files: it is part of the browser bundle (server/src/contract.ts).',
+            },
+          ],
+        },
+      ],
+    },
+  })),
   {
     // Imports point one way: modules build on platform, never the reverse. A specifier reaching a
     // module passes through a `modules/` segment, and platform has no app.ts or main.ts of its

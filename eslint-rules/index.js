@@ -2,8 +2,13 @@
 // else in the house rules is a built-in rule configured in eslint.config.js.
 import path from 'node:path';
 
-/** The file names that make up a module's front door, as an import specifier can name it. */
-const FRONT_DOORS = new Set(['index.js', 'index.ts']);
+/**
+ * A module's two public doors, as an import specifier can name them: index.js (the front door:
+ * the plugin and what other modules call) and schemas.js (the contract door: its schemas only,
+ * what other schema files and the browser bundle may import without server code). Top level only:
+ * `modules/<m>/<room>/schemas.js` stays the module's own business.
+ */
+const PUBLIC_DOORS = new Set(['index.js', 'index.ts', 'schemas.js', 'schemas.ts']);
 
 /**
  * Where a path sits relative to the modules folder: the module's name and the path inside it,
@@ -32,7 +37,7 @@ const moduleFrontDoors = {
     type: 'problem',
     docs: {
       description:
-        'Outside server/src/modules/<m>/, import only modules/<m>/index.js; inside it, anything of it.',
+        'Outside server/src/modules/<m>/, import only modules/<m>/index.js or modules/<m>/schemas.js; inside it, anything of it.',
     },
     schema: [
       {
@@ -44,7 +49,7 @@ const moduleFrontDoors = {
     ],
     messages: {
       deepImport:
-        "Import module '{{module}}' through its front door (modules/{{module}}/index.js), not '{{specifier}}': its other files are its own business.",
+        "Import module '{{module}}' through its front door (modules/{{module}}/index.js) or its contract door (modules/{{module}}/schemas.js), not '{{specifier}}': its other files are its own business.",
     },
   },
   create(context) {
@@ -58,7 +63,7 @@ const moduleFrontDoors = {
         path.resolve(path.dirname(context.filename), specifier),
       );
       if (target === undefined || target.name === importer?.name) return;
-      if (FRONT_DOORS.has(target.inner)) return;
+      if (PUBLIC_DOORS.has(target.inner)) return;
       context.report({ node, messageId: 'deepImport', data: { module: target.name, specifier } });
     }
 

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 
@@ -11,6 +12,12 @@ export default defineConfig({
   root: import.meta.dirname,
   base: '/',
   plugins: [react()],
+  resolve: {
+    // The API contract: the server's answer schemas, decoded in the browser as the server wrote them.
+    alias: {
+      '@haven/contract': path.join(import.meta.dirname, '../server/src/contract.ts'),
+    },
+  },
   build: {
     outDir: 'dist',
     assetsDir: 'assets',

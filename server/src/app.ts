@@ -19,7 +19,13 @@ import {
 } from './platform/db/startup.js';
 import { installAccessControl } from './platform/auth/access.js';
 import type { Authenticator } from './platform/auth/principal.js';
-import { ACCESS_COOKIE, createIdentity, type IdentityApi } from './modules/identity/index.js';
+import {
+  ACCESS_COOKIE,
+  identityModule,
+  type IdentityApi,
+  type IdentityHandle,
+  type IdentityModuleOptions,
+} from './modules/identity/index.js';
 import { auditAdminModule } from './modules/audit-admin/index.js';
 import { breakGlassModule } from './modules/break-glass/index.js';
 import { organizationsModule } from './modules/organizations/index.js';
@@ -168,6 +174,16 @@ async function registerClinicalModules(
   });
 }
 
+/** Identity's plugin, entered through its front door; it leaves `app.identity` behind. */
+async function registerIdentity(
+  app: FastifyInstance,
+  options: IdentityModuleOptions,
+): Promise<IdentityHandle> {
+  await app.register(identityModule, options);
+  if (!app.identity) throw new Error('the identity module did not decorate the app');
+  return app.identity;
+}
+
 export async function buildApp(
   config: HavenConfig,
   options: BuildOptions = {},
@@ -242,12 +258,6 @@ export async function buildApp(
   // The limiter after CORS, so an allowed origin can read a 429, and before access control,
   // so refused requests are counted and a flood stops before token verification (R1).
   app.addHook('onRequest', rateLimitHook);
-  // The identity module authenticates unless a test harness supplies its own authenticator.
-  const mailer = createMailer(config, logger);
-  const identity = options.authenticator
-    ? undefined
-    : createIdentity(config, database, logger, mailer);
-  installAccessControl(app, options.authenticator ?? identity!.authenticator, options.now);
   installJsonBodyParser(app, config.limits.jsonMaxDepth);
 
   registerHealthRoutes(app, {
@@ -255,8 +265,17 @@ export async function buildApp(
     redis: redis ? async () => void (await redis.ping()) : undefined,
   });
   registerApiDocs(app, { production: config.env === 'production' });
+  // The identity module authenticates unless a test harness supplies its own authenticator.
+  const mailer = createMailer(config, logger);
+  const identity = options.authenticator
+    ? undefined
+    : await registerIdentity(app, { config, database, log: logger, mailer });
+  // Access control needs identity's authenticator, so it goes on after the routes above. They
+  // are guarded all the same: they live on the root instance, and Fastify gives a root route the
+  // root's hooks as the app becomes ready. The clinical modules below are encapsulated and copy
+  // the hooks in place when they register, so they come after.
+  installAccessControl(app, options.authenticator ?? identity!.authenticator, options.now);
   if (identity) {
-    identity.register(app);
     // The clinical modules need identity's invitations; harness-built apps skip them.
     const base = {
       db: database.db,

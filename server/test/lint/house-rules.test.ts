@@ -67,6 +67,11 @@ describe('module front doors (haven/module-front-doors)', () => {
       ['server/test/probe.ts', '../src/modules/identity/sessions.js'],
       ['server/test/platform/probe.test.ts', '../../src/modules/identity/sessions.js'],
       ['server/test/probe.ts', '../src/modules/identity/sign-in/index.js'],
+      // The contract door is the top-level schemas.js only, not a room's.
+      ['server/src/modules/portal/probe.ts', '../patients/records/schemas.js'],
+      ['server/src/modules/portal/schemas.ts', '../patients/records/schemas.js'],
+      ['server/src/modules/portal/probe.ts', '../patients/records/service.js'],
+      ['server/src/contract.ts', './modules/identity/sessions/schemas.js'],
     ];
     for (const [file, specifier] of cases) {
       const [message] = await expectRefused(
@@ -111,6 +116,11 @@ describe('module front doors (haven/module-front-doors)', () => {
       ['server/src/jobs/probe.ts', '../modules/identity/index.js'],
       ['server/test/probe.ts', '../src/modules/identity/index.js'],
       ['server/test/security/probe.test.ts', '../../src/modules/patients/index.js'],
+      // The contract door (top-level schemas.js), from another module's schemas and the contract.
+      ['server/src/modules/portal/probe.ts', '../patients/schemas.js'],
+      ['server/src/modules/break-glass/schemas.ts', '../portal/schemas.js'],
+      ['server/src/modules/portal/account-export/schemas.ts', '../../patients/schemas.js'],
+      ['server/src/probe.ts', './modules/patients/schemas.js'],
       // Inside a module, any depth, tests included.
       ['server/src/modules/patients/consents/probe.ts', '../records/schemas.js'],
       ['server/src/modules/patients/consents/probe.test.ts', '../records/service.js'],
@@ -126,6 +136,78 @@ describe('module front doors (haven/module-front-doors)', () => {
         `import { probe } from '${specifier}';\n\nexport const used = probe;\n`,
       );
     }
+  });
+});
+
+describe('schema files import only schemas (no-restricted-imports)', () => {
+  const RULE = '@typescript-eslint/no-restricted-imports';
+  const SCHEMA_FILES = [
+    'server/src/modules/patients/schemas.ts',
+    'server/src/modules/patients/records/schemas.ts',
+    'server/src/modules/identity/schemas.ts',
+    'server/src/modules/identity/admin-users/schemas.ts',
+  ];
+
+  it('refuses a runtime import of anything but typebox and schema files', async () => {
+    const specifiers = [
+      './records/service.js',
+      '../repo.js',
+      './index.js',
+      '../../../platform/errors.js',
+      '../../platform/db/schema.js',
+      'node:crypto',
+      'fastify',
+      'typebox-extra',
+      './schemas.ts.js',
+    ];
+    for (const file of SCHEMA_FILES) {
+      for (const specifier of specifiers) {
+        const [message] = await expectRefused(
+          file,
+          `import { probe } from '${specifier}';\n\nexport const used = probe;\n`,
+          RULE,
+        );
+        expect(message).toContain('browser bundle');
+      }
+      await expectRefused(file, `export { probe } from './records/service.js';\n`, RULE);
+      await expectRefused(file, `export * from '../index.js';\n`, RULE);
+    }
+    // Only identity's schemas may read identity's role table.
+    await expectRefused(
+      'server/src/modules/patients/records/schemas.ts',
+      `import { probe } from '../roles.js';\n\nexport const used = probe;\n`,
+      RULE,
+    );
+  });
+
+  it("accepts typebox, schema files, type-only imports and identity's role table", async () => {
+    const specifiers = [
+      'typebox',
+      './records/schemas.js',
+      '../schemas.js',
+      '../../portal/schemas.js',
+    ];
+    for (const file of SCHEMA_FILES) {
+      for (const specifier of specifiers) {
+        await expectClean(
+          file,
+          `import { probe } from '${specifier}';\n\nexport const used = probe;\n`,
+        );
+      }
+      await expectClean(
+        file,
+        `import type { Role } from '../../../platform/db/schema.js';\n\nexport type Used = Role;\n`,
+      );
+    }
+    await expectClean(
+      'server/src/modules/identity/admin-users/schemas.ts',
+      `import { ROLE_SCOPES } from '../roles.js';\n\nexport const used = ROLE_SCOPES;\n`,
+    );
+    // Other files are not schema files: the rule leaves them alone.
+    await expectClean(
+      'server/src/modules/patients/records/routes.ts',
+      `import { probe } from './service.js';\n\nexport const used = probe;\n`,
+    );
   });
 });
 

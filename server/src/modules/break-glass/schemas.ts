@@ -1,7 +1,12 @@
-// Request and response schemas of the break-glass routes.
+// Request and response schemas of the break-glass routes, and the module's contract door (the
+// SPA decodes its answers with them through server/src/contract.ts).
 import { Type, type Static } from 'typebox';
-import { ConsentRecordSchema } from '../patients/index.js';
-import { PatientRecordViewSchema, SHARED_NOTES_LIMIT, SharedNoteSchema } from '../portal/index.js';
+import { ConsentRecordSchema } from '../patients/schemas.js';
+import {
+  PatientRecordViewSchema,
+  SHARED_NOTES_LIMIT,
+  SharedNoteSchema,
+} from '../portal/schemas.js';
 
 const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
 const Iso = Type.String({ maxLength: 40 });

@@ -1,6 +1,6 @@
 // What identity's own code receives, in two parts with one name each: the platform's
 // ModuleContext carrying identity's settings (plain configuration), and identity's services
-// (the objects that hold keys or state). Built once, by createIdentity (index.ts).
+// (the objects that hold keys or state). Built once per app, by createIdentity (index.ts).
 import type { Logger } from 'pino';
 import type { HavenConfig } from '../../config.js';
 import type { Database } from '../../platform/db/database.js';

@@ -1,7 +1,7 @@
 // The identity module's front door: it wires key ring, signing keys, revocation cache, the
 // Authenticator the platform's access hooks use, and the routes of every sub-domain. Nothing
 // outside this folder imports any other file of it: what others need is exported here.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { HavenConfig } from '../../config.js';
@@ -27,13 +27,12 @@ import {
 import { registerPasswordResetRoutes } from './passwords/routes.js';
 import { createIdentityAuthenticator } from './sessions/authenticator.js';
 import { listUserSessions, type SessionLifetimes } from './sessions/repo.js';
-import type { RevocationCache } from './sessions/revocation.js';
 import { registerSessionRoutes } from './sessions/routes.js';
 import { registerSignInRoutes } from './sign-in/routes.js';
 import { normalizeEmail } from './users.js';
 
 export { ACCESS_TOKEN_AUDIENCE, type IdentitySettings } from './dependencies.js';
-export { userViewProperties } from './schemas.js';
+export { userViewProperties } from './shared/schemas.js';
 export type { InviteInput } from './onboarding/service.js';
 export type { SessionSummary } from './sessions/repo.js';
 // For the API document (app.ts): the session cookie is one of its two security schemes.
@@ -63,14 +62,17 @@ export type ClinicalModuleOptions<Settings = Record<string, never>> = ModuleOpti
 >;
 
 /**
- * `app.identity`: the running module, for work outside a request. main.ts prints the first
- * setup link with it; test harnesses mint sessions and access tokens as sign-in would.
+ * `app.identity`: the running module. app.ts takes the authenticator for the platform's access
+ * hooks and the API for the clinical modules from it; main.ts prints the first setup link with
+ * it; test harnesses mint sessions and access tokens as sign-in would.
  */
 export interface IdentityHandle extends IdentityDeps {
   readonly keys: SigningKeyStore;
   readonly lifetimes: SessionLifetimes;
   readonly issuer: string;
   readonly audience: string;
+  readonly authenticator: Authenticator;
+  readonly api: IdentityApi;
 }
 
 declare module 'fastify' {
@@ -80,11 +82,16 @@ declare module 'fastify' {
   }
 }
 
-export interface Identity {
-  readonly authenticator: Authenticator;
-  readonly revocations: RevocationCache;
-  readonly api: IdentityApi;
-  register(app: FastifyInstance): void;
+/**
+ * What app.ts registers identity's plugin with. Unlike a clinical module, identity is trusted
+ * with the whole configuration: the master key its key ring, CSRF and refresh cookies derive from.
+ */
+export interface IdentityModuleOptions {
+  readonly config: HavenConfig;
+  readonly database: Database;
+  readonly log: Logger;
+  readonly mailer: Mailer;
+  readonly now?: () => Date;
 }
 
 /** Returns a setup link while no user exists and no live link does (main.ts, at start). */
@@ -115,13 +122,14 @@ function registerRoutes(app: FastifyInstance, deps: IdentityDeps): void {
   registerAdminUserRoutes(app, deps);
 }
 
+/** The running module without an app: the plugin below registers it, and tests build one. */
 export function createIdentity(
   config: HavenConfig,
   database: Database,
   log: Logger,
   mailer: Mailer,
   now: () => Date = () => new Date(),
-): Identity {
+): IdentityHandle {
   const context = identityContext(config, database, log, mailer, now);
   const services = identityServices(config, database, log);
   const { settings } = context;
@@ -133,31 +141,51 @@ export function createIdentity(
     maxLifetimeSeconds: ACCESS_TOKEN_LIFETIME_SECONDS,
     isSessionRevoked: (sessionId) => Promise.resolve(revocations.isRevoked(sessionId)),
   });
-  const handle: IdentityHandle = {
+  return {
     context,
     services,
     keys,
     lifetimes: settings.lifetimes,
     issuer: settings.issuer,
     audience: settings.audience,
-  };
-  return {
     authenticator: createIdentityAuthenticator({
       verify,
       csrf,
       allowedOrigins: settings.allowedOrigins,
     }),
-    revocations,
     api: {
       inviteUser: (input) => inviteUser(context, input),
       listUserSessions,
       normalizeEmail,
     },
-    register(app) {
-      registerRoutes(app, handle);
-      app.decorate('identity', handle);
-      app.addHook('onReady', async () => revocations.start());
-      app.addHook('onClose', async () => revocations.stop());
-    },
   };
 }
+
+async function registerIdentity(
+  app: FastifyInstance,
+  options: IdentityModuleOptions,
+): Promise<void> {
+  const identity = createIdentity(
+    options.config,
+    options.database,
+    options.log,
+    options.mailer,
+    options.now,
+  );
+  registerRoutes(app, identity);
+  app.decorate('identity', identity);
+  const { revocations } = identity.services;
+  app.addHook('onReady', async () => revocations.start());
+  app.addHook('onClose', async () => revocations.stop());
+}
+
+/**
+ * The module's front door: `await app.register(identityModule, options)`, then `app.identity`.
+ * Unlike the clinical modules it is not encapsulated (Fastify's documented 'skip-override', what
+ * fastify-plugin sets): `app.identity` must reach the root instance, since the access hooks are
+ * built from its authenticator and main.ts and the test harnesses use it.
+ */
+export const identityModule: FastifyPluginAsync<IdentityModuleOptions> = Object.assign(
+  registerIdentity,
+  { [Symbol.for('skip-override')]: true },
+);

@@ -1,49 +1,23 @@
-// Answers several identity sub-domains share: the signed-in answer (sign-in, MFA, enrolment,
-// invitation acceptance, refresh, step-up), the "not yet" answers, and the views of an account
-// and of a session.
-import { Type, type Static } from 'typebox';
-
-export const Empty = Type.Object({}, { additionalProperties: false });
-
-/** Who an account is, in every answer that shows one (and the account export). */
-export const userViewProperties = {
-  id: Type.String({ maxLength: 36 }),
-  email: Type.String({ maxLength: 254 }),
-  displayName: Type.String({ maxLength: 100 }),
-  roles: Type.Array(Type.String({ maxLength: 20 }), { maxItems: 5 }),
-};
-export const UserView = Type.Object(userViewProperties, { additionalProperties: false });
-
-/** A session as the lists of sessions show it (after its id): the caller's own, or an admin's view. */
-export const sessionViewProperties = {
-  createdAt: Type.String({ maxLength: 40 }),
-  lastSeenAt: Type.String({ maxLength: 40 }),
-  userAgent: Type.Union([Type.String({ maxLength: 300 }), Type.Null()]),
-  clientAddress: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
-};
-
-export const SignedIn = Type.Object(
-  {
-    status: Type.Literal('signed_in'),
-    user: UserView,
-    csrfToken: Type.String({ maxLength: 64 }),
-    accessExpiresAt: Type.Integer(),
-    idleExpiresAt: Type.String({ maxLength: 40 }),
-    absoluteExpiresAt: Type.String({ maxLength: 40 }),
-  },
-  { additionalProperties: false },
-);
-export type SignedInAnswer = Static<typeof SignedIn>;
-
-/** An answer that is a status word and nothing else. */
-export const statusAnswer = <Status extends string>(status: Status) =>
-  Type.Object({ status: Type.Literal(status) }, { additionalProperties: false });
-
-/** The password was right; a TOTP or recovery code must follow (POST /api/auth/mfa). */
-export const MfaRequired = statusAnswer('mfa_required');
-
-/** No session until MFA is enrolled (the pending cookie opens the enrolment routes). */
-export const EnrollmentRequired = statusAnswer('mfa_enrollment_required');
-
-/** A link was mailed to the address to prove it (sign-up, email change). */
-export const VerificationSent = statusAnswer('verification_sent');
+// Identity's contract door: the request and answer schemas other modules and the SPA
+// (server/src/contract.ts) may use, browser-safe (typebox and schema files only). The answers
+// several rooms share live in shared/schemas.ts, so the rooms never import this door back.
+export * from './shared/schemas.js';
+export { MeAnswer } from './sessions/schemas.js';
+export { SignInAnswer } from './sign-in/schemas.js';
+export { AcceptAnswer, InvitationAnswer } from './onboarding/schemas.js';
+export { PasswordChanged, Revoked, SessionList, UserAnswer } from './account/schemas.js';
+export {
+  EnrolledCodes,
+  EnrollmentSecret,
+  MfaStatus,
+  RegeneratedCodes,
+  SignedInWithCodes,
+} from './mfa/schemas.js';
+export {
+  InvitationResent,
+  Invited,
+  Revoked as AdminRevoked,
+  UserAnswer as AdminUserAnswer,
+  UserPage,
+  UserSessions,
+} from './admin-users/schemas.js';

@@ -11,3 +11,5 @@ import { registerOrganizationRoutes } from './routes.js';
 export const organizationsModule = defineModule<ClinicalModuleOptions>(
   (app, { context, identity }) => registerOrganizationRoutes(app, context, identity),
 );
+
+export { createdInThisTransaction, lockAccountByEmail } from './members/repo.js';

@@ -110,6 +110,18 @@ describeEachEngine('organizations security', (engine) => {
       ['DELETE', `/api/organizations/${organizationId}/members/${userId}`, undefined],
     ] as const;
 
+  /** The platform admin's organization routes; `name` names the organization a POST creates. */
+  const adminRoutes = (organizationId: string, name: string) =>
+    [
+      ['POST', '/api/admin/organizations', { name }],
+      ['GET', '/api/admin/organizations', undefined],
+      [
+        'POST',
+        `/api/admin/organizations/${organizationId}/members`,
+        { email: uniqueEmail(), role: 'org_admin' },
+      ],
+    ] as const;
+
   beforeAll(async () => {
     node = await createTestApp(engine, { env: ENV, build: { modules: [registerProbe] } });
     admin = await createActor(node.app, ['admin']);
@@ -314,15 +326,7 @@ describeEachEngine('organizations security', (engine) => {
     });
 
     it('Z2: a clinician (even an org admin) gets 403 on the organization administration routes', async () => {
-      for (const [method, url, body] of [
-        ['POST', '/api/admin/organizations', { name: 'Sneaky Clinic' }],
-        ['GET', '/api/admin/organizations', undefined],
-        [
-          'POST',
-          `/api/admin/organizations/${orgId}/members`,
-          { email: uniqueEmail(), role: 'org_admin' },
-        ],
-      ] as const) {
+      for (const [method, url, body] of adminRoutes(orgId, 'Sneaky Clinic')) {
         const response = await call(orgAdmin, method, url, body);
         expect(response.statusCode, `${method} ${url}`).toBe(403);
       }
@@ -339,8 +343,7 @@ describeEachEngine('organizations security', (engine) => {
         ...memberRoutes(orgId, member.userId),
         ['GET', '/api/organizations', undefined],
         ['PUT', '/api/organizations/active', { organizationId: orgId }],
-        ['POST', '/api/admin/organizations', { name: 'Anonymous Clinic' }],
-        ['GET', '/api/admin/organizations', undefined],
+        ...adminRoutes(orgId, 'Anonymous Clinic'),
       ] as const) {
         expect((await call(null, method, url, body)).statusCode, `${method} ${url}`).toBe(401);
       }
@@ -358,13 +361,7 @@ describeEachEngine('organizations security', (engine) => {
         ...memberRoutes(orgId, member.userId),
         ['GET', '/api/organizations', undefined],
         ['PUT', '/api/organizations/active', { organizationId: orgId }],
-        ['POST', '/api/admin/organizations', { name: 'Machine Clinic' }],
-        ['GET', '/api/admin/organizations', undefined],
-        [
-          'POST',
-          `/api/admin/organizations/${orgId}/members`,
-          { email: uniqueEmail(), role: 'org_admin' },
-        ],
+        ...adminRoutes(orgId, 'Machine Clinic'),
       ] as const) {
         const response = await call(client, method, url, body);
         expect(response.statusCode, `${method} ${url}`).toBe(403);

@@ -13,22 +13,6 @@ export type Db = Kysely<DatabaseSchema>;
 // ---------------------------------------------------------------------------------------------
 // Memberships and the active organization
 
-/** The user's role in the organization, or undefined when they are not a member. */
-export async function membershipRole(
-  db: Db,
-  organizationId: string,
-  userId: string,
-  lock: 'share' | 'none' = 'none',
-): Promise<OrganizationRole | undefined> {
-  const query = db
-    .selectFrom('organization_members')
-    .select('role')
-    .where('organization_id', '=', organizationId)
-    .where('user_id', '=', userId);
-  const row = await (lock === 'share' ? query.forShare() : query).executeTakeFirst();
-  return row?.role;
-}
-
 export function listMemberships(
   db: Db,
   userId: string,

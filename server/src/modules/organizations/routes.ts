@@ -7,7 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { HavenError } from '../../platform/errors.js';
 import { requireScopes } from '../../platform/http/route-contract.js';
-import { organizationScope, requireUser } from '../../platform/access/scopes.js';
+import { requireAccess, requireUser } from '../../platform/access/index.js';
 import { requestContext } from '../../platform/http/request-context.js';
 import type { ModuleContext } from '../../platform/module-context.js';
 import type { IdentityApi } from '../identity/index.js';
@@ -43,13 +43,20 @@ import {
   type NoticeLog,
 } from './members/service.js';
 
+/** The app with TypeBox schemas typing each handler's request. */
+type TypedApp = ReturnType<typeof typedApp>;
+
+function typedApp(app: FastifyInstance) {
+  return app.withTypeProvider<TypeBoxTypeProvider>();
+}
+
 /** The session's effective organization, as the clinical routes will see it; null when none. */
 async function activeOrganizationId(
   context: ModuleContext,
   request: FastifyRequest,
 ): Promise<string | null> {
   try {
-    return (await organizationScope(context.db, request)).organizationId;
+    return (await requireAccess(context.db, request, 'organization:read', {})).organizationId;
   } catch (error) {
     if (error instanceof HavenError && error.code === 'NO_ACTIVE_ORGANIZATION') return null;
     throw error;
@@ -57,9 +64,7 @@ async function activeOrganizationId(
 }
 
 /** The caller's memberships and the organization their session works in. */
-function registerMembershipRoutes(app: FastifyInstance, context: ModuleContext): void {
-  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
-
+function registerMembershipRoutes(typed: TypedApp, context: ModuleContext): void {
   typed.get(
     '/api/organizations',
     {
@@ -82,14 +87,8 @@ function registerMembershipRoutes(app: FastifyInstance, context: ModuleContext):
       schema: { body: ActiveChoice, response: { 200: ActiveAnswer } },
     },
     async (request) => {
-      const { userId, sessionId } = requireUser(request);
       const { organizationId } = request.body;
-      const role = await chooseActiveOrganization(context, {
-        userId,
-        sessionId,
-        organizationId,
-        ...requestContext(request),
-      });
+      const role = await chooseActiveOrganization(context, request, organizationId);
       return { activeOrganizationId: organizationId, role };
     },
   );
@@ -100,14 +99,18 @@ function registerMembershipRoutes(app: FastifyInstance, context: ModuleContext):
  * (their own) share the route's shape; who may add whom is decided by `addMember`.
  */
 function declareAddMemberRoute(
-  app: FastifyInstance,
+  typed: TypedApp,
   url: string,
   route: {
     scope: 'orgs:manage' | 'orgs:members';
-    addMember: (invitation: MemberInvitation, log: NoticeLog) => Promise<MemberView>;
+    addMember: (
+      request: FastifyRequest,
+      invitation: MemberInvitation,
+      log: NoticeLog,
+    ) => Promise<MemberView>;
   },
 ): void {
-  app.withTypeProvider<TypeBoxTypeProvider>().post(
+  typed.post(
     url,
     {
       config: { access: requireScopes([route.scope]), rateClass: 'sensitive' },
@@ -122,7 +125,7 @@ function declareAddMemberRoute(
         actorId: userId,
         ...requestContext(request),
       };
-      const member = await route.addMember(invitation, request.log);
+      const member = await route.addMember(request, invitation, request.log);
       reply.code(201);
       return { member };
     },
@@ -131,12 +134,10 @@ function declareAddMemberRoute(
 
 /** Platform admins create and find organizations and add their first members. */
 function registerOrganizationAdminRoutes(
-  app: FastifyInstance,
+  typed: TypedApp,
   context: ModuleContext,
   identity: IdentityApi,
 ): void {
-  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
-
   typed.post(
     '/api/admin/organizations',
     {
@@ -168,20 +169,19 @@ function registerOrganizationAdminRoutes(
     },
   );
 
-  declareAddMemberRoute(app, '/api/admin/organizations/:organizationId/members', {
+  declareAddMemberRoute(typed, '/api/admin/organizations/:organizationId/members', {
     scope: 'orgs:manage',
-    addMember: (invitation, log) => addMemberAsPlatformAdmin(context, identity, invitation, log),
+    addMember: (_request, invitation, log) =>
+      addMemberAsPlatformAdmin(context, identity, invitation, log),
   });
 }
 
 /** Any member lists the members of their organization; its org admins manage them. */
 function registerMemberRoutes(
-  app: FastifyInstance,
+  typed: TypedApp,
   context: ModuleContext,
   identity: IdentityApi,
 ): void {
-  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
-
   typed.get(
     '/api/organizations/:organizationId/members',
     {
@@ -189,18 +189,14 @@ function registerMemberRoutes(
       schema: { params: OrganizationIdParams, response: { 200: MemberList } },
     },
     async (request) => {
-      const members = await listMembers(context, {
-        organizationId: request.params.organizationId,
-        userId: requireUser(request).userId,
-        ...requestContext(request),
-      });
-      return { members };
+      return { members: await listMembers(context, request, request.params.organizationId) };
     },
   );
 
-  declareAddMemberRoute(app, '/api/organizations/:organizationId/members', {
+  declareAddMemberRoute(typed, '/api/organizations/:organizationId/members', {
     scope: 'orgs:members',
-    addMember: (invitation, log) => addMemberAsOrgAdmin(context, identity, invitation, log),
+    addMember: (request, invitation, log) =>
+      addMemberAsOrgAdmin(context, identity, request, invitation, log),
   });
 
   typed.put(
@@ -215,7 +211,7 @@ function registerMemberRoutes(
     },
     async (request) => {
       const actorId = requireUser(request).userId;
-      const member = await changeMemberRole(context, {
+      const member = await changeMemberRole(context, request, {
         ...request.params,
         role: request.body.role,
         actorId,
@@ -233,7 +229,11 @@ function registerMemberRoutes(
     },
     async (request, reply) => {
       const actorId = requireUser(request).userId;
-      await removeMember(context, { ...request.params, actorId, ...requestContext(request) });
+      await removeMember(context, request, {
+        ...request.params,
+        actorId,
+        ...requestContext(request),
+      });
       // No body: the handler's undefined result makes Fastify send the empty 204.
       reply.code(204);
     },
@@ -245,7 +245,8 @@ export function registerOrganizationRoutes(
   context: ModuleContext,
   identity: IdentityApi,
 ): void {
-  registerMembershipRoutes(app, context);
-  registerOrganizationAdminRoutes(app, context, identity);
-  registerMemberRoutes(app, context, identity);
+  const typed = typedApp(app);
+  registerMembershipRoutes(typed, context);
+  registerOrganizationAdminRoutes(typed, context, identity);
+  registerMemberRoutes(typed, context, identity);
 }

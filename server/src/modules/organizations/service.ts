@@ -1,9 +1,11 @@
-// Organizations and the caller's memberships (Z4, L3): the use cases behind the routes, and the
-// membership checks the member use cases (members/service.ts) share. Every change is audited in
-// the transaction that makes it.
+// Organizations and the caller's memberships (Z4, L3): the use cases behind the routes. Access
+// to an organization is decided by requireAccess; every change is audited in the transaction
+// that makes it.
+import type { FastifyRequest } from 'fastify';
 import type { OrganizationRole } from '../../platform/db/schema.js';
 import { HavenError } from '../../platform/errors.js';
-import type { RequestContext } from '../../platform/http/request-context.js';
+import { requireAccess, requireUser } from '../../platform/access/index.js';
+import { requestContext, type RequestContext } from '../../platform/http/request-context.js';
 import type { ModuleContext } from '../../platform/module-context.js';
 import { onUniqueViolation } from '../../platform/unique-conflict.js';
 import { recordUserEvent } from '../../platform/user-event.js';
@@ -11,30 +13,14 @@ import * as repo from './repo.js';
 import type { Db } from './repo.js';
 import type { OrganizationPageView, OrganizationSearch, OrganizationView } from './schemas.js';
 
-export const ONLY_ADMINS_MANAGE = 'Only organization administrators can manage members.';
 const duplicateName = () =>
   new HavenError('CONFLICT', 'An organization with this name already exists.');
 
-// ---------------------------------------------------------------------------------------------
-// Access
-
 /**
- * Z4: the caller must belong to the organization (404 otherwise, like a missing one); with
- * `admin`, they must also be its org_admin (403: they can see it, but not manage it).
+ * 404 unless the organization exists, for platform admins, whose right to manage any
+ * organization is their scope (the route contract), not a relationship to this one. It is
+ * never deleted, so no lock is needed.
  */
-export async function requireMembership(
-  db: Db,
-  organizationId: string,
-  userId: string,
-  options: { admin?: boolean; lock?: 'share' | 'none' } = {},
-): Promise<OrganizationRole> {
-  const role = await repo.membershipRole(db, organizationId, userId, options.lock);
-  if (!role) throw new HavenError('NOT_FOUND');
-  if (options.admin && role !== 'org_admin') throw new HavenError('FORBIDDEN', ONLY_ADMINS_MANAGE);
-  return role;
-}
-
-/** 404 unless the organization exists (it is never deleted, so no lock is needed). */
 export async function requireOrganization(db: Db, organizationId: string): Promise<void> {
   if (!(await repo.organizationExists(db, organizationId))) throw new HavenError('NOT_FOUND');
 }
@@ -52,17 +38,22 @@ export function listMemberships(
 /** Chooses the session's organization; 404 unless the caller is a member of it. */
 export async function chooseActiveOrganization(
   ctx: ModuleContext,
-  input: RequestContext & { userId: string; sessionId: string; organizationId: string },
+  request: FastifyRequest,
+  organizationId: string,
 ): Promise<OrganizationRole> {
+  const { sessionId } = requireUser(request);
   return ctx.db.transaction().execute(async (trx) => {
-    // FOR SHARE: a removal running now waits, then clears this choice with the others.
-    const role = await requireMembership(trx, input.organizationId, input.userId, {
-      lock: 'share',
+    // requireAccess holds the membership FOR SHARE: a removal running now waits, then clears
+    // this choice with the others.
+    const { userId, role } = await requireAccess(trx, request, 'organization:read', {
+      organizationId,
     });
-    if (!(await repo.setActiveOrganization(trx, input))) throw new HavenError('NOT_FOUND');
-    await recordUserEvent(trx, input.userId, input, {
+    if (!(await repo.setActiveOrganization(trx, { userId, sessionId, organizationId }))) {
+      throw new HavenError('NOT_FOUND');
+    }
+    await recordUserEvent(trx, userId, requestContext(request), {
       action: 'org.active_selected',
-      target: { type: 'organization', id: input.organizationId },
+      target: { type: 'organization', id: organizationId },
       details: { role },
     });
     return role;

@@ -6,13 +6,15 @@ import { registerConsentRoutes } from './consents/routes.js';
 import { registerNoteRoutes } from './notes/routes.js';
 import { registerPortalInvitationRoutes } from './portal-invitation/routes.js';
 import { registerRecordRoutes } from './records/routes.js';
+import { typedApp } from './route-access.js';
 
 /** The module's front door: app.register(patientsModule, options). */
 export const patientsModule = defineModule<ClinicalModuleOptions>((app, { context, identity }) => {
-  registerRecordRoutes(app, context);
-  registerPortalInvitationRoutes(app, context, identity);
-  registerConsentRoutes(app, context);
-  registerNoteRoutes(app, context);
+  const typed = typedApp(app);
+  registerRecordRoutes(typed, context);
+  registerPortalInvitationRoutes(typed, context.db, identity);
+  registerConsentRoutes(typed, context.db);
+  registerNoteRoutes(typed, context.db);
 });
 
 export {

@@ -317,6 +317,14 @@ describeClinic('patients security', (clinic) => {
         .execute();
     }
 
+    /** The patient ids a batched event names, in order (auditPhiBatch splits them in fives). */
+    function batchedIds(details: Record<string, unknown> = {}): string[] {
+      return Object.keys(details)
+        .filter((key) => key.startsWith('patientIds'))
+        .sort((a, b) => Number(a.slice(10)) - Number(b.slice(10)))
+        .flatMap((key) => String(details[key]).split(','));
+    }
+
     /** Runs one call and returns the audit events it left, as [action, target, details]. */
     async function audited(
       actor: Actor,
@@ -374,11 +382,16 @@ describeClinic('patients security', (clinic) => {
       const search = await audited(clinicianA, 'POST', '/api/patients/search', {
         name: PHI.newFamilyName,
       });
-      expect(search.events).toEqual([['patient.listed', id, {}]]);
+      // A search page is one batched event on the organization that names the patients listed.
+      expect(search.events).toEqual([
+        ['patient.listed', orgA, { count: 1, part: 1, parts: 1, patientIds1: id }],
+      ]);
       const searchMany = await audited(clinicianA, 'POST', '/api/patients/search', { limit: 100 });
       const listed = searchMany.response.json<{ patients: Array<{ id: string }> }>().patients;
       expect(listed.length).toBeGreaterThan(1);
-      expect(searchMany.events).toEqual(listed.map((p) => ['patient.listed', p.id, {}]));
+      expect(searchMany.events).toHaveLength(1);
+      expect(searchMany.events[0]?.slice(0, 2)).toEqual(['patient.listed', orgA]);
+      expect(batchedIds(searchMany.events[0]?.[2])).toEqual(listed.map((p) => p.id));
 
       const consentsRead = await audited(clinicianA, 'GET', `/api/patients/${id}/consents`);
       expect(consentsRead.events).toEqual([['patient.consents_read', id, {}]]);
@@ -458,6 +471,37 @@ describeClinic('patients security', (clinic) => {
       ]) {
         expect(dump, value).not.toContain(value);
       }
+    });
+
+    it('L3: a search listing N patients writes exactly one PHI event naming all N, not one per row', async () => {
+      const lister = await clinic.actor(['clinician']);
+      const organization = await clinic.organization({ members: [[lister, 'clinician']] });
+      const created: string[] = [];
+      for (const familyName of [
+        'Batch A',
+        'Batch B',
+        'Batch C',
+        'Batch D',
+        'Batch E',
+        'Batch F',
+        'Batch G',
+      ]) {
+        created.push(await clinic.patient(organization, { familyName }));
+      }
+      const { response, events } = await audited(lister, 'POST', '/api/patients/search', {
+        name: 'Batch',
+      });
+      expect(response.statusCode).toBe(200);
+      const listed = response.json<{ patients: Array<{ id: string }> }>().patients.map((p) => p.id);
+      expect([...listed].sort()).toEqual([...created].sort());
+      expect(events).toHaveLength(1);
+      const [action, target, details] = events[0] ?? [];
+      expect([action, target]).toEqual(['patient.listed', organization]);
+      expect(details).toMatchObject({ count: created.length, part: 1, parts: 1 });
+      expect(batchedIds(details)).toEqual(listed);
+      // A search that lists no one discloses no record and writes no event.
+      const none = await audited(lister, 'POST', '/api/patients/search', { name: 'Nobody' });
+      expect(none.events).toEqual([]);
     });
 
     it('L3: refused requests (another organization, bad input) leave no PHI access event', async () => {

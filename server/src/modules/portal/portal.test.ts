@@ -402,6 +402,29 @@ describeClinic('patient portal', (clinic) => {
     expect(exported.patient.notes.length).toBeGreaterThanOrEqual(505);
   });
 
+  it('shows the patient a staff search that listed them, from the one batched event of the page', async () => {
+    const other = await clinic.patient(organizationId, { familyName: 'Zz Unlisted' });
+    const search = await clinic.call(clinician, 'POST', '/api/patients/search', { limit: 100 });
+    expect(search.statusCode).toBe(200);
+    const listed = search.json<{ patients: Array<{ id: string }> }>().patients.map((p) => p.id);
+    expect(listed).toContain(patientId);
+    const res = await clinic.call(patient, 'GET', '/api/portal/access-log?limit=1');
+    const [newest] = res.json<{ entries: AccessEntry[] }>().entries;
+    expect(newest).toMatchObject({
+      action: 'patient.listed',
+      actor: { kind: 'staff', displayName: 'Dr Grey' },
+    });
+    // A page that did not name the patient is not theirs to see.
+    const narrow = await clinic.call(clinician, 'POST', '/api/patients/search', {
+      name: 'Zz Unlisted',
+    });
+    expect(narrow.json<{ patients: Array<{ id: string }> }>().patients).toEqual([
+      expect.objectContaining({ id: other }),
+    ]);
+    const after = await clinic.call(patient, 'GET', '/api/portal/access-log?limit=1');
+    expect(after.json<{ entries: AccessEntry[] }>().entries).toEqual([newest]);
+  });
+
   it('needs a session: anonymous calls are 401', async () => {
     for (const url of ['/api/portal/record', '/api/account/export']) {
       const res = await clinic.call(null, 'GET', url);

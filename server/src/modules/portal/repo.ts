@@ -61,33 +61,48 @@ export async function listSharedNotes(
   }));
 }
 
-/** The account linked to the patient record (null: none); undefined when no such patient. */
-export async function findPortalUserId(
-  db: Db,
-  patientId: string,
-): Promise<string | null | undefined> {
-  const row = await db
+/**
+ * The account linked to the patient record (null: none) and the record's organization;
+ * undefined when no such patient.
+ */
+export function findRecordOwner(db: Db, patientId: string) {
+  return db
     .selectFrom('patients')
-    .select('portal_user_id')
+    .select(['portal_user_id', 'organization_id'])
     .where('id', '=', patientId)
     .executeTakeFirst();
-  return row?.portal_user_id;
 }
 
+/** The audit actions written once per request for many records (auditPhiBatch). */
+const BATCHED_ACTIONS = ['patient.listed', 'patient.exported'] as const;
+
 /**
- * Audit events whose target is this patient, newest first: `limit` of them, after the seq
- * `before` when given; only break-glass uses (events with a grant id) with `breakGlassOnly`.
+ * Audit events of this patient, newest first: those whose target is the patient, and the
+ * batched ones (a search page, an export) of its organization that name it among their ids.
+ * `limit` of them, after the seq `before` when given; only break-glass uses (events with a
+ * grant id) with `breakGlassOnly`.
  */
 export function listPatientAuditEvents(
   db: Db,
-  patientId: string,
+  patient: { id: string; organizationId: string },
   page: { before: string | undefined; limit: number; breakGlassOnly: boolean },
 ) {
   let query = db
     .selectFrom('audit_events')
     .select(['seq', 'occurred_at', 'actor_type', 'actor_id', 'action', 'details'])
-    .where('target_type', '=', 'patient')
-    .where('target_id', '=', patientId)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('target_type', '=', 'patient'), eb('target_id', '=', patient.id)]),
+        eb.and([
+          eb('target_type', '=', 'organization'),
+          eb('target_id', '=', patient.organizationId),
+          eb('action', 'in', BATCHED_ACTIONS),
+          sql<boolean>`exists (select 1 from jsonb_each_text(details) as named
+            where named.key like 'patientIds%'
+            and ${patient.id} = any (string_to_array(named.value, ',')))`,
+        ]),
+      ]),
+    )
     .orderBy('seq', 'desc')
     .limit(page.limit);
   if (page.before !== undefined) query = query.where('seq', '<', page.before);

@@ -79,25 +79,20 @@ export function giveConsent(
   request: FastifyRequest,
   documentId: string,
 ): Promise<ConsentRecordView> {
-  return onOwnRecord(ctx, request, 'patient:write', async (trx, self) => {
+  return onOwnRecord(ctx, request, 'patient:write', (trx, self) => {
+    const { patientId } = self;
+    const change = { action: 'patient.consent_recorded', patientId, channel: 'portal' } as const;
     // Scoped to the patient's own organization: another organization's document is a 404.
-    const recorded = await recordConsent(trx, {
-      patientId: self.patientId,
-      organizationId: self.organizationId,
-      documentId,
-      channel: 'portal',
-      recordedBy: self.userId,
-      currentVersionOnly: true,
-    });
-    await auditConsentChange(
-      trx,
-      request,
-      'patient.consent_recorded',
-      self.patientId,
-      recorded,
-      'portal',
+    return auditConsentChange(trx, request, change, () =>
+      recordConsent(trx, {
+        patientId: self.patientId,
+        organizationId: self.organizationId,
+        documentId,
+        channel: 'portal',
+        recordedBy: self.userId,
+        currentVersionOnly: true,
+      }),
     );
-    return recorded;
   });
 }
 
@@ -107,22 +102,13 @@ export function withdrawOwnConsent(
   request: FastifyRequest,
   consentId: string,
 ): Promise<ConsentRecordView> {
-  return onOwnRecord(ctx, request, 'patient:write', async (trx, self) => {
+  return onOwnRecord(ctx, request, 'patient:write', (trx, self) => {
+    const { patientId } = self;
+    const change = { action: 'patient.consent_withdrawn', patientId, channel: 'portal' } as const;
     // withdrawConsent looks the consent up by id AND this patient: anyone else's is a 404.
-    const withdrawn = await withdrawConsent(trx, {
-      patientId: self.patientId,
-      consentId,
-      withdrawnBy: self.userId,
-    });
-    await auditConsentChange(
-      trx,
-      request,
-      'patient.consent_withdrawn',
-      self.patientId,
-      withdrawn,
-      'portal',
+    return auditConsentChange(trx, request, change, () =>
+      withdrawConsent(trx, { patientId: self.patientId, consentId, withdrawnBy: self.userId }),
     );
-    return withdrawn;
   });
 }
 
@@ -189,7 +175,7 @@ function entryOf(
 
 /**
  * Who touched the patient's record, newest first, from the audit log: every event whose target
- * is this patient. `before` is the seq of the last entry of the previous page. Only the
+ * is this patient, and every batched one that names it (a staff search that listed it). `before` is the seq of the last entry of the previous page. Only the
  * display names of the people involved are looked up, and break-glass reasons only from grants
  * on this same patient.
  */
@@ -202,9 +188,11 @@ export async function listAccessLog(
     Math.max(options.limit ?? ACCESS_LOG_DEFAULT_LIMIT, 1),
     ACCESS_LOG_MAX_LIMIT,
   );
-  const portalUserId = await repo.findPortalUserId(db, patientId);
-  if (portalUserId === undefined) return { entries: [], nextBefore: null };
-  const rows = await repo.listPatientAuditEvents(db, patientId, {
+  const owner = await repo.findRecordOwner(db, patientId);
+  if (owner === undefined) return { entries: [], nextBefore: null };
+  const portalUserId = owner.portal_user_id;
+  const patient = { id: patientId, organizationId: owner.organization_id };
+  const rows = await repo.listPatientAuditEvents(db, patient, {
     before: options.before,
     limit: limit + 1,
     // Emergency accesses must not drown among routine staff reads: the patient can list them alone.

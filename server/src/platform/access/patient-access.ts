@@ -5,7 +5,13 @@
 // - self: the user whose account the record is linked to (patients.portal_user_id);
 // - membership: staff in the organization the session works in.
 import { organizationScope, patientSelfScope } from './scopes.js';
-import type { ActionOf, AccessResolver, PatientAccess, ResolverInput } from './permissions.js';
+import type {
+  ActionOf,
+  AccessResolver,
+  PatientAccess,
+  PatientAccessBasis,
+  ResolverInput,
+} from './permissions.js';
 
 type Input = ResolverInput<'patient'>;
 
@@ -30,6 +36,15 @@ async function ownRecord(input: Input): Promise<PatientAccess> {
   return { ...self, basis: { via: 'self' } };
 }
 
+function accessTo(
+  input: Input,
+  patientId: string,
+  organizationId: string,
+  basis: PatientAccessBasis,
+): PatientAccess {
+  return { userId: input.userId, patientId, organizationId, basis };
+}
+
 async function asSelf(input: Input, patientId: string): Promise<PatientAccess | undefined> {
   const row = await input.db
     .selectFrom('patients')
@@ -37,27 +52,19 @@ async function asSelf(input: Input, patientId: string): Promise<PatientAccess | 
     .where('id', '=', patientId)
     .where('portal_user_id', '=', input.userId)
     .executeTakeFirst();
-  if (!row) return undefined;
-  const { userId } = input;
-  return { userId, patientId, organizationId: row.organization_id, basis: { via: 'self' } };
+  return row && accessTo(input, patientId, row.organization_id, { via: 'self' });
 }
 
 async function asMember(input: Input, patientId: string): Promise<PatientAccess | undefined> {
   if (!holds(input, STAFF_SCOPE[input.action])) return undefined;
-  const scope = await organizationScope(input.db, input.request);
+  const { organizationId, role } = await organizationScope(input.db, input.request);
   const row = await input.db
     .selectFrom('patients')
     .select('id')
     .where('id', '=', patientId)
-    .where('organization_id', '=', scope.organizationId)
+    .where('organization_id', '=', organizationId)
     .executeTakeFirst();
-  if (!row) return undefined;
-  return {
-    userId: input.userId,
-    patientId,
-    organizationId: scope.organizationId,
-    basis: { via: 'organization', role: scope.role },
-  };
+  return row && accessTo(input, patientId, organizationId, { via: 'organization', role });
 }
 
 /**
@@ -80,18 +87,17 @@ async function underGrant(
     .where('expires_at', '>', input.now)
     .forShare()
     .executeTakeFirst();
-  if (!grant) return undefined;
-  return {
-    userId: input.userId,
-    patientId,
-    organizationId: grant.organization_id,
-    basis: { via: 'break_glass', grantId },
-  };
+  return (
+    grant && accessTo(input, patientId, grant.organization_id, { via: 'break_glass', grantId })
+  );
 }
 
 export const resolvePatientAccess: AccessResolver<'patient'> = async (input) => {
   const { target } = input;
   if ('ownRecord' in target) return ownRecord(input);
+  // Staff routes ask for membership alone: a clinician who is also a patient somewhere does not
+  // reach their own record through them.
+  if ('via' in target) return asMember(input, target.patientId);
   // Acting under a grant is explicit: a grant that does not cover the record never falls back
   // to another relationship, and no other relationship is widened by holding a grant.
   if (target.grantId !== undefined) return underGrant(input, target.patientId, target.grantId);

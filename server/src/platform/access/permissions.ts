@@ -11,7 +11,7 @@ type Db = Kysely<DatabaseSchema>;
 /** The actions of each resource kind. */
 export const RESOURCE_ACTIONS = {
   patient: ['read', 'write'],
-  organization: ['read', 'administer'],
+  organization: ['read', 'administer', 'list_patients', 'add_patients'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type ResourceKind = keyof typeof RESOURCE_ACTIONS;
@@ -22,16 +22,23 @@ export type KindOf<P extends Permission> = P extends `${infer K extends Resource
   : never;
 
 /**
- * One patient record, named by its id — under a break-glass grant when `grantId` is given — or
- * as "the record linked to my account" (the portal, whose URLs carry no patient id).
+ * One patient record, named by its id — under a break-glass grant when `grantId` is given, as
+ * staff of the active organization only when `via` is 'organization' (the staff routes, which
+ * show what a patient may not see, such as notes not shared) — or as "the record linked to my
+ * account" (the portal, whose URLs carry no patient id).
  */
 export type PatientTarget =
-  { readonly patientId: string; readonly grantId?: string } | { readonly ownRecord: true };
+  | { readonly patientId: string; readonly grantId?: string }
+  | { readonly patientId: string; readonly via: 'organization' }
+  | { readonly ownRecord: true };
 
 /** The record linked to the caller's account (patients.portal_user_id). */
 export const OWN_RECORD: PatientTarget = Object.freeze({ ownRecord: true });
 
-/** The active organization; with an id, that id must be it. */
+/**
+ * The organization the session works in, or, with an id, that organization, which the caller
+ * must be a member of (active or not: choosing the active one and managing members name it).
+ */
 export interface OrganizationTarget {
   readonly organizationId?: string;
 }

@@ -75,7 +75,8 @@ describeEachEngine('auditPhiBatch', (engine) => {
       details: {
         paged: false,
         count: 12,
-        idsOmitted: 0,
+        part: 1,
+        parts: 1,
         patientIds1: listed.slice(0, 5).join(','),
         patientIds2: listed.slice(5, 10).join(','),
         patientIds3: listed.slice(10).join(','),
@@ -83,21 +84,26 @@ describeEachEngine('auditPhiBatch', (engine) => {
     });
   });
 
-  it('L3: ids beyond the cap are counted, not named, so the event stays bounded', async () => {
+  it('L3/accounting of disclosures: a listing longer than one event can name is split into parts, and every record is named once', async () => {
     const exported = ids(PHI_BATCH_ID_CAP + 7);
     await auditPhiBatch(database.db, requestOf(clinician, 'req-batch-2'), {
       action: 'patient.exported',
       patientIds: [...exported, exported[0] ?? ''],
     });
-    const [row] = await events('req-batch-2');
-    const details = row?.details ?? {};
-    expect(row?.target_type).toBeNull();
-    expect(details.count).toBe(PHI_BATCH_ID_CAP + 7);
-    expect(details.idsOmitted).toBe(7);
-    const named = Object.entries(details)
-      .filter(([key]) => key.startsWith('patientIds'))
-      .flatMap(([, value]) => String(value).split(','));
-    expect(named).toEqual(exported.slice(0, PHI_BATCH_ID_CAP));
+    const rows = await events('req-batch-2');
+    expect(rows).toHaveLength(2);
+    expect(
+      rows.map((row) => [row.target_type, row.details.count, row.details.part, row.details.parts]),
+    ).toEqual([
+      [null, PHI_BATCH_ID_CAP + 7, 1, 2],
+      [null, PHI_BATCH_ID_CAP + 7, 2, 2],
+    ]);
+    const named = rows.flatMap((row) =>
+      Object.entries(row.details)
+        .filter(([key]) => key.startsWith('patientIds'))
+        .flatMap(([, value]) => String(value).split(',')),
+    );
+    expect(named).toEqual(exported);
   });
 
   it('L3: a listing that returned no record writes no event', async () => {

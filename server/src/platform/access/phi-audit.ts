@@ -64,7 +64,7 @@ export async function auditPhi(trx: Db, request: FastifyRequest, access: PhiAcce
   });
 }
 
-/** The most record ids one batched event names; `count` still says how many were accessed. */
+/** The most record ids one batched event names; a longer listing writes one event per part. */
 export const PHI_BATCH_ID_CAP = 50;
 /** Five UUIDs and their commas (184 characters) fit the audit log's 200-character detail value. */
 const IDS_PER_DETAIL = 5;
@@ -75,17 +75,20 @@ export interface PhiBatchAccess {
   readonly patientIds: readonly string[];
   /** The organization every listed record belongs to: the event's target. */
   readonly organizationId?: string;
-  /** Non-identifying context; at most 8 keys (the ids and counts take the other 12 of 20). */
+  /** Non-identifying context; at most 7 keys (ids, count and part take the other 13 of 20). */
   readonly details?: Record<string, string | number | boolean | null>;
 }
 
 /**
- * One audit event for a request that lists or exports many patient records, instead of one per
- * row: `count` records, the first PHI_BATCH_ID_CAP ids in `patientIds1`, `patientIds2`, … (five
- * each) and `idsOmitted` beyond the cap. Nothing is written when no record was accessed.
+ * Audit events for a request that lists or exports many patient records, instead of one per
+ * row: one event per PHI_BATCH_ID_CAP records, naming their ids in `patientIds1`, `patientIds2`,
+ * … (five each), with the request's `count` and the event's `part` of `parts`. Every record
+ * listed is named in some event — a patient's access list must show every listing that showed
+ * them — while each event stays within the audit log's bounds. Nothing is written when no record
+ * was accessed.
  *
- * The event's target is the organization, not a patient: the portal's access list (which looks
- * events up by patient target) does not show batched events until it also reads these ids.
+ * The events' target is the organization, not a patient: the portal's access list finds them by
+ * the ids they name.
  */
 export async function auditPhiBatch(
   trx: Db,
@@ -93,27 +96,24 @@ export async function auditPhiBatch(
   access: PhiBatchAccess,
 ): Promise<void> {
   const unique = [...new Set(access.patientIds)];
-  if (unique.length === 0) return;
-  const named = unique.slice(0, PHI_BATCH_ID_CAP);
-  const idDetails: Record<string, string> = {};
-  for (let start = 0; start < named.length; start += IDS_PER_DETAIL) {
-    const key = `patientIds${start / IDS_PER_DETAIL + 1}`;
-    idDetails[key] = named.slice(start, start + IDS_PER_DETAIL).join(',');
+  const parts = Math.ceil(unique.length / PHI_BATCH_ID_CAP);
+  for (let part = 1; part <= parts; part++) {
+    const named = unique.slice((part - 1) * PHI_BATCH_ID_CAP, part * PHI_BATCH_ID_CAP);
+    const idDetails: Record<string, string> = {};
+    for (let start = 0; start < named.length; start += IDS_PER_DETAIL) {
+      const key = `patientIds${start / IDS_PER_DETAIL + 1}`;
+      idDetails[key] = named.slice(start, start + IDS_PER_DETAIL).join(',');
+    }
+    await recordAudit(trx, {
+      actor: actorOf(request),
+      action: access.action,
+      ...(access.organizationId
+        ? { target: { type: 'organization', id: access.organizationId } }
+        : {}),
+      outcome: 'success',
+      requestId: request.id,
+      clientAddress: request.ip,
+      details: { ...access.details, count: unique.length, part, parts, ...idDetails },
+    });
   }
-  await recordAudit(trx, {
-    actor: actorOf(request),
-    action: access.action,
-    ...(access.organizationId
-      ? { target: { type: 'organization', id: access.organizationId } }
-      : {}),
-    outcome: 'success',
-    requestId: request.id,
-    clientAddress: request.ip,
-    details: {
-      ...access.details,
-      count: unique.length,
-      idsOmitted: unique.length - named.length,
-      ...idDetails,
-    },
-  });
 }

@@ -43,6 +43,7 @@ function registerProbe(app: FastifyInstance): void {
             patientId: Type.Optional(Id),
             grantId: Type.Optional(Id),
             ownRecord: Type.Optional(Type.Boolean()),
+            via: Type.Optional(Type.Literal('organization')),
             organizationId: Type.Optional(Id),
           },
           { additionalProperties: false },
@@ -63,14 +64,19 @@ function registerProbe(app: FastifyInstance): void {
       },
     },
     async (request) => {
-      const { permission, patientId, grantId, ownRecord, organizationId } = request.body;
+      const { permission, patientId, grantId, ownRecord, via, organizationId } = request.body;
       const db = app.database.db;
       // The wire carries any string: the probe is how an unlisted permission reaches the check.
       const asked = permission as Permission;
       if (asked.startsWith('organization:')) {
         return requireAccess(db, request, asked as 'organization:read', { organizationId });
       }
-      const target = ownRecord ? OWN_RECORD : { patientId: patientId ?? '', grantId };
+      const id = patientId ?? '';
+      const target = ownRecord
+        ? OWN_RECORD
+        : via
+          ? { patientId: id, via }
+          : { patientId: id, grantId };
       const access = await requireAccess(db, request, asked as 'patient:read', target);
       const { basis } = access;
       return {
@@ -128,18 +134,47 @@ describeEachEngine('requireAccess', (engine) => {
     return row.id;
   }
 
-  /** The 404 every denial must be: same code, status and detail as a missing record. */
-  async function expectSameNotFound(actor: Actor, body: Record<string, unknown>) {
+  /**
+   * The 404 every denial must be: same code, status and detail as a missing resource of the
+   * kind (the patient, or with `kind` 'organization' the organization).
+   */
+  async function expectSameNotFound(
+    actor: Actor,
+    body: Record<string, unknown>,
+    kind: 'patient' | 'organization' = 'patient',
+  ) {
     const denied = await ask(actor, body);
-    const missing = await ask(actor, { ...body, patientId: randomUUID() });
+    const missing = await ask(actor, { ...body, [`${kind}Id`]: randomUUID() });
     expect(denied.statusCode).toBe(404);
     expect(missing.statusCode).toBe(404);
     const shape = (json: Record<string, unknown>) => ({ ...json, requestId: undefined });
     expect(shape(denied.json())).toEqual(shape(missing.json()));
     expect(denied.json()).toMatchObject({
       code: 'NOT_FOUND',
-      detail: 'The patient was not found.',
+      detail: `The ${kind} was not found.`,
     });
+  }
+
+  /** A new clinician who is the org admin of an organization of their own. */
+  async function adminOfOwnOrganization() {
+    const actor = await createActor(harness.app, ['clinician']);
+    const ownOrganizationId = await createOrganization(db, {
+      members: [{ userId: actor.userId, role: 'org_admin' }],
+    });
+    return { actor, ownOrganizationId };
+  }
+
+  /** Both patient permissions allowed for `actor` on the record `body` names, answering `access`. */
+  async function expectReadAndWrite(
+    actor: Actor,
+    body: Record<string, unknown>,
+    access: Record<string, unknown>,
+  ) {
+    for (const permission of ['patient:read', 'patient:write']) {
+      const res = await ask(actor, { ...body, permission });
+      expect(res.statusCode, permission).toBe(200);
+      expect(res.json()).toEqual(access);
+    }
   }
 
   beforeAll(async () => {
@@ -172,17 +207,17 @@ describeEachEngine('requireAccess', (engine) => {
   });
 
   it('Z4: a member of the patient’s organization may read and write the record', async () => {
-    for (const permission of ['patient:read', 'patient:write']) {
-      const res = await ask(clinician, { permission, patientId });
-      expect(res.statusCode, permission).toBe(200);
-      expect(res.json()).toEqual({
+    await expectReadAndWrite(
+      clinician,
+      { patientId },
+      {
         userId: clinician.userId,
         organizationId,
         patientId,
         via: 'organization',
         role: 'clinician',
-      });
-    }
+      },
+    );
   });
 
   it('Z4: cross-tenant read: a member of another organization gets the 404 of a missing patient', async () => {
@@ -196,16 +231,9 @@ describeEachEngine('requireAccess', (engine) => {
   });
 
   it('Z4: enumeration: a missing patient id answers the same 404 as a forbidden one', async () => {
-    const missing = await ask(clinician, { permission: 'patient:read', patientId: randomUUID() });
-    const forbidden = await ask(clinician, {
+    await expectSameNotFound(clinician, {
       permission: 'patient:read',
       patientId: foreignPatientId,
-    });
-    expect(missing.statusCode).toBe(404);
-    expect(forbidden.statusCode).toBe(404);
-    expect({ ...missing.json(), requestId: null }).toEqual({
-      ...forbidden.json(),
-      requestId: null,
     });
   });
 
@@ -218,15 +246,9 @@ describeEachEngine('requireAccess', (engine) => {
   });
 
   it('Z4: patient self: a patient reaches their own record and no other', async () => {
+    const own = { userId: patient.userId, organizationId, patientId, via: 'self' };
+    await expectReadAndWrite(patient, { patientId }, own);
     for (const permission of ['patient:read', 'patient:write']) {
-      const own = await ask(patient, { permission, patientId });
-      expect(own.statusCode, permission).toBe(200);
-      expect(own.json()).toEqual({
-        userId: patient.userId,
-        organizationId,
-        patientId,
-        via: 'self',
-      });
       await expectSameNotFound(patient, { permission, patientId: neighbourId });
       await expectSameNotFound(patient, { permission, patientId: foreignPatientId });
     }
@@ -298,26 +320,14 @@ describeEachEngine('requireAccess', (engine) => {
     });
     const read = await ask(clinician, { permission: 'organization:read', organizationId });
     expect(read.json()).toMatchObject({ organizationId, role: 'clinician' });
-    for (const id of [organizationId, randomUUID()]) {
-      const res = await ask(outsider, {
-        permission: 'organization:administer',
-        organizationId: id,
-      });
-      expect(res.statusCode).toBe(404);
-      expect(res.json()).toMatchObject({
-        code: 'NOT_FOUND',
-        detail: 'The organization was not found.',
-      });
-    }
+    const administer = { permission: 'organization:administer', organizationId };
+    await expectSameNotFound(outsider, administer, 'organization');
   });
 
   it('Z4: a session naming an organization its user is not a member of reaches none of its patients and cannot read or administer it (404)', async () => {
     // An org admin of their own organization (the role that administers) whose session still
     // names the patient's organization, where they were never a member.
-    const stray = await createActor(harness.app, ['clinician']);
-    const strayOrganizationId = await createOrganization(db, {
-      members: [{ userId: stray.userId, role: 'org_admin' }],
-    });
+    const { actor: stray, ownOrganizationId: strayOrganizationId } = await adminOfOwnOrganization();
     await db
       .updateTable('sessions')
       .set({ active_organization_id: organizationId })
@@ -328,12 +338,7 @@ describeEachEngine('requireAccess', (engine) => {
       await expectSameNotFound(stray, { permission, patientId: neighbourId });
     }
     for (const permission of ['organization:read', 'organization:administer']) {
-      const res = await ask(stray, { permission, organizationId });
-      expect(res.statusCode, permission).toBe(404);
-      expect(res.json()).toMatchObject({
-        code: 'NOT_FOUND',
-        detail: 'The organization was not found.',
-      });
+      await expectSameNotFound(stray, { permission, organizationId }, 'organization');
     }
     // Without a named organization the session works in the one the stray belongs to.
     const own = await ask(stray, { permission: 'organization:administer' });
@@ -343,6 +348,77 @@ describeEachEngine('requireAccess', (engine) => {
       organizationId: strayOrganizationId,
       role: 'org_admin',
     });
+  });
+
+  it('Z4: staff routes reach a record through membership alone, never as its patient', async () => {
+    const staff = { via: 'organization' };
+    await expectReadAndWrite(
+      clinician,
+      { patientId, ...staff },
+      {
+        userId: clinician.userId,
+        organizationId,
+        patientId,
+        via: 'organization',
+        role: 'clinician',
+      },
+    );
+    for (const permission of ['patient:read', 'patient:write']) {
+      await expectSameNotFound(outsider, { permission, patientId, ...staff });
+      await expectSameNotFound(clinician, { permission, patientId: foreignPatientId, ...staff });
+      // The patient the record is linked to holds no staff scope: their own record is a 404 here.
+      await expectSameNotFound(patient, { permission, patientId, ...staff });
+    }
+    // A grant is no way in either: the admin holds no staff scope.
+    const grantId = await insertGrant(admin, patientId);
+    await expectSameNotFound(admin, { permission: 'patient:read', patientId, ...staff });
+    expect((await ask(admin, { permission: 'patient:read', patientId, grantId })).statusCode).toBe(
+      200,
+    );
+  });
+
+  it('Z4: listing and adding patients needs membership and the staff scope; others get 404', async () => {
+    for (const permission of ['organization:list_patients', 'organization:add_patients']) {
+      const res = await ask(clinician, { permission });
+      expect(res.statusCode, permission).toBe(200);
+      expect(res.json()).toEqual({ userId: clinician.userId, organizationId, role: 'clinician' });
+      const named = await ask(clinician, { permission, organizationId });
+      expect(named.json()).toMatchObject({ organizationId });
+      // A patient (no staff scope) and an admin (no membership) are refused like a stranger.
+      for (const actor of [patient, admin]) {
+        const denied = await ask(actor, { permission, organizationId });
+        expect(denied.statusCode, permission).toBe(404);
+        expect(denied.json()).toMatchObject({ code: 'NOT_FOUND' });
+      }
+      await expectSameNotFound(outsider, { permission, organizationId }, 'organization');
+    }
+  });
+
+  it('Z4: a named organization is reached by membership, active or not; a stranger gets the 404 of a missing one', async () => {
+    // The outsider's session works in their own organization; naming the member's one is a
+    // membership check, not a comparison with the active one.
+    const { actor: both, ownOrganizationId: secondId } = await adminOfOwnOrganization();
+    await db
+      .insertInto('organization_members')
+      .values({ organization_id: organizationId, user_id: both.userId, role: 'clinician' })
+      .execute();
+    for (const [id, role] of [
+      [organizationId, 'clinician'],
+      [secondId, 'org_admin'],
+    ] as const) {
+      const res = await ask(both, { permission: 'organization:read', organizationId: id });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ userId: both.userId, organizationId: id, role });
+    }
+    // With two memberships and none chosen, the unnamed (active) organization is still a 409.
+    const unnamed = await ask(both, { permission: 'organization:read' });
+    expect(unnamed.json()).toMatchObject({ code: 'NO_ACTIVE_ORGANIZATION' });
+    const asMember = await ask(both, { permission: 'organization:administer', organizationId });
+    expect(asMember.statusCode).toBe(403);
+    for (const permission of ['organization:read', 'organization:administer']) {
+      await expectSameNotFound(outsider, { permission, organizationId }, 'organization');
+      await expectSameNotFound(patient, { permission, organizationId }, 'organization');
+    }
   });
 
   it('Z3: deny by default: a permission not in the table grants nothing (404)', async () => {

@@ -17,11 +17,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { jobHandlers } from '../../jobs/registry.js';
-import {
-  createTestDatabase,
-  describeEachEngine,
-  type TestDatabase,
-} from '../../../test/databases.js';
+import { describeEachEngine, useTestDatabase } from '../../../test/databases.js';
 import { testAuditSealing } from '../../../test/audit-chain.js';
 import { createLogger } from '../logging.js';
 import {
@@ -132,13 +128,7 @@ describe('audit anchors file and log line', () => {
 });
 
 describeEachEngine('audit anchors from the sealer job', (engine) => {
-  let database: TestDatabase;
-  beforeEach(async () => {
-    database = await createTestDatabase(engine);
-  });
-  afterEach(async () => {
-    await database.close();
-  });
+  const database = useTestDatabase(engine, { each: true });
 
   it('L3/anchors: the sealer publishes at most one anchor a minute, and only when it sealed something new', async () => {
     const sealing = testAuditSealing();

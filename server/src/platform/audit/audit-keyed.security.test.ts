@@ -2,37 +2,20 @@
 // rewriting the newest event and recomputing its seal (plain SHA-256, or under a wrong key),
 // replacing keyed seals by plain ones, cutting the tail, rewriting the chain with the key
 // itself. The chain key stops the first three; anchors published outside the database the rest.
-import { Migrator, sql, type Kysely } from 'kysely';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import {
-  createTestDatabase,
-  describeEachEngine,
-  type TestDatabase,
-} from '../../../test/databases.js';
+import { sql, type Kysely } from 'kysely';
+import { beforeEach, expect, it } from 'vitest';
+import { describeEachEngine, useTestDatabase } from '../../../test/databases.js';
+import { tamperWithAudit } from '../../../test/tampering.js';
 import { sealEverything, testChainKey } from '../../../test/audit-chain.js';
-import * as m0001 from '../db/migrations/0001_platform.js';
-import * as m0002 from '../db/migrations/0002_identity.js';
-import * as m0003 from '../db/migrations/0003_clinical.js';
-import * as m0004 from '../db/migrations/0004_revocation_cursor.js';
-import * as m0005 from '../db/migrations/0005_audit_sealing.js';
-import * as m0006 from '../db/migrations/0006_keyed_audit_chain.js';
+import { migrateTo } from '../db/migrate.js';
 import type { DatabaseSchema } from '../db/schema.js';
 import type { AuditAnchor } from './anchors.js';
 import { hashAuditRow, recordAudit, type AuditEvent } from './audit.js';
 import type { AuditChainKey } from './chain-key.js';
 import { sealAuditChain } from './seal.js';
-import { verifyAuditChain } from './verify.js';
+import { verifyAuditChain, type VerifyOptions } from './verify.js';
 
 type Db = Kysely<DatabaseSchema>;
-
-const MIGRATIONS = {
-  '0001_platform': m0001,
-  '0002_identity': m0002,
-  '0003_clinical': m0003,
-  '0004_revocation_cursor': m0004,
-  '0005_audit_sealing': m0005,
-  '0006_keyed_audit_chain': m0006,
-};
 
 function event(i: number): AuditEvent {
   return {
@@ -79,17 +62,9 @@ function anchorOf(row: ChainRow): AuditAnchor {
   };
 }
 
-/** What an attacker with table-owner rights can do: switch the append-only triggers off, edit, switch back. */
-async function tamper(db: Db, edit: (db: Db) => Promise<void>): Promise<void> {
-  await sql`ALTER TABLE audit_events DISABLE TRIGGER USER`.execute(db);
-  await sql`ALTER TABLE audit_seals DISABLE TRIGGER USER`.execute(db);
-  try {
-    await edit(db);
-  } finally {
-    await sql`ALTER TABLE audit_events ENABLE TRIGGER USER`.execute(db);
-    await sql`ALTER TABLE audit_seals ENABLE TRIGGER USER`.execute(db);
-  }
-}
+/** An attacker with table-owner rights edits events and seals alike (test/tampering.ts). */
+const tamper = (db: Db, edit: (db: Db) => Promise<void>): Promise<void> =>
+  tamperWithAudit(db, edit, ['audit_events', 'audit_seals']);
 
 /**
  * Changes the outcome of the event at `position` and gives it, and every later seal, a freshly
@@ -134,14 +109,17 @@ async function deleteFrom(db: Db, position: number): Promise<void> {
 }
 
 describeEachEngine('audit chain key and anchors', (engine) => {
-  let database: TestDatabase;
+  const database = useTestDatabase(engine, { each: true });
+
+  /** Verifies the chain, expecting it to fail as `found` says; returns the failure's message. */
+  async function verifyFails(options: VerifyOptions, found: object): Promise<string> {
+    const result = await verifyAuditChain(database.db, options);
+    expect(result).toMatchObject({ ok: false, ...found });
+    return result.ok ? '' : result.message;
+  }
   let key: AuditChainKey;
-  beforeEach(async () => {
-    database = await createTestDatabase(engine);
+  beforeEach(() => {
     key = testChainKey();
-  });
-  afterEach(async () => {
-    await database.close();
   });
 
   it('L3/keyed: seals are HMAC-SHA256 under the chain key and verify only with that key', async () => {
@@ -159,16 +137,11 @@ describeEachEngine('audit chain key and anchors', (engine) => {
       keyed: 3,
     });
     const other = testChainKey();
-    const result = await verifyAuditChain(database.db, { key: other });
-    expect(result).toMatchObject({
-      ok: false,
-      checked: 0,
-      firstBadPosition: '1',
-      problem: 'edited',
-    });
-    expect(result.ok === false && result.message).toContain(
-      `chain key ${key.id}, not the configured key ${other.id}`,
+    const message = await verifyFails(
+      { key: other },
+      { checked: 0, firstBadPosition: '1', problem: 'edited' },
     );
+    expect(message).toContain(`chain key ${key.id}, not the configured key ${other.id}`);
     await expect(verifyAuditChain(database.db)).rejects.toThrow(/the chain is keyed/);
   });
 
@@ -176,27 +149,26 @@ describeEachEngine('audit chain key and anchors', (engine) => {
     await writeKeyed(database.db, key, 1, 4);
     // The forger keeps the seal's key id and writes the plain SHA-256 anyone can compute.
     await rewriteFrom(database.db, 4, (row, link) => [hashAuditRow(row, link), key.id]);
-    expect(await verifyAuditChain(database.db, { key })).toMatchObject({
-      ok: false,
-      checked: 3,
-      firstBadPosition: '4',
-      problem: 'edited',
-      message: 'position 4 (seq 4) does not match its hash',
-    });
+    await verifyFails(
+      { key },
+      {
+        checked: 3,
+        firstBadPosition: '4',
+        problem: 'edited',
+        message: 'position 4 (seq 4) does not match its hash',
+      },
+    );
   });
 
   it('L3/keyed: a keyed seal replaced by a plain SHA-256 one (a downgrade) is caught', async () => {
     await writeKeyed(database.db, key, 1, 4);
     // The forger also clears key_id, so the seal passes for one from before keying.
     await rewriteFrom(database.db, 4, (row, link) => [hashAuditRow(row, link), null]);
-    const result = await verifyAuditChain(database.db, { key });
-    expect(result).toMatchObject({
-      ok: false,
-      checked: 3,
-      firstBadPosition: '4',
-      problem: 'edited',
-    });
-    expect(result.ok === false && result.message).toMatch(
+    const message = await verifyFails(
+      { key },
+      { checked: 3, firstBadPosition: '4', problem: 'edited' },
+    );
+    expect(message).toMatch(
       /plain SHA-256 seal after the keyed seal at position 1: a keyed seal was replaced/,
     );
   });
@@ -205,22 +177,14 @@ describeEachEngine('audit chain key and anchors', (engine) => {
     await writeKeyed(database.db, key, 1, 4);
     const wrong = testChainKey();
     await rewriteFrom(database.db, 3, (row, link) => [hashAuditRow(row, link, wrong), key.id]);
-    expect(await verifyAuditChain(database.db, { key })).toMatchObject({
-      ok: false,
-      checked: 2,
-      firstBadPosition: '3',
-      problem: 'edited',
-    });
+    await verifyFails({ key }, { checked: 2, firstBadPosition: '3', problem: 'edited' });
     // Naming the wrong key's id instead only changes the message.
     await rewriteFrom(database.db, 3, (row, link) => [hashAuditRow(row, link, wrong), wrong.id]);
-    const result = await verifyAuditChain(database.db, { key });
-    expect(result).toMatchObject({
-      ok: false,
-      checked: 2,
-      firstBadPosition: '3',
-      problem: 'edited',
-    });
-    expect(result.ok === false && result.message).toContain(`chain key ${wrong.id}`);
+    const message = await verifyFails(
+      { key },
+      { checked: 2, firstBadPosition: '3', problem: 'edited' },
+    );
+    expect(message).toContain(`chain key ${wrong.id}`);
   });
 
   it('L3/anchors: deleting the newest sealed event is caught by the anchor', async () => {
@@ -235,15 +199,11 @@ describeEachEngine('audit chain key and anchors', (engine) => {
     // The shorter chain is valid in itself…
     expect(await verifyAuditChain(database.db, { key })).toMatchObject({ ok: true, checked: 3 });
     // …but no longer reaches the anchored position.
-    const result = await verifyAuditChain(database.db, { key, anchors: [anchor] });
-    expect(result).toMatchObject({
-      ok: false,
-      checked: 3,
-      firstBadSeq: '5',
-      firstBadPosition: '5',
-      problem: 'deleted',
-    });
-    expect(result.ok === false && result.message).toMatch(
+    const message = await verifyFails(
+      { key, anchors: [anchor] },
+      { checked: 3, firstBadSeq: '5', firstBadPosition: '5', problem: 'deleted' },
+    );
+    expect(message).toMatch(
       /^the tail was cut below the anchor for position 5 \(seq 5, published .*\): the chain ends at position 3, and anchors reach position 5, so at least positions 4\.\.5 were deleted$/,
     );
   });
@@ -253,14 +213,11 @@ describeEachEngine('audit chain key and anchors', (engine) => {
     const middle = await writeKeyed(database.db, key, 3, 4);
     const newest = await writeKeyed(database.db, key, 5, 6);
     await deleteFrom(database.db, 2);
-    const result = await verifyAuditChain(database.db, { key, anchors: [newest, middle, early] });
-    expect(result).toMatchObject({
-      ok: false,
-      checked: 1,
-      firstBadPosition: '2',
-      problem: 'deleted',
-    });
-    expect(result.ok === false && result.message).toMatch(/positions 2\.\.6 were deleted$/);
+    const message = await verifyFails(
+      { key, anchors: [newest, middle, early] },
+      { checked: 1, firstBadPosition: '2', problem: 'deleted' },
+    );
+    expect(message).toMatch(/positions 2\.\.6 were deleted$/);
   });
 
   it('L3/anchors: a chain rewritten with the key itself (an insider) differs from the anchor', async () => {
@@ -269,14 +226,11 @@ describeEachEngine('audit chain key and anchors', (engine) => {
     await rewriteFrom(database.db, 2, (row, link) => [hashAuditRow(row, link, key), key.id]);
     // Every seal verifies under the key: only the anchor knows the old hashes.
     expect(await verifyAuditChain(database.db, { key })).toMatchObject({ ok: true, checked: 5 });
-    const result = await verifyAuditChain(database.db, { key, anchors: [anchor] });
-    expect(result).toMatchObject({
-      ok: false,
-      checked: 2,
-      firstBadPosition: '3',
-      problem: 'edited',
-    });
-    expect(result.ok === false && result.message).toMatch(
+    const message = await verifyFails(
+      { key, anchors: [anchor] },
+      { checked: 2, firstBadPosition: '3', problem: 'edited' },
+    );
+    expect(message).toMatch(
       /^position 3 \(seq 3\) differs from the anchor published .*: the chain was rewritten at or before it$/,
     );
   });
@@ -287,11 +241,7 @@ describeEachEngine('audit chain key and anchors', (engine) => {
     // Without an anchor it passes for a log sealed before keying (and says none is keyed)…
     expect(await verifyAuditChain(database.db, { key })).toMatchObject({ ok: true, keyed: 0 });
     // …the anchor tells otherwise.
-    expect(await verifyAuditChain(database.db, { key, anchors: [anchor] })).toMatchObject({
-      ok: false,
-      firstBadPosition: '3',
-      problem: 'edited',
-    });
+    await verifyFails({ key, anchors: [anchor] }, { firstBadPosition: '3', problem: 'edited' });
   });
 
   it('L3/upgrade: plain seals from before 0006 verify, keyed seals follow them, and no plain seal may follow a keyed one', async () => {
@@ -309,13 +259,7 @@ describeEachEngine('audit chain key and anchors', (engine) => {
     await expect(sealAuditChain(database.db)).rejects.toThrow(/the chain is keyed/);
     expect(await sealEverything(database.db, { key })).toBe(1);
     // Going back before 0006 would leave keyed seals the old release checks as plain SHA-256.
-    const migrator = new Migrator({
-      db: database.db,
-      provider: { getMigrations: () => Promise.resolve(MIGRATIONS) },
-      migrationTableName: 'schema_migrations',
-      migrationLockTableName: 'schema_migrations_lock',
-    });
-    await expect(migrator.migrateTo('0005_audit_sealing')).resolves.toMatchObject({
+    await expect(migrateTo(database.db, '0005_audit_sealing')).resolves.toMatchObject({
       error: expect.objectContaining({ message: expect.stringMatching(/keyed by 0006/) }),
     });
   });

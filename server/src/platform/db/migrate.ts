@@ -36,6 +36,17 @@ export async function migrateToLatest(db: Kysely<DatabaseSchema>): Promise<Migra
   return result;
 }
 
+/**
+ * Up or down to the named migration, with the result (its error included) left to the caller:
+ * upgrade tests step back to an older schema this way and check that a `down` refuses.
+ */
+export function migrateTo(
+  db: Kysely<DatabaseSchema>,
+  migrationName: string,
+): Promise<MigrationResultSet> {
+  return migratorFor(db).migrateTo(migrationName);
+}
+
 /** Names of migrations this build knows and the database has not applied yet. */
 export async function pendingMigrations(db: Kysely<DatabaseSchema>): Promise<string[]> {
   const known = await migratorFor(db).getMigrations();

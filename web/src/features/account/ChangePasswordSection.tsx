@@ -4,7 +4,7 @@ import { Field } from '../../shared/fields';
 import { FormFooter, SubmissionForm } from '../../shared/forms';
 import { useForm } from '../../shared/submission';
 import { NewPasswordField, newPasswordProblem, userInputsFor } from '../password';
-import { decodeRevokedCount, sessionsSignedOut } from './accountApi';
+import { decodePasswordChanged, sessionsSignedOut } from './accountApi';
 
 /** Password change; the server signs out every other session (A7). */
 export function ChangePasswordSection({ user }: { user: SessionUser }) {
@@ -21,7 +21,7 @@ export function ChangePasswordSection({ user }: { user: SessionUser }) {
       const revoked = await sessionStore.api(
         'POST',
         '/api/account/password',
-        decodeRevokedCount('revokedSessions'),
+        decodePasswordChanged,
         { currentPassword, newPassword },
       );
       form.clear('currentPassword', 'newPassword');

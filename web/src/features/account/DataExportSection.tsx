@@ -1,6 +1,7 @@
+import { AccountExportSchema } from '@haven/contract';
 import { sessionStore } from '../../auth/sessionStore';
 import { localDay } from '../../shared/dates';
-import { jsonObject } from '../../shared/decoding';
+import { answerOf } from '../../shared/schemaDecoding';
 import { ActionButton, ActionOutcome } from '../../shared/forms';
 import { useAction } from '../../shared/submission';
 
@@ -13,8 +14,10 @@ export function DataExportSection() {
 
   const download = () =>
     void action.act(async () => {
-      const data = await sessionStore.api('GET', '/api/account/export', (body) =>
-        jsonObject(body, 'export'),
+      const data = await sessionStore.api(
+        'GET',
+        '/api/account/export',
+        answerOf(AccountExportSchema),
       );
       saveJson(data, `haven-export-${localDay()}.json`);
       return 'Your data was downloaded.';

@@ -4,7 +4,7 @@ import { ActionOutcome, ProblemAlert } from '../../shared/forms';
 import { useAction } from '../../shared/submission';
 import { useResource } from '../../shared/useResource';
 import {
-  decodeRevokedCount,
+  decodeRevoked,
   decodeSessions,
   sessionsSignedOut,
   type SessionSummary,
@@ -30,11 +30,7 @@ export function SessionsSection() {
 
   const revokeOthers = () =>
     void action.act(async () => {
-      const revoked = await sessionStore.api(
-        'DELETE',
-        '/api/account/sessions',
-        decodeRevokedCount('revoked'),
-      );
+      const revoked = await sessionStore.api('DELETE', '/api/account/sessions', decodeRevoked);
       return sessionsSignedOut(revoked, 'other');
     }, 'others');
 

@@ -1,32 +1,30 @@
 /** The signed-in user's own account: profile, sessions and MFA (docs/api/identity.md). */
-import { decodeUser } from '../../auth/authTypes';
-import type { Decoder } from '../../shared/api';
-import { bool, field, listOf, num, object, optionalText, text } from '../../shared/decoding';
+import {
+  MfaStatus,
+  PasswordChanged,
+  Revoked,
+  SessionList,
+  UserAnswer,
+  type UserSessions,
+} from '@haven/contract';
+import type { Static } from 'typebox';
+import { answerOf, memberOf } from '../../shared/schemaDecoding';
 
-const decodeSession = object('session', {
-  id: text,
-  /** True for the session making the request (absent in admin views). */
-  current: (value) => value === true,
-  createdAt: text,
-  lastSeenAt: text,
-  userAgent: optionalText,
-  clientAddress: optionalText,
-});
-export type SessionSummary = ReturnType<typeof decodeSession>;
+/** A session of the caller's own list, or of an administrator's view (which has no `current`). */
+export type SessionSummary = Static<typeof UserSessions>['sessions'][number] &
+  Partial<Pick<Static<typeof SessionList>['sessions'][number], 'current'>>;
 
-export const decodeSessions = field('sessions', listOf(decodeSession));
+export const decodeSessions = memberOf(SessionList, 'sessions');
 
-export const decodeMfaStatus = object('answer', {
-  enrolled: bool,
-  required: bool,
-  recoveryCodesRemaining: num,
-});
+export const decodeMfaStatus = answerOf(MfaStatus);
 
-export const decodeUserAnswer = field('user', decodeUser);
+export const decodeUserAnswer = memberOf(UserAnswer, 'user');
 
-/** How many sessions a sign-out ended (the member's name differs between routes). */
-export const decodeRevokedCount = (key: 'revoked' | 'revokedSessions'): Decoder<number> =>
-  field(key, num);
+/** How many sessions "sign out everywhere else" ended. */
+export const decodeRevoked = memberOf(Revoked, 'revoked');
+
+/** How many other sessions a password change ended. */
+export const decodePasswordChanged = memberOf(PasswordChanged, 'revokedSessions');
 
 /** "1 other session was" / "3 other sessions were" (`other` is the word before "session"). */
 export function sessionsSignedOut(count: number, other = ''): string {

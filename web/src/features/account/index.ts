@@ -5,9 +5,4 @@
 export { AccountPage } from './AccountPage';
 export { DataExportSection } from './DataExportSection';
 export { SessionList } from './SessionList';
-export {
-  decodeRevokedCount,
-  decodeSessions,
-  decodeUserAnswer,
-  sessionsSignedOut,
-} from './accountApi';
+export { decodeUserAnswer, sessionsSignedOut } from './accountApi';

@@ -3,7 +3,7 @@ import { formatDateTime } from '../../shared/dates';
 import { Field, SelectField } from '../../shared/fields';
 import { FormFooter, SubmissionForm } from '../../shared/forms';
 import { useForm } from '../../shared/submission';
-import { DEFAULT_ROLE, ROLE_CHOICES, decodeInvitationExpiry } from './adminApi';
+import { DEFAULT_ROLE, ROLE_CHOICES, decodeInvited } from './adminApi';
 
 /** A11: invite someone by email; the link in the mail lets them set a password. */
 export function InviteForm({ onInvited }: { onInvited: () => void }) {
@@ -15,16 +15,11 @@ export function InviteForm({ onInvited }: { onInvited: () => void }) {
     if (!form.validate({ email: problem })) return;
     void form.run(async () => {
       const invited = email.trim();
-      const expiresAt = await sessionStore.api(
-        'POST',
-        '/api/admin/invitations',
-        decodeInvitationExpiry,
-        {
-          email: invited,
-          role,
-          ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
-        },
-      );
+      const expiresAt = await sessionStore.api('POST', '/api/admin/invitations', decodeInvited, {
+        email: invited,
+        role,
+        ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
+      });
       form.clear('email', 'displayName');
       onInvited();
       return `Invitation sent to ${invited}. The link works until ${formatDateTime(expiresAt)}.`;

@@ -4,7 +4,7 @@ import { formatDateTime } from '../../shared/dates';
 import { ignoreBody } from '../../shared/decoding';
 import { ActionOutcome } from '../../shared/forms';
 import { useAction } from '../../shared/submission';
-import { decodeInvitationExpiry, userPath, type AdminUser } from './adminApi';
+import { decodeInvitationResent, userPath, type AdminUser } from './adminApi';
 import { RolesForm } from './RolesForm';
 import { UserSessions } from './UserSessions';
 
@@ -27,7 +27,7 @@ export function UserCard({ user, canManage, onChanged }: UserCardProps) {
       const expiresAt = await sessionStore.api(
         'POST',
         userPath(user.id, 'invitation'),
-        decodeInvitationExpiry,
+        decodeInvitationResent,
         {},
       );
       return `A new invitation was sent; it works until ${formatDateTime(expiresAt)}.`;

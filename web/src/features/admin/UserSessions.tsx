@@ -2,13 +2,13 @@ import { sessionStore } from '../../auth/sessionStore';
 import { ActionOutcome, ProblemAlert } from '../../shared/forms';
 import { useAction } from '../../shared/submission';
 import { useResource } from '../../shared/useResource';
-import { SessionList, decodeRevokedCount, decodeSessions, sessionsSignedOut } from '../account';
-import { userPath } from './adminApi';
+import { SessionList, sessionsSignedOut } from '../account';
+import { decodeAdminRevoked, decodeUserSessions, userPath } from './adminApi';
 
 /** A user's sessions, for an administrator, with "sign out everywhere". */
 export function UserSessions({ userId }: { userId: string }) {
   const sessions = useResource(userId, () =>
-    sessionStore.api('GET', userPath(userId, 'sessions'), decodeSessions),
+    sessionStore.api('GET', userPath(userId, 'sessions'), decodeUserSessions),
   );
   const action = useAction(sessions.reload);
 
@@ -17,7 +17,7 @@ export function UserSessions({ userId }: { userId: string }) {
       const revoked = await sessionStore.api(
         'DELETE',
         userPath(userId, 'sessions'),
-        decodeRevokedCount('revoked'),
+        decodeAdminRevoked,
       );
       return sessionsSignedOut(revoked);
     });

@@ -1,6 +1,14 @@
 /** User administration (docs/api/identity.md, "Administration"). */
-import { USER_MEMBERS } from '../../auth/authTypes';
-import { bool, field, listOf, object, optionalText, text } from '../../shared/decoding';
+import {
+  AdminRevoked,
+  InvitationResent,
+  Invited,
+  UserPage,
+  UserSessions,
+  type AdminUserAnswer,
+} from '@haven/contract';
+import type { Static } from 'typebox';
+import { answerOf, memberOf } from '../../shared/schemaDecoding';
 
 export const ROLES = ['admin', 'clinician', 'researcher', 'participant', 'patient'] as const;
 export type Role = (typeof ROLES)[number];
@@ -9,21 +17,17 @@ export const DEFAULT_ROLE: Role = 'clinician';
 export const ROLE_CHOICES = ROLES.map((value) => ({ value, label: value }));
 export const USER_STATUSES = ['invited', 'active', 'disabled'] as const;
 
-const decodeAdminUser = object('user', {
-  ...USER_MEMBERS,
-  status: text,
-  mfaEnrolled: bool,
-  createdAt: text,
-});
-export type AdminUser = ReturnType<typeof decodeAdminUser>;
+export type AdminUser = Static<typeof AdminUserAnswer>['user'];
 
-export const decodeUserPage = object('answer', {
-  users: listOf(decodeAdminUser),
-  nextCursor: optionalText,
-});
+export const decodeUserPage = answerOf(UserPage);
+export const decodeUserSessions = memberOf(UserSessions, 'sessions');
+/** How many sessions "sign out all sessions of this user" ended. */
+export const decodeAdminRevoked = memberOf(AdminRevoked, 'revoked');
 
-/** An invitation's answer: until when its link works. */
-export const decodeInvitationExpiry = field('expiresAt', text);
+/** Until when a new invitation's link works. */
+export const decodeInvited = memberOf(Invited, 'expiresAt');
+/** Until when a re-sent invitation's link works. */
+export const decodeInvitationResent = memberOf(InvitationResent, 'expiresAt');
 
 export interface UserFilters {
   query: string;

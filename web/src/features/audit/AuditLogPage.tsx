@@ -100,10 +100,10 @@ function DetailList({
   details,
   requestId,
 }: {
-  details: Record<string, unknown>;
+  details: AuditEntry['details'];
   requestId: string | null;
 }) {
-  const entries = Object.entries(details);
+  const entries: Array<[string, unknown]> = Object.entries(details);
   if (entries.length === 0 && !requestId) return <>—</>;
   return (
     <dl className="facts compact">

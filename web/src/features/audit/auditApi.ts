@@ -1,48 +1,16 @@
 /** The audit log (L3): search and chain verification (docs/api/clinical.md, "Audit log"). */
-import {
-  bool,
-  jsonObject,
-  listOf,
-  num,
-  object,
-  oneOf,
-  optionalText,
-  text,
-} from '../../shared/decoding';
+import { AuditPage, VerifyAnswer } from '@haven/contract';
+import type { Static } from 'typebox';
+import { answerOf } from '../../shared/schemaDecoding';
 
-export const OUTCOMES = ['success', 'failure', 'denied'] as const;
-export type Outcome = (typeof OUTCOMES)[number];
+export type AuditEntry = Static<typeof AuditPage>['events'][number];
+export type Outcome = AuditEntry['outcome'];
+export const OUTCOMES = ['success', 'failure', 'denied'] as const satisfies readonly Outcome[];
 
-const decodeEntry = object('audit event', {
-  seq: text,
-  id: text,
-  occurredAt: text,
-  actorType: text,
-  actorId: optionalText,
-  actorDisplayName: optionalText,
-  action: text,
-  targetType: optionalText,
-  targetId: optionalText,
-  outcome: oneOf(OUTCOMES),
-  requestId: optionalText,
-  details: jsonObject,
-});
-export type AuditEntry = ReturnType<typeof decodeEntry>;
+export const decodeAuditPage = answerOf(AuditPage);
 
-export const decodeAuditPage = object('answer', {
-  events: listOf(decodeEntry),
-  nextBefore: optionalText,
-});
-
-export const decodeChainStatus = object('answer', {
-  ok: bool,
-  checked: num,
-  lastHash: optionalText,
-  firstBadSeq: optionalText,
-  problem: optionalText,
-  message: optionalText,
-});
-export type ChainStatus = ReturnType<typeof decodeChainStatus>;
+export type ChainStatus = Static<typeof VerifyAnswer>;
+export const decodeChainStatus = answerOf(VerifyAnswer);
 
 /** Search filters; an empty or missing one does not filter. */
 export interface AuditFilters {

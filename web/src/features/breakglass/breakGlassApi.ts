@@ -1,31 +1,14 @@
 /** Break-glass grants (Z5): docs/api/clinical.md, "Break-glass". */
-import { bool, field, listOf, object, optionalText, text } from '../../shared/decoding';
-import { decodeConsentRecord, decodeRecordView, decodeSharedNote } from '../patients';
+import { GrantAnswer, GrantList, GrantRecordAnswer } from '@haven/contract';
+import type { Static } from 'typebox';
+import { answerOf, memberOf } from '../../shared/schemaDecoding';
 
-const decodeGrant = object('grant', {
-  id: text,
-  adminId: text,
-  adminDisplayName: text,
-  patientId: text,
-  organizationId: text,
-  reason: text,
-  createdAt: text,
-  expiresAt: text,
-  revokedAt: optionalText,
-  active: bool,
-});
-export type Grant = ReturnType<typeof decodeGrant>;
+export type Grant = Static<typeof GrantAnswer>['grant'];
 
-export const decodeGrantAnswer = field('grant', decodeGrant);
-export const decodeGrants = field('grants', listOf(decodeGrant));
-
+export const decodeGrantAnswer = memberOf(GrantAnswer, 'grant');
+export const decodeGrants = memberOf(GrantList, 'grants');
 /** The record a grant opened: what the patient sees in the portal, read-only. */
-export const decodeGrantRecord = object('answer', {
-  grant: decodeGrant,
-  record: decodeRecordView,
-  consents: listOf(decodeConsentRecord),
-  notes: listOf(decodeSharedNote),
-});
+export const decodeGrantRecord = answerOf(GrantRecordAnswer);
 
 export type GrantFilter = 'active' | 'ended' | 'all';
 

@@ -4,8 +4,9 @@ import { FormFooter, ProblemAlert, SubmissionForm } from '../../shared/forms';
 import { useForm } from '../../shared/submission';
 import { useResource } from '../../shared/useResource';
 import {
+  decodeAccountEnrollmentConfirmed,
   decodeEnrollment,
-  decodeEnrollmentConfirmed,
+  decodePendingEnrollmentConfirmed,
   groupSecret,
   svgDataUrl,
   type Enrollment,
@@ -23,17 +24,22 @@ const ENDPOINTS = {
     start: (): Promise<Enrollment> =>
       sessionStore.credentialCall('/api/auth/mfa/enrollment', decodeEnrollment),
     confirm: (code: string): Promise<EnrollmentConfirmed> =>
-      sessionStore.credentialCall('/api/auth/mfa/enrollment/confirm', decodeEnrollmentConfirmed, {
-        code,
-      }),
+      sessionStore.credentialCall(
+        '/api/auth/mfa/enrollment/confirm',
+        decodePendingEnrollmentConfirmed,
+        { code },
+      ),
   },
   'signed-in': {
     start: (): Promise<Enrollment> =>
       sessionStore.api('POST', '/api/account/mfa/enrollment', decodeEnrollment, {}),
     confirm: (code: string): Promise<EnrollmentConfirmed> =>
-      sessionStore.api('POST', '/api/account/mfa/enrollment/confirm', decodeEnrollmentConfirmed, {
-        code,
-      }),
+      sessionStore.api(
+        'POST',
+        '/api/account/mfa/enrollment/confirm',
+        decodeAccountEnrollmentConfirmed,
+        { code },
+      ),
   },
 } as const;
 

@@ -1,16 +1,20 @@
 /** TOTP enrolment and recovery codes (A9). */
-import { decodeSignedIn, type SignedIn } from '../../auth/authTypes';
+import {
+  EnrolledCodes,
+  EnrollmentSecret,
+  RegeneratedCodes,
+  SignedInWithCodes,
+} from '@haven/contract';
+import type { Static } from 'typebox';
+import type { SignedIn } from '../../auth/authTypes';
 import type { Decoder } from '../../shared/api';
-import { expectRecord, field, object, text, textList } from '../../shared/decoding';
+import { answerOf, decodeWith, memberOf } from '../../shared/schemaDecoding';
 
-export const decodeEnrollment = object('enrolment', {
-  secret: text,
-  otpauthUri: text,
-  qrSvg: text,
-});
-export type Enrollment = ReturnType<typeof decodeEnrollment>;
+export const decodeEnrollment = answerOf(EnrollmentSecret);
+export type Enrollment = Static<typeof EnrollmentSecret>;
 
-export const decodeRecoveryCodes = field('recoveryCodes', textList);
+/** New recovery codes for an enrolled account (the old ones stop working). */
+export const decodeRecoveryCodes = memberOf(RegeneratedCodes, 'recoveryCodes');
 
 export interface EnrollmentConfirmed {
   recoveryCodes: string[];
@@ -18,9 +22,16 @@ export interface EnrollmentConfirmed {
   signedIn: SignedIn | null;
 }
 
-export const decodeEnrollmentConfirmed: Decoder<EnrollmentConfirmed> = (body) => ({
-  recoveryCodes: decodeRecoveryCodes(body),
-  signedIn: expectRecord(body, 'answer')['status'] === 'signed_in' ? decodeSignedIn(body) : null,
+/** Enrolment that finishes a pending sign-in: the codes and the session, in one answer. */
+export const decodePendingEnrollmentConfirmed: Decoder<EnrollmentConfirmed> = (body) => {
+  const { recoveryCodes, ...signedIn } = decodeWith(SignedInWithCodes, body);
+  return { recoveryCodes, signedIn };
+};
+
+/** Enrolment from the account page: the session already exists, only the codes come back. */
+export const decodeAccountEnrollmentConfirmed: Decoder<EnrollmentConfirmed> = (body) => ({
+  recoveryCodes: decodeWith(EnrolledCodes, body).recoveryCodes,
+  signedIn: null,
 });
 
 /** The QR SVG as an image URL: rendered by <img>, never inserted as markup (CSP allows data: images). */

@@ -8,7 +8,7 @@ import { navigate, takeHashToken } from '../../shared/router';
 import { useResource } from '../../shared/useResource';
 import { EnrolThenShowCodes } from './EnrolThenShowCodes';
 import { NewAccountFields, newAccountProblems } from './NewAccountFields';
-import { decodeInvitation, decodeOnboardingAnswer, type Invitation } from './onboardingApi';
+import { decodeAcceptAnswer, decodeInvitation, type Invitation } from './onboardingApi';
 
 /** A11: accept an invitation (the link proves the email), choose a password, enrol MFA. */
 export function InvitePage() {
@@ -67,11 +67,11 @@ function AcceptForm({ token, invitation, onEnrolmentRequired }: AcceptFormProps)
     void form.run(async () => {
       const answer = await sessionStore.credentialCall(
         '/api/onboarding/invitations/accept',
-        decodeOnboardingAnswer,
+        decodeAcceptAnswer,
         { token, displayName: displayName.trim(), password },
       );
       if (answer.status === 'signed_in') {
-        sessionStore.adopt(answer.signedIn);
+        sessionStore.adopt(answer);
         navigate('/', { replace: true });
       } else {
         onEnrolmentRequired();

@@ -7,7 +7,7 @@ import { Page } from '../../shared/Page';
 import { takeHashToken } from '../../shared/router';
 import { EnrolThenShowCodes } from './EnrolThenShowCodes';
 import { NewAccountFields, newAccountProblems } from './NewAccountFields';
-import { decodeOnboardingAnswer } from './onboardingApi';
+import { decodeSetupAnswer } from './onboardingApi';
 
 /** First start: the one-time setup link creates the first admin, who then enrols MFA. */
 export function SetupPage() {
@@ -46,12 +46,12 @@ function SetupForm({
     };
     if (!form.validate(problems)) return;
     void form.run(async () => {
-      const answer = await sessionStore.credentialCall(
-        '/api/onboarding/setup',
-        decodeOnboardingAnswer,
-        { token, email: email.trim(), displayName: displayName.trim(), password },
-      );
-      if (answer.status === 'signed_in') sessionStore.adopt(answer.signedIn);
+      await sessionStore.credentialCall('/api/onboarding/setup', decodeSetupAnswer, {
+        token,
+        email: email.trim(),
+        displayName: displayName.trim(),
+        password,
+      });
       onEnrolmentRequired();
     });
   };

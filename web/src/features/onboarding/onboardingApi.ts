@@ -1,15 +1,13 @@
 /** First-start setup and invitation acceptance (docs/api/identity.md, "Onboarding"). */
-import { decodeSignInAnswer, type SignInAnswer } from '../../auth/authTypes';
-import type { Decoder } from '../../shared/api';
-import { object, optionalText, text } from '../../shared/decoding';
+import { AcceptAnswer, EnrollmentRequired, InvitationAnswer } from '@haven/contract';
+import type { Static } from 'typebox';
+import { answerOf } from '../../shared/schemaDecoding';
 
-export const decodeInvitation = object('invitation', {
-  email: text,
-  role: text,
-  displayName: optionalText,
-  expiresAt: text,
-});
-export type Invitation = ReturnType<typeof decodeInvitation>;
+export const decodeInvitation = answerOf(InvitationAnswer);
+export type Invitation = Static<typeof InvitationAnswer>;
 
-/** Setup and invitation acceptance answer SignedIn or EnrollmentRequired. */
-export const decodeOnboardingAnswer: Decoder<SignInAnswer> = decodeSignInAnswer;
+/** Setup always asks for MFA enrolment next: the first administrator needs it. */
+export const decodeSetupAnswer = answerOf(EnrollmentRequired);
+
+/** Invitation acceptance answers SignedIn, or EnrollmentRequired when the role needs MFA. */
+export const decodeAcceptAnswer = answerOf(AcceptAnswer);

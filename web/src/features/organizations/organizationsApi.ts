@@ -1,8 +1,17 @@
 /** Organizations, memberships and members (docs/api/clinical.md, "Organizations" and "Members"). */
-import { field, listOf, num, object, oneOf, optionalText, text } from '../../shared/decoding';
+import {
+  ActiveAnswer,
+  MemberAnswer,
+  MemberList,
+  MembershipList,
+  OrganizationAnswer,
+  OrganizationPage,
+} from '@haven/contract';
+import type { Static } from 'typebox';
+import { answerOf, memberOf } from '../../shared/schemaDecoding';
 
-export const ORGANIZATION_ROLES = ['org_admin', 'clinician'] as const;
-export type OrganizationRole = (typeof ORGANIZATION_ROLES)[number];
+export type Membership = Static<typeof MembershipList>['organizations'][number];
+export type OrganizationRole = Membership['role'];
 /** New members start as clinicians unless chosen otherwise. */
 export const DEFAULT_ORGANIZATION_ROLE: OrganizationRole = 'clinician';
 const ROLE_LABELS: Record<OrganizationRole, string> = {
@@ -15,59 +24,23 @@ export const ORGANIZATION_ROLE_CHOICES = (['clinician', 'org_admin'] as const).m
   label: ROLE_LABELS[value],
 }));
 
-const MEMBER_STATUSES = ['invited', 'active', 'disabled'] as const;
-const MEMBER_STATUS_LABELS: Record<(typeof MEMBER_STATUSES)[number], string> = {
+const MEMBER_STATUS_LABELS: Record<Member['status'], string> = {
   invited: 'Invited, not signed in yet',
   active: 'Active',
   disabled: 'Disabled',
 };
-export const memberStatusLabel = (status: (typeof MEMBER_STATUSES)[number]): string =>
-  MEMBER_STATUS_LABELS[status];
+export const memberStatusLabel = (status: Member['status']): string => MEMBER_STATUS_LABELS[status];
 
-const decodeMembership = object('organization', {
-  id: text,
-  name: text,
-  role: oneOf(ORGANIZATION_ROLES),
-});
-export type Membership = ReturnType<typeof decodeMembership>;
+export const decodeMemberships = answerOf(MembershipList);
+export const decodeActiveOrganization = answerOf(ActiveAnswer);
 
-export const decodeMemberships = object('answer', {
-  organizations: listOf(decodeMembership),
-  activeOrganizationId: optionalText,
-});
+export type Organization = Static<typeof OrganizationAnswer>['organization'];
+export const decodeOrganizationAnswer = memberOf(OrganizationAnswer, 'organization');
+export const decodeOrganizationPage = answerOf(OrganizationPage);
 
-export const decodeActiveOrganization = object('answer', {
-  activeOrganizationId: text,
-  role: oneOf(ORGANIZATION_ROLES),
-});
-
-const decodeOrganization = object('organization', {
-  id: text,
-  name: text,
-  createdAt: text,
-  memberCount: num,
-});
-export type Organization = ReturnType<typeof decodeOrganization>;
-
-export const decodeOrganizationAnswer = field('organization', decodeOrganization);
-
-export const decodeOrganizationPage = object('answer', {
-  organizations: listOf(decodeOrganization),
-  nextCursor: optionalText,
-});
-
-const decodeMember = object('member', {
-  userId: text,
-  email: text,
-  displayName: text,
-  role: oneOf(ORGANIZATION_ROLES),
-  status: oneOf(MEMBER_STATUSES),
-  addedAt: text,
-});
-export type Member = ReturnType<typeof decodeMember>;
-
-export const decodeMemberAnswer = field('member', decodeMember);
-export const decodeMembers = field('members', listOf(decodeMember));
+export type Member = Static<typeof MemberAnswer>['member'];
+export const decodeMemberAnswer = memberOf(MemberAnswer, 'member');
+export const decodeMembers = memberOf(MemberList, 'members');
 
 const ORGANIZATION_PAGE_SIZE = 20;
 

@@ -10,12 +10,5 @@ export { ConsentGateStatus, ConsentRecordList } from './consents/ConsentViews';
 export { RecordView } from './RecordView';
 export { SharedNoteList } from './notes/SharedNoteList';
 
-export {
-  decodeConsentAnswer,
-  decodeConsentDocument,
-  decodeConsentRecord,
-  decodeGate,
-  kindLabel,
-} from './consents/consentsApi';
-export { decodeSharedNote, decodeSharedNotes } from './notes/notesApi';
-export { decodeRecordView, fullName } from './patientsApi';
+export { decodeConsentAnswer, kindLabel } from './consents/consentsApi';
+export { fullName } from './patientsApi';

@@ -1,8 +1,17 @@
 /** Patients of the active organization (docs/api/clinical.md, "Patients"). */
-import { bool, field, listOf, object, oneOf, optionalText, text } from '../../shared/decoding';
+import {
+  PatientAnswer,
+  PatientPage,
+  PortalInvitationAnswer,
+  type PortalRecordAnswer,
+} from '@haven/contract';
+import type { Static } from 'typebox';
+import { answerOf, memberOf } from '../../shared/schemaDecoding';
 
-export const SEXES = ['female', 'male', 'other', 'unknown'] as const;
-export type Sex = (typeof SEXES)[number];
+export type Patient = Static<typeof PatientAnswer>['patient'];
+
+export type Sex = Patient['sex'];
+export const SEXES = ['female', 'male', 'other', 'unknown'] as const satisfies readonly Sex[];
 const SEX_LABELS: Record<Sex, string> = {
   female: 'Female',
   male: 'Male',
@@ -12,71 +21,14 @@ const SEX_LABELS: Record<Sex, string> = {
 export const sexLabel = (sex: Sex): string => SEX_LABELS[sex];
 export const SEX_CHOICES = SEXES.map((value) => ({ value, label: SEX_LABELS[value] }));
 
-export const CONTACT_TYPES = ['phone', 'email'] as const;
-export type ContactType = (typeof CONTACT_TYPES)[number];
+export type ContactType = Patient['contactMethods'][number]['type'];
+export const CONTACT_TYPES = ['phone', 'email'] as const satisfies readonly ContactType[];
 
 /** An address as sent and received; the optional lines are left out rather than empty. */
-export interface Address {
-  line1: string;
-  line2?: string;
-  city: string;
-  region?: string;
-  postalCode: string;
-  country: string;
-}
+export type Address = NonNullable<Patient['address']>;
 
-const decodeAddressMembers = object('address', {
-  line1: text,
-  line2: optionalText,
-  city: text,
-  region: optionalText,
-  postalCode: text,
-  country: text,
-});
-
-function decodeAddress(value: unknown): Address | null {
-  if (value === null || value === undefined) return null;
-  const { line2, region, ...address } = decodeAddressMembers(value);
-  return { ...address, ...(line2 ? { line2 } : {}), ...(region ? { region } : {}) };
-}
-
-const decodeContactMethod = object('contact method', {
-  type: oneOf(CONTACT_TYPES),
-  value: text,
-  verified: bool,
-});
-
-/** What every view of a patient shows (staff, the portal, break-glass). */
-const DEMOGRAPHICS = {
-  id: text,
-  mrn: text,
-  givenName: text,
-  familyName: text,
-  /** YYYY-MM-DD, shown as is (no time-zone conversion). */
-  birthDate: text,
-  sex: oneOf(SEXES),
-};
-const CONTACT_DETAILS = { address: decodeAddress, contactMethods: listOf(decodeContactMethod) };
-
-const decodeSummary = object('patient', { ...DEMOGRAPHICS, archived: bool });
-
-const decodePatient = object('patient', {
-  ...DEMOGRAPHICS,
-  archived: bool,
-  ...CONTACT_DETAILS,
-  portalLinked: bool,
-  createdAt: text,
-  updatedAt: text,
-  archivedAt: optionalText,
-});
-export type Patient = ReturnType<typeof decodePatient>;
-
-/** The patient record as the patient sees it (portal and break-glass). */
-export const decodeRecordView = object('record', {
-  patient: object('patient', { ...DEMOGRAPHICS, ...CONTACT_DETAILS }),
-  organization: object('organization', { id: text, name: text }),
-});
-export type PatientRecordView = ReturnType<typeof decodeRecordView>;
+/** The record as the patient sees it (portal, and break-glass shows it an admin the same way). */
+export type PatientRecordView = Static<typeof PortalRecordAnswer>['record'];
 /** Demographics and contact details, whichever view they come from. */
 export type PatientFactsView = PatientRecordView['patient'];
 
@@ -92,14 +44,11 @@ export interface PatientSearch {
   limit?: number;
 }
 
-export const decodePatientAnswer = field('patient', decodePatient);
+export const decodePatientAnswer = memberOf(PatientAnswer, 'patient');
 
-export const decodePatientPage = object('answer', {
-  patients: listOf(decodeSummary),
-  nextCursor: optionalText,
-});
+export const decodePatientPage = answerOf(PatientPage);
 
-export const decodePortalInvitation = field('status', oneOf(['invited', 'linked'] as const));
+export const decodePortalInvitation = memberOf(PortalInvitationAnswer, 'status');
 
 export const PATIENT_PAGE_SIZE = 25;
 

@@ -4,10 +4,10 @@ import { ProblemAlert } from '../../shared/forms';
 import { Page } from '../../shared/Page';
 import { useResource } from '../../shared/useResource';
 import { DataExportSection } from '../account';
-import { RecordView, SharedNoteList, decodeSharedNotes } from '../patients';
+import { RecordView, SharedNoteList } from '../patients';
 import { AccessLogSection } from './AccessLogSection';
 import { PortalConsentsSection } from './PortalConsentsSection';
-import { decodePortalRecord } from './portalApi';
+import { decodePortalNotes, decodePortalRecord } from './portalApi';
 
 /** The patient's own record: demographics, consents, shared notes, who accessed it, and an export. */
 export function PortalPage() {
@@ -47,7 +47,7 @@ export function PortalPage() {
 
 function SharedNotesSection() {
   const notes = useResource('notes', () =>
-    sessionStore.api('GET', '/api/portal/notes', decodeSharedNotes),
+    sessionStore.api('GET', '/api/portal/notes', decodePortalNotes),
   );
   return (
     <section className="panel stack" aria-labelledby="portal-notes-title">

@@ -1,36 +1,20 @@
 /** The patient portal: own record, consents, shared notes and access list (docs/api/clinical.md). */
-import { field, listOf, object, oneOf, optionalText, text } from '../../shared/decoding';
 import {
-  decodeConsentDocument,
-  decodeConsentRecord,
-  decodeGate,
-  decodeRecordView,
-} from '../patients';
+  AccessLogPage,
+  PortalConsentsAnswer,
+  PortalNotesAnswer,
+  PortalRecordAnswer,
+} from '@haven/contract';
+import type { Static } from 'typebox';
+import { answerOf, memberOf } from '../../shared/schemaDecoding';
 
-const ACTOR_KINDS = ['you', 'staff', 'break_glass', 'system'] as const;
+/** One access to the record; `reason` only for break-glass access (the administrator's). */
+export type AccessEntry = Static<typeof AccessLogPage>['entries'][number];
 
-const decodeAccessEntry = object('access entry', {
-  at: text,
-  action: text,
-  actor: object('actor', { kind: oneOf(ACTOR_KINDS), displayName: text }),
-  grantId: optionalText,
-  /** Only for break-glass access: the reason the administrator gave. */
-  reason: optionalText,
-});
-export type AccessEntry = ReturnType<typeof decodeAccessEntry>;
-
-export const decodeAccessPage = object('answer', {
-  entries: listOf(decodeAccessEntry),
-  nextBefore: optionalText,
-});
-
-export const decodePortalRecord = field('record', decodeRecordView);
-
-export const decodePortalConsents = object('answer', {
-  documents: listOf(decodeConsentDocument),
-  consents: listOf(decodeConsentRecord),
-  gate: decodeGate,
-});
+export const decodeAccessPage = answerOf(AccessLogPage);
+export const decodePortalRecord = memberOf(PortalRecordAnswer, 'record');
+export const decodePortalConsents = answerOf(PortalConsentsAnswer);
+export const decodePortalNotes = memberOf(PortalNotesAnswer, 'notes');
 
 const ACCESS_PAGE_SIZE = 20;
 

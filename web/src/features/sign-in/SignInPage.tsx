@@ -104,7 +104,7 @@ function PasswordStep({ carriedError, onSignedIn, onNext }: PasswordStepProps) {
         email: email.trim(),
         password,
       });
-      if (answer.status === 'signed_in') onSignedIn(answer.signedIn);
+      if (answer.status === 'signed_in') onSignedIn(answer);
       else onNext(answer.status === 'mfa_required' ? 'code' : 'enrol');
     });
   };

@@ -10,7 +10,7 @@ import { requestContext } from '../../../platform/http/request-context.js';
 import { sendInBackground } from '../background-mail.js';
 import type { IdentityDeps } from '../dependencies.js';
 import { ACCOUNT_CHANGE, ACCOUNT_CHANGE_STEP_UP, ACCOUNT_READ } from '../route-access.js';
-import { Empty, VerificationSent } from '../schemas.js';
+import { Empty, VerificationSent } from '../shared/schemas.js';
 import {
   findOwnSession,
   listUserSessions,

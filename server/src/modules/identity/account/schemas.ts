@@ -1,7 +1,7 @@
 // Schemas of the account routes: profile, email change, password change and own sessions.
 import { Type, type Static } from 'typebox';
 import { Password } from '../passwords/schemas.js';
-import { UserView, sessionViewProperties } from '../schemas.js';
+import { UserView, sessionViewProperties } from '../shared/schemas.js';
 
 export const UserAnswer = Type.Object({ user: UserView }, { additionalProperties: false });
 

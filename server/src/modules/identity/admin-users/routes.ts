@@ -7,7 +7,7 @@ import { requireScopes } from '../../../platform/http/route-contract.js';
 import { requestContext } from '../../../platform/http/request-context.js';
 import type { IdentityDeps } from '../dependencies.js';
 import { inviteUser, resendInvitation } from '../onboarding/service.js';
-import { Empty } from '../schemas.js';
+import { Empty } from '../shared/schemas.js';
 import {
   IdParams,
   Invitation,

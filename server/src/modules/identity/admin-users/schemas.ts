@@ -2,7 +2,7 @@
 import { Type, type Static } from 'typebox';
 import type { Role } from '../../../platform/db/schema.js';
 import { ROLE_SCOPES } from '../roles.js';
-import { sessionViewProperties, userViewProperties } from '../schemas.js';
+import { sessionViewProperties, userViewProperties } from '../shared/schemas.js';
 
 export const ROLES = Object.keys(ROLE_SCOPES) as Role[];
 const RoleSchema = Type.Union(ROLES.map((role) => Type.Literal(role)));

@@ -188,8 +188,9 @@ describeEachEngine('A9 MFA storage', (engine) => {
     }
   });
 
+  // Two nodes need two connections: PostgreSQL only (PGlite has one); reported as skipped there.
   it.runIf(engine === 'postgres')(
-    'A9: two nodes racing to accept the same code: exactly one wins',
+    'A9 (PostgreSQL): two nodes racing to accept the same code: exactly one wins',
     async () => {
       const other = await openDatabase({ url: database.url, embeddedDir: undefined, poolSize: 4 });
       try {

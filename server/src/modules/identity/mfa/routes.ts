@@ -13,16 +13,11 @@ import {
   ACCOUNT_CHANGE,
   ACCOUNT_CHANGE_STEP_UP,
   ACCOUNT_READ,
-  CREDENTIAL_ROUTE,
+  credentialRoutes,
 } from '../route-access.js';
-import { Empty, SignedIn } from '../schemas.js';
+import { Empty, SignedIn } from '../shared/schemas.js';
 import { MFA_PENDING_COOKIE, clearCookie, readCookie } from '../sessions/browser-credentials.js';
-import {
-  requireSameSite,
-  setAccessToken,
-  signedInAnswer,
-  startSession,
-} from '../sessions/session-kit.js';
+import { setAccessToken, signedInAnswer, startSession } from '../sessions/session-kit.js';
 import {
   countEnrollmentAttempt,
   finishEnrollment,
@@ -41,7 +36,6 @@ import {
 import { disableMfa, mfaStatus, regenerateRecoveryCodes, stepUp } from './service.js';
 
 async function startPendingEnrollment(deps: IdentityDeps, request: FastifyRequest) {
-  requireSameSite(request, deps.context.settings.allowedOrigins);
   const pending = readCookie(request, MFA_PENDING_COOKIE);
   const userId = await pendingEnrolleeId(deps.context, pending);
   return startEnrollment(deps.context, deps.services.ring, userId, requestContext(request));
@@ -55,7 +49,6 @@ async function confirmPendingEnrollment(
   { code }: CodeBody,
 ) {
   const { context, services } = deps;
-  requireSameSite(request, context.settings.allowedOrigins);
   const audit = requestContext(request);
   const pending = await countEnrollmentAttempt(context, readCookie(request, MFA_PENDING_COOKIE));
   await proveCode(context, services.ring, pending.userId, code, audit);
@@ -112,15 +105,16 @@ async function stepUpSession(
 export function registerMfaRoutes(app: FastifyInstance, deps: IdentityDeps): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
   const { context, services } = deps;
+  const credential = credentialRoutes(context.settings.allowedOrigins);
 
   typed.post(
     '/api/auth/mfa/enrollment',
-    { config: CREDENTIAL_ROUTE, schema: { body: Empty, response: { 200: EnrollmentSecret } } },
+    credential({ body: Empty, response: { 200: EnrollmentSecret } }),
     (request) => startPendingEnrollment(deps, request),
   );
   typed.post(
     '/api/auth/mfa/enrollment/confirm',
-    { config: CREDENTIAL_ROUTE, schema: { body: CodeBody, response: { 200: SignedInWithCodes } } },
+    credential({ body: CodeBody, response: { 200: SignedInWithCodes } }),
     (request, reply) => confirmPendingEnrollment(deps, request, reply, request.body),
   );
   typed.post(

@@ -1,6 +1,6 @@
 // Schemas of the MFA routes: enrolment, step-up and the account's MFA settings.
 import { Type, type Static } from 'typebox';
-import { SignedIn } from '../schemas.js';
+import { SignedIn } from '../shared/schemas.js';
 
 export const CodeBody = Type.Object(
   { code: Type.String({ pattern: '^[0-9]{6}$', maxLength: 6 }) },

@@ -1,44 +1,42 @@
 // Onboarding over HTTP against the real app (A2, A9, A11): first-admin setup, invitations,
 // MFA enrolment and self sign-up, with links read from the dev mailbox as a user would.
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import type { LightMyRequestResponse } from 'fastify';
 import { Secret, TOTP } from 'otpauth';
 import { createTestApp, type TestApp } from '../../../../test/app-harness.js';
 import {
+  PASSWORD,
+  cookieHeader,
+  cookiesOf,
+  insertAccount,
+  type Jar,
+} from '../../../../test/proof/sign-in-kit.js';
+import {
   createTestDatabase,
   describeEachEngine,
+  useTestDatabase,
   type TestDatabase,
 } from '../../../../test/databases.js';
 import { sha256Hex } from '../../../platform/crypto.js';
-import type { Role } from '../../../platform/db/schema.js';
+import type { DatabaseSchema, Role } from '../../../platform/db/schema.js';
 import type { Engine } from '../../../platform/db/database.js';
 import { listDevMailbox } from '../../../platform/mail.js';
 import { LINK_LIFETIMES_MS, issueOneTimeToken } from './one-time-tokens-repo.js';
 import { inviteUser, resendInvitation } from './service.js';
-import { MINIMUM_HASHING, hashPassword } from '../passwords/hashing.js';
 import { SETUP_LOCK_KEY } from './repo.js';
 import { ensureSetupLink } from './setup-link-service.js';
 
-const PASSWORD = 'correct horse battery staple 42';
 const MASTER_KEY = randomBytes(32).toString('base64');
 const ENV = { HAVEN_MASTER_KEY: MASTER_KEY, HAVEN_RATE_AUTH: '1000/60' };
 const REQUEST = { requestId: 'test-request', clientAddress: '127.0.0.1' };
 
-type Jar = Record<string, string>;
-const cookiesOf = (response: LightMyRequestResponse): Jar =>
-  Object.fromEntries(response.cookies.map((c) => [c.name, c.value]));
-const cookieHeader = (jar: Jar) =>
-  Object.entries(jar)
-    .map(([k, v]) => `${k}=${v}`)
-    .join('; ');
 const totpNow = (secret: string, offsetMs = 0) =>
   new TOTP({ secret: Secret.fromBase32(secret) }).generate({ timestamp: Date.now() + offsetMs });
 const wrongCode = (code: string) => String((Number(code) + 500_000) % 1_000_000).padStart(6, '0');
 
 describeEachEngine('onboarding', (engine: Engine) => {
-  let database: TestDatabase;
+  const database = useTestDatabase(engine);
   let nodeA: TestApp;
   let nodeB: TestApp;
   let signupNode: TestApp;
@@ -46,7 +44,6 @@ describeEachEngine('onboarding', (engine: Engine) => {
   let adminId: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase(engine);
     nodeA = await createTestApp(engine, { database, env: ENV });
     nodeB = await createTestApp(engine, { database, env: ENV });
     signupNode = await createTestApp(engine, {
@@ -60,23 +57,10 @@ describeEachEngine('onboarding', (engine: Engine) => {
     await nodeA.close();
     await nodeB.close();
     await signupNode.close();
-    await database.close();
   });
 
   async function createUser(email: string, roles: Role[], db = database): Promise<string> {
-    const row = await db.db
-      .insertInto('users')
-      .values({
-        email,
-        email_normalized: email.toLowerCase(),
-        display_name: 'Existing User',
-        roles,
-        status: 'active',
-        password_hash: await hashPassword(PASSWORD, MINIMUM_HASHING),
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return row.id;
+    return (await insertAccount(db.db, { email, roles, displayName: 'Existing User' })).id;
   }
 
   const post = (url: string, payload: object, jar: Jar = {}, app = nodeA, extra = {}) =>
@@ -125,17 +109,79 @@ describeEachEngine('onboarding', (engine: Engine) => {
     return { secret, code, confirmed };
   }
 
+  it('A8/login CSRF: every onboarding and pending-enrolment route refuses another origin', async () => {
+    const token = 'A'.repeat(43);
+    const person = { displayName: 'Mallory', password: PASSWORD };
+    const attempts: Array<[TestApp, string, object]> = [
+      [nodeA, '/api/onboarding/setup', { token, email: 'mallory@example.org', ...person }],
+      [nodeA, '/api/onboarding/invitations/inspect', { token }],
+      [nodeA, '/api/onboarding/invitations/accept', { token, ...person }],
+      [signupNode, '/api/onboarding/signup', { email: 'mallory@example.org', ...person }],
+      [signupNode, '/api/onboarding/signup/verify', { token }],
+      [nodeA, '/api/auth/mfa/enrollment', {}],
+      [nodeA, '/api/auth/mfa/enrollment/confirm', { code: '123456' }],
+    ];
+    for (const [app, url, payload] of attempts) {
+      const response = await post(url, payload, {}, app, { origin: 'https://evil.example' });
+      expect([url, response.statusCode, response.json()]).toMatchObject([
+        url,
+        403,
+        { code: 'CSRF_FAILED' },
+      ]);
+    }
+  });
+
   // -------------------------------------------------------------------------------------------
   // First admin (runs on its own empty databases)
 
-  async function emptyNode(): Promise<{ db: TestDatabase; app: TestApp }> {
+  /** The token of the setup link the node issues at its first start. */
+  async function firstSetupToken(app: TestApp): Promise<string> {
+    return (await ensureSetupLink(app.app.identity!.context))!.split('#token=')[1]!;
+  }
+
+  /** Another live setup link, as a second node starting at the same moment issues one. */
+  function issueSetupLink(db: TestDatabase): Promise<{ token: string }> {
+    return issueOneTimeToken(db.db, {
+      purpose: 'setup',
+      userId: null,
+      lifetimeMs: LINK_LIFETIMES_MS.setup,
+      now: new Date(),
+    });
+  }
+
+  /** The admin another node's setup creates: invited until its enrolment, as setup leaves it. */
+  async function insertOtherNodesAdmin(db: Kysely<DatabaseSchema>): Promise<void> {
+    await db
+      .insertInto('users')
+      .values({
+        email: 'other@example.org',
+        email_normalized: 'other@example.org',
+        display_name: 'Other',
+        roles: ['admin'],
+        status: 'invited',
+      })
+      .execute();
+  }
+
+  /** Runs `test` against a node of its own, on a database with no user yet, then closes both. */
+  async function onEmptyNode(
+    test: (node: { db: TestDatabase; app: TestApp }) => Promise<void>,
+  ): Promise<void> {
     const db = await createTestDatabase(engine);
-    return { db, app: await createTestApp(engine, { database: db, env: ENV }) };
+    try {
+      const app = await createTestApp(engine, { database: db, env: ENV });
+      try {
+        await test({ db, app });
+      } finally {
+        await app.close();
+      }
+    } finally {
+      await db.close();
+    }
   }
 
   it('setup: the first-start link works once, stores only a hash, and leads to MFA enrolment', async () => {
-    const { db, app } = await emptyNode();
-    try {
+    await onEmptyNode(async ({ db, app }) => {
       const link = await ensureSetupLink(app.app.identity!.context);
       expect(link).toMatch(new RegExp(`^${origin}/setup#token=[A-Za-z0-9_-]{43}$`));
       const token = link!.split('#token=')[1]!;
@@ -169,23 +215,14 @@ describeEachEngine('onboarding', (engine: Engine) => {
       expect(confirmed.json()).toMatchObject({ status: 'signed_in', user: { roles: ['admin'] } });
       const admins = await db.db.selectFrom('users').select(['status', 'roles']).execute();
       expect(admins).toEqual([{ status: 'active', roles: ['admin'] }]);
-    } finally {
-      await app.close();
-      await db.close();
-    }
+    });
   });
 
   it('setup: refused with 409 once any user exists, even with a live setup token', async () => {
-    const { db, app } = await emptyNode();
-    try {
+    await onEmptyNode(async ({ db, app }) => {
       await createUser('someone@example.org', ['patient'], db);
       expect(await ensureSetupLink(app.app.identity!.context)).toBeNull();
-      const { token } = await issueOneTimeToken(db.db, {
-        purpose: 'setup',
-        userId: null,
-        lifetimeMs: LINK_LIFETIMES_MS.setup,
-        now: new Date(),
-      });
+      const { token } = await issueSetupLink(db);
       const response = await post(
         '/api/onboarding/setup',
         { token, email: 'late@example.org', displayName: 'Late', password: PASSWORD },
@@ -194,23 +231,14 @@ describeEachEngine('onboarding', (engine: Engine) => {
       );
       expect(response.statusCode).toBe(409);
       expect(response.cookies).toEqual([]);
-    } finally {
-      await app.close();
-      await db.close();
-    }
+    });
   });
 
   it('setup/race: concurrent setups (same link, and a second link) create exactly one admin', async () => {
-    const { db, app } = await emptyNode();
-    try {
-      const first = (await ensureSetupLink(app.app.identity!.context))!.split('#token=')[1]!;
+    await onEmptyNode(async ({ db, app }) => {
+      const first = await firstSetupToken(app);
       // A second live link, as two nodes starting at once could have issued.
-      const { token: second } = await issueOneTimeToken(db.db, {
-        purpose: 'setup',
-        userId: null,
-        lifetimeMs: LINK_LIFETIMES_MS.setup,
-        now: new Date(),
-      });
+      const { token: second } = await issueSetupLink(db);
       const attempt = (token: string, email: string) =>
         post(
           '/api/onboarding/setup',
@@ -228,19 +256,15 @@ describeEachEngine('onboarding', (engine: Engine) => {
       expect(statuses.filter((s) => s !== 200).every((s) => s === 404 || s === 409)).toBe(true);
       const users = await db.db.selectFrom('users').select('roles').execute();
       expect(users).toEqual([{ roles: ['admin'] }]);
-    } finally {
-      await app.close();
-      await db.close();
-    }
+    });
   });
 
   it('setup/race: a setup that passed its link check before another node’s setup committed finds that admin in its own transaction and is refused', async () => {
     // Runs on both engines: the other setup commits while this one is between its cheap checks
     // and its transaction (hashing the password), so the "no user yet" check must be the one
     // inside the transaction, not an earlier look.
-    const { db, app } = await emptyNode();
-    try {
-      const token = (await ensureSetupLink(app.app.identity!.context))!.split('#token=')[1]!;
+    await onEmptyNode(async ({ db, app }) => {
+      const token = await firstSetupToken(app);
       const hashing = app.app.identity!.services.hashing;
       const realHash = hashing.hash.bind(hashing);
       let markHashingStarted!: () => void;
@@ -261,16 +285,7 @@ describeEachEngine('onboarding', (engine: Engine) => {
         );
         await hashingStarted;
         // Another node's setup commits its admin now.
-        await db.db
-          .insertInto('users')
-          .values({
-            email: 'other@example.org',
-            email_normalized: 'other@example.org',
-            display_name: 'Other',
-            roles: ['admin'],
-            status: 'invited',
-          })
-          .execute();
+        await insertOtherNodesAdmin(db.db);
         release();
         const answer = await attempt;
         expect(answer.statusCode).toBe(409);
@@ -282,18 +297,14 @@ describeEachEngine('onboarding', (engine: Engine) => {
       expect(await db.db.selectFrom('users').select('email').execute()).toEqual([
         { email: 'other@example.org' },
       ]);
-    } finally {
-      await app.close();
-      await db.close();
-    }
+    });
   });
 
   it.skipIf(engine !== 'postgres')(
     "setup/race [PostgreSQL only: PGlite has one connection, so two transactions never overlap]: a setup waiting on another node's setup lock sees its admin and is refused",
     async () => {
-      const { db, app } = await emptyNode();
-      try {
-        const token = (await ensureSetupLink(app.app.identity!.context))!.split('#token=')[1]!;
+      await onEmptyNode(async ({ db, app }) => {
+        const token = await firstSetupToken(app);
         let release!: () => void;
         const released = new Promise<void>((resolve) => (release = resolve));
         let locked!: () => void;
@@ -303,16 +314,7 @@ describeEachEngine('onboarding', (engine: Engine) => {
           await sql`select pg_advisory_xact_lock(${SETUP_LOCK_KEY}::bigint)`.execute(trx);
           locked();
           await released;
-          await trx
-            .insertInto('users')
-            .values({
-              email: 'other@example.org',
-              email_normalized: 'other@example.org',
-              display_name: 'Other',
-              roles: ['admin'],
-              status: 'invited',
-            })
-            .execute();
+          await insertOtherNodesAdmin(trx);
         });
         await lockTaken;
         const attempt = post(
@@ -336,10 +338,7 @@ describeEachEngine('onboarding', (engine: Engine) => {
         expect(await db.db.selectFrom('users').select('email').execute()).toEqual([
           { email: 'other@example.org' },
         ]);
-      } finally {
-        await app.close();
-        await db.close();
-      }
+      });
     },
   );
 

@@ -69,36 +69,50 @@ function toRecord(row: {
   return { id: row.id, userId: row.user_id, data: row.data, expiresAt: row.expires_at };
 }
 
-/** Reads a live token without using it (to show an invitation before it is accepted). */
-export async function peekOneTimeToken(
+const RECORD_COLUMNS = ['id', 'user_id', 'data', 'expires_at'] as const;
+
+/**
+ * The live token of `purpose`, read as it is or used up in the same statement; undefined when
+ * unknown, used, expired or of another purpose.
+ */
+async function findLiveToken(
   db: Db,
   purpose: OneTimePurpose,
   token: string,
   now: Date,
+  use: 'peek' | 'consume',
 ): Promise<OneTimeRecord | undefined> {
-  const row = await db
-    .selectFrom('one_time_tokens')
-    .select(['id', 'user_id', 'data', 'expires_at'])
-    .where(isLive(purpose, token, now))
-    .executeTakeFirst();
+  const live = isLive(purpose, token, now);
+  const row =
+    use === 'consume'
+      ? await db
+          .updateTable('one_time_tokens')
+          .set({ used_at: now })
+          .where(live)
+          .returning(RECORD_COLUMNS)
+          .executeTakeFirst()
+      : await db
+          .selectFrom('one_time_tokens')
+          .select(RECORD_COLUMNS)
+          .where(live)
+          .executeTakeFirst();
   return row ? toRecord(row) : undefined;
 }
 
-/** Uses a token exactly once; undefined when unknown, used, expired or of another purpose. */
-export async function consumeOneTimeToken(
+type LiveTokenLookup = (
   db: Db,
   purpose: OneTimePurpose,
   token: string,
   now: Date,
-): Promise<OneTimeRecord | undefined> {
-  const row = await db
-    .updateTable('one_time_tokens')
-    .set({ used_at: now })
-    .where(isLive(purpose, token, now))
-    .returning(['id', 'user_id', 'data', 'expires_at'])
-    .executeTakeFirst();
-  return row ? toRecord(row) : undefined;
-}
+) => Promise<OneTimeRecord | undefined>;
+
+/** Reads a live token without using it (to show an invitation before it is accepted). */
+export const peekOneTimeToken: LiveTokenLookup = (db, purpose, token, now) =>
+  findLiveToken(db, purpose, token, now, 'peek');
+
+/** Uses a token exactly once: of two racing requests, one gets the record, the other nothing. */
+export const consumeOneTimeToken: LiveTokenLookup = (db, purpose, token, now) =>
+  findLiveToken(db, purpose, token, now, 'consume');
 
 /** Marks the user's unused tokens used: all of them, or those of one purpose. */
 async function voidUnusedTokens(

@@ -1,7 +1,7 @@
 // Schemas of the onboarding routes. Link tokens travel only in bodies (the SPA reads them from
 // the URL fragment).
 import { Type, type Static } from 'typebox';
-import { EnrollmentRequired, SignedIn, statusAnswer } from '../schemas.js';
+import { EnrollmentRequired, SignedIn, statusAnswer } from '../shared/schemas.js';
 
 // 256-bit base64url tokens are 43 characters; a little slack, nothing more.
 const LinkToken = Type.String({ minLength: 20, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });

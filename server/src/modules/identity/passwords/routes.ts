@@ -5,8 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { requestContext } from '../../../platform/http/request-context.js';
 import { sendInBackground } from '../background-mail.js';
 import type { IdentityDeps } from '../dependencies.js';
-import { CREDENTIAL_ROUTE } from '../route-access.js';
-import { requireSameSite } from '../sessions/session-kit.js';
+import { credentialRoutes } from '../route-access.js';
 import { PasswordChanged, ResetCompletion, ResetRequest, ResetSent } from './schemas.js';
 import { completePasswordReset, requestPasswordReset } from './service.js';
 
@@ -16,7 +15,6 @@ async function askForResetLink(
   reply: FastifyReply,
   email: string,
 ) {
-  requireSameSite(request, deps.context.settings.allowedOrigins);
   const mail = await requestPasswordReset(deps.context, email, requestContext(request));
   if (mail) sendInBackground(deps.context, request, mail);
   reply.code(202);
@@ -24,31 +22,23 @@ async function askForResetLink(
 }
 
 async function resetPassword(deps: IdentityDeps, request: FastifyRequest, input: ResetCompletion) {
-  requireSameSite(request, deps.context.settings.allowedOrigins);
   await completePasswordReset(deps.context, deps.services, input, requestContext(request));
   return { status: 'password_changed' as const };
 }
 
 export function registerPasswordResetRoutes(app: FastifyInstance, deps: IdentityDeps): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  const credential = credentialRoutes(deps.context.settings.allowedOrigins);
 
   typed.post(
     '/api/auth/password-reset',
-    {
-      config: CREDENTIAL_ROUTE,
-      bodyLimit: 2048,
-      schema: { body: ResetRequest, response: { 202: ResetSent } },
-    },
+    credential({ body: ResetRequest, response: { 202: ResetSent } }, 2048),
     (request, reply) => askForResetLink(deps, request, reply, request.body.email),
   );
 
   typed.post(
     '/api/auth/password-reset/complete',
-    {
-      config: CREDENTIAL_ROUTE,
-      bodyLimit: 4096,
-      schema: { body: ResetCompletion, response: { 200: PasswordChanged } },
-    },
+    credential({ body: ResetCompletion, response: { 200: PasswordChanged } }, 4096),
     (request) => resetPassword(deps, request, request.body),
   );
 }

@@ -1,6 +1,6 @@
 // Schemas of the password routes (reset here, change in account/).
 import { Type, type Static } from 'typebox';
-import { statusAnswer } from '../schemas.js';
+import { statusAnswer } from '../shared/schemas.js';
 
 // The policy (12–128 after NFKC) decides and explains; this only bounds the request.
 export const Password = Type.String({ minLength: 1, maxLength: 1024 });

@@ -163,7 +163,7 @@ describeEachEngine('revocation cache', (engine) => {
 
   // PGlite has a single connection: two transactions can never be open at once there.
   it.skipIf(engine === 'pglite')(
-    'A7/out-of-order commits: a revocation that commits after a later one, held open across several polls, is still refused',
+    'A7/out-of-order commits (PostgreSQL): a revocation that commits after a later one, held open across several polls, is still refused',
     async () => {
       const [slow, quick] = [await login(), await login()];
       const observer = await node(0);

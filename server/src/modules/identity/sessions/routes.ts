@@ -7,7 +7,7 @@ import { PUBLIC, requireScopes } from '../../../platform/http/route-contract.js'
 import { requestContext } from '../../../platform/http/request-context.js';
 import type { IdentityDeps } from '../dependencies.js';
 import { ACCOUNT_READ } from '../route-access.js';
-import { Empty, SignedIn } from '../schemas.js';
+import { Empty, SignedIn } from '../shared/schemas.js';
 import { toSignedInUser } from '../users.js';
 import { ACCESS_COOKIE, REFRESH_COOKIE, clearCookie, readCookie } from './browser-credentials.js';
 import { findSessionUser, revokeSession } from './repo.js';

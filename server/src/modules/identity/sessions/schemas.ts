@@ -1,6 +1,6 @@
 // Schemas of the session routes: refresh, sign-out and who am I.
 import { Type } from 'typebox';
-import { UserView } from '../schemas.js';
+import { UserView } from '../shared/schemas.js';
 
 export const MeAnswer = Type.Object(
   {

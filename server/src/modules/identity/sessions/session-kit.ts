@@ -10,7 +10,7 @@ import { requestContext, type RequestContext } from '../../../platform/http/requ
 import type { IdentityDeps } from '../dependencies.js';
 import { ACCESS_TOKEN_LIFETIME_SECONDS, issueAccessToken } from '../keys/access-tokens.js';
 import { scopesForRoles } from '../roles.js';
-import type { SignedInAnswer } from '../schemas.js';
+import type { SignedInAnswer } from '../shared/schemas.js';
 import type { SignedInUser } from '../users.js';
 import {
   ACCESS_COOKIE,

@@ -5,15 +5,15 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { HavenError } from '../../../platform/errors.js';
 import { requestContext } from '../../../platform/http/request-context.js';
 import type { IdentityDeps } from '../dependencies.js';
-import { CREDENTIAL_ROUTE } from '../route-access.js';
-import { SignedIn } from '../schemas.js';
+import { credentialRoutes } from '../route-access.js';
+import { SignedIn } from '../shared/schemas.js';
 import {
   MFA_PENDING_COOKIE,
   clearCookie,
   readCookie,
   setCookie,
 } from '../sessions/browser-credentials.js';
-import { requireSameSite, startSession } from '../sessions/session-kit.js';
+import { startSession } from '../sessions/session-kit.js';
 import { Credentials, SecondFactor, SignInAnswer } from './schemas.js';
 import { MFA_PENDING_SECONDS, checkPassword, completeMfa } from './service.js';
 
@@ -23,7 +23,6 @@ async function signIn(
   reply: FastifyReply,
   credentials: Credentials,
 ) {
-  requireSameSite(request, deps.context.settings.allowedOrigins);
   const result = await checkPassword(
     deps.context,
     deps.services,
@@ -43,7 +42,6 @@ async function secondFactor(
   reply: FastifyReply,
   proof: SecondFactor,
 ) {
-  requireSameSite(request, deps.context.settings.allowedOrigins);
   if ((proof.code === undefined) === (proof.recoveryCode === undefined)) {
     throw new HavenError('VALIDATION_FAILED', 'Send either code or recoveryCode.');
   }
@@ -61,23 +59,17 @@ async function secondFactor(
 
 export function registerSignInRoutes(app: FastifyInstance, deps: IdentityDeps): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  const credential = credentialRoutes(deps.context.settings.allowedOrigins);
 
   typed.post(
     '/api/auth/session',
-    {
-      config: CREDENTIAL_ROUTE,
-      bodyLimit: 4096,
-      schema: { body: Credentials, response: { 200: SignInAnswer } },
-    },
+    credential({ body: Credentials, response: { 200: SignInAnswer } }, 4096),
     (request, reply) => signIn(deps, request, reply, request.body),
   );
 
   typed.post(
     '/api/auth/mfa',
-    {
-      config: CREDENTIAL_ROUTE,
-      schema: { body: SecondFactor, response: { 200: SignedIn } },
-    },
+    credential({ body: SecondFactor, response: { 200: SignedIn } }),
     (request, reply) => secondFactor(deps, request, reply, request.body),
   );
 }

@@ -1,6 +1,6 @@
 // Schemas of the sign-in routes: password first, then (when required) a second factor.
 import { Type, type Static } from 'typebox';
-import { EnrollmentRequired, MfaRequired, SignedIn } from '../schemas.js';
+import { EnrollmentRequired, MfaRequired, SignedIn } from '../shared/schemas.js';
 
 export const Credentials = Type.Object(
   {

@@ -6,21 +6,21 @@ import type { LightMyRequestResponse } from 'fastify';
 import { TOTP, Secret } from 'otpauth';
 import { createTestApp, type TestApp } from '../../../../test/app-harness.js';
 import {
-  createTestDatabase,
-  describeEachEngine,
-  type TestDatabase,
-} from '../../../../test/databases.js';
+  PASSWORD,
+  cookieHeader,
+  cookiesOf,
+  insertAccount,
+} from '../../../../test/proof/sign-in-kit.js';
+import { describeEachEngine, useTestDatabase } from '../../../../test/databases.js';
 import { createKeyRing, sha256Hex } from '../../../platform/crypto.js';
 import type { Role } from '../../../platform/db/schema.js';
-import { MINIMUM_HASHING, hashPassword } from '../passwords/hashing.js';
 import { generateTotpSecret, sealTotpSecret } from '../mfa/totp.js';
 import { generateRecoveryCodes, replaceRecoveryCodes } from '../mfa/recovery-codes.js';
 
-const PASSWORD = 'correct horse battery staple 42';
 const MASTER_KEY = randomBytes(32).toString('base64');
 
 describeEachEngine('sign-in', (engine) => {
-  let database: TestDatabase;
+  const database = useTestDatabase(engine);
   let nodeA: TestApp;
   let nodeB: TestApp;
   let origin: string;
@@ -30,18 +30,12 @@ describeEachEngine('sign-in', (engine) => {
     roles: Role[],
     options: { status?: 'active' | 'disabled' | 'invited'; totpSecret?: string } = {},
   ) {
-    const user = await database.db
-      .insertInto('users')
-      .values({
-        email,
-        email_normalized: email.toLowerCase(),
-        display_name: 'Test User',
-        roles,
-        status: options.status ?? 'active',
-        password_hash: await hashPassword(PASSWORD, MINIMUM_HASHING),
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const user = await insertAccount(database.db, {
+      email,
+      roles,
+      displayName: 'Test User',
+      ...(options.status && { status: options.status }),
+    });
     if (options.totpSecret) {
       await database.db
         .updateTable('users')
@@ -60,7 +54,6 @@ describeEachEngine('sign-in', (engine) => {
   }
 
   beforeAll(async () => {
-    database = await createTestDatabase(engine);
     const env = { HAVEN_MASTER_KEY: MASTER_KEY, HAVEN_RATE_AUTH: '1000/60' };
     nodeA = await createTestApp(engine, { database, env });
     nodeB = await createTestApp(engine, { database, env });
@@ -69,7 +62,6 @@ describeEachEngine('sign-in', (engine) => {
   afterAll(async () => {
     await nodeA.close();
     await nodeB.close();
-    await database.close();
   });
 
   const signIn = (email: string, password = PASSWORD, app = nodeA) =>
@@ -79,12 +71,6 @@ describeEachEngine('sign-in', (engine) => {
       headers: { origin },
       payload: { email, password },
     });
-  const cookiesOf = (response: LightMyRequestResponse) =>
-    Object.fromEntries(response.cookies.map((c) => [c.name, c.value]));
-  const cookieHeader = (jar: Record<string, string>) =>
-    Object.entries(jar)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('; ');
 
   it('A3/enumeration: unknown email, wrong password and disabled account get the same answer', async () => {
     await createUser('known@example.org', ['patient']);

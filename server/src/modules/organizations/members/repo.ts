@@ -122,7 +122,8 @@ export async function deleteMembership(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Accounts met while adding a member
+// Accounts met while adding a member, or linking a patient record (the patients module's
+// portal invitation uses these through the front door)
 
 /** The account with the normalized email, row-locked until the transaction ends. */
 export function lockAccountByEmail(

@@ -2,17 +2,19 @@
 // unknown email by identity's invitation in the same transaction), role changes and removal.
 // The changes that could leave an organization without an administrator lock its member rows
 // first (repo.lockMembers), so concurrent ones queue instead of racing.
+import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { OrganizationRole } from '../../../platform/db/schema.js';
 import { HavenError } from '../../../platform/errors.js';
-import type { RequestContext } from '../../../platform/http/request-context.js';
+import { requireAccess } from '../../../platform/access/index.js';
+import { requestContext, type RequestContext } from '../../../platform/http/request-context.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
 import { onUniqueViolation } from '../../../platform/unique-conflict.js';
 import { recordUserEvent } from '../../../platform/user-event.js';
 import type { IdentityApi } from '../../identity/index.js';
-import { membershipRole, type Db } from '../repo.js';
+import type { Db } from '../repo.js';
 import type { MemberView } from '../schemas.js';
-import { ONLY_ADMINS_MANAGE, requireMembership, requireOrganization } from '../service.js';
+import { requireOrganization } from '../service.js';
 import * as repo from './repo.js';
 
 /** What adding a member needs of identity: invitations for unknown emails. */
@@ -34,13 +36,14 @@ async function memberView(db: Db, organizationId: string, userId: string): Promi
 /** Any member lists the members; the list shows colleagues' email addresses, so it is audited. */
 export async function listMembers(
   ctx: ModuleContext,
-  input: RequestContext & { organizationId: string; userId: string },
+  request: FastifyRequest,
+  organizationId: string,
 ): Promise<MemberView[]> {
-  await requireMembership(ctx.db, input.organizationId, input.userId);
-  const members = await repo.listMembers(ctx.db, input.organizationId);
-  await recordUserEvent(ctx.db, input.userId, input, {
+  const { userId } = await requireAccess(ctx.db, request, 'organization:read', { organizationId });
+  const members = await repo.listMembers(ctx.db, organizationId);
+  await recordUserEvent(ctx.db, userId, requestContext(request), {
     action: 'org.members_listed',
-    target: { type: 'organization', id: input.organizationId },
+    target: { type: 'organization', id: organizationId },
     details: { results: members.length },
   });
   return members;
@@ -76,7 +79,7 @@ async function insertMembership(
   userId: string,
   via: 'existing_account' | 'invitation',
 ): Promise<void> {
-  if (await membershipRole(trx, input.organizationId, userId)) throw alreadyMember();
+  if (await repo.findMember(trx, input.organizationId, userId)) throw alreadyMember();
   await repo
     .insertMembership(trx, {
       organizationId: input.organizationId,
@@ -102,7 +105,7 @@ async function addExistingAccount(
     await input.authorize(trx);
     const user = await repo.lockAccountByEmail(trx, emailKey);
     if (!user) return undefined;
-    if (await membershipRole(trx, input.organizationId, user.id)) throw alreadyMember();
+    if (await repo.findMember(trx, input.organizationId, user.id)) throw alreadyMember();
     if (user.status === 'disabled' || !user.roles.includes('clinician')) {
       throw new HavenError(
         'CONFLICT',
@@ -207,16 +210,21 @@ export async function addMemberAsPlatformAdmin(
 export async function addMemberAsOrgAdmin(
   ctx: ModuleContext,
   invitations: MemberInvitations,
+  request: FastifyRequest,
   invitation: MemberInvitation,
   log: NoticeLog,
 ): Promise<MemberView> {
-  const { organizationId, actorId } = invitation;
-  await requireMembership(ctx.db, organizationId, actorId, { admin: true });
+  const administer = (db: Db) =>
+    requireAccess(db, request, 'organization:administer', {
+      organizationId: invitation.organizationId,
+    });
+  await administer(ctx.db);
   const added = await addMember(ctx, invitations, {
     ...invitation,
-    // Still org_admin when the member is added: a demotion in between cannot be bypassed.
+    // Still org_admin when the member is added (the membership is held FOR SHARE until
+    // commit): a demotion in between cannot be bypassed.
     authorize: async (trx) => {
-      await requireMembership(trx, organizationId, actorId, { admin: true, lock: 'share' });
+      await administer(trx);
     },
   });
   await notifyAdded(ctx, added, log);
@@ -230,18 +238,26 @@ interface MemberChange extends RequestContext {
   readonly actorId: string;
 }
 
-/** Runs a member change with the member rows locked, after re-checking the actor is org_admin. */
+/**
+ * Runs a member change with the member rows locked, after re-checking the actor is org_admin.
+ * The check before the transaction keeps outsiders from locking another organization's rows;
+ * the one after the lock decides on the locked rows (taken in that order, since share-locking
+ * one's own row first would let two admins deadlock on each other's).
+ */
 async function withLockedMembers<T>(
   ctx: ModuleContext,
+  request: FastifyRequest,
   change: MemberChange,
   work: (trx: Db, target: { role: OrganizationRole }, adminCount: number) => Promise<T>,
 ): Promise<T> {
-  await requireMembership(ctx.db, change.organizationId, change.actorId, { admin: true });
+  const administer = (db: Db) =>
+    requireAccess(db, request, 'organization:administer', {
+      organizationId: change.organizationId,
+    });
+  await administer(ctx.db);
   return ctx.db.transaction().execute(async (trx) => {
     const members = await repo.lockMembers(trx, change.organizationId);
-    const actor = members.find((m) => m.user_id === change.actorId);
-    if (!actor) throw new HavenError('NOT_FOUND');
-    if (actor.role !== 'org_admin') throw new HavenError('FORBIDDEN', ONLY_ADMINS_MANAGE);
+    await administer(trx);
     const target = members.find((m) => m.user_id === change.userId);
     if (!target) throw new HavenError('NOT_FOUND');
     const adminCount = members.filter((m) => m.role === 'org_admin').length;
@@ -251,9 +267,10 @@ async function withLockedMembers<T>(
 
 export async function changeMemberRole(
   ctx: ModuleContext,
+  request: FastifyRequest,
   change: MemberChange & { role: OrganizationRole },
 ): Promise<MemberView> {
-  return withLockedMembers(ctx, change, async (trx, target, adminCount) => {
+  return withLockedMembers(ctx, request, change, async (trx, target, adminCount) => {
     if (target.role !== change.role) {
       if (target.role === 'org_admin' && adminCount <= 1) {
         throw new HavenError(
@@ -276,8 +293,12 @@ export async function changeMemberRole(
   });
 }
 
-export async function removeMember(ctx: ModuleContext, change: MemberChange): Promise<void> {
-  await withLockedMembers(ctx, change, async (trx, target, adminCount) => {
+export async function removeMember(
+  ctx: ModuleContext,
+  request: FastifyRequest,
+  change: MemberChange,
+): Promise<void> {
+  await withLockedMembers(ctx, request, change, async (trx, target, adminCount) => {
     if (target.role === 'org_admin' && adminCount <= 1) {
       throw new HavenError(
         'CONFLICT',

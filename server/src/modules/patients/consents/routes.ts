@@ -1,12 +1,9 @@
 // Consent documents of the active organization and a patient's consent records (Z4, L3, V1).
-// The rules live in service.ts (shared with the portal and break-glass); handlers resolve the
-// caller and shape the answer.
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { ModuleContext } from '../../../platform/module-context.js';
+// The rules and access checks live in service.ts (the rules shared with the portal and
+// break-glass); handlers shape the answer.
 import { requireScopes } from '../../../platform/http/route-contract.js';
-import { PATIENTS_READ, PATIENTS_WRITE } from '../route-access.js';
-import { staffCaller } from '../staff-caller.js';
+import { PATIENTS_READ, PATIENTS_WRITE, type TypedApp } from '../route-access.js';
+import type { Db } from '../records/repo.js';
 import { Empty, PatientParams } from '../records/schemas.js';
 import {
   ConsentAnswer,
@@ -18,23 +15,19 @@ import {
   RecordBody,
 } from './schemas.js';
 import {
-  listConsentDocuments,
   publishConsentDocument,
+  readConsentDocuments,
   readPatientConsents,
   recordStaffConsent,
   withdrawStaffConsent,
 } from './service.js';
 
-export function registerConsentRoutes(app: FastifyInstance, context: ModuleContext): void {
-  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { db } = context;
-
+export function registerConsentRoutes(typed: TypedApp, db: Db): void {
   typed.get(
     '/api/consent-documents',
     { config: PATIENTS_READ, schema: { response: { 200: DocumentList } } },
     async function listConsentDocumentsRoute(request) {
-      const { scope } = await staffCaller(db, request);
-      return { documents: await listConsentDocuments(db, scope.organizationId) };
+      return { documents: await readConsentDocuments(db, request) };
     },
   );
 
@@ -47,8 +40,7 @@ export function registerConsentRoutes(app: FastifyInstance, context: ModuleConte
       schema: { body: PublishBody, response: { 201: DocumentAnswer } },
     },
     async function publishConsentDocumentRoute(request, reply) {
-      const caller = await staffCaller(db, request);
-      const document = await publishConsentDocument(db, caller, request.body);
+      const document = await publishConsentDocument(db, request, request.body);
       return reply.code(201).send({ document });
     },
   );
@@ -60,8 +52,7 @@ export function registerConsentRoutes(app: FastifyInstance, context: ModuleConte
       schema: { params: PatientParams, response: { 200: PatientConsentList } },
     },
     async function readPatientConsentsRoute(request) {
-      const caller = await staffCaller(db, request);
-      return readPatientConsents(db, caller, request.params.patientId);
+      return readPatientConsents(db, request, request.params.patientId);
     },
   );
 
@@ -73,8 +64,8 @@ export function registerConsentRoutes(app: FastifyInstance, context: ModuleConte
       schema: { params: PatientParams, body: RecordBody, response: { 201: ConsentAnswer } },
     },
     async function recordConsentRoute(request, reply) {
-      const caller = await staffCaller(db, request);
-      const consent = await recordStaffConsent(db, caller, request.params.patientId, request.body);
+      const { patientId } = request.params;
+      const consent = await recordStaffConsent(db, request, patientId, request.body);
       return reply.code(201).send({ consent });
     },
   );
@@ -88,8 +79,7 @@ export function registerConsentRoutes(app: FastifyInstance, context: ModuleConte
     },
     async function withdrawConsentRoute(request) {
       const { patientId, consentId } = request.params;
-      const caller = await staffCaller(db, request);
-      return { consent: await withdrawStaffConsent(db, caller, patientId, consentId) };
+      return { consent: await withdrawStaffConsent(db, request, patientId, consentId) };
     },
   );
 }

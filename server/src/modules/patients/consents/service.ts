@@ -1,17 +1,15 @@
 // Consent rules (Z4, L3, V1). The first half is shared with the patient portal and break-glass
-// through the module's front door: those functions know nothing of requests — callers pass
-// their transaction, scope the patient first and write their own PHI audit event. The second
-// half is the staff use cases: organization scope, the org_admin check and the audit events.
+// through the module's front door: callers pass their transaction and scope the patient first;
+// auditConsentChange wraps a change with its PHI audit event. The second
+// half is the staff use cases: requireAccess, then the rules and their audit events.
 import type { FastifyRequest } from 'fastify';
 import { HavenError } from '../../../platform/errors.js';
 import { recordUserEvent } from '../../../platform/user-event.js';
-import { requireOrganizationAdmin } from '../../../platform/access/scopes.js';
-import { auditPhi } from '../../../platform/access/phi-audit.js';
+import { auditPhi, requireAccess } from '../../../platform/access/index.js';
 import { requestContext } from '../../../platform/http/request-context.js';
 import { isUniqueViolation } from '../../../platform/db/sql-text.js';
 import { FieldErrors, cleanProse, cleanText } from '../../../platform/text.js';
 import type { ConsentChannel } from '../../../platform/db/schema.js';
-import type { StaffCaller } from '../staff-caller.js';
 import { isOrganizationPatient, type Db } from '../records/repo.js';
 import { onPatient } from '../records/service.js';
 import {
@@ -168,23 +166,28 @@ export async function recordConsent(
 }
 
 /**
- * The PHI audit event of a consent recorded or withdrawn, by staff or (`channel` 'portal') by
- * the patient: it names the consent and its document, never what was agreed to.
+ * Makes a consent change (recordConsent or withdrawConsent), by staff or (`channel` 'portal')
+ * by the patient, and writes its PHI audit event in the same transaction: the event names the
+ * consent and its document, never what was agreed to.
  */
-export function auditConsentChange(
+export async function auditConsentChange(
   trx: Db,
   request: FastifyRequest,
-  action: 'patient.consent_recorded' | 'patient.consent_withdrawn',
-  patientId: string,
-  consent: ConsentRecordView,
-  channel?: 'portal',
-): Promise<void> {
+  change: {
+    action: 'patient.consent_recorded' | 'patient.consent_withdrawn';
+    patientId: string;
+    channel?: 'portal';
+  },
+  make: () => Promise<ConsentRecordView>,
+): Promise<ConsentRecordView> {
+  const consent = await make();
   const details = { consentId: consent.id, documentId: consent.documentId };
-  return auditPhi(trx, request, {
-    action,
-    patientId,
-    details: channel === undefined ? details : { ...details, channel },
+  await auditPhi(trx, request, {
+    action: change.action,
+    patientId: change.patientId,
+    details: change.channel === undefined ? details : { ...details, channel: change.channel },
   });
+  return consent;
 }
 
 /** Withdraws one of the patient's consents: not theirs → 404; already withdrawn → 409. */
@@ -205,21 +208,25 @@ export async function withdrawConsent(
 // ---------------------------------------------------------------------------------------------
 // Staff use cases
 
-/** Publishes the next version of a document kind (org_admin only), retrying a lost race. */
-export async function publishConsentDocument(
-  db: Db,
-  caller: StaffCaller,
-  input: PublishInput,
-): Promise<ConsentDocumentView> {
-  requireOrganizationAdmin(caller.scope);
+/** The document's title and text, cleaned; 400 VALIDATION_FAILED naming each bad field. */
+function cleanDocument(input: PublishInput): PublishInput {
   const errors = new FieldErrors();
   const title = cleanText(errors, 'body.title', input.title, { required: true, maxLength: 200 });
   const body = cleanProse(errors, 'body.body', input.body, 20_000);
   errors.throwIfAny();
   if (title === undefined || body === undefined) throw new HavenError('VALIDATION_FAILED');
+  return { ...input, title, body };
+}
+
+/** Publishes the next version of a document kind (org_admin only), retrying a lost race. */
+export async function publishConsentDocument(
+  db: Db,
+  request: FastifyRequest,
+  input: PublishInput,
+): Promise<ConsentDocumentView> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await publishOnce(db, caller, { ...input, title, body });
+      return await publishOnce(db, request, input);
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       if (attempt >= PUBLISH_ATTEMPTS) {
@@ -234,11 +241,18 @@ export async function publishConsentDocument(
 
 async function publishOnce(
   db: Db,
-  caller: StaffCaller,
-  input: PublishInput,
+  request: FastifyRequest,
+  raw: PublishInput,
 ): Promise<ConsentDocumentView> {
-  const { organizationId, userId } = caller.scope;
   return db.transaction().execute(async (trx) => {
+    // Access first, as before any check of the body: a plain member learns nothing from a 400.
+    const { organizationId, userId } = await requireAccess(
+      trx,
+      request,
+      'organization:administer',
+      {},
+    );
+    const input = cleanDocument(raw);
     // Publications in one organization queue on its row, so "previous + 1" is read after the
     // previous one committed; the unique (organization, kind, version) backs it up.
     await lockOrganization(trx, organizationId);
@@ -249,7 +263,7 @@ async function publishOnce(
       version,
       publishedBy: userId,
     });
-    await recordUserEvent(trx, userId, requestContext(caller.request), {
+    await recordUserEvent(trx, userId, requestContext(request), {
       action: 'consent.document_published',
       target: { type: 'consent_document', id: documentId },
       details: { organizationId, kind: input.kind, version, required: input.required },
@@ -261,12 +275,23 @@ async function publishOnce(
   });
 }
 
+/** The consent documents of the caller's active organization, newest first. */
+export async function readConsentDocuments(
+  db: Db,
+  request: FastifyRequest,
+): Promise<ConsentDocumentView[]> {
+  return db.transaction().execute(async (trx) => {
+    const { organizationId } = await requireAccess(trx, request, 'organization:read', {});
+    return listConsentDocuments(trx, organizationId);
+  });
+}
+
 /** The patient's consent records and gate; one PHI audit event. */
-export async function readPatientConsents(db: Db, caller: StaffCaller, patientId: string) {
-  return onPatient(db, caller, patientId, 'read', async (trx, patient) => {
+export async function readPatientConsents(db: Db, request: FastifyRequest, patientId: string) {
+  return onPatient(db, request, patientId, 'read', async (trx, patient) => {
     const consents = await listPatientConsents(trx, patient.id);
-    const gate = await consentGate(trx, patient.id, caller.scope.organizationId);
-    await auditPhi(trx, caller.request, { action: 'patient.consents_read', patientId: patient.id });
+    const gate = await consentGate(trx, patient.id, patient.organization_id);
+    await auditPhi(trx, request, { action: 'patient.consents_read', patientId: patient.id });
     return { consents, gate };
   });
 }
@@ -274,46 +299,36 @@ export async function readPatientConsents(db: Db, caller: StaffCaller, patientId
 /** Records a consent given in person, on paper or by phone, to any version of a document. */
 export async function recordStaffConsent(
   db: Db,
-  caller: StaffCaller,
+  request: FastifyRequest,
   patientId: string,
   input: StaffConsentInput,
 ): Promise<ConsentRecordView> {
-  const { organizationId, userId } = caller.scope;
-  return onPatient(db, caller, patientId, 'write', async (trx, patient) => {
-    const recorded = await recordConsent(trx, {
-      patientId: patient.id,
-      organizationId,
-      documentId: input.documentId,
-      channel: input.channel,
-      recordedBy: userId,
-      currentVersionOnly: false,
-    });
-    await auditConsentChange(trx, caller.request, 'patient.consent_recorded', patient.id, recorded);
-    return recorded;
+  return onPatient(db, request, patientId, 'write', (trx, patient, { userId }) => {
+    const change = { action: 'patient.consent_recorded', patientId: patient.id } as const;
+    return auditConsentChange(trx, request, change, () =>
+      recordConsent(trx, {
+        patientId: patient.id,
+        organizationId: patient.organization_id,
+        documentId: input.documentId,
+        channel: input.channel,
+        recordedBy: userId,
+        currentVersionOnly: false,
+      }),
+    );
   });
 }
 
+/** Withdrawal stays possible on an archived record: it only ever narrows what is allowed. */
 export async function withdrawStaffConsent(
   db: Db,
-  caller: StaffCaller,
+  request: FastifyRequest,
   patientId: string,
   consentId: string,
 ): Promise<ConsentRecordView> {
-  const { userId } = caller.scope;
-  // Withdrawal stays possible on an archived record: it only ever narrows what is allowed.
-  return onPatient(db, caller, patientId, 'lock', async (trx, patient) => {
-    const withdrawn = await withdrawConsent(trx, {
-      patientId: patient.id,
-      consentId,
-      withdrawnBy: userId,
-    });
-    await auditConsentChange(
-      trx,
-      caller.request,
-      'patient.consent_withdrawn',
-      patient.id,
-      withdrawn,
+  return onPatient(db, request, patientId, 'lock', (trx, patient, { userId }) => {
+    const change = { action: 'patient.consent_withdrawn', patientId: patient.id } as const;
+    return auditConsentChange(trx, request, change, () =>
+      withdrawConsent(trx, { patientId: patient.id, consentId, withdrawnBy: userId }),
     );
-    return withdrawn;
   });
 }

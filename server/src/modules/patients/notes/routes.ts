@@ -1,10 +1,8 @@
 // Clinical note routes of a patient record (Z4, L3, V1): list, read with history, write and
-// correct. Handlers check the text, resolve the caller and call the service.
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { ModuleContext } from '../../../platform/module-context.js';
-import { NOTES_WRITE, PATIENTS_READ } from '../route-access.js';
-import { staffCaller } from '../staff-caller.js';
+// correct. Handlers check the text and call the service, which decides access.
+import type { TSchema } from 'typebox';
+import { NOTES_WRITE, PATIENTS_READ, type TypedApp } from '../route-access.js';
+import type { Db } from '../records/repo.js';
 import { PatientParams } from '../records/schemas.js';
 import { cleanCorrection, cleanNewNote } from './checks.js';
 import {
@@ -18,16 +16,21 @@ import {
 } from './schemas.js';
 import { correctNote, createNote, readNoteHistory, readNotes } from './service.js';
 
-export function registerNoteRoutes(app: FastifyInstance, context: ModuleContext): void {
-  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { db } = context;
+/** A route that writes a note version: its scope, body limit and schemas. */
+function noteWrite<Params extends TSchema, Body extends TSchema>(params: Params, body: Body) {
+  return {
+    config: NOTES_WRITE,
+    bodyLimit: NOTE_BODY_LIMIT,
+    schema: { params, body, response: { 201: NoteAnswer } },
+  };
+}
 
+export function registerNoteRoutes(typed: TypedApp, db: Db): void {
   typed.get(
     '/api/patients/:patientId/notes',
     { config: PATIENTS_READ, schema: { params: PatientParams, response: { 200: NoteList } } },
     async function readNotesRoute(request) {
-      const caller = await staffCaller(db, request);
-      return { notes: await readNotes(db, caller, request.params.patientId) };
+      return { notes: await readNotes(db, request, request.params.patientId) };
     },
   );
 
@@ -35,37 +38,26 @@ export function registerNoteRoutes(app: FastifyInstance, context: ModuleContext)
     '/api/patients/:patientId/notes/:noteId',
     { config: PATIENTS_READ, schema: { params: NoteParams, response: { 200: NoteHistory } } },
     async function readNoteRoute(request) {
-      const { patientId, noteId } = request.params;
-      return readNoteHistory(db, await staffCaller(db, request), patientId, noteId);
+      return readNoteHistory(db, request, request.params);
     },
   );
 
   typed.post(
     '/api/patients/:patientId/notes',
-    {
-      config: NOTES_WRITE,
-      bodyLimit: NOTE_BODY_LIMIT,
-      schema: { params: PatientParams, body: NewNoteBody, response: { 201: NoteAnswer } },
-    },
+    noteWrite(PatientParams, NewNoteBody),
     async function createNoteRoute(request, reply) {
       const input = cleanNewNote(request.body);
-      const caller = await staffCaller(db, request);
-      const note = await createNote(db, caller, request.params.patientId, input);
+      const note = await createNote(db, request, request.params.patientId, input);
       return reply.code(201).send({ note });
     },
   );
 
   typed.post(
     '/api/patients/:patientId/notes/:noteId/versions',
-    {
-      config: NOTES_WRITE,
-      bodyLimit: NOTE_BODY_LIMIT,
-      schema: { params: NoteParams, body: CorrectionBody, response: { 201: NoteAnswer } },
-    },
+    noteWrite(NoteParams, CorrectionBody),
     async function correctNoteRoute(request, reply) {
       const input = cleanCorrection(request.body);
-      const caller = await staffCaller(db, request);
-      const note = await correctNote(db, caller, request.params, input);
+      const note = await correctNote(db, request, request.params, input);
       return reply.code(201).send({ note });
     },
   );

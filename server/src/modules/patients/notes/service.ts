@@ -1,11 +1,11 @@
 // Clinical note use cases (Z4, L3, V1): notes are append-only and versioned. A correction adds
 // a version with its reason; no version is ever changed or deleted (the database refuses
 // both). Each read and write is one PHI audit event in the same transaction.
+import type { FastifyRequest } from 'fastify';
 import { HavenError } from '../../../platform/errors.js';
 import { auditPhi } from '../../../platform/access/phi-audit.js';
 import { onUniqueViolation } from '../../../platform/unique-conflict.js';
-import type { StaffCaller } from '../staff-caller.js';
-import type { Db } from '../records/repo.js';
+import type { Db, PatientRow } from '../records/repo.js';
 import { onPatient } from '../records/service.js';
 import {
   insertNote,
@@ -58,12 +58,12 @@ async function findNote(db: Db, organizationId: string, patientId: string, noteI
 /** The patient's notes with their current versions; one PHI audit event. */
 export async function readNotes(
   db: Db,
-  caller: StaffCaller,
+  request: FastifyRequest,
   patientId: string,
 ): Promise<NoteView[]> {
-  return onPatient(db, caller, patientId, 'read', async (trx, patient) => {
-    const notes = await listNotes(trx, caller.scope.organizationId, patient.id);
-    await auditPhi(trx, caller.request, { action: 'patient.notes_read', patientId: patient.id });
+  return onPatient(db, request, patientId, 'read', async (trx, patient) => {
+    const notes = await listNotes(trx, patient.organization_id, patient.id);
+    await auditPhi(trx, request, { action: 'patient.notes_read', patientId: patient.id });
     return notes;
   });
 }
@@ -71,15 +71,13 @@ export async function readNotes(
 /** One note with every version, oldest first; one PHI audit event. */
 export async function readNoteHistory(
   db: Db,
-  caller: StaffCaller,
-  patientId: string,
-  noteId: string,
+  request: FastifyRequest,
+  target: { patientId: string; noteId: string },
 ): Promise<{ note: NoteView; versions: NoteVersionView[] }> {
-  const { organizationId } = caller.scope;
-  return onPatient(db, caller, patientId, 'read', async (trx, patient) => {
-    const note = await findNote(trx, organizationId, patient.id, noteId);
-    const versions = await selectNoteVersions(trx, organizationId, patient.id, note.id);
-    await auditPhi(trx, caller.request, {
+  return onPatient(db, request, target.patientId, 'read', async (trx, patient) => {
+    const note = await findNote(trx, patient.organization_id, patient.id, target.noteId);
+    const versions = await selectNoteVersions(trx, patient.organization_id, patient.id, note.id);
+    await auditPhi(trx, request, {
       action: 'patient.note_read',
       patientId: patient.id,
       details: { noteId: note.id },
@@ -88,30 +86,43 @@ export async function readNoteHistory(
   });
 }
 
+/**
+ * Appends a version to a note of the patient and audits it; answers the note as it now stands.
+ * Version 1 is a new note, any later one a correction.
+ */
+async function appendVersion(
+  trx: Db,
+  request: FastifyRequest,
+  write: { patient: PatientRow; authorId: string; noteId: string; version: number },
+  input: NewNoteInput & { reason?: string },
+): Promise<NoteView> {
+  const { patient, noteId, version } = write;
+  await insertNoteVersion(trx, {
+    noteId,
+    version,
+    body: input.body,
+    shareable: input.shareable,
+    authorId: write.authorId,
+    correctionReason: input.reason ?? null,
+  });
+  await auditPhi(trx, request, {
+    action: version === 1 ? 'patient.note_created' : 'patient.note_corrected',
+    patientId: patient.id,
+    details: version === 1 ? { noteId } : { noteId, version },
+  });
+  return findNote(trx, patient.organization_id, patient.id, noteId);
+}
+
 /** Writes a new note (version 1) on a live record; `input` is checked (checks.ts). */
 export async function createNote(
   db: Db,
-  caller: StaffCaller,
+  request: FastifyRequest,
   patientId: string,
   input: NewNoteInput,
 ): Promise<NoteView> {
-  const { organizationId, userId } = caller.scope;
-  return onPatient(db, caller, patientId, 'write', async (trx, patient) => {
-    const noteId = await insertNote(trx, organizationId, patient.id, userId);
-    await insertNoteVersion(trx, {
-      noteId,
-      version: 1,
-      body: input.body,
-      shareable: input.shareable,
-      authorId: userId,
-      correctionReason: null,
-    });
-    await auditPhi(trx, caller.request, {
-      action: 'patient.note_created',
-      patientId: patient.id,
-      details: { noteId },
-    });
-    return findNote(trx, organizationId, patient.id, noteId);
+  return onPatient(db, request, patientId, 'write', async (trx, patient, { userId }) => {
+    const noteId = await insertNote(trx, patient.organization_id, patient.id, userId);
+    return appendVersion(trx, request, { patient, authorId: userId, noteId, version: 1 }, input);
   });
 }
 
@@ -121,31 +132,17 @@ export async function createNote(
  */
 export async function correctNote(
   db: Db,
-  caller: StaffCaller,
+  request: FastifyRequest,
   target: { patientId: string; noteId: string },
   input: CorrectionInput,
 ): Promise<NoteView> {
-  const { organizationId, userId } = caller.scope;
   return (
-    onPatient(db, caller, target.patientId, 'write', async (trx, patient) => {
+    onPatient(db, request, target.patientId, 'write', async (trx, patient, { userId }) => {
       // Corrections of one note queue on its row, so each reads the version before it.
-      const noteId = await lockNote(trx, organizationId, patient.id, target.noteId);
+      const noteId = await lockNote(trx, patient.organization_id, patient.id, target.noteId);
       if (noteId === undefined) throw noteNotFound();
       const version = (await latestNoteVersion(trx, noteId)) + 1;
-      await insertNoteVersion(trx, {
-        noteId,
-        version,
-        body: input.body,
-        shareable: input.shareable,
-        authorId: userId,
-        correctionReason: input.reason,
-      });
-      await auditPhi(trx, caller.request, {
-        action: 'patient.note_corrected',
-        patientId: patient.id,
-        details: { noteId, version },
-      });
-      return findNote(trx, organizationId, patient.id, noteId);
+      return appendVersion(trx, request, { patient, authorId: userId, noteId, version }, input);
     })
       // UNIQUE (note_id, version): a concurrent correction took this number despite the lock.
       .catch(onUniqueViolation(correctedMeanwhile))

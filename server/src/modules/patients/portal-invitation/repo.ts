@@ -1,7 +1,7 @@
 // Linking a patient record to a portal account. The link is scoped by organization and patient;
-// the account lookups are scoped by the one email or user id being linked.
-import { sql, type Selectable } from 'kysely';
-import type { UsersTable } from '../../../platform/db/schema.js';
+// the account lookups are scoped by the one user id being linked (the look-ups by email are
+// the organizations module's, which adding a member shares).
+import { sql } from 'kysely';
 import type { Db } from '../records/repo.js';
 
 /**
@@ -26,19 +26,6 @@ export async function linkPortalAccount(
   return linked !== undefined;
 }
 
-/** The account with this normalized email, locked until commit so its roles cannot change. */
-export async function lockAccountByEmail(
-  db: Db,
-  emailNormalized: string,
-): Promise<Pick<Selectable<UsersTable>, 'id' | 'status' | 'roles'> | undefined> {
-  return db
-    .selectFrom('users')
-    .select(['id', 'status', 'roles'])
-    .where('email_normalized', '=', emailNormalized)
-    .forUpdate()
-    .executeTakeFirst();
-}
-
 /** Whether any patient record (of any organization) is linked to the account already. */
 export async function isAccountLinked(db: Db, userId: string): Promise<boolean> {
   const holder = await db
@@ -47,18 +34,4 @@ export async function isAccountLinked(db: Db, userId: string): Promise<boolean> 
     .where('portal_user_id', '=', userId)
     .executeTakeFirst();
   return holder !== undefined;
-}
-
-/**
- * Whether the account was created by this very transaction: created_at is the transaction
- * start, now().
- */
-export async function isCreatedInThisTransaction(db: Db, userId: string): Promise<boolean> {
-  const account = await db
-    .selectFrom('users')
-    .select('id')
-    .where('id', '=', userId)
-    .where(sql<boolean>`created_at = now()`)
-    .executeTakeFirst();
-  return account !== undefined;
 }

@@ -1,23 +1,18 @@
 // The portal invitation route of a patient record (A11): invites the patient by email, or links
 // the existing patient account with that email.
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { ModuleContext } from '../../../platform/module-context.js';
 import { requireScopes } from '../../../platform/http/route-contract.js';
 import type { IdentityApi } from '../../identity/index.js';
-import { staffCaller } from '../staff-caller.js';
+import type { TypedApp } from '../route-access.js';
+import type { Db } from '../records/repo.js';
 import { PatientParams } from '../records/schemas.js';
 import { InvitationAnswer, InvitationBody } from './schemas.js';
 import { invitePatientToPortal } from './service.js';
 
 export function registerPortalInvitationRoutes(
-  app: FastifyInstance,
-  context: ModuleContext,
+  typed: TypedApp,
+  db: Db,
   identity: IdentityApi,
 ): void {
-  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
-  const { db } = context;
-
   typed.post(
     '/api/patients/:patientId/portal-invitation',
     {
@@ -31,14 +26,8 @@ export function registerPortalInvitationRoutes(
     },
     async function invitePatientRoute(request, reply) {
       const email = request.body.email.trim();
-      const caller = await staffCaller(db, request);
-      const status = await invitePatientToPortal(
-        db,
-        identity,
-        caller,
-        request.params.patientId,
-        email,
-      );
+      const { patientId } = request.params;
+      const status = await invitePatientToPortal(db, identity, request, patientId, email);
       return reply.code(201).send({ status });
     },
   );

@@ -1,10 +1,7 @@
 // Patient record routes of the active organization (Z4, L3, V1): search, create, read, change,
-// archive and restore. Handlers check the body, resolve the caller and call the service.
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+// archive and restore. Handlers check the body and call the service, which decides access.
+import { PATIENTS_READ, PATIENTS_WRITE, type TypedApp } from '../route-access.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
-import { PATIENTS_READ, PATIENTS_WRITE } from '../route-access.js';
-import { staffCaller } from '../staff-caller.js';
 import { cleanPatientFilters, cleanPatientInput } from './checks.js';
 import {
   Empty,
@@ -23,10 +20,8 @@ import {
   setArchived,
 } from './service.js';
 
-export function registerRecordRoutes(app: FastifyInstance, context: ModuleContext): void {
-  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+export function registerRecordRoutes(typed: TypedApp, context: ModuleContext): void {
   const { db } = context;
-
   typed.post(
     '/api/patients/search',
     {
@@ -36,7 +31,7 @@ export function registerRecordRoutes(app: FastifyInstance, context: ModuleContex
     },
     async function searchPatientsRoute(request) {
       const filters = cleanPatientFilters(request.body, context.now());
-      return searchPatients(db, await staffCaller(db, request), filters);
+      return searchPatients(db, request, filters);
     },
   );
 
@@ -49,7 +44,7 @@ export function registerRecordRoutes(app: FastifyInstance, context: ModuleContex
     },
     async function createPatientRoute(request, reply) {
       const input = cleanPatientInput(request.body, context.now());
-      const patient = await createPatient(db, await staffCaller(db, request), input);
+      const patient = await createPatient(db, request, input);
       return reply.code(201).send({ patient });
     },
   );
@@ -58,8 +53,7 @@ export function registerRecordRoutes(app: FastifyInstance, context: ModuleContex
     '/api/patients/:patientId',
     { config: PATIENTS_READ, schema: { params: PatientParams, response: { 200: PatientAnswer } } },
     async function readPatientRoute(request) {
-      const caller = await staffCaller(db, request);
-      return { patient: await readPatient(db, caller, request.params.patientId) };
+      return { patient: await readPatient(db, request, request.params.patientId) };
     },
   );
 
@@ -72,8 +66,7 @@ export function registerRecordRoutes(app: FastifyInstance, context: ModuleContex
     },
     async function changePatientRoute(request) {
       const patch = cleanPatientInput(request.body, context.now());
-      const caller = await staffCaller(db, request);
-      return { patient: await changePatient(db, caller, request.params.patientId, patch) };
+      return { patient: await changePatient(db, request, request.params.patientId, patch) };
     },
   );
 
@@ -86,9 +79,8 @@ export function registerRecordRoutes(app: FastifyInstance, context: ModuleContex
         schema: { params: PatientParams, body: Empty, response: { 200: PatientAnswer } },
       },
       async function archiveOrRestoreRoute(request) {
-        const caller = await staffCaller(db, request);
         const archive = verb === 'archive';
-        return { patient: await setArchived(db, caller, request.params.patientId, archive) };
+        return { patient: await setArchived(db, request, request.params.patientId, archive) };
       },
     );
   }

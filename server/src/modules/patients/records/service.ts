@@ -1,10 +1,17 @@
 // Patient record use cases (Z4, L3): search, create, read, change, archive and restore. Each
-// runs in one transaction, and every read and write of a record is one PHI audit event in it.
+// runs in one transaction that starts with requireAccess, and every read and write of a record
+// is one PHI audit event in it (a search page is one batched event).
+import type { FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import { HavenError } from '../../../platform/errors.js';
-import { auditPhi } from '../../../platform/access/phi-audit.js';
+import {
+  auditPhi,
+  auditPhiBatch,
+  requireAccess,
+  type PatientAccess,
+  type PhiAction,
+} from '../../../platform/access/index.js';
 import { onUniqueViolation } from '../../../platform/unique-conflict.js';
-import type { StaffCaller } from '../staff-caller.js';
 import {
   insertPatient,
   isMrnTaken,
@@ -60,8 +67,8 @@ function toPatientView(row: PatientRow): PatientView {
 }
 
 /**
- * The patient with this id in the caller's organization, or 404: another organization's
- * patient is never loaded. `lock` holds the row for read-modify-write sequences.
+ * The patient with this id in the organization, or 404: another organization's patient is
+ * never loaded. `lock` holds the row for read-modify-write sequences.
  */
 export async function findPatient(
   db: Db,
@@ -74,42 +81,36 @@ export async function findPatient(
   return row;
 }
 
-/** The patient for a write: 404 when invisible, 409 when archived; locked until commit. */
-export async function findWritablePatient(
-  db: Db,
-  organizationId: string,
-  patientId: string,
-): Promise<PatientRow> {
-  const row = await findPatient(db, organizationId, patientId, { lock: true });
-  if (row.archived_at !== null) throw patientArchived();
-  return row;
-}
-
 /**
  * How a staff use case holds its patient: `read` it, `lock` it until commit, or lock it to
- * `write` (an archived record is then a 409).
+ * `write` (an archived record is then a 409). Locking needs the write permission.
  */
 export type PatientHold = 'read' | 'lock' | 'write';
 
 /**
- * Runs a staff use case on one patient of the caller's organization, in one transaction: the
- * patient is found first (404 when invisible, as another organization's always is) and held
- * as `hold` says; `work` gets the transaction and the patient's row.
+ * Runs a staff use case on one patient of the caller's active organization, in one
+ * transaction: requireAccess decides first (404 when invisible, as another organization's
+ * always is), then the patient is held as `hold` says; `work` gets the transaction, the
+ * patient's row and the access (who, in which organization).
  */
 export function onPatient<T>(
   db: Db,
-  caller: StaffCaller,
+  request: FastifyRequest,
   patientId: string,
   hold: PatientHold,
-  work: (trx: Db, patient: PatientRow) => Promise<T>,
+  work: (trx: Db, patient: PatientRow, access: PatientAccess) => Promise<T>,
 ): Promise<T> {
-  const { organizationId } = caller.scope;
   return db.transaction().execute(async (trx) => {
-    const patient =
-      hold === 'write'
-        ? await findWritablePatient(trx, organizationId, patientId)
-        : await findPatient(trx, organizationId, patientId, { lock: hold === 'lock' });
-    return work(trx, patient);
+    const permission = hold === 'read' ? 'patient:read' : 'patient:write';
+    const access = await requireAccess(trx, request, permission, {
+      patientId,
+      via: 'organization',
+    });
+    const patient = await findPatient(trx, access.organizationId, access.patientId, {
+      lock: hold !== 'read',
+    });
+    if (hold === 'write' && patient.archived_at !== null) throw patientArchived();
+    return work(trx, patient, access);
   });
 }
 
@@ -160,14 +161,17 @@ function changesTo(row: PatientRow, patch: PatientPatch): PatientPatch {
   return changes;
 }
 
-/** One page of the organization's patients; each patient listed is one PHI audit event. */
+/**
+ * One page of the active organization's patients; the page is one batched PHI audit event that
+ * names every patient listed (auditPhiBatch), not one event and one chain lock per row.
+ */
 export async function searchPatients(
   db: Db,
-  caller: StaffCaller,
+  request: FastifyRequest,
   filters: PatientFilters,
 ): Promise<Static<typeof PatientPage>> {
-  const { organizationId } = caller.scope;
   return db.transaction().execute(async (trx) => {
+    const { organizationId } = await requireAccess(trx, request, 'organization:list_patients', {});
     // A foreign or unknown cursor is a 404 like any other invisible patient, and never
     // reveals where it would sort.
     if (filters.cursor !== undefined) {
@@ -177,9 +181,11 @@ export async function searchPatients(
     }
     const rows = await searchPatientRows(trx, organizationId, filters);
     const page = rows.slice(0, filters.limit);
-    for (const row of page) {
-      await auditPhi(trx, caller.request, { action: 'patient.listed', patientId: row.id });
-    }
+    await auditPhiBatch(trx, request, {
+      action: 'patient.listed',
+      patientIds: page.map((row) => row.id),
+      organizationId,
+    });
     const last = page[page.length - 1];
     return {
       patients: page.map(toSummary),
@@ -190,16 +196,21 @@ export async function searchPatients(
 
 export async function createPatient(
   db: Db,
-  caller: StaffCaller,
+  request: FastifyRequest,
   input: PatientInput,
 ): Promise<PatientView> {
-  const { organizationId, userId } = caller.scope;
   const row = await db
     .transaction()
     .execute(async (trx) => {
+      const { organizationId, userId } = await requireAccess(
+        trx,
+        request,
+        'organization:add_patients',
+        {},
+      );
       if (await isMrnTaken(trx, organizationId, input.mrn)) throw mrnTaken();
       const patientId = await insertPatient(trx, organizationId, input, userId);
-      await auditPhi(trx, caller.request, {
+      await auditPhi(trx, request, {
         action: 'patient.created',
         patientId,
         fields: Object.keys(input),
@@ -213,11 +224,11 @@ export async function createPatient(
 
 export async function readPatient(
   db: Db,
-  caller: StaffCaller,
+  request: FastifyRequest,
   patientId: string,
 ): Promise<PatientView> {
-  const row = await onPatient(db, caller, patientId, 'read', async (trx, found) => {
-    await auditPhi(trx, caller.request, { action: 'patient.read', patientId: found.id });
+  const row = await onPatient(db, request, patientId, 'read', async (trx, found) => {
+    await auditPhi(trx, request, { action: 'patient.read', patientId: found.id });
     return found;
   });
   return toPatientView(row);
@@ -226,19 +237,19 @@ export async function readPatient(
 /** Writes the fields that actually change; a patch that changes nothing is audited as a read. */
 export async function changePatient(
   db: Db,
-  caller: StaffCaller,
+  request: FastifyRequest,
   patientId: string,
   patch: PatientPatch,
 ): Promise<PatientView> {
-  const { organizationId } = caller.scope;
-  const row = await onPatient(db, caller, patientId, 'write', async (trx, stored) => {
+  const row = await onPatient(db, request, patientId, 'write', async (trx, stored) => {
     const changes = changesTo(stored, patch);
     const changed = Object.keys(changes);
     if (changed.length === 0) {
       // Nothing was written, but the answer still discloses the record: that is a read.
-      await auditPhi(trx, caller.request, { action: 'patient.read', patientId: stored.id });
+      await auditPhi(trx, request, { action: 'patient.read', patientId: stored.id });
       return stored;
     }
+    const organizationId = stored.organization_id;
     if (
       changes.mrn !== undefined &&
       (await isMrnTaken(trx, organizationId, changes.mrn, stored.id))
@@ -246,25 +257,30 @@ export async function changePatient(
       throw mrnTaken();
     }
     await updatePatient(trx, organizationId, stored.id, changes);
-    await auditPhi(trx, caller.request, {
-      action: 'patient.updated',
-      patientId: stored.id,
-      fields: changed,
-    });
-    return findPatient(trx, organizationId, stored.id);
+    return auditedChange(trx, request, stored, { action: 'patient.updated', fields: changed });
   }).catch(onUniqueViolation(mrnTaken));
   return toPatientView(row);
+}
+
+/** Audits a change to the stored patient and reads the record back as it now stands. */
+async function auditedChange(
+  trx: Db,
+  request: FastifyRequest,
+  stored: PatientRow,
+  change: { action: PhiAction; fields: readonly string[] },
+): Promise<PatientRow> {
+  await auditPhi(trx, request, { ...change, patientId: stored.id });
+  return findPatient(trx, stored.organization_id, stored.id);
 }
 
 /** Archives or restores the record; doing either twice is a 409 naming the current state. */
 export async function setArchived(
   db: Db,
-  caller: StaffCaller,
+  request: FastifyRequest,
   patientId: string,
   archive: boolean,
 ): Promise<PatientView> {
-  const { organizationId } = caller.scope;
-  const row = await onPatient(db, caller, patientId, 'lock', async (trx, stored) => {
+  const row = await onPatient(db, request, patientId, 'lock', async (trx, stored) => {
     const archived = stored.archived_at !== null;
     if (archive && archived) {
       throw new HavenError('CONFLICT', 'The patient record is already archived.');
@@ -272,13 +288,11 @@ export async function setArchived(
     if (!archive && !archived) {
       throw new HavenError('CONFLICT', 'The patient record is not archived.');
     }
-    await setPatientArchived(trx, organizationId, stored.id, archive);
-    await auditPhi(trx, caller.request, {
+    await setPatientArchived(trx, stored.organization_id, stored.id, archive);
+    return auditedChange(trx, request, stored, {
       action: archive ? 'patient.archived' : 'patient.restored',
-      patientId: stored.id,
       fields: ['archivedAt'],
     });
-    return findPatient(trx, organizationId, stored.id);
   });
   return toPatientView(row);
 }

@@ -1,9 +1,14 @@
 // The account export's answer: the account, its live sessions and, for a patient with a linked
 // record, what the portal shows of that record.
 import { Type, type Static } from 'typebox';
-import { userViewProperties } from '../../identity/index.js';
-import { ConsentRecordSchema } from '../../patients/index.js';
-import { AccessEntrySchema, PatientRecordViewSchema, SharedNoteSchema } from '../schemas.js';
+import { userViewProperties } from '../../identity/schemas.js';
+import { ConsentRecordSchema } from '../../patients/schemas.js';
+// Not ../schemas.js: the portal's door re-exports this file, so that import would be a cycle.
+import {
+  AccessEntrySchema,
+  PatientRecordViewSchema,
+  SharedNoteSchema,
+} from '../record-view/schemas.js';
 
 /** Documentation bound of the export's lists; the export itself is complete, never cut short. */
 const EXPORT_LIST_BOUND = 1_000_000;

@@ -1,17 +1,27 @@
 /** Consent documents, consent records and the consent gate (docs/api/clinical.md, "Consents"). */
 import {
-  bool,
-  field,
-  listOf,
-  num,
-  object,
-  oneOf,
-  optionalText,
-  text,
-} from '../../../shared/decoding';
+  ConsentAnswer,
+  DocumentAnswer,
+  DocumentList,
+  PatientConsentList,
+  type ConsentDocumentSchema,
+  type ConsentGateSchema,
+  type ConsentRecordSchema,
+} from '@haven/contract';
+import type { Static } from 'typebox';
+import { answerOf, memberOf } from '../../../shared/schemaDecoding';
 
-export const CONSENT_KINDS = ['hipaa_notice', 'terms', 'treatment', 'research'] as const;
-export type ConsentKind = (typeof CONSENT_KINDS)[number];
+export type ConsentDocument = Static<typeof ConsentDocumentSchema>;
+export type ConsentRecord = Static<typeof ConsentRecordSchema>;
+export type ConsentGate = Static<typeof ConsentGateSchema>;
+
+export type ConsentKind = ConsentDocument['kind'];
+export const CONSENT_KINDS = [
+  'hipaa_notice',
+  'terms',
+  'treatment',
+  'research',
+] as const satisfies readonly ConsentKind[];
 export const DEFAULT_KIND: ConsentKind = 'hipaa_notice';
 const KIND_LABELS: Record<ConsentKind, string> = {
   hipaa_notice: 'HIPAA notice',
@@ -40,42 +50,9 @@ export function channelLabel(channel: string): string {
   );
 }
 
-/** Which version of which document a consent (or a missing one) is about. */
-const DOCUMENT_VERSION = { kind: oneOf(CONSENT_KINDS), version: num, title: text };
+export const decodeDocuments = memberOf(DocumentList, 'documents');
+export const decodeDocumentAnswer = memberOf(DocumentAnswer, 'document');
+/** Recording or withdrawing a consent, by staff or (the same answer) in the portal. */
+export const decodeConsentAnswer = memberOf(ConsentAnswer, 'consent');
 
-export const decodeConsentDocument = object('document', {
-  id: text,
-  ...DOCUMENT_VERSION,
-  body: text,
-  required: bool,
-  publishedAt: text,
-  current: bool,
-});
-export type ConsentDocument = ReturnType<typeof decodeConsentDocument>;
-
-export const decodeConsentRecord = object('consent', {
-  id: text,
-  documentId: text,
-  ...DOCUMENT_VERSION,
-  /** in_person, paper, phone or portal; shown as given. */
-  channel: text,
-  givenAt: text,
-  withdrawnAt: optionalText,
-  current: bool,
-});
-export type ConsentRecord = ReturnType<typeof decodeConsentRecord>;
-
-export const decodeGate = object('gate', {
-  satisfied: bool,
-  missing: listOf(object('missing document', { documentId: text, ...DOCUMENT_VERSION })),
-});
-export type ConsentGate = ReturnType<typeof decodeGate>;
-
-export const decodeDocuments = field('documents', listOf(decodeConsentDocument));
-export const decodeDocumentAnswer = field('document', decodeConsentDocument);
-export const decodeConsentAnswer = field('consent', decodeConsentRecord);
-
-export const decodePatientConsents = object('answer', {
-  consents: listOf(decodeConsentRecord),
-  gate: decodeGate,
-});
+export const decodePatientConsents = answerOf(PatientConsentList);

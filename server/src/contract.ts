@@ -1,0 +1,67 @@
+/**
+ * The API contract the SPA shares with the server (web imports it as `@haven/contract`): the
+ * TypeBox answer schemas the routes serialize with, so the browser decodes every answer with the
+ * very schema the server wrote it with, and reads its types from them.
+ *
+ * Only modules' contract doors (modules/<m>/schemas.js) are imported here, never a front door:
+ * index.ts also brings the routes, services and repositories (node:crypto, pg, fastify, config),
+ * and this file ends up in the browser bundle. Schema files import nothing but typebox and other
+ * schema files (eslint.config.js), so nothing else can follow them in.
+ */
+export {
+  ConsentAnswer,
+  ConsentDocumentSchema,
+  ConsentGateSchema,
+  ConsentRecordSchema,
+  DocumentAnswer,
+  DocumentList,
+  NoteAnswer,
+  NoteHistory,
+  NoteList,
+  PatientAnswer,
+  PatientConsentList,
+  PatientPage,
+  PortalInvitationAnswer,
+} from './modules/patients/schemas.js';
+export {
+  AccessLogPage,
+  AccountExportSchema,
+  ConsentAnswer as PortalConsentAnswer,
+  ConsentsAnswer as PortalConsentsAnswer,
+  NotesAnswer as PortalNotesAnswer,
+  RecordAnswer as PortalRecordAnswer,
+} from './modules/portal/schemas.js';
+export { GrantAnswer, GrantList, GrantRecordAnswer } from './modules/break-glass/schemas.js';
+export { AuditPage, VerifyAnswer } from './modules/audit-admin/schemas.js';
+export {
+  ActiveAnswer,
+  MemberAnswer,
+  MemberList,
+  MembershipList,
+  OrganizationAnswer,
+  OrganizationPage,
+} from './modules/organizations/schemas.js';
+export {
+  AcceptAnswer,
+  AdminRevoked,
+  AdminUserAnswer,
+  EnrolledCodes,
+  EnrollmentRequired,
+  EnrollmentSecret,
+  InvitationAnswer,
+  InvitationResent,
+  Invited,
+  MeAnswer,
+  MfaStatus,
+  PasswordChanged,
+  RegeneratedCodes,
+  Revoked,
+  SessionList,
+  SignInAnswer,
+  SignedIn,
+  SignedInWithCodes,
+  UserAnswer,
+  UserPage,
+  UserSessions,
+  UserView,
+} from './modules/identity/schemas.js';
