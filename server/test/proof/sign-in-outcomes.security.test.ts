@@ -4,14 +4,16 @@
 //   and no event carries the password;
 // - A1: a correct sign-in rehashes a password stored with weaker argon2id parameters than the
 //   configured ones, and a wrong one never does;
-// - A9: one MFA-pending state takes a capped number of codes; after that even the right code is
-//   refused with that state, although the account itself is no longer backing off.
+// - A9: one MFA-pending state takes a capped number of codes, at sign-in and at the enrolment a
+//   sign-in demands; after that even the right code is refused with that state, although the
+//   account itself is no longer backing off.
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { createTestApp, type TestApp } from '../app-harness.js';
 import { GENEROUS_RATE_LIMITS } from '../actors.js';
 import { describeEachEngine } from '../databases.js';
+import { Secret, TOTP } from 'otpauth';
 import { verifyPassword } from '../../src/modules/identity/index.js';
 import { PASSWORD, cookieHeader, cookiesOf, insertAccount, type Jar } from './sign-in-kit.js';
 
@@ -45,13 +47,15 @@ describeEachEngine('sign-in outcomes', (engine) => {
       headers: { origin },
       payload: { email: address, password },
     });
-  const mfaStep = (pending: Jar, code: string) =>
+  /** A POST carrying the MFA-pending cookie of a sign-in, as the browser sends it. */
+  const withPending = (url: string, pending: Jar, payload: object) =>
     t.app.inject({
       method: 'POST',
-      url: '/api/auth/mfa',
+      url,
       headers: { origin, cookie: cookieHeader(pending) },
-      payload: { code },
+      payload,
     });
+  const mfaStep = (pending: Jar, code: string) => withPending('/api/auth/mfa', pending, { code });
   /** Every audit event written while answering `response`. */
   const eventsOf = (response: LightMyRequestResponse) =>
     t.database.db
@@ -225,5 +229,47 @@ describeEachEngine('sign-in outcomes', (engine) => {
     const signedIn = await mfaStep(fresh, account.rightCode());
     expect(signedIn.statusCode).toBe(200);
     expect(Object.keys(cookiesOf(signedIn))).toContain('__Host-haven_at');
+  });
+
+  it('A9/enrolment guessing: the enrolment a sign-in demands takes five confirmation codes per pending state; then even the right code is refused with it', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    const account = await insertAccount(t.database.db, {
+      email: email('enrol-cap'),
+      roles: ['clinician'],
+    });
+    /** Signs in (MFA not yet enrolled) and starts enrolment: the pending cookie and the secret. */
+    const startEnrolment = async () => {
+      const password = await signIn(account.email, PASSWORD);
+      expect(password.json()).toMatchObject({ status: 'mfa_enrollment_required' });
+      const pending = cookiesOf(password);
+      const started = await withPending('/api/auth/mfa/enrollment', pending, {});
+      expect(started.statusCode, started.body).toBe(200);
+      const totp = new TOTP({
+        secret: Secret.fromBase32(started.json<{ secret: string }>().secret),
+      });
+      return { pending, totp };
+    };
+    const confirm = (pending: Jar, code: string) =>
+      withPending('/api/auth/mfa/enrollment/confirm', pending, { code });
+    const first = await startEnrolment();
+    // A code none of the steps the server accepts (now and one either side) would give.
+    const accepted = new Set(
+      [-30_000, 0, 30_000].map((d) => first.totp.generate({ timestamp: Date.now() + d })),
+    );
+    let wrong = '000000';
+    for (let n = 0; accepted.has(wrong); n++) wrong = String(n).padStart(6, '0');
+    for (let guess = 0; guess < CODES_PER_PENDING_STATE; guess++) {
+      expect((await confirm(first.pending, wrong)).json()).toMatchObject({ code: 'MFA_INVALID' });
+    }
+    vi.setSystemTime(Date.now() + 2_000);
+    const spent = await confirm(first.pending, first.totp.generate());
+    expect(spent.statusCode).toBe(401);
+    expect(spent.json()).toMatchObject({ code: 'MFA_PENDING_EXPIRED' });
+    expect(Object.keys(cookiesOf(spent))).not.toContain('__Host-haven_at');
+
+    const second = await startEnrolment();
+    const enrolled = await confirm(second.pending, second.totp.generate());
+    expect(enrolled.statusCode, enrolled.body).toBe(200);
+    expect(Object.keys(cookiesOf(enrolled))).toContain('__Host-haven_at');
   });
 });
