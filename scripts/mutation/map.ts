@@ -31,18 +31,34 @@ export function removalCell(controls: readonly string[], mutants: readonly Mutan
 
 const HEADER = 'removal caught by (`npm run mutation`)';
 
+/** The cells of a table line of the map, prettier's padding removed. */
+function cellsOf(line: string): string[] {
+  return line
+    .split('|')
+    .slice(1, -1)
+    .map((cell) => cell.trim());
+}
+
+const isSeparator = (idCell: string): boolean => /^-+$/u.test(idCell);
+
+/** The control rows of the map as [id cell, enforced-in cell] (header and separator left out). */
+export function mapRows(map: string): Array<readonly [string, string]> {
+  return map
+    .split('\n')
+    .filter((line) => line.startsWith('| '))
+    .map(cellsOf)
+    .filter(([id = '']) => id !== 'ID' && !isSeparator(id))
+    .map(([id = '', enforced = '']) => [id, enforced] as const);
+}
+
 /** The map with its fourth column set from the mutants (cells unformatted; prettier aligns). */
 export function withRemovalColumn(map: string, mutants: readonly Mutant[]): string {
   return map
     .split('\n')
     .map((line) => {
       if (!line.startsWith('| ')) return line;
-      const cells = line
-        .split('|')
-        .slice(1, -1)
-        .map((cell) => cell.trim());
-      const [id = '', enforced = '', proven = ''] = cells;
-      if (/^-+$/u.test(id)) return '| --- | --- | --- | --- |';
+      const [id = '', enforced = '', proven = ''] = cellsOf(line);
+      if (isSeparator(id)) return '| --- | --- | --- | --- |';
       const fourth = id === 'ID' ? HEADER : removalCell(rowControls(id), mutants);
       return `| ${id} | ${enforced} | ${proven} | ${fourth} |`;
     })

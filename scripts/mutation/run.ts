@@ -6,9 +6,10 @@
 //
 // Each worker gets its own copy of the repository's files (node_modules linked, not copied), so
 // mutants never touch the checkout and two run side by side. Runs on the embedded defaults.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -16,10 +17,8 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { withRemovalColumn } from './map.js';
 import { MUTANTS, type Mutant } from './mutants.js';
 

@@ -4,28 +4,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { rowControls, withRemovalColumn } from '../../../scripts/mutation/map.js';
+import { mapRows, rowControls, withRemovalColumn } from '../../../scripts/mutation/map.js';
 import { MUTANTS } from '../../../scripts/mutation/mutants.js';
 import { checkMutantsApply } from '../../../scripts/mutation/run.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const MAP = readFileSync(path.join(ROOT, 'docs/security.md'), 'utf8');
-
-/** The table rows of the map as [id cell, enforced-in cell], prettier's padding removed. */
-function mapRows(text: string): Array<readonly [string, string]> {
-  return text
-    .split('\n')
-    .filter(
-      (line) => line.startsWith('| ') && !line.startsWith('| ID') && !line.startsWith('| ---'),
-    )
-    .map((line) => {
-      const [id = '', enforced = ''] = line
-        .split('|')
-        .slice(1, -1)
-        .map((cell) => cell.trim());
-      return [id, enforced] as const;
-    });
-}
 
 /** Table cells compared without prettier's alignment. */
 const unpadded = (text: string): string =>
@@ -53,6 +37,8 @@ describe('mutation run (issue 15)', () => {
     const built = rows
       .filter(([, enforced]) => !enforced.includes('not yet built'))
       .flatMap(([id]) => rowControls(id));
+    // The map really was read: the catalogue has more than thirty built controls.
+    expect(built.length).toBeGreaterThan(30);
     const mutated = new Set(MUTANTS.map((mutant) => mutant.control));
     expect(built.filter((control) => !mutated.has(control))).toEqual([]);
     const mapped = new Set(rows.flatMap(([id]) => rowControls(id)));
