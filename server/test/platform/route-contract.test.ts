@@ -91,6 +91,50 @@ describe('route contract', () => {
     );
   });
 
+  it('V1/mass assignment: a map keyed by data is allowed only with bounded keys and bounded values', () => {
+    const mapRoute = (body: unknown) =>
+      routeViolations({
+        method: 'POST',
+        url: '/api/answers',
+        handler: async () => null,
+        config: { access: requireScopes(['reviews:answer']), rateClass: 'write' },
+        schema: { body, response: Ok },
+      } as never);
+    const keys = { pattern: '^[a-z]+$', maxLength: 64 };
+    // Open to any property: refused, as every open object is.
+    expect(mapRoute(Type.Object({}, { additionalProperties: true }))).toContain(
+      'POST /api/answers: body: object must set additionalProperties: false',
+    );
+    // A value schema but no bound on the number or the shape of keys: refused.
+    for (const loose of [
+      { additionalProperties: Type.Number() },
+      { additionalProperties: Type.Number(), maxProperties: 10 },
+      { additionalProperties: Type.Number(), propertyNames: keys },
+      { additionalProperties: Type.Number(), maxProperties: 10, propertyNames: { maxLength: 64 } },
+    ]) {
+      expect(mapRoute(Type.Object({}, loose))).toContain(
+        'POST /api/answers: body: object must set additionalProperties: false',
+      );
+    }
+    // Bounded keys and values: allowed, and the value schema is held to the rules too.
+    expect(
+      mapRoute(
+        Type.Object(
+          {},
+          { additionalProperties: Type.Number(), maxProperties: 10, propertyNames: keys },
+        ),
+      ),
+    ).toEqual([]);
+    expect(
+      mapRoute(
+        Type.Object(
+          {},
+          { additionalProperties: Type.String(), maxProperties: 10, propertyNames: keys },
+        ),
+      ),
+    ).toEqual(['POST /api/answers: body.*: string without maxLength']);
+  });
+
   it('Z2: scopes must be well-formed area:action names', () => {
     const problems = routeViolations({
       method: 'GET',

@@ -433,4 +433,91 @@ describeClinic('organizations', (clinic) => {
       expect((await call(solo, 'DELETE', self)).statusCode).toBe(403);
     });
   });
+
+  describe('researchers (issue 10): the organization role researcher', () => {
+    let orgAdmin: Actor;
+    let orgId: string;
+    const membersUrl = () => `/api/organizations/${orgId}/members`;
+    beforeAll(async () => {
+      orgAdmin = await clinic.actor(['clinician']);
+      orgId = await clinic.organization({ members: [[orgAdmin, 'org_admin']] });
+    });
+
+    it('adds an existing researcher account as a researcher, and invites an unknown email as one', async () => {
+      const researcher = await createUser(db(), { roles: ['researcher'] });
+      const added = await call(orgAdmin, 'POST', membersUrl(), {
+        email: researcher.email,
+        role: 'researcher',
+      });
+      expect(added.statusCode, added.body).toBe(201);
+      expect(added.json<{ member: MemberBody }>().member).toMatchObject({
+        userId: researcher.userId,
+        role: 'researcher',
+      });
+      const email = uniqueEmail('new-researcher');
+      const invited = await call(orgAdmin, 'POST', membersUrl(), { email, role: 'researcher' });
+      expect(invited.statusCode, invited.body).toBe(201);
+      const { member } = invited.json<{ member: MemberBody }>();
+      expect(member).toMatchObject({ email, role: 'researcher', status: 'invited' });
+      const account = await db()
+        .selectFrom('users')
+        .select('roles')
+        .where('id', '=', member.userId)
+        .executeTakeFirstOrThrow();
+      expect(account.roles).toEqual(['researcher']);
+    });
+
+    it('refuses a clinician account as a researcher and a researcher account as staff (409)', async () => {
+      const clinician = await createUser(db(), { roles: ['clinician'] });
+      const asResearcher = await call(orgAdmin, 'POST', membersUrl(), {
+        email: clinician.email,
+        role: 'researcher',
+      });
+      expect(asResearcher.statusCode).toBe(409);
+      const researcher = await createUser(db(), { roles: ['researcher'] });
+      for (const role of ['clinician', 'org_admin']) {
+        const asStaff = await call(orgAdmin, 'POST', membersUrl(), {
+          email: researcher.email,
+          role,
+        });
+        expect(asStaff.statusCode, role).toBe(409);
+      }
+      const rows = await db()
+        .selectFrom('organization_members')
+        .select('user_id')
+        .where('organization_id', '=', orgId)
+        .where('user_id', 'in', [clinician.userId, researcher.userId])
+        .execute();
+      expect(rows).toEqual([]);
+    });
+
+    it('refuses changing a researcher membership to clinician or org_admin, and staff to researcher (409)', async () => {
+      const researcher = await createUser(db(), { roles: ['researcher'] });
+      await clinic.addMember(orgId, researcher, 'researcher');
+      const url = `${membersUrl()}/${researcher.userId}`;
+      for (const role of ['clinician', 'org_admin']) {
+        const changed = await call(orgAdmin, 'PUT', url, { role });
+        expect(changed.statusCode, role).toBe(409);
+        expect(changed.json<{ detail: string }>().detail).toContain('A researcher cannot become');
+      }
+      const clinician = await createUser(db(), { roles: ['clinician'] });
+      await clinic.addMember(orgId, clinician, 'clinician');
+      const toResearcher = await call(orgAdmin, 'PUT', `${membersUrl()}/${clinician.userId}`, {
+        role: 'researcher',
+      });
+      expect(toResearcher.statusCode).toBe(409);
+      const roles = await db()
+        .selectFrom('organization_members')
+        .select(['user_id', 'role'])
+        .where('organization_id', '=', orgId)
+        .where('user_id', 'in', [researcher.userId, clinician.userId])
+        .orderBy('role')
+        .execute();
+      expect(roles).toEqual([
+        { user_id: clinician.userId, role: 'clinician' },
+        { user_id: researcher.userId, role: 'researcher' },
+      ]);
+      expect(await auditRows('org.member_role_changed', researcher.userId)).toEqual([]);
+    });
+  });
 });

@@ -14,6 +14,7 @@ const NO_CONTROLS = '^[^\\u0000-\\u001f\\u007f-\\u009f\\ud800-\\udfff]*$';
 export const OrganizationRoleSchema = Type.Union([
   Type.Literal('org_admin'),
   Type.Literal('clinician'),
+  Type.Literal('researcher'),
 ]);
 
 export const OrganizationIdParams = Type.Object(

@@ -23,6 +23,8 @@ export {
   RESOURCE_ACTIONS,
   type AccessResults,
   type AccessTargets,
+  type AssignmentAccess,
+  type StudyAccess,
   type OrganizationTarget,
   type PatientAccess,
   type PatientAccessBasis,

@@ -1,7 +1,9 @@
 // Who may see or run an organization (Z4): its members see it; only its organization
-// administrators run it; members holding the staff scope list and add its patients. A member
+// administrators run it; members holding the staff scope list and add its patients; its
+// researchers (membership role and the studies:manage scope) start studies in it. A member
 // asking to administer gets 403, not 404: they can already see the organization, so refusing
 // them reveals nothing.
+import { HavenError } from '../errors.js';
 import type { AccessResolver, ActionOf, ResolverInput } from './permissions.js';
 import { organizationScope, requireOrganizationAdmin, type OrganizationScope } from './scopes.js';
 
@@ -11,6 +13,7 @@ type Input = ResolverInput<'organization'>;
 const STAFF_SCOPE: Readonly<Partial<Record<ActionOf<'organization'>, string>>> = Object.freeze({
   list_patients: 'patients:read',
   add_patients: 'patients:write',
+  run_studies: 'studies:manage',
 });
 
 /**
@@ -39,5 +42,8 @@ export const resolveOrganizationAccess: AccessResolver<'organization'> = async (
       ? await organizationScope(input.db, input.request)
       : await memberOf(input, organizationId);
   if (scope && input.action === 'administer') requireOrganizationAdmin(scope);
+  if (scope && input.action === 'run_studies' && scope.role !== 'researcher') {
+    throw new HavenError('FORBIDDEN', 'Only researchers of the organization can run studies.');
+  }
   return scope;
 };

@@ -3,7 +3,7 @@
 // "<kind>:<action>"; anything not listed here grants nothing.
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import type { DatabaseSchema, OrganizationRole } from '../db/schema.js';
+import type { DatabaseSchema, OrganizationRole, StudyRole, StudyStatus } from '../db/schema.js';
 import type { OrganizationScope } from './scopes.js';
 
 type Db = Kysely<DatabaseSchema>;
@@ -11,7 +11,9 @@ type Db = Kysely<DatabaseSchema>;
 /** The actions of each resource kind. */
 export const RESOURCE_ACTIONS = {
   patient: ['read', 'write'],
-  organization: ['read', 'administer', 'list_patients', 'add_patients'],
+  organization: ['read', 'administer', 'list_patients', 'add_patients', 'run_studies'],
+  study: ['read', 'manage', 'administer', 'export', 'participate'],
+  assignment: ['read', 'answer'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type ResourceKind = keyof typeof RESOURCE_ACTIONS;
@@ -57,14 +59,49 @@ export interface PatientAccess {
   readonly basis: PatientAccessBasis;
 }
 
+/** One research study, named by its id. */
+export interface StudyTarget {
+  readonly studyId: string;
+}
+
+/**
+ * An allowed access to one study: its team role decides which actions (owner and researchers
+ * run it, participants take part), and every later query is keyed on `studyId`.
+ */
+export interface StudyAccess {
+  readonly userId: string;
+  readonly studyId: string;
+  readonly organizationId: string;
+  readonly role: StudyRole;
+  readonly status: StudyStatus;
+}
+
+/** One review assignment (participant × case), named by its id. */
+export interface AssignmentTarget {
+  readonly assignmentId: string;
+}
+
+/** The caller's own assignment in a study they still take part in. */
+export interface AssignmentAccess {
+  readonly userId: string;
+  readonly assignmentId: string;
+  readonly studyId: string;
+  readonly caseId: string;
+  readonly status: StudyStatus;
+}
+
 export interface AccessTargets {
   patient: PatientTarget;
   organization: OrganizationTarget;
+  study: StudyTarget;
+  assignment: AssignmentTarget;
 }
 
 export interface AccessResults {
   patient: PatientAccess;
   organization: OrganizationScope;
+  study: StudyAccess;
+  assignment: AssignmentAccess;
 }
 
 export interface ResolverInput<K extends ResourceKind> {
@@ -90,4 +127,6 @@ export type AccessResolver<K extends ResourceKind> = (
 export const NOT_FOUND_DETAIL: Readonly<Record<ResourceKind, string>> = Object.freeze({
   patient: 'The patient was not found.',
   organization: 'The organization was not found.',
+  study: 'The study was not found.',
+  assignment: 'The assignment was not found.',
 });

@@ -422,7 +422,13 @@ describeEachEngine('requireAccess', (engine) => {
   });
 
   it('Z3: deny by default: a permission not in the table grants nothing (404)', async () => {
-    for (const permission of ['study:read', 'patient:delete', 'patient', '']) {
+    for (const permission of [
+      'study:delete',
+      'assignment:write',
+      'patient:delete',
+      'patient',
+      '',
+    ]) {
       const res = await ask(clinician, { permission, patientId });
       expect(res.statusCode, permission).toBe(404);
       expect(res.json()).toMatchObject({ code: 'NOT_FOUND' });

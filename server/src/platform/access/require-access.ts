@@ -15,6 +15,7 @@ import type { DatabaseSchema } from '../db/schema.js';
 import { HavenError } from '../errors.js';
 import { resolveOrganizationAccess } from './organization-access.js';
 import { resolvePatientAccess } from './patient-access.js';
+import { resolveAssignmentAccess, resolveStudyAccess } from './study-access.js';
 import {
   NOT_FOUND_DETAIL,
   RESOURCE_ACTIONS,
@@ -33,6 +34,8 @@ type Db = Kysely<DatabaseSchema>;
 const RESOLVERS: { readonly [K in ResourceKind]: AccessResolver<K> } = Object.freeze({
   patient: resolvePatientAccess,
   organization: resolveOrganizationAccess,
+  study: resolveStudyAccess,
+  assignment: resolveAssignmentAccess,
 });
 
 function isResourceKind(kind: string): kind is ResourceKind {

@@ -20,7 +20,22 @@ export const NO_DELETE_TABLES = [
   'patient_consents',
   'clinical_notes',
   'break_glass_grants',
+  // Research studies (0007_reviews): nothing of a study is ever deleted.
+  'studies',
+  'study_members',
+  'review_cases',
+  'questionnaire_versions',
+  'experiments',
+  'experiment_arms',
+  'review_assignments',
+  'review_timings',
 ] as const;
+
+/**
+ * Research records written once and never changed or deleted (0007_reviews): what a participant
+ * answered, attention-check results and randomizations are evidence a study is judged by.
+ */
+export const WRITE_ONCE_TABLES = ['review_answers', 'attention_results', 'randomizations'] as const;
 
 /**
  * Kysely's migration bookkeeping: Haven reads it at start to refuse a database a release behind
@@ -79,6 +94,7 @@ export function assertRoleName(role: string): void {
 
 export function tablePrivileges(table: string): readonly TablePrivilege[] {
   if ((APPEND_ONLY_TABLES as readonly string[]).includes(table)) return ['SELECT', 'INSERT'];
+  if ((WRITE_ONCE_TABLES as readonly string[]).includes(table)) return ['SELECT', 'INSERT'];
   if ((NO_DELETE_TABLES as readonly string[]).includes(table)) {
     return ['SELECT', 'INSERT', 'UPDATE'];
   }

@@ -142,7 +142,7 @@ export interface SigningKeysTable {
   retired_at: Timestamp | null;
 }
 
-export type OrganizationRole = 'org_admin' | 'clinician';
+export type OrganizationRole = 'org_admin' | 'clinician' | 'researcher';
 
 export interface OrganizationsTable {
   id: Generated<string>;
@@ -254,6 +254,151 @@ export interface BreakGlassGrantsTable {
   revoked_by: string | null;
 }
 
+// Research case reviews (0007). JSON columns hold documents whose shapes the reviews module's
+// schemas define; the database sees them as opaque JSON.
+type Json = JSONColumnType<object, string, string>;
+type Sequence = ColumnType<string, never, never>;
+
+export type StudyStatus = 'draft' | 'active' | 'closed';
+export type StudyRole = 'owner' | 'researcher' | 'participant';
+
+export interface StudiesTable {
+  id: Generated<string>;
+  organization_id: string;
+  title: string;
+  description: Generated<string>;
+  status: Generated<StudyStatus>;
+  created_by: string | null;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface StudyMembersTable {
+  study_id: string;
+  user_id: string;
+  role: StudyRole;
+  added_by: string | null;
+  created_at: DefaultedTimestamp;
+  removed_at: Timestamp | null;
+}
+
+export interface ReviewCasesTable {
+  id: Generated<string>;
+  study_id: string;
+  external_id: string;
+  tree: Json;
+  node_count: number;
+  ai_score: number | null;
+  ai_explanation: string | null;
+  created_by: string | null;
+  created_at: DefaultedTimestamp;
+}
+
+export interface QuestionnaireVersionsTable {
+  id: Generated<string>;
+  study_id: string;
+  version: number;
+  title: string;
+  questions: Json;
+  attention_check: JSONColumnType<object | null, string | null, string | null>;
+  status: Generated<'draft' | 'published'>;
+  created_by: string | null;
+  created_at: DefaultedTimestamp;
+  published_at: Timestamp | null;
+}
+
+export interface ExperimentsTable {
+  id: Generated<string>;
+  study_id: string;
+  name: string;
+  description: Generated<string>;
+  created_by: string | null;
+  created_at: DefaultedTimestamp;
+}
+
+export interface ExperimentArmsTable {
+  id: Generated<string>;
+  experiment_id: string;
+  study_id: string;
+  name: string;
+  display: Json;
+  created_at: DefaultedTimestamp;
+}
+
+export interface RandomizationsTable {
+  id: Generated<string>;
+  study_id: string;
+  experiment_id: string;
+  seed: string;
+  cases_per_participant: number;
+  inputs: Json;
+  assignment_count: number;
+  created_by: string | null;
+  created_at: DefaultedTimestamp;
+}
+
+export type AssignmentSource = 'api' | 'csv' | 'randomizer';
+
+export interface ReviewAssignmentsTable {
+  id: Generated<string>;
+  study_id: string;
+  participant_id: string;
+  case_id: string;
+  arm_id: string | null;
+  randomization_id: string | null;
+  display: Json;
+  position: number;
+  source: AssignmentSource;
+  created_by: string | null;
+  created_at: DefaultedTimestamp;
+}
+
+export interface ReviewAnswersTable {
+  id: Generated<string>;
+  assignment_id: string;
+  study_id: string;
+  participant_id: string;
+  questionnaire_version_id: string;
+  answers: Json;
+  display_snapshot: Json;
+  ai_score_shown: boolean;
+  /** SHA-256 hex of the canonical submission: an identical retry is recognised by it. */
+  submission_key: string;
+  /** Export cursor (keyset pagination), assigned by the database. */
+  seq: Sequence;
+  submitted_at: DefaultedTimestamp;
+}
+
+export interface ReviewTimingsTable {
+  assignment_id: string;
+  study_id: string;
+  case_opened_at: Timestamp | null;
+  form_opened_at: Timestamp | null;
+  submitted_at: Timestamp | null;
+  client_case_opened_at: Timestamp | null;
+  client_form_opened_at: Timestamp | null;
+  client_submitted_at: Timestamp | null;
+  /** bigint columns come back as strings from pg; PGlite returns numbers. Use Number(). */
+  reading_ms: ColumnType<string | number | null, number | null, number | null>;
+  answering_ms: ColumnType<string | number | null, number | null, number | null>;
+  total_ms: ColumnType<string | number | null, number | null, number | null>;
+  flags: ColumnType<string[], string[] | undefined, string[]>;
+  seq: Sequence;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface AttentionResultsTable {
+  id: Generated<string>;
+  study_id: string;
+  participant_id: string;
+  assignment_id: string;
+  questionnaire_version_id: string;
+  expected: Json;
+  given: Json;
+  passed: boolean;
+  recorded_at: DefaultedTimestamp;
+}
+
 export interface DatabaseSchema {
   audit_events: AuditEventsTable;
   audit_seals: AuditSealsTable;
@@ -273,4 +418,15 @@ export interface DatabaseSchema {
   clinical_notes: ClinicalNotesTable;
   clinical_note_versions: ClinicalNoteVersionsTable;
   break_glass_grants: BreakGlassGrantsTable;
+  studies: StudiesTable;
+  study_members: StudyMembersTable;
+  review_cases: ReviewCasesTable;
+  questionnaire_versions: QuestionnaireVersionsTable;
+  experiments: ExperimentsTable;
+  experiment_arms: ExperimentArmsTable;
+  randomizations: RandomizationsTable;
+  review_assignments: ReviewAssignmentsTable;
+  review_answers: ReviewAnswersTable;
+  review_timings: ReviewTimingsTable;
+  attention_results: AttentionResultsTable;
 }

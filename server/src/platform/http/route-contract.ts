@@ -51,6 +51,23 @@ type JsonSchema = Record<string, unknown>;
 const SCOPE_PATTERN = /^[a-z][a-z_]*(:[a-z_]+)+$/;
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
+/**
+ * A map keyed by data (answers by question id): allowed only with a bounded number of keys, key
+ * names bounded in length and shape, and a schema for every value. Mass assignment needs a
+ * property the code reads as a field, and such a map's keys are data the service checks one by one.
+ */
+function isBoundedMap(s: JsonSchema): boolean {
+  const names = s.propertyNames as JsonSchema | undefined;
+  return (
+    typeof s.additionalProperties === 'object' &&
+    s.additionalProperties !== null &&
+    typeof s.maxProperties === 'number' &&
+    typeof names === 'object' &&
+    typeof names.maxLength === 'number' &&
+    typeof names.pattern === 'string'
+  );
+}
+
 /** Walks a request schema and reports every rule it breaks, with a JSON-pointer-ish location. */
 export function requestSchemaViolations(schema: unknown, where: string): string[] {
   const problems: string[] = [];
@@ -65,9 +82,10 @@ export function requestSchemaViolations(schema: unknown, where: string): string[
     if (types.includes('array') && typeof s.maxItems !== 'number') {
       problems.push(`${at}: array without maxItems`);
     }
-    if (types.includes('object') && s.additionalProperties !== false) {
+    if (types.includes('object') && s.additionalProperties !== false && !isBoundedMap(s)) {
       problems.push(`${at}: object must set additionalProperties: false`);
     }
+    if (isBoundedMap(s)) visit(s.additionalProperties, `${at}.*`);
     if (s.properties && typeof s.properties === 'object') {
       for (const [key, child] of Object.entries(s.properties as JsonSchema)) {
         visit(child, `${at}.${key}`);

@@ -17,12 +17,15 @@ export const DEFAULT_ORGANIZATION_ROLE: OrganizationRole = 'clinician';
 const ROLE_LABELS: Record<OrganizationRole, string> = {
   org_admin: 'Organization administrator',
   clinician: 'Clinician',
+  researcher: 'Researcher',
 };
 export const roleLabel = (role: OrganizationRole): string => ROLE_LABELS[role];
-export const ORGANIZATION_ROLE_CHOICES = (['clinician', 'org_admin'] as const).map((value) => ({
-  value,
-  label: ROLE_LABELS[value],
-}));
+export const ORGANIZATION_ROLE_CHOICES = (['clinician', 'org_admin', 'researcher'] as const).map(
+  (value) => ({
+    value,
+    label: ROLE_LABELS[value],
+  }),
+);
 
 const MEMBER_STATUS_LABELS: Record<Member['status'], string> = {
   invited: 'Invited, not signed in yet',

@@ -95,6 +95,14 @@ async function insertMembership(
   });
 }
 
+/**
+ * The account role a membership role needs: researchers run studies (issue 10) and hold no
+ * clinical scopes; administrators and clinicians are clinical staff.
+ */
+function accountRoleFor(role: OrganizationRole): 'clinician' | 'researcher' {
+  return role === 'researcher' ? 'researcher' : 'clinician';
+}
+
 /** An existing invited or active clinician joins at once; undefined when no account has the email. */
 async function addExistingAccount(
   ctx: ModuleContext,
@@ -106,10 +114,11 @@ async function addExistingAccount(
     const user = await repo.lockAccountByEmail(trx, emailKey);
     if (!user) return undefined;
     if (await repo.findMember(trx, input.organizationId, user.id)) throw alreadyMember();
-    if (user.status === 'disabled' || !user.roles.includes('clinician')) {
+    const accountRole = accountRoleFor(input.role);
+    if (user.status === 'disabled' || !user.roles.includes(accountRole)) {
       throw new HavenError(
         'CONFLICT',
-        'An account with this email exists but cannot join an organization: only invited or active clinician accounts can. Ask a platform administrator.',
+        `An account with this email exists but cannot join as ${input.role === 'researcher' ? 'a researcher' : 'staff'}: only invited or active ${accountRole} accounts can. Ask a platform administrator.`,
       );
     }
     await insertMembership(trx, input, user.id, 'existing_account');
@@ -125,7 +134,7 @@ async function inviteNewAccount(
   const invited = await invitations
     .inviteUser({
       email: input.email,
-      role: 'clinician',
+      role: accountRoleFor(input.role),
       displayName: input.displayName,
       invitedBy: input.actorId,
       requestId: input.requestId,
@@ -272,6 +281,12 @@ export async function changeMemberRole(
 ): Promise<MemberView> {
   return withLockedMembers(ctx, request, change, async (trx, target, adminCount) => {
     if (target.role !== change.role) {
+      if (accountRoleFor(target.role) !== accountRoleFor(change.role)) {
+        throw new HavenError(
+          'CONFLICT',
+          'A researcher cannot become clinical staff, nor staff a researcher: the account itself has a different role.',
+        );
+      }
       if (target.role === 'org_admin' && adminCount <= 1) {
         throw new HavenError(
           'CONFLICT',
