@@ -141,6 +141,24 @@ const TEXT_RULES: ReadonlyArray<readonly [RegExp, string, (f: TextFeatures) => b
   ],
 ];
 
+/** Direct identifiers the rules above find, named by their marker: `[DOB]` → 'dob', `[PII]` a name. */
+export type PiiKind = 'email' | 'mrn' | 'ssn' | 'dob' | 'pii' | 'phone' | 'address';
+const PII_MARKER = /\[(EMAIL|MRN|SSN|DOB|PII|PHONE|ADDRESS)\]$/;
+const PII_RULES = TEXT_RULES.flatMap(([pattern, replacement, could]) => {
+  const kind = PII_MARKER.exec(replacement)?.[1]?.toLowerCase() as PiiKind | undefined;
+  return kind ? [{ pattern, kind, could }] : [];
+});
+
+/**
+ * Which PII rule of the masker matches in `text`, if any: the same detector, for callers that
+ * refuse identifiers instead of masking them (the reviews de-identification guard). `search`
+ * leaves the shared patterns' lastIndex untouched.
+ */
+export function detectPiiInText(text: string): PiiKind | undefined {
+  const features = featuresOf(text);
+  return PII_RULES.find((rule) => rule.could(features) && text.search(rule.pattern) !== -1)?.kind;
+}
+
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
@@ -154,6 +172,11 @@ function classifyKeyUncached(key: string): KeyKind {
     if (PII_EXACT.has(c) || PII_SUFFIX.test(c)) return 'pii';
   }
   return undefined;
+}
+
+/** True when the masker treats a field of this name as personal data ("patient_name", "dob"). */
+export function isPiiKeyName(key: string): boolean {
+  return classifyKeyUncached(key) === 'pii';
 }
 
 /**

@@ -1,0 +1,231 @@
+// The answers and analytics exports: rows keyed by their table's seq (see source-kit.ts).
+//
+// Answers CSV columns: the ids and facts of each answer, then one `q_<id>` column per question
+// of the study's newest published questionnaire version (a multiple choice as `a;b`), then an
+// `answers` column holding the whole answers object as JSON. Answers given to an older version
+// keep every question in that JSON column even when the newest version dropped it, so one
+// header serves a study whose questionnaire changed; the `questionnaire_version` column says
+// which version each row answered. NDJSON carries the answers object as it is.
+import { sql, type Kysely } from 'kysely';
+import type { DatabaseSchema } from '../../../platform/db/schema.js';
+import type { QuestionView } from '../shared/schemas.js';
+import {
+  ATTENTION_PASSED,
+  badCursor,
+  isSeqCursor,
+  QUESTION_COLUMN_PREFIX,
+  type Cell,
+  type ExportSource,
+  type Window,
+} from './source-kit.js';
+
+type Db = Kysely<DatabaseSchema>;
+
+/** The questions of the newest published version: the answers CSV's question columns. */
+async function newestQuestions(db: Db, studyId: string): Promise<QuestionView[]> {
+  const row = await db
+    .selectFrom('questionnaire_versions')
+    .select('questions')
+    .where('study_id', '=', studyId)
+    .where('status', '=', 'published')
+    .orderBy('version', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return (row?.questions as QuestionView[] | undefined) ?? [];
+}
+
+const ANSWER_COLUMNS = [
+  'seq',
+  'answer_id',
+  'assignment_id',
+  'participant_id',
+  'case_id',
+  'case_external_id',
+  'arm_id',
+  'arm_name',
+  'questionnaire_version_id',
+  'questionnaire_version',
+  'ai_score_shown',
+  'attention_passed',
+  'submitted_at',
+];
+
+function answersQuery(db: Db, studyId: string, window: Window) {
+  return db
+    .selectFrom('review_answers as r')
+    .where('r.study_id', '=', studyId)
+    .$if(window.since !== null, (qb) => qb.where('r.submitted_at', '>=', window.since!))
+    .$if(window.after !== null, (qb) => qb.where(sql<boolean>`r.seq > ${window.after}::bigint`))
+    .$if(window.upTo !== null, (qb) => qb.where(sql<boolean>`r.seq <= ${window.upTo}::bigint`))
+    .orderBy('r.seq');
+}
+
+export const answers: ExportSource = {
+  async columns(db, studyId) {
+    const questions = await newestQuestions(db, studyId);
+    return [
+      ...ANSWER_COLUMNS,
+      ...questions.map((q) => `${QUESTION_COLUMN_PREFIX}${q.id}`),
+      'answers',
+    ];
+  },
+  checkCursor(cursor) {
+    if (!isSeqCursor(cursor)) badCursor();
+  },
+  async cursorAt(db, studyId, window, offset) {
+    const row = await answersQuery(db, studyId, window)
+      .select('r.seq')
+      .offset(offset)
+      .limit(1)
+      .executeTakeFirst();
+    return row ? String(row.seq) : undefined;
+  },
+  async page(db, studyId, window, size) {
+    const rows = await answersQuery(db, studyId, window)
+      .innerJoin('review_assignments as a', 'a.id', 'r.assignment_id')
+      .innerJoin('review_cases as c', 'c.id', 'a.case_id')
+      .innerJoin('questionnaire_versions as q', 'q.id', 'r.questionnaire_version_id')
+      .leftJoin('experiment_arms as e', 'e.id', 'a.arm_id')
+      .select([
+        'r.seq',
+        'r.id',
+        'r.assignment_id',
+        'r.participant_id',
+        'a.case_id',
+        'c.external_id',
+        'a.arm_id',
+        'e.name as arm_name',
+        'r.questionnaire_version_id',
+        'q.version',
+        'r.ai_score_shown',
+        'r.submitted_at',
+        'r.answers',
+      ])
+      .select(ATTENTION_PASSED.as('attention_passed'))
+      .limit(size)
+      .execute();
+    return rows.map((row) => {
+      const values = row.answers as Record<string, Cell>;
+      const cells: Record<string, Cell> = {
+        seq: String(row.seq),
+        answer_id: row.id,
+        assignment_id: row.assignment_id,
+        participant_id: row.participant_id,
+        case_id: row.case_id,
+        case_external_id: row.external_id,
+        arm_id: row.arm_id,
+        arm_name: row.arm_name,
+        questionnaire_version_id: row.questionnaire_version_id,
+        questionnaire_version: row.version,
+        ai_score_shown: row.ai_score_shown,
+        attention_passed: row.attention_passed,
+        submitted_at: row.submitted_at,
+      };
+      // The CSV writer spreads `answers` into the question columns; NDJSON keeps the object.
+      cells.answers = values;
+      return { cursor: String(row.seq), cells };
+    });
+  },
+};
+
+function timingsQuery(db: Db, studyId: string, window: Window) {
+  return db
+    .selectFrom('review_timings as t')
+    .where('t.study_id', '=', studyId)
+    .$if(window.since !== null, (qb) => qb.where('t.updated_at', '>=', window.since!))
+    .$if(window.after !== null, (qb) => qb.where(sql<boolean>`t.seq > ${window.after}::bigint`))
+    .$if(window.upTo !== null, (qb) => qb.where(sql<boolean>`t.seq <= ${window.upTo}::bigint`))
+    .orderBy('t.seq');
+}
+
+const ANALYTICS_COLUMNS = [
+  'seq',
+  'assignment_id',
+  'participant_id',
+  'case_id',
+  'case_external_id',
+  'arm_id',
+  'arm_name',
+  'case_opened_at',
+  'form_opened_at',
+  'submitted_at',
+  'client_case_opened_at',
+  'client_form_opened_at',
+  'client_submitted_at',
+  'reading_ms',
+  'answering_ms',
+  'total_ms',
+  'flags',
+  'updated_at',
+] as const;
+
+const toCount = (value: string | number | null): number | null =>
+  value === null ? null : Number(value);
+
+export const analytics: ExportSource = {
+  async columns() {
+    return [...ANALYTICS_COLUMNS];
+  },
+  checkCursor(cursor) {
+    if (!isSeqCursor(cursor)) badCursor();
+  },
+  async cursorAt(db, studyId, window, offset) {
+    const row = await timingsQuery(db, studyId, window)
+      .select('t.seq')
+      .offset(offset)
+      .limit(1)
+      .executeTakeFirst();
+    return row ? String(row.seq) : undefined;
+  },
+  async page(db, studyId, window, size) {
+    const rows = await timingsQuery(db, studyId, window)
+      .innerJoin('review_assignments as a', 'a.id', 't.assignment_id')
+      .innerJoin('review_cases as c', 'c.id', 'a.case_id')
+      .leftJoin('experiment_arms as e', 'e.id', 'a.arm_id')
+      .select([
+        't.seq',
+        't.assignment_id',
+        'a.participant_id',
+        'a.case_id',
+        'c.external_id',
+        'a.arm_id',
+        'e.name as arm_name',
+        't.case_opened_at',
+        't.form_opened_at',
+        't.submitted_at',
+        't.client_case_opened_at',
+        't.client_form_opened_at',
+        't.client_submitted_at',
+        't.reading_ms',
+        't.answering_ms',
+        't.total_ms',
+        't.flags',
+        't.updated_at',
+      ])
+      .limit(size)
+      .execute();
+    return rows.map((row) => ({
+      cursor: String(row.seq),
+      cells: {
+        seq: String(row.seq),
+        assignment_id: row.assignment_id,
+        participant_id: row.participant_id,
+        case_id: row.case_id,
+        case_external_id: row.external_id,
+        arm_id: row.arm_id,
+        arm_name: row.arm_name,
+        case_opened_at: row.case_opened_at,
+        form_opened_at: row.form_opened_at,
+        submitted_at: row.submitted_at,
+        client_case_opened_at: row.client_case_opened_at,
+        client_form_opened_at: row.client_form_opened_at,
+        client_submitted_at: row.client_submitted_at,
+        reading_ms: toCount(row.reading_ms),
+        answering_ms: toCount(row.answering_ms),
+        total_ms: toCount(row.total_ms),
+        flags: row.flags,
+        updated_at: row.updated_at,
+      },
+    }));
+  },
+};

@@ -1,0 +1,256 @@
+// Exports of a study (issue 10): answers, assignments, analytics (timings with their flags) and
+// participants as CSV or NDJSON, keyset-paginated and streamed a page at a time; and the study
+// archive (all four, every questionnaire version and the case set) as one streamed ZIP. Access is
+// checked and the export audited (parameters, never content) before the first byte is sent.
+import { Readable } from 'node:stream';
+import type { FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import yazl from 'yazl';
+import { requireAccess } from '../../../platform/access/index.js';
+import type { DatabaseSchema } from '../../../platform/db/schema.js';
+import { HavenError } from '../../../platform/errors.js';
+import { requestContext } from '../../../platform/http/request-context.js';
+import type { ModuleContext } from '../../../platform/module-context.js';
+import { recordUserEvent } from '../../../platform/user-event.js';
+import { csvHeader, csvRows, ndjsonRows, type ExportFormat } from './format.js';
+import { EXPORT_KINDS, EXPORT_SOURCES, type ExportKind, type Window } from './sources.js';
+
+type Db = Kysely<DatabaseSchema>;
+type Context = ModuleContext<Record<string, never>>;
+
+/** Rows fetched per query while streaming: small enough for flat memory, big enough for speed. */
+export const EXPORT_PAGE_ROWS = 1_000;
+
+export interface ExportRequest {
+  readonly studyId: string;
+  readonly kind: ExportKind;
+  readonly format: ExportFormat;
+  readonly since: string | undefined;
+  readonly after: string | undefined;
+  readonly limit: number;
+}
+
+export interface ExportStream {
+  readonly body: Readable;
+  readonly contentType: string;
+  readonly filename: string;
+  /** The cursor of the next page, when rows remain after this one. */
+  readonly next: string | undefined;
+}
+
+function parseSince(since: string | undefined): Date | null {
+  if (since === undefined) return null;
+  const instant = new Date(since);
+  if (!Number.isFinite(instant.getTime()) || instant.getUTCFullYear() < 1970) {
+    throw new HavenError('VALIDATION_FAILED', 'The since time is not valid.', {
+      errors: [{ field: 'since', message: 'Give an ISO 8601 time after 1970.' }],
+    });
+  }
+  return instant;
+}
+
+/** The rows of one window as text, one page per query. */
+async function* exportText(
+  db: Db,
+  studyId: string,
+  kind: ExportKind,
+  format: ExportFormat,
+  window: Window,
+  columns: readonly string[],
+): AsyncGenerator<string> {
+  const source = EXPORT_SOURCES[kind];
+  if (format === 'csv') yield csvHeader(columns);
+  let after = window.after;
+  for (;;) {
+    const rows = await source.page(db, studyId, { ...window, after }, EXPORT_PAGE_ROWS);
+    if (rows.length > 0) yield format === 'csv' ? csvRows(columns, rows) : ndjsonRows(rows);
+    if (rows.length < EXPORT_PAGE_ROWS) return;
+    after = rows[rows.length - 1]!.cursor;
+  }
+}
+
+async function auditExport(
+  trx: Db,
+  request: FastifyRequest,
+  userId: string,
+  studyId: string,
+  details: Record<string, string | number | boolean | null>,
+): Promise<void> {
+  await recordUserEvent(trx, userId, requestContext(request), {
+    action: 'review.exported',
+    target: { type: 'study', id: studyId },
+    details: { studyId, ...details },
+  });
+}
+
+/** One page of an export, ready to stream; access checked and the request audited. */
+export async function openExport(
+  ctx: Context,
+  request: FastifyRequest,
+  input: ExportRequest,
+): Promise<ExportStream> {
+  const source = EXPORT_SOURCES[input.kind];
+  const since = parseSince(input.since);
+  if (input.after !== undefined) source.checkCursor(input.after);
+  const after = input.after ?? null;
+  const prepared = await ctx.db.transaction().execute(async (trx) => {
+    const access = await requireAccess(trx, request, 'study:export', { studyId: input.studyId });
+    // The page ends at its limit-th row; a row after it means a next page.
+    const window: Window = { since, after, upTo: null };
+    const last = await source.cursorAt(trx, access.studyId, window, input.limit - 1);
+    const more =
+      last !== undefined &&
+      (await source.cursorAt(trx, access.studyId, window, input.limit)) !== undefined;
+    const columns = await source.columns(trx, access.studyId);
+    await auditExport(trx, request, access.userId, access.studyId, {
+      kind: input.kind,
+      format: input.format,
+      since: input.since ?? null,
+      after: input.after ?? null,
+      limit: input.limit,
+      rows: more ? input.limit : null,
+    });
+    return { studyId: access.studyId, columns, upTo: more ? last : null };
+  });
+  const window: Window = { since, after, upTo: prepared.upTo };
+  const text = exportText(
+    ctx.db,
+    prepared.studyId,
+    input.kind,
+    input.format,
+    window,
+    prepared.columns,
+  );
+  return {
+    body: Readable.from(text, { objectMode: false }),
+    contentType:
+      input.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+    filename: `study-${prepared.studyId}-${input.kind}.${input.format}`,
+    next: prepared.upTo ?? undefined,
+  };
+}
+
+/** Every case of the study as one JSON array, a page of cases at a time. */
+async function* casesJson(db: Db, studyId: string): AsyncGenerator<string> {
+  yield '[';
+  let after: string | null = null;
+  let first = true;
+  for (;;) {
+    const rows = await db
+      .selectFrom('review_cases')
+      .select([
+        'id',
+        'external_id',
+        'tree',
+        'ai_score',
+        'ai_explanation',
+        'node_count',
+        'created_at',
+      ])
+      .where('study_id', '=', studyId)
+      .$if(after !== null, (qb) => qb.where('external_id', '>', after!))
+      .orderBy('external_id')
+      .limit(200)
+      .execute();
+    for (const row of rows) {
+      const entry = {
+        id: row.id,
+        externalId: row.external_id,
+        tree: row.tree,
+        aiScore: row.ai_score,
+        aiExplanation: row.ai_explanation,
+        nodeCount: row.node_count,
+        createdAt: row.created_at.toISOString(),
+      };
+      yield `${first ? '' : ','}\n${JSON.stringify(entry)}`;
+      first = false;
+    }
+    if (rows.length < 200) break;
+    after = rows[rows.length - 1]!.external_id;
+  }
+  yield '\n]\n';
+}
+
+/** A failed entry (the database went away) ends the download with an error, never a hang. */
+function failWith(zip: yazl.ZipFile, entry: Readable): Readable {
+  entry.once('error', (error) => (zip.outputStream as Readable).destroy(error));
+  return entry;
+}
+
+/** The study archive for publication: the four exports, every questionnaire version, the cases. */
+export async function openArchive(
+  ctx: Context,
+  request: FastifyRequest,
+  studyId: string,
+): Promise<ExportStream> {
+  const prepared = await ctx.db.transaction().execute(async (trx) => {
+    const access = await requireAccess(trx, request, 'study:export', { studyId });
+    const versions = await trx
+      .selectFrom('questionnaire_versions')
+      .select([
+        'id',
+        'version',
+        'title',
+        'status',
+        'questions',
+        'attention_check',
+        'created_at',
+        'published_at',
+      ])
+      .where('study_id', '=', access.studyId)
+      .orderBy('version')
+      .execute();
+    const columns = new Map<ExportKind, string[]>();
+    for (const kind of EXPORT_KINDS) {
+      columns.set(kind, await EXPORT_SOURCES[kind].columns(trx, access.studyId));
+    }
+    await auditExport(trx, request, access.userId, access.studyId, {
+      kind: 'archive',
+      format: 'zip',
+      questionnaireVersions: versions.length,
+    });
+    return { studyId: access.studyId, versions, columns };
+  });
+
+  const zip = new yazl.ZipFile();
+  const everything: Window = { since: null, after: null, upTo: null };
+  for (const kind of EXPORT_KINDS) {
+    const text = exportText(
+      ctx.db,
+      prepared.studyId,
+      kind,
+      'csv',
+      everything,
+      prepared.columns.get(kind)!,
+    );
+    // yazl reads each entry's stream only when it is that entry's turn: one page at a time.
+    zip.addReadStream(failWith(zip, Readable.from(text, { objectMode: false })), `${kind}.csv`);
+  }
+  for (const version of prepared.versions) {
+    const document = {
+      id: version.id,
+      version: version.version,
+      title: version.title,
+      status: version.status,
+      questions: version.questions,
+      attentionCheck: version.attention_check,
+      createdAt: version.created_at.toISOString(),
+      publishedAt: version.published_at?.toISOString() ?? null,
+    };
+    zip.addBuffer(
+      Buffer.from(`${JSON.stringify(document, null, 2)}\n`),
+      `questionnaire-v${version.version}.json`,
+    );
+  }
+  zip.addReadStream(
+    failWith(zip, Readable.from(casesJson(ctx.db, prepared.studyId), { objectMode: false })),
+    'cases.json',
+  );
+  zip.end();
+  return {
+    body: zip.outputStream as Readable,
+    contentType: 'application/zip',
+    filename: `study-${prepared.studyId}-archive.zip`,
+    next: undefined,
+  };
+}

@@ -1,0 +1,80 @@
+// What each export reads: its columns, its keyset cursor, and one page of rows. Every query is
+// keyed by the study the access check returned and walks an index in cursor order, so a page
+// costs the same at row 10 as at row 1,000,000 and the server holds one page at a time.
+//
+// Cursors (the `after` parameter and the `next` link):
+// - answers:      review_answers.seq
+// - analytics:    review_timings.seq (a timing row is updated in place until its answer arrives)
+// - assignments:  created_at (microseconds, UTC) and id, as `<instant>~<uuid>`
+// - participants: the participant's user id
+// `since` keeps rows changed at or after that time: answers by submitted_at, analytics by
+// updated_at, assignments by created_at, participants by joining or leaving the study.
+import { sql, type Kysely } from 'kysely';
+import type { DatabaseSchema } from '../../../platform/db/schema.js';
+import { HavenError } from '../../../platform/errors.js';
+
+type Db = Kysely<DatabaseSchema>;
+
+export type Cell = string | number | boolean | null | Date | readonly string[] | object;
+export interface ExportRow {
+  readonly cursor: string;
+  readonly cells: Record<string, Cell>;
+}
+
+export interface Window {
+  readonly since: Date | null;
+  /** Rows after this cursor (exclusive). */
+  readonly after: string | null;
+  /** Rows up to this cursor (inclusive): the end of the requested page. */
+  readonly upTo: string | null;
+}
+
+export interface ExportSource {
+  /** The CSV header (NDJSON objects carry the same names). */
+  columns(db: Db, studyId: string): Promise<string[]>;
+  /** Refuses a malformed `after` with a 400 naming it. */
+  checkCursor(cursor: string): void;
+  /** The cursor of the `offset`-th row (0-based) of the window, if there is one. */
+  cursorAt(db: Db, studyId: string, window: Window, offset: number): Promise<string | undefined>;
+  page(db: Db, studyId: string, window: Window, size: number): Promise<ExportRow[]>;
+}
+
+export function badCursor(): never {
+  throw new HavenError('VALIDATION_FAILED', 'The export cursor is not valid.', {
+    errors: [{ field: 'after', message: 'Use the cursor from the previous page’s next link.' }],
+  });
+}
+
+export const SEQ = /^[0-9]{1,19}$/;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const INSTANT_ID =
+  /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)~([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+const MAX_BIGINT = 9_223_372_036_854_775_807n;
+
+/** A seq cursor: digits within bigint (a larger number would fail the cast in the database). */
+export function isSeqCursor(cursor: string): boolean {
+  return SEQ.test(cursor) && BigInt(cursor) <= MAX_BIGINT;
+}
+
+/** An assignments cursor whose instant is a real one (JS rolls 30 February over; SQL refuses). */
+export function isInstantIdCursor(cursor: string): boolean {
+  const match = INSTANT_ID.exec(cursor);
+  if (!match) return false;
+  const instant = new Date(`${match[1]!.slice(0, 23)}Z`);
+  return (
+    Number.isFinite(instant.getTime()) && instant.toISOString().startsWith(match[1]!.slice(0, 19))
+  );
+}
+
+/** Microsecond UTC text of a timestamptz: a JS Date would drop the microseconds. */
+export const microInstant = (column: string) =>
+  sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+export const ATTENTION_PASSED = sql<
+  boolean | null
+>`(select t.passed from attention_results t where t.assignment_id = a.id)`;
+export const ANSWERED = sql<boolean>`exists (select 1 from review_answers x where x.assignment_id = a.id)`;
+
+/** The answers CSV's question columns: `q_<question id>`. */
+export const QUESTION_COLUMN_PREFIX = 'q_';

@@ -1,0 +1,547 @@
+// Studies and their teams over HTTP against the real app (docs/api/reviews.md): the routes end to
+// end, and the threats against them — a researcher of another study or organization (Z4), a
+// caller without the scope (Z2), a clinician or outsider starting a study in an organization
+// (organization:run_studies), a removed member, a researcher probing which emails have accounts
+// through participant invitations, and the audit trail of every change (L3).
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createUser, uniqueEmail } from '../../../../test/actors.js';
+import { describeClinic, type Actor, type Method } from '../../../../test/clinical-actors.js';
+import {
+  addParticipant,
+  addStudyMember,
+  createStudyWorld,
+  insertCase,
+  insertPublishedQuestionnaire,
+  insertStudy,
+  type StudyWorld,
+} from '../../../../test/review-actors.js';
+import { listDevMailbox } from '../../../platform/mail.js';
+
+interface StudyBody {
+  id: string;
+  organizationId: string;
+  organizationName: string;
+  title: string;
+  description?: string;
+  status: string;
+  role: string;
+  counts: { cases: number; participants: number; assignments: number; answers: number };
+  questionnaire: { versionId: string; version: number } | null;
+}
+interface MemberBody {
+  userId: string;
+  displayName: string;
+  email: string;
+  role: string;
+  status: string;
+  addedAt: string;
+}
+
+describeClinic('reviews: studies and their team', (clinic) => {
+  const call = clinic.call;
+  let world: StudyWorld;
+  let owner: Actor;
+  let colleague: Actor;
+
+  const auditRows = (action: string, targetId?: string) => {
+    let query = clinic.db
+      .selectFrom('audit_events')
+      .select(['actor_id', 'action', 'target_type', 'target_id', 'details'])
+      .where('action', '=', action);
+    if (targetId) query = query.where('target_id', '=', targetId);
+    return query.orderBy('seq').execute();
+  };
+  const teamRow = (studyId: string, userId: string) =>
+    clinic.db
+      .selectFrom('study_members')
+      .selectAll()
+      .where('study_id', '=', studyId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+
+  /** A researcher account that is a researcher member of the organization. */
+  async function researcherOf(organizationId: string, displayName?: string): Promise<Actor> {
+    const researcher = await clinic.actor(['researcher'], displayName ? { displayName } : {});
+    await clinic.addMember(organizationId, researcher, 'researcher');
+    return researcher;
+  }
+
+  beforeAll(async () => {
+    world = await createStudyWorld(clinic.app, { status: 'draft' });
+    owner = world.owner;
+    colleague = await researcherOf(world.organizationId, 'Dr Colleague');
+    await addStudyMember(clinic.db, world.studyId, colleague.userId, 'researcher');
+  });
+
+  describe('routes end to end', () => {
+    it('L3: a researcher of the organization creates a study, becomes its owner, and it is audited', async () => {
+      const created = await call(owner, 'POST', '/api/studies', {
+        organizationId: world.organizationId,
+        title: '  Sepsis alert study  ',
+        description: 'Does an AI score change triage?',
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      const { study } = created.json<{ study: StudyBody }>();
+      expect(study).toMatchObject({
+        organizationId: world.organizationId,
+        title: 'Sepsis alert study',
+        description: 'Does an AI score change triage?',
+        status: 'draft',
+        role: 'owner',
+        counts: { cases: 0, participants: 0, assignments: 0, answers: 0 },
+        questionnaire: null,
+      });
+      expect(await teamRow(study.id, owner.userId)).toMatchObject({
+        role: 'owner',
+        removed_at: null,
+      });
+      const audits = await auditRows('study.created', study.id);
+      expect(audits).toHaveLength(1);
+      expect(audits[0]).toMatchObject({ actor_id: owner.userId, target_type: 'study' });
+      expect(audits[0]?.details).toEqual({
+        studyId: study.id,
+        organizationId: world.organizationId,
+      });
+    });
+
+    it('lists the studies of the team and the organizations where the caller may start one', async () => {
+      const listed = await call(colleague, 'GET', '/api/studies');
+      expect(listed.statusCode).toBe(200);
+      const body = listed.json<{ studies: StudyBody[]; organizations: Array<{ id: string }> }>();
+      expect(body.studies.map((s) => s.id)).toContain(world.studyId);
+      expect(body.studies.find((s) => s.id === world.studyId)).not.toHaveProperty('description');
+      expect(body.studies.find((s) => s.id === world.studyId)?.role).toBe('researcher');
+      expect(body.organizations.map((o) => o.id)).toEqual([world.organizationId]);
+    });
+
+    it('reads and renames a study (audited with the fields, not their text)', async () => {
+      const read = await call(colleague, 'GET', `/api/studies/${world.studyId}`);
+      expect(read.statusCode).toBe(200);
+      expect(read.json<{ study: StudyBody }>().study.role).toBe('researcher');
+      const patched = await call(colleague, 'PATCH', `/api/studies/${world.studyId}`, {
+        title: 'Pneumonia triage, wave 2',
+      });
+      expect(patched.statusCode, patched.body).toBe(200);
+      expect(patched.json<{ study: StudyBody }>().study.title).toBe('Pneumonia triage, wave 2');
+      const audits = await auditRows('study.updated', world.studyId);
+      expect(audits.at(-1)?.details).toEqual({ studyId: world.studyId, fields: 'title' });
+      const empty = await call(colleague, 'PATCH', `/api/studies/${world.studyId}`, {});
+      expect(empty.statusCode).toBe(400);
+      const blank = await call(colleague, 'PATCH', `/api/studies/${world.studyId}`, {
+        title: '   ',
+      });
+      expect(blank.statusCode).toBe(400);
+    });
+
+    it('activates only with a case and a published questionnaire (409 saying what is missing), then closes and reopens', async () => {
+      const fresh = await createStudyWorld(clinic.app, { status: 'draft' });
+      const { studyId, owner: me } = fresh;
+      const url = `/api/studies/${studyId}/status`;
+      const early = await call(me, 'POST', url, { status: 'active' });
+      expect(early.statusCode).toBe(409);
+      expect(early.json().detail).toBe(
+        'The study cannot be activated yet: it needs at least one case and a published questionnaire version.',
+      );
+      const closeDraft = await call(me, 'POST', url, { status: 'closed' });
+      expect(closeDraft.statusCode).toBe(409);
+      await insertCase(clinic.db, studyId, 'case-1');
+      const noQuestionnaire = await call(me, 'POST', url, { status: 'active' });
+      expect(noQuestionnaire.statusCode).toBe(409);
+      expect(noQuestionnaire.json().detail).toContain('a published questionnaire version');
+      const versionId = await insertPublishedQuestionnaire(clinic.db, studyId);
+      const active = await call(me, 'POST', url, { status: 'active' });
+      expect(active.statusCode, active.body).toBe(200);
+      expect(active.json<{ study: StudyBody }>().study).toMatchObject({
+        status: 'active',
+        counts: { cases: 1 },
+        questionnaire: { versionId, version: 1 },
+      });
+      expect((await call(me, 'POST', url, { status: 'active' })).statusCode).toBe(200);
+      expect((await call(me, 'POST', url, { status: 'closed' })).statusCode).toBe(200);
+      const reopened = await call(me, 'POST', url, { status: 'active' });
+      expect(reopened.json<{ study: StudyBody }>().study.status).toBe('active');
+      const audits = await auditRows('study.status_changed', studyId);
+      expect(audits.map((a) => a.details)).toEqual([
+        { studyId, status: 'active', previous: 'draft' },
+        { studyId, status: 'closed', previous: 'active' },
+        { studyId, status: 'active', previous: 'closed' },
+      ]);
+      expect((await call(me, 'POST', url, { status: 'draft' })).statusCode).toBe(400);
+    });
+
+    it("Z4: only the owner changes the status; the study's researchers get 403 saying so", async () => {
+      const refused = await call(colleague, 'POST', `/api/studies/${world.studyId}/status`, {
+        status: 'active',
+      });
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json().detail).toBe("Only the study's owner can change its status.");
+    });
+
+    it('lists the team, owner first', async () => {
+      const listed = await call(colleague, 'GET', `/api/studies/${world.studyId}/members`);
+      expect(listed.statusCode).toBe(200);
+      const { members } = listed.json<{ members: MemberBody[] }>();
+      expect(members.slice(0, 2)).toEqual([
+        {
+          userId: owner.userId,
+          displayName: 'Dr Research Owner',
+          email: owner.email,
+          role: 'owner',
+          status: 'active',
+          addedAt: expect.any(String),
+        },
+        expect.objectContaining({ userId: colleague.userId, role: 'researcher' }),
+      ]);
+    });
+  });
+
+  describe('the research team', () => {
+    it('L3: the owner adds a researcher of the organization (201, audited)', async () => {
+      const newcomer = await researcherOf(world.organizationId);
+      const added = await call(owner, 'POST', `/api/studies/${world.studyId}/researchers`, {
+        email: newcomer.email.toUpperCase(),
+      });
+      expect(added.statusCode, added.body).toBe(201);
+      expect(added.json<{ member: MemberBody }>().member).toMatchObject({
+        userId: newcomer.userId,
+        role: 'researcher',
+      });
+      const audits = await auditRows('study.member_added', newcomer.userId);
+      expect(audits[0]?.details).toEqual({
+        studyId: world.studyId,
+        role: 'researcher',
+        via: 'existing_account',
+      });
+      const again = await call(owner, 'POST', `/api/studies/${world.studyId}/researchers`, {
+        email: newcomer.email,
+      });
+      expect(again.statusCode).toBe(409);
+    });
+
+    it('refuses anyone who is not a researcher of the organization with 409, and non-owners with 403', async () => {
+      const clinicianMember = await clinic.actor(['clinician']);
+      await clinic.addMember(world.organizationId, clinicianMember, 'clinician');
+      const outsider = await clinic.actor(['researcher']);
+      for (const email of [clinicianMember.email, outsider.email, uniqueEmail('nobody')]) {
+        const refused = await call(owner, 'POST', `/api/studies/${world.studyId}/researchers`, {
+          email,
+        });
+        expect(refused.statusCode, email).toBe(409);
+        expect(refused.json().detail).toContain("Only researchers of the study's organization");
+      }
+      const newcomer = await researcherOf(world.organizationId);
+      const byColleague = await call(
+        colleague,
+        'POST',
+        `/api/studies/${world.studyId}/researchers`,
+        {
+          email: newcomer.email,
+        },
+      );
+      expect(byColleague.statusCode).toBe(403);
+      expect(await teamRow(world.studyId, newcomer.userId)).toBeUndefined();
+    });
+
+    it('removes a researcher only as the owner; the owner cannot be removed', async () => {
+      const leaving = await researcherOf(world.organizationId);
+      await addStudyMember(clinic.db, world.studyId, leaving.userId, 'researcher');
+      const url = `/api/studies/${world.studyId}/members/${leaving.userId}`;
+      const byColleague = await call(colleague, 'DELETE', url);
+      expect(byColleague.statusCode).toBe(403);
+      const removed = await call(owner, 'DELETE', url);
+      expect(removed.statusCode).toBe(204);
+      expect((await teamRow(world.studyId, leaving.userId))?.removed_at).toBeInstanceOf(Date);
+      expect((await auditRows('study.member_removed', leaving.userId))[0]?.details).toEqual({
+        studyId: world.studyId,
+        role: 'researcher',
+      });
+      expect((await call(owner, 'DELETE', url)).statusCode).toBe(404);
+      const ownerGone = await call(
+        owner,
+        'DELETE',
+        `/api/studies/${world.studyId}/members/${owner.userId}`,
+      );
+      expect(ownerGone.statusCode).toBe(409);
+      const byResearcher = await call(
+        colleague,
+        'DELETE',
+        `/api/studies/${world.studyId}/members/${owner.userId}`,
+      );
+      expect(byResearcher.statusCode).toBe(409);
+    });
+  });
+
+  describe('participants', () => {
+    const participantsUrl = () => `/api/studies/${world.studyId}/participants`;
+
+    it('an existing participant account joins at once (invited: false) and is told by mail', async () => {
+      const account = await createUser(clinic.db, {
+        roles: ['participant'],
+        displayName: 'Dr Rater',
+      });
+      const added = await call(colleague, 'POST', participantsUrl(), { email: account.email });
+      expect(added.statusCode, added.body).toBe(201);
+      expect(added.json()).toEqual({
+        member: {
+          userId: account.userId,
+          displayName: 'Dr Rater',
+          email: account.email,
+          role: 'participant',
+          status: 'active',
+          addedAt: expect.any(String),
+        },
+        invited: false,
+      });
+      const mails = (await listDevMailbox(clinic.harness.config.dataDir)).filter(
+        (m) => m.to === account.email,
+      );
+      expect(mails).toHaveLength(1);
+      expect(mails[0]?.text).not.toContain('Pneumonia');
+      expect((await auditRows('study.member_added', account.userId))[0]?.details).toEqual({
+        studyId: world.studyId,
+        role: 'participant',
+        via: 'existing_account',
+      });
+    });
+
+    it('an unknown email is invited as a participant in the same transaction (invited: true)', async () => {
+      const email = uniqueEmail('rater');
+      const added = await call(colleague, 'POST', participantsUrl(), {
+        email,
+        displayName: 'Dr New Rater',
+      });
+      expect(added.statusCode, added.body).toBe(201);
+      const body = added.json<{ member: MemberBody; invited: boolean }>();
+      expect(body).toMatchObject({
+        invited: true,
+        member: { email, displayName: 'Dr New Rater', role: 'participant', status: 'invited' },
+      });
+      const user = await clinic.db
+        .selectFrom('users')
+        .select(['roles', 'status'])
+        .where('id', '=', body.member.userId)
+        .executeTakeFirstOrThrow();
+      expect(user).toEqual({ roles: ['participant'], status: 'invited' });
+      expect(await auditRows('study.participant_invited', body.member.userId)).toHaveLength(1);
+      expect((await auditRows('study.member_added', body.member.userId))[0]?.details).toEqual({
+        studyId: world.studyId,
+        role: 'participant',
+        via: 'invitation',
+      });
+      // Inviting the same email again: the account now exists, on the team: 409.
+      expect((await call(colleague, 'POST', participantsUrl(), { email })).statusCode).toBe(409);
+    });
+
+    it('Z4: any other kind of account gets the one documented 409, telling nothing more', async () => {
+      const kinds = [
+        await createUser(clinic.db, { roles: ['clinician'] }),
+        await createUser(clinic.db, { roles: ['researcher'] }),
+        await createUser(clinic.db, { roles: ['patient'] }),
+        await createUser(clinic.db, { roles: ['admin'] }),
+        await createUser(clinic.db, { roles: ['participant'], status: 'disabled' }),
+        await createUser(clinic.db, { roles: ['clinician'], status: 'invited' }),
+      ];
+      const details = new Set<string>();
+      for (const account of kinds) {
+        const refused = await call(colleague, 'POST', participantsUrl(), { email: account.email });
+        expect(refused.statusCode, account.email).toBe(409);
+        details.add(refused.json<{ detail: string }>().detail);
+        expect(await teamRow(world.studyId, account.userId)).toBeUndefined();
+      }
+      expect([...details]).toEqual([
+        'An account with this email exists but cannot take part in studies: only participant accounts can. Ask a platform administrator.',
+      ]);
+    });
+
+    it('a removed participant is added back on the same row (removed_at cleared); their removal needs study:manage only', async () => {
+      const rater = await addParticipant(clinic.app, world.studyId, 'Dr Returning');
+      const url = `/api/studies/${world.studyId}/members/${rater.userId}`;
+      expect((await call(colleague, 'DELETE', url)).statusCode).toBe(204);
+      expect((await teamRow(world.studyId, rater.userId))?.removed_at).toBeInstanceOf(Date);
+      const back = await call(colleague, 'POST', participantsUrl(), { email: rater.email });
+      expect(back.statusCode, back.body).toBe(201);
+      expect((await teamRow(world.studyId, rater.userId))?.removed_at).toBeNull();
+      expect((await auditRows('study.member_added', rater.userId)).at(-1)?.details).toMatchObject({
+        via: 'rejoined',
+      });
+    });
+  });
+
+  describe('who may do what', () => {
+    let otherWorld: StudyWorld;
+    let participant: Actor;
+    let removedResearcher: Actor;
+
+    /** Every study route, with a body that would succeed for the owner. */
+    const routes = (studyId: string, memberId: string): Array<[Method, string, unknown?]> => [
+      ['GET', `/api/studies/${studyId}`],
+      ['PATCH', `/api/studies/${studyId}`, { title: 'Renamed' }],
+      ['POST', `/api/studies/${studyId}/status`, { status: 'closed' }],
+      ['GET', `/api/studies/${studyId}/members`],
+      ['POST', `/api/studies/${studyId}/researchers`, { email: uniqueEmail('r') }],
+      ['POST', `/api/studies/${studyId}/participants`, { email: uniqueEmail('p') }],
+      ['DELETE', `/api/studies/${studyId}/members/${memberId}`],
+      ['GET', `/api/studies/${studyId}/cases`],
+      ['GET', `/api/studies/${studyId}/cases/${randomUUID()}`],
+      [
+        'POST',
+        `/api/studies/${studyId}/cases`,
+        { cases: [{ externalId: 'x-1', tree: [{ key: 'a', label: 'A', value: 1 }] }] },
+      ],
+    ];
+
+    beforeAll(async () => {
+      otherWorld = await createStudyWorld(clinic.app);
+      participant = await addParticipant(clinic.app, world.studyId);
+      removedResearcher = await researcherOf(world.organizationId);
+      await addStudyMember(clinic.db, world.studyId, removedResearcher.userId, 'researcher');
+      await clinic.db
+        .updateTable('study_members')
+        .set({ removed_at: new Date() })
+        .where('study_id', '=', world.studyId)
+        .where('user_id', '=', removedResearcher.userId)
+        .execute();
+    });
+
+    it('Z4: a researcher of another study and organization gets the 404 of a missing study on every route', async () => {
+      const target = await addParticipant(clinic.app, world.studyId);
+      for (const [method, url, body] of routes(world.studyId, target.userId)) {
+        const res = await call(otherWorld.owner, method, url, body);
+        expect(res.statusCode, `${method} ${url}`).toBe(404);
+        const missing = await call(
+          otherWorld.owner,
+          method,
+          url.replace(world.studyId, randomUUID()),
+          body,
+        );
+        expect(missing.statusCode).toBe(404);
+        expect(res.json().detail).toBe(missing.json().detail);
+      }
+      expect(await teamRow(world.studyId, target.userId)).toMatchObject({ removed_at: null });
+    });
+
+    it('Z4: a researcher of the same organization who is not on the team gets 404 on every route', async () => {
+      const stranger = await researcherOf(world.organizationId);
+      for (const [method, url, body] of routes(world.studyId, participant.userId)) {
+        const res = await call(stranger, method, url, body);
+        expect(res.statusCode, `${method} ${url}`).toBe(404);
+      }
+      const listed = await call(stranger, 'GET', '/api/studies');
+      expect(listed.json<{ studies: StudyBody[] }>().studies.map((s) => s.id)).not.toContain(
+        world.studyId,
+      );
+    });
+
+    it('Z4: a removed researcher reaches nothing and no longer sees the study listed', async () => {
+      for (const [method, url, body] of routes(world.studyId, participant.userId)) {
+        const res = await call(removedResearcher, method, url, body);
+        expect(res.statusCode, `${method} ${url}`).toBe(404);
+      }
+      const listed = await call(removedResearcher, 'GET', '/api/studies');
+      expect(listed.json<{ studies: StudyBody[] }>().studies).toEqual([]);
+    });
+
+    it('Z4: a researcher who left the organization reaches none of its studies', async () => {
+      const leaver = await researcherOf(world.organizationId);
+      await addStudyMember(clinic.db, world.studyId, leaver.userId, 'researcher');
+      expect((await call(leaver, 'GET', `/api/studies/${world.studyId}`)).statusCode).toBe(200);
+      await clinic.db
+        .deleteFrom('organization_members')
+        .where('organization_id', '=', world.organizationId)
+        .where('user_id', '=', leaver.userId)
+        .execute();
+      expect((await call(leaver, 'GET', `/api/studies/${world.studyId}`)).statusCode).toBe(404);
+      const listed = await call(leaver, 'GET', '/api/studies');
+      expect(listed.json<{ studies: StudyBody[] }>().studies).toEqual([]);
+    });
+
+    it('Z2: a participant of the study holds no studies scope: 403 on every study route', async () => {
+      for (const [method, url, body] of [
+        ['GET', '/api/studies'] as [Method, string],
+        ['POST', '/api/studies', { organizationId: world.organizationId, title: 'Mine' }] as [
+          Method,
+          string,
+          unknown,
+        ],
+        ...routes(world.studyId, participant.userId),
+      ]) {
+        const res = await call(participant, method, url, body);
+        expect(res.statusCode, `${method} ${url}`).toBe(403);
+      }
+    });
+
+    it('Z2: a clinician and a machine client with the scopes are refused with 403; no token is 401', async () => {
+      const clinician = await clinic.actor(['clinician']);
+      const machine = await clinic.machineClient(['studies:read', 'studies:manage']);
+      for (const caller of [clinician, machine]) {
+        for (const [method, url, body] of routes(world.studyId, participant.userId)) {
+          const res = await call(caller, method, url, body);
+          expect(res.statusCode, `${method} ${url}`).toBe(403);
+        }
+      }
+      expect((await call(null, 'GET', '/api/studies')).statusCode).toBe(401);
+    });
+
+    it('Z4: a participant account listed on the team as a researcher still manages nothing (scope)', async () => {
+      const odd = await clinic.actor(['participant']);
+      await clinic.addMember(world.organizationId, odd, 'researcher');
+      await addStudyMember(clinic.db, otherWorld.studyId, odd.userId, 'researcher');
+      const res = await call(odd, 'GET', `/api/studies/${otherWorld.studyId}`);
+      expect(res.statusCode).toBe(403);
+    });
+  });
+
+  describe('organization:run_studies', () => {
+    it('a clinician member of the organization gets 403, and nothing is created', async () => {
+      // A researcher account (it holds studies:manage) whose membership is a clinician one.
+      const dual = await clinic.actor(['researcher', 'clinician']);
+      await clinic.addMember(world.organizationId, dual, 'clinician');
+      const res = await call(dual, 'POST', '/api/studies', {
+        organizationId: world.organizationId,
+        title: 'Not allowed',
+      });
+      expect(res.statusCode).toBe(403);
+      expect(await clinic.rows('studies', { created_by: dual.userId })).toEqual([]);
+      const clinician = await clinic.actor(['clinician']);
+      await clinic.addMember(world.organizationId, clinician, 'clinician');
+      const plain = await call(clinician, 'POST', '/api/studies', {
+        organizationId: world.organizationId,
+        title: 'Not allowed',
+      });
+      expect(plain.statusCode).toBe(403);
+    });
+
+    it('Z4: a researcher who is not a member gets the 404 of a missing organization', async () => {
+      const outsider = await clinic.actor(['researcher']);
+      const res = await call(outsider, 'POST', '/api/studies', {
+        organizationId: world.organizationId,
+        title: 'Not allowed',
+      });
+      expect(res.statusCode).toBe(404);
+      const missing = await call(outsider, 'POST', '/api/studies', {
+        organizationId: randomUUID(),
+        title: 'Not allowed',
+      });
+      expect(missing.statusCode).toBe(404);
+      expect(res.json().detail).toBe(missing.json().detail);
+      expect(await clinic.rows('studies', { created_by: outsider.userId })).toEqual([]);
+    });
+
+    it('V1: a title with control characters or an unknown property is 400', async () => {
+      for (const body of [
+        { organizationId: world.organizationId, title: 'Bad\u0007title' },
+        { organizationId: world.organizationId, title: 'Fine', status: 'active' },
+        { organizationId: world.organizationId, title: 'Fine\u202Eevil' },
+      ]) {
+        const res = await call(owner, 'POST', '/api/studies', body);
+        expect(res.statusCode, JSON.stringify(body)).toBe(400);
+      }
+    });
+  });
+
+  it('a study inserted for another owner is invisible to this owner (fixture sanity)', async () => {
+    const studyId = await insertStudy(clinic.db, world.organizationId, colleague.userId);
+    expect((await call(owner, 'GET', `/api/studies/${studyId}`)).statusCode).toBe(404);
+  });
+});
