@@ -11,6 +11,16 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { ConsentKind, DatabaseSchema, Role } from '../../src/platform/db/schema.js';
 import { createPatientRow, createUser, mintSession, uniqueEmail } from '../actors.js';
+import { addStudyMember, insertCase } from '../review-actors.js';
+import {
+  ANSWER_BODY,
+  CASE_BODY,
+  CASE_CSV,
+  insertDraftQuestionnaire,
+  newActiveStudy,
+  newParticipantAccount,
+  type ReviewsWorld,
+} from './reviews-matrix.table.js';
 
 export const ACTORS = [
   'admin',
@@ -66,6 +76,8 @@ export interface World {
   readonly patientB: string;
   readonly documentA: string;
   readonly noteA: string;
+  /** Study S of the researcher in A, with the participant on its team (reviews-matrix.table.ts). */
+  readonly reviews: ReviewsWorld;
 }
 
 export type Prepared = Readonly<Record<string, string>>;
@@ -144,6 +156,14 @@ function portal(self: Expected, other: Expected = self): Record<ActorName, Expec
 }
 
 const adminOnly = (expected: Expected): Record<ActorName, Expected> => holders({ admin: expected });
+
+/** Research routes: the researcher, on the team of the study the request names. */
+const researchers = (expected: Expected): Record<ActorName, Expected> =>
+  holders({ researcher: expected });
+
+/** Participation routes: the participant, on their own study and assignments. */
+const participants = (expected: Expected): Record<ActorName, Expected> =>
+  holders({ participant: expected });
 
 /** Roles whose holders must have MFA (the default HAVEN_MFA_REQUIRED_ROLES). */
 const MFA_ROLES: readonly PersonName[] = [
@@ -238,6 +258,22 @@ async function newMemberOfA(w: World): Promise<string> {
     .values({ organization_id: w.orgA, user_id: userId, role: 'clinician' })
     .execute();
   return userId;
+}
+
+/** A throwaway active study of the researcher in A, for cells that change a study. */
+const freshStudy = (w: World): Promise<ReviewsWorld> =>
+  newActiveStudy(w.db, w.orgA, {
+    researcher: w.people.researcher,
+    participant: w.people.participant,
+  });
+
+async function emailOf(w: World, userId: string): Promise<string> {
+  const row = await w.db
+    .selectFrom('users')
+    .select('email')
+    .where('id', '=', userId)
+    .executeTakeFirstOrThrow();
+  return row.email;
 }
 
 const newUser = async (
@@ -788,6 +824,258 @@ export const MATRIX: Readonly<Record<string, MatrixEntry>> = {
   'POST /api/admin/audit-log/verify': {
     request: () => post('/api/admin/audit-log/verify'),
     expect: adminOnly(200),
+  },
+
+  // --- research case reviews (issue 10) -------------------------------------------------------------
+  'GET /api/studies': {
+    request: () => ({ method: 'GET', url: '/api/studies' }),
+    expect: researchers(200),
+  },
+  'POST /api/studies': {
+    request: (w) => post('/api/studies', { organizationId: w.orgA, title: 'Matrix study' }),
+    expect: researchers(201),
+  },
+  'GET /api/studies/:studyId': {
+    request: (w) => ({ method: 'GET', url: `/api/studies/${w.reviews.studyId}` }),
+    expect: researchers(200),
+  },
+  'PATCH /api/studies/:studyId': {
+    request: (w) => ({
+      method: 'PATCH',
+      url: `/api/studies/${w.reviews.studyId}`,
+      payload: { description: 'Updated by the matrix.' },
+    }),
+    expect: researchers(200),
+  },
+  'POST /api/studies/:studyId/status': {
+    prepare: async (w) => ({ studyId: (await freshStudy(w)).studyId }),
+    request: (_w, _a, p) => post(`/api/studies/${p.studyId}/status`, { status: 'closed' }),
+    expect: researchers(200),
+  },
+  'GET /api/studies/:studyId/members': {
+    request: (w) => ({ method: 'GET', url: `/api/studies/${w.reviews.studyId}/members` }),
+    expect: researchers(200),
+  },
+  'POST /api/studies/:studyId/researchers': {
+    prepare: async (w) => {
+      const userId = await newUser(w, ['researcher']);
+      await w.db
+        .insertInto('organization_members')
+        .values({ organization_id: w.orgA, user_id: userId, role: 'researcher' })
+        .execute();
+      const email = await emailOf(w, userId);
+      return { studyId: (await freshStudy(w)).studyId, email };
+    },
+    request: (_w, _a, p) => post(`/api/studies/${p.studyId}/researchers`, { email: p.email }),
+    expect: researchers(201),
+  },
+  'POST /api/studies/:studyId/participants': {
+    request: (w) =>
+      post(`/api/studies/${w.reviews.studyId}/participants`, {
+        email: uniqueEmail('matrix-participant'),
+        displayName: 'Matrix Participant',
+      }),
+    expect: researchers(201),
+  },
+  'DELETE /api/studies/:studyId/members/:userId': {
+    prepare: async (w) => {
+      const userId = await newParticipantAccount(w.db);
+      await addStudyMember(w.db, w.reviews.studyId, userId, 'participant');
+      return { userId };
+    },
+    request: (w, _a, p) => ({
+      method: 'DELETE',
+      url: `/api/studies/${w.reviews.studyId}/members/${p.userId}`,
+    }),
+    expect: researchers(204),
+  },
+  'POST /api/studies/:studyId/cases': {
+    request: (w) =>
+      post(`/api/studies/${w.reviews.studyId}/cases`, CASE_BODY(`json-${randomUUID()}`)),
+    expect: researchers(201),
+  },
+  'POST /api/studies/:studyId/cases/import': {
+    request: (w) => ({
+      method: 'POST',
+      url: `/api/studies/${w.reviews.studyId}/cases/import`,
+      payload: CASE_CSV(`csv-${randomUUID()}`),
+      headers: { 'content-type': 'text/csv' },
+    }),
+    expect: researchers(201),
+  },
+  'GET /api/studies/:studyId/cases': {
+    request: (w) => ({ method: 'GET', url: `/api/studies/${w.reviews.studyId}/cases` }),
+    expect: researchers(200),
+  },
+  'GET /api/studies/:studyId/cases/:caseId': {
+    request: (w) => ({
+      method: 'GET',
+      url: `/api/studies/${w.reviews.studyId}/cases/${w.reviews.caseId}`,
+    }),
+    expect: researchers(200),
+  },
+  'GET /api/studies/:studyId/questionnaires': {
+    request: (w) => ({ method: 'GET', url: `/api/studies/${w.reviews.studyId}/questionnaires` }),
+    expect: researchers(200),
+  },
+  'POST /api/studies/:studyId/questionnaires': {
+    prepare: async (w) => ({ studyId: (await freshStudy(w)).studyId }),
+    request: (_w, _a, p) =>
+      post(`/api/studies/${p.studyId}/questionnaires`, {
+        title: 'Matrix questionnaire',
+        questions: [{ id: 'impression', type: 'text', prompt: 'Impression?', required: true }],
+      }),
+    expect: researchers(201),
+  },
+  'GET /api/studies/:studyId/questionnaires/:versionId': {
+    request: (w) => ({
+      method: 'GET',
+      url: `/api/studies/${w.reviews.studyId}/questionnaires/${w.reviews.questionnaireId}`,
+    }),
+    expect: researchers(200),
+  },
+  'PUT /api/studies/:studyId/questionnaires/:versionId': {
+    prepare: async (w) => {
+      const { studyId } = await freshStudy(w);
+      return { studyId, versionId: await insertDraftQuestionnaire(w.db, studyId) };
+    },
+    request: (_w, _a, p) => ({
+      method: 'PUT',
+      url: `/api/studies/${p.studyId}/questionnaires/${p.versionId}`,
+      payload: {
+        title: 'Matrix questionnaire, edited',
+        questions: [{ id: 'impression', type: 'paragraph', prompt: 'Impression?', required: true }],
+      },
+    }),
+    expect: researchers(200),
+  },
+  'POST /api/studies/:studyId/questionnaires/:versionId/publish': {
+    prepare: async (w) => {
+      const { studyId } = await freshStudy(w);
+      return { studyId, versionId: await insertDraftQuestionnaire(w.db, studyId) };
+    },
+    request: (_w, _a, p) =>
+      post(`/api/studies/${p.studyId}/questionnaires/${p.versionId}/publish`, {}),
+    expect: researchers(200),
+  },
+  'GET /api/studies/:studyId/experiments': {
+    request: (w) => ({ method: 'GET', url: `/api/studies/${w.reviews.studyId}/experiments` }),
+    expect: researchers(200),
+  },
+  'POST /api/studies/:studyId/experiments': {
+    request: (w) =>
+      post(`/api/studies/${w.reviews.studyId}/experiments`, {
+        name: `Matrix experiment ${randomUUID().slice(0, 8)}`,
+        arms: [
+          { name: 'Shown', display: { showAiScore: true, features: [] } },
+          { name: 'Hidden', display: { showAiScore: false, features: [] } },
+        ],
+      }),
+    expect: researchers(201),
+  },
+  'POST /api/studies/:studyId/experiments/:experimentId/arms': {
+    request: (w) =>
+      post(`/api/studies/${w.reviews.studyId}/experiments/${w.reviews.experimentId}/arms`, {
+        name: `Arm ${randomUUID().slice(0, 8)}`,
+        display: {
+          showAiScore: true,
+          features: [{ path: 'vitals/heart_rate', highlighted: true, top: 1 }],
+        },
+      }),
+    expect: researchers(201),
+  },
+  'GET /api/studies/:studyId/assignments': {
+    request: (w) => ({ method: 'GET', url: `/api/studies/${w.reviews.studyId}/assignments` }),
+    expect: researchers(200),
+  },
+  'POST /api/studies/:studyId/assignments': {
+    prepare: async (w) => ({
+      caseId: await insertCase(w.db, w.reviews.studyId, `assign-${randomUUID()}`),
+    }),
+    request: (w, _a, p) =>
+      post(`/api/studies/${w.reviews.studyId}/assignments`, {
+        assignments: [{ participantId: w.people.participant.userId, caseId: p.caseId }],
+      }),
+    expect: researchers(201),
+  },
+  'POST /api/studies/:studyId/assignments/import': {
+    prepare: async (w) => {
+      const externalId = `sheet-${randomUUID()}`;
+      await insertCase(w.db, w.reviews.studyId, externalId);
+      return { externalId };
+    },
+    request: (w, _a, p) => ({
+      method: 'POST',
+      url: `/api/studies/${w.reviews.studyId}/assignments/import`,
+      payload:
+        'participant_email,case_id,path,collapse,highlight,top\r\n' +
+        `${w.people.participant.email},${p.externalId},vitals/heart_rate,false,true,1\r\n`,
+      headers: { 'content-type': 'text/csv' },
+    }),
+    expect: researchers(201),
+  },
+  'POST /api/studies/:studyId/randomizations': {
+    prepare: async (w) => {
+      const study = await freshStudy(w);
+      // The participant already reviews the study's first case: the randomizer needs a new one.
+      await insertCase(w.db, study.studyId, 'case-002');
+      return { studyId: study.studyId, experimentId: study.experimentId };
+    },
+    request: (_w, _a, p) =>
+      post(`/api/studies/${p.studyId}/randomizations`, {
+        experimentId: p.experimentId,
+        casesPerParticipant: 1,
+        seed: 'matrix-seed',
+      }),
+    expect: researchers(201),
+  },
+  'GET /api/studies/:studyId/randomizations': {
+    request: (w) => ({ method: 'GET', url: `/api/studies/${w.reviews.studyId}/randomizations` }),
+    expect: researchers(200),
+  },
+  'GET /api/studies/:studyId/dashboard': {
+    request: (w) => ({ method: 'GET', url: `/api/studies/${w.reviews.studyId}/dashboard` }),
+    expect: researchers(200),
+  },
+  'GET /api/studies/:studyId/exports/:kind': {
+    request: (w) => ({
+      method: 'GET',
+      url: `/api/studies/${w.reviews.studyId}/exports/answers?format=csv`,
+    }),
+    expect: researchers(200),
+  },
+  'GET /api/studies/:studyId/exports/archive': {
+    request: (w) => ({ method: 'GET', url: `/api/studies/${w.reviews.studyId}/exports/archive` }),
+    expect: researchers(200),
+  },
+  'GET /api/reviews/studies': {
+    request: () => ({ method: 'GET', url: '/api/reviews/studies' }),
+    expect: participants(200),
+  },
+  'GET /api/reviews/studies/:studyId/next': {
+    request: (w) => ({ method: 'GET', url: `/api/reviews/studies/${w.reviews.studyId}/next` }),
+    expect: participants(200),
+  },
+  'GET /api/reviews/assignments/:assignmentId': {
+    request: (w) => ({ method: 'GET', url: `/api/reviews/assignments/${w.reviews.assignmentId}` }),
+    expect: participants(200),
+  },
+  'POST /api/reviews/assignments/:assignmentId/events': {
+    request: (w) =>
+      post(`/api/reviews/assignments/${w.reviews.assignmentId}/events`, {
+        type: 'case_opened',
+        clientAt: new Date().toISOString(),
+      }),
+    expect: participants(204),
+  },
+  'POST /api/reviews/assignments/:assignmentId/answer': {
+    prepare: async (w) => {
+      const study = await freshStudy(w);
+      return { assignmentId: study.assignmentId, versionId: study.questionnaireId };
+    },
+    request: (_w, _a, p) =>
+      post(`/api/reviews/assignments/${p.assignmentId}/answer`, ANSWER_BODY(p.versionId ?? '')),
+    expect: participants(201),
   },
 };
 

@@ -30,6 +30,7 @@ import {
   type PersonName,
   type World,
 } from './authorization-matrix.table.js';
+import { buildReviewsWorld } from './reviews-matrix.table.js';
 
 const CORS_ORIGIN = 'https://partner.example.org';
 
@@ -112,9 +113,11 @@ async function buildWorld(t: TestApp): Promise<World> {
   const noteId = await createNoteRow(db, patientA, orgA, people.clinician.userId, [
     { body: 'First visit.', shareable: true },
   ]);
+  const reviews = await buildReviewsWorld(db, orgA, people);
   return {
     app: t.app,
     db,
+    reviews,
     origin: t.config.publicOrigin,
     corsOrigin: CORS_ORIGIN,
     people,

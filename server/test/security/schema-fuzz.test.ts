@@ -37,6 +37,13 @@ import {
   type Leaf,
 } from './schema-arbitrary.js';
 import { newDocument } from './authorization-matrix.table.js';
+import {
+  addStudyMember,
+  insertAssignment,
+  insertCase,
+  insertPublishedQuestionnaire,
+  insertStudy,
+} from '../review-actors.js';
 
 const SEED = 0x4a7e_2024;
 const VALID_SAMPLES = 3;
@@ -551,6 +558,40 @@ interface FuzzWorld {
   readonly user: { userId: string; email: string; roles: readonly Role[] };
 }
 
+/**
+ * Two studies in the fuzz organization: one the fuzz actor owns (researcher routes reach it)
+ * and one it takes part in (participation routes reach its assignment).
+ */
+async function buildFuzzStudies(
+  db: TestApp['app']['database']['db'],
+  organizationId: string,
+  actorId: string,
+  memberId: string,
+): Promise<KnownIds> {
+  const owned = await insertStudy(db, organizationId, actorId);
+  const caseId = await insertCase(db, owned, 'fuzz-case');
+  const versionId = await insertPublishedQuestionnaire(db, owned);
+  const experiment = await db
+    .insertInto('experiments')
+    .values({ study_id: owned, name: 'Fuzz experiment' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const joined = await insertStudy(db, organizationId, memberId);
+  await addStudyMember(db, joined, actorId, 'participant');
+  const joinedCase = await insertCase(db, joined, 'fuzz-joined-case');
+  await insertPublishedQuestionnaire(db, joined);
+  const assignmentId = await insertAssignment(db, joined, actorId, joinedCase);
+  return {
+    studyId: [owned, joined],
+    caseId: [caseId],
+    versionId: [versionId],
+    experimentId: [experiment.id],
+    assignmentId: [assignmentId],
+    participantId: [actorId],
+    armId: [],
+  };
+}
+
 async function buildFuzzWorld(t: TestApp): Promise<FuzzWorld> {
   const db = t.app.database.db;
   const actor = await createUser(db, { roles: ALL_ROLES, displayName: 'Fuzz Everyrole' });
@@ -586,9 +627,11 @@ async function buildFuzzWorld(t: TestApp): Promise<FuzzWorld> {
     })
     .returning('id')
     .executeTakeFirstOrThrow();
+  const reviews = await buildFuzzStudies(db, organizationId, actor.userId, member.userId);
   return {
     user: { ...actor, roles: ALL_ROLES },
     known: {
+      ...reviews,
       patientId: [patientId, ownRecord],
       organizationId: [organizationId],
       userId: [member.userId],
