@@ -5,6 +5,7 @@ import './styles/base.css';
 import './styles/forms.css';
 import './styles/components.css';
 import './styles/clinical.css';
+import './styles/reviews.css';
 
 const container = document.getElementById('root');
 if (!container) throw new Error('Haven: #root element is missing from index.html');

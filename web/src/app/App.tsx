@@ -124,6 +124,8 @@ function navEntries(session: ActiveSession, activeRole: string | null): Array<[s
     ['/admin/organizations', 'Organizations', hasScope(session, 'orgs:manage')],
     ['/break-glass', 'Break-glass', hasScope(session, 'breakglass:request')],
     ['/admin/audit', 'Audit log', hasScope(session, 'audit:read')],
+    ['/studies', 'Studies', hasScope(session, 'studies:read')],
+    ['/reviews', 'My studies', hasScope(session, 'reviews:read')],
   ];
   return entries.filter(([, , allowed]) => allowed).map(([path, label]) => [path, label]);
 }

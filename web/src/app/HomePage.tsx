@@ -1,5 +1,6 @@
-import { useAuth } from '../auth/useAuth';
+import { hasScope, useAuth } from '../auth/useAuth';
 import { HealthPage } from '../features/health';
+import { ParticipantHome, ResearcherHome } from '../features/reviews';
 import { Link } from '../shared/router';
 import { Page } from '../shared/Page';
 
@@ -24,6 +25,8 @@ export function HomePage() {
           <Link to="/sign-in">Sign in</Link> to use Haven.
         </p>
       ) : null}
+      {auth.status === 'signed_in' && hasScope(auth.session, 'studies:read') && <ResearcherHome />}
+      {auth.status === 'signed_in' && hasScope(auth.session, 'reviews:read') && <ParticipantHome />}
       <HealthPage />
     </Page>
   );

@@ -9,6 +9,7 @@ import { AdminOrganizationsPage, MembersPage } from '../features/organizations';
 import { ForgotPasswordPage, ResetPasswordPage } from '../features/password';
 import { ConsentDocumentsPage, PatientPage, PatientsPage } from '../features/patients';
 import { PortalPage } from '../features/portal';
+import { MyStudiesPage, ReviewPage, StudiesPage, StudyPage } from '../features/reviews';
 import { SignInPage } from '../features/sign-in';
 import { ConfirmEmailPage, VerifyEmailPage } from '../features/verify-email';
 import { UUID_PATTERN } from '../shared/patterns';
@@ -61,6 +62,8 @@ export const ROUTES: Readonly<Record<string, Route>> = {
     render: () => <BreakGlassPage />,
   },
   '/admin/audit': { access: 'signed-in', scope: 'audit:read', render: () => <AuditLogPage /> },
+  '/studies': { access: 'signed-in', scope: 'studies:read', render: () => <StudiesPage /> },
+  '/reviews': { access: 'signed-in', scope: 'reviews:read', render: () => <MyStudiesPage /> },
 };
 
 /** Routes with one id segment: `/patients/<uuid>`. */
@@ -79,6 +82,22 @@ const PARAMETERIZED: ReadonlyArray<{ prefix: string; route: Route }> = [
       access: 'signed-in',
       scope: 'breakglass:request',
       render: (_session, id) => <BreakGlassRecordPage key={id} grantId={id} />,
+    },
+  },
+  {
+    prefix: '/studies/',
+    route: {
+      access: 'signed-in',
+      scope: 'studies:read',
+      render: (_session, id) => <StudyPage key={id} studyId={id} />,
+    },
+  },
+  {
+    prefix: '/reviews/',
+    route: {
+      access: 'signed-in',
+      scope: 'reviews:read',
+      render: (_session, id) => <ReviewPage key={id} studyId={id} />,
     },
   },
 ];

@@ -1,0 +1,450 @@
+// Research case reviews in Chromium against the real server (embedded DB), issue 10 item 10:
+// a researcher builds and starts a study through the SPA, a participant reviews their cases,
+// and the dashboard counts them. Every page visited is checked for CSP violations and page
+// errors (suite.ts) and for its accessibility structure (expectAccessible).
+import { createRequire } from 'node:module';
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { createOrganization } from '../../server/test/actors.js';
+import { useBrowserSuite } from './suite.js';
+import { seedUser, type SeededUser } from './haven-server.js';
+
+const PASSWORD = 'reviews are read with care';
+
+const suite = useBrowserSuite();
+const { open, goto } = suite;
+
+async function signIn(page: Page, user: SeededUser): Promise<void> {
+  await suite.signIn(page, user.email, user.password, user.totp);
+}
+
+/** axe-core's source when the package is installed (it is not a dependency yet). */
+async function axeSource(): Promise<string | null> {
+  try {
+    const path = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+    return await readFile(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The page's accessibility: one <h1>, headings that never skip a level, every form control
+ * labelled, every button and link named; and axe-core's WCAG 2 A/AA rules when axe-core is
+ * installed. page.evaluate runs through the DevTools protocol, so the CSP does not block it.
+ */
+async function expectAccessible(page: Page, where: string): Promise<void> {
+  await expect
+    .poll(() =>
+      page
+        .getByRole('status')
+        .filter({ hasText: /^Loading/ })
+        .count(),
+    )
+    .toBe(0);
+  const report = await page.evaluate(() => {
+    const problems: string[] = [];
+    const visible = (el: Element) => (el as HTMLElement).offsetParent !== null;
+    const h1 = document.querySelectorAll('h1');
+    if (h1.length !== 1) problems.push(`${h1.length} h1 elements`);
+    let last = 0;
+    for (const h of Array.from(
+      document.querySelectorAll('main h1, main h2, main h3, main h4, main h5'),
+    )) {
+      const level = Number(h.tagName.slice(1));
+      if (last && level > last + 1) problems.push(`heading "${h.textContent}" skips a level`);
+      last = level;
+    }
+    for (const el of Array.from(
+      document.querySelectorAll('main input, main select, main textarea'),
+    )) {
+      const input = el as HTMLInputElement;
+      if (!input.labels?.length && !input.getAttribute('aria-label')) {
+        problems.push(`unlabelled ${input.tagName.toLowerCase()} ${input.type}`);
+      }
+    }
+    for (const el of Array.from(document.querySelectorAll('button, a[href]'))) {
+      const name = (el.getAttribute('aria-label') ?? el.textContent ?? '').trim();
+      if (visible(el) && !name) problems.push(`unnamed ${el.tagName.toLowerCase()}`);
+    }
+    const ids = new Set<string>();
+    for (const el of Array.from(document.querySelectorAll('[id]'))) {
+      if (ids.has(el.id)) problems.push(`duplicate id ${el.id}`);
+      ids.add(el.id);
+    }
+    return problems;
+  });
+  expect(report, where).toEqual([]);
+  const axe = await axeSource();
+  if (axe) {
+    // A string is evaluated as a script by the protocol (no eval in the page, no CSP event).
+    await page.evaluate(axe);
+    const violations = await page.evaluate(async () => {
+      const run = (
+        window as unknown as {
+          axe: {
+            run: (
+              context: Document,
+              options: object,
+            ) => Promise<{ violations: Array<{ id: string; nodes: unknown[] }> }>;
+          };
+        }
+      ).axe.run;
+      const result = await run(document, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] },
+      });
+      return result.violations.map((v) => `${v.id} (${v.nodes.length})`);
+    });
+    expect(violations, where).toEqual([]);
+  }
+}
+
+async function expectFitsNarrowScreen(page: Page, paths: string[]): Promise<void> {
+  await page.setViewportSize({ width: 320, height: 640 });
+  for (const path of paths) {
+    await goto(page, path);
+    await page.locator('h1').first().waitFor();
+    await expectAccessible(page, `${path} at 320 px`);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow, path).toBeLessThanOrEqual(0);
+  }
+}
+
+const GOOD_CASES = {
+  cases: [
+    {
+      externalId: 'CASE-A',
+      aiScore: 0.72,
+      aiExplanation: 'High lactate and low blood pressure.',
+      tree: [
+        {
+          key: 'vitals',
+          label: 'Vital signs',
+          children: [
+            { key: 'heart_rate', label: 'Heart rate', value: 118, unit: 'bpm' },
+            { key: 'systolic', label: 'Systolic pressure', value: 92, unit: 'mmHg' },
+          ],
+        },
+        {
+          key: 'labs',
+          label: 'Laboratory',
+          children: [{ key: 'lactate', label: 'Lactate', value: 3.9, unit: 'mmol/L' }],
+        },
+      ],
+    },
+    {
+      externalId: 'CASE-B',
+      aiScore: 0.18,
+      aiExplanation: 'Normal vital signs.',
+      tree: [
+        {
+          key: 'vitals',
+          label: 'Vital signs',
+          children: [
+            { key: 'heart_rate', label: 'Heart rate', value: 76, unit: 'bpm' },
+            { key: 'systolic', label: 'Systolic pressure', value: 128, unit: 'mmHg' },
+          ],
+        },
+        {
+          key: 'labs',
+          label: 'Laboratory',
+          children: [{ key: 'lactate', label: 'Lactate', value: 1.1, unit: 'mmol/L' }],
+        },
+      ],
+    },
+  ],
+};
+
+/** A case whose history carries an email address: refused with its path, nothing imported. */
+const IDENTIFYING_CASES = {
+  cases: [
+    {
+      externalId: 'BAD-1',
+      tree: [
+        {
+          key: 'history',
+          label: 'History',
+          children: [
+            { key: 'note', label: 'Referral note', value: 'Sent by jane.doe@example.org today' },
+          ],
+        },
+      ],
+    },
+  ],
+};
+
+function jsonFile(name: string, content: unknown) {
+  return { name, mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(content)) };
+}
+
+describe('reviews SPA', () => {
+  it('a researcher builds and starts a study, a participant reviews two cases, and the dashboard counts them', async () => {
+    const s = suite.server();
+    const { db } = s.app.database;
+    const researcher = await seedUser(s, {
+      email: suite.uniqueEmail('researcher'),
+      password: PASSWORD,
+      roles: ['researcher'],
+      displayName: 'Dr. Riley Researcher',
+      withTotp: true,
+    });
+    const participant = await seedUser(s, {
+      email: suite.uniqueEmail('participant'),
+      password: PASSWORD,
+      roles: ['participant'],
+      displayName: 'Dr. Pat Participant',
+    });
+    await createOrganization(db, {
+      name: `Research Clinic ${Date.now()}`,
+      members: [{ userId: researcher.id, role: 'researcher' }],
+    });
+
+    // --- The researcher: a study, its cases, questionnaire, experiment, team and assignments.
+    const r = await open('/');
+    const page = r.page;
+    await signIn(page, researcher);
+    await page.getByRole('heading', { name: 'Your studies' }).waitFor();
+    await page.getByRole('link', { name: 'Studies', exact: true }).first().click();
+    await page.getByRole('heading', { level: 1, name: 'Studies' }).waitFor();
+    await page.getByText('You are not on the team of any study yet.').waitFor();
+    await expectAccessible(page, 'studies');
+    await page.getByLabel('Title').fill('Sepsis triage with and without AI');
+    await page.getByLabel('Description').fill('Do clinicians admit more often when shown a score?');
+    await page.getByRole('button', { name: 'Create study' }).click();
+    await page
+      .getByRole('heading', { level: 1, name: 'Sepsis triage with and without AI' })
+      .waitFor();
+    await suite.expectPath(page, /^\/studies\/[0-9a-f-]{36}$/);
+    const studyPath = new URL(page.url()).pathname;
+    await expectAccessible(page, 'study overview');
+
+    // Cases: a file with an email address is refused with a readable path; a good one imports.
+    const sections = page.getByRole('navigation', { name: 'Study sections' });
+    await sections.getByRole('link', { name: 'Cases' }).click();
+    await page.getByRole('heading', { name: 'Import cases' }).waitFor();
+    const caseFile = page.getByLabel('Case file (JSON or CSV)');
+    await caseFile.setInputFiles(jsonFile('identifying.json', IDENTIFYING_CASES));
+    await page.getByRole('button', { name: 'Import cases' }).click();
+    const report = page.getByRole('list', { name: 'Problems in the file' });
+    await report.getByText(/^Case 1 \(BAD-1\), History › Referral note: .*de-identified/).waitFor();
+    await expectAccessible(page, 'cases with an error report');
+    await caseFile.setInputFiles(jsonFile('cases.json', GOOD_CASES));
+    await page.getByRole('button', { name: 'Import cases' }).click();
+    await page.getByText('2 cases were imported.').waitFor();
+    const cases = page.getByRole('table').filter({ hasText: 'CASE-A' });
+    await cases.getByRole('rowheader', { name: 'CASE-B' }).waitFor();
+    await page.getByRole('button', { name: 'View case CASE-A' }).click();
+    await page.getByRole('heading', { name: 'Case CASE-A' }).waitFor();
+    await page.getByText('AI risk score 72%: High lactate and low blood pressure.').waitFor();
+    await expectAccessible(page, 'cases');
+
+    // Questionnaire: one required single-choice question and an optional paragraph, published.
+    await sections.getByRole('link', { name: 'Questionnaire' }).click();
+    await page.getByRole('button', { name: 'Create the questionnaire' }).click();
+    await page.getByRole('heading', { name: 'Draft version 1' }).waitFor();
+    const questions = page.getByRole('list', { name: 'Questions' });
+    await questions.getByLabel('Question', { exact: true }).fill('Would you admit this patient?');
+    await page.getByRole('button', { name: 'Add a question' }).click();
+    const second = questions.getByRole('listitem').nth(1);
+    await second.getByLabel('Question', { exact: true }).fill('Why?');
+    await second.getByLabel('Type').selectOption('paragraph');
+    await second.getByLabel('An answer is required').uncheck();
+    const preview = page.getByLabel('Preview');
+    await preview.getByRole('radiogroup', { name: /Would you admit this patient\?/ }).waitFor();
+    await preview.getByLabel('Why?').waitFor();
+    // A scale from 1 to 5 with labelled ends, and an attention check with every 2nd case.
+    await page.getByRole('button', { name: 'Add a question' }).click();
+    const third = questions.getByRole('listitem').nth(2);
+    await third.getByLabel('Question', { exact: true }).fill('How confident are you?');
+    await third.getByLabel('Type').selectOption('scale');
+    await third.getByLabel('Label of the lowest value').fill('Not at all');
+    await third.getByLabel('Label of the highest value').fill('Very confident');
+    await preview.getByRole('radio', { name: '5 (Very confident)' }).waitFor();
+    await page.getByLabel('Ask an attention check').check();
+    await page.getByLabel('Ask it with every Nth case').fill('2');
+    await preview.getByRole('radio', { name: 'Blue' }).waitFor();
+    await expectAccessible(page, 'questionnaire builder');
+    await page.getByRole('button', { name: 'Publish' }).click();
+    await page.getByText('Published versions cannot be changed').waitFor();
+    await page.getByRole('button', { name: 'Yes, publish' }).click();
+    await page.getByRole('heading', { name: /^Version 1: / }).waitFor();
+    await page.getByRole('button', { name: 'Start a new version' }).waitFor();
+
+    // Experiment: arm 2 shows the AI score and highlights and pins the heart rate.
+    await sections.getByRole('link', { name: 'Experiments' }).click();
+    await page.getByLabel('Experiment name').fill('AI score shown or not');
+    await page.getByRole('button', { name: 'Add a feature setting to arm 2' }).click();
+    await page.getByLabel('Feature path, arm 2, row 1').fill('vitals/heart_rate');
+    await page.getByLabel('Highlighted, arm 2, row 1').check();
+    await page.getByLabel('Pin order, arm 2, row 1').fill('1');
+    await page.getByRole('button', { name: 'Create experiment' }).click();
+    await page
+      .getByText(/The experiment “AI score shown or not” was created with 2 arms\./)
+      .waitFor();
+    await page.getByText('vitals/heart_rate: highlighted, pinned #1').waitFor();
+    await expectAccessible(page, 'experiments');
+
+    // Team: the participant's existing account joins at once.
+    await sections.getByRole('link', { name: 'Overview' }).click();
+    await page.getByLabel('Participant email').fill(participant.email);
+    await page.getByRole('button', { name: 'Add participant' }).click();
+    await page.getByText('Dr. Pat Participant joined the study.').waitFor();
+    await page.getByRole('rowheader', { name: 'Dr. Pat Participant' }).waitFor();
+
+    // Assignments: a sheet naming a stranger is refused by line; the randomizer assigns both.
+    await sections.getByRole('link', { name: 'Assignments' }).click();
+    await page.getByLabel('Assignment sheet (CSV)').setInputFiles({
+      name: 'sheet.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(
+        'participant_email,case_id,path,collapse,highlight,top\nstranger@example.test,CASE-A,,,,\n',
+      ),
+    });
+    await page.getByRole('button', { name: 'Upload assignments' }).click();
+    await page
+      .getByRole('list', { name: 'Problems in the file' })
+      .getByText(/^Line 2\b/)
+      .waitFor();
+    await page.getByLabel('Experiment').selectOption({ label: 'AI score shown or not (2 arms)' });
+    await page.getByLabel('Cases per participant').fill('2');
+    await page.getByLabel('Seed').fill('e2e-seed-42');
+    await page.getByRole('button', { name: 'Randomize assignments' }).click();
+    await page.getByText(/2 assignments were made\. Seed: e2e-seed-42/).waitFor();
+    const assignments = page.getByRole('table').filter({ hasText: 'Dr. Pat Participant' });
+    await expect.poll(() => assignments.getByRole('row').count()).toBe(3);
+    await expectAccessible(page, 'assignments');
+
+    // Activate, after the confirmation.
+    await sections.getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('button', { name: 'Activate study' }).click();
+    await page.getByRole('button', { name: 'Yes, activate' }).click();
+    await page.getByText('The study is active: participants can review their cases.').waitFor();
+
+    // --- The participant: home card, two cases, the thank-you state.
+    const p = await open('/');
+    const review = p.page;
+    /** Timing events the review screen sends, as "type" per assignment. */
+    const timingEvents: string[] = [];
+    review.on('request', (request) => {
+      const match = /\/api\/reviews\/assignments\/([0-9a-f-]{36})\/events$/.exec(request.url());
+      if (match && request.method() === 'POST') {
+        const body = JSON.parse(request.postData() ?? '{}') as { type?: string };
+        timingEvents.push(`${match[1]} ${body.type}`);
+      }
+    });
+    await signIn(review, participant);
+    const next = review.getByRole('region', { name: 'Next case' });
+    await next.getByText('Sepsis triage with and without AI: 0 of 2 cases reviewed.').waitFor();
+    await expectAccessible(review, 'participant home');
+    await next.getByRole('link', { name: 'Start reviewing' }).click();
+    let sawAiBadge = false;
+    let sawHighlight = false;
+    for (const position of [1, 2]) {
+      await review.getByRole('heading', { level: 2, name: `Case ${position} of 2` }).waitFor();
+      const theCase = review.getByRole('region', { name: 'The case' });
+      // The tree is made of native disclosures: a section can be closed and opened again.
+      const vitals = theCase.locator('summary').filter({ hasText: 'Vital signs' });
+      await vitals.click();
+      expect(await theCase.getByText('Heart rate').isVisible()).toBe(false);
+      await vitals.press('Enter');
+      await theCase.getByText('Heart rate').waitFor();
+      if ((await theCase.getByRole('note', { name: 'AI risk score' }).count()) > 0) {
+        sawAiBadge = true;
+        await theCase.getByText(/AI risk score: (72|18)%/).waitFor();
+        // The arm that shows the score also highlights and pins the heart rate, in words.
+        await theCase.getByText('Highlighted').waitFor();
+        await theCase.getByText('Pinned').waitFor();
+        sawHighlight = true;
+      }
+      await expectAccessible(review, `case ${position}`);
+      const form = review.getByRole('region', { name: 'Case review' });
+      if (position === 1) {
+        // The team publishes version 2 while the participant reads: the answer to version 1
+        // is refused (409) and the case comes back with the new questions and a message.
+        await sections.getByRole('link', { name: 'Questionnaire' }).click();
+        await page.getByRole('button', { name: 'Start a new version' }).click();
+        await page.getByRole('heading', { name: 'Draft version 2' }).waitFor();
+        await page.getByRole('button', { name: 'Publish' }).click();
+        await page.getByRole('button', { name: 'Yes, publish' }).click();
+        await page.getByRole('heading', { name: /^Version 2: / }).waitFor();
+        await form.getByRole('radio', { name: 'Yes', exact: true }).check();
+        await form.getByRole('radio', { name: '4', exact: true }).check();
+        await form.getByRole('button', { name: /next case/ }).click();
+        await review.getByText('The questionnaire was updated by the research team.').waitFor();
+        await review.getByRole('heading', { level: 2, name: 'Case 1 of 2' }).waitFor();
+        expect(await form.getByRole('radio', { name: 'Yes', exact: true }).isChecked()).toBe(false);
+      }
+      await form.getByRole('radio', { name: position === 1 ? 'Yes' : 'No', exact: true }).check();
+      await form.getByLabel('Why?').fill(`Reasoning for case ${position}.`);
+      await form.getByRole('radio', { name: '4', exact: true }).check();
+      // The attention check comes with the 2nd case, shown like any other question.
+      const attention = form.getByRole('radiogroup', { name: /choose "Blue"/ });
+      expect(await attention.count()).toBe(position === 2 ? 1 : 0);
+      if (position === 2) await attention.getByRole('radio', { name: 'Blue' }).check();
+      if (position === 1) {
+        await form.getByRole('button', { name: /next case/ }).click();
+      } else {
+        // Keyboard: Enter on a chosen answer submits the form.
+        await form.getByRole('button', { name: 'Submit and finish' }).waitFor();
+        await form.getByRole('radio', { name: 'No', exact: true }).press('Enter');
+      }
+    }
+    expect(sawAiBadge).toBe(true);
+    // Each case sent case_opened when shown and form_opened on the first touch of the form,
+    // once each (case 1 was shown twice: before and after the questionnaire changed).
+    const assignmentIds = new Set(timingEvents.map((event) => event.split(' ')[0]));
+    expect(assignmentIds.size).toBe(2);
+    for (const id of assignmentIds) {
+      expect(timingEvents.filter((e) => e === `${id} case_opened`)).toHaveLength(1);
+      expect(timingEvents.filter((e) => e === `${id} form_opened`)).toHaveLength(1);
+    }
+    expect(sawHighlight).toBe(true);
+    await review.getByRole('heading', { name: 'Thank you' }).waitFor();
+    await review
+      .getByRole('heading', { level: 1, name: 'Sepsis triage with and without AI' })
+      .waitFor();
+    await review.getByText('All 2 cases reviewed. There is nothing left').waitFor();
+    await expectAccessible(review, 'done');
+    await goto(review, '/reviews');
+    await review.getByText('All 2 cases reviewed', { exact: true }).waitFor();
+    await expectAccessible(review, 'my studies');
+
+    // --- The researcher's dashboard counts the answers.
+    await goto(page, `${studyPath}?tab=dashboard`);
+    const perParticipant = page.getByRole('region', { name: 'Progress per participant' });
+    const row = perParticipant.getByRole('row').filter({ hasText: 'Dr. Pat Participant' });
+    await expect.poll(() => row.textContent()).toContain('100%');
+    expect(await row.getByRole('cell').nth(0).textContent()).toBe('2');
+    expect(await row.getByRole('cell').nth(1).textContent()).toBe('2');
+    await page
+      .getByRole('region', { name: 'Attention checks' })
+      .getByText('passed: 1 of 1 checks were answered as expected.')
+      .waitFor();
+    // The review screen sent case_opened and form_opened: every stage of both reviews is timed.
+    const timing = page.getByRole('region', { name: 'Time per case' });
+    for (const stage of ['Reading the case', 'Answering', 'Whole review']) {
+      const stageRow = timing.getByRole('row').filter({ hasText: stage });
+      expect(await stageRow.getByRole('cell').first().textContent(), stage).toBe('2');
+    }
+    await page.getByRole('region', { name: 'Agreement between reviewers' }).waitFor();
+    await expectAccessible(page, 'dashboard');
+    await goto(page, `${studyPath}?tab=exports`);
+    await page.getByRole('link', { name: 'Answers as CSV' }).waitFor();
+    await expectAccessible(page, 'exports');
+
+    // At 320 px nothing scrolls sideways (tables scroll inside their own frame).
+    await expectFitsNarrowScreen(page, [
+      '/studies',
+      studyPath,
+      `${studyPath}?tab=cases`,
+      `${studyPath}?tab=questionnaire`,
+      `${studyPath}?tab=experiments`,
+      `${studyPath}?tab=assignments`,
+      `${studyPath}?tab=dashboard`,
+    ]);
+    await expectFitsNarrowScreen(review, ['/reviews']);
+  });
+});
