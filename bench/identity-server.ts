@@ -35,9 +35,9 @@ const BENCH_PASSWORD = 'correct horse battery staple 42';
 /** Huge limits: the benchmark measures the limiter's cost, not its refusals. */
 const UNLIMITED = '9999999/60';
 /**
- * Production's default level, so every request pays for its two log lines (Fastify's
- * "incoming request" and "request completed") and the masking of both, as it would in
- * production. The lines go to /dev/null through the real createLogger. identity.bench.ts
+ * Production's default level, so every request pays for its log line (app.ts's "request
+ * completed") and its masking, as it would in production. The lines go to /dev/null through
+ * the real createLogger. identity.bench.ts
  * switches the level at run time (message { type: 'log-level' }) to measure without them too.
  */
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
@@ -183,9 +183,15 @@ export async function createBenchServers(): Promise<BenchServers> {
   });
   const { database, drop } = await openBenchDatabase(dataDir);
   const userId = await seedPatient(database);
+  // Written the way production writes: `haven serve` logs through pino's default destination,
+  // an asynchronous SonicBoom (lines that arrive while a write is in flight go out together).
+  // BENCH_LOG_SYNC=1 writes every line with its own synchronous write(2), as earlier runs did.
   const logger = createLogger({
     level: LOG_LEVEL,
-    destination: pino.destination({ dest: process.env.BENCH_LOG_FILE ?? '/dev/null', sync: true }),
+    destination: pino.destination({
+      dest: process.env.BENCH_LOG_FILE ?? '/dev/null',
+      sync: process.env.BENCH_LOG_SYNC === '1',
+    }),
   });
   const app = await buildApp(config, { database, logger });
   const bare = buildBareApp(database, userId);
