@@ -13,6 +13,7 @@ import {
   ATTENTION_PASSED,
   badCursor,
   isSeqCursor,
+  pageEndOf,
   QUESTION_COLUMN_PREFIX,
   type Cell,
   type ExportSource,
@@ -72,13 +73,15 @@ export const answers: ExportSource = {
   checkCursor(cursor) {
     if (!isSeqCursor(cursor)) badCursor();
   },
-  async cursorAt(db, studyId, window, offset) {
-    const row = await answersQuery(db, studyId, window)
+  async pageEnd(db, studyId, window, limit) {
+    // Walks the seq index from the cursor: the cost is the page's size, the same at row 10 as
+    // at row 1,000,000.
+    const rows = await answersQuery(db, studyId, window)
       .select('r.seq')
-      .offset(offset)
-      .limit(1)
-      .executeTakeFirst();
-    return row ? String(row.seq) : undefined;
+      .offset(limit - 1)
+      .limit(2)
+      .execute();
+    return pageEndOf(rows.map((row) => String(row.seq)));
   },
   async page(db, studyId, window, size) {
     const rows = await answersQuery(db, studyId, window)
@@ -169,13 +172,15 @@ export const analytics: ExportSource = {
   checkCursor(cursor) {
     if (!isSeqCursor(cursor)) badCursor();
   },
-  async cursorAt(db, studyId, window, offset) {
-    const row = await timingsQuery(db, studyId, window)
+  async pageEnd(db, studyId, window, limit) {
+    // Walks the seq index from the cursor: the cost is the page's size, the same at row 10 as
+    // at row 1,000,000.
+    const rows = await timingsQuery(db, studyId, window)
       .select('t.seq')
-      .offset(offset)
-      .limit(1)
-      .executeTakeFirst();
-    return row ? String(row.seq) : undefined;
+      .offset(limit - 1)
+      .limit(2)
+      .execute();
+    return pageEndOf(rows.map((row) => String(row.seq)));
   },
   async page(db, studyId, window, size) {
     const rows = await timingsQuery(db, studyId, window)

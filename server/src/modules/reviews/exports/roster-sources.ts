@@ -8,6 +8,7 @@ import {
   badCursor,
   isInstantIdCursor,
   microInstant,
+  pageEndOf,
   type ExportSource,
   type Window,
 } from './source-kit.js';
@@ -55,14 +56,14 @@ export const assignments: ExportSource = {
   checkCursor(cursor) {
     if (!isInstantIdCursor(cursor)) badCursor();
   },
-  async cursorAt(db, studyId, window, offset) {
-    const row = await assignmentsQuery(db, studyId, window)
+  async pageEnd(db, studyId, window, limit) {
+    const rows = await assignmentsQuery(db, studyId, window)
       .select(['a.id'])
       .select(microInstant('a.created_at').as('created_key'))
-      .offset(offset)
-      .limit(1)
-      .executeTakeFirst();
-    return row ? `${row.created_key}~${row.id}` : undefined;
+      .offset(limit - 1)
+      .limit(2)
+      .execute();
+    return pageEndOf(rows.map((row) => `${row.created_key}~${row.id}`));
   },
   async page(db, studyId, window, size) {
     const rows = await assignmentsQuery(db, studyId, window)
@@ -144,13 +145,13 @@ export const participants: ExportSource = {
   checkCursor(cursor) {
     if (!UUID.test(cursor)) badCursor();
   },
-  async cursorAt(db, studyId, window, offset) {
-    const row = await participantsQuery(db, studyId, window)
+  async pageEnd(db, studyId, window, limit) {
+    const rows = await participantsQuery(db, studyId, window)
       .select('m.user_id')
-      .offset(offset)
-      .limit(1)
-      .executeTakeFirst();
-    return row?.user_id;
+      .offset(limit - 1)
+      .limit(2)
+      .execute();
+    return pageEndOf(rows.map((row) => row.user_id));
   },
   async page(db, studyId, window, size) {
     const rows = await participantsQuery(db, studyId, window)

@@ -49,24 +49,81 @@ function parseSince(since: string | undefined): Date | null {
   return instant;
 }
 
-/** The rows of one window as text, one page per query. */
-async function* exportText(
+/**
+ * The rows of one window as text, pulled a chunk of EXPORT_PAGE_ROWS at a time: the next query
+ * runs only when the reply asks for more (read()), so a slow client holds the server to one
+ * chunk in memory whatever the page's size. Readable.from over an async generator does the same
+ * but adds a promise and an iterator step per chunk and keeps no explicit guard against a second
+ * read() while a query is in flight; this class states both.
+ */
+class ExportTextStream extends Readable {
+  private after: string | null;
+  private fetching = false;
+  private headerSent = false;
+  private finished = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly studyId: string,
+    private readonly kind: ExportKind,
+    private readonly format: ExportFormat,
+    private readonly window: Window,
+    private readonly columns: readonly string[],
+  ) {
+    super();
+    this.after = window.after;
+  }
+
+  override _read(): void {
+    if (this.fetching || this.finished) return;
+    if (!this.headerSent) {
+      this.headerSent = true;
+      if (this.format === 'csv' && !this.push(csvHeader(this.columns))) return;
+    }
+    this.fetching = true;
+    this.nextChunk().then(
+      (more) => {
+        this.fetching = false;
+        // The reply still wants data after this push: fetch on without waiting for a read().
+        if (more) this._read();
+      },
+      (error: unknown) => this.destroy(error as Error),
+    );
+  }
+
+  /** Pushes one chunk; true when the consumer wants more and rows may remain. */
+  private async nextChunk(): Promise<boolean> {
+    const window: Window = { ...this.window, after: this.after };
+    const rows = await EXPORT_SOURCES[this.kind].page(
+      this.db,
+      this.studyId,
+      window,
+      EXPORT_PAGE_ROWS,
+    );
+    if (this.destroyed) return false;
+    let wantsMore = true;
+    if (rows.length > 0) {
+      this.after = rows[rows.length - 1]!.cursor;
+      wantsMore = this.push(this.format === 'csv' ? csvRows(this.columns, rows) : ndjsonRows(rows));
+    }
+    if (rows.length < EXPORT_PAGE_ROWS) {
+      this.finished = true;
+      this.push(null);
+      return false;
+    }
+    return wantsMore;
+  }
+}
+
+function exportText(
   db: Db,
   studyId: string,
   kind: ExportKind,
   format: ExportFormat,
   window: Window,
   columns: readonly string[],
-): AsyncGenerator<string> {
-  const source = EXPORT_SOURCES[kind];
-  if (format === 'csv') yield csvHeader(columns);
-  let after = window.after;
-  for (;;) {
-    const rows = await source.page(db, studyId, { ...window, after }, EXPORT_PAGE_ROWS);
-    if (rows.length > 0) yield format === 'csv' ? csvRows(columns, rows) : ndjsonRows(rows);
-    if (rows.length < EXPORT_PAGE_ROWS) return;
-    after = rows[rows.length - 1]!.cursor;
-  }
+): Readable {
+  return new ExportTextStream(db, studyId, kind, format, window, columns);
 }
 
 async function auditExport(
@@ -97,10 +154,7 @@ export async function openExport(
     const access = await requireAccess(trx, request, 'study:export', { studyId: input.studyId });
     // The page ends at its limit-th row; a row after it means a next page.
     const window: Window = { since, after, upTo: null };
-    const last = await source.cursorAt(trx, access.studyId, window, input.limit - 1);
-    const more =
-      last !== undefined &&
-      (await source.cursorAt(trx, access.studyId, window, input.limit)) !== undefined;
+    const { last, more } = await source.pageEnd(trx, access.studyId, window, input.limit);
     const columns = await source.columns(trx, access.studyId);
     await auditExport(trx, request, access.userId, access.studyId, {
       kind: input.kind,
@@ -110,7 +164,7 @@ export async function openExport(
       limit: input.limit,
       rows: more ? input.limit : null,
     });
-    return { studyId: access.studyId, columns, upTo: more ? last : null };
+    return { studyId: access.studyId, columns, upTo: more ? (last ?? null) : null };
   });
   const window: Window = { since, after, upTo: prepared.upTo };
   const text = exportText(
@@ -122,7 +176,7 @@ export async function openExport(
     prepared.columns,
   );
   return {
-    body: Readable.from(text, { objectMode: false }),
+    body: text,
     contentType:
       input.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
     filename: `study-${prepared.studyId}-${input.kind}.${input.format}`,
@@ -224,7 +278,7 @@ export async function openArchive(
       prepared.columns.get(kind)!,
     );
     // yazl reads each entry's stream only when it is that entry's turn: one page at a time.
-    zip.addReadStream(failWith(zip, Readable.from(text, { objectMode: false })), `${kind}.csv`);
+    zip.addReadStream(failWith(zip, text), `${kind}.csv`);
   }
   for (const version of prepared.versions) {
     const document = {

@@ -29,13 +29,26 @@ export interface Window {
   readonly upTo: string | null;
 }
 
+export interface PageEnd {
+  readonly last: string | undefined;
+  readonly more: boolean;
+}
+
+/** The page end from the (up to) two cursors read at offset limit - 1. */
+export function pageEndOf(cursors: readonly string[]): PageEnd {
+  return { last: cursors[0], more: cursors.length > 1 };
+}
+
 export interface ExportSource {
   /** The CSV header (NDJSON objects carry the same names). */
   columns(db: Db, studyId: string): Promise<string[]>;
   /** Refuses a malformed `after` with a 400 naming it. */
   checkCursor(cursor: string): void;
-  /** The cursor of the `offset`-th row (0-based) of the window, if there is one. */
-  cursorAt(db: Db, studyId: string, window: Window, offset: number): Promise<string | undefined>;
+  /**
+   * Where a page of `limit` rows ends: the cursor of its last row, and whether a row follows it.
+   * One probe reading two keys at the page's end, so the Link header is known before the body.
+   */
+  pageEnd(db: Db, studyId: string, window: Window, limit: number): Promise<PageEnd>;
   page(db: Db, studyId: string, window: Window, size: number): Promise<ExportRow[]>;
 }
 

@@ -68,31 +68,77 @@ export async function listParticipantStudies(db: Db, userId: string) {
 
 const answeredFlag = sql<boolean>`exists (select 1 from review_answers r where r.assignment_id = a.id)`;
 
-/** The participant's first unanswered assignment in position order. */
-export async function findNextAssignment(
+export interface NextWithProgress {
+  /** The first unanswered assignment in position order, with its case; undefined when done. */
+  next: (AssignmentRow & { case: CaseRow | undefined }) | undefined;
+  progress: { total: number; answered: number; rank: number };
+}
+
+/**
+ * The participant's first unanswered assignment in position order, its case, and how far the
+ * participant is (assignments in all, answered, and the rank of that assignment's position), in
+ * one round trip: the participant's assignments come from review_assignments_order_idx
+ * (participant_id, study_id, position) and each answered check is a probe of the unique
+ * review_answers (assignment_id) index.
+ */
+export async function nextWithProgress(
   db: Db,
   studyId: string,
   participantId: string,
-): Promise<AssignmentRow | undefined> {
-  return db
-    .selectFrom('review_assignments as a')
-    .select(['a.id', 'a.study_id', 'a.case_id', 'a.position', 'a.display'])
-    .select(sql<boolean>`false`.as('answered'))
-    .where('a.study_id', '=', studyId)
-    .where('a.participant_id', '=', participantId)
-    .where((eb) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom('review_answers as r')
-            .select('r.id')
-            .whereRef('r.assignment_id', '=', 'a.id'),
-        ),
-      ),
+): Promise<NextWithProgress> {
+  const result = await sql<{
+    total: string | number;
+    answered: string | number;
+    rank: string | number;
+    id: string | null;
+    study_id: string;
+    case_id: string;
+    position: number;
+    display: DisplayConfigView;
+    case_found: boolean | null;
+    tree: CaseRow['tree'];
+    ai_score: CaseRow['ai_score'];
+    ai_explanation: CaseRow['ai_explanation'];
+  }>`
+    with mine as (
+      select a.id, a.study_id, a.case_id, a.position, a.display, ${answeredFlag} as answered
+      from review_assignments a
+      where a.participant_id = ${participantId} and a.study_id = ${studyId}
+    ),
+    next as (
+      select * from mine where not answered order by position limit 1
     )
-    .orderBy('a.position')
-    .limit(1)
-    .executeTakeFirst() as Promise<AssignmentRow | undefined>;
+    select
+      (select count(*) from mine) as total,
+      (select count(*) from mine where answered) as answered,
+      (select count(*) from mine where position <= coalesce((select position from next), 0)) as rank,
+      n.id, n.study_id, n.case_id, n.position, n.display,
+      c.id is not null as case_found, c.tree, c.ai_score, c.ai_explanation
+    from (select 1) as one
+    left join next n on true
+    left join review_cases c on c.id = n.case_id and c.study_id = ${studyId}
+  `.execute(db);
+  const row = result.rows[0]!;
+  const progress = {
+    total: Number(row.total),
+    answered: Number(row.answered),
+    rank: Number(row.rank),
+  };
+  if (row.id === null) return { next: undefined, progress };
+  return {
+    next: {
+      id: row.id,
+      study_id: row.study_id,
+      case_id: row.case_id,
+      position: row.position,
+      display: row.display,
+      answered: false,
+      case: row.case_found
+        ? { tree: row.tree, ai_score: row.ai_score, ai_explanation: row.ai_explanation }
+        : undefined,
+    },
+    progress,
+  };
 }
 
 export async function findAssignment(
@@ -107,26 +153,6 @@ export async function findAssignment(
     .where('a.id', '=', assignmentId)
     .where('a.study_id', '=', studyId)
     .executeTakeFirst() as Promise<AssignmentRow | undefined>;
-}
-
-/** How far the participant is: assignments in all, answered, and the rank of `position`. */
-export async function progressOf(
-  db: Db,
-  studyId: string,
-  participantId: string,
-  position: number | null,
-): Promise<{ total: number; answered: number; rank: number }> {
-  const row = await db
-    .selectFrom('review_assignments as a')
-    .select((eb) => [
-      eb.fn.countAll<number>().as('total'),
-      sql<number>`count(*) filter (where ${answeredFlag})`.as('answered'),
-      sql<number>`count(*) filter (where a.position <= ${position ?? 0})`.as('rank'),
-    ])
-    .where('a.study_id', '=', studyId)
-    .where('a.participant_id', '=', participantId)
-    .executeTakeFirstOrThrow();
-  return { total: Number(row.total), answered: Number(row.answered), rank: Number(row.rank) };
 }
 
 const QUESTIONNAIRE_COLUMNS = ['id', 'version', 'title', 'questions', 'attention_check'] as const;

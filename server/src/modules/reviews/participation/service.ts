@@ -100,20 +100,18 @@ export async function nextCase(
   return ctx.db.transaction().execute(async (trx) => {
     const access = await requireAccess(trx, request, 'study:participate', { studyId });
     if (access.status !== 'active') throw new HavenError('CONFLICT', NOT_OPEN);
-    const next = await repo.findNextAssignment(trx, access.studyId, access.userId);
-    const progress = await repo.progressOf(
-      trx,
-      access.studyId,
-      access.userId,
-      next?.position ?? null,
-    );
+    // The next assignment, its case and the progress counts in one query (see repo.ts).
+    const { next, progress } = await repo.nextWithProgress(trx, access.studyId, access.userId);
     if (!next) {
       return {
         done: true as const,
         progress: { position: progress.total, answered: progress.answered, total: progress.total },
       };
     }
-    const assignment = await loadView(trx, access.studyId, next, undefined);
+    const version = await repo.newestPublishedVersion(trx, access.studyId);
+    if (!version) throw new HavenError('CONFLICT', NO_QUESTIONNAIRE);
+    if (!next.case) throw new HavenError('NOT_FOUND', 'No such assignment.');
+    const assignment = buildReviewView(next, next.case, version);
     await repo.stampOpening(trx, {
       assignmentId: next.id,
       studyId: access.studyId,
