@@ -245,6 +245,7 @@ describe('the API contract in the browser bundle', () => {
         './modules/portal/schemas.js',
         './modules/break-glass/schemas.js',
         './modules/identity/schemas.js',
+        './modules/reviews/schemas.js',
       ]),
     );
   });

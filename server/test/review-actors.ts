@@ -145,29 +145,43 @@ function countNodes(nodes: readonly CaseNode[]): number {
 }
 
 /** A published questionnaire version (newest version + 1). */
-export async function insertPublishedQuestionnaire(
+export function insertPublishedQuestionnaire(
   db: Db,
   studyId: string,
-  options: {
-    questions?: QuestionView[];
-    attentionCheck?: { every: number; question: QuestionView; expected: string };
-  } = {},
+  options: Omit<VersionOptions, 'status'> = {},
+): Promise<string> {
+  return insertQuestionnaireVersion(db, studyId, { ...options, status: 'published' });
+}
+
+export interface VersionOptions {
+  questions?: QuestionView[];
+  attentionCheck?: { every: number; question: QuestionView; expected: string };
+  status?: 'draft' | 'published';
+  title?: string;
+}
+
+/** A questionnaire version numbered after the study's newest (a draft unless told otherwise). */
+export async function insertQuestionnaireVersion(
+  db: Db,
+  studyId: string,
+  options: VersionOptions = {},
 ): Promise<string> {
   const last = await db
     .selectFrom('questionnaire_versions')
     .select((eb) => eb.fn.max('version').as('version'))
     .where('study_id', '=', studyId)
     .executeTakeFirst();
+  const published = options.status === 'published';
   const row = await db
     .insertInto('questionnaire_versions')
     .values({
       study_id: studyId,
       version: Number(last?.version ?? 0) + 1,
-      title: 'Case questionnaire',
+      title: options.title ?? 'Case questionnaire',
       questions: JSON.stringify(options.questions ?? SAMPLE_QUESTIONS),
       attention_check: options.attentionCheck ? JSON.stringify(options.attentionCheck) : null,
-      status: 'published',
-      published_at: new Date(),
+      status: published ? 'published' : 'draft',
+      published_at: published ? new Date() : null,
     })
     .returning('id')
     .executeTakeFirstOrThrow();

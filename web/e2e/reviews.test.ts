@@ -19,20 +19,14 @@ async function signIn(page: Page, user: SeededUser): Promise<void> {
   await suite.signIn(page, user.email, user.password, user.totp);
 }
 
-/** axe-core's source when the package is installed (it is not a dependency yet). */
-async function axeSource(): Promise<string | null> {
-  try {
-    const path = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-    return await readFile(path, 'utf8');
-  } catch {
-    return null;
-  }
-}
+/** axe-core's browser build, injected into each page checked. */
+const axeSource = (): Promise<string> =>
+  readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /**
  * The page's accessibility: one <h1>, headings that never skip a level, every form control
- * labelled, every button and link named; and axe-core's WCAG 2 A/AA rules when axe-core is
- * installed. page.evaluate runs through the DevTools protocol, so the CSP does not block it.
+ * labelled, every button and link named; and axe-core's WCAG 2 A/AA rules. page.evaluate runs
+ * through the DevTools protocol, so the CSP does not block it.
  */
 async function expectAccessible(page: Page, where: string): Promise<void> {
   await expect
@@ -77,27 +71,25 @@ async function expectAccessible(page: Page, where: string): Promise<void> {
   });
   expect(report, where).toEqual([]);
   const axe = await axeSource();
-  if (axe) {
-    // A string is evaluated as a script by the protocol (no eval in the page, no CSP event).
-    await page.evaluate(axe);
-    const violations = await page.evaluate(async () => {
-      const run = (
-        window as unknown as {
-          axe: {
-            run: (
-              context: Document,
-              options: object,
-            ) => Promise<{ violations: Array<{ id: string; nodes: unknown[] }> }>;
-          };
-        }
-      ).axe.run;
-      const result = await run(document, {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] },
-      });
-      return result.violations.map((v) => `${v.id} (${v.nodes.length})`);
+  // A string is evaluated as a script by the protocol (no eval in the page, no CSP event).
+  await page.evaluate(axe);
+  const violations = await page.evaluate(async () => {
+    const run = (
+      window as unknown as {
+        axe: {
+          run: (
+            context: Document,
+            options: object,
+          ) => Promise<{ violations: Array<{ id: string; nodes: unknown[] }> }>;
+        };
+      }
+    ).axe.run;
+    const result = await run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] },
     });
-    expect(violations, where).toEqual([]);
-  }
+    return result.violations.map((v) => `${v.id} (${v.nodes.length})`);
+  });
+  expect(violations, where).toEqual([]);
 }
 
 async function expectFitsNarrowScreen(page: Page, paths: string[]): Promise<void> {

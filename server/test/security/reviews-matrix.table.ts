@@ -16,6 +16,7 @@ import {
   insertAssignment,
   insertCase,
   insertPublishedQuestionnaire,
+  insertQuestionnaireVersion,
   insertStudy,
 } from '../review-actors.js';
 import { createUser } from '../actors.js';
@@ -112,27 +113,11 @@ export async function buildReviewsWorld(
 }
 
 /** A draft questionnaire version (the newest) in a study. */
-export async function insertDraftQuestionnaire(db: Db, studyId: string): Promise<string> {
-  const last = await db
-    .selectFrom('questionnaire_versions')
-    .select((eb) => eb.fn.max('version').as('version'))
-    .where('study_id', '=', studyId)
-    .executeTakeFirst();
-  const row = await db
-    .insertInto('questionnaire_versions')
-    .values({
-      study_id: studyId,
-      version: Number(last?.version ?? 0) + 1,
-      title: 'Draft questionnaire',
-      questions: JSON.stringify([
-        { id: 'diagnosis', type: 'text', prompt: 'Diagnosis?', required: true },
-      ]),
-      attention_check: null,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return row.id;
-}
+export const insertDraftQuestionnaire = (db: Db, studyId: string): Promise<string> =>
+  insertQuestionnaireVersion(db, studyId, {
+    title: 'Draft questionnaire',
+    questions: [{ id: 'diagnosis', type: 'text', prompt: 'Diagnosis?', required: true }],
+  });
 
 /** A participant-role account that is on no study yet. */
 export const newParticipantAccount = async (db: Db): Promise<string> =>
