@@ -1,7 +1,7 @@
 // Studies and their teams in the database (Z4). Every query about one study takes the study id
 // that requireAccess returned and names it in its WHERE clause; the listing names the caller.
 import { sql, type Kysely } from 'kysely';
-import type { DatabaseSchema, Role, StudyRole, StudyStatus } from '../../../platform/db/schema.js';
+import type { DatabaseSchema, StudyRole, StudyStatus } from '../../../platform/db/schema.js';
 import {
   MEMBER_LIST_LIMIT,
   STUDY_LIST_LIMIT,
@@ -294,22 +294,6 @@ export async function markRemoved(db: Db, studyId: string, userId: string): Prom
 // ---------------------------------------------------------------------------------------------
 // Accounts met while adding someone to the team
 
-/** The account with the normalized email, row-locked until the transaction ends. */
-export function lockAccountByEmail(
-  db: Db,
-  emailKey: string,
-): Promise<
-  | { id: string; email: string; roles: Role[]; status: 'invited' | 'active' | 'disabled' }
-  | undefined
-> {
-  return db
-    .selectFrom('users')
-    .select(['id', 'email', 'roles', 'status'])
-    .where('email_normalized', '=', emailKey)
-    .forUpdate()
-    .executeTakeFirst();
-}
-
 /** The user's role in the organization, or undefined when they are not a member of it. */
 export async function organizationRoleOf(
   db: Db,
@@ -324,15 +308,4 @@ export async function organizationRoleOf(
     .forShare()
     .executeTakeFirst();
   return row?.role;
-}
-
-/** True when the user row was inserted by the transaction `db` runs in (created_at = now()). */
-export async function createdInThisTransaction(db: Db, userId: string): Promise<boolean> {
-  const created = await db
-    .selectFrom('users')
-    .select('id')
-    .where('id', '=', userId)
-    .where(sql<boolean>`created_at = now()`)
-    .executeTakeFirst();
-  return created !== undefined;
 }

@@ -11,6 +11,8 @@ import type { ModuleContext } from '../../../platform/module-context.js';
 import { onUniqueViolation } from '../../../platform/unique-conflict.js';
 import { recordUserEvent } from '../../../platform/user-event.js';
 import type { IdentityApi } from '../../identity/index.js';
+// The same account look-ups organization members and portal invitations use.
+import { createdInThisTransaction, lockAccountByEmail } from '../../organizations/index.js';
 import * as repo from './repo.js';
 import type { Db } from './repo.js';
 import type { StudyMemberView } from './schemas.js';
@@ -102,7 +104,7 @@ export async function addResearcher(
 ): Promise<StudyMemberView> {
   return ctx.db.transaction().execute(async (trx) => {
     const access = await requireOwner(trx, request, studyId, 'add researchers');
-    const account = await repo.lockAccountByEmail(trx, invitations.normalizeEmail(email));
+    const account = await lockAccountByEmail(trx, invitations.normalizeEmail(email));
     const orgRole =
       account && (await repo.organizationRoleOf(trx, access.organizationId, account.id));
     if (!account || orgRole !== 'researcher' || account.status === 'disabled') {
@@ -131,7 +133,7 @@ async function addExistingParticipant(
 ): Promise<{ member: StudyMemberView; email: string } | undefined> {
   return ctx.db.transaction().execute(async (trx) => {
     const access = await requireAccess(trx, request, 'study:manage', { studyId });
-    const account = await repo.lockAccountByEmail(trx, emailKey);
+    const account = await lockAccountByEmail(trx, emailKey);
     if (!account) return undefined;
     if (account.status === 'disabled' || !account.roles.includes('participant')) {
       throw cannotTakePart();
@@ -169,7 +171,7 @@ async function inviteParticipant(
         // inviteUser re-invites a pending account it finds; that is only right for the account
         // it has just created. One created by another request since our look-up must not have
         // its invitation reset: 409, try again.
-        if (!(await repo.createdInThisTransaction(trx, userId))) throw createdMeanwhile();
+        if (!(await createdInThisTransaction(trx, userId))) throw createdMeanwhile();
         const access = await requireAccess(trx, request, 'study:manage', {
           studyId: input.studyId,
         });
