@@ -171,13 +171,7 @@ function AssignmentUpload({ studyId, onCreated }: { studyId: string; onCreated: 
             }}
           />
         </div>
-        {error instanceof Error && !('status' in error) ? (
-          <div className="error" role="alert">
-            <p>{error.message}</p>
-          </div>
-        ) : (
-          <UploadReport error={error} upload={null} />
-        )}
+        <UploadReport error={error} upload={null} />
         {note && <SuccessNote>{note}</SuccessNote>}
         <button type="submit" className="button" disabled={busy} aria-busy={busy}>
           Upload assignments

@@ -214,13 +214,7 @@ function CaseImport({ study, onImported }: { study: Study; onImported: () => voi
             }}
           />
         </div>
-        {error instanceof Error && !('status' in error) ? (
-          <div className="error" role="alert">
-            <p>{error.message}</p>
-          </div>
-        ) : (
-          <UploadReport error={error} upload={upload} />
-        )}
+        <UploadReport error={error} upload={upload} />
         {note && <SuccessNote>{note}</SuccessNote>}
         <button type="submit" className="button" disabled={busy} aria-busy={busy}>
           Import cases

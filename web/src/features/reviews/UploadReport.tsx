@@ -8,6 +8,14 @@ import { describeUploadError, uploadErrors } from './uploads';
  */
 export function UploadReport({ error, upload }: { error: unknown; upload: unknown }) {
   if (error === null || error === undefined) return null;
+  // A problem found in the browser before sending (unreadable file, bad JSON) has no status.
+  if (error instanceof Error && !('status' in error)) {
+    return (
+      <div className="error" role="alert">
+        <p>{error.message}</p>
+      </div>
+    );
+  }
   const errors = uploadErrors(error);
   if (errors.length === 0) return <ProblemAlert error={error} />;
   return (
