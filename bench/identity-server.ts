@@ -7,13 +7,14 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Session, type Profiler } from 'node:inspector/promises';
 import { findSourceMap } from 'node:module';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { pino, type Logger } from 'pino';
 import { buildApp } from '../server/src/app.js';
 import { loadConfig, RATE_CLASSES, type HavenConfig } from '../server/src/config.js';
 import { openDatabase, type Database } from '../server/src/platform/db/database.js';
 import { createLogger } from '../server/src/platform/logging.js';
+import { installAccessLog } from '../server/src/platform/http/access-log.js';
 import { migrateToLatest } from '../server/src/platform/db/migrate.js';
 import { hashPassword, MINIMUM_HASHING } from '../server/src/modules/identity/index.js';
 
@@ -90,7 +91,15 @@ async function seedPatient(database: Database): Promise<string> {
   return row.id;
 }
 
-function isLogLevelMessage(message: unknown): message is { type: 'log-level'; level: string } {
+interface LogLevelMessage {
+  readonly type: 'log-level';
+  /** The app's level. */
+  readonly level: string;
+  /** The bare route's level: 'silent' (no logger, as the issue measured) or the app's. */
+  readonly bareLevel?: string;
+}
+
+function isLogLevelMessage(message: unknown): message is LogLevelMessage {
   return (
     typeof message === 'object' &&
     message !== null &&
@@ -128,9 +137,17 @@ async function databaseCpu(database: Database): Promise<number> {
   return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
 }
 
-/** The same indexed query as GET /api/auth/me, with no hooks, plugins or schemas around it. */
-function buildBareApp(database: Database, userId: string): FastifyInstance {
-  const bare = Fastify({ logger: false });
+/**
+ * The same indexed query as GET /api/auth/me, with no hooks, plugins or schemas around it but,
+ * when its logger's level allows, the same access line the app writes (installAccessLog through
+ * the real createLogger): the pair then differs by the security stack alone.
+ */
+function buildBareApp(database: Database, userId: string, logger: Logger): FastifyInstance {
+  const bare = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+  }) as unknown as FastifyInstance;
+  installAccessLog(bare);
   bare.get('/bare', async () => {
     const user = await database.db
       .selectFrom('users')
@@ -162,6 +179,7 @@ export interface BenchServers {
   readonly database: Database;
   readonly config: HavenConfig;
   readonly logger: Logger;
+  readonly bareLogger: Logger;
   readonly close: () => Promise<void>;
 }
 
@@ -194,7 +212,15 @@ export async function createBenchServers(): Promise<BenchServers> {
     }),
   });
   const app = await buildApp(config, { database, logger });
-  const bare = buildBareApp(database, userId);
+  // Its own logger, silent unless identity.bench.ts asks for the access line on both.
+  const bareLogger = createLogger({
+    level: 'silent',
+    destination: pino.destination({
+      dest: '/dev/null',
+      sync: process.env.BENCH_LOG_SYNC === '1',
+    }),
+  });
+  const bare = buildBareApp(database, userId, bareLogger);
   const close = async (): Promise<void> => {
     await bare.close();
     await app.close();
@@ -202,11 +228,11 @@ export async function createBenchServers(): Promise<BenchServers> {
     await drop();
     rmSync(dataDir, { recursive: true, force: true });
   };
-  return { app, bare, database, config, logger, close };
+  return { app, bare, database, config, logger, bareLogger, close };
 }
 
 async function main(): Promise<void> {
-  const { app, bare, database, config, logger, close } = await createBenchServers();
+  const { app, bare, database, config, logger, bareLogger, close } = await createBenchServers();
   const appUrl = await app.listen({ host: '127.0.0.1', port: 0 });
   const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
 
@@ -222,6 +248,7 @@ async function main(): Promise<void> {
     if (isLogLevelMessage(message)) {
       // Request loggers are children made per request, so they take the new level at once.
       logger.level = message.level;
+      bareLogger.level = message.bareLevel ?? 'silent';
       process.send?.({ type: 'log-level-set', level: logger.level });
       return;
     }

@@ -178,8 +178,11 @@ async function meLatencyUnderFlood(target: Target): Promise<Row> {
   };
 }
 
-/** Sets the server's log level (its per-request loggers follow at once). */
-function setLogLevel(child: ChildProcess, level: string): Promise<void> {
+/**
+ * Sets the app's log level and the bare route's (its per-request loggers follow at once);
+ * the bare route stays silent unless asked.
+ */
+function setLogLevel(child: ChildProcess, level: string, bareLevel = 'silent'): Promise<void> {
   return new Promise((resolve) => {
     const listener = (message: { type: string }): void => {
       if (message.type !== 'log-level-set') return;
@@ -187,14 +190,38 @@ function setLogLevel(child: ChildProcess, level: string): Promise<void> {
       resolve();
     };
     child.on('message', listener);
-    child.send({ type: 'log-level', level });
+    child.send({ type: 'log-level', level, bareLevel });
   });
 }
 
+/** One pairing of log levels: the app's and the bare route's. */
+interface LogPairing {
+  readonly app: string;
+  readonly bare: string;
+  readonly label: string;
+}
+
 /**
- * /me against the bare route, at each log level: 'info' (production's default: two masked
- * lines per request) and 'silent' (no request lines, as the issue first measured it).
+ * /me against the bare route in three pairings: the app at 'info' (production's default: one
+ * masked access line per request) against the bare route without a logger; both writing that
+ * same access line, so the pair differs by the security stack alone; and both silent, as the
+ * issue first measured it. BENCH_LOG_LEVEL=<level> runs just the app at that level against
+ * a silent bare route.
  */
+const LOG_PAIRINGS: readonly LogPairing[] = process.env.BENCH_LOG_LEVEL
+  ? [
+      {
+        app: process.env.BENCH_LOG_LEVEL,
+        bare: 'silent',
+        label: `app logs at ${process.env.BENCH_LOG_LEVEL}`,
+      },
+    ]
+  : [
+      { app: 'info', bare: 'silent', label: 'request logs at info, bare route without' },
+      { app: 'info', bare: 'info', label: 'the same access line on both' },
+      { app: 'silent', bare: 'silent', label: 'no request logs' },
+    ];
+
 async function stackVsBare(
   target: Target,
   child: ChildProcess,
@@ -213,11 +240,10 @@ async function stackVsBare(
     headers: { cookie: await accessCookie(target) },
   });
   const rows: Row[] = [];
-  const levels = process.env.BENCH_LOG_LEVEL ? [process.env.BENCH_LOG_LEVEL] : ['info', 'silent'];
-  for (const level of levels) {
-    await setLogLevel(child, level);
+  for (const pairing of LOG_PAIRINGS) {
+    await setLogLevel(child, pairing.app, pairing.bare);
     step(
-      `throughput at log level ${level}, ${THROUGHPUT_CONNECTIONS} connections: ` +
+      `throughput, ${pairing.label}, ${THROUGHPUT_CONNECTIONS} connections: ` +
         'warm-up 2s each, then 2 rounds',
     );
     await load('GET /api/auth/me', await meOptions(2));
@@ -242,7 +268,7 @@ async function stackVsBare(
     const ratio = mean(totals.me.rates) / mean(totals.bare.rates);
     const cpuMe = totals.me.cpu / totals.me.requests;
     const cpuBare = totals.bare.cpu / totals.bare.requests;
-    const logs = level === 'silent' ? 'no request logs' : `request logs at ${level}`;
+    const logs = pairing.label;
     rows.push(
       {
         measure: `GET /api/auth/me req/s ÷ bare route req/s (${logs})`,

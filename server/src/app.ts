@@ -34,6 +34,7 @@ import { portalModule } from './modules/portal/index.js';
 import { reviewsModule } from './modules/reviews/index.js';
 import { createDevMailbox, createSmtpMailer, type Mailer } from './platform/mail.js';
 import type { ModuleContext } from './platform/module-context.js';
+import { installAccessLog } from './platform/http/access-log.js';
 import { installCors } from './platform/http/cors.js';
 import { answerClientError } from './platform/http/client-errors.js';
 import { registerHealthRoutes } from './platform/http/health.js';
@@ -238,16 +239,7 @@ export async function buildApp(
   // connection attempt settle (ready or error) before the app reports ready.
   if (redis) app.addHook('onReady', () => firstConnectionSettled(redis));
 
-  // The small per-request hooks are synchronous callback hooks: an async hook costs a promise
-  // and a microtask turn per request, which showed in the profile of a cheap read (issue 9).
-  app.addHook('onResponse', (request, reply, done) => {
-    request.log.info(
-      // The serializers pick the safe fields (query values redacted, no headers).
-      { req: request, res: reply, responseTimeMs: Math.round(reply.elapsedTime * 10) / 10 },
-      'request completed',
-    );
-    done();
-  });
+  installAccessLog(app);
   await installSecurityHeaders(app);
   // After the security headers: a refused path must still carry them and the request id (T3).
   app.addHook('onRequest', (request, reply, done) => {
