@@ -14,12 +14,13 @@ import type { ModuleContext } from '../../../platform/module-context.js';
 import { recordUserEvent } from '../../../platform/user-event.js';
 import { csvHeader, csvRows, ndjsonRows, type ExportFormat } from './format.js';
 import { EXPORT_KINDS, EXPORT_SOURCES, type ExportKind, type Window } from './sources.js';
+import type { ExportRow } from './source-kit.js';
 
 type Db = Kysely<DatabaseSchema>;
 type Context = ModuleContext<Record<string, never>>;
 
 /** Rows fetched per query while streaming: small enough for flat memory, big enough for speed. */
-export const EXPORT_PAGE_ROWS = 1_000;
+export const EXPORT_PAGE_ROWS = 2_000;
 
 export interface ExportRequest {
   readonly studyId: string;
@@ -49,29 +50,35 @@ function parseSince(since: string | undefined): Date | null {
   return instant;
 }
 
+/** One chunk of rows after a cursor (null: from the window's start). */
+export type ChunkFetcher = (after: string | null) => Promise<ExportRow[]>;
+
 /**
- * The rows of one window as text, pulled a chunk of EXPORT_PAGE_ROWS at a time: the next query
- * runs only when the reply asks for more (read()), so a slow client holds the server to one
- * chunk in memory whatever the page's size. Readable.from over an async generator does the same
- * but adds a promise and an iterator step per chunk and keeps no explicit guard against a second
+ * Rows as text, pulled a chunk of `chunkRows` at a time: a query runs only when the reply asks
+ * for more (read()), so a slow client holds the server to a bounded number of chunks whatever
+ * the page's size. While a full chunk is formatted and written, the query of the next one
+ * already runs (one chunk ahead, never more): the database and the formatting overlap instead of
+ * taking turns, which is most of an export's time. Readable.from over an async generator would
+ * add a promise and an iterator step per chunk and keep no explicit guard against a second
  * read() while a query is in flight; this class states both.
  */
-class ExportTextStream extends Readable {
+export class ExportTextStream extends Readable {
   private after: string | null;
   private fetching = false;
   private headerSent = false;
   private finished = false;
+  /** The next chunk's query, started when the previous chunk came back full. */
+  private ahead: Promise<ExportRow[]> | undefined;
 
   constructor(
-    private readonly db: Db,
-    private readonly studyId: string,
-    private readonly kind: ExportKind,
+    private readonly fetchChunk: ChunkFetcher,
+    private readonly chunkRows: number,
     private readonly format: ExportFormat,
-    private readonly window: Window,
     private readonly columns: readonly string[],
+    after: string | null,
   ) {
     super();
-    this.after = window.after;
+    this.after = after;
   }
 
   override _read(): void {
@@ -93,21 +100,22 @@ class ExportTextStream extends Readable {
 
   /** Pushes one chunk; true when the consumer wants more and rows may remain. */
   private async nextChunk(): Promise<boolean> {
-    const window: Window = { ...this.window, after: this.after };
-    const rows = await EXPORT_SOURCES[this.kind].page(
-      this.db,
-      this.studyId,
-      window,
-      EXPORT_PAGE_ROWS,
-    );
+    const rows = await (this.ahead ?? this.fetchChunk(this.after));
+    this.ahead = undefined;
     if (this.destroyed) return false;
-    let wantsMore = true;
-    if (rows.length > 0) {
-      this.after = rows[rows.length - 1]!.cursor;
-      wantsMore = this.push(this.format === 'csv' ? csvRows(this.columns, rows) : ndjsonRows(rows));
-    }
-    if (rows.length < EXPORT_PAGE_ROWS) {
+    if (rows.length < this.chunkRows) {
       this.finished = true;
+    } else {
+      this.after = rows[rows.length - 1]!.cursor;
+      this.ahead = this.fetchChunk(this.after);
+      // Its failure is reported when the next chunk awaits it; a stream destroyed before then
+      // (the client went away) must not leave an unhandled rejection behind.
+      this.ahead.catch(() => undefined);
+    }
+    const wantsMore =
+      rows.length === 0 ||
+      this.push(this.format === 'csv' ? csvRows(this.columns, rows) : ndjsonRows(rows));
+    if (this.finished) {
       this.push(null);
       return false;
     }
@@ -123,7 +131,10 @@ function exportText(
   window: Window,
   columns: readonly string[],
 ): Readable {
-  return new ExportTextStream(db, studyId, kind, format, window, columns);
+  const source = EXPORT_SOURCES[kind];
+  const fetchChunk: ChunkFetcher = (after) =>
+    source.page(db, studyId, { ...window, after }, EXPORT_PAGE_ROWS);
+  return new ExportTextStream(fetchChunk, EXPORT_PAGE_ROWS, format, columns, window.after);
 }
 
 async function auditExport(
