@@ -172,6 +172,75 @@ function jsonFile(name: string, content: unknown) {
   return { name, mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(content)) };
 }
 
+function csvFile(name: string, lines: string[]) {
+  return { name, mimeType: 'text/csv', buffer: Buffer.from(`${lines.join('\r\n')}\r\n`) };
+}
+
+const CASE_CSV_HEADER = 'case_id,path,label,value,unit,ai_score,ai_explanation';
+
+/** Two chest-pain cases in the CSV case format, one row per feature value. */
+const GOOD_CASE_CSV = [
+  CASE_CSV_HEADER,
+  'CP-1,vitals/heart_rate,Heart rate,104,bpm,0.64,Raised troponin and tachycardia',
+  'CP-1,labs/troponin,Troponin,0.09,ng/mL,,',
+  'CP-2,vitals/heart_rate,Heart rate,72,bpm,0.12,Normal findings',
+  'CP-2,labs/troponin,Troponin,0.01,ng/mL,,',
+];
+
+/** The same file with an AI score out of range on its third line: nothing is imported. */
+const BAD_CASE_CSV = [
+  CASE_CSV_HEADER,
+  'CP-1,vitals/heart_rate,Heart rate,104,bpm,0.64,Raised troponin and tachycardia',
+  'CP-2,vitals/heart_rate,Heart rate,72,bpm,1.7,Normal findings',
+];
+
+/** Seeds a researcher of a fresh organization and two participants with accounts. */
+async function seedTeam(tag: string) {
+  const s = suite.server();
+  const researcher = await seedUser(s, {
+    email: suite.uniqueEmail(`researcher-${tag}`),
+    password: PASSWORD,
+    roles: ['researcher'],
+    displayName: `Dr. Robin ${tag}`,
+    withTotp: true,
+  });
+  const participants = await Promise.all(
+    ['Ada Reviewer', 'Ben Reviewer'].map((displayName) =>
+      seedUser(s, {
+        email: suite.uniqueEmail(`${displayName.split(' ')[0]?.toLowerCase()}-${tag}`),
+        password: PASSWORD,
+        roles: ['participant'],
+        displayName,
+      }),
+    ),
+  );
+  await createOrganization(s.app.database.db, {
+    name: `Research Unit ${tag} ${Date.now()}`,
+    members: [{ userId: researcher.id, role: 'researcher' }],
+  });
+  return { researcher, participants };
+}
+
+/** Signs the researcher in and creates a study through the SPA; answers the study's path. */
+async function createStudy(page: Page, researcher: SeededUser, title: string): Promise<string> {
+  await signIn(page, researcher);
+  await goto(page, '/studies');
+  await page.getByRole('heading', { level: 1, name: 'Studies' }).waitFor();
+  await page.getByLabel('Title').fill(title);
+  await page.getByRole('button', { name: 'Create study' }).click();
+  await page.getByRole('heading', { level: 1, name: title }).waitFor();
+  await suite.expectPath(page, /^\/studies\/[0-9a-f-]{36}$/);
+  return new URL(page.url()).pathname;
+}
+
+/** Clicks a download link and answers the downloaded file's lines (the header included). */
+async function downloadLines(page: Page, link: ReturnType<Page['getByRole']>): Promise<string[]> {
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  const path = await download.path();
+  const text = await readFile(path, 'utf8');
+  return text.split(/\r?\n/).filter((line) => line.length > 0);
+}
+
 describe('reviews SPA', () => {
   it('a researcher builds and starts a study, a participant reviews two cases, and the dashboard counts them', async () => {
     const s = suite.server();
@@ -438,5 +507,201 @@ describe('reviews SPA', () => {
       `${studyPath}?tab=dashboard`,
     ]);
     await expectFitsNarrowScreen(review, ['/reviews']);
+  });
+  it('a researcher imports cases from CSV, edits the study, adds an arm, filters assignments by participant and exports only what changed', async () => {
+    const { researcher, participants } = await seedTeam('csv');
+    const [ada, ben] = participants;
+    if (!ada || !ben) throw new Error('two participants were seeded');
+    const { page } = await open('/');
+    const studyPath = await createStudy(page, researcher, 'Chest pain (working title)');
+    const sections = page.getByRole('navigation', { name: 'Study sections' });
+
+    // Title and description: an empty title is refused in the browser, then both are saved.
+    await page.getByRole('button', { name: 'Edit title and description' }).click();
+    const title = page.getByLabel('Study title');
+    await expect.poll(() => title.evaluate((el) => el === document.activeElement)).toBe(true);
+    await title.fill('   ');
+    await page.getByRole('button', { name: 'Save title and description' }).click();
+    await page.getByText('Give the study a title.').waitFor();
+    expect(await title.getAttribute('aria-invalid')).toBe('true');
+    await expectAccessible(page, 'study title refused');
+    await title.fill('Chest pain triage with a risk score');
+    await page.getByLabel('Study description').fill('Do reviewers order more tests with a score?');
+    await page.getByRole('button', { name: 'Save title and description' }).click();
+    await page.getByText('The title and the description were saved.').waitFor();
+    await page
+      .getByRole('heading', { level: 1, name: 'Chest pain triage with a risk score' })
+      .waitFor();
+    await page.getByText('Do reviewers order more tests with a score?').waitFor();
+    await expectAccessible(page, 'study title saved');
+
+    // Cases from CSV: a bad line is named by its number and nothing is saved; the good file
+    // imports both cases (a CSV import goes through the session's CSRF token and refresh).
+    await sections.getByRole('link', { name: 'Cases' }).click();
+    const caseFile = page.getByLabel('Case file (JSON or CSV)');
+    await caseFile.setInputFiles(csvFile('bad-cases.csv', BAD_CASE_CSV));
+    await page.getByRole('button', { name: 'Import cases' }).click();
+    await page
+      .getByRole('list', { name: 'Problems in the file' })
+      .getByText(/^Line 3 \(ai_score\): Must be a number from 0 to 1/)
+      .waitFor();
+    await page.getByText('Nothing was saved: one problem was found').waitFor();
+    await page.getByText('No cases yet. Import a file above.').waitFor();
+    await expectAccessible(page, 'case CSV refused');
+    await caseFile.setInputFiles(csvFile('cases.csv', GOOD_CASE_CSV));
+    await page.getByRole('button', { name: 'Import cases' }).click();
+    await page.getByText('2 cases were imported.').waitFor();
+    await page.getByRole('rowheader', { name: 'CP-2' }).waitFor();
+    await page.getByRole('button', { name: 'View case CP-1' }).click();
+    await page.getByText('AI risk score 64%: Raised troponin and tachycardia').waitFor();
+    await expectAccessible(page, 'cases from CSV');
+
+    // An experiment, then a third arm added to it on its card.
+    await sections.getByRole('link', { name: 'Experiments' }).click();
+    await page.getByLabel('Experiment name').fill('Risk score display');
+    await page.getByRole('button', { name: 'Create experiment' }).click();
+    await page.getByText(/The experiment “Risk score display” was created with 2 arms\./).waitFor();
+    await page.getByRole('button', { name: 'Add an arm to Risk score display' }).click();
+    const newArm = page.getByRole('form', { name: 'New arm of Risk score display' });
+    const armName = newArm.getByLabel('New arm name');
+    await expect.poll(() => armName.evaluate((el) => el === document.activeElement)).toBe(true);
+    // The name of an existing arm is refused before anything is sent.
+    await armName.fill('with ai score');
+    await newArm.getByRole('button', { name: 'Add the arm' }).click();
+    await newArm
+      .getByText('Risk score display already has an arm with that name.')
+      .first()
+      .waitFor();
+    await expectAccessible(page, 'new arm refused');
+    await armName.fill('Score with highlighted troponin');
+    await newArm.getByLabel('Show the AI risk score in the new arm').check();
+    await newArm.getByRole('button', { name: 'Add a feature setting to the new arm' }).click();
+    await newArm.getByLabel('Feature path, new arm, row 1').fill('labs/troponin');
+    await newArm.getByLabel('Highlighted, new arm, row 1').check();
+    await expectAccessible(page, 'new arm form');
+    await newArm.getByRole('button', { name: 'Add the arm' }).click();
+    await page
+      .getByText('The arm “Score with highlighted troponin” was added to Risk score display.')
+      .waitFor();
+    const arms = page.getByRole('table', { name: 'Arms of Risk score display' });
+    await arms.getByRole('rowheader', { name: 'Score with highlighted troponin' }).waitFor();
+    await arms.getByText('labs/troponin: highlighted').waitFor();
+    expect(await arms.getByRole('row').count()).toBe(4);
+    await expectAccessible(page, 'arm added');
+
+    // Two participants, each given both cases by the randomizer across the three arms.
+    await sections.getByRole('link', { name: 'Overview' }).click();
+    for (const participant of [ada, ben]) {
+      await page.getByLabel('Participant email').fill(participant.email);
+      await page.getByRole('button', { name: 'Add participant' }).click();
+      await page
+        .getByRole('rowheader', { name: participant === ada ? 'Ada Reviewer' : 'Ben Reviewer' })
+        .waitFor();
+    }
+    await sections.getByRole('link', { name: 'Assignments' }).click();
+    await page.getByLabel('Experiment').selectOption({ label: 'Risk score display (3 arms)' });
+    await page.getByLabel('Cases per participant').fill('2');
+    await page.getByRole('button', { name: 'Randomize assignments' }).click();
+    await page.getByText(/4 assignments were made\./).waitFor();
+    const table = page.getByRole('table', { name: /^Assignments/ });
+    await expect.poll(() => table.getByRole('row').count()).toBe(5);
+
+    // The participant filter: chosen by name and email, never typed as an id.
+    const picker = page.getByLabel('Participant', { exact: true });
+    await picker.selectOption({ label: `Ben Reviewer (${ben.email})` });
+    await page
+      .getByRole('search', { name: 'Assignments by participant' })
+      .getByRole('button', { name: 'Search' })
+      .click();
+    await page.getByText(`Showing the cases of Ben Reviewer (${ben.email}).`).waitFor();
+    await expect.poll(() => table.getByRole('row').count()).toBe(3);
+    expect(await table.getByRole('rowheader', { name: 'Ada Reviewer' }).count()).toBe(0);
+    expect(await table.getByRole('rowheader', { name: 'Ben Reviewer' }).count()).toBe(2);
+    await expectAccessible(page, 'assignments of one participant');
+    await picker.selectOption({ label: 'Every participant' });
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('Showing the cases of every participant.').waitFor();
+    await expect.poll(() => table.getByRole('row').count()).toBe(5);
+
+    // Exports: everything, then only what changed since a time (entered in local time, sent
+    // to the API as a UTC instant).
+    await goto(page, `${studyPath}?tab=exports`);
+    await page.getByRole('heading', { level: 2, name: 'Exports' }).waitFor();
+    const everything = await downloadLines(
+      page,
+      page.getByRole('link', { name: 'Assignments as CSV' }),
+    );
+    expect(everything).toHaveLength(5);
+    await page.getByRole('button', { name: 'Apply to the downloads' }).click();
+    await page.getByText('Choose a date and time, or download everything').waitFor();
+    await expectAccessible(page, 'exports without a time');
+    await page.getByLabel('Changed since').fill('2099-01-01T00:00');
+    await page.getByRole('button', { name: 'Apply to the downloads' }).click();
+    await page.getByText(/^The downloads below hold only rows changed at or after /).waitFor();
+    const later = page.getByRole('link', { name: 'Assignments as CSV (changes only)' });
+    const href = new URL((await later.getAttribute('href')) ?? '', suite.server().baseUrl);
+    expect(href.searchParams.get('since')).toMatch(
+      /^(2098-12-31|2099-01-01)T\d{2}:\d{2}:00\.000Z$/,
+    );
+    expect(await downloadLines(page, later)).toEqual([everything[0]]);
+    await expectAccessible(page, 'exports since a time');
+    await page.getByLabel('Changed since').fill('2000-01-01T00:00');
+    await page.getByRole('button', { name: 'Apply to the downloads' }).click();
+    await page
+      .getByText(/at or after .*2000/)
+      .first()
+      .waitFor();
+    expect(await downloadLines(page, later)).toHaveLength(5);
+    await page.getByRole('button', { name: 'Download everything again' }).click();
+    await page.getByText('The downloads below hold every row.').waitFor();
+    await page.getByRole('link', { name: 'Assignments as CSV', exact: true }).waitFor();
+    await expectFitsNarrowScreen(page, [`${studyPath}?tab=exports`, studyPath]);
+  });
+
+  it('A4/A8: a CSV upload answered 401 (the access token ran out) refreshes the session once and is sent again with the CSRF token', async () => {
+    const { researcher } = await seedTeam('refresh');
+    const { page } = await open('/');
+    await createStudy(page, researcher, 'Uploads survive an expired access token');
+    await page
+      .getByRole('navigation', { name: 'Study sections' })
+      .getByRole('link', { name: 'Cases' })
+      .click();
+    const uploads: Array<{ csrf: string | undefined }> = [];
+    let refreshes = 0;
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().endsWith('/api/auth/refresh')) {
+        refreshes += 1;
+      }
+    });
+    // The first upload meets an access token that expired on its way: the server's 401.
+    await page.route('**/cases/import', async (route) => {
+      uploads.push({ csrf: route.request().headers()['x-csrf-token'] });
+      if (uploads.length === 1) {
+        await route.fulfill({
+          status: 401,
+          contentType: 'application/problem+json',
+          body: JSON.stringify({
+            type: 'about:blank',
+            title: 'Unauthorized',
+            status: 401,
+            code: 'UNAUTHENTICATED',
+            detail: 'The access token has expired.',
+          }),
+        });
+        return;
+      }
+      await route.continue();
+    });
+    await page
+      .getByLabel('Case file (JSON or CSV)')
+      .setInputFiles(csvFile('cases.csv', GOOD_CASE_CSV));
+    await page.getByRole('button', { name: 'Import cases' }).click();
+    await page.getByText('2 cases were imported.').waitFor();
+    expect(uploads).toHaveLength(2);
+    expect(refreshes).toBe(1);
+    for (const upload of uploads) expect(upload.csrf).toMatch(/.{16,}/);
+    // The token is bound to the session, which the refresh kept: both carried the same one.
+    expect(uploads[1]?.csrf).toBe(uploads[0]?.csrf);
+    await expectAccessible(page, 'cases after a refreshed upload');
   });
 });

@@ -100,6 +100,14 @@ async function errorFromResponse(res: Response): Promise<ApiError> {
   });
 }
 
+/** A body sent as it is (a CSV file as `text/csv`) instead of as JSON. */
+export class RawBody {
+  constructor(
+    readonly contentType: string,
+    readonly text: string,
+  ) {}
+}
+
 export interface RequestOptions {
   signal?: AbortSignal | undefined;
   cache?: RequestCache;
@@ -109,7 +117,7 @@ export interface JsonRequest<T> extends RequestOptions {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   decode: Decoder<T>;
-  /** JSON body; omitted for GET/DELETE without a body. */
+  /** JSON body (or a RawBody, sent as it is); omitted for GET/DELETE without a body. */
   body?: unknown;
   /** Sent as X-CSRF-Token on state-changing requests (A8). */
   csrfToken?: string | null | undefined;
@@ -119,7 +127,8 @@ export interface JsonRequest<T> extends RequestOptions {
 export async function requestJson<T>(request: JsonRequest<T>): Promise<T> {
   const { method, path, decode, body, csrfToken, signal } = request;
   const headers: Record<string, string> = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (body instanceof RawBody) headers['Content-Type'] = body.contentType;
+  else if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let res: Response;
   try {
@@ -129,7 +138,11 @@ export async function requestJson<T>(request: JsonRequest<T>): Promise<T> {
       headers,
       cache: request.cache ?? 'no-store',
       signal: signal ?? null,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      ...(body instanceof RawBody
+        ? { body: body.text }
+        : body !== undefined
+          ? { body: JSON.stringify(body) }
+          : {}),
     });
   } catch (err) {
     if (signal?.aborted) throw err;

@@ -3,7 +3,13 @@ import { useId, useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
 import { formatDateTime } from '../../shared/dates';
 import { Field, SelectField } from '../../shared/fields';
-import { FormFooter, ProblemAlert, SubmissionForm, SuccessNote } from '../../shared/forms';
+import {
+  FormFooter,
+  ProblemAlert,
+  SearchForm,
+  SubmissionForm,
+  SuccessNote,
+} from '../../shared/forms';
 import { PageNav, useCursorPages } from '../../shared/paging';
 import { useForm } from '../../shared/submission';
 import { useResource } from '../../shared/useResource';
@@ -12,10 +18,12 @@ import {
   decodeAssignmentImport,
   decodeAssignmentPage,
   decodeExperiments,
+  decodeMembers,
   decodeRandomization,
   decodeRandomizations,
   studyApi,
   type Study,
+  type StudyMember,
 } from './reviewsApi';
 import { UploadReport } from './UploadReport';
 import { postCsv, readTextFile } from './uploads';
@@ -31,10 +39,18 @@ export function AssignmentsSection({
   onStudyChanged: () => void;
 }) {
   const pages = useCursorPages();
-  const listPath = studyApi(
-    study.id,
-    `/assignments?limit=${PAGE_SIZE}${pages.cursor ? `&after=${encodeURIComponent(pages.cursor)}` : ''}`,
+  /** The participant whose assignments are listed; null lists everyone's. */
+  const [participantId, setParticipantId] = useState<string | null>(null);
+  const membersPath = studyApi(study.id, '/members');
+  const members = useResource(membersPath, () =>
+    sessionStore.api('GET', membersPath, decodeMembers),
   );
+  const participants = (members.data ?? []).filter((m) => m.role === 'participant');
+  const shown = participants.find((m) => m.userId === participantId) ?? null;
+  const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
+  if (participantId) query.set('participantId', participantId);
+  if (pages.cursor) query.set('after', pages.cursor);
+  const listPath = studyApi(study.id, `/assignments?${query.toString()}`);
   const assignments = useResource(listPath, () =>
     sessionStore.api('GET', listPath, decodeAssignmentPage),
   );
@@ -53,17 +69,37 @@ export function AssignmentsSection({
       )}
       <section className="panel stack" aria-labelledby="assignments-title">
         <h2 id="assignments-title">Assignments ({study.counts.assignments.toLocaleString()})</h2>
+        <ProblemAlert error={members.error} />
+        <ParticipantFilter
+          participants={participants}
+          chosen={participantId}
+          onChoose={(id) => {
+            pages.first();
+            setParticipantId(id);
+          }}
+        />
         <ProblemAlert error={assignments.error} />
         {assignments.data === null ? (
           !assignments.error && <p role="status">Loading assignments…</p>
         ) : assignments.data.assignments.length === 0 ? (
-          <p>No cases are assigned yet.</p>
+          <p>
+            {shown
+              ? `No cases are assigned to ${shown.displayName} yet.`
+              : 'No cases are assigned yet.'}
+          </p>
         ) : (
           <>
+            <p role="status">
+              {shown
+                ? `Showing the cases of ${shown.displayName} (${shown.email}).`
+                : 'Showing the cases of every participant.'}
+            </p>
             <TableFrame label="Assignments table">
               <table className="table">
                 <caption className="visually-hidden">
-                  Assignments, by participant and position
+                  {shown
+                    ? `Assignments of ${shown.displayName}, by position`
+                    : 'Assignments, by participant and position'}
                 </caption>
                 <thead>
                   <tr>
@@ -100,6 +136,40 @@ export function AssignmentsSection({
         )}
       </section>
     </>
+  );
+}
+
+/**
+ * Narrows the list to one participant, chosen by name and email among the study's
+ * participants (the API filters by their user id, which no one should have to type).
+ */
+function ParticipantFilter({
+  participants,
+  chosen,
+  onChoose,
+}: {
+  participants: StudyMember[];
+  chosen: string | null;
+  onChoose: (participantId: string | null) => void;
+}) {
+  const [picked, setPicked] = useState(chosen ?? '');
+  const choices = [
+    { value: '', label: 'Every participant' },
+    ...participants.map((m) => ({
+      value: m.userId,
+      label: `${m.displayName} (${m.email})${m.status === 'active' ? '' : `, ${m.status}`}`,
+    })),
+  ];
+  return (
+    <SearchForm label="Assignments by participant" onSearch={() => onChoose(picked || null)}>
+      <SelectField
+        label="Participant"
+        choices={choices}
+        value={picked}
+        onValueChange={setPicked}
+        hint="Show the cases of one participant, in the order they review them."
+      />
+    </SearchForm>
   );
 }
 

@@ -1,13 +1,32 @@
 import { TableFrame } from './TableFrame';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { DisplayConfigView, FeatureDisplayView } from '@haven/contract';
+import {
+  ArmEditor,
+  DESCRIPTION_LENGTH,
+  MAX_ARMS,
+  NAME_LENGTH,
+  ProblemList,
+  armProblems,
+  displayOf,
+  emptyArm,
+  type ArmDraft,
+} from './ArmEditor';
 import { sessionStore } from '../../auth/sessionStore';
 import { fieldErrorsOf } from '../../shared/api';
 import { formatDateTime } from '../../shared/dates';
-import { CheckboxField, Field, TextAreaField } from '../../shared/fields';
+import { Field, TextAreaField } from '../../shared/fields';
 import { ProblemAlert, SubmitButton, SuccessNote } from '../../shared/forms';
 import { useResource } from '../../shared/useResource';
-import { count, decodeExperiment, decodeExperiments, studyApi, type Study } from './reviewsApi';
+import {
+  count,
+  decodeArm,
+  decodeExperiment,
+  decodeExperiments,
+  studyApi,
+  type Experiment,
+  type Study,
+} from './reviewsApi';
 
 /** How one feature row reads in a sentence: "vitals/heart_rate: highlighted, pinned 1st". */
 export function describeFeature(f: FeatureDisplayView): string {
@@ -29,6 +48,8 @@ export function describeDisplay(display: DisplayConfigView): string {
 export function ExperimentsSection({ study }: { study: Study }) {
   const path = studyApi(study.id, '/experiments');
   const experiments = useResource(path, () => sessionStore.api('GET', path, decodeExperiments));
+  // One "add an arm" form at a time, so its labels are unique on the page.
+  const [addingTo, setAddingTo] = useState<string | null>(null);
   return (
     <>
       <section className="panel stack" aria-labelledby="experiments-title">
@@ -78,6 +99,20 @@ export function ExperimentsSection({ study }: { study: Study }) {
                     </tbody>
                   </table>
                 </TableFrame>
+                {study.status !== 'closed' &&
+                  (e.arms.length < MAX_ARMS ? (
+                    <AddArm
+                      studyId={study.id}
+                      experiment={e}
+                      open={addingTo === e.id}
+                      onOpenChange={(open) => setAddingTo(open ? e.id : null)}
+                      onAdded={experiments.reload}
+                    />
+                  ) : (
+                    <p className="subtle">
+                      This experiment has the most arms allowed ({MAX_ARMS}).
+                    </p>
+                  ))}
               </li>
             ))}
           </ul>
@@ -88,43 +123,6 @@ export function ExperimentsSection({ study }: { study: Study }) {
       )}
     </>
   );
-}
-
-interface FeatureRow {
-  path: string;
-  hidden: boolean;
-  collapsed: boolean;
-  highlighted: boolean;
-  top: string;
-}
-interface ArmDraft {
-  uid: number;
-  name: string;
-  showAiScore: boolean;
-  features: FeatureRow[];
-}
-
-let nextArm = 1;
-const emptyArm = (name: string, showAiScore: boolean): ArmDraft => ({
-  uid: nextArm++,
-  name,
-  showAiScore,
-  features: [],
-});
-
-const PATH = /^[A-Za-z0-9][A-Za-z0-9_.-]*(\/[A-Za-z0-9][A-Za-z0-9_.-]*){0,5}$/;
-
-function displayOf(arm: ArmDraft): DisplayConfigView {
-  return {
-    showAiScore: arm.showAiScore,
-    features: arm.features.map((f) => ({
-      path: f.path.trim(),
-      ...(f.hidden ? { hidden: true } : {}),
-      ...(f.collapsed ? { collapsed: true } : {}),
-      ...(f.highlighted ? { highlighted: true } : {}),
-      ...(f.top.trim() ? { top: Number(f.top.trim()) } : {}),
-    })),
-  };
 }
 
 function CreateExperimentForm({ studyId, onCreated }: { studyId: string; onCreated: () => void }) {
@@ -143,26 +141,14 @@ function CreateExperimentForm({ studyId, onCreated }: { studyId: string; onCreat
 
   const setArm = (uid: number, change: Partial<ArmDraft>) =>
     setArms((all) => all.map((a) => (a.uid === uid ? { ...a, ...change } : a)));
-  const setRow = (arm: ArmDraft, index: number, change: Partial<FeatureRow>) =>
-    setArm(arm.uid, {
-      features: arm.features.map((f, i) => (i === index ? { ...f, ...change } : f)),
-    });
 
   const submit = async () => {
     const found: Record<string, string> = {};
     if (!name.trim()) found['name'] = 'Name the experiment.';
-    arms.forEach((arm, a) => {
-      if (!arm.name.trim()) found[`arms.${a}.name`] = 'Name the arm.';
-      arm.features.forEach((f, i) => {
-        if (!PATH.test(f.path.trim())) {
-          found[`arms.${a}.display.features.${i}.path`] =
-            'Enter a feature path such as vitals/heart_rate.';
-        }
-        if (f.top.trim() && !/^\d{1,4}$/.test(f.top.trim())) {
-          found[`arms.${a}.display.features.${i}.top`] = 'Enter a pin order from 1 to 1000.';
-        }
-      });
-    });
+    else if (Array.from(name.trim()).length > NAME_LENGTH) {
+      found['name'] = `Keep the name to ${NAME_LENGTH} characters or fewer.`;
+    }
+    arms.forEach((arm, a) => armProblems(arm, `arms.${a}.`, found));
     setProblems(found);
     setError(null);
     setNote(null);
@@ -207,7 +193,7 @@ function CreateExperimentForm({ studyId, onCreated }: { studyId: string; onCreat
       >
         <Field
           label="Experiment name"
-          maxLength={200}
+          maxLength={NAME_LENGTH}
           value={name}
           onValueChange={setName}
           error={problemAt('name')}
@@ -215,129 +201,27 @@ function CreateExperimentForm({ studyId, onCreated }: { studyId: string; onCreat
         <TextAreaField
           label="Experiment description"
           rows={2}
-          maxLength={2000}
+          maxLength={DESCRIPTION_LENGTH}
           value={description}
           onValueChange={setDescription}
         />
         {arms.map((arm, a) => (
-          <fieldset key={arm.uid} className="stack arm-editor">
-            <legend>Arm {a + 1}</legend>
-            <Field
-              label={`Arm ${a + 1} name`}
-              maxLength={200}
-              value={arm.name}
-              onValueChange={(armName) => setArm(arm.uid, { name: armName })}
-              error={problemAt(`arms.${a}.name`)}
-            />
-            <CheckboxField
-              label={`Show the AI risk score in arm ${a + 1}`}
-              checked={arm.showAiScore}
-              onCheckedChange={(showAiScore) => setArm(arm.uid, { showAiScore })}
-            />
-            {arm.features.length > 0 && (
-              <TableFrame label={`Feature settings of arm ${a + 1}`}>
-                <table className="table feature-table">
-                  <caption>Feature settings of arm {a + 1}</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Feature path</th>
-                      <th scope="col">Hidden</th>
-                      <th scope="col">Collapsed</th>
-                      <th scope="col">Highlighted</th>
-                      <th scope="col">Pin order</th>
-                      <th scope="col">
-                        <span className="visually-hidden">Actions</span>
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {arm.features.map((f, i) => {
-                      const rowName = `arm ${a + 1}, row ${i + 1}`;
-                      const pathError = problemAt(`arms.${a}.display.features.${i}.path`);
-                      const topError = problemAt(`arms.${a}.display.features.${i}.top`);
-                      return (
-                        <tr key={i}>
-                          <td>
-                            <input
-                              type="text"
-                              aria-label={`Feature path, ${rowName}`}
-                              maxLength={390}
-                              value={f.path}
-                              aria-invalid={pathError ? true : undefined}
-                              onChange={(e) => setRow(arm, i, { path: e.target.value })}
-                            />
-                          </td>
-                          {(['hidden', 'collapsed', 'highlighted'] as const).map((flag) => (
-                            <td key={flag}>
-                              <input
-                                type="checkbox"
-                                aria-label={`${flag[0]?.toUpperCase()}${flag.slice(1)}, ${rowName}`}
-                                checked={f[flag]}
-                                onChange={(e) => setRow(arm, i, { [flag]: e.target.checked })}
-                              />
-                            </td>
-                          ))}
-                          <td>
-                            <input
-                              type="text"
-                              inputMode="numeric"
-                              className="narrow-input"
-                              aria-label={`Pin order, ${rowName}`}
-                              maxLength={4}
-                              value={f.top}
-                              aria-invalid={topError ? true : undefined}
-                              onChange={(e) => setRow(arm, i, { top: e.target.value })}
-                            />
-                          </td>
-                          <td>
-                            <button
-                              type="button"
-                              className="button secondary"
-                              aria-label={`Remove ${rowName}`}
-                              onClick={() =>
-                                setArm(arm.uid, {
-                                  features: arm.features.filter((_, j) => j !== i),
-                                })
-                              }
-                            >
-                              Remove
-                            </button>
-                          </td>
-                        </tr>
-                      );
-                    })}
-                  </tbody>
-                </table>
-              </TableFrame>
-            )}
-            <div className="actions">
-              <button
-                type="button"
-                className="button secondary"
-                onClick={() =>
-                  setArm(arm.uid, {
-                    features: [
-                      ...arm.features,
-                      { path: '', hidden: false, collapsed: false, highlighted: false, top: '' },
-                    ],
-                  })
-                }
-              >
-                Add a feature setting to arm {a + 1}
-              </button>
-              {arms.length > 2 && (
-                <button
-                  type="button"
-                  className="button danger"
-                  onClick={() => setArms((all) => all.filter((x) => x.uid !== arm.uid))}
-                >
-                  Remove arm {a + 1}
-                </button>
-              )}
-            </div>
-          </fieldset>
+          <ArmEditor
+            key={arm.uid}
+            arm={arm}
+            who={`arm ${a + 1}`}
+            theArm={`arm ${a + 1}`}
+            at={`arms.${a}.`}
+            problemAt={problemAt}
+            onChange={(change) => setArm(arm.uid, change)}
+            onRemove={
+              arms.length > 2
+                ? () => setArms((all) => all.filter((x) => x.uid !== arm.uid))
+                : undefined
+            }
+          />
         ))}
-        {arms.length < 10 && (
+        {arms.length < MAX_ARMS && (
           <button
             type="button"
             className="button secondary"
@@ -346,18 +230,11 @@ function CreateExperimentForm({ studyId, onCreated }: { studyId: string; onCreat
             Add an arm
           </button>
         )}
-        {Object.keys(allProblems).length > 0 && (
-          <div className="error" role="alert">
-            <p>Correct these before creating the experiment:</p>
-            <ul>
-              {Object.entries(allProblems).map(([field, message]) => (
-                <li key={field}>
-                  {describeExperimentPath(field)}: {message}
-                </li>
-              ))}
-            </ul>
-          </div>
-        )}
+        <ProblemList
+          problems={allProblems}
+          intro="Correct these before creating the experiment:"
+          subject="Experiment"
+        />
         {Object.keys(allProblems).length === 0 && <ProblemAlert error={error} />}
         {note && <SuccessNote>{note}</SuccessNote>}
         <SubmitButton busy={busy}>Create experiment</SubmitButton>
@@ -366,35 +243,137 @@ function CreateExperimentForm({ studyId, onCreated }: { studyId: string; onCreat
   );
 }
 
-const EXPERIMENT_MEMBERS: Record<string, string> = {
-  name: 'name',
-  description: 'description',
-  path: 'feature path',
-  top: 'pin order',
-};
+/**
+ * "Add an arm" on an experiment's card: a button that opens the arm editor, which POSTs the
+ * new arm (experiments/:id/arms). Arms already used keep their assignments; the randomizer uses
+ * every arm of the experiment from its next run on.
+ */
+function AddArm({
+  studyId,
+  experiment,
+  open,
+  onOpenChange,
+  onAdded,
+}: {
+  studyId: string;
+  experiment: Experiment;
+  open: boolean;
+  onOpenChange: (open: boolean) => void;
+  onAdded: () => void;
+}) {
+  const [arm, setArm] = useState<ArmDraft>(() =>
+    emptyArm(`Arm ${experiment.arms.length + 1}`, false),
+  );
+  const [problems, setProblems] = useState<Record<string, string>>({});
+  const [error, setError] = useState<unknown>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const frame = useRef<HTMLFormElement>(null);
+  const opener = useRef<HTMLButtonElement>(null);
+  const wasOpen = useRef(open);
+  // Opening moves focus into the editor; closing puts it back on the button.
+  useEffect(() => {
+    if (open && !wasOpen.current) frame.current?.querySelector('input')?.focus();
+    if (!open && wasOpen.current) opener.current?.focus();
+    wasOpen.current = open;
+  }, [open]);
+  const server = fieldErrorsOf(error);
+  const problemAt = (p: string) => problems[p] ?? server[p] ?? server[`body.${p}`];
 
-/** `arms.1.display.features.0.path` → "Arm 2, feature row 1, feature path"; `name` → "Experiment, name". */
-function describeExperimentPath(field: string): string {
-  const parts = field
-    .replace(/^body[./]/, '')
-    .split(/[./]/)
-    .filter(Boolean);
-  const words: string[] = [];
-  for (let i = 0; i < parts.length; i += 1) {
-    const part = parts[i] ?? '';
-    const next = parts[i + 1];
-    if (part === 'arms' && next && /^\d+$/.test(next)) {
-      words.push(`Arm ${Number(next) + 1}`);
-      i += 1;
-    } else if (part === 'features' && next && /^\d+$/.test(next)) {
-      words.push(`feature row ${Number(next) + 1}`);
-      i += 1;
-    } else if (part === 'display') {
-      continue;
-    } else {
-      words.push(EXPERIMENT_MEMBERS[part] ?? part);
+  const submit = async () => {
+    const found: Record<string, string> = {};
+    armProblems(arm, '', found);
+    const name = arm.name.trim().toLowerCase();
+    if (!found['name'] && experiment.arms.some((a) => a.name.toLowerCase() === name)) {
+      found['name'] = `${experiment.name} already has an arm with that name.`;
     }
+    setProblems(found);
+    setError(null);
+    setNote(null);
+    if (Object.keys(found).length > 0) return;
+    setBusy(true);
+    try {
+      const added = await sessionStore.api(
+        'POST',
+        studyApi(studyId, `/experiments/${encodeURIComponent(experiment.id)}/arms`),
+        decodeArm,
+        { name: arm.name.trim(), display: displayOf(arm) },
+      );
+      setNote(`The arm “${added.name}” was added to ${experiment.name}.`);
+      setArm(emptyArm(`Arm ${experiment.arms.length + 2}`, false));
+      onOpenChange(false);
+      onAdded();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const allProblems = { ...server, ...problems };
+  if (!open) {
+    return (
+      <>
+        {note && <SuccessNote>{note}</SuccessNote>}
+        <div className="actions">
+          <button
+            ref={opener}
+            type="button"
+            className="button secondary"
+            onClick={() => {
+              setNote(null);
+              onOpenChange(true);
+            }}
+          >
+            Add an arm to {experiment.name}
+          </button>
+        </div>
+      </>
+    );
   }
-  if (parts[0] !== 'arms') words.unshift('Experiment');
-  return words.join(', ');
+  return (
+    <form
+      ref={frame}
+      className="stack"
+      aria-label={`New arm of ${experiment.name}`}
+      noValidate
+      onSubmit={(event) => {
+        event.preventDefault();
+        void submit();
+      }}
+    >
+      <ArmEditor
+        arm={arm}
+        who="new arm"
+        theArm="the new arm"
+        at=""
+        problemAt={problemAt}
+        onChange={(change) => setArm((current) => ({ ...current, ...change }))}
+      />
+      <p className="subtle">
+        Assignments already made keep their arm; the randomizer uses the new arm from its next run
+        on.
+      </p>
+      <ProblemList
+        problems={allProblems}
+        intro="Correct these before adding the arm:"
+        subject="New arm"
+      />
+      {Object.keys(allProblems).length === 0 && <ProblemAlert error={error} />}
+      <div className="actions">
+        <SubmitButton busy={busy}>Add the arm</SubmitButton>
+        <button
+          type="button"
+          className="button secondary"
+          onClick={() => {
+            setProblems({});
+            setError(null);
+            onOpenChange(false);
+          }}
+        >
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
 }

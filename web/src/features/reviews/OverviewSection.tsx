@@ -19,6 +19,7 @@ import {
   type Study,
   type StudyMember,
 } from './reviewsApi';
+import { DetailsPanel } from './StudyDetailsPanel';
 
 const MEMBER_STATUS: Record<StudyMember['status'], string> = {
   invited: 'Invited',
@@ -26,7 +27,7 @@ const MEMBER_STATUS: Record<StudyMember['status'], string> = {
   disabled: 'Disabled',
 };
 
-/** Status, counts, starting and closing the study, and its team. */
+/** Title and description, status, counts, starting and closing the study, and its team. */
 export function OverviewSection({
   study,
   onStudyChanged,
@@ -44,6 +45,7 @@ export function OverviewSection({
   };
   return (
     <>
+      <DetailsPanel study={study} onStudyChanged={onStudyChanged} />
       <StatusPanel study={study} onStudyChanged={onStudyChanged} />
       <section className="panel stack" aria-labelledby="team-title">
         <h2 id="team-title">Team</h2>
@@ -74,7 +76,6 @@ function StatusPanel({ study, onStudyChanged }: { study: Study; onStudyChanged: 
   return (
     <section className="panel stack" aria-labelledby="status-title">
       <h2 id="status-title">Status</h2>
-      {study.description && <p className="study-description">{study.description}</p>}
       <dl className="facts">
         <dt>Status</dt>
         <dd>{STATUS_LABELS[study.status]}</dd>

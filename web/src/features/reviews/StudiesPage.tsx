@@ -13,6 +13,12 @@ import {
   studyPagePath,
   type StudyList,
 } from './reviewsApi';
+import {
+  STUDY_DESCRIPTION_LENGTH,
+  STUDY_TITLE_LENGTH,
+  studyDescriptionProblem,
+  studyTitleProblem,
+} from './studyChecks';
 
 /** A researcher's studies, and a new one in an organization where they may run studies. */
 export function StudiesPage() {
@@ -76,12 +82,8 @@ function CreateStudyForm({ organizations }: { organizations: StudyList['organiza
     const description = form.values.description.trim();
     const problems = {
       organizationId: form.values.organizationId ? undefined : 'Choose the organization.',
-      title:
-        title.length === 0
-          ? 'Give the study a title.'
-          : title.length > 200
-            ? 'Keep the title under 200 characters.'
-            : undefined,
+      title: studyTitleProblem(title),
+      description: studyDescriptionProblem(description),
     };
     if (!form.validate(problems)) return;
     void form.run(async () => {
@@ -98,11 +100,16 @@ function CreateStudyForm({ organizations }: { organizations: StudyList['organiza
       <h2 id="new-study-title">New study</h2>
       <SubmissionForm submission={form} onSubmit={submit}>
         <SelectField label="Organization" choices={choices} {...form.bind('organizationId')} />
-        <Field label="Title" maxLength={200} autoComplete="off" {...form.bind('title')} />
+        <Field
+          label="Title"
+          maxLength={STUDY_TITLE_LENGTH}
+          autoComplete="off"
+          {...form.bind('title')}
+        />
         <TextAreaField
           label="Description"
           rows={3}
-          maxLength={4000}
+          maxLength={STUDY_DESCRIPTION_LENGTH}
           hint="What the study asks, for your team (participants see it too)."
           {...form.bind('description')}
         />

@@ -18,7 +18,7 @@ import {
   StudyResearcherAnswer,
   type CaseNode,
 } from '@haven/contract';
-import type { Static } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { answerOf, memberOf } from '../../shared/schemaDecoding';
 
 export type StudyList = Static<typeof StudyListAnswer>;
@@ -31,6 +31,7 @@ export type CaseDetail = Omit<Static<typeof CaseAnswer>['case'], 'tree'> & { tre
 export type QuestionnaireVersion = Static<typeof QuestionnaireVersionAnswer>['version'];
 export type VersionSummary = Static<typeof QuestionnaireVersionList>['versions'][number];
 export type Experiment = Static<typeof ExperimentAnswer>['experiment'];
+export type Arm = Experiment['arms'][number];
 export type Assignment = Static<typeof AssignmentPage>['assignments'][number];
 export type Randomization = Static<typeof RandomizationAnswer>['randomization'];
 
@@ -48,6 +49,17 @@ export const decodeVersions = memberOf(QuestionnaireVersionList, 'versions');
 export const decodeVersion = memberOf(QuestionnaireVersionAnswer, 'version');
 export const decodeExperiments = memberOf(ExperimentList, 'experiments');
 export const decodeExperiment = memberOf(ExperimentAnswer, 'experiment');
+/**
+ * `{ arm }` of POST …/experiments/:id/arms, checked with the arm schema an experiment's answer
+ * declares (the contract exports experiments, and an arm is the same shape inside them).
+ */
+export const decodeArm = memberOf(
+  Type.Object(
+    { arm: ExperimentAnswer.properties.experiment.properties.arms.items },
+    { additionalProperties: false },
+  ),
+  'arm',
+);
 export const decodeAssignmentPage = answerOf(AssignmentPage);
 export const decodeAssignmentImport = answerOf(AssignmentImportAnswer);
 export const decodeRandomization = memberOf(RandomizationAnswer, 'randomization');

@@ -3,12 +3,8 @@
  * them, turned into sentences a researcher can act on: "Line 12: …" for CSV, "Case 3 (A-17),
  * Vital signs › Heart rate: …" for JSON, with the labels read from the file that was sent.
  */
-import { MeAnswer } from '@haven/contract';
 import { sessionStore } from '../../auth/sessionStore';
-import { ApiError, isRecord, type Decoder } from '../../shared/api';
-import { answerOf } from '../../shared/schemaDecoding';
-
-const decodeMe = answerOf(MeAnswer);
+import { ApiError, RawBody, isRecord, type Decoder } from '../../shared/api';
 
 /** The largest file the browser reads before sending (the server allows 32 MB of CSV). */
 export const MAX_UPLOAD_BYTES = 32 * 1024 * 1024;
@@ -20,61 +16,12 @@ export async function readTextFile(file: File): Promise<string> {
   return file.text();
 }
 
-function problemFrom(status: number, body: unknown, requestId: string | null): ApiError {
-  const record = isRecord(body) ? body : {};
-  const text = (key: string) => (typeof record[key] === 'string' ? record[key] : undefined);
-  const extensions: Record<string, unknown> = {};
-  if (Array.isArray(record['errors'])) extensions['errors'] = record['errors'];
-  return new ApiError({
-    status,
-    code: text('code') ?? 'http_error',
-    title: text('title') ?? `HTTP ${status}`,
-    detail: text('detail'),
-    requestId: text('requestId') ?? requestId ?? undefined,
-    extensions,
-  });
-}
-
 /**
- * POSTs a CSV file as `text/csv`. The session's API client sends JSON only, so this one call
- * goes through fetch: the CSRF token comes from /api/auth/me, read through the client so an
- * expired access token is refreshed first.
+ * POSTs a CSV file as `text/csv` through the session client, like every other call: CSRF
+ * header, one refresh on 401, one step-up on 403 STEP_UP_REQUIRED.
  */
-export async function postCsv<T>(path: string, csv: string, decode: Decoder<T>): Promise<T> {
-  const me = await sessionStore.api('GET', '/api/auth/me', decodeMe);
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      method: 'POST',
-      credentials: 'same-origin',
-      cache: 'no-store',
-      headers: {
-        Accept: 'application/json',
-        'Content-Type': 'text/csv',
-        'X-CSRF-Token': me.csrfToken,
-      },
-      body: csv,
-    });
-  } catch {
-    throw new ApiError({
-      status: 0,
-      code: 'network_error',
-      title: 'Network error',
-      detail: 'The server could not be reached.',
-    });
-  }
-  const body: unknown = await res.json().catch(() => undefined);
-  if (!res.ok) throw problemFrom(res.status, body, res.headers.get('x-request-id'));
-  try {
-    return decode(body);
-  } catch (err) {
-    throw new ApiError({
-      status: res.status,
-      code: 'invalid_response',
-      title: 'Invalid response',
-      detail: err instanceof Error ? err.message : 'Unexpected response shape.',
-    });
-  }
+export function postCsv<T>(path: string, csv: string, decode: Decoder<T>): Promise<T> {
+  return sessionStore.api('POST', path, decode, new RawBody('text/csv', csv));
 }
 
 /** The `errors: [{ field, message }]` of a refused upload, in the server's order. */
