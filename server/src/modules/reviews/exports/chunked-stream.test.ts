@@ -11,10 +11,11 @@ import { ExportTextStream, type ChunkFetcher } from './service.js';
 const CHUNK = 3;
 
 function rowsUpTo(total: number, padding = ''): ExportRow[] {
-  return Array.from({ length: total }, (_, i) => ({
-    cursor: String(i + 1),
-    cells: padding ? { seq: String(i + 1), padding } : { seq: String(i + 1) },
-  }));
+  return Array.from({ length: total }, (_, i) => {
+    const cells: Record<string, string> = { seq: String(i + 1) };
+    if (padding) cells.padding = padding;
+    return { cursor: String(i + 1), cells };
+  });
 }
 
 /** A source of `total` rows that records how many queries ran and how many ran at once. */
