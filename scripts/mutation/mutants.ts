@@ -783,6 +783,33 @@ export const MUTANTS: readonly Mutant[] = [
     removes: 'a DICOM file whose preamble is a Windows program passes (CVE-2019-11687)',
     tests: [`${S}platform/file-checks/types.test.ts`],
   },
+  {
+    id: 'F4/truncation-detected',
+    control: 'F4',
+    file: `${S}platform/storage/encrypted-file.ts`,
+    find: '  aad.writeUInt8(final ? 1 : 0, 8);',
+    replace: '  aad.writeUInt8(0, 8);',
+    removes: 'an encrypted file cut at a chunk boundary still reads as whole',
+    tests: [`${S}platform/storage/filesystem.test.ts`],
+  },
+  {
+    id: 'F4/key-bound-to-object',
+    control: 'F4',
+    file: `${S}platform/storage/filesystem.ts`,
+    find: 'const objectContext = (key: string) => `storage-object:${key}`;',
+    replace: "const objectContext = (key: string) => (key ? 'storage-object' : '');",
+    removes: "a stored file copied under another object's key still opens there",
+    tests: [`${S}platform/storage/filesystem.test.ts`],
+  },
+  {
+    id: 'F4/sse-verified',
+    control: 'F4',
+    file: `${S}platform/storage/storage.ts`,
+    find: '  if (head.serverSideEncryption !== expected.serverSideEncryption) return false;',
+    replace: '',
+    removes: "an object stored without the bucket's server-side encryption passes the check",
+    tests: [`${S}platform/storage/s3.test.ts`],
+  },
   // ── Dependencies ─────────────────────────────────────────────────────────────────────────
   {
     id: 'D1/exact-versions',
