@@ -101,6 +101,25 @@ describeClinic('reviews: participation', (clinic) => {
     versionId = await insertPublishedQuestionnaire(clinic.db, world.studyId);
   });
 
+  it('next stamps the case as opened on its first delivery; later deliveries keep that stamp', async () => {
+    const { participant, assignmentIds } = await participantWith([plain]);
+    const openedAt = async () =>
+      (
+        await clinic.db
+          .selectFrom('review_timings')
+          .select('case_opened_at')
+          .where('assignment_id', '=', assignmentIds[0]!)
+          .executeTakeFirst()
+      )?.case_opened_at;
+    expect(await openedAt()).toBeUndefined();
+    expect((await next(participant)).statusCode).toBe(200);
+    const first = await openedAt();
+    expect(first).toBeInstanceOf(Date);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await next(participant)).statusCode).toBe(200);
+    expect(await openedAt()).toEqual(first);
+  });
+
   it('walks one participant through every case in position order until done', async () => {
     const { participant, assignmentIds } = await participantWith([plain, plain, plain]);
     const listed = await call(participant, 'GET', '/api/reviews/studies');

@@ -69,8 +69,11 @@ export async function listParticipantStudies(db: Db, userId: string) {
 const answeredFlag = sql<boolean>`exists (select 1 from review_answers r where r.assignment_id = a.id)`;
 
 export interface NextWithProgress {
-  /** The first unanswered assignment in position order, with its case; undefined when done. */
-  next: (AssignmentRow & { case: CaseRow | undefined }) | undefined;
+  /**
+   * The first unanswered assignment in position order, with its case and whether its opening
+   * was already stamped; undefined when done.
+   */
+  next: (AssignmentRow & { case: CaseRow | undefined; opened: boolean }) | undefined;
   progress: { total: number; answered: number; rank: number };
 }
 
@@ -96,6 +99,7 @@ export async function nextWithProgress(
     position: number;
     display: DisplayConfigView;
     case_found: boolean | null;
+    opened: boolean | null;
     tree: CaseRow['tree'];
     ai_score: CaseRow['ai_score'];
     ai_explanation: CaseRow['ai_explanation'];
@@ -113,7 +117,10 @@ export async function nextWithProgress(
       (select count(*) from mine where answered) as answered,
       (select count(*) from mine where position <= coalesce((select position from next), 0)) as rank,
       n.id, n.study_id, n.case_id, n.position, n.display,
-      c.id is not null as case_found, c.tree, c.ai_score, c.ai_explanation
+      c.id is not null as case_found, c.tree, c.ai_score, c.ai_explanation,
+      exists (
+        select 1 from review_timings t where t.assignment_id = n.id and t.case_opened_at is not null
+      ) as opened
     from (select 1) as one
     left join next n on true
     left join review_cases c on c.id = n.case_id and c.study_id = ${studyId}
@@ -133,6 +140,7 @@ export async function nextWithProgress(
       position: row.position,
       display: row.display,
       answered: false,
+      opened: row.opened === true,
       case: row.case_found
         ? { tree: row.tree, ai_score: row.ai_score, ai_explanation: row.ai_explanation }
         : undefined,
