@@ -18,15 +18,27 @@ import type { StudyRole } from '../db/schema.js';
 
 type StudyAction = ActionOf<'study'>;
 
+interface StudyRule {
+  readonly roles: readonly StudyRole[];
+  readonly scope: string;
+  /**
+   * Hold the membership row FOR SHARE until the caller's transaction ends, so a removal waits
+   * for it. A row lock is a write (a transaction id, a WAL record, a flush at commit), so it is
+   * left out where outrunning a removal by milliseconds changes nothing: `participate` (the
+   * next case, whose only write is the first opening stamp; answers check their assignment's
+   * access, which locks).
+   */
+  readonly lockMembership: boolean;
+}
+
 /** Which team roles allow each study action, and the scope the action needs. */
-const STUDY_RULES: Readonly<Record<StudyAction, { roles: readonly StudyRole[]; scope: string }>> =
-  Object.freeze({
-    read: { roles: ['owner', 'researcher'], scope: 'studies:read' },
-    manage: { roles: ['owner', 'researcher'], scope: 'studies:manage' },
-    administer: { roles: ['owner'], scope: 'studies:manage' },
-    export: { roles: ['owner', 'researcher'], scope: 'exports:read' },
-    participate: { roles: ['participant'], scope: 'reviews:read' },
-  });
+const STUDY_RULES: Readonly<Record<StudyAction, StudyRule>> = Object.freeze({
+  read: { roles: ['owner', 'researcher'], scope: 'studies:read', lockMembership: true },
+  manage: { roles: ['owner', 'researcher'], scope: 'studies:manage', lockMembership: true },
+  administer: { roles: ['owner'], scope: 'studies:manage', lockMembership: true },
+  export: { roles: ['owner', 'researcher'], scope: 'exports:read', lockMembership: true },
+  participate: { roles: ['participant'], scope: 'reviews:read', lockMembership: false },
+});
 
 /** The scope each assignment action needs; only the assignment's participant is ever allowed. */
 const ASSIGNMENT_SCOPE: Readonly<Record<ActionOf<'assignment'>, string>> = Object.freeze({
@@ -52,7 +64,7 @@ export const resolveStudyAccess: AccessResolver<'study'> = async (input) => {
     .where('m.user_id', '=', input.userId)
     .where('m.removed_at', 'is', null)
     .where('m.role', 'in', rule.roles)
-    .forShare('m')
+    .$if(rule.lockMembership, (qb) => qb.forShare('m'))
     .executeTakeFirst();
   if (!row) return undefined;
   if (row.role !== 'participant') {
