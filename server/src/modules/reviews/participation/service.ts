@@ -17,6 +17,7 @@ import {
   isAttentionPosition,
   submissionKey,
 } from './answer-check.js';
+import { nextWithProgress } from './next-query.js';
 import * as repo from './repo.js';
 import type { AssignmentRow, QuestionnaireRow } from './repo.js';
 import type {
@@ -91,45 +92,47 @@ async function loadView(
   return buildReviewView(assignment, caseRow, version);
 }
 
-/** The first unanswered assignment, stamped as opened (first delivery wins). */
+/**
+ * The first unanswered assignment, stamped as opened (first delivery wins). No transaction: at
+ * READ COMMITTED each statement sees what was committed when it began, with or without one, and
+ * the only write (the first opening stamp) is one idempotent statement; BEGIN and COMMIT would
+ * be two of the route's five round trips, on the path a participant waits on between cases.
+ */
 export async function nextCase(
   ctx: Context,
   request: FastifyRequest,
   studyId: string,
 ): Promise<NextView> {
-  return ctx.db.transaction().execute(async (trx) => {
-    const access = await requireAccess(trx, request, 'study:participate', { studyId });
-    if (access.status !== 'active') throw new HavenError('CONFLICT', NOT_OPEN);
-    // The next assignment, its case and the progress counts in one query (see repo.ts).
-    const { next, progress } = await repo.nextWithProgress(trx, access.studyId, access.userId);
-    if (!next) {
-      return {
-        done: true as const,
-        progress: { position: progress.total, answered: progress.answered, total: progress.total },
-      };
-    }
-    const version = await repo.newestPublishedVersion(trx, access.studyId);
-    if (!version) throw new HavenError('CONFLICT', NO_QUESTIONNAIRE);
-    if (!next.case) throw new HavenError('NOT_FOUND', 'No such assignment.');
-    const assignment = buildReviewView(next, next.case, version);
-    // First delivery wins, so a stamped opening is left alone without asking the database to:
-    // INSERT … ON CONFLICT DO UPDATE locks the row even when its WHERE skips the update, and
-    // that lock is a write the commit must flush, on every repeated `next` (issue 10 bench).
-    if (!next.opened) {
-      await repo.stampOpening(trx, {
-        assignmentId: next.id,
-        studyId: access.studyId,
-        kind: 'case_opened',
-        at: ctx.now(),
-        clientAt: null,
-      });
-    }
+  const access = await requireAccess(ctx.db, request, 'study:participate', { studyId });
+  if (access.status !== 'active') throw new HavenError('CONFLICT', NOT_OPEN);
+  // The next assignment, its case, the progress counts and the version in one query (repo.ts).
+  const { next, progress, version } = await nextWithProgress(ctx.db, access.studyId, access.userId);
+  if (!next) {
     return {
-      done: false as const,
-      progress: { position: progress.rank, answered: progress.answered, total: progress.total },
-      assignment,
+      done: true as const,
+      progress: { position: progress.total, answered: progress.answered, total: progress.total },
     };
-  });
+  }
+  if (!version) throw new HavenError('CONFLICT', NO_QUESTIONNAIRE);
+  if (!next.case) throw new HavenError('NOT_FOUND', 'No such assignment.');
+  const assignment = buildReviewView(next, next.case, version);
+  // First delivery wins, so a stamped opening is left alone without asking the database to:
+  // INSERT … ON CONFLICT DO UPDATE locks the row even when its WHERE skips the update, and
+  // that lock is a write the commit must flush, on every repeated `next` (issue 10 bench).
+  if (!next.opened) {
+    await repo.stampOpening(ctx.db, {
+      assignmentId: next.id,
+      studyId: access.studyId,
+      kind: 'case_opened',
+      at: ctx.now(),
+      clientAt: null,
+    });
+  }
+  return {
+    done: false as const,
+    progress: { position: progress.rank, answered: progress.answered, total: progress.total },
+    assignment,
+  };
 }
 
 /** One of the caller's own assignments; an answered one shows the version it was answered in. */
