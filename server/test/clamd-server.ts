@@ -10,6 +10,7 @@ import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort } from './faults/private-servers.js';
 
 /** The EICAR anti-virus test file: harmless, and detected by every scanner that has its signature. */
 export const EICAR = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
@@ -26,14 +27,6 @@ export interface ClamdServer {
   readonly streamMaxBytes: number;
   /** SIGTERM, wait for the exit, remove the folder. */
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** True once clamd answers `zPING\0` with PONG on its TCP port. */
