@@ -32,6 +32,8 @@ import { organizationsModule } from './modules/organizations/index.js';
 import { patientsModule } from './modules/patients/index.js';
 import { portalModule } from './modules/portal/index.js';
 import { reviewsModule } from './modules/reviews/index.js';
+import { filesModule } from './modules/files/index.js';
+import { openFileServices, type FileServices } from './platform/storage/configured.js';
 import { createDevMailbox, createSmtpMailer, type Mailer } from './platform/mail.js';
 import type { ModuleContext } from './platform/module-context.js';
 import { installAccessLog } from './platform/http/access-log.js';
@@ -63,6 +65,8 @@ declare module 'fastify' {
     database: Database;
     redis: Redis | undefined;
     routeTable: readonly RouteTableRow[];
+    /** Storage, scanner and link key of the files module; the embedded worker's jobs use them. */
+    fileServices: FileServices;
   }
 }
 
@@ -146,7 +150,18 @@ function firstConnectionSettled(redis: Redis, timeoutMs = 5_000): Promise<void> 
   });
 }
 
-function createMailer(config: HavenConfig, logger: Logger): Mailer {
+/** /readyz's scanner check: clamd answers PING and VERSION. */
+function scannerProbe(services: FileServices): (() => Promise<void>) | undefined {
+  const { scanner } = services;
+  if (!scanner) return undefined;
+  return async () => {
+    const answer = await scanner.probe();
+    if (!answer.ok) throw new Error(answer.detail);
+  };
+}
+
+/** The mailer configuration names: SMTP, or the development mailbox in the data folder. */
+export function createMailer(config: HavenConfig, logger: Logger): Mailer {
   return config.mail.smtpUrl
     ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from, logger })
     : createDevMailbox({ dir: config.dataDir, from: config.mail.from, logger });
@@ -169,6 +184,18 @@ async function registerClinicalModules(
     identity,
   });
   await app.register(reviewsModule, { context: contextFor('reviews', none), identity });
+  const limits = app.config.files;
+  await app.register(filesModule, {
+    context: contextFor('files', {
+      storage: app.fileServices.storage,
+      scanner: app.fileServices.scanner,
+      downloadKey: app.fileServices.downloadKey,
+      maxFileBytes: limits.maxFileBytes,
+      userQuotaBytes: limits.userQuotaBytes,
+      storageQuotaBytes: limits.storageQuotaBytes,
+    }),
+    identity,
+  });
   // The module gets a verifier bound to the chain key, never the key itself.
   const verifyChain = auditChainVerifier(app.config);
   await app.register(auditAdminModule, {
@@ -228,6 +255,7 @@ export async function buildApp(
   app.decorate('database', database);
   app.decorate('redis', redis);
   app.decorate('routeTable', enforceRouteContract(app));
+  app.decorate('fileServices', await openFileServices(config));
   // Before any route is declared: the OpenAPI document collects routes as the contract does.
   await installOpenApi(app, { sessionCookie: ACCESS_COOKIE });
   app.addHook('onClose', async () => {
@@ -264,6 +292,7 @@ export async function buildApp(
   registerHealthRoutes(app, {
     database: () => database.ping(),
     redis: redis ? async () => void (await redis.ping()) : undefined,
+    scanner: scannerProbe(app.fileServices),
   });
   registerApiDocs(app, { production: config.env === 'production' });
   // The identity module authenticates unless a test harness supplies its own authenticator.

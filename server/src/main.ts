@@ -4,7 +4,9 @@
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from './app.js';
+import { buildApp, createMailer } from './app.js';
+import { openFileServices, type FileServices } from './platform/storage/configured.js';
+import type { Logger } from 'pino';
 import { ConfigError, loadConfig, startupWarnings, type HavenConfig } from './config.js';
 import { openDatabase, type Database } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrate.js';
@@ -132,6 +134,16 @@ async function printSetupLink(app: FastifyInstance): Promise<void> {
   }
 }
 
+/** What the files jobs need in this process: the storage and scanner, mail for owners. */
+function fileJobDependencies(config: HavenConfig, services: FileServices, logger: Logger) {
+  return {
+    storage: services.storage,
+    scanner: services.scanner,
+    mailer: createMailer(config, logger),
+    publicOrigin: config.publicOrigin,
+  };
+}
+
 async function serve(): Promise<void> {
   const config = configOrExit();
   const logger = createLogger({ level: config.logLevel });
@@ -149,7 +161,10 @@ async function serve(): Promise<void> {
   const worker = config.jobs.embeddedWorker
     ? createWorker({
         db: app.database.db,
-        handlers: jobHandlers(auditSealing(config, logger)),
+        handlers: jobHandlers({
+          ...auditSealing(config, logger),
+          files: fileJobDependencies(config, app.fileServices, logger),
+        }),
         schedules: jobSchedules(),
         log: logger.child({ component: 'worker' }),
         pollIntervalMs: config.jobs.pollIntervalMs,
@@ -186,7 +201,10 @@ async function work(): Promise<void> {
   await warnIfPrivilegedRuntimeRole(database, logger);
   const worker = createWorker({
     db: database.db,
-    handlers: jobHandlers(auditSealing(config, logger)),
+    handlers: jobHandlers({
+      ...auditSealing(config, logger),
+      files: fileJobDependencies(config, await openFileServices(config), logger),
+    }),
     schedules: jobSchedules(),
     log: logger.child({ component: 'worker' }),
     pollIntervalMs: config.jobs.pollIntervalMs,

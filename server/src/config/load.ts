@@ -8,6 +8,8 @@ import type { Variable } from './row.js';
 import { ConfigError, type HavenConfig } from './types.js';
 import { CROSS_RULES, VARIABLES, type Values, type VariableName } from './variables.js';
 
+const MIB = 1024 * 1024;
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 interface LoadOptions {
@@ -146,6 +148,12 @@ function assemble(values: Values): HavenConfig {
     }),
     clinical: Object.freeze({ breakGlassMs: values.HAVEN_BREAK_GLASS_MINUTES * 60_000 }),
     mail: Object.freeze({ smtpUrl: values.HAVEN_SMTP_URL, from: values.HAVEN_MAIL_FROM }),
+    files: Object.freeze({
+      clamdUrl: values.HAVEN_CLAMD_URL,
+      maxFileBytes: values.HAVEN_FILES_MAX_MB * MIB,
+      userQuotaBytes: values.HAVEN_FILES_USER_QUOTA_MB * MIB,
+      storageQuotaBytes: values.HAVEN_FILES_STORAGE_QUOTA_MB * MIB,
+    }),
   };
   return Object.freeze(config);
 }

@@ -40,6 +40,7 @@ export const GROUPS = {
   jobs: 'Background jobs',
   accounts: 'Accounts and sign-in',
   clinical: 'Clinical records',
+  files: 'Medical files',
 } as const;
 export type Group = keyof typeof GROUPS;
 

@@ -65,6 +65,13 @@ export interface HavenConfig {
     readonly from: string;
   };
   readonly jobs: { readonly embeddedWorker: boolean; readonly pollIntervalMs: number };
+  readonly files: {
+    /** clamd's address (`tcp://` or `unix://`); undefined = no scanner, nothing downloadable. */
+    readonly clamdUrl: string | undefined;
+    readonly maxFileBytes: number;
+    readonly userQuotaBytes: number;
+    readonly storageQuotaBytes: number;
+  };
 }
 
 export class ConfigError extends Error {

@@ -260,8 +260,8 @@ export const VARIABLES = {
   }),
   HAVEN_RATE_UPLOAD: variable({
     group: 'rates',
-    ...rate('60/60'),
-    meaning: 'Requests per client allowed on upload routes.',
+    ...rate('600/60'),
+    meaning: 'Requests per client allowed on upload routes (a tus upload sends one per chunk).',
   }),
 
   // ── Background jobs ─────────────────────────────────────────────────────────────────────
@@ -329,6 +329,35 @@ export const VARIABLES = {
     group: 'clinical',
     ...integer({ default: '30', min: 5, max: 240 }),
     meaning: "Minutes a break-glass grant lets an administrator read one patient's record.",
+  }),
+
+  // ── Medical files ───────────────────────────────────────────────────────────────────────
+  HAVEN_CLAMD_URL: variable({
+    group: 'files',
+    ...serviceUrl({
+      type: '`tcp://host:port` or `unix:///path/to/clamd.ctl`',
+      scheme: /^(tcp:\/\/[^/]+:\d+\/?$|unix:\/\/\/.+)/,
+      problem: 'expected tcp://host:port or unix:///path/to/clamd.ctl',
+    }),
+    unset: 'no scanner: uploads stay "waiting for a malware scan" and cannot be downloaded',
+    example: 'tcp://clamav.internal:3310',
+    meaning: 'The clamd that scans every upload before anyone can download it (F5).',
+  }),
+  HAVEN_FILES_MAX_MB: variable({
+    group: 'files',
+    ...integer({ default: '5120', min: 1, max: 5_242_880 }),
+    meaning: 'Largest file one upload may hold, in MiB.',
+  }),
+  HAVEN_FILES_USER_QUOTA_MB: variable({
+    group: 'files',
+    ...integer({ default: '20480', min: 1, max: 1_073_741_824 }),
+    meaning:
+      'Storage each user may fill with their uploads (files and unfinished uploads), in MiB.',
+  }),
+  HAVEN_FILES_STORAGE_QUOTA_MB: variable({
+    group: 'files',
+    ...integer({ default: '512000', min: 1, max: 1_073_741_824 }),
+    meaning: 'Storage all uploads to the default storage may fill together, in MiB.',
   }),
 };
 

@@ -6,6 +6,13 @@ import { purgeExpiredIdentityRecords } from '../modules/identity/index.js';
 import { sealAuditChain, type SealedTail } from '../platform/audit/seal.js';
 import { createAnchorPublisher } from '../platform/audit/anchors.js';
 import type { AuditSealing } from '../platform/audit/configured.js';
+import {
+  SCAN_QUEUE,
+  enqueuePendingScans,
+  expireAbandonedUploads,
+  scanFile,
+  type ScanDependencies,
+} from '../modules/files/index.js';
 
 /** How often the audit sealer runs: the delay before an event is protected by the chain. */
 export const AUDIT_SEAL_EVERY_MS = 1_000;
@@ -17,7 +24,14 @@ const SEAL_JOB_PURGE_EVERY_MS = 10 * 60_000;
 export interface JobDependencies extends AuditSealing {
   /** Clock of the anchor schedule (tests). */
   now?: () => number;
+  /** Storage, scanner and mail of the files jobs; without them those jobs are not run here. */
+  files?: ScanDependencies;
 }
+
+/** Scan attempts per job before it gives up (the sweep queues a new one a minute later). */
+const SCAN_MAX_ATTEMPTS = 8;
+const UPLOAD_CLEANUP_EVERY_MS = 10 * 60_000;
+const SCAN_SWEEP_EVERY_MS = 60_000;
 
 export function jobHandlers(dependencies: JobDependencies): Record<string, JobHandler> {
   const { auditChainKey: key } = dependencies;
@@ -25,7 +39,26 @@ export function jobHandlers(dependencies: JobDependencies): Record<string, JobHa
     ...(dependencies.now && { now: dependencies.now }),
   });
   let lastSealJobPurge = 0;
+  const files = dependencies.files;
+  const fileHandlers: Record<string, JobHandler> = files
+    ? {
+        // F3–F5: one completed upload through its checks and clamd; a retryable scanner failure
+        // throws, and the queue retries with backoff (the file stays undownloadable meanwhile).
+        [SCAN_QUEUE]: async (payload, { db, log }) => {
+          if (typeof payload.fileId !== 'string') return;
+          await scanFile(db, files, payload.fileId, log);
+        },
+        'files.scan-sweep': async (_payload, { db, log }) => {
+          await enqueuePendingScans(db, files, log, { maxAttempts: SCAN_MAX_ATTEMPTS });
+        },
+        // F7: abandoned uploads aborted in storage, then closed; safe on several workers.
+        'files.cleanup': async (_payload, { db, log }) => {
+          await expireAbandonedUploads(db, files.storage, log);
+        },
+      }
+    : {};
   return {
+    ...fileHandlers,
     // A13: idempotent conditional deletes, so overlapping runs on several nodes are harmless.
     'identity.cleanup': async (_payload, { db, log }) => {
       const counts = await purgeExpiredIdentityRecords(db, new Date());
@@ -83,5 +116,7 @@ export function jobSchedules(): Array<{ queue: string; everyMs: number }> {
   return [
     { queue: 'identity.cleanup', everyMs: 10 * 60_000 },
     { queue: 'audit.seal', everyMs: AUDIT_SEAL_EVERY_MS },
+    { queue: 'files.scan-sweep', everyMs: SCAN_SWEEP_EVERY_MS },
+    { queue: 'files.cleanup', everyMs: UPLOAD_CLEANUP_EVERY_MS },
   ];
 }

@@ -126,11 +126,15 @@ describe('the OpenAPI document and docs UI in development', () => {
       if (row.schema?.body === undefined) {
         expect(operation.requestBody, route).toBeUndefined();
       } else {
-        expect(operation.requestBody?.content['application/json']?.schema, route).toBeDefined();
+        // JSON, or the raw bytes a tus PATCH carries (application/offset+octet-stream).
+        const [first] = Object.values(operation.requestBody?.content ?? {});
+        expect(first?.schema, route).toBeDefined();
       }
       const successes = Object.keys(operation.responses).filter((s) => /^2\d\d$/.test(s));
       expect(successes.length, route).toBeGreaterThan(0);
-      for (const status of successes.filter((s) => s !== '204')) {
+      // tus 1.0 answers creation (201) and HEAD (200) with headers only, by protocol.
+      const headersOnly = row.path.startsWith('/api/files/uploads') && row.method !== 'GET';
+      for (const status of successes.filter((s) => s !== '204' && !headersOnly)) {
         expect(operation.responses[status]?.content, `${route} ${status}`).toBeDefined();
       }
     }

@@ -14,10 +14,12 @@ export const ROLE_SCOPES: Readonly<Record<Role, readonly string[]>> = Object.fre
     'notes:write',
     'documents:read',
     'documents:write',
+    'files:read',
+    'files:write',
   ],
   researcher: ['studies:read', 'studies:manage', 'exports:read'],
   participant: ['reviews:read', 'reviews:answer'],
-  patient: ['portal:read', 'portal:write'],
+  patient: ['portal:read', 'portal:write', 'files:read', 'files:write'],
 });
 
 /** Roles that cannot hold a session without MFA by default (A9); HAVEN_MFA_REQUIRED_ROLES overrides. */

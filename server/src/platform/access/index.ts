@@ -24,6 +24,7 @@ export {
   type AccessResults,
   type AccessTargets,
   type AssignmentAccess,
+  type FileAccess,
   type StudyAccess,
   type OrganizationTarget,
   type PatientAccess,

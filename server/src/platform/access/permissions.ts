@@ -14,6 +14,7 @@ export const RESOURCE_ACTIONS = {
   organization: ['read', 'administer', 'list_patients', 'add_patients', 'run_studies'],
   study: ['read', 'manage', 'administer', 'export', 'participate'],
   assignment: ['read', 'answer'],
+  file: ['read', 'download', 'delete'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type ResourceKind = keyof typeof RESOURCE_ACTIONS;
@@ -90,11 +91,27 @@ export interface AssignmentAccess {
   readonly status: StudyStatus;
 }
 
+/** One uploaded file, named by its id. */
+export interface FileTarget {
+  readonly fileId: string;
+}
+
+/** Why the caller may see one file. */
+export type FileAccessBasis = 'owner' | 'organization' | 'self';
+
+/** An allowed access to one file (deleted files are never found). */
+export interface FileAccess {
+  readonly userId: string;
+  readonly fileId: string;
+  readonly basis: FileAccessBasis;
+}
+
 export interface AccessTargets {
   patient: PatientTarget;
   organization: OrganizationTarget;
   study: StudyTarget;
   assignment: AssignmentTarget;
+  file: FileTarget;
 }
 
 export interface AccessResults {
@@ -102,6 +119,7 @@ export interface AccessResults {
   organization: OrganizationScope;
   study: StudyAccess;
   assignment: AssignmentAccess;
+  file: FileAccess;
 }
 
 export interface ResolverInput<K extends ResourceKind> {
@@ -129,4 +147,5 @@ export const NOT_FOUND_DETAIL: Readonly<Record<ResourceKind, string>> = Object.f
   organization: 'The organization was not found.',
   study: 'The study was not found.',
   assignment: 'The assignment was not found.',
+  file: 'The file was not found.',
 });

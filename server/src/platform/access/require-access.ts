@@ -13,6 +13,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from '../db/schema.js';
 import { HavenError } from '../errors.js';
+import { resolveFileAccess } from './file-access.js';
 import { resolveOrganizationAccess } from './organization-access.js';
 import { resolvePatientAccess } from './patient-access.js';
 import { resolveAssignmentAccess, resolveStudyAccess } from './study-access.js';
@@ -36,6 +37,7 @@ const RESOLVERS: { readonly [K in ResourceKind]: AccessResolver<K> } = Object.fr
   organization: resolveOrganizationAccess,
   study: resolveStudyAccess,
   assignment: resolveAssignmentAccess,
+  file: resolveFileAccess,
 });
 
 function isResourceKind(kind: string): kind is ResourceKind {

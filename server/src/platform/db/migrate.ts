@@ -9,6 +9,7 @@ import * as m0004 from './migrations/0004_revocation_cursor.js';
 import * as m0005 from './migrations/0005_audit_sealing.js';
 import * as m0006 from './migrations/0006_keyed_audit_chain.js';
 import * as m0007 from './migrations/0007_reviews.js';
+import * as m0008 from './migrations/0008_files.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_platform': m0001,
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_audit_sealing': m0005,
   '0006_keyed_audit_chain': m0006,
   '0007_reviews': m0007,
+  '0008_files': m0008,
 };
 
 /** The migrator of this build's migrations, recorded in schema_migrations. */

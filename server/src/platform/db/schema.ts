@@ -399,6 +399,68 @@ export interface AttentionResultsTable {
   recorded_at: DefaultedTimestamp;
 }
 
+/** bigint columns come back as strings from pg and numbers from PGlite: read them with Number(). */
+type BigintColumn = ColumnType<string | number, number, number>;
+
+export type UploadProtocol = 'tus' | 's3';
+export type UploadSessionStatus = 'open' | 'completed' | 'aborted' | 'expired' | 'failed';
+export type FileStatus = 'scanning' | 'clean' | 'quarantined' | 'deleted';
+
+export interface UploadSessionsTable {
+  id: Generated<string>;
+  owner_id: string;
+  patient_id: string | null;
+  organization_id: string | null;
+  bucket: ColumnType<string, string | undefined, string>;
+  protocol: UploadProtocol;
+  object_key: string;
+  storage_upload_id: string;
+  file_name: string;
+  file_type: string;
+  content_type: string;
+  declared_size: BigintColumn;
+  declared_sha256: string | null;
+  received_bytes: ColumnType<string | number, number | undefined, number>;
+  status: ColumnType<UploadSessionStatus, UploadSessionStatus | undefined, UploadSessionStatus>;
+  failure_reason: string | null;
+  writer_token: string | null;
+  writer_since: Date | null;
+  cleanup_attempts: ColumnType<number, number | undefined, number>;
+  cleanup_error: string | null;
+  created_at: DefaultedTimestamp;
+  expires_at: Timestamp;
+  closed_at: Timestamp | null;
+}
+
+export interface UploadPartsTable {
+  session_id: string;
+  part_number: number;
+  etag: string;
+  size: BigintColumn;
+  created_at: DefaultedTimestamp;
+}
+
+export interface FilesTable {
+  id: Generated<string>;
+  session_id: string;
+  owner_id: string;
+  patient_id: string | null;
+  organization_id: string | null;
+  bucket: string;
+  object_key: string;
+  name: string;
+  file_type: string;
+  content_type: string;
+  size: BigintColumn;
+  sha256: string | null;
+  status: ColumnType<FileStatus, FileStatus | undefined, FileStatus>;
+  status_reason: string | null;
+  scan_attempts: ColumnType<number, number | undefined, number>;
+  scanned_at: Timestamp | null;
+  created_at: DefaultedTimestamp;
+  deleted_at: Timestamp | null;
+}
+
 export interface DatabaseSchema {
   audit_events: AuditEventsTable;
   audit_seals: AuditSealsTable;
@@ -429,4 +491,7 @@ export interface DatabaseSchema {
   review_answers: ReviewAnswersTable;
   review_timings: ReviewTimingsTable;
   attention_results: AttentionResultsTable;
+  upload_sessions: UploadSessionsTable;
+  upload_parts: UploadPartsTable;
+  files: FilesTable;
 }

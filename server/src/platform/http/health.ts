@@ -8,6 +8,12 @@ import { DATABASE_RETRY_AFTER_SECONDS } from './problem-handler.js';
 export interface ReadinessChecks {
   readonly database: () => Promise<void>;
   readonly redis: (() => Promise<void>) | undefined;
+  /**
+   * The malware scanner (F5). Reported, never a reason to be unready: uploads are still taken
+   * while it is away (they wait, undownloadable), and pulling every node out of a load balancer
+   * because clamd restarts would stop all work. `not_configured` says uploads cannot be cleared.
+   */
+  readonly scanner: (() => Promise<void>) | undefined;
 }
 
 const CheckState = Type.Union([
@@ -54,7 +60,7 @@ export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessChec
             {
               status: Type.Literal('ready'),
               checks: Type.Object(
-                { database: CheckState, redis: CheckState },
+                { database: CheckState, redis: CheckState, scanner: CheckState },
                 { additionalProperties: false },
               ),
             },
@@ -66,6 +72,9 @@ export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessChec
     async () => {
       const database = await probe(checks.database, 2000);
       const redis = checks.redis ? await probe(checks.redis, 2000) : ('not_configured' as const);
+      const scanner = checks.scanner
+        ? await probe(checks.scanner, 2000)
+        : ('not_configured' as const);
       const failed = [
         database === 'failed' ? 'database' : null,
         redis === 'failed' ? 'redis' : null,
@@ -79,7 +88,7 @@ export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessChec
           },
         );
       }
-      return { status: 'ready' as const, checks: { database, redis } };
+      return { status: 'ready' as const, checks: { database, redis, scanner } };
     },
   );
 }

@@ -1,0 +1,32 @@
+// Medical files (SPEC domain 6, issue 11): resumable uploads (tus through the server, one
+// session model for every protocol), type checks and malware scans before anyone may download,
+// encryption at rest, quotas, the consent gate for uploads to a patient's record, and short-lived
+// signed downloads. Every file is reached through requireAccess (kind `file`,
+// platform/access/file-access.ts): one deny-by-default check, 404 for anyone unrelated.
+//
+// Rooms: uploads (sessions, tus), catalog (lists, one file, delete, usage, downloads),
+// scanning (the scan job), and cleanup (expired sessions).
+import { defineModule } from '../../platform/module-context.js';
+import type { ClinicalModuleOptions } from '../identity/index.js';
+import { registerCatalogRoutes } from './catalog/routes.js';
+import type { FilesSettings } from './shared/settings.js';
+import { registerUploadRoutes } from './uploads/routes.js';
+
+export type { FilesSettings } from './shared/settings.js';
+
+/** The module's front door: app.register(filesModule, options). */
+export const filesModule = defineModule<ClinicalModuleOptions<FilesSettings>>(
+  (app, { context }) => {
+    registerUploadRoutes(app, context);
+    registerCatalogRoutes(app, context);
+  },
+);
+
+export { expireAbandonedUploads, type CleanupCounts } from './cleanup/cleanup-job.js';
+export {
+  ScanRetryError,
+  enqueuePendingScans,
+  scanFile,
+  type ScanDependencies,
+} from './scanning/scan-job.js';
+export { SCAN_QUEUE } from './uploads/complete.js';

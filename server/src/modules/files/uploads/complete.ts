@@ -1,0 +1,158 @@
+// Completing an upload session (F2, F8): storage assembles the object from the server's own
+// record of parts, then size, declared checksum and quotas are checked again on what was stored,
+// and the file row commits together with its scan job (F5).
+import { createHash, randomUUID } from 'node:crypto';
+import { recordAudit } from '../../../platform/audit/audit.js';
+import { HavenError } from '../../../platform/errors.js';
+import { enqueueJob } from '../../../platform/jobs.js';
+import type { ModuleContext } from '../../../platform/module-context.js';
+import { StorageError } from '../../../platform/storage/index.js';
+import { recordUserEvent } from '../../../platform/user-event.js';
+import { assertWithinQuotas } from '../shared/quotas.js';
+import { lockQuotas } from '../shared/repo.js';
+import type { FilesSettings } from '../shared/settings.js';
+import * as repo from './repo.js';
+import type { SessionRow } from './repo.js';
+
+type FilesContext = ModuleContext<FilesSettings>;
+
+export const SCAN_QUEUE = 'files.scan';
+
+/** Hex SHA-256 of a stored object, read back (only when the driver did not report one). */
+async function storedSha256(ctx: FilesContext, key: string): Promise<string> {
+  const object = await ctx.settings.storage.getObject(key);
+  const hash = createHash('sha256');
+  for await (const chunk of object.stream) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function failSession(
+  ctx: FilesContext,
+  session: SessionRow,
+  reason: string,
+  actor: { requestId: string; clientAddress: string },
+): Promise<void> {
+  await ctx.db.transaction().execute(async (trx) => {
+    await repo.closeSession(trx, session.id, 'failed', reason);
+    await recordUserEvent(trx, session.owner_id, actor, {
+      action: 'file.upload.fail',
+      target: { type: 'upload', id: session.id },
+      outcome: 'failure',
+      details: { reason },
+    });
+  });
+  await ctx.settings.storage.deleteObject(session.object_key).catch(() => undefined);
+}
+
+/**
+ * Completes a session whose bytes are all in: storage assembles the object from the SERVER's
+ * record of parts (a part storage holds under another ETag fails it), then size, declared
+ * checksum and quotas are checked again on what was stored. The file row and its scan job commit
+ * together. Safe to repeat: an object already assembled by an earlier attempt is picked up.
+ */
+export async function completeSession(
+  ctx: FilesContext,
+  sessionId: string,
+  actor: { requestId: string; clientAddress: string },
+  heldToken?: string,
+): Promise<string> {
+  // Completion holds the writer mark like a PATCH does: two completions at once (a HEAD and the
+  // last PATCH) would otherwise race, one seeing the other's half-assembled object as lost.
+  const token = heldToken ?? randomUUID();
+  if (heldToken === undefined && !(await repo.claimWriter(ctx.db, sessionId, token))) {
+    const file = await repo.selectFileOfSession(ctx.db, sessionId);
+    if (file) return file.id;
+    throw new HavenError('UPLOAD_BUSY', 'The upload is being completed; try again.', {
+      headers: { 'retry-after': '1' },
+    });
+  }
+  try {
+    return await completeHeldSession(ctx, sessionId, actor, token);
+  } finally {
+    await repo.releaseWriter(ctx.db, sessionId, token).catch(() => undefined);
+  }
+}
+
+async function completeHeldSession(
+  ctx: FilesContext,
+  sessionId: string,
+  actor: { requestId: string; clientAddress: string },
+  token: string,
+): Promise<string> {
+  const { storage } = ctx.settings;
+  const session = await repo.lockHeldSession(ctx.db, sessionId, token);
+  if (!session) {
+    const file = await repo.selectFileOfSession(ctx.db, sessionId);
+    if (file) return file.id;
+    throw new HavenError('UPLOAD_EXPIRED', 'The upload is no longer open.');
+  }
+  const parts = await repo.selectParts(ctx.db, session.id);
+  let stored: { size: number; sha256: string | undefined };
+  try {
+    const result = await storage.completeMultipartUpload(
+      session.object_key,
+      session.storage_upload_id,
+      parts.map(({ partNumber, etag }) => ({ partNumber, etag })),
+    );
+    stored = { size: result.size, sha256: result.sha256 };
+  } catch (error) {
+    if (!(error instanceof StorageError) || error.code !== 'STORAGE_UPLOAD_NOT_FOUND') {
+      if (error instanceof StorageError && error.code === 'STORAGE_INVALID_PART') {
+        await failSession(ctx, session, 'parts_mismatch', actor);
+        throw new HavenError('CONFLICT', 'Storage does not hold the parts recorded; start again.');
+      }
+      throw error;
+    }
+    // An earlier attempt assembled the object and stopped before recording it.
+    const head = await storage.headObject(session.object_key);
+    if (!head) {
+      await failSession(ctx, session, 'upload_lost', actor);
+      throw new HavenError('CONFLICT', 'The upload was lost in storage; start it again.');
+    }
+    stored = { size: head.size, sha256: undefined };
+  }
+  if (stored.size !== Number(session.declared_size)) {
+    await failSession(ctx, session, 'size_mismatch', actor);
+    throw new HavenError('CONFLICT', 'The stored file is not the size declared; start again.');
+  }
+  const sha256 = session.declared_sha256
+    ? (stored.sha256 ?? (await storedSha256(ctx, session.object_key)))
+    : (stored.sha256 ?? null);
+  if (session.declared_sha256 && sha256 !== session.declared_sha256) {
+    await failSession(ctx, session, 'checksum_mismatch', actor);
+    throw new HavenError(
+      'CHECKSUM_MISMATCH',
+      'The file does not match the SHA-256 declared when the upload started.',
+    );
+  }
+  try {
+    return await ctx.db.transaction().execute(async (trx) => {
+      const open = await repo.lockHeldSession(trx, session.id, token);
+      if (!open) {
+        const file = await repo.selectFileOfSession(trx, session.id);
+        if (file) return file.id;
+        throw new HavenError('UPLOAD_EXPIRED', 'The upload is no longer open.');
+      }
+      await lockQuotas(trx);
+      await assertWithinQuotas(ctx, trx, session.owner_id, stored.size, session.id);
+      await repo.closeSession(trx, session.id, 'completed');
+      const file = await repo.insertFile(trx, session, { size: stored.size, sha256 });
+      await enqueueJob(trx, SCAN_QUEUE, { fileId: file.id }, { singletonKey: file.id });
+      await recordAudit(trx, {
+        actor: { type: 'user', id: session.owner_id },
+        action: 'file.upload.complete',
+        target: { type: 'file', id: file.id },
+        outcome: 'success',
+        details: { uploadId: session.id, size: stored.size, type: session.file_type },
+        requestId: actor.requestId,
+        clientAddress: actor.clientAddress,
+      });
+      return file.id;
+    });
+  } catch (error) {
+    if (error instanceof HavenError && error.code === 'QUOTA_EXCEEDED') {
+      await failSession(ctx, session, 'quota_exceeded', actor);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,259 @@
+// Upload sessions and the parts storage acknowledged for them (F2).
+import { sql, type Kysely } from 'kysely';
+import type { DatabaseSchema, UploadProtocol } from '../../../platform/db/schema.js';
+
+type Db = Kysely<DatabaseSchema>;
+
+/** A PATCH that has held the writer mark this long is taken to be dead (beyond any timeout). */
+const WRITER_STALE = '11 minutes';
+
+const SESSION_COLUMNS = [
+  'id',
+  'owner_id',
+  'patient_id',
+  'organization_id',
+  'bucket',
+  'protocol',
+  'object_key',
+  'storage_upload_id',
+  'file_name',
+  'file_type',
+  'content_type',
+  'declared_size',
+  'declared_sha256',
+  'received_bytes',
+  'status',
+  'failure_reason',
+  'created_at',
+  'expires_at',
+] as const;
+
+export interface SessionRow {
+  id: string;
+  owner_id: string;
+  patient_id: string | null;
+  organization_id: string | null;
+  bucket: string;
+  protocol: UploadProtocol;
+  object_key: string;
+  storage_upload_id: string;
+  file_name: string;
+  file_type: string;
+  content_type: string;
+  declared_size: string | number;
+  declared_sha256: string | null;
+  received_bytes: string | number;
+  status: 'open' | 'completed' | 'aborted' | 'expired' | 'failed';
+  failure_reason: string | null;
+  created_at: Date;
+  expires_at: Date;
+}
+
+export interface NewSession {
+  id: string;
+  owner_id: string;
+  patient_id: string | null;
+  organization_id: string | null;
+  bucket: string;
+  protocol: UploadProtocol;
+  object_key: string;
+  storage_upload_id: string;
+  file_name: string;
+  file_type: string;
+  content_type: string;
+  declared_size: number;
+  declared_sha256: string | null;
+  expires_at: Date;
+}
+
+export async function insertSession(db: Db, session: NewSession): Promise<SessionRow> {
+  return db
+    .insertInto('upload_sessions')
+    .values(session)
+    .returning(SESSION_COLUMNS)
+    .executeTakeFirstOrThrow();
+}
+
+/** The caller's own session; anyone else's is not found (Z4). */
+export async function selectOwnSession(
+  db: Db,
+  ownerId: string,
+  sessionId: string,
+): Promise<SessionRow | undefined> {
+  return db
+    .selectFrom('upload_sessions')
+    .select(SESSION_COLUMNS)
+    .where('id', '=', sessionId)
+    .where('owner_id', '=', ownerId)
+    .executeTakeFirst();
+}
+
+/** The caller's unfinished uploads, newest first. */
+export async function selectOpenSessions(db: Db, ownerId: string, limit: number) {
+  return db
+    .selectFrom('upload_sessions')
+    .select(SESSION_COLUMNS)
+    .where('owner_id', '=', ownerId)
+    .where('status', '=', 'open')
+    .orderBy('created_at', 'desc')
+    .limit(limit)
+    .execute();
+}
+
+/**
+ * Marks the session as being written by `token`, unless another live request holds it. Returns
+ * false when it is held (or no longer open). Compared on the database clock, so nodes agree.
+ */
+export async function claimWriter(db: Db, sessionId: string, token: string): Promise<boolean> {
+  const result = await db
+    .updateTable('upload_sessions')
+    .set({ writer_token: token, writer_since: sql<Date>`now()` })
+    .where('id', '=', sessionId)
+    .where('status', '=', 'open')
+    .where((eb) =>
+      eb.or([
+        eb('writer_token', 'is', null),
+        eb('writer_since', '<', sql<Date>`now() - ${WRITER_STALE}::interval`),
+      ]),
+    )
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function releaseWriter(db: Db, sessionId: string, token: string): Promise<void> {
+  await db
+    .updateTable('upload_sessions')
+    .set({ writer_token: null, writer_since: null })
+    .where('id', '=', sessionId)
+    .where('writer_token', '=', token)
+    .execute();
+}
+
+/** Locks the open session row this writer holds; undefined when it lost the mark or it closed. */
+export async function lockHeldSession(
+  db: Db,
+  sessionId: string,
+  token: string,
+): Promise<SessionRow | undefined> {
+  return db
+    .selectFrom('upload_sessions')
+    .select(SESSION_COLUMNS)
+    .where('id', '=', sessionId)
+    .where('writer_token', '=', token)
+    .where('status', '=', 'open')
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function lockOpenSession(db: Db, sessionId: string): Promise<SessionRow | undefined> {
+  return db
+    .selectFrom('upload_sessions')
+    .select(SESSION_COLUMNS)
+    .where('id', '=', sessionId)
+    .where('status', '=', 'open')
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function insertParts(
+  db: Db,
+  sessionId: string,
+  parts: ReadonlyArray<{ partNumber: number; etag: string; size: number }>,
+): Promise<void> {
+  if (parts.length === 0) return;
+  await db
+    .insertInto('upload_parts')
+    .values(
+      parts.map((part) => ({
+        session_id: sessionId,
+        part_number: part.partNumber,
+        etag: part.etag,
+        size: part.size,
+      })),
+    )
+    .execute();
+}
+
+export async function addReceivedBytes(db: Db, sessionId: string, bytes: number): Promise<void> {
+  await db
+    .updateTable('upload_sessions')
+    .set({ received_bytes: sql<number>`received_bytes + ${bytes}` })
+    .where('id', '=', sessionId)
+    .execute();
+}
+
+export async function countParts(db: Db, sessionId: string): Promise<number> {
+  const row = await db
+    .selectFrom('upload_parts')
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .where('session_id', '=', sessionId)
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+export async function selectParts(db: Db, sessionId: string) {
+  const rows = await db
+    .selectFrom('upload_parts')
+    .select(['part_number', 'etag', 'size'])
+    .where('session_id', '=', sessionId)
+    .orderBy('part_number')
+    .execute();
+  return rows.map((row) => ({
+    partNumber: row.part_number,
+    etag: row.etag,
+    size: Number(row.size),
+  }));
+}
+
+export async function closeSession(
+  db: Db,
+  sessionId: string,
+  status: 'completed' | 'aborted' | 'expired' | 'failed',
+  failureReason: string | null = null,
+): Promise<void> {
+  await db
+    .updateTable('upload_sessions')
+    .set({
+      status,
+      failure_reason: failureReason,
+      closed_at: sql<Date>`now()`,
+      writer_token: null,
+      writer_since: null,
+    })
+    .where('id', '=', sessionId)
+    .where('status', '=', 'open')
+    .execute();
+}
+
+export async function insertFile(
+  db: Db,
+  session: SessionRow,
+  stored: { size: number; sha256: string | null },
+): Promise<{ id: string }> {
+  return db
+    .insertInto('files')
+    .values({
+      session_id: session.id,
+      owner_id: session.owner_id,
+      patient_id: session.patient_id,
+      organization_id: session.organization_id,
+      bucket: session.bucket,
+      object_key: session.object_key,
+      name: session.file_name,
+      file_type: session.file_type,
+      content_type: session.content_type,
+      size: stored.size,
+      sha256: stored.sha256,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+}
+
+/** The file a completed session produced (HEAD after completion, retries). */
+export async function selectFileOfSession(db: Db, sessionId: string) {
+  return db
+    .selectFrom('files')
+    .select(['id', 'status'])
+    .where('session_id', '=', sessionId)
+    .executeTakeFirst();
+}
