@@ -150,6 +150,7 @@ function assemble(values: Values): HavenConfig {
     mail: Object.freeze({ smtpUrl: values.HAVEN_SMTP_URL, from: values.HAVEN_MAIL_FROM }),
     files: Object.freeze({
       clamdUrl: values.HAVEN_CLAMD_URL,
+      storageUrl: values.HAVEN_STORAGE_URL,
       maxFileBytes: values.HAVEN_FILES_MAX_MB * MIB,
       userQuotaBytes: values.HAVEN_FILES_USER_QUOTA_MB * MIB,
       storageQuotaBytes: values.HAVEN_FILES_STORAGE_QUOTA_MB * MIB,

@@ -68,6 +68,8 @@ export interface HavenConfig {
   readonly files: {
     /** clamd's address (`tcp://` or `unix://`); undefined = no scanner, nothing downloadable. */
     readonly clamdUrl: string | undefined;
+    /** `s3+https://…` default storage; undefined = the embedded filesystem driver. */
+    readonly storageUrl: string | undefined;
     readonly maxFileBytes: number;
     readonly userQuotaBytes: number;
     readonly storageQuotaBytes: number;

@@ -343,6 +343,21 @@ export const VARIABLES = {
     example: 'tcp://clamav.internal:3310',
     meaning: 'The clamd that scans every upload before anyone can download it (F5).',
   }),
+  HAVEN_STORAGE_URL: variable({
+    group: 'files',
+    ...serviceUrl({
+      type: '`s3+https://` or `s3+http://` URL: `s3+https://<key id>:<secret>@<endpoint host>/<bucket>?region=…&sse=AES256|aws:kms|none&kms_key_id=…&path_style=true`',
+      scheme: /^s3\+https?:\/\//,
+      problem: 'expected s3+https://<key id>:<secret>@<host>/<bucket>?region=…',
+    }),
+    secret: true,
+    unset:
+      'the embedded filesystem storage in `<HAVEN_DATA_DIR>/files`, encrypted by Haven (one node)',
+    example:
+      's3+https://AKIA…:<secret>@s3.eu-central-1.amazonaws.com/haven-files?region=eu-central-1&sse=aws:kms&kms_key_id=<key id>',
+    meaning:
+      'S3-compatible default storage for uploads (browsers then send parts straight to it). `sse` defaults to AES256 (F4).',
+  }),
   HAVEN_FILES_MAX_MB: variable({
     group: 'files',
     ...integer({ default: '5120', min: 1, max: 5_242_880 }),

@@ -10,6 +10,7 @@ import { defineModule } from '../../platform/module-context.js';
 import type { ClinicalModuleOptions } from '../identity/index.js';
 import { registerCatalogRoutes } from './catalog/routes.js';
 import type { FilesSettings } from './shared/settings.js';
+import { registerMultipartRoutes } from './uploads/multipart-routes.js';
 import { registerUploadRoutes } from './uploads/routes.js';
 
 export type { FilesSettings } from './shared/settings.js';
@@ -18,6 +19,7 @@ export type { FilesSettings } from './shared/settings.js';
 export const filesModule = defineModule<ClinicalModuleOptions<FilesSettings>>(
   (app, { context }) => {
     registerUploadRoutes(app, context);
+    registerMultipartRoutes(app, context);
     registerCatalogRoutes(app, context);
   },
 );

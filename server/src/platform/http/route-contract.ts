@@ -145,13 +145,17 @@ export function routeViolations(route: RouteOptions): string[] {
 export function enforceRouteContract(app: FastifyInstance): RouteTableRow[] {
   const violations: string[] = [];
   const table: RouteTableRow[] = [];
+  const getUrls = new Set<string>();
   app.addHook('onRoute', (route) => {
-    // Fastify derives HEAD from GET; the GET row already carries the declaration.
-    if (route.method === 'HEAD' && route.config?.access) return;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (methods.includes('GET')) getUrls.add(route.url);
+    // Fastify derives HEAD from GET; the GET row already carries the declaration. A HEAD route
+    // declared on its own (tus progress) is a route like any other.
+    if (route.method === 'HEAD' && getUrls.has(route.url)) return;
     const problems = routeViolations(route);
     violations.push(...problems);
     const access = route.config?.access;
-    for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
+    for (const method of methods) {
       table.push({
         method,
         path: route.url,

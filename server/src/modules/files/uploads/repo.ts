@@ -257,3 +257,40 @@ export async function selectFileOfSession(db: Db, sessionId: string) {
     .where('session_id', '=', sessionId)
     .executeTakeFirst();
 }
+
+/** Records a part, replacing the record of the same part number (a part uploaded again). */
+export async function upsertPart(
+  db: Db,
+  sessionId: string,
+  part: { partNumber: number; etag: string; size: number },
+): Promise<void> {
+  await db
+    .insertInto('upload_parts')
+    .values({
+      session_id: sessionId,
+      part_number: part.partNumber,
+      etag: part.etag,
+      size: part.size,
+    })
+    .onConflict((oc) =>
+      oc.columns(['session_id', 'part_number']).doUpdateSet({ etag: part.etag, size: part.size }),
+    )
+    .execute();
+}
+
+export async function sumParts(db: Db, sessionId: string): Promise<number> {
+  const row = await db
+    .selectFrom('upload_parts')
+    .select(sql<string>`coalesce(sum(size), 0)::text`.as('bytes'))
+    .where('session_id', '=', sessionId)
+    .executeTakeFirstOrThrow();
+  return Number(row.bytes);
+}
+
+export async function setReceivedBytes(db: Db, sessionId: string, bytes: number): Promise<void> {
+  await db
+    .updateTable('upload_sessions')
+    .set({ received_bytes: bytes })
+    .where('id', '=', sessionId)
+    .execute();
+}

@@ -23,3 +23,61 @@ export const OpenUploadList = Type.Object(
   { uploads: Type.Array(OpenUploadSchema) },
   { additionalProperties: false },
 );
+
+export const MultipartStart = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 1024 }),
+    size: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    sha256: Type.Optional(Type.String({ maxLength: 64 })),
+    patientId: Type.Optional(Uuid),
+  },
+  { additionalProperties: false },
+);
+
+export const MultipartStarted = Type.Object(
+  {
+    uploadId: Uuid,
+    partSize: Type.Integer(),
+    partCount: Type.Integer(),
+    expiresAt: Iso,
+  },
+  { additionalProperties: false },
+);
+
+export const PartParams = Type.Object(
+  { uploadId: Uuid, partNumber: Type.Integer({ minimum: 1, maximum: 10_000 }) },
+  { additionalProperties: false },
+);
+
+export const PartUrl = Type.Object(
+  { url: Type.String(), expiresAt: Iso },
+  { additionalProperties: false },
+);
+
+export const PartRecord = Type.Object(
+  {
+    etag: Type.String({ minLength: 1, maxLength: 200 }),
+    size: Type.Integer({ minimum: 1, maximum: 5 * 1024 ** 3 }),
+  },
+  { additionalProperties: false },
+);
+
+export const PartRecorded = Type.Object(
+  { receivedBytes: Type.Integer(), size: Type.Integer() },
+  { additionalProperties: false },
+);
+
+export const RecordedParts = Type.Object(
+  {
+    partSize: Type.Integer(),
+    parts: Type.Array(
+      Type.Object(
+        { partNumber: Type.Integer(), etag: Type.String(), size: Type.Integer() },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const MultipartCompleted = Type.Object({ fileId: Uuid }, { additionalProperties: false });

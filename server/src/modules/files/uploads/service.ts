@@ -159,14 +159,20 @@ function notFound(): HavenError {
 }
 
 /** The caller's own open upload, or the answer that says why it cannot take bytes. */
-async function ownSession(ctx: FilesContext, userId: string, sessionId: string) {
+/** The caller's own session of this protocol; anything else is the same 404 (Z4, F2). */
+export async function ownSession(
+  ctx: FilesContext,
+  userId: string,
+  sessionId: string,
+  protocol: 'tus' | 's3',
+) {
   if (!UUID.test(sessionId)) throw notFound();
   const session = await repo.selectOwnSession(ctx.db, userId, sessionId);
-  if (!session) throw notFound();
+  if (!session || session.protocol !== protocol) throw notFound();
   return session;
 }
 
-function assertAcceptingBytes(ctx: FilesContext, session: SessionRow): void {
+export function assertAcceptingBytes(ctx: FilesContext, session: SessionRow): void {
   if (session.status === 'completed') {
     throw new HavenError('CONFLICT', 'The upload is already complete.');
   }
@@ -189,7 +195,7 @@ export async function uploadProgress(
   sessionId: string,
 ): Promise<UploadProgress> {
   const { userId } = requireUser(request);
-  const session = await ownSession(ctx, userId, sessionId);
+  const session = await ownSession(ctx, userId, sessionId, 'tus');
   if (session.status === 'completed') {
     const file = await repo.selectFileOfSession(ctx.db, session.id);
     return progressOf(session, file?.id);
@@ -272,7 +278,7 @@ export async function appendChunk(
   },
 ): Promise<UploadProgress> {
   const { userId } = requireUser(request);
-  const session = await ownSession(ctx, userId, input.sessionId);
+  const session = await ownSession(ctx, userId, input.sessionId, 'tus');
   assertAcceptingBytes(ctx, session);
   const received = Number(session.received_bytes);
   const length = Number(session.declared_size);
@@ -331,9 +337,10 @@ export async function cancelUpload(
   ctx: FilesContext,
   request: FastifyRequest,
   sessionId: string,
+  protocol: 'tus' | 's3' = 'tus',
 ): Promise<void> {
   const { userId } = requireUser(request);
-  const session = await ownSession(ctx, userId, sessionId);
+  const session = await ownSession(ctx, userId, sessionId, protocol);
   if (session.status === 'completed') {
     throw new HavenError('CONFLICT', 'The upload is complete; delete the file instead.');
   }
