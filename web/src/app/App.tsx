@@ -126,6 +126,7 @@ function navEntries(session: ActiveSession, activeRole: string | null): Array<[s
     ['/admin/audit', 'Audit log', hasScope(session, 'audit:read')],
     ['/studies', 'Studies', hasScope(session, 'studies:read')],
     ['/reviews', 'My studies', hasScope(session, 'reviews:read')],
+    ['/files', 'My files', hasScope(session, 'files:read')],
   ];
   return entries.filter(([, , allowed]) => allowed).map(([path, label]) => [path, label]);
 }

@@ -4,6 +4,7 @@ import { AccountPage } from '../features/account';
 import { AdminUsersPage } from '../features/admin';
 import { AuditLogPage } from '../features/audit';
 import { BreakGlassPage, BreakGlassRecordPage } from '../features/breakglass';
+import { FilesPage } from '../features/files';
 import { InvitePage, SetupPage } from '../features/onboarding';
 import { AdminOrganizationsPage, MembersPage } from '../features/organizations';
 import { ForgotPasswordPage, ResetPasswordPage } from '../features/password';
@@ -64,6 +65,11 @@ export const ROUTES: Readonly<Record<string, Route>> = {
   '/admin/audit': { access: 'signed-in', scope: 'audit:read', render: () => <AuditLogPage /> },
   '/studies': { access: 'signed-in', scope: 'studies:read', render: () => <StudiesPage /> },
   '/reviews': { access: 'signed-in', scope: 'reviews:read', render: () => <MyStudiesPage /> },
+  '/files': {
+    access: 'signed-in',
+    scope: 'files:read',
+    render: (session) => <FilesPage session={session} />,
+  },
 };
 
 /** Routes with one id segment: `/patients/<uuid>`. */

@@ -4,6 +4,7 @@ import { hasCode } from '../../shared/api';
 import { Page } from '../../shared/Page';
 import { Link } from '../../shared/router';
 import { useResource } from '../../shared/useResource';
+import { FilesSection } from '../files';
 import { ClinicalProblem, useOrganizationKey } from '../organizations';
 import { ConsentsSection } from './consents/ConsentsSection';
 import { DemographicsSection } from './DemographicsSection';
@@ -11,7 +12,7 @@ import { NotesSection } from './notes/NotesSection';
 import { decodePatientAnswer, fullName, patientPath } from './patientsApi';
 import { PortalInvitationSection } from './PortalInvitationSection';
 
-/** One patient: demographics, consents, notes and the portal invitation. */
+/** One patient: demographics, consents, notes, documents and the portal invitation. */
 export function PatientPage({ patientId, session }: { patientId: string; session: ActiveSession }) {
   const organizationKey = useOrganizationKey();
   const patient = useResource(organizationKey && `${organizationKey}:${patientId}`, () =>
@@ -52,6 +53,14 @@ export function PatientPage({ patientId, session }: { patientId: string; session
       <DemographicsSection patient={p} canWrite={canWrite} onChanged={patient.reload} />
       <ConsentsSection patientId={p.id} canWrite={writable} />
       <NotesSection patientId={p.id} canWrite={canWriteNotes && !p.archived} />
+      {hasScope(session, 'files:read') && (
+        <FilesSection
+          session={session}
+          patientId={p.id}
+          canUpload={!p.archived}
+          title="Documents"
+        />
+      )}
       {canWrite && (
         <PortalInvitationSection patient={p} canWrite={writable} onChanged={patient.reload} />
       )}

@@ -1,0 +1,230 @@
+/**
+ * Medical files (server/src/modules/files): my uploads or a patient record's, the usage and
+ * limits the uploader checks before it starts, download links, and words for the problems the
+ * upload routes answer with.
+ *
+ * The answer schemas mirror server/src/modules/files/{catalog,uploads}/schemas.ts member for
+ * member; they belong in `@haven/contract` (server/src/contract.ts) once the module exports
+ * them there, and these copies should then be replaced by those imports.
+ */
+import { Type, type Static } from 'typebox';
+import { ApiError, isRecord } from '../../shared/api';
+import { answerOf, memberOf } from '../../shared/schemaDecoding';
+
+const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
+const Iso = Type.String({ maxLength: 40 });
+const Person = Type.Object({ id: Uuid, name: Type.String() });
+
+const FileSchema = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  type: Type.String(),
+  typeLabel: Type.String(),
+  size: Type.Integer(),
+  sha256: Type.Union([Type.String(), Type.Null()]),
+  status: Type.Union([
+    Type.Literal('scanning'),
+    Type.Literal('clean'),
+    Type.Literal('quarantined'),
+  ]),
+  statusText: Type.Union([Type.String(), Type.Null()]),
+  downloadable: Type.Boolean(),
+  canDelete: Type.Boolean(),
+  uploadedBy: Person,
+  patient: Type.Union([Person, Type.Null()]),
+  createdAt: Iso,
+  scannedAt: Type.Union([Iso, Type.Null()]),
+});
+const FileList = Type.Object({ files: Type.Array(FileSchema) });
+
+const UsageAnswer = Type.Object({
+  usedBytes: Type.Integer(),
+  quotaBytes: Type.Integer(),
+  maxFileBytes: Type.Integer(),
+  allowedExtensions: Type.Array(Type.String()),
+  scanner: Type.Union([Type.Literal('configured'), Type.Literal('not_configured')]),
+  chunkBytes: Type.Integer(),
+});
+
+const OpenUploadList = Type.Object({
+  uploads: Type.Array(
+    Type.Object({
+      id: Uuid,
+      name: Type.String(),
+      size: Type.Integer(),
+      receivedBytes: Type.Integer(),
+      patientId: Type.Union([Uuid, Type.Null()]),
+      createdAt: Iso,
+      expiresAt: Iso,
+    }),
+  ),
+});
+
+const DownloadLink = Type.Object({ url: Type.String(), expiresAt: Iso });
+
+export type StoredFile = Static<typeof FileSchema>;
+export type FilesUsage = Static<typeof UsageAnswer>;
+export type OpenUpload = Static<typeof OpenUploadList>['uploads'][number];
+
+export const decodeFiles = memberOf(FileList, 'files');
+export const decodeUsage = answerOf(UsageAnswer);
+export const decodeOpenUploads = memberOf(OpenUploadList, 'uploads');
+export const decodeDownloadLink = answerOf(DownloadLink);
+export const ignoreBody = (): null => null;
+
+/** The tus endpoint (creation); each upload lives at `<endpoint>/<id>`. */
+export const TUS_ENDPOINT = '/api/files/uploads';
+
+/** My uploads, or the files of a patient's record. */
+export function filesPath(patientId?: string): string {
+  return patientId === undefined
+    ? '/api/files'
+    : `/api/files?patientId=${encodeURIComponent(patientId)}`;
+}
+
+export function filePath(fileId: string, rest = ''): string {
+  return `/api/files/${encodeURIComponent(fileId)}${rest}`;
+}
+
+export function openUploadPath(uploadId: string): string {
+  return `${TUS_ENDPOINT}/${encodeURIComponent(uploadId)}`;
+}
+
+/** Binary units, named as people know them: "2.1 GB", "512 KB", "37 bytes". */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return bytes === 1 ? '1 byte' : `${bytes} bytes`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const digits = value < 10 && !Number.isInteger(value) ? 1 : 0;
+  const shown = Number(value.toFixed(digits));
+  return `${shown.toLocaleString('en')} ${units[unit]}`;
+}
+
+/** The allowed extension `name` ends with (longest match, so ".nii.gz" before ".gz"), or null. */
+export function matchingExtension(name: string, allowed: readonly string[]): string | null {
+  const lower = name.toLowerCase();
+  let best: string | null = null;
+  for (const extension of allowed) {
+    const ext = extension.toLowerCase();
+    if (lower.endsWith(ext) && lower.length > ext.length && (!best || ext.length > best.length)) {
+      best = ext;
+    }
+  }
+  return best;
+}
+
+/**
+ * Fast feedback before any byte leaves the browser: the extension list, the size limit, the
+ * quota left. The server checks all of this again (and more: the name rules, the contents);
+ * these checks only spare the uploader a refused upload.
+ */
+export function checkBeforeUpload(
+  file: { name: string; size: number },
+  usage: FilesUsage,
+  pendingBytes: number,
+): string | null {
+  if (matchingExtension(file.name, usage.allowedExtensions) === null) {
+    return `"${file.name}" cannot be uploaded: Haven accepts ${usage.allowedExtensions.join(', ')} files.`;
+  }
+  if (file.size === 0) return `"${file.name}" is empty.`;
+  if (file.size > usage.maxFileBytes) {
+    return `"${file.name}" is ${formatBytes(file.size)}; files can be at most ${formatBytes(usage.maxFileBytes)}.`;
+  }
+  const free = Math.max(0, usage.quotaBytes - usage.usedBytes - pendingBytes);
+  if (file.size > free) {
+    return `"${file.name}" needs ${formatBytes(file.size)}, and ${formatBytes(free)} of your ${formatBytes(usage.quotaBytes)} are free.`;
+  }
+  return null;
+}
+
+/** What a tus answer body says, when it is a problem document. */
+function problemOf(body: string | undefined): Record<string, unknown> | null {
+  if (!body) return null;
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return isRecord(parsed) ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.trim() !== '' ? value : undefined;
+
+/** The first field error of a problem (`errors: [{ field, message }]`), e.g. a name rule. */
+function fieldError(problem: Record<string, unknown>): { field: string; message: string } | null {
+  const errors = problem['errors'];
+  if (!Array.isArray(errors)) return null;
+  for (const item of errors) {
+    const message = isRecord(item) ? text(item['message']) : undefined;
+    if (isRecord(item) && message) return { field: text(item['field']) ?? '', message };
+  }
+  return null;
+}
+
+function sentence(value: string): string {
+  return /[.!?]$/.test(value) ? value : `${value}.`;
+}
+
+/**
+ * A failed upload in words: the server's problem detail where it explains (quota, size, name
+ * rules, consent), otherwise a sentence that says what to do. Never a status code alone.
+ */
+export function describeUploadProblem(
+  status: number | undefined,
+  body: string | undefined,
+  retryAfter?: string | null,
+  name?: string,
+): string {
+  const problem = problemOf(body);
+  const code = problem ? text(problem['code']) : undefined;
+  const detail = problem ? text(problem['detail']) : undefined;
+  switch (code) {
+    case 'QUOTA_EXCEEDED':
+      return `Not enough storage: ${sentence(detail ?? 'your storage quota is full')} Delete files you no longer need, or ask an administrator for more room.`;
+    case 'FILE_TOO_LARGE':
+      return sentence(detail ?? 'The file is larger than Haven accepts');
+    case 'VALIDATION_FAILED': {
+      const field = problem && fieldError(problem);
+      // The name rules answer "must not …": said of the name, they read as a sentence.
+      if (field?.field === 'filename' && /^must\b/.test(field.message)) {
+        return `The name ${name ? `"${name}" ` : ''}cannot be used: a file name ${sentence(field.message)} Rename the file and add it again.`;
+      }
+      return `The file cannot be uploaded: ${sentence(field?.message ?? detail ?? 'it was refused')}`;
+    }
+    case 'CONSENT_REQUIRED':
+      return `The patient has not given the consent needed to add files to their record. ${sentence(detail ?? 'Record the consent first')}`;
+    case 'UPLOAD_EXPIRED':
+      return 'The upload expired or was cancelled. Add the file again to start over.';
+    case 'NOT_FOUND':
+      return 'The upload is gone (it expired or was cancelled). Add the file again to start over.';
+    default:
+      break;
+  }
+  if (status === 429) {
+    const wait = retryAfter ? ` Try again in ${retryAfter} seconds.` : ' Try again in a minute.';
+    return `Too many requests.${wait}`;
+  }
+  if (status === 401) return 'Your session ended. Sign in again, then add the file to resume.';
+  if (status === 403) {
+    return `You may not upload here. ${sentence(detail ?? 'Ask an administrator for access')}`;
+  }
+  if (detail) return sentence(detail);
+  if (status === undefined || status === 0) {
+    return 'The server could not be reached. Check the connection, then retry.';
+  }
+  return `The upload failed (HTTP ${status}). Retry, or add the file again later.`;
+}
+
+/** A download link refused while the file is being checked or quarantined: the server's words. */
+export function describeDownloadProblem(err: unknown): string | null {
+  if (err instanceof ApiError && err.code === 'FILE_NOT_READY') {
+    return err.detail ?? 'The file cannot be downloaded yet.';
+  }
+  return null;
+}
