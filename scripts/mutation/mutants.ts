@@ -858,6 +858,15 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/files/uploads/uploads.test.ts`],
   },
   {
+    id: 'F2/part-size-checked',
+    control: 'F2',
+    file: `${S}modules/files/uploads/multipart.ts`,
+    find: '  if (input.size !== expected) {',
+    replace: '  if (false) {',
+    removes: 'a client records S3 parts of any size it likes',
+    tests: [`${S}modules/files/uploads/multipart.test.ts`],
+  },
+  {
     id: 'F3/stored-bytes-checked',
     control: 'F3',
     file: `${S}modules/files/scanning/scan-job.ts`,
