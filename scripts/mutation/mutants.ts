@@ -541,6 +541,15 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/reviews/exports/exports.security.test.ts`],
   },
   {
+    id: 'V3/csv-formulas-in-sql',
+    control: 'V3',
+    file: `${S}modules/reviews/exports/sql-csv.ts`,
+    find: 'in (61, 43, 45, 64, 9, 13) then',
+    replace: 'in (0) then',
+    removes: 'a case or arm name starting with = + - @ reaches the CSV export as a live formula',
+    tests: [`${S}modules/reviews/exports/answers-csv.test.ts`],
+  },
+  {
     id: 'V4/no-internal-details',
     control: 'V4',
     file: `${S}platform/http/problem-handler.ts`,

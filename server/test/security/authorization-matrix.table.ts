@@ -21,6 +21,7 @@ import {
   newParticipantAccount,
   type ReviewsWorld,
 } from './reviews-matrix.table.js';
+import { FILES_MATRIX, FILES_PROBES, type FilesWorld } from './files-matrix.table.js';
 
 export const ACTORS = [
   'admin',
@@ -38,7 +39,7 @@ export type ActorName = (typeof ACTORS)[number];
 /** The actors that are people with a user row and sessions. */
 export type PersonName = Exclude<ActorName, 'anonymous' | 'machine'>;
 
-export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS' | 'HEAD';
 
 export interface RequestSpec {
   readonly method: Method;
@@ -78,6 +79,8 @@ export interface World {
   readonly noteA: string;
   /** Study S of the researcher in A, with the participant on its team (reviews-matrix.table.ts). */
   readonly reviews: ReviewsWorld;
+  /** The clinician's files and upload (files-matrix.table.ts). */
+  readonly files: FilesWorld;
 }
 
 export type Prepared = Readonly<Record<string, string>>;
@@ -1077,6 +1080,9 @@ export const MATRIX: Readonly<Record<string, MatrixEntry>> = {
       post(`/api/reviews/assignments/${p.assignmentId}/answer`, ANSWER_BODY(p.versionId ?? '')),
     expect: participants(201),
   },
+
+  // --- medical files (issue 11): files-matrix.table.ts --------------------------------------------
+  ...FILES_MATRIX,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1230,4 +1236,5 @@ export const PROBES: readonly Probe[] = [
       }),
     expect: { status: 403, code: 'STEP_UP_REQUIRED' },
   },
+  ...FILES_PROBES,
 ];

@@ -31,6 +31,7 @@ import {
   type World,
 } from './authorization-matrix.table.js';
 import { buildReviewsWorld } from './reviews-matrix.table.js';
+import { buildFilesWorld } from './files-matrix.table.js';
 
 const CORS_ORIGIN = 'https://partner.example.org';
 
@@ -114,10 +115,16 @@ async function buildWorld(t: TestApp): Promise<World> {
     { body: 'First visit.', shareable: true },
   ]);
   const reviews = await buildReviewsWorld(db, orgA, people);
+  const files = await buildFilesWorld(db, t.app.fileServices.storage, {
+    clinicianId: people.clinician.userId,
+    organizationId: orgA,
+    patientId: patientA,
+  });
   return {
     app: t.app,
     db,
     reviews,
+    files,
     origin: t.config.publicOrigin,
     corsOrigin: CORS_ORIGIN,
     people,

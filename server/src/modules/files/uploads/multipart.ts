@@ -75,8 +75,9 @@ export async function presignPart(
   partNumber: number,
 ): Promise<{ url: string; expiresAt: string }> {
   const { userId } = requireUser(request);
-  const presigner = presignerOf(ctx);
+  // Ownership first: someone else's session is 404 whatever the storage can do.
   const session = await ownSession(ctx, userId, sessionId, 's3');
+  const presigner = presignerOf(ctx);
   assertAcceptingBytes(ctx, session);
   assertPartNumber(ctx, session, partNumber);
   const url = await presigner.presignUploadPart(

@@ -158,7 +158,6 @@ function notFound(): HavenError {
   return new HavenError('NOT_FOUND', 'The upload was not found.');
 }
 
-/** The caller's own open upload, or the answer that says why it cannot take bytes. */
 /** The caller's own session of this protocol; anything else is the same 404 (Z4, F2). */
 export async function ownSession(
   ctx: FilesContext,

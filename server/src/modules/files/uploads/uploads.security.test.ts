@@ -80,6 +80,42 @@ describeClinic('files: upload session threats', (clinic) => {
     expect(list.statusCode).toBe(404);
   });
 
+  it('Z4: a patient uploads to their own record and sees it; another patient cannot reach it', async () => {
+    const { patientId: ownRecord, patient } = await clinic.portalPatient(organizationId);
+    const stranger = await clinic.portalPatient(organizationId);
+    await clinic.db
+      .insertInto('patient_consents')
+      .values({
+        patient_id: ownRecord,
+        document_id: documentId,
+        channel: 'portal',
+        recorded_by: null,
+      })
+      .execute();
+    const { last } = await tusUpload(clinic.app, patient, pdfBytes(1500), {
+      filename: 'discharge letter.pdf',
+      patientId: ownRecord,
+    });
+    expect(last.statusCode).toBe(204);
+    const fileId = String(last.headers['haven-file-id']);
+    const mine = await clinic.call(patient, 'GET', `/api/files?patientId=${ownRecord}`);
+    expect(mine.json().files.map((f: { id: string }) => f.id)).toEqual([fileId]);
+    // The clinic sees the patient's upload on the record.
+    const staff = await clinic.call(clinician, 'GET', `/api/files/${fileId}`);
+    expect(staff.statusCode).toBe(200);
+    // Another patient of the same clinic: neither the record nor the file.
+    const other = stranger.patient;
+    expect((await clinic.call(other, 'GET', `/api/files/${fileId}`)).statusCode).toBe(404);
+    expect((await clinic.call(other, 'GET', `/api/files?patientId=${ownRecord}`)).statusCode).toBe(
+      404,
+    );
+    const intoTheirs = await tusCreate(clinic.app, other, 100, {
+      filename: 'x.pdf',
+      patientId: ownRecord,
+    });
+    expect(intoTheirs.statusCode).toBe(404);
+  });
+
   it('F2: a chunk that does not match its Upload-Checksum is refused (460) and nothing of it kept', async () => {
     const body = pdfBytes(3000);
     const created = await tusCreate(clinic.app, clinician, body.length, { filename: 'c.pdf' });
