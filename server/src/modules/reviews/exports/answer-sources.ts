@@ -6,7 +6,9 @@
 // keep every question in that JSON column even when the newest version dropped it, so one
 // header serves a study whose questionnaire changed; the `questionnaire_version` column says
 // which version each row answered. NDJSON carries the answers object as it is.
-import { sql, type Kysely } from 'kysely';
+// The answers CSV, the export with the most rows, is written by csvChunk: the database writes
+// each record's fields up to the questions (sql-csv.ts), format.ts the questions and the JSON.
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DatabaseSchema } from '../../../platform/db/schema.js';
 import type { QuestionView } from '../shared/schemas.js';
 import {
@@ -15,10 +17,13 @@ import {
   isSeqCursor,
   pageEndOf,
   QUESTION_COLUMN_PREFIX,
+  TEXT_PART_CHARS,
   type Cell,
   type ExportSource,
   type Window,
 } from './source-kit.js';
+import { csvRecordTail } from './format.js';
+import { isoMillis, textCell } from './sql-csv.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -49,7 +54,7 @@ const ANSWER_COLUMNS = [
   'ai_score_shown',
   'attention_passed',
   'submitted_at',
-];
+] as const;
 
 function answersQuery(db: Db, studyId: string, window: Window) {
   return db
@@ -59,6 +64,60 @@ function answersQuery(db: Db, studyId: string, window: Window) {
     .$if(window.after !== null, (qb) => qb.where(sql<boolean>`r.seq > ${window.after}::bigint`))
     .$if(window.upTo !== null, (qb) => qb.where(sql<boolean>`r.seq <= ${window.upTo}::bigint`))
     .orderBy('r.seq');
+}
+
+/** One chunk of answers with everything a row of the export shows. */
+function answerRowsQuery(db: Db, studyId: string, window: Window, size: number) {
+  return answersQuery(db, studyId, window)
+    .innerJoin('review_assignments as a', 'a.id', 'r.assignment_id')
+    .innerJoin('review_cases as c', 'c.id', 'a.case_id')
+    .innerJoin('questionnaire_versions as q', 'q.id', 'r.questionnaire_version_id')
+    .leftJoin('experiment_arms as e', 'e.id', 'a.arm_id')
+    .select([
+      'r.seq',
+      'r.id',
+      'r.assignment_id',
+      'r.participant_id',
+      'a.case_id',
+      'c.external_id',
+      'a.arm_id',
+      'e.name as arm_name',
+      'r.questionnaire_version_id',
+      'q.version',
+      'r.ai_score_shown',
+      'r.submitted_at',
+      'r.answers',
+    ])
+    .select(ATTENTION_PASSED.as('attention_passed'))
+    .limit(size);
+}
+
+/**
+ * The fields of ANSWER_COLUMNS as format.ts writes them, by the database (sql-csv.ts), for a row
+ * of answerRowsQuery (alias p): the CSV record up to the question columns, as one text. NULL when
+ * a field cannot be written there (a time outside 1970-9999).
+ */
+function answerRecordHead(): RawBuilder<string | null> {
+  const fields: Record<(typeof ANSWER_COLUMNS)[number], RawBuilder<unknown>> = {
+    seq: sql`p.seq::text`,
+    answer_id: sql`p.id::text`,
+    assignment_id: sql`p.assignment_id::text`,
+    participant_id: sql`p.participant_id::text`,
+    case_id: sql`p.case_id::text`,
+    case_external_id: sql`coalesce(${textCell(sql`p.external_id`)}, '')`,
+    arm_id: sql`coalesce(p.arm_id::text, '')`,
+    arm_name: sql`coalesce(${textCell(sql`p.arm_name`)}, '')`,
+    questionnaire_version_id: sql`p.questionnaire_version_id::text`,
+    // An integer and booleans print as JavaScript's String() of the parsed value does.
+    questionnaire_version: sql`p.version::text`,
+    ai_score_shown: sql`p.ai_score_shown::text`,
+    attention_passed: sql`coalesce(p.attention_passed::text, '')`,
+    submitted_at: isoMillis(sql`p.submitted_at`),
+  };
+  return sql<string | null>`${sql.join(
+    ANSWER_COLUMNS.map((column) => fields[column]),
+    sql` || ',' || `,
+  )}`;
 }
 
 export const answers: ExportSource = {
@@ -84,29 +143,7 @@ export const answers: ExportSource = {
     return pageEndOf(rows.map((row) => String(row.seq)));
   },
   async page(db, studyId, window, size) {
-    const rows = await answersQuery(db, studyId, window)
-      .innerJoin('review_assignments as a', 'a.id', 'r.assignment_id')
-      .innerJoin('review_cases as c', 'c.id', 'a.case_id')
-      .innerJoin('questionnaire_versions as q', 'q.id', 'r.questionnaire_version_id')
-      .leftJoin('experiment_arms as e', 'e.id', 'a.arm_id')
-      .select([
-        'r.seq',
-        'r.id',
-        'r.assignment_id',
-        'r.participant_id',
-        'a.case_id',
-        'c.external_id',
-        'a.arm_id',
-        'e.name as arm_name',
-        'r.questionnaire_version_id',
-        'q.version',
-        'r.ai_score_shown',
-        'r.submitted_at',
-        'r.answers',
-      ])
-      .select(ATTENTION_PASSED.as('attention_passed'))
-      .limit(size)
-      .execute();
+    const rows = await answerRowsQuery(db, studyId, window, size).execute();
     return rows.map((row) => {
       const values = row.answers as Record<string, Cell>;
       const cells: Record<string, Cell> = {
@@ -128,6 +165,37 @@ export const answers: ExportSource = {
       cells.answers = values;
       return { cursor: String(row.seq), cells };
     });
+  },
+  async csvChunk(db, studyId, window, size, columns) {
+    // The database writes the fields up to the questions; the questions and the answers object
+    // (JSON.stringify's numbers and key order, the V3 check of each answer) are written here by
+    // format.ts from the parsed answers, as csvRows writes them.
+    const tailReadsOnlyAnswers = columns
+      .slice(ANSWER_COLUMNS.length)
+      .every((column) => column === 'answers' || column.startsWith(QUESTION_COLUMN_PREFIX));
+    const headMatches = ANSWER_COLUMNS.every((column, index) => columns[index] === column);
+    if (!headMatches || !tailReadsOnlyAnswers) return { rows: 0, last: undefined, parts: null };
+    // The chunk's rows are chosen and limited first (subquery p), so the fields are written for
+    // those rows only, whatever plan the joins get.
+    const result = await sql<{ head: string | null; answers: Cell }>`
+      select ${answerRecordHead()} as head, p.answers
+      from (${answerRowsQuery(db, studyId, window, size)}) p`.execute(db);
+    const parts: string[] = [];
+    let part = '';
+    let last: string | undefined;
+    for (const row of result.rows) {
+      if (row.head === null) return { rows: result.rows.length, last: undefined, parts: null };
+      // The record starts with seq, digits only: the row's cursor.
+      last = row.head.slice(0, row.head.indexOf(','));
+      part += row.head;
+      part += csvRecordTail(columns, ANSWER_COLUMNS.length, { answers: row.answers });
+      if (part.length >= TEXT_PART_CHARS) {
+        parts.push(part);
+        part = '';
+      }
+    }
+    parts.push(part);
+    return { rows: result.rows.length, last, parts };
   },
 };
 

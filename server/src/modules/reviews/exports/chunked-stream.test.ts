@@ -6,7 +6,8 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import type { ExportRow } from './source-kit.js';
-import { ExportTextStream, type ChunkFetcher } from './service.js';
+import { csvHeader } from './format.js';
+import { ExportTextStream, formattedChunks, type RowFetcher } from './service.js';
 
 const CHUNK = 3;
 
@@ -22,7 +23,7 @@ function rowsUpTo(total: number, padding = ''): ExportRow[] {
 function fakeSource(total: number, failAfterCursor?: string, padding = '') {
   const all = rowsUpTo(total, padding);
   const stats = { queries: 0, inFlight: 0, maxInFlight: 0 };
-  const fetch: ChunkFetcher = async (after) => {
+  const fetch: RowFetcher = async (after) => {
     stats.queries += 1;
     stats.inFlight += 1;
     stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
@@ -55,7 +56,9 @@ describe('export stream chunking', () => {
   for (const total of [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK, 3 * CHUNK + 2]) {
     it(`streams ${total} rows once each, in order, one query ahead at most`, async () => {
       const { fetch, stats } = fakeSource(total);
-      const text = await readAll(new ExportTextStream(fetch, CHUNK, 'ndjson', ['seq'], null));
+      const text = await readAll(
+        new ExportTextStream(formattedChunks(fetch, 'ndjson', ['seq']), CHUNK, '', null),
+      );
       const seqs = text
         .trim()
         .split('\n')
@@ -70,14 +73,16 @@ describe('export stream chunking', () => {
 
   it('starts after the given cursor and writes the CSV header once', async () => {
     const { fetch } = fakeSource(7);
-    const text = await readAll(new ExportTextStream(fetch, CHUNK, 'csv', ['seq'], '2'));
+    const text = await readAll(
+      new ExportTextStream(formattedChunks(fetch, 'csv', ['seq']), CHUNK, csvHeader(['seq']), '2'),
+    );
     expect(text.split('\r\n').filter(Boolean)).toEqual(['seq', '3', '4', '5', '6', '7']);
   });
 
   it('a query that fails while it runs ahead ends the download with its error', async () => {
     const { fetch } = fakeSource(10, '6');
     await expect(
-      readAll(new ExportTextStream(fetch, CHUNK, 'ndjson', ['seq'], null)),
+      readAll(new ExportTextStream(formattedChunks(fetch, 'ndjson', ['seq']), CHUNK, '', null)),
     ).rejects.toThrow('connection terminated');
   });
 
@@ -85,7 +90,7 @@ describe('export stream chunking', () => {
     // Rows larger than the stream's buffer: after the first chunk the stream waits for its
     // reader, who leaves instead, while the next chunk's query is already failing.
     const { fetch } = fakeSource(10, '3', 'x'.repeat(64 * 1024));
-    const stream = new ExportTextStream(fetch, CHUNK, 'ndjson', ['seq'], null);
+    const stream = new ExportTextStream(formattedChunks(fetch, 'ndjson', ['seq']), CHUNK, '', null);
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);

@@ -2,7 +2,8 @@
 // rows are written by its quoting rule, see csvRows), after every text cell that a spreadsheet
 // would read as a formula is neutralized.
 import { stringify } from 'csv-stringify/sync';
-import { QUESTION_COLUMN_PREFIX, type Cell, type ExportRow } from './sources.js';
+// source-kit.js, not sources.js: answer-sources.ts writes through this module too.
+import { QUESTION_COLUMN_PREFIX, type Cell, type ExportRow } from './source-kit.js';
 
 export type ExportFormat = 'csv' | 'ndjson';
 
@@ -51,6 +52,12 @@ export function csvHeader(columns: readonly string[]): string {
 const NEEDS_QUOTES = /[",\r\n]/;
 const QUOTE = /"/g;
 
+/** One field in the header's dialect: quoted by NEEDS_QUOTES, quotes doubled inside. */
+function csvField(value: Cell | undefined): string {
+  const cell = cellText(value);
+  return NEEDS_QUOTES.test(cell) ? `"${cell.replace(QUOTE, '""')}"` : cell;
+}
+
 /**
  * The chunk's rows as CSV in the header's dialect (`,` delimiter, `"` quote doubled inside, CRLF
  * after each record), quoting by NEEDS_QUOTES above.
@@ -62,13 +69,30 @@ export function csvRows(columns: readonly string[], rows: readonly ExportRow[]):
   let text = '';
   for (const row of rows) {
     for (let index = 0; index < columns.length; index++) {
-      const cell = cellText(cellOf(row.cells, columns[index]!));
       if (index > 0) text += ',';
-      text += NEEDS_QUOTES.test(cell) ? `"${cell.replace(QUOTE, '""')}"` : cell;
+      text += csvField(cellOf(row.cells, columns[index]!));
     }
     text += '\r\n';
   }
   return text;
+}
+
+/**
+ * The rest of one CSV record whose first `from` fields were written already (by the database,
+ * see answer-sources.ts): a comma and the field of each later column, read from `cells` as
+ * csvRows reads a row's, then the CRLF.
+ */
+export function csvRecordTail(
+  columns: readonly string[],
+  from: number,
+  cells: ExportRow['cells'],
+): string {
+  let text = '';
+  for (let index = from; index < columns.length; index++) {
+    text += ',';
+    text += csvField(cellOf(cells, columns[index]!));
+  }
+  return `${text}\r\n`;
 }
 
 export function ndjsonRows(rows: readonly ExportRow[]): string {

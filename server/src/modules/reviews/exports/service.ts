@@ -50,17 +50,44 @@ function parseSince(since: string | undefined): Date | null {
   return instant;
 }
 
+/** One chunk of an export as text: how many rows it holds, the last one's cursor, their text. */
+export interface TextChunk {
+  readonly rows: number;
+  readonly last: string | undefined;
+  /** The text in the order it is sent: one string, or pieces (see TEXT_PART_CHARS). */
+  readonly parts: readonly string[];
+}
+
 /** One chunk of rows after a cursor (null: from the window's start). */
-export type ChunkFetcher = (after: string | null) => Promise<ExportRow[]>;
+export type ChunkFetcher = (after: string | null) => Promise<TextChunk>;
+
+/** One chunk of rows as objects, for formatting here. */
+export type RowFetcher = (after: string | null) => Promise<ExportRow[]>;
+
+/** Chunks of rows formatted by format.ts. */
+export function formattedChunks(
+  fetchRows: RowFetcher,
+  format: ExportFormat,
+  columns: readonly string[],
+): ChunkFetcher {
+  return async (after) => {
+    const rows = await fetchRows(after);
+    return {
+      rows: rows.length,
+      last: rows.at(-1)?.cursor,
+      parts: [format === 'csv' ? csvRows(columns, rows) : ndjsonRows(rows)],
+    };
+  };
+}
 
 /**
  * Rows as text, pulled a chunk of `chunkRows` at a time: a query runs only when the reply asks
  * for more (read()), so a slow client holds the server to a bounded number of chunks whatever
- * the page's size. While a full chunk is formatted and written, the query of the next one
- * already runs (one chunk ahead, never more): the database and the formatting overlap instead of
- * taking turns, which is most of an export's time. Readable.from over an async generator would
- * add a promise and an iterator step per chunk and keep no explicit guard against a second
- * read() while a query is in flight; this class states both.
+ * the page's size. While a full chunk is written, the query of the next one already runs (one
+ * chunk ahead, never more): the database and the writing overlap instead of taking turns, which
+ * is most of an export's time. Readable.from over an async generator would add a promise and an
+ * iterator step per chunk and keep no explicit guard against a second read() while a query is
+ * in flight; this class states both.
  */
 export class ExportTextStream extends Readable {
   private after: string | null;
@@ -68,13 +95,13 @@ export class ExportTextStream extends Readable {
   private headerSent = false;
   private finished = false;
   /** The next chunk's query, started when the previous chunk came back full. */
-  private ahead: Promise<ExportRow[]> | undefined;
+  private ahead: Promise<TextChunk> | undefined;
 
   constructor(
     private readonly fetchChunk: ChunkFetcher,
     private readonly chunkRows: number,
-    private readonly format: ExportFormat,
-    private readonly columns: readonly string[],
+    /** Text before the first row (the CSV header; empty for NDJSON). */
+    private readonly header: string,
     after: string | null,
   ) {
     super();
@@ -85,7 +112,7 @@ export class ExportTextStream extends Readable {
     if (this.fetching || this.finished) return;
     if (!this.headerSent) {
       this.headerSent = true;
-      if (this.format === 'csv' && !this.push(csvHeader(this.columns))) return;
+      if (this.header !== '' && !this.push(this.header)) return;
     }
     this.fetching = true;
     this.nextChunk().then(
@@ -100,21 +127,21 @@ export class ExportTextStream extends Readable {
 
   /** Pushes one chunk; true when the consumer wants more and rows may remain. */
   private async nextChunk(): Promise<boolean> {
-    const rows = await (this.ahead ?? this.fetchChunk(this.after));
+    const chunk = await (this.ahead ?? this.fetchChunk(this.after));
     this.ahead = undefined;
     if (this.destroyed) return false;
-    if (rows.length < this.chunkRows) {
+    if (chunk.rows < this.chunkRows || chunk.last === undefined) {
       this.finished = true;
     } else {
-      this.after = rows[rows.length - 1]!.cursor;
+      this.after = chunk.last;
       this.ahead = this.fetchChunk(this.after);
       // Its failure is reported when the next chunk awaits it; a stream destroyed before then
       // (the client went away) must not leave an unhandled rejection behind.
       this.ahead.catch(() => undefined);
     }
-    const wantsMore =
-      rows.length === 0 ||
-      this.push(this.format === 'csv' ? csvRows(this.columns, rows) : ndjsonRows(rows));
+    let wantsMore = true;
+    // Every piece of a chunk already read is handed on; the last push tells whether to go on.
+    for (const part of chunk.parts) if (part !== '') wantsMore = this.push(part);
     if (this.finished) {
       this.push(null);
       return false;
@@ -132,9 +159,22 @@ function exportText(
   columns: readonly string[],
 ): Readable {
   const source = EXPORT_SOURCES[kind];
-  const fetchChunk: ChunkFetcher = (after) =>
+  const fetchRows: RowFetcher = (after) =>
     source.page(db, studyId, { ...window, after }, EXPORT_PAGE_ROWS);
-  return new ExportTextStream(fetchChunk, EXPORT_PAGE_ROWS, format, columns, window.after);
+  const formatted = formattedChunks(fetchRows, format, columns);
+  let fetchChunk = formatted;
+  const csvChunk = source.csvChunk?.bind(source);
+  if (format === 'csv' && csvChunk !== undefined) {
+    fetchChunk = async (after) => {
+      const chunk = await csvChunk(db, studyId, { ...window, after }, EXPORT_PAGE_ROWS, columns);
+      if (chunk.parts !== null) return { rows: chunk.rows, last: chunk.last, parts: chunk.parts };
+      // A row whose fields the database cannot write as format.ts would: the same window's
+      // rows are formatted here instead.
+      return formatted(after);
+    };
+  }
+  const header = format === 'csv' ? csvHeader(columns) : '';
+  return new ExportTextStream(fetchChunk, EXPORT_PAGE_ROWS, header, window.after);
 }
 
 async function auditExport(
