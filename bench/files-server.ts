@@ -1,0 +1,59 @@
+// Server side of files.bench.ts, forked: the real Haven app on the embedded defaults (PGlite,
+// the encrypting filesystem driver in the bench's own data folder), rate limits lifted, request
+// logs silent, one clinician's access token. It reports its RSS and the peak seen between
+// samples, so the parent measures the server alone.
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { buildApp } from '../server/src/app.js';
+import { loadConfig, RATE_CLASSES } from '../server/src/config.js';
+import { createActor } from '../server/test/actors.js';
+
+export interface FilesReady {
+  readonly type: 'ready';
+  readonly appUrl: string;
+  readonly authorization: string;
+}
+
+export interface FilesRss {
+  readonly type: 'rss';
+  readonly rss: number;
+  readonly peakRss: number;
+}
+
+async function main(): Promise<void> {
+  const dataDir = process.argv[2];
+  if (!dataDir || !process.send) throw new Error('files-server.ts is forked by files.bench.ts');
+  const rates = Object.fromEntries(
+    RATE_CLASSES.map((name) => [`HAVEN_RATE_${name.toUpperCase()}`, '1000000/60']),
+  );
+  const config = loadConfig({
+    HAVEN_ENV: 'development',
+    HAVEN_DATA_DIR: dataDir,
+    HAVEN_MASTER_KEY: randomBytes(32).toString('base64'),
+    HAVEN_LOG_LEVEL: 'silent',
+    HAVEN_FILES_USER_QUOTA_MB: '1000000',
+    HAVEN_FILES_STORAGE_QUOTA_MB: '1000000',
+    ...rates,
+  });
+  const app = await buildApp(config, { logger: pino({ level: 'silent' }) });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  const clinician = await createActor(app, ['clinician']);
+  let peakRss = process.memoryUsage().rss;
+  process.on('message', (message: { type: string }) => {
+    const rss = process.memoryUsage().rss;
+    peakRss = Math.max(peakRss, rss);
+    if (message.type === 'rss') {
+      process.send?.({ type: 'rss', rss, peakRss } satisfies FilesRss);
+      peakRss = rss;
+    }
+  });
+  process.send({
+    type: 'ready',
+    appUrl: `http://127.0.0.1:${port}`,
+    authorization: clinician.authorization,
+  } satisfies FilesReady);
+}
+
+await main();

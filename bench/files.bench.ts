@@ -1,0 +1,127 @@
+// Issue 11's filesystem benchmark: a file uploaded with tus through Haven (8 MiB PATCHes over
+// real HTTP on 127.0.0.1, as the SPA's Uppy sends them) against a raw sequential write of the same
+// bytes to the same disk, measured in the same run; and the server's RSS growth while it takes the
+// file. The server runs in a forked child (bench/files-server.ts) so its RSS is its own and the
+// client does not share its event loop.
+//
+//   node --import tsx bench/files.bench.ts
+//   BENCH_FILE_MB=2048 node --import tsx bench/files.bench.ts    # the issue's 2 GB
+//
+// Targets: tus ÷ raw write ≥ 0.8; server RSS growth < 100 MB. The raw write is fsynced at the
+// end, as the driver fsyncs each part and the assembled object.
+import { fork } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import type { FilesReady, FilesRss } from './files-server.js';
+
+const MIB = 1024 * 1024;
+const FILE_MB = Number(process.env.BENCH_FILE_MB ?? 512);
+const CHUNK = 8 * MIB;
+
+/** A deterministic "PDF" of FILE_MB MiB, produced chunk by chunk (never held whole). */
+function chunkAt(index: number, size: number): Buffer {
+  const chunk = Buffer.alloc(size, 0x20 + (index % 64));
+  if (index === 0) chunk.write('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n', 0, 'latin1');
+  return chunk;
+}
+
+async function rawWrite(dir: string, bytes: number): Promise<number> {
+  const file = join(dir, 'raw.bin');
+  const started = performance.now();
+  const stream = createWriteStream(file);
+  for (let offset = 0, i = 0; offset < bytes; offset += CHUNK, i += 1) {
+    if (!stream.write(chunkAt(i, Math.min(CHUNK, bytes - offset)))) await once(stream, 'drain');
+  }
+  stream.end();
+  await once(stream, 'finish');
+  const handle = await open(file, 'r');
+  await handle.sync();
+  await handle.close();
+  const ms = performance.now() - started;
+  rmSync(file);
+  return ms;
+}
+
+async function tusUpload(ready: FilesReady, bytes: number): Promise<number> {
+  const headers = { authorization: ready.authorization, 'tus-resumable': '1.0.0' };
+  const started = performance.now();
+  const created = await fetch(`${ready.appUrl}/api/files/uploads`, {
+    method: 'POST',
+    headers: {
+      ...headers,
+      'upload-length': String(bytes),
+      'upload-metadata': `filename ${Buffer.from('bench.pdf').toString('base64')}`,
+    },
+  });
+  if (created.status !== 201) throw new Error(`create: ${created.status} ${await created.text()}`);
+  const location = `${ready.appUrl}${created.headers.get('location') ?? ''}`;
+  for (let offset = 0, i = 0; offset < bytes; offset += CHUNK, i += 1) {
+    const body = chunkAt(i, Math.min(CHUNK, bytes - offset));
+    const res = await fetch(location, {
+      method: 'PATCH',
+      headers: {
+        ...headers,
+        'upload-offset': String(offset),
+        'content-type': 'application/offset+octet-stream',
+      },
+      body: new Uint8Array(body.buffer, body.byteOffset, body.length),
+    });
+    if (res.status !== 204) {
+      throw new Error(`patch at ${offset}: ${res.status} ${await res.text()}`);
+    }
+  }
+  return performance.now() - started;
+}
+
+function request<T>(child: ReturnType<typeof fork>, message: object, type: string): Promise<T> {
+  return new Promise((resolve) => {
+    const listener = (reply: { type: string }) => {
+      if (reply.type !== type) return;
+      child.off('message', listener);
+      resolve(reply as T);
+    };
+    child.on('message', listener);
+    child.send(message);
+  });
+}
+
+async function main(): Promise<void> {
+  const bytes = FILE_MB * MIB;
+  const dir = mkdtempSync(join(tmpdir(), 'haven-files-bench-'));
+  const child = fork(fileURLToPath(new URL('./files-server.ts', import.meta.url)), [dir], {
+    execArgv: ['--import', 'tsx'],
+  });
+  try {
+    const ready = await new Promise<FilesReady>((resolve) =>
+      child.once('message', (m) => resolve(m as FilesReady)),
+    );
+    const rawMs = await rawWrite(dir, bytes);
+    const before = await request<FilesRss>(child, { type: 'rss' }, 'rss');
+    const sampler = setInterval(() => child.send({ type: 'sample' }), 100);
+    const tusMs = await tusUpload(ready, bytes);
+    clearInterval(sampler);
+    const peak = await request<FilesRss>(child, { type: 'rss' }, 'rss');
+    const rawRate = bytes / MIB / (rawMs / 1000);
+    const tusRate = bytes / MIB / (tusMs / 1000);
+    const ratio = tusRate / rawRate;
+    const growth = (peak.peakRss - before.rss) / MIB;
+    console.log(`files bench: ${FILE_MB} MiB, 8 MiB PATCHes, embedded filesystem driver`);
+    console.log(`raw sequential write + fsync: ${rawRate.toFixed(0)} MiB/s`);
+    console.log(`tus through Haven:            ${tusRate.toFixed(0)} MiB/s`);
+    console.log(
+      `${ratio >= 0.8 ? 'PASS' : 'MISS'}  tus ÷ raw write = ${ratio.toFixed(2)} (target ≥ 0.8)`,
+    );
+    console.log(
+      `${growth < 100 ? 'PASS' : 'MISS'}  server RSS growth = ${growth.toFixed(1)} MB (target < 100 MB)`,
+    );
+  } finally {
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
