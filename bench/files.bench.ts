@@ -68,7 +68,7 @@ async function tusUpload(ready: FilesReady, bytes: number): Promise<number> {
         'upload-offset': String(offset),
         'content-type': 'application/offset+octet-stream',
       },
-      body: new Uint8Array(body.buffer, body.byteOffset, body.length),
+      body: new Uint8Array(body),
     });
     if (res.status !== 204) {
       throw new Error(`patch at ${offset}: ${res.status} ${await res.text()}`);

@@ -50,7 +50,7 @@ const VALID_SAMPLES = 3;
 const MIN_CASES_PER_ENGINE = 1000;
 const ALL_ROLES: Role[] = ['admin', 'clinician', 'patient', 'researcher', 'participant'];
 
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS' | 'HEAD';
 
 interface FuzzCase {
   readonly label: string;
@@ -242,6 +242,8 @@ function problemsOf(
     if (!contentType.startsWith('application/problem+json')) {
       problems.push(`error is ${contentType || 'without a content type'}, not problem+json`);
     }
+    // A HEAD answer carries headers only (RFC 9110): its problem is judged by its content type.
+    if (request.method === 'HEAD') return problems;
     try {
       const parsed = JSON.parse(response.body) as { code?: unknown; status?: unknown };
       if (typeof parsed.code !== 'string') problems.push('problem without a code');
