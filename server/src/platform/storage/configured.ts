@@ -35,8 +35,9 @@ export function parseStorageUrl(url: string): S3StorageOptions {
   if (!parsed.username || !parsed.password) {
     throw new Error('HAVEN_STORAGE_URL needs <key id>:<secret>@ before the host');
   }
-  if (!bucket || bucket.includes('/'))
+  if (!bucket || bucket.includes('/')) {
     throw new Error('HAVEN_STORAGE_URL names one bucket as its path');
+  }
   if (unknown.length > 0) throw new Error(`HAVEN_STORAGE_URL: unknown parameter ${unknown[0]!}`);
   const sse = params.get('sse') ?? 'AES256';
   const kmsKeyId = params.get('kms_key_id') ?? '';
