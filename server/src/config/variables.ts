@@ -356,7 +356,7 @@ export const VARIABLES = {
     example:
       's3+https://AKIA…:<secret>@s3.eu-central-1.amazonaws.com/haven-files?region=eu-central-1&sse=aws:kms&kms_key_id=<key id>',
     meaning:
-      'S3-compatible default storage for uploads (browsers then send parts straight to it). `sse` defaults to AES256 (F4).',
+      'S3-compatible default storage for uploads, to which browsers send parts straight, with `sse` AES256 unless set (F4).',
   }),
   HAVEN_FILES_MAX_MB: variable({
     group: 'files',
