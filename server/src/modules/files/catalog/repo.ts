@@ -1,9 +1,26 @@
 // Files as people see them: with the uploader's and the patient's names, never bare ids.
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseSchema } from '../../../platform/db/schema.js';
-import { FILE_COLUMNS } from '../shared/repo.js';
 
 type Db = Kysely<DatabaseSchema>;
+
+export const FILE_COLUMNS = [
+  'files.id',
+  'files.owner_id',
+  'files.patient_id',
+  'files.organization_id',
+  'files.bucket',
+  'files.object_key',
+  'files.name',
+  'files.file_type',
+  'files.content_type',
+  'files.size',
+  'files.sha256',
+  'files.status',
+  'files.status_reason',
+  'files.scanned_at',
+  'files.created_at',
+] as const;
 
 function withNames(db: Db) {
   return db

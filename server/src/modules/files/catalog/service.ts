@@ -8,7 +8,7 @@ import { requireAccess, requireUser } from '../../../platform/access/index.js';
 import { constantTimeEqual } from '../../../platform/crypto.js';
 import { HavenError } from '../../../platform/errors.js';
 import { ALLOWED_EXTENSIONS_TEXT } from '../../../platform/file-checks/names.js';
-import { FILE_TYPES, type FileTypeId } from '../../../platform/file-checks/types.js';
+import { FILE_TYPES } from '../../../platform/file-checks/types.js';
 import { requestContext } from '../../../platform/http/request-context.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
 import type { ByteRange, StoredObjectStream } from '../../../platform/storage/index.js';
@@ -226,5 +226,3 @@ export async function openDownload(
   });
   return { object, name: row.name, range };
 }
-
-export type { FileTypeId };

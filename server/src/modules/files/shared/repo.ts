@@ -1,6 +1,6 @@
 // Queries shared by the files module's rooms: storage usage (F8) and the file rows themselves.
 import { sql, type Kysely } from 'kysely';
-import type { DatabaseSchema, FileStatus } from '../../../platform/db/schema.js';
+import type { DatabaseSchema } from '../../../platform/db/schema.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -42,44 +42,4 @@ export async function bytesInUse(
     sessions.executeTakeFirstOrThrow(),
   ]);
   return Number(stored.bytes) + Number(reserved.bytes);
-}
-
-export const FILE_COLUMNS = [
-  'files.id',
-  'files.owner_id',
-  'files.patient_id',
-  'files.organization_id',
-  'files.bucket',
-  'files.object_key',
-  'files.name',
-  'files.file_type',
-  'files.content_type',
-  'files.size',
-  'files.sha256',
-  'files.status',
-  'files.status_reason',
-  'files.scanned_at',
-  'files.created_at',
-] as const;
-
-export interface FileRow {
-  id: string;
-  owner_id: string;
-  patient_id: string | null;
-  organization_id: string | null;
-  bucket: string;
-  object_key: string;
-  name: string;
-  file_type: string;
-  content_type: string;
-  size: string | number;
-  sha256: string | null;
-  status: FileStatus;
-  status_reason: string | null;
-  scanned_at: Date | null;
-  created_at: Date;
-}
-
-export async function selectFile(db: Db, fileId: string): Promise<FileRow | undefined> {
-  return db.selectFrom('files').select(FILE_COLUMNS).where('id', '=', fileId).executeTakeFirst();
 }

@@ -24,7 +24,7 @@ import {
 type FilesContext = ModuleContext<FilesSettings>;
 
 /** Presigned part URLs live this long (F6's five-minute ceiling applies to uploads too). */
-export const PART_URL_SECONDS = Math.min(300, MAX_PRESIGN_SECONDS);
+export const PART_URL_SECONDS = MAX_PRESIGN_SECONDS;
 const ETAG = /^"?[A-Za-z0-9+/=_-]{1,128}"?$/;
 
 function presignerOf(ctx: FilesContext) {

@@ -1,6 +1,6 @@
 // Upload sessions and the parts storage acknowledged for them (F2).
-import { sql, type Kysely } from 'kysely';
-import type { DatabaseSchema, UploadProtocol } from '../../../platform/db/schema.js';
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
+import type { DatabaseSchema, UploadSessionsTable } from '../../../platform/db/schema.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -28,45 +28,13 @@ const SESSION_COLUMNS = [
   'expires_at',
 ] as const;
 
-export interface SessionRow {
-  id: string;
-  owner_id: string;
-  patient_id: string | null;
-  organization_id: string | null;
-  bucket: string;
-  protocol: UploadProtocol;
-  object_key: string;
-  storage_upload_id: string;
-  file_name: string;
-  file_type: string;
-  content_type: string;
-  declared_size: string | number;
-  declared_sha256: string | null;
-  received_bytes: string | number;
-  status: 'open' | 'completed' | 'aborted' | 'expired' | 'failed';
-  failure_reason: string | null;
-  created_at: Date;
-  expires_at: Date;
-}
+/** A session as SESSION_COLUMNS reads it. */
+export type SessionRow = Pick<Selectable<UploadSessionsTable>, (typeof SESSION_COLUMNS)[number]>;
 
-export interface NewSession {
-  id: string;
-  owner_id: string;
-  patient_id: string | null;
-  organization_id: string | null;
-  bucket: string;
-  protocol: UploadProtocol;
-  object_key: string;
-  storage_upload_id: string;
-  file_name: string;
-  file_type: string;
-  content_type: string;
-  declared_size: number;
-  declared_sha256: string | null;
-  expires_at: Date;
-}
-
-export async function insertSession(db: Db, session: NewSession): Promise<SessionRow> {
+export async function insertSession(
+  db: Db,
+  session: Insertable<UploadSessionsTable>,
+): Promise<SessionRow> {
   return db
     .insertInto('upload_sessions')
     .values(session)

@@ -122,7 +122,8 @@ export async function startUpload(
       const row = await repo.insertSession(trx, {
         id,
         owner_id: userId,
-        ...{ patient_id: target.patientId, organization_id: target.organizationId },
+        patient_id: target.patientId,
+        organization_id: target.organizationId,
         bucket: DEFAULT_BUCKET,
         protocol,
         object_key: key,
