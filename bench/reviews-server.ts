@@ -22,7 +22,8 @@ import { loadConfig, RATE_CLASSES } from '../server/src/config.js';
 import { openDatabase } from '../server/src/platform/db/database.js';
 import { migrateToLatest } from '../server/src/platform/db/migrate.js';
 import { createLogger } from '../server/src/platform/logging.js';
-import { createActor, createOrganization, mintSession } from '../server/test/actors.js';
+import { createActor, createOrganization, mintSession, type Actor } from '../server/test/actors.js';
+import type { Role } from '../server/src/platform/db/schema.js';
 import {
   insertPublishedQuestionnaire,
   insertStudy,
@@ -49,10 +50,23 @@ export interface NextSeeded {
   readonly seedMs: number;
 }
 
+export interface TokenOwner {
+  readonly userId: string;
+  readonly email: string;
+  readonly roles: Role[];
+}
+
+export interface TokenSeeded {
+  readonly type: 'seeded-token';
+  readonly authorization: string;
+}
+
 export interface ExportSeeded {
   readonly type: 'seeded-export';
   readonly studyId: string;
   readonly authorization: string;
+  /** Whose token that is, so the bench can ask for a fresh one (`seed-token`). */
+  readonly owner: TokenOwner;
   readonly rows: number;
   readonly seedMs: number;
 }
@@ -81,6 +95,8 @@ export type SeedRequest =
       readonly tokens: number;
     }
   | { readonly type: 'seed-export'; readonly rows: number }
+  /** A fresh access token for the owner: a long seed or export outlives the 5-minute token. */
+  | { readonly type: 'seed-token'; readonly owner: TokenOwner }
   | { readonly type: 'seed-import'; readonly participants: number; readonly cases: number };
 
 /** Participants per study in the export and import data: the issue's 500. */
@@ -100,9 +116,14 @@ function step(label: string): void {
   if (process.env.BENCH_DEBUG) console.error(`  [seed] ${label} ${new Date().toISOString()}`);
 }
 
+function ownerOf(team: Team): TokenOwner {
+  const { userId, email, roles } = team.owner;
+  return { userId, email, roles: [...roles] };
+}
+
 interface Team {
   readonly organizationId: string;
-  readonly owner: { userId: string; authorization: string };
+  readonly owner: Actor;
 }
 
 /** A researcher who owns studies in one organization, with a fresh MFA-verified session. */
@@ -267,6 +288,7 @@ async function seedExport(
     type: 'seeded-export',
     studyId,
     authorization: team.owner.authorization,
+    owner: ownerOf(team),
     rows,
     seedMs: performance.now() - started,
   };
@@ -391,7 +413,12 @@ async function createBenchServer(baseUrl: string): Promise<BenchServer> {
 
 function isSeedRequest(message: unknown): message is SeedRequest {
   const type = (message as { type?: unknown } | null)?.type;
-  return type === 'seed-next' || type === 'seed-export' || type === 'seed-import';
+  return (
+    type === 'seed-next' ||
+    type === 'seed-export' ||
+    type === 'seed-import' ||
+    type === 'seed-token'
+  );
 }
 
 async function main(): Promise<void> {
@@ -414,7 +441,12 @@ async function main(): Promise<void> {
           ? seedNextCase(app, database, message)
           : message.type === 'seed-export'
             ? seedExport(app, database, bulk, message.rows)
-            : seedImport(app, database, message.participants, message.cases);
+            : message.type === 'seed-token'
+              ? mintSession(app, message.owner).then(({ authorization }): TokenSeeded => ({
+                  type: 'seeded-token',
+                  authorization,
+                }))
+              : seedImport(app, database, message.participants, message.cases);
       // After the parent is gone (the run was interrupted) there is no one to answer.
       const answer = (reply: object): void => {
         if (process.connected) process.send?.(reply);

@@ -15,6 +15,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import type { Client, Options, Result } from 'autocannon';
 import type {
   ExportSeeded,
+  TokenSeeded,
   ImportSeeded,
   NextSeeded,
   ReviewsReady,
@@ -246,6 +247,7 @@ function rawAnswersSelect(studyId: string): string {
 
 /** Every page of the answers export as CSV, following the Link header; rows and seconds. */
 async function exportThroughApi(
+  child: ChildProcess,
   ready: ReviewsReady,
   seeded: ExportSeeded,
 ): Promise<{ rows: number; pages: number; seconds: number }> {
@@ -256,8 +258,13 @@ async function exportThroughApi(
   let pages = 0;
   const maxPages = Math.ceil(seeded.rows / EXPORT_PAGE) + 1;
   while (path !== undefined && pages < maxPages) {
+    // A fresh token per page: on a busy machine the export outlives one 5-minute token.
+    const { authorization } = await seed<TokenSeeded>(child, {
+      type: 'seed-token',
+      owner: seeded.owner,
+    });
     const response: Response = await fetch(`${ready.appUrl}${path}`, {
-      headers: { authorization: seeded.authorization },
+      headers: { authorization },
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
     if (response.status !== 200 || !response.body) {
@@ -292,7 +299,7 @@ async function exportRow(child: ChildProcess, ready: ReviewsReady, rows: Row[]):
   };
   await rawCopy();
   const { result, before, peak } = await sampleRss(child.pid ?? 0, () =>
-    exportThroughApi(ready, seeded),
+    exportThroughApi(child, ready, seeded),
   );
   process.stdout.write(`    API export: ${fixed(result.seconds, 1)} s in ${result.pages} pages\n`);
   await rawCopy();
