@@ -1,8 +1,9 @@
 // Server side of files.bench.ts, forked: the real Haven app on the embedded defaults (PGlite,
 // the encrypting filesystem driver in the bench's own data folder), rate limits lifted, request
-// logs silent, one clinician's access token. It reports its RSS and the peak seen between
+// logs silent, one clinician's access token; beside it a sink that only reads request bodies. It reports its RSS and the peak seen between
 // samples, so the parent measures the server alone.
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { buildApp } from '../server/src/app.js';
@@ -12,6 +13,8 @@ import { createActor } from '../server/test/actors.js';
 export interface FilesReady {
   readonly type: 'ready';
   readonly appUrl: string;
+  /** A plain node:http server in this process that reads each body and discards it. */
+  readonly sinkUrl: string;
   readonly authorization: string;
 }
 
@@ -37,9 +40,18 @@ async function main(): Promise<void> {
     ...rates,
   });
   const app = await buildApp(config, { logger: pino({ level: 'silent' }) });
+  // The parent kills this process at the end: exit normally, so a --cpu-prof profile is written.
+  process.on('SIGTERM', () => process.exit(0));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   const clinician = await createActor(app, ['clinician']);
+  // The floor: the same requests to a server that only reads the bytes (the HTTP transfer's own
+  // cost on this machine, with nothing stored).
+  const sink = createServer((request, response) => {
+    request.on('data', () => undefined);
+    request.on('end', () => response.writeHead(204).end());
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
   let peakRss = process.memoryUsage().rss;
   process.on('message', (message: { type: string }) => {
     const rss = process.memoryUsage().rss;
@@ -52,6 +64,7 @@ async function main(): Promise<void> {
   process.send({
     type: 'ready',
     appUrl: `http://127.0.0.1:${port}`,
+    sinkUrl: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
     authorization: clinician.authorization,
   } satisfies FilesReady);
 }

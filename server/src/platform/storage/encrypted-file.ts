@@ -19,7 +19,7 @@
 // flag catches truncation at a chunk boundary (the new last chunk was not sealed as final) and
 // appended bytes (the real last chunk is no longer last). The plaintext size follows from the
 // file length, so there is nothing unauthenticated to lie about it.
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import type { KeyRing } from '../crypto.js';
@@ -66,10 +66,13 @@ const integrity = (why: string, cause?: unknown) =>
 /** Plaintext in, header + sealed chunks out; counts and hashes the plaintext on the way. */
 export class EncryptingStream extends Transform {
   private readonly dataKey = randomBytes(KEY_BYTES);
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  /** The chunk being filled: bytes are copied in once, sealed once a byte beyond it arrives. */
+  private readonly staged: Buffer;
+  private stagedBytes = 0;
   private index = 0;
-  private readonly hash = createHash('sha256');
+  /** Updated with every plaintext byte; the caller's own when given (multipart keeps one hash
+   *  running across the parts of an upload, see filesystem.ts). */
+  readonly hash: Hash;
   /** Plaintext bytes seen so far. */
   size = 0;
 
@@ -77,9 +80,11 @@ export class EncryptingStream extends Transform {
     ring: KeyRing,
     context: string,
     header: SealedHeader,
-    private readonly limits: { chunkSize: number; maxBytes: number },
+    private readonly limits: { chunkSize: number; maxBytes: number; hash?: Hash },
   ) {
     super();
+    this.hash = limits.hash ?? createHash('sha256');
+    this.staged = Buffer.allocUnsafe(limits.chunkSize);
     const payload: SealedPayload = { k: this.dataKey.toString('base64url'), t: header.contentType };
     if (header.etag !== undefined) payload.e = header.etag;
     const sealed = Buffer.from(ring.seal(JSON.stringify(payload), context), 'utf8');
@@ -103,35 +108,43 @@ export class EncryptingStream extends Transform {
       return;
     }
     this.hash.update(chunk);
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
     const { chunkSize } = this.limits;
     // A chunk is sealed as non-final only once a byte beyond it has arrived, so the last chunk
     // (flushed at the end) is the only one ever sealed as final.
-    if (this.pendingBytes > chunkSize) {
-      const all = Buffer.concat(this.pending);
-      let offset = 0;
-      while (all.length - offset > chunkSize) {
-        this.push(this.seal(all.subarray(offset, offset + chunkSize), false));
-        offset += chunkSize;
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.stagedBytes === chunkSize) {
+        this.seal(this.staged, false);
+        this.stagedBytes = 0;
       }
-      this.pending = [all.subarray(offset)];
-      this.pendingBytes = all.length - offset;
+      if (this.stagedBytes === 0 && chunk.length - offset > chunkSize) {
+        // A whole chunk with a byte beyond it: sealed straight from the input, no copy.
+        this.seal(chunk.subarray(offset, offset + chunkSize), false);
+        offset += chunkSize;
+        continue;
+      }
+      const take = Math.min(chunkSize - this.stagedBytes, chunk.length - offset);
+      chunk.copy(this.staged, this.stagedBytes, offset, offset + take);
+      this.stagedBytes += take;
+      offset += take;
     }
     done();
   }
 
   override _flush(done: TransformCallback): void {
-    this.push(this.seal(Buffer.concat(this.pending), true));
-    this.pending = [];
+    this.seal(this.staged.subarray(0, this.stagedBytes), true);
+    this.stagedBytes = 0;
     done();
   }
 
-  private seal(plaintext: Buffer, final: boolean): Buffer {
+  /** Pushes the sealed chunk (ciphertext, then its tag); `plaintext` may be reused after. */
+  private seal(plaintext: Buffer, final: boolean): void {
     const cipher = createCipheriv('aes-256-gcm', this.dataKey, nonceFor(this.index));
     cipher.setAAD(aadFor(this.index, final));
     this.index += 1;
-    return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+    this.push(cipher.update(plaintext));
+    cipher.final();
+    this.push(cipher.getAuthTag());
   }
 }
 
@@ -159,7 +172,21 @@ export async function openEncryptedFile(
   ring: KeyRing,
   context: string,
 ): Promise<EncryptedFile> {
-  const handle = await open(path, 'r');
+  return openEncryptedHandle(await open(path, 'r'), ring, context);
+}
+
+/** The file's first four bytes, to tell an encrypted file from other formats. */
+export const ENCRYPTED_FILE_MAGIC = MAGIC;
+
+/** Reads whole sealed chunks this many bytes at a time (one read, then one decrypt per chunk). */
+const READ_BATCH_BYTES = 1024 * 1024;
+
+/** As openEncryptedFile, on a handle the caller opened; the handle is closed on failure. */
+export async function openEncryptedHandle(
+  handle: FileHandle,
+  ring: KeyRing,
+  context: string,
+): Promise<EncryptedFile> {
   try {
     const { size: fileSize } = await handle.stat();
     const fixed = await readExactly(handle, FIXED_HEADER_BYTES, 0);
@@ -191,22 +218,30 @@ export async function openEncryptedFile(
     const chunkCount = Math.ceil(body / sealedChunk);
     const lastLength = body - (chunkCount - 1) * sealedChunk;
     if (body < TAG_BYTES || lastLength < TAG_BYTES) throw integrity('the last chunk is cut short');
+    const batchChunks = Math.max(1, Math.floor(READ_BATCH_BYTES / sealedChunk));
 
     async function* chunks(first: number, last: number): AsyncGenerator<Buffer> {
-      for (let index = first; index <= last; index += 1) {
-        const final = index === chunkCount - 1;
-        const length = final ? lastLength : sealedChunk;
-        const sealedBytes = await readExactly(handle, length, headerBytes + index * sealedChunk);
-        const decipher = createDecipheriv('aes-256-gcm', dataKey, nonceFor(index));
-        decipher.setAAD(aadFor(index, final));
-        decipher.setAuthTag(sealedBytes.subarray(length - TAG_BYTES));
-        try {
-          yield Buffer.concat([
-            decipher.update(sealedBytes.subarray(0, length - TAG_BYTES)),
-            decipher.final(),
-          ]);
-        } catch (error) {
-          throw integrity(`chunk ${index} was altered, moved or cut`, error);
+      for (let batch = first; batch <= last; batch += batchChunks) {
+        const batchLast = Math.min(last, batch + batchChunks - 1);
+        const bytes =
+          (batchLast - batch) * sealedChunk +
+          (batchLast === chunkCount - 1 ? lastLength : sealedChunk);
+        const read = await readExactly(handle, bytes, headerBytes + batch * sealedChunk);
+        for (let index = batch; index <= batchLast; index += 1) {
+          const final = index === chunkCount - 1;
+          const length = final ? lastLength : sealedChunk;
+          const at = (index - batch) * sealedChunk;
+          const decipher = createDecipheriv('aes-256-gcm', dataKey, nonceFor(index));
+          decipher.setAAD(aadFor(index, final));
+          decipher.setAuthTag(read.subarray(at + length - TAG_BYTES, at + length));
+          let plaintext: Buffer;
+          try {
+            plaintext = decipher.update(read.subarray(at, at + length - TAG_BYTES));
+            decipher.final();
+          } catch (error) {
+            throw integrity(`chunk ${index} was altered, moved or cut`, error);
+          }
+          yield plaintext;
         }
       }
     }
@@ -227,6 +262,31 @@ export async function openEncryptedFile(
 }
 
 /**
+ * The plaintext bytes `start..end` (inclusive) of an open file, decrypting only the chunks the
+ * range touches, one at a time as the consumer pulls. Does not close the file. An empty file
+ * still authenticates its lone empty chunk.
+ */
+export async function* plaintextRange(
+  file: EncryptedFile,
+  start: number,
+  end: number,
+): AsyncGenerator<Buffer> {
+  if (file.size === 0) {
+    for await (const chunk of file.chunks(0, 0)) yield chunk;
+    return;
+  }
+  const first = Math.floor(start / file.chunkSize);
+  const last = Math.floor(end / file.chunkSize);
+  let index = first;
+  for await (const chunk of file.chunks(first, last)) {
+    const from = index === first ? start - index * file.chunkSize : 0;
+    const to = index === last ? end - index * file.chunkSize + 1 : chunk.length;
+    yield from === 0 && to === chunk.length ? chunk : chunk.subarray(from, to);
+    index += 1;
+  }
+}
+
+/**
  * A stream of the plaintext bytes `start..end` (inclusive) that decrypts only the chunks the
  * range touches, one at a time as the consumer reads (Readable.from pulls the generator on
  * demand, so backpressure holds memory at a few chunks). The file closes when the stream ends
@@ -235,20 +295,7 @@ export async function openEncryptedFile(
 export function decryptingStream(file: EncryptedFile, start: number, end: number): Readable {
   async function* range(): AsyncGenerator<Buffer> {
     try {
-      if (file.size === 0) {
-        // Still authenticate the lone empty chunk: a zero-byte object is sealed too.
-        for await (const chunk of file.chunks(0, 0)) yield chunk;
-        return;
-      }
-      const first = Math.floor(start / file.chunkSize);
-      const last = Math.floor(end / file.chunkSize);
-      let index = first;
-      for await (const chunk of file.chunks(first, last)) {
-        const from = index === first ? start - index * file.chunkSize : 0;
-        const to = index === last ? end - index * file.chunkSize + 1 : chunk.length;
-        yield chunk.subarray(from, to);
-        index += 1;
-      }
+      yield* plaintextRange(file, start, end);
     } finally {
       await file.close();
     }

@@ -3,31 +3,52 @@
 // any other service (F4).
 //
 //   objects/<h[0..2]>/<h>   h = SHA-256 of the object key: no user text ever reaches a path,
-//                           and the key's characters cannot matter to the filesystem
+//                           and the key's characters cannot matter to the filesystem. Either an
+//                           encrypted file (putObject; multipart completions before this format)
+//                           or a manifest (a completed multipart upload, below)
+//   objects/<h[0..2]>/<h>.<uploadId>/   the part files a manifest names
 //   uploads/<uploadId>/     upload.sealed (key + content type, sealed) and part-NNNNN.enc
 //   tmp/                    every write lands here first, then fsync, then rename
 //
 // A write is visible under its real name only once complete and on disk: a process killed
 // mid-write leaves at most a temp file, which the next start sweeps once it is a day old.
 // Multipart mirrors S3 so one upload-session model fits both: a part is its own encrypted file
-// (re-uploading a number replaces it atomically), and completion streams the parts the server
-// recorded, in order, decrypting each and re-encrypting into the final object while counting
-// and hashing the bytes.
-import { randomBytes } from 'node:crypto';
+// (re-uploading a number replaces it atomically). Completion does not copy the bytes again:
+// the upload folder moves beside the object whole (one rename, after which no part can change),
+// every recorded part is checked against its ETag, and a manifest naming the parts in order
+// (number, ETag, size), sealed to the object key, is renamed into place. Until that rename the
+// object is absent and the upload can still be completed (or aborted) from where it moved; after
+// it, the object is whole. A read opens each part only as the version the manifest names, under
+// its own upload and number, so a part moved to another object or position does not decrypt.
+// The whole object's SHA-256 runs on across the parts as they arrive (RunningHashes, in
+// filesystem-objects.ts with the manifest format); completion reads back only without a chain.
+import { randomBytes, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { randomToken, sha256Hex, type KeyRing } from '../crypto.js';
+import { randomToken, type KeyRing } from '../crypto.js';
+import { DEFAULT_CHUNK_SIZE, EncryptingStream, type SealedHeader } from './encrypted-file.js';
 import {
-  DEFAULT_CHUNK_SIZE,
-  EncryptingStream,
-  decryptingStream,
-  openEncryptedFile,
-  type EncryptedFile,
-  type SealedHeader,
-} from './encrypted-file.js';
+  DurableFileWriter,
+  fsyncDirectory,
+  sweepStaleTemporaryFiles,
+  writeFileDurably,
+} from './filesystem-durable.js';
+import {
+  MANIFEST_MAGIC,
+  RunningHashes,
+  UPLOAD_ID,
+  isMissing,
+  manifestContext,
+  objectContext,
+  objectReader,
+  partContext,
+  partName,
+  uploadContext,
+  type Manifest,
+} from './filesystem-objects.js';
 import {
   StorageError,
   assertValidKey,
@@ -35,7 +56,6 @@ import {
   assertValidRange,
   assertValidSize,
   orderedParts,
-  type CompletedObject,
   type ObjectStorage,
   type PartLimits,
   type StoredPart,
@@ -54,29 +74,12 @@ export const FILESYSTEM_ENCRYPTION = 'haven:aes-256-gcm';
 // No minimum: every tus PATCH becomes one part, whatever its length.
 const PART_LIMITS: PartLimits = { minPartSize: 0, maxPartSize: 5 * 1024 ** 3 };
 const MAX_OBJECT_BYTES = 5 * 1024 ** 4;
-const UPLOAD_ID = /^[A-Za-z0-9_-]{32}$/;
 const PART_FILE = /^part-(\d{5})\.enc$/;
-const STALE_TEMP_MS = 24 * 60 * 60 * 1000;
-
-const isMissing = (error: unknown): boolean =>
-  (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
-
-const objectContext = (key: string) => `storage-object:${key}`;
-const partContext = (uploadId: string, partNumber: number) =>
-  `storage-part:${uploadId}:${partNumber}`;
-const uploadContext = (uploadId: string) => `storage-upload:${uploadId}`;
+/** Uploads whose running SHA-256 this process keeps (the oldest goes first). */
+const MAX_RUNNING_HASHES = 256;
 
 /** Quotes an ETag as S3 does, so the module stores one form whatever the driver. */
 const quoted = (etag: string) => `"${etag.replaceAll('"', '')}"`;
-
-async function fsyncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 export async function openFilesystemStorage(
   options: FilesystemStorageOptions,
@@ -91,11 +94,10 @@ export async function openFilesystemStorage(
   };
   for (const dir of Object.values(dirs)) await mkdir(dir, { recursive: true, mode: 0o700 });
   await sweepStaleTemporaryFiles(dirs.tmp);
+  const hashes = new RunningHashes(MAX_RUNNING_HASHES);
+  const reader = objectReader(keyRing, dirs.objects);
+  const { objectPath, partsDir, openPart, openObject, manifestUpload } = reader;
 
-  const objectPath = (key: string) => {
-    const hash = sha256Hex(key);
-    return path.join(dirs.objects, hash.slice(0, 2), hash);
-  };
   /** The object's path, its shard folder created. */
   const objectTarget = async (key: string) => {
     const target = objectPath(key);
@@ -103,8 +105,7 @@ export async function openFilesystemStorage(
     return target;
   };
   const uploadDir = (uploadId: string) => path.join(dirs.uploads, uploadId);
-  const partPath = (uploadId: string, partNumber: number) =>
-    path.join(uploadDir(uploadId), `part-${String(partNumber).padStart(5, '0')}.enc`);
+  const tempPath = () => path.join(dirs.tmp, `${randomToken(16)}.tmp`);
 
   /** Encrypts `body` into a temp file, fsyncs it, then renames it over `target`. */
   async function writeEncrypted(
@@ -113,16 +114,18 @@ export async function openFilesystemStorage(
     context: string,
     header: SealedHeader,
     expectedSize: number | undefined,
-  ): Promise<CompletedObject> {
-    const temp = path.join(dirs.tmp, `${randomToken(16)}.tmp`);
+    hash?: Hash,
+  ): Promise<{ size: number; hash: Hash }> {
+    const temp = tempPath();
     const encrypting = new EncryptingStream(keyRing, context, header, {
       chunkSize,
       maxBytes: expectedSize ?? MAX_OBJECT_BYTES,
+      ...(hash && { hash }),
     });
     const handle = await open(temp, 'wx', 0o600);
     try {
-      // `flush`: the stream fsyncs the file before it closes it.
-      await pipeline(body, encrypting, handle.createWriteStream({ flush: true }));
+      await pipeline(body, encrypting, new DurableFileWriter(handle));
+      await handle.close();
       if (expectedSize !== undefined && encrypting.size !== expectedSize) {
         throw new StorageError(
           'SIZE_MISMATCH',
@@ -133,7 +136,7 @@ export async function openFilesystemStorage(
       // recreate the folder abort just removed.
       await rename(temp, target);
       await fsyncDirectory(path.dirname(target));
-      return { size: encrypting.size, sha256: encrypting.sha256() };
+      return { size: encrypting.size, hash: encrypting.hash };
     } catch (error) {
       await handle.close().catch(() => undefined);
       await rm(temp, { force: true });
@@ -141,15 +144,17 @@ export async function openFilesystemStorage(
     }
   }
 
-  async function readUpload(key: string, uploadId: string): Promise<{ contentType: string }> {
-    assertValidKey(key);
-    const gone = () => new StorageError('UPLOAD_NOT_FOUND', 'The upload does not exist.');
-    if (!UPLOAD_ID.test(uploadId)) throw gone();
+  /** The sealed upload record in `dir`; undefined when there is none. */
+  async function readUploadRecord(
+    dir: string,
+    key: string,
+    uploadId: string,
+  ): Promise<{ contentType: string } | undefined> {
     let sealed: string;
     try {
-      sealed = await readFile(path.join(uploadDir(uploadId), 'upload.sealed'), 'utf8');
+      sealed = await readFile(path.join(dir, 'upload.sealed'), 'utf8');
     } catch (error) {
-      if (isMissing(error)) throw gone();
+      if (isMissing(error)) return undefined;
       throw error;
     }
     let meta: { key: string; contentType: string };
@@ -163,33 +168,33 @@ export async function openFilesystemStorage(
       });
     }
     // An upload id used with another key is treated as absent, as S3 does.
-    if (meta.key !== key) throw gone();
-    return { contentType: meta.contentType };
+    return meta.key === key ? { contentType: meta.contentType } : undefined;
   }
 
-  async function openPart(uploadId: string, partNumber: number): Promise<EncryptedFile> {
-    try {
-      return await openEncryptedFile(
-        partPath(uploadId, partNumber),
-        keyRing,
-        partContext(uploadId, partNumber),
-      );
-    } catch (error) {
-      if (isMissing(error)) {
-        throw new StorageError('INVALID_PART', `Part ${partNumber} has not been uploaded.`);
-      }
-      throw error;
-    }
-  }
+  const uploadGone = () => new StorageError('UPLOAD_NOT_FOUND', 'The upload does not exist.');
 
-  async function openObject(key: string): Promise<EncryptedFile | undefined> {
+  /** An upload still taking parts (in uploads/). */
+  async function readUpload(key: string, uploadId: string): Promise<{ contentType: string }> {
     assertValidKey(key);
-    try {
-      return await openEncryptedFile(objectPath(key), keyRing, objectContext(key));
-    } catch (error) {
-      if (isMissing(error)) return undefined;
-      throw error;
-    }
+    if (!UPLOAD_ID.test(uploadId)) throw uploadGone();
+    const upload = await readUploadRecord(uploadDir(uploadId), key, uploadId);
+    if (!upload) throw uploadGone();
+    return upload;
+  }
+
+  /** An open upload wherever it is: still taking parts, or moved beside its object by a
+   *  completion that stopped before its manifest was in place. */
+  async function locateUpload(
+    key: string,
+    uploadId: string,
+  ): Promise<{ contentType: string; dir: string; staged: boolean }> {
+    assertValidKey(key);
+    if (!UPLOAD_ID.test(uploadId)) throw uploadGone();
+    const open = await readUploadRecord(uploadDir(uploadId), key, uploadId);
+    if (open) return { ...open, dir: uploadDir(uploadId), staged: false };
+    const staged = await readUploadRecord(partsDir(key, uploadId), key, uploadId);
+    if (staged) return { ...staged, dir: partsDir(key, uploadId), staged: true };
+    throw uploadGone();
   }
 
   return {
@@ -200,12 +205,12 @@ export async function openFilesystemStorage(
 
     partLister: {
       async listParts(key, uploadId) {
-        await readUpload(key, uploadId);
+        const { dir } = await locateUpload(key, uploadId);
         const parts: StoredPart[] = [];
-        for (const name of await readdir(uploadDir(uploadId))) {
+        for (const name of await readdir(dir)) {
           const match = PART_FILE.exec(name);
           if (!match) continue;
-          const part = await openPart(uploadId, Number(match[1]));
+          const part = await openPart(dir, uploadId, Number(match[1]));
           await part.close();
           parts.push({ partNumber: Number(match[1]), etag: part.etag ?? '', size: part.size });
         }
@@ -226,56 +231,61 @@ export async function openFilesystemStorage(
     async putObject(key, body, { contentType, size }) {
       assertValidKey(key);
       if (size !== undefined) assertValidSize(size, 'The size');
-      return writeEncrypted(
+      const replaced = await manifestUpload(key);
+      const written = await writeEncrypted(
         await objectTarget(key),
         body,
         objectContext(key),
         { contentType },
         size,
       );
+      if (replaced !== undefined) await reader.removePartFolders(key);
+      return { size: written.size, sha256: written.hash.digest('hex') };
     },
 
     async getObject(key, options = {}) {
-      const file = await openObject(key);
-      if (!file) throw new StorageError('NOT_FOUND', 'The object does not exist.');
+      const object = await openObject(key);
+      if (!object) throw new StorageError('NOT_FOUND', 'The object does not exist.');
       const { range } = options;
       try {
-        if (range) assertValidRange(range, file.size);
+        if (range) assertValidRange(range, object.size);
       } catch (error) {
-        await file.close();
+        await object.close();
         throw error;
       }
       const start = range?.start ?? 0;
-      const end = Math.min(range?.end ?? file.size - 1, file.size - 1);
+      const end = Math.min(range?.end ?? object.size - 1, object.size - 1);
       return {
-        stream: decryptingStream(file, start, end),
-        size: file.size,
-        contentLength: file.size === 0 ? 0 : end - start + 1,
-        contentType: file.contentType,
+        stream: object.stream(start, end),
+        size: object.size,
+        contentLength: object.size === 0 ? 0 : end - start + 1,
+        contentType: object.contentType,
       };
     },
 
     async headObject(key) {
-      const file = await openObject(key);
-      if (!file) return undefined;
-      await file.close();
+      const object = await openObject(key);
+      if (!object) return undefined;
+      await object.close();
       return {
-        size: file.size,
-        contentType: file.contentType,
+        size: object.size,
+        contentType: object.contentType,
         serverSideEncryption: FILESYSTEM_ENCRYPTION,
       };
     },
 
     async deleteObject(key) {
       assertValidKey(key);
+      // The object goes first (atomically), then the parts it was made of.
       await rm(objectPath(key), { force: true });
+      await reader.removePartFolders(key);
     },
 
     async createMultipartUpload(key, { contentType }) {
       assertValidKey(key);
       const uploadId = randomToken(24);
       const sealed = keyRing.seal(JSON.stringify({ key, contentType }), uploadContext(uploadId));
-      const temp = path.join(dirs.tmp, `${randomToken(16)}.tmp`);
+      const temp = tempPath();
       await mkdir(uploadDir(uploadId), { mode: 0o700 });
       await writeFileDurably(temp, sealed);
       await rename(temp, path.join(uploadDir(uploadId), 'upload.sealed'));
@@ -293,82 +303,96 @@ export async function openFilesystemStorage(
       // Each version of a part gets a fresh ETag, so completing with a recorded ETag proves the
       // part on disk is the one the server acknowledged, not a later replacement.
       const etag = quoted(randomBytes(16).toString('hex'));
+      // The whole object's SHA-256 runs on from the parts before this one when this part comes
+      // after them; otherwise a new chain starts here (completion checks the chain it uses).
+      const running = hashes.begin(uploadId, partNumber);
       try {
         await writeEncrypted(
-          partPath(uploadId, partNumber),
+          path.join(uploadDir(uploadId), partName(partNumber)),
           body,
           partContext(uploadId, partNumber),
           { contentType, etag },
           size,
+          running.hash,
         );
       } catch (error) {
         // Aborted while this part was being written: the folder is gone.
         if (isMissing(error)) throw new StorageError('UPLOAD_NOT_FOUND', 'The upload was aborted.');
         throw error;
       }
+      running.stored(etag);
       return { etag };
     },
 
     async completeMultipartUpload(key, uploadId, parts) {
-      const { contentType } = await readUpload(key, uploadId);
+      const upload = await locateUpload(key, uploadId);
       const ordered = orderedParts(parts);
-      // Check every recorded ETag before writing a byte of the final object.
-      for (const { partNumber, etag } of ordered) {
-        const part = await openPart(uploadId, partNumber);
-        await part.close();
-        if (part.etag !== quoted(etag)) {
-          throw new StorageError('INVALID_PART', `Part ${partNumber} does not match its ETag.`);
+      const target = await objectTarget(key);
+      const staged = partsDir(key, uploadId);
+      if (!upload.staged) {
+        // The folder moves whole beside the object: from here no part can be replaced or
+        // added (uploadPart renames into uploads/<id>, which is gone), and the bytes stay put.
+        try {
+          await rename(upload.dir, staged);
+        } catch (error) {
+          if (isMissing(error)) throw uploadGone();
+          throw error;
         }
+        await fsyncDirectory(dirs.uploads);
+        await fsyncDirectory(path.dirname(target));
       }
-      async function* plaintext(): AsyncGenerator<Buffer> {
-        for (const { partNumber } of ordered) {
-          const part = await openPart(uploadId, partNumber);
-          try {
-            for await (const chunk of part.chunks(0, part.chunkCount - 1)) yield chunk;
-          } finally {
-            await part.close();
+      const manifest: Manifest = { v: 1, t: upload.contentType, u: uploadId, p: [] };
+      try {
+        // Every recorded ETag is checked before the object exists.
+        for (const { partNumber, etag } of ordered) {
+          const part = await openPart(staged, uploadId, partNumber);
+          await part.close();
+          if (part.etag !== quoted(etag)) {
+            throw new StorageError('INVALID_PART', `Part ${partNumber} does not match its ETag.`);
           }
+          manifest.p.push([partNumber, part.etag, part.size]);
         }
+      } catch (error) {
+        // Not completable as recorded: the upload goes back, still open, as S3 leaves it.
+        await rename(staged, uploadDir(uploadId));
+        await fsyncDirectory(path.dirname(target));
+        await fsyncDirectory(dirs.uploads);
+        throw error;
       }
-      const completed = await writeEncrypted(
-        await objectTarget(key),
-        Readable.from(plaintext()),
-        objectContext(key),
-        { contentType },
-        undefined,
+      const size = manifest.p.reduce((sum, [, , bytes]) => sum + bytes, 0);
+      const sha256 =
+        hashes.sha256(uploadId, manifest.p) ?? (await reader.readBackSha256(key, manifest));
+      const temp = tempPath();
+      await writeFileDurably(
+        temp,
+        MANIFEST_MAGIC + keyRing.seal(JSON.stringify(manifest), manifestContext(key)),
       );
-      await rm(uploadDir(uploadId), { recursive: true, force: true });
-      return completed;
+      await rename(temp, target);
+      await fsyncDirectory(path.dirname(target));
+      hashes.forget(uploadId);
+      // Complete. What the manifest does not name goes: the upload record (so the upload reads
+      // as finished), parts never recorded, and the parts of an object this one replaced.
+      const named = new Set(manifest.p.map(([partNumber]) => partName(partNumber)));
+      for (const name of await readdir(staged)) {
+        if (!named.has(name)) await rm(path.join(staged, name), { force: true });
+      }
+      await reader.removePartFolders(key, path.basename(staged));
+      return { size, sha256 };
     },
 
     async abortMultipartUpload(key, uploadId) {
+      let upload: { dir: string; staged: boolean };
       try {
-        await readUpload(key, uploadId);
+        upload = await locateUpload(key, uploadId);
       } catch (error) {
         if (error instanceof StorageError && error.code === 'STORAGE_UPLOAD_NOT_FOUND') return;
         throw error;
       }
-      await rm(uploadDir(uploadId), { recursive: true, force: true });
+      hashes.forget(uploadId);
+      // A completion that put its manifest in place but stopped before tidying is complete:
+      // its parts are the object now.
+      if (upload.staged && (await manifestUpload(key)) === uploadId) return;
+      await rm(upload.dir, { recursive: true, force: true });
     },
   };
-}
-
-async function writeFileDurably(file: string, contents: string): Promise<void> {
-  const handle = await open(file, 'wx', 0o600);
-  try {
-    await handle.writeFile(contents, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Temp files of writes that a crash interrupted; a day old means no live write owns them. */
-async function sweepStaleTemporaryFiles(tmp: string): Promise<void> {
-  const cutoff = Date.now() - STALE_TEMP_MS;
-  for (const name of await readdir(tmp)) {
-    const file = path.join(tmp, name);
-    const info = await stat(file).catch(() => undefined);
-    if (info && info.mtimeMs < cutoff) await rm(file, { force: true });
-  }
 }

@@ -1,0 +1,174 @@
+// tus bytes into storage parts (F2): a PATCH body becomes parts of TUS_PART_BYTES (the last one
+// shorter), each stored with `uploadPart` and acknowledged by storage only once durable; the
+// caller records them. A body with a Content-Length streams into its parts as it arrives.
+import type { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { PassThrough, Readable } from 'node:stream';
+import { HavenError } from '../../../platform/errors.js';
+import type { ModuleContext } from '../../../platform/module-context.js';
+import type { FilesSettings } from '../shared/settings.js';
+import type { SessionRow } from './repo.js';
+
+type FilesContext = ModuleContext<FilesSettings>;
+
+/**
+ * tus bytes are stored as parts of at most this size: a PATCH cut off mid-way keeps every whole
+ * part before the cut, so a resumed upload re-sends at most this much. A body with a
+ * Content-Length streams into its parts; one without is held a part at a time, which bounds a
+ * writer's memory either way.
+ */
+export const TUS_PART_BYTES = 8 * 1024 * 1024;
+
+/** The parts a PATCH stored, and whether its body arrived whole. */
+export interface StoredParts {
+  parts: { partNumber: number; etag: string; size: number }[];
+  complete: boolean;
+}
+
+/**
+ * Reads `body` into parts of TUS_PART_BYTES (the last one shorter) and stores each in turn; for
+ * a body of unknown length (no Content-Length), each part is held in memory once.
+ */
+export async function storeChunk(
+  ctx: FilesContext,
+  session: SessionRow,
+  body: AsyncIterable<Buffer>,
+  limit: number,
+  firstPartNumber: number,
+  hash: ReturnType<typeof createHash> | undefined,
+): Promise<StoredParts> {
+  const { storage } = ctx.settings;
+  const parts: StoredParts['parts'] = [];
+  const pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let received = 0;
+  const flush = async (size: number): Promise<void> => {
+    // The part is the first `size` pending bytes, handed on as the chunks they arrived in (no
+    // copy into one buffer); a chunk that straddles the end is split.
+    const part: Buffer[] = [];
+    let taken = 0;
+    while (taken < size) {
+      const head = pending[0]!;
+      const need = size - taken;
+      if (head.length <= need) {
+        part.push(head);
+        pending.shift();
+        taken += head.length;
+      } else {
+        part.push(head.subarray(0, need));
+        pending[0] = head.subarray(need);
+        taken += need;
+      }
+    }
+    pendingBytes -= size;
+    const partNumber = firstPartNumber + parts.length;
+    const { etag } = await storage.uploadPart({
+      key: session.object_key,
+      uploadId: session.storage_upload_id,
+      partNumber,
+      body: Readable.from(part),
+      size,
+    });
+    parts.push({ partNumber, etag, size });
+  };
+  try {
+    for await (const chunk of body) {
+      received += chunk.length;
+      if (received > limit) {
+        throw new HavenError(
+          'BAD_REQUEST',
+          'The chunk runs past the length declared when the upload started.',
+        );
+      }
+      hash?.update(chunk);
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      while (pendingBytes >= TUS_PART_BYTES) await flush(TUS_PART_BYTES);
+    }
+  } catch (error) {
+    if (error instanceof HavenError) throw error;
+    // The client went away mid-chunk: the whole parts already stored are kept (tus lets the
+    // server keep fewer bytes than were sent; the client asks HEAD and resumes from there).
+    return { parts, complete: false };
+  }
+  if (pendingBytes > 0) await flush(pendingBytes);
+  return { parts, complete: true };
+}
+
+/**
+ * As storeChunk when the body's length is known (Content-Length, as Uppy sends): each part
+ * streams into storage as its bytes arrive, so receiving, encrypting and writing overlap and no
+ * part is held in memory whole. A part whose bytes stop short is not stored (storage refuses a
+ * body shorter than the part's size); the whole parts before it are kept.
+ */
+export async function storeStreamed(
+  ctx: FilesContext,
+  session: SessionRow,
+  body: AsyncIterable<Buffer>,
+  length: number,
+  firstPartNumber: number,
+  hash: ReturnType<typeof createHash> | undefined,
+): Promise<StoredParts> {
+  const { storage } = ctx.settings;
+  const parts: StoredParts['parts'] = [];
+  const chunks = body[Symbol.asyncIterator]();
+  let carry: Buffer | undefined;
+  for (let offset = 0; offset < length;) {
+    const size = Math.min(TUS_PART_BYTES, length - offset);
+    const partNumber = firstPartNumber + parts.length;
+    const feed = new PassThrough({ highWaterMark: 1024 * 1024 });
+    let settled = false;
+    // Observed here, whatever happens to the feed: never left to reject unhandled.
+    const outcome = storage
+      .uploadPart({
+        key: session.object_key,
+        uploadId: session.storage_upload_id,
+        partNumber,
+        body: feed,
+        size,
+      })
+      .then(
+        ({ etag }) => ({ etag, error: undefined }),
+        (error: unknown) => ({ etag: undefined, error }),
+      )
+      .finally(() => (settled = true));
+    let fed = 0;
+    try {
+      while (fed < size && !settled) {
+        let chunk = carry;
+        carry = undefined;
+        if (!chunk) {
+          const next = await chunks.next();
+          if (next.done) break;
+          chunk = next.value;
+        }
+        if (chunk.length > size - fed) {
+          carry = chunk.subarray(size - fed);
+          chunk = chunk.subarray(0, size - fed);
+        }
+        hash?.update(chunk);
+        fed += chunk.length;
+        if (!feed.write(chunk)) await Promise.race([once(feed, 'drain'), outcome]);
+      }
+      // Short (the body ended early) → storage refuses it for its size.
+      feed.end();
+    } catch (error) {
+      // The client went away mid-part.
+      feed.destroy(error as Error);
+    }
+    const { etag, error } = await outcome;
+    if (etag === undefined) {
+      // The client stopped mid-part: the whole parts before it count (tus lets the server keep
+      // fewer bytes than were sent; the client asks HEAD and resumes from there).
+      if (fed < size) return { parts, complete: false };
+      throw error;
+    }
+    parts.push({ partNumber, etag, size });
+    offset += size;
+  }
+  // Read to the end (the parser stops at Content-Length), so the request finishes normally.
+  if (carry !== undefined || !(await chunks.next()).done) {
+    throw new HavenError('BAD_REQUEST', 'The chunk runs past its Content-Length.');
+  }
+  return { parts, complete: true };
+}
