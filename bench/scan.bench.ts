@@ -22,7 +22,7 @@ import { startClamd } from '../server/test/clamd-server.js';
 
 const MIB = 1024 * 1024;
 const FILE_MB = Number(process.env.BENCH_FILE_MB ?? 64);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const run = promisify(execFile);
 
 async function main(): Promise<void> {

@@ -34,6 +34,7 @@ import { portalModule } from './modules/portal/index.js';
 import { reviewsModule } from './modules/reviews/index.js';
 import { filesModule } from './modules/files/index.js';
 import { openFileServices, type FileServices } from './platform/storage/configured.js';
+import { directUploadOrigin } from './platform/storage/upload-origin.js';
 import { createDevMailbox, createSmtpMailer, type Mailer } from './platform/mail.js';
 import type { ModuleContext } from './platform/module-context.js';
 import { installAccessLog } from './platform/http/access-log.js';
@@ -80,6 +81,11 @@ export interface BuildOptions {
   readonly modules?: ReadonlyArray<(app: FastifyInstance) => Promise<void> | void>;
   /** Clock for time-based checks (step-up); tests inject one. */
   readonly now?: () => number;
+  /**
+   * TEST ONLY: private ranges bucket endpoints may reach (the local S3 stand-in on 127.0.0.1).
+   * Never set from configuration, so no deployment can widen the V5 guard of bucket endpoints.
+   */
+  readonly bucketEndpointTestCidrs?: readonly string[];
 }
 
 function serverOptions(
@@ -188,6 +194,7 @@ async function registerClinicalModules(
   await app.register(filesModule, {
     context: contextFor('files', {
       storage: app.fileServices.storage,
+      buckets: app.fileServices.buckets,
       scanner: app.fileServices.scanner,
       downloadKey: app.fileServices.downloadKey,
       maxFileBytes: limits.maxFileBytes,
@@ -255,7 +262,15 @@ export async function buildApp(
   app.decorate('database', database);
   app.decorate('redis', redis);
   app.decorate('routeTable', enforceRouteContract(app));
-  app.decorate('fileServices', await openFileServices(config));
+  app.decorate(
+    'fileServices',
+    await openFileServices(
+      config,
+      options.bucketEndpointTestCidrs
+        ? { bucketEndpointTestCidrs: options.bucketEndpointTestCidrs }
+        : {},
+    ),
+  );
   // Before any route is declared: the OpenAPI document collects routes as the contract does.
   await installOpenApi(app, { sessionCookie: ACCESS_COOKIE });
   app.addHook('onClose', async () => {
@@ -268,7 +283,7 @@ export async function buildApp(
   if (redis) app.addHook('onReady', () => firstConnectionSettled(redis));
 
   installAccessLog(app);
-  await installSecurityHeaders(app);
+  await installSecurityHeaders(app, await directUploadOrigin(app.fileServices.storage));
   // After the security headers: a refused path must still carry them and the request id (T3).
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);

@@ -32,6 +32,23 @@ export {
   RecordAnswer as PortalRecordAnswer,
 } from './modules/portal/schemas.js';
 export { GrantAnswer, GrantList, GrantRecordAnswer } from './modules/break-glass/schemas.js';
+export {
+  DownloadLink as FileDownloadLink,
+  FileList,
+  FileSchema,
+  MultipartCompleted,
+  MultipartStart,
+  MultipartStarted,
+  OpenUploadList,
+  PartRecord,
+  PartRecorded,
+  PartUrl,
+  RecordedParts,
+  UsageAnswer as FilesUsageAnswer,
+  BucketAnswer,
+  BucketList,
+  BucketSchema,
+} from './modules/files/schemas.js';
 export { AuditPage, VerifyAnswer } from './modules/audit-admin/schemas.js';
 export {
   ActiveAnswer,

@@ -138,6 +138,7 @@ async function printSetupLink(app: FastifyInstance): Promise<void> {
 function fileJobDependencies(config: HavenConfig, services: FileServices, logger: Logger) {
   return {
     storage: services.storage,
+    buckets: services.buckets,
     scanner: services.scanner,
     mailer: createMailer(config, logger),
     publicOrigin: config.publicOrigin,

@@ -19,6 +19,7 @@ import {
   type Actor,
   type PatientRowOptions,
 } from './actors.js';
+import type { BuildOptions } from '../src/app.js';
 import { useTestNodes, type TestApp } from './app-harness.js';
 import { describeEachEngine } from './databases.js';
 
@@ -92,9 +93,15 @@ export interface Clinic {
  */
 export function useClinic(
   engine: Engine,
-  options: { env?: Record<string, string | undefined> } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    build?: Omit<BuildOptions, 'database'>;
+  } = {},
 ): Clinic {
-  const nodes = useTestNodes(engine, { env: { ...GENEROUS_RATE_LIMITS, ...options.env } });
+  const nodes = useTestNodes(engine, {
+    env: { ...GENEROUS_RATE_LIMITS, ...options.env },
+    ...(options.build ? { build: options.build } : {}),
+  });
   const clinic: Clinic = {
     get harness() {
       return nodes.node;

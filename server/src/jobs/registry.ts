@@ -53,7 +53,9 @@ export function jobHandlers(dependencies: JobDependencies): Record<string, JobHa
         },
         // F7: abandoned uploads aborted in storage, then closed; safe on several workers.
         'files.cleanup': async (_payload, { db, log }) => {
-          await expireAbandonedUploads(db, files.storage, log);
+          await expireAbandonedUploads(db, files.storage, log, {
+            ...(files.buckets && { buckets: files.buckets }),
+          });
         },
       }
     : {};

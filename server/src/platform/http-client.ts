@@ -90,10 +90,21 @@ function canonicalHost(host: string): string {
   return ipaddr.isValid(h) ? ipaddr.parse(h).toNormalizedString() : h;
 }
 
-export function createOutboundClient(options: OutboundClientOptions): OutboundClient {
-  const timeoutMs = options.timeoutMs ?? 5000;
-  const maxBytes = options.maxResponseBytes ?? 1024 * 1024;
-  const maxRedirects = options.maxRedirects ?? 3;
+/** The checks of one hop, shared by this client and other outbound transports (S3 buckets). */
+export interface OutboundGuard {
+  /** Allowlist and protocol of `url` (`previous`: the hop it redirected from); the canonical host. */
+  readonly checkUrl: (url: URL, previous?: URL) => string;
+  /** Our own DNS answer for `host`, every address classified; the one address to connect to. */
+  readonly pinnedAddress: (host: string, signal: AbortSignal) => Promise<string>;
+}
+
+export type OutboundGuardOptions = Pick<
+  OutboundClientOptions,
+  'allowHosts' | 'allowHttp' | 'allowPrivateCidrs' | 'resolve'
+>;
+
+/** The V5 checks (allowlist, protocol, DNS and address classification) without a transport. */
+export function createOutboundGuard(options: OutboundGuardOptions): OutboundGuard {
   const resolve = options.resolve ?? defaultResolve;
   const widened: Cidr[] = (options.allowPrivateCidrs ?? []).map((c) => ipaddr.parseCIDR(c));
   const exact = new Set<string>();
@@ -102,9 +113,6 @@ export function createOutboundClient(options: OutboundClientOptions): OutboundCl
     if (entry.startsWith('*.')) suffixes.push('.' + canonicalHost(entry.slice(2)));
     else exact.add(canonicalHost(entry));
   }
-  const live = new Set<Client>();
-  let closed = false;
-
   function checkUrl(url: URL, previous?: URL): string {
     if (url.username || url.password) throw fail('INVALID_URL', 'URL carries credentials');
     // http only when explicitly allowed, and never as a downgrade from an https hop.
@@ -157,6 +165,17 @@ export function createOutboundClient(options: OutboundClientOptions): OutboundCl
     const checked = records.map((r) => checkAddress(r.address));
     return checked[0] as string;
   }
+
+  return { checkUrl, pinnedAddress };
+}
+
+export function createOutboundClient(options: OutboundClientOptions): OutboundClient {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const maxBytes = options.maxResponseBytes ?? 1024 * 1024;
+  const maxRedirects = options.maxRedirects ?? 3;
+  const { checkUrl, pinnedAddress } = createOutboundGuard(options);
+  const live = new Set<Client>();
+  let closed = false;
 
   /**
    * One hop over a fresh connection to `address`. Pinning closes the DNS-rebinding TOCTOU gap:

@@ -336,6 +336,40 @@ function listCheck(
   };
 }
 
+/**
+ * A storage bucket of organization A, as POST /api/files/buckets leaves one (its credentials
+ * sealed by the app's own key ring). The matrix app cannot reach S3, so the row is written
+ * directly: the cells test who may see and change it, not HeadBucket (buckets.security.test.ts).
+ */
+export async function insertOrganizationBucket(w: World): Promise<string> {
+  const id = randomUUID();
+  const sealed = w.app.fileServices.buckets.sealCredentials(id, {
+    accessKeyId: 'AKIAMATRIX0000000000',
+    secretAccessKey: 'matrix-secret',
+  });
+  await w.db
+    .insertInto('buckets')
+    .values({
+      id,
+      owner_user_id: null,
+      owner_organization_id: w.orgA,
+      endpoint: 'https://s3.eu-central-1.amazonaws.com',
+      region: 'eu-central-1',
+      bucket_name: 'matrix-bucket',
+      path_style: false,
+      access_key_hint: '0000',
+      credentials_sealed: sealed.sealed,
+      credentials_key_id: sealed.keyId,
+      sse_mode: 'AES256',
+      kms_key_id: null,
+      size_limit_bytes: null,
+      created_by: w.people.orgAdmin.userId,
+      updated_by: w.people.orgAdmin.userId,
+    })
+    .execute();
+  return id;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The rows
 
@@ -488,9 +522,95 @@ export const FILES_MATRIX: Readonly<Record<string, MatrixEntry>> = {
       return response.body.startsWith('%PDF-') ? undefined : 'the body is not the stored file';
     },
   },
+  // Storage buckets (F1, Z5, Z6): an organization's bucket is managed by its administrators and
+  // read by its members holding files:write; everyone else gets the 404 of a missing bucket.
+  'GET /api/files/buckets': {
+    prepare: async (w) => ({ bucketId: await insertOrganizationBucket(w) }),
+    request: () => ({ method: 'GET', url: '/api/files/buckets' }),
+    expect: everyHolder(200),
+  },
+  'GET /api/files/buckets/:bucketId': {
+    prepare: async (w) => ({ bucketId: await insertOrganizationBucket(w) }),
+    request: (_w, _actor, p) => ({ method: 'GET', url: `/api/files/buckets/${p.bucketId}` }),
+    expect: files({
+      orgAdmin: 200,
+      clinician: 200,
+      patientSelf: NOT_FOUND,
+      otherClinician: NOT_FOUND,
+      otherPatient: NOT_FOUND,
+    }),
+  },
+  // Past access (A's administrators only), the endpoint is refused by V5: 127.0.0.1 is not on
+  // the matrix app's allowlist, so no cell ever reaches out.
+  'POST /api/files/buckets': {
+    request: (w) => ({
+      method: 'POST',
+      url: '/api/files/buckets',
+      payload: {
+        organizationId: w.orgA,
+        name: 'matrix-new',
+        endpoint: 'https://127.0.0.1',
+        region: 'eu-central-1',
+        accessKeyId: 'AKIAMATRIX0000000000',
+        secretAccessKey: 'matrix-secret',
+        sseMode: 'AES256',
+      },
+    }),
+    expect: files({
+      orgAdmin: { status: 400, code: 'BUCKET_ENDPOINT_FORBIDDEN' },
+      clinician: FORBIDDEN,
+      patientSelf: NOT_FOUND,
+      otherClinician: NOT_FOUND,
+      otherPatient: NOT_FOUND,
+    }),
+  },
+  'PATCH /api/files/buckets/:bucketId': {
+    prepare: async (w) => ({ bucketId: await insertOrganizationBucket(w) }),
+    request: (_w, _actor, p) => ({
+      method: 'PATCH',
+      url: `/api/files/buckets/${p.bucketId}`,
+      payload: { notes: 'Changed by the matrix.' },
+    }),
+    expect: files({
+      orgAdmin: 200,
+      clinician: NOT_FOUND,
+      patientSelf: NOT_FOUND,
+      otherClinician: NOT_FOUND,
+      otherPatient: NOT_FOUND,
+    }),
+  },
+  'DELETE /api/files/buckets/:bucketId': {
+    prepare: async (w) => ({ bucketId: await insertOrganizationBucket(w) }),
+    request: (_w, _actor, p) => ({ method: 'DELETE', url: `/api/files/buckets/${p.bucketId}` }),
+    expect: files({
+      orgAdmin: 204,
+      clinician: NOT_FOUND,
+      patientSelf: NOT_FOUND,
+      otherClinician: NOT_FOUND,
+      otherPatient: NOT_FOUND,
+    }),
+  },
 };
 
 export const FILES_PROBES: readonly Probe[] = [
+  {
+    name: 'Z6: the system default bucket cannot be edited, even by an organization administrator',
+    route: 'PATCH /api/files/buckets/:bucketId',
+    actor: 'orgAdmin',
+    request: () => ({
+      method: 'PATCH',
+      url: '/api/files/buckets/default',
+      payload: { notes: 'x' },
+    }),
+    expect: { status: 403, code: 'BUCKET_READ_ONLY' },
+  },
+  {
+    name: 'Z6: the system default bucket cannot be deleted',
+    route: 'DELETE /api/files/buckets/:bucketId',
+    actor: 'clinician',
+    request: () => ({ method: 'DELETE', url: '/api/files/buckets/default' }),
+    expect: { status: 403, code: 'BUCKET_READ_ONLY' },
+  },
   {
     name: "Z4: A's org admin reads the clinician's personal file (no patient: owner only)",
     route: 'GET /api/files/:fileId',

@@ -5,9 +5,11 @@
 // platform/access/file-access.ts): one deny-by-default check, 404 for anyone unrelated.
 //
 // Rooms: uploads (sessions, tus), catalog (lists, one file, delete, usage, downloads),
-// scanning (the scan job), and cleanup (expired sessions).
+// scanning (the scan job), cleanup (expired sessions), and buckets (the system default and
+// buckets owned by a person or an organization, F1/Z5/Z6; access kind `bucket`).
 import { defineModule } from '../../platform/module-context.js';
 import type { ClinicalModuleOptions } from '../identity/index.js';
+import { registerBucketRoutes } from './buckets/routes.js';
 import { registerCatalogRoutes } from './catalog/routes.js';
 import type { FilesSettings } from './shared/settings.js';
 import { registerMultipartRoutes } from './uploads/multipart-routes.js';
@@ -20,6 +22,7 @@ export const filesModule = defineModule<ClinicalModuleOptions<FilesSettings>>(
   (app, { context }) => {
     registerUploadRoutes(app, context);
     registerMultipartRoutes(app, context);
+    registerBucketRoutes(app, context);
     registerCatalogRoutes(app, context);
   },
 );

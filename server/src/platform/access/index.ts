@@ -24,6 +24,7 @@ export {
   type AccessResults,
   type AccessTargets,
   type AssignmentAccess,
+  type BucketAccess,
   type FileAccess,
   type StudyAccess,
   type OrganizationTarget,

@@ -15,6 +15,7 @@ export const RESOURCE_ACTIONS = {
   study: ['read', 'manage', 'administer', 'export', 'participate'],
   assignment: ['read', 'answer'],
   file: ['read', 'download', 'delete'],
+  bucket: ['read', 'use', 'manage'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type ResourceKind = keyof typeof RESOURCE_ACTIONS;
@@ -106,12 +107,30 @@ export interface FileAccess {
   readonly basis: FileAccessBasis;
 }
 
+/** One owned storage bucket, named by its id (the system default is never a target). */
+export interface BucketTarget {
+  readonly bucketId: string;
+}
+
+/** Why the caller may touch one bucket. */
+export type BucketAccessBasis = 'owner' | 'organization_admin' | 'organization_member';
+
+/** An allowed access to one owned bucket (deleted buckets are never found). */
+export interface BucketAccess {
+  readonly userId: string;
+  readonly bucketId: string;
+  readonly basis: BucketAccessBasis;
+  /** The owning organization, when an organization owns it. */
+  readonly organizationId: string | null;
+}
+
 export interface AccessTargets {
   patient: PatientTarget;
   organization: OrganizationTarget;
   study: StudyTarget;
   assignment: AssignmentTarget;
   file: FileTarget;
+  bucket: BucketTarget;
 }
 
 export interface AccessResults {
@@ -120,6 +139,7 @@ export interface AccessResults {
   study: StudyAccess;
   assignment: AssignmentAccess;
   file: FileAccess;
+  bucket: BucketAccess;
 }
 
 export interface ResolverInput<K extends ResourceKind> {
@@ -148,4 +168,5 @@ export const NOT_FOUND_DETAIL: Readonly<Record<ResourceKind, string>> = Object.f
   study: 'The study was not found.',
   assignment: 'The assignment was not found.',
   file: 'The file was not found.',
+  bucket: 'The bucket was not found.',
 });

@@ -13,6 +13,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from '../db/schema.js';
 import { HavenError } from '../errors.js';
+import { resolveBucketAccess } from './bucket-access.js';
 import { resolveFileAccess } from './file-access.js';
 import { resolveOrganizationAccess } from './organization-access.js';
 import { resolvePatientAccess } from './patient-access.js';
@@ -38,6 +39,7 @@ const RESOLVERS: { readonly [K in ResourceKind]: AccessResolver<K> } = Object.fr
   study: resolveStudyAccess,
   assignment: resolveAssignmentAccess,
   file: resolveFileAccess,
+  bucket: resolveBucketAccess,
 });
 
 function isResourceKind(kind: string): kind is ResourceKind {

@@ -29,6 +29,8 @@ export const NO_DELETE_TABLES = [
   'experiment_arms',
   'review_assignments',
   'review_timings',
+  // Storage buckets (0009_buckets): sessions and files keep pointing at them; deletion is a mark.
+  'buckets',
 ] as const;
 
 /**

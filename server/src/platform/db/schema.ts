@@ -412,6 +412,8 @@ export interface UploadSessionsTable {
   patient_id: string | null;
   organization_id: string | null;
   bucket: ColumnType<string, string | undefined, string>;
+  /** The owned bucket (0009_buckets); null: the system default. */
+  bucket_id: ColumnType<string | null, string | null | undefined, string | null>;
   protocol: UploadProtocol;
   object_key: string;
   storage_upload_id: string;
@@ -447,6 +449,8 @@ export interface FilesTable {
   patient_id: string | null;
   organization_id: string | null;
   bucket: string;
+  /** The owned bucket (0009_buckets); null: the system default. */
+  bucket_id: ColumnType<string | null, string | null | undefined, string | null>;
   object_key: string;
   name: string;
   file_type: string;
@@ -459,6 +463,34 @@ export interface FilesTable {
   scanned_at: Timestamp | null;
   created_at: DefaultedTimestamp;
   deleted_at: Timestamp | null;
+}
+
+export type BucketSseMode = 'none' | 'AES256' | 'aws:kms';
+
+/** A storage bucket owned by one person or one organization (0009_buckets, F1). */
+export interface BucketsTable {
+  id: Generated<string>;
+  owner_user_id: string | null;
+  owner_organization_id: string | null;
+  endpoint: string;
+  region: string;
+  bucket_name: string;
+  path_style: boolean;
+  /** The last four characters of the access key id, the only part of a credential ever shown. */
+  access_key_hint: string;
+  /** `{accessKeyId, secretAccessKey}` sealed with the key ring (names its key id). */
+  credentials_sealed: string;
+  credentials_key_id: string;
+  sse_mode: BucketSseMode;
+  kms_key_id: string | null;
+  size_limit_bytes: ColumnType<string | number | null, number | null, number | null>;
+  notes: ColumnType<string, string | undefined, string>;
+  created_by: string;
+  updated_by: string;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+  deleted_at: Timestamp | null;
+  deleted_by: string | null;
 }
 
 export interface DatabaseSchema {
@@ -494,4 +526,5 @@ export interface DatabaseSchema {
   upload_sessions: UploadSessionsTable;
   upload_parts: UploadPartsTable;
   files: FilesTable;
+  buckets: BucketsTable;
 }

@@ -59,17 +59,30 @@ export const FALLBACK_SECURITY_HEADERS: Readonly<Record<string, string>> = Objec
 /** Paths of content-hashed SPA assets, which may be cached forever. */
 const IMMUTABLE_ASSET = /^\/assets\/[A-Za-z0-9_.-]+-[A-Za-z0-9_-]{6,}\.(js|css|woff2|svg|png)$/;
 
-const HELMET_OPTIONS = {
-  global: true,
-  contentSecurityPolicy: { useDefaults: false, directives: { ...CONTENT_SECURITY_POLICY } },
-  strictTransportSecurity: { ...HSTS },
-  frameguard: { action: 'deny' },
-  referrerPolicy: { policy: 'no-referrer' },
-  crossOriginOpenerPolicy: { policy: 'same-origin' },
-  crossOriginResourcePolicy: { policy: 'same-origin' },
-  crossOriginEmbedderPolicy: false,
-  xPermittedCrossDomainPolicies: { permittedPolicies: 'none' },
-} as const;
+/**
+ * The CSP of the running server: CONTENT_SECURITY_POLICY, plus the one storage origin browsers
+ * PUT upload parts to when storage takes them directly (platform/storage/upload-origin.ts).
+ */
+export function contentSecurityPolicy(storageOrigin: string | null) {
+  const connectSrc: readonly string[] = CONTENT_SECURITY_POLICY.connectSrc;
+  return {
+    ...CONTENT_SECURITY_POLICY,
+    connectSrc: storageOrigin === null ? [...connectSrc] : [...connectSrc, storageOrigin],
+  };
+}
+
+const helmetOptions = (storageOrigin: string | null) =>
+  ({
+    global: true,
+    contentSecurityPolicy: { useDefaults: false, directives: contentSecurityPolicy(storageOrigin) },
+    strictTransportSecurity: { ...HSTS },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginOpenerPolicy: { policy: 'same-origin' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    crossOriginEmbedderPolicy: false,
+    xPermittedCrossDomainPolicies: { permittedPolicies: 'none' },
+  }) as const;
 
 /** Headers Fastify and Node add on their own; whatever else a probe response has is helmet's. */
 const NOT_FROM_HELMET = new Set([
@@ -81,11 +94,11 @@ const NOT_FROM_HELMET = new Set([
   'transfer-encoding',
 ]);
 
-/** The headers helmet sets with HELMET_OPTIONS, read from one response of a throwaway app. */
-async function helmetHeaders(): Promise<Record<string, string>> {
+/** The headers helmet sets with these options, read from one response of a throwaway app. */
+async function helmetHeaders(storageOrigin: string | null): Promise<Record<string, string>> {
   const probe = Fastify({ logger: false });
   try {
-    await probe.register(helmet, HELMET_OPTIONS);
+    await probe.register(helmet, helmetOptions(storageOrigin));
     probe.get('/', async () => 'probe');
     const response = await probe.inject({ method: 'GET', url: '/' });
     const headers: Record<string, string> = {};
@@ -99,9 +112,13 @@ async function helmetHeaders(): Promise<Record<string, string>> {
   }
 }
 
-export async function installSecurityHeaders(app: FastifyInstance): Promise<void> {
+/** `storageOrigin`: where browsers upload parts directly (S3 storage), or null (tus only). */
+export async function installSecurityHeaders(
+  app: FastifyInstance,
+  storageOrigin: string | null = null,
+): Promise<void> {
   const headers = Object.freeze({
-    ...(await helmetHeaders()),
+    ...(await helmetHeaders(storageOrigin)),
     'permissions-policy': PERMISSIONS_POLICY,
   });
   // A callback hook: no promise per request.

@@ -253,9 +253,16 @@ export function createClamdClient(options: ClamdClientOptions): ClamdClient {
     });
   }
 
-  /** Writes and, when the socket's buffer is full, waits for it to drain (or for the end). */
-  async function write(socket: net.Socket, data: Uint8Array, isDone: () => boolean) {
-    if (socket.write(data) || isDone()) return;
+  /**
+   * Writes `data` as one batch (corked, so the pieces leave in one writev rather than a system
+   * call each) and, when the socket's buffer is full, waits for it to drain (or for the end).
+   */
+  async function write(socket: net.Socket, data: readonly Uint8Array[], isDone: () => boolean) {
+    socket.cork();
+    let flowing = true;
+    for (const piece of data) flowing = socket.write(piece);
+    socket.uncork();
+    if (flowing || isDone()) return;
     const ended = new AbortController();
     const stop = () => ended.abort();
     socket.once('close', stop);
@@ -273,7 +280,7 @@ export function createClamdClient(options: ClamdClientOptions): ClamdClient {
     socket: net.Socket,
     isDone: () => boolean,
   ): Promise<void> {
-    await write(socket, Buffer.from('zINSTREAM\0'), isDone);
+    await write(socket, [Buffer.from('zINSTREAM\0')], isDone);
     const limit = settings.streamMaxBytes ?? Number.POSITIVE_INFINITY;
     let sent = 0;
     // Leaving the loop early (isDone) ends the iteration, which destroys a Readable source.
@@ -285,23 +292,25 @@ export function createClamdClient(options: ClamdClientOptions): ClamdClient {
           failure('STREAM_TOO_LARGE', `the file is larger than clamd accepts (${limit} bytes)`),
         );
       }
+      // Every INSTREAM chunk of this piece of the source (a length, then its bytes) in one batch.
+      const batch: Uint8Array[] = [];
       for (let at = 0; at < chunk.length; at += settings.chunkBytes) {
-        if (isDone()) return;
         const piece = chunk.subarray(at, at + settings.chunkBytes);
         const length = Buffer.alloc(4);
         length.writeUInt32BE(piece.length);
-        await write(socket, length, isDone);
-        await write(socket, piece, isDone);
+        batch.push(length, piece);
       }
       if (isDone()) return;
+      await write(socket, batch, isDone);
+      if (isDone()) return;
     }
-    if (!isDone()) await write(socket, TERMINATOR, isDone);
+    if (!isDone()) await write(socket, [TERMINATOR], isDone);
   }
 
   /** A command with a one-line answer (PING, VERSION): the answer's text, or why there is none. */
   function command(name: 'PING' | 'VERSION'): Promise<{ text: string } | ScanError> {
     return exchange({
-      send: (socket, isDone) => write(socket, Buffer.from(`z${name}\0`), isDone),
+      send: (socket, isDone) => write(socket, [Buffer.from(`z${name}\0`)], isDone),
       idleTimeoutMs: settings.probeTimeoutMs,
       parse: (reply) => ({ text: reply.replace(/\0[\s\S]*$/, '').trim() }),
     });

@@ -1,7 +1,5 @@
 // The S3 driver (AWS SDK v3) for AWS and any S3-compatible endpoint. Server-side encryption is
-// requested on every write that creates an object (PutObject, CreateMultipartUpload) and
-// reported back by headObject, so the files module can verify it after completion (F4).
-//
+// requested on every object-creating write and reported back by headObject, for F4's check.
 // Timeouts are bounded so a dead or silent endpoint cannot hold a request: a connect timeout, an
 // idle-socket timeout (not a total one: a 5 GiB part may take long, but never sits silent), and
 // the SDK's own retries capped at a few attempts. Checksums are left to the SDK only when the
@@ -22,6 +20,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable } from 'node:stream';
+import type { PinnedAgents } from './pinned-agents.js';
 import {
   assertValidBucketName,
   assertValidRegion,
@@ -61,6 +60,7 @@ export interface S3StorageOptions {
   idleTimeoutMs?: number;
   /** Attempts per call, retries included. Default 3. */
   maxAttempts?: number;
+  agents?: PinnedAgents;
 }
 
 /** The S3 driver has every capability; `client` is exposed for instrumentation in tests. */
@@ -101,6 +101,7 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
     requestHandler: {
       connectionTimeout: options.connectTimeoutMs ?? 5000,
       socketTimeout: options.idleTimeoutMs ?? 30_000,
+      ...(options.agents ?? {}),
     },
   });
 

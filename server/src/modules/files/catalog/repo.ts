@@ -10,6 +10,7 @@ export const FILE_COLUMNS = [
   'files.patient_id',
   'files.organization_id',
   'files.bucket',
+  'files.bucket_id',
   'files.object_key',
   'files.name',
   'files.file_type',

@@ -75,6 +75,12 @@ export const UsageAnswer = Type.Object(
     scanner: Type.Union([Type.Literal('configured'), Type.Literal('not_configured')]),
     /** Bytes per tus PATCH the SPA sends (a chunk cut off is resent from its last whole part). */
     chunkBytes: Type.Integer(),
+    /**
+     * Null: uploads go through the server (tus). A number: the browser sends parts straight to
+     * storage (S3 multipart, /api/files/multipart), each this many bytes, rounded up to whole MiB
+     * for a file that would need more than 10,000 parts.
+     */
+    multipartPartBytes: Type.Union([Type.Integer(), Type.Null()]),
   },
   { additionalProperties: false },
 );

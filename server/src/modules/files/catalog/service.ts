@@ -15,7 +15,9 @@ import type { ByteRange, StoredObjectStream } from '../../../platform/storage/in
 import { recordUserEvent } from '../../../platform/user-event.js';
 import { bytesInUse } from '../shared/repo.js';
 import type { FilesSettings } from '../shared/settings.js';
+import { partSizeFor } from '../uploads/multipart.js';
 import { TUS_PART_BYTES } from '../uploads/service.js';
+import { withBucket } from '../shared/bucket-storage.js';
 import * as repo from './repo.js';
 import { FILE_LIST_LIMIT, type FileView } from './schemas.js';
 
@@ -119,7 +121,8 @@ export async function deleteFile(
   });
   // After the commit: the row no longer offers the object to anyone, so removing it can only
   // fail harmlessly (logged; the key is in the audit trail's file id).
-  await ctx.settings.storage.deleteObject(row.object_key).catch((error: unknown) => {
+  const { storage } = (await withBucket(ctx, row.bucket_id, { active: false })).settings;
+  await storage.deleteObject(row.object_key).catch((error: unknown) => {
     request.log.warn(
       { fileId, reason: error instanceof Error ? error.message : 'unknown' },
       'deleting the stored object failed',
@@ -136,6 +139,7 @@ export async function usage(ctx: FilesContext, request: FastifyRequest) {
     allowedExtensions: ALLOWED_EXTENSIONS_TEXT.split(', '),
     scanner: ctx.settings.scanner ? ('configured' as const) : ('not_configured' as const),
     chunkBytes: TUS_PART_BYTES,
+    multipartPartBytes: ctx.settings.storage.presigner ? partSizeFor(ctx, 0) : null,
   };
 }
 
@@ -218,7 +222,9 @@ export async function openDownload(
   const row = await loadFile(ctx, fileId);
   assertDownloadable(ctx, row);
   const range = parseRange(request.headers.range, Number(row.size));
-  const object = await ctx.settings.storage.getObject(row.object_key, range ? { range } : {});
+  // The file's own bucket (F1), whatever the request says.
+  const { storage } = (await withBucket(ctx, row.bucket_id, { active: false })).settings;
+  const object = await storage.getObject(row.object_key, range ? { range } : {});
   await recordUserEvent(ctx.db, userId, requestContext(request), {
     action: 'file.download',
     target: { type: 'file', id: fileId },

@@ -8,7 +8,9 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { recordAudit } from '../../../platform/audit/audit.js';
 import type { DatabaseSchema } from '../../../platform/db/schema.js';
+import type { BucketStorages } from '../../../platform/storage/configured.js';
 import type { ObjectStorage } from '../../../platform/storage/index.js';
+import { storageOfBucket } from '../shared/bucket-storage.js';
 import * as uploads from '../uploads/repo.js';
 import * as repo from './repo.js';
 
@@ -21,15 +23,21 @@ export interface CleanupCounts {
 
 export async function expireAbandonedUploads(
   db: Db,
-  storage: ObjectStorage,
+  defaultStorage: ObjectStorage,
   log: Logger,
-  options: { limit?: number } = {},
+  options: { limit?: number; buckets?: BucketStorages } = {},
 ): Promise<CleanupCounts> {
   const counts: CleanupCounts = { expired: 0, failed: 0 };
   for (const session of await repo.selectExpiredSessions(db, options.limit ?? 100)) {
     const token = randomUUID();
     if (!(await uploads.claimWriter(db, session.id, token))) continue;
     try {
+      // The session's own bucket (F1): an owned bucket's upload is aborted where it lives.
+      const storage = await storageOfBucket(
+        db,
+        { storage: defaultStorage, buckets: options.buckets },
+        session.bucket_id,
+      );
       await storage.abortMultipartUpload(session.object_key, session.storage_upload_id);
     } catch (error) {
       const reason = error instanceof Error ? error.message : 'unknown error';

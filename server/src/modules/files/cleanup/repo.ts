@@ -8,7 +8,7 @@ type Db = Kysely<DatabaseSchema>;
 export async function selectExpiredSessions(db: Db, limit: number) {
   return db
     .selectFrom('upload_sessions')
-    .select(['id', 'owner_id', 'object_key', 'storage_upload_id'])
+    .select(['id', 'owner_id', 'object_key', 'storage_upload_id', 'bucket_id'])
     .where('status', '=', 'open')
     .where('expires_at', '<', sql<Date>`now()`)
     .orderBy('expires_at')

@@ -9,6 +9,7 @@ export interface ScanTarget {
   owner_id: string;
   owner_email: string;
   object_key: string;
+  bucket_id: string | null;
   name: string;
   file_type: string;
   size: string | number;
@@ -23,6 +24,7 @@ export async function selectScanTarget(db: Db, fileId: string): Promise<ScanTarg
       'files.owner_id',
       'users.email as owner_email',
       'files.object_key',
+      'files.bucket_id',
       'files.name',
       'files.file_type',
       'files.size',

@@ -17,13 +17,17 @@ import { enqueueJob } from '../../../platform/jobs.js';
 import type { Mailer } from '../../../platform/mail.js';
 import type { ClamdClient } from '../../../platform/scanning/clamd.js';
 import { encryptionMatches, type ObjectStorage } from '../../../platform/storage/index.js';
+import type { BucketStorages } from '../../../platform/storage/configured.js';
+import { storageOfBucket } from '../shared/bucket-storage.js';
 import { SCAN_QUEUE } from '../uploads/complete.js';
 import * as repo from './repo.js';
 
 type Db = Kysely<DatabaseSchema>;
 
 export interface ScanDependencies {
+  /** The default storage; files in an owned bucket are read through `buckets` (F1). */
   readonly storage: ObjectStorage;
+  readonly buckets?: BucketStorages;
   readonly scanner: ClamdClient | undefined;
   readonly mailer: Mailer | undefined;
   /** Where the owner's notice links to. */
@@ -111,7 +115,7 @@ export async function scanFile(
     return;
   }
   await repo.countAttempt(db, fileId);
-  const { storage } = deps;
+  const storage = await storageOfBucket(db, deps, file.bucket_id);
   const size = Number(file.size);
   const head = await storage.headObject(file.object_key);
   if (!head || head.size !== size) {

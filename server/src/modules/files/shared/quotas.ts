@@ -1,4 +1,5 @@
-// F8: storage quotas, per person and for the whole storage, checked at start and at completion.
+// F8: storage quotas, per person and per bucket (the default storage's quota, or an owned bucket's
+// size limit), checked at start and at completion.
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from '../../../platform/db/schema.js';
 import { HavenError } from '../../../platform/errors.js';
@@ -29,8 +30,17 @@ export async function assertWithinQuotas(
       `This upload needs ${mib(size)}, and ${mib(Math.max(0, userQuotaBytes - mine))} of your ${mib(userQuotaBytes)} are free.`,
     );
   }
-  const everyone = await bytesInUse(db, { bucket: DEFAULT_BUCKET, ...except });
-  if (everyone + size > storageQuotaBytes) {
-    throw new HavenError('QUOTA_EXCEEDED', 'The storage is full; ask an administrator for room.');
+  // The context's bucket: an owned one (its size limit, none when unset) or the default.
+  const owned = ctx.settings.bucket;
+  const limit = owned ? owned.sizeLimitBytes : storageQuotaBytes;
+  if (limit === null) return;
+  const everyone = await bytesInUse(db, { bucket: owned?.id ?? DEFAULT_BUCKET, ...except });
+  if (everyone + size > limit) {
+    throw new HavenError(
+      'QUOTA_EXCEEDED',
+      owned
+        ? `The bucket is full: this upload needs ${mib(size)}, and ${mib(Math.max(0, limit - everyone))} of its ${mib(limit)} are free.`
+        : 'The storage is full; ask an administrator for room.',
+    );
   }
 }

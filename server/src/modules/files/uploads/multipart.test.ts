@@ -146,6 +146,26 @@ describeClinic(
       expect(await clinic.rows('files', { session_id: uploadId })).toHaveLength(0);
     });
 
+    it('F2: with S3 storage the usage tells the SPA to send parts straight to storage', async () => {
+      const usage = await clinic.call(owner, 'GET', '/api/files/usage');
+      expect(usage.statusCode, usage.body).toBe(200);
+      const answer = usage.json<{ multipartPartBytes: number | null }>();
+      expect(answer.multipartPartBytes).toBe(8 * MIB);
+      // The part size the SPA cuts with is the one the server announces at start.
+      const started = await clinic.call(owner, 'POST', '/api/files/multipart', {
+        name: 'sized.pdf',
+        size: 9 * MIB,
+      });
+      expect(started.json<{ partSize: number }>().partSize).toBe(answer.multipartPartBytes);
+      const { uploadId } = started.json<{ uploadId: string }>();
+      // Unfinished uploads name their protocol, so the SPA discards each the right way.
+      const open = (await clinic.call(owner, 'GET', '/api/files/uploads')).json<{
+        uploads: Array<{ id: string; protocol: string }>;
+      }>();
+      expect(open.uploads.find((u) => u.id === uploadId)?.protocol).toBe('s3');
+      await clinic.call(owner, 'DELETE', `/api/files/multipart/${uploadId}`);
+    });
+
     it('Z4/F2: another person, and the other protocol, cannot touch a session (404)', async () => {
       const started = await clinic.call(owner, 'POST', '/api/files/multipart', {
         name: 'own.pdf',

@@ -13,6 +13,7 @@ import { MAX_PART_NUMBER, MAX_PRESIGN_SECONDS } from '../../../platform/storage/
 import type { FilesSettings } from '../shared/settings.js';
 import { completeSession } from './complete.js';
 import * as repo from './repo.js';
+import { sessionContext, uploadBucketContext } from '../shared/bucket-storage.js';
 import {
   assertAcceptingBytes,
   ownSession,
@@ -54,9 +55,11 @@ export async function startMultipart(
   request: FastifyRequest,
   input: StartUploadInput,
 ): Promise<UploadProgress & { partSize: number }> {
-  presignerOf(ctx);
+  // The bucket asked for decides whether parts can go straight to storage.
+  const bucketCtx = await uploadBucketContext(ctx, request, input.bucketId);
+  presignerOf(bucketCtx);
   const progress = await startUpload(ctx, request, input, 's3');
-  return { ...progress, partSize: partSizeFor(ctx, input.size) };
+  return { ...progress, partSize: partSizeFor(bucketCtx, input.size) };
 }
 
 function assertPartNumber(ctx: FilesContext, session: repo.SessionRow, partNumber: number) {
@@ -69,16 +72,17 @@ function assertPartNumber(ctx: FilesContext, session: repo.SessionRow, partNumbe
 }
 
 export async function presignPart(
-  ctx: FilesContext,
+  defaultCtx: FilesContext,
   request: FastifyRequest,
   sessionId: string,
   partNumber: number,
 ): Promise<{ url: string; expiresAt: string }> {
   const { userId } = requireUser(request);
   // Ownership first: someone else's session is 404 whatever the storage can do.
-  const session = await ownSession(ctx, userId, sessionId, 's3');
+  const session = await ownSession(defaultCtx, userId, sessionId, 's3');
+  assertAcceptingBytes(defaultCtx, session);
+  const ctx = await sessionContext(defaultCtx, session);
   const presigner = presignerOf(ctx);
-  assertAcceptingBytes(ctx, session);
   assertPartNumber(ctx, session, partNumber);
   const url = await presigner.presignUploadPart(
     { key: session.object_key, uploadId: session.storage_upload_id, partNumber },
@@ -93,13 +97,14 @@ export async function presignPart(
  * the session announced; the last has the rest.
  */
 export async function recordPart(
-  ctx: FilesContext,
+  defaultCtx: FilesContext,
   request: FastifyRequest,
   input: { sessionId: string; partNumber: number; etag: string; size: number },
 ): Promise<UploadProgress> {
   const { userId } = requireUser(request);
-  const session = await ownSession(ctx, userId, input.sessionId, 's3');
-  assertAcceptingBytes(ctx, session);
+  const session = await ownSession(defaultCtx, userId, input.sessionId, 's3');
+  assertAcceptingBytes(defaultCtx, session);
+  const ctx = await sessionContext(defaultCtx, session);
   assertPartNumber(ctx, session, input.partNumber);
   if (!ETAG.test(input.etag)) {
     throw new HavenError('VALIDATION_FAILED', 'etag: not an ETag storage gave.', {
@@ -137,13 +142,14 @@ export async function recordPart(
 
 /** Resume: the parts the server recorded, reconciled with what storage lists (where it can). */
 export async function listRecordedParts(
-  ctx: FilesContext,
+  defaultCtx: FilesContext,
   request: FastifyRequest,
   sessionId: string,
 ) {
   const { userId } = requireUser(request);
-  const session = await ownSession(ctx, userId, sessionId, 's3');
-  assertAcceptingBytes(ctx, session);
+  const session = await ownSession(defaultCtx, userId, sessionId, 's3');
+  assertAcceptingBytes(defaultCtx, session);
+  const ctx = await sessionContext(defaultCtx, session);
   const partSize = partSizeFor(ctx, Number(session.declared_size));
   const recorded = await repo.selectParts(ctx.db, session.id);
   const lister = ctx.settings.storage.partLister;
@@ -162,17 +168,18 @@ export async function listRecordedParts(
 }
 
 export async function completeMultipart(
-  ctx: FilesContext,
+  defaultCtx: FilesContext,
   request: FastifyRequest,
   sessionId: string,
 ): Promise<string> {
   const { userId } = requireUser(request);
-  const session = await ownSession(ctx, userId, sessionId, 's3');
+  const session = await ownSession(defaultCtx, userId, sessionId, 's3');
   if (session.status === 'completed') {
-    const file = await repo.selectFileOfSession(ctx.db, session.id);
+    const file = await repo.selectFileOfSession(defaultCtx.db, session.id);
     if (file) return file.id;
   }
-  assertAcceptingBytes(ctx, session);
+  assertAcceptingBytes(defaultCtx, session);
+  const ctx = await sessionContext(defaultCtx, session);
   if (Number(session.received_bytes) !== Number(session.declared_size)) {
     throw new HavenError(
       'CONFLICT',

@@ -13,6 +13,7 @@ const SESSION_COLUMNS = [
   'patient_id',
   'organization_id',
   'bucket',
+  'bucket_id',
   'protocol',
   'object_key',
   'storage_upload_id',
@@ -113,6 +114,31 @@ export async function lockHeldSession(
     .executeTakeFirst();
 }
 
+/**
+ * Adds a PATCH's bytes to the open session this writer holds (the UPDATE locks the row) and,
+ * with `release`, gives up the writer mark in the same statement. Returns the session after;
+ * undefined when the writer lost the mark or the session closed.
+ */
+export async function addHeldBytes(
+  db: Db,
+  sessionId: string,
+  token: string,
+  bytes: number,
+  release: boolean,
+): Promise<SessionRow | undefined> {
+  return db
+    .updateTable('upload_sessions')
+    .set({
+      received_bytes: sql<number>`received_bytes + ${bytes}`,
+      ...(release && { writer_token: null, writer_since: null }),
+    })
+    .where('id', '=', sessionId)
+    .where('writer_token', '=', token)
+    .where('status', '=', 'open')
+    .returning(SESSION_COLUMNS)
+    .executeTakeFirst();
+}
+
 export async function lockOpenSession(db: Db, sessionId: string): Promise<SessionRow | undefined> {
   return db
     .selectFrom('upload_sessions')
@@ -139,14 +165,6 @@ export async function insertParts(
         size: part.size,
       })),
     )
-    .execute();
-}
-
-export async function addReceivedBytes(db: Db, sessionId: string, bytes: number): Promise<void> {
-  await db
-    .updateTable('upload_sessions')
-    .set({ received_bytes: sql<number>`received_bytes + ${bytes}` })
-    .where('id', '=', sessionId)
     .execute();
 }
 
@@ -206,6 +224,7 @@ export async function insertFile(
       patient_id: session.patient_id,
       organization_id: session.organization_id,
       bucket: session.bucket,
+      bucket_id: session.bucket_id,
       object_key: session.object_key,
       name: session.file_name,
       file_type: session.file_type,

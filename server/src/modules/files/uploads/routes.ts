@@ -80,6 +80,7 @@ export function registerUploadRoutes(
           size: length,
           sha256: metadata.get('sha256') || undefined,
           patientId: metadata.get('patientId') || undefined,
+          bucketId: metadata.get('bucketId') || undefined,
         },
         'tus',
       );
@@ -174,6 +175,7 @@ export function registerUploadRoutes(
           size: Number(row.declared_size),
           receivedBytes: Number(row.received_bytes),
           patientId: row.patient_id,
+          protocol: row.protocol,
           createdAt: row.created_at.toISOString(),
           expiresAt: row.expires_at.toISOString(),
         })),

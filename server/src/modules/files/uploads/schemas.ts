@@ -12,6 +12,8 @@ export const OpenUploadSchema = Type.Object(
     size: Type.Integer(),
     receivedBytes: Type.Integer(),
     patientId: Type.Union([Uuid, Type.Null()]),
+    /** How its bytes travel: tus through the server, or S3 multipart straight to storage. */
+    protocol: Type.Union([Type.Literal('tus'), Type.Literal('s3')]),
     createdAt: Iso,
     expiresAt: Iso,
   },
@@ -30,6 +32,8 @@ export const MultipartStart = Type.Object(
     size: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
     sha256: Type.Optional(Type.String({ maxLength: 64 })),
     patientId: Type.Optional(Uuid),
+    /** An owned bucket the caller may use (F1); absent or `default`: the system default. */
+    bucketId: Type.Optional(Type.Union([Uuid, Type.Literal('default')])),
   },
   { additionalProperties: false },
 );

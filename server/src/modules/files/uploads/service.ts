@@ -4,7 +4,6 @@
 // records; completion uses the server's record of parts only, checks size and checksum, and
 // hands the stored object to the scanner. Nothing is downloadable before the scan says clean.
 import { createHash, randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { requireAccess, requireUser } from '../../../platform/access/index.js';
 import { HavenError } from '../../../platform/errors.js';
@@ -14,9 +13,17 @@ import { requestContext } from '../../../platform/http/request-context.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
 import { recordUserEvent } from '../../../platform/user-event.js';
 import { requireConsent } from '../../patients/index.js';
+import { lockActiveBucket } from '../buckets/repo.js';
+import {
+  inactiveBucket,
+  sessionContext,
+  uploadBucketContext,
+  withBucket,
+} from '../shared/bucket-storage.js';
 import { lockQuotas } from '../shared/repo.js';
 import { assertWithinQuotas, mib } from '../shared/quotas.js';
 import { completeSession } from './complete.js';
+import { storeChunk, storeStreamed } from './tus-parts.js';
 import { DEFAULT_BUCKET, type FilesSettings } from '../shared/settings.js';
 import * as repo from './repo.js';
 import type { SessionRow } from './repo.js';
@@ -26,12 +33,7 @@ type FilesContext = ModuleContext<FilesSettings>;
 
 /** How long an unfinished upload may wait for its next bytes before cleanup aborts it (F7). */
 export const UPLOAD_LIFETIME_MS = 24 * 60 * 60 * 1000;
-/**
- * tus bytes are stored as parts of at most this size: a PATCH cut off mid-way keeps every whole
- * part before the cut, so a resumed upload re-sends at most this much. Each part is held in
- * memory once while storage writes it, which bounds a writer's memory too.
- */
-export const TUS_PART_BYTES = 8 * 1024 * 1024;
+export { TUS_PART_BYTES } from './tus-parts.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -41,6 +43,8 @@ export interface StartUploadInput {
   readonly sha256?: string | undefined;
   /** Attach to this patient's record; otherwise the file is the uploader's own. */
   readonly patientId?: string | undefined;
+  /** An owned bucket the caller may use (F1); absent or `default`: the system default. */
+  readonly bucketId?: string | undefined;
 }
 
 export interface UploadProgress {
@@ -83,13 +87,15 @@ async function uploadTarget(
 }
 
 export async function startUpload(
-  ctx: FilesContext,
+  defaultCtx: FilesContext,
   request: FastifyRequest,
   input: StartUploadInput,
   protocol: 'tus' | 's3',
 ): Promise<UploadProgress> {
   const { userId } = requireUser(request);
+  const ctx = await uploadBucketContext(defaultCtx, request, input.bucketId);
   const { storage, maxFileBytes } = ctx.settings;
+  const bucketId = ctx.settings.bucket?.id ?? null;
   if (input.size === 0) {
     throw new HavenError('VALIDATION_FAILED', 'The file is empty.', {
       errors: [{ field: 'size', message: 'The file is empty.' }],
@@ -117,6 +123,10 @@ export async function startUpload(
   const uploadId = await storage.createMultipartUpload(key, { contentType });
   try {
     const session = await ctx.db.transaction().execute(async (trx) => {
+      // A bucket deleted meanwhile takes no new upload (its deletion waits for this one).
+      if (bucketId !== null && !(await lockActiveBucket(trx, bucketId, 'share'))) {
+        throw inactiveBucket();
+      }
       await lockQuotas(trx);
       await assertWithinQuotas(ctx, trx, userId, input.size);
       const row = await repo.insertSession(trx, {
@@ -124,7 +134,8 @@ export async function startUpload(
         owner_id: userId,
         patient_id: target.patientId,
         organization_id: target.organizationId,
-        bucket: DEFAULT_BUCKET,
+        bucket: bucketId ?? DEFAULT_BUCKET,
+        bucket_id: bucketId,
         protocol,
         object_key: key,
         storage_upload_id: uploadId,
@@ -143,6 +154,7 @@ export async function startUpload(
           type: safe.type,
           protocol,
           patientId: target.patientId,
+          bucketId,
         },
       });
       return row;
@@ -190,12 +202,13 @@ export function assertAcceptingBytes(ctx: FilesContext, session: SessionRow): vo
 /** HEAD: how far the upload got. A session whose bytes are all in but not yet completed (the
  *  process stopped between the last part and completion) is completed now. */
 export async function uploadProgress(
-  ctx: FilesContext,
+  defaultCtx: FilesContext,
   request: FastifyRequest,
   sessionId: string,
 ): Promise<UploadProgress> {
   const { userId } = requireUser(request);
-  const session = await ownSession(ctx, userId, sessionId, 'tus');
+  const session = await ownSession(defaultCtx, userId, sessionId, 'tus');
+  const ctx = session.status === 'open' ? await sessionContext(defaultCtx, session) : defaultCtx;
   if (session.status === 'completed') {
     const file = await repo.selectFileOfSession(ctx.db, session.id);
     return progressOf(session, file?.id);
@@ -208,66 +221,13 @@ export async function uploadProgress(
   return progressOf(session);
 }
 
-/** Reads `body` into parts of TUS_PART_BYTES (the last one shorter) and stores each in turn. */
-async function storeChunk(
-  ctx: FilesContext,
-  session: SessionRow,
-  body: AsyncIterable<Buffer>,
-  limit: number,
-  firstPartNumber: number,
-  hash: ReturnType<typeof createHash> | undefined,
-): Promise<{ parts: { partNumber: number; etag: string; size: number }[]; complete: boolean }> {
-  const { storage } = ctx.settings;
-  const parts: { partNumber: number; etag: string; size: number }[] = [];
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let received = 0;
-  const flush = async (size: number): Promise<void> => {
-    const all = Buffer.concat(pending, pendingBytes);
-    const part = all.subarray(0, size);
-    pending = pendingBytes > size ? [all.subarray(size)] : [];
-    pendingBytes -= size;
-    const partNumber = firstPartNumber + parts.length;
-    const { etag } = await storage.uploadPart({
-      key: session.object_key,
-      uploadId: session.storage_upload_id,
-      partNumber,
-      body: Readable.from([part]),
-      size,
-    });
-    parts.push({ partNumber, etag, size });
-  };
-  try {
-    for await (const chunk of body) {
-      received += chunk.length;
-      if (received > limit) {
-        throw new HavenError(
-          'BAD_REQUEST',
-          'The chunk runs past the length declared when the upload started.',
-        );
-      }
-      hash?.update(chunk);
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      while (pendingBytes >= TUS_PART_BYTES) await flush(TUS_PART_BYTES);
-    }
-  } catch (error) {
-    if (error instanceof HavenError) throw error;
-    // The client went away mid-chunk: the whole parts already stored are kept (tus lets the
-    // server keep fewer bytes than were sent; the client asks HEAD and resumes from there).
-    return { parts, complete: false };
-  }
-  if (pendingBytes > 0) await flush(pendingBytes);
-  return { parts, complete: true };
-}
-
 /**
  * PATCH: appends the body at `offset`. One writer per session at a time (423 otherwise), across
  * nodes. With Upload-Checksum, the chunk's parts count only when the digest matches (460
  * otherwise, nothing kept). Returns the new offset; the last byte completes the upload.
  */
 export async function appendChunk(
-  ctx: FilesContext,
+  defaultCtx: FilesContext,
   request: FastifyRequest,
   input: {
     sessionId: string;
@@ -278,8 +238,9 @@ export async function appendChunk(
   },
 ): Promise<UploadProgress> {
   const { userId } = requireUser(request);
-  const session = await ownSession(ctx, userId, input.sessionId, 'tus');
-  assertAcceptingBytes(ctx, session);
+  const session = await ownSession(defaultCtx, userId, input.sessionId, 'tus');
+  assertAcceptingBytes(defaultCtx, session);
+  const ctx = await sessionContext(defaultCtx, session);
   const received = Number(session.received_bytes);
   const length = Number(session.declared_size);
   if (input.offset !== received) {
@@ -302,10 +263,14 @@ export async function appendChunk(
       headers: { 'retry-after': '1' },
     });
   }
+  let released = false;
   try {
     const firstPart = (await repo.countParts(ctx.db, session.id)) + 1;
     const hash = input.checksum && createHash(input.checksum.algorithm);
-    const stored = await storeChunk(ctx, session, input.body, remaining, firstPart, hash);
+    const stored =
+      input.contentLength === undefined
+        ? await storeChunk(ctx, session, input.body, remaining, firstPart, hash)
+        : await storeStreamed(ctx, session, input.body, input.contentLength, firstPart, hash);
     if (input.checksum) {
       // Verified only over a whole chunk: a chunk cut short cannot be checked, so none of it counts.
       if (!stored.complete) return progressOf(session);
@@ -317,18 +282,29 @@ export async function appendChunk(
       }
     }
     const bytes = stored.parts.reduce((sum, part) => sum + part.size, 0);
+    // A PATCH that does not finish the upload gives up the writer mark in the same statement
+    // that records its bytes (one round trip fewer per PATCH).
+    const release = received + bytes < length;
     const updated = await ctx.db.transaction().execute(async (trx) => {
-      const held = await repo.lockHeldSession(trx, session.id, token);
+      const held = await repo.addHeldBytes(trx, session.id, token, bytes, release);
       if (!held) throw new HavenError('UPLOAD_EXPIRED', 'The upload was cancelled meanwhile.');
+      // The offset was checked before the writer mark was ours: a writer that finished in
+      // between moved it, and these bytes were sent for the old one.
+      if (Number(held.received_bytes) !== received + bytes) {
+        throw new HavenError(
+          'UPLOAD_OFFSET_MISMATCH',
+          'Another request appended to the upload meanwhile; ask HEAD where it is.',
+        );
+      }
       await repo.insertParts(trx, session.id, stored.parts);
-      await repo.addReceivedBytes(trx, session.id, bytes);
-      return { ...held, received_bytes: Number(held.received_bytes) + bytes };
+      return held;
     });
+    released = release;
     if (Number(updated.received_bytes) < length) return progressOf(updated);
     const fileId = await completeSession(ctx, session.id, requestContext(request), token);
     return progressOf({ ...updated, status: 'completed' }, fileId);
   } finally {
-    await repo.releaseWriter(ctx.db, session.id, token).catch(() => undefined);
+    if (!released) await repo.releaseWriter(ctx.db, session.id, token).catch(() => undefined);
   }
 }
 
@@ -345,7 +321,9 @@ export async function cancelUpload(
     throw new HavenError('CONFLICT', 'The upload is complete; delete the file instead.');
   }
   if (session.status !== 'open') return;
-  await ctx.settings.storage.abortMultipartUpload(session.object_key, session.storage_upload_id);
+  // The session's own bucket, even one marked deleted meanwhile: its parts must still go.
+  const { storage } = (await withBucket(ctx, session.bucket_id, { active: false })).settings;
+  await storage.abortMultipartUpload(session.object_key, session.storage_upload_id);
   await ctx.db.transaction().execute(async (trx) => {
     await repo.closeSession(trx, session.id, 'aborted');
     await recordUserEvent(trx, userId, requestContext(request), {

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import pino from 'pino';
 import { beforeAll, expect, it } from 'vitest';
 import { describeClinic, type Actor } from '../../../../test/clinical-actors.js';
@@ -160,6 +161,42 @@ describeClinic('files: upload session threats', (clinic) => {
     const busy = await tusPatch(clinic.app, clinician, location, 0, body);
     expect(busy.statusCode).toBe(423);
     expect(busy.headers['retry-after']).toBe('1');
+  });
+
+  it('F2: bytes sent for an offset that moved while they arrived are not counted (409)', async () => {
+    const body = pdfBytes(2000);
+    const created = await tusCreate(clinic.app, clinician, 4000, { filename: 'raced.pdf' });
+    const location = String(created.headers.location);
+    const sessionId = location.split('/').pop()!;
+    // Another writer's bytes land while this PATCH's body is still arriving (its mark was given
+    // up after this request checked the offset and before it claimed the mark).
+    const payload = Readable.from(
+      (async function* () {
+        yield body.subarray(0, 1000);
+        await clinic.db
+          .updateTable('upload_sessions')
+          .set({ received_bytes: 1000 })
+          .where('id', '=', sessionId)
+          .execute();
+        yield body.subarray(1000);
+      })(),
+    );
+    const res = await clinic.app.inject({
+      method: 'PATCH',
+      url: location,
+      headers: {
+        authorization: clinician.authorization,
+        'tus-resumable': '1.0.0',
+        'upload-offset': '0',
+        'content-type': 'application/offset+octet-stream',
+        'content-length': String(body.length),
+      },
+      payload,
+    });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().code).toBe('UPLOAD_OFFSET_MISMATCH');
+    expect(await clinic.rows('upload_parts', { session_id: sessionId })).toHaveLength(0);
+    expect(await clinic.rows('files', { session_id: sessionId })).toHaveLength(0);
   });
 
   it('F2: a client that stops mid-chunk keeps its whole parts and resumes from the last one', async () => {

@@ -9,6 +9,19 @@ describeClinic('files: tus uploads', { env: { HAVEN_FILES_USER_QUOTA_MB: '64' } 
   let clinician: Actor;
   let organizationId: string;
 
+  it('F2: with the filesystem storage the usage tells the SPA to upload through tus', async () => {
+    const someone = await clinic.actor(['clinician']);
+    const usage = await clinic.call(someone, 'GET', '/api/files/usage');
+    expect(usage.statusCode, usage.body).toBe(200);
+    expect(usage.json()).toMatchObject({ chunkBytes: 8 * MIB, multipartPartBytes: null });
+    const created = await tusCreate(clinic.app, someone, 1000, { filename: 'listed.pdf' });
+    const id = String(created.headers.location).split('/').pop();
+    const open = (await clinic.call(someone, 'GET', '/api/files/uploads')).json<{
+      uploads: Array<{ id: string; protocol: string }>;
+    }>();
+    expect(open.uploads).toEqual([expect.objectContaining({ id, protocol: 'tus' })]);
+  });
+
   it('uploads a file in chunks across part boundaries, resumes, and completes it', async () => {
     clinician = await clinic.actor(['clinician']);
     organizationId = await clinic.organization({ members: [[clinician, 'clinician']] });
