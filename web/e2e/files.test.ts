@@ -4,13 +4,12 @@
 // from the bytes the server holds, and gets human errors for refused names. No scanner is
 // configured here (HAVEN_CLAMD_URL unset), so new files stay "waiting for a malware check".
 // Every page is checked for CSP violations and page errors (suite.ts) and for accessibility.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import type { Page, Route } from 'playwright-core';
 import { createOrganization, createPatientRow } from '../../server/test/actors.js';
 import { expectAccessible } from './accessibility.js';
+import { pdf, useScratchFiles } from './upload-fixtures.js';
 import { useBrowserSuite } from './suite.js';
 import { seedUser, type SeededUser } from './haven-server.js';
 
@@ -45,28 +44,7 @@ async function seedClinician(displayName: string): Promise<{ user: SeededUser; o
   return { user, orgId };
 }
 
-/** A PDF of `size` bytes: a real header and trailer around padding. */
-function pdf(size: number): Buffer {
-  const head = Buffer.from('%PDF-1.4\n%\xE2\xE3\xCF\xD3\n', 'latin1');
-  const tail = Buffer.from('\n%%EOF\n', 'latin1');
-  const body = Buffer.alloc(Math.max(0, size - head.length - tail.length), 0x20);
-  return Buffer.concat([head, body, tail]);
-}
-
-/** Large files go through disk: Chromium reads a path itself, a buffer crosses the protocol. */
-let scratch = '';
-beforeAll(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'haven-files-e2e-'));
-});
-afterAll(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
-
-async function fileOnDisk(name: string, bytes: Buffer): Promise<string> {
-  const file = path.join(scratch, name);
-  await writeFile(file, bytes);
-  return file;
-}
+const fileOnDisk = useScratchFiles('haven-files-e2e-');
 
 /** The server's record of the user's upload sessions (how many bytes it holds of each). */
 async function uploadSessions(ownerId: string) {

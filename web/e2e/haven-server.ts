@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { Secret, TOTP } from 'otpauth';
-import { buildApp } from '../../server/src/app.js';
+import { buildApp, type BuildOptions } from '../../server/src/app.js';
 import { loadConfig } from '../../server/src/config.js';
 import type { Role } from '../../server/src/platform/db/schema.js';
 import { createKeyRing } from '../../server/src/platform/crypto.js';
@@ -57,7 +57,13 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startHavenServer(env: Record<string, string> = {}): Promise<HavenServer> {
+/** What a suite may add to buildApp's options (test-only widenings such as bucket endpoints). */
+export type ServerOptions = Pick<BuildOptions, 'bucketEndpointTestCidrs'>;
+
+export async function startHavenServer(
+  env: Record<string, string> = {},
+  options: ServerOptions = {},
+): Promise<HavenServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'haven-identity-e2e-'));
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -73,7 +79,10 @@ export async function startHavenServer(env: Record<string, string> = {}): Promis
     }),
   );
   const stepUpClock = { offsetMs: 0 };
-  const app = await buildApp(config, { now: () => Date.now() + stepUpClock.offsetMs });
+  const app = await buildApp(config, {
+    ...options,
+    now: () => Date.now() + stepUpClock.offsetMs,
+  });
   app.addHook('onRequest', async (request) => {
     if (request.method === 'POST' && request.url === '/api/auth/step-up') stepUpClock.offsetMs = 0;
   });

@@ -8,6 +8,7 @@ import {
   nextTotpCode,
   startHavenServer,
   type HavenServer,
+  type ServerOptions,
   type TotpDevice,
 } from './haven-server.js';
 
@@ -30,7 +31,10 @@ export async function settle(page: Page): Promise<void> {
 }
 
 /** Registers the file's hooks (call at module level) and returns its helpers. */
-export function useBrowserSuite(env: Record<string, string> = {}): BrowserSuite {
+export function useBrowserSuite(
+  env: Record<string, string> = {},
+  serverOptions: ServerOptions = {},
+): BrowserSuite {
   let server: HavenServer | undefined;
   let browser: Browser | undefined;
   /** Every page a test opened: each must end with zero CSP violations and zero page errors. */
@@ -40,7 +44,7 @@ export function useBrowserSuite(env: Record<string, string> = {}): BrowserSuite 
   let counter = 0;
 
   beforeAll(async () => {
-    server = await startHavenServer(env);
+    server = await startHavenServer(env, serverOptions);
     browser = await launchChromium();
   });
 

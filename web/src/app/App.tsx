@@ -127,6 +127,7 @@ function navEntries(session: ActiveSession, activeRole: string | null): Array<[s
     ['/studies', 'Studies', hasScope(session, 'studies:read')],
     ['/reviews', 'My studies', hasScope(session, 'reviews:read')],
     ['/files', 'My files', hasScope(session, 'files:read')],
+    ['/files/buckets', 'Storage', hasScope(session, 'files:write')],
   ];
   return entries.filter(([, , allowed]) => allowed).map(([path, label]) => [path, label]);
 }

@@ -4,6 +4,7 @@ import { AccountPage } from '../features/account';
 import { AdminUsersPage } from '../features/admin';
 import { AuditLogPage } from '../features/audit';
 import { BreakGlassPage, BreakGlassRecordPage } from '../features/breakglass';
+import { BucketsPage } from '../features/buckets';
 import { FilesPage } from '../features/files';
 import { InvitePage, SetupPage } from '../features/onboarding';
 import { AdminOrganizationsPage, MembersPage } from '../features/organizations';
@@ -69,6 +70,11 @@ export const ROUTES: Readonly<Record<string, Route>> = {
     access: 'signed-in',
     scope: 'files:read',
     render: (session) => <FilesPage session={session} />,
+  },
+  '/files/buckets': {
+    access: 'signed-in',
+    scope: 'files:write',
+    render: () => <BucketsPage />,
   },
 };
 

@@ -4,18 +4,20 @@
  * continues its upload where it stopped (uppyClient.ts).
  */
 import type Uppy from '@uppy/core';
-import type Tus from '@uppy/tus';
 import { useEffect, useId, useRef, useState, useSyncExternalStore } from 'react';
 import './files.css';
 import { checkBeforeUpload, describeUploadProblem, formatBytes } from './filesApi';
 import type { FilesUsage, OpenUpload } from './filesApi';
 import { UnfinishedUploads } from './UnfinishedUploads';
-import { createUppy, csrfSource, type Body, type Meta, type Upload } from './uppyClient';
+import { createUppy } from './uploadClient';
+import { csrfSource, type Body, type Meta, type Protocol, type Upload } from './uppyClient';
 
 interface UploaderProps {
   userId: string;
   /** Upload to this patient's record; absent: the uploader's own files. */
   patientId?: string | undefined;
+  /** Store in this owned bucket; absent: the default storage. */
+  bucketId?: string | undefined;
   usage: FilesUsage;
   /** The server's unfinished uploads of this target (resumable by adding the file again). */
   unfinished: readonly OpenUpload[];
@@ -36,8 +38,16 @@ function useUppyFiles(uppy: Uppy<Meta, Body> | null): Upload[] {
   return state ? Object.values(state) : [];
 }
 
-export function FileUploader({ userId, patientId, usage, unfinished, onChanged }: UploaderProps) {
+export function FileUploader({
+  userId,
+  patientId,
+  bucketId,
+  usage,
+  unfinished,
+  onChanged,
+}: UploaderProps) {
   const [uppy, setUppy] = useState<Uppy<Meta, Body> | null>(null);
+  const [protocol, setProtocol] = useState<Protocol | null>(null);
   /** Problems by Uppy file id, in words. */
   const [problems, setProblems] = useState<Record<string, string>>({});
   /** Files refused before they started (type, size, quota, duplicates). */
@@ -52,20 +62,20 @@ export function FileUploader({ userId, patientId, usage, unfinished, onChanged }
     onChangedRef.current = onChanged;
   });
 
-  const { chunkBytes } = usage;
+  const { chunkBytes, multipartPartBytes } = usage;
 
   useEffect(() => {
     // The instance id is part of each upload's fingerprint: one per person and target, so a
     // reload finds the same uploads and nobody else's.
-    const { uppy: instance, answerTo } = createUppy(
-      `haven-${userId}-${patientId ?? 'own'}`,
-      patientId,
-      chunkBytes,
+    const { uppy: instance, protocol: client } = createUppy(
+      `haven-${userId}-${patientId ?? 'own'}${bucketId === undefined ? '' : `-${bucketId}`}`,
+      { patientId, bucketId },
+      { chunkBytes, multipartPartBytes },
       csrf,
     );
     instance.on('upload-error', (file, error) => {
       if (!file) return;
-      const { status, body, retryAfter } = answerTo(error);
+      const { status, body, retryAfter } = client.answerTo(error);
       setProblems((p) => ({
         ...p,
         [file.id]: describeUploadProblem(status, body, retryAfter, file.name),
@@ -75,20 +85,22 @@ export function FileUploader({ userId, patientId, usage, unfinished, onChanged }
     instance.on('upload-success', () => onChangedRef.current());
     instance.on('upload-pause', () => onChangedRef.current());
     setUppy(instance);
+    setProtocol(client);
     return () => {
       // Leaving the page stops the transfers but keeps the uploads on the server: adding the
-      // file again resumes them. (destroy() alone would terminate every started upload.)
-      const tus = instance.getPlugin<Tus<Meta, Body>>('Tus');
-      for (const file of instance.getFiles()) tus?.resetUploaderReferences(file.id);
+      // file again resumes them. (destroy() alone would end every started upload.)
+      for (const file of instance.getFiles()) client.detach(file.id);
       instance.destroy();
       setUppy(null);
+      setProtocol(null);
     };
-  }, [userId, patientId, chunkBytes, csrf]);
+  }, [userId, patientId, bucketId, chunkBytes, multipartPartBytes, csrf]);
 
   const files = useUppyFiles(uppy);
 
   const addFiles = (list: FileList | null) => {
-    if (!uppy || !list) return;
+    if (!uppy || !protocol || !list) return;
+    const openSessions = new Set(unfinished.map((u) => u.id));
     const problemsNow: string[] = [];
     let pending = files
       .filter((f) => !f.progress.uploadComplete && !f.error)
@@ -105,8 +117,13 @@ export function FileUploader({ userId, patientId, usage, unfinished, onChanged }
           type: file.type,
           data: file,
           source: 'local',
-          meta: patientId === undefined ? {} : { patientId },
+          meta: {
+            ...(patientId === undefined ? {} : { patientId }),
+            ...(bucketId === undefined ? {} : { bucketId }),
+          },
         });
+        // Before it starts (autoProceed waits a tick): continue its unfinished session.
+        protocol.prepare(id, openSessions);
         setProblems((p) => {
           const next = { ...p };
           delete next[id];
@@ -193,9 +210,7 @@ export function FileUploader({ userId, patientId, usage, unfinished, onChanged }
         </div>
       )}
       <UnfinishedUploads
-        uploads={unfinished.filter(
-          (u) => !files.some((f) => f.tus?.uploadUrl?.endsWith(`/${u.id}`)),
-        )}
+        uploads={unfinished.filter((u) => !files.some((f) => protocol?.sessionOf(f) === u.id))}
         csrf={csrf}
         onChanged={onChanged}
       />

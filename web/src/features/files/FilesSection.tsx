@@ -11,7 +11,9 @@ import { ConfirmAction } from '../../shared/ConfirmAction';
 import { formatDateTime } from '../../shared/dates';
 import { ActionOutcome, ProblemAlert } from '../../shared/forms';
 import { useAction } from '../../shared/submission';
+import { SelectField } from '../../shared/fields';
 import { useResource } from '../../shared/useResource';
+import { BUCKETS_PATH, decodeBuckets } from '../buckets';
 import { FileUploader } from './FileUploader';
 import {
   decodeDownloadLink,
@@ -29,6 +31,8 @@ import {
 
 /** While a scanner checks new files, the list is read again this often. */
 const SCAN_POLL_MS = 5000;
+/** The bucket choice that means "no owned bucket": the system default storage. */
+const DEFAULT_STORAGE = 'default';
 
 interface FilesSectionProps {
   session: ActiveSession;
@@ -66,14 +70,35 @@ export function FilesSection({ session, patientId, canUpload = true, title }: Fi
     return () => clearInterval(timer);
   }, [scanning, reloadFiles]);
 
+  // Owned buckets the person may upload into; without any, the choice is not offered.
+  const buckets = useResource(writable ? 'buckets' : null, () =>
+    sessionStore.api('GET', BUCKETS_PATH, decodeBuckets),
+  );
+  const usable = (buckets.data ?? []).filter((b) => b.canUse && !b.isDefault);
+  const [bucketChoice, setBucketChoice] = useState(DEFAULT_STORAGE);
+  const bucketId = usable.some((b) => b.id === bucketChoice) ? bucketChoice : undefined;
+
   const unfinished = (open.data ?? []).filter((u) => u.patientId === (patientId ?? null));
   return (
     <section className="panel stack" aria-labelledby={titleId}>
       <h2 id={titleId}>{title}</h2>
       <ProblemAlert error={usage.error} />
       {usage.data && <UsageSummary usage={usage.data} />}
+      {writable && usable.length > 0 && (
+        <SelectField
+          label="Store new uploads in"
+          choices={[
+            { value: DEFAULT_STORAGE, label: 'Default storage' },
+            ...usable.map((b) => ({ value: b.id, label: b.name ?? 'Unnamed bucket' })),
+          ]}
+          value={bucketId ?? DEFAULT_STORAGE}
+          onValueChange={setBucketChoice}
+          error={undefined}
+        />
+      )}
       {writable && usage.data && (
         <FileUploader
+          bucketId={bucketId}
           userId={session.user.id}
           patientId={patientId}
           usage={usage.data}

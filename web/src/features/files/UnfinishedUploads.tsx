@@ -1,9 +1,18 @@
 import { useId } from 'react';
+import { sessionStore } from '../../auth/sessionStore';
 import { ApiError } from '../../shared/api';
 import { formatDateTime } from '../../shared/dates';
 import { ActionOutcome } from '../../shared/forms';
 import { useAction } from '../../shared/submission';
-import { describeUploadProblem, formatBytes, openUploadPath, type OpenUpload } from './filesApi';
+import { ignoreBody } from '../../shared/decoding';
+import {
+  describeUploadProblem,
+  formatBytes,
+  multipartPath,
+  openUploadPath,
+  type OpenUpload,
+} from './filesApi';
+import { forgetMultipartSession } from './s3Uploader';
 import type { CsrfSource } from './uppyClient';
 
 /**
@@ -24,6 +33,15 @@ export function UnfinishedUploads({
   if (uploads.length === 0) return <ActionOutcome action={action} />;
   const discard = (upload: OpenUpload) =>
     action.act(async () => {
+      if (upload.protocol === 's3') {
+        await sessionStore
+          .api('DELETE', multipartPath(upload.id), ignoreBody)
+          .catch((error: unknown) => {
+            if (!(error instanceof ApiError && error.status === 404)) throw error;
+          });
+        forgetMultipartSession(upload.id);
+        return `The unfinished upload of "${upload.name}" was discarded.`;
+      }
       const response = await fetch(openUploadPath(upload.id), {
         method: 'DELETE',
         credentials: 'same-origin',

@@ -1,75 +1,38 @@
 /**
  * Medical files (server/src/modules/files): my uploads or a patient record's, the usage and
  * limits the uploader checks before it starts, download links, and words for the problems the
- * upload routes answer with.
- *
- * The answer schemas mirror server/src/modules/files/{catalog,uploads}/schemas.ts member for
- * member; they belong in `@haven/contract` (server/src/contract.ts) once the module exports
- * them there, and these copies should then be replaced by those imports.
+ * upload routes answer with. Answers are decoded with the server's own schemas
+ * (`@haven/contract`, the files module's contract door).
  */
-import { Type, type Static } from 'typebox';
+import type { FileSchema } from '@haven/contract';
+import {
+  FileDownloadLink,
+  FileList,
+  FilesUsageAnswer,
+  MultipartCompleted,
+  MultipartStarted,
+  OpenUploadList,
+  PartRecorded,
+  PartUrl,
+  RecordedParts,
+} from '@haven/contract';
+import type { Static } from 'typebox';
 import { ApiError, isRecord } from '../../shared/api';
 import { answerOf, memberOf } from '../../shared/schemaDecoding';
 
-const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
-const Iso = Type.String({ maxLength: 40 });
-const Person = Type.Object({ id: Uuid, name: Type.String() });
-
-const FileSchema = Type.Object({
-  id: Uuid,
-  name: Type.String(),
-  type: Type.String(),
-  typeLabel: Type.String(),
-  size: Type.Integer(),
-  sha256: Type.Union([Type.String(), Type.Null()]),
-  status: Type.Union([
-    Type.Literal('scanning'),
-    Type.Literal('clean'),
-    Type.Literal('quarantined'),
-  ]),
-  statusText: Type.Union([Type.String(), Type.Null()]),
-  downloadable: Type.Boolean(),
-  canDelete: Type.Boolean(),
-  uploadedBy: Person,
-  patient: Type.Union([Person, Type.Null()]),
-  createdAt: Iso,
-  scannedAt: Type.Union([Iso, Type.Null()]),
-});
-const FileList = Type.Object({ files: Type.Array(FileSchema) });
-
-const UsageAnswer = Type.Object({
-  usedBytes: Type.Integer(),
-  quotaBytes: Type.Integer(),
-  maxFileBytes: Type.Integer(),
-  allowedExtensions: Type.Array(Type.String()),
-  scanner: Type.Union([Type.Literal('configured'), Type.Literal('not_configured')]),
-  chunkBytes: Type.Integer(),
-});
-
-const OpenUploadList = Type.Object({
-  uploads: Type.Array(
-    Type.Object({
-      id: Uuid,
-      name: Type.String(),
-      size: Type.Integer(),
-      receivedBytes: Type.Integer(),
-      patientId: Type.Union([Uuid, Type.Null()]),
-      createdAt: Iso,
-      expiresAt: Iso,
-    }),
-  ),
-});
-
-const DownloadLink = Type.Object({ url: Type.String(), expiresAt: Iso });
-
 export type StoredFile = Static<typeof FileSchema>;
-export type FilesUsage = Static<typeof UsageAnswer>;
+export type FilesUsage = Static<typeof FilesUsageAnswer>;
 export type OpenUpload = Static<typeof OpenUploadList>['uploads'][number];
 
 export const decodeFiles = memberOf(FileList, 'files');
-export const decodeUsage = answerOf(UsageAnswer);
+export const decodeUsage = answerOf(FilesUsageAnswer);
 export const decodeOpenUploads = memberOf(OpenUploadList, 'uploads');
-export const decodeDownloadLink = answerOf(DownloadLink);
+export const decodeDownloadLink = answerOf(FileDownloadLink);
+export const decodeMultipartStarted = answerOf(MultipartStarted);
+export const decodePartUrl = answerOf(PartUrl);
+export const decodePartRecorded = answerOf(PartRecorded);
+export const decodeRecordedParts = answerOf(RecordedParts);
+export const decodeMultipartCompleted = answerOf(MultipartCompleted);
 export const ignoreBody = (): null => null;
 
 /** The tus endpoint (creation); each upload lives at `<endpoint>/<id>`. */
@@ -88,6 +51,13 @@ export function filePath(fileId: string, rest = ''): string {
 
 export function openUploadPath(uploadId: string): string {
   return `${TUS_ENDPOINT}/${encodeURIComponent(uploadId)}`;
+}
+
+/** S3 multipart (storage takes parts directly): start, and each session's own routes. */
+export const MULTIPART_ENDPOINT = '/api/files/multipart';
+
+export function multipartPath(uploadId: string, rest = ''): string {
+  return `${MULTIPART_ENDPOINT}/${encodeURIComponent(uploadId)}${rest}`;
 }
 
 /** Binary units, named as people know them: "2.1 GB", "512 KB", "37 bytes". */

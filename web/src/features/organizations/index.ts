@@ -6,5 +6,5 @@ export { AdminOrganizationsPage } from './AdminOrganizationsPage';
 export { ClinicalProblem } from './ClinicalProblem';
 export { MembersPage } from './MembersPage';
 export { OrganizationSwitcher, OrganizationSync } from './OrganizationSwitcher';
-export { useActiveRole, useOrganizationKey } from './organizationStore';
-export { decodeOrganizationPage } from './organizationsApi';
+export { useActiveRole, useOrganizationKey, useOrganizations } from './organizationStore';
+export { decodeOrganizationPage, type Membership } from './organizationsApi';

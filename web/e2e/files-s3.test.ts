@@ -1,0 +1,230 @@
+// Medical file uploads in Chromium with S3 storage (issue 11 items 3 and 12): Haven runs with
+// HAVEN_STORAGE_URL on a real S3-compatible server (fauxqs on 127.0.0.1, behind a CORS proxy
+// that stands in for a bucket's CORS rules, s3-cors-proxy.ts), so the SPA's uploader uses
+// @uppy/aws-s3 multipart: each part goes straight to storage with a URL Haven presigned, and is
+// recorded with Haven before it counts. Pause/resume and a reload continue from the parts Haven
+// recorded; no byte goes through tus. The CSP admits the storage origin, and only it: every page
+// is checked for CSP violations and page errors (suite.ts) and for accessibility. The same page
+// with the filesystem storage uses tus (files.test.ts).
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { createOrganization } from '../../server/test/actors.js';
+import { startS3Server } from '../../server/test/s3-server.js';
+import { expectAccessible } from './accessibility.js';
+import { pdf, useScratchFiles } from './upload-fixtures.js';
+import { seedUser, type SeededUser } from './haven-server.js';
+import { startCorsProxy } from './s3-cors-proxy.js';
+import { useBrowserSuite } from './suite.js';
+
+const PASSWORD = 'parts go straight to the bucket';
+const MIB = 1024 * 1024;
+/** The server's part size for S3 (multipart.ts partSizeFor: 8 MiB below 80 GB). */
+const PART = 8 * MIB;
+const SIZE = PART + 2 * MIB;
+const WAITING =
+  'Waiting for a malware check: no scanner is configured, so it cannot be downloaded yet.';
+
+// Started before the suite: the server's configuration names the storage.
+const s3 = await startS3Server('haven-browser');
+const proxy = await startCorsProxy(s3.endpoint);
+afterAll(async () => {
+  await proxy.close();
+  await s3.stop();
+});
+
+function storageUrl(): string {
+  const { accessKeyId, secretAccessKey } = s3.credentials;
+  const host = new URL(proxy.origin).host;
+  // fauxqs ignores SSE headers and reports none: F4 for S3 is proven in s3.test.ts.
+  return `s3+http://${accessKeyId}:${secretAccessKey}@${host}/${s3.bucket}?region=${s3.region}&path_style=true&sse=none`;
+}
+
+const suite = useBrowserSuite({ HAVEN_STORAGE_URL: storageUrl() });
+const { open, goto } = suite;
+
+async function seedClinician(displayName: string): Promise<SeededUser> {
+  const s = suite.server();
+  const user = await seedUser(s, {
+    email: suite.uniqueEmail('clinician'),
+    password: PASSWORD,
+    roles: ['clinician'],
+    displayName,
+    withTotp: true,
+  });
+  await createOrganization(s.app.database.db, {
+    name: `Clinic ${Date.now()} ${displayName}`,
+    members: [{ userId: user.id, role: 'org_admin' }],
+  });
+  return user;
+}
+
+const fileOnDisk = useScratchFiles('haven-files-s3-e2e-');
+
+async function uploadSessions(ownerId: string) {
+  return suite
+    .server()
+    .app.database.db.selectFrom('upload_sessions')
+    .select(['id', 'status', 'protocol', 'received_bytes'])
+    .where('owner_id', '=', ownerId)
+    .execute();
+}
+
+/** Haven's upload routes the page calls: tus must see none of them. */
+function recordUploadCalls(page: Page): { tus: string[]; multipart: string[] } {
+  const seen = { tus: [] as string[], multipart: [] as string[] };
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    const call = `${request.method()} ${url.pathname}`;
+    if (url.pathname.startsWith('/api/files/uploads') && request.method() !== 'GET') {
+      seen.tus.push(call);
+    }
+    if (url.pathname.startsWith('/api/files/multipart')) seen.multipart.push(call);
+  });
+  return seen;
+}
+
+async function signedInOnFiles(user: SeededUser): Promise<Page> {
+  const { page } = await open('/sign-in');
+  await suite.signIn(page, user.email, user.password, user.totp);
+  await goto(page, '/files');
+  await page.getByRole('heading', { level: 1, name: 'My files' }).waitFor();
+  await page.getByText('No files yet.').waitFor();
+  return page;
+}
+
+describe('files with S3 storage: multipart straight to storage (issue 11 item 3)', () => {
+  it('uploads in two parts to storage, pauses, resumes from the recorded part, lists the file', async () => {
+    const user = await seedClinician('Dr Bucket');
+    const page = await signedInOnFiles(user);
+    const calls = recordUploadCalls(page);
+    const before = proxy.parts.length;
+
+    // Hold part 2 in the network so the test can pause while it is under way.
+    const hold = proxy.hold(2);
+    await page
+      .getByLabel('Files to upload')
+      .setInputFiles(await fileOnDisk('Angiogram report.pdf', pdf(SIZE)));
+    const row = page.getByTestId('upload').filter({ hasText: 'Angiogram report.pdf' });
+    await hold.held;
+    // Part 1 is stored and recorded with Haven before it counts.
+    await expect
+      .poll(async () => (await uploadSessions(user.id)).map((s) => Number(s.received_bytes)))
+      .toEqual([PART]);
+    await row.getByRole('button', { name: 'Pause upload of Angiogram report.pdf' }).click();
+    await row.getByText(/^Paused at \d+%/).waitFor();
+    hold.drop();
+    const [session] = await uploadSessions(user.id);
+    expect(session).toMatchObject({ status: 'open', protocol: 's3' });
+    await expectAccessible(page, '/files with a paused S3 upload');
+
+    await row.getByRole('button', { name: 'Resume upload of Angiogram report.pdf' }).click();
+    await row.getByText(/^Uploaded\./).waitFor();
+    const progress = row.getByRole('progressbar', { name: 'Progress of Angiogram report.pdf' });
+    expect(await progress.getAttribute('value')).toBe(String(SIZE));
+    const file = page.getByTestId('file').filter({ hasText: 'Angiogram report.pdf' });
+    await file.getByText(WAITING).waitFor();
+    expect(await file.textContent()).toContain('uploaded by Dr Bucket');
+
+    // Part 1 reached storage once; part 2 only after the resume. Nothing went through tus.
+    const parts = proxy.parts.slice(before);
+    expect(parts.map((p) => p.partNumber)).toEqual([1, 2]);
+    expect(calls.tus).toEqual([]);
+    const id = session!.id;
+    expect(calls.multipart).toEqual(
+      expect.arrayContaining([
+        'POST /api/files/multipart',
+        `PUT /api/files/multipart/${id}/parts/1`,
+        `GET /api/files/multipart/${id}/parts`,
+        `PUT /api/files/multipart/${id}/parts/2`,
+        `POST /api/files/multipart/${id}/complete`,
+      ]),
+    );
+    expect(calls.multipart.filter((c) => c === 'POST /api/files/multipart')).toHaveLength(1);
+    expect(
+      (await uploadSessions(user.id)).map((s) => [s.status, Number(s.received_bytes)]),
+    ).toEqual([['completed', SIZE]]);
+    await expect
+      .poll(() => page.getByTestId('files-usage').textContent())
+      .toBe('10 MB of 20 GB used.');
+    await expectAccessible(page, '/files with an S3 upload');
+  });
+
+  it('after a reload, adding the same file again sends only the parts Haven has not recorded', async () => {
+    const user = await seedClinician('Dr Reload Bucket');
+    // A file on disk keeps its modification time, part of the fingerprint, across both picks.
+    const onDisk = await fileOnDisk('Echo report.pdf', pdf(SIZE));
+    const page = await signedInOnFiles(user);
+
+    const hold = proxy.hold(2);
+    await page.getByLabel('Files to upload').setInputFiles(onDisk);
+    await hold.held;
+    await expect
+      .poll(async () => (await uploadSessions(user.id)).map((s) => Number(s.received_bytes)))
+      .toEqual([PART]);
+    const stored = await page.evaluate(() =>
+      Object.keys(localStorage).filter((key) => key.startsWith('haven-s3::')),
+    );
+    expect(stored).toHaveLength(1);
+    await page.reload({ waitUntil: 'load' });
+    hold.drop();
+
+    const unfinished = page.getByTestId('unfinished-upload').filter({ hasText: 'Echo report.pdf' });
+    await unfinished.getByText('8 MB of 10 MB received', { exact: false }).waitFor();
+    await expectAccessible(page, '/files with an unfinished S3 upload');
+
+    const calls = recordUploadCalls(page);
+    const before = proxy.parts.length;
+    await page.getByLabel('Files to upload').setInputFiles(onDisk);
+    const file = page.getByTestId('file').filter({ hasText: 'Echo report.pdf' });
+    await file.getByText(WAITING).waitFor();
+    // The same session: Haven's recorded parts were read, and only part 2 was sent.
+    expect(calls.multipart.some((c) => c === 'POST /api/files/multipart')).toBe(false);
+    expect(proxy.parts.slice(before).map((p) => p.partNumber)).toEqual([2]);
+    expect(calls.tus).toEqual([]);
+    await expect.poll(() => page.getByTestId('unfinished-upload').count()).toBe(0);
+    expect(
+      (await uploadSessions(user.id)).map((s) => [s.status, Number(s.received_bytes)]),
+    ).toEqual([['completed', SIZE]]);
+    await expect
+      .poll(() =>
+        page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('haven-s3::'))),
+      )
+      .toEqual([]);
+  });
+
+  it('cancelling an upload ends its session on the server and in storage', async () => {
+    const user = await seedClinician('Dr Cancel Bucket');
+    const page = await signedInOnFiles(user);
+    const hold = proxy.hold(2);
+    await page
+      .getByLabel('Files to upload')
+      .setInputFiles(await fileOnDisk('Cancelled.pdf', pdf(SIZE)));
+    await hold.held;
+    const row = page.getByTestId('upload').filter({ hasText: 'Cancelled.pdf' });
+    await row.getByRole('button', { name: 'Cancel upload of Cancelled.pdf' }).click();
+    hold.drop();
+    await expect
+      .poll(async () => (await uploadSessions(user.id)).map((s) => s.status))
+      .not.toEqual(['open']);
+    await expect.poll(() => page.getByTestId('upload').count()).toBe(0);
+    expect(await page.getByTestId('unfinished-upload').count()).toBe(0);
+  });
+
+  it('a refused name gets the same human error as with tus, and starts no session', async () => {
+    const user = await seedClinician('Dr Names Bucket');
+    const page = await signedInOnFiles(user);
+    await page.getByLabel('Files to upload').setInputFiles({
+      name: 'results.exe.pdf',
+      mimeType: 'application/pdf',
+      buffer: pdf(2048),
+    });
+    const row = page.getByTestId('upload').filter({ hasText: 'results.exe.pdf' });
+    const error = row.getByRole('alert');
+    await error.waitFor();
+    expect(await error.textContent()).toBe(
+      'The name "results.exe.pdf" cannot be used: a file name must not carry a program or script extension before its own. Rename the file and add it again.',
+    );
+    await expectAccessible(page, '/files with a refused S3 upload');
+    expect(await uploadSessions(user.id)).toEqual([]);
+  });
+});
