@@ -1051,6 +1051,15 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/files/buckets/buckets.security.test.ts`],
   },
   {
+    id: 'Z4/default-bucket-usage-own',
+    control: 'Z4',
+    file: `${S}modules/files/buckets/service.ts`,
+    find: 'bytesInUse(ctx.db, { bucket: DEFAULT_BUCKET, ownerId: userId })',
+    replace: 'bytesInUse(ctx.db, { bucket: DEFAULT_BUCKET })',
+    removes: "every user learns how much the whole storage holds (everyone's uploads together)",
+    tests: [`${S}modules/files/buckets/buckets.security.test.ts`],
+  },
+  {
     id: 'V5/bucket-endpoint',
     control: 'V5',
     file: `${S}modules/files/buckets/service.ts`,

@@ -192,6 +192,20 @@ describeClinic('files: owned buckets', { env: ALLOW, build: WIDENED }, (clinic) 
     expect(still.json().bucket).toMatchObject({ id: 'default', readOnly: true });
   });
 
+  it('Z4/aggregate: the default bucket tells each person their own usage and quota, never the storage total', async () => {
+    const neighbour = await clinic.actor(['clinician']);
+    const upload = await tusUpload(clinic.app, neighbour, pdfBytes(96 * 1024), {
+      filename: 'neighbour.pdf',
+    });
+    expect(upload.last.statusCode).toBe(204);
+    const mine = await clinic.call(stranger, 'GET', '/api/files/buckets/default');
+    expect(mine.json().bucket).toMatchObject({ usedBytes: 0 });
+    const theirs = await clinic.call(neighbour, 'GET', '/api/files/buckets/default');
+    expect(theirs.json().bucket).toMatchObject({ usedBytes: 96 * 1024 });
+    const listed = await clinic.call(stranger, 'GET', '/api/files/buckets');
+    expect(listed.json().buckets[0]).toMatchObject({ id: 'default', usedBytes: 0 });
+  });
+
   it('Z4: someone else’s bucket is 404 to read, change, delete and upload into', async () => {
     const created = await create(owner);
     const id = created.json<{ bucket: { id: string } }>().bucket.id;

@@ -95,6 +95,9 @@ export const BucketSchema = Type.Object(
     kmsKeyId: Type.Union([Type.String(), Type.Null()]),
     /** The last four characters of the access key id; the secret is never shown. */
     accessKeyHint: Type.Union([Type.String(), Type.Null()]),
+    /** An owned bucket: its size limit and what everyone holds in it. The system default: the
+     *  caller's own quota and what the caller holds there (the storage's total is nobody's
+     *  business but an administrator's). */
     sizeLimitBytes: Type.Union([Type.Integer(), Type.Null()]),
     usedBytes: Type.Integer(),
     notes: Type.String(),

@@ -100,8 +100,8 @@ function rowView(row: BucketRow, used: number, canManage: boolean): BucketView {
   };
 }
 
-async function defaultView(ctx: FilesContext): Promise<BucketView> {
-  const { storage, storageQuotaBytes } = ctx.settings;
+async function defaultView(ctx: FilesContext, userId: string): Promise<BucketView> {
+  const { storage, userQuotaBytes } = ctx.settings;
   return {
     id: DEFAULT_BUCKET_ID,
     isDefault: true,
@@ -115,8 +115,8 @@ async function defaultView(ctx: FilesContext): Promise<BucketView> {
     sseMode: null,
     kmsKeyId: null,
     accessKeyHint: null,
-    sizeLimitBytes: storageQuotaBytes,
-    usedBytes: await bytesInUse(ctx.db, { bucket: DEFAULT_BUCKET }),
+    sizeLimitBytes: userQuotaBytes,
+    usedBytes: await bytesInUse(ctx.db, { bucket: DEFAULT_BUCKET, ownerId: userId }),
     notes: 'The system default storage, set in the server configuration.',
     canUse: true,
     canManage: false,
@@ -150,7 +150,7 @@ export async function listBuckets(ctx: FilesContext, request: FastifyRequest) {
       ),
     ),
   );
-  return [await defaultView(ctx), ...owned];
+  return [await defaultView(ctx, userId), ...owned];
 }
 
 export async function getBucket(
@@ -159,8 +159,7 @@ export async function getBucket(
   bucketId: string,
 ): Promise<BucketView> {
   if (bucketId === DEFAULT_BUCKET_ID) {
-    requireUser(request);
-    return defaultView(ctx);
+    return defaultView(ctx, requireUser(request).userId);
   }
   const access = await requireAccess(ctx.db, request, 'bucket:read', { bucketId });
   const row = await repo.selectBucket(ctx.db, bucketId);
