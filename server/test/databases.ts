@@ -6,9 +6,26 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest';
 import { openDatabase, type Database, type Engine } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrate.js';
 
-export const ENGINES: readonly Engine[] = process.env.DATABASE_URL
-  ? ['pglite', 'postgres']
-  : ['pglite'];
+/**
+ * PGlite always, PostgreSQL too with DATABASE_URL. HAVEN_TEST_ENGINES=postgres narrows a run to
+ * PostgreSQL: CI runs the PGlite half on its own first (the embedded defaults), so its second run
+ * need not repeat it and stays inside CI's time budget.
+ */
+function testEngines(): readonly Engine[] {
+  const all: Engine[] = process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+  const only = process.env.HAVEN_TEST_ENGINES;
+  if (only === undefined || only === '') return all;
+  const chosen = only.split(',').map((name) => name.trim());
+  const unknown = chosen.filter((name) => !all.includes(name as Engine));
+  if (unknown.length > 0) {
+    throw new Error(
+      `HAVEN_TEST_ENGINES names ${unknown.join(', ')}; available here: ${all.join(', ')} (postgres needs DATABASE_URL)`,
+    );
+  }
+  return all.filter((engine) => chosen.includes(engine));
+}
+
+export const ENGINES: readonly Engine[] = testEngines();
 
 export interface TestDatabase extends Database {
   /** Connection URL of the fresh PostgreSQL database; undefined on PGlite. */
