@@ -3,6 +3,7 @@ import { sessionStore } from '../../auth/sessionStore';
 import { ConfirmAction } from '../../shared/ConfirmAction';
 import { formatDateTime } from '../../shared/dates';
 import { ActionOutcome, ProblemAlert } from '../../shared/forms';
+import { formatBytes } from '../../shared/bytes';
 import { Page } from '../../shared/Page';
 import { useAction } from '../../shared/submission';
 import { useResource } from '../../shared/useResource';
@@ -13,7 +14,6 @@ import {
   BUCKETS_PATH,
   decodeBuckets,
   encryptionLabel,
-  formatBytes,
   type Bucket,
 } from './bucketsApi';
 

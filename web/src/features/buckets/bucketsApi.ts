@@ -85,9 +85,3 @@ export function gibToBytes(gib: string): number | null {
 export function bytesToGib(bytes: number | null): string {
   return bytes === null ? '' : String(Math.round(bytes / GIB));
 }
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024 * 1024) return `${Math.ceil(bytes / 1024).toLocaleString('en')} KiB`;
-  if (bytes < GIB) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(bytes / GIB).toFixed(1)} GiB`;
-}

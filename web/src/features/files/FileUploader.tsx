@@ -6,7 +6,8 @@
 import type Uppy from '@uppy/core';
 import { useEffect, useId, useRef, useState, useSyncExternalStore } from 'react';
 import './files.css';
-import { checkBeforeUpload, describeUploadProblem, formatBytes } from './filesApi';
+import { formatBytes } from '../../shared/bytes';
+import { checkBeforeUpload, describeUploadProblem } from './filesApi';
 import type { FilesUsage, OpenUpload } from './filesApi';
 import { UnfinishedUploads } from './UnfinishedUploads';
 import { createUppy } from './uploadClient';

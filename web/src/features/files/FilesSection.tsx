@@ -6,6 +6,7 @@
 import { useEffect, useState } from 'react';
 import type { ActiveSession } from '../../auth/sessionStore';
 import { hasScope } from '../../auth/useAuth';
+import { formatBytes } from '../../shared/bytes';
 import { sessionStore } from '../../auth/sessionStore';
 import { ConfirmAction } from '../../shared/ConfirmAction';
 import { formatDateTime } from '../../shared/dates';
@@ -23,7 +24,6 @@ import {
   describeDownloadProblem,
   filePath,
   filesPath,
-  formatBytes,
   ignoreBody,
   type FilesUsage,
   type StoredFile,

@@ -1,17 +1,12 @@
 import { useId } from 'react';
+import { formatBytes } from '../../shared/bytes';
 import { sessionStore } from '../../auth/sessionStore';
 import { ApiError } from '../../shared/api';
 import { formatDateTime } from '../../shared/dates';
 import { ActionOutcome } from '../../shared/forms';
 import { useAction } from '../../shared/submission';
 import { ignoreBody } from '../../shared/decoding';
-import {
-  describeUploadProblem,
-  formatBytes,
-  multipartPath,
-  openUploadPath,
-  type OpenUpload,
-} from './filesApi';
+import { describeUploadProblem, multipartPath, openUploadPath, type OpenUpload } from './filesApi';
 import { forgetMultipartSession } from './s3Uploader';
 import type { CsrfSource } from './uppyClient';
 
