@@ -23,7 +23,8 @@ import type { FilesReady, FilesRss } from './files-server.js';
 
 const MIB = 1024 * 1024;
 const FILE_MB = Number(process.env.BENCH_FILE_MB ?? 512);
-const CHUNK = 8 * MIB;
+// BENCH_PATCH_MB: bytes per PATCH (default 8 MiB).
+const CHUNK = Number(process.env.BENCH_PATCH_MB ?? 8) * MIB;
 
 /** A deterministic "PDF" of FILE_MB MiB, produced chunk by chunk (never held whole). */
 function chunkAt(index: number, size: number): Buffer {

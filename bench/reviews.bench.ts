@@ -61,8 +61,11 @@ const autocannon = createRequire(import.meta.url)('autocannon') as (
 const notes: string[] = [];
 
 function start(): Promise<{ child: ChildProcess; ready: ReviewsReady }> {
+  // BENCH_SERVER_FLAGS: more Node flags for the server alone, e.g. "--trace-gc".
+  const serverFlags = process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? [];
   const child = fork(new URL('./reviews-server.ts', import.meta.url), {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: [...process.execArgv, ...serverFlags],
   });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`reviews-server.ts exited early (${code})`)));
@@ -231,16 +234,15 @@ async function nextCaseRow(child: ChildProcess, ready: ReviewsReady, rows: Row[]
 /** The answers export's page query for the whole study, as one statement for COPY. */
 function rawAnswersSelect(studyId: string): string {
   return `
-    select r.seq, r.id, r.assignment_id, r.participant_id, a.case_id, c.external_id, a.arm_id,
+    select r.seq, r.id, r.assignment_id, r.participant_id, r.case_id, c.external_id, r.arm_id,
            e.name, r.questionnaire_version_id, q.version, r.ai_score_shown,
-           (select t.passed from attention_results t where t.assignment_id = a.id),
+           (select t.passed from attention_results t where t.assignment_id = r.assignment_id),
            r.submitted_at, r.answers->>'diagnosis', r.answers->>'confidence',
            r.answers->>'comment', r.answers
     from review_answers r
-    join review_assignments a on a.id = r.assignment_id
-    join review_cases c on c.id = a.case_id
+    join review_cases c on c.id = r.case_id
     join questionnaire_versions q on q.id = r.questionnaire_version_id
-    left join experiment_arms e on e.id = a.arm_id
+    left join experiment_arms e on e.id = r.arm_id
     where r.study_id = '${studyId}'
     order by r.seq`.replace(/\s+/g, ' ');
 }

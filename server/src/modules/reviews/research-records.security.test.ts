@@ -72,6 +72,38 @@ describeEachEngine('research records are kept', (engine) => {
     await harness.close();
   });
 
+  it('L3/research records: an answer carries its assignment’s case and arm as the database copied them, whatever the insert says', async () => {
+    // The answers export reads case and arm from the answer (0010_answer_facts); the copy is
+    // the database's, so a statement naming another case or arm cannot make them disagree.
+    const participant = await addParticipant(harness.app, world.studyId);
+    const caseId = await insertCase(db(), world.studyId, 'case-facts');
+    const otherCaseId = await insertCase(db(), world.studyId, 'case-facts-other');
+    const arm = await sql<{ id: string }>`
+      WITH e AS (INSERT INTO experiments (study_id, name) VALUES (${world.studyId}, 'Facts') RETURNING id)
+      INSERT INTO experiment_arms (experiment_id, study_id, name, display)
+      SELECT id, ${world.studyId}, 'Arm A', '{"showAiScore":false,"features":[]}' FROM e
+      RETURNING id`.execute(db());
+    const armId = arm.rows[0]!.id;
+    const assignmentId = await insertAssignment(db(), world.studyId, participant.userId, caseId, {
+      armId,
+    });
+    const written = await sql<{ case_id: string; arm_id: string | null }>`
+      INSERT INTO review_answers (assignment_id, study_id, participant_id, questionnaire_version_id,
+        answers, display_snapshot, ai_score_shown, submission_key, case_id, arm_id)
+      VALUES (${assignmentId}, ${world.studyId}, ${participant.userId}, ${versionId},
+        '{}', '{"showAiScore":false,"features":[]}', false, ${'b'.repeat(64)}, ${otherCaseId}, NULL)
+      RETURNING case_id, arm_id`.execute(db());
+    expect(written.rows[0]).toEqual({ case_id: caseId, arm_id: armId });
+    const first = await db()
+      .selectFrom('review_answers as r')
+      .innerJoin('review_assignments as a', 'a.id', 'r.assignment_id')
+      .select(['r.case_id', 'a.case_id as assignment_case_id', 'r.arm_id'])
+      .where('r.id', '=', answerId)
+      .executeTakeFirstOrThrow();
+    expect(first.case_id).toBe(first.assignment_case_id);
+    expect(first.arm_id).toBeNull();
+  });
+
   it('L3/research records: a submitted answer can be neither rewritten nor deleted', async () => {
     expect(
       await refusal(

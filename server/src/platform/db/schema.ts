@@ -367,6 +367,9 @@ export interface ReviewAnswersTable {
   /** Export cursor (keyset pagination), assigned by the database. */
   seq: Sequence;
   submitted_at: DefaultedTimestamp;
+  /** The assignment's case and arm, copied by the database on insert (0010_answer_facts). */
+  case_id: Generated<string>;
+  arm_id: Generated<string | null>;
 }
 
 export interface ReviewTimingsTable {

@@ -12,7 +12,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DatabaseSchema } from '../../../platform/db/schema.js';
 import type { QuestionView } from '../shared/schemas.js';
 import {
-  ATTENTION_PASSED,
+  attentionPassedOf,
   badCursor,
   isSeqCursor,
   pageEndOf,
@@ -68,19 +68,20 @@ function answersQuery(db: Db, studyId: string, window: Window) {
 
 /** One chunk of answers with everything a row of the export shows. */
 function answerRowsQuery(db: Db, studyId: string, window: Window, size: number) {
+  // The case and arm come from the answer's own copy of its assignment's (0010_answer_facts):
+  // no lookup into review_assignments per row.
   return answersQuery(db, studyId, window)
-    .innerJoin('review_assignments as a', 'a.id', 'r.assignment_id')
-    .innerJoin('review_cases as c', 'c.id', 'a.case_id')
+    .innerJoin('review_cases as c', 'c.id', 'r.case_id')
     .innerJoin('questionnaire_versions as q', 'q.id', 'r.questionnaire_version_id')
-    .leftJoin('experiment_arms as e', 'e.id', 'a.arm_id')
+    .leftJoin('experiment_arms as e', 'e.id', 'r.arm_id')
     .select([
       'r.seq',
       'r.id',
       'r.assignment_id',
       'r.participant_id',
-      'a.case_id',
+      'r.case_id',
       'c.external_id',
-      'a.arm_id',
+      'r.arm_id',
       'e.name as arm_name',
       'r.questionnaire_version_id',
       'q.version',
@@ -88,7 +89,7 @@ function answerRowsQuery(db: Db, studyId: string, window: Window, size: number) 
       'r.submitted_at',
       'r.answers',
     ])
-    .select(ATTENTION_PASSED.as('attention_passed'))
+    .select(attentionPassedOf(sql.ref('r.assignment_id')).as('attention_passed'))
     .limit(size);
 }
 

@@ -9,7 +9,7 @@
 // - participants: the participant's user id
 // `since` keeps rows changed at or after that time: answers by submitted_at, analytics by
 // updated_at, assignments by created_at, participants by joining or leaving the study.
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DatabaseSchema } from '../../../platform/db/schema.js';
 import { HavenError } from '../../../platform/errors.js';
 
@@ -115,9 +115,9 @@ export function isInstantIdCursor(cursor: string): boolean {
 export const microInstant = (column: string) =>
   sql<string>`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-export const ATTENTION_PASSED = sql<
-  boolean | null
->`(select t.passed from attention_results t where t.assignment_id = a.id)`;
+/** The attention-check result of an assignment (null: none was asked there). */
+export const attentionPassedOf = (assignmentId: RawBuilder<unknown>) =>
+  sql<boolean | null>`(select t.passed from attention_results t where t.assignment_id = ${assignmentId})`;
 export const ANSWERED = sql<boolean>`exists (select 1 from review_answers x where x.assignment_id = a.id)`;
 
 /** The answers CSV's question columns: `q_<question id>`. */
