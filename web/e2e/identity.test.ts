@@ -93,7 +93,7 @@ describe('identity SPA', () => {
     expect(await repeat.evaluate((el) => el === document.activeElement)).toBe(true);
   });
 
-  it('A3/V4: a wrong password shows the problem detail and its request id', async () => {
+  it('A3/V4: a wrong password shows the problem in a sentence, with no request id (it is no fault)', async () => {
     const admin = await seedAdmin();
     const { page } = await open('/sign-in');
     await page.getByLabel('Email').fill(admin.email);
@@ -101,7 +101,101 @@ describe('identity SPA', () => {
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     const alert = page.getByRole('alert');
     await alert.getByText('The email or password is incorrect.').waitFor();
-    await alert.getByText(/Request ID: \S+/).waitFor();
+    expect(await alert.textContent()).not.toMatch(/Request ID|HTTP \d/);
+  });
+
+  it('issue 14: the browser refuses what the server refuses (a@b), in the server’s words, before sending', async () => {
+    const { page } = await open('/sign-in');
+    let sent = 0;
+    page.on('request', (request) => {
+      if (request.url().endsWith('/api/auth/session')) sent += 1;
+    });
+    await page.getByLabel('Email').fill('a@b');
+    await page.getByLabel('Password', { exact: true }).fill('whatever it is');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    const email = page.getByLabel('Email');
+    await page.getByText('Enter an email address like name@example.org.').waitFor();
+    expect(await email.getAttribute('aria-invalid')).toBe('true');
+    expect(sent).toBe(0);
+  });
+
+  it('issue 14/V4: server refusals read as sentences: field errors by their field, a rate limit once, a request id only for a fault', async () => {
+    const { page } = await open('/sign-in');
+    const answers: Array<{ status: number; headers: Record<string, string>; body: object }> = [
+      {
+        status: 400,
+        headers: {},
+        body: {
+          type: 'https://haven.invalid/problems/validation-failed',
+          title: 'Validation failed',
+          status: 400,
+          code: 'VALIDATION_FAILED',
+          detail: 'body.email: Enter an email address like name@example.org.',
+          errors: [
+            {
+              field: 'body.email',
+              code: 'format',
+              format: 'email',
+              message: 'Enter an email address like name@example.org.',
+            },
+          ],
+        },
+      },
+      {
+        status: 429,
+        headers: { 'retry-after': '30' },
+        body: {
+          type: 'https://haven.invalid/problems/rate-limited',
+          title: 'Too many requests',
+          status: 429,
+          code: 'RATE_LIMITED',
+          detail: 'Too many requests; retry in 30 seconds.',
+        },
+      },
+      {
+        status: 500,
+        headers: { 'x-request-id': 'req-fault-1' },
+        body: {
+          type: 'https://haven.invalid/problems/internal-error',
+          title: 'Internal error',
+          status: 500,
+          code: 'INTERNAL_ERROR',
+          requestId: 'req-fault-1',
+        },
+      },
+    ];
+    await page.route('**/api/auth/session', (route) => {
+      const answer = answers.shift()!;
+      return route.fulfill({
+        status: answer.status,
+        headers: { ...answer.headers, 'content-type': 'application/problem+json' },
+        body: JSON.stringify(answer.body),
+      });
+    });
+    await page.getByLabel('Email').fill('someone@example.org');
+    await page.getByLabel('Password', { exact: true }).fill('whatever it is');
+    const signIn = page.getByRole('button', { name: 'Sign in', exact: true });
+    // The form's own alert (a field's problem is an alert of its own beside the field).
+    const alert = page.locator('div.error[role="alert"]');
+
+    await signIn.click();
+    await alert
+      .getByText('Please check what you entered: Enter an email address like name@example.org.')
+      .waitFor();
+    expect(await page.getByLabel('Email').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('main').textContent()).not.toMatch(/body\.|must match|Request ID/);
+
+    await signIn.click();
+    await alert.getByText('Too many attempts in a short time. Try again in 30 seconds.').waitFor();
+    expect((await alert.textContent())?.match(/try again|retry/gi)).toHaveLength(1);
+
+    await signIn.click();
+    await alert.getByText(/Something went wrong on our side/).waitFor();
+    const details = alert.locator('details');
+    expect(await details.isVisible()).toBe(true);
+    expect(await alert.getByText('Request ID: req-fault-1').isVisible()).toBe(false);
+    await details.locator('summary').click();
+    await alert.getByText('Request ID: req-fault-1').waitFor();
   });
 
   it('A11/A9: admin invites a clinician, who accepts, enrols MFA, sees recovery codes, signs out and signs in with TOTP', async () => {

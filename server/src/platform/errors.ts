@@ -72,7 +72,18 @@ export class HavenError extends Error {
 
 export interface FieldError {
   readonly field: string;
+  /** A sentence a person can act on; clients may also write their own from `code`. */
   readonly message: string;
+  /**
+   * What the schema check refused, for clients that word it themselves: `required`,
+   * `unknown_property`, `format` (with `format`), `too_short` / `too_long` / `too_small` /
+   * `too_large` / `too_few` / `too_many` (with `limit`), `pattern`, `choice`, `type` (with
+   * `expected`), `invalid`. Handler checks name only field and message.
+   */
+  readonly code?: string;
+  readonly limit?: number;
+  readonly format?: string;
+  readonly expected?: string;
 }
 
 /** The RFC 9457 body every error is rendered as. */

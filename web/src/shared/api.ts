@@ -216,11 +216,68 @@ function sentence(text: string): string {
   return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
-/** What a form shows for a failed request: the problem `detail` (or title) and the request id. */
+/** "30 seconds", "2 minutes": a Retry-After in seconds as people say it. */
+function waitInWords(retryAfter: string | undefined): string {
+  const seconds = retryAfter && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) : undefined;
+  if (seconds === undefined) return 'in a minute';
+  if (seconds <= 1) return 'in a second';
+  if (seconds < 90) return `in ${seconds} seconds`;
+  return `in ${Math.ceil(seconds / 60)} minutes`;
+}
+
+/** Answers that are no one's mistake to fix: a fault to report, with its request id. */
+function isUnexpected(err: ApiError): boolean {
+  return (
+    err.code === 'INTERNAL_ERROR' ||
+    err.code === 'invalid_response' ||
+    (err.status >= 500 && err.status !== 502 && err.status !== 503 && err.status !== 504)
+  );
+}
+
+/**
+ * What a form shows for a failed request, in sentences (issue 14): field problems are shown
+ * beside their fields and summed up here; a rate limit says once when to try again; the request
+ * id comes only with an unexpected error, for a report.
+ */
 export function problemSummary(err: unknown): { message: string; requestId: string | undefined } {
   if (err instanceof ApiError) {
-    const wait = err.retryAfter ? ` Try again in ${err.retryAfter} seconds.` : '';
-    return { message: sentence(err.detail ?? err.title) + wait, requestId: err.requestId };
+    if (err.status === 0) {
+      return {
+        message: 'Haven could not be reached. Check your connection and try again.',
+        requestId: undefined,
+      };
+    }
+    if (err.status === 429) {
+      return {
+        message: `Too many attempts in a short time. Try again ${waitInWords(err.retryAfter)}.`,
+        requestId: undefined,
+      };
+    }
+    if (err.status === 502 || err.status === 503 || err.status === 504) {
+      return {
+        message: `Haven is briefly unavailable. Try again ${waitInWords(err.retryAfter)}.`,
+        requestId: undefined,
+      };
+    }
+    if (isUnexpected(err)) {
+      return {
+        message:
+          'Something went wrong on our side. Try again; if it keeps happening, tell your administrator and give them the details below.',
+        requestId: err.requestId,
+      };
+    }
+    const fields = Object.values(fieldErrorsOf(err));
+    if (err.code === 'VALIDATION_FAILED' && fields.length > 0) {
+      const first = fields[0]!;
+      return {
+        message:
+          fields.length === 1
+            ? `Please check what you entered: ${first}`
+            : `Please check the ${fields.length} highlighted fields. ${first}`,
+        requestId: undefined,
+      };
+    }
+    return { message: sentence(err.detail ?? err.title), requestId: undefined };
   }
   if (err instanceof Error && err.name === 'StepUpCancelled') {
     return {
@@ -228,7 +285,7 @@ export function problemSummary(err: unknown): { message: string; requestId: stri
       requestId: undefined,
     };
   }
-  return { message: 'Unexpected error.', requestId: undefined };
+  return { message: 'Something went wrong. Try again.', requestId: undefined };
 }
 
 /** Field errors of a problem document (`errors: [{ field, message }]`), by field name. */

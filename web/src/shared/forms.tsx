@@ -3,14 +3,19 @@ import type { ReactNode } from 'react';
 import { problemSummary } from './api';
 import type { Action, Submission } from './submission';
 
-/** The failed request of a form: problem detail (or title) and the request id. */
+/** The failed request of a form in words; the request id only for an unexpected error. */
 export function ProblemAlert({ error, id }: { error: unknown; id?: string }) {
   if (error === null || error === undefined) return null;
   const { message, requestId } = problemSummary(error);
   return (
     <div id={id} className="error" role="alert" tabIndex={-1}>
       <p>{message}</p>
-      {requestId && <p className="request-id">Request ID: {requestId}</p>}
+      {requestId && (
+        <details className="request-id">
+          <summary>Details</summary>
+          <p>Request ID: {requestId}</p>
+        </details>
+      )}
     </div>
   );
 }

@@ -49,7 +49,18 @@ const PROBLEM_SCHEMA: OpenAPIV3_1.SchemaObject = {
       items: {
         type: 'object',
         required: ['field', 'message'],
-        properties: { field: { type: 'string' }, message: { type: 'string' } },
+        properties: {
+          field: { type: 'string' },
+          message: { type: 'string', description: 'A sentence a person can act on.' },
+          code: {
+            type: 'string',
+            description:
+              'What the schema check refused: required, unknown_property, format, too_short, too_long, too_small, too_large, too_few, too_many, pattern, choice, type, invalid.',
+          },
+          limit: { type: 'number' },
+          format: { type: 'string' },
+          expected: { type: 'string' },
+        },
       },
     },
   },

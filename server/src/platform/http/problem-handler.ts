@@ -57,17 +57,115 @@ interface AjvIssue {
   params?: Record<string, unknown>;
 }
 
+/** How each ajv `format` is asked for, in words (issue 14: no schema text reaches a person). */
+const FORMAT_SENTENCES: Record<string, string> = {
+  email: 'Enter an email address like name@example.org.',
+  uuid: 'This is not a valid identifier.',
+  date: 'Enter a date like 2026-03-14.',
+  'date-time': 'Enter a date and time like 2026-03-14T09:30:00Z.',
+  time: 'Enter a time like 09:30.',
+  uri: 'Enter a web address like https://example.org.',
+  url: 'Enter a web address like https://example.org.',
+  hostname: 'Enter a host name like example.org.',
+  ipv4: 'Enter an IPv4 address like 192.0.2.10.',
+  ipv6: 'Enter an IPv6 address.',
+};
+
+const TYPE_SENTENCES: Record<string, string> = {
+  integer: 'Enter a whole number.',
+  number: 'Enter a number.',
+  boolean: 'Choose yes or no.',
+  string: 'Enter text here.',
+};
+
+const plural = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
+
+/**
+ * One ajv issue as a field error: a machine code with its limit or format, and a sentence a
+ * person can act on. The submitted value is never echoed.
+ */
+function describeIssue(issue: AjvIssue): Omit<FieldError, 'field'> {
+  const params = issue.params ?? {};
+  const limit = typeof params.limit === 'number' ? params.limit : undefined;
+  switch (issue.keyword) {
+    case 'required':
+      return { code: 'required', message: 'This field is required.' };
+    case 'additionalProperties':
+      return { code: 'unknown_property', message: 'This field is not accepted here.' };
+    case 'format': {
+      const format = String(params.format ?? '');
+      return {
+        code: 'format',
+        format,
+        message: FORMAT_SENTENCES[format] ?? 'This value is not in the expected form.',
+      };
+    }
+    case 'minLength':
+      return limit === undefined
+        ? { code: 'too_short', message: 'This is too short.' }
+        : {
+            code: 'too_short',
+            limit,
+            message:
+              limit <= 1
+                ? 'This field is required.'
+                : `Use at least ${plural(limit, 'character', 'characters')}.`,
+          };
+    case 'maxLength':
+      return limit === undefined
+        ? { code: 'too_long', message: 'This is too long.' }
+        : {
+            code: 'too_long',
+            limit,
+            message: `Use at most ${plural(limit, 'character', 'characters')}.`,
+          };
+    case 'minimum':
+    case 'exclusiveMinimum':
+      return limit === undefined
+        ? { code: 'too_small', message: 'This number is too small.' }
+        : { code: 'too_small', limit, message: `Enter a number of at least ${limit}.` };
+    case 'maximum':
+    case 'exclusiveMaximum':
+      return limit === undefined
+        ? { code: 'too_large', message: 'This number is too large.' }
+        : { code: 'too_large', limit, message: `Enter a number of at most ${limit}.` };
+    case 'minItems':
+      return limit === undefined
+        ? { code: 'too_few', message: 'Add more entries.' }
+        : { code: 'too_few', limit, message: `Add at least ${plural(limit, 'entry', 'entries')}.` };
+    case 'maxItems':
+      return limit === undefined
+        ? { code: 'too_many', message: 'There are too many entries.' }
+        : {
+            code: 'too_many',
+            limit,
+            message: `Keep it to at most ${plural(limit, 'entry', 'entries')}.`,
+          };
+    case 'pattern':
+      return { code: 'pattern', message: 'This contains characters that are not allowed here.' };
+    case 'enum':
+    case 'const':
+      return { code: 'choice', message: 'Choose one of the offered options.' };
+    case 'type': {
+      const expected = String(params.type ?? '');
+      return {
+        code: 'type',
+        expected,
+        message: TYPE_SENTENCES[expected] ?? 'This value has the wrong form.',
+      };
+    }
+    default:
+      return { code: 'invalid', message: 'This value is not accepted.' };
+  }
+}
+
 /** Names the offending field without echoing the submitted value. */
 function fieldErrors(issues: readonly AjvIssue[], context: string | undefined): FieldError[] {
   return issues.slice(0, 20).map((issue) => {
     const base = `${context ?? 'body'}${(issue.instancePath ?? '').replaceAll('/', '.')}`;
     const extra = issue.params?.additionalProperty ?? issue.params?.missingProperty;
     const field = typeof extra === 'string' ? `${base}.${extra}`.slice(0, 500) : base.slice(0, 500);
-    const message =
-      issue.keyword === 'additionalProperties'
-        ? 'unknown property'
-        : (issue.message ?? 'invalid').slice(0, 500);
-    return { field, message };
+    return { field, ...describeIssue(issue) };
   });
 }
 

@@ -8,6 +8,7 @@ import { takeHashToken } from '../../shared/router';
 import { EnrolThenShowCodes } from './EnrolThenShowCodes';
 import { NewAccountFields, newAccountProblems } from './NewAccountFields';
 import { decodeSetupAnswer } from './onboardingApi';
+import { emailProblem } from '../../shared/patterns';
 
 /** First start: the one-time setup link creates the first admin, who then enrols MFA. */
 export function SetupPage() {
@@ -41,7 +42,7 @@ function SetupForm({
   const submit = () => {
     const { email, displayName, password } = form.values;
     const problems = {
-      email: email.includes('@') ? undefined : 'Enter your email address.',
+      email: emailProblem(email, 'Enter your email address.'),
       ...newAccountProblems(displayName, password),
     };
     if (!form.validate(problems)) return;

@@ -6,6 +6,7 @@ import { FormFooter, SubmissionForm, SuccessNote } from '../../shared/forms';
 import { useForm } from '../../shared/submission';
 import { Page } from '../../shared/Page';
 import { Link } from '../../shared/router';
+import { emailProblem } from '../../shared/patterns';
 
 /** A10: ask for a reset link. The answer is the same whether or not the account exists. */
 export function ForgotPasswordPage() {
@@ -14,7 +15,7 @@ export function ForgotPasswordPage() {
 
   const submit = () => {
     const { email } = form.values;
-    const problem = email.includes('@') ? undefined : 'Enter your email address.';
+    const problem = emailProblem(email, 'Enter your email address.');
     if (!form.validate({ email: problem })) return;
     void form.run(async () => {
       await sessionStore.credentialCall('/api/auth/password-reset', ignoreBody, {

@@ -2,7 +2,7 @@ import { sessionStore } from '../../auth/sessionStore';
 import { Field } from '../../shared/fields';
 import { ProblemAlert, SubmissionForm, SubmitButton, SuccessNote } from '../../shared/forms';
 import { useForm } from '../../shared/submission';
-import { EMAIL_PATTERN } from '../../shared/patterns';
+import { emailProblem } from '../../shared/patterns';
 import { decodePortalInvitation, patientPath, type Patient } from './patientsApi';
 
 interface Props {
@@ -17,7 +17,7 @@ export function PortalInvitationSection({ patient, canWrite, onChanged }: Props)
 
   const submit = () => {
     const email = form.values.email.trim();
-    const problem = EMAIL_PATTERN.test(email) ? undefined : "Enter the patient's email address.";
+    const problem = emailProblem(email, "Enter the patient's email address.");
     if (!form.validate({ email: problem })) return;
     void form.run(async () => {
       const status = await sessionStore.api(

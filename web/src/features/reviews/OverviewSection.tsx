@@ -20,6 +20,7 @@ import {
   type StudyMember,
 } from './reviewsApi';
 import { DetailsPanel } from './StudyDetailsPanel';
+import { emailProblem } from '../../shared/patterns';
 
 const MEMBER_STATUS: Record<StudyMember['status'], string> = {
   invited: 'Invited',
@@ -200,19 +201,14 @@ function TeamTable({
   );
 }
 
-/** The server's rule: a local part, "@", and a domain with a dot. */
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
-function emailProblem(email: string): string | undefined {
-  return EMAIL.test(email) ? undefined : 'Enter an email address like name@example.org.';
-}
-
 function AddParticipantForm({ study, onAdded }: { study: Study; onAdded: () => void }) {
   const form = useForm({ email: '', displayName: '' });
   const submit = () => {
     const email = form.values.email.trim();
     const displayName = form.values.displayName.trim();
-    if (!form.validate({ email: emailProblem(email) })) return;
+    if (!form.validate({ email: emailProblem(email, 'Enter the participant’s email address.') })) {
+      return;
+    }
     void form.run(async () => {
       const answer = await sessionStore.api(
         'POST',
@@ -253,7 +249,9 @@ function AddResearcherForm({ study, onAdded }: { study: Study; onAdded: () => vo
   const form = useForm({ email: '' });
   const submit = () => {
     const email = form.values.email.trim();
-    if (!form.validate({ email: emailProblem(email) })) return;
+    if (!form.validate({ email: emailProblem(email, 'Enter the researcher’s email address.') })) {
+      return;
+    }
     void form.run(async () => {
       const answer = await sessionStore.api(
         'POST',

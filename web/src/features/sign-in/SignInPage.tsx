@@ -9,6 +9,7 @@ import { useForm } from '../../shared/submission';
 import { Page } from '../../shared/Page';
 import { Link, navigate, safeLocalPath, useSearchParam } from '../../shared/router';
 import { MfaEnrollment, RecoveryCodes } from '../mfa';
+import { emailProblem } from '../../shared/patterns';
 
 type Step =
   | { kind: 'password' }
@@ -95,7 +96,7 @@ function PasswordStep({ carriedError, onSignedIn, onNext }: PasswordStepProps) {
   const submit = () => {
     const { email, password } = form.values;
     const problems = {
-      email: email.includes('@') ? undefined : 'Enter your email address.',
+      email: emailProblem(email, 'Enter your email address.'),
       password: password === '' ? 'Enter your password.' : undefined,
     };
     if (!form.validate(problems)) return;
