@@ -1060,6 +1060,16 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/files/buckets/buckets.security.test.ts`],
   },
   {
+    id: 'Z4/access-list-staff-notes',
+    control: 'Z4',
+    file: `${S}modules/portal/repo.ts`,
+    find: "sql<boolean>`(details ->> 'noteId' IS NULL OR exists (",
+    replace: "sql<boolean>`(true OR details ->> 'noteId' IS NULL OR exists (",
+    removes:
+      'the patient learns from their access list that staff wrote and read notes kept from them',
+    tests: [`${S}modules/portal/portal.test.ts`],
+  },
+  {
     id: 'V5/bucket-endpoint',
     control: 'V5',
     file: `${S}modules/files/buckets/service.ts`,

@@ -237,7 +237,7 @@ describeClinic('patient portal', (clinic) => {
     expect((await auditActions()).at(-1)?.action).toBe('patient.notes_read');
   });
 
-  it('pages the access list newest first, naming you, staff and the system', async () => {
+  it('pages the access list newest first, naming staff and the system, without the patient’s own views', async () => {
     await recordAudit(clinic.db, {
       actor: { type: 'user', id: clinician.userId },
       action: 'patient.updated',
@@ -251,7 +251,7 @@ describeClinic('patient portal', (clinic) => {
       target: { type: 'patient', id: patientId },
       outcome: 'success',
     });
-    const total = (await auditActions()).length;
+    const total = (await auditActions()).filter((a) => a.actor_id !== patient.userId).length;
     const seen: AccessEntry[] = [];
     let before: string | null = null;
     let pages = 0;
@@ -279,10 +279,8 @@ describeClinic('patient portal', (clinic) => {
       action: 'patient.updated',
       actor: { kind: 'staff', displayName: 'Dr Grey' },
     });
-    expect(seen.find((e) => e.action === 'patient.notes_read')?.actor).toEqual({
-      kind: 'you',
-      displayName: 'You',
-    });
+    // The patient read their notes and record above; the list is of what others did.
+    expect(seen.some((e) => e.actor.kind === 'you')).toBe(false);
     // Reading the list is not an access to the record: it is audited, but not listed.
     const reads = await clinic.db
       .selectFrom('audit_events')
@@ -400,6 +398,61 @@ describeClinic('patient portal', (clinic) => {
     expect(exported.patient.accessLog.length).toBe(Number(before.n) + 1005 + 1);
     expect(sharedBefore).toBe(500);
     expect(exported.patient.notes.length).toBeGreaterThanOrEqual(505);
+  });
+
+  it('Z4/staff-only notes: a note the patient cannot read leaves no trace in their access list or export until it is shared', async () => {
+    const write = (shareable: boolean, body: string) =>
+      clinic.call(clinician, 'POST', `/api/patients/${patientId}/notes`, { body, shareable });
+    const hidden = await write(false, 'Discussed safeguarding concern with the team.');
+    expect(hidden.statusCode).toBe(201);
+    const hiddenId = hidden.json<{ note: { id: string } }>().note.id;
+    const read = await clinic.call(
+      clinician,
+      'GET',
+      `/api/patients/${patientId}/notes/${hiddenId}`,
+    );
+    expect(read.statusCode).toBe(200);
+    const listed = async () => {
+      const res = await clinic.call(patient, 'GET', '/api/portal/access-log?limit=100');
+      expect(res.statusCode).toBe(200);
+      return res.json<{ entries: AccessEntry[] }>().entries.map((e) => e.action);
+    };
+    // Both events are in the audit log, naming the note…
+    const events = await clinic.db
+      .selectFrom('audit_events')
+      .select('action')
+      .where('target_id', '=', patientId)
+      .where(({ ref }) => ref('details', '->>').key('noteId'), '=', hiddenId)
+      .execute();
+    expect(events.map((e) => e.action).sort()).toEqual([
+      'patient.note_created',
+      'patient.note_read',
+    ]);
+    // …and neither reaches the patient, nor the patient's export.
+    const before = await listed();
+    expect(before).not.toContain('patient.note_created');
+    expect(before).not.toContain('patient.note_read');
+    const exported = await clinic.call(patient, 'GET', '/api/account/export');
+    const exportedActions = exported
+      .json<{ patient: { accessLog: AccessEntry[] } }>()
+      .patient.accessLog.map((e) => e.action);
+    expect(exportedActions).not.toContain('patient.note_created');
+
+    // Once a correction shares it, the patient can read the note and sees who wrote and read it.
+    const shared = await clinic.call(
+      clinician,
+      'POST',
+      `/api/patients/${patientId}/notes/${hiddenId}/versions`,
+      {
+        body: 'Discussed support options with the team.',
+        shareable: true,
+        reason: 'Share with the patient',
+      },
+    );
+    expect(shared.statusCode).toBe(201);
+    const after = await listed();
+    expect(after).toContain('patient.note_created');
+    expect(after).toContain('patient.note_read');
   });
 
   it('shows the patient a staff search that listed them, from the one batched event of the page', async () => {

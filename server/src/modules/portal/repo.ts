@@ -85,7 +85,13 @@ const BATCHED_ACTIONS = ['patient.listed', 'patient.exported'] as const;
 export function listPatientAuditEvents(
   db: Db,
   patient: { id: string; organizationId: string },
-  page: { before: string | undefined; limit: number; breakGlassOnly: boolean },
+  page: {
+    before: string | undefined;
+    limit: number;
+    breakGlassOnly: boolean;
+    /** The patient's portal account, whose own actions are left out; null keeps them. */
+    leaveOut: string | null;
+  },
 ) {
   let query = db
     .selectFrom('audit_events')
@@ -107,6 +113,29 @@ export function listPatientAuditEvents(
     .limit(page.limit);
   if (page.before !== undefined) query = query.where('seq', '<', page.before);
   if (page.breakGlassOnly) query = query.where(sql<boolean>`details ->> 'grantId' IS NOT NULL`);
+  if (page.leaveOut !== null) {
+    const own = page.leaveOut;
+    query = query.where((eb) =>
+      eb.or([
+        eb('actor_type', '!=', 'user'),
+        eb('actor_id', 'is', null),
+        eb('actor_id', '!=', own),
+      ]),
+    );
+  }
+  // An event about one note is listed only while the patient can read that note (its current
+  // version is shareable, as listSharedNotes decides): a staff-only note leaves no trace here, not
+  // even that it was written or read. The id is checked before the cast, so a malformed one in
+  // an old event hides that event instead of failing the page.
+  query = query.where(
+    sql<boolean>`(details ->> 'noteId' IS NULL OR exists (
+      select 1 from clinical_notes n join clinical_note_versions v on v.note_id = n.id
+      where n.id = case when details ->> 'noteId' ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                        then (details ->> 'noteId')::uuid end
+        and n.patient_id = ${patient.id}
+        and v.shareable
+        and v.version = (select max(m.version) from clinical_note_versions m where m.note_id = n.id)))`,
+  );
   return query.execute();
 }
 export type PatientAuditEvent = Awaited<ReturnType<typeof listPatientAuditEvents>>[number];

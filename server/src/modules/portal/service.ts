@@ -132,7 +132,7 @@ export function readOwnAccessLog(
   options: AccessLogOptions,
 ): Promise<AccessLogPageView> {
   return onOwnRecord(ctx, request, 'patient:read', async (trx, self) => {
-    const page = await listAccessLog(trx, self.patientId, options);
+    const page = await listAccessLog(trx, self.patientId, { ...options, withoutOwn: true });
     // Reading the audit log is not an access to the record, so it is no PHI event and does
     // not appear in the list itself; it is still a security event worth keeping.
     await recordUserEvent(trx, self.userId, requestContext(request), {
@@ -182,7 +182,7 @@ function entryOf(
 export async function listAccessLog(
   db: Db,
   patientId: string,
-  options: AccessLogOptions = {},
+  options: AccessLogOptions & { withoutOwn?: boolean } = {},
 ): Promise<AccessLogPageView> {
   const limit = Math.min(
     Math.max(options.limit ?? ACCESS_LOG_DEFAULT_LIMIT, 1),
@@ -197,6 +197,8 @@ export async function listAccessLog(
     limit: limit + 1,
     // Emergency accesses must not drown among routine staff reads: the patient can list them alone.
     breakGlassOnly: options.breakGlassOnly === true,
+    // The page shows what others did; the account export keeps the patient's own actions too.
+    leaveOut: options.withoutOwn === true ? portalUserId : null,
   });
   const page = rows.slice(0, limit);
   const userIds = new Set<string>();

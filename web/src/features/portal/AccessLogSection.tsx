@@ -1,9 +1,15 @@
 import { useCallback, useEffect, useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
-import { formatDateTime } from '../../shared/dates';
+import { formatDate, formatTime } from '../../shared/dates';
 import { CheckboxField } from '../../shared/fields';
 import { ActionButton, ProblemAlert } from '../../shared/forms';
-import { accessLogPath, decodeAccessPage, describeAction, type AccessEntry } from './portalApi';
+import {
+  accessLogPath,
+  decodeAccessPage,
+  describeAction,
+  groupByDayAndPerson,
+  type AccessEntry,
+} from './portalApi';
 
 const ACTOR_LABELS: Record<AccessEntry['actor']['kind'], string> = {
   you: 'You',
@@ -12,7 +18,10 @@ const ACTOR_LABELS: Record<AccessEntry['actor']['kind'], string> = {
   system: 'System',
 };
 
-/** Who accessed my record: every audited access, newest first, older pages on demand. */
+/**
+ * Who accessed my record: what others did, newest day first, one card per person and day with
+ * what they did and when; older pages on demand.
+ */
 export function AccessLogSection() {
   const [entries, setEntries] = useState<AccessEntry[] | null>(null);
   const [nextBefore, setNextBefore] = useState<string | null>(null);
@@ -60,27 +69,48 @@ export function AccessLogSection() {
             : 'Nobody has accessed your record yet.'}
         </p>
       ) : (
-        <ul className="cards" aria-label="Accesses">
-          {entries.map((e, i) => (
-            <li key={i} className={e.actor.kind === 'break_glass' ? 'card card-alert' : 'card'}>
-              <p className="card-title">
-                {e.actor.displayName} · {describeAction(e.action)}
-              </p>
-              <dl className="facts">
-                <dt>When</dt>
-                <dd>{formatDateTime(e.at)}</dd>
-                <dt>Who</dt>
-                <dd>{ACTOR_LABELS[e.actor.kind]}</dd>
-                {e.reason !== null && (
-                  <>
-                    <dt>Reason given</dt>
-                    <dd>{e.reason}</dd>
-                  </>
-                )}
-              </dl>
-            </li>
+        <div className="stack">
+          {groupByDayAndPerson(entries).map((day) => (
+            <section key={day.day} className="stack" aria-labelledby={`access-day-${day.day}`}>
+              <h3 id={`access-day-${day.day}`}>{formatDate(day.day)}</h3>
+              <ul className="cards" aria-label={`Accesses on ${formatDate(day.day)}`}>
+                {day.people.map((person) => (
+                  <li
+                    key={person.key}
+                    className={person.kind === 'break_glass' ? 'card card-alert' : 'card'}
+                  >
+                    <p className="card-title">
+                      {person.displayName}
+                      {person.displayName !== ACTOR_LABELS[person.kind] && (
+                        <span className="badge badge-muted">{ACTOR_LABELS[person.kind]}</span>
+                      )}
+                    </p>
+                    <ul className="plain-list">
+                      {person.actions.map((action) => (
+                        <li key={action.action}>
+                          {describeAction(action.action)}{' '}
+                          <span className="note">
+                            {action.times.length === 1
+                              ? `at ${formatTime(action.times[0]!)}`
+                              : `${action.times.length} times, ${formatTime(action.times.at(-1)!)} to ${formatTime(action.times[0]!)}`}
+                          </span>
+                        </li>
+                      ))}
+                    </ul>
+                    {person.reasons.length > 0 && (
+                      <dl className="facts">
+                        <dt>Reason given</dt>
+                        {person.reasons.map((reason) => (
+                          <dd key={reason}>{reason}</dd>
+                        ))}
+                      </dl>
+                    )}
+                  </li>
+                ))}
+              </ul>
+            </section>
           ))}
-        </ul>
+        </div>
       )}
       <ProblemAlert error={error} />
       {nextBefore && (

@@ -7,6 +7,7 @@ import {
 } from '@haven/contract';
 import type { Static } from 'typebox';
 import { answerOf, memberOf } from '../../shared/schemaDecoding';
+import { localDay } from '../../shared/dates';
 
 /** One access to the record; `reason` only for break-glass access (the administrator's). */
 export type AccessEntry = Static<typeof AccessLogPage>['entries'][number];
@@ -48,4 +49,52 @@ const ACTION_LABELS: Record<string, string> = {
 /** A readable description of an audit action; unknown actions are shown as they are. */
 export function describeAction(action: string): string {
   return ACTION_LABELS[action] ?? action;
+}
+
+export interface PersonDay {
+  /** One card per person a day: the actor's kind and name (staff by their user name). */
+  readonly key: string;
+  readonly kind: AccessEntry['actor']['kind'];
+  readonly displayName: string;
+  /** What they did, in the order first seen (newest first), each with its times, newest first. */
+  readonly actions: { readonly action: string; readonly times: string[] }[];
+  /** The reasons they gave for emergency access that day. */
+  readonly reasons: string[];
+}
+
+/**
+ * Entries (newest first) grouped by the reader's local day, then by person: a clinician who
+ * opened the record ten times in a morning is one card with "Viewed your record, 10 times".
+ */
+export function groupByDayAndPerson(
+  entries: readonly AccessEntry[],
+): { day: string; people: PersonDay[] }[] {
+  const days: { day: string; people: PersonDay[] }[] = [];
+  for (const entry of entries) {
+    const day = localDay(new Date(entry.at));
+    let group = days.at(-1);
+    if (group?.day !== day) {
+      group = { day, people: [] };
+      days.push(group);
+    }
+    const key = `${entry.actor.kind}:${entry.actor.displayName}`;
+    let person = group.people.find((p) => p.key === key);
+    if (!person) {
+      person = {
+        key,
+        kind: entry.actor.kind,
+        displayName: entry.actor.displayName,
+        actions: [],
+        reasons: [],
+      };
+      group.people.push(person);
+    }
+    const action = person.actions.find((a) => a.action === entry.action);
+    if (action) action.times.push(entry.at);
+    else person.actions.push({ action: entry.action, times: [entry.at] });
+    if (entry.reason !== null && !person.reasons.includes(entry.reason)) {
+      person.reasons.push(entry.reason);
+    }
+  }
+  return days;
 }
