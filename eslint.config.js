@@ -103,8 +103,8 @@ export default tseslint.config(
       '^(?!typebox$)(?!(\\.{1,2}/)+([\\w-]+/)*schemas\\.js$)',
     ],
     [
-      // Plain data: identity/roles.ts is a frozen role→scope table and two pure functions over
-      // it, importing only a type; the admin answers list the roles it names.
+      // Plain data: identity/roles.ts is a frozen role→scope table, the words for each role and
+      // pure functions over them, importing only types; the admin answers list the roles it names.
       ['server/src/modules/identity/schemas.ts', 'server/src/modules/identity/*/schemas.ts'],
       '^(?!typebox$)(?!(\\.{1,2}/)+([\\w-]+/)*schemas\\.js$)(?!(\\.{1,2}/)roles\\.js$)',
     ],

@@ -81,6 +81,9 @@ export {
   UserPage,
   UserSessions,
   UserView,
+  leadingOrganizationRole,
+  organizationRoleLabel,
+  personRoleLabel,
 } from './modules/identity/schemas.js';
 export {
   AnswerSubmitted,

@@ -1,11 +1,15 @@
 import { hasScope, useAuth } from '../auth/useAuth';
 import { HealthPage } from '../features/health';
+import { useActiveRole } from '../features/organizations';
 import { ParticipantHome, ResearcherHome } from '../features/reviews';
 import { Link } from '../shared/router';
 import { Page } from '../shared/Page';
+import { roleLabel } from '../shared/roles';
 
 export function HomePage() {
   const auth = useAuth();
+  // The active organization's role names an org admin, whose account role is 'clinician'.
+  const organizationRole = useActiveRole();
   return (
     <Page title="Haven">
       {auth.status === 'signed_in' ? (
@@ -15,7 +19,12 @@ export function HomePage() {
             Welcome, <span data-testid="home-display-name">{auth.session.user.displayName}</span> (
             {auth.session.user.email}).
           </p>
-          <p>Roles: {auth.session.user.roles.join(', ') || 'none'}</p>
+          <p>
+            Role:{' '}
+            <span data-testid="home-role">
+              {roleLabel({ roles: auth.session.user.roles, organizationRole })}
+            </span>
+          </p>
           <p>
             <Link to="/account">Manage your account</Link>
           </p>

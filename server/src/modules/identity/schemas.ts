@@ -2,6 +2,8 @@
 // (server/src/contract.ts) may use, browser-safe (typebox and schema files only). The answers
 // several rooms share live in shared/schemas.ts, so the rooms never import this door back.
 export * from './shared/schemas.js';
+// The words for roles, so the SPA names a person exactly as the server's mail does.
+export { leadingOrganizationRole, organizationRoleLabel, personRoleLabel } from './roles.js';
 export { MeAnswer } from './sessions/schemas.js';
 export { SignInAnswer } from './sign-in/schemas.js';
 export { AcceptAnswer, InvitationAnswer } from './onboarding/schemas.js';

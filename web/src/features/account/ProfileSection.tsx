@@ -3,11 +3,15 @@ import { sessionStore } from '../../auth/sessionStore';
 import { ignoreBody } from '../../shared/decoding';
 import { Field } from '../../shared/fields';
 import { FormFooter, SubmissionForm } from '../../shared/forms';
+import { roleLabel } from '../../shared/roles';
 import { useForm } from '../../shared/submission';
+import { useActiveRole } from '../organizations';
 import { decodeUserAnswer } from './accountApi';
+import { emailProblem } from '../../shared/patterns';
 
 /** Display name (and the read-only email, with a change-email form). */
 export function ProfileSection({ user }: { user: SessionUser }) {
+  const organizationRole = useActiveRole();
   const form = useForm({ displayName: user.displayName });
 
   const submit = () => {
@@ -30,8 +34,8 @@ export function ProfileSection({ user }: { user: SessionUser }) {
         <dd data-testid="profile-display-name">{user.displayName}</dd>
         <dt>Email</dt>
         <dd>{user.email}</dd>
-        <dt>Roles</dt>
-        <dd>{user.roles.join(', ') || 'none'}</dd>
+        <dt>Role</dt>
+        <dd data-testid="profile-role">{roleLabel({ roles: user.roles, organizationRole })}</dd>
       </dl>
       <SubmissionForm submission={form} onSubmit={submit}>
         <Field
@@ -53,7 +57,7 @@ function ChangeEmailForm() {
 
   const submit = () => {
     const { newEmail } = form.values;
-    const problem = newEmail.includes('@') ? undefined : 'Enter the new email address.';
+    const problem = emailProblem(newEmail, 'Enter the new email address.');
     if (!form.validate({ newEmail: problem })) return;
     void form.run(async () => {
       await sessionStore.api('POST', '/api/account/email', ignoreBody, {

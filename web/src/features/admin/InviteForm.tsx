@@ -4,6 +4,7 @@ import { Field, SelectField } from '../../shared/fields';
 import { FormFooter, SubmissionForm } from '../../shared/forms';
 import { useForm } from '../../shared/submission';
 import { DEFAULT_ROLE, ROLE_CHOICES, decodeInvited } from './adminApi';
+import { emailProblem } from '../../shared/patterns';
 
 /** A11: invite someone by email; the link in the mail lets them set a password. */
 export function InviteForm({ onInvited }: { onInvited: () => void }) {
@@ -11,7 +12,7 @@ export function InviteForm({ onInvited }: { onInvited: () => void }) {
 
   const submit = () => {
     const { email, displayName, role } = form.values;
-    const problem = email.includes('@') ? undefined : 'Enter the email address to invite.';
+    const problem = emailProblem(email, 'Enter the email address to invite.');
     if (!form.validate({ email: problem })) return;
     void form.run(async () => {
       const invited = email.trim();

@@ -4,6 +4,7 @@ import { ignoreBody } from '../../shared/decoding';
 import { CheckboxField } from '../../shared/fields';
 import { FormFooter, SubmissionForm } from '../../shared/forms';
 import { useSubmission } from '../../shared/submission';
+import { accountRoleName } from '../../shared/roles';
 import { ROLES, userPath, type AdminUser } from './adminApi';
 
 /** Role change (step-up MFA; the user's sessions end so new scopes apply). */
@@ -29,7 +30,7 @@ export function RolesForm({ user, onSaved }: { user: AdminUser; onSaved: () => v
         {ROLES.map((role) => (
           <CheckboxField
             key={role}
-            label={role}
+            label={accountRoleName(role)}
             checked={roles.includes(role)}
             onCheckedChange={(checked) => toggle(role, checked)}
           />

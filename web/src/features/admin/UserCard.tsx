@@ -3,6 +3,7 @@ import { sessionStore } from '../../auth/sessionStore';
 import { formatDateTime } from '../../shared/dates';
 import { ignoreBody } from '../../shared/decoding';
 import { ActionOutcome } from '../../shared/forms';
+import { roleLabel } from '../../shared/roles';
 import { useAction } from '../../shared/submission';
 import { decodeInvitationResent, userPath, type AdminUser } from './adminApi';
 import { RolesForm } from './RolesForm';
@@ -52,8 +53,10 @@ export function UserCard({ user, canManage, onChanged }: UserCardProps) {
       <dl className="facts">
         <dt>Email</dt>
         <dd>{user.email}</dd>
-        <dt>Roles</dt>
-        <dd>{user.roles.join(', ') || 'none'}</dd>
+        <dt>Role</dt>
+        <dd data-testid="user-role">
+          {roleLabel({ roles: user.roles, organizationRole: user.organizationRoles })}
+        </dd>
         <dt>Status</dt>
         <dd>{user.status}</dd>
         <dt>MFA</dt>

@@ -8,13 +8,14 @@ import {
   type AdminUserAnswer,
 } from '@haven/contract';
 import type { Static } from 'typebox';
+import { accountRoleName } from '../../shared/roles';
 import { answerOf, memberOf } from '../../shared/schemaDecoding';
 
 export const ROLES = ['admin', 'clinician', 'researcher', 'participant', 'patient'] as const;
 export type Role = (typeof ROLES)[number];
 /** Invitations suggest the most common role. */
 export const DEFAULT_ROLE: Role = 'clinician';
-export const ROLE_CHOICES = ROLES.map((value) => ({ value, label: value }));
+export const ROLE_CHOICES = ROLES.map((value) => ({ value, label: accountRoleName(value) }));
 export const USER_STATUSES = ['invited', 'active', 'disabled'] as const;
 
 export type AdminUser = Static<typeof AdminUserAnswer>['user'];

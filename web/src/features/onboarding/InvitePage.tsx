@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
 import { hasCode } from '../../shared/api';
 import { FormFooter, ProblemAlert, SubmissionForm } from '../../shared/forms';
+import { roleLabel } from '../../shared/roles';
 import { useForm } from '../../shared/submission';
 import { Page } from '../../shared/Page';
 import { navigate, takeHashToken } from '../../shared/router';
@@ -82,8 +83,14 @@ function AcceptForm({ token, invitation, onEnrolmentRequired }: AcceptFormProps)
   return (
     <SubmissionForm submission={form} onSubmit={submit}>
       <p>
-        You were invited to Haven as <strong>{invitation.role}</strong> with the email{' '}
-        <strong>{invitation.email}</strong>.
+        You were invited to Haven as{' '}
+        <strong data-testid="invitation-role">
+          {roleLabel({
+            roles: [invitation.role],
+            organizationRole: invitation.organizationRole,
+          })}
+        </strong>{' '}
+        with the email <strong>{invitation.email}</strong>.
       </p>
       <NewAccountFields
         email={invitation.email}

@@ -1,7 +1,7 @@
 import { sessionStore } from '../../auth/sessionStore';
 import { Field, SelectField } from '../../shared/fields';
 import { FormFooter, SubmissionForm } from '../../shared/forms';
-import { EMAIL_PATTERN } from '../../shared/patterns';
+import { emailProblem } from '../../shared/patterns';
 import { useForm } from '../../shared/submission';
 import {
   DEFAULT_ORGANIZATION_ROLE,
@@ -26,9 +26,7 @@ export function MemberInviteForm({ path, submitLabel, onAdded }: Props) {
   const submit = () => {
     const email = form.values.email.trim();
     const displayName = form.values.displayName.trim();
-    const problem = EMAIL_PATTERN.test(email)
-      ? undefined
-      : 'Enter the email address of the person to add.';
+    const problem = emailProblem(email, 'Enter the email address of the person to add.');
     if (!form.validate({ email: problem })) return;
     void form.run(async () => {
       const member = await sessionStore.api('POST', path, decodeMemberAnswer, {

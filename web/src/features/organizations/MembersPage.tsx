@@ -5,6 +5,7 @@ import { formatDateTime } from '../../shared/dates';
 import { ignoreBody } from '../../shared/decoding';
 import { SelectField } from '../../shared/fields';
 import { ActionOutcome, ProblemAlert } from '../../shared/forms';
+import { organizationRoleName } from '../../shared/roles';
 import { useAction } from '../../shared/submission';
 import { Page } from '../../shared/Page';
 import { useResource } from '../../shared/useResource';
@@ -17,7 +18,6 @@ import {
   decodeMembers,
   membersPath,
   memberStatusLabel,
-  roleLabel,
   type Member,
   type OrganizationRole,
 } from './organizationsApi';
@@ -108,7 +108,7 @@ function MemberCard({ organizationId, member, canManage, isSelf, onChanged }: Me
         decodeMemberAnswer,
         { role },
       );
-      return `${name} is now ${roleLabel(role).toLowerCase()}.`;
+      return `${name} is now ${organizationRoleName(role).toLowerCase()}.`;
     });
 
   const remove = () =>
@@ -127,7 +127,7 @@ function MemberCard({ organizationId, member, canManage, isSelf, onChanged }: Me
         <dt>Email</dt>
         <dd>{member.email}</dd>
         <dt>Role</dt>
-        <dd>{roleLabel(member.role)}</dd>
+        <dd>{organizationRoleName(member.role)}</dd>
         <dt>Account</dt>
         <dd>{memberStatusLabel(member.status)}</dd>
         <dt>Added</dt>

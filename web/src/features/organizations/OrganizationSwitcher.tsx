@@ -3,7 +3,7 @@ import { hasScope, useAuth } from '../../auth/useAuth';
 import { problemSummary } from '../../shared/api';
 import { navigate, usePathname } from '../../shared/router';
 import { organizationStore, useOrganizations } from './organizationStore';
-import { roleLabel } from './organizationsApi';
+import { roleLabel } from '../../shared/roles';
 
 /** Keeps the membership list in step with the session: loaded for members, dropped at sign-out. */
 export function OrganizationSync() {
@@ -21,7 +21,9 @@ export function OrganizationSync() {
 
 /** Header control: the active organization, and a switch between the member's organizations. */
 export function OrganizationSwitcher() {
+  const auth = useAuth();
   const state = useOrganizations();
+  const accountRoles = auth.status === 'signed_in' ? auth.session.user.roles : [];
   const pathname = usePathname();
   const selectId = useId();
   const [choice, setChoice] = useState('');
@@ -74,7 +76,11 @@ export function OrganizationSwitcher() {
       <p className="org-current" role="status" data-testid="active-organization">
         {state.active ? (
           <>
-            Working in <strong>{state.active.name}</strong> ({roleLabel(state.active.role)})
+            Working in <strong>{state.active.name}</strong> (
+            <span data-testid="header-role">
+              {roleLabel({ roles: accountRoles, organizationRole: state.active.role })}
+            </span>
+            )
           </>
         ) : (
           'Choose the organization to work in.'

@@ -8,23 +8,15 @@ import {
   OrganizationPage,
 } from '@haven/contract';
 import type { Static } from 'typebox';
+import { organizationRoleName } from '../../shared/roles';
 import { answerOf, memberOf } from '../../shared/schemaDecoding';
 
 export type Membership = Static<typeof MembershipList>['organizations'][number];
 export type OrganizationRole = Membership['role'];
 /** New members start as clinicians unless chosen otherwise. */
 export const DEFAULT_ORGANIZATION_ROLE: OrganizationRole = 'clinician';
-const ROLE_LABELS: Record<OrganizationRole, string> = {
-  org_admin: 'Organization administrator',
-  clinician: 'Clinician',
-  researcher: 'Researcher',
-};
-export const roleLabel = (role: OrganizationRole): string => ROLE_LABELS[role];
 export const ORGANIZATION_ROLE_CHOICES = (['clinician', 'org_admin', 'researcher'] as const).map(
-  (value) => ({
-    value,
-    label: ROLE_LABELS[value],
-  }),
+  (value) => ({ value, label: organizationRoleName(value) }),
 );
 
 const MEMBER_STATUS_LABELS: Record<Member['status'], string> = {

@@ -3,7 +3,7 @@
 import { sql } from 'kysely';
 import type { Role } from '../../../platform/db/schema.js';
 import { escapeLike } from '../../../platform/db/sql-text.js';
-import { userById, type Db } from '../users-repo.js';
+import { organizationRoles, userById, type Db } from '../users-repo.js';
 
 export type { Db };
 export type UserStatus = 'invited' | 'active' | 'disabled';
@@ -19,7 +19,7 @@ const USER_COLUMNS = [
 ] as const;
 
 export const findUser = (db: Db, id: string, lock = false) => {
-  const query = userById(db, id).select(USER_COLUMNS);
+  const query = userById(db, id).select([...USER_COLUMNS, organizationRoles]);
   return (lock ? query.forUpdate() : query).executeTakeFirst();
 };
 export type UserRow = NonNullable<Awaited<ReturnType<typeof findUser>>>;
@@ -37,7 +37,7 @@ export interface UserSearch {
 export function searchUsers(db: Db, search: UserSearch) {
   let query = db
     .selectFrom('users')
-    .select(USER_COLUMNS)
+    .select([...USER_COLUMNS, organizationRoles])
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .limit(search.limit + 1);

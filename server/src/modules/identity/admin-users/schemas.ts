@@ -21,6 +21,15 @@ export const IdParams = Type.Object(
 const AdminUserView = Type.Object(
   {
     ...userViewProperties,
+    /** The roles the user holds in organizations, each once: an org admin's account role is 'clinician'. */
+    organizationRoles: Type.Array(
+      Type.Union([
+        Type.Literal('org_admin'),
+        Type.Literal('clinician'),
+        Type.Literal('researcher'),
+      ]),
+      { maxItems: 3, uniqueItems: true },
+    ),
     status: Status,
     mfaEnrolled: Type.Boolean(),
     createdAt: Type.String({ maxLength: 40 }),

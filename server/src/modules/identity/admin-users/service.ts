@@ -38,6 +38,7 @@ export function toView(row: UserRow) {
     email: row.email,
     displayName: row.display_name,
     roles: row.roles,
+    organizationRoles: row.organization_roles,
     status: row.status,
     mfaEnrolled: row.totp_enrolled_at !== null,
     createdAt: row.created_at.toISOString(),

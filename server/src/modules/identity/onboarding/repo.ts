@@ -3,7 +3,7 @@
 import { sql } from 'kysely';
 import type { Role } from '../../../platform/db/schema.js';
 import { normalizeEmail } from '../users.js';
-import { userByEmail, userById, type Db } from '../users-repo.js';
+import { organizationRoles, userByEmail, userById, type Db } from '../users-repo.js';
 
 /** The account holding an email, locked until the transaction ends. */
 export function lockAccountByEmail(trx: Db, email: string) {
@@ -16,15 +16,21 @@ export function lockAccountByEmail(trx: Db, email: string) {
 /** An invitee's account, locked until the transaction ends. */
 export function lockInvitee(trx: Db, userId: string) {
   return userById(trx, userId)
-    .select(['id', 'email', 'roles', 'status'])
+    .select(['id', 'email', 'roles', 'status', organizationRoles])
     .forUpdate()
     .executeTakeFirst();
 }
 
 export function findInvitee(db: Db, userId: string) {
   return userById(db, userId)
-    .select(['email', 'display_name', 'roles', 'status'])
+    .select(['email', 'display_name', 'roles', 'status', organizationRoles])
     .executeTakeFirst();
+}
+
+/** The roles an invitee was given in organizations (by work run in the invitation's transaction). */
+export async function inviteeOrganizationRoles(trx: Db, userId: string) {
+  const row = await userById(trx, userId).select(organizationRoles).executeTakeFirst();
+  return row?.organization_roles ?? [];
 }
 
 interface NewAccount {

@@ -34,6 +34,13 @@ export const InvitationAnswer = Type.Object(
   {
     email: Type.String({ maxLength: 254 }),
     role: Type.String({ maxLength: 20 }),
+    /** The invitee's role in the organization that invited them, if any (names an org admin). */
+    organizationRole: Type.Union([
+      Type.Literal('org_admin'),
+      Type.Literal('clinician'),
+      Type.Literal('researcher'),
+      Type.Null(),
+    ]),
     displayName: Type.Union([Type.String({ maxLength: 100 }), Type.Null()]),
     expiresAt: Type.String({ maxLength: 40 }),
   },

@@ -2,7 +2,7 @@
 // and proves the email. Links carry the token in the URL fragment, so it never reaches server
 // logs or a Referer header; the database holds only its hash (one-time-tokens-repo.ts).
 import type { Kysely } from 'kysely';
-import type { DatabaseSchema, Role } from '../../../platform/db/schema.js';
+import type { DatabaseSchema, OrganizationRole, Role } from '../../../platform/db/schema.js';
 import { HavenError } from '../../../platform/errors.js';
 import type { RequestContext } from '../../../platform/http/request-context.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
@@ -10,7 +10,7 @@ import { recordUserEvent } from '../../../platform/user-event.js';
 import { auditOwnAccount } from '../account-events.js';
 import type { IdentityServices, IdentitySettings } from '../dependencies.js';
 import { assertPasswordAllowed } from '../passwords/policy.js';
-import { requiresMfa } from '../roles.js';
+import { leadingOrganizationRole, personRoleLabel, requiresMfa } from '../roles.js';
 import { toSignedInUser, type SignedInUser } from '../users.js';
 import {
   LINK_LIFETIMES_MS,
@@ -22,6 +22,7 @@ import {
 import {
   findInvitee,
   insertInvitedUser,
+  inviteeOrganizationRoles,
   latestInvitationData,
   lockAccountByEmail,
   lockInvitee,
@@ -102,17 +103,29 @@ async function issueInvitation(
   });
 }
 
+/** What an invitation mail says: where its link goes, until when, and as whom. */
+interface InvitationMail {
+  readonly to: string;
+  readonly token: string;
+  readonly expiresAt: Date;
+  /** The invitee's account role and the role an organization gave them, if any. */
+  readonly role: Role;
+  readonly organizationRoles: readonly OrganizationRole[];
+}
+
 async function sendInvitationMail(
   context: Pick<Context, 'mailer' | 'publicOrigin'>,
-  to: string,
-  token: string,
-  expiresAt: Date,
+  { to, token, expiresAt, role, organizationRoles }: InvitationMail,
 ): Promise<void> {
+  // The same words the SPA shows the person once signed in (personRoleLabel): an org admin
+  // is invited as "Organization administrator", not by their account role 'clinician'.
+  const roleLabel = personRoleLabel([role], leadingOrganizationRole(organizationRoles));
   await context.mailer.send({
     to,
     subject: 'You are invited to Haven',
     text:
-      `You have been invited to Haven. Open this link to choose your password:\n\n` +
+      `You have been invited to Haven as: ${roleLabel}.\n\n` +
+      `Open this link to choose your password:\n\n` +
       `${linkTo(context, 'invite', token)}\n\n` +
       `The link works once and expires at ${expiresAt.toISOString()}. ` +
       `If you did not expect this invitation, ignore this message.\n`,
@@ -143,16 +156,24 @@ export async function inviteUser(
     const userId =
       existing?.id ?? (await insertInvitedUser(trx, { email, displayName, role: input.role }));
     if (input.withinTransaction) await input.withinTransaction(trx, userId);
+    // Read after that work: an organization invitation has just given its membership role.
+    const organizationRoles = await inviteeOrganizationRoles(trx, userId);
     const token = await issueInvitation(trx, userId, { role: input.role, named }, now);
     await recordUserEvent(trx, input.invitedBy, input, {
       action: input.auditAction ?? 'admin.user_invited',
       target: { type: 'user', id: userId },
       details: { role: input.role, reinvited: existing !== undefined },
     });
-    return { userId, ...token };
+    return { userId, organizationRoles, ...token };
   });
   // Sent after commit: a mail must never point at a token that was rolled back.
-  await sendInvitationMail(context, email, issued.token, issued.expiresAt);
+  await sendInvitationMail(context, {
+    to: email,
+    token: issued.token,
+    expiresAt: issued.expiresAt,
+    role: input.role,
+    organizationRoles: issued.organizationRoles,
+  });
   return { userId: issued.userId, expiresAt: issued.expiresAt };
 }
 
@@ -179,15 +200,23 @@ export async function resendInvitation(
       target: { type: 'user', id: user.id },
       details: { role },
     });
-    return { email: user.email, ...token };
+    return { email: user.email, role, organizationRoles: user.organization_roles, ...token };
   });
-  await sendInvitationMail(context, issued.email, issued.token, issued.expiresAt);
+  await sendInvitationMail(context, {
+    to: issued.email,
+    token: issued.token,
+    expiresAt: issued.expiresAt,
+    role: issued.role,
+    organizationRoles: issued.organizationRoles,
+  });
   return { expiresAt: issued.expiresAt };
 }
 
 export interface InvitationView {
   email: string;
   role: Role;
+  /** The role an organization gave the invitee (the one they are named by), if any. */
+  organizationRole: OrganizationRole | null;
   displayName: string | null;
   expiresAt: string;
 }
@@ -203,6 +232,7 @@ export async function inspectInvitation(
   return {
     email: user.email,
     role: user.roles[0] ?? 'patient',
+    organizationRole: leadingOrganizationRole(user.organization_roles),
     displayName: record.data.named === true ? user.display_name : null,
     expiresAt: record.expiresAt.toISOString(),
   };

@@ -12,6 +12,7 @@ import type { ModuleContext } from '../../../platform/module-context.js';
 import { onUniqueViolation } from '../../../platform/unique-conflict.js';
 import { recordUserEvent } from '../../../platform/user-event.js';
 import type { IdentityApi } from '../../identity/index.js';
+import { organizationRoleLabel } from '../../identity/schemas.js';
 import type { Db } from '../repo.js';
 import type { MemberView } from '../schemas.js';
 import { requireOrganization } from '../service.js';
@@ -70,7 +71,7 @@ export interface AddMemberInput extends MemberInvitation {
 export interface AddedMember {
   readonly member: MemberView;
   /** Set when an existing account was added: it is told by mail after commit. */
-  readonly notify?: { to: string };
+  readonly notify?: { to: string; role: OrganizationRole };
 }
 
 async function insertMembership(
@@ -170,7 +171,7 @@ export async function addMember(
   if (existing) {
     return {
       member: await memberView(ctx.db, input.organizationId, existing.userId),
-      notify: { to: existing.email },
+      notify: { to: existing.email, role: input.role },
     };
   }
   const userId = await inviteNewAccount(invitations, input);
@@ -185,7 +186,9 @@ async function notifyAdded(ctx: ModuleContext, added: AddedMember, log: NoticeLo
       to: added.notify.to,
       subject: 'You were added to an organization in Haven',
       text:
-        `An administrator added you to an organization in Haven. Sign in at ` +
+        // The role in the SPA's words (personRoleLabel): "Organization administrator".
+        `An administrator added you to an organization in Haven as: ` +
+        `${organizationRoleLabel(added.notify.role)}. Sign in at ` +
         `${ctx.publicOrigin}/ to see it.\n\n` +
         `If you did not expect this, contact your administrator.\n`,
     });
