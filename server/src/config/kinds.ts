@@ -252,3 +252,24 @@ export function mfaRoles(defaultValue: string): Kind<readonly string[]> {
     },
   };
 }
+
+/**
+ * An IANA time zone (`Europe/Berlin`, `UTC`), checked against the zones this Node knows, so a
+ * typo is refused at start instead of every mail falling back to UTC.
+ */
+export function timeZone(defaultValue: string): Kind<string> {
+  return {
+    type: 'IANA time zone',
+    default: defaultValue,
+    parse(raw, report) {
+      const zone = raw === undefined || raw === '' ? defaultValue : raw;
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: zone });
+        return zone;
+      } catch {
+        report(`expected an IANA time zone such as Europe/Berlin, got "${zone.slice(0, 60)}"`);
+        return defaultValue;
+      }
+    },
+  };
+}

@@ -147,7 +147,11 @@ function assemble(values: Values): HavenConfig {
       hibpBaseUrl: values.HAVEN_HIBP_URL,
     }),
     clinical: Object.freeze({ breakGlassMs: values.HAVEN_BREAK_GLASS_MINUTES * 60_000 }),
-    mail: Object.freeze({ smtpUrl: values.HAVEN_SMTP_URL, from: values.HAVEN_MAIL_FROM }),
+    mail: Object.freeze({
+      smtpUrl: values.HAVEN_SMTP_URL,
+      from: values.HAVEN_MAIL_FROM,
+      timeZone: values.HAVEN_TIME_ZONE,
+    }),
     files: Object.freeze({
       clamdUrl: values.HAVEN_CLAMD_URL,
       storageUrl: values.HAVEN_STORAGE_URL,

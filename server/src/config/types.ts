@@ -63,6 +63,8 @@ export interface HavenConfig {
     /** smtp:// or smtps:// URL; undefined = development mailbox in the data folder. */
     readonly smtpUrl: string | undefined;
     readonly from: string;
+    /** HAVEN_TIME_ZONE: the IANA zone mail states times in. */
+    readonly timeZone: string;
   };
   readonly jobs: { readonly embeddedWorker: boolean; readonly pollIntervalMs: number };
   readonly files: {

@@ -22,6 +22,7 @@ import {
   rate,
   serviceUrl,
   text,
+  timeZone,
 } from './kinds.js';
 import { variable, type CrossRule } from './row.js';
 
@@ -133,6 +134,13 @@ export const VARIABLES = {
     group: 'services',
     ...text({ default: 'haven@localhost', type: 'email address' }),
     meaning: 'Sender address of the mail Haven sends.',
+  }),
+  HAVEN_TIME_ZONE: variable({
+    group: 'services',
+    ...timeZone('UTC'),
+    example: 'Europe/Berlin',
+    meaning:
+      'Time zone of the clinic, in which mail states times (an invitation link expires "on Tuesday 8 December at 14:05 CET").',
   }),
 
   // ── Keys ────────────────────────────────────────────────────────────────────────────────

@@ -211,6 +211,13 @@ describe('secrets from files and malformed values', () => {
     expect(
       problemsOf({ HAVEN_ENV: 'test', HAVEN_MASTER_KEY: strongKey(), PORT: '70000' }).join('\n'),
     ).toMatch(/PORT: must be between 0 and 65535/);
+    expect(
+      problemsOf({
+        HAVEN_ENV: 'test',
+        HAVEN_MASTER_KEY: strongKey(),
+        HAVEN_TIME_ZONE: 'Mars/Olympus_Mons',
+      }).join('\n'),
+    ).toMatch(/HAVEN_TIME_ZONE: expected an IANA time zone such as Europe\/Berlin/);
   });
 });
 

@@ -33,6 +33,8 @@ export interface IdentitySettings {
   readonly audience: string;
   /** Our own origin plus the CORS origins: where credential-issuing requests may come from. */
   readonly allowedOrigins: ReadonlySet<string>;
+  /** HAVEN_TIME_ZONE: the zone mail states times in (an invitation's expiry). */
+  readonly mailTimeZone: string;
 }
 
 export interface IdentityServices {
@@ -63,6 +65,7 @@ export function identitySettings(config: HavenConfig): IdentitySettings {
     issuer: config.publicOrigin,
     audience: ACCESS_TOKEN_AUDIENCE,
     allowedOrigins: new Set([config.publicOrigin, ...config.corsOrigins]),
+    mailTimeZone: config.mail.timeZone,
   };
 }
 

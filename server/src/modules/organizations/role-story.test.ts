@@ -58,6 +58,12 @@ describeClinic('one role story', (clinic) => {
 
     const [mail] = await mailsTo(email);
     expect(mail?.text).toContain('You have been invited to Haven as: Organization administrator.');
+    // Issue 14 item 7: the mail names who invites and for which clinic.
+    const orgName = (await clinic.rows('organizations', { id: orgId }))[0]?.name as string;
+    const adminName = (await clinic.rows('users', { id: admin.userId }))[0]?.display_name as string;
+    expect(mail?.subject).toBe(`Join ${orgName} on Haven`);
+    expect(mail?.text).toContain(`${adminName} at ${orgName} has invited you to Haven.`);
+    expect(mail?.text).toMatch(/The link expires on \w+day \d{1,2} \w+ \d{4} at \d{2}:\d{2} UTC\./);
     expect(mail?.text.toLowerCase()).not.toContain('clinician');
 
     const inspected = await clinic.app.inject({

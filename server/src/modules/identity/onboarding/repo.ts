@@ -191,3 +191,24 @@ export async function voidSetupLinks(trx: Db, now: Date): Promise<number> {
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+/**
+ * Who an invitation mail names: the inviter's display name, and the organization the invitee
+ * joins (their newest membership). Read here for the same reason as users-repo's
+ * organizationRoles: the organizations module builds on identity, not the reverse.
+ */
+export async function invitationNames(trx: Db, inviterId: string, inviteeId: string) {
+  const inviter = await userById(trx, inviterId).select('display_name').executeTakeFirst();
+  const organization = await trx
+    .selectFrom('organization_members as m')
+    .innerJoin('organizations as o', 'o.id', 'm.organization_id')
+    .select('o.name')
+    .where('m.user_id', '=', inviteeId)
+    .orderBy('m.created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return {
+    inviterName: inviter?.display_name ?? null,
+    organizationName: organization?.name ?? null,
+  };
+}

@@ -11,6 +11,7 @@ import { auditOwnAccount } from '../account-events.js';
 import type { IdentityServices, IdentitySettings } from '../dependencies.js';
 import { assertPasswordAllowed } from '../passwords/policy.js';
 import { leadingOrganizationRole, personRoleLabel, requiresMfa } from '../roles.js';
+import { invitationMail } from './invitation-mail.js';
 import { toSignedInUser, type SignedInUser } from '../users.js';
 import {
   LINK_LIFETIMES_MS,
@@ -22,6 +23,7 @@ import {
 import {
   findInvitee,
   insertInvitedUser,
+  invitationNames,
   inviteeOrganizationRoles,
   latestInvitationData,
   lockAccountByEmail,
@@ -67,6 +69,11 @@ export interface InviteInput extends RequestContext {
   readonly displayName?: string | undefined;
   /** The inviting admin's user id. */
   readonly invitedBy: string;
+  /**
+   * The clinic the mail names, when the invitation is not to a membership (a patient's portal
+   * invitation names the record's organization); otherwise the invitee's membership names it.
+   */
+  readonly organizationName?: string | undefined;
   /** Audit action of the invitation; organization and portal invitations name their own. */
   readonly auditAction?: string;
   /**
@@ -88,7 +95,7 @@ function placeholderName(email: string): string {
 async function issueInvitation(
   trx: Db,
   userId: string,
-  data: { role: Role; named: boolean },
+  data: { role: Role; named: boolean; organizationName?: string },
   now: Date,
 ): Promise<{ token: string; expiresAt: Date }> {
   await voidOneTimeTokens(trx, 'invitation', userId, now);
@@ -103,7 +110,7 @@ async function issueInvitation(
   });
 }
 
-/** What an invitation mail says: where its link goes, until when, and as whom. */
+/** What an invitation mail says: where its link goes, until when, as whom, from whom. */
 interface InvitationMail {
   readonly to: string;
   readonly token: string;
@@ -111,25 +118,28 @@ interface InvitationMail {
   /** The invitee's account role and the role an organization gave them, if any. */
   readonly role: Role;
   readonly organizationRoles: readonly OrganizationRole[];
+  readonly inviterName: string | null;
+  readonly organizationName: string | null;
 }
 
 async function sendInvitationMail(
-  context: Pick<Context, 'mailer' | 'publicOrigin'>,
-  { to, token, expiresAt, role, organizationRoles }: InvitationMail,
+  context: Pick<Context, 'mailer' | 'publicOrigin' | 'settings'>,
+  mail: InvitationMail,
 ): Promise<void> {
-  // The same words the SPA shows the person once signed in (personRoleLabel): an org admin
-  // is invited as "Organization administrator", not by their account role 'clinician'.
-  const roleLabel = personRoleLabel([role], leadingOrganizationRole(organizationRoles));
-  await context.mailer.send({
-    to,
-    subject: 'You are invited to Haven',
-    text:
-      `You have been invited to Haven as: ${roleLabel}.\n\n` +
-      `Open this link to choose your password:\n\n` +
-      `${linkTo(context, 'invite', token)}\n\n` +
-      `The link works once and expires at ${expiresAt.toISOString()}. ` +
-      `If you did not expect this invitation, ignore this message.\n`,
-  });
+  await context.mailer.send(
+    invitationMail({
+      to: mail.to,
+      link: linkTo(context, 'invite', mail.token),
+      expiresAt: mail.expiresAt,
+      // The same words the SPA shows the person once signed in (personRoleLabel): an org admin
+      // is invited as "Organization administrator", not by their account role 'clinician'.
+      roleLabel: personRoleLabel([mail.role], leadingOrganizationRole(mail.organizationRoles)),
+      patient: mail.role === 'patient',
+      inviterName: mail.inviterName,
+      organizationName: mail.organizationName,
+      timeZone: context.settings.mailTimeZone,
+    }),
+  );
 }
 
 /**
@@ -137,7 +147,7 @@ async function sendInvitationMail(
  * invitation still pending; an active or disabled account with the email is a 409.
  */
 export async function inviteUser(
-  context: Pick<Context, 'db' | 'mailer' | 'now' | 'publicOrigin'>,
+  context: Pick<Context, 'db' | 'mailer' | 'now' | 'publicOrigin' | 'settings'>,
   input: InviteInput,
 ): Promise<{ userId: string; expiresAt: Date }> {
   const now = context.now();
@@ -158,13 +168,26 @@ export async function inviteUser(
     if (input.withinTransaction) await input.withinTransaction(trx, userId);
     // Read after that work: an organization invitation has just given its membership role.
     const organizationRoles = await inviteeOrganizationRoles(trx, userId);
-    const token = await issueInvitation(trx, userId, { role: input.role, named }, now);
+    const names = await invitationNames(trx, input.invitedBy, userId);
+    const organizationName = input.organizationName ?? names.organizationName;
+    const token = await issueInvitation(
+      trx,
+      userId,
+      { role: input.role, named, ...(organizationName !== null && { organizationName }) },
+      now,
+    );
     await recordUserEvent(trx, input.invitedBy, input, {
       action: input.auditAction ?? 'admin.user_invited',
       target: { type: 'user', id: userId },
       details: { role: input.role, reinvited: existing !== undefined },
     });
-    return { userId, organizationRoles, ...token };
+    return {
+      userId,
+      organizationRoles,
+      organizationName,
+      inviterName: names.inviterName,
+      ...token,
+    };
   });
   // Sent after commit: a mail must never point at a token that was rolled back.
   await sendInvitationMail(context, {
@@ -173,13 +196,15 @@ export async function inviteUser(
     expiresAt: issued.expiresAt,
     role: input.role,
     organizationRoles: issued.organizationRoles,
+    inviterName: issued.inviterName,
+    organizationName: issued.organizationName,
   });
   return { userId: issued.userId, expiresAt: issued.expiresAt };
 }
 
 /** Sends a fresh invitation link; the old one stops working. 404 unless the user is invited. */
 export async function resendInvitation(
-  context: Pick<Context, 'db' | 'mailer' | 'now' | 'publicOrigin'>,
+  context: Pick<Context, 'db' | 'mailer' | 'now' | 'publicOrigin' | 'settings'>,
   input: RequestContext & { readonly userId: string; readonly invitedBy: string },
 ): Promise<{ expiresAt: Date }> {
   const now = context.now();
@@ -194,13 +219,31 @@ export async function resendInvitation(
     const named = previous?.named === true;
     // Same reset as a re-invitation: the new link alone defines the credentials.
     await resetInvitee(trx, user.id, now);
-    const token = await issueInvitation(trx, user.id, { role, named }, now);
+    // The organization the first invitation named (a patient's clinic has no membership row).
+    const names = await invitationNames(trx, input.invitedBy, user.id);
+    const organizationName =
+      typeof previous?.organizationName === 'string'
+        ? previous.organizationName
+        : names.organizationName;
+    const token = await issueInvitation(
+      trx,
+      user.id,
+      { role, named, ...(organizationName !== null && { organizationName }) },
+      now,
+    );
     await recordUserEvent(trx, input.invitedBy, input, {
       action: 'admin.invitation_resent',
       target: { type: 'user', id: user.id },
       details: { role },
     });
-    return { email: user.email, role, organizationRoles: user.organization_roles, ...token };
+    return {
+      email: user.email,
+      role,
+      organizationRoles: user.organization_roles,
+      organizationName,
+      inviterName: names.inviterName,
+      ...token,
+    };
   });
   await sendInvitationMail(context, {
     to: issued.email,
@@ -208,6 +251,8 @@ export async function resendInvitation(
     expiresAt: issued.expiresAt,
     role: issued.role,
     organizationRoles: issued.organizationRoles,
+    inviterName: issued.inviterName,
+    organizationName: issued.organizationName,
   });
   return { expiresAt: issued.expiresAt };
 }

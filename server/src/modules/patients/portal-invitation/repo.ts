@@ -35,3 +35,16 @@ export async function isAccountLinked(db: Db, userId: string): Promise<boolean> 
     .executeTakeFirst();
   return holder !== undefined;
 }
+
+/** The organization's name, for the invitation mail ("Riverside Clinic invites you …"). */
+export async function organizationName(
+  db: Db,
+  organizationId: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('organizations')
+    .select('name')
+    .where('id', '=', organizationId)
+    .executeTakeFirst();
+  return row?.name;
+}

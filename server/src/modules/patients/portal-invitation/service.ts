@@ -10,7 +10,7 @@ import type { IdentityApi } from '../../identity/index.js';
 import type { Db } from '../records/repo.js';
 import { onPatient } from '../records/service.js';
 import { createdInThisTransaction, lockAccountByEmail } from '../../organizations/index.js';
-import { isAccountLinked, linkPortalAccount } from './repo.js';
+import { isAccountLinked, linkPortalAccount, organizationName } from './repo.js';
 
 const alreadyLinked = () =>
   new HavenError('CONFLICT', 'This patient record is already linked to a portal account.');
@@ -72,10 +72,12 @@ export async function invitePatientToPortal(
     const existing = await linkExistingAccount(db, identity, request, patientId, email);
     if (existing.linked) return 'linked';
     // No account with this email: invite one; the link commits (or not) with the invitation.
+    // The mail names the clinic keeping the record (a patient has no membership to name it).
     await identity.inviteUser({
       email,
       role: 'patient',
       invitedBy: existing.inviter.access.userId,
+      organizationName: await organizationName(db, existing.inviter.access.organizationId),
       auditAction: 'portal.user_invited',
       withinTransaction: async (trx, userId) => {
         // Only an account created by this very transaction: had another one with this email
