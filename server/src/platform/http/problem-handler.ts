@@ -93,7 +93,7 @@ function describeIssue(issue: AjvIssue): Omit<FieldError, 'field'> {
     case 'additionalProperties':
       return { code: 'unknown_property', message: 'This field is not accepted here.' };
     case 'format': {
-      const format = String(params.format ?? '');
+      const format = typeof params.format === 'string' ? params.format : '';
       return {
         code: 'format',
         format,
@@ -147,7 +147,7 @@ function describeIssue(issue: AjvIssue): Omit<FieldError, 'field'> {
     case 'const':
       return { code: 'choice', message: 'Choose one of the offered options.' };
     case 'type': {
-      const expected = String(params.type ?? '');
+      const expected = typeof params.type === 'string' ? params.type : '';
       return {
         code: 'type',
         expected,

@@ -117,7 +117,9 @@ export const microInstant = (column: string) =>
 
 /** The attention-check result of an assignment (null: none was asked there). */
 export const attentionPassedOf = (assignmentId: RawBuilder<unknown>) =>
-  sql<boolean | null>`(select t.passed from attention_results t where t.assignment_id = ${assignmentId})`;
+  sql<
+    boolean | null
+  >`(select t.passed from attention_results t where t.assignment_id = ${assignmentId})`;
 export const ANSWERED = sql<boolean>`exists (select 1 from review_answers x where x.assignment_id = a.id)`;
 
 /** The answers CSV's question columns: `q_<question id>`. */
