@@ -31,7 +31,12 @@ export {
   NotesAnswer as PortalNotesAnswer,
   RecordAnswer as PortalRecordAnswer,
 } from './modules/portal/schemas.js';
-export { GrantAnswer, GrantList, GrantRecordAnswer } from './modules/break-glass/schemas.js';
+export {
+  GrantAnswer,
+  GrantList,
+  GrantRecordAnswer,
+  PatientMatches as BreakGlassPatientMatches,
+} from './modules/break-glass/schemas.js';
 export {
   DownloadLink as FileDownloadLink,
   FileList,
@@ -49,7 +54,7 @@ export {
   BucketList,
   BucketSchema,
 } from './modules/files/schemas.js';
-export { AuditPage, VerifyAnswer } from './modules/audit-admin/schemas.js';
+export { ActionCatalogue, AuditPage, VerifyAnswer } from './modules/audit-admin/schemas.js';
 export {
   ActiveAnswer,
   MemberAnswer,

@@ -11,7 +11,9 @@ import { decodeWith } from '../../web/src/shared/schemaDecoding.js';
 import {
   AccessLogPage,
   AccountExportSchema,
+  ActionCatalogue,
   AuditPage,
+  BreakGlassPatientMatches,
   DocumentList,
   GrantAnswer,
   GrantList,
@@ -103,6 +105,15 @@ describeClinic('the API contract decodes real answers', (clinic) => {
     ['users', () => admin, 'GET', () => '/api/admin/users', UserPage],
     ['audit events', () => admin, 'GET', () => '/api/admin/audit-events', AuditPage],
     ['chain check', () => admin, 'POST', () => '/api/admin/audit-log/verify', VerifyAnswer, {}],
+    ['audit actions', () => admin, 'GET', () => '/api/admin/audit-events/actions', ActionCatalogue],
+    [
+      'break-glass patient search',
+      () => admin,
+      'POST',
+      () => '/api/break-glass/patients/search',
+      BreakGlassPatientMatches,
+      { query: 'Pat' },
+    ],
     ['portal record', () => portalPatient, 'GET', () => '/api/portal/record', PortalRecordAnswer],
     [
       'portal consents',

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { createOrganization, createPatientRow } from '../../server/test/actors.js';
+import { expectAccessible } from './accessibility.js';
 import { useBrowserSuite } from './suite.js';
 import { nextTotpCode, seedUser, type SeededUser, type TotpDevice } from './haven-server.js';
 
@@ -231,12 +232,22 @@ describe('clinical SPA', () => {
   it('Z5: break-glass asks for a fresh MFA code, shows a counting-down banner over a read-only record, and leaves at expiry', async () => {
     const s = requireServer();
     const { db } = s.app.database;
-    const orgId = await createOrganization(db, { name: `Emergency ${Date.now()}` });
+    const orgName = `Emergency ${Date.now()}`;
+    const orgId = await createOrganization(db, { name: orgName });
+    const mrn = `E-${counter}`;
     const patientId = await createPatientRow(db, orgId, {
       givenName: 'Erin',
       familyName: 'Emergency',
-      mrn: `E-${counter}`,
+      mrn,
+      birthDate: '1980-04-01',
     });
+    // A namesake the search also finds: the admin must pick the right one.
+    await createPatientRow(db, orgId, {
+      givenName: 'Erin',
+      familyName: 'Emergencyward',
+      mrn: `EW-${counter}`,
+    });
+    const erinLabel = new RegExp(`^Emergency, Erin — born .+ — MRN ${mrn} — ${orgName}$`);
     const admin = await seedUser(s, {
       email: uniqueEmail('admin'),
       password: PASSWORD,
@@ -250,9 +261,28 @@ describe('clinical SPA', () => {
     await page.getByRole('heading', { level: 1, name: 'Break-glass access' }).waitFor();
     await page.getByText('No active grants.').waitFor();
 
-    // A reason that is too short never reaches the server.
+    // The patient is found by name and picked from a list, never typed in as an id. A
+    // one-character search never reaches the server.
     const request = page.getByRole('region', { name: 'Request emergency access' });
-    await request.getByLabel('Patient id').fill(patientId);
+    const finder = request.getByRole('search', { name: 'Find the patient' });
+    const query = finder.getByLabel('Patient name or MRN');
+    await query.fill('E');
+    await finder.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => query.getAttribute('aria-invalid')).toBe('true');
+    await query.fill('Emergency, Erin');
+    await query.press('Enter');
+    const picker = request.getByRole('group', { name: 'Patient' });
+    await request.getByRole('status').filter({ hasText: '2 patients found.' }).waitFor();
+    const erin = picker.getByRole('radio', { name: erinLabel });
+    expect(await picker.getByRole('radio').count()).toBe(2);
+    expect(await erin.isChecked()).toBe(false);
+    await expectAccessible(page, 'break-glass picker');
+    // Keyboard: the first radio of the group takes focus; Space picks it.
+    await erin.focus();
+    await page.keyboard.press('Space');
+    expect(await erin.isChecked()).toBe(true);
+
+    // A reason that is too short never reaches the server.
     await request.getByLabel('Reason').fill('urgent');
     await request.getByRole('button', { name: 'Request access' }).click();
     const reason = request.getByLabel('Reason');
@@ -278,6 +308,7 @@ describe('clinical SPA', () => {
     );
     expect(await banner.getByRole('timer').textContent()).toMatch(/^(29|30):\d{2}$/);
     await banner.getByText('Reason: Unconscious patient in the emergency department').waitFor();
+    await banner.getByText(`Patient: Emergency, Erin, MRN ${mrn}, ${orgName}`).waitFor();
     const record = page.getByTestId('break-glass-record');
     expect(await record.getByTestId('patient-family-name').textContent()).toBe('Emergency');
     // Read-only: nothing in the record can be edited or submitted.
@@ -306,8 +337,12 @@ describe('clinical SPA', () => {
     await page.getByText('This grant has ended.').waitFor();
 
     // A second grant (MFA still fresh: no prompt), revoked from the list, no longer opens.
+    // The MRN finds the one patient, who is then the one picked.
     await goto(page, '/break-glass');
-    await request.getByLabel('Patient id').fill(patientId);
+    await query.fill(mrn);
+    await finder.getByRole('button', { name: 'Search' }).click();
+    await request.getByRole('status').filter({ hasText: '1 patient found.' }).waitFor();
+    expect(await erin.isChecked()).toBe(true);
     await request.getByLabel('Reason').fill('Follow-up check of the emergency record');
     await request.getByRole('button', { name: 'Request access' }).click();
     await expectPath(page, /^\/break-glass\/[0-9a-f-]{36}$/);
@@ -318,6 +353,12 @@ describe('clinical SPA', () => {
     await expectPath(page, '/break-glass');
     const grants = page.getByRole('list', { name: 'Grants' });
     await expect.poll(() => grants.getByRole('listitem').count()).toBe(1);
+    // The card names the patient (the admin knows whom the grant is for), not their id.
+    const card = grants.getByRole('listitem');
+    await card.getByText('Emergency, Erin', { exact: true }).waitFor();
+    await card.getByText(orgName, { exact: true }).waitFor();
+    expect(await card.textContent()).not.toContain(patientId);
+    await expectAccessible(page, 'break-glass grants');
     await grants.getByRole('button', { name: /^Revoke the grant of Ada Admin/ }).click();
     await grants.getByRole('button', { name: 'Yes, revoke' }).click();
     await page.getByText('No active grants.').waitFor();

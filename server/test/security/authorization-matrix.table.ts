@@ -796,6 +796,10 @@ export const MATRIX: Readonly<Record<string, MatrixEntry>> = {
   },
 
   // --- break-glass (Z5) --------------------------------------------------------------------------
+  'POST /api/break-glass/patients/search': {
+    request: (w) => post('/api/break-glass/patients/search', { query: w.patientAMrn }),
+    expect: adminOnly(200),
+  },
   'POST /api/break-glass/grants': {
     request: (w) =>
       post('/api/break-glass/grants', {
@@ -822,6 +826,14 @@ export const MATRIX: Readonly<Record<string, MatrixEntry>> = {
   // --- audit log ---------------------------------------------------------------------------------
   'GET /api/admin/audit-events': {
     request: () => ({ method: 'GET', url: '/api/admin/audit-events' }),
+    expect: adminOnly(200),
+  },
+  'GET /api/admin/audit-events/actions': {
+    request: () => ({ method: 'GET', url: '/api/admin/audit-events/actions' }),
+    expect: adminOnly(200),
+  },
+  'GET /api/admin/audit-events/export.csv': {
+    request: () => ({ method: 'GET', url: '/api/admin/audit-events/export.csv?action=auth' }),
     expect: adminOnly(200),
   },
   'POST /api/admin/audit-log/verify': {

@@ -104,7 +104,7 @@ describeClinic('audit log administration', (clinic) => {
     expect(page.events[0]?.actorDisplayName).toBeNull();
   });
 
-  it('filters by actor, target, exact action, action prefix, outcome and time', async () => {
+  it('filters by actor, target, exact action, action family and prefix, outcome and time', async () => {
     const actions = async (query: string) => (await search(query)).events.map((e) => e.action);
     expect(await actions(`actorId=${worker.userId}&action=fixture.`)).toEqual([
       'fixture.write',
@@ -115,8 +115,12 @@ describeClinic('audit log administration', (clinic) => {
       'fixture.read',
     ]);
     expect(await actions('action=fixture.write')).toEqual(['fixture.write']);
-    // Exact unless the value ends with '.'; the prefix 'fixture.' does not match 'fixtures.sync'.
-    expect(await actions('action=fixture')).toEqual([]);
+    // Without a dot, the family (the first segment): 'fixture' does not match 'fixtures.sync'.
+    expect(await actions('action=fixture')).toEqual([
+      'fixture.cleanup',
+      'fixture.write',
+      'fixture.read',
+    ]);
     expect(await actions('action=fixture.')).toEqual([
       'fixture.cleanup',
       'fixture.write',

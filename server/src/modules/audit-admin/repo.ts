@@ -12,13 +12,32 @@ export interface AuditEventFilters {
   readonly actorId?: string | undefined;
   readonly targetType?: string | undefined;
   readonly targetId?: string | undefined;
-  /** An exact action, or a prefix when it ends with a dot ('auth.'). */
+  /** An action, a family or a prefix: see actionCondition. */
   readonly action?: string | undefined;
   readonly outcome?: 'success' | 'failure' | 'denied' | undefined;
   readonly from?: Date | undefined;
   readonly to?: Date | undefined;
   /** Only events older than this seq (the page before ended there). */
   readonly before?: string | undefined;
+}
+
+/**
+ * How an action filter reads (every form keeps LIKE metacharacters literal, escapeLike):
+ * - `breakglass` (no dot): the family, i.e. the whole first segment: `breakglass` itself and
+ *   every `breakglass.*`, never `breakglassx.*`;
+ * - `auth.` (ends with a dot) or `patient.note*` (ends with a star): a prefix;
+ * - anything else (`auth.login`): exactly that action.
+ */
+export type ActionMatch =
+  | { readonly kind: 'family'; readonly family: string }
+  | { readonly kind: 'prefix'; readonly prefix: string }
+  | { readonly kind: 'exact'; readonly action: string };
+
+export function actionMatch(action: string): ActionMatch {
+  if (action.endsWith('*')) return { kind: 'prefix', prefix: action.slice(0, -1) };
+  if (action.endsWith('.')) return { kind: 'prefix', prefix: action };
+  if (!action.includes('.')) return { kind: 'family', family: action };
+  return { kind: 'exact', action };
 }
 
 function selectEvents(db: Db) {
@@ -50,6 +69,25 @@ function selectEvents(db: Db) {
 }
 export type AuditEventRow = Awaited<ReturnType<ReturnType<typeof selectEvents>['execute']>>[number];
 
+/**
+ * The distinct actions present in the log, at most `cap`, in name order. A loose index scan
+ * over audit_events_action_idx (action, occurred_at): each step asks the index for the next
+ * name above the last one, so the cost grows with the number of distinct actions (a hundred or
+ * so), not with the number of events; a plain DISTINCT would read the whole table.
+ */
+export async function presentActions(db: Db, cap: number): Promise<string[]> {
+  const result = await sql<{ action: string }>`
+    WITH RECURSIVE present(action, n) AS (
+      (SELECT action, 1 FROM audit_events ORDER BY action LIMIT 1)
+      UNION ALL
+      SELECT (SELECT a.action FROM audit_events a WHERE a.action > p.action ORDER BY a.action LIMIT 1), p.n + 1
+      FROM present p
+      WHERE p.action IS NOT NULL AND p.n < ${cap}
+    )
+    SELECT action FROM present WHERE action IS NOT NULL`.execute(db);
+  return result.rows.map((row) => row.action);
+}
+
 /** Newest first; up to `fetch` events matching every filter given. */
 export function searchAuditEvents(
   db: Db,
@@ -63,9 +101,18 @@ export function searchAuditEvents(
   }
   if (filters.targetId !== undefined) query = query.where('e.target_id', '=', filters.targetId);
   if (filters.action !== undefined) {
-    query = filters.action.endsWith('.')
-      ? query.where('e.action', 'like', `${escapeLike(filters.action)}%`)
-      : query.where('e.action', '=', filters.action);
+    const match = actionMatch(filters.action);
+    query =
+      match.kind === 'exact'
+        ? query.where('e.action', '=', match.action)
+        : match.kind === 'prefix'
+          ? query.where('e.action', 'like', `${escapeLike(match.prefix)}%`)
+          : query.where((eb) =>
+              eb.or([
+                eb('e.action', '=', match.family),
+                eb('e.action', 'like', `${escapeLike(match.family)}.%`),
+              ]),
+            );
   }
   if (filters.outcome !== undefined) query = query.where('e.outcome', '=', filters.outcome);
   if (filters.from !== undefined) query = query.where('e.occurred_at', '>=', filters.from);

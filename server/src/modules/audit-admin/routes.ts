@@ -5,8 +5,19 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { requireScopes } from '../../platform/http/route-contract.js';
 import { requirePrincipal } from '../../platform/auth/access.js';
 import { requestContext } from '../../platform/http/request-context.js';
-import { AuditPage, SearchQuery, VerifyAnswer, VerifyRequest } from './schemas.js';
 import {
+  ActionCatalogue,
+  AuditPage,
+  ExportBody,
+  ExportQuery,
+  SearchQuery,
+  VerifyAnswer,
+  VerifyRequest,
+} from './schemas.js';
+import {
+  actionCatalogue,
+  EXPORT_ROW_CAP,
+  exportAuditLog,
   searchAuditLog,
   verifyAuditLog,
   type AuditAdminActor,
@@ -30,6 +41,46 @@ export function registerAuditAdminRoutes(app: FastifyInstance, context: AuditAdm
     },
     async (request) =>
       searchAuditLog(context, auditActor(request), request.query, requestContext(request)),
+  );
+
+  // Static paths: find-my-way matches them before any parametric sibling.
+  typed.get(
+    '/api/admin/audit-events/export.csv',
+    {
+      config: { access: requireScopes(['audit:read']), rateClass: 'sensitive' },
+      schema: { querystring: ExportQuery, response: { 200: ExportBody } },
+    },
+    async (request, reply) => {
+      const result = await exportAuditLog(
+        context,
+        auditActor(request),
+        request.query,
+        requestContext(request),
+      );
+      const stamp = new Date().toISOString().slice(0, 19).replace(/[:]/g, '-');
+      return (
+        reply
+          .type('text/csv; charset=utf-8')
+          // The file name is built from a timestamp only: nothing to escape.
+          .header('content-disposition', `attachment; filename="haven-audit-${stamp}Z.csv"`)
+          .header('cache-control', 'no-store')
+          // The cap is stated where a script or a person can see it: rows in the file, the cap,
+          // and whether older matching events were left out.
+          .header('haven-export-rows', String(result.rows))
+          .header('haven-export-row-cap', String(EXPORT_ROW_CAP))
+          .header('haven-export-truncated', String(result.truncated))
+          .send(result.csv)
+      );
+    },
+  );
+
+  typed.get(
+    '/api/admin/audit-events/actions',
+    {
+      config: { access: requireScopes(['audit:read']), rateClass: 'read' },
+      schema: { response: { 200: ActionCatalogue } },
+    },
+    async () => actionCatalogue(context),
   );
 
   typed.post(

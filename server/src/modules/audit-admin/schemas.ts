@@ -16,6 +16,7 @@ export const SearchQuery = Type.Object(
     actorId: Type.Optional(Type.String({ format: 'uuid', maxLength: 36 })),
     targetType: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: NO_CONTROL })),
     targetId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: NO_CONTROL })),
+    // A family (`breakglass`), a prefix (`auth.`, `patient.note*`) or an exact action.
     action: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: NO_CONTROL })),
     outcome: Type.Optional(Outcome),
     from: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
@@ -26,6 +27,23 @@ export const SearchQuery = Type.Object(
   { additionalProperties: false },
 );
 export type SearchFilters = Static<typeof SearchQuery>;
+
+/** The export takes the search's filters; it has no paging, it is capped instead. */
+export const ExportQuery = Type.Omit(SearchQuery, ['before', 'limit'], {
+  additionalProperties: false,
+});
+export type ExportFilters = Static<typeof ExportQuery>;
+export const ExportBody = Type.String({ description: 'CSV text, at most EXPORT_ROW_CAP rows.' });
+
+/** What the filter form offers: known actions and their families (first segments). */
+export const ActionCatalogue = Type.Object(
+  {
+    families: Type.Array(Type.String({ maxLength: 100 }), { maxItems: 1000 }),
+    actions: Type.Array(Type.String({ maxLength: 100 }), { maxItems: 1000 }),
+  },
+  { additionalProperties: false },
+);
+export type ActionCatalogueView = Static<typeof ActionCatalogue>;
 
 const AuditEntrySchema = Type.Object(
   {

@@ -8,8 +8,16 @@ import type { AuditVerification } from '../../platform/audit/verify.js';
 import type { DatabaseSchema } from '../../platform/db/schema.js';
 import type { RequestContext } from '../../platform/http/request-context.js';
 import type { ModuleContext } from '../../platform/module-context.js';
-import { searchAuditEvents, type AuditEventRow } from './repo.js';
-import type { AuditEntryView, AuditPageView, SearchFilters } from './schemas.js';
+import { PHI_ACTIONS } from '../../platform/access/phi-audit.js';
+import { presentActions, searchAuditEvents, type AuditEventRow } from './repo.js';
+import type {
+  ActionCatalogueView,
+  AuditEntryView,
+  AuditPageView,
+  ExportFilters,
+  SearchFilters,
+} from './schemas.js';
+import { auditCsv } from './csv.js';
 
 const DEFAULT_LIMIT = 50;
 
@@ -51,6 +59,13 @@ function instant(field: 'from' | 'to', value: string): Date {
   return date;
 }
 
+/** Parses the date-time filters the schema let through; the rest pass as they are. */
+function parsedFilters(filters: ExportFilters & { before?: string | undefined }) {
+  const from = filters.from === undefined ? undefined : instant('from', filters.from);
+  const to = filters.to === undefined ? undefined : instant('to', filters.to);
+  return { ...filters, from, to };
+}
+
 function toEntryView(row: AuditEventRow): AuditEntryView {
   return {
     seq: String(row.seq),
@@ -76,9 +91,7 @@ export async function searchAuditLog(
   request: RequestContext,
 ): Promise<AuditPageView> {
   const limit = filters.limit ?? DEFAULT_LIMIT;
-  const from = filters.from === undefined ? undefined : instant('from', filters.from);
-  const to = filters.to === undefined ? undefined : instant('to', filters.to);
-  const rows = await searchAuditEvents(ctx.db, { ...filters, from, to }, limit + 1);
+  const rows = await searchAuditEvents(ctx.db, parsedFilters(filters), limit + 1);
   const page = rows.slice(0, limit);
   const used = FILTER_NAMES.filter((name) => filters[name] !== undefined);
   await recordAudit(ctx.db, {
@@ -121,4 +134,66 @@ export async function verifyAuditLog(
     ...request,
   });
   return result;
+}
+
+/** The most rows one CSV export carries; a wider filter is cut here and says so. */
+export const EXPORT_ROW_CAP = 10_000;
+
+export interface AuditExport {
+  readonly csv: string;
+  readonly rows: number;
+  /** True when more events matched than EXPORT_ROW_CAP: the file holds the newest ones. */
+  readonly truncated: boolean;
+}
+
+/**
+ * The events of a filter as CSV, newest first, at most EXPORT_ROW_CAP of them. The export is
+ * audited before any byte leaves (audit.exported): the names of the filters used and the values
+ * of those that name no one (action, outcome, from, to); an actor or target id would say whom
+ * the admin was looking into, so those stay names only, as for a search.
+ */
+export async function exportAuditLog(
+  ctx: AuditAdminContext,
+  actor: AuditAdminActor,
+  filters: ExportFilters,
+  request: RequestContext,
+): Promise<AuditExport> {
+  const rows = await searchAuditEvents(ctx.db, parsedFilters(filters), EXPORT_ROW_CAP + 1);
+  const truncated = rows.length > EXPORT_ROW_CAP;
+  const kept = rows.slice(0, EXPORT_ROW_CAP);
+  const used = FILTER_NAMES.filter((name) => filters[name] !== undefined);
+  await recordAudit(ctx.db, {
+    actor,
+    action: 'audit.exported',
+    outcome: 'success',
+    details: {
+      format: 'csv',
+      filters: used.length > 0 ? used.join(',') : null,
+      action: filters.action ?? null,
+      outcome: filters.outcome ?? null,
+      from: filters.from ?? null,
+      to: filters.to ?? null,
+      rows: kept.length,
+      truncated,
+    },
+    ...request,
+  });
+  return { csv: auditCsv(kept.map(toEntryView)), rows: kept.length, truncated };
+}
+
+/** The most distinct actions the catalogue reads from the log. */
+const CATALOGUE_CAP = 500;
+/** Actions the code itself writes that a fresh log may not hold yet. */
+const WELL_KNOWN_ACTIONS = [...PHI_ACTIONS, 'audit.searched', 'audit.verified', 'audit.exported'];
+
+/**
+ * Known actions for the filter form: the PHI actions and the audit module's own, plus every
+ * action present in the log (an index skip-scan, bounded by CATALOGUE_CAP), and their
+ * families. Reading the catalogue is not audited: it names kinds of events, never an event.
+ */
+export async function actionCatalogue(ctx: AuditAdminContext): Promise<ActionCatalogueView> {
+  const present = await presentActions(ctx.db, CATALOGUE_CAP);
+  const actions = [...new Set([...WELL_KNOWN_ACTIONS, ...present])].sort();
+  const families = [...new Set(actions.map((action) => action.split('.')[0] ?? action))].sort();
+  return { families, actions };
 }

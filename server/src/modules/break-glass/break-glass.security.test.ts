@@ -1,6 +1,7 @@
 // Threats against break-glass access (Z5, Z4, L3): reading a record without a grant, without
 // fresh MFA, after expiry or revocation, with another admin's grant; writing under a grant;
-// reads the patient cannot see; a reason that says nothing; PHI in the audit trail of a denial.
+// reads the patient cannot see; a reason that says nothing; PHI in the audit trail of a denial;
+// finding patients to open without the scope, without an audit trail, or with junk queries.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, expect, it } from 'vitest';
 import { createTestApp } from '../../../test/app-harness.js';
@@ -194,7 +195,12 @@ describeClinic('break-glass security', { env: ENV }, (clinic, engine) => {
       adminId: admin.userId,
       adminDisplayName: 'Alex Admin',
       patientId,
+      // The admin reads whom the grant is for: name, MRN and organization, not just an id.
+      patientGivenName: 'Jordan',
+      patientFamilyName: 'Quill',
+      patientMrn: 'BG-777',
       organizationId,
+      organizationName: expect.any(String),
       reason: REASON,
       revokedAt: null,
       active: true,
@@ -427,5 +433,141 @@ describeClinic('break-glass security', { env: ENV }, (clinic, engine) => {
     }
     const [row] = await clinic.rows('break_glass_grants', { id: grant.id });
     expect(row?.revoked_at).toBeNull();
+  });
+  /** The picker's search, as the admin's SPA sends it. */
+  function searchPatients(actor: Actor, query: unknown) {
+    return clinic.call(actor, 'POST', '/api/break-glass/patients/search', { query });
+  }
+  interface PatientMatch {
+    id: string;
+    givenName: string;
+    familyName: string;
+    birthDate: string;
+    mrn: string;
+    organizationId: string;
+    organizationName: string;
+  }
+
+  it('Z3/Z4: only breakglass:request may search patients (clinician and patient 403), and nothing is listed or audited', async () => {
+    const clinician = await clinic.actor(['clinician']);
+    await clinic.addMember(organizationId, clinician, 'clinician');
+    const since = await lastSeq();
+    for (const actor of [clinician, patient]) {
+      const res = await searchPatients(actor, 'Quill');
+      expect(res.statusCode, actor.roles.join()).toBe(403);
+      expect(res.body).not.toContain(patientId);
+      expect(res.body).not.toContain('Jordan');
+    }
+    expect(await eventsSince(since)).toEqual([]);
+    // The admin holding the scope finds the same patient.
+    const res = await searchPatients(admin, 'Quill');
+    expect(res.statusCode).toBe(200);
+    expect(res.json<{ patients: PatientMatch[] }>().patients.map((p) => p.id)).toContain(patientId);
+  });
+
+  it('L3: a break-glass patient search is audited as a listing of each patient found, shown in their access list', async () => {
+    const elsewhere = await clinic.organization({ name: `Faraway Clinic ${randomUUID()}` });
+    const { patientId: farawayId, patient: farawayPatient } = await clinic.portalPatient(
+      elsewhere,
+      { givenName: 'Jordan', familyName: 'Quillfeather', mrn: 'FAR-1', birthDate: '1990-04-05' },
+    );
+    const since = await lastSeq();
+    const res = await searchPatients(admin, 'quill, jord');
+    expect(res.statusCode, res.body).toBe(200);
+    const found = res.json<{ patients: PatientMatch[] }>().patients;
+    // Only what the picker shows, in name order, across organizations.
+    expect(found.map((p) => p.id)).toEqual([patientId, farawayId]);
+    expect(found[1]).toEqual({
+      id: farawayId,
+      givenName: 'Jordan',
+      familyName: 'Quillfeather',
+      birthDate: '1990-04-05',
+      mrn: 'FAR-1',
+      organizationId: elsewhere,
+      organizationName: expect.stringMatching(/^Faraway Clinic /),
+    });
+    // One batched listing per organization, naming each patient found, without the query.
+    const events = await eventsSince(since);
+    expect(events).toEqual([
+      expect.objectContaining({
+        action: 'patient.listed',
+        actor_id: admin.userId,
+        target_type: 'organization',
+        target_id: organizationId,
+        outcome: 'success',
+        details: expect.objectContaining({ patientIds1: patientId, via: 'break_glass_search' }),
+      }),
+      expect.objectContaining({
+        action: 'patient.listed',
+        target_type: 'organization',
+        target_id: elsewhere,
+        details: expect.objectContaining({ patientIds1: farawayId, via: 'break_glass_search' }),
+      }),
+    ]);
+    expect(JSON.stringify(events).toLowerCase()).not.toContain('quill, jord');
+    for (const who of [patient, farawayPatient]) {
+      const log = await clinic.call(who, 'GET', '/api/portal/access-log?limit=5');
+      expect(log.statusCode).toBe(200);
+      expect(log.json<{ entries: Array<Record<string, unknown>> }>().entries[0]).toMatchObject({
+        action: 'patient.listed',
+        actor: { kind: 'staff', displayName: 'Alex Admin' },
+      });
+    }
+    // The MRN finds the patient too; a search that finds no one lists and audits no one.
+    const byMrn = await searchPatients(admin, 'FAR-1');
+    expect(byMrn.json<{ patients: PatientMatch[] }>().patients.map((p) => p.id)).toEqual([
+      farawayId,
+    ]);
+    const quiet = await lastSeq();
+    const none = await searchPatients(admin, 'Nobody Byth1sname');
+    expect(none.json()).toEqual({ patients: [] });
+    expect(await eventsSince(quiet)).toEqual([]);
+  });
+
+  it('Z5: a search lists at most 10 patients and leaves archived records out', async () => {
+    for (let i = 0; i < 12; i += 1) {
+      await clinic.patient(organizationId, { givenName: `Tess${i}`, familyName: 'Tenfold' });
+    }
+    const archived = await clinic.patient(organizationId, {
+      givenName: 'Arch',
+      familyName: 'Tenfoldarchived',
+    });
+    await clinic.db
+      .updateTable('patients')
+      .set({ archived_at: new Date() })
+      .where('id', '=', archived)
+      .execute();
+    const res = await searchPatients(admin, 'Tenfold');
+    expect(res.statusCode).toBe(200);
+    const found = res.json<{ patients: PatientMatch[] }>().patients;
+    expect(found).toHaveLength(10);
+    expect(found.map((p) => p.id)).not.toContain(archived);
+  });
+
+  it('V1: a query under 2 characters or with control characters is 400, and nothing is audited', async () => {
+    const since = await lastSeq();
+    for (const query of [
+      '',
+      'Q',
+      ' Q ',
+      ', ,',
+      '\u{1F691}',
+      'Qu\u0000ill',
+      'Quill\n',
+      'Qu\tll',
+      'Quill\u202E',
+      'Q'.repeat(101),
+      42,
+    ]) {
+      const res = await searchPatients(admin, query);
+      expect(res.statusCode, JSON.stringify(query)).toBe(400);
+      expect(res.json().code).toBe('VALIDATION_FAILED');
+    }
+    const extra = await clinic.call(admin, 'POST', '/api/break-glass/patients/search', {
+      query: 'Quill',
+      organizationId,
+    });
+    expect(extra.statusCode).toBe(400);
+    expect(await eventsSince(since)).toEqual([]);
   });
 });

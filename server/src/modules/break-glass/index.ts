@@ -1,4 +1,5 @@
-// Break-glass access to one patient record (Z5): request, use, list and revoke grants.
+// Break-glass access to one patient record (Z5): find the patient, request, use, list and revoke
+// grants.
 import { defineModule } from '../../platform/module-context.js';
 import type { ClinicalModuleOptions } from '../identity/index.js';
 import { registerBreakGlassRoutes } from './routes.js';

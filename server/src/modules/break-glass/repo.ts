@@ -1,7 +1,8 @@
 // Break-glass grants in the database. A grant names one admin and one patient; queries that act
 // for the admin carry their id, and a grant's patient is the only patient its use can reach.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DatabaseSchema } from '../../platform/db/schema.js';
+import { patientNameStartsWith } from '../patients/index.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -14,12 +15,18 @@ function grantQuery(db: Db) {
   return db
     .selectFrom('break_glass_grants as g')
     .innerJoin('users as u', 'u.id', 'g.admin_id')
+    .innerJoin('patients as p', 'p.id', 'g.patient_id')
+    .innerJoin('organizations as o', 'o.id', 'g.organization_id')
     .select([
       'g.id',
       'g.admin_id',
       'u.display_name as admin_display_name',
       'g.patient_id',
+      'p.given_name as patient_given_name',
+      'p.family_name as patient_family_name',
+      'p.mrn as patient_mrn',
       'g.organization_id',
+      'o.name as organization_name',
       'g.reason',
       'g.created_at',
       'g.expires_at',
@@ -42,6 +49,45 @@ export function findPatient(db: Db, lookup: PatientLookup) {
       : query.where('organization_id', '=', lookup.organizationId).where('mrn', '=', lookup.mrn)
   ).executeTakeFirst();
 }
+
+/**
+ * Up to `limit` patients, in any organization, whose MRN is the query or whose family or given
+ * names start with each of its words ("Quill, Jor" finds Jordan Quill), in name order. Archived
+ * records are left out. Only what the picker shows is read: names, birth date, MRN, organization.
+ */
+export function searchPatients(
+  db: Db,
+  search: { query: string; words: readonly string[]; limit: number },
+) {
+  return db
+    .selectFrom('patients as p')
+    .innerJoin('organizations as o', 'o.id', 'p.organization_id')
+    .select([
+      'p.id',
+      'p.given_name',
+      'p.family_name',
+      sql<string>`to_char(p.birth_date, 'YYYY-MM-DD')`.as('birth_date'),
+      'p.mrn',
+      'p.organization_id',
+      'o.name as organization_name',
+    ])
+    .where('p.archived_at', 'is', null)
+    .where((eb) =>
+      eb.or([
+        eb('p.mrn', '=', search.query),
+        // No words would be an empty AND, which is true: every patient.
+        ...(search.words.length > 0
+          ? [eb.and(search.words.map((word) => patientNameStartsWith(word)))]
+          : []),
+      ]),
+    )
+    .orderBy(sql`lower(p.family_name)`)
+    .orderBy(sql`lower(p.given_name)`)
+    .orderBy('p.id')
+    .limit(search.limit)
+    .execute();
+}
+export type PatientMatchRow = Awaited<ReturnType<typeof searchPatients>>[number];
 
 export async function insertGrant(
   db: Db,

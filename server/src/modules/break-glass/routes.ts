@@ -1,4 +1,5 @@
-// Break-glass routes (Z5): request a grant (step-up), use it, and the admins' list and revoke.
+// Break-glass routes (Z5): find the patient, request a grant (step-up), use it, and the admins'
+// list and revoke.
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { requireScopes } from '../../platform/http/route-contract.js';
@@ -12,14 +13,35 @@ import {
   GrantParams,
   GrantRecordAnswer,
   GrantRequestBody,
+  PatientMatches,
+  PatientSearchBody,
 } from './schemas.js';
-import { listGrants, readUnderGrant, requestGrant, revokeGrant } from './service.js';
+import {
+  listGrants,
+  readUnderGrant,
+  requestGrant,
+  revokeGrant,
+  searchPatientsToOpen,
+} from './service.js';
 
 export function registerBreakGlassRoutes(
   app: FastifyInstance,
   ctx: ModuleContext<BreakGlassSettings>,
 ): void {
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  // The picker's search: a POST, so names and MRNs never appear in URLs or access logs.
+  typed.post(
+    '/api/break-glass/patients/search',
+    {
+      config: { access: requireScopes(['breakglass:request']), rateClass: 'sensitive' },
+      bodyLimit: 1024,
+      schema: { body: PatientSearchBody, response: { 200: PatientMatches } },
+    },
+    async (request) => ({
+      patients: await searchPatientsToOpen(ctx, request, request.body.query),
+    }),
+  );
 
   typed.post(
     '/api/break-glass/grants',

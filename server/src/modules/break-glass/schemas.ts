@@ -16,6 +16,12 @@ export const MIN_REASON = 10;
 export const MAX_REASON = 500;
 /** The most grants one listing shows, newest first. */
 export const GRANT_LIST_LIMIT = 200;
+/** The most patients one break-glass search lists: enough to pick from, few enough to audit. */
+export const PATIENT_MATCH_LIMIT = 10;
+export const MIN_QUERY = 2;
+export const MAX_QUERY = 100;
+/** A search query is one line: no control characters at all. */
+const QUERY_PATTERN = '^[^\\u0000-\\u001f\\u007f]*$';
 
 export const Empty = Type.Object({}, { additionalProperties: false });
 export const GrantParams = Type.Object({ grantId: Uuid }, { additionalProperties: false });
@@ -26,7 +32,12 @@ export const GrantSchema = Type.Object(
     adminId: Type.String({ maxLength: 36 }),
     adminDisplayName: Type.String({ maxLength: 100 }),
     patientId: Type.String({ maxLength: 36 }),
+    /** Whom the grant is for, as the admin named them: never the record's contents. */
+    patientGivenName: Type.String({ maxLength: 100 }),
+    patientFamilyName: Type.String({ maxLength: 100 }),
+    patientMrn: Type.String({ maxLength: 32 }),
     organizationId: Type.String({ maxLength: 36 }),
+    organizationName: Type.String({ maxLength: 120 }),
     reason: Type.String({ maxLength: MAX_REASON }),
     createdAt: Iso,
     expiresAt: Iso,
@@ -69,5 +80,31 @@ export const GrantListQuery = Type.Object(
 );
 export const GrantList = Type.Object(
   { grants: Type.Array(GrantSchema, { maxItems: GRANT_LIST_LIMIT }) },
+  { additionalProperties: false },
+);
+
+/** A name or an MRN to find the patient to open; a POST, so it never sits in a URL or a log. */
+export const PatientSearchBody = Type.Object(
+  {
+    query: Type.String({ minLength: MIN_QUERY, maxLength: MAX_QUERY, pattern: QUERY_PATTERN }),
+  },
+  { additionalProperties: false },
+);
+/** What the picker shows of one patient, and nothing of the record. */
+export const PatientMatchSchema = Type.Object(
+  {
+    id: Type.String({ maxLength: 36 }),
+    givenName: Type.String({ maxLength: 100 }),
+    familyName: Type.String({ maxLength: 100 }),
+    birthDate: Type.String({ maxLength: 10 }),
+    mrn: Type.String({ maxLength: 32 }),
+    organizationId: Type.String({ maxLength: 36 }),
+    organizationName: Type.String({ maxLength: 120 }),
+  },
+  { additionalProperties: false },
+);
+export type PatientMatch = Static<typeof PatientMatchSchema>;
+export const PatientMatches = Type.Object(
+  { patients: Type.Array(PatientMatchSchema, { maxItems: PATIENT_MATCH_LIMIT }) },
   { additionalProperties: false },
 );

@@ -2,14 +2,20 @@
 // in the portal, only with a stated reason, a fresh MFA check (the route's step-up), for a
 // limited time, read-only and fully audited. A grant opens exactly one route (the record view);
 // it carries no scope, so every staff route (and every write) stays closed to the admin. Each use
-// is a patient.read event with the grant id, which the patient sees in their access list.
+// is a patient.read event with the grant id, which the patient sees in their access list; so is
+// each search that lists them (patient.listed) while the admin looks for the record to open.
 import type { FastifyRequest } from 'fastify';
-import { auditPhi, requireAccess, requireUser } from '../../platform/access/index.js';
+import {
+  auditPhi,
+  auditPhiBatch,
+  requireAccess,
+  requireUser,
+} from '../../platform/access/index.js';
 import { HavenError, type FieldError } from '../../platform/errors.js';
 import { requestContext } from '../../platform/http/request-context.js';
 import type { ModuleContext } from '../../platform/module-context.js';
 import { recordUserEvent } from '../../platform/user-event.js';
-import { FieldErrors, cleanProse } from '../../platform/text.js';
+import { FieldErrors, cleanProse, cleanText } from '../../platform/text.js';
 import { listPatientConsents } from '../patients/index.js';
 import { listSharedNotes, loadPatientRecordView } from '../portal/index.js';
 import type { BreakGlassSettings } from './index.js';
@@ -17,11 +23,15 @@ import * as repo from './repo.js';
 import type { GrantRow, PatientLookup } from './repo.js';
 import {
   GRANT_LIST_LIMIT,
+  MAX_QUERY,
   MAX_REASON,
+  MIN_QUERY,
   MIN_REASON,
+  PATIENT_MATCH_LIMIT,
   type GrantRecord,
   type GrantRequest,
   type GrantView,
+  type PatientMatch,
 } from './schemas.js';
 
 type BreakGlassContext = ModuleContext<BreakGlassSettings>;
@@ -35,13 +45,80 @@ function toGrantView(row: GrantRow, now: Date): GrantView {
     adminId: row.admin_id,
     adminDisplayName: row.admin_display_name,
     patientId: row.patient_id,
+    patientGivenName: row.patient_given_name,
+    patientFamilyName: row.patient_family_name,
+    patientMrn: row.patient_mrn,
     organizationId: row.organization_id,
+    organizationName: row.organization_name,
     reason: row.reason,
     createdAt: row.created_at.toISOString(),
     expiresAt: row.expires_at.toISOString(),
     revokedAt: row.revoked_at ? row.revoked_at.toISOString() : null,
     active: isActive(row, now),
   };
+}
+
+/** The most words of a query that must each start a name; more would only slow the search. */
+const MAX_QUERY_WORDS = 5;
+
+/**
+ * The query as searched: NFC, trimmed, no control or invisible formatting characters, at least
+ * MIN_QUERY characters (code points) and one word; its first words, split at spaces and commas.
+ */
+function cleanQuery(raw: string): { query: string; words: string[] } {
+  const errors = new FieldErrors();
+  const query = cleanText(errors, 'body.query', raw, { required: true, maxLength: MAX_QUERY });
+  const words = (query ?? '').split(/[\s,]+/u).filter((word) => word.length > 0);
+  if (query === undefined || Array.from(query).length < MIN_QUERY || words.length === 0) {
+    if (errors.list.length === 0) {
+      errors.add('body.query', `must be at least ${MIN_QUERY} characters`);
+    }
+    throw new HavenError('VALIDATION_FAILED', 'Enter at least two characters of a name or MRN.', {
+      errors: errors.list,
+    });
+  }
+  return { query, words: words.slice(0, MAX_QUERY_WORDS) };
+}
+
+/**
+ * Patients, in any organization, the admin may pick to open: the MRN, or words that start the
+ * family or given names. Each search shows PHI (names, birth dates), so every patient listed is
+ * audited as patient.listed, one batch per organization (the patient's access list finds a
+ * listing by the record's organization), and sees "Found your record in a search".
+ */
+export async function searchPatientsToOpen(
+  ctx: BreakGlassContext,
+  request: FastifyRequest,
+  rawQuery: string,
+): Promise<PatientMatch[]> {
+  requireUser(request);
+  const { query, words } = cleanQuery(rawQuery);
+  return ctx.db.transaction().execute(async (trx) => {
+    const rows = await repo.searchPatients(trx, { query, words, limit: PATIENT_MATCH_LIMIT });
+    const listedByOrganization = new Map<string, string[]>();
+    for (const row of rows) {
+      const listed = listedByOrganization.get(row.organization_id) ?? [];
+      listed.push(row.id);
+      listedByOrganization.set(row.organization_id, listed);
+    }
+    for (const [organizationId, patientIds] of listedByOrganization) {
+      await auditPhiBatch(trx, request, {
+        action: 'patient.listed',
+        patientIds,
+        organizationId,
+        details: { via: 'break_glass_search' },
+      });
+    }
+    return rows.map((row) => ({
+      id: row.id,
+      givenName: row.given_name,
+      familyName: row.family_name,
+      birthDate: row.birth_date,
+      mrn: row.mrn,
+      organizationId: row.organization_id,
+      organizationName: row.organization_name,
+    }));
+  });
 }
 
 /** Exactly one way of naming the patient: their id, or their organization and MRN. */

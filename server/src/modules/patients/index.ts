@@ -26,7 +26,7 @@ export {
   type ConsentRecordView,
 } from './consents/schemas.js';
 export { currentNoteVersions } from './notes/repo.js';
-export { patientColumns } from './records/repo.js';
+export { patientColumns, patientNameStartsWith } from './records/repo.js';
 export { demographicsOf } from './records/service.js';
 export {
   auditConsentChange,

@@ -1,31 +1,52 @@
+import { useEffect, useId, useState } from 'react';
+import { sessionStore } from '../../auth/sessionStore';
 import { instantFromLocalInput } from '../../shared/dates';
 import { Field, SelectField } from '../../shared/fields';
 import { SearchForm } from '../../shared/forms';
-import { UUID_PATTERN } from '../../shared/patterns';
 import { useForm } from '../../shared/submission';
-import { OUTCOMES, type AuditFilters } from './auditApi';
+import { useResource } from '../../shared/useResource';
+import {
+  ACTION_CATALOGUE_PATH,
+  OUTCOMES,
+  actorSearchPath,
+  decodeActionCatalogue,
+  decodeActorCandidates,
+  type AuditFilters,
+} from './auditApi';
 
 const OUTCOME_CHOICES = [
   { value: '', label: 'Any outcome' },
   ...OUTCOMES.map((value) => ({ value, label: value.charAt(0).toUpperCase() + value.slice(1) })),
 ];
 
-/** The free-text filters: the API name of each, its label, its longest value and a hint. */
-const TEXT_FILTERS = [
-  { key: 'actorId', label: 'Actor id', max: 36 },
+/** The free-text target filters: the API name of each, its label, its longest value and a hint. */
+const TARGET_FILTERS = [
   { key: 'targetType', label: 'Target type', max: 64, hint: 'e.g. patient, user, organization' },
   { key: 'targetId', label: 'Target id', max: 128 },
-  {
-    key: 'action',
-    label: 'Action',
-    max: 100,
-    hint: 'Exact, or a prefix ending in a dot: patient.',
-  },
 ] as const;
 
-/** Filters; times are entered in the browser's time zone and sent as UTC instants. */
+/** Shorter names find too many people to be useful; the list asks for two characters. */
+const ACTOR_QUERY_MIN = 2;
+/** Waits for a pause in typing before asking the server. */
+const ACTOR_QUERY_DELAY_MS = 300;
+
+function useDebounced(value: string, delayMs: number): string {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = window.setTimeout(() => setSettled(value), delayMs);
+    return () => window.clearTimeout(timer);
+  }, [value, delayMs]);
+  return settled;
+}
+
+/**
+ * Filters. The action comes from a list of families and known actions (or is typed); the actor
+ * is found by name or email and sent as its id; times are entered in the browser's time zone
+ * and sent as UTC instants.
+ */
 export function AuditFilterForm({ onSearch }: { onSearch: (filters: AuditFilters) => void }) {
   const form = useForm({
+    actorQuery: '',
     actorId: '',
     targetType: '',
     targetId: '',
@@ -34,14 +55,39 @@ export function AuditFilterForm({ onSearch }: { onSearch: (filters: AuditFilters
     from: '',
     to: '',
   });
+  const actionListId = useId();
+
+  const catalogue = useResource(ACTION_CATALOGUE_PATH, () =>
+    sessionStore.api('GET', ACTION_CATALOGUE_PATH, decodeActionCatalogue),
+  );
+
+  const actorQuery = useDebounced(form.values.actorQuery.trim(), ACTOR_QUERY_DELAY_MS);
+  const actorPath = actorQuery.length >= ACTOR_QUERY_MIN ? actorSearchPath(actorQuery) : null;
+  // useResource loads nothing while the key is null (fewer than two characters typed).
+  const candidates = useResource(actorPath, () =>
+    sessionStore.api('GET', actorPath ?? '', decodeActorCandidates),
+  );
+  const people = actorPath ? (candidates.data?.users ?? []) : [];
+  const actorChoices = [
+    {
+      value: '',
+      label:
+        actorPath === null
+          ? 'Anyone'
+          : candidates.data === null
+            ? 'Searching…'
+            : `Anyone (${people.length} found)`,
+    },
+    ...people.map((user) => ({ value: user.id, label: `${user.displayName} <${user.email}>` })),
+  ];
+  // A picked person who left the list (the name was edited) is no longer the filter.
+  const actorId = people.some((user) => user.id === form.values.actorId) ? form.values.actorId : '';
 
   const search = () => {
     const { values } = form;
-    const actorId = values.actorId.trim().toLowerCase();
     const from = instantFromLocalInput(values.from);
     const to = instantFromLocalInput(values.to);
     const problems = {
-      actorId: actorId && !UUID_PATTERN.test(actorId) ? 'An actor id is a UUID.' : undefined,
       to: from && to && from > to ? '"To" must be after "From".' : undefined,
     };
     if (!form.validate(problems)) return;
@@ -59,7 +105,38 @@ export function AuditFilterForm({ onSearch }: { onSearch: (filters: AuditFilters
 
   return (
     <SearchForm label="Audit events" onSearch={search}>
-      {TEXT_FILTERS.map(({ key, label, max, ...rest }) => (
+      <Field
+        label="Action"
+        autoComplete="off"
+        maxLength={100}
+        list={actionListId}
+        hint="Pick from the list: a family such as breakglass finds all its actions; auth. or patient.note* is a prefix."
+        {...form.bind('action')}
+      />
+      <datalist id={actionListId}>
+        {catalogue.data?.families.map((family) => (
+          <option key={`family:${family}`} value={family} label={`All ${family} actions`} />
+        ))}
+        {catalogue.data?.actions.map((action) => (
+          <option key={action} value={action} />
+        ))}
+      </datalist>
+      <Field
+        label="Actor"
+        type="search"
+        autoComplete="off"
+        maxLength={254}
+        hint="Type a name or email, then pick the person below."
+        {...form.bind('actorQuery')}
+      />
+      <SelectField
+        label="Matching actor"
+        choices={actorChoices}
+        disabled={people.length === 0}
+        {...form.bind('actorId')}
+        value={actorId}
+      />
+      {TARGET_FILTERS.map(({ key, label, max, ...rest }) => (
         <Field
           key={key}
           label={label}
@@ -70,8 +147,8 @@ export function AuditFilterForm({ onSearch }: { onSearch: (filters: AuditFilters
         />
       ))}
       <SelectField label="Outcome" choices={OUTCOME_CHOICES} {...form.bind('outcome')} />
-      <Field label="From" type="datetime-local" {...form.bind('from')} />
-      <Field label="To" type="datetime-local" {...form.bind('to')} />
+      <Field label="From" type="datetime-local" hint="Your local time" {...form.bind('from')} />
+      <Field label="To" type="datetime-local" hint="Your local time" {...form.bind('to')} />
     </SearchForm>
   );
 }

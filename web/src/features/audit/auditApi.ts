@@ -1,5 +1,5 @@
-/** The audit log (L3): search and chain verification (docs/api/clinical.md, "Audit log"). */
-import { AuditPage, VerifyAnswer } from '@haven/contract';
+/** The audit log (L3): search, export and chain verification (docs/api/clinical.md, "Audit log"). */
+import { ActionCatalogue, AuditPage, UserPage, VerifyAnswer } from '@haven/contract';
 import type { Static } from 'typebox';
 import { answerOf } from '../../shared/schemaDecoding';
 
@@ -12,11 +12,27 @@ export const decodeAuditPage = answerOf(AuditPage);
 export type ChainStatus = Static<typeof VerifyAnswer>;
 export const decodeChainStatus = answerOf(VerifyAnswer);
 
+/** Known actions and their families, for the action picker. */
+export type ActionCatalogueAnswer = Static<typeof ActionCatalogue>;
+export const decodeActionCatalogue = answerOf(ActionCatalogue);
+export const ACTION_CATALOGUE_PATH = '/api/admin/audit-events/actions';
+
+/** People an actor search found (the admin users list). */
+export type ActorCandidate = Static<typeof UserPage>['users'][number];
+export const decodeActorCandidates = answerOf(UserPage);
+const ACTOR_MATCHES = 10;
+
+export function actorSearchPath(query: string): string {
+  const params = new URLSearchParams({ query, limit: String(ACTOR_MATCHES) });
+  return `/api/admin/users?${params.toString()}`;
+}
+
 /** Search filters; an empty or missing one does not filter. */
 export interface AuditFilters {
   actorId?: string;
   targetType?: string;
   targetId?: string;
+  /** A family (`breakglass`), a prefix (`auth.`, `patient.note*`) or an exact action. */
   action?: string;
   outcome?: Outcome;
   /** ISO 8601 instants. */
@@ -25,12 +41,26 @@ export interface AuditFilters {
 }
 
 const AUDIT_PAGE_SIZE = 50;
+/** The server's cap on one CSV export (EXPORT_ROW_CAP). */
+export const EXPORT_ROW_CAP = 10_000;
 
-export function auditSearchPath(filters: AuditFilters, before: string | null): string {
-  const params = new URLSearchParams({ limit: String(AUDIT_PAGE_SIZE) });
+function filterParams(filters: AuditFilters): URLSearchParams {
+  const params = new URLSearchParams();
   for (const [key, value] of Object.entries(filters)) {
     if (typeof value === 'string' && value !== '') params.set(key, value);
   }
+  return params;
+}
+
+export function auditSearchPath(filters: AuditFilters, before: string | null): string {
+  const params = filterParams(filters);
+  params.set('limit', String(AUDIT_PAGE_SIZE));
   if (before) params.set('before', before);
   return `/api/admin/audit-events?${params.toString()}`;
+}
+
+/** The CSV of the same filters, newest first, capped on the server. */
+export function auditExportPath(filters: AuditFilters): string {
+  const query = filterParams(filters).toString();
+  return `/api/admin/audit-events/export.csv${query ? `?${query}` : ''}`;
 }

@@ -15,6 +15,7 @@ import {
   decodeGrants,
   grantListPath,
   grantPagePath,
+  grantPatientName,
   type Grant,
   type GrantFilter,
 } from './breakGlassApi';
@@ -108,8 +109,12 @@ function GrantCard({
         <span className={grant.active ? 'badge badge-alert' : 'badge badge-muted'}>{state}</span>
       </p>
       <dl className="facts">
-        <dt>Patient id</dt>
-        <dd className="mono">{grant.patientId}</dd>
+        <dt>Patient</dt>
+        <dd>{grantPatientName(grant)}</dd>
+        <dt>MRN</dt>
+        <dd>{grant.patientMrn}</dd>
+        <dt>Organization</dt>
+        <dd>{grant.organizationName}</dd>
         <dt>Reason</dt>
         <dd>{grant.reason}</dd>
         <dt>Granted</dt>
@@ -127,7 +132,7 @@ function GrantCard({
           )}
           <ConfirmAction
             label="Revoke"
-            ariaLabel={`Revoke the grant of ${grant.adminDisplayName} from ${formatDateTime(grant.createdAt)}`}
+            ariaLabel={`Revoke the grant of ${grant.adminDisplayName} on ${grantPatientName(grant)} from ${formatDateTime(grant.createdAt)}`}
             consequence={`Revoke this grant now? ${own ? 'You lose' : `${grant.adminDisplayName} loses`} access to the record at once; a new request (with a fresh authenticator code) is needed to open it again.`}
             confirmLabel="Yes, revoke"
             busy={revocation.busy}

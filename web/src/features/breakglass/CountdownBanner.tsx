@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { formatDateTime } from '../../shared/dates';
-import type { Grant } from './breakGlassApi';
+import { grantPatientName, type Grant } from './breakGlassApi';
 
 interface Props {
   grant: Grant;
@@ -54,6 +54,9 @@ export function CountdownBanner({ grant, onExpired, onLeave }: Props) {
         <span role="timer" aria-live="off">
           {clock}
         </span>
+      </p>
+      <p>
+        Patient: {grantPatientName(grant)}, MRN {grant.patientMrn}, {grant.organizationName}
       </p>
       <p>Reason: {grant.reason}</p>
       <p>

@@ -48,6 +48,16 @@ export function patientColumns() {
   ] as const;
 }
 
+/**
+ * The search's name rule, in one place for every search of patients (staff and break-glass): a
+ * case-insensitive prefix of the family or the given name. For a query whose patients table is
+ * aliased `p`.
+ */
+export function patientNameStartsWith(name: string) {
+  const prefix = `${escapeLike(name)}%`;
+  return sql<boolean>`(lower(p.family_name) like lower(${prefix}) or lower(p.given_name) like lower(${prefix}))`;
+}
+
 /** The patient with this id in the organization; `lock` holds the row until commit. */
 export async function selectPatient(
   db: Db,
@@ -96,12 +106,7 @@ export async function searchPatientRows(
     .orderBy(sql`lower(p.given_name)`)
     .orderBy('p.id')
     .limit(filters.limit + 1);
-  if (filters.name !== undefined) {
-    const prefix = `${escapeLike(filters.name)}%`;
-    query = query.where(
-      sql<boolean>`(lower(p.family_name) like lower(${prefix}) or lower(p.given_name) like lower(${prefix}))`,
-    );
-  }
+  if (filters.name !== undefined) query = query.where(patientNameStartsWith(filters.name));
   if (filters.mrn !== undefined) query = query.where('p.mrn', '=', filters.mrn);
   if (filters.birthDate !== undefined) query = query.where('p.birth_date', '=', filters.birthDate);
   if (!filters.includeArchived) query = query.where('p.archived_at', 'is', null);
