@@ -544,11 +544,14 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: 'V3/csv-formulas',
     control: 'V3',
-    file: `${S}modules/reviews/exports/format.ts`,
+    file: `${S}platform/csv-cells.ts`,
     find: "  return /^[=+\\-@\\t\\r]/.test(text) ? `'${text}` : text;",
     replace: '  return text;',
     removes: 'exported CSV cells starting with = + - @ run as formulas in a spreadsheet',
-    tests: [`${S}modules/reviews/exports/exports.security.test.ts`],
+    tests: [
+      `${S}modules/reviews/exports/exports.security.test.ts`,
+      `${S}modules/audit-admin/audit-search.security.test.ts`,
+    ],
   },
   {
     id: 'V3/csv-formulas-in-sql',

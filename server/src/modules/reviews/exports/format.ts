@@ -1,21 +1,12 @@
 // Export rows as CSV or NDJSON text. CSV follows csv-stringify (the header goes through it; the
 // rows are written by its quoting rule, see csvRows), after every text cell that a spreadsheet
-// would read as a formula is neutralized.
+// would read as a formula is neutralized (platform/csv-cells.ts).
 import { stringify } from 'csv-stringify/sync';
+import { neutralizeCell, quoteField } from '../../../platform/csv-cells.js';
 // source-kit.js, not sources.js: answer-sources.ts writes through this module too.
 import { QUESTION_COLUMN_PREFIX, type Cell, type ExportRow } from './source-kit.js';
 
 export type ExportFormat = 'csv' | 'ndjson';
-
-/**
- * CSV injection (OWASP "CSV Injection"): a cell beginning with = + - @, a tab or a carriage
- * return is taken as a formula by Excel, LibreOffice and Sheets. Such text cells get a leading
- * single quote, which the spreadsheet shows as text and never evaluates. Numbers are written by
- * the server itself (a negative scale value is a number, not text) and stay numbers.
- */
-export function neutralizeCell(text: string): string {
-  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-}
 
 function cellText(value: Cell | undefined): string {
   if (value === null || value === undefined) return '';
@@ -44,18 +35,9 @@ export function csvHeader(columns: readonly string[]): string {
   return stringify([columns.map(neutralizeCell)], { record_delimiter: 'windows' });
 }
 
-/**
- * What makes a field quoted (RFC 4180): a quote, a comma or a line break. csv-stringify with a
- * record delimiter set quotes only the CRLF pair, which would let a lone LF in a free-text answer
- * split its row for every reader; every CR and LF is quoted here.
- */
-const NEEDS_QUOTES = /[",\r\n]/;
-const QUOTE = /"/g;
-
 /** One field in the header's dialect: quoted by NEEDS_QUOTES, quotes doubled inside. */
 function csvField(value: Cell | undefined): string {
-  const cell = cellText(value);
-  return NEEDS_QUOTES.test(cell) ? `"${cell.replace(QUOTE, '""')}"` : cell;
+  return quoteField(cellText(value));
 }
 
 /**
