@@ -729,7 +729,9 @@ describeEachEngine('schema fuzz', (engine) => {
       );
     }
     expect(failures).toEqual([]);
-  }, 300_000);
+    // About 8,000 requests: 170 s on PGlite alone; over 300 s on PostgreSQL while two other
+    // suites shared the 2-core machine. The limit is there to catch a hang, not to time routes.
+  }, 600_000);
 
   it(`V1: the fuzz sent at least ${MIN_CASES_PER_ENGINE} requests`, () => {
     expect(totals.requests).toBeGreaterThanOrEqual(MIN_CASES_PER_ENGINE);

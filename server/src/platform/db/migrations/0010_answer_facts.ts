@@ -9,16 +9,18 @@
 // The database copies them, not the application: a BEFORE INSERT trigger takes them from the
 // assignment the answer names, whatever the insert says, so the copy cannot disagree with the
 // assignment (the assignment's own foreign keys keep them valid). Answers written before this
-// migration get them here, with the table's no-update trigger stood down for that statement only.
+// migration get them here, with the table's triggers stood down for that statement only.
 import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`ALTER TABLE review_answers ADD COLUMN case_id uuid, ADD COLUMN arm_id uuid`.execute(db);
-  await sql`ALTER TABLE review_answers DISABLE TRIGGER review_answers_no_update`.execute(db);
+  // USER: the table's own triggers (no-update, no-delete), whatever they are named; the foreign
+  // keys' internal triggers stay on. Only this statement runs while they are off.
+  await sql`ALTER TABLE review_answers DISABLE TRIGGER USER`.execute(db);
   await sql`
     UPDATE review_answers r SET case_id = a.case_id, arm_id = a.arm_id
     FROM review_assignments a WHERE a.id = r.assignment_id`.execute(db);
-  await sql`ALTER TABLE review_answers ENABLE TRIGGER review_answers_no_update`.execute(db);
+  await sql`ALTER TABLE review_answers ENABLE TRIGGER USER`.execute(db);
   await sql`ALTER TABLE review_answers ALTER COLUMN case_id SET NOT NULL`.execute(db);
   await sql`
     CREATE FUNCTION review_answer_assignment_facts() RETURNS trigger LANGUAGE plpgsql AS $$
