@@ -46,7 +46,9 @@ describe('one role story', () => {
     await adminPage.getByRole('button', { name: 'Add member' }).click();
     await adminPage.getByText(`${orgAdminEmail} was invited`).waitFor();
 
-    const mail = await waitForMail(server, orgAdminEmail, /invited/);
+    // The mail names the clinic (issue 14 item 7): "Join <organization> on Haven".
+    const mail = await waitForMail(server, orgAdminEmail, /on Haven$/);
+    expect(mail.subject).toBe(`Join ${organizationName} on Haven`);
     expect(mail.text).toContain(`You have been invited to Haven as: ${ORG_ADMIN}.`);
     expect(mail.text.toLowerCase()).not.toContain('clinician');
 
