@@ -1,3 +1,4 @@
+import { saveBlob } from '../../shared/download';
 import { AccountExportSchema } from '@haven/contract';
 import { sessionStore } from '../../auth/sessionStore';
 import { localDay } from '../../shared/dates';
@@ -36,15 +37,5 @@ export function DataExportSection() {
 }
 
 function saveJson(data: unknown, fileName: string): void {
-  const blob = new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' });
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = fileName;
-  link.rel = 'noopener';
-  document.body.append(link);
-  link.click();
-  link.remove();
-  // The download has started from the click; the URL is no longer needed once it is handed over.
-  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  saveBlob(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }), fileName);
 }

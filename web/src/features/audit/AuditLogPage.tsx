@@ -1,3 +1,4 @@
+import { saveBlob } from '../../shared/download';
 import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
 import { formatDateTime } from '../../shared/dates';
@@ -93,19 +94,6 @@ function CsvDownload({ filters }: { filters: AuditFilters }) {
 function fileNameOf(disposition: string | null): string {
   const name = /filename="([^"]+)"/.exec(disposition ?? '')?.[1];
   return name ?? 'haven-audit.csv';
-}
-
-function saveBlob(blob: Blob, fileName: string): void {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = fileName;
-  link.rel = 'noopener';
-  document.body.append(link);
-  link.click();
-  link.remove();
-  // The download has started from the click; the URL is no longer needed once it is handed over.
-  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 function AuditTable({ events }: { events: AuditEntry[] }) {
