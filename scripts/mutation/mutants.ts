@@ -1073,6 +1073,15 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/portal/portal.test.ts`],
   },
   {
+    id: 'Z4/audit-names-patient',
+    control: 'Z4',
+    file: `${S}modules/audit-admin/target-names.ts`,
+    find: '    if (!readable.has(patientId)) return',
+    replace: '    if (readable.size < 0) return',
+    removes: 'the audit page names every patient to every auditor, with or without access to them',
+    tests: [`${S}modules/audit-admin/audit-target-names.security.test.ts`],
+  },
+  {
     id: 'V5/bucket-endpoint',
     control: 'V5',
     file: `${S}modules/files/buckets/service.ts`,

@@ -63,7 +63,15 @@ describe('audit search SPA', () => {
     const history: Array<[Date, Parameters<typeof recordAudit>[1]]> = [
       // In the range, Casey, the family: these two are the answer.
       [minutesAgo(40), { actor: asCasey, action: 'breakglass.granted', outcome: 'success' }],
-      [minutesAgo(30), { actor: asCasey, action: 'breakglass.revoked', outcome: 'success' }],
+      [
+        minutesAgo(30),
+        {
+          actor: asCasey,
+          action: 'breakglass.revoked',
+          target: { type: 'user', id: other.id },
+          outcome: 'success',
+        },
+      ],
       // Each misses one filter: another family, another person, before the range.
       [minutesAgo(35), { actor: asCasey, action: 'breakglassx.drill', outcome: 'success' }],
       [minutesAgo(35), { actor: asCasey, action: 'patient.read', outcome: 'success' }],
@@ -162,5 +170,24 @@ describe('audit search SPA', () => {
     });
     expect(JSON.stringify(exported.details)).not.toContain(casey.id);
     await expectAccessibleAtBothWidths(page, 'audit log, after the download');
+
+    // Targets read as names, never ids; one row's target becomes the filter.
+    const revokedRow = events.getByRole('row').filter({ hasText: 'breakglass.revoked' });
+    const target = revokedRow.locator('td[data-label="Target"]');
+    await expect.poll(() => target.innerText()).toMatch(/^Robin Other · Account/);
+    const pinned = page.waitForResponse(
+      (res) =>
+        res.url().includes('/api/admin/audit-events?') &&
+        res.url().includes(`targetId=${other.id}`),
+    );
+    await target.getByRole('button', { name: /^Events about this account/ }).click();
+    expect(new URL((await pinned).url()).searchParams.get('targetType')).toBe('user');
+    await page.getByText('Showing events about Robin Other (Account).').waitFor();
+    await expect
+      .poll(() => events.locator('td[data-label="Action"]').allTextContents())
+      .toEqual(['breakglass.revoked']);
+    await expectAccessibleAtBothWidths(page, 'audit log, one target pinned');
+    await page.getByRole('button', { name: 'Show all targets' }).click();
+    await expect.poll(() => events.getByRole('row').count()).toBe(3);
   });
 });

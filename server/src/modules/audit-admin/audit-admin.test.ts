@@ -15,6 +15,7 @@ interface Entry {
   action: string;
   targetType: string | null;
   targetId: string | null;
+  targetName: string | null;
   outcome: string;
   requestId: string | null;
   details: Record<string, unknown>;
@@ -97,6 +98,8 @@ describeClinic('audit log administration', (clinic) => {
       action: 'fixture.read',
       targetType: 'fixture_doc',
       targetId: 'doc-1',
+      // A kind of target Haven does not know has no name to show.
+      targetName: null,
       outcome: 'success',
       requestId: 'req-fixture-1',
       details: { count: 3 },
@@ -169,7 +172,7 @@ describeClinic('audit log administration', (clinic) => {
       .execute();
     expect(event).toEqual({
       actor_id: admin.userId,
-      details: { filters: 'actorId,targetId,action', paged: false, results: 1 },
+      details: { filters: 'actorId,targetId,action', paged: false, results: 1, patientsShown: 0 },
     });
     expect(JSON.stringify(event)).not.toContain(worker.userId);
     expect(JSON.stringify(event)).not.toContain('doc-2');

@@ -23,6 +23,7 @@ import {
   type AuditAdminActor,
   type AuditAdminContext,
 } from './service.js';
+import { nameTargets } from './target-names.js';
 
 /** Who is asking, as the audit trail names them. */
 function auditActor(request: FastifyRequest): AuditAdminActor {
@@ -40,7 +41,13 @@ export function registerAuditAdminRoutes(app: FastifyInstance, context: AuditAdm
       schema: { querystring: SearchQuery, response: { 200: AuditPage } },
     },
     async (request) =>
-      searchAuditLog(context, auditActor(request), request.query, requestContext(request)),
+      searchAuditLog(
+        context,
+        auditActor(request),
+        request.query,
+        requestContext(request),
+        (targets) => nameTargets(context.db, request, targets),
+      ),
   );
 
   // Static paths: find-my-way matches them before any parametric sibling.

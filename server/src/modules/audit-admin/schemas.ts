@@ -56,6 +56,9 @@ const AuditEntrySchema = Type.Object(
     action: Type.String({ maxLength: 100 }),
     targetType: Type.Union([Type.String({ maxLength: 64 }), Type.Null()]),
     targetId: Type.Union([Type.String({ maxLength: 128 }), Type.Null()]),
+    // The target's name for this reader (target-names.ts): a patient's name only when the
+    // reader may open that record; null when there is nothing to name.
+    targetName: Type.Optional(Type.Union([Type.String({ maxLength: 300 }), Type.Null()])),
     outcome: Outcome,
     requestId: Type.Union([Type.String({ maxLength: 128 }), Type.Null()]),
     // recordAudit only ever stores flat string/number/boolean/null values.

@@ -18,6 +18,7 @@ import type {
   SearchFilters,
 } from './schemas.js';
 import { auditCsv } from './csv.js';
+import type { AuditTarget, TargetNames } from './target-names.js';
 
 const DEFAULT_LIMIT = 50;
 
@@ -83,16 +84,27 @@ function toEntryView(row: AuditEventRow): AuditEntryView {
   };
 }
 
-/** One page of events, newest first; `nextBefore` continues below the page's last seq. */
+/** Names the targets of a page for the reader asking (target-names.ts, bound to the request). */
+export type TargetNamer = (targets: readonly AuditTarget[]) => Promise<TargetNames>;
+
+/**
+ * One page of events, newest first; `nextBefore` continues below the page's last seq. Targets
+ * carry their names for this reader; how many patients were named is part of the audit record,
+ * since a name read from the log is a name read.
+ */
 export async function searchAuditLog(
   ctx: AuditAdminContext,
   actor: AuditAdminActor,
   filters: SearchFilters,
   request: RequestContext,
+  nameTargets: TargetNamer,
 ): Promise<AuditPageView> {
   const limit = filters.limit ?? DEFAULT_LIMIT;
   const rows = await searchAuditEvents(ctx.db, parsedFilters(filters), limit + 1);
   const page = rows.slice(0, limit);
+  const names = await nameTargets(
+    page.map((row) => ({ targetType: row.target_type, targetId: row.target_id })),
+  );
   const used = FILTER_NAMES.filter((name) => filters[name] !== undefined);
   await recordAudit(ctx.db, {
     actor,
@@ -102,12 +114,16 @@ export async function searchAuditLog(
       filters: used.length > 0 ? used.join(',') : null,
       paged: filters.before !== undefined,
       results: page.length,
+      patientsShown: names.patientsShown,
     },
     ...request,
   });
   const last = page.at(-1);
   return {
-    events: page.map(toEntryView),
+    events: page.map((row) => {
+      const entry = toEntryView(row);
+      return { ...entry, targetName: names.labelOf(entry) };
+    }),
     nextBefore: rows.length > limit && last ? String(last.seq) : null,
   };
 }

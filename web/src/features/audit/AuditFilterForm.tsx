@@ -8,6 +8,7 @@ import { useResource } from '../../shared/useResource';
 import {
   ACTION_CATALOGUE_PATH,
   OUTCOMES,
+  TARGET_KINDS,
   actorSearchPath,
   decodeActionCatalogue,
   decodeActorCandidates,
@@ -19,11 +20,14 @@ const OUTCOME_CHOICES = [
   ...OUTCOMES.map((value) => ({ value, label: value.charAt(0).toUpperCase() + value.slice(1) })),
 ];
 
-/** The free-text target filters: the API name of each, its label, its longest value and a hint. */
-const TARGET_FILTERS = [
-  { key: 'targetType', label: 'Target type', max: 64, hint: 'e.g. patient, user, organization' },
-  { key: 'targetId', label: 'Target id', max: 128 },
-] as const;
+/** Target kinds in words, for the "About" filter; one target is picked from a result row. */
+const TARGET_CHOICES = [
+  { value: '', label: 'Anything' },
+  ...Object.entries(TARGET_KINDS)
+    .filter(([type]) => type !== 'account')
+    .map(([value, label]) => ({ value, label }))
+    .sort((a, b) => a.label.localeCompare(b.label)),
+];
 
 /** Shorter names find too many people to be useful; the list asks for two characters. */
 const ACTOR_QUERY_MIN = 2;
@@ -49,7 +53,6 @@ export function AuditFilterForm({ onSearch }: { onSearch: (filters: AuditFilters
     actorQuery: '',
     actorId: '',
     targetType: '',
-    targetId: '',
     action: '',
     outcome: '',
     from: '',
@@ -94,8 +97,7 @@ export function AuditFilterForm({ onSearch }: { onSearch: (filters: AuditFilters
     // Empty filters are left out of the query (see auditSearchPath).
     onSearch({
       actorId,
-      targetType: values.targetType.trim(),
-      targetId: values.targetId.trim(),
+      targetType: values.targetType,
       action: values.action.trim(),
       outcome: OUTCOMES.find((o) => o === values.outcome),
       from: from ?? undefined,
@@ -136,16 +138,12 @@ export function AuditFilterForm({ onSearch }: { onSearch: (filters: AuditFilters
         {...form.bind('actorId')}
         value={actorId}
       />
-      {TARGET_FILTERS.map(({ key, label, max, ...rest }) => (
-        <Field
-          key={key}
-          label={label}
-          autoComplete="off"
-          maxLength={max}
-          hint={'hint' in rest ? rest.hint : undefined}
-          {...form.bind(key)}
-        />
-      ))}
+      <SelectField
+        label="About"
+        choices={TARGET_CHOICES}
+        hint="A kind of record. For one patient, person or file, use “Events about this” on a result."
+        {...form.bind('targetType')}
+      />
       <SelectField label="Outcome" choices={OUTCOME_CHOICES} {...form.bind('outcome')} />
       <Field label="From" type="datetime-local" hint="Your local time" {...form.bind('from')} />
       <Field label="To" type="datetime-local" hint="Your local time" {...form.bind('to')} />

@@ -14,14 +14,20 @@ import {
   auditExportPath,
   auditSearchPath,
   decodeAuditPage,
+  targetKind,
   type AuditEntry,
   type AuditFilters,
 } from './auditApi';
 
 /** Administrators: search the audit log, page to older events, and verify the hash chain. */
 export function AuditLogPage() {
-  const [filters, setFilters] = useState<AuditFilters>({});
+  const [formFilters, setFormFilters] = useState<AuditFilters>({});
+  // "Events about this" on a row pins its target: searched by id, shown by name.
+  const [about, setAbout] = useState<PinnedTarget | null>(null);
   const pages = useCursorPages();
+  const filters: AuditFilters = about
+    ? { ...formFilters, targetType: about.type, targetId: about.id }
+    : formFilters;
   const path = auditSearchPath(filters, pages.cursor);
   const page = useResource(path, () => sessionStore.api('GET', path, decodeAuditPage));
 
@@ -33,9 +39,24 @@ export function AuditLogPage() {
         <AuditFilterForm
           onSearch={(next) => {
             pages.first();
-            setFilters(next);
+            setFormFilters(next);
           }}
         />
+        {about && (
+          <p className="pinned-filter" role="status">
+            Showing events about <strong>{about.name}</strong> ({targetKind(about.type)}).{' '}
+            <button
+              type="button"
+              className="link-button"
+              onClick={() => {
+                pages.first();
+                setAbout(null);
+              }}
+            >
+              Show all targets
+            </button>
+          </p>
+        )}
         <ProblemAlert error={page.error} />
         <CsvDownload filters={filters} />
         {page.data === null ? (
@@ -43,7 +64,14 @@ export function AuditLogPage() {
         ) : page.data.events.length === 0 ? (
           <p>{pages.depth > 0 ? 'No older events.' : 'No events match these filters.'}</p>
         ) : (
-          <AuditTable events={page.data.events} />
+          <AuditTable
+            events={page.data.events}
+            pinned={about}
+            onPin={(target) => {
+              pages.first();
+              setAbout(target);
+            }}
+          />
         )}
         <PageNav
           label="Pages of events"
@@ -96,7 +124,22 @@ function fileNameOf(disposition: string | null): string {
   return name ?? 'haven-audit.csv';
 }
 
-function AuditTable({ events }: { events: AuditEntry[] }) {
+/** A target chosen from a row: its id goes to the server, its name to the person. */
+interface PinnedTarget {
+  readonly type: string;
+  readonly id: string;
+  readonly name: string;
+}
+
+function AuditTable({
+  events,
+  pinned,
+  onPin,
+}: {
+  events: AuditEntry[];
+  pinned: PinnedTarget | null;
+  onPin: (target: PinnedTarget) => void;
+}) {
   return (
     <div className="table-wrap" tabIndex={0} role="region" aria-label="Audit events">
       <table className="table stacked">
@@ -119,16 +162,12 @@ function AuditTable({ events }: { events: AuditEntry[] }) {
                 {e.seq}
               </td>
               <td data-label="When">{formatDateTime(e.occurredAt)}</td>
-              <td data-label="Actor">
-                {e.actorDisplayName ?? e.actorType}
-                {e.actorId && <span className="mono subtle id"> {e.actorId}</span>}
-              </td>
+              <td data-label="Actor">{actorName(e)}</td>
               <td data-label="Action" className="mono nowrap">
                 {e.action}
               </td>
               <td data-label="Target">
-                {e.targetType ?? '—'}
-                {e.targetId && <span className="mono subtle id"> {e.targetId}</span>}
+                <TargetCell entry={e} pinned={pinned} onPin={onPin} />
               </td>
               <td data-label="Outcome" data-outcome={e.outcome}>
                 {e.outcome}
@@ -140,6 +179,60 @@ function AuditTable({ events }: { events: AuditEntry[] }) {
           ))}
         </tbody>
       </table>
+    </div>
+  );
+}
+
+/** Who acted, in words: a person's name, or what kind of actor it was. */
+function actorName(e: AuditEntry): string {
+  if (e.actorDisplayName) return e.actorDisplayName;
+  if (e.actorType === 'system') return 'Haven (automatic)';
+  if (e.actorType === 'client') return 'API client';
+  if (e.actorType === 'user') return 'A deleted account';
+  return e.actorType;
+}
+
+/**
+ * What the event is about: the name the server gave for this reader (a patient's name only to
+ * whoever may open the record), or the kind of thing; the stored id is kept for a "details"
+ * disclosure, for whoever must match it against another system.
+ */
+function TargetCell({
+  entry,
+  pinned,
+  onPin,
+}: {
+  entry: AuditEntry;
+  pinned: PinnedTarget | null;
+  onPin: (target: PinnedTarget) => void;
+}) {
+  const { targetType: type, targetId: id } = entry;
+  if (type === null) return <>—</>;
+  const kind = targetKind(type);
+  const name = entry.targetName ?? null;
+  const isPinned = pinned !== null && pinned.type === type && pinned.id === id;
+  return (
+    <div className="stack tight">
+      <span>
+        {name ?? kind}
+        {name && <span className="subtle"> · {kind}</span>}
+      </span>
+      {id !== null && !isPinned && (
+        <button
+          type="button"
+          className="link-button"
+          onClick={() => onPin({ type, id, name: name ?? kind })}
+        >
+          Events about this {kind.toLowerCase()}
+          <span className="visually-hidden">: {name ?? id}</span>
+        </button>
+      )}
+      {id !== null && (
+        <details>
+          <summary>Stored id</summary>
+          <span className="mono subtle id">{id}</span>
+        </details>
+      )}
     </div>
   );
 }

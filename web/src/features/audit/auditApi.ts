@@ -27,6 +27,34 @@ export function actorSearchPath(query: string): string {
   return `/api/admin/users?${params.toString()}`;
 }
 
+/** The kinds of thing an audit event is about, in words (target types the server writes). */
+export const TARGET_KINDS: Readonly<Record<string, string>> = {
+  patient: 'Patient',
+  user: 'Account',
+  account: 'Account',
+  organization: 'Organization',
+  break_glass_grant: 'Emergency access',
+  consent_document: 'Consent document',
+  file: 'File',
+  upload: 'Upload',
+  bucket: 'Storage bucket',
+  study: 'Study',
+  experiment: 'Experiment',
+  experiment_arm: 'Experiment arm',
+  questionnaire_version: 'Questionnaire version',
+  review_assignment: 'Case assignment',
+  randomization: 'Randomization',
+  record: 'Patient record',
+  session: 'Session',
+  client: 'API client',
+  system: 'System',
+};
+
+/** A target type in words; a type Haven does not know is shown as it is stored. */
+export function targetKind(type: string): string {
+  return Object.hasOwn(TARGET_KINDS, type) ? (TARGET_KINDS[type] ?? type) : type;
+}
+
 /** Search filters; an empty or missing one does not filter. */
 export interface AuditFilters {
   actorId?: string;
