@@ -46,7 +46,7 @@ describeClinic(
         .orderBy('seq', 'desc')
         .limit(1)
         .executeTakeFirstOrThrow();
-      return row.details as Record<string, unknown>;
+      return row.details;
     }
 
     beforeAll(async () => {

@@ -114,8 +114,9 @@ async function nameOpenKinds(db: Db, targets: readonly AuditTarget[], names: Map
     ['experiment', experimentRows],
     ['bucket', bucketRows],
   ];
-  for (const [type, rows] of kinds)
+  for (const [type, rows] of kinds) {
     for (const row of rows) names.set(keyOf(type, row.id), row.name);
+  }
 }
 
 interface PatientFacts {
@@ -230,8 +231,9 @@ export async function nameTargets(
   }
   for (const grant of grants) {
     const label = patientLabel(grant.patient_id);
-    if (label !== null)
+    if (label !== null) {
       names.set(keyOf('break_glass_grant', grant.id), `Emergency access to ${label}`);
+    }
   }
   for (const file of files) {
     // A file's own name can carry health data too: it is shown with the same rule as the
