@@ -45,9 +45,17 @@ export async function expectAccessible(page: Page, where: string): Promise<void>
         problems.push(`unlabelled ${input.tagName.toLowerCase()} ${input.type}`);
       }
     }
+    const words = (text: string) => text.replace(/\s+/g, ' ').trim().toLowerCase();
     for (const el of Array.from(document.querySelectorAll('button, a[href]'))) {
       const name = (el.getAttribute('aria-label') ?? el.textContent ?? '').trim();
       if (visible(el) && !name) problems.push(`unnamed ${el.tagName.toLowerCase()}`);
+      // WCAG 2.5.3 label in name: a spoken command ("click Withdraw consent") must match the
+      // accessible name, so an aria-label holds the visible words (icons and symbols aside).
+      const label = el.getAttribute('aria-label');
+      const shown = words((el as HTMLElement).innerText ?? '');
+      if (visible(el) && label !== null && /\p{L}/u.test(shown) && !words(label).includes(shown)) {
+        problems.push(`${el.tagName.toLowerCase()} "${shown}" is named "${label}"`);
+      }
     }
     const ids = new Set<string>();
     for (const el of Array.from(document.querySelectorAll('[id]'))) {

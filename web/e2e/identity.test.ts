@@ -292,7 +292,16 @@ describe('identity SPA', () => {
     await first.page.getByRole('link', { name: 'Account', exact: true }).click();
     const sessions = first.page.getByRole('region', { name: 'Sessions' });
     await expect.poll(() => sessions.getByRole('listitem').count()).toBe(2);
-    await sessions.getByRole('button', { name: /Sign out the session/ }).click();
+    // Issue 14: a session reads as its browser and system, not as a raw User-Agent.
+    expect(await sessions.locator('.card-title').allTextContents()).toEqual([
+      expect.stringMatching(/^Chrome on Linux/),
+      expect.stringMatching(/^Chrome on Linux/),
+    ]);
+    // Times carry their zone (the machine's, here UTC unless TZ says otherwise).
+    expect(await sessions.locator('dd').first().textContent()).toMatch(
+      /\d{1,2}:\d{2}.*[A-Z]{2,5}|GMT/,
+    );
+    await sessions.getByRole('button', { name: /^Sign out this session: Chrome on Linux, signed in / }).click();
     await sessions.getByText('The session was signed out.').waitFor();
     await expect.poll(() => sessions.getByRole('listitem').count()).toBe(1);
 

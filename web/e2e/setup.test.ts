@@ -43,9 +43,13 @@ describe('A9/A11: first-admin setup in the SPA', () => {
       await page.getByLabel('Email').fill('first.admin@example.test');
       await page.getByLabel('Your name').fill('First Admin');
       await page.getByLabel('Password', { exact: true }).fill('quartz meadow lighthouse ninety');
+      const main = page.getByRole('navigation', { name: 'Main' });
+      // Issue 14: no "Sign in" link leads away from setup or from the MFA enrolment after it.
+      expect(await main.getByRole('link', { name: 'Sign in' }).count()).toBe(0);
       await page.getByRole('button', { name: 'Create administrator' }).click();
 
       const secret = (await page.locator('code.totp-secret').textContent()) ?? '';
+      expect(await main.getByRole('link', { name: 'Sign in' }).count()).toBe(0);
       const device: TotpDevice = { secret, lastStep: 0 };
       await page.getByLabel('Code from your authenticator app').fill(await nextTotpCode(device));
       await page.getByRole('button', { name: 'Confirm' }).click();

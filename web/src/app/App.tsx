@@ -59,6 +59,13 @@ export function App() {
   );
 }
 
+/**
+ * Pages that are themselves a way in — signing in, first-admin setup, accepting an invitation,
+ * each of which may end in MFA enrolment: a "Sign in" link there would only lead away from a
+ * half-finished step.
+ */
+const SIGN_IN_FLOWS: ReadonlySet<string> = new Set(['/sign-in', '/setup', '/invite']);
+
 function MainNav({ pathname }: { pathname: string }) {
   const auth = useAuth();
   const activeRole = useActiveRole();
@@ -98,7 +105,7 @@ function MainNav({ pathname }: { pathname: string }) {
               </button>
             </li>
           </>
-        ) : auth.status === 'signed_out' ? (
+        ) : auth.status === 'signed_out' && !SIGN_IN_FLOWS.has(pathname) ? (
           <li>
             <Link to="/sign-in" aria-current={current('/sign-in')}>
               Sign in

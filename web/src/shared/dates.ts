@@ -4,11 +4,21 @@
  * A value that cannot be read is shown as it came, never as "Invalid Date".
  */
 
+// One format for every instant, always with its time zone, so a clinician reading a time
+// another site wrote knows which clock it is on (dateStyle/timeStyle cannot carry the zone).
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
-  dateStyle: 'medium',
-  timeStyle: 'medium',
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: '2-digit',
+  timeZoneName: 'short',
 });
-const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
+const timeFormat = new Intl.DateTimeFormat(undefined, {
+  hour: 'numeric',
+  minute: '2-digit',
+  timeZoneName: 'short',
+});
 // A calendar date names a day, not an instant: read and shown in UTC so no time zone moves it.
 const calendarDateFormat = new Intl.DateTimeFormat(undefined, {
   dateStyle: 'medium',
@@ -20,13 +30,13 @@ function parsed(value: string | Date): Date | null {
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
-/** An instant (ISO 8601) as date and time, e.g. "Nov 5, 2025, 3:04:05 PM". */
+/** An instant (ISO 8601) as date and time with its zone, e.g. "Nov 5, 2025, 3:04 PM UTC". */
 export function formatDateTime(instant: string | Date): string {
   const date = parsed(instant);
   return date ? dateTimeFormat.format(date) : String(instant);
 }
 
-/** The time of day of an instant, e.g. "3:04:05 PM". */
+/** The time of day of an instant with its zone, e.g. "3:04 PM UTC". */
 export function formatTime(instant: string | Date): string {
   const date = parsed(instant);
   return date ? timeFormat.format(date) : String(instant);

@@ -1,4 +1,5 @@
 import { formatDateTime } from '../../shared/dates';
+import { deviceName } from '../../shared/devices';
 import type { SessionSummary } from './accountApi';
 
 interface SessionListProps {
@@ -16,7 +17,7 @@ export function SessionList({ sessions, onRevoke, busyId = null }: SessionListPr
       {sessions.map((session) => (
         <li key={session.id} className="card">
           <p className="card-title">
-            {session.userAgent ?? 'Unknown browser'}
+            {deviceName(session.userAgent)}
             {session.current && <span className="badge">This session</span>}
           </p>
           <dl className="facts">
@@ -33,7 +34,8 @@ export function SessionList({ sessions, onRevoke, busyId = null }: SessionListPr
               className="button secondary"
               disabled={busyId === session.id}
               onClick={() => onRevoke(session)}
-              aria-label={`Sign out the session from ${formatDateTime(session.createdAt)}`}
+              // Begins with the button's own words (WCAG 2.5.3, label in name).
+              aria-label={`Sign out this session: ${deviceName(session.userAgent)}, signed in ${formatDateTime(session.createdAt)}`}
             >
               Sign out this session
             </button>

@@ -59,7 +59,8 @@ export function PortalConsentsSection() {
                     {live ? (
                       <ConfirmAction
                         label="Withdraw consent"
-                        ariaLabel={`Withdraw my consent to ${d.title}`}
+                        // The name begins with the words on the button (WCAG 2.5.3, label in name).
+                        ariaLabel={`Withdraw consent to ${d.title}`}
                         consequence={
                           d.required
                             ? `Withdraw your consent to ${d.title}? Your care team requires this consent, so they will ask you for it again. You can consent again here at any time.`

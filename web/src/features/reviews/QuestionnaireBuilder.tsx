@@ -188,7 +188,7 @@ export function QuestionnaireBuilder({
                     type="button"
                     className="button secondary"
                     disabled={index === 0}
-                    aria-label={`Move question ${index + 1} up`}
+                    aria-label={`Move up question ${index + 1}`}
                     onClick={() => move(index, -1)}
                   >
                     Move up
@@ -197,7 +197,7 @@ export function QuestionnaireBuilder({
                     type="button"
                     className="button secondary"
                     disabled={index === draft.questions.length - 1}
-                    aria-label={`Move question ${index + 1} down`}
+                    aria-label={`Move down question ${index + 1}`}
                     onClick={() => move(index, 1)}
                   >
                     Move down

@@ -48,3 +48,16 @@ export async function organizationName(
     .executeTakeFirst();
   return row?.name;
 }
+
+/**
+ * The patient's name as their portal account starts with: the accept form shows it filled in,
+ * so the invitation reads as coming from the clinic that knows them (they may still change it).
+ */
+export async function patientDisplayName(db: Db, patientId: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('patients')
+    .select(['given_name', 'family_name'])
+    .where('id', '=', patientId)
+    .executeTakeFirst();
+  return row && `${row.given_name} ${row.family_name}`.trim().slice(0, 100);
+}

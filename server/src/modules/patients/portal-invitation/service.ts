@@ -10,7 +10,12 @@ import type { IdentityApi } from '../../identity/index.js';
 import type { Db } from '../records/repo.js';
 import { onPatient } from '../records/service.js';
 import { createdInThisTransaction, lockAccountByEmail } from '../../organizations/index.js';
-import { isAccountLinked, linkPortalAccount, organizationName } from './repo.js';
+import {
+  isAccountLinked,
+  linkPortalAccount,
+  organizationName,
+  patientDisplayName,
+} from './repo.js';
 
 const alreadyLinked = () =>
   new HavenError('CONFLICT', 'This patient record is already linked to a portal account.');
@@ -76,6 +81,7 @@ export async function invitePatientToPortal(
     await identity.inviteUser({
       email,
       role: 'patient',
+      displayName: await patientDisplayName(db, existing.inviter.access.patientId),
       invitedBy: existing.inviter.access.userId,
       organizationName: await organizationName(db, existing.inviter.access.organizationId),
       auditAction: 'portal.user_invited',
