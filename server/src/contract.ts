@@ -22,6 +22,7 @@ export {
   PatientConsentList,
   PatientPage,
   PortalInvitationAnswer,
+  RecentPatients,
 } from './modules/patients/schemas.js';
 export {
   AccessLogPage,

@@ -29,6 +29,7 @@ import {
   PortalConsentsAnswer,
   PortalNotesAnswer,
   PortalRecordAnswer,
+  RecentPatients,
   SessionList,
   UserPage,
   VerifyAnswer,
@@ -93,6 +94,7 @@ describeClinic('the API contract decodes real answers', (clinic) => {
     ],
     ['patient search', () => clinician, 'POST', () => '/api/patients/search', PatientPage, {}],
     ['a patient', () => clinician, 'GET', () => `/api/patients/${patientId}`, PatientAnswer],
+    ['recent patients', () => clinician, 'GET', () => '/api/patients/recent', RecentPatients],
     ['notes', () => clinician, 'GET', () => `/api/patients/${patientId}/notes`, NoteList],
     [
       'consents',

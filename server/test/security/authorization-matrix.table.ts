@@ -635,6 +635,15 @@ export const MATRIX: Readonly<Record<string, MatrixEntry>> = {
         ? 'a member of B finds patient PA of A'
         : undefined,
   },
+  'GET /api/patients/recent': {
+    request: () => ({ method: 'GET', url: '/api/patients/recent' }),
+    // Each member gets their own views in their active organization; B's clinician never PA.
+    expect: organizationA(200, 200),
+    check: (w, actor, response) =>
+      actor === 'otherClinician' && response.body.includes(w.patientA)
+        ? 'a member of B sees patient PA of A among recent patients'
+        : undefined,
+  },
   'POST /api/patients': {
     request: () =>
       post('/api/patients', {

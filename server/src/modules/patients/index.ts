@@ -5,12 +5,14 @@ import type { ClinicalModuleOptions } from '../identity/index.js';
 import { registerConsentRoutes } from './consents/routes.js';
 import { registerNoteRoutes } from './notes/routes.js';
 import { registerPortalInvitationRoutes } from './portal-invitation/routes.js';
+import { registerRecentPatientRoutes } from './recent/routes.js';
 import { registerRecordRoutes } from './records/routes.js';
 import { typedApp } from './route-access.js';
 
 /** The module's front door: app.register(patientsModule, options). */
 export const patientsModule = defineModule<ClinicalModuleOptions>((app, { context, identity }) => {
   const typed = typedApp(app);
+  registerRecentPatientRoutes(typed, context);
   registerRecordRoutes(typed, context);
   registerPortalInvitationRoutes(typed, context.db, identity);
   registerConsentRoutes(typed, context.db);

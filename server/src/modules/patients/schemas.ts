@@ -3,6 +3,7 @@
 // brings no routes, services or database code, unlike the front door (index.ts).
 export { PatientAnswer, PatientPage } from './records/schemas.js';
 export { NoteAnswer, NoteHistory, NoteList } from './notes/schemas.js';
+export { RecentPatients } from './recent/schemas.js';
 export {
   ConsentAnswer,
   ConsentDocumentSchema,

@@ -68,7 +68,7 @@ export function SecurityEventsHome() {
           ? 'No lockouts, reused sign-in tokens or emergency access recently.'
           : null
       }
-      more={{ to: '/admin/audit', label: 'Search the audit log' }}
+      more={{ to: '/admin/audit', label: 'Search all events' }}
     >
       <ul className="plain-list" aria-label="Recent security events">
         {list.map((e) => (

@@ -1,2 +1,3 @@
 export { FilesPage } from './FilesPage';
 export { FilesSection } from './FilesSection';
+export { UnfinishedUploadsHome } from './FilesHome';

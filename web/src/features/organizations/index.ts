@@ -5,6 +5,8 @@
 export { AdminOrganizationsPage } from './AdminOrganizationsPage';
 export { ClinicalProblem } from './ClinicalProblem';
 export { MembersPage } from './MembersPage';
+export { OrganizationAdminHome } from './OrganizationAdminHome';
+export { OrganizationsHome } from './OrganizationsHome';
 export { OrganizationSwitcher, OrganizationSync } from './OrganizationSwitcher';
 export { useActiveRole, useOrganizationKey, useOrganizations } from './organizationStore';
 export { decodeOrganizationPage, type Membership } from './organizationsApi';

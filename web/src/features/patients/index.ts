@@ -5,6 +5,7 @@
 export { ConsentDocumentsPage } from './consents/ConsentDocumentsPage';
 export { PatientPage } from './PatientPage';
 export { PatientsPage } from './PatientsPage';
+export { ConsentDocumentsHome, RecentPatientsHome } from './ClinicianHome';
 
 export { ConsentGateStatus, ConsentRecordList } from './consents/ConsentViews';
 export { RecordView } from './RecordView';

@@ -1,2 +1,3 @@
 /** The patient portal: the patient's own record, consents, shared notes and access list. */
 export { PortalPage } from './PortalPage';
+export { PatientHome } from './PatientHome';
