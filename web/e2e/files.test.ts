@@ -284,7 +284,7 @@ describe('files: upload, status, resume, refusals (issue 11 item 12)', () => {
     });
     const { page } = await open('/sign-in');
     await signIn(page, user);
-    await goto(page, `/patients/${patientId}`);
+    await goto(page, `/patients/${patientId}?tab=documents`);
     const documents = page.getByRole('region', { name: 'Documents' });
     await documents.getByText('No files yet.').waitFor();
     await documents.getByLabel('Files to upload').setInputFiles({

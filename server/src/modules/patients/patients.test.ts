@@ -261,10 +261,15 @@ describeClinic('patients', (clinic) => {
     expect(response.json()).toEqual({ status: 'invited' });
     const user = await clinic.db
       .selectFrom('users')
-      .select(['id', 'roles', 'status'])
+      .select(['id', 'roles', 'status', 'display_name'])
       .where('email_normalized', '=', email.toLowerCase())
       .executeTakeFirstOrThrow();
-    expect(user).toMatchObject({ roles: ['patient'], status: 'invited' });
+    // The account starts with the record's name: the accept form shows it filled in.
+    expect(user).toMatchObject({
+      roles: ['patient'],
+      status: 'invited',
+      display_name: `${patient.givenName} ${patient.familyName}`,
+    });
     const linked = await clinic.db
       .selectFrom('patients')
       .select('portal_user_id')

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
 import { navigate } from '../../shared/router';
+import { showToast } from '../../shared/Toast';
 import { emptyDraft } from './patientDraft';
 import { PatientForm } from './PatientForm';
 import { decodePatientAnswer, patientPagePath } from './patientsApi';
@@ -15,6 +16,8 @@ export function CreatePatientForm({ onCancel }: { onCancel: () => void }) {
       onCancel={onCancel}
       onSubmit={async (input) => {
         const patient = await sessionStore.api('POST', '/api/patients', decodePatientAnswer, input);
+        // The patient page's toast region shows it on arrival.
+        showToast('The patient was registered.');
         navigate(patientPagePath(patient.id));
       }}
     />

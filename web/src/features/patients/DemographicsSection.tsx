@@ -2,8 +2,9 @@ import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
 import { ConfirmAction } from '../../shared/ConfirmAction';
 import { formatDateTime } from '../../shared/dates';
-import { ActionOutcome, SuccessNote } from '../../shared/forms';
+import { ProblemAlert } from '../../shared/forms';
 import { useAction } from '../../shared/submission';
+import { showToast } from '../../shared/Toast';
 import { changedFields, draftOf, inputOf } from './patientDraft';
 import { PatientFacts } from './PatientFacts';
 import { PatientForm } from './PatientForm';
@@ -24,11 +25,9 @@ interface Props {
 /** Demographics and contact methods: view, edit (only the changed fields are sent), archive/restore. */
 export function DemographicsSection({ patient, canWrite, onChanged }: Props) {
   const [editing, setEditing] = useState(false);
-  const [edited, setEdited] = useState<string | null>(null);
   const archiving = useAction(onChanged);
 
   const setArchived = (archive: boolean) => {
-    setEdited(null);
     void archiving.act(async () => {
       await sessionStore.api(
         'POST',
@@ -36,7 +35,7 @@ export function DemographicsSection({ patient, canWrite, onChanged }: Props) {
         decodePatientAnswer,
         {},
       );
-      return archive ? 'The patient was archived.' : 'The patient was restored.';
+      showToast(archive ? 'The patient was archived.' : 'The patient was restored.');
     });
   };
 
@@ -44,10 +43,10 @@ export function DemographicsSection({ patient, canWrite, onChanged }: Props) {
     const changes = changedFields(inputOf(draftOf(patient)), input);
     if (Object.keys(changes).length > 0) {
       await sessionStore.api('PATCH', patientPath(patient.id), decodePatientAnswer, changes);
-      setEdited('The changes were saved.');
+      showToast('The changes were saved.');
       onChanged();
     } else {
-      setEdited('Nothing changed.');
+      showToast('Nothing changed.');
     }
     setEditing(false);
   };
@@ -77,19 +76,11 @@ export function DemographicsSection({ patient, canWrite, onChanged }: Props) {
               </>
             )}
           </dl>
-          {edited && <SuccessNote>{edited}</SuccessNote>}
-          <ActionOutcome action={archiving} />
+          <ProblemAlert error={archiving.error} />
           {canWrite && (
             <div className="actions">
               {!patient.archived && (
-                <button
-                  type="button"
-                  className="button"
-                  onClick={() => {
-                    setEdited(null);
-                    setEditing(true);
-                  }}
-                >
+                <button type="button" className="button" onClick={() => setEditing(true)}>
                   Edit demographics
                 </button>
               )}

@@ -1,8 +1,9 @@
 import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
-import { formatDate } from '../../shared/dates';
+import { formatDate, formatDateTime } from '../../shared/dates';
 import { Page } from '../../shared/Page';
 import { PageNav, useCursorPages } from '../../shared/paging';
+import { SkeletonTable } from '../../shared/Skeleton';
 import { Link } from '../../shared/router';
 import { useResource } from '../../shared/useResource';
 import { ClinicalProblem, useOrganizationKey } from '../organizations';
@@ -15,7 +16,11 @@ import {
   patientPagePath,
   sexLabel,
   type PatientSearch,
+  type PatientSort,
+  type SortDirection,
 } from './patientsApi';
+import { SortableHeader } from './SortableHeader';
+import './patients.css';
 
 /**
  * Patients of the active organization: search (a POST, so names and birth dates never reach
@@ -24,10 +29,15 @@ import {
 export function PatientsPage() {
   const organizationKey = useOrganizationKey();
   const [filters, setFilters] = useState<PatientSearch>({});
+  const [order, setOrder] = useState<{ sort: PatientSort; direction: SortDirection }>({
+    sort: 'name',
+    direction: 'asc',
+  });
   const pages = useCursorPages();
   const { cursor } = pages;
   const search: PatientSearch = {
     ...filters,
+    ...order,
     limit: PATIENT_PAGE_SIZE,
     ...(cursor ? { cursor } : {}),
   };
@@ -41,6 +51,23 @@ export function PatientsPage() {
     pages.first();
     setFilters(next);
   };
+  /** A header pressed again reverses its order; a new one starts ascending (updated: newest). */
+  const sortBy = (sort: PatientSort) => {
+    pages.first();
+    setOrder((current) =>
+      current.sort === sort
+        ? { sort, direction: current.direction === 'asc' ? 'desc' : 'asc' }
+        : { sort, direction: sort === 'updated' ? 'desc' : 'asc' },
+    );
+  };
+  const header = (sort: PatientSort, label: string) => (
+    <SortableHeader
+      label={label}
+      direction={order.sort === sort ? order.direction : null}
+      onSort={() => sortBy(sort)}
+    />
+  );
+  const first = pages.depth * PATIENT_PAGE_SIZE + 1;
 
   return (
     <Page title="Patients">
@@ -48,8 +75,19 @@ export function PatientsPage() {
         <h2 id="patient-search-title">Find a patient</h2>
         <PatientSearchForm onSearch={runSearch} />
         <ClinicalProblem error={error} />
+        <p className="result-count" role="status" data-testid="patient-count">
+          {page === null
+            ? ''
+            : page.total === 0
+              ? ''
+              : `${page.total === 1 ? '1 patient' : `${page.total} patients`}${
+                  page.total > page.patients.length
+                    ? `, showing ${first}–${first + page.patients.length - 1}`
+                    : ''
+                }`}
+        </p>
         {page === null ? (
-          !error && <p role="status">Loading patients…</p>
+          !error && <SkeletonTable label="Loading patients…" columns={6} />
         ) : page.patients.length === 0 ? (
           <p>
             {pages.depth > 0
@@ -64,11 +102,12 @@ export function PatientsPage() {
               <caption className="visually-hidden">Patients</caption>
               <thead>
                 <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">MRN</th>
+                  {header('name', 'Name')}
+                  {header('mrn', 'MRN')}
                   <th scope="col">Birth date</th>
                   <th scope="col">Sex</th>
                   <th scope="col">Status</th>
+                  {header('updated', 'Updated')}
                 </tr>
               </thead>
               <tbody>
@@ -85,6 +124,9 @@ export function PatientsPage() {
                     </td>
                     <td data-label="Sex">{sexLabel(p.sex)}</td>
                     <td data-label="Status">{p.archived ? 'Archived' : 'Active'}</td>
+                    <td data-label="Updated" className="nowrap">
+                      {formatDateTime(p.updatedAt)}
+                    </td>
                   </tr>
                 ))}
               </tbody>

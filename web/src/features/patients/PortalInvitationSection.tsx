@@ -1,8 +1,9 @@
 import { sessionStore } from '../../auth/sessionStore';
 import { Field } from '../../shared/fields';
-import { ProblemAlert, SubmissionForm, SubmitButton, SuccessNote } from '../../shared/forms';
+import { ProblemAlert, SubmissionForm, SubmitButton } from '../../shared/forms';
 import { useForm } from '../../shared/submission';
 import { emailProblem } from '../../shared/patterns';
+import { showToast } from '../../shared/Toast';
 import { decodePortalInvitation, patientPath, type Patient } from './patientsApi';
 
 interface Props {
@@ -28,17 +29,17 @@ export function PortalInvitationSection({ patient, canWrite, onChanged }: Props)
       );
       form.clear('email');
       onChanged();
-      return status === 'linked'
-        ? 'The existing patient account was linked to this record.'
-        : 'An invitation to the patient portal was sent.';
+      showToast(
+        status === 'linked'
+          ? 'The existing patient account was linked to this record.'
+          : 'An invitation to the patient portal was sent.',
+      );
     });
   };
 
   return (
     <section className="panel stack" aria-labelledby="portal-title">
       <h2 id="portal-title">Patient portal</h2>
-      {/* Above the form: a link makes the form go away, the note stays. */}
-      {form.note && <SuccessNote>{form.note}</SuccessNote>}
       {patient.portalLinked ? (
         <p>A portal account is linked to this record.</p>
       ) : !canWrite ? (

@@ -35,11 +35,17 @@ export type PatientFactsView = PatientRecordView['patient'];
 /** What the patient form sends (create, or the changed part of it on edit). */
 export type PatientInput = Omit<PatientFactsView, 'id'>;
 
+/** The list's sort orders (the server allows these and no others). */
+export type PatientSort = 'name' | 'mrn' | 'updated';
+export type SortDirection = 'asc' | 'desc';
+
 export interface PatientSearch {
   name?: string;
   mrn?: string;
   birthDate?: string;
   includeArchived?: boolean;
+  sort?: PatientSort;
+  direction?: SortDirection;
   cursor?: string;
   limit?: number;
 }

@@ -97,9 +97,10 @@ export function cleanPatientInput<T extends PatientPatch>(body: T, today: Date):
   return out as T;
 }
 
-/** Checks the search filters (a name prefix, a real birth date) and fills in the page size. */
+/** Checks the search filters (a name query, a real birth date); fills in the order and page size. */
 export function cleanPatientFilters(
-  body: Omit<PatientFilters, 'limit'> & { limit?: number | undefined },
+  body: Omit<PatientFilters, 'limit' | 'sort' | 'direction'> &
+    Partial<Pick<PatientFilters, 'sort' | 'direction'>> & { limit?: number | undefined },
   today: Date,
 ): PatientFilters {
   const errors = new FieldErrors();
@@ -109,5 +110,11 @@ export function cleanPatientFilters(
       : cleanText(errors, 'body.name', body.name, { required: true, maxLength: 100 });
   if (body.birthDate !== undefined) checkBirthDate(errors, 'body.birthDate', body.birthDate, today);
   errors.throwIfAny();
-  return { ...body, name, limit: body.limit ?? DEFAULT_SEARCH_LIMIT };
+  return {
+    ...body,
+    name,
+    sort: body.sort ?? 'name',
+    direction: body.direction ?? 'asc',
+    limit: body.limit ?? DEFAULT_SEARCH_LIMIT,
+  };
 }

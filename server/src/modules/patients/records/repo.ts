@@ -1,6 +1,6 @@
 // Patient rows (Z4): every query names the caller's organization in its WHERE clause, so
 // another organization's patient is never loaded, counted or changed.
-import { sql, type Kysely, type Updateable } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Updateable } from 'kysely';
 import type {
   ContactMethod,
   DatabaseSchema,
@@ -9,7 +9,8 @@ import type {
   Sex,
 } from '../../../platform/db/schema.js';
 import { escapeLike } from '../../../platform/db/sql-text.js';
-import type { PatientFilters, PatientInput, PatientPatch } from './schemas.js';
+import type { PatientFilters, PatientInput, PatientPatch, PatientSort } from './schemas.js';
+import { nameWords, patientMrnMatches, patientNameContains } from './search-rule.js';
 
 export type Db = Kysely<DatabaseSchema>;
 
@@ -89,35 +90,68 @@ export async function isOrganizationPatient(
 }
 
 /**
- * Up to `limit + 1` patients of the organization matching the filters, in (family name, given
- * name, id) order, after the cursor patient when there is one. The extra row tells whether a
- * next page exists. The cursor's sort position is read in SQL within the same organization.
+ * Each sort order's keys, for the listed row (`p`) and for the cursor's row (`c`), the id last
+ * so the order is total and a keyset cursor never skips or repeats a patient. Only these fixed
+ * expressions ever reach ORDER BY: the request names a key of this table, never a column.
+ */
+const SORT_KEYS: Record<PatientSort, { p: RawBuilder<unknown>[]; c: RawBuilder<unknown>[] }> = {
+  name: {
+    p: [sql`lower(p.family_name)`, sql`lower(p.given_name)`, sql`p.id`],
+    c: [sql`lower(c.family_name)`, sql`lower(c.given_name)`, sql`c.id`],
+  },
+  mrn: { p: [sql`upper(p.mrn)`, sql`p.id`], c: [sql`upper(c.mrn)`, sql`c.id`] },
+  updated: { p: [sql`p.updated_at`, sql`p.id`], c: [sql`c.updated_at`, sql`c.id`] },
+};
+
+/** The organization's patients matching the filters (not the cursor), table aliased `p`. */
+function matchingPatients(db: Db, organizationId: string, filters: PatientFilters) {
+  let query = db.selectFrom('patients as p').where('p.organization_id', '=', organizationId);
+  const words = filters.name === undefined ? [] : nameWords(filters.name);
+  if (words.length > 0) query = query.where(patientNameContains(words));
+  if (filters.mrn !== undefined) query = query.where(patientMrnMatches(filters.mrn));
+  if (filters.birthDate !== undefined) query = query.where('p.birth_date', '=', filters.birthDate);
+  if (!filters.includeArchived) query = query.where('p.archived_at', 'is', null);
+  return query;
+}
+
+/**
+ * Up to `limit + 1` patients of the organization matching the filters, in the requested order
+ * (SORT_KEYS, all ascending or all descending), after the cursor patient when there is one. The
+ * extra row tells whether a next page exists. The cursor's sort position is read in SQL within
+ * the same organization.
  */
 export async function searchPatientRows(
   db: Db,
   organizationId: string,
   filters: PatientFilters,
 ): Promise<PatientRow[]> {
-  let query = db
-    .selectFrom('patients as p')
+  const keys = SORT_KEYS[filters.sort];
+  const descending = filters.direction === 'desc';
+  let query = matchingPatients(db, organizationId, filters)
     .select(patientColumns())
-    .where('p.organization_id', '=', organizationId)
-    .orderBy(sql`lower(p.family_name)`)
-    .orderBy(sql`lower(p.given_name)`)
-    .orderBy('p.id')
     .limit(filters.limit + 1);
-  if (filters.name !== undefined) query = query.where(patientNameStartsWith(filters.name));
-  if (filters.mrn !== undefined) query = query.where('p.mrn', '=', filters.mrn);
-  if (filters.birthDate !== undefined) query = query.where('p.birth_date', '=', filters.birthDate);
-  if (!filters.includeArchived) query = query.where('p.archived_at', 'is', null);
+  for (const key of keys.p) query = query.orderBy(key, descending ? 'desc' : 'asc');
   if (filters.cursor !== undefined) {
+    const after = descending ? sql`<` : sql`>`;
     query = query.where(
-      sql<boolean>`(lower(p.family_name), lower(p.given_name), p.id) > (
-        select lower(c.family_name), lower(c.given_name), c.id from patients c
+      sql<boolean>`(${sql.join(keys.p)}) ${after} (
+        select ${sql.join(keys.c)} from patients c
         where c.id = ${filters.cursor} and c.organization_id = ${organizationId})`,
     );
   }
   return query.execute();
+}
+
+/** How many patients of the organization match the filters (every page shows the total). */
+export async function countPatients(
+  db: Db,
+  organizationId: string,
+  filters: PatientFilters,
+): Promise<number> {
+  const row = await matchingPatients(db, organizationId, filters)
+    .select((eb) => eb.fn.countAll<string>().as('total'))
+    .executeTakeFirstOrThrow();
+  return Number(row.total);
 }
 
 /** Whether another patient of the organization (not `exceptId`) holds this MRN. */

@@ -1,6 +1,6 @@
 // Request and answer schemas of the patient record, and the shapes shared by every patients
 // route (a patient id in the path, an empty body).
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import type { ContactMethod, PostalAddress, Sex } from '../../../platform/db/schema.js';
 
 export const UUID = Type.String({ format: 'uuid', maxLength: 36 });
@@ -64,12 +64,20 @@ export const PatientPatchSchema = Type.Object(
   },
   { additionalProperties: false, minProperties: 1 },
 );
+/** The list's sort orders (an allowlist: each maps to fixed SQL in repo.ts). */
+const PatientSortSchema = Type.Union([
+  Type.Literal('name'),
+  Type.Literal('mrn'),
+  Type.Literal('updated'),
+]);
 export const PatientSearchSchema = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     mrn: Type.Optional(Mrn),
     birthDate: Type.Optional(BirthDate),
     includeArchived: Type.Optional(Type.Boolean()),
+    sort: Type.Optional(PatientSortSchema),
+    direction: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
     cursor: Type.Optional(UUID),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
   },
@@ -78,6 +86,7 @@ export const PatientSearchSchema = Type.Object(
 
 const summaryProperties = {
   id: Type.String({ maxLength: 36 }),
+  updatedAt: Type.String({ maxLength: 40 }),
   mrn: Type.String({ maxLength: 32 }),
   givenName: Type.String({ maxLength: 100 }),
   familyName: Type.String({ maxLength: 100 }),
@@ -95,7 +104,6 @@ export const PatientSchema = Type.Object(
     contactMethods: ContactMethods,
     portalLinked: Type.Boolean(),
     createdAt: Type.String({ maxLength: 40 }),
-    updatedAt: Type.String({ maxLength: 40 }),
     archivedAt: Type.Union([Type.String({ maxLength: 40 }), Type.Null()]),
   },
   { additionalProperties: false },
@@ -107,6 +115,8 @@ export const PatientAnswer = Type.Object(
 export const PatientPage = Type.Object(
   {
     patients: Type.Array(PatientSummarySchema, { maxItems: 100 }),
+    /** How many patients match the filters, on every page. */
+    total: Type.Integer({ minimum: 0 }),
     nextCursor: Type.Union([Type.String({ maxLength: 36 }), Type.Null()]),
   },
   { additionalProperties: false },
@@ -124,9 +134,16 @@ export interface PatientInput {
 }
 export type PatientPatch = Partial<PatientInput>;
 
-/** The search filters once checked; `name` is the cleaned (NFC, trimmed) prefix. */
+export type PatientSort = Static<typeof PatientSortSchema>;
+
+/**
+ * The search filters once checked: `name` is the cleaned (NFC, trimmed) query, whose words
+ * must each be found in a name (search-rule.ts); `mrn` an MRN or its prefix.
+ */
 export interface PatientFilters {
   name?: string | undefined;
+  sort: PatientSort;
+  direction: 'asc' | 'desc';
   mrn?: string | undefined;
   birthDate?: string | undefined;
   includeArchived?: boolean | undefined;

@@ -13,6 +13,7 @@ import {
 } from '../../../platform/access/index.js';
 import { onUniqueViolation } from '../../../platform/unique-conflict.js';
 import {
+  countPatients,
   insertPatient,
   isMrnTaken,
   isOrganizationPatient,
@@ -45,6 +46,7 @@ const mrnTaken = () =>
 function toSummary(row: PatientRow): Static<typeof PatientSummarySchema> {
   return {
     id: row.id,
+    updatedAt: row.updated_at.toISOString(),
     mrn: row.mrn,
     givenName: row.given_name,
     familyName: row.family_name,
@@ -61,7 +63,6 @@ function toPatientView(row: PatientRow): PatientView {
     contactMethods: row.contact_methods,
     portalLinked: row.portal_user_id !== null,
     createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
     archivedAt: row.archived_at ? row.archived_at.toISOString() : null,
   };
 }
@@ -180,6 +181,7 @@ export async function searchPatients(
       }
     }
     const rows = await searchPatientRows(trx, organizationId, filters);
+    const total = await countPatients(trx, organizationId, filters);
     const page = rows.slice(0, filters.limit);
     await auditPhiBatch(trx, request, {
       action: 'patient.listed',
@@ -189,6 +191,7 @@ export async function searchPatients(
     const last = page[page.length - 1];
     return {
       patients: page.map(toSummary),
+      total,
       nextCursor: rows.length > filters.limit && last ? last.id : null,
     };
   });

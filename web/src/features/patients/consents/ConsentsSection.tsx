@@ -1,7 +1,9 @@
 import { sessionStore } from '../../../auth/sessionStore';
 import { SelectField } from '../../../shared/fields';
-import { ActionOutcome, FormFooter, ProblemAlert, SubmissionForm } from '../../../shared/forms';
+import { FormFooter, ProblemAlert, SubmissionForm } from '../../../shared/forms';
+import { Skeleton } from '../../../shared/Skeleton';
 import { useAction, useForm } from '../../../shared/submission';
+import { showToast } from '../../../shared/Toast';
 import { useResource } from '../../../shared/useResource';
 import { patientPath } from '../patientsApi';
 import {
@@ -29,7 +31,7 @@ export function ConsentsSection({ patientId, canWrite }: { patientId: string; ca
         decodeConsentAnswer,
         {},
       );
-      return 'The consent was withdrawn.';
+      showToast('The consent was withdrawn.');
     }, consentId);
 
   return (
@@ -37,7 +39,7 @@ export function ConsentsSection({ patientId, canWrite }: { patientId: string; ca
       <h2 id="consents-title">Consents</h2>
       <ProblemAlert error={consents.error} />
       {consents.data === null ? (
-        !consents.error && <p role="status">Loading consents…</p>
+        !consents.error && <Skeleton label="Loading consents…" />
       ) : (
         <>
           <ConsentGateStatus gate={consents.data.gate} />
@@ -48,7 +50,7 @@ export function ConsentsSection({ patientId, canWrite }: { patientId: string; ca
           />
         </>
       )}
-      <ActionOutcome action={withdrawal} />
+      <ProblemAlert error={withdrawal.error} />
       {canWrite && consents.data !== null && (
         <RecordConsentForm
           patientId={patientId}
@@ -91,7 +93,7 @@ function RecordConsentForm({
         channel: form.values.channel,
       });
       onRecorded();
-      return 'The consent was recorded.';
+      showToast('The consent was recorded.');
     });
   };
 

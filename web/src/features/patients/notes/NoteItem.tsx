@@ -4,7 +4,10 @@ import { formatDateTime } from '../../../shared/dates';
 import { CheckboxField, TextAreaField } from '../../../shared/fields';
 import { FormFooter, ProblemAlert, SubmissionForm } from '../../../shared/forms';
 import { useForm } from '../../../shared/submission';
+import { Skeleton } from '../../../shared/Skeleton';
+import { showToast } from '../../../shared/Toast';
 import { useResource } from '../../../shared/useResource';
+import { NoteDiff } from './NoteDiff';
 import { patientPath } from '../patientsApi';
 import { NOTE_MAX_LENGTH, decodeNoteAnswer, decodeNoteHistory, type Note } from './notesApi';
 
@@ -91,23 +94,26 @@ function NoteHistory({
     ),
   );
   if (history.error) return <ProblemAlert error={history.error} />;
-  if (history.data === null) return <p role="status">Loading the history…</p>;
+  if (history.data === null) return <Skeleton label="Loading the history…" lines={4} />;
   return (
-    <ol className="versions" aria-label="Versions, oldest first">
-      {history.data.versions.map((version) => (
-        <li key={version.version} className="version">
-          <p className="card-title">
-            Version {version.version} · {version.author.displayName} ·{' '}
-            {formatDateTime(version.createdAt)}
-            {version.shareable ? ' · shared' : ' · staff only'}
-          </p>
-          {version.correctionReason !== null && (
-            <p className="note">Reason: {version.correctionReason}</p>
-          )}
-          <p className="note-body">{version.body}</p>
-        </li>
-      ))}
-    </ol>
+    <>
+      {history.data.versions.length > 1 && <NoteDiff versions={history.data.versions} />}
+      <ol className="versions" aria-label="Versions, oldest first">
+        {history.data.versions.map((version) => (
+          <li key={version.version} className="version">
+            <p className="card-title">
+              Version {version.version} · {version.author.displayName} ·{' '}
+              {formatDateTime(version.createdAt)}
+              {version.shareable ? ' · shared' : ' · staff only'}
+            </p>
+            {version.correctionReason !== null && (
+              <p className="note">Reason: {version.correctionReason}</p>
+            )}
+            <p className="note-body">{version.body}</p>
+          </li>
+        ))}
+      </ol>
+    </>
   );
 }
 
@@ -136,6 +142,7 @@ function CorrectionForm({
         decodeNoteAnswer,
         { body, shareable, reason: reason.trim() },
       );
+      showToast('The correction was saved as a new version.');
       onDone(true);
     });
   };

@@ -2,6 +2,8 @@ import { sessionStore } from '../../../auth/sessionStore';
 import { TextAreaField } from '../../../shared/fields';
 import { FormFooter, ProblemAlert, SubmissionForm } from '../../../shared/forms';
 import { useForm } from '../../../shared/submission';
+import { Skeleton } from '../../../shared/Skeleton';
+import { showToast } from '../../../shared/Toast';
 import { useResource } from '../../../shared/useResource';
 import { patientPath } from '../patientsApi';
 import { NoteItem, ShareCheckbox } from './NoteItem';
@@ -18,7 +20,7 @@ export function NotesSection({ patientId, canWrite }: { patientId: string; canWr
       {canWrite && <NewNoteForm patientId={patientId} onSaved={notes.reload} />}
       <ProblemAlert error={notes.error} />
       {notes.data === null ? (
-        !notes.error && <p role="status">Loading notes…</p>
+        !notes.error && <Skeleton label="Loading notes…" />
       ) : notes.data.length === 0 ? (
         <p>No notes yet.</p>
       ) : (
@@ -51,7 +53,7 @@ function NewNoteForm({ patientId, onSaved }: { patientId: string; onSaved: () =>
       });
       form.clear('body', 'shareable');
       onSaved();
-      return 'The note was saved.';
+      showToast('The note was saved.');
     });
   };
 
