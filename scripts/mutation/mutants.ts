@@ -1082,6 +1082,15 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/audit-admin/audit-target-names.security.test.ts`],
   },
   {
+    id: 'Z4/recent-patients-organization',
+    control: 'Z4',
+    file: `${S}modules/patients/recent/repo.ts`,
+    find: "      .where('patients.organization_id', '=', organizationId)\n",
+    replace: '',
+    removes: 'the home page lists patients of another organization the clinician once opened',
+    tests: [`${S}modules/patients/recent/recent.security.test.ts`],
+  },
+  {
     id: 'V5/bucket-endpoint',
     control: 'V5',
     file: `${S}modules/files/buckets/service.ts`,

@@ -45,7 +45,12 @@ export async function expectAccessible(page: Page, where: string): Promise<void>
         problems.push(`unlabelled ${input.tagName.toLowerCase()} ${input.type}`);
       }
     }
-    const words = (text: string) => text.replace(/\s+/g, ' ').trim().toLowerCase();
+    // Letters and digits only: arrows and punctuation are not words anyone would speak.
+    const words = (text: string) =>
+      text
+        .replace(/[^\p{L}\p{N}]+/gu, ' ')
+        .trim()
+        .toLowerCase();
     for (const el of Array.from(document.querySelectorAll('button, a[href]'))) {
       const name = (el.getAttribute('aria-label') ?? el.textContent ?? '').trim();
       if (visible(el) && !name) problems.push(`unnamed ${el.tagName.toLowerCase()}`);
@@ -83,4 +88,20 @@ export async function expectAccessible(page: Page, where: string): Promise<void>
     return result.violations.map((v) => `${v.id} (${v.nodes.length})`);
   });
   expect(violations, where).toEqual([]);
+}
+
+/**
+ * expectAccessible at 1280 px and at 320 px, and no sideways scrolling at 320 px (a phone held
+ * upright, WCAG 1.4.10 reflow); the viewport is put back to 1280 px after.
+ */
+export async function expectAccessibleAtBothWidths(page: Page, where: string): Promise<void> {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await expectAccessible(page, `${where} at 1280 px`);
+  await page.setViewportSize({ width: 320, height: 640 });
+  await expectAccessible(page, `${where} at 320 px`);
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  expect(overflow, `${where} at 320 px scrolls sideways`).toBeLessThanOrEqual(0);
+  await page.setViewportSize({ width: 1280, height: 800 });
 }

@@ -4,9 +4,8 @@
 // every page gets. Every page opened is checked for CSP violations and page errors (suite.ts).
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
 import { recordAudit } from '../../server/src/platform/audit/audit.js';
-import { expectAccessible } from './accessibility.js';
+import { expectAccessibleAtBothWidths } from './accessibility.js';
 import { seedUser } from './haven-server.js';
 import { useBrowserSuite } from './suite.js';
 
@@ -20,18 +19,6 @@ function localInput(date: Date): string {
     `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
     `T${pad(date.getHours())}:${pad(date.getMinutes())}`
   );
-}
-
-async function expectAccessibleAtBothWidths(page: Page, where: string): Promise<void> {
-  await page.setViewportSize({ width: 1280, height: 800 });
-  await expectAccessible(page, `${where} at 1280 px`);
-  await page.setViewportSize({ width: 320, height: 640 });
-  await expectAccessible(page, `${where} at 320 px`);
-  const overflow = await page.evaluate(
-    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
-  );
-  expect(overflow, where).toBeLessThanOrEqual(0);
-  await page.setViewportSize({ width: 1280, height: 800 });
 }
 
 describe('audit search SPA', () => {

@@ -107,14 +107,54 @@ describe('clinical SPA', () => {
     await expectPath(page, /^\/patients\/[0-9a-f-]{36}$/);
     const heading = page.getByRole('heading', { level: 1 });
     await expect.poll(() => heading.textContent()).toBe(`${XSS_SCRIPT}, ${XSS_IMG}`);
+
+    // The banner names the patient (a region labelled by the name) with age, MRN and status.
+    const banner = page.getByRole('region', { name: `${XSS_SCRIPT}, ${XSS_IMG}` });
+    const born = new Date(1980, 3, 1);
+    const now = new Date();
+    const age =
+      now.getFullYear() - 1980 - (now < new Date(now.getFullYear(), born.getMonth(), 1) ? 1 : 0);
+    expect(await banner.getByTestId('patient-age').textContent()).toBe(`${age} years`);
+    expect(await banner.getByTestId('patient-mrn').textContent()).toBe('XSS-0001');
+    await banner.getByText('Active', { exact: true }).waitFor();
+
+    // WAI-ARIA tabs: Summary first; arrows, Home and End move and select; the address keeps it.
+    const tabs = page.getByRole('tablist', { name: 'Patient record' });
+    const tab = (name: string) => tabs.getByRole('tab', { name, exact: true });
+    expect(await tab('Summary').getAttribute('aria-selected')).toBe('true');
+    await page.getByRole('tabpanel', { name: 'Summary' }).getByText('No notes yet.').waitFor();
+    await tab('Summary').focus();
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => tab('Demographics').getAttribute('aria-selected')).toBe('true');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Demographics');
+    expect(new URL(page.url()).search).toBe('?tab=demographics');
     expect(await page.getByTestId('patient-given-name').textContent()).toBe(XSS_IMG);
     expect(await page.getByTestId('patient-family-name').textContent()).toBe(XSS_SCRIPT);
+    await page.keyboard.press('End');
+    await expect.poll(() => tab('Portal invitation').getAttribute('aria-selected')).toBe('true');
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => tab('Summary').getAttribute('aria-selected')).toBe('true');
+    await page.keyboard.press('ArrowLeft');
+    await expect.poll(() => tab('Portal invitation').getAttribute('aria-selected')).toBe('true');
+    await page.keyboard.press('Home');
+    await expect.poll(() => new URL(page.url()).search).toBe('');
+    // Only the selected tab is a tab stop.
+    expect(await tabs.locator('[role="tab"][tabindex="0"]').count()).toBe(1);
+    await tab('Notes').click();
+    expect(new URL(page.url()).search).toBe('?tab=notes');
 
     // A note with the payloads, then a correction (a new version) whose reason carries one too.
+    // Success is a toast (a polite status), not a note left under the form.
     const notes = page.getByRole('region', { name: 'Notes' });
     await notes.getByLabel('New note').fill(XSS_NOTE);
     await notes.getByRole('button', { name: 'Save note' }).click();
-    await notes.getByText('The note was saved.').waitFor();
+    const toast = page.getByTestId('toast').filter({ hasText: 'The note was saved.' });
+    await toast.waitFor();
+    expect(await toast.evaluate((el) => el.parentElement?.getAttribute('aria-live'))).toBe(
+      'polite',
+    );
+    await toast.getByRole('button', { name: 'Dismiss: The note was saved.' }).click();
+    await expect.poll(() => toast.count()).toBe(0);
     const note = notes.getByTestId('note').first();
     await expect.poll(() => note.locator('.note-body').textContent()).toBe(XSS_NOTE);
 
@@ -130,32 +170,69 @@ describe('clinical SPA', () => {
     await expect.poll(() => versions.getByRole('listitem').count()).toBe(2);
     expect(await versions.locator('.note-body').first().textContent()).toBe(XSS_NOTE);
     await versions.getByText(`Reason: Dose added ${XSS_IMG}`).waitFor();
+    // The diff between the versions: version 1 with version 2 to start, word by word.
+    const diff = note.getByTestId('note-diff');
+    expect(await diff.locator('ins').textContent()).toBe('[added:  (dose checked)]');
+    expect(await diff.locator('del').count()).toBe(0);
+    expect(await note.getByTestId('note-diff-summary').textContent()).toBe(
+      '2 words added, 0 words removed.',
+    );
+    await note.getByLabel('Compare version', { exact: true }).selectOption('2');
+    await note.getByLabel('with version', { exact: true }).selectOption('1');
+    expect(await diff.locator('del').textContent()).toBe('[removed:  (dose checked)]');
     await expectNoInjection(page);
+    await expectAccessible(page, 'patient page, notes tab with a diff');
 
     // The search results render the names as text too (the search is a POST, not a URL).
     await page.getByRole('link', { name: 'All patients' }).click();
     const search = page.getByRole('search', { name: 'Patients' });
-    await search.getByLabel('Name starts with').fill('<script');
-    await search.getByRole('button', { name: 'Search' }).click();
     const results = page.getByRole('region', { name: 'Search results' });
+    const count = page.getByTestId('patient-count');
+    // The stated rule: any part of a name, any case; an MRN by its first 3 or more characters.
+    await search.getByText('Any part of the given or family name', { exact: false }).waitFor();
+    await search.getByText('its first 3 or more characters', { exact: false }).waitFor();
+    await search.getByLabel('Name', { exact: true }).fill('SCRIPT>WINDOW');
+    await search.getByRole('button', { name: 'Search' }).click();
     await results.getByRole('link', { name: `${XSS_SCRIPT}, ${XSS_IMG}` }).waitFor();
+    await expect.poll(() => count.textContent()).toBe('1 patient');
     expect(page.url()).not.toContain('script');
+    await search.getByLabel('Name', { exact: true }).fill('');
+    await search.getByLabel('MRN').fill('xs');
+    await search.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('No patients match this search.').waitFor();
+    await search.getByLabel('MRN').fill('xss-0');
+    await search.getByRole('button', { name: 'Search' }).click();
+    await results.getByRole('link', { name: `${XSS_SCRIPT}, ${XSS_IMG}` }).waitFor();
+    // Sortable headers say their order.
+    const mrnHeader = results.getByRole('columnheader', { name: /^MRN/ });
+    await results.getByRole('button', { name: /^MRN\s*, sort ascending$/ }).click();
+    await expect.poll(() => mrnHeader.getAttribute('aria-sort')).toBe('ascending');
+    await results.getByRole('button', { name: /^MRN\s*, sort descending$/ }).click();
+    await expect.poll(() => mrnHeader.getAttribute('aria-sort')).toBe('descending');
     await expectNoInjection(page);
+    await expectAccessible(page, 'patients list, sorted by MRN');
 
-    // A reload of the patient page (fresh document) still executes nothing.
+    // A reload of the patient page (fresh document) still executes nothing and keeps the tab.
     await results.getByRole('link', { name: `${XSS_SCRIPT}, ${XSS_IMG}` }).click();
+    await tab('Notes').click();
     await page.reload({ waitUntil: 'load' });
     await expect.poll(() => heading.textContent()).toBe(`${XSS_SCRIPT}, ${XSS_IMG}`);
+    expect(await tab('Notes').getAttribute('aria-selected')).toBe('true');
     await notes.getByTestId('note').first().waitFor();
     await expectNoInjection(page);
+    await tab('Summary').click();
+    await page.getByRole('list', { name: 'Latest notes' }).getByRole('listitem').waitFor();
+    await expectAccessible(page, 'patient page, summary');
 
     const patientPage = new URL(page.url()).pathname;
     await expectFitsNarrowScreen(page, [
       '/patients',
-      patientPage,
+      `${patientPage}?tab=notes`,
       '/organization/members',
       '/organization/consent-documents',
+      patientPage,
     ]);
+    await expectAccessible(page, 'patient page, summary, 320 px');
   });
 
   it('Z4/L3: the portal shows the patient their shared note only, the clinician’s reads, and a data download', async () => {
@@ -176,7 +253,7 @@ describe('clinical SPA', () => {
 
     const staff = await open('/');
     await signIn(staff.page, clinician);
-    await goto(staff.page, `/patients/${patientId}`);
+    await goto(staff.page, `/patients/${patientId}?tab=notes`);
     await staff.page.getByRole('heading', { level: 1, name: 'Portal, Pat' }).waitFor();
     const notes = staff.page.getByRole('region', { name: 'Notes' });
     const write = async (body: string, shareable: boolean) => {
@@ -187,6 +264,7 @@ describe('clinical SPA', () => {
     };
     await write('Shared: keep taking the blood pressure tablets daily.', true);
     await write('Staff only: consider a referral if no improvement.', false);
+    await staff.page.getByRole('tab', { name: 'Portal invitation' }).click();
     await staff.page
       .getByRole('region', { name: 'Patient portal' })
       .getByText(/linked/)
@@ -214,9 +292,28 @@ describe('clinical SPA', () => {
     expect(await access.getByText(/Wrote a note/).count()).toBe(1);
     expect(await access.getByText('You', { exact: true }).count()).toBe(0);
 
-    // "Download my data": a JSON file from a Blob, holding the record and only the shared note.
+    // "Download my data" as a page to read and print: inert HTML (no script, a CSP of its own),
+    // every value as text, the shared note in and the staff-only note out.
+    const htmlDownloading = patient.page.waitForEvent('download');
+    await patient.page.getByRole('button', { name: 'Download as a page (HTML)' }).click();
+    const htmlDownload = await htmlDownloading;
+    expect(htmlDownload.suggestedFilename()).toMatch(/^haven-export-\d{4}-\d{2}-\d{2}\.html$/);
+    const html = await readFile(await htmlDownload.path(), 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    // React writes the quotes of the attribute value as &#x27;, which the browser reads back.
+    expect(html.replaceAll('&#x27;', "'")).toContain(
+      `content="default-src 'none'; style-src 'unsafe-inline'"`,
+    );
+    expect(html).toContain('Your record at ');
+    expect(html).toContain('Shared: keep taking the blood pressure tablets daily.');
+    expect(html).toContain('Viewed your record');
+    expect(html).not.toContain('Staff only');
+    expect(html).not.toMatch(/<script/i);
+    await patient.page.getByText('Your data was downloaded as a page').waitFor();
+
+    // And as JSON from a Blob, holding the record and only the shared note.
     const downloaded = patient.page.waitForEvent('download');
-    await patient.page.getByRole('button', { name: 'Download my data' }).click();
+    await patient.page.getByRole('button', { name: 'Download as data (JSON)' }).click();
     const download = await downloaded;
     expect(download.suggestedFilename()).toMatch(/^haven-export-\d{4}-\d{2}-\d{2}\.json$/);
     const file = await download.path();
@@ -225,7 +322,7 @@ describe('clinical SPA', () => {
     expect(exported.patient.record.patient.id).toBe(patientId);
     expect(exported.patient.notes).toHaveLength(1);
     expect(JSON.stringify(exported)).not.toContain('Staff only');
-    await patient.page.getByText('Your data was downloaded.').waitFor();
+    await patient.page.getByText('Your data was downloaded as a JSON file.').waitFor();
     await expectFitsNarrowScreen(patient.page, ['/portal']);
   });
 
@@ -370,10 +467,18 @@ describe('clinical SPA', () => {
     await page.getByRole('link', { name: 'Audit log', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
     const filters = page.getByRole('search', { name: 'Audit events' });
-    await filters.getByLabel('Target id').fill(patientId);
+    await filters.getByLabel('About').selectOption({ label: 'Patient' });
     await filters.getByLabel('Action').fill('patient.');
     await filters.getByRole('button', { name: 'Search' }).click();
     const events = page.getByRole('region', { name: 'Audit events' });
+    await events.getByRole('cell', { name: 'patient.read', exact: true }).first().waitFor();
+    // The grants have ended: the admin reads the clinic, not the patient's name, and picks the
+    // record from a row instead of typing its id.
+    const target = events.locator('td[data-label="Target"]').first();
+    expect(await target.innerText()).toMatch(/^A patient at /);
+    expect(await target.innerText()).not.toContain('Erin');
+    await target.getByRole('button', { name: /^Events about this patient/ }).click();
+    await page.getByText(/Showing events about A patient at .+ \(Patient\)\./).waitFor();
     await events.getByRole('cell', { name: 'patient.read', exact: true }).first().waitFor();
     expect(await events.getByText(grantId).count()).toBeGreaterThan(0);
     await page.getByRole('button', { name: 'Verify chain' }).click();

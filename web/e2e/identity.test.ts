@@ -301,7 +301,9 @@ describe('identity SPA', () => {
     expect(await sessions.locator('dd').first().textContent()).toMatch(
       /\d{1,2}:\d{2}.*[A-Z]{2,5}|GMT/,
     );
-    await sessions.getByRole('button', { name: /^Sign out this session: Chrome on Linux, signed in / }).click();
+    await sessions
+      .getByRole('button', { name: /^Sign out this session: Chrome on Linux, signed in / })
+      .click();
     await sessions.getByText('The session was signed out.').waitFor();
     await expect.poll(() => sessions.getByRole('listitem').count()).toBe(1);
 

@@ -6,6 +6,7 @@ import './styles/forms.css';
 import './styles/components.css';
 import './styles/clinical.css';
 import './styles/reviews.css';
+import './styles/print.css';
 
 const container = document.getElementById('root');
 if (!container) throw new Error('Haven: #root element is missing from index.html');

@@ -6,6 +6,7 @@ import { sessionStore, type ActiveSession } from '../auth/sessionStore';
 import { hasScope, useAuth } from '../auth/useAuth';
 import { OrganizationSwitcher, OrganizationSync, useActiveRole } from '../features/organizations';
 import { Link, navigate, usePathname } from '../shared/router';
+import { Toasts } from '../shared/Toast';
 import { matchRoute } from './routes';
 import { RouteView } from './RouteView';
 
@@ -51,6 +52,8 @@ export function App() {
       <footer className="app-footer">
         <div className="container">Haven · secure clinical-data platform</div>
       </footer>
+      {/* One toast region for the whole app: a success said on one page survives the move to the next. */}
+      <Toasts />
       <SessionPoller />
       <IdleWarning />
       <StepUpDialog />

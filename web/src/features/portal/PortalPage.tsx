@@ -7,7 +7,7 @@ import { DataExportSection } from '../account';
 import { RecordView, SharedNoteList } from '../patients';
 import { AccessLogSection } from './AccessLogSection';
 import { PortalConsentsSection } from './PortalConsentsSection';
-import { decodePortalNotes, decodePortalRecord } from './portalApi';
+import { decodePortalNotes, decodePortalRecord, describeAction } from './portalApi';
 
 /** The patient's own record: demographics, consents, shared notes, who accessed it, and an export. */
 export function PortalPage() {
@@ -22,7 +22,7 @@ export function PortalPage() {
           No patient record is linked to your account yet. Your care team can send you a portal
           invitation.
         </p>
-        <DataExportSection />
+        <DataExportSection describeAccess={describeAction} />
       </Page>
     );
   }
@@ -40,7 +40,7 @@ export function PortalPage() {
           <AccessLogSection />
         </>
       )}
-      <DataExportSection />
+      <DataExportSection describeAccess={describeAction} />
     </Page>
   );
 }
