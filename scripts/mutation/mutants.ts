@@ -515,10 +515,9 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: 'V2/bound-parameters',
     control: 'V2',
-    file: `${S}modules/patients/records/repo.ts`,
-    find: 'like lower(${prefix}) or lower(p.given_name) like lower(${prefix}))`',
-    replace:
-      "like lower(${sql.raw(`'${prefix}'`)}) or lower(p.given_name) like lower(${sql.raw(`'${prefix}'`)}))`",
+    file: `${S}modules/patients/records/search-rule.ts`,
+    find: 'const pattern = folded(`%${escapeLike(word)}%`);',
+    replace: "const pattern = folded(sql.raw(`'%${word}%'`));",
     removes: 'the search text is pasted into the SQL instead of bound (SQL injection)',
     tests: [`${T}security/sql-injection.security.test.ts`],
   },
