@@ -550,7 +550,13 @@ describe('clinical SPA', () => {
     const publish = page.getByRole('region', { name: 'Publish a new version' });
     await publish.getByLabel('Title').fill('Notice of privacy practices');
     await publish.getByLabel('Text', { exact: true }).fill('We protect your health information.');
-    await publish.getByRole('button', { name: 'Publish' }).click();
+    // Publishing cannot be undone: it asks for confirmation over a preview of the version.
+    await publish.getByRole('button', { name: 'Preview before publishing' }).click();
+    const preview = publish.getByRole('group', { name: 'Preview: Notice of privacy practices' });
+    await preview.getByText('We protect your health information.').waitFor();
+    expect(await page.getByText('No consent documents are published yet.').count()).toBe(1);
+    await expectAccessible(page, 'consent document preview');
+    await preview.getByRole('button', { name: 'Publish this version' }).click();
     await publish.getByText('Version 1 of HIPAA notice was published.').waitFor();
     await page
       .getByRole('list', { name: 'Consent documents' })

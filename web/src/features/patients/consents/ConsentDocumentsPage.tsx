@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { sessionStore } from '../../../auth/sessionStore';
 import { formatDateTime } from '../../../shared/dates';
 import { CheckboxField, Field, SelectField, TextAreaField } from '../../../shared/fields';
@@ -13,6 +14,7 @@ import {
   decodeDocuments,
   kindLabel,
   type ConsentDocument,
+  type ConsentKind,
 } from './consentsApi';
 
 /** Every version of the organization's consent documents; its administrators publish new ones. */
@@ -76,14 +78,21 @@ function DocumentCard({ document: d }: { document: ConsentDocument }) {
 
 function PublishForm({ onPublished }: { onPublished: () => void }) {
   const form = useForm({ kind: DEFAULT_KIND, title: '', body: '', required: true });
+  // Publishing cannot be undone: the form first shows the version as patients will read it.
+  const [previewing, setPreviewing] = useState(false);
 
-  const submit = () => {
-    const { kind, title, body, required } = form.values;
+  const preview = () => {
+    const { title, body } = form.values;
     const problems = {
       title: title.trim() === '' ? 'Enter the title.' : undefined,
       body: body.trim() === '' ? 'Enter the text of the document.' : undefined,
     };
-    if (!form.validate(problems)) return;
+    if (form.validate(problems)) setPreviewing(true);
+  };
+
+  const publish = () => {
+    const { kind, title, body, required } = form.values;
+    setPreviewing(false);
     void form.run(async () => {
       const document = await sessionStore.api(
         'POST',
@@ -105,16 +114,72 @@ function PublishForm({ onPublished }: { onPublished: () => void }) {
         Published versions cannot be changed or removed. When it is required, patients must consent
         to it again.
       </p>
-      <SubmissionForm submission={form} onSubmit={submit}>
-        <SelectField label="Kind" choices={CONSENT_KIND_CHOICES} {...form.bind('kind')} />
-        <Field label="Title" autoComplete="off" maxLength={200} required {...form.bind('title')} />
-        <TextAreaField label="Text" rows={8} maxLength={20_000} {...form.bind('body')} />
-        <CheckboxField
-          label="Required: patients must consent to this version"
-          {...form.bindCheckbox('required')}
+      {previewing ? (
+        <PublishPreview
+          kind={form.values.kind}
+          title={form.values.title.trim()}
+          body={form.values.body}
+          required={form.values.required}
+          onPublish={publish}
+          onEdit={() => setPreviewing(false)}
         />
-        <FormFooter submission={form}>Publish</FormFooter>
-      </SubmissionForm>
+      ) : (
+        <SubmissionForm submission={form} onSubmit={preview}>
+          <SelectField label="Kind" choices={CONSENT_KIND_CHOICES} {...form.bind('kind')} />
+          <Field
+            label="Title"
+            autoComplete="off"
+            maxLength={200}
+            required
+            {...form.bind('title')}
+          />
+          <TextAreaField label="Text" rows={8} maxLength={20_000} {...form.bind('body')} />
+          <CheckboxField
+            label="Required: patients must consent to this version"
+            {...form.bindCheckbox('required')}
+          />
+          <FormFooter submission={form}>Preview before publishing</FormFooter>
+        </SubmissionForm>
+      )}
     </section>
+  );
+}
+
+/** The version as patients will read it, with the one button that publishes it for good. */
+function PublishPreview({
+  kind,
+  title,
+  body,
+  required,
+  onPublish,
+  onEdit,
+}: {
+  kind: ConsentKind;
+  title: string;
+  body: string;
+  required: boolean;
+  onPublish: () => void;
+  onEdit: () => void;
+}) {
+  return (
+    <div className="stack" role="group" aria-labelledby="preview-title">
+      <h3 id="preview-title">Preview: {title}</h3>
+      <p>
+        {kindLabel(kind)}
+        {required
+          ? ', required: every patient will be asked to consent to it.'
+          : ', optional.'}{' '}
+        Once published it cannot be changed or removed.
+      </p>
+      <p className="note-body">{body}</p>
+      <div className="actions">
+        <button type="button" className="button" onClick={onPublish}>
+          Publish this version
+        </button>
+        <button type="button" className="button secondary" onClick={onEdit}>
+          Back to editing
+        </button>
+      </div>
+    </div>
   );
 }

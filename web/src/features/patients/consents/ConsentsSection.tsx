@@ -83,7 +83,10 @@ function RecordConsentForm({
   const open = current.filter((d) => !alreadyGiven.has(d.id));
   const form = useForm({ documentId: '', channel: DEFAULT_CHANNEL });
   const { documentId } = form.values;
-  const chosen = open.some((d) => d.id === documentId) ? documentId : (open[0]?.id ?? '');
+  // Until someone picks, the form offers the first required document still missing: the one
+  // the patient's care is waiting on.
+  const suggested = open.find((d) => d.required) ?? open[0];
+  const chosen = open.some((d) => d.id === documentId) ? documentId : (suggested?.id ?? '');
 
   const submit = () => {
     if (!chosen) return;
@@ -113,7 +116,7 @@ function RecordConsentForm({
           label="Document"
           choices={open.map((d) => ({
             value: d.id,
-            label: `${d.title} (${kindLabel(d.kind)}, version ${d.version})`,
+            label: `${d.title} (${kindLabel(d.kind)}, version ${d.version}${d.required ? ', required' : ''})`,
           }))}
           {...form.bind('documentId')}
           value={chosen}
