@@ -51,7 +51,8 @@ describe('T3/V3: SPA shell renders under the strict CSP', () => {
         expect(await page.getByRole(landmark).count()).toBe(1);
       }
 
-      const status = page.getByRole('status');
+      // The health panel's own live region (the frame also has the toast region).
+      const status = page.getByRole('region', { name: 'System health' }).getByRole('status');
       expect(await status.getAttribute('aria-live')).toBe('polite');
       await status.getByText('database: ok', { exact: true }).waitFor({ state: 'visible' });
       await status.getByText('liveness: ok', { exact: true }).waitFor({ state: 'visible' });
