@@ -3,18 +3,12 @@ import type { Static } from 'typebox';
 import { formatDate, formatDateTime } from '../../shared/dates';
 import { deviceName } from '../../shared/devices';
 import { roleLabel } from '../../shared/roles';
+import { PatientFacts } from '../patients';
 
 export type AccountExport = Static<typeof AccountExportSchema>;
 
 /** Words for the export's audit actions; the portal passes its own ("Viewed your record"). */
 export type DescribeAccess = (action: string) => string;
-
-const SEX: Readonly<Record<string, string>> = {
-  female: 'Female',
-  male: 'Male',
-  other: 'Other',
-  unknown: 'Not recorded',
-};
 
 // The file is opened from disk, away from Haven's stylesheet: it carries its own, screen and
 // print. Inline CSS in a file the SPA renders to a string, never injected into the page.
@@ -25,7 +19,7 @@ h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #ccc; paddin
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.25rem 1rem; }
 dt { font-weight: 600; }
 dd { margin: 0; }
-.pair { display: contents; }
+.plain-list { list-style: none; margin: 0; padding: 0; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 0.35rem 0.5rem; border-bottom: 1px solid #ddd; vertical-align: top; }
 .note { white-space: pre-wrap; border-left: 3px solid #888; padding-left: 0.75rem; margin: 0.5rem 0 1.25rem; }
@@ -116,42 +110,11 @@ function PatientPart({
   describeAccess: DescribeAccess;
 }) {
   const { record, consents, notes, accessLog } = patient;
-  const p = record.patient;
   return (
     <>
       <h2>Your record at {record.organization.name}</h2>
-      <dl>
-        <dt>Name</dt>
-        <dd>
-          {p.givenName} {p.familyName}
-        </dd>
-        <dt>Date of birth</dt>
-        <dd>{formatDate(p.birthDate)}</dd>
-        <dt>Sex</dt>
-        <dd>{SEX[p.sex] ?? p.sex}</dd>
-        <dt>Medical record number</dt>
-        <dd>{p.mrn}</dd>
-        <dt>Address</dt>
-        <dd>
-          {p.address
-            ? [
-                p.address.line1,
-                p.address.line2,
-                [p.address.postalCode, p.address.city].join(' '),
-                p.address.region,
-                p.address.country,
-              ]
-                .filter(Boolean)
-                .join(', ')
-            : 'Not recorded'}
-        </dd>
-        {p.contactMethods.map((c, index) => (
-          <div key={`${c.type}-${index}`} className="pair">
-            <dt>{c.type === 'phone' ? 'Phone' : 'Email'}</dt>
-            <dd>{c.value}</dd>
-          </div>
-        ))}
-      </dl>
+      {/* The same facts, in the same words, as the portal shows them. */}
+      <PatientFacts patient={record.patient} />
 
       <h2>Your consents</h2>
       {consents.length === 0 ? (

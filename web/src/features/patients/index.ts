@@ -8,6 +8,7 @@ export { PatientsPage } from './PatientsPage';
 export { ConsentDocumentsHome, RecentPatientsHome } from './ClinicianHome';
 
 export { ConsentGateStatus, ConsentRecordList } from './consents/ConsentViews';
+export { PatientFacts } from './PatientFacts';
 export { RecordView } from './RecordView';
 export { SharedNoteList } from './notes/SharedNoteList';
 
