@@ -132,11 +132,19 @@ export async function machineClientAuthorization(
 /** An organization row, and optionally its members. */
 export async function createOrganization(
   db: Db,
-  options: { name?: string; members?: Array<{ userId: string; role: OrganizationRole }> } = {},
+  options: {
+    name?: string;
+    /** ISO 3166-1 alpha-2; the column's default (US) when absent. */
+    country?: string;
+    members?: Array<{ userId: string; role: OrganizationRole }>;
+  } = {},
 ): Promise<string> {
   const org = await db
     .insertInto('organizations')
-    .values({ name: options.name ?? `Clinic ${randomUUID().slice(0, 8)}` })
+    .values({
+      name: options.name ?? `Clinic ${randomUUID().slice(0, 8)}`,
+      ...(options.country === undefined ? {} : { country: options.country }),
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   for (const member of options.members ?? []) {

@@ -586,6 +586,14 @@ export const MATRIX: Readonly<Record<string, MatrixEntry>> = {
     request: () => ({ method: 'GET', url: '/api/admin/organizations' }),
     expect: adminOnly(200),
   },
+  'PATCH /api/admin/organizations/:organizationId': {
+    request: (w) => ({
+      method: 'PATCH',
+      url: `/api/admin/organizations/${w.orgA}`,
+      payload: { country: 'US' },
+    }),
+    expect: adminOnly(200),
+  },
   'POST /api/admin/organizations/:organizationId/members': {
     request: (w) =>
       post(`/api/admin/organizations/${w.orgA}/members`, {

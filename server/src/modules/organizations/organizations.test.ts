@@ -8,6 +8,7 @@ import { listDevMailbox } from '../../platform/mail.js';
 interface OrganizationBody {
   id: string;
   name: string;
+  country: string;
   createdAt: string;
   memberCount: number;
 }
@@ -50,6 +51,7 @@ describeClinic('organizations', (clinic) => {
       expect(organization).toEqual({
         id: expect.any(String),
         name: 'Northside Clinic',
+        country: 'US',
         createdAt: expect.any(String),
         memberCount: 0,
       });
@@ -57,6 +59,59 @@ describeClinic('organizations', (clinic) => {
       expect(audits).toHaveLength(1);
       expect(audits[0]?.actor_id).toBe(admin.userId);
       expect(audits[0]?.target_type).toBe('organization');
+    });
+
+    it('keeps the country an organization works in: set at creation, changed later, audited, named in memberships', async () => {
+      const created = await call(admin, 'POST', '/api/admin/organizations', {
+        name: 'Thames Surgery',
+        country: 'GB',
+      });
+      expect(created.statusCode).toBe(201);
+      const { organization } = created.json<{ organization: OrganizationBody }>();
+      expect(organization).toMatchObject({ name: 'Thames Surgery', country: 'GB' });
+
+      const changed = await call(admin, 'PATCH', `/api/admin/organizations/${organization.id}`, {
+        country: 'IE',
+      });
+      expect(changed.statusCode).toBe(200);
+      expect(changed.json()).toMatchObject({
+        organization: { id: organization.id, country: 'IE' },
+      });
+      const audits = await auditRows('org.updated', organization.id);
+      expect(audits.map((row) => row.details)).toEqual([{ countryBefore: 'GB', country: 'IE' }]);
+      expect(audits[0]?.actor_id).toBe(admin.userId);
+
+      const listed = await call(admin, 'GET', '/api/admin/organizations?q=Thames');
+      expect(listed.json()).toMatchObject({ organizations: [{ country: 'IE' }] });
+      const member = await clinic.actor(['clinician']);
+      await clinic.addMember(organization.id, member, 'clinician');
+      const memberships = await call(member, 'GET', '/api/organizations');
+      expect(memberships.json()).toMatchObject({
+        organizations: [{ id: organization.id, country: 'IE' }],
+      });
+    });
+
+    it('refuses a country it cannot format phone numbers for, naming the field (400, not 500)', async () => {
+      for (const country of ['ZZ', 'gb', 'GBR', '']) {
+        const response = await call(admin, 'POST', '/api/admin/organizations', {
+          name: `Nowhere ${country}`,
+          country,
+        });
+        expect(response.statusCode, country).toBe(400);
+        expect(response.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+      }
+      const zz = await call(admin, 'POST', '/api/admin/organizations', {
+        name: 'Nowhere Clinic',
+        country: 'ZZ',
+      });
+      expect(zz.json()).toMatchObject({ errors: [{ field: 'country' }] });
+      const missing = await call(
+        admin,
+        'PATCH',
+        '/api/admin/organizations/00000000-0000-4000-8000-000000000000',
+        { country: 'FR' },
+      );
+      expect(missing.statusCode).toBe(404);
     });
 
     it('refuses a duplicate name, case-insensitively, with 409 (not 500)', async () => {
@@ -284,7 +339,9 @@ describeClinic('organizations', (clinic) => {
       const response = await call(clinician, 'GET', '/api/organizations');
       expect(response.statusCode).toBe(200);
       expect(response.json()).toEqual({
-        organizations: [{ id: orgId, name: expect.stringMatching(/^Solo /), role: 'clinician' }],
+        organizations: [
+          { id: orgId, name: expect.stringMatching(/^Solo /), country: 'US', role: 'clinician' },
+        ],
         activeOrganizationId: orgId,
       });
     });

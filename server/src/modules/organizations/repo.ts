@@ -16,11 +16,11 @@ export type Db = Kysely<DatabaseSchema>;
 export function listMemberships(
   db: Db,
   userId: string,
-): Promise<Array<{ id: string; name: string; role: OrganizationRole }>> {
+): Promise<Array<{ id: string; name: string; country: string; role: OrganizationRole }>> {
   return db
     .selectFrom('organization_members as m')
     .innerJoin('organizations as o', 'o.id', 'm.organization_id')
-    .select(['o.id', 'o.name', 'm.role'])
+    .select(['o.id', 'o.name', 'o.country', 'm.role'])
     .where('m.user_id', '=', userId)
     .orderBy(sql`lower(o.name)`)
     .orderBy('o.id')
@@ -48,6 +48,7 @@ export async function setActiveOrganization(
 const organizationColumns = [
   'o.id',
   'o.name',
+  'o.country',
   'o.created_at',
   sql<number>`(select count(*)::int from organization_members c where c.organization_id = o.id)`.as(
     'member_count',
@@ -57,12 +58,14 @@ const organizationColumns = [
 function toOrganizationView(row: {
   id: string;
   name: string;
+  country: string;
   created_at: Date;
   member_count: number | string;
 }): OrganizationView {
   return {
     id: row.id,
     name: row.name,
+    country: row.country,
     createdAt: row.created_at.toISOString(),
     memberCount: Number(row.member_count),
   };
@@ -81,12 +84,16 @@ export async function organizationNameTaken(db: Db, name: string): Promise<boole
 /** Inserts the organization; a concurrent one of the same name fails on organizations_name_idx. */
 export async function insertOrganization(
   db: Db,
-  organization: { name: string; createdBy: string },
+  organization: { name: string; country: string; createdBy: string },
 ): Promise<OrganizationView> {
   const row = await db
     .insertInto('organizations')
-    .values({ name: organization.name, created_by: organization.createdBy })
-    .returning(['id', 'name', 'created_at'])
+    .values({
+      name: organization.name,
+      country: organization.country,
+      created_by: organization.createdBy,
+    })
+    .returning(['id', 'name', 'country', 'created_at'])
     .executeTakeFirstOrThrow();
   return toOrganizationView({ ...row, member_count: 0 });
 }
@@ -118,6 +125,28 @@ export async function searchOrganizations(
     organizations: page,
     nextCursor: rows.length > search.limit ? (page.at(-1)?.id ?? null) : null,
   };
+}
+
+/** Sets the organization's country; the organization as it now reads, or undefined if none. */
+export async function setOrganizationCountry(
+  db: Db,
+  organizationId: string,
+  country: string,
+): Promise<{ before: string; organization: OrganizationView } | undefined> {
+  const before = await db
+    .selectFrom('organizations')
+    .select('country')
+    .where('id', '=', organizationId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (before === undefined) return undefined;
+  await db.updateTable('organizations').set({ country }).where('id', '=', organizationId).execute();
+  const row = await db
+    .selectFrom('organizations as o')
+    .select(organizationColumns)
+    .where('o.id', '=', organizationId)
+    .executeTakeFirstOrThrow();
+  return { before: before.country, organization: toOrganizationView(row) };
 }
 
 export async function organizationExists(db: Db, organizationId: string): Promise<boolean> {

@@ -20,6 +20,7 @@ import {
   MemberParams,
   MembershipList,
   OrganizationAnswer,
+  OrganizationChange,
   OrganizationCreate,
   OrganizationIdParams,
   OrganizationPage,
@@ -28,6 +29,7 @@ import {
   type MemberView,
 } from './schemas.js';
 import {
+  changeOrganizationCountry,
   chooseActiveOrganization,
   createOrganization,
   listMemberships,
@@ -149,10 +151,34 @@ function registerOrganizationAdminRoutes(
       const { userId } = requireUser(request);
       const organization = await createOrganization(context, {
         name: request.body.name,
+        ...(request.body.country === undefined ? {} : { country: request.body.country }),
         createdBy: userId,
         ...requestContext(request),
       });
       reply.code(201);
+      return { organization };
+    },
+  );
+
+  typed.patch(
+    '/api/admin/organizations/:organizationId',
+    {
+      config: { access: requireScopes(['orgs:manage']), rateClass: 'write' },
+      bodyLimit: 1024,
+      schema: {
+        params: OrganizationIdParams,
+        body: OrganizationChange,
+        response: { 200: OrganizationAnswer },
+      },
+    },
+    async (request) => {
+      const { userId } = requireUser(request);
+      const organization = await changeOrganizationCountry(context, {
+        organizationId: request.params.organizationId,
+        country: request.body.country,
+        actorId: userId,
+        ...requestContext(request),
+      });
       return { organization };
     },
   );

@@ -26,10 +26,14 @@ export const MemberParams = Type.Object(
   { additionalProperties: false },
 );
 
+/** ISO 3166-1 alpha-2, one a phone numbering plan exists for (checked again in country.ts). */
+export const CountryCode = Type.String({ minLength: 2, maxLength: 2, pattern: '^[A-Z]{2}$' });
+
 export const Organization = Type.Object(
   {
     id: Id,
     name: Type.String({ maxLength: 120 }),
+    country: CountryCode,
     createdAt: Timestamp,
     memberCount: Type.Integer({ minimum: 0 }),
   },
@@ -74,7 +78,12 @@ export const MembershipList = Type.Object(
   {
     organizations: Type.Array(
       Type.Object(
-        { id: Id, name: Type.String({ maxLength: 120 }), role: OrganizationRoleSchema },
+        {
+          id: Id,
+          name: Type.String({ maxLength: 120 }),
+          country: CountryCode,
+          role: OrganizationRoleSchema,
+        },
         { additionalProperties: false },
       ),
       { maxItems: MAX_LISTED },
@@ -85,8 +94,18 @@ export const MembershipList = Type.Object(
 );
 
 export const OrganizationCreate = Type.Object(
-  // Trimmed and NFC-normalized by the handler, then checked again for 1–120 characters.
-  { name: Type.String({ minLength: 1, maxLength: 120, pattern: NO_CONTROLS }) },
+  {
+    // Trimmed and NFC-normalized by the handler, then checked again for 1–120 characters.
+    name: Type.String({ minLength: 1, maxLength: 120, pattern: NO_CONTROLS }),
+    /** Defaults to US, as the column does for organizations made before countries existed. */
+    country: Type.Optional(CountryCode),
+  },
+  { additionalProperties: false },
+);
+
+/** What a platform administrator may change about an organization after creating it. */
+export const OrganizationChange = Type.Object(
+  { country: CountryCode },
   { additionalProperties: false },
 );
 

@@ -9,6 +9,7 @@ import { requestContext, type RequestContext } from '../../platform/http/request
 import type { ModuleContext } from '../../platform/module-context.js';
 import { onUniqueViolation } from '../../platform/unique-conflict.js';
 import { recordUserEvent } from '../../platform/user-event.js';
+import { checkCountry, DEFAULT_COUNTRY } from './country.js';
 import * as repo from './repo.js';
 import type { Db } from './repo.js';
 import type { OrganizationPageView, OrganizationSearch, OrganizationView } from './schemas.js';
@@ -31,7 +32,7 @@ export async function requireOrganization(db: Db, organizationId: string): Promi
 export function listMemberships(
   ctx: ModuleContext,
   userId: string,
-): Promise<Array<{ id: string; name: string; role: OrganizationRole }>> {
+): Promise<Array<{ id: string; name: string; country: string; role: OrganizationRole }>> {
   return repo.listMemberships(ctx.db, userId);
 }
 
@@ -75,13 +76,14 @@ export function normalizeOrganizationName(raw: string): string {
 
 export async function createOrganization(
   ctx: ModuleContext,
-  input: RequestContext & { name: string; createdBy: string },
+  input: RequestContext & { name: string; country?: string; createdBy: string },
 ): Promise<OrganizationView> {
   const name = normalizeOrganizationName(input.name);
+  const country = checkCountry(input.country ?? DEFAULT_COUNTRY);
   return ctx.db.transaction().execute(async (trx) => {
     if (await repo.organizationNameTaken(trx, name)) throw duplicateName();
     const organization = await repo
-      .insertOrganization(trx, { name, createdBy: input.createdBy })
+      .insertOrganization(trx, { name, country, createdBy: input.createdBy })
       // Created by someone else between the check and the insert (organizations_name_idx).
       .catch(onUniqueViolation(duplicateName));
     await recordUserEvent(trx, input.createdBy, input, {
@@ -89,6 +91,24 @@ export async function createOrganization(
       target: { type: 'organization', id: organization.id },
     });
     return organization;
+  });
+}
+
+/** Changes the organization's country (platform admins); audited with the old and new code. */
+export async function changeOrganizationCountry(
+  ctx: ModuleContext,
+  input: RequestContext & { organizationId: string; country: string; actorId: string },
+): Promise<OrganizationView> {
+  const country = checkCountry(input.country);
+  return ctx.db.transaction().execute(async (trx) => {
+    const changed = await repo.setOrganizationCountry(trx, input.organizationId, country);
+    if (changed === undefined) throw new HavenError('NOT_FOUND', 'No such organization.');
+    await recordUserEvent(trx, input.actorId, input, {
+      action: 'org.updated',
+      target: { type: 'organization', id: input.organizationId },
+      details: { countryBefore: changed.before, country },
+    });
+    return changed.organization;
   });
 }
 

@@ -546,6 +546,11 @@ describeClinic('patients security', (clinic) => {
         'body.contactMethods.0.value',
       ],
       [
+        'an E.164 phone too short for its numbering plan (+1 needs ten digits)',
+        { contactMethods: [{ type: 'phone', value: '+1555123456', verified: false }] },
+        'body.contactMethods.0.value',
+      ],
+      [
         'an email that is not one',
         { contactMethods: [{ type: 'email', value: 'not an email', verified: false }] },
         'body.contactMethods.0.value',

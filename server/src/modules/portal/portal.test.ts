@@ -73,7 +73,7 @@ describeClinic('patient portal', (clinic) => {
     expect(res.json()).toEqual({
       record: {
         patient: { id: patientId, mrn: 'RH-1001', sex: 'unknown', ...ROBIN },
-        organization: { id: organizationId, name: 'Riverside Clinic' },
+        organization: { id: organizationId, name: 'Riverside Clinic', country: 'US' },
       },
     });
     expect((await auditActions()).at(-1)).toEqual({

@@ -17,13 +17,21 @@ export async function loadPatientRecordView(
   const row = await db
     .selectFrom('patients as p')
     .innerJoin('organizations as o', 'o.id', 'p.organization_id')
-    .select([...patientColumns(), 'o.name as organization_name'])
+    .select([
+      ...patientColumns(),
+      'o.name as organization_name',
+      'o.country as organization_country',
+    ])
     .where('p.id', '=', patientId)
     .executeTakeFirst();
   if (!row) return undefined;
   return {
     patient: { id: row.id, ...demographicsOf(row) },
-    organization: { id: row.organization_id, name: row.organization_name },
+    organization: {
+      id: row.organization_id,
+      name: row.organization_name,
+      country: row.organization_country,
+    },
   };
 }
 

@@ -13,6 +13,7 @@ import * as m0008 from './migrations/0008_files.js';
 import * as m0009 from './migrations/0009_buckets.js';
 import * as m0010 from './migrations/0010_answer_facts.js';
 import * as m0011 from './migrations/0011_patient_search.js';
+import * as m0012 from './migrations/0012_organization_country.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_platform': m0001,
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009_buckets': m0009,
   '0010_answer_facts': m0010,
   '0011_patient_search': m0011,
+  '0012_organization_country': m0012,
 };
 
 /** The migrator of this build's migrations, recorded in schema_migrations. */

@@ -147,6 +147,8 @@ export type OrganizationRole = 'org_admin' | 'clinician' | 'researcher';
 export interface OrganizationsTable {
   id: Generated<string>;
   name: string;
+  /** ISO 3166-1 alpha-2: the SPA's national phone form (migration 0012). */
+  country: Generated<string>;
   created_by: string | null;
   created_at: DefaultedTimestamp;
 }

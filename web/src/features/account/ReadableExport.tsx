@@ -114,7 +114,7 @@ function PatientPart({
     <>
       <h2>Your record at {record.organization.name}</h2>
       {/* The same facts, in the same words, as the portal shows them. */}
-      <PatientFacts patient={record.patient} />
+      <PatientFacts patient={record.patient} phoneCountry={record.organization.country} />
 
       <h2>Your consents</h2>
       {consents.length === 0 ? (

@@ -1,10 +1,12 @@
 import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
+import { countryChoices, countryName } from '../../shared/countries';
 import { formatDateTime } from '../../shared/dates';
-import { Field } from '../../shared/fields';
+import { Field, SelectField } from '../../shared/fields';
 import { FormFooter, ProblemAlert, SearchForm, SubmissionForm } from '../../shared/forms';
 import { useForm } from '../../shared/submission';
 import { Page } from '../../shared/Page';
+import { showToast } from '../../shared/Toast';
 import { PageNav, useCursorPages } from '../../shared/paging';
 import { useResource } from '../../shared/useResource';
 import { MemberInviteForm } from './MemberInviteForm';
@@ -54,7 +56,7 @@ export function AdminOrganizationsPage() {
 }
 
 function CreateOrganizationForm({ onCreated }: { onCreated: () => void }) {
-  const form = useForm({ name: '' });
+  const form = useForm({ name: '', country: 'US' });
 
   const submit = () => {
     const name = form.values.name.trim();
@@ -67,7 +69,7 @@ function CreateOrganizationForm({ onCreated }: { onCreated: () => void }) {
         'POST',
         '/api/admin/organizations',
         decodeOrganizationAnswer,
-        { name },
+        { name, country: form.values.country },
       );
       form.clear('name');
       onCreated();
@@ -85,6 +87,12 @@ function CreateOrganizationForm({ onCreated }: { onCreated: () => void }) {
           maxLength={120}
           required
           {...form.bind('name')}
+        />
+        <SelectField
+          label="Country"
+          hint="Phone numbers are entered and shown in this country's national form."
+          choices={countryChoices()}
+          {...form.bind('country')}
         />
         <FormFooter submission={form}>Create organization</FormFooter>
       </SubmissionForm>
@@ -115,6 +123,7 @@ function OrganizationCard({
   onChanged: () => void;
 }) {
   const [open, setOpen] = useState(false);
+  const [changingCountry, setChangingCountry] = useState(false);
   const panelId = `org-${organization.id}-members`;
   return (
     <li className="card">
@@ -124,7 +133,27 @@ function OrganizationCard({
         <dd>{organization.memberCount}</dd>
         <dt>Created</dt>
         <dd>{formatDateTime(organization.createdAt)}</dd>
+        <dt>Country</dt>
+        <dd>{countryName(organization.country)}</dd>
       </dl>
+      {changingCountry ? (
+        <CountryForm
+          organization={organization}
+          onDone={(changed) => {
+            setChangingCountry(false);
+            if (changed) onChanged();
+          }}
+        />
+      ) : (
+        <button
+          type="button"
+          className="button secondary"
+          aria-label={`Change the country of ${organization.name}`}
+          onClick={() => setChangingCountry(true)}
+        >
+          Change the country
+        </button>
+      )}
       <button
         type="button"
         className="button secondary"
@@ -145,5 +174,40 @@ function OrganizationCard({
         </div>
       )}
     </li>
+  );
+}
+
+/** The organization's country, which sets the national form of the phone numbers its staff type. */
+function CountryForm({
+  organization,
+  onDone,
+}: {
+  organization: Organization;
+  onDone: (changed: boolean) => void;
+}) {
+  const form = useForm({ country: organization.country });
+  const submit = () => {
+    void form.run(async () => {
+      await sessionStore.api(
+        'PATCH',
+        `/api/admin/organizations/${encodeURIComponent(organization.id)}`,
+        decodeOrganizationAnswer,
+        { country: form.values.country },
+      );
+      showToast(`${organization.name} now works in ${countryName(form.values.country)}.`);
+      onDone(true);
+    });
+  };
+  return (
+    <SubmissionForm submission={form} onSubmit={submit}>
+      <SelectField
+        label={`Country of ${organization.name}`}
+        choices={countryChoices(organization.country)}
+        {...form.bind('country')}
+      />
+      <FormFooter submission={form} onCancel={() => onDone(false)}>
+        Save the country
+      </FormFooter>
+    </SubmissionForm>
   );
 }

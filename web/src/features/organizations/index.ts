@@ -8,5 +8,10 @@ export { MembersPage } from './MembersPage';
 export { OrganizationAdminHome } from './OrganizationAdminHome';
 export { OrganizationsHome } from './OrganizationsHome';
 export { OrganizationSwitcher, OrganizationSync } from './OrganizationSwitcher';
-export { useActiveRole, useOrganizationKey, useOrganizations } from './organizationStore';
+export {
+  useActiveRole,
+  useOrganizationCountry,
+  useOrganizationKey,
+  useOrganizations,
+} from './organizationStore';
 export { decodeOrganizationPage, type Membership } from './organizationsApi';

@@ -76,10 +76,12 @@ class OrganizationStore extends ExternalStore<OrganizationState> {
       { organizationId },
     );
     const chosen = state.organizations.find((o) => o.id === answer.activeOrganizationId);
-    const active: Membership = chosen
-      ? { ...chosen, role: answer.role }
-      : { id: answer.activeOrganizationId, name: 'Organization', role: answer.role };
-    this.setState({ ...state, active });
+    if (chosen === undefined) {
+      // A membership added since the list was read: read the list again rather than guess it.
+      await this.load(state.userId);
+    } else {
+      this.setState({ ...state, active: { ...chosen, role: answer.role } });
+    }
     this.channel?.postMessage({ type: 'switched', userId: state.userId } satisfies TabMessage);
   }
 
@@ -115,4 +117,13 @@ export function useOrganizationKey(): string | null {
 export function useActiveRole(): OrganizationRole | null {
   const state = useOrganizations();
   return state.status === 'ready' ? (state.active?.role ?? null) : null;
+}
+
+/**
+ * The country the active organization works in, for reading and writing phone numbers in its
+ * national form; US (the server's default) while there is none.
+ */
+export function useOrganizationCountry(): string {
+  const state = useOrganizations();
+  return state.status === 'ready' ? (state.active?.country ?? 'US') : 'US';
 }

@@ -2,16 +2,19 @@ import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
 import { navigate } from '../../shared/router';
 import { showToast } from '../../shared/Toast';
+import { useOrganizationCountry } from '../organizations';
 import { emptyDraft } from './patientDraft';
 import { PatientForm } from './PatientForm';
 import { decodePatientAnswer, patientPagePath } from './patientsApi';
 
 /** Registers a patient in the active organization, then opens the patient's page. */
 export function CreatePatientForm({ onCancel }: { onCancel: () => void }) {
-  const [initial] = useState(emptyDraft);
+  const country = useOrganizationCountry();
+  const [initial] = useState(() => emptyDraft(country));
   return (
     <PatientForm
       initial={initial}
+      country={country}
       submitLabel="Register patient"
       onCancel={onCancel}
       onSubmit={async (input) => {

@@ -5,6 +5,7 @@ import { formatDateTime } from '../../shared/dates';
 import { ProblemAlert } from '../../shared/forms';
 import { useAction } from '../../shared/submission';
 import { showToast } from '../../shared/Toast';
+import { useOrganizationCountry } from '../organizations';
 import { changedFields, draftOf, inputOf } from './patientDraft';
 import { PatientFacts } from './PatientFacts';
 import { PatientForm } from './PatientForm';
@@ -25,6 +26,7 @@ interface Props {
 /** Demographics and contact methods: view, edit (only the changed fields are sent), archive/restore. */
 export function DemographicsSection({ patient, canWrite, onChanged }: Props) {
   const [editing, setEditing] = useState(false);
+  const country = useOrganizationCountry();
   const archiving = useAction(onChanged);
 
   const setArchived = (archive: boolean) => {
@@ -40,7 +42,7 @@ export function DemographicsSection({ patient, canWrite, onChanged }: Props) {
   };
 
   const save = async (input: PatientInput) => {
-    const changes = changedFields(inputOf(draftOf(patient)), input);
+    const changes = changedFields(inputOf(draftOf(patient, country), country), input);
     if (Object.keys(changes).length > 0) {
       await sessionStore.api('PATCH', patientPath(patient.id), decodePatientAnswer, changes);
       showToast('The changes were saved.');
@@ -56,14 +58,15 @@ export function DemographicsSection({ patient, canWrite, onChanged }: Props) {
       <h2 id="demographics-title">Demographics</h2>
       {editing ? (
         <PatientForm
-          initial={draftOf(patient)}
+          initial={draftOf(patient, country)}
+          country={country}
           submitLabel="Save changes"
           onCancel={() => setEditing(false)}
           onSubmit={save}
         />
       ) : (
         <>
-          <PatientFacts patient={patient} />
+          <PatientFacts patient={patient} phoneCountry={country} />
           <dl className="facts">
             <dt>Registered</dt>
             <dd>{formatDateTime(patient.createdAt)}</dd>

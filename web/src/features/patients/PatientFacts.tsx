@@ -1,8 +1,20 @@
-import { countryName, formatBirthDate } from './patientFormat';
+import { addressLines } from '../../shared/address';
+import { countryName } from '../../shared/countries';
+import { formatPhone } from '../../shared/phone';
+import { formatBirthDate } from './patientFormat';
 import { sexLabel, type Address, type PatientFactsView } from './patientsApi';
 
-/** Demographics as a definition list; every value is rendered as text. */
-export function PatientFacts({ patient }: { patient: PatientFactsView }) {
+/**
+ * Demographics as a definition list; every value is rendered as text. Phone numbers read in the
+ * national form of `phoneCountry` (the organization's country), others internationally.
+ */
+export function PatientFacts({
+  patient,
+  phoneCountry,
+}: {
+  patient: PatientFactsView;
+  phoneCountry: string;
+}) {
   return (
     <dl className="facts" data-testid="patient-facts">
       <dt>Family name</dt>
@@ -25,7 +37,9 @@ export function PatientFacts({ patient }: { patient: PatientFactsView }) {
           <ul className="plain-list">
             {patient.contactMethods.map((c, i) => (
               <li key={i}>
-                {c.type === 'phone' ? 'Phone' : 'Email'}: {c.value}
+                {c.type === 'phone'
+                  ? `Phone: ${formatPhone(c.value, phoneCountry)}`
+                  : `Email: ${c.value}`}
                 {c.verified ? ' (verified)' : ' (not verified)'}
               </li>
             ))}
@@ -37,12 +51,8 @@ export function PatientFacts({ patient }: { patient: PatientFactsView }) {
 }
 
 function AddressLines({ address }: { address: Address }) {
-  const lines = [
-    address.line1,
-    address.line2,
-    [address.postalCode, address.city].join(' ') + (address.region ? `, ${address.region}` : ''),
-    countryName(address.country),
-  ].filter((line): line is string => Boolean(line));
+  // In the order the address's own country writes it, then the country by name.
+  const lines = [...addressLines(address), countryName(address.country)];
   return (
     <span className="address">
       {lines.map((line, i) => (

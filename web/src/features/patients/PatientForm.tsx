@@ -1,5 +1,8 @@
 import { useState } from 'react';
+import { addressPartOrder, type AddressPart } from '../../shared/address';
+import { countryChoices } from '../../shared/countries';
 import { localDay } from '../../shared/dates';
+import { phoneExample } from '../../shared/phone';
 import { CheckboxField, Field, SelectField } from '../../shared/fields';
 import { FormFooter, SubmissionForm } from '../../shared/forms';
 import { useSubmission } from '../../shared/submission';
@@ -15,6 +18,8 @@ import { CONTACT_TYPES, SEX_CHOICES, type PatientInput } from './patientsApi';
 
 interface PatientFormProps {
   initial: PatientDraft;
+  /** The organization's country: phone numbers are typed in its national form. */
+  country: string;
   submitLabel: string;
   /** Sends the input; a thrown problem is shown on the form, field errors beside their fields. */
   onSubmit: (input: PatientInput) => Promise<void>;
@@ -33,13 +38,16 @@ const NAME_FIELDS: readonly TextInput[] = [
   { key: 'givenName', label: 'Given name', max: 100 },
   { key: 'familyName', label: 'Family name', max: 100 },
 ];
-const ADDRESS_FIELDS: readonly TextInput[] = [
-  { key: 'line1', label: 'Address line 1', max: 200 },
-  { key: 'line2', label: 'Address line 2 (optional)', max: 200 },
-  { key: 'city', label: 'City', max: 100 },
-  { key: 'region', label: 'Region (optional)', max: 100 },
-  { key: 'postalCode', label: 'Postal code', max: 20 },
-];
+/** The address inputs of each part; the form shows the parts in the country's own order. */
+const ADDRESS_FIELDS: Record<AddressPart, readonly TextInput[]> = {
+  lines: [
+    { key: 'line1', label: 'Address line 1', max: 200 },
+    { key: 'line2', label: 'Address line 2 (optional)', max: 200 },
+  ],
+  city: [{ key: 'city', label: 'City', max: 100 }],
+  region: [{ key: 'region', label: 'Region (optional)', max: 100 }],
+  postalCode: [{ key: 'postalCode', label: 'Postal code', max: 20 }],
+};
 
 const CONTACT_CHOICES = CONTACT_TYPES.map((value) => ({
   value,
@@ -47,7 +55,13 @@ const CONTACT_CHOICES = CONTACT_TYPES.map((value) => ({
 }));
 
 /** Demographics, an optional address and up to ten contact methods (create and edit). */
-export function PatientForm({ initial, submitLabel, onSubmit, onCancel }: PatientFormProps) {
+export function PatientForm({
+  initial,
+  country,
+  submitLabel,
+  onSubmit,
+  onCancel,
+}: PatientFormProps) {
   const [draft, setDraft] = useState<PatientDraft>(initial);
   const submission = useSubmission();
   const set =
@@ -60,8 +74,8 @@ export function PatientForm({ initial, submitLabel, onSubmit, onCancel }: Patien
     setContacts((contacts) => contacts.map((c, i) => (i === index ? { ...c, ...change } : c)));
 
   const submit = () => {
-    if (!submission.validate(checkDraft(draft))) return;
-    void submission.run(() => onSubmit(inputOf(draft)));
+    if (!submission.validate(checkDraft(draft, country))) return;
+    void submission.run(() => onSubmit(inputOf(draft, country)));
   };
 
   return (
@@ -106,26 +120,27 @@ export function PatientForm({ initial, submitLabel, onSubmit, onCancel }: Patien
         />
         {draft.hasAddress && (
           <div className="form-grid">
-            {ADDRESS_FIELDS.map(({ key, label, max }) => (
-              <Field
-                key={key}
-                label={label}
-                autoComplete="off"
-                maxLength={max}
-                value={draft[key]}
-                onValueChange={set(key)}
-                error={submission.fieldError(`address.${key}`)}
-              />
-            ))}
-            <Field
-              label="Country code"
-              autoComplete="off"
-              maxLength={2}
+            {/* The country first: it decides the order of the parts after it. */}
+            <SelectField
+              label="Country"
               value={draft.country}
-              onValueChange={(v) => set('country')(v.toUpperCase())}
+              choices={countryChoices(draft.country)}
+              onValueChange={set('country')}
               error={submission.fieldError('address.country')}
-              hint="Two letters, e.g. US or GB."
             />
+            {addressPartOrder(draft.country)
+              .flatMap((part) => ADDRESS_FIELDS[part])
+              .map(({ key, label, max }) => (
+                <Field
+                  key={key}
+                  label={label}
+                  autoComplete="off"
+                  maxLength={max}
+                  value={draft[key]}
+                  onValueChange={set(key)}
+                  error={submission.fieldError(`address.${key}`)}
+                />
+              ))}
           </div>
         )}
       </fieldset>
@@ -145,6 +160,11 @@ export function PatientForm({ initial, submitLabel, onSubmit, onCancel }: Patien
               type={contact.type === 'phone' ? 'tel' : 'email'}
               autoComplete="off"
               maxLength={254}
+              hint={
+                contact.type === 'phone'
+                  ? `As you would dial it here, e.g. ${phoneExample(country)}; abroad, start with +.`
+                  : undefined
+              }
               value={contact.value}
               onValueChange={(value) => setContact(index, { value })}
               error={submission.fieldError(`contactMethods.${index}.value`)}

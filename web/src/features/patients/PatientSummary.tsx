@@ -2,9 +2,11 @@ import { FileList } from '@haven/contract';
 import { sessionStore } from '../../auth/sessionStore';
 import { formatDateTime } from '../../shared/dates';
 import { ProblemAlert } from '../../shared/forms';
+import { formatPhone } from '../../shared/phone';
 import { memberOf } from '../../shared/schemaDecoding';
 import { Skeleton } from '../../shared/Skeleton';
 import { useResource } from '../../shared/useResource';
+import { useOrganizationCountry } from '../organizations';
 import { decodePatientConsents } from './consents/consentsApi';
 import { ConsentGateStatus } from './consents/ConsentViews';
 import { decodeNotes } from './notes/notesApi';
@@ -28,6 +30,7 @@ interface Props {
 
 /** The record at a glance: key facts, the newest notes, the consent gate, the documents count. */
 export function PatientSummary({ patient, showDocuments, onOpenTab }: Props) {
+  const country = useOrganizationCountry();
   const notes = useResource(`summary-notes:${patient.id}`, () =>
     sessionStore.api('GET', patientPath(patient.id, '/notes'), decodeNotes),
   );
@@ -57,7 +60,7 @@ export function PatientSummary({ patient, showDocuments, onOpenTab }: Props) {
         <h2 id="summary-facts-title">Key facts</h2>
         <dl className="facts">
           <dt>Phone</dt>
-          <dd>{phone?.value ?? 'None recorded'}</dd>
+          <dd>{phone ? formatPhone(phone.value, country) : 'None recorded'}</dd>
           <dt>Email</dt>
           <dd>{email?.value ?? 'None recorded'}</dd>
           <dt>Portal</dt>

@@ -9,7 +9,7 @@ export function RecordView({ record, titleId }: { record: PatientRecordView; tit
       <p>
         Held by <strong>{record.organization.name}</strong>
       </p>
-      <PatientFacts patient={record.patient} />
+      <PatientFacts patient={record.patient} phoneCountry={record.organization.country} />
     </section>
   );
 }

@@ -1,6 +1,11 @@
-/** The patient form's state (all strings), its checks, and the PatientInput it becomes. */
+/**
+ * The patient form's state (all strings), its checks, and the PatientInput it becomes. Phone
+ * numbers are typed and shown in the national form of the organization's country (`country`)
+ * and sent as E.164, the form the server stores.
+ */
 import { localDay } from '../../shared/dates';
 import { EMAIL_PATTERN, MRN_PATTERN } from '../../shared/patterns';
+import { phoneForEditing, readPhone } from '../../shared/phone';
 import type { ContactType, Patient, PatientInput, Sex } from './patientsApi';
 
 export interface ContactDraft {
@@ -28,7 +33,6 @@ export interface PatientDraft {
 }
 
 export const MAX_CONTACTS = 10;
-const PHONE = /^\+[1-9][0-9]{6,14}$/;
 const COUNTRY = /^[A-Z]{2}$/;
 // Control characters are refused by the server (names are NFC-normalized and trimmed there).
 // eslint-disable-next-line no-control-regex
@@ -37,7 +41,8 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 let nextKey = 1;
 export const newContactKey = (): number => nextKey++;
 
-export function emptyDraft(): PatientDraft {
+/** A new patient's form; a new address starts in the organization's country. */
+export function emptyDraft(country: string): PatientDraft {
   return {
     mrn: '',
     givenName: '',
@@ -50,12 +55,12 @@ export function emptyDraft(): PatientDraft {
     city: '',
     region: '',
     postalCode: '',
-    country: '',
+    country,
     contacts: [],
   };
 }
 
-export function draftOf(patient: Patient): PatientDraft {
+export function draftOf(patient: Patient, country: string): PatientDraft {
   const a = patient.address;
   return {
     mrn: patient.mrn,
@@ -69,8 +74,12 @@ export function draftOf(patient: Patient): PatientDraft {
     city: a?.city ?? '',
     region: a?.region ?? '',
     postalCode: a?.postalCode ?? '',
-    country: a?.country ?? '',
-    contacts: patient.contactMethods.map((c) => ({ ...c, key: newContactKey() })),
+    country: a?.country ?? country,
+    contacts: patient.contactMethods.map((c) => ({
+      ...c,
+      value: c.type === 'phone' ? phoneForEditing(c.value, country) : c.value,
+      key: newContactKey(),
+    })),
   };
 }
 
@@ -83,7 +92,7 @@ function text(value: string, label: string, max: number, required: boolean): str
 }
 
 /** Field problems keyed like the server's (`address.line1`, `contactMethods.0.value`). */
-export function checkDraft(d: PatientDraft): Record<string, string> {
+export function checkDraft(d: PatientDraft, country: string): Record<string, string> {
   const errors: Record<string, string> = {};
   const put = (key: string, message: string | undefined) => {
     if (message) errors[key] = message;
@@ -104,16 +113,14 @@ export function checkDraft(d: PatientDraft): Record<string, string> {
     put('address.region', text(d.region, 'region', 100, false));
     put('address.postalCode', text(d.postalCode, 'postal code', 20, true));
     if (!COUNTRY.test(d.country.trim())) {
-      put('address.country', 'Enter the two-letter country code, e.g. US.');
+      put('address.country', 'Choose the country.');
     }
   }
   d.contacts.forEach((c, i) => {
     const v = c.value.trim();
-    if (c.type === 'phone' && !PHONE.test(v)) {
-      put(
-        `contactMethods.${i}.value`,
-        'Enter the phone number in international form, e.g. +15551234567.',
-      );
+    if (c.type === 'phone') {
+      const phone = readPhone(v, country);
+      if (!phone.ok) put(`contactMethods.${i}.value`, phone.problem);
     }
     if (c.type === 'email' && (!EMAIL_PATTERN.test(v) || v.length > 254)) {
       put(`contactMethods.${i}.value`, 'Enter an email address.');
@@ -122,7 +129,7 @@ export function checkDraft(d: PatientDraft): Record<string, string> {
   return errors;
 }
 
-export function inputOf(d: PatientDraft): PatientInput {
+export function inputOf(d: PatientDraft, country: string): PatientInput {
   const optional = (key: 'line2' | 'region', value: string) =>
     value.trim() ? { [key]: value.trim() } : {};
   return {
@@ -141,11 +148,11 @@ export function inputOf(d: PatientDraft): PatientInput {
           country: d.country.trim(),
         }
       : null,
-    contactMethods: d.contacts.map(({ type, value, verified }) => ({
-      type,
-      value: value.trim(),
-      verified,
-    })),
+    contactMethods: d.contacts.map(({ type, value, verified }) => {
+      const phone = type === 'phone' ? readPhone(value, country) : undefined;
+      // A number the check refused goes as typed, so the server names the same problem.
+      return { type, value: phone?.ok ? phone.e164 : value.trim(), verified };
+    }),
   };
 }
 

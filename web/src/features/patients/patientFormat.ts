@@ -38,12 +38,3 @@ export function formatBirthDate(birthDate: string): string {
   if (age === null) return date;
   return `${date} (${age === 1 ? '1 year' : `${age} years`})`;
 }
-
-/** An ISO 3166 country code as its name ("US" → "United States"); the code when unknown. */
-export function countryName(code: string): string {
-  try {
-    return new Intl.DisplayNames(undefined, { type: 'region' }).of(code) ?? code;
-  } catch {
-    return code;
-  }
-}

@@ -1,5 +1,6 @@
 // The checks a JSON schema cannot make (V1): real calendar dates, normalized names and
 // addresses, contact values by type. Each failure names the field, never echoes the value.
+import { isPossiblePhoneNumber } from 'libphonenumber-js/min';
 import type { ContactMethod, PostalAddress } from '../../../platform/db/schema.js';
 import { E164, EMAIL, FieldErrors, checkBirthDate, cleanText } from '../../../platform/text.js';
 import { MRN_PATTERN, type PatientFilters, type PatientPatch } from './schemas.js';
@@ -53,7 +54,9 @@ function cleanContactMethods(
   return methods.map((method, index) => {
     const at = `${field}.${index}.value`;
     const value = method.value.trim();
-    if (method.type === 'phone' && !E164.test(value)) {
+    // E.164, and a length the country's numbering plan allows (libphonenumber-js, the same
+    // "possible number" rule the SPA checks before sending).
+    if (method.type === 'phone' && !(E164.test(value) && isPossiblePhoneNumber(value))) {
       errors.add(at, 'must be an E.164 phone number such as +15551234567');
     }
     if (method.type === 'email' && (value.length > 254 || !EMAIL.test(value))) {

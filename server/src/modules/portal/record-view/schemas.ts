@@ -49,7 +49,12 @@ export const PatientRecordViewSchema = closed({
     address: Type.Union([AddressSchema, Type.Null()]),
     contactMethods: Type.Array(ContactMethodSchema, { maxItems: 10 }),
   }),
-  organization: closed({ id: Id, name: Type.String({ maxLength: 120 }) }),
+  // The country lets the portal show the clinic's phone numbers in their national form.
+  organization: closed({
+    id: Id,
+    name: Type.String({ maxLength: 120 }),
+    country: Type.String({ maxLength: 2 }),
+  }),
 });
 export type PatientRecordView = Static<typeof PatientRecordViewSchema>;
 
