@@ -41,6 +41,41 @@ describe('invitation mail', () => {
     expect(mail.text).toContain('An administrator has invited you to Haven.');
   });
 
+  it('names the study and the organization that runs it in a participant’s invitation', () => {
+    const mail = invitationMail({
+      ...BASE,
+      roleLabel: 'Participant',
+      inviterName: 'Robin Reyes',
+      studyTitle: 'Pneumonia triage study',
+    });
+    expect(mail.subject).toBe(
+      'Join the study "Pneumonia triage study" at Riverside Clinic on Haven',
+    );
+    const studyLine =
+      'They would like you to take part in the study "Pneumonia triage study" at Riverside Clinic.';
+    expect(mail.text).toContain(`Robin Reyes has invited you to Haven. ${studyLine}`);
+    expect(mail.text).toContain('You have been invited to Haven as: Participant.');
+    expect(mail.text).toContain('The link expires on Tuesday 8 December 2026 at 14:05 CET.');
+    expect(mail.html).toContain(studyLine.replaceAll('"', '&quot;'));
+    expect(mail.html).toContain('The link expires on Tuesday 8 December 2026 at 14:05 CET.');
+  });
+
+  it('V3/A10: a subject never carries a line separator and fits the mailer’s 200 characters, cut between whole characters', () => {
+    const staff = invitationMail({
+      ...BASE,
+      organizationName: 'Riverside\u2028Bcc: x@example.org',
+    });
+    expect(staff.subject).toBe('Join Riverside Bcc: x@example.org on Haven');
+    const title = `Trial\u2029Bcc: x@example.org ${'😀'.repeat(100)}`;
+    const study = invitationMail({ ...BASE, organizationName: 'R'.repeat(120), studyTitle: title });
+    expect(study.subject.length).toBeLessThanOrEqual(200);
+    expect(study.subject).toMatch(
+      /^Join the study "Trial Bcc: x@example\.org (😀)+…" at R{120} on Haven$/u,
+    );
+    expect(study.subject).not.toMatch(/[\p{Cc}\u2028\u2029]/u);
+    expect(study.text).toContain(title);
+  });
+
   it('V3: the HTML part says the same with every value escaped', () => {
     const mail = invitationMail({
       ...BASE,

@@ -1,7 +1,8 @@
 // The invitation mail (issue 14 item 7): who invites, for which clinic, as what, and until when
 // in the clinic's time zone, in a text part and an HTML part that say the same. It reads like
 // the clinic writing, and tells the reader how to recognise it (no password is ever asked for by
-// mail; nothing happens if they ignore it), so it does not read like phishing.
+// mail; nothing happens if they ignore it), so it does not read like phishing. A study
+// participant's mail names the study and the organization that runs it.
 import type { MailMessage } from '../../../platform/mail.js';
 
 export interface InvitationWording {
@@ -14,6 +15,8 @@ export interface InvitationWording {
   readonly patient: boolean;
   readonly inviterName: string | null;
   readonly organizationName: string | null;
+  /** The study a participant is invited to take part in (its title is a researcher's text). */
+  readonly studyTitle?: string | null;
   /** HAVEN_TIME_ZONE: the IANA zone the expiry is stated in. */
   readonly timeZone: string;
 }
@@ -49,18 +52,58 @@ function escapeHtml(text: string): string {
     .replaceAll("'", '&#39;');
 }
 
-export function invitationMail(wording: InvitationWording): MailMessage {
-  const clinic = wording.organizationName;
-  const inviter = wording.inviterName;
-  const expiry = expiryInWords(wording.expiresAt, wording.timeZone);
+/** platform/mail.ts refuses a longer subject. */
+const MAX_SUBJECT_LENGTH = 200;
+/**
+ * What platform/mail.ts refuses in a header (controls, NEL, line and paragraph separators).
+ * Names and titles refuse controls when saved, but not U+2028/U+2029: a space stands in, so
+ * the mail goes out instead of being refused after its invitation committed.
+ */
+const HEADER_BREAKING = /[\p{Cc}\u2028\u2029]/gu;
+const oneLine = (text: string) => text.replace(HEADER_BREAKING, ' ');
+
+/** At most `room` UTF-16 units (what the mailer counts), whole code points, "…" when cut. */
+function shortened(text: string, room: number): string {
+  if (text.length <= room) return text;
+  let kept = '';
+  for (const point of text) {
+    if (kept.length + point.length > room - 1) break;
+    kept += point;
+  }
+  return `${kept.trimEnd()}…`;
+}
+
+/** The subject: user text on one line, a study title shortened so the whole fits the limit. */
+function subjectOf(wording: InvitationWording): string {
+  const clinic = wording.organizationName === null ? null : oneLine(wording.organizationName);
+  if (wording.studyTitle) {
+    const before = 'Join the study "';
+    const after = `"${clinic ? ` at ${clinic}` : ''} on Haven`;
+    const room = MAX_SUBJECT_LENGTH - before.length - after.length;
+    return shortened(
+      `${before}${shortened(oneLine(wording.studyTitle), room)}${after}`,
+      MAX_SUBJECT_LENGTH,
+    );
+  }
   const subject = wording.patient
     ? `${clinic ?? 'Your clinic'} invites you to see your record on Haven`
     : clinic
       ? `Join ${clinic} on Haven`
       : 'You are invited to Haven';
+  return shortened(subject, MAX_SUBJECT_LENGTH);
+}
+
+export function invitationMail(wording: InvitationWording): MailMessage {
+  const clinic = wording.organizationName;
+  const inviter = wording.inviterName;
+  const study = wording.studyTitle;
+  const expiry = expiryInWords(wording.expiresAt, wording.timeZone);
+  const subject = subjectOf(wording);
   const opening = wording.patient
     ? `${clinic ?? 'Your clinic'} uses Haven to share your health record with you: your details, the notes your care team shares, your consents and who opened your record.`
-    : `${inviter ?? 'An administrator'}${clinic ? ` at ${clinic}` : ''} has invited you to Haven.`;
+    : study
+      ? `${inviter ?? 'A researcher'} has invited you to Haven. They would like you to take part in the study "${study}"${clinic ? ` at ${clinic}` : ''}.`
+      : `${inviter ?? 'An administrator'}${clinic ? ` at ${clinic}` : ''} has invited you to Haven.`;
   const sentBy = wording.patient && inviter ? `${inviter} sent you this invitation.` : null;
   const role = `You have been invited to Haven as: ${wording.roleLabel}.`;
   const action = 'Open this link to choose your password (it works once):';

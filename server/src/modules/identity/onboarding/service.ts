@@ -74,6 +74,11 @@ export interface InviteInput extends RequestContext {
    * invitation names the record's organization); otherwise the invitee's membership names it.
    */
   readonly organizationName?: string | undefined;
+  /**
+   * The study a participant is invited to: their mail names it with the organization that runs
+   * the study (a participant joins a study, not an organization).
+   */
+  readonly studyTitle?: string | undefined;
   /** Audit action of the invitation; organization and portal invitations name their own. */
   readonly auditAction?: string;
   /**
@@ -95,7 +100,7 @@ function placeholderName(email: string): string {
 async function issueInvitation(
   trx: Db,
   userId: string,
-  data: { role: Role; named: boolean; organizationName?: string },
+  data: { role: Role; named: boolean; organizationName?: string; studyTitle?: string },
   now: Date,
 ): Promise<{ token: string; expiresAt: Date }> {
   await voidOneTimeTokens(trx, 'invitation', userId, now);
@@ -120,6 +125,7 @@ interface InvitationMail {
   readonly organizationRoles: readonly OrganizationRole[];
   readonly inviterName: string | null;
   readonly organizationName: string | null;
+  readonly studyTitle: string | null;
 }
 
 async function sendInvitationMail(
@@ -137,6 +143,7 @@ async function sendInvitationMail(
       patient: mail.role === 'patient',
       inviterName: mail.inviterName,
       organizationName: mail.organizationName,
+      studyTitle: mail.studyTitle,
       timeZone: context.settings.mailTimeZone,
     }),
   );
@@ -170,10 +177,16 @@ export async function inviteUser(
     const organizationRoles = await inviteeOrganizationRoles(trx, userId);
     const names = await invitationNames(trx, input.invitedBy, userId);
     const organizationName = input.organizationName ?? names.organizationName;
+    const studyTitle = input.studyTitle ?? null;
     const token = await issueInvitation(
       trx,
       userId,
-      { role: input.role, named, ...(organizationName !== null && { organizationName }) },
+      {
+        role: input.role,
+        named,
+        ...(organizationName !== null && { organizationName }),
+        ...(studyTitle !== null && { studyTitle }),
+      },
       now,
     );
     await recordUserEvent(trx, input.invitedBy, input, {
@@ -185,6 +198,7 @@ export async function inviteUser(
       userId,
       organizationRoles,
       organizationName,
+      studyTitle,
       inviterName: names.inviterName,
       ...token,
     };
@@ -198,6 +212,7 @@ export async function inviteUser(
     organizationRoles: issued.organizationRoles,
     inviterName: issued.inviterName,
     organizationName: issued.organizationName,
+    studyTitle: issued.studyTitle,
   });
   return { userId: issued.userId, expiresAt: issued.expiresAt };
 }
@@ -225,10 +240,17 @@ export async function resendInvitation(
       typeof previous?.organizationName === 'string'
         ? previous.organizationName
         : names.organizationName;
+    // A participant's new link still names the study of the first invitation.
+    const studyTitle = typeof previous?.studyTitle === 'string' ? previous.studyTitle : null;
     const token = await issueInvitation(
       trx,
       user.id,
-      { role, named, ...(organizationName !== null && { organizationName }) },
+      {
+        role,
+        named,
+        ...(organizationName !== null && { organizationName }),
+        ...(studyTitle !== null && { studyTitle }),
+      },
       now,
     );
     await recordUserEvent(trx, input.invitedBy, input, {
@@ -241,6 +263,7 @@ export async function resendInvitation(
       role,
       organizationRoles: user.organization_roles,
       organizationName,
+      studyTitle,
       inviterName: names.inviterName,
       ...token,
     };
@@ -253,6 +276,7 @@ export async function resendInvitation(
     organizationRoles: issued.organizationRoles,
     inviterName: issued.inviterName,
     organizationName: issued.organizationName,
+    studyTitle: issued.studyTitle,
   });
   return { expiresAt: issued.expiresAt };
 }

@@ -4,6 +4,8 @@
 // (organization:run_studies), a removed member, a researcher probing which emails have accounts
 // through participant invitations, and the audit trail of every change (L3).
 import { randomUUID } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createUser, uniqueEmail } from '../../../../test/actors.js';
 import { describeClinic, type Actor, type Method } from '../../../../test/clinical-actors.js';
@@ -16,7 +18,7 @@ import {
   insertStudy,
   type StudyWorld,
 } from '../../../../test/review-actors.js';
-import { listDevMailbox } from '../../../platform/mail.js';
+import { devMailboxDir, listDevMailbox, type MailMessage } from '../../../platform/mail.js';
 
 interface StudyBody {
   id: string;
@@ -59,6 +61,25 @@ describeClinic('reviews: studies and their team', (clinic) => {
       .where('study_id', '=', studyId)
       .where('user_id', '=', userId)
       .executeTakeFirst();
+
+  /** Every mail to `to` as written to the dev mailbox, HTML part included (listDevMailbox drops it). */
+  async function mailsTo(to: string): Promise<MailMessage[]> {
+    const folder = devMailboxDir(clinic.harness.config.dataDir);
+    const mails: MailMessage[] = [];
+    for (const name of (await readdir(folder)).filter((n) => n.endsWith('.json')).sort()) {
+      const mail = JSON.parse(await readFile(path.join(folder, name), 'utf8')) as MailMessage;
+      if (mail.to === to) mails.push(mail);
+    }
+    return mails;
+  }
+  /** What a participant's mail must name: the study's current title and its organization. */
+  const studyNames = (studyId: string) =>
+    clinic.db
+      .selectFrom('studies as s')
+      .innerJoin('organizations as o', 'o.id', 's.organization_id')
+      .select(['s.title', 'o.name as organization'])
+      .where('s.id', '=', studyId)
+      .executeTakeFirstOrThrow();
 
   /** A researcher account that is a researcher member of the organization. */
   async function researcherOf(organizationId: string, displayName?: string): Promise<Actor> {
@@ -275,7 +296,7 @@ describeClinic('reviews: studies and their team', (clinic) => {
   describe('participants', () => {
     const participantsUrl = () => `/api/studies/${world.studyId}/participants`;
 
-    it('an existing participant account joins at once (invited: false) and is told by mail', async () => {
+    it('an existing participant account joins at once (invited: false) and is told by mail, naming the study and its organization', async () => {
       const account = await createUser(clinic.db, {
         roles: ['participant'],
         displayName: 'Dr Rater',
@@ -297,7 +318,11 @@ describeClinic('reviews: studies and their team', (clinic) => {
         (m) => m.to === account.email,
       );
       expect(mails).toHaveLength(1);
-      expect(mails[0]?.text).not.toContain('Pneumonia');
+      const { title, organization } = await studyNames(world.studyId);
+      expect(mails[0]?.subject).toBe('You were added to a study on Haven');
+      expect(mails[0]?.text).toContain(
+        `Dr Colleague added you to the study "${title}" at ${organization} on Haven.`,
+      );
       expect((await auditRows('study.member_added', account.userId))[0]?.details).toEqual({
         studyId: world.studyId,
         role: 'participant',
@@ -323,6 +348,19 @@ describeClinic('reviews: studies and their team', (clinic) => {
         .where('id', '=', body.member.userId)
         .executeTakeFirstOrThrow();
       expect(user).toEqual({ roles: ['participant'], status: 'invited' });
+      // The mail reads like the research team writing: the study, its organization, the inviter,
+      // the role and the local-time expiry, in the text and the HTML part alike.
+      const { title, organization } = await studyNames(world.studyId);
+      const [mail, ...more] = await mailsTo(email);
+      expect(more).toHaveLength(0);
+      expect(mail?.subject).toBe(`Join the study "${title}" at ${organization} on Haven`);
+      const studyLine = `They would like you to take part in the study "${title}" at ${organization}.`;
+      for (const part of [mail?.text, mail?.html]) {
+        expect(part).toContain('Dr Colleague has invited you to Haven.');
+        expect(part).toContain(studyLine.replaceAll('"', part === mail?.html ? '&quot;' : '"'));
+        expect(part).toContain('You have been invited to Haven as: Participant.');
+        expect(part).toMatch(/The link expires on \w+day \d{1,2} \w+ \d{4} at \d{2}:\d{2} /);
+      }
       expect(await auditRows('study.participant_invited', body.member.userId)).toHaveLength(1);
       expect((await auditRows('study.member_added', body.member.userId))[0]?.details).toEqual({
         studyId: world.studyId,
@@ -331,6 +369,55 @@ describeClinic('reviews: studies and their team', (clinic) => {
       });
       // Inviting the same email again: the account now exists, on the team: 409.
       expect((await call(colleague, 'POST', participantsUrl(), { email })).statusCode).toBe(409);
+    });
+
+    it('V3: a hostile study title is escaped in the invitation HTML, cannot break the subject header, and is kept on a resent link', async () => {
+      const hostileWorld = await createStudyWorld(clinic.app, { status: 'draft' });
+      const { organization } = await studyNames(hostileWorld.studyId);
+      // Accepted by the API: no controls, but a line separator (which a header parser may split
+      // on) and markup, at the full 200 characters, so the subject must be shortened.
+      const title = `<img src=x onerror=alert(1)> & "Trial"\u2028Bcc: victim@example.org `.padEnd(
+        200,
+        'x',
+      );
+      const renamed = await call(
+        hostileWorld.owner,
+        'PATCH',
+        `/api/studies/${hostileWorld.studyId}`,
+        {
+          title,
+        },
+      );
+      expect(renamed.statusCode, renamed.body).toBe(200);
+      const email = uniqueEmail('hostile');
+      const added = await call(
+        hostileWorld.owner,
+        'POST',
+        `/api/studies/${hostileWorld.studyId}/participants`,
+        { email },
+      );
+      expect(added.statusCode, added.body).toBe(201);
+      const [mail] = await mailsTo(email);
+      expect(mail?.subject.length).toBeLessThanOrEqual(200);
+      expect(mail?.subject).toMatch(
+        /^Join the study "<img src=x onerror=alert\(1\)> & "Trial" Bcc: /,
+      );
+      expect(mail?.subject).toMatch(new RegExp(`…" at ${organization} on Haven$`));
+      expect(mail?.subject).not.toMatch(/[\p{Cc}\u2028\u2029]/u);
+      expect(mail?.text).toContain(title);
+      const html = mail?.html ?? '';
+      expect(html).toContain('&lt;img src=x onerror=alert(1)&gt; &amp; &quot;Trial&quot;');
+      expect(html).not.toContain('<img');
+
+      // A platform administrator's resent link names the same study.
+      const admin = await clinic.actor(['admin']);
+      const { userId } = added.json<{ member: MemberBody }>().member;
+      const resent = await call(admin, 'POST', `/api/admin/users/${userId}/invitation`, {});
+      expect(resent.statusCode, resent.body).toBe(200);
+      const mails = await mailsTo(email);
+      expect(mails).toHaveLength(2);
+      expect(mails[1]?.subject).toBe(mail?.subject);
+      expect(mails[1]?.text).toContain(`the study "${title}" at ${organization}.`);
     });
 
     it('Z4: any other kind of account gets the one documented 409, telling nothing more', async () => {

@@ -124,17 +124,42 @@ export async function addResearcher(
   });
 }
 
-/** An existing invited or active participant joins at once; undefined when no account has the email. */
+/**
+ * What a participant's mail names, so it reads like the research team writing: the study, the
+ * organization that runs it, and who added them. Read under the caller's study access.
+ */
+interface StudyNaming {
+  readonly title: string;
+  readonly organizationName: string;
+  readonly addedBy: string;
+}
+
+async function studyNaming(trx: Db, studyId: string, actorId: string): Promise<StudyNaming> {
+  const study = await repo.findStudy(trx, studyId, actorId);
+  const actor = await repo.findTeamMember(trx, studyId, actorId);
+  if (!study || !actor) throw new HavenError('NOT_FOUND', 'The study was not found.');
+  return {
+    title: study.title,
+    organizationName: study.organizationName,
+    addedBy: actor.displayName,
+  };
+}
+
+/**
+ * An existing invited or active participant joins at once (`joined`); no `joined` when no
+ * account has the email. Either way, what the participant's mail names.
+ */
 async function addExistingParticipant(
   ctx: Context,
   request: FastifyRequest,
   studyId: string,
   emailKey: string,
-): Promise<{ member: StudyMemberView; email: string } | undefined> {
+): Promise<{ study: StudyNaming; joined?: { member: StudyMemberView; email: string } }> {
   return ctx.db.transaction().execute(async (trx) => {
     const access = await requireAccess(trx, request, 'study:manage', { studyId });
+    const study = await studyNaming(trx, access.studyId, access.userId);
     const account = await lockAccountByEmail(trx, emailKey);
-    if (!account) return undefined;
+    if (!account) return { study };
     if (account.status === 'disabled' || !account.roles.includes('participant')) {
       throw cannotTakePart();
     }
@@ -145,7 +170,8 @@ async function addExistingParticipant(
       actorId: access.userId,
       via: 'existing_account',
     });
-    return { member: await memberView(trx, access.studyId, account.id), email: account.email };
+    const member = await memberView(trx, access.studyId, account.id);
+    return { study, joined: { member, email: account.email } };
   });
 }
 
@@ -155,6 +181,7 @@ async function inviteParticipant(
   invitations: ParticipantInvitations,
   request: FastifyRequest,
   input: { studyId: string; email: string; displayName?: string | undefined },
+  study: StudyNaming,
 ): Promise<StudyMemberView> {
   const { userId: actorId } = requireUser(request);
   let refusedByUs = false;
@@ -164,6 +191,9 @@ async function inviteParticipant(
       role: 'participant',
       displayName: input.displayName,
       invitedBy: actorId,
+      // No membership names the organization: the mail names the study and who runs it.
+      organizationName: study.organizationName,
+      studyTitle: study.title,
       ...requestContext(request),
       auditAction: 'study.participant_invited',
       withinTransaction: async (trx: Db, userId: string) => {
@@ -198,16 +228,27 @@ async function inviteParticipant(
   return memberView(ctx.db, input.studyId, invited.userId);
 }
 
-/** Tells an existing account it was added, after commit; no study title in mail. */
-async function notifyAdded(ctx: Context, to: string, log: Pick<Logger, 'error'>): Promise<void> {
+/**
+ * Tells an existing account it was added, after commit, naming the study, its organization and
+ * who added them. Plain text only, and the subject carries no user text, so a title can neither
+ * inject markup nor break a header.
+ */
+async function notifyAdded(
+  ctx: Context,
+  to: string,
+  study: StudyNaming,
+  log: Pick<Logger, 'error'>,
+): Promise<void> {
   try {
     await ctx.mailer.send({
       to,
-      subject: 'You were added to a study in Haven',
+      subject: 'You were added to a study on Haven',
       text:
-        `A research team added you to a case-review study in Haven. Sign in at ` +
-        `${ctx.publicOrigin}/ to see it.\n\n` +
-        `If you did not expect this, contact the research team.\n`,
+        `Hello,\n\n` +
+        `${study.addedBy} added you to the study "${study.title}" at ` +
+        `${study.organizationName} on Haven. Sign in at ${ctx.publicOrigin}/ to see it.\n\n` +
+        `If you did not expect this, contact the research team. Haven never asks for your ` +
+        `password by email.\n`,
     });
   } catch (error) {
     // The membership is committed; a failed notice must not turn that into an error answer.
@@ -228,17 +269,18 @@ export async function addParticipant(
   request: FastifyRequest,
   input: { studyId: string; email: string; displayName?: string | undefined },
 ): Promise<{ member: StudyMemberView; invited: boolean }> {
-  const existing = await addExistingParticipant(
+  const { study, joined } = await addExistingParticipant(
     ctx,
     request,
     input.studyId,
     invitations.normalizeEmail(input.email),
   );
-  if (existing) {
-    await notifyAdded(ctx, existing.email, request.log);
-    return { member: existing.member, invited: false };
+  if (joined) {
+    await notifyAdded(ctx, joined.email, study, request.log);
+    return { member: joined.member, invited: false };
   }
-  return { member: await inviteParticipant(ctx, invitations, request, input), invited: true };
+  const member = await inviteParticipant(ctx, invitations, request, input, study);
+  return { member, invited: true };
 }
 
 /**
