@@ -84,7 +84,7 @@ function cleanQuery(raw: string): { query: string; words: string[] } {
  * Patients, in any organization, the admin may pick to open: the MRN, or words that start the
  * family or given names. Each search shows PHI (names, birth dates), so every patient listed is
  * audited as patient.listed, one batch per organization (the patient's access list finds a
- * listing by the record's organization), and sees "Found your record in a search".
+ * listing by the record's organization), and sees "Saw your name in a list of patients".
  */
 export async function searchPatientsToOpen(
   ctx: BreakGlassContext,

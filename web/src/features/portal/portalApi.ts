@@ -29,7 +29,8 @@ export function accessLogPath(before: string | null, breakGlassOnly = false): st
 const ACTION_LABELS: Record<string, string> = {
   'patient.created': 'Created your record',
   'patient.read': 'Viewed your record',
-  'patient.listed': 'Found your record in a search',
+  // A search, the break-glass search or a clinician's recent-patients list: each shows the name.
+  'patient.listed': 'Saw your name in a list of patients',
   'patient.updated': 'Updated your record',
   'patient.archived': 'Archived your record',
   'patient.restored': 'Restored your record',
