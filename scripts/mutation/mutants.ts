@@ -562,6 +562,19 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/reviews/exports/answers-csv.test.ts`],
   },
   {
+    id: 'V3/mail-subject-one-line',
+    control: 'V3',
+    file: `${S}modules/identity/onboarding/invitation-mail.ts`,
+    find: "const oneLine = (text: string) => text.replace(HEADER_BREAKING, ' ');",
+    replace: 'const oneLine = (text: string) => text;',
+    removes:
+      'a study title or organization name with a line separator reaches the subject header, and the committed invitation is never mailed',
+    tests: [
+      `${S}modules/identity/onboarding/invitation-mail.test.ts`,
+      `${S}modules/reviews/studies/studies.security.test.ts`,
+    ],
+  },
+  {
     id: 'V4/no-internal-details',
     control: 'V4',
     file: `${S}platform/http/problem-handler.ts`,
