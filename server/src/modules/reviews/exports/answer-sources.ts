@@ -17,6 +17,7 @@ import {
   isSeqCursor,
   pageEndOf,
   QUESTION_COLUMN_PREFIX,
+  releaseRows,
   TEXT_PART_CHARS,
   type Cell,
   type ExportSource,
@@ -145,7 +146,7 @@ export const answers: ExportSource = {
   },
   async page(db, studyId, window, size) {
     const rows = await answerRowsQuery(db, studyId, window, size).execute();
-    return rows.map((row) => {
+    const exported = rows.map((row) => {
       const values = row.answers as Record<string, Cell>;
       const cells: Record<string, Cell> = {
         seq: String(row.seq),
@@ -166,6 +167,8 @@ export const answers: ExportSource = {
       cells.answers = values;
       return { cursor: String(row.seq), cells };
     });
+    releaseRows(rows);
+    return exported;
   },
   async csvChunk(db, studyId, window, size, columns) {
     // The database writes the fields up to the questions; the questions and the answers object
@@ -181,22 +184,28 @@ export const answers: ExportSource = {
     const result = await sql<{ head: string | null; answers: Cell }>`
       select ${answerRecordHead()} as head, p.answers
       from (${answerRowsQuery(db, studyId, window, size)}) p`.execute(db);
+    const rows = result.rows;
+    const count = rows.length;
     const parts: string[] = [];
     let part = '';
     let last: string | undefined;
-    for (const row of result.rows) {
-      if (row.head === null) return { rows: result.rows.length, last: undefined, parts: null };
-      // The record starts with seq, digits only: the row's cursor.
-      last = row.head.slice(0, row.head.indexOf(','));
-      part += row.head;
-      part += csvRecordTail(columns, ANSWER_COLUMNS.length, { answers: row.answers });
-      if (part.length >= TEXT_PART_CHARS) {
-        parts.push(part);
-        part = '';
+    try {
+      for (const row of rows) {
+        if (row.head === null) return { rows: count, last: undefined, parts: null };
+        // The record starts with seq, digits only: the row's cursor.
+        last = row.head.slice(0, row.head.indexOf(','));
+        part += row.head;
+        part += csvRecordTail(columns, ANSWER_COLUMNS.length, { answers: row.answers });
+        if (part.length >= TEXT_PART_CHARS) {
+          parts.push(part);
+          part = '';
+        }
       }
+    } finally {
+      releaseRows(rows);
     }
     parts.push(part);
-    return { rows: result.rows.length, last, parts };
+    return { rows: count, last, parts };
   },
 };
 
@@ -278,7 +287,7 @@ export const analytics: ExportSource = {
       ])
       .limit(size)
       .execute();
-    return rows.map((row) => ({
+    const exported = rows.map((row) => ({
       cursor: String(row.seq),
       cells: {
         seq: String(row.seq),
@@ -301,5 +310,7 @@ export const analytics: ExportSource = {
         updated_at: row.updated_at,
       },
     }));
+    releaseRows(rows);
+    return exported;
   },
 };

@@ -14,7 +14,7 @@ import type { ModuleContext } from '../../../platform/module-context.js';
 import { recordUserEvent } from '../../../platform/user-event.js';
 import { csvHeader, csvRows, ndjsonRows, type ExportFormat } from './format.js';
 import { EXPORT_KINDS, EXPORT_SOURCES, type ExportKind, type Window } from './sources.js';
-import type { ExportRow } from './source-kit.js';
+import { releaseRows, type ExportRow } from './source-kit.js';
 
 type Db = Kysely<DatabaseSchema>;
 type Context = ModuleContext<Record<string, never>>;
@@ -61,7 +61,7 @@ export interface TextChunk {
 /** One chunk of rows after a cursor (null: from the window's start). */
 export type ChunkFetcher = (after: string | null) => Promise<TextChunk>;
 
-/** One chunk of rows as objects, for formatting here. */
+/** One chunk of rows as objects, for formatting here; a fresh array, emptied once formatted. */
 export type RowFetcher = (after: string | null) => Promise<ExportRow[]>;
 
 /** Chunks of rows formatted by format.ts. */
@@ -72,11 +72,14 @@ export function formattedChunks(
 ): ChunkFetcher {
   return async (after) => {
     const rows = await fetchRows(after);
-    return {
+    const chunk: TextChunk = {
       rows: rows.length,
       last: rows.at(-1)?.cursor,
       parts: [format === 'csv' ? csvRows(columns, rows) : ndjsonRows(rows)],
     };
+    // Written: nothing may keep the rows from dying young (see releaseRows).
+    releaseRows(rows);
+    return chunk;
   };
 }
 

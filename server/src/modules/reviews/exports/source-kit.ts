@@ -83,6 +83,21 @@ export interface CsvChunk {
  */
 export const TEXT_PART_CHARS = 32 * 1024;
 
+/**
+ * Empties a chunk's rows once they are written. Without it nearly every row the driver returned,
+ * with its field strings and parsed answers, survived two young-generation collections and was
+ * promoted to the old generation (`--trace-gc-nvp`: 122 MB promoted over a 300,000-answer export,
+ * what the rows weigh, whatever the chunk size, and the same with the driver alone in a loop)
+ * although a chunk's rows are dead long before the next collection: the rows array is reached
+ * from an object already in the old generation, and a young collection keeps whatever such an
+ * object points to until a full collection finds it dead. The old generation then grew by
+ * 100-200 MB between full collections. Emptied, the array points to nothing and the rows die
+ * young (9 MB promoted; server RSS growth over 1,000,000 answers 253 MB before, 44 MB after).
+ */
+export function releaseRows(rows: unknown[]): void {
+  rows.length = 0;
+}
+
 export function badCursor(): never {
   throw new HavenError('VALIDATION_FAILED', 'The export cursor is not valid.', {
     errors: [{ field: 'after', message: 'Use the cursor from the previous page’s next link.' }],
