@@ -1,14 +1,15 @@
 // The `haven` command line: serve, worker, migrate, routes, openapi, keys rotate, setup-link, mail,
-// audit-log verify, db runtime-role. Commands that open the embedded database folder lock it
-// first: one process at a time (platform/db/data-lock.ts).
+// audit-log verify, backup and restore (cli/backup-commands.ts), db runtime-role
+// (cli/db-commands.ts). Commands that open the embedded database folder lock it first: one process
+// at a time (platform/db/data-lock.ts, cli/embedded-folder.ts).
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, createMailer } from './app.js';
 import { openFileServices, type FileServices } from './platform/storage/configured.js';
 import type { Logger } from 'pino';
-import { ConfigError, loadConfig, startupWarnings, type HavenConfig } from './config.js';
-import { openDatabase, type Database } from './platform/db/database.js';
+import { startupWarnings, type HavenConfig } from './config.js';
+import { openDatabase } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrate.js';
 import { createLogger } from './platform/logging.js';
 import { createWorker } from './platform/jobs.js';
@@ -19,7 +20,7 @@ import { openApiDocument } from './platform/http/openapi.js';
 import { createKeyRing } from './platform/crypto.js';
 import { ensureSetupLink, reissueSetupLink, rotateSigningKeys } from './modules/identity/index.js';
 import { formatMailbox, listDevMailbox } from './platform/mail.js';
-import { DataDirLockedError, lockDataDir, type DataDirLock } from './platform/db/data-lock.js';
+import { DataDirLockedError } from './platform/db/data-lock.js';
 import {
   assertMigrated,
   DatabaseNotMigratedError,
@@ -27,69 +28,11 @@ import {
   warnIfPrivilegedRuntimeRole,
 } from './platform/db/startup.js';
 import { registerDbCommands } from './cli/db-commands.js';
+import { registerBackupCommands } from './cli/backup-commands.js';
+import { configOrExit, lockEmbeddedDir, openConfiguredDatabase } from './cli/embedded-folder.js';
 
 /** Exit status when the data folder is held by another process: try again later (EX_TEMPFAIL). */
 const EXIT_FOLDER_IN_USE = 75;
-
-function configOrExit(): HavenConfig {
-  try {
-    return loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`haven: refusing to start.\n${error.message}\n`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw error;
-  }
-}
-
-/** The embedded database folder, or undefined when DATABASE_URL selects PostgreSQL. */
-const embeddedDirOf = (config: HavenConfig): string | undefined =>
-  config.databaseUrl === undefined ? `${config.dataDir}/db` : undefined;
-
-/**
- * Locks the embedded folder for this process (nothing to lock on PostgreSQL). Throws
- * DataDirLockedError, reported by main(), while another process holds it.
- */
-async function lockEmbeddedDir(config: HavenConfig): Promise<DataDirLock | undefined> {
-  const dir = embeddedDirOf(config);
-  if (dir === undefined) return undefined;
-  return lockDataDir(dir, {
-    // Lost only if the lock directory was removed or another process took it over: stop at once
-    // rather than write the folder beside another process.
-    onCompromised: (error) => {
-      process.stderr.write(
-        `haven: lost the lock on the data folder ${dir} (${error.message}); stopping so that ` +
-          'two processes never use the embedded database at once.\n',
-      );
-      process.exit(1);
-    },
-  });
-}
-
-/** Opens the configured database; an embedded folder is locked until close(). */
-async function openConfiguredDatabase(config: HavenConfig): Promise<Database> {
-  const lock = await lockEmbeddedDir(config);
-  try {
-    const database = await openDatabase({
-      url: config.databaseUrl,
-      embeddedDir: embeddedDirOf(config),
-    });
-    return {
-      ...database,
-      async close() {
-        try {
-          await database.close();
-        } finally {
-          await lock?.release();
-        }
-      },
-    };
-  } catch (error) {
-    await lock?.release();
-    throw error;
-  }
-}
 
 function onShutdown(stop: () => Promise<void>): void {
   let stopping = false;
@@ -361,6 +304,7 @@ export function createCli(): Command {
     .description('verify the audit hash chain and its anchors; exits 1 on tampering')
     .option('--anchors <file>', 'anchors to check against (default <data dir>/audit-anchors.jsonl)')
     .action(verifyAuditLog);
+  registerBackupCommands(program);
   registerDbCommands(program);
   return program;
 }
