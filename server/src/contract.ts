@@ -55,7 +55,12 @@ export {
   BucketList,
   BucketSchema,
 } from './modules/files/schemas.js';
-export { ActionCatalogue, AuditPage, VerifyAnswer } from './modules/audit-admin/schemas.js';
+export {
+  ActionCatalogue,
+  AuditPage,
+  SecurityEventList,
+  VerifyAnswer,
+} from './modules/audit-admin/schemas.js';
 export {
   ActiveAnswer,
   MemberAnswer,

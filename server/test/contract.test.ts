@@ -30,6 +30,7 @@ import {
   PortalNotesAnswer,
   PortalRecordAnswer,
   RecentPatients,
+  SecurityEventList,
   SessionList,
   UserPage,
   VerifyAnswer,
@@ -108,6 +109,13 @@ describeClinic('the API contract decodes real answers', (clinic) => {
     ['audit events', () => admin, 'GET', () => '/api/admin/audit-events', AuditPage],
     ['chain check', () => admin, 'POST', () => '/api/admin/audit-log/verify', VerifyAnswer, {}],
     ['audit actions', () => admin, 'GET', () => '/api/admin/audit-events/actions', ActionCatalogue],
+    [
+      'security events',
+      () => admin,
+      'GET',
+      () => '/api/admin/audit-events/security',
+      SecurityEventList,
+    ],
     [
       'break-glass patient search',
       () => admin,

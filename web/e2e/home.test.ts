@@ -161,12 +161,22 @@ describe('a home page per role', () => {
       action: 'auth.refresh_reuse',
       outcome: 'failure',
     });
+    await recordAudit(db, {
+      // As the sign-in records a lockout: nobody is signed in, the account is not named.
+      actor: { type: 'anonymous' },
+      action: 'auth.login',
+      outcome: 'denied',
+      details: { reason: 'backoff' },
+    });
     const platform = await home(root);
     await panel(platform, 'users').getByText('Ada Admin').waitFor();
     await panel(platform, 'users').getByText('1 invitation is waiting to be accepted.').waitFor();
     await panel(platform, 'organizations').getByText('Harbour Clinic').waitFor();
     await panel(platform, 'security-events')
       .getByText('Casey Clinician had a session ended', { exact: false })
+      .waitFor();
+    await panel(platform, 'security-events')
+      .getByText('Someone was locked out after repeated failed sign-ins', { exact: false })
       .waitFor();
     await panel(platform, 'open-grants').getByText('No emergency access is open.').waitFor();
     await platform.getByRole('heading', { name: 'System health' }).waitFor();

@@ -849,6 +849,10 @@ export const MATRIX: Readonly<Record<string, MatrixEntry>> = {
     request: () => ({ method: 'GET', url: '/api/admin/audit-events/actions' }),
     expect: adminOnly(200),
   },
+  'GET /api/admin/audit-events/security': {
+    request: () => ({ method: 'GET', url: '/api/admin/audit-events/security' }),
+    expect: adminOnly(200),
+  },
   'GET /api/admin/audit-events/export.csv': {
     request: () => ({ method: 'GET', url: '/api/admin/audit-events/export.csv?action=auth' }),
     expect: adminOnly(200),

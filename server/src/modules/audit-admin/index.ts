@@ -1,7 +1,8 @@
-// Audit-log search and chain verification for admins (L3).
+// Audit-log search, the administrator's security events and chain verification for admins (L3).
 import type { FastifyPluginAsync } from 'fastify';
 import type { IdentityApi } from '../identity/index.js';
 import { registerAuditAdminRoutes } from './routes.js';
+import { registerSecurityEventRoutes } from './security-events/routes.js';
 import type { AuditAdminContext } from './service.js';
 
 export type { AuditAdminSettings } from './service.js';
@@ -18,4 +19,5 @@ export const auditAdminModule: FastifyPluginAsync<AuditAdminModuleOptions> = asy
   { context },
 ) => {
   registerAuditAdminRoutes(app, context);
+  registerSecurityEventRoutes(app, context);
 };

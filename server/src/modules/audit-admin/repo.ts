@@ -40,7 +40,8 @@ export function actionMatch(action: string): ActionMatch {
   return { kind: 'exact', action };
 }
 
-function selectEvents(db: Db) {
+/** Audit events with the acting user's display name: the columns every listing answers with. */
+export function selectEvents(db: Db) {
   return (
     db
       .selectFrom('audit_events as e')

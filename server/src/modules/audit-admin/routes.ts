@@ -26,7 +26,7 @@ import {
 import { nameTargets } from './target-names.js';
 
 /** Who is asking, as the audit trail names them. */
-function auditActor(request: FastifyRequest): AuditAdminActor {
+export function auditActor(request: FastifyRequest): AuditAdminActor {
   const principal = requirePrincipal(request);
   return { type: principal.kind, id: principal.subject };
 }

@@ -1,6 +1,7 @@
 // Request and response schemas of audit-log administration (V1, V3): strict filters, and
 // answers that let only the declared fields leave the server.
 import { Type, type Static } from 'typebox';
+import { SECURITY_EVENTS_MAX } from './security-events/schemas.js';
 
 export const MAX_LIMIT = 100;
 const NO_CONTROL = '^[^\\u0000-\\u001f\\u007f]*$';
@@ -86,6 +87,13 @@ export const AuditPage = Type.Object(
 );
 export type AuditPageView = Static<typeof AuditPage>;
 export type AuditEntryView = Static<typeof AuditEntrySchema>;
+
+/** The administrator's home panel (security-events/): the newest events worth a look, no paging. */
+export const SecurityEventList = Type.Object(
+  { events: Type.Array(AuditEntrySchema, { maxItems: SECURITY_EVENTS_MAX }) },
+  { additionalProperties: false },
+);
+export type SecurityEventListView = Static<typeof SecurityEventList>;
 
 export const VerifyRequest = Type.Object({}, { additionalProperties: false });
 

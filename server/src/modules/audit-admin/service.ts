@@ -67,7 +67,7 @@ function parsedFilters(filters: ExportFilters & { before?: string | undefined })
   return { ...filters, from, to };
 }
 
-function toEntryView(row: AuditEventRow): AuditEntryView {
+export function toEntryView(row: AuditEventRow): AuditEntryView {
   return {
     seq: String(row.seq),
     id: row.id,

@@ -1,5 +1,11 @@
 /** The audit log (L3): search, export and chain verification (docs/api/clinical.md, "Audit log"). */
-import { ActionCatalogue, AuditPage, UserPage, VerifyAnswer } from '@haven/contract';
+import {
+  ActionCatalogue,
+  AuditPage,
+  SecurityEventList,
+  UserPage,
+  VerifyAnswer,
+} from '@haven/contract';
 import type { Static } from 'typebox';
 import { answerOf } from '../../shared/schemaDecoding';
 
@@ -8,6 +14,12 @@ export type Outcome = AuditEntry['outcome'];
 export const OUTCOMES = ['success', 'failure', 'denied'] as const satisfies readonly Outcome[];
 
 export const decodeAuditPage = answerOf(AuditPage);
+
+/** The administrator's home panel: the newest lockouts, token reuse and break-glass events. */
+export const decodeSecurityEvents = answerOf(SecurityEventList);
+export function securityEventsPath(limit: number): string {
+  return `/api/admin/audit-events/security?limit=${limit}`;
+}
 
 export type ChainStatus = Static<typeof VerifyAnswer>;
 export const decodeChainStatus = answerOf(VerifyAnswer);
