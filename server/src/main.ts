@@ -28,6 +28,7 @@ import {
   warnIfPrivilegedRuntimeRole,
 } from './platform/db/startup.js';
 import { registerDbCommands } from './cli/db-commands.js';
+import { registerAuditCommand } from './cli/audit-command.js';
 import { registerBackupCommands } from './cli/backup-commands.js';
 import { configOrExit, lockEmbeddedDir, openConfiguredDatabase } from './cli/embedded-folder.js';
 
@@ -305,6 +306,7 @@ export function createCli(): Command {
     .option('--anchors <file>', 'anchors to check against (default <data dir>/audit-anchors.jsonl)')
     .action(verifyAuditLog);
   registerBackupCommands(program);
+  registerAuditCommand(program);
   registerDbCommands(program);
   return program;
 }
