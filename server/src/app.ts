@@ -21,6 +21,7 @@ import { installAccessControl } from './platform/auth/access.js';
 import type { Authenticator } from './platform/auth/principal.js';
 import {
   ACCESS_COOKIE,
+  ACCESS_TOKEN_LIFETIME_SECONDS,
   identityModule,
   type IdentityApi,
   type IdentityHandle,
@@ -33,6 +34,7 @@ import { patientsModule } from './modules/patients/index.js';
 import { portalModule } from './modules/portal/index.js';
 import { reviewsModule } from './modules/reviews/index.js';
 import { filesModule } from './modules/files/index.js';
+import { clientTokenChecks, oauthModule } from './modules/oauth/index.js';
 import { openFileServices, type FileServices } from './platform/storage/configured.js';
 import { directUploadOrigin } from './platform/storage/upload-origin.js';
 import { createDevMailbox, createSmtpMailer, type Mailer } from './platform/mail.js';
@@ -211,6 +213,28 @@ async function registerClinicalModules(
   });
 }
 
+/** The OAuth authorization server (A12), signing with identity's key ring through functions. */
+async function registerOAuth(
+  app: FastifyInstance,
+  identity: IdentityHandle,
+  context: ModuleContext<Record<string, never>>,
+): Promise<void> {
+  const { keys } = identity;
+  await app.register(oauthModule, {
+    context: {
+      ...context,
+      settings: {
+        issuer: identity.issuer,
+        audience: identity.audience,
+        accessTokenLifetime: ACCESS_TOKEN_LIFETIME_SECONDS,
+        currentKid: async () => (await keys.currentSigningKey()).kid,
+        currentJwk: () => keys.currentSigningJwk(),
+        keyForKid: (kid) => keys.publicKeyForKid(kid),
+      },
+    },
+  });
+}
+
 /** Identity's plugin, entered through its front door; it leaves `app.identity` behind. */
 async function registerIdentity(
   app: FastifyInstance,
@@ -319,7 +343,13 @@ export async function buildApp(
   // are guarded all the same: they live on the root instance, and Fastify gives a root route the
   // root's hooks as the app becomes ready. The clinical modules below are encapsulated and copy
   // the hooks in place when they register, so they come after.
-  installAccessControl(app, options.authenticator ?? identity!.authenticator, options.now);
+  // A registered OAuth client's token is refused at once when its client is disabled or the token
+  // revoked (A12): identity verifies it, the OAuth module knows its client.
+  installAccessControl(
+    app,
+    options.authenticator ?? clientTokenChecks(identity!.authenticator, database.db),
+    options.now,
+  );
   if (identity) {
     // The clinical modules need identity's invitations; harness-built apps skip them.
     const base = {
@@ -333,6 +363,11 @@ export async function buildApp(
       log: logger.child({ module: name }),
       settings,
     }));
+    await registerOAuth(app, identity, {
+      ...base,
+      log: logger.child({ module: 'oauth' }),
+      settings: {},
+    });
   }
   for (const registerModule of options.modules ?? []) await registerModule(app);
   await registerSpa(app, config.webDir);

@@ -6,7 +6,7 @@
 // Unless an entry says otherwise, the object a request targets belongs to organization A or
 // to patient PA (in A): the otherClinician (member of B only) and otherPatient (linked to PB
 // in B) columns are the tenant-isolation proof, and must be 404 NOT_FOUND (Z4), never 403.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { ConsentKind, DatabaseSchema, Role } from '../../src/platform/db/schema.js';
@@ -284,6 +284,31 @@ const newUser = async (
   roles: Role[],
   status: 'active' | 'invited' | 'disabled' = 'active',
 ): Promise<string> => (await createUser(w.db, { roles, status })).userId;
+
+/** An OAuth machine client (A12) holding audit:read, straight into its table; its secret. */
+async function newOAuthClient(w: World): Promise<Prepared> {
+  const clientId = randomUUID().replace(/-/g, '');
+  const clientSecret = randomUUID() + randomUUID();
+  await w.db
+    .insertInto('oauth_clients')
+    .values({
+      client_id: clientId,
+      name: 'Matrix client',
+      scopes: ['audit:read'],
+      secret_sha256: createHash('sha256').update(clientSecret).digest('hex'),
+      created_by: w.people.admin.userId,
+    })
+    .execute();
+  return { clientId, clientSecret };
+}
+
+/** A form-encoded OAuth request authenticated with client_secret_post (the caller's bearer aside). */
+const oauthForm = (url: string, fields: Record<string, string>): RequestSpec => ({
+  method: 'POST',
+  url,
+  payload: new URLSearchParams(fields).toString(),
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+});
 
 /** A 256-bit link token that was never issued. */
 const unknownLinkToken = (): string =>
@@ -1112,6 +1137,72 @@ export const MATRIX: Readonly<Record<string, MatrixEntry>> = {
     request: (_w, _a, p) =>
       post(`/api/reviews/assignments/${p.assignmentId}/answer`, ANSWER_BODY(p.versionId ?? '')),
     expect: participants(201),
+  },
+
+  // --- OAuth for machine clients (issue 12, A12) ---------------------------------------------------
+  // The protocol endpoints are public: the client authenticates in the form, whoever else's
+  // bearer token rides along (it is ignored), so every caller gets the same answer.
+  'GET /.well-known/openid-configuration': {
+    request: () => ({ method: 'GET', url: '/.well-known/openid-configuration' }),
+    expect: everyone(200),
+  },
+  'POST /oauth/token': {
+    prepare: newOAuthClient,
+    request: (_w, _a, p) =>
+      oauthForm('/oauth/token', {
+        grant_type: 'client_credentials',
+        scope: 'audit:read',
+        client_id: p.clientId ?? '',
+        client_secret: p.clientSecret ?? '',
+      }),
+    expect: everyone(200),
+  },
+  'POST /oauth/token/introspection': {
+    prepare: newOAuthClient,
+    request: (_w, _a, p) =>
+      oauthForm('/oauth/token/introspection', {
+        token: 'not-a-token',
+        client_id: p.clientId ?? '',
+        client_secret: p.clientSecret ?? '',
+      }),
+    expect: everyone(200),
+  },
+  'POST /oauth/token/revocation': {
+    prepare: newOAuthClient,
+    request: (_w, _a, p) =>
+      oauthForm('/oauth/token/revocation', {
+        token: 'not-a-token',
+        client_id: p.clientId ?? '',
+        client_secret: p.clientSecret ?? '',
+      }),
+    expect: everyone(200),
+  },
+  'GET /api/admin/oauth-clients': {
+    request: () => ({ method: 'GET', url: '/api/admin/oauth-clients' }),
+    expect: adminOnly(200),
+  },
+  'POST /api/admin/oauth-clients': {
+    request: () => post('/api/admin/oauth-clients', { name: 'Lab feed', scopes: ['audit:read'] }),
+    expect: adminOnly(201),
+  },
+  'POST /api/admin/oauth-clients/:clientId/secret': {
+    prepare: newOAuthClient,
+    request: (_w, _a, p) => post(`/api/admin/oauth-clients/${p.clientId}/secret`),
+    expect: adminOnly(200),
+  },
+  'PUT /api/admin/oauth-clients/:clientId/scopes': {
+    prepare: newOAuthClient,
+    request: (_w, _a, p) => ({
+      method: 'PUT',
+      url: `/api/admin/oauth-clients/${p.clientId}/scopes`,
+      payload: { scopes: ['audit:read'] },
+    }),
+    expect: adminOnly(200),
+  },
+  'POST /api/admin/oauth-clients/:clientId/disable': {
+    prepare: newOAuthClient,
+    request: (_w, _a, p) => post(`/api/admin/oauth-clients/${p.clientId}/disable`),
+    expect: adminOnly(200),
   },
 
   // --- medical files (issue 11): files-matrix.table.ts --------------------------------------------

@@ -39,7 +39,7 @@ export type { SessionSummary } from './sessions/repo.js';
 export { ACCESS_COOKIE } from './sessions/browser-credentials.js';
 // For the CLI (main.ts), the jobs, test harnesses, benchmarks and browser tests.
 export { purgeExpiredIdentityRecords } from './cleanup-repo.js';
-export { issueAccessToken } from './keys/access-tokens.js';
+export { ACCESS_TOKEN_LIFETIME_SECONDS, issueAccessToken } from './keys/access-tokens.js';
 export { rotateSigningKeys } from './keys/signing-keys.js';
 export { generateTotpSecret, sealTotpSecret } from './mfa/totp.js';
 export { MINIMUM_HASHING, hashPassword, verifyPassword } from './passwords/hashing.js';

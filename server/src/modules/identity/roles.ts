@@ -6,7 +6,15 @@ import type { OrganizationRole, Role } from '../../platform/db/schema.js';
 const EVERY_SIGNED_IN_USER = ['account:read', 'account:write'] as const;
 
 export const ROLE_SCOPES: Readonly<Record<Role, readonly string[]>> = Object.freeze({
-  admin: ['users:read', 'users:manage', 'audit:read', 'orgs:manage', 'breakglass:request'],
+  admin: [
+    'users:read',
+    'users:manage',
+    'audit:read',
+    'orgs:manage',
+    'breakglass:request',
+    // OAuth machine clients (A12): registration, secrets, scopes; every route under step-up.
+    'oauth:manage',
+  ],
   clinician: [
     'orgs:read',
     'orgs:members',

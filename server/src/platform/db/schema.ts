@@ -532,4 +532,40 @@ export interface DatabaseSchema {
   upload_parts: UploadPartsTable;
   files: FilesTable;
   buckets: BucketsTable;
+  oauth_clients: OAuthClientsTable;
+  oauth_payloads: OAuthPayloadsTable;
+  oauth_revoked_access_tokens: OAuthRevokedAccessTokensTable;
+}
+
+/** A machine client of Haven's OAuth authorization server (0013_oauth, A12). */
+export interface OAuthClientsTable {
+  client_id: string;
+  name: string;
+  owner_organization_id: string | null;
+  scopes: string[];
+  /** Hex SHA-256 of the 256-bit random secret; the secret itself is shown once, never stored. */
+  secret_sha256: string;
+  disabled_at: Timestamp | null;
+  created_by: string;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+/** oidc-provider's artifacts, one row per model and id (0013_oauth). */
+export interface OAuthPayloadsTable {
+  model: string;
+  id: string;
+  payload: JSONColumnType<Record<string, unknown>>;
+  grant_id: string | null;
+  user_code: string | null;
+  uid: string | null;
+  expires_at: Timestamp | null;
+  consumed_at: Timestamp | null;
+}
+
+/** Access tokens revoked before they expired (RFC 7009), by jti (0013_oauth). */
+export interface OAuthRevokedAccessTokensTable {
+  jti: string;
+  client_id: string;
+  expires_at: Timestamp;
 }

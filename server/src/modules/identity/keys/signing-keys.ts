@@ -9,6 +9,7 @@ import {
   importJWK,
   importPKCS8,
   type CryptoKey,
+  type JWK,
   type KeyObject,
 } from 'jose';
 import type { Kysely } from 'kysely';
@@ -38,6 +39,11 @@ export interface SigningKey {
 }
 export interface SigningKeyStore {
   currentSigningKey(): Promise<SigningKey>;
+  /**
+   * The current key's private half as a JWK, for the OAuth authorization server (oidc-provider
+   * takes its signing keys only as JWKs), so its access tokens carry the same kid as Haven's own.
+   */
+  currentSigningJwk(): Promise<JWK & { kid: string; alg: typeof ALG }>;
   rotate(): Promise<{ kid: string }>;
   publicKeyForKid(kid: string): Promise<CryptoKey | KeyObject | undefined>;
   jwks(): Promise<{ keys: PublicJwk[] }>;
@@ -144,6 +150,14 @@ export function createSigningKeyStore(options: SigningKeyStoreOptions): SigningK
       const key = await loadCurrent();
       current = { at: now().getTime(), key };
       return key;
+    },
+    async currentSigningJwk() {
+      await loadCurrent(); // creates the first key if there is none yet
+      const row = await readCurrentKey(db);
+      if (!row) throw new Error('no current signing key');
+      const pem = ring.open(row.private_key_enc, sealContext(row.kid)).toString('utf8');
+      const key = await importPKCS8(pem, ALG, { extractable: true });
+      return { ...(await exportJWK(key)), kid: row.kid, alg: ALG, use: 'sig' };
     },
     async rotate() {
       const kid = await withLock(async (trx) => {

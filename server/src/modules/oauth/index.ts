@@ -1,0 +1,40 @@
+// The OAuth module's front door (A12, issue 12 phase 1): an authorization server on
+// oidc-provider for machine clients (client credentials), Haven's introspection and revocation
+// of its tokens, and the administrators' client management. app.ts registers the plugin with
+// the module context and the signing-key functions identity lends it, and wraps identity's
+// authenticator in clientTokenChecks so a disabled client's or a revoked token stops at once.
+// oidc-provider ships no types: this brings Haven's declaration of the part it uses into every
+// program that reaches the module (the server's, and the browser tests' through app.ts).
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- an ambient module declaration cannot be imported
+/// <reference path="./oidc-provider.d.ts" />
+import type { FastifyPluginAsync } from 'fastify';
+import type { CryptoKey, KeyObject } from 'jose';
+import type { ModuleContext } from '../../platform/module-context.js';
+import { registerProtocolRoutes } from './protocol-routes.js';
+import { createAuthorizationServer, type AuthorizationServerSettings } from './provider.js';
+import { registerClientRoutes } from './routes.js';
+
+export { clientTokenChecks } from './introspection.js';
+
+export interface OAuthSettings extends AuthorizationServerSettings {
+  readonly keyForKid: (kid: string) => Promise<CryptoKey | KeyObject | undefined>;
+}
+
+export interface OAuthModuleOptions {
+  readonly context: ModuleContext<OAuthSettings>;
+}
+
+export const oauthModule: FastifyPluginAsync<OAuthModuleOptions> = async (app, { context }) => {
+  const { settings } = context;
+  const server = createAuthorizationServer(settings, context.db, context.log, context.now);
+  // On an instance of their own: they parse form bodies only, the management API JSON.
+  await app.register(async (protocol) =>
+    registerProtocolRoutes(protocol, context.db, server, {
+      issuer: settings.issuer,
+      audience: settings.audience,
+      accessTokenLifetime: settings.accessTokenLifetime,
+      keyForKid: settings.keyForKid,
+    }),
+  );
+  registerClientRoutes(app, context);
+};

@@ -1,0 +1,186 @@
+// Introspection (RFC 7662) and revocation (RFC 7009) of the access tokens the authorization
+// server issues, answered by Haven: oidc-provider declines both for JWT access tokens. A client
+// authenticates as at the token endpoint and may introspect or revoke only its own tokens (RFC
+// 7662 §4 lets the server decide who may ask). A revoked token's jti is kept until it expires,
+// and Haven's API refuses it at once (clientTokenChecks).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { decodeJwt, jwtVerify, type CryptoKey, type JWTPayload, type KeyObject } from 'jose';
+import {
+  ACCESS_TOKEN_ALGORITHMS,
+  ACCESS_TOKEN_TYPE,
+  bearerToken,
+} from '../../platform/auth/jwt-authenticator.js';
+import type { Authenticator } from '../../platform/auth/principal.js';
+import type { DatabaseSchema } from '../../platform/db/schema.js';
+import { HavenError } from '../../platform/errors.js';
+import {
+  accessTokenRefusal,
+  findClient,
+  recordRevokedAccessToken,
+  type ClientRow,
+} from './repo.js';
+import type { IntrospectionAnswer, TokenForm7662 } from './schemas.js';
+
+type Db = Kysely<DatabaseSchema>;
+
+export interface TokenVerification {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly accessTokenLifetime: number;
+  readonly keyForKid: (kid: string) => Promise<CryptoKey | KeyObject | undefined>;
+}
+
+/** An OAuth error answer (RFC 6749 §5.2), sent as the protocol says rather than as a problem. */
+export class OAuthError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: 'invalid_client' | 'invalid_request' | 'invalid_scope',
+    readonly description: string,
+  ) {
+    super(description);
+  }
+}
+
+function decodeFormComponent(value: string): string {
+  return decodeURIComponent(value.replace(/\+/g, ' '));
+}
+
+/** client_secret_basic (RFC 6749 §2.3.1) or client_secret_post; never both. */
+function presentedCredentials(
+  request: FastifyRequest,
+  form: TokenForm7662,
+): { clientId: string; secret: string } {
+  const header = request.headers.authorization;
+  const basic = header?.startsWith('Basic ') ? header.slice(6) : undefined;
+  if (basic !== undefined && form.client_secret !== undefined) {
+    throw new OAuthError(400, 'invalid_request', 'one client authentication method only');
+  }
+  if (basic !== undefined) {
+    const decoded = Buffer.from(basic, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0) throw new OAuthError(401, 'invalid_client', 'malformed Basic credentials');
+    try {
+      return {
+        clientId: decodeFormComponent(decoded.slice(0, colon)),
+        secret: decodeFormComponent(decoded.slice(colon + 1)),
+      };
+    } catch {
+      throw new OAuthError(401, 'invalid_client', 'malformed Basic credentials');
+    }
+  }
+  if (form.client_id === undefined || form.client_secret === undefined) {
+    throw new OAuthError(401, 'invalid_client', 'client authentication required');
+  }
+  return { clientId: form.client_id, secret: form.client_secret };
+}
+
+/** The enabled client whose secret was presented; one answer for every failure. */
+export async function authenticateClient(
+  db: Db,
+  request: FastifyRequest,
+  form: TokenForm7662,
+): Promise<ClientRow> {
+  const { clientId, secret } = presentedCredentials(request, form);
+  const row = await findClient(db, clientId);
+  const offered = createHash('sha256').update(secret, 'utf8').digest();
+  const stored = Buffer.from(row?.secret_sha256 ?? '0'.repeat(64), 'hex');
+  const matches = timingSafeEqual(stored, offered);
+  if (!row || !matches || row.disabled_at !== null) {
+    throw new OAuthError(401, 'invalid_client', 'client authentication failed');
+  }
+  return row;
+}
+
+/** The claims of a token this server issued and that still verifies; undefined otherwise. */
+async function verifiedClaims(
+  token: string,
+  verification: TokenVerification,
+): Promise<JWTPayload | undefined> {
+  try {
+    const { payload } = await jwtVerify(
+      token,
+      async ({ kid }) => {
+        const key = kid ? await verification.keyForKid(kid) : undefined;
+        if (!key) throw new Error('unknown key');
+        return key;
+      },
+      {
+        algorithms: [...ACCESS_TOKEN_ALGORITHMS],
+        issuer: verification.issuer,
+        audience: verification.audience,
+        typ: ACCESS_TOKEN_TYPE,
+        requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id'],
+        maxTokenAge: verification.accessTokenLifetime,
+      },
+    );
+    return payload;
+  } catch {
+    return undefined;
+  }
+}
+
+const INACTIVE: IntrospectionAnswer = { active: false };
+
+export async function introspect(
+  db: Db,
+  verification: TokenVerification,
+  client: ClientRow,
+  token: string,
+): Promise<IntrospectionAnswer> {
+  const claims = await verifiedClaims(token, verification);
+  if (!claims || claims.client_id !== client.client_id || !claims.jti) return INACTIVE;
+  if (await accessTokenRefusal(db, client.client_id, claims.jti)) return INACTIVE;
+  return {
+    active: true,
+    scope: typeof claims.scope === 'string' ? claims.scope : '',
+    client_id: client.client_id,
+    sub: claims.sub ?? client.client_id,
+    token_type: 'Bearer',
+    exp: claims.exp ?? 0,
+    iat: claims.iat ?? 0,
+    iss: verification.issuer,
+    aud: verification.audience,
+    jti: claims.jti,
+  };
+}
+
+/** Revokes the client's own live token; anything else is ignored, as RFC 7009 §2.2 asks. */
+export async function revoke(
+  db: Db,
+  verification: TokenVerification,
+  client: ClientRow,
+  token: string,
+): Promise<boolean> {
+  const claims = await verifiedClaims(token, verification);
+  if (!claims || claims.client_id !== client.client_id || !claims.jti) return false;
+  await recordRevokedAccessToken(db, {
+    jti: claims.jti,
+    clientId: client.client_id,
+    expiresAt: new Date((claims.exp ?? 0) * 1000),
+  });
+  return true;
+}
+
+/**
+ * Haven's authenticator, refusing at once a token of a client that was disabled since, or a
+ * token revoked (A12): one indexed query per request a registered client makes. A client token
+ * naming no registered client is left to the scopes: only this authorization server issues
+ * client tokens, and test harnesses sign scopeless ones.
+ */
+export function clientTokenChecks(inner: Authenticator, db: Db): Authenticator {
+  return {
+    async authenticate(request) {
+      const principal = await inner.authenticate(request);
+      if (principal?.kind !== 'client') return principal;
+      const token = bearerToken(request);
+      const jti = token === null ? undefined : decodeJwt(token).jti;
+      const refusal = await accessTokenRefusal(db, principal.subject, jti ?? '');
+      if (refusal === 'disabled' || refusal === 'revoked') {
+        throw new HavenError('UNAUTHENTICATED', 'The access token is invalid or expired.');
+      }
+      return principal;
+    },
+  };
+}

@@ -1,0 +1,37 @@
+// The part of oidc-provider's API Haven uses (the package ships no type declarations).
+declare module 'oidc-provider' {
+  import type { IncomingMessage, ServerResponse } from 'node:http';
+
+  export type AdapterPayload = Record<string, unknown>;
+
+  export interface Adapter {
+    upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void>;
+    find(id: string): Promise<AdapterPayload | undefined>;
+    findByUserCode(userCode: string): Promise<AdapterPayload | undefined>;
+    findByUid(uid: string): Promise<AdapterPayload | undefined>;
+    consume(id: string): Promise<void>;
+    destroy(id: string): Promise<void>;
+    revokeByGrantId(grantId: string): Promise<void>;
+  }
+
+  export type Configuration = Record<string, unknown>;
+
+  export interface ClientInstance {
+    readonly clientId: string;
+    readonly clientSecret?: string;
+    compareClientSecret(actual: string): Promise<boolean> | boolean;
+  }
+
+  export default class Provider {
+    constructor(issuer: string, configuration: Configuration);
+    readonly issuer: string;
+    proxy: boolean;
+    readonly Client: { prototype: ClientInstance };
+    callback(): (req: IncomingMessage, res: ServerResponse) => void;
+    on(event: string, listener: (...args: unknown[]) => void): this;
+  }
+
+  export const errors: {
+    readonly InvalidTarget: new (description?: string) => Error;
+  };
+}

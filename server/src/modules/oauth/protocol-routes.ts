@@ -1,0 +1,184 @@
+// The OAuth endpoints (A12) as Haven routes, so every control in front of a route applies to
+// them: security headers, path guard, CORS, the rate limiter (R1: `auth`, the class of every
+// route that checks a secret) and the route contract. Discovery and the token endpoint are
+// handed to oidc-provider on the raw request; introspection and revocation are Haven's own.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Kysely } from 'kysely';
+import type { DatabaseSchema } from '../../platform/db/schema.js';
+import { HavenError } from '../../platform/errors.js';
+import { PUBLIC } from '../../platform/http/route-contract.js';
+import {
+  authenticateClient,
+  introspect,
+  OAuthError,
+  revoke,
+  type TokenVerification,
+} from './introspection.js';
+import type { createAuthorizationServer } from './provider.js';
+import {
+  Empty,
+  IntrospectionAnswer,
+  MACHINE_CLIENT_SCOPES,
+  ProtocolAnswer,
+  TokenForm,
+  TokenForm7662,
+  type MachineClientScope,
+} from './schemas.js';
+
+/** Form bodies are small: a client-credentials request or one token to look at. */
+const FORM_BODY_LIMIT = 8 * 1024;
+
+/**
+ * The protocol endpoints take application/x-www-form-urlencoded only (RFC 6749 §4.4.2, RFC 7662
+ * §2.1, RFC 7009 §2.1), as an object; a repeated parameter is refused (RFC 6749 §3.1). Any other
+ * body, JSON included, is Haven's 415 problem before the authorization server sees it.
+ */
+function acceptOnlyFormBodies(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
+    (_request, body, done) => {
+      // No prototype: a parameter named __proto__ is a field like any other (and then refused
+      // by the schema), never the object's prototype.
+      const form = Object.create(null) as Record<string, string>;
+      for (const [key, value] of new URLSearchParams(body as string)) {
+        if (Object.hasOwn(form, key)) {
+          done(new HavenError('BAD_REQUEST', 'A parameter appears more than once.'), undefined);
+          return;
+        }
+        form[key] = value;
+      }
+      done(null, form);
+    },
+  );
+}
+
+/**
+ * Hands the request to oidc-provider. Fastify has read the body already, and oidc-provider then
+ * takes it from `req.body`; the headers Haven's hooks set on the reply are copied to the raw
+ * response, which the provider writes itself.
+ */
+async function handOver(
+  server: ReturnType<typeof createAuthorizationServer>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
+  const handler = await server.handler();
+  const raw = request.raw as typeof request.raw & { body?: unknown };
+  raw.body = request.body;
+  // oidc-provider writes its endpoint URLs from the request's host and scheme: they are the
+  // issuer's, whatever the client or a proxy sent (the provider trusts these two headers only).
+  raw.headers.host = server.issuer.host;
+  raw.headers['x-forwarded-proto'] = server.issuer.protocol.slice(0, -1);
+  delete raw.headers['x-forwarded-host'];
+  delete raw.headers['x-forwarded-for'];
+  // Only Basic authenticates a client here; a Bearer token riding along (a signed-in browser's,
+  // say) is no client credential, and the answer must not depend on it (a public route).
+  if (!/^Basic /i.test(raw.headers.authorization ?? '')) delete raw.headers.authorization;
+  for (const [name, value] of Object.entries(reply.getHeaders())) {
+    if (value !== undefined) reply.raw.setHeader(name, value);
+  }
+  reply.hijack();
+  await new Promise<void>((resolve) => {
+    reply.raw.once('close', resolve);
+    handler(request.raw, reply.raw);
+  });
+}
+
+function sendOAuthError(reply: FastifyReply, error: OAuthError): FastifyReply {
+  if (error.status === 401) {
+    reply.header(
+      'www-authenticate',
+      `Basic realm="haven", error="${error.error}", error_description="${error.description}"`,
+    );
+  }
+  return reply
+    .code(error.status)
+    .header('cache-control', 'no-store')
+    .send({ error: error.error, error_description: error.description });
+}
+
+export function registerProtocolRoutes(
+  app: FastifyInstance,
+  db: Kysely<DatabaseSchema>,
+  server: ReturnType<typeof createAuthorizationServer>,
+  verification: TokenVerification,
+): void {
+  acceptOnlyFormBodies(app);
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  typed.get(
+    '/.well-known/openid-configuration',
+    {
+      config: { access: PUBLIC, rateClass: 'public' },
+      schema: { response: { 200: ProtocolAnswer } },
+    },
+    (request, reply) => handOver(server, request, reply),
+  );
+
+  typed.post(
+    '/oauth/token',
+    {
+      config: { access: PUBLIC, rateClass: 'auth' },
+      bodyLimit: FORM_BODY_LIMIT,
+      schema: { body: TokenForm, response: { 200: ProtocolAnswer } },
+    },
+    async (request, reply) => {
+      // oidc-provider drops requested scopes it does not know and issues the rest (RFC 6749
+      // §3.3 allows it); a client asking for more than a machine may hold is refused instead,
+      // so a misconfigured client learns at once instead of failing later with a 403.
+      const unknown = (request.body.scope ?? '')
+        .split(' ')
+        .filter(
+          (scope) => scope !== '' && !MACHINE_CLIENT_SCOPES.includes(scope as MachineClientScope),
+        );
+      if (unknown.length > 0) {
+        return sendOAuthError(
+          reply,
+          new OAuthError(400, 'invalid_scope', 'requested scope is not available to clients'),
+        );
+      }
+      return handOver(server, request, reply);
+    },
+  );
+
+  typed.post(
+    '/oauth/token/introspection',
+    {
+      config: { access: PUBLIC, rateClass: 'auth' },
+      bodyLimit: FORM_BODY_LIMIT,
+      schema: { body: TokenForm7662, response: { 200: IntrospectionAnswer } },
+    },
+    async (request, reply) => {
+      try {
+        const client = await authenticateClient(db, request, request.body);
+        const answer = await introspect(db, verification, client, request.body.token);
+        return await reply.header('cache-control', 'no-store').send(answer);
+      } catch (error) {
+        if (error instanceof OAuthError) return sendOAuthError(reply, error);
+        throw error;
+      }
+    },
+  );
+
+  typed.post(
+    '/oauth/token/revocation',
+    {
+      config: { access: PUBLIC, rateClass: 'auth' },
+      bodyLimit: FORM_BODY_LIMIT,
+      schema: { body: TokenForm7662, response: { 200: Empty } },
+    },
+    async (request, reply) => {
+      try {
+        const client = await authenticateClient(db, request, request.body);
+        await revoke(db, verification, client, request.body.token);
+        return await reply.send({});
+      } catch (error) {
+        if (error instanceof OAuthError) return sendOAuthError(reply, error);
+        throw error;
+      }
+    },
+  );
+}

@@ -1,0 +1,187 @@
+// Kysely only (V2): OAuth clients, revoked access tokens, and oidc-provider's artifacts.
+import type { Kysely, Selectable } from 'kysely';
+import type { DatabaseSchema, OAuthClientsTable } from '../../platform/db/schema.js';
+
+type Db = Kysely<DatabaseSchema>;
+export type ClientRow = Selectable<OAuthClientsTable>;
+
+export async function insertClient(
+  db: Db,
+  row: {
+    clientId: string;
+    name: string;
+    ownerOrganizationId: string | null;
+    scopes: readonly string[];
+    secretSha256: string;
+    createdBy: string;
+  },
+): Promise<ClientRow> {
+  return db
+    .insertInto('oauth_clients')
+    .values({
+      client_id: row.clientId,
+      name: row.name,
+      owner_organization_id: row.ownerOrganizationId,
+      scopes: [...row.scopes],
+      secret_sha256: row.secretSha256,
+      created_by: row.createdBy,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export function findClient(db: Db, clientId: string): Promise<ClientRow | undefined> {
+  return db
+    .selectFrom('oauth_clients')
+    .selectAll()
+    .where('client_id', '=', clientId)
+    .executeTakeFirst();
+}
+
+export function listClients(db: Db, limit: number): Promise<ClientRow[]> {
+  return db
+    .selectFrom('oauth_clients')
+    .selectAll()
+    .orderBy('created_at', 'desc')
+    .orderBy('client_id')
+    .limit(limit)
+    .execute();
+}
+
+/** Changes one client; undefined when there is no such client. */
+export function updateClient(
+  db: Db,
+  clientId: string,
+  change: { scopes?: readonly string[]; secretSha256?: string; disabledAt?: Date },
+  at: Date,
+): Promise<ClientRow | undefined> {
+  return db
+    .updateTable('oauth_clients')
+    .set({
+      ...(change.scopes ? { scopes: [...change.scopes] } : {}),
+      ...(change.secretSha256 ? { secret_sha256: change.secretSha256 } : {}),
+      ...(change.disabledAt ? { disabled_at: change.disabledAt } : {}),
+      updated_at: at,
+    })
+    .where('client_id', '=', clientId)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function recordRevokedAccessToken(
+  db: Db,
+  row: { jti: string; clientId: string; expiresAt: Date },
+): Promise<void> {
+  await db
+    .insertInto('oauth_revoked_access_tokens')
+    .values({ jti: row.jti, client_id: row.clientId, expires_at: row.expiresAt })
+    .onConflict((oc) => oc.column('jti').doNothing())
+    .execute();
+}
+
+/**
+ * Why a client's access token no longer counts, read in one query on every request it makes:
+ * its client is disabled or unknown, or the token was revoked. Undefined: the token stands.
+ */
+export async function accessTokenRefusal(
+  db: Db,
+  clientId: string,
+  jti: string,
+): Promise<'unknown' | 'disabled' | 'revoked' | undefined> {
+  const row = await db
+    .selectFrom('oauth_clients as c')
+    .select((eb) => [
+      'c.disabled_at',
+      eb
+        .exists(
+          eb
+            .selectFrom('oauth_revoked_access_tokens as r')
+            .select('r.jti')
+            .where('r.jti', '=', jti)
+            .where('r.client_id', '=', clientId),
+        )
+        .as('revoked'),
+    ])
+    .where('c.client_id', '=', clientId)
+    .executeTakeFirst();
+  if (!row) return 'unknown';
+  if (row.disabled_at !== null) return 'disabled';
+  return row.revoked ? 'revoked' : undefined;
+}
+
+// --- oidc-provider's artifacts (adapter.ts) ---------------------------------------------------
+
+export interface PayloadRow {
+  readonly payload: Record<string, unknown>;
+  readonly consumed_at: Date | null;
+}
+
+export async function upsertPayload(
+  db: Db,
+  row: {
+    model: string;
+    id: string;
+    payload: Record<string, unknown>;
+    grantId: string | null;
+    userCode: string | null;
+    uid: string | null;
+    expiresAt: Date | null;
+  },
+): Promise<void> {
+  const values = {
+    model: row.model,
+    id: row.id,
+    payload: JSON.stringify(row.payload),
+    grant_id: row.grantId,
+    user_code: row.userCode,
+    uid: row.uid,
+    expires_at: row.expiresAt,
+  };
+  await db
+    .insertInto('oauth_payloads')
+    .values(values)
+    .onConflict((oc) =>
+      oc.columns(['model', 'id']).doUpdateSet({
+        payload: values.payload,
+        grant_id: values.grant_id,
+        user_code: values.user_code,
+        uid: values.uid,
+        expires_at: values.expires_at,
+      }),
+    )
+    .execute();
+}
+
+/** One live artifact by a column; expired rows count as absent. */
+export function findPayload(
+  db: Db,
+  model: string,
+  by: 'id' | 'user_code' | 'uid',
+  value: string,
+  now: Date,
+): Promise<PayloadRow | undefined> {
+  return db
+    .selectFrom('oauth_payloads')
+    .select(['payload', 'consumed_at'])
+    .where('model', '=', model)
+    .where(by, '=', value)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .executeTakeFirst();
+}
+
+export async function consumePayload(db: Db, model: string, id: string, at: Date): Promise<void> {
+  await db
+    .updateTable('oauth_payloads')
+    .set({ consumed_at: at })
+    .where('model', '=', model)
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function destroyPayload(db: Db, model: string, id: string): Promise<void> {
+  await db.deleteFrom('oauth_payloads').where('model', '=', model).where('id', '=', id).execute();
+}
+
+export async function destroyGrant(db: Db, grantId: string): Promise<void> {
+  await db.deleteFrom('oauth_payloads').where('grant_id', '=', grantId).execute();
+}
