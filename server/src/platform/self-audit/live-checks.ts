@@ -64,12 +64,13 @@ export function headerFindings(response: LightMyRequestResponse, what: string): 
     hsts !== null &&
     Number(hsts[1]) >= HSTS_MIN_MAX_AGE &&
     /includesubdomains/i.test(header(response, 'strict-transport-security'));
+  const headersOk = missing.length === 0 && weakCsp.length === 0;
   return [
     finding(
       'T3',
       `security headers (${what})`,
-      missing.length === 0 && weakCsp.length === 0 ? 'PASS' : 'FAIL',
-      missing.length === 0 && weakCsp.length === 0
+      headersOk ? 'PASS' : 'FAIL',
+      headersOk
         ? `status ${response.statusCode}: CSP, nosniff, DENY framing, no-referrer, Permissions-Policy, COOP/CORP, no-store.`
         : `status ${response.statusCode}: missing or weak: ${[...missing, ...weakCsp.map((d) => `CSP ${d}`)].join('; ')}.`,
     ),
