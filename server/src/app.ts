@@ -61,6 +61,7 @@ import {
   installSecurityHeaders,
 } from './platform/http/security-headers.js';
 import { registerSpa } from './platform/http/spa.js';
+import { createMetrics, installHttpMetrics, type HavenMetrics } from './platform/metrics/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -70,6 +71,8 @@ declare module 'fastify' {
     routeTable: readonly RouteTableRow[];
     /** Storage, scanner and link key of the files module; the embedded worker's jobs use them. */
     fileServices: FileServices;
+    /** This app's metrics (L4), served only by the separate listener `haven serve` opens. */
+    metrics: HavenMetrics;
   }
 }
 
@@ -297,7 +300,10 @@ export async function buildApp(
   );
   // Before any route is declared: the OpenAPI document collects routes as the contract does.
   await installOpenApi(app, { sessionCookie: ACCESS_COOKIE });
+  const metrics = createMetrics({ db: database.db, log: logger });
+  app.decorate('metrics', metrics);
   app.addHook('onClose', async () => {
+    metrics.close();
     if (redis) await redis.quit().catch(() => redis.disconnect());
     if (ownsDatabase) await database.close();
   });
@@ -307,6 +313,7 @@ export async function buildApp(
   if (redis) app.addHook('onReady', () => firstConnectionSettled(redis));
 
   installAccessLog(app);
+  installHttpMetrics(app, metrics.set);
   await installSecurityHeaders(app, await directUploadOrigin(app.fileServices.storage));
   // After the security headers: a refused path must still carry them and the request id (T3).
   app.addHook('onRequest', (request, reply, done) => {
@@ -320,7 +327,11 @@ export async function buildApp(
     done();
   });
   if (config.env === 'production') installHttpsOnly(app, config.publicOrigin);
-  const rateLimitHook = await installRateLimit(app, { limits: config.rateLimits, redis });
+  const rateLimitHook = await installRateLimit(app, {
+    limits: config.rateLimits,
+    redis,
+    onLimited: metrics.rateLimited,
+  });
   installProblemHandlers(app);
   installCors(app, config.corsOrigins);
   // The limiter after CORS, so an allowed origin can read a 429, and before access control,

@@ -13,6 +13,12 @@ import { openDatabase } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrate.js';
 import { createLogger } from './platform/logging.js';
 import { createWorker } from './platform/jobs.js';
+import {
+  createMetrics,
+  startMetricsListener,
+  type HavenMetrics,
+  type MetricsListener,
+} from './platform/metrics/index.js';
 import { jobHandlers, jobSchedules } from './jobs/registry.js';
 import { auditSealing, runAuditLogVerify } from './platform/audit/configured.js';
 import { formatRouteTable } from './platform/http/route-table.js';
@@ -89,6 +95,16 @@ function fileJobDependencies(config: HavenConfig, services: FileServices, logger
   };
 }
 
+/** The separate metrics listener (L4) when HAVEN_METRICS_PORT is set; never the public port. */
+async function serveMetrics(
+  config: HavenConfig,
+  metrics: HavenMetrics,
+  logger: Logger,
+): Promise<MetricsListener | undefined> {
+  if (!config.metrics) return undefined;
+  return startMetricsListener({ metrics, ...config.metrics, log: logger });
+}
+
 async function serve(): Promise<void> {
   const config = configOrExit();
   const logger = createLogger({ level: config.logLevel });
@@ -113,9 +129,11 @@ async function serve(): Promise<void> {
         schedules: jobSchedules(),
         log: logger.child({ component: 'worker' }),
         pollIntervalMs: config.jobs.pollIntervalMs,
+        onJobFinished: app.metrics.jobFinished,
       })
     : undefined;
   worker?.start();
+  const metricsListener = await serveMetrics(config, app.metrics, logger);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   process.stdout.write(
@@ -123,6 +141,7 @@ async function serve(): Promise<void> {
   );
   await printSetupLink(app);
   onShutdown(async () => {
+    await metricsListener?.close();
     await worker?.stop();
     await app.close();
     await lock?.release();
@@ -144,6 +163,8 @@ async function work(): Promise<void> {
   await waitForDatabase(database, logger);
   await assertMigrated(database);
   await warnIfPrivilegedRuntimeRole(database, logger);
+  // The worker's own metrics: its job runs, the scan results it audits, the shared gauges.
+  const metrics = createMetrics({ db: database.db, log: logger });
   const worker = createWorker({
     db: database.db,
     handlers: jobHandlers({
@@ -153,14 +174,18 @@ async function work(): Promise<void> {
     schedules: jobSchedules(),
     log: logger.child({ component: 'worker' }),
     pollIntervalMs: config.jobs.pollIntervalMs,
+    onJobFinished: metrics.jobFinished,
   });
   worker.start();
+  const metricsListener = await serveMetrics(config, metrics, logger);
   logger.info('worker started');
   // The worker's poll timers are unref()ed; this keeps the process alive until a signal.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   onShutdown(async () => {
     clearInterval(keepAlive);
+    await metricsListener?.close();
     await worker.stop();
+    metrics.close();
     await database.close();
   });
 }

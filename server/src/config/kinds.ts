@@ -153,6 +153,19 @@ function optional<T>(
   return { type, parse: (raw, report) => (raw === undefined ? undefined : parseSet(raw, report)) };
 }
 
+/** A TCP port, 1 to 65535; unset (or empty) stays undefined: the listener it names is off. */
+export function optionalPort(): Kind<number | undefined> {
+  return optional('integer, 1 to 65535', (raw, report) => {
+    if (raw === '') return undefined;
+    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!(value >= 1 && value <= 65_535)) {
+      report(`expected a port from 1 to 65535, got "${raw.slice(0, 40)}"`);
+      return undefined;
+    }
+    return value;
+  });
+}
+
 /** A service URL whose scheme must match; unset means the embedded stand-in. */
 export function serviceUrl(options: {
   readonly type: string;

@@ -136,6 +136,10 @@ function assemble(values: Values): HavenConfig {
       embeddedWorker: values.HAVEN_EMBEDDED_WORKER ?? values.DATABASE_URL === undefined,
       pollIntervalMs: values.HAVEN_JOB_POLL_MS,
     }),
+    metrics:
+      values.HAVEN_METRICS_PORT === undefined
+        ? undefined
+        : Object.freeze({ host: values.HAVEN_METRICS_HOST, port: values.HAVEN_METRICS_PORT }),
     identity: Object.freeze({
       sessionIdleMs: values.HAVEN_SESSION_IDLE_MINUTES * 60_000,
       sessionAbsoluteMs: values.HAVEN_SESSION_ABSOLUTE_HOURS * 3_600_000,

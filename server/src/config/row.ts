@@ -38,6 +38,7 @@ export const GROUPS = {
   limits: 'Request limits',
   rates: 'Rate limits',
   jobs: 'Background jobs',
+  metrics: 'Metrics',
   accounts: 'Accounts and sign-in',
   clinical: 'Clinical records',
   files: 'Medical files',

@@ -67,6 +67,8 @@ export interface HavenConfig {
     readonly timeZone: string;
   };
   readonly jobs: { readonly embeddedWorker: boolean; readonly pollIntervalMs: number };
+  /** The separate Prometheus listener (L4); undefined = none. */
+  readonly metrics: { readonly host: string; readonly port: number } | undefined;
   readonly files: {
     /** clamd's address (`tcp://` or `unix://`); undefined = no scanner, nothing downloadable. */
     readonly clamdUrl: string | undefined;

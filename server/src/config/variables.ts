@@ -17,6 +17,7 @@ import {
   list,
   mfaRoles,
   mode,
+  optionalPort,
   originProblem,
   proxyProblem,
   rate,
@@ -286,6 +287,23 @@ export const VARIABLES = {
     meaning: 'How often a worker looks for due jobs, in milliseconds.',
   }),
 
+  // ── Metrics ─────────────────────────────────────────────────────────────────────────────
+  HAVEN_METRICS_PORT: variable({
+    group: 'metrics',
+    ...optionalPort(),
+    unset:
+      'no metrics listener, in every mode: a port opens only when asked for, so two processes on one host never collide on a default (set it in production, e.g. 9464)',
+    example: '9464',
+    meaning:
+      'Port of the separate Prometheus listener (`GET /metrics`) that `haven serve` and `haven worker` each open beside the public one (never on `PORT`; processes sharing a host need different ports).',
+  }),
+  HAVEN_METRICS_HOST: variable({
+    group: 'metrics',
+    ...text({ default: '127.0.0.1', type: 'IP address or host name' }),
+    meaning:
+      'Interface the metrics listener binds; it has no authentication, so it must stay on a private network: loopback, or one only Prometheus reaches (in a container, `0.0.0.0` with the port published on no public interface).',
+  }),
+
   // ── Accounts and sign-in ────────────────────────────────────────────────────────────────
   HAVEN_SESSION_IDLE_MINUTES: variable({
     group: 'accounts',
@@ -415,6 +433,15 @@ export const CROSS_RULES: readonly CrossRule<Values>[] = [
     check({ HAVEN_HIBP_URL: hibpUrl, HAVEN_OUTBOUND_ALLOW_HOSTS: allowed }) {
       if (hibpUrl === undefined || allowed.includes(new URL(hibpUrl).hostname)) return [];
       return ['HAVEN_HIBP_URL: its host must be listed in HAVEN_OUTBOUND_ALLOW_HOSTS'];
+    },
+  },
+  {
+    rule: '`HAVEN_METRICS_PORT` differs from `PORT`: the metrics are never served on the public port.',
+    productionOnly: false,
+    check({ HAVEN_METRICS_PORT: metricsPort, PORT: port }) {
+      return metricsPort !== undefined && metricsPort === port
+        ? ['HAVEN_METRICS_PORT must differ from PORT: metrics are never served on the public port']
+        : [];
     },
   },
   {

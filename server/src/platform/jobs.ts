@@ -38,6 +38,8 @@ export interface WorkerOptions {
    *  with skewed clocks still agree on when a job is due or a lock has expired. */
   now?: () => Date;
   backoff?: (attempt: number) => number;
+  /** Told how each run ended (the metrics, L4): done, retry (tried again later) or failed. */
+  onJobFinished?: (queue: string, outcome: 'done' | 'retry' | 'failed') => void;
 }
 
 export interface Worker {
@@ -199,9 +201,11 @@ export function createWorker(options: WorkerOptions): Worker {
       const outcome = retry
         ? { status: 'pending' as const, run_at: later(Math.max(0, backoff(job.attempts))) }
         : { status: 'failed' as const, finished_at: clock() };
+      options.onJobFinished?.(job.queue, retry ? 'retry' : 'failed');
       await ours.set({ ...outcome, ...unlocked, last_error: lastError }).execute();
       return;
     }
+    options.onJobFinished?.(job.queue, 'done');
     await ours.set({ status: 'done', finished_at: clock(), ...unlocked }).execute();
   }
 

@@ -240,6 +240,49 @@ export async function recordAudit(
     })
     .returning('seq')
     .executeTakeFirstOrThrow();
+  notifyObservers(db, event);
   // String(): node-postgres returns bigint as a string, PGlite as a number.
   return { seq: String(row.seq), id };
+}
+
+/** Told of each event recordAudit writes (the metrics, L4); must be cheap and must not throw. */
+export type AuditObserver = (event: Readonly<AuditEvent>) => void;
+
+// Keyed by the database's dialect adapter, which a Kysely instance shares with every transaction
+// opened from it: an observer sees the events written through its own database, whichever
+// transaction they were written in, and two apps on two databases in one process (tests) never
+// see each other's.
+const observers = new WeakMap<object, Set<AuditObserver>>();
+const scopeOf = (db: Kysely<DatabaseSchema>): object => db.getExecutor().adapter;
+
+/**
+ * Calls `observer` with every event recordAudit writes through `db` (or a transaction of it),
+ * as its INSERT succeeds: an event whose transaction later rolls back has been seen all the
+ * same. Returns the function that stops the observation.
+ */
+export function observeAuditEvents(
+  db: Kysely<DatabaseSchema>,
+  observer: AuditObserver,
+): () => void {
+  const scope = scopeOf(db);
+  let set = observers.get(scope);
+  if (!set) {
+    set = new Set();
+    observers.set(scope, set);
+  }
+  set.add(observer);
+  return () => void observers.get(scope)?.delete(observer);
+}
+
+function notifyObservers(db: Kysely<DatabaseSchema>, event: AuditEvent): void {
+  const set = observers.get(scopeOf(db));
+  if (!set) return;
+  for (const observer of set) {
+    // The event is written: a failing observer must not turn that into an error for the caller.
+    try {
+      observer(event);
+    } catch {
+      // Nothing to do: observers are counters, and a lost increment is not worth a failed request.
+    }
+  }
 }

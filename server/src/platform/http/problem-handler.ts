@@ -197,11 +197,21 @@ export function toHavenError(error: unknown): { error: HavenError; internal: boo
   return { error: new HavenError('INTERNAL_ERROR'), internal: true };
 }
 
+// The catalog code of each problem answered, for the error counter (platform/metrics): every
+// problem leaves through sendProblem, so this is the one place that knows it.
+const problemCodes = new WeakMap<FastifyRequest, ErrorCode>();
+
+/** The catalog code of the problem a request was answered with, if it was. */
+export function problemCodeOf(request: FastifyRequest): ErrorCode | undefined {
+  return problemCodes.get(request);
+}
+
 export function sendProblem(
   reply: FastifyReply,
   request: FastifyRequest,
   error: HavenError,
 ): FastifyReply {
+  problemCodes.set(request, error.code);
   for (const [name, value] of Object.entries(error.extra.headers ?? {})) reply.header(name, value);
   return reply
     .code(ERROR_CATALOG[error.code].status)

@@ -82,6 +82,8 @@ function counterFor(
 export interface RateLimitOptions {
   readonly limits: Readonly<Record<RateClass, RateLimitRule>>;
   readonly redis: Redis | undefined;
+  /** Told of each request refused with 429, with the route's rate class (the metrics, L4). */
+  readonly onLimited?: (rateClass: RateClass) => void;
 }
 
 declare module 'fastify' {
@@ -147,7 +149,12 @@ export async function installRateLimit(
   // No async wrapper around the plugin's promise: one promise fewer per request.
   const limitOrRefuse = (request: FastifyRequest, reply: FastifyReply): Promise<void> =>
     (limit.call(app, request, reply) as Promise<void>).catch((error: unknown) => {
-      if (error instanceof HavenError) throw error;
+      if (error instanceof HavenError) {
+        if (error.code === 'RATE_LIMITED') {
+          options.onLimited?.(request.routeOptions.config.rateClass ?? 'public');
+        }
+        throw error;
+      }
       request.log.error({ err: error }, 'rate-limit store unavailable');
       if (request.routeOptions.config.rateLimitFailOpen) return;
       throw new HavenError(

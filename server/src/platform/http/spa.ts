@@ -9,6 +9,11 @@ import { HavenError } from '../errors.js';
 import { PUBLIC } from './route-contract.js';
 
 const API_PREFIXES = ['/api/', '/oauth/', '/.well-known/'];
+/**
+ * L4: metrics live on their own listener (platform/metrics), never on this port; a scraper
+ * pointed here by mistake gets a plain 404, not the web app's page with a 200.
+ */
+const METRICS_PATH = '/metrics';
 
 export async function registerSpa(app: FastifyInstance, webDir: string): Promise<void> {
   const built = existsSync(path.join(webDir, 'index.html'));
@@ -39,6 +44,9 @@ export async function registerSpa(app: FastifyInstance, webDir: string): Promise
     async (request, reply) => {
       const urlPath = request.url.split('?', 1)[0] ?? '/';
       if (API_PREFIXES.some((prefix) => urlPath.startsWith(prefix)) || urlPath === '/api') {
+        throw new HavenError('NOT_FOUND');
+      }
+      if (urlPath === METRICS_PATH || urlPath.startsWith(`${METRICS_PATH}/`)) {
         throw new HavenError('NOT_FOUND');
       }
       if (!built) {
