@@ -62,6 +62,7 @@ import {
 } from './platform/http/security-headers.js';
 import { registerSpa } from './platform/http/spa.js';
 import { createMetrics, installHttpMetrics, type HavenMetrics } from './platform/metrics/index.js';
+import { createTracing, installRequestTracing } from './platform/tracing/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -314,6 +315,12 @@ export async function buildApp(
 
   installAccessLog(app);
   installHttpMetrics(app, metrics.set);
+  if (config.tracing) {
+    const tracing = createTracing(config.tracing);
+    installRequestTracing(app, tracing);
+    // Sends the last spans before the process ends; a collector that is down loses only them.
+    app.addHook('onClose', () => tracing.shutdown().catch(() => undefined));
+  }
   await installSecurityHeaders(app, await directUploadOrigin(app.fileServices.storage));
   // After the security headers: a refused path must still carry them and the request id (T3).
   app.addHook('onRequest', (request, reply, done) => {

@@ -136,6 +136,13 @@ function assemble(values: Values): HavenConfig {
       embeddedWorker: values.HAVEN_EMBEDDED_WORKER ?? values.DATABASE_URL === undefined,
       pollIntervalMs: values.HAVEN_JOB_POLL_MS,
     }),
+    tracing:
+      values.OTEL_EXPORTER_OTLP_ENDPOINT === undefined
+        ? undefined
+        : Object.freeze({
+            endpoint: values.OTEL_EXPORTER_OTLP_ENDPOINT,
+            serviceName: values.OTEL_SERVICE_NAME,
+          }),
     metrics:
       values.HAVEN_METRICS_PORT === undefined
         ? undefined

@@ -69,6 +69,8 @@ export interface HavenConfig {
   readonly jobs: { readonly embeddedWorker: boolean; readonly pollIntervalMs: number };
   /** The separate Prometheus listener (L4); undefined = none. */
   readonly metrics: { readonly host: string; readonly port: number } | undefined;
+  /** OpenTelemetry traces (OTEL_EXPORTER_OTLP_ENDPOINT); undefined = none. */
+  readonly tracing: { readonly endpoint: string; readonly serviceName: string } | undefined;
   readonly files: {
     /** clamd's address (`tcp://` or `unix://`); undefined = no scanner, nothing downloadable. */
     readonly clamdUrl: string | undefined;

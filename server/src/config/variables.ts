@@ -304,6 +304,20 @@ export const VARIABLES = {
       'Interface the metrics listener binds; it has no authentication, so it must stay on a private network: loopback, or one only Prometheus reaches (in a container, `0.0.0.0` with the port published on no public interface).',
   }),
 
+  OTEL_EXPORTER_OTLP_ENDPOINT: variable({
+    group: 'metrics',
+    ...apiBaseUrl(),
+    unset: 'no traces are made or sent',
+    example: 'http://otel-collector:4318',
+    meaning:
+      'OpenTelemetry collector (OTLP over HTTP, JSON) that receives one span per request at `<endpoint>/v1/traces`, named by the route pattern and carrying no URLs, ids, headers or bodies (operator configuration, like the mail relay, so not subject to `HAVEN_OUTBOUND_ALLOW_HOSTS`).',
+  }),
+  OTEL_SERVICE_NAME: variable({
+    group: 'metrics',
+    ...text({ default: 'haven', type: 'name' }),
+    meaning: 'The `service.name` of the spans (tell nodes or deployments apart).',
+  }),
+
   // ── Accounts and sign-in ────────────────────────────────────────────────────────────────
   HAVEN_SESSION_IDLE_MINUTES: variable({
     group: 'accounts',
@@ -428,20 +442,20 @@ export const CROSS_RULES: readonly CrossRule<Values>[] = [
     },
   },
   {
-    rule: 'The host of `HAVEN_HIBP_URL` is listed in `HAVEN_OUTBOUND_ALLOW_HOSTS`.',
-    productionOnly: false,
-    check({ HAVEN_HIBP_URL: hibpUrl, HAVEN_OUTBOUND_ALLOW_HOSTS: allowed }) {
-      if (hibpUrl === undefined || allowed.includes(new URL(hibpUrl).hostname)) return [];
-      return ['HAVEN_HIBP_URL: its host must be listed in HAVEN_OUTBOUND_ALLOW_HOSTS'];
-    },
-  },
-  {
     rule: '`HAVEN_METRICS_PORT` differs from `PORT`: the metrics are never served on the public port.',
     productionOnly: false,
     check({ HAVEN_METRICS_PORT: metricsPort, PORT: port }) {
       return metricsPort !== undefined && metricsPort === port
         ? ['HAVEN_METRICS_PORT must differ from PORT: metrics are never served on the public port']
         : [];
+    },
+  },
+  {
+    rule: 'The host of `HAVEN_HIBP_URL` is listed in `HAVEN_OUTBOUND_ALLOW_HOSTS`.',
+    productionOnly: false,
+    check({ HAVEN_HIBP_URL: hibpUrl, HAVEN_OUTBOUND_ALLOW_HOSTS: allowed }) {
+      if (hibpUrl === undefined || allowed.includes(new URL(hibpUrl).hostname)) return [];
+      return ['HAVEN_HIBP_URL: its host must be listed in HAVEN_OUTBOUND_ALLOW_HOSTS'];
     },
   },
   {

@@ -235,12 +235,12 @@ describeEachEngine('L4 metrics', (engine) => {
   });
 });
 
-describe('L4 alert rules', () => {
-  it('L4/alert rules: every metric deploy/prometheus/alerts.yml names is one Haven declares', async () => {
-    const rules = readFileSync(
-      new URL('../../../deploy/prometheus/alerts.yml', import.meta.url),
-      'utf8',
-    );
+describe('L4 alert rules and dashboard', () => {
+  it.each([
+    ['deploy/prometheus/alerts.yml', 8],
+    ['deploy/grafana/haven-dashboard.json', 12],
+  ])('L4/alert rules: every metric %s names is one Haven declares', async (file, atLeast) => {
+    const rules = readFileSync(new URL(`../../../${file}`, import.meta.url), 'utf8');
     const registry = new Registry();
     defineMetrics(registry);
     const declared = new Set(
@@ -251,7 +251,7 @@ describe('L4 alert rules', () => {
       ),
     );
     const named = [...new Set(rules.match(/\bhaven_[a-z_]+/g) ?? [])];
-    expect(named.length).toBeGreaterThanOrEqual(8);
+    expect(named.length).toBeGreaterThanOrEqual(atLeast);
     expect(named.filter((name) => !declared.has(name))).toEqual([]);
   });
 });
