@@ -1345,4 +1345,23 @@ export const MUTANTS: readonly Mutant[] = [
     removes: 'spans sent to the collector carry raw URLs with ids and query strings',
     tests: [`${T}platform/tracing.test.ts`],
   },
+  // ── Key rotation ────────────────────────────────────────────────────────────────────────
+  {
+    id: 'S2/reseal-under-current',
+    control: 'S2',
+    file: `${S}platform/key-rotation.ts`,
+    find: '    const fresh = ring.seal(plain, context);',
+    replace: '    const fresh = old;',
+    removes: 'rotate --data reports values re-sealed but leaves them under the replaced key',
+    tests: [`${T}platform/key-rotation.security.test.ts`],
+  },
+  {
+    id: 'S2/previous-key-opens',
+    control: 'S2',
+    file: `${S}platform/crypto.ts`,
+    find: '    [current, ...previousMasterKeys.map(deriveDataKey)]',
+    replace: '    [current]',
+    removes: 'values sealed under the replaced master key stop opening during a rotation',
+    tests: [`${T}platform/key-rotation.security.test.ts`],
+  },
 ];

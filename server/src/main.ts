@@ -23,8 +23,7 @@ import { jobHandlers, jobSchedules } from './jobs/registry.js';
 import { auditSealing, runAuditLogVerify } from './platform/audit/configured.js';
 import { formatRouteTable } from './platform/http/route-table.js';
 import { openApiDocument } from './platform/http/openapi.js';
-import { createKeyRing } from './platform/crypto.js';
-import { ensureSetupLink, reissueSetupLink, rotateSigningKeys } from './modules/identity/index.js';
+import { ensureSetupLink, reissueSetupLink } from './modules/identity/index.js';
 import { formatMailbox, listDevMailbox } from './platform/mail.js';
 import { DataDirLockedError } from './platform/db/data-lock.js';
 import {
@@ -36,6 +35,7 @@ import {
 import { registerDbCommands } from './cli/db-commands.js';
 import { registerAuditCommand } from './cli/audit-command.js';
 import { registerBackupCommands } from './cli/backup-commands.js';
+import { registerKeysCommands } from './cli/keys-commands.js';
 import { configOrExit, lockEmbeddedDir, openConfiguredDatabase } from './cli/embedded-folder.js';
 
 /** Exit status when the data folder is held by another process: try again later (EX_TEMPFAIL). */
@@ -251,19 +251,6 @@ async function verifyAuditLog(options: { anchors?: string }): Promise<void> {
   process.exitCode = outcome.exitCode;
 }
 
-async function rotateKeys(): Promise<void> {
-  const config = configOrExit();
-  const database = await openConfiguredDatabase(config);
-  try {
-    const kid = await rotateSigningKeys(database.db, createKeyRing(config.masterKey));
-    process.stdout.write(
-      `New signing key ${kid} is current; older keys verify until their tokens expire.\n`,
-    );
-  } finally {
-    await database.close();
-  }
-}
-
 async function newSetupLink(): Promise<void> {
   const config = configOrExit();
   const database = await openConfiguredDatabase(config);
@@ -309,11 +296,7 @@ export function createCli(): Command {
     .description('print the OpenAPI 3.1 document of the API, generated from the route table')
     .option('-o, --out <file>', 'write the document to this file instead of stdout')
     .action(openapi);
-  const keys = program.command('keys').description('access-token signing keys');
-  keys
-    .command('rotate')
-    .description('add a new signing key; old keys keep verifying until their tokens expire')
-    .action(rotateKeys);
+  registerKeysCommands(program);
   program
     .command('setup-link')
     .description(

@@ -111,6 +111,7 @@ function assemble(values: Values): HavenConfig {
     redisUrl: values.REDIS_URL,
     masterKey: environmentKey ?? loadDevMasterKey(dataDir),
     masterKeySource: environmentKey === undefined ? 'generated-dev-file' : 'environment',
+    previousMasterKey: values.HAVEN_MASTER_KEY_PREVIOUS,
     corsOrigins: Object.freeze(values.HAVEN_CORS_ORIGINS),
     trustedProxies: Object.freeze(values.HAVEN_TRUSTED_PROXIES),
     tls: certFile && keyFile ? Object.freeze({ certFile, keyFile }) : undefined,

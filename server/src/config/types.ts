@@ -31,6 +31,8 @@ export interface HavenConfig {
   /** 32 bytes; wraps every data-encryption key. */
   readonly masterKey: Buffer;
   readonly masterKeySource: 'environment' | 'generated-dev-file';
+  /** The master key being rotated away (S2): still opens and verifies, never seals. */
+  readonly previousMasterKey: Buffer | undefined;
   readonly corsOrigins: readonly string[];
   readonly trustedProxies: readonly string[];
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;

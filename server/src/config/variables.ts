@@ -164,6 +164,23 @@ export const VARIABLES = {
       },
     },
   }),
+  HAVEN_MASTER_KEY_PREVIOUS: variable({
+    group: 'secrets',
+    ...key32(),
+    secret: true,
+    unset: 'only `HAVEN_MASTER_KEY` opens sealed values',
+    example: '<base64 of the master key being replaced, during a rotation only>',
+    meaning:
+      'A second master key that opens sealed values, passes CSRF tokens and verifies audit seals but never seals anything: during a rotation the key being replaced, or for one roll of a multi-node deployment the key about to become current (docs/operations.md, "Rotating keys").',
+    production: {
+      rule: 'a default or weak key is refused',
+      check(key) {
+        return key !== undefined && isWeakKey(key)
+          ? 'is a default or weak value; it can only be a key Haven never used'
+          : undefined;
+      },
+    },
+  }),
 
   // ── Network and transport ───────────────────────────────────────────────────────────────
   HAVEN_CORS_ORIGINS: variable({

@@ -1,6 +1,7 @@
 // Envelope encryption and token helpers. Data secrets (TOTP seeds, signing keys, bucket
 // credentials) are sealed with AES-256-GCM under a key derived from the master key; the
-// sealed form names its key id so a rotated master key can still open old values (S2).
+// sealed form names its key id so a rotated master key can still open old values (S2), and
+// `haven keys rotate --data` (platform/key-rotation.ts) re-seals them under the current key.
 import {
   createCipheriv,
   createDecipheriv,
@@ -20,6 +21,27 @@ export interface KeyRing {
   seal(plaintext: Buffer | string, context: string): string;
   /** Opens a sealed value; throws when it was tampered with or the context differs. */
   open(sealed: string, context: string): Buffer;
+  /** The key id a sealed value names (undefined when it is not a sealed value at all). */
+  keyIdOf(sealed: string): string | undefined;
+}
+
+/** The master keys a process holds: the current one, and during a rotation the one it replaces. */
+export interface MasterKeys {
+  readonly masterKey: Buffer;
+  readonly previousMasterKey: Buffer | undefined;
+}
+
+/** The master keys in the order keys are tried: the current one first, it alone seals. */
+export function masterKeysOf(keys: MasterKeys): readonly Buffer[] {
+  return keys.previousMasterKey === undefined
+    ? [keys.masterKey]
+    : [keys.masterKey, keys.previousMasterKey];
+}
+
+/** The key ring of a configuration: seals under the current master key, opens under both (S2). */
+export function keyRingOf(keys: MasterKeys): KeyRing {
+  const [current, ...previous] = masterKeysOf(keys);
+  return createKeyRing(current ?? keys.masterKey, previous);
 }
 
 function deriveDataKey(masterKey: Buffer): { id: string; key: Buffer } {
@@ -68,6 +90,10 @@ export function createKeyRing(
       decipher.setAAD(Buffer.from(context, 'utf8'));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]);
+    },
+    keyIdOf(sealed) {
+      const [version, keyId] = sealed.split('.', 2);
+      return version === VERSION && keyId !== undefined && keyId !== '' ? keyId : undefined;
     },
   };
 }

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { HavenConfig } from '../../config.js';
 import type { Database } from '../../platform/db/database.js';
-import { createKeyRing, type KeyRing } from '../../platform/crypto.js';
+import { keyRingOf, type KeyRing } from '../../platform/crypto.js';
 import { createOutboundClient } from '../../platform/http-client.js';
 import type { Mailer } from '../../platform/mail.js';
 import type { ModuleContext } from '../../platform/module-context.js';
@@ -93,12 +93,12 @@ export function identityServices(
   database: Database,
   log: Logger,
 ): IdentityServices {
-  const ring = createKeyRing(config.masterKey);
+  const ring = keyRingOf(config);
   return {
     ring,
     keys: createSigningKeyStore({ db: database.db, ring }),
-    csrf: createCsrfTokens(config.masterKey),
-    refreshCookies: createRefreshCookies(config.masterKey),
+    csrf: createCsrfTokens(config.masterKey, config.previousMasterKey),
+    refreshCookies: createRefreshCookies(config.masterKey, config.previousMasterKey),
     revocations: createRevocationCache({ db: database.db, log }),
     hashing: createPasswordHasher({
       memoryCost: config.identity.argon2MemoryKib,

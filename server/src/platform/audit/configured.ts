@@ -20,6 +20,8 @@ import { verifyAuditChain, type AuditVerification } from './verify.js';
 /** The part of the configuration the audit chain needs. */
 export interface AuditChainConfig {
   readonly masterKey: Buffer;
+  /** During a master-key rotation (S2): the replaced key, whose seals it still verifies. */
+  readonly previousMasterKey?: Buffer | undefined;
   readonly dataDir: string;
 }
 
@@ -53,6 +55,17 @@ async function defaultAnchors(dataDir: string): Promise<AnchorFile & { file: str
   return { file, ...(await readAuditAnchors(file)) };
 }
 
+/** The current chain key, and the previous master key's while one is being rotated (S2). */
+function verificationKeys(config: AuditChainConfig): {
+  key: AuditChainKey;
+  previousKey?: AuditChainKey;
+} {
+  const key = deriveAuditChainKey(config.masterKey);
+  return config.previousMasterKey === undefined
+    ? { key }
+    : { key, previousKey: deriveAuditChainKey(config.previousMasterKey) };
+}
+
 /**
  * A verification with the configured key and the data folder's anchors, for the admin API:
  * the module gets this function, never the key.
@@ -60,10 +73,10 @@ async function defaultAnchors(dataDir: string): Promise<AnchorFile & { file: str
 export function auditChainVerifier(
   config: AuditChainConfig,
 ): (db: Kysely<DatabaseSchema>) => Promise<AuditVerification> {
-  const key = deriveAuditChainKey(config.masterKey);
+  const keys = verificationKeys(config);
   return async (db) => {
     const { anchors } = await defaultAnchors(config.dataDir);
-    return verifyAuditChain(db, { key, anchors });
+    return verifyAuditChain(db, { ...keys, anchors });
   };
 }
 
@@ -94,11 +107,12 @@ export async function runAuditLogVerify(
     const reason = error instanceof Error ? error.message : String(error);
     return { stdout: '', stderr: `cannot read the anchors file: ${reason}\n`, exitCode: 2 };
   }
-  const key = deriveAuditChainKey(config.masterKey);
+  const keys = verificationKeys(config);
+  const key = keys.key;
   const database = await openDatabase();
   let result: AuditVerification;
   try {
-    result = await verifyAuditChain(database.db, { key, anchors: source.anchors });
+    result = await verifyAuditChain(database.db, { ...keys, anchors: source.anchors });
   } finally {
     await database.close();
   }

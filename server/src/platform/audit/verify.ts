@@ -60,6 +60,11 @@ export interface VerifyOptions {
   staleAfterMs?: number;
   /** The chain key; required once the chain holds keyed seals. */
   key?: AuditChainKey;
+  /**
+   * The chain key of the master key that was replaced (S2): seals that name it are checked
+   * with it. Seals are append-only and never re-made, so the old key is what proves them.
+   */
+  previousKey?: AuditChainKey;
   /** Anchors published outside the database to check the chain against. */
   anchors?: readonly AuditAnchor[];
 }
@@ -157,7 +162,13 @@ export async function verifyAuditChain(
   if (!Number.isFinite(staleAfterMs) || staleAfterMs < 0) {
     throw new Error('staleAfterMs must be a non-negative number');
   }
-  const walk = { batchSize, staleAfterMs, key: options.key, anchors: options.anchors ?? [] };
+  const walk = {
+    batchSize,
+    staleAfterMs,
+    key: options.key,
+    previousKey: options.previousKey,
+    anchors: options.anchors ?? [],
+  };
   if (db.isTransaction) return verifyIn(db, walk);
   return db
     .transaction()
@@ -166,10 +177,13 @@ export async function verifyAuditChain(
     .execute((trx) => verifyIn(trx, walk));
 }
 
-type Walk = Required<Omit<VerifyOptions, 'key'>> & { key: AuditChainKey | undefined };
+type Walk = Required<Omit<VerifyOptions, 'key' | 'previousKey'>> & {
+  key: AuditChainKey | undefined;
+  previousKey: AuditChainKey | undefined;
+};
 
 async function verifyIn(db: Kysely<DatabaseSchema>, walk: Walk): Promise<AuditVerification> {
-  const { batchSize, staleAfterMs, key } = walk;
+  const { batchSize, staleAfterMs, previousKey } = walk;
   const anchorsAt = anchorsByPosition(walk.anchors);
   let anchorsMatched = 0;
   let keyed = 0;
@@ -209,6 +223,8 @@ async function verifyIn(db: Kysely<DatabaseSchema>, walk: Walk): Promise<AuditVe
       if (row.xid !== row.sealed_xid) {
         return bad('edited', `${at}: the event's transaction id differs from the sealed one`);
       }
+      // The key the seal names, when it is the previous one; else the current key.
+      const key = row.key_id !== null && row.key_id === previousKey?.id ? previousKey : walk.key;
       const refused = keyingProblem(row.key_id, key, firstKeyed);
       if (refused !== undefined) return bad('edited', `${at} ${refused}`);
       if (intactAt(row, position, key)) {

@@ -4,7 +4,8 @@
 import { hkdfSync } from 'node:crypto';
 import path from 'node:path';
 import type { HavenConfig } from '../../config.js';
-import { createKeyRing } from '../crypto.js';
+import { keyRingOf } from '../crypto.js';
+import { sealContexts } from '../key-rotation.js';
 import { createOutboundGuard } from '../http-client.js';
 import { createClamdClient, parseClamdAddress, type ClamdClient } from '../scanning/clamd.js';
 import { openFilesystemStorage } from './filesystem.js';
@@ -81,7 +82,7 @@ export async function openFileServices(
     ? createS3Storage(parseStorageUrl(config.files.storageUrl))
     : await openFilesystemStorage({
         root: path.join(config.dataDir, 'files'),
-        keyRing: createKeyRing(config.masterKey),
+        keyRing: keyRingOf(config),
       });
   const scanner = config.files.clamdUrl
     ? createClamdClient({ address: parseClamdAddress(config.files.clamdUrl) })
@@ -146,15 +147,14 @@ export interface FileServicesOptions {
 const BUCKET_CACHE_LIMIT = 100;
 const BUCKET_CONNECT_TIMEOUT_MS = 5000;
 
-function credentialsContext(bucketId: string): string {
-  return `bucket-credentials:${bucketId}`;
-}
+// Shared with the key rotation job, which must re-seal under the very same context.
+const credentialsContext = sealContexts.bucketCredentials;
 
 export function createBucketStorages(
-  config: Pick<HavenConfig, 'masterKey' | 'outboundAllowHosts'>,
+  config: Pick<HavenConfig, 'masterKey' | 'previousMasterKey' | 'outboundAllowHosts'>,
   options: FileServicesOptions = {},
 ): BucketStorages {
-  const ring = createKeyRing(config.masterKey);
+  const ring = keyRingOf(config);
   const widened = options.bucketEndpointTestCidrs ?? [];
   const guard = createOutboundGuard({
     allowHosts: config.outboundAllowHosts,

@@ -14,6 +14,7 @@ import {
 } from 'jose';
 import type { Kysely } from 'kysely';
 import { randomToken, type KeyRing } from '../../../platform/crypto.js';
+import { sealContexts } from '../../../platform/key-rotation.js';
 import type { DatabaseSchema } from '../../../platform/db/schema.js';
 import { ACCESS_TOKEN_LIFETIME_SECONDS } from './access-tokens.js';
 import {
@@ -58,7 +59,8 @@ export interface SigningKeyStoreOptions {
   readonly unknownKidRefreshMs?: number;
 }
 
-const sealContext = (kid: string): string => `signing-key:${kid}`;
+// Shared with the key rotation job, which must re-seal under the very same context.
+const sealContext = sealContexts.signingKey;
 
 /** Only public parameters, whatever the stored document holds. */
 function publicParams(kid: string, alg: string, stored: Record<string, unknown>): PublicJwk {

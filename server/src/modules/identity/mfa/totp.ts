@@ -4,6 +4,7 @@
 import { HOTP, Secret, TOTP } from 'otpauth';
 import QRCode from 'qrcode';
 import { constantTimeEqual, type KeyRing } from '../../../platform/crypto.js';
+import { sealContexts } from '../../../platform/key-rotation.js';
 
 const PERIOD_SECONDS = 30;
 const DIGITS = 6;
@@ -63,7 +64,8 @@ export function verifyTotp(options: {
   return matched === undefined ? { ok: false } : { ok: true, step: matched };
 }
 
-const context = (userId: string): string => `totp:${userId}`;
+// Shared with the key rotation job, which must re-seal under the very same context.
+const context = sealContexts.totpSecret;
 
 /** Encrypts a seed for `users.totp_secret_enc`; the user id is bound as associated data. */
 export function sealTotpSecret(ring: KeyRing, userId: string, secret: string): string {

@@ -1,7 +1,8 @@
 // How browsers carry credentials (A5, A8): __Host- cookies (HttpOnly, Secure, SameSite=Strict,
 // Path=/) that JavaScript never sees, and a CSRF token bound to the session — an HMAC of
 // the session id under a key derived from the master key, so it changes with every login
-// and needs no storage.
+// and needs no storage. While a master key is rotated (S2) tokens and refresh-cookie tags made
+// under the previous key are still accepted, so no session breaks mid-rotation.
 import { createHmac, createSecretKey, hkdfSync } from 'node:crypto';
 import { parse, serialize, type SerializeOptions } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -63,10 +64,14 @@ export interface CsrfTokens {
 /** Sessions whose CSRF token is remembered (about 100 bytes each). */
 const CSRF_CACHE_SIZE = 10_000;
 
-export function createCsrfTokens(masterKey: Buffer): CsrfTokens {
-  const key = createSecretKey(
-    Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'haven:csrf:v1', 32)),
-  );
+const csrfKeyOf = (masterKey: Buffer) =>
+  createSecretKey(Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'haven:csrf:v1', 32)));
+
+export function createCsrfTokens(masterKey: Buffer, previousMasterKey?: Buffer): CsrfTokens {
+  const key = csrfKeyOf(masterKey);
+  // Only checked, never issued: a page loaded before the rotation keeps working until the
+  // next GET /api/auth/me hands it the token under the current key.
+  const previousKey = previousMasterKey && csrfKeyOf(previousMasterKey);
   // GET /api/auth/me hands the token out on every call; an HMAC per call was a tenth of that
   // route's own CPU time. The token is a pure function of the session id, so remembering it
   // changes no answer; oldest insertion is forgotten first.
@@ -85,7 +90,13 @@ export function createCsrfTokens(masterKey: Buffer): CsrfTokens {
   return {
     forSession,
     matches: (sessionId, presented) =>
-      typeof presented === 'string' && constantTimeEqual(forSession(sessionId), presented),
+      typeof presented === 'string' &&
+      (constantTimeEqual(forSession(sessionId), presented) ||
+        (previousKey !== undefined &&
+          constantTimeEqual(
+            createHmac('sha256', previousKey).update(sessionId).digest('base64url'),
+            presented,
+          ))),
   };
 }
 
@@ -128,12 +139,17 @@ export interface RefreshCookies {
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TAG_LENGTH = 22; // 128 bits of base64url
 
-export function createRefreshCookies(masterKey: Buffer): RefreshCookies {
-  const key = Buffer.from(
-    hkdfSync('sha256', masterKey, Buffer.alloc(0), 'haven:refresh-session:v1', 32),
-  );
-  const tagOf = (sessionId: string): string =>
-    createHmac('sha256', key).update(sessionId).digest('base64url').slice(0, TAG_LENGTH);
+export function createRefreshCookies(
+  masterKey: Buffer,
+  previousMasterKey?: Buffer,
+): RefreshCookies {
+  const keyOf = (master: Buffer) =>
+    Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'haven:refresh-session:v1', 32));
+  const key = keyOf(masterKey);
+  const previousKey = previousMasterKey && keyOf(previousMasterKey);
+  const tagUnder = (k: Buffer, sessionId: string): string =>
+    createHmac('sha256', k).update(sessionId).digest('base64url').slice(0, TAG_LENGTH);
+  const tagOf = (sessionId: string): string => tagUnder(key, sessionId);
   return {
     encode: (sessionId, refreshToken) => `${sessionId}.${tagOf(sessionId)}.${refreshToken}`,
     decode(value) {
@@ -144,7 +160,8 @@ export function createRefreshCookies(masterKey: Buffer): RefreshCookies {
       const vouched =
         SESSION_ID.test(sessionId) &&
         tag.length === TAG_LENGTH &&
-        constantTimeEqual(tagOf(sessionId), tag);
+        (constantTimeEqual(tagOf(sessionId), tag) ||
+          (previousKey !== undefined && constantTimeEqual(tagUnder(previousKey, sessionId), tag)));
       return { token, sessionId: vouched ? sessionId : undefined };
     },
   };
