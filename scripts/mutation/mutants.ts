@@ -359,9 +359,10 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: 'A12/client-secret-checked',
     control: 'A12',
-    file: `${S}modules/oauth/provider.ts`,
-    find: '  return stored.length === offered.length && timingSafeEqual(stored, offered);',
-    replace: '  return stored.length === offered.length;',
+    file: `${S}modules/oauth/client-secrets.ts`,
+    find: '  const matches = constantTimeEqual(storedHex ?? NO_CLIENT_HASH, sha256Hex(presented));',
+    replace:
+      '  const matches = (storedHex ?? NO_CLIENT_HASH).length === sha256Hex(presented).length;',
     removes: 'the token endpoint issues a token to anyone who knows a client id, whatever secret',
     tests: [`${S}modules/oauth/oauth.security.test.ts`],
   },

@@ -3,7 +3,6 @@
 // authenticates as at the token endpoint and may introspect or revoke only its own tokens (RFC
 // 7662 §4 lets the server decide who may ask). A revoked token's jti is kept until it expires,
 // and Haven's API refuses it at once (clientTokenChecks).
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { decodeJwt, jwtVerify, type CryptoKey, type JWTPayload, type KeyObject } from 'jose';
@@ -21,6 +20,7 @@ import {
   recordRevokedAccessToken,
   type ClientRow,
 } from './repo.js';
+import { secretMatchesHash } from './client-secrets.js';
 import type { IntrospectionAnswer, TokenForm7662 } from './schemas.js';
 
 type Db = Kysely<DatabaseSchema>;
@@ -84,9 +84,7 @@ export async function authenticateClient(
 ): Promise<ClientRow> {
   const { clientId, secret } = presentedCredentials(request, form);
   const row = await findClient(db, clientId);
-  const offered = createHash('sha256').update(secret, 'utf8').digest();
-  const stored = Buffer.from(row?.secret_sha256 ?? '0'.repeat(64), 'hex');
-  const matches = timingSafeEqual(stored, offered);
+  const matches = secretMatchesHash(row?.secret_sha256, secret);
   if (!row || !matches || row.disabled_at !== null) {
     throw new OAuthError(401, 'invalid_client', 'client authentication failed');
   }

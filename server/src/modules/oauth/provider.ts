@@ -1,13 +1,13 @@
 // The authorization server (A12): oidc-provider (OpenID Certified) with Haven's issuer, Haven's
 // signing key and Haven's database. Phase 1 grants client credentials only; its access tokens
 // are RFC 9068 at+jwt for the Haven API, so Haven's own verifier accepts them unchanged.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Kysely } from 'kysely';
 import type { ClientInstance, default as Provider } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type { Logger } from 'pino';
 import type { DatabaseSchema } from '../../platform/db/schema.js';
+import { secretMatchesHash } from './client-secrets.js';
 import { kyselyAdapter } from './adapter.js';
 import { MACHINE_CLIENT_SCOPES } from './schemas.js';
 
@@ -43,8 +43,6 @@ export interface AuthorizationServerSettings {
 /** The one resource indicator (RFC 8707): the Haven API. Its tokens carry `aud` = audience. */
 export const apiResource = (issuer: string): string => `${issuer}/api`;
 
-const sha256 = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
-
 /**
  * Client secrets are stored as their SHA-256 only (A12), and the provider is shown that hash as
  * the client's `client_secret` (adapter.ts). oidc-provider compares a presented secret with the
@@ -54,9 +52,7 @@ const sha256 = (value: string): Buffer => createHash('sha256').update(value, 'ut
  * HS* signatures) are not enabled, so the hash is never used as a key.
  */
 function hashedSecretComparison(this: ClientInstance, presented: string): boolean {
-  const stored = Buffer.from(this.clientSecret ?? '', 'hex');
-  const offered = sha256(presented);
-  return stored.length === offered.length && timingSafeEqual(stored, offered);
+  return secretMatchesHash(this.clientSecret, presented);
 }
 
 /**

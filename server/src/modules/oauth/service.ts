@@ -2,12 +2,13 @@
 // secrets, change their scopes and disable them. Every change is audited in its transaction; a
 // secret is 256 random bits, returned once and stored only as its SHA-256.
 import type { FastifyRequest } from 'fastify';
-import { randomToken, sha256Hex } from '../../platform/crypto.js';
+import { randomToken } from '../../platform/crypto.js';
 import { requireUser } from '../../platform/access/index.js';
 import { HavenError } from '../../platform/errors.js';
 import { requestContext } from '../../platform/http/request-context.js';
 import type { ModuleContext } from '../../platform/module-context.js';
 import { recordUserEvent } from '../../platform/user-event.js';
+import { newClientSecret } from './client-secrets.js';
 import { insertClient, listClients, updateClient, type ClientRow } from './repo.js';
 import {
   CLIENT_LIST_LIMIT,
@@ -31,19 +32,13 @@ export function clientView(row: ClientRow): OAuthClientView {
   };
 }
 
-/** 256 random bits; only their SHA-256 is kept. */
-function newSecret(): { secret: string; sha256: string } {
-  const secret = randomToken(32);
-  return { secret, sha256: sha256Hex(secret) };
-}
-
 export async function createClient(
   ctx: OAuthContext,
   request: FastifyRequest,
   input: CreateClientBody,
 ): Promise<{ client: OAuthClientView; clientSecret: string }> {
   const { userId } = requireUser(request);
-  const { secret, sha256 } = newSecret();
+  const { secret, sha256 } = newClientSecret();
   const row = await ctx.db.transaction().execute(async (trx) => {
     if (input.ownerOrganizationId) {
       const organization = await trx
@@ -104,7 +99,7 @@ export async function rotateClientSecret(
   request: FastifyRequest,
   clientId: string,
 ): Promise<{ client: OAuthClientView; clientSecret: string }> {
-  const { secret, sha256 } = newSecret();
+  const { secret, sha256 } = newClientSecret();
   const row = await changeClient(
     ctx,
     request,
