@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { HavenConfig } from './config.js';
+import { masterKeysOf } from './platform/crypto.js';
 import { createValidatorCompiler } from './platform/http/validation.js';
 import { createLogger } from './platform/logging.js';
 import { openDatabase, type Database } from './platform/db/database.js';
@@ -23,6 +24,7 @@ import {
   ACCESS_COOKIE,
   ACCESS_TOKEN_LIFETIME_SECONDS,
   identityModule,
+  scopesForRoles,
   type IdentityApi,
   type IdentityHandle,
   type IdentityModuleOptions,
@@ -34,7 +36,7 @@ import { patientsModule } from './modules/patients/index.js';
 import { portalModule } from './modules/portal/index.js';
 import { reviewsModule } from './modules/reviews/index.js';
 import { filesModule } from './modules/files/index.js';
-import { clientTokenChecks, oauthModule } from './modules/oauth/index.js';
+import { clientTokenChecks, oauthCookieKeys, oauthModule } from './modules/oauth/index.js';
 import { openFileServices, type FileServices } from './platform/storage/configured.js';
 import { directUploadOrigin } from './platform/storage/upload-origin.js';
 import { createDevMailbox, createSmtpMailer, type Mailer } from './platform/mail.js';
@@ -221,6 +223,7 @@ async function registerClinicalModules(
 async function registerOAuth(
   app: FastifyInstance,
   identity: IdentityHandle,
+  config: HavenConfig,
   context: ModuleContext<Record<string, never>>,
 ): Promise<void> {
   const { keys } = identity;
@@ -234,6 +237,7 @@ async function registerOAuth(
         currentKid: async () => (await keys.currentSigningKey()).kid,
         currentJwk: () => keys.currentSigningJwk(),
         keyForKid: (kid) => keys.publicKeyForKid(kid),
+        cookieKeys: oauthCookieKeys(masterKeysOf(config)),
       },
     },
   });
@@ -365,7 +369,8 @@ export async function buildApp(
   // revoked (A12): identity verifies it, the OAuth module knows its client.
   installAccessControl(
     app,
-    options.authenticator ?? clientTokenChecks(identity!.authenticator, database.db),
+    options.authenticator ??
+      clientTokenChecks(identity!.authenticator, database.db, scopesForRoles),
     options.now,
   );
   if (identity) {
@@ -381,7 +386,7 @@ export async function buildApp(
       log: logger.child({ module: name }),
       settings,
     }));
-    await registerOAuth(app, identity, {
+    await registerOAuth(app, identity, config, {
       ...base,
       log: logger.child({ module: 'oauth' }),
       settings: {},

@@ -129,3 +129,8 @@ export {
   type QuestionView,
   type StyledNodeView,
 } from './modules/reviews/schemas.js';
+export {
+  ConnectedAppList,
+  DecisionAnswer as OAuthDecisionAnswer,
+  InteractionAnswer as OAuthInteractionAnswer,
+} from './modules/oauth/schemas.js';

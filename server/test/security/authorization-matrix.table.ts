@@ -95,6 +95,11 @@ export interface MatrixEntry {
   readonly caller?: 'self' | 'twin';
   readonly request: (w: World, actor: ActorName, prepared: Prepared) => RequestSpec;
   readonly expect: Readonly<Record<ActorName, Expected>>;
+  /**
+   * The route answers a browser with an HTML page when it refuses (the OAuth authorization
+   * endpoint, RFC 6749 §4.1.2.1), not with a problem document.
+   */
+  readonly errorsArePages?: boolean;
   /** Extra isolation checks on the answer; returns a problem description or undefined. */
   readonly check?: (
     w: World,
@@ -300,6 +305,79 @@ async function newOAuthClient(w: World): Promise<Prepared> {
     })
     .execute();
   return { clientId, clientSecret };
+}
+
+const APP_REDIRECT_URI = 'https://companion.example/callback';
+
+/** A third-party app (authorization code + PKCE) written straight to the table. */
+async function newOAuthApp(w: World): Promise<Prepared> {
+  const clientId = randomUUID().replace(/-/g, '');
+  await w.db
+    .insertInto('oauth_clients')
+    .values({
+      client_id: clientId,
+      name: 'Matrix app',
+      scopes: ['portal:read'],
+      kind: 'app',
+      redirect_uris: [APP_REDIRECT_URI],
+      secret_sha256: createHash('sha256').update(randomUUID()).digest('hex'),
+      created_by: w.people.admin.userId,
+    })
+    .execute();
+  return { clientId };
+}
+
+/** The query of a valid authorization request by the app (S256 challenge of a fixed verifier). */
+const authorizationQuery = (clientId: string): string =>
+  new URLSearchParams({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: APP_REDIRECT_URI,
+    scope: 'portal:read',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+    state: 'matrix',
+  }).toString();
+
+/** A fresh authorization request waiting on the consent page: its interaction uid. */
+async function newInteraction(w: World): Promise<Prepared> {
+  const { clientId = '' } = await newOAuthApp(w);
+  const started = await w.app.inject({
+    method: 'GET',
+    url: `/oauth/authorize?${authorizationQuery(clientId)}`,
+  });
+  const uid = /^\/connect\/([A-Za-z0-9_-]+)$/.exec(String(started.headers.location))?.[1];
+  if (!uid) throw new Error(`no interaction started: ${started.statusCode} ${started.body}`);
+  return { clientId, uid };
+}
+
+/** A grant of the app to the patient of record A (patientSelf), as the provider stores one. */
+async function newGrantOfPatientSelf(w: World): Promise<Prepared> {
+  const { clientId = '' } = await newOAuthApp(w);
+  const grantId = randomUUID().replace(/-/g, '');
+  const now = Math.floor(Date.now() / 1000);
+  await w.db
+    .insertInto('oauth_payloads')
+    .values({
+      model: 'Grant',
+      id: grantId,
+      payload: JSON.stringify({
+        jti: grantId,
+        kind: 'Grant',
+        accountId: w.people.patientSelf.userId,
+        clientId,
+        iat: now,
+        exp: now + 3600,
+        resources: { [`${w.origin}/api`]: 'portal:read' },
+      }),
+      account_id: w.people.patientSelf.userId,
+      grant_id: null,
+      user_code: null,
+      uid: null,
+      expires_at: new Date((now + 3600) * 1000),
+    })
+    .execute();
+  return { grantId };
 }
 
 /** A form-encoded OAuth request authenticated with client_secret_post (the caller's bearer aside). */
@@ -1203,6 +1281,44 @@ export const MATRIX: Readonly<Record<string, MatrixEntry>> = {
     prepare: newOAuthClient,
     request: (_w, _a, p) => post(`/api/admin/oauth-clients/${p.clientId}/disable`),
     expect: adminOnly(200),
+  },
+  // The browser's side of the authorization code flow: public, the same for every caller (a
+  // bearer token changes nothing); the person's side needs their own signed-in session.
+  'GET /oauth/authorize': {
+    prepare: newOAuthApp,
+    request: (_w, _a, p) => ({
+      method: 'GET',
+      url: `/oauth/authorize?${authorizationQuery(p.clientId ?? '')}`,
+    }),
+    expect: everyone(303),
+  },
+  'GET /oauth/authorize/:uid': {
+    // The resume step without the starting browser's cookie: the provider's error page.
+    prepare: newInteraction,
+    request: (_w, _a, p) => ({ method: 'GET', url: `/oauth/authorize/${p.uid}` }),
+    expect: everyone(400),
+    errorsArePages: true,
+  },
+  'GET /api/oauth/interactions/:uid': {
+    prepare: newInteraction,
+    request: (_w, _a, p) => ({ method: 'GET', url: `/api/oauth/interactions/${p.uid}` }),
+    expect: signedIn(200),
+  },
+  'POST /api/oauth/interactions/:uid/decision': {
+    // Declining is open to every signed-in person; allowing needs the scope (oauth-apps tests).
+    prepare: newInteraction,
+    request: (_w, _a, p) => post(`/api/oauth/interactions/${p.uid}/decision`, { allow: false }),
+    expect: signedIn(200),
+  },
+  'GET /api/account/connected-apps': {
+    request: () => ({ method: 'GET', url: '/api/account/connected-apps' }),
+    expect: signedIn(200),
+  },
+  'POST /api/account/connected-apps/:grantId/revoke': {
+    // patientSelf's grant: only patientSelf can end it; to everyone else it does not exist.
+    prepare: newGrantOfPatientSelf,
+    request: (_w, _a, p) => post(`/api/account/connected-apps/${p.grantId}/revoke`),
+    expect: signedIn(NOT_FOUND, { patientSelf: 200 }),
   },
 
   // --- medical files (issue 11): files-matrix.table.ts --------------------------------------------

@@ -252,7 +252,12 @@ describeEachEngine('authorization matrix', (engine) => {
           continue;
         }
         const contentType = String(response.headers['content-type'] ?? '');
-        if (response.statusCode >= 400 && !contentType.startsWith('application/problem+json')) {
+        const page = entry.errorsArePages === true && contentType.startsWith('text/html');
+        if (
+          response.statusCode >= 400 &&
+          !page &&
+          !contentType.startsWith('application/problem+json')
+        ) {
           problems.push(`${route} | ${actor} | error is not problem+json (${contentType})`);
         }
         const extra = entry.check?.(w, actor, response);

@@ -120,9 +120,10 @@ describe('the OpenAPI document and docs UI in development', () => {
     const declared = operations.map((r) => `${r.method} ${openApiPath(r.path)}`).sort();
     expect(documented).toEqual(declared);
     expect(declared.length).toBeGreaterThan(50);
-    // Outside /api: the JWKS, /healthz, /readyz, and OAuth's discovery, token, introspection and
-    // revocation endpoints (A12), at the paths the RFCs and the discovery document name.
-    expect(declared.filter((route) => route.includes(' /api/')).length).toBe(declared.length - 7);
+    // Outside /api: the JWKS, /healthz, /readyz, and OAuth's discovery, authorization (and its
+    // resume step), token, introspection and revocation endpoints (A12), at the paths the RFCs
+    // and the discovery document name.
+    expect(declared.filter((route) => route.includes(' /api/')).length).toBe(declared.length - 9);
   });
 
   it('gives each operation its parameters, query, body and success answer as declared', () => {

@@ -214,6 +214,9 @@ function withoutEcho(body: string, request: FuzzCase): string {
   return text;
 }
 
+/** Routes whose refusals are HTML pages for a person (the OAuth authorization endpoint). */
+const BROWSER_PAGES = /^\/oauth\/authorize(?:[/?]|$)/;
+
 function problemsOf(
   request: FuzzCase,
   response: { statusCode: number; body: string; headers: Record<string, unknown> },
@@ -239,6 +242,10 @@ function problemsOf(
     }
     const header = response.headers['content-type'];
     const contentType = typeof header === 'string' ? header : '';
+    // The OAuth authorization endpoint talks to a browser, not a program: a request it cannot
+    // send back to the app is answered with a page for the person (RFC 6749 §4.1.2.1). Its page
+    // is still held to no 5xx, no stack trace, no internal or SQL text above.
+    if (BROWSER_PAGES.test(request.url) && contentType.startsWith('text/html')) return problems;
     if (!contentType.startsWith('application/problem+json')) {
       problems.push(`error is ${contentType || 'without a content type'}, not problem+json`);
     }

@@ -17,19 +17,38 @@ import {
 
 type Db = Kysely<DatabaseSchema>;
 
-/** The only grant and the only authentication methods a client has in this phase. */
+/**
+ * What the provider knows of a client: a machine gets client credentials only; an app the
+ * authorization code (PKCE is required of every client, provider.ts) and refresh tokens, its
+ * exact redirect URIs, and either a secret or, as a public native app, none.
+ */
 export function clientMetadata(row: ClientRow): AdapterPayload {
-  return {
+  const common = {
     client_id: row.client_id,
-    // The SHA-256 of the secret, never the secret: provider.ts makes the provider hash what a
-    // client presents before comparing (see hashedSecretComparison).
-    client_secret: row.secret_sha256,
     client_name: row.name,
-    grant_types: ['client_credentials'],
-    response_types: [],
-    redirect_uris: [],
-    token_endpoint_auth_method: 'client_secret_basic',
     scope: row.scopes.join(' '),
+  };
+  // The SHA-256 of the secret, never the secret: provider.ts makes the provider hash what a
+  // client presents before comparing (see hashedSecretComparison).
+  const secret = row.secret_sha256 === null ? {} : { client_secret: row.secret_sha256 };
+  if (row.kind === 'machine') {
+    return {
+      ...common,
+      ...secret,
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+    };
+  }
+  return {
+    ...common,
+    ...secret,
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: [...row.redirect_uris],
+    application_type: row.public_client ? 'native' : 'web',
+    token_endpoint_auth_method: row.public_client ? 'none' : 'client_secret_basic',
   };
 }
 
@@ -52,6 +71,7 @@ export function kyselyAdapter(db: Db, now: () => Date): new (model: string) => A
         grantId: stringOr(payload, 'grantId'),
         userCode: stringOr(payload, 'userCode'),
         uid: stringOr(payload, 'uid'),
+        accountId: stringOr(payload, 'accountId'),
         expiresAt: expiresIn ? new Date(now().getTime() + expiresIn * 1000) : null,
       });
     }

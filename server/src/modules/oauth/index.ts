@@ -1,6 +1,7 @@
-// The OAuth module's front door (A12, issue 12 phase 1): an authorization server on
-// oidc-provider for machine clients (client credentials), Haven's introspection and revocation
-// of its tokens, and the administrators' client management. app.ts registers the plugin with
+// The OAuth module's front door (A12, issue 12): an authorization server on oidc-provider for
+// machine clients (client credentials) and third-party apps acting for a person (authorization
+// code with PKCE, consent in Haven's pages, rotating refresh tokens), Haven's introspection and
+// revocation of its tokens, people's connected apps, and the administrators' client management. app.ts registers the plugin with
 // the module context and the signing-key functions identity lends it, and wraps identity's
 // authenticator in clientTokenChecks so a disabled client's or a revoked token stops at once.
 // oidc-provider ships no types: this brings Haven's declaration of the part it uses into every
@@ -12,9 +13,11 @@ import type { CryptoKey, KeyObject } from 'jose';
 import type { ModuleContext } from '../../platform/module-context.js';
 import { registerProtocolRoutes } from './protocol-routes.js';
 import { createAuthorizationServer, type AuthorizationServerSettings } from './provider.js';
+import { registerConsentRoutes } from './consent-routes.js';
 import { registerClientRoutes } from './routes.js';
 
 export { clientTokenChecks } from './introspection.js';
+export { oauthCookieKeys } from './provider.js';
 
 export interface OAuthSettings extends AuthorizationServerSettings {
   readonly keyForKid: (kid: string) => Promise<CryptoKey | KeyObject | undefined>;
@@ -37,4 +40,5 @@ export const oauthModule: FastifyPluginAsync<OAuthModuleOptions> = async (app, {
     }),
   );
   registerClientRoutes(app, context);
+  registerConsentRoutes(app, context, server);
 };

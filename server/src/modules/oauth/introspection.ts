@@ -11,17 +11,18 @@ import {
   ACCESS_TOKEN_TYPE,
   bearerToken,
 } from '../../platform/auth/jwt-authenticator.js';
-import type { Authenticator } from '../../platform/auth/principal.js';
-import type { DatabaseSchema } from '../../platform/db/schema.js';
+import type { Authenticator, Principal } from '../../platform/auth/principal.js';
+import type { DatabaseSchema, Role } from '../../platform/db/schema.js';
 import { HavenError } from '../../platform/errors.js';
 import {
   accessTokenRefusal,
+  delegatedTokenState,
   findClient,
   recordRevokedAccessToken,
   type ClientRow,
 } from './repo.js';
 import { secretMatchesHash } from './client-secrets.js';
-import type { IntrospectionAnswer, TokenForm7662 } from './schemas.js';
+import { isDelegatedScope, type IntrospectionAnswer, type TokenForm7662 } from './schemas.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -84,7 +85,8 @@ export async function authenticateClient(
 ): Promise<ClientRow> {
   const { clientId, secret } = presentedCredentials(request, form);
   const row = await findClient(db, clientId);
-  const matches = secretMatchesHash(row?.secret_sha256, secret);
+  // A public app has no secret (null): it cannot introspect or revoke here.
+  const matches = secretMatchesHash(row?.secret_sha256 ?? undefined, secret);
   if (!row || !matches || row.disabled_at !== null) {
     throw new OAuthError(401, 'invalid_client', 'client authentication failed');
   }
@@ -161,20 +163,72 @@ export async function revoke(
   return true;
 }
 
+/** Identity's table of the scopes a person's roles give (identity/roles.ts). */
+type ScopesOfRoles = (roles: Role[]) => readonly string[];
+
+/** The token's jti (the verifier has checked the token already). */
+function jtiOf(request: FastifyRequest): string {
+  const token = bearerToken(request);
+  return (token === null ? undefined : decodeJwt(token).jti) ?? '';
+}
+
+/**
+ * An app's token for a person (A12): refused at once when the grant ended (disconnected, expired,
+ * or killed by a reused refresh token), the app was disabled, the token revoked, or the person is
+ * no longer active; otherwise its scopes narrowed to the consented ones the person's roles still
+ * give (so a role taken away is gone for the app too, without waiting for the token to expire).
+ */
+async function checkDelegatedPrincipal(
+  db: Db,
+  request: FastifyRequest,
+  principal: Principal & { delegation: NonNullable<Principal['delegation']> },
+  scopesOfRoles: ScopesOfRoles,
+): Promise<Principal> {
+  const state = await delegatedTokenState(
+    db,
+    {
+      grantId: principal.delegation.grantId,
+      clientId: principal.delegation.clientId,
+      accountId: principal.subject,
+      jti: jtiOf(request),
+    },
+    new Date(),
+  );
+  if (state.refusal !== undefined) {
+    throw new HavenError('UNAUTHENTICATED', 'The access token is invalid or expired.');
+  }
+  const held = new Set(scopesOfRoles(state.roles));
+  const scopes = new Set(
+    [...principal.scopes].filter((scope) => held.has(scope) && isDelegatedScope(scope)),
+  );
+  return Object.freeze({ ...principal, scopes });
+}
+
 /**
  * Haven's authenticator, refusing at once a token of a client that was disabled since, or a
  * token revoked (A12): one indexed query per request a registered client makes. A client token
  * naming no registered client is left to the scopes: only this authorization server issues
- * client tokens, and test harnesses sign scopeless ones.
+ * client tokens, and test harnesses sign scopeless ones. An app's token for a person gets the
+ * same treatment and more (checkDelegatedPrincipal).
  */
-export function clientTokenChecks(inner: Authenticator, db: Db): Authenticator {
+export function clientTokenChecks(
+  inner: Authenticator,
+  db: Db,
+  scopesOfRoles: ScopesOfRoles,
+): Authenticator {
   return {
     async authenticate(request) {
       const principal = await inner.authenticate(request);
+      if (principal?.delegation !== undefined) {
+        return checkDelegatedPrincipal(
+          db,
+          request,
+          principal as Principal & { delegation: NonNullable<Principal['delegation']> },
+          scopesOfRoles,
+        );
+      }
       if (principal?.kind !== 'client') return principal;
-      const token = bearerToken(request);
-      const jti = token === null ? undefined : decodeJwt(token).jti;
-      const refusal = await accessTokenRefusal(db, principal.subject, jti ?? '');
+      const refusal = await accessTokenRefusal(db, principal.subject, jtiOf(request));
       if (refusal === 'disabled' || refusal === 'revoked') {
         throw new HavenError('UNAUTHENTICATED', 'The access token is invalid or expired.');
       }

@@ -92,7 +92,7 @@ describeEachEngine('A12 OAuth client credentials', (engine) => {
     });
   }
 
-  it('A12/discovery: the metadata names Haven as issuer, its one JWKS, and client credentials only', async () => {
+  it('A12/discovery: the metadata names Haven as issuer, its one JWKS, and the OAuth 2.1 grants only', async () => {
     const registered = await register();
     const config = await peer(registered);
     const metadata = config.serverMetadata();
@@ -101,13 +101,21 @@ describeEachEngine('A12 OAuth client credentials', (engine) => {
     expect(metadata.token_endpoint).toBe(`${issuer()}/oauth/token`);
     expect(metadata.introspection_endpoint).toBe(`${issuer()}/oauth/token/introspection`);
     expect(metadata.revocation_endpoint).toBe(`${issuer()}/oauth/token/revocation`);
-    expect(metadata.grant_types_supported).toEqual(['client_credentials']);
-    expect(metadata.response_types_supported).toEqual(['none']);
+    expect(metadata.authorization_endpoint).toBe(`${issuer()}/oauth/authorize`);
+    expect([...(metadata.grant_types_supported ?? [])].sort()).toEqual([
+      'authorization_code',
+      'client_credentials',
+      'refresh_token',
+    ]);
+    // No implicit or hybrid flow (OAuth 2.1), and PKCE with S256 only.
+    expect(metadata.response_types_supported).toEqual(['code']);
+    expect(metadata.code_challenge_methods_supported).toEqual(['S256']);
     expect(metadata.token_endpoint_auth_methods_supported).toEqual([
       'client_secret_basic',
       'client_secret_post',
+      'none',
     ]);
-    expect(metadata.scopes_supported).toEqual(['openid', 'audit:read']);
+    expect(metadata.scopes_supported).toEqual(['openid', 'audit:read', 'portal:read']);
     expect(metadata.pushed_authorization_request_endpoint).toBeUndefined();
     expect(metadata.end_session_endpoint).toBeUndefined();
     const jwks = await (await fetchVia(0)(`${issuer()}/.well-known/jwks.json`)).json();
@@ -241,11 +249,13 @@ describeEachEngine('A12 OAuth client credentials', (engine) => {
         client.genericGrantRequest(config, 'password', { username: 'admin', password: 'x' }),
       ),
     ).toBe('unsupported_grant_type');
-    // No authorization endpoint answers: neither response_type=token nor any other.
+    // A machine client has no browser flow at all, and nobody has the implicit one.
     const implicit = await fetchVia(0)(
       `${issuer()}/oauth/authorize?response_type=token&client_id=${registered.clientId}&scope=audit%3Aread`,
+      { redirect: 'manual' },
     );
-    expect(implicit.status).toBe(404);
+    expect(implicit.status).toBe(400);
+    expect(implicit.headers.get('location')).toBeNull();
     expect(config.serverMetadata().response_types_supported ?? []).not.toContain('token');
   });
 

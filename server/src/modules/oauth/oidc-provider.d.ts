@@ -19,7 +19,30 @@ declare module 'oidc-provider' {
   export interface ClientInstance {
     readonly clientId: string;
     readonly clientSecret?: string;
+    readonly redirectUris?: readonly string[];
     compareClientSecret(actual: string): Promise<boolean> | boolean;
+    grantTypeAllowed(grantType: string): boolean;
+  }
+
+  export interface GrantInstance {
+    readonly jti: string;
+    accountId?: string;
+    clientId?: string;
+    addResourceScope(resource: string, scope: string): void;
+    addOIDCScope(scope: string): void;
+    getResourceScope(resource: string): string;
+    save(ttl?: number): Promise<string>;
+    destroy(): Promise<void>;
+  }
+
+  export interface InteractionInstance {
+    readonly uid: string;
+    readonly exp: number;
+    readonly returnTo: string;
+    readonly params: Record<string, unknown>;
+    readonly prompt: { name: string; reasons: string[] };
+    result?: Record<string, unknown>;
+    save(ttl: number): Promise<string>;
   }
 
   export default class Provider {
@@ -27,6 +50,11 @@ declare module 'oidc-provider' {
     readonly issuer: string;
     proxy: boolean;
     readonly Client: { prototype: ClientInstance };
+    readonly Grant: {
+      new (properties: { accountId: string; clientId: string }): GrantInstance;
+      find(id: string): Promise<GrantInstance | undefined>;
+    };
+    readonly Interaction: { find(uid: string): Promise<InteractionInstance | undefined> };
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     on(event: string, listener: (...args: unknown[]) => void): this;
   }

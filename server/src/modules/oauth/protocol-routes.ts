@@ -15,9 +15,12 @@ import {
   revoke,
   type TokenVerification,
 } from './introspection.js';
-import type { createAuthorizationServer } from './provider.js';
+import type { AuthorizationServer } from './provider.js';
 import {
+  AuthorizationPage,
+  AuthorizeQuery,
   Empty,
+  InteractionParams,
   IntrospectionAnswer,
   MACHINE_CLIENT_SCOPES,
   ProtocolAnswer,
@@ -61,7 +64,7 @@ function acceptOnlyFormBodies(app: FastifyInstance): void {
  * response, which the provider writes itself.
  */
 async function handOver(
-  server: ReturnType<typeof createAuthorizationServer>,
+  server: AuthorizationServer,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
@@ -103,7 +106,7 @@ function sendOAuthError(reply: FastifyReply, error: OAuthError): FastifyReply {
 export function registerProtocolRoutes(
   app: FastifyInstance,
   db: Kysely<DatabaseSchema>,
-  server: ReturnType<typeof createAuthorizationServer>,
+  server: AuthorizationServer,
   verification: TokenVerification,
 ): void {
   acceptOnlyFormBodies(app);
@@ -118,6 +121,28 @@ export function registerProtocolRoutes(
     (request, reply) => handOver(server, request, reply),
   );
 
+  // The authorization endpoint (RFC 6749 §3.1) and its resume step, GET only: a browser
+  // arrives here from an app, leaves for Haven's consent page, and comes back to resume. The
+  // provider refuses what OAuth 2.1 dropped (implicit, `plain` PKCE, a missing challenge) and any
+  // redirect URI not registered exactly, showing an error page instead of redirecting there.
+  const browserEndpoint = { access: PUBLIC, rateClass: 'public' } as const;
+  typed.get(
+    '/oauth/authorize',
+    {
+      config: browserEndpoint,
+      schema: { querystring: AuthorizeQuery, response: { 200: AuthorizationPage } },
+    },
+    (request, reply) => handOver(server, request, reply),
+  );
+  typed.get(
+    '/oauth/authorize/:uid',
+    {
+      config: browserEndpoint,
+      schema: { params: InteractionParams, response: { 200: AuthorizationPage } },
+    },
+    (request, reply) => handOver(server, request, reply),
+  );
+
   typed.post(
     '/oauth/token',
     {
@@ -128,8 +153,10 @@ export function registerProtocolRoutes(
     async (request, reply) => {
       // oidc-provider drops requested scopes it does not know and issues the rest (RFC 6749
       // §3.3 allows it); a client asking for more than a machine may hold is refused instead,
-      // so a misconfigured client learns at once instead of failing later with a 403.
-      const unknown = (request.body.scope ?? '')
+      // so a misconfigured client learns at once instead of failing later with a 403. (An app's
+      // refresh may only narrow what the person granted; the provider checks that itself.)
+      const machine = request.body.grant_type === 'client_credentials';
+      const unknown = (machine ? (request.body.scope ?? '') : '')
         .split(' ')
         .filter(
           (scope) => scope !== '' && !MACHINE_CLIENT_SCOPES.includes(scope as MachineClientScope),

@@ -1,21 +1,27 @@
 // The authorization server (A12): oidc-provider (OpenID Certified) with Haven's issuer, Haven's
-// signing key and Haven's database. Phase 1 grants client credentials only; its access tokens
-// are RFC 9068 at+jwt for the Haven API, so Haven's own verifier accepts them unchanged.
+// signing key and Haven's database. Machines get client credentials; third-party apps the
+// authorization code with PKCE (S256 only) and rotating refresh tokens, for a person who signs
+// in and consents in Haven's own pages (interactions.ts). Access tokens are RFC 9068 at+jwt for
+// the Haven API, so Haven's own verifier accepts them unchanged.
+import { hkdfSync } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Kysely } from 'kysely';
 import type { ClientInstance, default as Provider } from 'oidc-provider';
 import type { JWK } from 'jose';
+import { DELEGATION_GRANT_CLAIM } from '../../platform/auth/jwt-authenticator.js';
 import type { Logger } from 'pino';
 import type { DatabaseSchema } from '../../platform/db/schema.js';
 import { secretMatchesHash } from './client-secrets.js';
 import { kyselyAdapter } from './adapter.js';
-import { MACHINE_CLIENT_SCOPES } from './schemas.js';
+import { isActiveUser } from './repo.js';
+import { DELEGATED_SCOPE_NAMES, MACHINE_CLIENT_SCOPES } from './schemas.js';
 
 /**
  * Where the provider's endpoints live (protocol-routes.ts declares the same paths); the JWKS is
  * Haven's own (identity's route).
  */
 export const OAUTH_ROUTES = {
+  authorization: '/oauth/authorize',
   token: '/oauth/token',
   introspection: '/oauth/token/introspection',
   revocation: '/oauth/token/revocation',
@@ -38,6 +44,73 @@ export interface AuthorizationServerSettings {
   readonly currentKid: () => Promise<string>;
   /** The current key's private half, for the provider's key store. */
   readonly currentJwk: () => Promise<SigningJwk>;
+  /**
+   * Keys signing the provider's interaction cookies (derived from the master key; the first
+   * signs, all verify), so a browser cannot forge the cookie that binds a consent to itself.
+   */
+  readonly cookieKeys: readonly string[];
+}
+
+/**
+ * The provider's cookie keys: of their own, derived from the master keys (the current one signs;
+ * the previous one's still verifies during a master-key change, S2).
+ */
+export function oauthCookieKeys(masterKeys: readonly Buffer[]): string[] {
+  return masterKeys.map((master) =>
+    Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'haven:oauth-cookies:v1', 32)).toString(
+      'base64url',
+    ),
+  );
+}
+
+/** The SPA page where a person signs in and decides (web/src/features/connect). */
+export const consentPagePath = (uid: string): string => `/connect/${uid}`;
+
+/** Lifetimes (seconds) of what the browser flow creates. */
+export const APP_TOKEN_LIFETIMES = {
+  /** A code is exchanged at once by a working client (RFC 6749 §4.1.2 advises ≤ 10 minutes). */
+  authorizationCode: 60,
+  /** Time to sign in (with TOTP) and decide. */
+  interaction: 10 * 60,
+  /** The provider's own browser session: only long enough to finish one authorization. */
+  session: 10 * 60,
+  /** A refresh token not used for two weeks dies; each use rotates it (reuse kills the grant). */
+  refreshToken: 14 * 24 * 60 * 60,
+  /** A connection to an app lasts 90 days unless the person disconnects it first. */
+  grant: 90 * 24 * 60 * 60,
+} as const;
+
+/** The scopes an API token may carry for a client of each kind. */
+function resourceScopesFor(client: ClientInstance | undefined): string {
+  const isApp = client?.grantTypeAllowed('authorization_code') ?? false;
+  return (isApp ? DELEGATED_SCOPE_NAMES : MACHINE_CLIENT_SCOPES).join(' ');
+}
+
+const escapeHtml = (value: string): string =>
+  value.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
+
+/**
+ * The page a browser sees when an authorization request cannot go back to the app (an unknown
+ * client, a redirect URI not registered): no redirect to an unverified address (RFC 6749
+ * §4.1.2.1), a sentence, no inline style or script (Haven's CSP), nothing from the request but
+ * the escaped error text.
+ */
+function renderAuthorizationError(
+  ctx: { type: string; body: string },
+  out: { error?: string; error_description?: string },
+): void {
+  ctx.type = 'html';
+  const reason = escapeHtml(out.error_description ?? out.error ?? 'unknown error');
+  ctx.body = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Haven could not continue</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><main><h1>Haven could not continue this sign-in</h1>
+<p>The app that sent you here made a request Haven cannot accept (${reason}).</p>
+<p>Close this page and return to the app. If this keeps happening, tell the app's maker.</p>
+</main></body></html>`;
 }
 
 /** The one resource indicator (RFC 8707): the Haven API. Its tokens carry `aud` = audience. */
@@ -71,18 +144,46 @@ async function buildProvider(
   const provider = new Provider(settings.issuer, {
     adapter: kyselyAdapter(db, now),
     jwks: { keys: [jwk] },
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+    // `none` is a public native app's (PKCE then is its only proof, and it is always required).
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     // The ring's keys are Ed25519; the provider checks every client's defaults against them.
     clientDefaults: { id_token_signed_response_alg: jwk.alg },
-    // No browser flow in this phase: no authorization endpoint is mounted, so no response type.
-    responseTypes: ['none'],
-    scopes: ['openid', ...MACHINE_CLIENT_SCOPES],
+    // The authorization code only: no implicit or hybrid response type exists here (OAuth 2.1).
+    responseTypes: ['code'],
+    scopes: ['openid', ...MACHINE_CLIENT_SCOPES, ...DELEGATED_SCOPE_NAMES],
+    // PKCE for every client, confidential ones too (OAuth 2.1); oidc-provider 9 knows S256 only.
+    pkce: { required: () => true },
+    cookies: { keys: [...settings.cookieKeys] },
+    interactions: {
+      url: (_ctx: unknown, interaction: { uid: string }) => consentPagePath(interaction.uid),
+    },
+    // Accounts are Haven's users; one that is not active cannot receive a code or a token.
+    findAccount: async (_ctx: unknown, accountId: string) =>
+      (await isActiveUser(db, accountId))
+        ? { accountId, claims: () => ({ sub: accountId }) }
+        : undefined,
+    // A grant is used only when this very authorization was consented to in Haven's page
+    // (interactions.ts names it in the result): the provider's own browser session never
+    // consents for a person, so every authorization shows the consent page.
+    loadExistingGrant: async (ctx: {
+      oidc: { result?: { consent?: { grantId?: string } }; provider: Provider };
+    }) => {
+      const grantId = ctx.oidc.result?.consent?.grantId;
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+    },
+    // A code or refresh token outlives the provider's short browser session.
+    expiresWithSession: () => false,
+    issueRefreshToken: (_ctx: unknown, client: ClientInstance) =>
+      client.grantTypeAllowed('refresh_token'),
+    // Every use of a refresh token replaces it; a replaced one coming back revokes the grant.
+    rotateRefreshToken: () => true,
+    renderError: renderAuthorizationError,
     routes: {
+      authorization: OAUTH_ROUTES.authorization,
       token: OAUTH_ROUTES.token,
       introspection: OAUTH_ROUTES.introspection,
       revocation: OAUTH_ROUTES.revocation,
       jwks: OAUTH_ROUTES.jwks,
-      authorization: '/oauth/authorize',
       userinfo: '/oauth/userinfo',
       end_session: '/oauth/session/end',
     },
@@ -102,10 +203,10 @@ async function buildProvider(
         enabled: true,
         defaultResource: () => resource,
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx: unknown, indicator: string) => {
+        getResourceServerInfo: (_ctx: unknown, indicator: string, client?: ClientInstance) => {
           if (indicator !== resource) throw new errors.InvalidTarget('unknown resource');
           return {
-            scope: MACHINE_CLIENT_SCOPES.join(' '),
+            scope: resourceScopesFor(client),
             audience: settings.audience,
             accessTokenTTL: settings.accessTokenLifetime,
             accessTokenFormat: 'jwt',
@@ -114,13 +215,31 @@ async function buildProvider(
         },
       },
     },
-    ttl: { ClientCredentials: settings.accessTokenLifetime },
+    ttl: {
+      ClientCredentials: settings.accessTokenLifetime,
+      AccessToken: settings.accessTokenLifetime,
+      AuthorizationCode: APP_TOKEN_LIFETIMES.authorizationCode,
+      Interaction: APP_TOKEN_LIFETIMES.interaction,
+      Session: APP_TOKEN_LIFETIMES.session,
+      RefreshToken: APP_TOKEN_LIFETIMES.refreshToken,
+      Grant: APP_TOKEN_LIFETIMES.grant,
+      IdToken: settings.accessTokenLifetime,
+    },
     clientBasedCORS: () => false,
     formats: {
       customizers: {
         // Haven's verifier requires a `scope` claim (Z2): a token asked for no scope holds none.
-        jwt: (_ctx: unknown, _token: unknown, jwt: { payload: Record<string, unknown> }) => {
+        // A person's token names its grant, so Haven refuses it the moment the grant ends
+        // (introspection.ts: disconnect, refresh-token reuse, expiry).
+        jwt: (
+          _ctx: unknown,
+          token: { grantId?: string; accountId?: string },
+          jwt: { payload: Record<string, unknown> },
+        ) => {
           jwt.payload.scope ??= '';
+          if (token.accountId !== undefined && token.grantId !== undefined) {
+            jwt.payload[DELEGATION_GRANT_CLAIM] = token.grantId;
+          }
           return jwt;
         },
       },
@@ -136,6 +255,16 @@ async function buildProvider(
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
+export interface AuthorizationServer {
+  readonly issuer: URL;
+  /** The Haven API's resource indicator: the audience of every token (RFC 8707). */
+  readonly resource: string;
+  /** The provider's request handler for the current signing key. */
+  handler(): Promise<Handler>;
+  /** The provider itself, for the interaction and grant models (interactions.ts). */
+  provider(): Promise<Provider>;
+}
+
 /**
  * The provider for the ring's current key: rebuilt when the key rotates (A12, S2), so its
  * tokens always carry the kid Haven's JWKS publishes first.
@@ -145,23 +274,26 @@ export function createAuthorizationServer(
   db: Kysely<DatabaseSchema>,
   log: Logger,
   now: () => Date,
-): { readonly issuer: URL; handler(): Promise<Handler> } {
-  let built: { kid: string; handler: Handler } | undefined;
-  let building: Promise<Handler> | undefined;
+): AuthorizationServer {
+  let built: { kid: string; provider: Provider; handler: Handler } | undefined;
+  let building: Promise<{ provider: Provider; handler: Handler }> | undefined;
+  async function current(): Promise<{ provider: Provider; handler: Handler }> {
+    const kid = await settings.currentKid();
+    if (built?.kid === kid) return built;
+    building ??= settings
+      .currentJwk()
+      .then(async (jwk) => {
+        const provider = await buildProvider(settings, db, jwk, log, now);
+        built = { kid: jwk.kid, provider, handler: provider.callback() };
+        return built;
+      })
+      .finally(() => (building = undefined));
+    return building;
+  }
   return {
     issuer: new URL(settings.issuer),
-    async handler() {
-      const kid = await settings.currentKid();
-      if (built?.kid === kid) return built.handler;
-      building ??= settings
-        .currentJwk()
-        .then(async (jwk) => {
-          const handler = (await buildProvider(settings, db, jwk, log, now)).callback();
-          built = { kid: jwk.kid, handler };
-          return handler;
-        })
-        .finally(() => (building = undefined));
-      return building;
-    },
+    resource: apiResource(settings.issuer),
+    handler: async () => (await current()).handler,
+    provider: async () => (await current()).provider,
   };
 }

@@ -4,7 +4,7 @@
 // - a break-glass grant: read only, this admin's own grant on this patient, unexpired, unrevoked;
 // - self: the user whose account the record is linked to (patients.portal_user_id);
 // - membership: staff in the organization the session works in.
-import { organizationScope, patientSelfScope } from './scopes.js';
+import { linkedPatientScope, organizationScope } from './scopes.js';
 import type {
   ActionOf,
   AccessResolver,
@@ -32,7 +32,9 @@ function holds(input: Input, scope: string): boolean {
 
 /** The record linked to the caller's account; its own 404 says that no record is linked. */
 async function ownRecord(input: Input): Promise<PatientAccess> {
-  const self = await patientSelfScope(input.db, input.request);
+  // input.userId is the person requireAccess established: their own session, or an app they
+  // connected when the permission is patient:read (require-access.ts decides which).
+  const self = await linkedPatientScope(input.db, input.userId);
   return { ...self, basis: { via: 'self' } };
 }
 

@@ -60,6 +60,10 @@ export async function auditPhi(trx: Db, request: FastifyRequest, access: PhiAcce
       ...access.details,
       ...(access.fields ? { fields: [...access.fields].sort().join(',').slice(0, 200) } : {}),
       ...(access.grantId ? { grantId: access.grantId } : {}),
+      // The app that read on the person's behalf (A12): the record's access log names it.
+      ...(request.principal?.delegation
+        ? { oauthClient: request.principal.delegation.clientId }
+        : {}),
     },
   });
 }

@@ -20,6 +20,7 @@ import { resolvePatientAccess } from './patient-access.js';
 import { resolveAssignmentAccess, resolveStudyAccess } from './study-access.js';
 import {
   NOT_FOUND_DETAIL,
+  OWN_RECORD,
   RESOURCE_ACTIONS,
   type AccessResolver,
   type AccessResults,
@@ -29,7 +30,7 @@ import {
   type Permission,
   type ResourceKind,
 } from './permissions.js';
-import { requireUser } from './scopes.js';
+import { requirePerson, requireUser } from './scopes.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -72,7 +73,12 @@ export async function requireAccess<P extends Permission>(
   target: AccessTargets[KindOf<P>],
   options: { readonly now?: Date } = {},
 ): Promise<AccessResults[KindOf<P>]> {
-  const { userId } = requireUser(request);
+  // An app acting for a person (A12) reads that person's own record and nothing else: no other
+  // target, no write. Every other access needs the person's own session.
+  const { userId } =
+    permission === 'patient:read' && target === OWN_RECORD
+      ? requirePerson(request)
+      : requireUser(request);
   const [kind = '', action = ''] = permission.split(':');
   // The types allow only listed permissions; this guards callers the compiler cannot see.
   if (!isResourceKind(kind) || !isActionOf(kind, action)) throw new HavenError('NOT_FOUND');

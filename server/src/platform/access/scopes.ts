@@ -23,13 +23,33 @@ export interface PatientSelfScope {
   readonly organizationId: string;
 }
 
-/** The caller's user id; clinical data is only ever read by people, never by machine clients. */
+/**
+ * The caller's user id; clinical data is only ever read by people, never by machine clients.
+ * A person's own signed-in session only: an app acting for the person (an OAuth grant, A12)
+ * has no session and is refused here (see requirePerson for the one place it is let in).
+ */
 export function requireUser(request: FastifyRequest): { userId: string; sessionId: string } {
   const principal = requirePrincipal(request);
   if (principal.kind !== 'user' || principal.sessionId === undefined) {
     throw new HavenError('FORBIDDEN', 'Clinical data is only available to signed-in people.');
   }
   return { userId: principal.subject, sessionId: principal.sessionId };
+}
+
+/**
+ * The person behind the request: their own session, or an app the person connected (A12,
+ * `delegation`), whose token holds only consented scopes the person still has. Used only by
+ * requireAccess for a person's reads of their own record; everything else stays requireUser.
+ */
+export function requirePerson(request: FastifyRequest): { userId: string; delegated: boolean } {
+  const principal = requirePrincipal(request);
+  if (principal.kind !== 'user') {
+    throw new HavenError('FORBIDDEN', 'Clinical data is only available to signed-in people.');
+  }
+  if (principal.sessionId === undefined && principal.delegation === undefined) {
+    throw new HavenError('FORBIDDEN', 'Clinical data is only available to signed-in people.');
+  }
+  return { userId: principal.subject, delegated: principal.delegation !== undefined };
 }
 
 /**
@@ -78,7 +98,14 @@ export function requireOrganizationAdmin(scope: OrganizationScope): void {
 
 /** The patient record linked to the calling patient-role user; 404 when none is. */
 export async function patientSelfScope(db: Db, request: FastifyRequest): Promise<PatientSelfScope> {
-  const { userId } = requireUser(request);
+  return linkedPatientScope(db, requireUser(request).userId);
+}
+
+/**
+ * The patient record linked to `userId`'s account; 404 when none is. Only for a caller already
+ * established as that person (requireAccess decides whether an app acting for them may ask).
+ */
+export async function linkedPatientScope(db: Db, userId: string): Promise<PatientSelfScope> {
   const row = await db
     .selectFrom('patients')
     .select(['id', 'organization_id'])

@@ -13,6 +13,8 @@ import type { Authenticator, Principal } from './principal.js';
 
 export const ACCESS_TOKEN_ALGORITHMS = ['EdDSA', 'ES256'] as const;
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
+/** Names the OAuth grant a person's app token was issued under (Haven's own claim, A12). */
+export const DELEGATION_GRANT_CLAIM = 'haven_grant';
 
 export interface AccessTokenVerifierOptions {
   readonly issuer: string;
@@ -102,6 +104,28 @@ export function createAccessTokenVerifier(
       throw new HavenError('UNAUTHENTICATED', 'The access token is invalid or expired.');
     }
     const sessionId = claimString(payload, 'sid');
+    const scopes = new Set((claimString(payload, 'scope') ?? '').split(' ').filter(Boolean));
+    const clientId = claimString(payload, 'client_id');
+    const grantId = claimString(payload, DELEGATION_GRANT_CLAIM);
+    if (sessionId === undefined && clientId !== undefined && grantId !== undefined) {
+      // An app acting for a person (A12): the person, with no session and no MFA of their own
+      // (so never step-up, never a session-bound route), holding the token's scopes until the
+      // OAuth module's per-request check narrows them (clientTokenChecks).
+      return {
+        expiresAtMs: (payload.exp ?? 0) * 1000,
+        kid,
+        byVia: {},
+        principal: {
+          kind: 'user',
+          subject: payload.sub ?? '',
+          scopes,
+          sessionId: undefined,
+          amr: [],
+          mfaAt: undefined,
+          delegation: { clientId, grantId },
+        },
+      };
+    }
     const amr = Array.isArray(payload.amr)
       ? payload.amr.filter((m): m is string => typeof m === 'string')
       : [];
@@ -112,7 +136,7 @@ export function createAccessTokenVerifier(
       principal: {
         kind: sessionId === undefined ? 'client' : 'user',
         subject: payload.sub ?? '',
-        scopes: new Set((claimString(payload, 'scope') ?? '').split(' ').filter(Boolean)),
+        scopes,
         sessionId,
         amr,
         mfaAt: typeof payload.mfa_at === 'number' ? payload.mfa_at : undefined,

@@ -13,6 +13,13 @@ export interface Principal {
   readonly mfaAt: number | undefined;
   /** How the credentials arrived: cookie-borne requests need CSRF checks (A8). */
   readonly via: 'bearer' | 'cookie';
+  /**
+   * Set when a third-party app acts for this person with a token of an OAuth grant (A12): the
+   * principal is the person (kind `user`, no session, no MFA), reaching only the routes that
+   * accept a person without a session of their own (requirePerson) and only with the consented
+   * scopes the person still holds.
+   */
+  readonly delegation?: { readonly clientId: string; readonly grantId: string };
 }
 
 /**

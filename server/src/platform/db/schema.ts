@@ -537,14 +537,22 @@ export interface DatabaseSchema {
   oauth_revoked_access_tokens: OAuthRevokedAccessTokensTable;
 }
 
-/** A machine client of Haven's OAuth authorization server (0013_oauth, A12). */
+/** A client of Haven's OAuth authorization server (0013_oauth, 0015_oauth_apps, A12). */
 export interface OAuthClientsTable {
   client_id: string;
   name: string;
   owner_organization_id: string | null;
   scopes: string[];
-  /** Hex SHA-256 of the 256-bit random secret; the secret itself is shown once, never stored. */
-  secret_sha256: string;
+  /**
+   * Hex SHA-256 of the 256-bit random secret; the secret itself is shown once, never stored.
+   * Null only for a public app (a native app that cannot keep a secret; PKCE protects its codes).
+   */
+  secret_sha256: string | null;
+  /** `machine`: client credentials; `app`: authorization code with PKCE for a person. */
+  kind: ColumnType<'machine' | 'app', 'machine' | 'app' | undefined, 'machine' | 'app'>;
+  /** An app's exact redirect URIs (compared as strings, never as patterns). */
+  redirect_uris: ColumnType<string[], string[] | undefined, string[]>;
+  public_client: ColumnType<boolean, boolean | undefined, boolean>;
   disabled_at: Timestamp | null;
   created_by: string;
   created_at: DefaultedTimestamp;
@@ -559,6 +567,8 @@ export interface OAuthPayloadsTable {
   grant_id: string | null;
   user_code: string | null;
   uid: string | null;
+  /** The person a grant or token of an app belongs to (0015_oauth_apps). */
+  account_id: ColumnType<string | null, string | null | undefined, string | null>;
   expires_at: Timestamp | null;
   consumed_at: Timestamp | null;
 }

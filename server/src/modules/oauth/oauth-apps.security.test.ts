@@ -1,0 +1,568 @@
+// A12 (issue 12, phase 2): third-party apps acting for a person — authorization code with PKCE
+// (S256 only), consent in Haven's own API, rotating refresh tokens with reuse detection, the
+// person's connected apps with disconnect — driven by openid-client 6 as the real peer, on two
+// nodes sharing one database. The browser's part (sign-in, consent page) is played with
+// app.inject carrying the provider's cookies; web/e2e/oauth-connect.test.ts plays it in Chromium.
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { decodeJwt } from 'jose';
+import * as client from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  GENEROUS_RATE_LIMITS,
+  callAs,
+  createActor,
+  createOrganization,
+  createPatientRow,
+  createUser,
+  mintSession,
+  type Actor,
+} from '../../../test/actors.js';
+import { useTestNodes } from '../../../test/app-harness.js';
+import { describeEachEngine } from '../../../test/databases.js';
+
+const REDIRECT_URI = 'http://127.0.0.1:8765/callback';
+
+interface App {
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+/** A cookie jar of one browser: name → value, from Set-Cookie answers. */
+class Browser {
+  private readonly cookies = new Map<string, string>();
+
+  remember(response: LightMyRequestResponse): void {
+    const header = response.headers['set-cookie'];
+    for (const line of Array.isArray(header) ? header : header ? [header] : []) {
+      const [pair = ''] = line.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1);
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  async get(app: FastifyInstance, url: string): Promise<LightMyRequestResponse> {
+    const target = new URL(url, 'http://haven.invalid');
+    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const response = await app.inject({
+      method: 'GET',
+      url: `${target.pathname}${target.search}`,
+      headers: cookie ? { cookie } : {},
+    });
+    this.remember(response);
+    return response;
+  }
+}
+
+/** The OAuth error code of a refused request. */
+async function oauthErrorOf(attempt: Promise<unknown>): Promise<string> {
+  try {
+    await attempt;
+  } catch (error) {
+    if (error instanceof client.ResponseBodyError) return error.error;
+    if (error instanceof client.AuthorizationResponseError) return error.error;
+    throw error;
+  }
+  throw new Error('the request was not refused');
+}
+
+describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
+  const nodes = useTestNodes(engine, { env: GENEROUS_RATE_LIMITS, nodes: [{}, {}] });
+  const listening: FastifyInstance[] = [];
+  let ports: number[] = [];
+  let admin: Actor;
+  let organizationId: string;
+
+  beforeAll(async () => {
+    for (const node of nodes.nodes) {
+      await node.app.listen({ host: '127.0.0.1', port: 0 });
+      listening.push(node.app);
+    }
+    ports = nodes.nodes.map((node) => (node.app.server.address() as AddressInfo).port);
+    admin = await createActor(nodes.node.app, ['admin']);
+    organizationId = await createOrganization(nodes.node.app.database.db, { name: 'Clinic' });
+  });
+  afterAll(() => {
+    listening.splice(0);
+  });
+
+  const app = (node = 0): FastifyInstance => nodes.nodes[node]!.app;
+  const issuer = (): string => nodes.origin;
+
+  /** A patient with a record linked to their account, signed in. */
+  async function portalPatient(): Promise<{ actor: Actor; patientId: string }> {
+    const db = app().database.db;
+    const user = await createUser(db, { roles: ['patient'] });
+    const patientId = await createPatientRow(db, organizationId, { portalUserId: user.userId });
+    return { actor: await mintSession(app(), { ...user, roles: ['patient'] }), patientId };
+  }
+
+  async function registerApp(
+    body: Record<string, unknown> = {},
+  ): Promise<App & { response: LightMyRequestResponse }> {
+    const response = await callAs(app(), admin, 'POST', '/api/admin/oauth-clients', {
+      name: 'Patient companion',
+      kind: 'app',
+      scopes: ['portal:read'],
+      redirectUris: [REDIRECT_URI],
+      ...body,
+    });
+    const answer = response.json<{ client?: { clientId: string }; clientSecret?: string }>();
+    return {
+      response,
+      clientId: answer.client?.clientId ?? '',
+      clientSecret: answer.clientSecret ?? '',
+    };
+  }
+
+  async function peer(registered: App, node = 0): Promise<client.Configuration> {
+    return client.discovery(
+      new URL(issuer()),
+      registered.clientId,
+      undefined,
+      client.ClientSecretBasic(registered.clientSecret),
+      {
+        execute: [client.allowInsecureRequests],
+        [client.customFetch]: (url, init) => {
+          const target = new URL(url);
+          return fetch(`http://127.0.0.1:${ports[node]}${target.pathname}${target.search}`, {
+            ...init,
+            body: init.body as BodyInit,
+          });
+        },
+      },
+    );
+  }
+
+  interface Started {
+    readonly browser: Browser;
+    readonly uid: string;
+    readonly verifier: string;
+    readonly state: string;
+    readonly config: client.Configuration;
+  }
+
+  /** The app sends the browser to Haven; Haven sends it on to the consent page. */
+  async function startAuthorization(
+    registered: App,
+    extra: Record<string, string> = {},
+  ): Promise<Started> {
+    const config = await peer(registered);
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'portal:read',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      resource: `${issuer()}/api`,
+      ...extra,
+    });
+    const browser = new Browser();
+    const started = await browser.get(app(), url.href);
+    expect(started.statusCode).toBe(303);
+    const match = /^\/connect\/([A-Za-z0-9_-]+)$/.exec(String(started.headers.location));
+    expect(match, String(started.headers.location)).not.toBeNull();
+    return { browser, uid: match![1]!, verifier, state, config };
+  }
+
+  /** The person answers on the consent page; the browser follows to the app's redirect URI. */
+  async function decideAndReturn(
+    started: Started,
+    person: Actor,
+    allow: boolean,
+    node = 0,
+  ): Promise<URL> {
+    const decision = await callAs(
+      app(node),
+      person,
+      'POST',
+      `/api/oauth/interactions/${started.uid}/decision`,
+      { allow },
+    );
+    expect(decision.statusCode, decision.body).toBe(200);
+    const { redirectTo } = decision.json<{ redirectTo: string }>();
+    expect(new URL(redirectTo).origin).toBe(new URL(issuer()).origin);
+    // The resume step, with this browser's cookie, goes straight back to the app.
+    const response = await started.browser.get(app(node), redirectTo);
+    expect(response.statusCode).toBe(303);
+    return new URL(String(response.headers.location));
+  }
+
+  /** The whole flow for `person`: tokens for the app. */
+  async function connect(registered: App, person: Actor) {
+    const started = await startAuthorization(registered);
+    const callback = await decideAndReturn(started, person, true);
+    const tokens = await client.authorizationCodeGrant(started.config, callback, {
+      pkceCodeVerifier: started.verifier,
+      expectedState: started.state,
+    });
+    return { tokens, started, callback };
+  }
+
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+  it('A12/authorization code + PKCE: a patient connects an app, which reads the patient’s own record and nothing else', async () => {
+    const registered = await registerApp();
+    const { actor: patient, patientId } = await portalPatient();
+    const started = await startAuthorization(registered);
+
+    const view = await callAs(app(1), patient, 'GET', `/api/oauth/interactions/${started.uid}`);
+    expect(view.statusCode).toBe(200);
+    expect(view.json()).toMatchObject({
+      interaction: {
+        client: { clientId: registered.clientId, name: 'Patient companion' },
+        redirectOrigin: 'http://127.0.0.1:8765',
+        scopes: [{ scope: 'portal:read', label: 'Read your health record', held: true }],
+        grantable: true,
+      },
+    });
+
+    const callback = await decideAndReturn(started, patient, true);
+    const tokens = await client.authorizationCodeGrant(started.config, callback, {
+      pkceCodeVerifier: started.verifier,
+      expectedState: started.state,
+    });
+    const claims = decodeJwt(tokens.access_token);
+    expect(claims).toMatchObject({
+      sub: patient.userId,
+      client_id: registered.clientId,
+      scope: 'portal:read',
+    });
+    expect(tokens.refresh_token).toEqual(expect.any(String));
+
+    // Its own record, on either node.
+    const record = await callAs(app(1), bearer(tokens.access_token), 'GET', '/api/portal/record');
+    expect(record.statusCode, record.body).toBe(200);
+    expect(record.json<{ record: { patient: { id: string } } }>().record.patient.id).toBe(
+      patientId,
+    );
+    // Nothing a person's own session is needed for: not the account, not consenting for others.
+    for (const [method, url, body] of [
+      ['GET', '/api/auth/me', undefined],
+      ['GET', '/api/account/connected-apps', undefined],
+      ['POST', '/api/portal/consents', { documentId: '00000000-0000-4000-8000-000000000000' }],
+    ] as const) {
+      const refused = await callAs(app(), bearer(tokens.access_token), method, url, body);
+      expect(refused.statusCode, `${method} ${url}`).toBe(403);
+    }
+    const step = await callAs(
+      app(),
+      bearer(tokens.access_token),
+      'POST',
+      '/api/oauth/interactions/aaaaaaaaaaaaaaaaaaaaa/decision',
+      { allow: true },
+    );
+    expect(step.statusCode).toBe(403);
+
+    // The record's audit trail names the app that read it.
+    const events = await app()
+      .database.db.selectFrom('audit_events')
+      .select(['actor_type', 'actor_id', 'details'])
+      .where('action', '=', 'patient.read')
+      .where('target_id', '=', patientId)
+      .execute();
+    expect(events.at(-1)).toMatchObject({
+      actor_type: 'user',
+      actor_id: patient.userId,
+      details: expect.objectContaining({ oauthClient: registered.clientId }),
+    });
+  });
+
+  it('A12/refresh reuse: a refresh token is replaced on use, and a replaced one coming back ends the grant and its access tokens', async () => {
+    const registered = await registerApp();
+    const { actor: patient } = await portalPatient();
+    const { tokens, started } = await connect(registered, patient);
+    const first = tokens.refresh_token!;
+
+    const second = await client.refreshTokenGrant(started.config, first);
+    expect(second.refresh_token).toEqual(expect.any(String));
+    expect(second.refresh_token).not.toBe(first);
+    const live = await callAs(app(1), bearer(second.access_token), 'GET', '/api/portal/record');
+    expect(live.statusCode).toBe(200);
+
+    // A thief replays the first refresh token: refused, and the whole grant dies with it.
+    expect(await oauthErrorOf(client.refreshTokenGrant(started.config, first))).toBe(
+      'invalid_grant',
+    );
+    expect(
+      await oauthErrorOf(client.refreshTokenGrant(started.config, second.refresh_token!)),
+    ).toBe('invalid_grant');
+    for (const token of [tokens.access_token, second.access_token]) {
+      const dead = await callAs(app(1), bearer(token), 'GET', '/api/portal/record');
+      expect(dead.statusCode).toBe(401);
+    }
+  });
+
+  it('A12/disconnect: the account page lists the app by name, and disconnecting stops its tokens on every node at once', async () => {
+    const registered = await registerApp({ name: 'Sleep diary' });
+    const { actor: patient } = await portalPatient();
+    const { tokens, started } = await connect(registered, patient);
+
+    const listed = await callAs(app(1), patient, 'GET', '/api/account/connected-apps');
+    expect(listed.statusCode).toBe(200);
+    const apps = listed.json<{
+      apps: Array<{ grantId: string; client: { name: string }; scopes: Array<{ label: string }> }>;
+    }>().apps;
+    expect(apps).toHaveLength(1);
+    expect(apps[0]).toMatchObject({
+      client: { name: 'Sleep diary' },
+      scopes: [{ label: 'Read your health record' }],
+    });
+    // Another person can neither see nor end it.
+    const { actor: stranger } = await portalPatient();
+    const theirs = await callAs(app(), stranger, 'GET', '/api/account/connected-apps');
+    expect(theirs.json<{ apps: unknown[] }>().apps).toEqual([]);
+    const foreign = await callAs(
+      app(),
+      stranger,
+      'POST',
+      `/api/account/connected-apps/${apps[0]!.grantId}/revoke`,
+      {},
+    );
+    expect(foreign.statusCode).toBe(404);
+    expect(
+      (await callAs(app(1), bearer(tokens.access_token), 'GET', '/api/portal/record')).statusCode,
+    ).toBe(200);
+
+    const revoked = await callAs(
+      app(),
+      patient,
+      'POST',
+      `/api/account/connected-apps/${apps[0]!.grantId}/revoke`,
+      {},
+    );
+    expect(revoked.statusCode).toBe(200);
+    for (const node of [0, 1]) {
+      const dead = await callAs(
+        app(node),
+        bearer(tokens.access_token),
+        'GET',
+        '/api/portal/record',
+      );
+      expect(dead.statusCode).toBe(401);
+    }
+    expect(
+      await oauthErrorOf(client.refreshTokenGrant(started.config, tokens.refresh_token!)),
+    ).toBe('invalid_grant');
+    const after = await callAs(app(), patient, 'GET', '/api/account/connected-apps');
+    expect(after.json<{ apps: unknown[] }>().apps).toEqual([]);
+  });
+
+  it('A12/PKCE downgrade: a `plain` challenge and a missing challenge never reach the consent page', async () => {
+    const registered = await registerApp();
+    const config = await peer(registered);
+    const base = {
+      redirect_uri: REDIRECT_URI,
+      scope: 'portal:read',
+      state: 'xyz',
+      resource: `${issuer()}/api`,
+    };
+    const downgrades: Array<Record<string, string>> = [
+      { code_challenge: client.randomPKCECodeVerifier(), code_challenge_method: 'plain' },
+      {},
+    ];
+    for (const pkce of downgrades) {
+      const url = client.buildAuthorizationUrl(config, { ...base, ...pkce });
+      const answer = await new Browser().get(app(), url.href);
+      const location = String(answer.headers.location ?? '');
+      expect(location.startsWith('/connect/')).toBe(false);
+      expect(location.startsWith(REDIRECT_URI)).toBe(true);
+      expect(new URL(location).searchParams.get('error')).toBe('invalid_request');
+    }
+  });
+
+  it('A12/open redirect: a redirect URI not registered exactly gets Haven’s error page, never a redirect', async () => {
+    const registered = await registerApp();
+    const config = await peer(registered);
+    for (const redirect of [
+      'https://attacker.example/callback',
+      `${REDIRECT_URI}/`,
+      `${REDIRECT_URI}?next=https://attacker.example`,
+    ]) {
+      const url = client.buildAuthorizationUrl(config, {
+        redirect_uri: redirect,
+        scope: 'portal:read',
+        code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
+      });
+      const answer = await new Browser().get(app(), url.href);
+      expect(answer.statusCode).toBe(400);
+      expect(answer.headers.location).toBeUndefined();
+      expect(answer.headers['content-type']).toMatch(/^text\/html/);
+      expect(answer.body).toContain('Haven could not continue this sign-in');
+      expect(answer.body).not.toContain('<script');
+    }
+  });
+
+  it('A12/implicit downgrade: response_type=token is refused and no token is ever in a redirect', async () => {
+    const registered = await registerApp();
+    const answer = await new Browser().get(
+      app(),
+      `/oauth/authorize?response_type=token&client_id=${registered.clientId}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&scope=portal%3Aread`,
+    );
+    const location = String(answer.headers.location ?? '');
+    expect(location).not.toMatch(/access_token/);
+    expect(location.startsWith('/connect/')).toBe(false);
+    // The error goes back in the fragment, as a response_type=token client expects it.
+    const url = new URL(location);
+    expect(`${url.origin}${url.pathname}`).toBe(REDIRECT_URI);
+    expect(new URLSearchParams(url.hash.slice(1)).get('error')).toBe('unsupported_response_type');
+  });
+
+  it('A12/forwarded consent: a consent made for a request started in another browser gives that browser nothing', async () => {
+    const registered = await registerApp();
+    const { actor: patient } = await portalPatient();
+    // An attacker starts an authorization in their own browser and lures the patient to the
+    // consent page; the patient allows. The resume step needs the starting browser's cookie.
+    const started = await startAuthorization(registered);
+    const decision = await callAs(
+      app(),
+      patient,
+      'POST',
+      `/api/oauth/interactions/${started.uid}/decision`,
+      { allow: true },
+    );
+    expect(decision.statusCode).toBe(200);
+    const stranger = new Browser();
+    const resumed = await stranger.get(app(), decision.json<{ redirectTo: string }>().redirectTo);
+    expect(String(resumed.headers.location ?? '')).not.toContain('code=');
+    expect(resumed.statusCode).toBe(400);
+    // A second decision on the same request is refused: a request is decided once.
+    const again = await callAs(
+      app(),
+      patient,
+      'POST',
+      `/api/oauth/interactions/${started.uid}/decision`,
+      { allow: true },
+    );
+    expect(again.statusCode).toBe(404);
+  });
+
+  it('A12/Z2 intersection: a person cannot grant an app what their own account does not hold', async () => {
+    const registered = await registerApp();
+    const clinician = await createActor(app(), ['clinician']);
+    const started = await startAuthorization(registered);
+    const view = await callAs(app(), clinician, 'GET', `/api/oauth/interactions/${started.uid}`);
+    expect(view.json()).toMatchObject({
+      interaction: { scopes: [{ scope: 'portal:read', held: false }], grantable: false },
+    });
+    const allow = await callAs(
+      app(),
+      clinician,
+      'POST',
+      `/api/oauth/interactions/${started.uid}/decision`,
+      { allow: true },
+    );
+    expect(allow.statusCode).toBe(403);
+    // Declining still works, and tells the app so.
+    const callback = await decideAndReturn(started, clinician, false);
+    expect(callback.searchParams.get('error')).toBe('access_denied');
+    expect(callback.searchParams.get('code')).toBeNull();
+  });
+
+  it('A12/Z2 role removed: an app loses what the person no longer holds at the next request', async () => {
+    const registered = await registerApp();
+    const { actor: patient } = await portalPatient();
+    const { tokens } = await connect(registered, patient);
+    expect(
+      (await callAs(app(), bearer(tokens.access_token), 'GET', '/api/portal/record')).statusCode,
+    ).toBe(200);
+    await app()
+      .database.db.updateTable('users')
+      .set({ roles: ['participant'] })
+      .where('id', '=', patient.userId)
+      .execute();
+    const narrowed = await callAs(app(1), bearer(tokens.access_token), 'GET', '/api/portal/record');
+    expect(narrowed.statusCode).toBe(403);
+  });
+
+  it('A12/code replay: an authorization code works once; a second exchange is refused and ends the grant', async () => {
+    const registered = await registerApp();
+    const { actor: patient } = await portalPatient();
+    const started = await startAuthorization(registered);
+    const callback = await decideAndReturn(started, patient, true);
+    const checks = { pkceCodeVerifier: started.verifier, expectedState: started.state };
+    const tokens = await client.authorizationCodeGrant(started.config, callback, checks);
+    expect(
+      await oauthErrorOf(client.authorizationCodeGrant(started.config, callback, checks)),
+    ).toBe('invalid_grant');
+    const dead = await callAs(app(), bearer(tokens.access_token), 'GET', '/api/portal/record');
+    expect(dead.statusCode).toBe(401);
+  });
+
+  it('A12/PKCE: a stolen code without its verifier is worthless', async () => {
+    const registered = await registerApp();
+    const { actor: patient } = await portalPatient();
+    const started = await startAuthorization(registered);
+    const callback = await decideAndReturn(started, patient, true);
+    expect(
+      await oauthErrorOf(
+        client.authorizationCodeGrant(started.config, callback, {
+          pkceCodeVerifier: client.randomPKCECodeVerifier(),
+          expectedState: started.state,
+        }),
+      ),
+    ).toBe('invalid_grant');
+  });
+
+  it('A12/disabled app: a disabled app’s person tokens stop at once and it cannot start again', async () => {
+    const registered = await registerApp();
+    const { actor: patient } = await portalPatient();
+    const { tokens } = await connect(registered, patient);
+    const disabled = await callAs(
+      app(),
+      admin,
+      'POST',
+      `/api/admin/oauth-clients/${registered.clientId}/disable`,
+      {},
+    );
+    expect(disabled.statusCode).toBe(200);
+    const dead = await callAs(app(1), bearer(tokens.access_token), 'GET', '/api/portal/record');
+    expect(dead.statusCode).toBe(401);
+    const config = await peer({ ...registered });
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'portal:read',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
+    const answer = await new Browser().get(app(), url.href);
+    expect(answer.statusCode).toBe(400);
+    expect(answer.headers.location).toBeUndefined();
+  });
+
+  describe('registration', () => {
+    it('A12/Z5 app registration: scopes, redirect URIs and secrets follow the kind', async () => {
+      const cases: Array<[Record<string, unknown>, string]> = [
+        [{ scopes: ['audit:read'] }, 'scopes'],
+        [{ redirectUris: ['http://clinic.example/callback'] }, 'redirectUris/0'],
+        [{ redirectUris: ['https://clinic.example/callback#x'] }, 'redirectUris/0'],
+        [{ redirectUris: ['https://user:pw@clinic.example/callback'] }, 'redirectUris/0'],
+        [
+          { publicClient: true, redirectUris: ['https://clinic.example/callback'] },
+          'redirectUris/0',
+        ],
+        [{ kind: 'machine', scopes: ['portal:read'], redirectUris: undefined }, 'scopes'],
+        [{ kind: 'machine', scopes: ['audit:read'] }, 'redirectUris'],
+      ];
+      for (const [body, field] of cases) {
+        const { response } = await registerApp(body);
+        expect(response.statusCode, JSON.stringify(body)).toBe(400);
+        expect(
+          response.json<{ errors: Array<{ field: string }> }>().errors.map((e) => e.field),
+        ).toContain(field);
+      }
+      const native = await registerApp({ publicClient: true });
+      expect(native.response.statusCode).toBe(201);
+      expect(native.response.json()).toMatchObject({
+        clientSecret: null,
+        client: { kind: 'app', publicClient: true, redirectUris: [REDIRECT_URI] },
+      });
+    });
+  });
+});
