@@ -5,6 +5,7 @@ import { AdminUsersPage } from '../features/admin';
 import { AuditLogPage } from '../features/audit';
 import { BreakGlassPage, BreakGlassRecordPage } from '../features/breakglass';
 import { BucketsPage } from '../features/buckets';
+import { ConnectPage, INTERACTION_UID_PATTERN } from '../features/connect';
 import { FilesPage } from '../features/files';
 import { InvitePage, SetupPage } from '../features/onboarding';
 import { AdminOrganizationsPage, MembersPage } from '../features/organizations';
@@ -22,7 +23,7 @@ export type Route =
   | {
       access: 'signed-in';
       scope?: string;
-      /** `id` is the path parameter of a parameterized route (a UUID). */
+      /** `id` is the path parameter of a parameterized route (see PARAMETERIZED). */
       render: (session: ActiveSession, id: string) => ReactNode;
     };
 
@@ -78,10 +79,22 @@ export const ROUTES: Readonly<Record<string, Route>> = {
   },
 };
 
-/** Routes with one id segment: `/patients/<uuid>`. */
-const PARAMETERIZED: ReadonlyArray<{ prefix: string; route: Route }> = [
+/** A UUID segment, lower-cased so one record has one address. */
+const uuidSegment = (segment: string): string | null =>
+  UUID_PATTERN.test(segment) ? segment.toLowerCase() : null;
+
+/**
+ * Routes with one id segment: `/patients/<uuid>`. `id` accepts the segment (answering the id
+ * the page gets) or refuses it (null: no page there).
+ */
+const PARAMETERIZED: ReadonlyArray<{
+  prefix: string;
+  id: (segment: string) => string | null;
+  route: Route;
+}> = [
   {
     prefix: '/patients/',
+    id: uuidSegment,
     route: {
       access: 'signed-in',
       scope: 'patients:read',
@@ -90,6 +103,7 @@ const PARAMETERIZED: ReadonlyArray<{ prefix: string; route: Route }> = [
   },
   {
     prefix: '/break-glass/',
+    id: uuidSegment,
     route: {
       access: 'signed-in',
       scope: 'breakglass:request',
@@ -98,6 +112,7 @@ const PARAMETERIZED: ReadonlyArray<{ prefix: string; route: Route }> = [
   },
   {
     prefix: '/studies/',
+    id: uuidSegment,
     route: {
       access: 'signed-in',
       scope: 'studies:read',
@@ -106,10 +121,22 @@ const PARAMETERIZED: ReadonlyArray<{ prefix: string; route: Route }> = [
   },
   {
     prefix: '/reviews/',
+    id: uuidSegment,
     route: {
       access: 'signed-in',
       scope: 'reviews:read',
       render: (_session, id) => <ReviewPage key={id} studyId={id} />,
+    },
+  },
+  {
+    // A12: where the authorization endpoint sends an app's user to consent. Any signed-in user
+    // may be asked; the page says which permissions their account cannot give. The id is the
+    // authorization server's interaction id, case-sensitive.
+    prefix: '/connect/',
+    id: (segment) => (INTERACTION_UID_PATTERN.test(segment) ? segment : null),
+    route: {
+      access: 'signed-in',
+      render: (_session, uid) => <ConnectPage key={uid} uid={uid} />,
     },
   },
 ];
@@ -118,10 +145,10 @@ const PARAMETERIZED: ReadonlyArray<{ prefix: string; route: Route }> = [
 export function matchRoute(pathname: string): { route: Route; id: string } | null {
   const exact = ROUTES[pathname];
   if (exact) return { route: exact, id: '' };
-  for (const { prefix, route } of PARAMETERIZED) {
+  for (const { prefix, id: accept, route } of PARAMETERIZED) {
     if (!pathname.startsWith(prefix)) continue;
-    const id = pathname.slice(prefix.length);
-    if (UUID_PATTERN.test(id)) return { route, id: id.toLowerCase() };
+    const id = accept(pathname.slice(prefix.length));
+    if (id !== null) return { route, id };
   }
   return null;
 }

@@ -17,9 +17,15 @@ function subscribe(listener: () => void): () => void {
   return () => listeners.delete(listener);
 }
 
-/** Same-origin paths only: anything else (//evil, https://…, javascript:) becomes '/'. */
+/**
+ * Same-origin paths only: anything else (//evil, https://…, javascript:) becomes '/'. A
+ * backslash or a control character is refused anywhere: URL parsing reads `/\evil` as `//evil`
+ * and drops tabs and newlines, so `/\t/evil` would become `//evil` too.
+ */
 export function safeLocalPath(candidate: string | null | undefined): string {
   if (!candidate || !candidate.startsWith('/') || candidate.startsWith('//')) return '/';
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (/[\\\u0000-\u001f\u007f]/.test(candidate)) return '/';
   return candidate;
 }
 

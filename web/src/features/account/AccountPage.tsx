@@ -1,5 +1,6 @@
 import type { ActiveSession } from '../../auth/sessionStore';
 import { Page } from '../../shared/Page';
+import { ConnectedAppsSection } from '../connect';
 import { ChangePasswordSection } from './ChangePasswordSection';
 import { DataExportSection } from './DataExportSection';
 import { MfaSection } from './MfaSection';
@@ -13,6 +14,7 @@ export function AccountPage({ session }: { session: ActiveSession }) {
       <ChangePasswordSection user={session.user} />
       <MfaSection />
       <SessionsSection />
+      <ConnectedAppsSection />
       <DataExportSection />
     </Page>
   );
