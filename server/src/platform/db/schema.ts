@@ -537,7 +537,7 @@ export interface DatabaseSchema {
   oauth_revoked_access_tokens: OAuthRevokedAccessTokensTable;
 }
 
-/** A client of Haven's OAuth authorization server (0013_oauth, 0015_oauth_apps, A12). */
+/** A client of Haven's OAuth authorization server (0013_oauth, 0014_oauth_apps, A12). */
 export interface OAuthClientsTable {
   client_id: string;
   name: string;
@@ -567,7 +567,7 @@ export interface OAuthPayloadsTable {
   grant_id: string | null;
   user_code: string | null;
   uid: string | null;
-  /** The person a grant or token of an app belongs to (0015_oauth_apps). */
+  /** The person a grant or token of an app belongs to (0014_oauth_apps). */
   account_id: ColumnType<string | null, string | null | undefined, string | null>;
   expires_at: Timestamp | null;
   consumed_at: Timestamp | null;
