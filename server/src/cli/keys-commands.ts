@@ -1,25 +1,44 @@
-// `haven keys rotate [--signing] [--data]` (S2). --signing (the default) adds a new access-token
-// signing key; --data re-seals every sealed value under the current master key's data key
-// (platform/key-rotation.ts), the step that lets HAVEN_MASTER_KEY_PREVIOUS be removed after a
-// master-key change. Both are safe while the servers run on PostgreSQL; each is audited.
-import { readdir } from 'node:fs/promises';
+// `haven keys rotate [--signing] [--data] [--csrf [--retire]]` (S2). --signing (the default)
+// adds a new access-token signing key; --data re-seals every sealed value under the current
+// master key's data key (platform/key-rotation.ts) and re-encrypts the embedded store's files
+// (platform/storage/filesystem-rekey.ts), the step that lets HAVEN_MASTER_KEY_PREVIOUS be
+// removed after a master-key change; --csrf adds a generation of the secret behind CSRF tokens
+// and refresh-cookie tags (platform/cookie-secrets.ts), --retire refuses the earlier ones. All
+// are safe while the servers run on PostgreSQL; each is audited.
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
 import type { HavenConfig } from '../config.js';
 import { rotateSigningKeys } from '../modules/identity/index.js';
 import { recordAudit } from '../platform/audit/audit.js';
+import {
+  COOKIE_SECRET_ACTIVATION_MS,
+  addCookieSecretGeneration,
+  retireCookieSecretGenerations,
+} from '../platform/cookie-secrets.js';
 import { keyRingOf } from '../platform/crypto.js';
 import type { Database } from '../platform/db/database.js';
 import type { DatabaseSchema } from '../platform/db/schema.js';
 import { rotateDataKeys, type DataRotationOptions } from '../platform/key-rotation.js';
+import {
+  reencryptStoredFiles,
+  type StoredFileRotation,
+  type StoredFileRotationOptions,
+} from '../platform/storage/filesystem-rekey.js';
 import { configOrExit, openConfiguredDatabase } from './embedded-folder.js';
 
 export interface KeysRotateOptions {
   readonly signing?: boolean;
   readonly data?: boolean;
+  readonly csrf?: boolean;
+  /** With csrf: retire the generations before the current one now. */
+  readonly retire?: boolean;
   readonly batchSize?: number;
 }
+
+/** What tests change about a run (a crash before a file is replaced, no activation delay). */
+export type KeysRotateTestHooks = Omit<DataRotationOptions, 'batchSize'> &
+  StoredFileRotationOptions & { readonly csrfActivationMs?: number };
 
 export interface KeysRotateOutcome {
   stdout: string;
@@ -52,10 +71,12 @@ async function rotateData(
   db: Kysely<DatabaseSchema>,
   config: HavenConfig,
   options: DataRotationOptions,
+  fileOptions: StoredFileRotationOptions,
   out: string[],
   err: string[],
 ): Promise<boolean> {
-  const result = await rotateDataKeys(db, keyRingOf(config), options);
+  const ring = keyRingOf(config);
+  const result = await rotateDataKeys(db, ring, options);
   const details: Record<string, string | number | boolean> = {
     kind: 'data',
     keyId: result.keyId,
@@ -76,8 +97,46 @@ async function rotateData(
     outcome: result.complete ? 'success' : 'failure',
     details,
   });
-  if (result.complete) {
-    out.push('Every sealed value in the database is under the current key.\n');
+  // The embedded store's files carry their own sealed data keys; object storage
+  // (HAVEN_STORAGE_URL) encrypts with its own keys and holds nothing of Haven's.
+  let files: StoredFileRotation | undefined;
+  if (config.files.storageUrl === undefined) {
+    files = await reencryptStoredFiles(
+      embeddedFilesDir(config),
+      ring,
+      await defaultStoreObjectKeys(db),
+      fileOptions,
+    );
+    // Its own event: the counts of both would pass the 20 keys an event's details may hold.
+    const fileDetails: Record<string, string | number | boolean> = {
+      kind: 'files',
+      keyId: result.keyId,
+      complete: files.complete,
+    };
+    out.push(`Stored files in ${embeddedFilesDir(config)} re-encrypted:\n`);
+    for (const k of files.kinds) {
+      const kind = `file_${k.kind.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
+      fileDetails[countKey(kind, 'Reencrypted')] = k.reencrypted;
+      fileDetails[countKey(kind, 'AlreadyCurrent')] = k.alreadyCurrent;
+      fileDetails[countKey(kind, 'Unreadable')] = k.unreadable;
+      out.push(
+        `  ${kind}: ${k.reencrypted} re-encrypted, ${k.alreadyCurrent} already current, ${k.unreadable} unreadable\n`,
+      );
+    }
+    await recordAudit(db, {
+      actor: { type: 'system' },
+      action: 'keys.rotated',
+      outcome: files.complete ? 'success' : 'failure',
+      details: fileDetails,
+    });
+  }
+  const complete = result.complete && (files?.complete ?? true);
+  if (complete) {
+    out.push(
+      files
+        ? 'Every sealed value and stored file is under the current key.\n'
+        : 'Every sealed value in the database is under the current key.\n',
+    );
     if (config.previousMasterKey !== undefined) {
       // Audit seals are append-only and never re-made (L3): only the old key proves them.
       out.push(
@@ -85,32 +144,67 @@ async function rotateData(
           'keep it offline for `haven audit-log verify` (docs/operations.md, "Rotating keys").\n',
       );
     }
-    if (await holdsEmbeddedFiles(config)) {
-      // Each embedded file's own data key is sealed in the file's header, which this command
-      // does not rewrite: removing the previous key would make those files unreadable.
-      err.push(
-        `Files stored in ${embeddedFilesDir(config)} keep their data keys sealed under the key ` +
-          'they were written with, and this command does not re-seal them: keep ' +
-          'HAVEN_MASTER_KEY_PREVIOUS set (docs/operations.md, "Rotating keys").\n',
-      );
-    }
   } else {
     err.push(
-      'Some values open under no configured master key and were left as they are: set ' +
-        'HAVEN_MASTER_KEY_PREVIOUS to the key that sealed them and run this again. Keep the ' +
-        'previous key until this command reports no unreadable value.\n',
+      'Some values or stored files open under no configured master key and were left as they ' +
+        'are: set HAVEN_MASTER_KEY_PREVIOUS to the key that sealed them and run this again (a ' +
+        'stored file no upload or file record names cannot be opened at all). Keep the previous ' +
+        'key until this command reports nothing unreadable.\n',
     );
   }
-  return result.complete;
+  return complete;
+}
+
+async function rotateCsrf(
+  db: Kysely<DatabaseSchema>,
+  config: HavenConfig,
+  activationMs: number,
+  out: string[],
+): Promise<void> {
+  const { generation, activeFrom } = await addCookieSecretGeneration(db, keyRingOf(config), {
+    activationMs,
+    // Until then a page or refresh cookie of a session made before the rotation may still come.
+    retireAfterMs: config.identity.sessionAbsoluteMs,
+  });
+  await recordAudit(db, {
+    actor: { type: 'system' },
+    action: 'keys.rotated',
+    target: { type: 'browser_key_generation', id: String(generation) },
+    outcome: 'success',
+    details: { kind: 'csrf', generation, activeFrom: activeFrom.toISOString() },
+  });
+  out.push(
+    `CSRF and refresh-cookie generation ${generation} is accepted now and made from ` +
+      `${activeFrom.toISOString()}; earlier generations are accepted until sessions made ` +
+      'before it have ended, or until `keys rotate --csrf --retire`.\n',
+  );
+}
+
+async function retireCsrf(db: Kysely<DatabaseSchema>, out: string[]): Promise<void> {
+  const retired = await retireCookieSecretGenerations(db);
+  await recordAudit(db, {
+    actor: { type: 'system' },
+    action: 'keys.rotated',
+    outcome: 'success',
+    details: { kind: 'csrf', retiredGenerations: retired },
+  });
+  out.push(
+    `${retired} earlier CSRF and refresh-cookie generation(s) retired: their tokens are ` +
+      'refused within seconds on every node.\n',
+  );
 }
 
 const embeddedFilesDir = (config: HavenConfig): string => path.join(config.dataDir, 'files');
 
-/** Whether the embedded file store (no HAVEN_STORAGE_URL) holds anything. */
-async function holdsEmbeddedFiles(config: HavenConfig): Promise<boolean> {
-  if (config.files.storageUrl !== undefined) return false;
-  const entries = await readdir(path.join(embeddedFilesDir(config), 'objects')).catch(() => []);
-  return entries.length > 0;
+/** Every object key the default store may hold: files and uploads not in an owned bucket. */
+async function defaultStoreObjectKeys(db: Kysely<DatabaseSchema>): Promise<string[]> {
+  const rows = await db
+    .selectFrom('files')
+    .select('object_key')
+    .where('bucket_id', 'is', null)
+    .union(db.selectFrom('upload_sessions').select('object_key').where('bucket_id', 'is', null))
+    .execute();
+  return rows.map((row) => row.object_key);
 }
 
 /** The command's work, on an open database (tests call it directly). */
@@ -118,19 +212,27 @@ export async function runKeysRotate(
   config: HavenConfig,
   options: KeysRotateOptions,
   db: Kysely<DatabaseSchema>,
-  dataOptions: Omit<DataRotationOptions, 'batchSize'> = {},
+  hooks: KeysRotateTestHooks = {},
 ): Promise<KeysRotateOutcome> {
   const out: string[] = [];
   const err: string[] = [];
-  const signing = options.signing === true || options.data !== true;
+  const signing =
+    options.signing === true ||
+    (options.data !== true && options.csrf !== true && options.retire !== true);
   let complete = true;
   if (signing) await rotateSigning(db, config, out);
+  if (options.csrf === true && options.retire !== true) {
+    await rotateCsrf(db, config, hooks.csrfActivationMs ?? COOKIE_SECRET_ACTIVATION_MS, out);
+  }
+  if (options.retire === true) await retireCsrf(db, out);
   if (options.data === true) {
     const batchSize = options.batchSize;
+    const { beforeReplace, afterRow } = hooks;
     complete = await rotateData(
       db,
       config,
-      { ...dataOptions, ...(batchSize === undefined ? {} : { batchSize }) },
+      { ...(afterRow && { afterRow }), ...(batchSize === undefined ? {} : { batchSize }) },
+      beforeReplace === undefined ? {} : { beforeReplace },
       out,
       err,
     );
@@ -167,10 +269,21 @@ export function registerKeysCommands(program: Command): void {
     .command('rotate')
     .description(
       'rotate keys: --signing (the default) adds a new signing key, old ones verify until their ' +
-        'tokens expire; --data re-seals every sealed value under the current master key',
+        'tokens expire; --data re-seals every sealed value and stored file under the current ' +
+        'master key; --csrf adds a CSRF and refresh-cookie key generation',
     )
     .option('--signing', 'add a new access-token signing key')
-    .option('--data', 're-seal every sealed value under the current master key (resumable)')
+    .option(
+      '--data',
+      're-seal every sealed value and re-encrypt every stored file under the current master key ' +
+        '(resumable)',
+    )
+    .option(
+      '--csrf',
+      'add a CSRF and refresh-cookie key generation; the previous one is accepted until ' +
+        'sessions made before it have ended',
+    )
+    .option('--retire', 'with --csrf: refuse the generations before the current one from now on')
     .option('--batch-size <n>', 'rows listed per query with --data (default 100)', positiveInteger)
     .action(keysRotate);
 }

@@ -17,6 +17,7 @@ export const sealContexts = {
   totpSecret: (userId: string): string => `totp:${userId}`,
   signingKey: (kid: string): string => `signing-key:${kid}`,
   bucketCredentials: (bucketId: string): string => `bucket-credentials:${bucketId}`,
+  cookieSecret: (generation: string): string => `cookie-secret:${generation}`,
 } as const;
 
 interface SealedColumn {
@@ -43,6 +44,12 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
     sealed: 'credentials_sealed',
     keyId: 'credentials_key_id',
     context: sealContexts.bucketCredentials,
+  },
+  {
+    table: 'browser_key_generations',
+    id: 'generation',
+    sealed: 'secret_sealed',
+    context: sealContexts.cookieSecret,
   },
 ];
 

@@ -171,12 +171,15 @@ describeEachEngine('S2 data-key rotation', (engine) => {
     expect(again.stdout).toContain('users: 0 re-sealed, 0 already current, 0 unreadable');
     expect(openAll(await sealedValues(database), alone)).toEqual(plain);
 
-    const audited = await database.db
-      .selectFrom('audit_events')
-      .select(['action', 'outcome', 'details'])
-      .where('action', '=', 'keys.rotated')
-      .orderBy('seq')
-      .execute();
+    // Each run records the database's counts, then the stored files' (kind 'files').
+    const audited = (
+      await database.db
+        .selectFrom('audit_events')
+        .select(['action', 'outcome', 'details'])
+        .where('action', '=', 'keys.rotated')
+        .orderBy('seq')
+        .execute()
+    ).filter((event) => (event.details as { kind?: string }).kind === 'data');
     expect(audited).toHaveLength(2);
     expect(audited[0]).toMatchObject({
       outcome: 'success',
@@ -315,7 +318,7 @@ describeEachEngine('S2 data-key rotation', (engine) => {
   });
 });
 
-it('S2/CLI: `haven keys rotate --data` re-seals an embedded folder and reports counts; plain `keys rotate` adds a signing key', async () => {
+it('S2/CLI: `haven keys rotate --data` re-seals an embedded folder and reports counts; plain `keys rotate` adds a signing key, `--csrf` a CSRF key generation', async () => {
   const folder = mkdtempSync(path.join(tmpdir(), 'haven-rotate-'));
   try {
     const [oldKey, currentKey] = [newKey(), newKey()];
@@ -336,11 +339,15 @@ it('S2/CLI: `haven keys rotate --data` re-seals an embedded folder and reports c
       HAVEN_MASTER_KEY_PREVIOUS: oldKey,
     });
     expect(data.stdout).toContain('users: 1 re-sealed, 0 already current, 0 unreadable');
+    expect(data.stdout).toContain('file_objects: 0 re-encrypted, 0 already current, 0 unreadable');
     expect(data.stdout).toContain('verify only with the replaced key');
     expect(data.code).toBe(0);
     const signing = await haven(['keys', 'rotate'], env);
     expect(signing.stdout).toMatch(/^New signing key \S+ is current/);
     expect(signing.code).toBe(0);
+    const csrf = await haven(['keys', 'rotate', '--csrf'], env);
+    expect(csrf.stdout).toMatch(/^CSRF and refresh-cookie generation 1 is accepted now/);
+    expect(csrf.code).toBe(0);
     const bad = await haven(['keys', 'rotate', '--data', '--batch-size', '0'], env);
     expect(bad.code).not.toBe(0);
   } finally {

@@ -4,6 +4,10 @@
 import type { Logger } from 'pino';
 import type { HavenConfig } from '../../config.js';
 import type { Database } from '../../platform/db/database.js';
+import {
+  createCookieSecretGenerations,
+  type PolledCookieSecrets,
+} from '../../platform/cookie-secrets.js';
 import { keyRingOf, type KeyRing } from '../../platform/crypto.js';
 import { createOutboundClient } from '../../platform/http-client.js';
 import type { Mailer } from '../../platform/mail.js';
@@ -43,6 +47,8 @@ export interface IdentityServices {
   readonly keys: SigningKeyStore;
   readonly csrf: CsrfTokens;
   readonly refreshCookies: RefreshCookies;
+  /** The generations CSRF tokens and refresh-cookie tags are made under, read from the table. */
+  readonly cookieSecrets: PolledCookieSecrets;
   readonly revocations: RevocationCache;
   readonly hashing: PasswordHasher;
   readonly passwordPolicy: PasswordPolicy;
@@ -94,11 +100,13 @@ export function identityServices(
   log: Logger,
 ): IdentityServices {
   const ring = keyRingOf(config);
+  const cookieSecrets = createCookieSecretGenerations({ db: database.db, ring, log });
   return {
     ring,
     keys: createSigningKeyStore({ db: database.db, ring }),
-    csrf: createCsrfTokens(config.masterKey, config.previousMasterKey),
-    refreshCookies: createRefreshCookies(config.masterKey, config.previousMasterKey),
+    csrf: createCsrfTokens(config.masterKey, config.previousMasterKey, cookieSecrets),
+    refreshCookies: createRefreshCookies(config.masterKey, config.previousMasterKey, cookieSecrets),
+    cookieSecrets,
     revocations: createRevocationCache({ db: database.db, log }),
     hashing: createPasswordHasher({
       memoryCost: config.identity.argon2MemoryKib,

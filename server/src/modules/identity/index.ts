@@ -174,9 +174,17 @@ async function registerIdentity(
   );
   registerRoutes(app, identity);
   app.decorate('identity', identity);
-  const { revocations } = identity.services;
-  app.addHook('onReady', async () => revocations.start());
-  app.addHook('onClose', async () => revocations.stop());
+  const { revocations, cookieSecrets } = identity.services;
+  app.addHook('onReady', async () => {
+    // Read before the first request: a node must not make tokens under a stale generation.
+    await cookieSecrets.refresh();
+    cookieSecrets.start();
+    revocations.start();
+  });
+  app.addHook('onClose', async () => {
+    cookieSecrets.stop();
+    revocations.stop();
+  });
 }
 
 /**

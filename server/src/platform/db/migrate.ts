@@ -16,6 +16,7 @@ import * as m0011 from './migrations/0011_patient_search.js';
 import * as m0012 from './migrations/0012_organization_country.js';
 import * as m0013 from './migrations/0013_oauth.js';
 import * as m0014 from './migrations/0014_oauth_apps.js';
+import * as m0015 from './migrations/0015_browser_key_generations.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_platform': m0001,
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012_organization_country': m0012,
   '0013_oauth': m0013,
   '0014_oauth_apps': m0014,
+  '0015_browser_key_generations': m0015,
 };
 
 /** The migrator of this build's migrations, recorded in schema_migrations. */

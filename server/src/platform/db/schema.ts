@@ -498,6 +498,16 @@ export interface BucketsTable {
   deleted_by: string | null;
 }
 
+/** A generation of the CSRF and refresh-cookie key secret (0015_browser_key_generations, S2). */
+export interface BrowserKeyGenerationsTable {
+  generation: number;
+  /** 32 random bytes sealed with the key ring; null for generation 0 (the master key alone). */
+  secret_sealed: string | null;
+  active_from: DefaultedTimestamp;
+  retires_at: Timestamp | null;
+  created_at: DefaultedTimestamp;
+}
+
 export interface DatabaseSchema {
   audit_events: AuditEventsTable;
   audit_seals: AuditSealsTable;
@@ -532,6 +542,7 @@ export interface DatabaseSchema {
   upload_parts: UploadPartsTable;
   files: FilesTable;
   buckets: BucketsTable;
+  browser_key_generations: BrowserKeyGenerationsTable;
   oauth_clients: OAuthClientsTable;
   oauth_payloads: OAuthPayloadsTable;
   oauth_revoked_access_tokens: OAuthRevokedAccessTokensTable;

@@ -175,6 +175,24 @@ export async function openEncryptedFile(
   return openEncryptedHandle(await open(path, 'r'), ring, context);
 }
 
+/**
+ * The sealed data key in a file's header, unopened: its key id tells which master key it is
+ * under without any key (key rotation skips files already current this way).
+ */
+export async function readHeaderSeal(path: string): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const fixed = await readExactly(handle, FIXED_HEADER_BYTES, 0);
+    const sealedLength = fixed.readUInt16BE(MAGIC.length + 5);
+    if (!fixed.subarray(0, MAGIC.length).equals(MAGIC) || sealedLength > MAX_SEALED_BYTES) {
+      throw integrity('unknown header');
+    }
+    return (await readExactly(handle, sealedLength, FIXED_HEADER_BYTES)).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
 /** The file's first four bytes, to tell an encrypted file from other formats. */
 export const ENCRYPTED_FILE_MAGIC = MAGIC;
 

@@ -1,11 +1,18 @@
 // How browsers carry credentials (A5, A8): __Host- cookies (HttpOnly, Secure, SameSite=Strict,
 // Path=/) that JavaScript never sees, and a CSRF token bound to the session — an HMAC of
-// the session id under a key derived from the master key, so it changes with every login
-// and needs no storage. While a master key is rotated (S2) tokens and refresh-cookie tags made
-// under the previous key are still accepted, so no session breaks mid-rotation.
-import { createHmac, createSecretKey, hkdfSync } from 'node:crypto';
+// the session id under a key derived from the master key and the current cookie-secret
+// generation (platform/cookie-secrets.ts), so it changes with every login and needs no
+// storage per session. While a master key or generation is rotated (S2) tokens and
+// refresh-cookie tags made under the previous one are still accepted, so no session breaks
+// mid-rotation; a retired generation's are refused.
+import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { parse, serialize, type SerializeOptions } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  masterKeyOnlyGenerations,
+  type CookieSecret,
+  type CookieSecretGenerations,
+} from '../../../platform/cookie-secrets.js';
 import { constantTimeEqual } from '../../../platform/crypto.js';
 
 export const ACCESS_COOKIE = '__Host-haven_at';
@@ -64,22 +71,69 @@ export interface CsrfTokens {
 /** Sessions whose CSRF token is remembered (about 100 bytes each). */
 const CSRF_CACHE_SIZE = 10_000;
 
-const csrfKeyOf = (masterKey: Buffer) =>
-  createSecretKey(Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'haven:csrf:v1', 32)));
+/**
+ * HMAC keys for one use (`info`), one per master key and cookie-secret generation (the
+ * generation's secret is the HKDF salt; generation 0 has none, the keys from before
+ * generations existed), derived once each.
+ */
+function cookieKeys(
+  info: string,
+  masterKeys: readonly Buffer[],
+  generations: CookieSecretGenerations,
+) {
+  const derived = new Map<string, KeyObject>();
+  const keyOf = (master: Buffer, masterIndex: number, generation: CookieSecret): KeyObject => {
+    const id = `${masterIndex}:${generation.generation}`;
+    let key = derived.get(id);
+    if (key === undefined) {
+      const salt = generation.secret ?? Buffer.alloc(0);
+      key = createSecretKey(Buffer.from(hkdfSync('sha256', master, salt, info, 32)));
+      derived.set(id, key);
+    }
+    return key;
+  };
+  return {
+    /** The key new values are made under: the current master key and generation. */
+    current: () => keyOf(masterKeys[0]!, 0, generations.current()),
+    /** Every key a presented value may have been made under. */
+    accepted: (): KeyObject[] =>
+      generations
+        .accepted()
+        .flatMap((generation) =>
+          masterKeys.map((master, index) => keyOf(master, index, generation)),
+        ),
+  };
+}
 
-export function createCsrfTokens(masterKey: Buffer, previousMasterKey?: Buffer): CsrfTokens {
-  const key = csrfKeyOf(masterKey);
-  // Only checked, never issued: a page loaded before the rotation keeps working until the
-  // next GET /api/auth/me hands it the token under the current key.
-  const previousKey = previousMasterKey && csrfKeyOf(previousMasterKey);
+export function createCsrfTokens(
+  masterKey: Buffer,
+  previousMasterKey?: Buffer,
+  generations: CookieSecretGenerations = masterKeyOnlyGenerations,
+): CsrfTokens {
+  // A previous master key or generation only checks, never issues: a page loaded before the
+  // rotation keeps working until the next GET /api/auth/me hands it the current token.
+  const keys = cookieKeys(
+    'haven:csrf:v1',
+    previousMasterKey ? [masterKey, previousMasterKey] : [masterKey],
+    generations,
+  );
+  const tokenUnder = (key: KeyObject, sessionId: string) =>
+    createHmac('sha256', key).update(sessionId).digest('base64url');
   // GET /api/auth/me hands the token out on every call; an HMAC per call was a tenth of that
-  // route's own CPU time. The token is a pure function of the session id, so remembering it
-  // changes no answer; oldest insertion is forgotten first.
+  // route's own CPU time. The token is a pure function of the session id and the current key,
+  // so remembering it changes no answer (forgotten whole when the key changes); oldest
+  // insertion is forgotten first.
   const remembered = new Map<string, string>();
+  let rememberedUnder: KeyObject | undefined;
   const forSession = (sessionId: string): string => {
+    const key = keys.current();
+    if (key !== rememberedUnder) {
+      remembered.clear();
+      rememberedUnder = key;
+    }
     let token = remembered.get(sessionId);
     if (token === undefined) {
-      token = createHmac('sha256', key).update(sessionId).digest('base64url');
+      token = tokenUnder(key, sessionId);
       if (remembered.size >= CSRF_CACHE_SIZE) {
         remembered.delete(remembered.keys().next().value as string);
       }
@@ -92,11 +146,7 @@ export function createCsrfTokens(masterKey: Buffer, previousMasterKey?: Buffer):
     matches: (sessionId, presented) =>
       typeof presented === 'string' &&
       (constantTimeEqual(forSession(sessionId), presented) ||
-        (previousKey !== undefined &&
-          constantTimeEqual(
-            createHmac('sha256', previousKey).update(sessionId).digest('base64url'),
-            presented,
-          ))),
+        keys.accepted().some((key) => constantTimeEqual(tokenUnder(key, sessionId), presented))),
   };
 }
 
@@ -122,7 +172,7 @@ export function isSameSiteRequest(
 
 /**
  * The refresh cookie's value: `<session id>.<tag>.<refresh token>`, where the tag is an HMAC
- * of the session id under a key derived from the master key. The rate limiter counts
+ * of the session id under a key derived from the master key and the cookie-secret generation. The rate limiter counts
  * refreshes per session from it (R1) without a database lookup, and a made-up session id
  * has no valid tag, so it cannot buy a fresh budget. Only the token is checked against the
  * database; a cookie without the prefix (issued before it existed) is a bare token.
@@ -142,16 +192,18 @@ const TAG_LENGTH = 22; // 128 bits of base64url
 export function createRefreshCookies(
   masterKey: Buffer,
   previousMasterKey?: Buffer,
+  generations: CookieSecretGenerations = masterKeyOnlyGenerations,
 ): RefreshCookies {
-  const keyOf = (master: Buffer) =>
-    Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'haven:refresh-session:v1', 32));
-  const key = keyOf(masterKey);
-  const previousKey = previousMasterKey && keyOf(previousMasterKey);
-  const tagUnder = (k: Buffer, sessionId: string): string =>
+  const keys = cookieKeys(
+    'haven:refresh-session:v1',
+    previousMasterKey ? [masterKey, previousMasterKey] : [masterKey],
+    generations,
+  );
+  const tagUnder = (k: KeyObject, sessionId: string): string =>
     createHmac('sha256', k).update(sessionId).digest('base64url').slice(0, TAG_LENGTH);
-  const tagOf = (sessionId: string): string => tagUnder(key, sessionId);
   return {
-    encode: (sessionId, refreshToken) => `${sessionId}.${tagOf(sessionId)}.${refreshToken}`,
+    encode: (sessionId, refreshToken) =>
+      `${sessionId}.${tagUnder(keys.current(), sessionId)}.${refreshToken}`,
     decode(value) {
       if (value === undefined) return { token: undefined, sessionId: undefined };
       const parts = value.split('.');
@@ -160,8 +212,7 @@ export function createRefreshCookies(
       const vouched =
         SESSION_ID.test(sessionId) &&
         tag.length === TAG_LENGTH &&
-        (constantTimeEqual(tagOf(sessionId), tag) ||
-          (previousKey !== undefined && constantTimeEqual(tagUnder(previousKey, sessionId), tag)));
+        keys.accepted().some((key) => constantTimeEqual(tagUnder(key, sessionId), tag));
       return { token, sessionId: vouched ? sessionId : undefined };
     },
   };
