@@ -215,6 +215,9 @@ async function migrate(): Promise<void> {
 async function readDeclaredApp<T>(read: (app: FastifyInstance) => T): Promise<T> {
   const config = configOrExit();
   const database = await openDatabase({ url: undefined, embeddedDir: undefined });
+  // A throwaway in-memory database, migrated so the app starts as it would in service (identity
+  // reads its cookie-key generations before it is ready).
+  await migrateToLatest(database.db);
   const app = await buildApp(config, { database, logger: createLogger({ level: 'silent' }) });
   try {
     await app.ready();

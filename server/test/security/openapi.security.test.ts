@@ -20,12 +20,13 @@ import { createActor, GENEROUS_RATE_LIMITS } from '../actors.js';
 import { createTestApp, testEnv, type TestApp } from '../app-harness.js';
 import { createTestDatabase } from '../databases.js';
 
-/** Routes that are not API operations: the SPA's files, the CORS preflight, the docs UI. */
+/** Routes that are not API operations: the SPA's files, the CORS preflights, the docs UI. */
 // @fastify/swagger leaves HEAD routes out; the one declared on its own (tus progress) is in
 // docs/api/files.md, and the route contract, matrix and fuzz still see it.
 const NOT_OPERATIONS = new Set([
   'GET /*',
   'OPTIONS /*',
+  'OPTIONS /oauth/token',
   'GET /api/docs',
   'GET /api/docs/ui/:file',
   'HEAD /api/files/uploads/:uploadId',

@@ -150,7 +150,13 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
     registered: App,
     extra: Record<string, string> = {},
   ): Promise<Started> {
-    const config = await peer(registered);
+    return startAuthorizationWith(await peer(registered), extra);
+  }
+
+  async function startAuthorizationWith(
+    config: client.Configuration,
+    extra: Record<string, string> = {},
+  ): Promise<Started> {
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const url = client.buildAuthorizationUrl(config, {
@@ -536,6 +542,99 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
     expect(answer.headers.location).toBeUndefined();
   });
 
+  it('A12/T5 CORS per client: a browser may call the token endpoint only for a public app, from that app’s own origin', async () => {
+    const spaOrigin = 'https://companion.example';
+    const spa = await registerApp({
+      publicClient: true,
+      redirectUris: [`${spaOrigin}/callback`, REDIRECT_URI],
+    });
+    expect(spa.response.statusCode).toBe(201);
+    const confidential = await registerApp({ redirectUris: ['https://portal.clinic.example/cb'] });
+    const preflight = (origin: string, headers = 'content-type', method = 'POST') =>
+      app().inject({
+        method: 'OPTIONS',
+        url: '/oauth/token',
+        headers: {
+          origin,
+          'access-control-request-method': method,
+          'access-control-request-headers': headers,
+        },
+      });
+    const ok = await preflight(spaOrigin);
+    expect(ok.statusCode).toBe(204);
+    expect(ok.headers['access-control-allow-origin']).toBe(spaOrigin);
+    expect(ok.headers['access-control-allow-credentials']).toBeUndefined();
+    for (const refused of [
+      await preflight('https://attacker.example'),
+      // A confidential app's origin: its secret must never be in a browser.
+      await preflight('https://portal.clinic.example'),
+      await preflight(spaOrigin, 'content-type, authorization'),
+      await preflight(spaOrigin, 'content-type', 'PUT'),
+    ]) {
+      expect(refused.statusCode).toBe(403);
+      expect(refused.headers['access-control-allow-origin']).toBeUndefined();
+    }
+
+    // The token request itself: the public app from its origin gets an answer it may read.
+    const { actor: patient } = await portalPatient();
+    const config = await client.discovery(
+      new URL(issuer()),
+      spa.clientId,
+      undefined,
+      client.None(),
+      {
+        execute: [client.allowInsecureRequests],
+        [client.customFetch]: (url, init) => {
+          const target = new URL(url);
+          const headers = new Headers(init.headers);
+          if (init.method === 'POST') headers.set('origin', spaOrigin);
+          return fetch(`http://127.0.0.1:${ports[0]}${target.pathname}${target.search}`, {
+            ...init,
+            headers,
+            body: init.body as BodyInit,
+          });
+        },
+      },
+    );
+    const started = await startAuthorizationWith(config);
+    const callback = await decideAndReturn(started, patient, true);
+    const form = new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: callback.searchParams.get('code') ?? '',
+      redirect_uri: REDIRECT_URI,
+      code_verifier: started.verifier,
+      client_id: spa.clientId,
+    });
+    const tokenRequest = (origin: string, clientId = spa.clientId) =>
+      fetch(`http://127.0.0.1:${ports[0]}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+        body: new URLSearchParams({ ...Object.fromEntries(form), client_id: clientId }),
+      });
+    // From another origin the code is not even looked at.
+    const foreign = await tokenRequest('https://attacker.example');
+    expect(foreign.status).toBe(400);
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    const answer = await tokenRequest(spaOrigin);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('access-control-allow-origin')).toBe(spaOrigin);
+    expect(((await answer.json()) as { refresh_token?: string }).refresh_token).toEqual(
+      expect.any(String),
+    );
+    // A confidential app's token request from a browser origin is refused outright.
+    const fromBrowser = await fetch(`http://127.0.0.1:${ports[0]}/oauth/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: 'https://portal.clinic.example',
+        authorization: `Basic ${Buffer.from(`${confidential.clientId}:${confidential.clientSecret}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'x' }),
+    });
+    expect(fromBrowser.status).toBe(400);
+    expect(fromBrowser.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   describe('registration', () => {
     it('A12/Z5 app registration: scopes, redirect URIs and secrets follow the kind', async () => {
       const cases: Array<[Record<string, unknown>, string]> = [
@@ -543,11 +642,11 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
         [{ redirectUris: ['http://clinic.example/callback'] }, 'redirectUris/0'],
         [{ redirectUris: ['https://clinic.example/callback#x'] }, 'redirectUris/0'],
         [{ redirectUris: ['https://user:pw@clinic.example/callback'] }, 'redirectUris/0'],
-        [
-          { publicClient: true, redirectUris: ['https://clinic.example/callback'] },
-          'redirectUris/0',
-        ],
         [{ kind: 'machine', scopes: ['portal:read'], redirectUris: undefined }, 'scopes'],
+        [
+          { publicClient: true, kind: 'machine', scopes: ['audit:read'], redirectUris: undefined },
+          'publicClient',
+        ],
         [{ kind: 'machine', scopes: ['audit:read'] }, 'redirectUris'],
       ];
       for (const [body, field] of cases) {

@@ -20,6 +20,7 @@ declare module 'oidc-provider' {
     readonly clientId: string;
     readonly clientSecret?: string;
     readonly redirectUris?: readonly string[];
+    readonly clientAuthMethod?: string;
     compareClientSecret(actual: string): Promise<boolean> | boolean;
     grantTypeAllowed(grantType: string): boolean;
   }

@@ -8,6 +8,8 @@ import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from '../../platform/db/schema.js';
 import { HavenError } from '../../platform/errors.js';
 import { PUBLIC } from '../../platform/http/route-contract.js';
+import { Type } from 'typebox';
+import { publicAppRedirectUris } from './repo.js';
 import {
   authenticateClient,
   introspect,
@@ -15,7 +17,7 @@ import {
   revoke,
   type TokenVerification,
 } from './introspection.js';
-import type { AuthorizationServer } from './provider.js';
+import { browserOriginsOf, OAUTH_ROUTES, type AuthorizationServer } from './provider.js';
 import {
   AuthorizationPage,
   AuthorizeQuery,
@@ -141,6 +143,44 @@ export function registerProtocolRoutes(
       schema: { params: InteractionParams, response: { 200: AuthorizationPage } },
     },
     (request, reply) => handOver(server, request, reply),
+  );
+
+  // The token endpoint's CORS preflight (A12, T5): answered only for the origin of a public
+  // app's https redirect URI, for a form POST and nothing else, without credentials (a token
+  // request carries no cookie). The request itself is then held to the one app's own origins
+  // (provider.ts, clientBasedCORS). Every other preflight goes to Haven's CORS allowlist.
+  typed.options(
+    OAUTH_ROUTES.token,
+    {
+      config: { access: PUBLIC, rateClass: 'public' },
+      schema: { response: { 204: Type.Null() } },
+    },
+    async (request, reply) => {
+      const origin = request.headers.origin;
+      const method = request.headers['access-control-request-method'];
+      const headers = (request.headers['access-control-request-headers'] ?? '')
+        .split(',')
+        .map((name) => name.trim().toLowerCase())
+        .filter(Boolean);
+      const allowed =
+        origin !== undefined &&
+        method === 'POST' &&
+        headers.every((name) => name === 'content-type') &&
+        browserOriginsOf(await publicAppRedirectUris(db)).has(origin);
+      if (!allowed) {
+        reply.removeHeader('access-control-allow-origin');
+        reply.removeHeader('access-control-allow-credentials');
+        throw new HavenError('CORS_REJECTED');
+      }
+      return reply
+        .header('access-control-allow-origin', origin)
+        .header('vary', 'Origin')
+        .header('access-control-allow-methods', 'POST')
+        .header('access-control-allow-headers', 'content-type')
+        .header('access-control-max-age', '600')
+        .code(204)
+        .send(null);
+    },
   );
 
   typed.post(

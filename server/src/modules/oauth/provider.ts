@@ -63,6 +63,20 @@ export function oauthCookieKeys(masterKeys: readonly Buffer[]): string[] {
   );
 }
 
+/** The origins of a public app's https redirect URIs: where its browser code runs. */
+export function browserOriginsOf(redirectUris: readonly string[]): Set<string> {
+  const origins = new Set<string>();
+  for (const uri of redirectUris) {
+    try {
+      const url = new URL(uri);
+      if (url.protocol === 'https:') origins.add(url.origin);
+    } catch {
+      // Registration admits absolute URLs only; anything else names no origin.
+    }
+  }
+  return origins;
+}
+
 /** The SPA page where a person signs in and decides (web/src/features/connect). */
 export const consentPagePath = (uid: string): string => `/connect/${uid}`;
 
@@ -225,7 +239,12 @@ async function buildProvider(
       Grant: APP_TOKEN_LIFETIMES.grant,
       IdToken: settings.accessTokenLifetime,
     },
-    clientBasedCORS: () => false,
+    // A browser may call the token endpoint only for a public app (one without a secret: a
+    // single-page app), from the origin of one of its registered https redirect URIs. Any other
+    // cross-origin token request is refused: a confidential client's secret never belongs in a
+    // browser (protocol-routes.ts answers the preflight by the same rule).
+    clientBasedCORS: (_ctx: unknown, origin: string, client: ClientInstance) =>
+      client.clientAuthMethod === 'none' && browserOriginsOf(client.redirectUris ?? []).has(origin),
     formats: {
       customizers: {
         // Haven's verifier requires a `scope` claim (Z2): a token asked for no scope holds none.

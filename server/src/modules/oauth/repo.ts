@@ -341,3 +341,15 @@ export async function isActiveUser(db: Db, id: string): Promise<boolean> {
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/** The redirect URIs of every enabled public app (few rows: apps are registered by hand). */
+export async function publicAppRedirectUris(db: Db): Promise<string[]> {
+  const rows = await db
+    .selectFrom('oauth_clients')
+    .select('redirect_uris')
+    .where('kind', '=', 'app')
+    .where('public_client', '=', true)
+    .where('disabled_at', 'is', null)
+    .execute();
+  return rows.flatMap((row) => row.redirect_uris);
+}

@@ -44,7 +44,7 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
  * on a loopback address for a native app; no fragment, no credentials. It is then compared with
  * what an authorization request names exactly, character for character (oidc-provider).
  */
-function redirectUriProblem(value: string, publicClient: boolean): string | undefined {
+function redirectUriProblem(value: string): string | undefined {
   let url: URL;
   try {
     url = new URL(value);
@@ -56,9 +56,6 @@ function redirectUriProblem(value: string, publicClient: boolean): string | unde
   const loopback = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
   if (url.protocol !== 'https:' && !loopback) {
     return 'must use https (or http on 127.0.0.1 or [::1] for an app on the same computer)';
-  }
-  if (publicClient && !loopback) {
-    return 'must be a loopback address (http://127.0.0.1:<port>/...) for an app without a secret';
   }
   return undefined;
 }
@@ -115,7 +112,7 @@ function checkClientShape(input: CreateClientBody): {
       });
     }
     redirectUris.forEach((uri, index) => {
-      const problem = redirectUriProblem(uri, publicClient);
+      const problem = redirectUriProblem(uri);
       if (problem) {
         errors.push({
           field: `redirectUris/${index}`,
