@@ -3,6 +3,7 @@
 import { sql } from 'kysely';
 import type { JobHandler } from '../platform/jobs.js';
 import { purgeExpiredIdentityRecords } from '../modules/identity/index.js';
+import { purgeExpiredOAuthRecords } from '../modules/oauth/index.js';
 import { sealAuditChain, type SealedTail } from '../platform/audit/seal.js';
 import { createAnchorPublisher } from '../platform/audit/anchors.js';
 import type { AuditSealing } from '../platform/audit/configured.js';
@@ -66,6 +67,11 @@ export function jobHandlers(dependencies: JobDependencies): Record<string, JobHa
       const counts = await purgeExpiredIdentityRecords(db, new Date());
       log.info(counts, 'identity records purged');
     },
+    // A13: expired OAuth artifacts and revoked-token ids; idempotent like identity's.
+    'oauth.cleanup': async (_payload, { db, log }) => {
+      const counts = await purgeExpiredOAuthRecords(db, new Date());
+      log.info(counts, 'oauth records purged');
+    },
     // L3: links committed audit events into the keyed hash chain (platform/audit/seal.ts). One
     // sealer at a time across nodes (advisory lock; a run that finds it taken does nothing);
     // a backlog is sealed a minute's worth at a time so the job ends well within its lock.
@@ -117,6 +123,7 @@ export function jobHandlers(dependencies: JobDependencies): Record<string, JobHa
 export function jobSchedules(): Array<{ queue: string; everyMs: number }> {
   return [
     { queue: 'identity.cleanup', everyMs: 10 * 60_000 },
+    { queue: 'oauth.cleanup', everyMs: 10 * 60_000 },
     { queue: 'audit.seal', everyMs: AUDIT_SEAL_EVERY_MS },
     { queue: 'files.scan-sweep', everyMs: SCAN_SWEEP_EVERY_MS },
     { queue: 'files.cleanup', everyMs: UPLOAD_CLEANUP_EVERY_MS },

@@ -18,6 +18,7 @@ import { registerClientRoutes } from './routes.js';
 
 export { clientTokenChecks } from './introspection.js';
 export { oauthCookieKeys } from './provider.js';
+export { purgeExpiredOAuthRecords } from './cleanup-repo.js';
 
 export interface OAuthSettings extends AuthorizationServerSettings {
   readonly keyForKid: (kid: string) => Promise<CryptoKey | KeyObject | undefined>;
