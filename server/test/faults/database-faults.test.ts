@@ -145,6 +145,12 @@ describe.skipIf(skipReason !== undefined)('database faults on real processes', (
     processes.push(...nodes, worker);
     await Promise.all(nodes.map((node) => node.waitFor('Haven is listening')));
     await worker.waitFor('worker started');
+    // Each node's authorization server is built before the faults (as after any first use).
+    for (const port of ports) {
+      expect(
+        (await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`)).status,
+      ).toBe(200);
+    }
 
     // A clinician with a session, minted by an app in this process on the same database and
     // master key (so the nodes verify its token); this process must survive the faults too.
@@ -175,6 +181,30 @@ describe.skipIf(skipReason !== undefined)('database faults on real processes', (
     await postgres.stop();
     await sleep(1_000);
     const readyDuringOutage = await Promise.all(ports.map(readyStatus));
+    // The OAuth endpoints oidc-provider answers say "not now" too (A12), not server_error 500.
+    const oauthDuringOutage = await Promise.all([
+      fetch(`http://127.0.0.1:${ports[0]}/oauth/token`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from('outageprobeclient01:secret').toString('base64')}`,
+        },
+        body: 'grant_type=client_credentials',
+      }),
+      fetch(
+        `http://127.0.0.1:${ports[1]}/oauth/authorize?response_type=code&client_id=outageprobeclient01` +
+          '&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=portal%3Aread' +
+          '&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256',
+        { redirect: 'manual' },
+      ),
+    ]);
+    const oauthOutage = await Promise.all(
+      oauthDuringOutage.map(async (response) => ({
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        body: await response.text(),
+      })),
+    );
     await sleep(1_000);
     await postgres.start();
     const backAt = Date.now();
@@ -202,6 +232,11 @@ describe.skipIf(skipReason !== undefined)('database faults on real processes', (
 
     // During the outage: 503 SERVICE_UNAVAILABLE with Retry-After, never a 500.
     expect(readyDuringOutage).toEqual([503, 503]);
+    for (const answer of oauthOutage) {
+      expect(answer.status, answer.body).toBe(503);
+      expect(answer.retryAfter).toMatch(/^\d+$/);
+      expect(answer.body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|stack/);
+    }
     const statuses = new Set(outcomes.map((o) => o.status));
     const histogram = new Map<string, number>();
     for (const outcome of outcomes) {

@@ -58,6 +58,7 @@ declare module 'oidc-provider' {
     readonly Interaction: { find(uid: string): Promise<InteractionInstance | undefined> };
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     on(event: string, listener: (...args: unknown[]) => void): this;
+    use(middleware: (ctx: never, next: () => Promise<void>) => Promise<void>): this;
   }
 
   export const errors: {

@@ -14,6 +14,7 @@ import type { DatabaseSchema } from '../../platform/db/schema.js';
 import { secretMatchesHash } from './client-secrets.js';
 import { kyselyAdapter } from './adapter.js';
 import { isActiveUser } from './repo.js';
+import { describeDatabaseFault, isDatabaseUnavailable } from '../../platform/db/faults.js';
 import { DELEGATED_SCOPE_NAMES, MACHINE_CLIENT_SCOPES } from './schemas.js';
 
 /**
@@ -76,6 +77,16 @@ export function browserOriginsOf(redirectUris: readonly string[]): Set<string> {
   }
   return origins;
 }
+
+/** Seconds a client is asked to wait while the database is away (as Haven's own 503s do). */
+const DATABASE_RETRY_AFTER_SECONDS = 1;
+
+const UNAVAILABLE_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Haven is briefly unavailable</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><main><h1>Haven is briefly unavailable</h1>
+<p>Haven cannot reach its database at the moment. Wait a few seconds, then reload this page.</p>
+</main></body></html>`;
 
 /** The SPA page where a person signs in and decides (web/src/features/connect). */
 export const consentPagePath = (uid: string): string => `/connect/${uid}`;
@@ -268,11 +279,45 @@ async function buildProvider(
   // protocol-routes.ts sets Host and X-Forwarded-Proto to the issuer's before handing a request
   // over, so the URLs the provider writes are the issuer's even behind a TLS-terminating proxy.
   provider.proxy = true;
-  provider.on('server_error', (_ctx, error) => log.error({ err: error }, 'oauth server error'));
+  // A database outage is Haven's 503 with Retry-After here too (issue 9), not the provider's
+  // 500 server_error: the error handler inside each route notes the fault, and this outermost
+  // middleware rewrites the answer once that handler has written it.
+  provider.on('server_error', (ctx, error) => {
+    if (isDatabaseUnavailable(error)) {
+      (ctx as { state: Record<string, unknown> }).state.databaseUnavailable = true;
+      log.warn({ cause: describeDatabaseFault(error) }, 'oauth request: database unavailable');
+      return;
+    }
+    log.error({ err: error }, 'oauth server error');
+  });
+  provider.use(async (ctx: ProviderContext, next: () => Promise<void>) => {
+    await next();
+    if (ctx.state.databaseUnavailable !== true) return;
+    ctx.status = 503;
+    ctx.set('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+    ctx.set('Cache-Control', 'no-store');
+    if (ctx.response.is('html')) {
+      ctx.body = UNAVAILABLE_PAGE;
+    } else {
+      ctx.body = {
+        error: 'temporarily_unavailable',
+        error_description: 'Haven cannot reach its database; retry shortly.',
+      };
+    }
+  });
   return provider;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The part of a Koa context the outage middleware touches. */
+interface ProviderContext {
+  status: number;
+  body: unknown;
+  state: Record<string, unknown>;
+  response: { is(type: string): string | false };
+  set(name: string, value: string): void;
+}
 
 export interface AuthorizationServer {
   readonly issuer: URL;
