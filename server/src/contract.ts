@@ -134,3 +134,11 @@ export {
   DecisionAnswer as OAuthDecisionAnswer,
   InteractionAnswer as OAuthInteractionAnswer,
 } from './modules/oauth/schemas.js';
+export {
+  ClientList as OAuthClientList,
+  ClientWithSecretAnswer as OAuthClientWithSecretAnswer,
+  DELEGATED_SCOPES,
+  MACHINE_CLIENT_SCOPES,
+  ORGANIZATION_CLIENT_SCOPES,
+  OAuthClientSchema,
+} from './modules/oauth/schemas.js';

@@ -141,6 +141,7 @@ describe('every page, every role, two widths', () => {
       '/admin/users',
       '/admin/organizations',
       '/admin/audit',
+      '/admin/oauth-clients',
       '/break-glass',
       `/break-glass/${seeded.grantId}`,
     ]);
@@ -153,6 +154,7 @@ describe('every page, every role, two widths', () => {
       `/patients/${seeded.patientId}`,
       '/organization/members',
       '/organization/consent-documents',
+      '/organization/connected-systems',
       '/files',
       '/files/buckets',
       '/account',

@@ -327,6 +327,17 @@ async function newOAuthApp(w: World): Promise<Prepared> {
   return { clientId };
 }
 
+/** A third-party app owned by organization A, which A's administrators manage (A12). */
+async function newOrganizationAApp(w: World): Promise<Prepared> {
+  const { clientId } = await newOAuthApp(w);
+  await w.db
+    .updateTable('oauth_clients')
+    .set({ owner_organization_id: w.orgA })
+    .where('client_id', '=', clientId ?? '')
+    .execute();
+  return { clientId: clientId ?? '' };
+}
+
 /** The query of a valid authorization request by the app (S256 challenge of a fixed verifier). */
 const authorizationQuery = (clientId: string): string =>
   new URLSearchParams({
@@ -1281,6 +1292,40 @@ export const MATRIX: Readonly<Record<string, MatrixEntry>> = {
     prepare: newOAuthClient,
     request: (_w, _a, p) => post(`/api/admin/oauth-clients/${p.clientId}/disable`),
     expect: adminOnly(200),
+  },
+  // An organization's own clients: its org_admin only (403 for its other members, 404 outside).
+  'GET /api/organizations/:organizationId/oauth-clients': {
+    request: (w) => ({ method: 'GET', url: `/api/organizations/${w.orgA}/oauth-clients` }),
+    expect: organizationA(FORBIDDEN, NOT_FOUND, 200),
+  },
+  'POST /api/organizations/:organizationId/oauth-clients': {
+    request: (w) =>
+      post(`/api/organizations/${w.orgA}/oauth-clients`, {
+        name: 'Companion app',
+        kind: 'app',
+        scopes: ['portal:read'],
+        redirectUris: [APP_REDIRECT_URI],
+      }),
+    expect: organizationA(FORBIDDEN, NOT_FOUND, 201),
+  },
+  'POST /api/organizations/:organizationId/oauth-clients/:clientId/secret': {
+    prepare: newOrganizationAApp,
+    request: (w, _a, p) => post(`/api/organizations/${w.orgA}/oauth-clients/${p.clientId}/secret`),
+    expect: organizationA(FORBIDDEN, NOT_FOUND, 200),
+  },
+  'PUT /api/organizations/:organizationId/oauth-clients/:clientId/scopes': {
+    prepare: newOrganizationAApp,
+    request: (w, _a, p) => ({
+      method: 'PUT',
+      url: `/api/organizations/${w.orgA}/oauth-clients/${p.clientId}/scopes`,
+      payload: { scopes: ['portal:read'] },
+    }),
+    expect: organizationA(FORBIDDEN, NOT_FOUND, 200),
+  },
+  'POST /api/organizations/:organizationId/oauth-clients/:clientId/disable': {
+    prepare: newOrganizationAApp,
+    request: (w, _a, p) => post(`/api/organizations/${w.orgA}/oauth-clients/${p.clientId}/disable`),
+    expect: organizationA(FORBIDDEN, NOT_FOUND, 200),
   },
   // The browser's side of the authorization code flow: public, the same for every caller (a
   // bearer token changes nothing); the person's side needs their own signed-in session.

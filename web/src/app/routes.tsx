@@ -1,7 +1,11 @@
 import type { ReactNode } from 'react';
 import type { ActiveSession } from '../auth/sessionStore';
 import { AccountPage } from '../features/account';
-import { AdminUsersPage } from '../features/admin';
+import {
+  AdminConnectedSystemsPage,
+  AdminUsersPage,
+  OrganizationConnectedSystemsPage,
+} from '../features/admin';
 import { AuditLogPage } from '../features/audit';
 import { BreakGlassPage, BreakGlassRecordPage } from '../features/breakglass';
 import { BucketsPage } from '../features/buckets';
@@ -51,6 +55,16 @@ export const ROUTES: Readonly<Record<string, Route>> = {
     access: 'signed-in',
     scope: 'orgs:members',
     render: (session) => <MembersPage session={session} />,
+  },
+  '/admin/oauth-clients': {
+    access: 'signed-in',
+    scope: 'oauth:manage',
+    render: () => <AdminConnectedSystemsPage />,
+  },
+  '/organization/connected-systems': {
+    access: 'signed-in',
+    scope: 'orgs:members',
+    render: () => <OrganizationConnectedSystemsPage />,
   },
   '/organization/consent-documents': {
     access: 'signed-in',

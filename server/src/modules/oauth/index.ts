@@ -1,9 +1,11 @@
 // The OAuth module's front door (A12, issue 12): an authorization server on oidc-provider for
 // machine clients (client credentials) and third-party apps acting for a person (authorization
 // code with PKCE, consent in Haven's pages, rotating refresh tokens), Haven's introspection and
-// revocation of its tokens, people's connected apps, and the administrators' client management. app.ts registers the plugin with
-// the module context and the signing-key functions identity lends it, and wraps identity's
-// authenticator in clientTokenChecks so a disabled client's or a revoked token stops at once.
+// revocation of its tokens, people's connected apps, and client management by platform
+// administrators and by organization administrators for their organization's clients. app.ts
+// registers the plugin with the module context and the signing-key functions identity lends it,
+// and wraps identity's authenticator in clientTokenChecks so a disabled client's or a revoked
+// token stops at once.
 // oidc-provider ships no types: this brings Haven's declaration of the part it uses into every
 // program that reaches the module (the server's, and the browser tests' through app.ts).
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference -- an ambient module declaration cannot be imported
@@ -15,6 +17,7 @@ import { registerProtocolRoutes } from './protocol-routes.js';
 import { createAuthorizationServer, type AuthorizationServerSettings } from './provider.js';
 import { registerConsentRoutes } from './consent-routes.js';
 import { registerClientRoutes } from './routes.js';
+import { registerOrganizationClientRoutes } from './organization-routes.js';
 
 export { clientTokenChecks } from './introspection.js';
 export { oauthCookieKeys } from './provider.js';
@@ -41,5 +44,6 @@ export const oauthModule: FastifyPluginAsync<OAuthModuleOptions> = async (app, {
     }),
   );
   registerClientRoutes(app, context);
+  registerOrganizationClientRoutes(app, context);
   registerConsentRoutes(app, context, server);
 };

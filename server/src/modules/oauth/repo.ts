@@ -353,3 +353,39 @@ export async function publicAppRedirectUris(db: Db): Promise<string[]> {
     .execute();
   return rows.flatMap((row) => row.redirect_uris);
 }
+
+// --- an organization's own clients (organization-routes.ts) -----------------------------------
+
+/** The clients the organization owns, newest first: what its administrators manage. */
+export function listOrganizationClients(
+  db: Db,
+  organizationId: string,
+  limit: number,
+): Promise<ClientRow[]> {
+  return db
+    .selectFrom('oauth_clients')
+    .selectAll()
+    .where('owner_organization_id', '=', organizationId)
+    .orderBy('created_at', 'desc')
+    .orderBy('client_id')
+    .limit(limit)
+    .execute();
+}
+
+/**
+ * The client if the organization owns it, locked for the change that follows in the same
+ * transaction; undefined for another organization's client, a platform client or none (Z4).
+ */
+export function lockOrganizationClient(
+  db: Db,
+  organizationId: string,
+  clientId: string,
+): Promise<ClientRow | undefined> {
+  return db
+    .selectFrom('oauth_clients')
+    .selectAll()
+    .where('client_id', '=', clientId)
+    .where('owner_organization_id', '=', organizationId)
+    .forUpdate()
+    .executeTakeFirst();
+}

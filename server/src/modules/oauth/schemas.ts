@@ -279,3 +279,43 @@ export const ConnectedAppList = Type.Object(
   { apps: Type.Array(ConnectedAppSchema, { maxItems: CONNECTED_APPS_LIMIT }) },
   { additionalProperties: false },
 );
+
+// --- an organization's own clients, managed by its administrators (issue 12 item 4) ---------
+
+/**
+ * What an organization administrator may give a client of their organization (Z3, A12): never
+ * more than the role reaches, so registering a client cannot lift an org admin above it.
+ * - A machine client: nothing today. The one machine scope, audit:read, reads every
+ *   organization's audit trail, a platform administrator's scope; an org admin's machine
+ *   integration is registered by a platform administrator until a scope bounded by the
+ *   organization exists.
+ * - An app: every delegated scope. Its token carries only what a person holds and consents to,
+ *   on their own record, so whoever registers the app gains nothing of their own by it.
+ * The same rule bounds rotation: an org admin receives the secret only of a client whose scopes
+ * they could have given (service.ts).
+ */
+export const ORGANIZATION_CLIENT_SCOPES: Readonly<Record<'machine' | 'app', readonly string[]>> =
+  Object.freeze({ machine: [], app: DELEGATED_SCOPE_NAMES });
+
+export const OrganizationParams = Type.Object(
+  { organizationId: Uuid },
+  { additionalProperties: false },
+);
+
+export const OrganizationClientParams = Type.Object(
+  { organizationId: Uuid, clientId: ClientId },
+  { additionalProperties: false },
+);
+
+/** Registration by an org admin: the owner is the organization in the path, never the body. */
+export const OrganizationCreateClientBody = Type.Object(
+  {
+    name: CreateClientBody.properties.name,
+    scopes: ScopeList,
+    kind: CreateClientBody.properties.kind,
+    redirectUris: CreateClientBody.properties.redirectUris,
+    publicClient: CreateClientBody.properties.publicClient,
+  },
+  { additionalProperties: false },
+);
+export type OrganizationCreateClientBody = Static<typeof OrganizationCreateClientBody>;

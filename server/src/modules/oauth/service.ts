@@ -1,25 +1,43 @@
 // Client management (A12, Z5): platform administrators register machine clients, rotate their
-// secrets, change their scopes and disable them. Every change is audited in its transaction; a
-// secret is 256 random bits, returned once and stored only as its SHA-256.
+// secrets, change their scopes and disable them; organization administrators do the same for
+// their organization's clients (the end of this file). Every change is audited in its
+// transaction; a secret is 256 random bits, returned once and stored only as its SHA-256.
 import type { FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { DatabaseSchema } from '../../platform/db/schema.js';
 import { randomToken } from '../../platform/crypto.js';
-import { requireUser } from '../../platform/access/index.js';
+import { requireAccess, requireUser } from '../../platform/access/index.js';
 import { HavenError, type FieldError } from '../../platform/errors.js';
 import { requestContext } from '../../platform/http/request-context.js';
 import type { ModuleContext } from '../../platform/module-context.js';
 import { recordUserEvent } from '../../platform/user-event.js';
 import { newClientSecret } from './client-secrets.js';
-import { insertClient, listClients, updateClient, type ClientRow } from './repo.js';
+import {
+  insertClient,
+  listClients,
+  listOrganizationClients,
+  lockOrganizationClient,
+  updateClient,
+  type ClientRow,
+} from './repo.js';
 import {
   CLIENT_LIST_LIMIT,
   MACHINE_CLIENT_SCOPES,
+  ORGANIZATION_CLIENT_SCOPES,
   isDelegatedScope,
   type ChangeScopesBody,
   type CreateClientBody,
   type OAuthClientView,
+  type OrganizationCreateClientBody,
 } from './schemas.js';
 
 export type OAuthContext = ModuleContext<unknown>;
+
+/**
+ * Checked first in a change's own transaction: that this caller may still make it (an org
+ * admin's change of their organization's client; organization-routes.ts). Throws to refuse.
+ */
+export type ClientChangeCheck = (trx: Kysely<DatabaseSchema>) => Promise<void>;
 
 export function clientView(row: ClientRow): OAuthClientView {
   return {
@@ -134,11 +152,13 @@ export async function createClient(
   ctx: OAuthContext,
   request: FastifyRequest,
   input: CreateClientBody,
+  authorize?: ClientChangeCheck,
 ): Promise<{ client: OAuthClientView; clientSecret: string | null }> {
   const { userId } = requireUser(request);
   const shape = checkClientShape(input);
   const { secret, sha256 } = newClientSecret();
   const row = await ctx.db.transaction().execute(async (trx) => {
+    await authorize?.(trx);
     if (input.ownerOrganizationId) {
       const organization = await trx
         .selectFrom('organizations')
@@ -184,9 +204,11 @@ async function changeClient(
   clientId: string,
   change: Parameters<typeof updateClient>[2],
   event: { action: string; details: Record<string, string | boolean | null> },
+  authorize?: ClientChangeCheck,
 ): Promise<ClientRow> {
   const { userId } = requireUser(request);
   return ctx.db.transaction().execute(async (trx) => {
+    await authorize?.(trx);
     const row = await updateClient(trx, clientId, change, ctx.now());
     if (!row) throw new HavenError('NOT_FOUND', 'No such client.');
     await recordUserEvent(trx, userId, requestContext(request), {
@@ -202,6 +224,7 @@ export async function rotateClientSecret(
   ctx: OAuthContext,
   request: FastifyRequest,
   clientId: string,
+  authorize?: ClientChangeCheck,
 ): Promise<{ client: OAuthClientView; clientSecret: string }> {
   const { secret, sha256 } = newClientSecret();
   const row = await changeClient(
@@ -210,6 +233,7 @@ export async function rotateClientSecret(
     clientId,
     { secretSha256: sha256 },
     { action: 'oauth.client.rotate', details: { rotated: true } },
+    authorize,
   );
   return { client: clientView(row), clientSecret: secret };
 }
@@ -219,6 +243,7 @@ export async function changeClientScopes(
   request: FastifyRequest,
   clientId: string,
   input: ChangeScopesBody,
+  authorize?: ClientChangeCheck,
 ): Promise<OAuthClientView> {
   const row = await changeClient(
     ctx,
@@ -226,6 +251,7 @@ export async function changeClientScopes(
     clientId,
     { scopes: input.scopes },
     { action: 'oauth.client.scopes', details: { scopes: input.scopes.join(' ') || null } },
+    authorize,
   );
   return clientView(row);
 }
@@ -235,6 +261,7 @@ export async function disableClient(
   ctx: OAuthContext,
   request: FastifyRequest,
   clientId: string,
+  authorize?: ClientChangeCheck,
 ): Promise<OAuthClientView> {
   const row = await changeClient(
     ctx,
@@ -242,6 +269,122 @@ export async function disableClient(
     clientId,
     { disabledAt: ctx.now() },
     { action: 'oauth.client.disable', details: { disabled: true } },
+    authorize,
   );
   return clientView(row);
+}
+
+// --- an organization's own clients, managed by its administrators (issue 12 item 4) ---------
+// The same use cases as above, so each change is audited exactly as a platform admin's; what
+// differs is who may make it: an org_admin of the organization in the path (404 outside it, 403
+// for its other members, as requireAccess answers), on a client that organization owns (404 for
+// any other, even one the caller could manage through another path), with scopes they may give.
+
+const administer = (db: Kysely<DatabaseSchema>, request: FastifyRequest, organizationId: string) =>
+  requireAccess(db, request, 'organization:administer', { organizationId });
+
+/** Refuses scopes an org admin may not give a client of this kind (ORGANIZATION_CLIENT_SCOPES). */
+function requireGrantableByOrganization(kind: 'machine' | 'app', scopes: readonly string[]): void {
+  const grantable = ORGANIZATION_CLIENT_SCOPES[kind];
+  const beyond = scopes.filter((scope) => !grantable.includes(scope));
+  if (beyond.length > 0 || scopes.length === 0) {
+    const what = kind === 'machine' ? 'machine integration' : 'app';
+    throw new HavenError(
+      'FORBIDDEN',
+      `Only a platform administrator can give a ${what} ${beyond.join(', ') || 'these scopes'}.`,
+    );
+  }
+}
+
+/**
+ * The check a change of an organization's client runs in its transaction: the caller is still
+ * the organization's admin (their membership held FOR SHARE until commit), and the client is the
+ * organization's (locked); `allow` then judges the locked row.
+ */
+function organizationClientCheck(
+  request: FastifyRequest,
+  organizationId: string,
+  clientId: string,
+  allow: (row: ClientRow) => void = () => undefined,
+): ClientChangeCheck {
+  return async (trx) => {
+    await administer(trx, request, organizationId);
+    const row = await lockOrganizationClient(trx, organizationId, clientId);
+    if (!row) throw new HavenError('NOT_FOUND', 'No such client.');
+    allow(row);
+  };
+}
+
+export async function listOrganizationOAuthClients(
+  ctx: OAuthContext,
+  request: FastifyRequest,
+  organizationId: string,
+): Promise<OAuthClientView[]> {
+  await administer(ctx.db, request, organizationId);
+  return (await listOrganizationClients(ctx.db, organizationId, CLIENT_LIST_LIMIT)).map(clientView);
+}
+
+/** Registers a client the organization owns. */
+export async function createOrganizationClient(
+  ctx: OAuthContext,
+  request: FastifyRequest,
+  organizationId: string,
+  input: OrganizationCreateClientBody,
+): Promise<{ client: OAuthClientView; clientSecret: string | null }> {
+  // First, so an outsider learns nothing from how the body would have been judged.
+  await administer(ctx.db, request, organizationId);
+  requireGrantableByOrganization(input.kind ?? 'machine', input.scopes);
+  return createClient(ctx, request, { ...input, ownerOrganizationId: organizationId }, (trx) =>
+    administer(trx, request, organizationId).then(() => undefined),
+  );
+}
+
+/** The new secret goes to an org admin only for a client whose scopes they could have given. */
+export function rotateOrganizationClientSecret(
+  ctx: OAuthContext,
+  request: FastifyRequest,
+  organizationId: string,
+  clientId: string,
+): Promise<{ client: OAuthClientView; clientSecret: string }> {
+  return rotateClientSecret(
+    ctx,
+    request,
+    clientId,
+    organizationClientCheck(request, organizationId, clientId, (row) =>
+      requireGrantableByOrganization(row.kind, row.scopes),
+    ),
+  );
+}
+
+export function changeOrganizationClientScopes(
+  ctx: OAuthContext,
+  request: FastifyRequest,
+  organizationId: string,
+  clientId: string,
+  input: ChangeScopesBody,
+): Promise<OAuthClientView> {
+  return changeClientScopes(
+    ctx,
+    request,
+    clientId,
+    input,
+    organizationClientCheck(request, organizationId, clientId, (row) =>
+      requireGrantableByOrganization(row.kind, input.scopes),
+    ),
+  );
+}
+
+/** Any of the organization's clients, whatever it holds: stopping access gives none. */
+export function disableOrganizationClient(
+  ctx: OAuthContext,
+  request: FastifyRequest,
+  organizationId: string,
+  clientId: string,
+): Promise<OAuthClientView> {
+  return disableClient(
+    ctx,
+    request,
+    clientId,
+    organizationClientCheck(request, organizationId, clientId),
+  );
 }
