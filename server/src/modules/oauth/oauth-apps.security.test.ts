@@ -5,8 +5,10 @@
 // app.inject carrying the provider's cookies; web/e2e/oauth-connect.test.ts plays it in Chromium.
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
+import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   GENEROUS_RATE_LIMITS,
@@ -20,8 +22,44 @@ import {
 } from '../../../test/actors.js';
 import { useTestNodes } from '../../../test/app-harness.js';
 import { describeEachEngine } from '../../../test/databases.js';
+import { OWN_RECORD, requireAccess, type PatientTarget } from '../../platform/access/index.js';
+import { requireScopes } from '../../platform/http/route-contract.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:8765/callback';
+
+const ACCESS_PROBE = '/test/oauth-app-access';
+const Id = Type.String({ maxLength: 36 });
+
+/**
+ * Asks requireAccess, as the caller, for a patient permission on the caller's own record or on
+ * a record by id, behind the scope an app may hold: no route of Haven's lets an app's token ask
+ * anything but a read of the person's own record, so only a probe shows that requireAccess
+ * itself refuses it everything else.
+ */
+function registerAccessProbe(app: FastifyInstance): void {
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
+    ACCESS_PROBE,
+    {
+      config: { access: requireScopes(['portal:read']), rateClass: 'read' },
+      schema: {
+        body: Type.Object(
+          {
+            permission: Type.Union([Type.Literal('patient:read'), Type.Literal('patient:write')]),
+            patientId: Type.Optional(Id),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ patientId: Id }, { additionalProperties: false }) },
+      },
+    },
+    async (request) => {
+      const { permission, patientId } = request.body;
+      const target: PatientTarget = patientId === undefined ? OWN_RECORD : { patientId };
+      const access = await requireAccess(app.database.db, request, permission, target);
+      return { patientId: access.patientId };
+    },
+  );
+}
 
 interface App {
   readonly clientId: string;
@@ -70,7 +108,11 @@ async function oauthErrorOf(attempt: Promise<unknown>): Promise<string> {
 }
 
 describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
-  const nodes = useTestNodes(engine, { env: GENEROUS_RATE_LIMITS, nodes: [{}, {}] });
+  const nodes = useTestNodes(engine, {
+    env: GENEROUS_RATE_LIMITS,
+    nodes: [{}, {}],
+    build: { modules: [registerAccessProbe] },
+  });
   const listening: FastifyInstance[] = [];
   let ports: number[] = [];
   let admin: Actor;
@@ -156,6 +198,7 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
   async function startAuthorizationWith(
     config: client.Configuration,
     extra: Record<string, string> = {},
+    browser = new Browser(),
   ): Promise<Started> {
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
@@ -168,7 +211,6 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
       resource: `${issuer()}/api`,
       ...extra,
     });
-    const browser = new Browser();
     const started = await browser.get(app(), url.href);
     expect(started.statusCode).toBe(303);
     const match = /^\/connect\/([A-Za-z0-9_-]+)$/.exec(String(started.headers.location));
@@ -264,6 +306,31 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
       { allow: true },
     );
     expect(step.statusCode).toBe(403);
+    // requireAccess itself lets the app read the person's own record and nothing more: not a
+    // write of it, and not the same record named by id.
+    const own = await callAs(app(), bearer(tokens.access_token), 'POST', ACCESS_PROBE, {
+      permission: 'patient:read',
+    });
+    expect(own.statusCode, own.body).toBe(200);
+    for (const body of [
+      { permission: 'patient:write' },
+      { permission: 'patient:read', patientId },
+      { permission: 'patient:write', patientId },
+    ]) {
+      const beyond = await callAs(app(), bearer(tokens.access_token), 'POST', ACCESS_PROBE, body);
+      expect(beyond.statusCode, JSON.stringify(body)).toBe(403);
+    }
+    // The person's own session may do all of it (the probe is not what refuses the app).
+    const self = await callAs(app(), patient, 'POST', ACCESS_PROBE, {
+      permission: 'patient:write',
+      patientId,
+    });
+    expect(self.statusCode, self.body).toBe(200);
+
+    // The provider's own browser session never consents for the person: the same browser
+    // asking again is sent to the consent page again, not straight back to the app with a code.
+    const again = await startAuthorizationWith(started.config, {}, started.browser);
+    expect(again.uid).not.toBe(started.uid);
 
     // The record's audit trail names the app that read it.
     const events = await app()
