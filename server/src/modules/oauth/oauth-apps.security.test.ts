@@ -95,6 +95,16 @@ class Browser {
   }
 }
 
+/** An authorization request for portal:read with a fresh S256 challenge, to `redirectUri`. */
+async function authorizationUrl(config: client.Configuration, redirectUri: string): Promise<URL> {
+  return client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: 'portal:read',
+    code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+    code_challenge_method: 'S256',
+  });
+}
+
 /** The OAuth error code of a refused request. */
 async function oauthErrorOf(attempt: Promise<unknown>): Promise<string> {
   try {
@@ -457,12 +467,7 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
       `${REDIRECT_URI}/`,
       `${REDIRECT_URI}?next=https://attacker.example`,
     ]) {
-      const url = client.buildAuthorizationUrl(config, {
-        redirect_uri: redirect,
-        scope: 'portal:read',
-        code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
-        code_challenge_method: 'S256',
-      });
+      const url = await authorizationUrl(config, redirect);
       const answer = await new Browser().get(app(), url.href);
       expect(answer.statusCode).toBe(400);
       expect(answer.headers.location).toBeUndefined();
@@ -598,12 +603,7 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
     const dead = await callAs(app(1), bearer(tokens.access_token), 'GET', '/api/portal/record');
     expect(dead.statusCode).toBe(401);
     const config = await peer({ ...registered });
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT_URI,
-      scope: 'portal:read',
-      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
-      code_challenge_method: 'S256',
-    });
+    const url = await authorizationUrl(config, REDIRECT_URI);
     const answer = await new Browser().get(app(), url.href);
     expect(answer.statusCode).toBe(400);
     expect(answer.headers.location).toBeUndefined();
