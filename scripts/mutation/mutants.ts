@@ -350,10 +350,10 @@ export const MUTANTS: readonly Mutant[] = [
     id: 'A12/machine-scope-allowlist',
     control: 'A12',
     file: `${S}modules/oauth/service.ts`,
-    find: '      (scope) => !(MACHINE_CLIENT_SCOPES as readonly string[]).includes(scope),',
-    replace: "      (scope) => scope === '',",
+    find: '  const foreign = scopes.filter((scope) => !CLIENT_SCOPES_BY_KIND[kind].includes(scope));',
+    replace: "  const foreign = scopes.filter((scope) => scope === '');",
     removes:
-      "an administrator may grant a machine client an app's delegated scope, not only the machine allowlist",
+      "an administrator may give a client scopes of the other kind (a machine an app's delegated scope), at registration or later",
     tests: [`${S}modules/oauth/oauth-apps.security.test.ts`],
   },
   {
@@ -523,7 +523,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: 'A12/delegated-grant-alive',
     control: 'A12',
-    file: `${S}modules/oauth/repo.ts`,
+    file: `${S}modules/oauth/grants-repo.ts`,
     find: "  if (!row || row.status !== 'active' || !row.granted || !row.client_enabled || row.revoked) {",
     replace: "  if (!row || row.status !== 'active' || !row.client_enabled || row.revoked) {",
     removes:

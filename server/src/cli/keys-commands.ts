@@ -5,7 +5,6 @@
 // removed after a master-key change; --csrf adds a generation of the secret behind CSRF tokens
 // and refresh-cookie tags (platform/cookie-secrets.ts), --retire refuses the earlier ones. All
 // are safe while the servers run on PostgreSQL; each is audited.
-import path from 'node:path';
 import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
 import type { HavenConfig } from '../config.js';
@@ -17,6 +16,7 @@ import {
   retireCookieSecretGenerations,
 } from '../platform/cookie-secrets.js';
 import { keyRingOf } from '../platform/crypto.js';
+import { embeddedFilesDir } from '../platform/storage/configured.js';
 import type { Database } from '../platform/db/database.js';
 import type { DatabaseSchema } from '../platform/db/schema.js';
 import { rotateDataKeys, type DataRotationOptions } from '../platform/key-rotation.js';
@@ -193,8 +193,6 @@ async function retireCsrf(db: Kysely<DatabaseSchema>, out: string[]): Promise<vo
       'refused within seconds on every node.\n',
   );
 }
-
-const embeddedFilesDir = (config: HavenConfig): string => path.join(config.dataDir, 'files');
 
 /** Every object key the default store may hold: files and uploads not in an owned bucket. */
 async function defaultStoreObjectKeys(db: Kysely<DatabaseSchema>): Promise<string[]> {

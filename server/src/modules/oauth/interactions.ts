@@ -14,15 +14,8 @@ import { HavenError } from '../../platform/errors.js';
 import { requestContext } from '../../platform/http/request-context.js';
 import { recordUserEvent } from '../../platform/user-event.js';
 import type { AuthorizationServer } from './provider.js';
-import {
-  destroyGrant,
-  findClient,
-  findGrantOf,
-  latestGrantOf,
-  listGrantsOf,
-  type ClientRow,
-  type GrantRow,
-} from './repo.js';
+import { findGrantOf, latestGrantOf, listGrantsOf, type GrantRow } from './grants-repo.js';
+import { destroyGrant, findClient, type ClientRow } from './repo.js';
 import {
   CONNECTED_APPS_LIMIT,
   DELEGATED_SCOPES,

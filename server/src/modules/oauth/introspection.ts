@@ -14,9 +14,9 @@ import {
 import type { Authenticator, Principal } from '../../platform/auth/principal.js';
 import type { DatabaseSchema, Role } from '../../platform/db/schema.js';
 import { HavenError } from '../../platform/errors.js';
+import { delegatedTokenState } from './grants-repo.js';
 import {
   accessTokenRefusal,
-  delegatedTokenState,
   findClient,
   recordRevokedAccessToken,
   type ClientRow,
@@ -184,7 +184,7 @@ async function checkDelegatedPrincipal(
   principal: Principal & { delegation: NonNullable<Principal['delegation']> },
   scopesOfRoles: ScopesOfRoles,
 ): Promise<Principal> {
-  const state = await delegatedTokenState(
+  const roles = await delegatedTokenState(
     db,
     {
       grantId: principal.delegation.grantId,
@@ -194,10 +194,10 @@ async function checkDelegatedPrincipal(
     },
     new Date(),
   );
-  if (state.refusal !== undefined) {
+  if (roles === undefined) {
     throw new HavenError('UNAUTHENTICATED', 'The access token is invalid or expired.');
   }
-  const held = new Set(scopesOfRoles(state.roles));
+  const held = new Set(scopesOfRoles(roles));
   const scopes = new Set(
     [...principal.scopes].filter((scope) => held.has(scope) && isDelegatedScope(scope)),
   );

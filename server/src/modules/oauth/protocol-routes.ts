@@ -7,6 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from '../../platform/db/schema.js';
 import { HavenError } from '../../platform/errors.js';
+import { requestedHeaders } from '../../platform/http/cors.js';
 import { PUBLIC } from '../../platform/http/route-contract.js';
 import { Type } from 'typebox';
 import { publicAppRedirectUris } from './repo.js';
@@ -158,10 +159,7 @@ export function registerProtocolRoutes(
     async (request, reply) => {
       const origin = request.headers.origin;
       const method = request.headers['access-control-request-method'];
-      const headers = (request.headers['access-control-request-headers'] ?? '')
-        .split(',')
-        .map((name) => name.trim().toLowerCase())
-        .filter(Boolean);
+      const headers = requestedHeaders(request.headers['access-control-request-headers']);
       const allowed =
         origin !== undefined &&
         method === 'POST' &&

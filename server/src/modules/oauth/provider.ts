@@ -13,9 +13,10 @@ import type { Logger } from 'pino';
 import type { DatabaseSchema } from '../../platform/db/schema.js';
 import { secretMatchesHash } from './client-secrets.js';
 import { kyselyAdapter } from './adapter.js';
-import { isActiveUser } from './repo.js';
+import { isActiveUser } from './grants-repo.js';
+import { escapeHtml } from '../../platform/html.js';
 import { describeDatabaseFault, isDatabaseUnavailable } from '../../platform/db/faults.js';
-import { DELEGATED_SCOPE_NAMES, MACHINE_CLIENT_SCOPES } from './schemas.js';
+import { CLIENT_SCOPES_BY_KIND, DELEGATED_SCOPE_NAMES, MACHINE_CLIENT_SCOPES } from './schemas.js';
 
 /**
  * Where the provider's endpoints live (protocol-routes.ts declares the same paths); the JWKS is
@@ -108,14 +109,8 @@ export const APP_TOKEN_LIFETIMES = {
 /** The scopes an API token may carry for a client of each kind. */
 function resourceScopesFor(client: ClientInstance | undefined): string {
   const isApp = client?.grantTypeAllowed('authorization_code') ?? false;
-  return (isApp ? DELEGATED_SCOPE_NAMES : MACHINE_CLIENT_SCOPES).join(' ');
+  return CLIENT_SCOPES_BY_KIND[isApp ? 'app' : 'machine'].join(' ');
 }
-
-const escapeHtml = (value: string): string =>
-  value.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
 
 /**
  * The page a browser sees when an authorization request cannot go back to the app (an unknown

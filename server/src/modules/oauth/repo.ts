@@ -1,9 +1,16 @@
 // Kysely only (V2): OAuth clients, revoked access tokens, and oidc-provider's artifacts.
-import { sql, type Kysely, type Selectable } from 'kysely';
-import type { DatabaseSchema, OAuthClientsTable, Role } from '../../platform/db/schema.js';
+import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
+import type { DatabaseSchema, OAuthClientsTable } from '../../platform/db/schema.js';
 
 type Db = Kysely<DatabaseSchema>;
 export type ClientRow = Selectable<OAuthClientsTable>;
+
+/** An artifact of oidc-provider still live at `now`: no expiry, or one still ahead. */
+export const liveAt = (now: Date) => (eb: ExpressionBuilder<DatabaseSchema, 'oauth_payloads'>) =>
+  eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]);
+
+/** The client a Grant belongs to, kept by oidc-provider in its payload. */
+export const grantClientId = sql<string>`payload->>'clientId'`;
 
 export async function insertClient(
   db: Db,
@@ -174,7 +181,7 @@ export function findPayload(
     .select(['payload', 'consumed_at'])
     .where('model', '=', model)
     .where(by, '=', value)
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .where(liveAt(now))
     .executeTakeFirst();
 }
 
@@ -202,144 +209,6 @@ export async function destroyGrant(db: Db, grantId: string): Promise<void> {
       ]),
     )
     .execute();
-}
-
-// --- people's grants to apps ------------------------------------------------------------------
-
-export interface GrantRow {
-  readonly id: string;
-  readonly payload: Record<string, unknown>;
-  readonly client_id: string;
-  readonly client_name: string;
-}
-
-/** A person's live grants to enabled apps, newest first. */
-export function listGrantsOf(db: Db, accountId: string, now: Date, limit: number) {
-  return db
-    .selectFrom('oauth_payloads as g')
-    .innerJoin('oauth_clients as c', (join) =>
-      join.on((eb) => eb(sql<string>`g.payload->>'clientId'`, '=', eb.ref('c.client_id'))),
-    )
-    .select(['g.id', 'g.payload', 'c.client_id', 'c.name as client_name'])
-    .where('g.model', '=', 'Grant')
-    .where('g.account_id', '=', accountId)
-    .where('c.disabled_at', 'is', null)
-    .where((eb) => eb.or([eb('g.expires_at', 'is', null), eb('g.expires_at', '>', now)]))
-    .orderBy(sql`g.payload->>'iat'`, 'desc')
-    .orderBy('g.id')
-    .limit(limit)
-    .execute() as Promise<GrantRow[]>;
-}
-
-/** The id of the person's newest live grant to one app, if any. */
-export async function latestGrantOf(
-  db: Db,
-  accountId: string,
-  clientId: string,
-  now: Date,
-): Promise<string | undefined> {
-  const row = await db
-    .selectFrom('oauth_payloads')
-    .select('id')
-    .where('model', '=', 'Grant')
-    .where('account_id', '=', accountId)
-    .where(sql<string>`payload->>'clientId'`, '=', clientId)
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-    .orderBy(sql`payload->>'iat'`, 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return row?.id;
-}
-
-/** One person's live grant; undefined for another person's or an unknown one. */
-export function findGrantOf(
-  db: Db,
-  accountId: string,
-  grantId: string,
-  now: Date,
-): Promise<{ id: string; client_id: string } | undefined> {
-  return db
-    .selectFrom('oauth_payloads')
-    .select(['id', sql<string>`payload->>'clientId'`.as('client_id')])
-    .where('model', '=', 'Grant')
-    .where('id', '=', grantId)
-    .where('account_id', '=', accountId)
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-    .executeTakeFirst();
-}
-
-/**
- * Why an app's access token for a person no longer counts, read in one query on every request
- * it makes (A12): the grant was revoked or expired (on disconnect, or when a used refresh token
- * came back), the app was disabled, the token was revoked, or the person's account is no longer
- * active. Otherwise the person's current roles, so the token's scopes can be narrowed to what
- * the person still holds.
- */
-export async function delegatedTokenState(
-  db: Db,
-  grant: { grantId: string; clientId: string; accountId: string; jti: string },
-  now: Date,
-): Promise<{ refusal: 'refused' } | { refusal: undefined; roles: Role[] }> {
-  if (!UUID.test(grant.accountId)) return { refusal: 'refused' };
-  const row = await db
-    .selectFrom('users as u')
-    .select((eb) => [
-      'u.roles',
-      'u.status',
-      eb
-        .exists(
-          eb
-            .selectFrom('oauth_payloads as g')
-            .select('g.id')
-            .where('g.model', '=', 'Grant')
-            .where('g.id', '=', grant.grantId)
-            .where('g.account_id', '=', grant.accountId)
-            .where(sql<string>`g.payload->>'clientId'`, '=', grant.clientId)
-            .where((inner) =>
-              inner.or([inner('g.expires_at', 'is', null), inner('g.expires_at', '>', now)]),
-            ),
-        )
-        .as('granted'),
-      eb
-        .exists(
-          eb
-            .selectFrom('oauth_clients as c')
-            .select('c.client_id')
-            .where('c.client_id', '=', grant.clientId)
-            .where('c.kind', '=', 'app')
-            .where('c.disabled_at', 'is', null),
-        )
-        .as('client_enabled'),
-      eb
-        .exists(
-          eb
-            .selectFrom('oauth_revoked_access_tokens as r')
-            .select('r.jti')
-            .where('r.jti', '=', grant.jti)
-            .where('r.client_id', '=', grant.clientId),
-        )
-        .as('revoked'),
-    ])
-    .where('u.id', '=', grant.accountId)
-    .executeTakeFirst();
-  if (!row || row.status !== 'active' || !row.granted || !row.client_enabled || row.revoked) {
-    return { refusal: 'refused' };
-  }
-  return { refusal: undefined, roles: row.roles };
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Whether `id` names an active user (an account an app may be given a code or token for). */
-export async function isActiveUser(db: Db, id: string): Promise<boolean> {
-  if (!UUID.test(id)) return false;
-  const row = await db
-    .selectFrom('users')
-    .select('id')
-    .where('id', '=', id)
-    .where('status', '=', 'active')
-    .executeTakeFirst();
-  return row !== undefined;
 }
 
 /** The redirect URIs of every enabled public app (few rows: apps are registered by hand). */

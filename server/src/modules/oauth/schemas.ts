@@ -31,6 +31,10 @@ export const DELEGATED_SCOPE_NAMES = Object.keys(DELEGATED_SCOPES) as DelegatedS
 export const isDelegatedScope = (scope: string): scope is DelegatedScope =>
   Object.hasOwn(DELEGATED_SCOPES, scope);
 
+/** The scopes a client of each kind may hold: a machine's own, or what a person may delegate. */
+export const CLIENT_SCOPES_BY_KIND: Readonly<Record<'machine' | 'app', readonly string[]>> =
+  Object.freeze({ machine: MACHINE_CLIENT_SCOPES, app: DELEGATED_SCOPE_NAMES });
+
 /** An app may register this many exact redirect URIs. */
 export const MAX_REDIRECT_URIS = 5;
 

@@ -22,9 +22,8 @@ import {
 } from './repo.js';
 import {
   CLIENT_LIST_LIMIT,
-  MACHINE_CLIENT_SCOPES,
+  CLIENT_SCOPES_BY_KIND,
   ORGANIZATION_CLIENT_SCOPES,
-  isDelegatedScope,
   type ChangeScopesBody,
   type CreateClientBody,
   type OAuthClientView,
@@ -78,6 +77,14 @@ function redirectUriProblem(value: string): string | undefined {
   return undefined;
 }
 
+/** Scopes a client of `kind` cannot hold (CLIENT_SCOPES_BY_KIND), as field errors. */
+function scopeErrors(kind: 'machine' | 'app', scopes: readonly string[]): FieldError[] {
+  const foreign = scopes.filter((scope) => !CLIENT_SCOPES_BY_KIND[kind].includes(scope));
+  if (foreign.length === 0) return [];
+  const holder = kind === 'machine' ? 'A machine client cannot hold' : 'An app cannot be given';
+  return [{ field: 'scopes', message: `${holder} ${foreign.join(', ')}.`, code: 'invalid' }];
+}
+
 /** The kind's rules: which scopes, whether redirect URIs, whether a secret (V1, Z2). */
 function checkClientShape(input: CreateClientBody): {
   kind: 'machine' | 'app';
@@ -87,18 +94,8 @@ function checkClientShape(input: CreateClientBody): {
   const kind = input.kind ?? 'machine';
   const publicClient = input.publicClient ?? false;
   const redirectUris = [...(input.redirectUris ?? [])];
-  const errors: FieldError[] = [];
+  const errors: FieldError[] = [...scopeErrors(kind, input.scopes)];
   if (kind === 'machine') {
-    const foreign = input.scopes.filter(
-      (scope) => !(MACHINE_CLIENT_SCOPES as readonly string[]).includes(scope),
-    );
-    if (foreign.length > 0) {
-      errors.push({
-        field: 'scopes',
-        message: `A machine client cannot hold ${foreign.join(', ')}.`,
-        code: 'invalid',
-      });
-    }
     if (redirectUris.length > 0) {
       errors.push({
         field: 'redirectUris',
@@ -114,14 +111,6 @@ function checkClientShape(input: CreateClientBody): {
       });
     }
   } else {
-    const foreign = input.scopes.filter((scope) => !isDelegatedScope(scope));
-    if (foreign.length > 0) {
-      errors.push({
-        field: 'scopes',
-        message: `An app cannot be given ${foreign.join(', ')}.`,
-        code: 'invalid',
-      });
-    }
     if (redirectUris.length === 0) {
       errors.push({
         field: 'redirectUris',

@@ -41,15 +41,13 @@ export function requireUser(request: FastifyRequest): { userId: string; sessionI
  * `delegation`), whose token holds only consented scopes the person still has. Used only by
  * requireAccess for a person's reads of their own record; everything else stays requireUser.
  */
-export function requirePerson(request: FastifyRequest): { userId: string; delegated: boolean } {
+export function requirePerson(request: FastifyRequest): { userId: string } {
   const principal = requirePrincipal(request);
-  if (principal.kind !== 'user') {
+  const person = principal.sessionId !== undefined || principal.delegation !== undefined;
+  if (principal.kind !== 'user' || !person) {
     throw new HavenError('FORBIDDEN', 'Clinical data is only available to signed-in people.');
   }
-  if (principal.sessionId === undefined && principal.delegation === undefined) {
-    throw new HavenError('FORBIDDEN', 'Clinical data is only available to signed-in people.');
-  }
-  return { userId: principal.subject, delegated: principal.delegation !== undefined };
+  return { userId: principal.subject };
 }
 
 /**

@@ -107,39 +107,32 @@ export function createAccessTokenVerifier(
     const scopes = new Set((claimString(payload, 'scope') ?? '').split(' ').filter(Boolean));
     const clientId = claimString(payload, 'client_id');
     const grantId = claimString(payload, DELEGATION_GRANT_CLAIM);
-    if (sessionId === undefined && clientId !== undefined && grantId !== undefined) {
-      // An app acting for a person (A12): the person, with no session and no MFA of their own
-      // (so never step-up, never a session-bound route), holding the token's scopes until the
-      // OAuth module's per-request check narrows them (clientTokenChecks).
-      return {
-        expiresAtMs: (payload.exp ?? 0) * 1000,
-        kid,
-        byVia: {},
-        principal: {
-          kind: 'user',
-          subject: payload.sub ?? '',
-          scopes,
-          sessionId: undefined,
-          amr: [],
-          mfaAt: undefined,
-          delegation: { clientId, grantId },
-        },
-      };
-    }
-    const amr = Array.isArray(payload.amr)
-      ? payload.amr.filter((m): m is string => typeof m === 'string')
-      : [];
+    // An app acting for a person (A12): the person, with no session and no MFA of their own (so
+    // never step-up, never a session-bound route), holding the token's scopes until the OAuth
+    // module's per-request check narrows them (clientTokenChecks).
+    const delegation =
+      sessionId === undefined && clientId !== undefined && grantId !== undefined
+        ? { clientId, grantId }
+        : undefined;
+    const amr =
+      delegation === undefined && Array.isArray(payload.amr)
+        ? payload.amr.filter((m): m is string => typeof m === 'string')
+        : [];
     return {
       expiresAtMs: (payload.exp ?? 0) * 1000,
       kid,
       byVia: {},
       principal: {
-        kind: sessionId === undefined ? 'client' : 'user',
+        kind: sessionId === undefined && delegation === undefined ? 'client' : 'user',
         subject: payload.sub ?? '',
         scopes,
         sessionId,
         amr,
-        mfaAt: typeof payload.mfa_at === 'number' ? payload.mfa_at : undefined,
+        mfaAt:
+          delegation === undefined && typeof payload.mfa_at === 'number'
+            ? payload.mfa_at
+            : undefined,
+        ...(delegation && { delegation }),
       },
     };
   }

@@ -16,7 +16,8 @@ export const CORS_ALLOWED_HEADERS = [
 ] as const;
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
-function requestedHeaders(raw: string | undefined): string[] {
+/** The header names a preflight asks for, lower-cased. */
+export function requestedHeaders(raw: string | undefined): string[] {
   return (raw ?? '')
     .split(',')
     .map((h) => h.trim().toLowerCase())

@@ -74,6 +74,10 @@ export function parseStorageUrl(url: string): S3StorageOptions {
   };
 }
 
+/** Where the embedded default store (the filesystem driver) keeps its files. */
+export const embeddedFilesDir = (config: Pick<HavenConfig, 'dataDir'>): string =>
+  path.join(config.dataDir, 'files');
+
 export async function openFileServices(
   config: HavenConfig,
   options: FileServicesOptions = {},
@@ -81,7 +85,7 @@ export async function openFileServices(
   const storage: ObjectStorage = config.files.storageUrl
     ? createS3Storage(parseStorageUrl(config.files.storageUrl))
     : await openFilesystemStorage({
-        root: path.join(config.dataDir, 'files'),
+        root: embeddedFilesDir(config),
         keyRing: keyRingOf(config),
       });
   const scanner = config.files.clamdUrl

@@ -4,6 +4,7 @@
 // mail; nothing happens if they ignore it), so it does not read like phishing. A study
 // participant's mail names the study and the organization that runs it.
 import type { MailMessage } from '../../../platform/mail.js';
+import { escapeHtml } from '../../../platform/html.js';
 
 export interface InvitationWording {
   readonly to: string;
@@ -40,16 +41,6 @@ export function expiryInWords(expiresAt: Date, timeZone: string): string {
     `${part('weekday')} ${part('day')} ${part('month')} ${part('year')} ` +
     `at ${part('hour')}:${part('minute')} ${part('timeZoneName')}`
   );
-}
-
-/** Text for an HTML body: every interpolated value goes through here. */
-function escapeHtml(text: string): string {
-  return text
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
 }
 
 /** platform/mail.ts refuses a longer subject. */

@@ -13,7 +13,7 @@ import {
   type CookieSecret,
   type CookieSecretGenerations,
 } from '../../../platform/cookie-secrets.js';
-import { constantTimeEqual } from '../../../platform/crypto.js';
+import { constantTimeEqual, masterKeysOf } from '../../../platform/crypto.js';
 
 export const ACCESS_COOKIE = '__Host-haven_at';
 export const REFRESH_COOKIE = '__Host-haven_rt';
@@ -114,7 +114,7 @@ export function createCsrfTokens(
   // rotation keeps working until the next GET /api/auth/me hands it the current token.
   const keys = cookieKeys(
     'haven:csrf:v1',
-    previousMasterKey ? [masterKey, previousMasterKey] : [masterKey],
+    masterKeysOf({ masterKey, previousMasterKey }),
     generations,
   );
   const tokenUnder = (key: KeyObject, sessionId: string) =>
@@ -172,10 +172,11 @@ export function isSameSiteRequest(
 
 /**
  * The refresh cookie's value: `<session id>.<tag>.<refresh token>`, where the tag is an HMAC
- * of the session id under a key derived from the master key and the cookie-secret generation. The rate limiter counts
- * refreshes per session from it (R1) without a database lookup, and a made-up session id
- * has no valid tag, so it cannot buy a fresh budget. Only the token is checked against the
- * database; a cookie without the prefix (issued before it existed) is a bare token.
+ * of the session id under a key derived from the master key and the cookie-secret generation.
+ * The rate limiter counts refreshes per session from it (R1) without a database lookup, and a
+ * made-up session id has no valid tag, so it cannot buy a fresh budget. Only the token is
+ * checked against the database; a cookie without the prefix (issued before it existed) is a
+ * bare token.
  */
 export interface RefreshCookies {
   encode(sessionId: string, refreshToken: string): string;
@@ -196,7 +197,7 @@ export function createRefreshCookies(
 ): RefreshCookies {
   const keys = cookieKeys(
     'haven:refresh-session:v1',
-    previousMasterKey ? [masterKey, previousMasterKey] : [masterKey],
+    masterKeysOf({ masterKey, previousMasterKey }),
     generations,
   );
   const tagUnder = (k: KeyObject, sessionId: string): string =>
