@@ -357,6 +357,16 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/oauth/oauth-apps.security.test.ts`],
   },
   {
+    id: 'A12/rescope-kind',
+    control: 'A12',
+    file: `${S}modules/oauth/service.ts`,
+    find: '    const errors = current ? scopeErrors(current.kind, input.scopes) : [];',
+    replace: '    const errors: FieldError[] = [];',
+    removes:
+      "an administrator rescopes a machine client to an app's delegated scope, or an app to audit:read",
+    tests: [`${S}modules/oauth/oauth-apps.security.test.ts`],
+  },
+  {
     id: 'A12/client-secret-checked',
     control: 'A12',
     file: `${S}modules/oauth/client-secrets.ts`,

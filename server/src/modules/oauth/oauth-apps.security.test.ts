@@ -730,5 +730,36 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
         client: { kind: 'app', publicClient: true, redirectUris: [REDIRECT_URI] },
       });
     });
+
+    it('A12/Z2 rescoping: a client keeps to its kind’s scopes after registration too', async () => {
+      const appClient = await registerApp();
+      const machine = await registerApp({
+        kind: 'machine',
+        scopes: ['audit:read'],
+        redirectUris: undefined,
+      });
+      for (const [clientId, scopes, kept] of [
+        [appClient.clientId, ['audit:read'], ['portal:read']],
+        [machine.clientId, ['portal:read'], ['audit:read']],
+      ] as const) {
+        const changed = await callAs(
+          app(),
+          admin,
+          'PUT',
+          `/api/admin/oauth-clients/${clientId}/scopes`,
+          { scopes },
+        );
+        expect(changed.statusCode, clientId).toBe(400);
+        expect(
+          changed.json<{ errors: Array<{ field: string }> }>().errors.map((e) => e.field),
+        ).toEqual(['scopes']);
+        const row = await app()
+          .database.db.selectFrom('oauth_clients')
+          .select('scopes')
+          .where('client_id', '=', clientId)
+          .executeTakeFirstOrThrow();
+        expect(row.scopes).toEqual(kept);
+      }
+    });
   });
 });

@@ -13,6 +13,7 @@ import type { ModuleContext } from '../../platform/module-context.js';
 import { recordUserEvent } from '../../platform/user-event.js';
 import { newClientSecret } from './client-secrets.js';
 import {
+  findClient,
   insertClient,
   listClients,
   listOrganizationClients,
@@ -234,13 +235,23 @@ export async function changeClientScopes(
   input: ChangeScopesBody,
   authorize?: ClientChangeCheck,
 ): Promise<OAuthClientView> {
+  // The new scopes follow the client's kind as at registration (a machine never holds an app's
+  // delegated scope, nor an app a machine's), whoever changes them.
+  const scopesOfKind: ClientChangeCheck = async (trx) => {
+    await authorize?.(trx);
+    const current = await findClient(trx, clientId);
+    const errors = current ? scopeErrors(current.kind, input.scopes) : [];
+    if (errors.length > 0) {
+      throw new HavenError('VALIDATION_FAILED', 'The client cannot hold these scopes.', { errors });
+    }
+  };
   const row = await changeClient(
     ctx,
     request,
     clientId,
     { scopes: input.scopes },
     { action: 'oauth.client.scopes', details: { scopes: input.scopes.join(' ') || null } },
-    authorize,
+    scopesOfKind,
   );
   return clientView(row);
 }
