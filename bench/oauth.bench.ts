@@ -25,8 +25,11 @@ const READ_PATH = '/api/admin/audit-events/actions';
 const TOKEN_FORM = 'grant_type=client_credentials&scope=audit%3Aread';
 
 function startServer(): Promise<{ child: ChildProcess; ready: OAuthReady }> {
+  // BENCH_SERVER_FLAGS: more Node flags for the server alone, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
+  const serverFlags = process.env.BENCH_SERVER_FLAGS?.split(' ').filter(Boolean) ?? [];
   const child = fork(new URL('./oauth-server.ts', import.meta.url), {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: [...process.execArgv, ...serverFlags],
   });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bench server exited early (code ${code})`)));

@@ -418,8 +418,8 @@ export const MUTANTS: readonly Mutant[] = [
     id: 'A12/revoked-token-refused',
     control: 'A12',
     file: `${S}modules/oauth/introspection.ts`,
-    find: "      if (refusal === 'disabled' || refusal === 'revoked') {",
-    replace: "      if (refusal === 'disabled') {",
+    find: "          if (refusal === 'disabled' || refusal === 'revoked') return undefined;",
+    replace: "          if (refusal === 'disabled') return undefined;",
     removes: 'a revoked client token keeps opening the Haven API until it expires',
     tests: [`${S}modules/oauth/oauth.security.test.ts`],
   },
@@ -459,6 +459,70 @@ export const MUTANTS: readonly Mutant[] = [
     replace: "    '/oauth/token',\n    {\n      config: { access: PUBLIC, rateClass: 'read' },",
     removes: "a client's secret may be guessed at the token endpoint at the lenient read budget",
     tests: [`${S}modules/oauth/oauth-rate-class.security.test.ts`],
+  },
+  // A12: what a node remembers of allowing answers (token-decisions.ts).
+  {
+    id: 'A12/decision-age-bound',
+    control: 'A12',
+    file: `${S}modules/oauth/token-decisions.ts`,
+    find: 'export const DECISION_TTL_MS = 500;',
+    replace: 'export const DECISION_TTL_MS = 60_000;',
+    removes:
+      'a node lets a disabled client, a revoked token or a removed role through for a minute instead of half a second',
+    tests: [
+      `${S}modules/oauth/token-decisions.test.ts`,
+      `${S}modules/oauth/oauth-apps.security.test.ts`,
+    ],
+  },
+  {
+    id: 'A12/decision-stale-read',
+    control: 'A12',
+    file: `${S}modules/oauth/token-decisions.ts`,
+    find: '      if (value !== undefined && askedIn === generation) remember(key, value);',
+    replace: '      if (value !== undefined) remember(key, value);',
+    removes:
+      'an answer read just before a disable or revocation committed is stored after it, and lets the token through for another half second',
+    tests: [`${S}modules/oauth/token-decisions.test.ts`],
+  },
+  {
+    id: 'A12/client-change-forgets',
+    control: 'A12',
+    file: `${S}modules/oauth/service.ts`,
+    find: '  ctx.settings.decisions.forgetAll();\n  return row;',
+    replace: '  return row;',
+    removes:
+      'the node that disabled a client keeps letting its tokens through for half a second, instead of refusing them at the next request',
+    tests: [`${S}modules/oauth/oauth.security.test.ts`],
+  },
+  {
+    id: 'A12/revocation-forgets',
+    control: 'A12',
+    file: `${S}modules/oauth/introspection.ts`,
+    find: '  decisions.forgetAll();\n  return true;',
+    replace: '  return true;',
+    removes:
+      'a token revoked through RFC 7009 keeps opening the API on the node that revoked it for half a second',
+    tests: [`${S}modules/oauth/oauth.security.test.ts`],
+  },
+  {
+    id: 'A12/disconnect-forgets',
+    control: 'A12',
+    file: `${S}modules/oauth/interactions.ts`,
+    find: '  });\n  ctx.settings.decisions.forgetAll();\n}',
+    replace: '  });\n}',
+    removes:
+      'an app the person just disconnected keeps reading their record through the node they used, for half a second',
+    tests: [`${S}modules/oauth/oauth-apps.security.test.ts`],
+  },
+  {
+    id: 'A12/grant-end-forgets',
+    control: 'A12',
+    file: `${S}modules/oauth/adapter.ts`,
+    find: '      await destroyGrant(db, grantId);\n      decisions.forgetAll();',
+    replace: '      await destroyGrant(db, grantId);',
+    removes:
+      'a grant ended by a reused refresh token keeps its access tokens working on the node that ended it, for half a second',
+    tests: [`${S}modules/oauth/oauth-apps.security.test.ts`],
   },
   // A12 (issue 12, phase 2): third-party apps acting for a person.
   {

@@ -36,7 +36,7 @@ import { patientsModule } from './modules/patients/index.js';
 import { portalModule } from './modules/portal/index.js';
 import { reviewsModule } from './modules/reviews/index.js';
 import { filesModule } from './modules/files/index.js';
-import { clientTokenChecks, oauthCookieKeys, oauthModule } from './modules/oauth/index.js';
+import * as oauth from './modules/oauth/index.js';
 import { openFileServices, type FileServices } from './platform/storage/configured.js';
 import { directUploadOrigin } from './platform/storage/upload-origin.js';
 import { createDevMailbox, createSmtpMailer, type Mailer } from './platform/mail.js';
@@ -224,10 +224,10 @@ async function registerOAuth(
   app: FastifyInstance,
   identity: IdentityHandle,
   config: HavenConfig,
-  context: ModuleContext<Record<string, never>>,
+  context: ModuleContext<{ readonly decisions: oauth.TokenDecisions }>,
 ): Promise<void> {
   const { keys } = identity;
-  await app.register(oauthModule, {
+  await app.register(oauth.oauthModule, {
     context: {
       ...context,
       settings: {
@@ -237,7 +237,8 @@ async function registerOAuth(
         currentKid: async () => (await keys.currentSigningKey()).kid,
         currentJwk: () => keys.currentSigningJwk(),
         keyForKid: (kid) => keys.publicKeyForKid(kid),
-        cookieKeys: oauthCookieKeys(masterKeysOf(config)),
+        cookieKeys: oauth.oauthCookieKeys(masterKeysOf(config)),
+        decisions: context.settings.decisions,
       },
     },
   });
@@ -365,12 +366,14 @@ export async function buildApp(
   // are guarded all the same: they live on the root instance, and Fastify gives a root route the
   // root's hooks as the app becomes ready. The clinical modules below are encapsulated and copy
   // the hooks in place when they register, so they come after.
-  // A registered OAuth client's token is refused at once when its client is disabled or the token
-  // revoked (A12): identity verifies it, the OAuth module knows its client.
+  // A registered OAuth client's token is refused when its client is disabled or the token revoked
+  // (A12): identity verifies it, the OAuth module knows its client. The module and the check share
+  // this node's memory of allowing answers, so a change made here holds here from the next request.
+  const decisions = oauth.createTokenDecisions();
   installAccessControl(
     app,
     options.authenticator ??
-      clientTokenChecks(identity!.authenticator, database.db, scopesForRoles),
+      oauth.clientTokenChecks(identity!.authenticator, database.db, scopesForRoles, decisions),
     options.now,
   );
   if (identity) {
@@ -386,11 +389,8 @@ export async function buildApp(
       log: logger.child({ module: name }),
       settings,
     }));
-    await registerOAuth(app, identity, config, {
-      ...base,
-      log: logger.child({ module: 'oauth' }),
-      settings: {},
-    });
+    const log = logger.child({ module: 'oauth' });
+    await registerOAuth(app, identity, config, { ...base, log, settings: { decisions } });
   }
   for (const registerModule of options.modules ?? []) await registerModule(app);
   await registerSpa(app, config.webDir);

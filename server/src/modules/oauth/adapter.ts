@@ -1,7 +1,9 @@
 // oidc-provider's storage on PostgreSQL/PGlite through Kysely (A12): every artifact lives in
-// `oauth_payloads`, so any node answers for any other; nothing is kept in memory. The `Client`
-// model is read from `oauth_clients`, the table administrators manage: a disabled client is not
-// found, so the provider refuses it at the token endpoint at once.
+// `oauth_payloads`, so any node answers for any other. The `Client` model is read from
+// `oauth_clients`, the table administrators manage: a disabled client is not found, so the
+// provider refuses it at the token endpoint, from the next request on the node that disabled it
+// and within half a second on every other (a found client is reused that long,
+// token-decisions.ts; nothing else is kept in memory).
 import type { Kysely } from 'kysely';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { DatabaseSchema } from '../../platform/db/schema.js';
@@ -14,6 +16,7 @@ import {
   upsertPayload,
   type ClientRow,
 } from './repo.js';
+import type { TokenDecisions } from './token-decisions.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -58,7 +61,11 @@ function stringOr(payload: AdapterPayload, key: string): string | null {
 }
 
 /** The adapter class oidc-provider instantiates once per model name. */
-export function kyselyAdapter(db: Db, now: () => Date): new (model: string) => Adapter {
+export function kyselyAdapter(
+  db: Db,
+  now: () => Date,
+  decisions: TokenDecisions,
+): new (model: string) => Adapter {
   return class KyselyAdapter implements Adapter {
     constructor(private readonly model: string) {}
 
@@ -78,8 +85,10 @@ export function kyselyAdapter(db: Db, now: () => Date): new (model: string) => A
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') {
-        const row = await findClient(db, id);
-        return row && row.disabled_at === null ? clientMetadata(row) : undefined;
+        return decisions.decide(`client metadata ${id}`, async () => {
+          const row = await findClient(db, id);
+          return row && row.disabled_at === null ? clientMetadata(row) : undefined;
+        });
       }
       return this.findBy('id', id);
     }
@@ -101,7 +110,11 @@ export function kyselyAdapter(db: Db, now: () => Date): new (model: string) => A
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      // The provider ends a grant (a reused refresh token or code) with this, which deletes the
+      // grant itself too: once that has committed, its tokens stop on this node from the next
+      // request.
       await destroyGrant(db, grantId);
+      decisions.forgetAll();
     }
 
     private async findBy(

@@ -5,7 +5,8 @@
 // administrators and by organization administrators for their organization's clients. app.ts
 // registers the plugin with the module context and the signing-key functions identity lends it,
 // and wraps identity's authenticator in clientTokenChecks so a disabled client's or a revoked
-// token stops at once.
+// token stops (at once on the node that made the change, within half a second on every other:
+// both share the app's one TokenDecisions, token-decisions.ts).
 // oidc-provider ships no types: this brings Haven's declaration of the part it uses into every
 // program that reaches the module (the server's, and the browser tests' through app.ts).
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference -- an ambient module declaration cannot be imported
@@ -21,6 +22,7 @@ import { registerOrganizationClientRoutes } from './organization-routes.js';
 
 export { clientTokenChecks } from './introspection.js';
 export { oauthCookieKeys } from './provider.js';
+export { createTokenDecisions, type TokenDecisions } from './token-decisions.js';
 export { purgeExpiredOAuthRecords } from './cleanup-repo.js';
 
 export interface OAuthSettings extends AuthorizationServerSettings {
@@ -36,12 +38,18 @@ export const oauthModule: FastifyPluginAsync<OAuthModuleOptions> = async (app, {
   const server = createAuthorizationServer(settings, context.db, context.log, context.now);
   // On an instance of their own: they parse form bodies only, the management API JSON.
   await app.register(async (protocol) =>
-    registerProtocolRoutes(protocol, context.db, server, {
-      issuer: settings.issuer,
-      audience: settings.audience,
-      accessTokenLifetime: settings.accessTokenLifetime,
-      keyForKid: settings.keyForKid,
-    }),
+    registerProtocolRoutes(
+      protocol,
+      context.db,
+      server,
+      {
+        issuer: settings.issuer,
+        audience: settings.audience,
+        accessTokenLifetime: settings.accessTokenLifetime,
+        keyForKid: settings.keyForKid,
+      },
+      settings.decisions,
+    ),
   );
   registerClientRoutes(app, context);
   registerOrganizationClientRoutes(app, context);

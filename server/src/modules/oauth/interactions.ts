@@ -185,7 +185,8 @@ export async function listConnectedApps(
 
 /**
  * Ends one of the person's grants: the grant and its refresh tokens are deleted, and its access
- * tokens are refused from the next request (clientTokenChecks reads the grant every time).
+ * tokens are refused from the next request on this node and within half a second on every other
+ * (clientTokenChecks, token-decisions.ts).
  */
 export async function disconnectApp(
   ctx: OAuthContext,
@@ -203,4 +204,5 @@ export async function disconnectApp(
       details: { grantId },
     });
   });
+  ctx.settings.decisions.forgetAll();
 }

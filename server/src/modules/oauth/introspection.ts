@@ -2,7 +2,7 @@
 // server issues, answered by Haven: oidc-provider declines both for JWT access tokens. A client
 // authenticates as at the token endpoint and may introspect or revoke only its own tokens (RFC
 // 7662 §4 lets the server decide who may ask). A revoked token's jti is kept until it expires,
-// and Haven's API refuses it at once (clientTokenChecks).
+// and Haven's API refuses it from the next request (clientTokenChecks, token-decisions.ts).
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { decodeJwt, jwtVerify, type CryptoKey, type JWTPayload, type KeyObject } from 'jose';
@@ -22,6 +22,7 @@ import {
   type ClientRow,
 } from './repo.js';
 import { secretMatchesHash } from './client-secrets.js';
+import type { TokenDecisions } from './token-decisions.js';
 import { isDelegatedScope, type IntrospectionAnswer, type TokenForm7662 } from './schemas.js';
 
 type Db = Kysely<DatabaseSchema>;
@@ -150,6 +151,7 @@ export async function introspect(
 export async function revoke(
   db: Db,
   verification: TokenVerification,
+  decisions: TokenDecisions,
   client: ClientRow,
   token: string,
 ): Promise<boolean> {
@@ -160,6 +162,7 @@ export async function revoke(
     clientId: client.client_id,
     expiresAt: new Date((claims.exp ?? 0) * 1000),
   });
+  decisions.forgetAll();
   return true;
 }
 
@@ -173,27 +176,28 @@ function jtiOf(request: FastifyRequest): string {
 }
 
 /**
- * An app's token for a person (A12): refused at once when the grant ended (disconnected, expired,
- * or killed by a reused refresh token), the app was disabled, the token revoked, or the person is
+ * An app's token for a person (A12): refused when the grant ended (disconnected, expired, or
+ * killed by a reused refresh token), the app was disabled, the token revoked, or the person is
  * no longer active; otherwise its scopes narrowed to the consented ones the person's roles still
  * give (so a role taken away is gone for the app too, without waiting for the token to expire).
+ * "Refused" means from the next request on the node that made the change and within
+ * DECISION_TTL_MS on every other (token-decisions.ts).
  */
 async function checkDelegatedPrincipal(
   db: Db,
+  decisions: TokenDecisions,
   request: FastifyRequest,
   principal: Principal & { delegation: NonNullable<Principal['delegation']> },
   scopesOfRoles: ScopesOfRoles,
 ): Promise<Principal> {
-  const roles = await delegatedTokenState(
-    db,
-    {
-      grantId: principal.delegation.grantId,
-      clientId: principal.delegation.clientId,
-      accountId: principal.subject,
-      jti: jtiOf(request),
-    },
-    new Date(),
-  );
+  const grant = {
+    grantId: principal.delegation.grantId,
+    clientId: principal.delegation.clientId,
+    accountId: principal.subject,
+    jti: jtiOf(request),
+  };
+  const key = `app ${grant.clientId} ${grant.grantId} ${grant.accountId} ${grant.jti}`;
+  const roles = await decisions.decide(key, () => delegatedTokenState(db, grant, new Date()));
   if (roles === undefined) {
     throw new HavenError('UNAUTHENTICATED', 'The access token is invalid or expired.');
   }
@@ -204,17 +208,23 @@ async function checkDelegatedPrincipal(
   return Object.freeze({ ...principal, scopes });
 }
 
+/** What a client token's check allows: a registered client's live token, or no registered client. */
+type ClientTokenAnswer = 'live' | 'unregistered';
+
 /**
- * Haven's authenticator, refusing at once a token of a client that was disabled since, or a
- * token revoked (A12): one indexed query per request a registered client makes. A client token
- * naming no registered client is left to the scopes: only this authorization server issues
- * client tokens, and test harnesses sign scopeless ones. An app's token for a person gets the
- * same treatment and more (checkDelegatedPrincipal).
+ * Haven's authenticator, refusing a token of a client that was disabled since, or a token
+ * revoked (A12): one indexed query per token, its allowing answer reused for DECISION_TTL_MS
+ * (token-decisions.ts: a change holds at once on the node that made it, within half a second
+ * on every other, as a signed-out session does). A client token naming no registered client is
+ * left to the scopes: only this authorization server issues client tokens, and test harnesses
+ * sign scopeless ones. An app's token for a person gets the same treatment and more
+ * (checkDelegatedPrincipal).
  */
 export function clientTokenChecks(
   inner: Authenticator,
   db: Db,
   scopesOfRoles: ScopesOfRoles,
+  decisions: TokenDecisions,
 ): Authenticator {
   return {
     async authenticate(request) {
@@ -222,14 +232,23 @@ export function clientTokenChecks(
       if (principal?.delegation !== undefined) {
         return checkDelegatedPrincipal(
           db,
+          decisions,
           request,
           principal as Principal & { delegation: NonNullable<Principal['delegation']> },
           scopesOfRoles,
         );
       }
       if (principal?.kind !== 'client') return principal;
-      const refusal = await accessTokenRefusal(db, principal.subject, jtiOf(request));
-      if (refusal === 'disabled' || refusal === 'revoked') {
+      const jti = jtiOf(request);
+      const answer = await decisions.decide<ClientTokenAnswer>(
+        `client ${principal.subject} ${jti}`,
+        async () => {
+          const refusal = await accessTokenRefusal(db, principal.subject, jti);
+          if (refusal === 'disabled' || refusal === 'revoked') return undefined;
+          return refusal === 'unknown' ? 'unregistered' : 'live';
+        },
+      );
+      if (answer === undefined) {
         throw new HavenError('UNAUTHENTICATED', 'The access token is invalid or expired.');
       }
       return principal;

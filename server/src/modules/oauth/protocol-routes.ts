@@ -18,6 +18,7 @@ import {
   revoke,
   type TokenVerification,
 } from './introspection.js';
+import type { TokenDecisions } from './token-decisions.js';
 import { browserOriginsOf, OAUTH_ROUTES, type AuthorizationServer } from './provider.js';
 import {
   AuthorizationPage,
@@ -111,6 +112,7 @@ export function registerProtocolRoutes(
   db: Kysely<DatabaseSchema>,
   server: AuthorizationServer,
   verification: TokenVerification,
+  decisions: TokenDecisions,
 ): void {
   acceptOnlyFormBodies(app);
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -238,7 +240,7 @@ export function registerProtocolRoutes(
     async (request, reply) => {
       try {
         const client = await authenticateClient(db, request, request.body);
-        await revoke(db, verification, client, request.body.token);
+        await revoke(db, verification, decisions, client, request.body.token);
         return await reply.send({});
       } catch (error) {
         if (error instanceof OAuthError) return sendOAuthError(reply, error);

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { DatabaseSchema } from '../../platform/db/schema.js';
 import { secretMatchesHash } from './client-secrets.js';
 import { kyselyAdapter } from './adapter.js';
+import type { TokenDecisions } from './token-decisions.js';
 import { isActiveUser } from './grants-repo.js';
 import { escapeHtml } from '../../platform/html.js';
 import { describeDatabaseFault, isDatabaseUnavailable } from '../../platform/db/faults.js';
@@ -51,6 +52,11 @@ export interface AuthorizationServerSettings {
    * signs, all verify), so a browser cannot forge the cookie that binds a consent to itself.
    */
   readonly cookieKeys: readonly string[];
+  /**
+   * This node's memory of allowing answers about clients and tokens (token-decisions.ts): the
+   * adapter reads clients through it and forgets it when the provider ends a grant.
+   */
+  readonly decisions: TokenDecisions;
 }
 
 /**
@@ -162,7 +168,7 @@ async function buildProvider(
   const { default: Provider, errors } = await import('oidc-provider');
   const resource = apiResource(settings.issuer);
   const provider = new Provider(settings.issuer, {
-    adapter: kyselyAdapter(db, now),
+    adapter: kyselyAdapter(db, now, settings.decisions),
     jwks: { keys: [jwk] },
     // `none` is a public native app's (PKCE then is its only proof, and it is always required).
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],

@@ -12,6 +12,7 @@ import { requestContext } from '../../platform/http/request-context.js';
 import type { ModuleContext } from '../../platform/module-context.js';
 import { recordUserEvent } from '../../platform/user-event.js';
 import { newClientSecret } from './client-secrets.js';
+import type { TokenDecisions } from './token-decisions.js';
 import {
   findClient,
   insertClient,
@@ -31,7 +32,8 @@ import {
   type OrganizationCreateClientBody,
 } from './schemas.js';
 
-export type OAuthContext = ModuleContext<unknown>;
+/** The services' context: what the module's routes and use cases need of its settings. */
+export type OAuthContext = ModuleContext<{ readonly decisions: TokenDecisions }>;
 
 /**
  * Checked first in a change's own transaction: that this caller may still make it (an org
@@ -197,17 +199,20 @@ async function changeClient(
   authorize?: ClientChangeCheck,
 ): Promise<ClientRow> {
   const { userId } = requireUser(request);
-  return ctx.db.transaction().execute(async (trx) => {
+  const row = await ctx.db.transaction().execute(async (trx) => {
     await authorize?.(trx);
-    const row = await updateClient(trx, clientId, change, ctx.now());
-    if (!row) throw new HavenError('NOT_FOUND', 'No such client.');
+    const changed = await updateClient(trx, clientId, change, ctx.now());
+    if (!changed) throw new HavenError('NOT_FOUND', 'No such client.');
     await recordUserEvent(trx, userId, requestContext(request), {
       action: event.action,
       target: { type: 'oauth_client', id: clientId },
       details: event.details,
     });
-    return row;
+    return changed;
   });
+  // Committed: this node stops reusing what it knew of the client (token-decisions.ts).
+  ctx.settings.decisions.forgetAll();
+  return row;
 }
 
 export async function rotateClientSecret(
@@ -256,7 +261,10 @@ export async function changeClientScopes(
   return clientView(row);
 }
 
-/** Disabling is final in this phase; the client's tokens stop working at once (introspection.ts). */
+/**
+ * Disabling is final in this phase; the client's tokens stop working at once on this node and
+ * within half a second on every other (introspection.ts, token-decisions.ts).
+ */
 export async function disableClient(
   ctx: OAuthContext,
   request: FastifyRequest,
