@@ -3,9 +3,10 @@
 // that stands in for a bucket's CORS rules, s3-cors-proxy.ts), so the SPA's uploader uses
 // @uppy/aws-s3 multipart: each part goes straight to storage with a URL Haven presigned, and is
 // recorded with Haven before it counts. Pause/resume and a reload continue from the parts Haven
-// recorded; no byte goes through tus. The CSP admits the storage origin, and only it: every page
-// is checked for CSP violations and page errors (suite.ts) and for accessibility. The same page
-// with the filesystem storage uses tus (files.test.ts).
+// recorded; no byte goes through tus. A bucket whose CORS rules hide ETag stops the upload with a
+// sentence naming the fix (Playwright's clock skips the wait). The CSP admits the storage origin,
+// and only it: every page is checked for CSP violations and page errors (suite.ts) and for
+// accessibility. The same page with the filesystem storage uses tus (files.test.ts).
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { createOrganization } from '../../server/test/actors.js';
@@ -14,7 +15,7 @@ import { expectAccessible } from './accessibility.js';
 import { pdf, useScratchFiles } from './upload-fixtures.js';
 import { seedUser, type SeededUser } from './haven-server.js';
 import { startCorsProxy } from './s3-cors-proxy.js';
-import { useBrowserSuite } from './suite.js';
+import { settle, useBrowserSuite } from './suite.js';
 
 const PASSWORD = 'parts go straight to the bucket';
 const MIB = 1024 * 1024;
@@ -208,6 +209,67 @@ describe('files with S3 storage: multipart straight to storage (issue 11 item 3)
       .not.toEqual(['open']);
     await expect.poll(() => page.getByTestId('upload').count()).toBe(0);
     expect(await page.getByTestId('unfinished-upload').count()).toBe(0);
+  });
+
+  it('F2/part storage never confirms: with ETag hidden by the bucket’s CORS rules, the upload stops after 60 s with a sentence naming the fix; the part is not counted and nothing can be downloaded', async () => {
+    const user = await seedClinician('Dr Hidden ETag');
+    const page = await signedInOnFiles(user);
+    const calls = recordUploadCalls(page);
+    const before = proxy.parts.length;
+    // The page's timers from now on run on Playwright's clock: real time flows, and the test jumps
+    // over the 60 s wait instead of sitting through it.
+    await page.clock.install();
+    const showETag = proxy.hideETag();
+    try {
+      // Logged by @uppy/aws-s3 once the part's answer is in, after the part's last progress event,
+      // which started the wait: from here the part waits for a confirmation that cannot come.
+      const unreadable = page.waitForEvent('console', (message) =>
+        message.text().includes('Could not read the ETag header'),
+      );
+      await page
+        .getByLabel('Files to upload')
+        .setInputFiles(await fileOnDisk('Holter report.pdf', pdf(2048)));
+      await unreadable;
+    } finally {
+      showETag();
+    }
+    const row = page.getByTestId('upload').filter({ hasText: 'Holter report.pdf' });
+    const error = row.getByRole('alert');
+
+    // Just short of the wait, the part is still being waited for.
+    await page.clock.fastForward(59_000);
+    await settle(page);
+    expect(await error.count()).toBe(0);
+    expect(await row.getByRole('status').textContent()).toMatch(/^Uploading: /);
+
+    await page.clock.fastForward(1_000);
+    await error.waitFor();
+    expect(await error.textContent()).toBe(
+      'The storage did not confirm a part of this file. An administrator needs to let browsers read the ETag header in the bucket’s CORS rules.',
+    );
+    expect(await row.getByRole('status').textContent()).toBe('Stopped.');
+    await row.getByRole('button', { name: 'Retry upload of Holter report.pdf' }).waitFor();
+
+    // The part reached storage, but Haven never recorded it: it does not count, and the session
+    // stays open for a retry once the bucket is fixed.
+    expect(proxy.parts.slice(before).map((p) => p.partNumber)).toEqual([1]);
+    const [session] = await uploadSessions(user.id);
+    expect(session).toMatchObject({ status: 'open', protocol: 's3' });
+    expect(Number(session!.received_bytes)).toBe(0);
+    expect(calls.multipart).not.toContain(`PUT /api/files/multipart/${session!.id}/parts/1`);
+    expect(calls.multipart).not.toContain(`POST /api/files/multipart/${session!.id}/complete`);
+
+    // Nothing can be downloaded: no file on the page, none on the server.
+    expect(await page.getByTestId('file').count()).toBe(0);
+    await page.getByText('No files yet.').waitFor();
+    const files = await suite
+      .server()
+      .app.database.db.selectFrom('files')
+      .select('id')
+      .where('owner_id', '=', user.id)
+      .execute();
+    expect(files).toEqual([]);
+    await expectAccessible(page, '/files with a part storage never confirmed');
   });
 
   it('a refused name gets the same human error as with tus, and starts no session', async () => {

@@ -2,7 +2,8 @@
 // Haven's origin, so they need a preflight answer and `Access-Control-Expose-Headers: ETag` to
 // read each part's ETag (what a real bucket's CORS rules give). This proxy on 127.0.0.1 adds
 // them in front of fauxqs, logs the part PUTs it sees, and can hold one part in the network so a
-// test can pause or reload while it is under way.
+// test can pause or reload while it is under way. It can also stop exposing ETag, as a bucket
+// whose CORS rules forgot it does: the part is stored, but the browser cannot read its ETag.
 import { createServer, request as forward, type IncomingMessage } from 'node:http';
 
 export interface PartRequest {
@@ -17,15 +18,22 @@ export interface CorsProxy {
   readonly parts: PartRequest[];
   /** Keeps the next PUT of this part from reaching storage; `drop` ends it with a reset. */
   hold(partNumber: number): { held: Promise<void>; drop: () => void };
+  /**
+   * Until the returned function is called, answers leave ETag out of
+   * `Access-Control-Expose-Headers` (the proxy serves one Haven server, whose presigned URLs name
+   * its origin, so this is a switch rather than a second proxy).
+   */
+  hideETag(): () => void;
   close(): Promise<void>;
 }
 
 const CORS = {
   'access-control-allow-methods': 'GET, PUT, HEAD',
   'access-control-allow-headers': 'content-type',
-  'access-control-expose-headers': 'ETag',
   'access-control-max-age': '600',
 };
+/** What a bucket must expose for browsers to read a part's ETag. */
+const EXPOSE_ETAG = { 'access-control-expose-headers': 'ETag' };
 
 function partOf(request: IncomingMessage): PartRequest | null {
   const url = new URL(request.url ?? '/', 'http://proxy');
@@ -38,9 +46,11 @@ export async function startCorsProxy(target: string): Promise<CorsProxy> {
   const upstream = new URL(target);
   const parts: PartRequest[] = [];
   let holding: { partNumber: number; arrived: () => void; request?: IncomingMessage } | null = null;
+  let exposeETag = true;
   const server = createServer((request, response) => {
     const origin = request.headers.origin;
-    const cors = origin ? { ...CORS, 'access-control-allow-origin': origin, vary: 'Origin' } : {};
+    const rules = exposeETag ? { ...CORS, ...EXPOSE_ETAG } : CORS;
+    const cors = origin ? { ...rules, 'access-control-allow-origin': origin, vary: 'Origin' } : {};
     if (request.method === 'OPTIONS') {
       response.writeHead(204, cors).end();
       return;
@@ -84,6 +94,12 @@ export async function startCorsProxy(target: string): Promise<CorsProxy> {
           holding?.request?.socket.destroy();
           holding = null;
         },
+      };
+    },
+    hideETag() {
+      exposeETag = false;
+      return () => {
+        exposeETag = true;
       };
     },
     async close() {

@@ -37,6 +37,15 @@ const CONFIRMATION_WAIT_MS = 60_000;
 
 type PartUpload = Parameters<typeof AwsS3.uploadPartBytes>[0];
 
+/** A part storage took but never confirmed; its message is the sentence the person reads. */
+class UnconfirmedPartError extends Error {
+  constructor() {
+    super(
+      'The storage did not confirm a part of this file. An administrator needs to let browsers read the ETag header in the bucket’s CORS rules.',
+    );
+  }
+}
+
 /**
  * Sends one part. @uppy/aws-s3 5.x never settles a part whose answer hides the ETag header (a
  * bucket whose CORS rules do not expose it): it logs and waits for ever. Once every byte is out,
@@ -51,15 +60,7 @@ function confirmedByStorage(options: PartUpload): ReturnType<typeof AwsS3.upload
     options.onProgress = (event: ProgressEvent) => {
       report(event);
       if (timer === undefined && event.loaded >= size) {
-        timer = setTimeout(
-          () =>
-            reject(
-              new Error(
-                'The storage did not confirm a part of this file. An administrator needs to let browsers read the ETag header in the bucket’s CORS rules.',
-              ),
-            ),
-          CONFIRMATION_WAIT_MS,
-        );
+        timer = setTimeout(() => reject(new UnconfirmedPartError()), CONFIRMATION_WAIT_MS);
       }
     };
   });
@@ -188,7 +189,12 @@ export function installS3Multipart(
   });
 
   return {
-    answerTo: answerOfError,
+    // The guard's sentence, as a problem detail: it has no HTTP status, and would otherwise read
+    // as "the server could not be reached".
+    answerTo: (error) =>
+      error instanceof UnconfirmedPartError
+        ? { status: undefined, body: JSON.stringify({ detail: error.message }), retryAfter: null }
+        : answerOfError(error),
     sessionOf: (file) => (file as MultipartUpload).s3Multipart?.uploadId,
     prepare(fileId, openSessions) {
       const uploadId = stored.get(fileId);
