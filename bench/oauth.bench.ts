@@ -174,7 +174,7 @@ async function main(): Promise<void> {
     console.log(
       `info  server time per read through app.inject (median of 7 × 200): session token ` +
         `${cost.sessionMicros.toFixed(0)} µs, client token ${cost.clientMicros.toFixed(0)} µs ` +
-        `(difference +${(cost.clientMicros - cost.sessionMicros).toFixed(0)} µs; a client token adds clientTokenChecks' one query)`,
+        `(difference ${(cost.clientMicros - cost.sessionMicros).toFixed(0)} µs; a client token adds clientTokenChecks, one query per token per 500 ms per node)`,
     );
   }
   console.log(`\nMachine load average (1 min) before the run: ${loadBefore}.`);
