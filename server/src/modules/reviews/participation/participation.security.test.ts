@@ -13,6 +13,7 @@ import {
   insertAssignment,
   insertCase,
   insertPublishedQuestionnaire,
+  insertQuestionnaireVersion,
   type StudyWorld,
 } from '../../../../test/review-actors.js';
 import type { StyledNode } from '../shared/display.js';
@@ -463,6 +464,46 @@ describeClinic('reviews: participation', (clinic) => {
       .where('assignment_id', '=', id)
       .execute();
     expect(rows).toEqual([]);
+  });
+
+  it("next shows the study's newest published version, not a newer draft nor another study's; with none published it is 409 and the case stays unopened", async () => {
+    const study = await createStudyWorld(clinic.app);
+    const participant = await addParticipant(clinic.app, study.studyId);
+    const caseId = await insertCase(clinic.db, study.studyId, 'case-versions');
+    const assignmentId = await insertAssignment(
+      clinic.db,
+      study.studyId,
+      participant.userId,
+      caseId,
+    );
+    await insertQuestionnaireVersion(clinic.db, study.studyId, { title: 'Draft one' });
+    const unpublished = await next(participant, study.studyId);
+    expect(unpublished.statusCode).toBe(409);
+    expect(unpublished.json<Problem>().detail).toBe(
+      'This study has no published questionnaire yet; the research team has to publish one first.',
+    );
+    const stamps = await clinic.db
+      .selectFrom('review_timings')
+      .select('assignment_id')
+      .where('assignment_id', '=', assignmentId)
+      .execute();
+    expect(stamps).toEqual([]);
+
+    await insertPublishedQuestionnaire(clinic.db, study.studyId, { title: 'Second' });
+    const third = await insertPublishedQuestionnaire(clinic.db, study.studyId, { title: 'Third' });
+    await insertQuestionnaireVersion(clinic.db, study.studyId, { title: 'Draft four' });
+    // Another study's versions run higher; only this study's count.
+    const other = await createStudyWorld(clinic.app);
+    for (let n = 0; n < 5; n += 1) {
+      await insertPublishedQuestionnaire(clinic.db, other.studyId, { title: 'Other study' });
+    }
+    const shown = (await next(participant, study.studyId)).json<Next>();
+    expect(shown.assignment!.id).toBe(assignmentId);
+    expect(shown.assignment!.questionnaire).toMatchObject({
+      versionId: third,
+      version: 3,
+      title: 'Third',
+    });
   });
 
   it('Z4: a participant of another study gets 404 for its next case; an inactive study is 409', async () => {

@@ -66,87 +66,21 @@ export async function listParticipantStudies(db: Db, userId: string) {
     .execute();
 }
 
-const answeredFlag = sql<boolean>`exists (select 1 from review_answers r where r.assignment_id = a.id)`;
+export const answeredFlag = sql<boolean>`exists (select 1 from review_answers r where r.assignment_id = a.id)`;
 
-export interface NextWithProgress {
-  /**
-   * The first unanswered assignment in position order, with its case and whether its opening
-   * was already stamped; undefined when done.
-   */
-  next: (AssignmentRow & { case: CaseRow | undefined; opened: boolean }) | undefined;
-  progress: { total: number; answered: number; rank: number };
-}
+const QUESTIONNAIRE_COLUMNS = ['id', 'version', 'title', 'questions', 'attention_check'] as const;
+/** The same columns for raw statements (constant names, nothing from a caller). */
+const QUESTIONNAIRE_SELECT = sql.raw(QUESTIONNAIRE_COLUMNS.join(', '));
 
 /**
- * The participant's first unanswered assignment in position order, its case, and how far the
- * participant is (assignments in all, answered, and the rank of that assignment's position), in
- * one round trip: the participant's assignments come from review_assignments_order_idx
- * (participant_id, study_id, position) and each answered check is a probe of the unique
- * review_answers (assignment_id) index.
+ * The version participants answer: the study's newest published one. One statement for both
+ * newestPublishedVersion and the next-case query, so the rule is written once.
  */
-export async function nextWithProgress(
-  db: Db,
-  studyId: string,
-  participantId: string,
-): Promise<NextWithProgress> {
-  const result = await sql<{
-    total: string | number;
-    answered: string | number;
-    rank: string | number;
-    id: string | null;
-    study_id: string;
-    case_id: string;
-    position: number;
-    display: DisplayConfigView;
-    case_found: boolean | null;
-    opened: boolean | null;
-    tree: CaseRow['tree'];
-    ai_score: CaseRow['ai_score'];
-    ai_explanation: CaseRow['ai_explanation'];
-  }>`
-    with mine as (
-      select a.id, a.study_id, a.case_id, a.position, a.display, ${answeredFlag} as answered
-      from review_assignments a
-      where a.participant_id = ${participantId} and a.study_id = ${studyId}
-    ),
-    next as (
-      select * from mine where not answered order by position limit 1
-    )
-    select
-      (select count(*) from mine) as total,
-      (select count(*) from mine where answered) as answered,
-      (select count(*) from mine where position <= coalesce((select position from next), 0)) as rank,
-      n.id, n.study_id, n.case_id, n.position, n.display,
-      c.id is not null as case_found, c.tree, c.ai_score, c.ai_explanation,
-      exists (
-        select 1 from review_timings t where t.assignment_id = n.id and t.case_opened_at is not null
-      ) as opened
-    from (select 1) as one
-    left join next n on true
-    left join review_cases c on c.id = n.case_id and c.study_id = ${studyId}
-  `.execute(db);
-  const row = result.rows[0]!;
-  const progress = {
-    total: Number(row.total),
-    answered: Number(row.answered),
-    rank: Number(row.rank),
-  };
-  if (row.id === null) return { next: undefined, progress };
-  return {
-    next: {
-      id: row.id,
-      study_id: row.study_id,
-      case_id: row.case_id,
-      position: row.position,
-      display: row.display,
-      answered: false,
-      opened: row.opened === true,
-      case: row.case_found
-        ? { tree: row.tree, ai_score: row.ai_score, ai_explanation: row.ai_explanation }
-        : undefined,
-    },
-    progress,
-  };
+export function newestPublishedSql(studyId: string) {
+  return sql<QuestionnaireRow>`
+    select ${QUESTIONNAIRE_SELECT} from questionnaire_versions
+    where study_id = ${studyId} and status = 'published'
+    order by version desc limit 1`;
 }
 
 export async function findAssignment(
@@ -163,21 +97,13 @@ export async function findAssignment(
     .executeTakeFirst() as Promise<AssignmentRow | undefined>;
 }
 
-const QUESTIONNAIRE_COLUMNS = ['id', 'version', 'title', 'questions', 'attention_check'] as const;
-
 /** The version participants answer: the study's newest published one. */
 export async function newestPublishedVersion(
   db: Db,
   studyId: string,
 ): Promise<QuestionnaireRow | undefined> {
-  return db
-    .selectFrom('questionnaire_versions')
-    .select(QUESTIONNAIRE_COLUMNS)
-    .where('study_id', '=', studyId)
-    .where('status', '=', 'published')
-    .orderBy('version', 'desc')
-    .limit(1)
-    .executeTakeFirst() as Promise<QuestionnaireRow | undefined>;
+  const { rows } = await newestPublishedSql(studyId).execute(db);
+  return rows[0];
 }
 
 export async function versionById(

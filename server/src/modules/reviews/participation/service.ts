@@ -17,6 +17,7 @@ import {
   isAttentionPosition,
   submissionKey,
 } from './answer-check.js';
+import { nextWithProgress } from './next-query.js';
 import * as repo from './repo.js';
 import type { AssignmentRow, QuestionnaireRow } from './repo.js';
 import type {
@@ -95,7 +96,7 @@ async function loadView(
  * The first unanswered assignment, stamped as opened (first delivery wins). No transaction: at
  * READ COMMITTED each statement sees what was committed when it began, with or without one, and
  * the only write (the first opening stamp) is one idempotent statement. BEGIN and COMMIT would
- * add two round trips to the three (access, next, version) a participant waits on between cases.
+ * add two round trips to the two (access; next with its version) a participant waits on.
  */
 export async function nextCase(
   ctx: Context,
@@ -104,15 +105,14 @@ export async function nextCase(
 ): Promise<NextView> {
   const access = await requireAccess(ctx.db, request, 'study:participate', { studyId });
   if (access.status !== 'active') throw new HavenError('CONFLICT', NOT_OPEN);
-  // The next assignment, its case and the progress counts in one query (see repo.ts).
-  const { next, progress } = await repo.nextWithProgress(ctx.db, access.studyId, access.userId);
+  // The next assignment, its case, the progress counts and the version in one query (repo.ts).
+  const { next, progress, version } = await nextWithProgress(ctx.db, access.studyId, access.userId);
   if (!next) {
     return {
       done: true as const,
       progress: { position: progress.total, answered: progress.answered, total: progress.total },
     };
   }
-  const version = await repo.newestPublishedVersion(ctx.db, access.studyId);
   if (!version) throw new HavenError('CONFLICT', NO_QUESTIONNAIRE);
   if (!next.case) throw new HavenError('NOT_FOUND', 'No such assignment.');
   const assignment = buildReviewView(next, next.case, version);
