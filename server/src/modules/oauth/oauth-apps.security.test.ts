@@ -145,6 +145,10 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
   const app = (node = 0): FastifyInstance => nodes.nodes[node]!.app;
   const issuer = (): string => nodes.origin;
 
+  /** The status an app's `token` gets for the person's own record on `node`. */
+  const recordStatusOn = async (node: number, token: string): Promise<number> =>
+    (await callAs(app(node), bearer(token), 'GET', '/api/portal/record')).statusCode;
+
   /** A patient with a record linked to their account, signed in. */
   async function portalPatient(): Promise<{ actor: Actor; patientId: string }> {
     const db = app().database.db;
@@ -366,15 +370,7 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
     const second = await client.refreshTokenGrant(started.config, first);
     expect(second.refresh_token).toEqual(expect.any(String));
     expect(second.refresh_token).not.toBe(first);
-    for (const node of [0, 1]) {
-      const live = await callAs(
-        app(node),
-        bearer(second.access_token),
-        'GET',
-        '/api/portal/record',
-      );
-      expect(live.statusCode).toBe(200);
-    }
+    for (const node of [0, 1]) expect(await recordStatusOn(node, second.access_token)).toBe(200);
 
     // A thief replays the first refresh token: refused, and the whole grant dies with it.
     expect(await oauthErrorOf(client.refreshTokenGrant(started.config, first))).toBe(
@@ -386,10 +382,9 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
     // Node 0 ended the grant (its token endpoint saw the reuse): refused there at once; node 1
     // had let the second token through too, and refuses both within a second.
     for (const token of [tokens.access_token, second.access_token]) {
-      const dead = await callAs(app(0), bearer(token), 'GET', '/api/portal/record');
-      expect(dead.statusCode).toBe(401);
+      expect(await recordStatusOn(0, token)).toBe(401);
       const elsewhere = await askUntil(
-        async () => (await callAs(app(1), bearer(token), 'GET', '/api/portal/record')).statusCode,
+        () => recordStatusOn(1, token),
         (status) => status === 401,
         1000,
       );
@@ -424,15 +419,7 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
       {},
     );
     expect(foreign.statusCode).toBe(404);
-    for (const node of [0, 1]) {
-      const live = await callAs(
-        app(node),
-        bearer(tokens.access_token),
-        'GET',
-        '/api/portal/record',
-      );
-      expect(live.statusCode).toBe(200);
-    }
+    for (const node of [0, 1]) expect(await recordStatusOn(node, tokens.access_token)).toBe(200);
 
     const revoked = await callAs(
       app(),
@@ -571,9 +558,7 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
     const registered = await registerApp();
     const { actor: patient } = await portalPatient();
     const { tokens } = await connect(registered, patient);
-    const readOn = async (node: number) =>
-      (await callAs(app(node), bearer(tokens.access_token), 'GET', '/api/portal/record'))
-        .statusCode;
+    const readOn = (node: number) => recordStatusOn(node, tokens.access_token);
     expect(await readOn(0)).toBe(200);
     expect(await readOn(1)).toBe(200);
     // Any writer, an operator's bare UPDATE included: no node is told, each asks again in time.
@@ -625,9 +610,7 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
     const registered = await registerApp();
     const { actor: patient } = await portalPatient();
     const { tokens } = await connect(registered, patient);
-    const readOn = async (node: number) =>
-      (await callAs(app(node), bearer(tokens.access_token), 'GET', '/api/portal/record'))
-        .statusCode;
+    const readOn = (node: number) => recordStatusOn(node, tokens.access_token);
     expect(await readOn(0)).toBe(200);
     expect(await readOn(1)).toBe(200);
     const disabled = await callAs(
