@@ -1,7 +1,8 @@
 // Server side of files.bench.ts, forked: the real Haven app on the embedded defaults (PGlite,
 // the encrypting filesystem driver in the bench's own data folder), rate limits lifted, request
-// logs silent, one clinician's access token; beside it a sink that only reads request bodies. It reports its RSS and the peak seen between
-// samples, so the parent measures the server alone.
+// logs silent, one clinician's access token; beside it a sink that only reads request bodies. It
+// reports its RSS, the peak seen between samples and its CPU time, so the parent measures the
+// server alone.
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +23,8 @@ export interface FilesRss {
   readonly type: 'rss';
   readonly rss: number;
   readonly peakRss: number;
+  /** process.cpuUsage() of the server (µs, user + system) when asked. */
+  readonly cpuMicros: number;
 }
 
 async function main(): Promise<void> {
@@ -57,7 +60,8 @@ async function main(): Promise<void> {
     const rss = process.memoryUsage().rss;
     peakRss = Math.max(peakRss, rss);
     if (message.type === 'rss') {
-      process.send?.({ type: 'rss', rss, peakRss } satisfies FilesRss);
+      const { user, system } = process.cpuUsage();
+      process.send?.({ type: 'rss', rss, peakRss, cpuMicros: user + system } satisfies FilesRss);
       peakRss = rss;
     }
   });

@@ -1154,9 +1154,9 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: 'F2/offset-rechecked',
     control: 'F2',
-    file: `${S}modules/files/uploads/service.ts`,
-    find: '      if (Number(held.received_bytes) !== received + bytes) {',
-    replace: '      if (false) {',
+    file: `${S}modules/files/uploads/repo.ts`,
+    find: "    .where('received_bytes', '=', from)\n",
+    replace: '',
     removes: 'bytes sent for an offset another writer moved meanwhile are appended anyway',
     tests: [`${S}modules/files/uploads/uploads.security.test.ts`],
   },
@@ -1179,11 +1179,22 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/files/uploads/uploads.security.test.ts`],
   },
   {
+    id: 'F2/upload-record-key',
+    control: 'F2',
+    file: `${S}platform/storage/filesystem.ts`,
+    find: '      ? known.key === key && known',
+    replace: '      ? known',
+    removes:
+      "a part sent under another object's key joins an upload this node has already seen, so the upload completes into the wrong object",
+    tests: [`${S}platform/storage/filesystem.test.ts`],
+  },
+  {
     id: 'F2/one-writer',
     control: 'F2',
-    file: `${S}modules/files/uploads/service.ts`,
-    find: '  if (!(await repo.claimWriter(ctx.db, session.id, token))) {',
-    replace: '  if (!(await repo.claimWriter(ctx.db, session.id, token)) && false) {',
+    file: `${S}modules/files/uploads/repo.ts`,
+    find: "        eb('writer_token', 'is', null),\n",
+    replace:
+      "        eb('writer_token', 'is not', null),\n        eb('writer_token', 'is', null),\n",
     removes: 'two requests write the same upload at once',
     tests: [`${S}modules/files/uploads/uploads.security.test.ts`],
   },

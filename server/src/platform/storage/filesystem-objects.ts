@@ -1,6 +1,7 @@
 // The object side of the filesystem driver: where objects and their parts live, the manifest of
-// a completed multipart object, reading an object of either format (one encrypted file, or the
-// part files a manifest names), and the SHA-256 kept running across an upload's parts.
+// a completed multipart object, an upload's sealed record, reading an object of either format
+// (one encrypted file, or the part files a manifest names), and the SHA-256 kept running across
+// an upload's parts.
 //
 // A manifest is "HVFM1\n" + KeyRing.seal(JSON { v, t: content type, u: upload id, p: [[part
 // number, ETag, size], ...] }, context "storage-object:<key>:manifest"): it opens only under its
@@ -8,7 +9,7 @@
 // fresh for every version written); each part's data key is sealed to "storage-part:<upload
 // id>:<number>", so a part opens only at its own upload and position.
 import { createHash, type Hash } from 'node:crypto';
-import { open, readdir, rm, type FileHandle } from 'node:fs/promises';
+import { open, readFile, readdir, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { sha256Hex, type KeyRing } from '../crypto.js';
@@ -146,6 +147,34 @@ export class RunningHashes {
   forget(uploadId: string): void {
     this.chains.delete(uploadId);
   }
+}
+
+/** The sealed upload record in `dir`; undefined when there is none. */
+export async function readUploadRecord(
+  keyRing: KeyRing,
+  dir: string,
+  key: string,
+  uploadId: string,
+): Promise<{ contentType: string } | undefined> {
+  let sealed: string;
+  try {
+    sealed = await readFile(path.join(dir, 'upload.sealed'), 'utf8');
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+  let meta: { key: string; contentType: string };
+  try {
+    meta = JSON.parse(
+      keyRing.open(sealed, uploadContext(uploadId)).toString('utf8'),
+    ) as typeof meta;
+  } catch (error) {
+    throw new StorageError('INTEGRITY', 'The upload record failed its integrity check.', {
+      cause: error,
+    });
+  }
+  // An upload id used with another key is treated as absent, as S3 does.
+  return meta.key === key ? { contentType: meta.contentType } : undefined;
 }
 
 /** Reading objects and parts under `objectsDir`. */

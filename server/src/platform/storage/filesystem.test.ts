@@ -351,6 +351,23 @@ describe('F2: multipart uploads (one part per tus PATCH)', () => {
     });
   });
 
+  it('F7: a part is refused once another node aborted its upload, though this node read it before', async () => {
+    const key = 'files/multi-other-node';
+    const uploadId = await storage.createMultipartUpload(key, { contentType: 'text/csv' });
+    await upload(key, uploadId, 1, randomBytes(100));
+    // Known to this node now, and still only under its own key.
+    await expect(upload('files/other-key', uploadId, 2, randomBytes(10))).rejects.toMatchObject({
+      code: 'STORAGE_UPLOAD_NOT_FOUND',
+    });
+    // A second driver over the same folder stands for another node (or a restart).
+    const otherNode = await openFilesystemStorage({ root, keyRing: ring });
+    await otherNode.abortMultipartUpload(key, uploadId);
+    await expect(upload(key, uploadId, 2, randomBytes(10))).rejects.toMatchObject({
+      code: 'STORAGE_UPLOAD_NOT_FOUND',
+    });
+    expect(await readdir(path.join(root, 'uploads'))).not.toContain(uploadId);
+  });
+
   it('F7: a part still arriving when its upload is aborted fails and leaves nothing behind', async () => {
     const key = 'files/multi-late';
     const uploadId = await storage.createMultipartUpload(key, { contentType: 'text/csv' });

@@ -24,7 +24,7 @@
 // filesystem-objects.ts with the manifest format); completion reads back only without a chain.
 import { randomBytes, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { access, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -46,6 +46,7 @@ import {
   objectReader,
   partContext,
   partName,
+  readUploadRecord,
   uploadContext,
   type Manifest,
 } from './filesystem-objects.js';
@@ -75,7 +76,7 @@ export const FILESYSTEM_ENCRYPTION = 'haven:aes-256-gcm';
 const PART_LIMITS: PartLimits = { minPartSize: 0, maxPartSize: 5 * 1024 ** 3 };
 const MAX_OBJECT_BYTES = 5 * 1024 ** 4;
 const PART_FILE = /^part-(\d{5})\.enc$/;
-/** Uploads whose running SHA-256 this process keeps (the oldest goes first). */
+/** Uploads whose running SHA-256 (and record) this process keeps (the oldest goes first). */
 const MAX_RUNNING_HASHES = 256;
 
 /** Quotes an ETag as S3 does, so the module stores one form whatever the driver. */
@@ -144,41 +145,26 @@ export async function openFilesystemStorage(
     }
   }
 
-  /** The sealed upload record in `dir`; undefined when there is none. */
-  async function readUploadRecord(
-    dir: string,
-    key: string,
-    uploadId: string,
-  ): Promise<{ contentType: string } | undefined> {
-    let sealed: string;
-    try {
-      sealed = await readFile(path.join(dir, 'upload.sealed'), 'utf8');
-    } catch (error) {
-      if (isMissing(error)) return undefined;
-      throw error;
-    }
-    let meta: { key: string; contentType: string };
-    try {
-      meta = JSON.parse(
-        keyRing.open(sealed, uploadContext(uploadId)).toString('utf8'),
-      ) as typeof meta;
-    } catch (error) {
-      throw new StorageError('INTEGRITY', 'The upload record failed its integrity check.', {
-        cause: error,
-      });
-    }
-    // An upload id used with another key is treated as absent, as S3 does.
-    return meta.key === key ? { contentType: meta.contentType } : undefined;
-  }
-
   const uploadGone = () => new StorageError('UPLOAD_NOT_FOUND', 'The upload does not exist.');
+
+  // Upload records this process read (a record never changes once written): a part after the
+  // first skips reading and opening it again. A part of an upload aborted or completed meanwhile
+  // (here or on another node) still fails, at its rename into a folder that is gone.
+  const knownUploads = new Map<string, { key: string; contentType: string }>();
 
   /** An upload still taking parts (in uploads/). */
   async function readUpload(key: string, uploadId: string): Promise<{ contentType: string }> {
     assertValidKey(key);
     if (!UPLOAD_ID.test(uploadId)) throw uploadGone();
-    const upload = await readUploadRecord(uploadDir(uploadId), key, uploadId);
+    const known = knownUploads.get(uploadId);
+    const upload = known
+      ? known.key === key && known
+      : await readUploadRecord(keyRing, uploadDir(uploadId), key, uploadId);
     if (!upload) throw uploadGone();
+    knownUploads.set(uploadId, { key, contentType: upload.contentType });
+    if (knownUploads.size > MAX_RUNNING_HASHES) {
+      knownUploads.delete(knownUploads.keys().next().value as string);
+    }
     return upload;
   }
 
@@ -190,9 +176,9 @@ export async function openFilesystemStorage(
   ): Promise<{ contentType: string; dir: string; staged: boolean }> {
     assertValidKey(key);
     if (!UPLOAD_ID.test(uploadId)) throw uploadGone();
-    const open = await readUploadRecord(uploadDir(uploadId), key, uploadId);
+    const open = await readUploadRecord(keyRing, uploadDir(uploadId), key, uploadId);
     if (open) return { ...open, dir: uploadDir(uploadId), staged: false };
-    const staged = await readUploadRecord(partsDir(key, uploadId), key, uploadId);
+    const staged = await readUploadRecord(keyRing, partsDir(key, uploadId), key, uploadId);
     if (staged) return { ...staged, dir: partsDir(key, uploadId), staged: true };
     throw uploadGone();
   }
@@ -370,6 +356,7 @@ export async function openFilesystemStorage(
       await rename(temp, target);
       await fsyncDirectory(path.dirname(target));
       hashes.forget(uploadId);
+      knownUploads.delete(uploadId);
       // Complete. What the manifest does not name goes: the upload record (so the upload reads
       // as finished), parts never recorded, and the parts of an object this one replaced.
       const named = new Set(manifest.p.map(([partNumber]) => partName(partNumber)));
@@ -389,6 +376,7 @@ export async function openFilesystemStorage(
         throw error;
       }
       hashes.forget(uploadId);
+      knownUploads.delete(uploadId);
       // A completion that put its manifest in place but stopped before tidying is complete:
       // its parts are the object now.
       if (upload.staged && (await manifestUpload(key)) === uploadId) return;

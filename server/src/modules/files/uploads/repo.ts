@@ -74,7 +74,12 @@ export async function selectOpenSessions(db: Db, ownerId: string, limit: number)
  * false when it is held (or no longer open). Compared on the database clock, so nodes agree.
  */
 export async function claimWriter(db: Db, sessionId: string, token: string): Promise<boolean> {
-  const result = await db
+  const result = await claimQuery(db, sessionId, token).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+function claimQuery(db: Db, sessionId: string, token: string) {
+  return db
     .updateTable('upload_sessions')
     .set({ writer_token: token, writer_since: sql<Date>`now()` })
     .where('id', '=', sessionId)
@@ -84,9 +89,29 @@ export async function claimWriter(db: Db, sessionId: string, token: string): Pro
         eb('writer_token', 'is', null),
         eb('writer_since', '<', sql<Date>`now() - ${WRITER_STALE}::interval`),
       ]),
-    )
+    );
+}
+
+/**
+ * claimWriter for a PATCH, in the same statement reading where the upload is: its received bytes
+ * and how many parts it has (one round trip instead of three). Undefined when held or closed.
+ */
+export async function claimWriterAt(
+  db: Db,
+  sessionId: string,
+  token: string,
+): Promise<{ receivedBytes: number; parts: number } | undefined> {
+  const row = await claimQuery(db, sessionId, token)
+    .returning((eb) => [
+      'received_bytes',
+      eb
+        .selectFrom('upload_parts')
+        .select((parts) => parts.fn.countAll<string>().as('count'))
+        .whereRef('upload_parts.session_id', '=', 'upload_sessions.id')
+        .as('parts'),
+    ])
     .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  return row && { receivedBytes: Number(row.received_bytes), parts: Number(row.parts) };
 }
 
 export async function releaseWriter(db: Db, sessionId: string, token: string): Promise<void> {
@@ -115,18 +140,22 @@ export async function lockHeldSession(
 }
 
 /**
- * Adds a PATCH's bytes to the open session this writer holds (the UPDATE locks the row) and,
- * with `release`, gives up the writer mark in the same statement. Returns the session after;
- * undefined when the writer lost the mark or the session closed.
+ * Records a PATCH's parts for the open session this writer holds, in one statement (atomic
+ * without a transaction's extra round trips): the session's bytes grow from exactly `from`
+ * (the UPDATE locks the row) and, with `release`, the writer mark is given up; the parts are
+ * inserted only when that UPDATE took. Returns the session after; undefined when the writer lost
+ * the mark, the session closed, or its offset is no longer `from` (nothing recorded then).
  */
-export async function addHeldBytes(
+export async function recordHeldParts(
   db: Db,
   sessionId: string,
   token: string,
-  bytes: number,
+  from: number,
+  parts: ReadonlyArray<{ partNumber: number; etag: string; size: number }>,
   release: boolean,
 ): Promise<SessionRow | undefined> {
-  return db
+  const bytes = parts.reduce((sum, part) => sum + part.size, 0);
+  const held = db
     .updateTable('upload_sessions')
     .set({
       received_bytes: sql<number>`received_bytes + ${bytes}`,
@@ -135,8 +164,40 @@ export async function addHeldBytes(
     .where('id', '=', sessionId)
     .where('writer_token', '=', token)
     .where('status', '=', 'open')
-    .returning(SESSION_COLUMNS)
+    .where('received_bytes', '=', from)
+    .returning(SESSION_COLUMNS);
+  if (parts.length === 0) return held.executeTakeFirst();
+  const values = sql.join(
+    parts.map(
+      (part) => sql`(${part.partNumber}::integer, ${part.etag}::text, ${part.size}::bigint)`,
+    ),
+  );
+  return db
+    .with('held', () => held)
+    .with('recorded', (qb) =>
+      qb
+        .insertInto('upload_parts')
+        .columns(['session_id', 'part_number', 'etag', 'size'])
+        .expression(
+          sql`SELECT held.id, part.number, part.etag, part.size FROM held
+              CROSS JOIN (VALUES ${values}) AS part (number, etag, size)`,
+        ),
+    )
+    .selectFrom('held')
+    .selectAll()
     .executeTakeFirst();
+}
+
+/** Whether `token` still holds the open session (to tell why recordHeldParts did not take). */
+export async function holdsWriter(db: Db, sessionId: string, token: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('upload_sessions')
+    .select('id')
+    .where('id', '=', sessionId)
+    .where('writer_token', '=', token)
+    .where('status', '=', 'open')
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 export async function lockOpenSession(db: Db, sessionId: string): Promise<SessionRow | undefined> {
@@ -147,34 +208,6 @@ export async function lockOpenSession(db: Db, sessionId: string): Promise<Sessio
     .where('status', '=', 'open')
     .forUpdate()
     .executeTakeFirst();
-}
-
-export async function insertParts(
-  db: Db,
-  sessionId: string,
-  parts: ReadonlyArray<{ partNumber: number; etag: string; size: number }>,
-): Promise<void> {
-  if (parts.length === 0) return;
-  await db
-    .insertInto('upload_parts')
-    .values(
-      parts.map((part) => ({
-        session_id: sessionId,
-        part_number: part.partNumber,
-        etag: part.etag,
-        size: part.size,
-      })),
-    )
-    .execute();
-}
-
-export async function countParts(db: Db, sessionId: string): Promise<number> {
-  const row = await db
-    .selectFrom('upload_parts')
-    .select((eb) => eb.fn.countAll<string>().as('count'))
-    .where('session_id', '=', sessionId)
-    .executeTakeFirstOrThrow();
-  return Number(row.count);
 }
 
 export async function selectParts(db: Db, sessionId: string) {

@@ -258,14 +258,18 @@ export async function appendChunk(
     );
   }
   const token = randomUUID();
-  if (!(await repo.claimWriter(ctx.db, session.id, token))) {
+  const claimed = await repo.claimWriterAt(ctx.db, session.id, token);
+  if (!claimed) {
     throw new HavenError('UPLOAD_BUSY', 'Another request is writing this upload; try again.', {
       headers: { 'retry-after': '1' },
     });
   }
   let released = false;
   try {
-    const firstPart = (await repo.countParts(ctx.db, session.id)) + 1;
+    // The offset was checked before the writer mark was ours: a writer that finished in between
+    // moved it, and these bytes are meant for the old one.
+    if (claimed.receivedBytes !== received) throw offsetMoved();
+    const firstPart = claimed.parts + 1;
     const hash = input.checksum && createHash(input.checksum.algorithm);
     const stored =
       input.contentLength === undefined
@@ -283,22 +287,21 @@ export async function appendChunk(
     }
     const bytes = stored.parts.reduce((sum, part) => sum + part.size, 0);
     // A PATCH that does not finish the upload gives up the writer mark in the same statement
-    // that records its bytes (one round trip fewer per PATCH).
+    // that records its bytes and parts (one round trip per PATCH after the bytes are stored).
     const release = received + bytes < length;
-    const updated = await ctx.db.transaction().execute(async (trx) => {
-      const held = await repo.addHeldBytes(trx, session.id, token, bytes, release);
-      if (!held) throw new HavenError('UPLOAD_EXPIRED', 'The upload was cancelled meanwhile.');
-      // The offset was checked before the writer mark was ours: a writer that finished in
-      // between moved it, and these bytes were sent for the old one.
-      if (Number(held.received_bytes) !== received + bytes) {
-        throw new HavenError(
-          'UPLOAD_OFFSET_MISMATCH',
-          'Another request appended to the upload meanwhile; ask HEAD where it is.',
-        );
-      }
-      await repo.insertParts(trx, session.id, stored.parts);
-      return held;
-    });
+    const updated = await repo.recordHeldParts(
+      ctx.db,
+      session.id,
+      token,
+      received,
+      stored.parts,
+      release,
+    );
+    if (!updated) {
+      // Still ours and open: the offset moved while the bytes arrived (nothing was recorded).
+      if (await repo.holdsWriter(ctx.db, session.id, token)) throw offsetMoved();
+      throw new HavenError('UPLOAD_EXPIRED', 'The upload was cancelled meanwhile.');
+    }
     released = release;
     if (Number(updated.received_bytes) < length) return progressOf(updated);
     const fileId = await completeSession(ctx, session.id, requestContext(request), token);
@@ -306,6 +309,13 @@ export async function appendChunk(
   } finally {
     if (!released) await repo.releaseWriter(ctx.db, session.id, token).catch(() => undefined);
   }
+}
+
+function offsetMoved(): HavenError {
+  return new HavenError(
+    'UPLOAD_OFFSET_MISMATCH',
+    'Another request appended to the upload meanwhile; ask HEAD where it is.',
+  );
 }
 
 /** DELETE (tus termination): the unfinished upload and its stored parts go. */
