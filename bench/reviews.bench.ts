@@ -209,7 +209,7 @@ async function nextCaseRow(child: ChildProcess, ready: ReviewsReady, rows: Row[]
       connections: NEXT_CONNECTIONS,
       seed,
       headersOf: (index) => ({
-        authorization: seeded.authorizations[index % seeded.authorizations.length],
+        authorization: seeded.authorizations.at(index % seeded.authorizations.length) ?? '',
       }),
     });
   await paced(2, 7); // warm-up: connections, JIT, the study's pages in PostgreSQL's cache
