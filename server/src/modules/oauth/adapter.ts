@@ -85,7 +85,7 @@ export function kyselyAdapter(
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') {
-        return decisions.decide(`client metadata ${id}`, async () => {
+        return decisions.decide(`metadata ${id}`, async () => {
           const row = await findClient(db, id);
           return row && row.disabled_at === null ? clientMetadata(row) : undefined;
         });

@@ -208,9 +208,6 @@ async function checkDelegatedPrincipal(
   return Object.freeze({ ...principal, scopes });
 }
 
-/** What a client token's check allows: a registered client's live token, or no registered client. */
-type ClientTokenAnswer = 'live' | 'unregistered';
-
 /**
  * Haven's authenticator, refusing a token of a client that was disabled since, or a token
  * revoked (A12): one indexed query per token, its allowing answer reused for DECISION_TTL_MS
@@ -240,15 +237,11 @@ export function clientTokenChecks(
       }
       if (principal?.kind !== 'client') return principal;
       const jti = jtiOf(request);
-      const answer = await decisions.decide<ClientTokenAnswer>(
-        `client ${principal.subject} ${jti}`,
-        async () => {
-          const refusal = await accessTokenRefusal(db, principal.subject, jti);
-          if (refusal === 'disabled' || refusal === 'revoked') return undefined;
-          return refusal === 'unknown' ? 'unregistered' : 'live';
-        },
-      );
-      if (answer === undefined) {
+      const allowed = await decisions.decide(`client ${principal.subject} ${jti}`, async () => {
+        const refusal = await accessTokenRefusal(db, principal.subject, jti);
+        return refusal === 'disabled' || refusal === 'revoked' ? undefined : true;
+      });
+      if (allowed === undefined) {
         throw new HavenError('UNAUTHENTICATED', 'The access token is invalid or expired.');
       }
       return principal;

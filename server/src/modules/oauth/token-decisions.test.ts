@@ -12,11 +12,11 @@ function counting<T>(answers: Array<T | undefined>) {
 
 describe('A12 token decisions', () => {
   it('A12/revocation bound: an allowing answer is reused for DECISION_TTL_MS of the node’s clock, then asked again', async () => {
-    let clock = 0;
+    let clock = 1_000; // a monotonic clock's reading: never 0
     const decisions = createTokenDecisions(() => clock);
     const database = counting(['live', undefined]);
     expect(await decisions.decide('client c jti', database.ask)).toBe('live');
-    clock += DECISION_TTL_MS - 1;
+    clock += DECISION_TTL_MS; // aged exactly the bound: still within it
     expect(await decisions.decide('client c jti', database.ask)).toBe('live');
     expect(database.asked()).toBe(1);
     clock += 1;
@@ -55,14 +55,14 @@ describe('A12 token decisions', () => {
   });
 
   it('A12/memory bound: the oldest answers make way, and every kept one is still within its age', async () => {
-    let clock = 0;
+    let clock = 1_000;
     const decisions = createTokenDecisions(() => clock);
     for (let i = 0; i < 10_050; i++) await decisions.decide(`key ${i}`, () => Promise.resolve(i));
     const newest = counting([-1]);
     expect(await decisions.decide('key 10049', newest.ask)).toBe(10_049);
     const oldest = counting([-1]);
     expect(await decisions.decide('key 0', oldest.ask)).toBe(-1);
-    clock += DECISION_TTL_MS;
+    clock += DECISION_TTL_MS + 1;
     expect(await decisions.decide('key 10049', newest.ask)).toBe(-1);
   });
 });

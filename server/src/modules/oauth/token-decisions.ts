@@ -21,6 +21,8 @@
 // every writer, a bare UPDATE by an operator included, with no trigger per table. Ages come from
 // this node's monotonic clock only, so no two nodes' clocks are ever compared.
 
+import { LRUCache } from 'lru-cache';
+
 /** How long an allowing answer may be reused: the sessions' poll interval (A7). */
 export const DECISION_TTL_MS = 500;
 
@@ -30,7 +32,9 @@ const MAX_DECISIONS = 10_000;
 export interface TokenDecisions {
   /**
    * The answer for `key`: a fresh remembered one, or what `ask` reads (remembered when it is
-   * not undefined, the refusal).
+   * not undefined, the refusal). Keys name what they decide in words without spaces inside:
+   * `metadata <client>`, `client <client> <jti>`, `app <client> <grant> <account> <jti>`; their
+   * word counts differ, so no two kinds of answer can meet under one key.
    */
   decide<T extends NonNullable<unknown>>(
     key: string,
@@ -44,21 +48,15 @@ export function createTokenDecisions(
   now: () => number = () => performance.now(),
   ttlMs: number = DECISION_TTL_MS,
 ): TokenDecisions {
-  const answers = new Map<string, { value: NonNullable<unknown>; until: number }>();
+  // lru-cache keeps the age and the bound; ttlResolution 0 reads the clock on every get, so an
+  // answer is never served a moment past its age.
+  const answers = new LRUCache<string, NonNullable<unknown>>({
+    max: MAX_DECISIONS,
+    ttl: ttlMs,
+    ttlResolution: 0,
+    perf: { now },
+  });
   let generation = 0;
-
-  const remember = (key: string, value: NonNullable<unknown>): void => {
-    if (answers.size >= MAX_DECISIONS) {
-      // Maps iterate in insertion order: drop the oldest answers first, expired or not.
-      const at = now();
-      for (const [oldKey, answer] of answers) {
-        if (answers.size < MAX_DECISIONS && answer.until > at) break;
-        answers.delete(oldKey);
-      }
-    }
-    answers.delete(key); // re-inserted at the end, where the newest answers are
-    answers.set(key, { value, until: now() + ttlMs });
-  };
 
   return {
     async decide<T extends NonNullable<unknown>>(
@@ -66,10 +64,10 @@ export function createTokenDecisions(
       ask: () => Promise<T | undefined>,
     ): Promise<T | undefined> {
       const known = answers.get(key);
-      if (known !== undefined && known.until > now()) return known.value as T;
+      if (known !== undefined) return known as T;
       const askedIn = generation;
       const value = await ask();
-      if (value !== undefined && askedIn === generation) remember(key, value);
+      if (value !== undefined && askedIn === generation) answers.set(key, value);
       return value;
     },
     forgetAll() {

@@ -12,6 +12,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { open, readFile, readdir, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { LRUCache } from 'lru-cache';
 import { sha256Hex, type KeyRing } from '../crypto.js';
 import {
   decryptingStream,
@@ -106,9 +107,11 @@ export function parseManifest(text: string): Manifest {
  * otherwise (a restart, a part replaced or out of order, another node) completion reads back.
  */
 export class RunningHashes {
-  private readonly chains = new Map<string, { last: HashedPart; hash: Hash }>();
+  private readonly chains: LRUCache<string, { last: HashedPart; hash: Hash }>;
 
-  constructor(private readonly limit: number) {}
+  constructor(limit: number) {
+    this.chains = new LRUCache({ max: limit });
+  }
 
   /** The hash to write part `partNumber` with, and what to call once the part is stored. */
   begin(uploadId: string, partNumber: number): { hash: Hash; stored(etag: string): void } {
@@ -120,12 +123,8 @@ export class RunningHashes {
       stored: (etag) => {
         // Another part of this upload landed meanwhile: its chain stays (completion checks).
         if (this.chains.get(uploadId) !== chain) return;
-        this.chains.delete(uploadId);
         const previous = follows ? chain.last : undefined;
         this.chains.set(uploadId, { last: { partNumber, etag, previous }, hash });
-        if (this.chains.size > this.limit) {
-          this.chains.delete(this.chains.keys().next().value as string);
-        }
       },
     };
   }

@@ -28,6 +28,7 @@ import { access, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { LRUCache } from 'lru-cache';
 import { randomToken, type KeyRing } from '../crypto.js';
 import { DEFAULT_CHUNK_SIZE, EncryptingStream, type SealedHeader } from './encrypted-file.js';
 import {
@@ -76,7 +77,7 @@ export const FILESYSTEM_ENCRYPTION = 'haven:aes-256-gcm';
 const PART_LIMITS: PartLimits = { minPartSize: 0, maxPartSize: 5 * 1024 ** 3 };
 const MAX_OBJECT_BYTES = 5 * 1024 ** 4;
 const PART_FILE = /^part-(\d{5})\.enc$/;
-/** Uploads whose running SHA-256 (and record) this process keeps (the oldest goes first). */
+/** Uploads whose running SHA-256 (and record) this process keeps (the least recently used goes first). */
 const MAX_RUNNING_HASHES = 256;
 
 /** Quotes an ETag as S3 does, so the module stores one form whatever the driver. */
@@ -150,7 +151,14 @@ export async function openFilesystemStorage(
   // Upload records this process read (a record never changes once written): a part after the
   // first skips reading and opening it again. A part of an upload aborted or completed meanwhile
   // (here or on another node) still fails, at its rename into a folder that is gone.
-  const knownUploads = new Map<string, { key: string; contentType: string }>();
+  const knownUploads = new LRUCache<string, { key: string; contentType: string }>({
+    max: MAX_RUNNING_HASHES,
+  });
+  /** An upload completed or aborted here: nothing of it is kept. */
+  const forgetUpload = (uploadId: string): void => {
+    hashes.forget(uploadId);
+    knownUploads.delete(uploadId);
+  };
 
   /** An upload still taking parts (in uploads/). */
   async function readUpload(key: string, uploadId: string): Promise<{ contentType: string }> {
@@ -162,9 +170,6 @@ export async function openFilesystemStorage(
       : await readUploadRecord(keyRing, uploadDir(uploadId), key, uploadId);
     if (!upload) throw uploadGone();
     knownUploads.set(uploadId, { key, contentType: upload.contentType });
-    if (knownUploads.size > MAX_RUNNING_HASHES) {
-      knownUploads.delete(knownUploads.keys().next().value as string);
-    }
     return upload;
   }
 
@@ -355,8 +360,7 @@ export async function openFilesystemStorage(
       );
       await rename(temp, target);
       await fsyncDirectory(path.dirname(target));
-      hashes.forget(uploadId);
-      knownUploads.delete(uploadId);
+      forgetUpload(uploadId);
       // Complete. What the manifest does not name goes: the upload record (so the upload reads
       // as finished), parts never recorded, and the parts of an object this one replaced.
       const named = new Set(manifest.p.map(([partNumber]) => partName(partNumber)));
@@ -375,8 +379,7 @@ export async function openFilesystemStorage(
         if (error instanceof StorageError && error.code === 'STORAGE_UPLOAD_NOT_FOUND') return;
         throw error;
       }
-      hashes.forget(uploadId);
-      knownUploads.delete(uploadId);
+      forgetUpload(uploadId);
       // A completion that put its manifest in place but stopped before tidying is complete:
       // its parts are the object now.
       if (upload.staged && (await manifestUpload(key)) === uploadId) return;
