@@ -10,7 +10,7 @@ import { ACCOUNT_READ } from '../route-access.js';
 import { Empty, SignedIn } from '../shared/schemas.js';
 import { toSignedInUser } from '../users.js';
 import { ACCESS_COOKIE, REFRESH_COOKIE, clearCookie, readCookie } from './browser-credentials.js';
-import { findSessionUser, revokeSession } from './repo.js';
+import { findSignedInUser, revokeSession } from './repo.js';
 import { MeAnswer } from './schemas.js';
 import { renewSession } from './service.js';
 import { deliverSession, endSessions, requireSameSite } from './session-kit.js';
@@ -51,7 +51,7 @@ async function signOut(deps: IdentityDeps, request: FastifyRequest, reply: Fasti
 
 async function whoAmI(deps: IdentityDeps, request: FastifyRequest) {
   const principal = requirePrincipal(request);
-  const user = await findSessionUser(deps.context.db, principal.subject);
+  const user = await findSignedInUser(deps.context.db, principal.subject);
   if (!user || !principal.sessionId) throw new HavenError('UNAUTHENTICATED');
   return {
     user: toSignedInUser(user),
