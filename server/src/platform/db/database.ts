@@ -6,6 +6,12 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import { PGlite } from '@electric-sql/pglite';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
+import {
+  DurableNodeFS,
+  durableStartParams,
+  refuseAfterFlushFailure,
+  type Flushes,
+} from './durable-nodefs.js';
 import type { DatabaseSchema } from './schema.js';
 
 export type Engine = 'pglite' | 'postgres';
@@ -30,6 +36,8 @@ export interface DatabaseOptions {
   readonly embeddedTemplate?: Blob;
   /** Told about connections that fail outside a query (restart, failover, proxy reset). */
   readonly onConnectionError?: (error: Error) => void;
+  /** How the embedded database flushes files and folders to disk (tests count the flushes). */
+  readonly embeddedFlushes?: Flushes;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -65,11 +73,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     mkdirSync(options.embeddedDir, { recursive: true });
     dataDir = path.resolve(options.embeddedDir);
   }
+  // A folder-backed database flushes every commit to disk before it is acknowledged
+  // (durable-nodefs.ts); an in-memory one (tests) has no disk to flush to.
+  const durableFs =
+    dataDir === undefined ? undefined : new DurableNodeFS(dataDir, options.embeddedFlushes);
   const pglite = new PGlite({
-    ...(dataDir === undefined ? {} : { dataDir }),
+    ...(durableFs === undefined ? {} : { fs: durableFs, startParams: durableStartParams() }),
     ...(options.embeddedTemplate ? { loadDataDir: options.embeddedTemplate } : {}),
   });
   await pglite.waitReady;
+  if (durableFs !== undefined) refuseAfterFlushFailure(pglite, durableFs);
   const db = new Kysely<DatabaseSchema>({ dialect: new PGliteDialect(pglite) });
   return wrap(db, 'pglite', pglite);
 }
