@@ -849,6 +849,35 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/reviews/exports/answers-csv.test.ts`],
   },
   {
+    id: 'V3/csv-formulas-in-answers',
+    control: 'V3',
+    file: `${S}modules/reviews/exports/format.ts`,
+    find: "if (typeof value === 'string') return quoteField(neutralizeCell(value));",
+    replace: "if (typeof value === 'string') return quoteField(value);",
+    removes: 'a text answer starting with = + - @ reaches its question column as a live formula',
+    tests: [`${S}modules/reviews/exports/format.test.ts`],
+  },
+  {
+    id: 'V3/answers-json-string-escape',
+    control: 'V3',
+    file: `${S}modules/reviews/exports/format.ts`,
+    find: 'if (JSON_ESCAPED.test(value)) return undefined;',
+    replace: '',
+    removes:
+      'an answer holding a quote is written into the answers JSON unescaped, so it closes the CSV field early and what follows becomes cells of its own',
+    tests: [`${S}modules/reviews/exports/format.test.ts`],
+  },
+  {
+    id: 'V3/answers-json-key-escape',
+    control: 'V3',
+    file: `${S}modules/reviews/exports/format.ts`,
+    find: 'if (JSON_ESCAPED.test(key)) return undefined;',
+    replace: '',
+    removes:
+      'a question id holding a quote is written into the answers JSON unescaped, breaking the CSV field open',
+    tests: [`${S}modules/reviews/exports/format.test.ts`],
+  },
+  {
     id: 'V3/mail-subject-one-line',
     control: 'V3',
     file: `${S}modules/identity/onboarding/invitation-mail.ts`,

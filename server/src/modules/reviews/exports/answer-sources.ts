@@ -23,7 +23,7 @@ import {
   type ExportSource,
   type Window,
 } from './source-kit.js';
-import { csvRecordTail } from './format.js';
+import { answersTailWriter } from './format.js';
 import { isoMillis, textCell } from './sql-csv.js';
 
 type Db = Kysely<DatabaseSchema>;
@@ -178,7 +178,7 @@ export const answers: ExportSource = {
       .slice(ANSWER_COLUMNS.length)
       .every((column) => column === 'answers' || column.startsWith(QUESTION_COLUMN_PREFIX));
     const headMatches = ANSWER_COLUMNS.every((column, index) => columns[index] === column);
-    if (!headMatches || !tailReadsOnlyAnswers) return { rows: 0, last: undefined, parts: null };
+    if (!headMatches || !tailReadsOnlyAnswers) return { rows: 0, last: undefined, write: null };
     // The chunk's rows are chosen and limited first (subquery p), so the fields are written for
     // those rows only, whatever plan the joins get.
     const result = await sql<{ head: string | null; answers: Cell }>`
@@ -186,28 +186,40 @@ export const answers: ExportSource = {
       from (${answerRowsQuery(db, studyId, window, size)}) p`.execute(db);
     const rows = result.rows;
     const count = rows.length;
-    const parts: string[] = [];
-    let part = '';
-    let last: string | undefined;
-    try {
-      for (const row of rows) {
-        if (row.head === null) return { rows: count, last: undefined, parts: null };
-        // The record starts with seq, digits only: the row's cursor.
-        last = row.head.slice(0, row.head.indexOf(','));
-        part += row.head;
-        part += csvRecordTail(columns, ANSWER_COLUMNS.length, { answers: row.answers });
-        if (part.length >= TEXT_PART_CHARS) {
-          parts.push(part);
-          part = '';
-        }
-      }
-    } finally {
+    if (rows.some((row) => row.head === null)) {
       releaseRows(rows);
+      return { rows: count, last: undefined, write: null };
     }
-    parts.push(part);
-    return { rows: count, last, parts };
+    // A record starts with seq, digits only: the last row's is the chunk's cursor.
+    const lastHead = rows.at(-1)?.head ?? undefined;
+    const last = lastHead?.slice(0, lastHead.indexOf(','));
+    const tail = answersTailWriter(columns, ANSWER_COLUMNS.length);
+    return { rows: count, last, write: () => answerRecords(rows, tail) };
   },
 };
+
+/** The records of csvChunk's rows (every head written), in pieces; the rows are emptied. */
+function answerRecords(
+  rows: Array<{ head: string | null; answers: Cell }>,
+  tail: (answers: Cell) => string,
+): string[] {
+  const parts: string[] = [];
+  let part = '';
+  try {
+    for (const row of rows) {
+      part += row.head!;
+      part += tail(row.answers);
+      if (part.length >= TEXT_PART_CHARS) {
+        parts.push(part);
+        part = '';
+      }
+    }
+  } finally {
+    releaseRows(rows);
+  }
+  parts.push(part);
+  return parts;
+}
 
 function timingsQuery(db: Db, studyId: string, window: Window) {
   return db

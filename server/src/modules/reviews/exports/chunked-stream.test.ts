@@ -7,7 +7,12 @@ import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import type { ExportRow } from './source-kit.js';
 import { csvHeader } from './format.js';
-import { ExportTextStream, formattedChunks, type RowFetcher } from './service.js';
+import {
+  ExportTextStream,
+  formattedChunks,
+  type ChunkFetcher,
+  type RowFetcher,
+} from './service.js';
 
 const CHUNK = 3;
 
@@ -102,5 +107,36 @@ describe('export stream chunking', () => {
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  });
+});
+
+describe('export stream overlap', () => {
+  it("sends a full chunk's next query before writing it, so the database works meanwhile", async () => {
+    const events: string[] = [];
+    const rows = rowsUpTo(7);
+    const fetchChunk: ChunkFetcher = async (after) => {
+      events.push(`query after ${after ?? 'start'}`);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      const start = after === null ? 0 : Number(after);
+      const chunk = rows.slice(start, start + CHUNK);
+      return {
+        rows: chunk.length,
+        last: chunk.at(-1)?.cursor,
+        write: () => {
+          events.push(`write ${chunk.map((row) => row.cursor).join(' ')}`);
+          return [chunk.map((row) => `${row.cursor}\n`).join('')];
+        },
+      };
+    };
+    const text = await readAll(new ExportTextStream(fetchChunk, CHUNK, '', null));
+    expect(text).toBe('1\n2\n3\n4\n5\n6\n7\n');
+    expect(events).toEqual([
+      'query after start',
+      'query after 3',
+      'write 1 2 3',
+      'query after 6',
+      'write 4 5 6',
+      'write 7',
+    ]);
   });
 });

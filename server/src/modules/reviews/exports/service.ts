@@ -50,12 +50,15 @@ function parseSince(since: string | undefined): Date | null {
   return instant;
 }
 
-/** One chunk of an export as text: how many rows it holds, the last one's cursor, their text. */
+/** One chunk of an export: how many rows it holds, the last one's cursor, and its text. */
 export interface TextChunk {
   readonly rows: number;
   readonly last: string | undefined;
-  /** The text in the order it is sent: one string, or pieces (see TEXT_PART_CHARS). */
-  readonly parts: readonly string[];
+  /**
+   * The text in the order it is sent (one string, or pieces: see TEXT_PART_CHARS), written when
+   * asked and the rows then let go of; called once.
+   */
+  readonly write: () => readonly string[];
 }
 
 /** One chunk of rows after a cursor (null: from the window's start). */
@@ -72,25 +75,28 @@ export function formattedChunks(
 ): ChunkFetcher {
   return async (after) => {
     const rows = await fetchRows(after);
-    const chunk: TextChunk = {
+    return {
       rows: rows.length,
       last: rows.at(-1)?.cursor,
-      parts: [format === 'csv' ? csvRows(columns, rows) : ndjsonRows(rows)],
+      write: () => {
+        const text = format === 'csv' ? csvRows(columns, rows) : ndjsonRows(rows);
+        // Written: nothing may keep the rows from dying young (see releaseRows).
+        releaseRows(rows);
+        return [text];
+      },
     };
-    // Written: nothing may keep the rows from dying young (see releaseRows).
-    releaseRows(rows);
-    return chunk;
   };
 }
 
 /**
  * Rows as text, pulled a chunk of `chunkRows` at a time: a query runs only when the reply asks
  * for more (read()), so a slow client holds the server to a bounded number of chunks whatever
- * the page's size. While a full chunk is written, the query of the next one already runs (one
- * chunk ahead, never more): the database and the writing overlap instead of taking turns, which
- * is most of an export's time. Readable.from over an async generator would add a promise and an
- * iterator step per chunk and keep no explicit guard against a second read() while a query is
- * in flight; this class states both.
+ * the page's size. A full chunk sends the query of the next one before its own rows are written
+ * (one chunk ahead, never more): the database runs it while this process formats and sends the
+ * chunk, instead of the two taking turns (formatting first and querying after left the database
+ * idle while every chunk was formatted). Readable.from over an async generator would add a
+ * promise and an iterator step per chunk and keep no explicit guard against a second read()
+ * while a query is in flight; this class states both.
  */
 export class ExportTextStream extends Readable {
   private after: string | null;
@@ -144,7 +150,7 @@ export class ExportTextStream extends Readable {
     }
     let wantsMore = true;
     // Every piece of a chunk already read is handed on; the last push tells whether to go on.
-    for (const part of chunk.parts) if (part !== '') wantsMore = this.push(part);
+    for (const part of chunk.write()) if (part !== '') wantsMore = this.push(part);
     if (this.finished) {
       this.push(null);
       return false;
@@ -170,7 +176,7 @@ function exportText(
   if (format === 'csv' && csvChunk !== undefined) {
     fetchChunk = async (after) => {
       const chunk = await csvChunk(db, studyId, { ...window, after }, EXPORT_PAGE_ROWS, columns);
-      if (chunk.parts !== null) return { rows: chunk.rows, last: chunk.last, parts: chunk.parts };
+      if (chunk.write !== null) return { rows: chunk.rows, last: chunk.last, write: chunk.write };
       // A row whose fields the database cannot write as format.ts would: the same window's
       // rows are formatted here instead.
       return formatted(after);

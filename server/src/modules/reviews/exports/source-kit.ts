@@ -52,7 +52,7 @@ export interface ExportSource {
   page(db: Db, studyId: string, window: Window, size: number): Promise<ExportRow[]>;
   /**
    * The same chunk as page() as finished CSV records for `columns`, part of each written by the
-   * database (see sql-csv.ts). `parts` is null when that cannot promise format.ts's bytes for
+   * database (see sql-csv.ts). `write` is null when that cannot promise format.ts's bytes for
    * every row; the caller then formats page() of the same window.
    */
   csvChunk?(
@@ -69,8 +69,12 @@ export interface CsvChunk {
   readonly rows: number;
   /** The cursor of the chunk's last row. */
   readonly last: string | undefined;
-  /** The records, in pieces of about TEXT_PART_CHARS characters. */
-  readonly parts: readonly string[] | null;
+  /**
+   * Writes the records, in pieces of about TEXT_PART_CHARS characters, and lets go of the rows;
+   * called once. Apart from the query, so the stream can send the next chunk's query first and
+   * the database runs it while this one is written (see ExportTextStream).
+   */
+  readonly write: (() => readonly string[]) | null;
 }
 
 /**
