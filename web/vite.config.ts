@@ -32,6 +32,19 @@ export default defineConfig({
     // The password-strength dictionaries (zxcvbn-ts, ~1.6 MB) are a lazy chunk loaded only on
     // pages that set a password; the main bundle stays small.
     chunkSizeWarningLimit: 2000,
+    rollupOptions: {
+      // The upload relay's script (the hidden frame that PUTs parts to an owned bucket, served
+      // by server/src/modules/files/buckets/upload-relay.ts) is a second entry with a fixed name,
+      // since the server's relay document names it.
+      input: {
+        index: `${import.meta.dirname}/index.html`,
+        'upload-relay': `${import.meta.dirname}/src/features/files/uploadRelayFrame.ts`,
+      },
+      output: {
+        entryFileNames: (chunk: { name: string }) =>
+          chunk.name === 'upload-relay' ? 'assets/upload-relay.js' : 'assets/[name]-[hash].js',
+      },
+    },
   },
   server: {
     proxy: {

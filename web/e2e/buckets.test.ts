@@ -3,24 +3,35 @@
 // endpoint at the cloud metadata address, adds an S3 bucket of their own on a real S3-compatible
 // server (fauxqs on 127.0.0.1, reachable only because this suite widens the V5 guard for its
 // loopback stand-in) after confirming with an authenticator code (step-up), edits its notes,
-// uploads a file into it from "My files" (tus through Haven into the bucket), and is told why a
-// bucket holding files cannot be deleted. The secret never comes back to the page. Every page is
-// checked for CSP violations and page errors (suite.ts) and for accessibility.
+// uploads a two-part file into it from "My files", and is told why a bucket holding files cannot
+// be deleted. The secret never comes back to the page. The bucket is reached through a CORS proxy
+// (s3-cors-proxy.ts, standing in for the bucket's CORS rules) on an origin of its own: the upload
+// is S3 multipart, each part PUT straight to the bucket by its upload relay frame, whose own CSP
+// names that origin while the page's does not (T3, F2). Every page and frame is checked for CSP
+// violations and page errors (suite.ts) and for accessibility.
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startS3Server } from '../../server/test/s3-server.js';
 import { expectAccessible } from './accessibility.js';
 import { nextTotpCode, seedUser, type SeededUser, type TotpDevice } from './haven-server.js';
+import { startCorsProxy } from './s3-cors-proxy.js';
 import { useBrowserSuite } from './suite.js';
+import { pdf, useScratchFiles } from './upload-fixtures.js';
 
 const PASSWORD = 'our own bucket for the clinic scans';
 const BUCKET = 'clinic-scans';
+const MIB = 1024 * 1024;
+/** Two parts: an owned S3 bucket takes 8 MiB parts (multipart.ts partSizeFor). */
+const SIZE = 10 * MIB;
 
 const s3 = await startS3Server(BUCKET);
+const proxy = await startCorsProxy(s3.endpoint);
 afterAll(async () => {
+  await proxy.close();
   await s3.stop();
 });
+const fileOnDisk = useScratchFiles('haven-buckets-e2e-');
 
 // The operator's allowlist names the stand-in's host; the test-only widening lets that host
 // resolve to a loopback address, which the V5 guard refuses everywhere else.
@@ -87,7 +98,7 @@ describe('storage buckets', () => {
 
     // The real one: the sign-in's MFA is "old", so the server asks for a code first.
     suite.server().stepUpClock.offsetMs = 6 * 60_000;
-    await form.getByLabel('Storage address').fill(s3.endpoint);
+    await form.getByLabel('Storage address').fill(proxy.origin);
     await form.getByLabel(/Path-style addresses/).check();
     await form.getByLabel('Encryption at rest').selectOption('none');
     await form.getByLabel('Notes').fill('Scans from the imaging room');
@@ -106,18 +117,51 @@ describe('storage buckets', () => {
     await card.getByRole('button', { name: 'Save bucket' }).click();
     await card.getByText('Imaging room, second floor').waitFor();
 
-    // Uploading into it from "My files": the file lands in the bucket, not the default.
-    await goto(page, '/files');
+    // Uploading into it from "My files": the file lands in the bucket, not the default, its
+    // parts PUT straight to the bucket's origin by the relay frame; Haven sees no part's bytes.
+    const calls: string[] = [];
+    page.on('request', (request) => {
+      const { pathname } = new URL(request.url());
+      if (pathname.startsWith('/api/files/')) calls.push(`${request.method()} ${pathname}`);
+    });
+    const spaDocument = await page.goto(new URL('/files', suite.server().baseUrl).href, {
+      waitUntil: 'load',
+    });
+    // The page's own CSP never names the bucket (only its relay's does).
+    expect(spaDocument?.headers()['content-security-policy']).not.toContain(proxy.origin);
     await page.getByRole('heading', { level: 1, name: 'My files' }).waitFor();
     await page.getByLabel('Store new uploads in').selectOption({ label: BUCKET });
-    await page.getByLabel('Files to upload').setInputFiles({
-      name: 'Chest X-ray report.pdf',
-      mimeType: 'application/pdf',
-      buffer: Buffer.from('%PDF-1.4\n%\xE2\xE3\xCF\xD3\n1 0 obj\n<<>>\nendobj\n%%EOF\n', 'latin1'),
-    });
+    const before = proxy.parts.length;
+    await page
+      .getByLabel('Files to upload')
+      .setInputFiles(await fileOnDisk('Chest X-ray report.pdf', pdf(SIZE)));
+    const row = page.getByTestId('upload').filter({ hasText: 'Chest X-ray report.pdf' });
+    await row.getByText(/^Uploaded\./).waitFor();
     const file = page.getByTestId('file').filter({ hasText: 'Chest X-ray report.pdf' });
     await file.waitFor();
+    expect(proxy.parts.slice(before).map((p) => p.partNumber)).toEqual([1, 2]);
+    expect(calls.filter((c) => c.startsWith('POST /api/files/uploads'))).toEqual([]);
+    expect(calls.filter((c) => c.startsWith('PATCH '))).toEqual([]);
+    expect(calls).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^GET \/api\/files\/buckets\/[0-9a-f-]+\/upload-relay$/),
+        'POST /api/files/multipart',
+        expect.stringMatching(/^POST \/api\/files\/multipart\/[0-9a-f-]+\/complete$/),
+      ]),
+    );
+    // The relay frame is removed once the upload is done.
+    await expect.poll(() => page.locator('iframe').count()).toBe(0);
     const db = suite.server().app.database.db;
+    const session = await db
+      .selectFrom('upload_sessions')
+      .select(['protocol', 'status', 'received_bytes'])
+      .where('owner_id', '=', user.id)
+      .executeTakeFirstOrThrow();
+    expect([session.protocol, session.status, Number(session.received_bytes)]).toEqual([
+      's3',
+      'completed',
+      SIZE,
+    ]);
     const stored = await db
       .selectFrom('files')
       .innerJoin('buckets', 'buckets.id', 'files.bucket_id')

@@ -5,8 +5,10 @@
 // recorded with Haven before it counts. Pause/resume and a reload continue from the parts Haven
 // recorded; no byte goes through tus. A bucket whose CORS rules hide ETag stops the upload with a
 // sentence naming the fix (Playwright's clock skips the wait). The CSP admits the storage origin,
-// and only it: every page is checked for CSP violations and page errors (suite.ts) and for
-// accessibility. The same page with the filesystem storage uses tus (files.test.ts).
+// and only it: a bucket the person owns, behind a second proxy on another origin, gets its parts
+// through its upload relay frame, whose own CSP names that origin. Every page and frame is checked
+// for CSP violations and page errors (suite.ts) and for accessibility. The same page with the filesystem storage uses tus (files.test.ts).
+import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { createOrganization } from '../../server/test/actors.js';
@@ -28,7 +30,12 @@ const WAITING =
 // Started before the suite: the server's configuration names the storage.
 const s3 = await startS3Server('haven-browser');
 const proxy = await startCorsProxy(s3.endpoint);
+/** An owned bucket's origin: the same stand-in behind a second proxy (another port). */
+const OWNED_BUCKET = 'haven-owned-browser';
+await s3.createBucket(OWNED_BUCKET);
+const ownedProxy = await startCorsProxy(s3.endpoint);
 afterAll(async () => {
+  await ownedProxy.close();
   await proxy.close();
   await s3.stop();
 });
@@ -40,7 +47,12 @@ function storageUrl(): string {
   return `s3+http://${accessKeyId}:${secretAccessKey}@${host}/${s3.bucket}?region=${s3.region}&path_style=true&sse=none`;
 }
 
-const suite = useBrowserSuite({ HAVEN_STORAGE_URL: storageUrl() });
+// The test-only widening lets an owned bucket's endpoint be the loopback proxy (V5 refuses it
+// everywhere else).
+const suite = useBrowserSuite(
+  { HAVEN_STORAGE_URL: storageUrl(), HAVEN_OUTBOUND_ALLOW_HOSTS: '127.0.0.1' },
+  { bucketEndpointTestCidrs: ['127.0.0.1/32'] },
+);
 const { open, goto } = suite;
 
 async function seedClinician(displayName: string): Promise<SeededUser> {
@@ -60,6 +72,35 @@ async function seedClinician(displayName: string): Promise<SeededUser> {
 }
 
 const fileOnDisk = useScratchFiles('haven-files-s3-e2e-');
+
+/** The person's own bucket behind `ownedProxy`, as POST /api/files/buckets leaves one. */
+async function insertOwnedBucket(ownerId: string): Promise<string> {
+  const { app } = suite.server();
+  const id = randomUUID();
+  const sealed = app.fileServices.buckets.sealCredentials(id, s3.credentials);
+  await app.database.db
+    .insertInto('buckets')
+    .values({
+      id,
+      owner_user_id: ownerId,
+      owner_organization_id: null,
+      endpoint: ownedProxy.origin,
+      region: s3.region,
+      bucket_name: OWNED_BUCKET,
+      path_style: true,
+      access_key_hint: s3.credentials.accessKeyId.slice(-4),
+      credentials_sealed: sealed.sealed,
+      credentials_key_id: sealed.keyId,
+      // fauxqs ignores SSE headers and reports none (see storageUrl).
+      sse_mode: 'none',
+      kms_key_id: null,
+      size_limit_bytes: null,
+      created_by: ownerId,
+      updated_by: ownerId,
+    })
+    .execute();
+  return id;
+}
 
 async function uploadSessions(ownerId: string) {
   return suite
@@ -270,6 +311,108 @@ describe('files with S3 storage: multipart straight to storage (issue 11 item 3)
       .execute();
     expect(files).toEqual([]);
     await expectAccessible(page, '/files with a part storage never confirmed');
+  });
+
+  it('T3/F2: an owned bucket on another origin takes its parts through its relay frame; the page’s CSP never names it, and a hidden ETag stops the upload with the same sentence', async () => {
+    const user = await seedClinician('Dr Own Bucket');
+    const bucketId = await insertOwnedBucket(user.id);
+    const { page } = await open('/sign-in');
+    await suite.signIn(page, user.email, user.password, user.totp);
+    const spaDocument = await page.goto(new URL('/files', suite.server().baseUrl).href, {
+      waitUntil: 'load',
+    });
+    const policy = spaDocument?.headers()['content-security-policy'] ?? '';
+    expect(policy).toContain(proxy.origin);
+    expect(policy).not.toContain(ownedProxy.origin);
+    await page.getByText('No files yet.').waitFor();
+    await page.getByLabel('Store new uploads in').selectOption({ label: OWNED_BUCKET });
+    const calls = recordUploadCalls(page);
+    const relayLoads: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().endsWith('/upload-relay')) relayLoads.push(request.url());
+    });
+    const defaultParts = proxy.parts.length;
+    const ownedParts = ownedProxy.parts.length;
+
+    await page
+      .getByLabel('Files to upload')
+      .setInputFiles(await fileOnDisk('Carotid doppler.pdf', pdf(SIZE)));
+    const file = page.getByTestId('file').filter({ hasText: 'Carotid doppler.pdf' });
+    await file.getByText(WAITING).waitFor();
+    // Both parts went straight to the owned bucket's origin, none to the default's, none
+    // through Haven (no tus); the frame was loaded for this bucket and is gone again.
+    expect(ownedProxy.parts.slice(ownedParts).map((p) => p.partNumber)).toEqual([1, 2]);
+    expect(proxy.parts.length).toBe(defaultParts);
+    expect(calls.tus).toEqual([]);
+    expect(relayLoads.map((url) => new URL(url).pathname)).toEqual([
+      `/api/files/buckets/${bucketId}/upload-relay`,
+    ]);
+    await expect.poll(() => page.locator('iframe').count()).toBe(0);
+    const [session] = await uploadSessions(user.id);
+    expect(session).toMatchObject({ status: 'completed', protocol: 's3' });
+    expect(Number(session!.received_bytes)).toBe(SIZE);
+    const stored = await suite
+      .server()
+      .app.database.db.selectFrom('files')
+      .select('bucket_id')
+      .where('owner_id', '=', user.id)
+      .executeTakeFirstOrThrow();
+    expect(stored.bucket_id).toBe(bucketId);
+    await expectAccessible(page, '/files with an upload into an owned bucket');
+
+    // The frame PUTs only to the origin the server wrote into it: a part URL for anywhere else
+    // (here, the default storage's origin) is refused, never fetched.
+    const probe = await page.evaluate(
+      async ({ path, url }) => {
+        const frame = document.createElement('iframe');
+        frame.hidden = true;
+        frame.title = 'Relay probe';
+        frame.src = path;
+        const ready = new Promise<void>((resolve) => {
+          window.addEventListener('message', (event: MessageEvent<{ type?: string }>) => {
+            if (event.source === frame.contentWindow && event.data.type?.endsWith('ready')) {
+              resolve();
+            }
+          });
+        });
+        document.body.append(frame);
+        await ready;
+        const { port1, port2 } = new MessageChannel();
+        const answer = new Promise<unknown>((resolve) => {
+          port1.onmessage = (event) => resolve(event.data);
+        });
+        frame.contentWindow?.postMessage({ type: 'haven-upload-relay-part' }, location.origin, [
+          port2,
+        ]);
+        port1.postMessage({ type: 'put', url, body: new Blob(['stolen']), partId: 'probe' });
+        const result = await answer;
+        frame.remove();
+        return result;
+      },
+      { path: `/api/files/buckets/${bucketId}/upload-relay`, url: `${proxy.origin}/elsewhere` },
+    );
+    expect(probe).toEqual({ type: 'refused' });
+    expect(proxy.parts.length).toBe(defaultParts);
+
+    // The relay reads the ETag itself and reports a hidden one at once: the guard's sentence.
+    const showETag = ownedProxy.hideETag();
+    try {
+      await page
+        .getByLabel('Files to upload')
+        .setInputFiles(await fileOnDisk('Holter owned.pdf', pdf(2048)));
+      const row = page.getByTestId('upload').filter({ hasText: 'Holter owned.pdf' });
+      const error = row.getByRole('alert');
+      await error.waitFor();
+      expect(await error.textContent()).toBe(
+        'The storage did not confirm a part of this file. An administrator needs to let browsers read the ETag header in the bucket’s CORS rules.',
+      );
+    } finally {
+      showETag();
+    }
+    const sessions = await uploadSessions(user.id);
+    const unconfirmed = sessions.find((s) => s.id !== session!.id);
+    expect(unconfirmed).toMatchObject({ status: 'open', protocol: 's3' });
+    expect(Number(unconfirmed!.received_bytes)).toBe(0);
   });
 
   it('a refused name gets the same human error as with tus, and starts no session', async () => {

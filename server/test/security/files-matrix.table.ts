@@ -540,6 +540,24 @@ export const FILES_MATRIX: Readonly<Record<string, MatrixEntry>> = {
       otherPatient: NOT_FOUND,
     }),
   },
+  // The upload relay of a bucket (F2, Z4): the same rule as starting an upload into it. Past
+  // access, the matrix app's V5 guard refuses the bucket's host (not on its allowlist), so every
+  // holder gets the 409 that says so; the relay's 200 is proven on fauxqs
+  // (buckets/upload-relay.security.test.ts).
+  'GET /api/files/buckets/:bucketId/upload-relay': {
+    prepare: async (w) => ({ bucketId: await insertOrganizationBucket(w) }),
+    request: (_w, _actor, p) => ({
+      method: 'GET',
+      url: `/api/files/buckets/${p.bucketId}/upload-relay`,
+    }),
+    expect: files({
+      orgAdmin: { status: 409, code: 'CONFLICT' },
+      clinician: { status: 409, code: 'CONFLICT' },
+      patientSelf: NOT_FOUND,
+      otherClinician: NOT_FOUND,
+      otherPatient: NOT_FOUND,
+    }),
+  },
   // Past access (A's administrators only), the endpoint is refused by V5: 127.0.0.1 is not on
   // the matrix app's allowlist, so no cell ever reaches out.
   'POST /api/files/buckets': {

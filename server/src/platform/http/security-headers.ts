@@ -16,7 +16,9 @@ export const CONTENT_SECURITY_POLICY = {
   fontSrc: ["'self'"],
   connectSrc: ["'self'"],
   objectSrc: ["'none'"],
-  frameSrc: ["'none'"],
+  // Only Haven's own documents, of which only an owned bucket's upload relay allows being framed
+  // (modules/files/buckets/upload-relay.ts); every other answer says frame-ancestors 'none'.
+  frameSrc: ["'self'"],
   frameAncestors: ["'none'"],
   baseUri: ["'none'"],
   formAction: ["'self'"],

@@ -30,6 +30,7 @@ export {
   type FilesystemStorageOptions,
 } from './filesystem.js';
 export {
+  S3_PART_LIMITS,
   createS3Storage,
   type S3Storage,
   type S3StorageOptions,

@@ -72,7 +72,7 @@ export interface S3Storage extends ObjectStorage {
 }
 
 const MiB = 1024 * 1024;
-const PART_LIMITS = { minPartSize: 5 * MiB, maxPartSize: 5 * 1024 * MiB };
+export const S3_PART_LIMITS = { minPartSize: 5 * MiB, maxPartSize: 5 * 1024 * MiB };
 /** Buffer per part when a body of unknown length is stored as a multipart upload. */
 const UNKNOWN_LENGTH_PART_BYTES = 8 * MiB;
 
@@ -170,7 +170,7 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
   const storage: S3Storage = {
     kind: 's3',
     client,
-    partLimits: PART_LIMITS,
+    partLimits: S3_PART_LIMITS,
     expectedEncryption:
       sse.mode === 'none'
         ? null

@@ -8,6 +8,7 @@ import { useEffect, useId, useRef, useState, useSyncExternalStore } from 'react'
 import './files.css';
 import { formatBytes } from '../../shared/bytes';
 import { checkBeforeUpload, describeUploadProblem } from './filesApi';
+import type { Bucket } from '../buckets';
 import type { FilesUsage, OpenUpload } from './filesApi';
 import { UnfinishedUploads } from './UnfinishedUploads';
 import { createUppy } from './uploadClient';
@@ -18,7 +19,7 @@ interface UploaderProps {
   /** Upload to this patient's record; absent: the uploader's own files. */
   patientId?: string | undefined;
   /** Store in this owned bucket; absent: the default storage. */
-  bucketId?: string | undefined;
+  bucket?: Pick<Bucket, 'id' | 'multipartPartBytes'> | undefined;
   usage: FilesUsage;
   /** The server's unfinished uploads of this target (resumable by adding the file again). */
   unfinished: readonly OpenUpload[];
@@ -42,7 +43,7 @@ function useUppyFiles(uppy: Uppy<Meta, Body> | null): Upload[] {
 export function FileUploader({
   userId,
   patientId,
-  bucketId,
+  bucket,
   usage,
   unfinished,
   onChanged,
@@ -63,7 +64,10 @@ export function FileUploader({
     onChangedRef.current = onChanged;
   });
 
-  const { chunkBytes, multipartPartBytes } = usage;
+  const { chunkBytes } = usage;
+  const bucketId = bucket?.id;
+  // The chosen storage's protocol: an owned bucket's own, else the default's.
+  const multipartPartBytes = bucket ? bucket.multipartPartBytes : usage.multipartPartBytes;
 
   useEffect(() => {
     // The instance id is part of each upload's fingerprint: one per person and target, so a

@@ -76,7 +76,7 @@ export function FilesSection({ session, patientId, canUpload = true, title }: Fi
   );
   const usable = (buckets.data ?? []).filter((b) => b.canUse && !b.isDefault);
   const [bucketChoice, setBucketChoice] = useState(DEFAULT_STORAGE);
-  const bucketId = usable.some((b) => b.id === bucketChoice) ? bucketChoice : undefined;
+  const bucket = usable.find((b) => b.id === bucketChoice);
 
   const unfinished = (open.data ?? []).filter((u) => u.patientId === (patientId ?? null));
   return (
@@ -91,14 +91,14 @@ export function FilesSection({ session, patientId, canUpload = true, title }: Fi
             { value: DEFAULT_STORAGE, label: 'Default storage' },
             ...usable.map((b) => ({ value: b.id, label: b.name ?? 'Unnamed bucket' })),
           ]}
-          value={bucketId ?? DEFAULT_STORAGE}
+          value={bucket?.id ?? DEFAULT_STORAGE}
           onValueChange={setBucketChoice}
           error={undefined}
         />
       )}
       {writable && usage.data && (
         <FileUploader
-          bucketId={bucketId}
+          bucket={bucket}
           userId={session.user.id}
           patientId={patientId}
           usage={usage.data}

@@ -1,8 +1,9 @@
 /**
  * The S3 multipart client of the uploader (@uppy/aws-s3, headless), used when storage takes
  * parts directly: Haven starts the session and presigns each part's URL; the browser PUTs the
- * part to storage, then records its ETag and size with Haven before the part counts as done
- * (Haven completes from its own record, F2). Each session id is kept in localStorage under the
+ * part to storage (the default storage from this page; an owned bucket through its upload relay
+ * frame, uploadRelay.ts), then records its ETag and size with Haven before the part counts as
+ * done (Haven completes from its own record, F2). Each session id is kept in localStorage under the
  * file's fingerprint (Uppy's file id: name, type, size, modification time, and the instance id,
  * which names the person and the target), so adding the same file again after a reload, or
  * retrying after an error, continues from the parts Haven recorded.
@@ -28,7 +29,9 @@ import {
   type Meta,
   type Protocol,
   type Upload,
+  type UploadTarget,
 } from './uppyClient';
+import { RelayUnavailableError, UploadRelay } from './uploadRelay';
 
 const MIB = 1024 * 1024;
 const MAX_PARTS = 10_000;
@@ -68,6 +71,23 @@ function confirmedByStorage(options: PartUpload): ReturnType<typeof AwsS3.upload
   return Promise.race([sent, unconfirmed]).finally(() => clearTimeout(timer));
 }
 
+/** Sends one part through an owned bucket's relay, which says at once if the ETag is hidden. */
+async function confirmedThroughRelay(
+  relay: UploadRelay,
+  options: PartUpload,
+  partId: string,
+): Promise<{ ETag: string }> {
+  const etag = await relay.send({
+    url: options.signature.url,
+    body: options.body as Blob,
+    partId,
+    onProgress: options.onProgress as (event: { loaded: number }) => void,
+    signal: options.signal,
+  });
+  if (etag === null) throw new UnconfirmedPartError();
+  return { ETag: etag };
+}
+
 const STORED = 'haven-s3::';
 
 /** The part size Haven cuts a file of `size` bytes into (server: uploads/multipart.ts). */
@@ -104,9 +124,11 @@ type MultipartUpload = { s3Multipart?: { uploadId?: string; key?: string } };
 
 export function installS3Multipart(
   uppy: Uppy<Meta, Body>,
-  patientId: string | undefined,
+  { patientId, bucketId }: UploadTarget,
   partFloor: number,
 ): Protocol {
+  // An owned bucket's origin is not in this page's CSP: its parts go through its relay frame.
+  const relay = bucketId === undefined ? null : new UploadRelay(bucketId);
   /** Which session and part each presigned URL is for, so the part can be recorded. */
   const partOf = new WeakMap<AwsS3UploadParameters, { uploadId: string; partNumber: number }>();
   const checkPartSize = (size: number | null, partSize: number) => {
@@ -123,6 +145,7 @@ export function installS3Multipart(
         name: file.name,
         size: file.size ?? 0,
         ...(patientId === undefined ? {} : { patientId }),
+        ...(bucketId === undefined ? {} : { bucketId }),
       });
       if (started.partSize !== partBytesFor(partFloor, file.size ?? 0)) {
         await sessionStore.api('DELETE', multipartPath(started.uploadId), ignoreBody);
@@ -142,7 +165,9 @@ export function installS3Multipart(
     async uploadPartBytes(options) {
       const part = partOf.get(options.signature);
       if (!part) throw new Error('A part URL Haven did not sign.');
-      const result = await confirmedByStorage(options);
+      const result = relay
+        ? await confirmedThroughRelay(relay, options, `${part.uploadId}/${part.partNumber}`)
+        : await confirmedByStorage(options);
       const size = options.size ?? (options.body as Blob).size;
       const path = multipartPath(part.uploadId, `/parts/${part.partNumber}`);
       await sessionStore.api('PUT', path, decodePartRecorded, { etag: result.ETag, size });
@@ -187,12 +212,17 @@ export function installS3Multipart(
   uppy.on('upload-retry', (file) => {
     if (file) restore(file.id);
   });
+  if (relay) {
+    // The frame lives while files are being sent: done, cancelled, or the uploader left.
+    uppy.on('complete', () => relay.close());
+    uppy.on('cancel-all', () => relay.close());
+  }
 
   return {
     // The guard's sentence, as a problem detail: it has no HTTP status, and would otherwise read
     // as "the server could not be reached".
     answerTo: (error) =>
-      error instanceof UnconfirmedPartError
+      error instanceof UnconfirmedPartError || error instanceof RelayUnavailableError
         ? { status: undefined, body: JSON.stringify({ detail: error.message }), retryAfter: null }
         : answerOfError(error),
     sessionOf: (file) => (file as MultipartUpload).s3Multipart?.uploadId,
@@ -204,6 +234,7 @@ export function installS3Multipart(
     },
     detach(fileId) {
       uppy.getPlugin<AwsS3<Meta, Body>>('AwsS3Multipart')?.resetUploaderReferences(fileId);
+      relay?.close();
     },
   };
 }

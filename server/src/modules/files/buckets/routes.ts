@@ -14,6 +14,7 @@ import {
   UpdateBucketBody,
 } from './schemas.js';
 import { createBucket, deleteBucket, getBucket, listBuckets, updateBucket } from './service.js';
+import { registerUploadRelayRoute } from './upload-relay.js';
 
 export function registerBucketRoutes(
   app: FastifyInstance,
@@ -76,4 +77,6 @@ export function registerBucketRoutes(
       return reply.code(204).send(null);
     },
   );
+
+  registerUploadRelayRoute(app, ctx);
 }

@@ -100,6 +100,10 @@ export const BucketSchema = Type.Object(
      *  business but an administrator's). */
     sizeLimitBytes: Type.Union([Type.Integer(), Type.Null()]),
     usedBytes: Type.Integer(),
+    /** Browsers send parts of this many bytes (or more, for files over 10,000 parts) straight
+     *  to this storage (S3 multipart; an owned bucket through its upload relay); null: uploads
+     *  go through the server with tus. */
+    multipartPartBytes: Type.Union([Type.Integer(), Type.Null()]),
     notes: Type.String(),
     canUse: Type.Boolean(),
     canManage: Type.Boolean(),

@@ -15,6 +15,7 @@ import { StorageError } from '../../../platform/storage/index.js';
 import type { BucketCredentials, BucketLocation } from '../../../platform/storage/configured.js';
 import { recordUserEvent } from '../../../platform/user-event.js';
 import { bytesInUse } from '../shared/repo.js';
+import { OWNED_BUCKET_PART_BYTES, directPartBytes } from '../uploads/multipart.js';
 import { DEFAULT_BUCKET, type FilesSettings } from '../shared/settings.js';
 import * as repo from './repo.js';
 import { refuseFields, validateBucket } from './validation.js';
@@ -92,6 +93,8 @@ function rowView(row: BucketRow, used: number, canManage: boolean): BucketView {
     accessKeyHint: row.access_key_hint,
     sizeLimitBytes: row.size_limit_bytes === null ? null : Number(row.size_limit_bytes),
     usedBytes: used,
+    // Every owned bucket is S3 and takes parts straight from browsers (through its relay).
+    multipartPartBytes: OWNED_BUCKET_PART_BYTES,
     notes: row.notes,
     canUse: true,
     canManage,
@@ -117,6 +120,7 @@ async function defaultView(ctx: FilesContext, userId: string): Promise<BucketVie
     accessKeyHint: null,
     sizeLimitBytes: userQuotaBytes,
     usedBytes: await bytesInUse(ctx.db, { bucket: DEFAULT_BUCKET, ownerId: userId }),
+    multipartPartBytes: directPartBytes(storage),
     notes: 'The system default storage, set in the server configuration.',
     canUse: true,
     canManage: false,

@@ -9,7 +9,13 @@ import { requireUser } from '../../../platform/access/index.js';
 import { HavenError } from '../../../platform/errors.js';
 import { requestContext } from '../../../platform/http/request-context.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
-import { MAX_PART_NUMBER, MAX_PRESIGN_SECONDS } from '../../../platform/storage/index.js';
+import {
+  MAX_PART_NUMBER,
+  MAX_PRESIGN_SECONDS,
+  S3_PART_LIMITS,
+  type ObjectStorage,
+  type PartLimits,
+} from '../../../platform/storage/index.js';
 import type { FilesSettings } from '../shared/settings.js';
 import { completeSession } from './complete.js';
 import * as repo from './repo.js';
@@ -39,12 +45,23 @@ function presignerOf(ctx: FilesContext) {
   return presigner;
 }
 
-/** The part size a client should use: the storage's minimum, raised so 10,000 parts suffice. */
-export function partSizeFor(ctx: FilesContext, size: number): number {
-  const { minPartSize } = ctx.settings.storage.partLimits;
-  const floor = Math.max(minPartSize, 8 * 1024 * 1024);
+function partSizeOf(limits: PartLimits, size: number): number {
+  const floor = Math.max(limits.minPartSize, 8 * 1024 * 1024);
   return Math.max(floor, Math.ceil(size / MAX_PART_NUMBER / (1024 * 1024)) * 1024 * 1024);
 }
+
+/** The part size a client should use: the storage's minimum, raised so 10,000 parts suffice. */
+export function partSizeFor(ctx: FilesContext, size: number): number {
+  return partSizeOf(ctx.settings.storage.partLimits, size);
+}
+
+/** The smallest part browsers send straight to this storage, or null: it takes tus only. */
+export function directPartBytes(storage: Pick<ObjectStorage, 'presigner' | 'partLimits'>) {
+  return storage.presigner ? partSizeOf(storage.partLimits, 0) : null;
+}
+
+/** The same for an owned bucket, always S3 (told without opening its driver). */
+export const OWNED_BUCKET_PART_BYTES = partSizeOf(S3_PART_LIMITS, 0);
 
 function partCount(ctx: FilesContext, size: number): number {
   return Math.ceil(size / partSizeFor(ctx, size));
