@@ -13,13 +13,18 @@
 // Both commands hold the data folder's lock for their whole run, so no server writes the folder
 // meanwhile. Nothing is ever lost: the archive is written beside its final name and renamed when
 // complete, and a restore moves what it replaces into `before-restore-<time>/` instead of
-// deleting it, after the archive has been read and checked in full.
+// deleting it, after the archive has been read and checked in full. Both flush what they wrote
+// to the disk before renaming it into place, and the folder after: a power cut just after
+// "backup written" or "restored" leaves the whole archive or data folder, not an empty name or a
+// database whose files never left the page cache (the loaded database's files are written by
+// PGlite's loader, not by PostgreSQL, so no checkpoint of its would flush them).
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import {
   cp,
   mkdir,
   mkdtemp,
+  open,
   readFile,
   readdir,
   rename,
@@ -35,6 +40,28 @@ import { runAuditLogVerify } from '../audit/configured.js';
 import type { Database } from '../db/database.js';
 
 export const BACKUP_FORMAT = 1;
+
+/** Flushes one file or folder to the disk; a seam for the test that records what was flushed. */
+export type FlushPath = (target: string) => Promise<void>;
+
+async function flushToDisk(target: string): Promise<void> {
+  const handle = await open(target, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Flushes `root`, and when it is a folder every file and folder under it first. */
+async function flushTree(root: string, flush: FlushPath): Promise<void> {
+  if (!(await stat(root)).isDirectory()) return flush(root);
+  const entries = await readdir(root, { withFileTypes: true, recursive: true });
+  for (const entry of entries) {
+    if (entry.isFile() || entry.isDirectory()) await flush(path.join(entry.parentPath, entry.name));
+  }
+  await flush(root);
+}
 const MANIFEST = 'haven-backup.json';
 const DATABASE_DUMP = 'database.tar.gz';
 const FILES = 'files';
@@ -108,7 +135,8 @@ async function appliedMigrations(pglite: PGlite): Promise<string[]> {
 export async function backupEmbedded(
   config: HavenConfig,
   out: string,
-  open: () => Promise<Database>,
+  openDatabase: () => Promise<Database>,
+  flush: FlushPath = flushToDisk,
 ): Promise<BackupOutcome> {
   const target = path.resolve(out);
   if (existsSync(target)) {
@@ -117,7 +145,7 @@ export async function backupEmbedded(
   const staging = await mkdtemp(path.join(path.dirname(target), '.haven-backup-'));
   const partial = `${target}.partial`;
   try {
-    const database = await open();
+    const database = await openDatabase();
     let manifest: Manifest;
     try {
       const pglite = pgliteOf(database);
@@ -154,7 +182,9 @@ export async function backupEmbedded(
     await tar.create({ gzip: true, file: partial, cwd: staging, portable: true }, [
       ...(await readdir(staging)),
     ]);
+    await flush(partial);
     await rename(partial, target);
+    await flush(path.dirname(target));
     return {
       file: target,
       bytes: (await stat(target)).size,
@@ -204,6 +234,7 @@ export async function restoreEmbedded(
   archive: string,
   options: { force: boolean },
   load: (dbDir: string, dump: Blob) => Promise<void>,
+  flush: FlushPath = flushToDisk,
 ): Promise<RestoreOutcome> {
   if (config.databaseUrl !== undefined) {
     throw new BackupError(
@@ -271,10 +302,15 @@ export async function restoreEmbedded(
       await rename(current, path.join(aside, name));
       movedAny = true;
     }
+    for (const [name, present] of replaced) {
+      if (present) await flushTree(path.join(staging, name), flush);
+    }
     await rm(dbDir, { recursive: true, force: true });
     for (const [name, present] of replaced) {
       if (present) await rename(path.join(staging, name), path.join(config.dataDir, name));
     }
+    if (movedAny) await flush(aside);
+    await flush(config.dataDir);
     return { createdAt: manifest.createdAt, movedAside: movedAny ? aside : null };
   } finally {
     await rm(staging, { recursive: true, force: true });
