@@ -57,19 +57,7 @@ async function restore(archive: string, options: { force?: boolean }): Promise<v
   const lock = await lockEmbeddedDir(config);
   let report: string;
   try {
-    const outcome = await restoreEmbedded(
-      config,
-      archive,
-      { force: options.force === true },
-      async (dbDir, dump) => {
-        const loaded = await openDatabase({
-          url: undefined,
-          embeddedDir: dbDir,
-          embeddedTemplate: dump,
-        });
-        await loaded.close();
-      },
-    );
+    const outcome = await restoreEmbedded(config, archive, { force: options.force === true });
     // Read again: the restored folder may bring its own development key.
     const restored = loadConfig();
     const verified = await runAuditLogVerify(restored, undefined, () =>

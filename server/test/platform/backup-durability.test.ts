@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import {
   backupEmbedded,
+  loadEmbeddedDump,
   restoreEmbedded,
   type FlushPath,
 } from '../../src/platform/backup/embedded-backup.js';
@@ -76,14 +77,7 @@ describe('embedded backup and restore durability', () => {
       loadConfig({ ...env, HAVEN_DATA_DIR: dataDir }),
       archive,
       { force: false },
-      async (dbDir, dump) => {
-        const loaded = await openDatabase({
-          url: undefined,
-          embeddedDir: dbDir,
-          embeddedTemplate: dump,
-        });
-        await loaded.close();
-      },
+      loadEmbeddedDump,
       flush,
     );
 

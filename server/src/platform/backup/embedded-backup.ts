@@ -37,7 +37,7 @@ import * as tar from 'tar';
 import type { PGlite } from '@electric-sql/pglite';
 import type { HavenConfig } from '../../config.js';
 import { runAuditLogVerify } from '../audit/configured.js';
-import type { Database } from '../db/database.js';
+import { openDatabase, type Database } from '../db/database.js';
 
 export const BACKUP_FORMAT = 1;
 
@@ -51,6 +51,12 @@ async function flushToDisk(target: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/** Creates the embedded database folder `dbDir` from a PGlite dump, and closes it again. */
+export async function loadEmbeddedDump(dbDir: string, dump: Blob): Promise<void> {
+  const loaded = await openDatabase({ url: undefined, embeddedDir: dbDir, embeddedTemplate: dump });
+  await loaded.close();
 }
 
 /** Flushes `root`, and when it is a folder every file and folder under it first. */
@@ -233,7 +239,7 @@ export async function restoreEmbedded(
   config: HavenConfig,
   archive: string,
   options: { force: boolean },
-  load: (dbDir: string, dump: Blob) => Promise<void>,
+  load: (dbDir: string, dump: Blob) => Promise<void> = loadEmbeddedDump,
   flush: FlushPath = flushToDisk,
 ): Promise<RestoreOutcome> {
   if (config.databaseUrl !== undefined) {
