@@ -135,6 +135,16 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/files/buckets/upload-relay.security.test.ts`],
   },
   {
+    id: 'T3/download-frame-ancestors',
+    control: 'T3',
+    file: `${S}modules/files/catalog/routes.ts`,
+    find: "sandbox; frame-ancestors 'none'",
+    replace: 'sandbox',
+    removes:
+      "a downloaded file may be framed by Haven's own pages, which may frame same-origin documents since the upload relay",
+    tests: [`${T}security/files-access.security.test.ts`],
+  },
+  {
     id: 'T3/spa-frame-src',
     control: 'T3',
     file: `${S}platform/http/security-headers.ts`,

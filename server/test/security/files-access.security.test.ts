@@ -72,6 +72,9 @@ describeClinic('files: who opens a file (Z4, F6)', (clinic) => {
       expect(response.headers['content-disposition']).toMatch(/^attachment/);
       expect(response.headers['cache-control']).toBe('private, no-store');
       expect(response.headers['x-content-type-options']).toBe('nosniff');
+      // The pages may frame Haven's own documents (the upload relay); a download is not one.
+      expect(response.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(response.headers['content-security-policy']).toContain('sandbox');
     }
   });
 

@@ -106,7 +106,7 @@ export function registerCatalogRoutes(
         'content-length': String(object.contentLength),
         'cache-control': 'private, no-store',
         'x-content-type-options': 'nosniff',
-        'content-security-policy': "default-src 'none'; sandbox",
+        'content-security-policy': "default-src 'none'; sandbox; frame-ancestors 'none'",
         'accept-ranges': 'bytes',
       });
       if (range) {
