@@ -1,7 +1,8 @@
 // The embedded database acknowledges a commit only after its write-ahead log is on the disk
 // (durable-nodefs.ts). A power cut cannot be staged in a test, so these tests watch the flushes
 // themselves: each flush is counted with the real file it reaches (`/proc/self/fd`), and a disk
-// that refuses a flush is played by the flush seam.
+// that refuses a flush is played by the flush seam. (Without the refusal, a statement sent to the
+// stopped database blocks the whole process, so such a test run never ends rather than fails.)
 import { cpSync, fdatasyncSync, fsyncSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -133,7 +134,7 @@ describe('embedded database durability', () => {
     );
     const later = await sql`select count(*) from durability_probe`
       .execute(database.db)
-      .catch((e) => e);
+      .catch((error: unknown) => error);
     expect(later).toBeInstanceOf(Error);
     expect(isDatabaseUnavailable(later)).toBe(true);
     expect(String((later as Error).message)).toMatch(/restart Haven/);
@@ -148,6 +149,43 @@ describe('embedded database durability', () => {
       reopened.db,
     );
     expect(rows.rows.map((row) => row.id)).toContain(1);
+  });
+
+  it('embedded durability/full disk: a WAL write the disk refuses PANICs the database, and every later statement is refused as unavailable instead of waiting forever', async () => {
+    const database = await openEmbedded(watchedFlushes().flushes);
+    await sql`create table durability_probe (id int primary key)`.execute(database.db);
+    await sql`insert into durability_probe values (1)`.execute(database.db);
+
+    // The disk fills up: every write into the write-ahead log fails with ENOSPC from here on.
+    type Write = (stream: { path?: string }, ...rest: unknown[]) => number;
+    const nodefs = (
+      database.pglite!.Module.FS as unknown as {
+        filesystems: { NODEFS: { stream_ops: { write: Write } } };
+      }
+    ).filesystems.NODEFS;
+    const write = nodefs.stream_ops.write;
+    nodefs.stream_ops.write = (stream, ...rest) => {
+      if (stream.path?.includes('/pg_wal/')) {
+        throw Object.assign(new Error('no space left on device'), {
+          errno: 28,
+          name: 'ErrnoError',
+        });
+      }
+      return write(stream, ...rest);
+    };
+    try {
+      const refused = await sql`insert into durability_probe values (2)`
+        .execute(database.db)
+        .catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(Error);
+      const later = await sql`select count(*) from durability_probe`
+        .execute(database.db)
+        .catch((error: unknown) => error);
+      expect(isDatabaseUnavailable(later)).toBe(true);
+      expect(String((later as Error).message)).toMatch(/restart Haven/);
+    } finally {
+      nodefs.stream_ops.write = write;
+    }
   });
 
   it('embedded durability/disk refuses a flush: the server answers 503 with Retry-After and /readyz fails, never hangs', async () => {

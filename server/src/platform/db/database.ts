@@ -9,7 +9,7 @@ import pg from 'pg';
 import {
   DurableNodeFS,
   durableStartParams,
-  refuseAfterFlushFailure,
+  refuseAfterFatalError,
   type Flushes,
 } from './durable-nodefs.js';
 import type { DatabaseSchema } from './schema.js';
@@ -82,7 +82,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     ...(options.embeddedTemplate ? { loadDataDir: options.embeddedTemplate } : {}),
   });
   await pglite.waitReady;
-  if (durableFs !== undefined) refuseAfterFlushFailure(pglite, durableFs);
+  if (durableFs !== undefined) refuseAfterFatalError(pglite, durableFs);
   const db = new Kysely<DatabaseSchema>({ dialect: new PGliteDialect(pglite) });
   return wrap(db, 'pglite', pglite);
 }

@@ -69,9 +69,17 @@ export class DurableNodeFS extends NodeFS {
     this.#flush = flush;
   }
 
-  /** The first flush that failed, after which the database must not be used (see below). */
+  /**
+   * Why the database must not be used any more (see refuseAfterFatalError): the first file flush
+   * that failed, or the first PANIC PostgreSQL reported (a WAL write the disk refused, say).
+   */
   get failure(): Error | undefined {
     return this.#failure;
+  }
+
+  /** Records a fatal error; the first one is kept. */
+  stop(error: Error): void {
+    this.#failure ??= error;
   }
 
   override async init(pg: PGlite, options: Partial<PostgresModule>) {
@@ -79,7 +87,7 @@ export class DurableNodeFS extends NodeFS {
     const preRun = emscriptenOpts.preRun ?? [];
     const installFsync = (module: { FS: EmscriptenFs }) => {
       addFsync(module.FS.filesystems.NODEFS, this.#flush, (error) => {
-        this.#failure ??= error;
+        this.stop(error);
       });
     };
     return {
@@ -98,28 +106,32 @@ function addFsync(nodefs: NodeFsDriver, flush: Flushes, failed: (error: Error) =
   // cannot trust (`data_sync_retry = off`), as it does on a disk.
   nodefs.stream_ops.fsync = (stream) =>
     nodefs.tryFSOperation(() => {
-      try {
-        if (stream.nfd !== undefined) {
-          flush.file(stream.nfd);
-          return 0;
-        }
-        const folder = openSync(nodefs.realPath(stream.node), 'r');
+      if (stream.nfd !== undefined) {
         try {
-          flush.folder(folder);
-        } finally {
-          closeSync(folder);
+          flush.file(stream.nfd);
+        } catch (error) {
+          failed(error instanceof Error ? error : new Error(String(error)));
+          throw error;
         }
         return 0;
-      } catch (error) {
-        failed(error instanceof Error ? error : new Error(String(error)));
-        throw error;
       }
+      // A folder's flush failing is PostgreSQL's to judge: some it only logs (flushing the whole
+      // folder after a crash, which meets folders it cannot open); it PANICs on the others, and
+      // a PANIC stops the database below.
+      const folder = openSync(nodefs.realPath(stream.node), 'r');
+      try {
+        flush.folder(folder);
+      } finally {
+        closeSync(folder);
+      }
+      return 0;
     });
 }
 
 /**
- * What later statements get once a flush has failed. After its PANIC the embedded PostgreSQL
- * answers nothing more (a statement sent to it would wait forever), so each is refused at once
+ * What later statements get once a file flush has failed or PostgreSQL has PANICked (a WAL write
+ * refused by a full disk, a flush refused): after a PANIC the embedded PostgreSQL answers nothing
+ * more (a statement sent to it would wait forever), so each is refused at once
  * with the SQLSTATE PostgreSQL gives its other sessions after a PANIC, 57P02 `crash_shutdown`:
  * the request is answered 503 with Retry-After and `/readyz` fails. Starting Haven again replays
  * the write-ahead log, which holds every acknowledged write; nothing is retried in process,
@@ -128,18 +140,23 @@ function addFsync(nodefs: NodeFsDriver, flush: Flushes, failed: (error: Error) =
 export class EmbeddedDatabaseStopped extends Error {
   readonly code = '57P02';
 
-  constructor(readonly flushFailure: Error) {
+  constructor(readonly fatal: Error) {
     super(
       'The embedded database stopped after the disk refused to save its changes ' +
-        `(${flushFailure.message}). Check the disk, then restart Haven: it recovers every saved change.`,
-      { cause: flushFailure },
+        `(${fatal.message}). Check the disk, then restart Haven: it recovers every saved change.`,
+      { cause: fatal },
     );
     this.name = 'EmbeddedDatabaseStopped';
   }
 }
 
-/** Makes `pglite` refuse every statement once `fs` has seen a flush fail (see above). */
-export function refuseAfterFlushFailure(pglite: PGlite, fs: DurableNodeFS): void {
+/** True for an error PostgreSQL raised at PANIC level: the server process is gone after it. */
+function isPanic(error: unknown): error is Error {
+  return error instanceof Error && (error as { severity?: unknown }).severity === 'PANIC';
+}
+
+/** Makes `pglite` refuse every statement once `fs` has seen a fatal error (see above). */
+export function refuseAfterFatalError(pglite: PGlite, fs: DurableNodeFS): void {
   const refusal = () => {
     const failure = fs.failure;
     return failure === undefined ? undefined : new EmbeddedDatabaseStopped(failure);
@@ -149,7 +166,11 @@ export function refuseAfterFlushFailure(pglite: PGlite, fs: DurableNodeFS): void
     const send = pglite[method].bind(pglite) as (...args: unknown[]) => Promise<unknown>;
     (pglite as unknown as Record<typeof method, typeof send>)[method] = (...args) => {
       const stopped = refusal();
-      return stopped ? Promise.reject(stopped) : send(...args);
+      if (stopped) return Promise.reject(stopped);
+      return send(...args).catch((error: unknown) => {
+        if (isPanic(error)) fs.stop(error);
+        throw error;
+      });
     };
   }
 }
