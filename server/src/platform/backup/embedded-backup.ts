@@ -286,6 +286,10 @@ export async function restoreEmbedded(
       [ANCHORS, manifest.anchors],
       [DEV_KEY, manifest.devMasterKey],
     ];
+    // On the disk before anything is moved aside: a flush that fails leaves the folder untouched.
+    for (const [name, present] of replaced) {
+      if (present) await flushTree(path.join(staging, name), flush);
+    }
     const aside = path.join(
       config.dataDir,
       `before-restore-${new Date().toISOString().replaceAll(':', '-')}`,
@@ -308,15 +312,14 @@ export async function restoreEmbedded(
       await rename(current, path.join(aside, name));
       movedAny = true;
     }
-    for (const [name, present] of replaced) {
-      if (present) await flushTree(path.join(staging, name), flush);
-    }
     await rm(dbDir, { recursive: true, force: true });
     for (const [name, present] of replaced) {
       if (present) await rename(path.join(staging, name), path.join(config.dataDir, name));
     }
     if (movedAny) await flush(aside);
     await flush(config.dataDir);
+    // The data folder may be new (created above): its own name is in its parent.
+    await flush(path.dirname(config.dataDir));
     return { createdAt: manifest.createdAt, movedAside: movedAny ? aside : null };
   } finally {
     await rm(staging, { recursive: true, force: true });
