@@ -92,9 +92,9 @@ export function formattedChunks(
  * Rows as text, pulled a chunk of `chunkRows` at a time: a query runs only when the reply asks
  * for more (read()), so a slow client holds the server to a bounded number of chunks whatever
  * the page's size. A full chunk sends the query of the next one before its own rows are written
- * (one chunk ahead, never more): the database runs it while this process formats and sends the
- * chunk, instead of the two taking turns (formatting first and querying after left the database
- * idle while every chunk was formatted). Readable.from over an async generator would add a
+ * (one chunk ahead, never more, so a slow client holds at most two chunks' rows): the database
+ * runs it while this process formats and sends the chunk, instead of the two taking turns
+ * (formatting first and querying after left the database idle while every chunk was formatted). Readable.from over an async generator would add a
  * promise and an iterator step per chunk and keep no explicit guard against a second read()
  * while a query is in flight; this class states both.
  */
@@ -132,6 +132,12 @@ export class ExportTextStream extends Readable {
       },
       (error: unknown) => this.destroy(error as Error),
     );
+  }
+
+  /** A client that went away: the chunk read ahead is not kept until the stream is collected. */
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.ahead = undefined;
+    callback(error);
   }
 
   /** Pushes one chunk; true when the consumer wants more and rows may remain. */
