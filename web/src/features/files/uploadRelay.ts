@@ -25,11 +25,30 @@ export type RelayAnswer =
 
 /** How long the relay document may take to load and start listening. */
 const RELAY_START_MS = 20_000;
+/** After the frame loaded, how long its script may take to say it listens. */
+const RELAY_READY_AFTER_LOAD_MS = 2_000;
 
 /** The relay could not be loaded (signed out, bucket removed, network): Retry loads it again. */
 export class RelayUnavailableError extends Error {
-  constructor() {
-    super('The upload to this bucket could not start. Check the connection and try again.');
+  constructor(reason?: string) {
+    super(
+      reason ?? 'The upload to this bucket could not start. Check the connection and try again.',
+    );
+  }
+}
+
+/**
+ * The server's own sentence when the frame loaded an error instead of the relay (a problem+json
+ * body: the bucket is gone, access was lost, its host is no longer allowed). Same origin, so the
+ * page may read it.
+ */
+function refusalOf(frame: HTMLIFrameElement): string | undefined {
+  try {
+    const text = frame.contentDocument?.body?.textContent ?? '';
+    const detail = (JSON.parse(text) as { detail?: unknown }).detail;
+    return typeof detail === 'string' && detail !== '' ? detail : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -55,6 +74,11 @@ export class UploadRelay {
   readonly #path: string;
   #frame: HTMLIFrameElement | null = null;
   #ready: Promise<Window> | null = null;
+  /** Stops a start still waiting for its frame (timers, listener) and fails it. */
+  #abandonStart: (() => void) | null = null;
+  /** Parts sent and not yet answered: the frame stays while any is out. */
+  #inFlight = 0;
+  #closeWhenIdle = false;
 
   constructor(bucketId: string) {
     this.#path = `/api/files/buckets/${encodeURIComponent(bucketId)}/upload-relay`;
@@ -68,9 +92,23 @@ export class UploadRelay {
     frame.src = this.#path;
     this.#frame = frame;
     this.#ready = new Promise<Window>((resolve, reject) => {
+      let afterLoad: ReturnType<typeof setTimeout> | undefined;
       const stop = () => {
         clearTimeout(timer);
+        clearTimeout(afterLoad);
         window.removeEventListener('message', onMessage);
+        frame.removeEventListener('load', onLoad);
+        this.#abandonStart = null;
+      };
+      const fail = (reason?: string) => {
+        stop();
+        // Only this start's frame: a later one may have replaced it meanwhile.
+        frame.remove();
+        if (this.#frame === frame) {
+          this.#frame = null;
+          this.#ready = null;
+        }
+        reject(new RelayUnavailableError(reason));
       };
       const onMessage = (event: MessageEvent) => {
         if (event.origin !== location.origin || event.source !== frame.contentWindow) return;
@@ -78,12 +116,14 @@ export class UploadRelay {
         stop();
         resolve(event.source as Window);
       };
-      const timer = setTimeout(() => {
-        stop();
-        this.close();
-        reject(new RelayUnavailableError());
-      }, RELAY_START_MS);
+      // A frame that loaded an error page never says it listens: fail soon, with its sentence.
+      const onLoad = () => {
+        afterLoad = setTimeout(() => fail(refusalOf(frame)), RELAY_READY_AFTER_LOAD_MS);
+      };
+      const timer = setTimeout(() => fail(), RELAY_START_MS);
       window.addEventListener('message', onMessage);
+      frame.addEventListener('load', onLoad);
+      this.#abandonStart = () => fail();
     });
     document.body.append(frame);
     return this.#ready;
@@ -92,6 +132,17 @@ export class UploadRelay {
   /** PUTs one part through the frame; its ETag, or null when storage's CORS rules hide it. */
   async send(part: RelayedPart): Promise<string | null> {
     if (part.signal?.aborted) throw abortError();
+    this.#closeWhenIdle = false;
+    this.#inFlight += 1;
+    try {
+      return await this.#sendOpen(part);
+    } finally {
+      this.#inFlight -= 1;
+      if (this.#inFlight === 0 && this.#closeWhenIdle) this.close();
+    }
+  }
+
+  async #sendOpen(part: RelayedPart): Promise<string | null> {
     const relay = await this.#open();
     if (part.signal?.aborted) throw abortError();
     const { port1: port, port2 } = new MessageChannel();
@@ -137,8 +188,17 @@ export class UploadRelay {
     });
   }
 
-  /** Removes the frame; the next part opens a new one. */
+  /**
+   * Removes the frame once no part is out (another batch may still be sending when one
+   * completes); the next part opens a new one.
+   */
   close(): void {
+    if (this.#inFlight > 0) {
+      this.#closeWhenIdle = true;
+      return;
+    }
+    this.#closeWhenIdle = false;
+    this.#abandonStart?.();
     this.#frame?.remove();
     this.#frame = null;
     this.#ready = null;
