@@ -1,4 +1,23 @@
+import { mkdirSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * Scratch folders of the tests (os.tmpdir(): embedded databases, data folders of spawned
+ * servers and CLI commands) in memory where the machine has a tmpfs. Every commit of an
+ * embedded database is flushed to disk (server/src/platform/db/durable-nodefs.ts), and a new
+ * folder flushes its ~500 files once; on a disk shared by two test runs that made the tests that
+ * create folders 5–10× slower, beyond their timeouts. The flushes still happen on tmpfs (the
+ * durability tests count them, they do not time them), they just cost nothing there.
+ */
+function scratchFolder(): Record<string, string> {
+  try {
+    mkdirSync('/dev/shm/haven-tests', { recursive: true, mode: 0o700 });
+    return { TMPDIR: '/dev/shm/haven-tests' };
+  } catch {
+    return {};
+  }
+}
+const scratch = scratchFolder();
 
 // Two projects: the server suite (npm test) and the Chromium suite (npm run test:browser).
 export default defineConfig({
@@ -12,6 +31,7 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 120_000,
           pool: 'forks',
+          env: scratch,
         },
       },
       {
@@ -22,6 +42,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+          env: scratch,
         },
       },
     ],
