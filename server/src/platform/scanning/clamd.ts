@@ -93,6 +93,8 @@ const MAX_REPLY_BYTES = 4096;
 /** clamd's own INSTREAM chunk ceiling is far above this; the length prefix is 32 bits. */
 const MAX_CHUNK_BYTES = 16 * 1024 * 1024;
 const TERMINATOR = Buffer.alloc(4);
+/** The file's bytes sent per corked write (the memory one scan holds is about twice this). */
+const BATCH_BYTES = 1024 * 1024;
 
 const RETRYABLE: Record<ScanFailure, boolean> = {
   SCANNER_UNREACHABLE: true,
@@ -283,6 +285,8 @@ export function createClamdClient(options: ClamdClientOptions): ClamdClient {
     await write(socket, [Buffer.from('zINSTREAM\0')], isDone);
     const limit = settings.streamMaxBytes ?? Number.POSITIVE_INFINITY;
     let sent = 0;
+    const batch: Uint8Array[] = [];
+    let batchBytes = 0;
     // Leaving the loop early (isDone) ends the iteration, which destroys a Readable source.
     for await (const item of source) {
       const chunk = typeof item === 'string' ? Buffer.from(item) : item;
@@ -292,19 +296,25 @@ export function createClamdClient(options: ClamdClientOptions): ClamdClient {
           failure('STREAM_TOO_LARGE', `the file is larger than clamd accepts (${limit} bytes)`),
         );
       }
-      // Every INSTREAM chunk of this piece of the source (a length, then its bytes) in one batch.
-      const batch: Uint8Array[] = [];
+      // The INSTREAM chunks (a length, then its bytes) gather until a batch is worth a system
+      // call: storage yields 64 KiB pieces, and a write (and a wait for the socket to drain)
+      // per piece kept the scan behind clamdscan streaming the same file (scan.bench.ts). The
+      // pieces are held until sent, which is safe as streams yield buffers they do not reuse.
       for (let at = 0; at < chunk.length; at += settings.chunkBytes) {
         const piece = chunk.subarray(at, at + settings.chunkBytes);
         const length = Buffer.alloc(4);
         length.writeUInt32BE(piece.length);
         batch.push(length, piece);
+        batchBytes += piece.length;
       }
       if (isDone()) return;
-      await write(socket, batch, isDone);
-      if (isDone()) return;
+      if (batchBytes >= BATCH_BYTES) {
+        await write(socket, batch.splice(0), isDone);
+        batchBytes = 0;
+        if (isDone()) return;
+      }
     }
-    if (!isDone()) await write(socket, [TERMINATOR], isDone);
+    if (!isDone()) await write(socket, [...batch, TERMINATOR], isDone);
   }
 
   /** A command with a one-line answer (PING, VERSION): the answer's text, or why there is none. */
