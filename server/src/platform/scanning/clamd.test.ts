@@ -178,6 +178,19 @@ describe('clamd client with a large file', () => {
     expect(peak - before).toBeLessThan(64 * 1024 * 1024);
   });
 
+  it('F5: EICAR after several batches of the stream (storage-sized pieces) is found', async () => {
+    // Batches leave about every MiB: the signature sits in the third, across two pieces.
+    const whole = Buffer.alloc(5 * 1024 * 1024, 0x20);
+    whole.write(EICAR, 2.5 * 1024 * 1024 - 20, 'latin1');
+    const pieces: Buffer[] = [];
+    for (let at = 0; at < whole.length; at += 65_536) pieces.push(whole.subarray(at, at + 65_536));
+    const client = createClamdClient({ address: { socketPath: clamd.socketPath } });
+    expect(await client.scan(Readable.from(pieces))).toEqual({
+      verdict: 'infected',
+      signature: EICAR_SIGNATURE,
+    });
+  });
+
   it('F5: a file beyond clamd\'s scan limits is an error, not the "OK" clamd says by default', async () => {
     const limited = await startClamd({
       streamMaxBytes: 4 * 1024 * 1024,
