@@ -1,9 +1,28 @@
 import path from 'node:path';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
 // Dev-only: where `vite` (dev server) forwards API calls. Production serves the SPA from the API origin.
 const devApiTarget = process.env['HAVEN_DEV_API'] ?? 'http://127.0.0.1:8080';
+
+/**
+ * The upload relay's document (from the API, through the proxy below) names its script by the
+ * fixed path the build gives it; in development that path is the module's source.
+ */
+function uploadRelayInDevelopment(): Plugin {
+  return {
+    name: 'haven-upload-relay-dev',
+    apply: 'serve',
+    configureServer(server) {
+      server.middlewares.use((request, _response, next) => {
+        if (request.url === '/assets/upload-relay.js') {
+          request.url = '/src/features/files/uploadRelayFrame.ts';
+        }
+        next();
+      });
+    },
+  };
+}
 
 // The built SPA is served by the Haven server under a strict CSP (script-src/style-src 'self',
 // no inline code, default-src 'self' so no data: fonts). Everything below keeps the output
@@ -11,7 +30,7 @@ const devApiTarget = process.env['HAVEN_DEV_API'] ?? 'http://127.0.0.1:8080';
 export default defineConfig({
   root: import.meta.dirname,
   base: '/',
-  plugins: [react()],
+  plugins: [react(), uploadRelayInDevelopment()],
   resolve: {
     // The API contract: the server's answer schemas, decoded in the browser as the server wrote them.
     alias: {
