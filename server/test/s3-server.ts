@@ -46,3 +46,20 @@ export async function startS3Server(bucket = 'haven-test'): Promise<TestS3Server
     },
   };
 }
+
+/** The body of `POST /api/files/buckets` for the server's bucket, as an owner adds it. */
+export function ownedBucketBody(
+  s3: TestS3Server,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    name: s3.bucket,
+    endpoint: s3.endpoint,
+    region: s3.region,
+    pathStyle: true,
+    accessKeyId: s3.credentials.accessKeyId,
+    secretAccessKey: s3.credentials.secretAccessKey,
+    sseMode: 'none',
+    ...overrides,
+  };
+}

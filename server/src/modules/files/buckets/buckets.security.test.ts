@@ -5,7 +5,7 @@ import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeClinic, type Actor } from '../../../../test/clinical-actors.js';
-import { startS3Server, type TestS3Server } from '../../../../test/s3-server.js';
+import { ownedBucketBody, startS3Server, type TestS3Server } from '../../../../test/s3-server.js';
 import { pdfBytes, tusUpload } from '../../../../test/tus.js';
 import { createOutboundGuard } from '../../../platform/http-client.js';
 import { pinnedAgents } from '../../../platform/storage/pinned-agents.js';
@@ -27,17 +27,7 @@ const WIDENED = {
 } as const;
 
 function bucketBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    name: s3.bucket,
-    endpoint: s3.endpoint,
-    region: s3.region,
-    pathStyle: true,
-    accessKeyId: s3.credentials.accessKeyId,
-    secretAccessKey: s3.credentials.secretAccessKey,
-    sseMode: 'none',
-    notes: 'Radiology archive',
-    ...overrides,
-  };
+  return ownedBucketBody(s3, { notes: 'Radiology archive', ...overrides });
 }
 
 const SECRET = s3.credentials.secretAccessKey;

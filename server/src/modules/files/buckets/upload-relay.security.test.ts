@@ -6,7 +6,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeClinic, type Actor } from '../../../../test/clinical-actors.js';
-import { startS3Server, type TestS3Server } from '../../../../test/s3-server.js';
+import { ownedBucketBody, startS3Server, type TestS3Server } from '../../../../test/s3-server.js';
 import { ACCESS_COOKIE } from '../../identity/index.js';
 
 const s3: TestS3Server = await startS3Server('haven-relay');
@@ -40,15 +40,7 @@ describeClinic(
     beforeAll(async () => {
       owner = await clinic.actor(['clinician']);
       stranger = await clinic.actor(['clinician']);
-      const created = await clinic.call(owner, 'POST', '/api/files/buckets', {
-        name: s3.bucket,
-        endpoint: s3.endpoint,
-        region: s3.region,
-        pathStyle: true,
-        accessKeyId: s3.credentials.accessKeyId,
-        secretAccessKey: s3.credentials.secretAccessKey,
-        sseMode: 'none',
-      });
+      const created = await clinic.call(owner, 'POST', '/api/files/buckets', ownedBucketBody(s3));
       expect(created.statusCode, created.body).toBe(201);
       bucketId = created.json<{ bucket: { id: string } }>().bucket.id;
     });
