@@ -29,10 +29,10 @@ export interface ClamdServer {
   stop(): Promise<void>;
 }
 
-/** True once clamd answers `zPING\0` with PONG on its TCP port. */
-function answersPing(port: number): Promise<boolean> {
+/** True once clamd answers `zPING\0` with PONG at the address (its TCP port or Unix socket). */
+function answersPing(address: { port: number; host: string } | { path: string }): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = net.connect(address);
     let reply = '';
     const done = (ok: boolean) => {
       socket.destroy();
@@ -90,14 +90,31 @@ function clamdConf(dir: string, port: number, limits: Limits): string {
   ].join('\n');
 }
 
+/** clamd took a port another process had taken since freePort() found it free. */
+class PortTaken extends Error {}
+
+/**
+ * Ready once clamd answers on its own Unix socket (in its own folder, so it is this clamd) and its
+ * TCP port. clamd opens the TCP port first, and when another process holds that port it only logs
+ * the failure and serves the Unix socket: a PING on the port alone could reach another test
+ * run's clamd, with other limits.
+ */
 async function waitUntilReady(child: ChildProcess, port: number, dir: string, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
+  const logFile = path.join(dir, 'clamd.log');
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) break;
-    if (await answersPing(port)) return;
+    if (await answersPing({ path: path.join(dir, 'clamd.sock') })) {
+      const log = await readFile(logFile, 'utf8').catch(() => '');
+      if (/TCP: Cannot bind/.test(log)) {
+        child.kill('SIGKILL');
+        throw new PortTaken(`port ${port} was taken before clamd could listen on it`);
+      }
+      if (await answersPing({ host: '127.0.0.1', port })) return;
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  const log = await readFile(path.join(dir, 'clamd.log'), 'utf8').catch(() => '(no log)');
+  const log = await readFile(logFile, 'utf8').catch(() => '(no log)');
   child.kill('SIGKILL');
   throw new Error(`clamd did not answer PING within ${timeoutMs} ms. Its log:\n${log}`);
 }
@@ -113,16 +130,31 @@ export async function startClamd(
     );
   }
   const streamMaxBytes = options.streamMaxBytes ?? 1024 * 1024;
+  const maxFileBytes = options.maxFileBytes ?? streamMaxBytes;
+  // A port can be taken between freePort() and clamd's bind (another test run): try anew.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnFreePort(streamMaxBytes, maxFileBytes, options.timeoutMs ?? 60_000);
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt === 3) throw error;
+    }
+  }
+}
+
+async function startOnFreePort(
+  streamMaxBytes: number,
+  maxFileBytes: number,
+  timeoutMs: number,
+): Promise<ClamdServer> {
   const dir = await mkdtemp(path.join(tmpdir(), 'haven-clamd-'));
   await writeDatabase(path.join(dir, 'db'));
   const port = await freePort();
   const config = path.join(dir, 'clamd.conf');
-  const maxFileBytes = options.maxFileBytes ?? streamMaxBytes;
   await writeFile(config, clamdConf(dir, port, { streamMaxBytes, maxFileBytes }));
   const child = spawn(CLAMD, [`--config-file=${config}`], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
-    await waitUntilReady(child, port, dir, options.timeoutMs ?? 60_000);
+    await waitUntilReady(child, port, dir, timeoutMs);
   } catch (error) {
     await exited;
     await rm(dir, { recursive: true, force: true });
