@@ -1137,6 +1137,16 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}platform/scanning/clamd.test.ts`],
   },
   {
+    id: 'F5/last-batch-sent',
+    control: 'F5',
+    file: `${S}platform/scanning/clamd.ts`,
+    find: 'await write(socket, [...batch, TERMINATOR], isDone)',
+    replace: 'await write(socket, [TERMINATOR], isDone)',
+    removes:
+      'the last bytes of a file (its final batch) never reach clamd, so what hides there is missed',
+    tests: [`${S}platform/scanning/clamd.test.ts`],
+  },
+  {
     id: 'F5/unreachable-retried',
     control: 'F5',
     file: `${S}platform/scanning/clamd.ts`,
