@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -11,7 +11,10 @@ import { defineConfig } from 'vitest/config';
  */
 function scratchFolder(): Record<string, string> {
   try {
-    mkdirSync('/dev/shm/haven-tests', { recursive: true, mode: 0o700 });
+    mkdirSync('/dev/shm/haven-tests', { recursive: true });
+    // Others may pass through but not list it: the fault tests' private PostgreSQL runs as the
+    // postgres user in a folder of its own inside (server/test/faults/private-servers.ts).
+    chmodSync('/dev/shm/haven-tests', 0o711);
     return { TMPDIR: '/dev/shm/haven-tests' };
   } catch {
     return {};
