@@ -1303,6 +1303,25 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/files/uploads/uploads.test.ts`],
   },
   {
+    id: 'F2/own-session-only-patch',
+    control: 'F2',
+    file: `${S}modules/files/uploads/repo.ts`,
+    find: "    .where('owner_id', '=', ownerId)\n    .where('protocol', '=', protocol)\n",
+    replace: "    .where('protocol', '=', protocol)\n",
+    removes:
+      "anyone who knows a tus upload's id can send its bytes (the PATCH's claim checks no owner)",
+    tests: [`${S}modules/files/uploads/uploads.test.ts`],
+  },
+  {
+    id: 'F2/own-protocol',
+    control: 'F2',
+    file: `${S}modules/files/uploads/repo.ts`,
+    find: "    .where('protocol', '=', protocol)\n",
+    replace: '',
+    removes: "an S3 upload's bytes are taken through tus, beside the parts its storage holds",
+    tests: [`${S}modules/files/uploads/multipart.test.ts`],
+  },
+  {
     id: 'F2/part-size-checked',
     control: 'F2',
     file: `${S}modules/files/uploads/multipart.ts`,

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeClinic, type Actor } from '../../../../test/clinical-actors.js';
 import { startS3Server, type TestS3Server } from '../../../../test/s3-server.js';
-import { pdfBytes, tusCreate } from '../../../../test/tus.js';
+import { pdfBytes, TUS_ENDPOINT, tusCreate, tusPatch } from '../../../../test/tus.js';
 
 const MIB = 1024 * 1024;
 // Started before the suite is declared: the app's configuration names it.
@@ -187,6 +187,15 @@ describeClinic(
       expect(
         (await clinic.call(owner, 'GET', `/api/files/multipart/${tusId}/parts`)).statusCode,
       ).toBe(404);
+      // Nor are an S3 session's bytes sent through tus, even by its owner.
+      const patch = await tusPatch(
+        clinic.app,
+        owner,
+        `${TUS_ENDPOINT}/${uploadId}`,
+        0,
+        pdfBytes(1000),
+      );
+      expect(patch.statusCode).toBe(404);
       expect(
         (await clinic.call(owner, 'DELETE', `/api/files/multipart/${uploadId}`)).statusCode,
       ).toBe(204);

@@ -93,25 +93,40 @@ function claimQuery(db: Db, sessionId: string, token: string) {
 }
 
 /**
- * claimWriter for a PATCH, in the same statement reading where the upload is: its received bytes
- * and how many parts it has (one round trip instead of three). Undefined when held or closed.
+ * claimWriter for a PATCH, in the same statement as the ownership check (Z4) and the read of the
+ * session with how many parts it has: one round trip instead of two. Undefined when the session
+ * is not the owner's of this protocol, is held by a live writer, or is no longer open; the caller
+ * reads the session again only then, to tell which.
+ *
+ * Its commit is not waited onto the disk (`synchronous_commit` off for this statement only): the
+ * mark is never acknowledged to anyone by itself, it is flushed with the PATCH's next commit (its
+ * parts, or the release), and one lost to a crash leaves the upload as a crash leaves it anyway,
+ * with no live writer. The other requests see it as soon as it commits, flushed or not. On the
+ * embedded database that saves a WAL flush per PATCH that blocks the event loop.
  */
-export async function claimWriterAt(
+export async function claimOwnWriter(
   db: Db,
+  ownerId: string,
   sessionId: string,
+  protocol: 'tus' | 's3',
   token: string,
-): Promise<{ receivedBytes: number; parts: number } | undefined> {
+): Promise<{ session: SessionRow; parts: number } | undefined> {
   const row = await claimQuery(db, sessionId, token)
+    .where('owner_id', '=', ownerId)
+    .where('protocol', '=', protocol)
     .returning((eb) => [
-      'received_bytes',
+      ...SESSION_COLUMNS,
       eb
         .selectFrom('upload_parts')
         .select((parts) => parts.fn.countAll<string>().as('count'))
         .whereRef('upload_parts.session_id', '=', 'upload_sessions.id')
         .as('parts'),
+      sql<string>`set_config('synchronous_commit', 'off', true)`.as('synchronous_commit'),
     ])
     .executeTakeFirst();
-  return row && { receivedBytes: Number(row.received_bytes), parts: Number(row.parts) };
+  if (!row) return undefined;
+  const session = Object.fromEntries(SESSION_COLUMNS.map((column) => [column, row[column]]));
+  return { session: session as SessionRow, parts: Number(row.parts) };
 }
 
 export async function releaseWriter(db: Db, sessionId: string, token: string): Promise<void> {

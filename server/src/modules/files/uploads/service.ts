@@ -238,37 +238,18 @@ export async function appendChunk(
   },
 ): Promise<UploadProgress> {
   const { userId } = requireUser(request);
-  const session = await ownSession(defaultCtx, userId, input.sessionId, 'tus');
-  assertAcceptingBytes(defaultCtx, session);
-  const ctx = await sessionContext(defaultCtx, session);
-  const received = Number(session.received_bytes);
-  const length = Number(session.declared_size);
-  if (input.offset !== received) {
-    throw new HavenError(
-      'UPLOAD_OFFSET_MISMATCH',
-      `The upload is at byte ${received}; send from there (HEAD tells where).`,
-      { headers: { 'upload-offset': String(received) } },
-    );
-  }
-  const remaining = length - received;
-  if (input.contentLength !== undefined && input.contentLength > remaining) {
-    throw new HavenError(
-      'BAD_REQUEST',
-      `The chunk runs past the declared length: ${remaining} bytes remain.`,
-    );
-  }
+  if (!UUID.test(input.sessionId)) throw notFound();
   const token = randomUUID();
-  const claimed = await repo.claimWriterAt(ctx.db, session.id, token);
-  if (!claimed) {
-    throw new HavenError('UPLOAD_BUSY', 'Another request is writing this upload; try again.', {
-      headers: { 'retry-after': '1' },
-    });
-  }
+  // The common case in one statement: the caller's own open upload (Z4), its writer mark taken.
+  // The offset is checked on the row that statement returned: no other writer moved it since.
+  const claimed = await repo.claimOwnWriter(defaultCtx.db, userId, input.sessionId, 'tus', token);
+  if (!claimed) throw await whyNotClaimed(defaultCtx, userId, input);
   let released = false;
   try {
-    // The offset was checked before the writer mark was ours: a writer that finished in between
-    // moved it, and these bytes are meant for the old one.
-    if (claimed.receivedBytes !== received) throw offsetMoved();
+    const { session } = claimed;
+    assertAcceptingBytes(defaultCtx, session);
+    const ctx = await sessionContext(defaultCtx, session);
+    const { received, remaining, length } = checkChunk(session, input);
     const firstPart = claimed.parts + 1;
     const hash = input.checksum && createHash(input.checksum.algorithm);
     const stored =
@@ -307,8 +288,49 @@ export async function appendChunk(
     const fileId = await completeSession(ctx, session.id, requestContext(request), token);
     return progressOf({ ...updated, status: 'completed' }, fileId);
   } finally {
-    if (!released) await repo.releaseWriter(ctx.db, session.id, token).catch(() => undefined);
+    if (!released) {
+      await repo.releaseWriter(defaultCtx.db, input.sessionId, token).catch(() => undefined);
+    }
   }
+}
+
+/** Why a PATCH could not take the writer mark, checked in the order a PATCH checks them. */
+async function whyNotClaimed(
+  ctx: FilesContext,
+  userId: string,
+  input: { sessionId: string; offset: number; contentLength: number | undefined },
+): Promise<HavenError> {
+  const session = await ownSession(ctx, userId, input.sessionId, 'tus');
+  assertAcceptingBytes(ctx, session);
+  await sessionContext(ctx, session);
+  checkChunk(session, input);
+  return new HavenError('UPLOAD_BUSY', 'Another request is writing this upload; try again.', {
+    headers: { 'retry-after': '1' },
+  });
+}
+
+/** The chunk starts where the upload is and does not run past its declared length. */
+function checkChunk(
+  session: SessionRow,
+  input: { offset: number; contentLength: number | undefined },
+): { received: number; remaining: number; length: number } {
+  const received = Number(session.received_bytes);
+  const length = Number(session.declared_size);
+  if (input.offset !== received) {
+    throw new HavenError(
+      'UPLOAD_OFFSET_MISMATCH',
+      `The upload is at byte ${received}; send from there (HEAD tells where).`,
+      { headers: { 'upload-offset': String(received) } },
+    );
+  }
+  const remaining = length - received;
+  if (input.contentLength !== undefined && input.contentLength > remaining) {
+    throw new HavenError(
+      'BAD_REQUEST',
+      `The chunk runs past the declared length: ${remaining} bytes remain.`,
+    );
+  }
+  return { received, remaining, length };
 }
 
 function offsetMoved(): HavenError {
