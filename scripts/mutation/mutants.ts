@@ -508,6 +508,28 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/oauth/oauth.security.test.ts`],
   },
   {
+    id: 'A12/resource-scopes-by-kind',
+    control: 'A12',
+    file: `${S}modules/oauth/provider.ts`,
+    find: "=== true ? 'app' : 'machine'",
+    replace: "=== true ? 'machine' : 'app'",
+    removes:
+      "a token's scopes are bounded by the other kind's list (a machine client's token may carry a person's delegated scopes)",
+    tests: [
+      `${S}modules/oauth/oauth.security.test.ts`,
+      `${S}modules/oauth/oauth-apps.security.test.ts`,
+    ],
+  },
+  {
+    id: 'A12/token-signature',
+    control: 'A12',
+    file: `${S}modules/oauth/provider.ts`,
+    find: 'return sign(null, data, privateKey);',
+    replace: "return sign(null, Buffer.from('other'), privateKey);",
+    removes: "an access token's signature does not cover its header and claims",
+    tests: [`${S}modules/oauth/oauth.security.test.ts`],
+  },
+  {
     id: 'A12/token-endpoint-auth-class',
     control: 'A12',
     file: `${S}modules/oauth/protocol-routes.ts`,

@@ -1,5 +1,6 @@
 // The part of oidc-provider's API Haven uses (the package ships no type declarations).
 declare module 'oidc-provider' {
+  import type { KeyObject } from 'node:crypto';
   import type { IncomingMessage, ServerResponse } from 'node:http';
 
   export type AdapterPayload = Record<string, unknown>;
@@ -59,6 +60,17 @@ declare module 'oidc-provider' {
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     on(event: string, listener: (...args: unknown[]) => void): this;
     use(middleware: (ctx: never, next: () => Promise<void>) => Promise<void>): this;
+  }
+
+  /**
+   * A signing key whose private half stays with its owner: the provider asks it to sign (behind
+   * features.externalSigningSupport, experimental in 9.x and acknowledged by version).
+   */
+  export class ExternalSigningKey {
+    kid: string;
+    alg: string;
+    keyObject(): KeyObject;
+    sign(data: Buffer): Promise<Uint8Array> | Uint8Array;
   }
 
   export const errors: {

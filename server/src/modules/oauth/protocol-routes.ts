@@ -2,6 +2,7 @@
 // them: security headers, path guard, CORS, the rate limiter (R1: `auth`, the class of every
 // route that checks a secret) and the route contract. Discovery and the token endpoint are
 // handed to oidc-provider on the raw request; introspection and revocation are Haven's own.
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
@@ -46,26 +47,33 @@ function acceptOnlyFormBodies(app: FastifyInstance): void {
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT },
-    (_request, body, done) => {
+    (request, body, done) => {
+      const text = body as string;
       // No prototype: a parameter named __proto__ is a field like any other (and then refused
       // by the schema), never the object's prototype.
       const form = Object.create(null) as Record<string, string>;
-      for (const [key, value] of new URLSearchParams(body as string)) {
+      for (const [key, value] of new URLSearchParams(text)) {
         if (Object.hasOwn(form, key)) {
           done(new HavenError('BAD_REQUEST', 'A parameter appears more than once.'), undefined);
           return;
         }
         form[key] = value;
       }
+      // What oidc-provider reads when it takes a request over (handOver): the text itself, which
+      // it parses once. Handed the parsed object, it would serialize it and parse it again.
+      (request.raw as ProviderRequest).body = text;
       done(null, form);
     },
   );
 }
 
+/** A raw request whose form body Fastify has read: oidc-provider then takes it from `body`. */
+type ProviderRequest = IncomingMessage & { body?: string };
+
 /**
  * Hands the request to oidc-provider. Fastify has read the body already, and oidc-provider then
- * takes it from `req.body`; the headers Haven's hooks set on the reply are copied to the raw
- * response, which the provider writes itself.
+ * takes its text from `req.body` (acceptOnlyFormBodies puts it there); the headers Haven's hooks
+ * set on the reply are copied to the raw response, which the provider writes itself.
  */
 async function handOver(
   server: AuthorizationServer,
@@ -73,8 +81,7 @@ async function handOver(
   reply: FastifyReply,
 ): Promise<void> {
   const handler = await server.handler();
-  const raw = request.raw as typeof request.raw & { body?: unknown };
-  raw.body = request.body;
+  const raw = request.raw;
   // oidc-provider writes its endpoint URLs from the request's host and scheme: they are the
   // issuer's, whatever the client or a proxy sent (the provider trusts these two headers only).
   raw.headers.host = server.issuer.host;

@@ -3,10 +3,10 @@
 // authorization code with PKCE (S256 only) and rotating refresh tokens, for a person who signs
 // in and consents in Haven's own pages (interactions.ts). Access tokens are RFC 9068 at+jwt for
 // the Haven API, so Haven's own verifier accepts them unchanged.
-import { hkdfSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, hkdfSync, sign } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Kysely } from 'kysely';
-import type { ClientInstance, default as Provider } from 'oidc-provider';
+import type { ClientInstance, default as Provider, ExternalSigningKey } from 'oidc-provider';
 import type { JWK } from 'jose';
 import { DELEGATION_GRANT_CLAIM } from '../../platform/auth/jwt-authenticator.js';
 import type { Logger } from 'pino';
@@ -112,10 +112,35 @@ export const APP_TOKEN_LIFETIMES = {
   grant: 90 * 24 * 60 * 60,
 } as const;
 
-/** The scopes an API token may carry for a client of each kind. */
-function resourceScopesFor(client: ClientInstance | undefined): string {
-  const isApp = client?.grantTypeAllowed('authorization_code') ?? false;
-  return CLIENT_SCOPES_BY_KIND[isApp ? 'app' : 'machine'].join(' ');
+/** The kind of client whose scopes an API token may carry. */
+function clientKindOf(client: ClientInstance | undefined): 'app' | 'machine' {
+  return client?.grantTypeAllowed('authorization_code') === true ? 'app' : 'machine';
+}
+
+/**
+ * The provider's signing key: Ed25519 with node:crypto on the request's thread, 30–35 µs a token.
+ * Handed the JWK, the provider signs through jose and WebCrypto, whose dispatch to the thread pool
+ * costs the request thread 25–85 µs, the pool's work on top (bench/README.md, OAuth). Ed25519 is
+ * deterministic: the same token bytes. The private key stays here; the provider sees the public.
+ */
+function ed25519SigningKey(Base: typeof ExternalSigningKey, jwk: SigningJwk): ExternalSigningKey {
+  const privateKey = createPrivateKey({
+    key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, d: jwk.d },
+    format: 'jwk',
+  });
+  const publicKey = createPublicKey(privateKey);
+  class HavenSigningKey extends Base {
+    override keyObject() {
+      return publicKey;
+    }
+    override sign(data: Buffer): Buffer {
+      return sign(null, data, privateKey);
+    }
+  }
+  const key = new HavenSigningKey();
+  key.kid = jwk.kid;
+  key.alg = jwk.alg;
+  return key;
 }
 
 /**
@@ -165,11 +190,24 @@ async function buildProvider(
   log: Logger,
   now: () => Date,
 ): Promise<Provider> {
-  const { default: Provider, errors } = await import('oidc-provider');
+  const { default: Provider, errors, ExternalSigningKey } = await import('oidc-provider');
   const resource = apiResource(settings.issuer);
+  // What a token for the Haven API is, per kind of client: the same for every request.
+  const resourceServerFor = Object.fromEntries(
+    (['app', 'machine'] as const).map((kind) => [
+      kind,
+      Object.freeze({
+        scope: CLIENT_SCOPES_BY_KIND[kind].join(' '),
+        audience: settings.audience,
+        accessTokenTTL: settings.accessTokenLifetime,
+        accessTokenFormat: 'jwt',
+        jwt: Object.freeze({ sign: Object.freeze({ alg: jwk.alg, kid: jwk.kid }) }),
+      }),
+    ]),
+  ) as Record<'app' | 'machine', object>;
   const provider = new Provider(settings.issuer, {
     adapter: kyselyAdapter(db, now, settings.decisions),
-    jwks: { keys: [jwk] },
+    jwks: { keys: [ed25519SigningKey(ExternalSigningKey, jwk)] },
     // `none` is a public native app's (PKCE then is its only proof, and it is always required).
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     // The ring's keys are Ed25519; the provider checks every client's defaults against them.
@@ -219,6 +257,9 @@ async function buildProvider(
       pushedAuthorizationRequests: { enabled: false },
       rpInitiatedLogout: { enabled: false },
       dPoP: { enabled: false },
+      // The signing key above; oidc-provider is pinned (server/package.json), so the
+      // acknowledged version of this experimental feature cannot change under Haven.
+      externalSigningSupport: { enabled: true, ack: 'experimental-01' },
       userinfo: { enabled: false },
       clientCredentials: { enabled: true },
       // Announced in discovery; Haven answers them itself (introspection.ts), since oidc-provider
@@ -231,13 +272,7 @@ async function buildProvider(
         useGrantedResource: () => true,
         getResourceServerInfo: (_ctx: unknown, indicator: string, client?: ClientInstance) => {
           if (indicator !== resource) throw new errors.InvalidTarget('unknown resource');
-          return {
-            scope: resourceScopesFor(client),
-            audience: settings.audience,
-            accessTokenTTL: settings.accessTokenLifetime,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: jwk.alg, kid: jwk.kid } },
-          };
+          return resourceServerFor[clientKindOf(client)];
         },
       },
     },
