@@ -530,6 +530,16 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/oauth/oauth.security.test.ts`],
   },
   {
+    id: 'A12/form-pairs-bounded',
+    control: 'A12',
+    file: `${S}modules/oauth/protocol-routes.ts`,
+    find: "if (text.split('&', MAX_FORM_PAIRS + 1).length > MAX_FORM_PAIRS) {",
+    replace: 'if (false) {',
+    removes:
+      'a padded form hides a parameter Haven checked from the provider, which reads only its first 1000 pairs',
+    tests: [`${S}modules/oauth/oauth.security.test.ts`],
+  },
+  {
     id: 'A12/token-endpoint-auth-class',
     control: 'A12',
     file: `${S}modules/oauth/protocol-routes.ts`,

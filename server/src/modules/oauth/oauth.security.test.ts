@@ -288,7 +288,7 @@ describeEachEngine('A12 OAuth client credentials', (engine) => {
     expect(config.serverMetadata().response_types_supported ?? []).not.toContain('token');
   });
 
-  it('A12/V1 smuggling: the token endpoint takes one form body, no JSON and no repeated parameter', async () => {
+  it("A12/V1 smuggling: the token endpoint takes one form body, no JSON, no repeated parameter, no padding past the provider's parser", async () => {
     const registered = await register();
     const basic = `Basic ${Buffer.from(`${registered.clientId}:${registered.clientSecret}`).toString('base64')}`;
     const send = (contentType: string, payload: string) =>
@@ -315,6 +315,13 @@ describeEachEngine('A12 OAuth client credentials', (engine) => {
       'grant_type=client_credentials&scope=audit%3Aread&__proto__=x',
     );
     expect(unknownField.statusCode).toBe(400);
+    // Padding that would push a field Haven checked past what the provider's parser reads.
+    const padded = await send(
+      'application/x-www-form-urlencoded',
+      `grant_type=client_credentials${'&'.repeat(1000)}&scope=audit%3Aread`,
+    );
+    expect(padded.statusCode).toBe(400);
+    expect(padded.json()).toMatchObject({ code: 'BAD_REQUEST' });
     const fine = await send(
       'application/x-www-form-urlencoded',
       'grant_type=client_credentials&scope=audit%3Aread',
