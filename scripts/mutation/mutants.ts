@@ -1179,6 +1179,16 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}platform/scanning/clamd.test.ts`],
   },
   {
+    id: 'F5/slow-source-sent',
+    control: 'F5',
+    file: `${S}platform/scanning/clamd.ts`,
+    find: ' || performance.now() - lastWrite >= BATCH_MAX_WAIT_MS',
+    replace: '',
+    removes:
+      'a slowly read file is held back until a batch fills, so its scan times out and the file never becomes downloadable',
+    tests: [`${S}platform/scanning/clamd.test.ts`],
+  },
+  {
     id: 'F5/unreachable-retried',
     control: 'F5',
     file: `${S}platform/scanning/clamd.ts`,

@@ -89,6 +89,26 @@ describe('clamd client against a real clamd', () => {
     expect(await tcp().scan(Readable.from([]))).toEqual({ verdict: 'clean' });
   });
 
+  it('F5: a slow source keeps the scan alive: pieces wait at most a second in a batch', async () => {
+    // 20 small pieces over 2.4 s, EICAR last: with nothing sent until a batch is full, the
+    // client's 1.5 s idle timer would end the scan as a timeout.
+    async function* trickle() {
+      for (let piece = 0; piece < 20; piece += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 120));
+        yield Buffer.alloc(1000, 0x20);
+      }
+      yield Buffer.from(EICAR);
+    }
+    const client = createClamdClient({
+      address: { host: clamd.host, port: clamd.port },
+      idleTimeoutMs: 1500,
+    });
+    expect(await client.scan(Readable.from(trickle()))).toEqual({
+      verdict: 'infected',
+      signature: EICAR_SIGNATURE,
+    });
+  });
+
   it('F5: EICAR inside a larger stream, split across INSTREAM chunks, is found', async () => {
     const before = Buffer.alloc(300_001, 0x20);
     const after = Buffer.alloc(200_000, 0x20);

@@ -95,6 +95,8 @@ const MAX_CHUNK_BYTES = 16 * 1024 * 1024;
 const TERMINATOR = Buffer.alloc(4);
 /** The file's bytes sent per corked write (the memory one scan holds is about twice this). */
 const BATCH_BYTES = 1024 * 1024;
+/** The longest a received piece waits in a batch before it is sent anyway. */
+const BATCH_MAX_WAIT_MS = 1000;
 
 const RETRYABLE: Record<ScanFailure, boolean> = {
   SCANNER_UNREACHABLE: true,
@@ -287,6 +289,7 @@ export function createClamdClient(options: ClamdClientOptions): ClamdClient {
     let sent = 0;
     const batch: Uint8Array[] = [];
     let batchBytes = 0;
+    let lastWrite = performance.now();
     // Leaving the loop early (isDone) ends the iteration, which destroys a Readable source.
     for await (const item of source) {
       const chunk = typeof item === 'string' ? Buffer.from(item) : item;
@@ -308,9 +311,12 @@ export function createClamdClient(options: ClamdClientOptions): ClamdClient {
         batchBytes += piece.length;
       }
       if (isDone()) return;
-      if (batchBytes >= BATCH_BYTES) {
+      // A slow source (a throttled bucket) still sends at least every BATCH_MAX_WAIT_MS, so clamd
+      // and the idle timer see the stream move as they did with a write per piece.
+      if (batchBytes >= BATCH_BYTES || performance.now() - lastWrite >= BATCH_MAX_WAIT_MS) {
         await write(socket, batch.splice(0), isDone);
         batchBytes = 0;
+        lastWrite = performance.now();
         if (isDone()) return;
       }
     }
