@@ -102,7 +102,8 @@ function claimQuery(db: Db, sessionId: string, token: string) {
  * mark is never acknowledged to anyone by itself, it is flushed with the PATCH's next commit (its
  * parts, or the release), and one lost to a crash leaves the upload as a crash leaves it anyway,
  * with no live writer. The other requests see it as soon as it commits, flushed or not. On the
- * embedded database that saves a WAL flush per PATCH that blocks the event loop.
+ * embedded database that saves a WAL flush per PATCH that blocks the event loop. Never call it
+ * inside a transaction: the setting would cover that whole transaction's commit.
  */
 export async function claimOwnWriter(
   db: Db,

@@ -281,6 +281,14 @@ export async function appendChunk(
     if (!updated) {
       // Still ours and open: the offset moved while the bytes arrived (nothing was recorded).
       if (await repo.holdsWriter(ctx.db, session.id, token)) throw offsetMoved();
+      // Still open without our mark: another request took a stale mark over, or a database that
+      // failed over lost it. Nothing of this PATCH was recorded; the client may send it again.
+      const now = await repo.selectOwnSession(ctx.db, userId, session.id);
+      if (now?.status === 'open' && now.expires_at.getTime() > ctx.now().getTime()) {
+        throw new HavenError('UPLOAD_BUSY', 'This upload was taken over meanwhile; try again.', {
+          headers: { 'retry-after': '1' },
+        });
+      }
       throw new HavenError('UPLOAD_EXPIRED', 'The upload was cancelled meanwhile.');
     }
     released = release;
