@@ -283,13 +283,8 @@ export async function appendChunk(
       if (await repo.holdsWriter(ctx.db, session.id, token)) throw offsetMoved();
       // Still open without our mark: another request took a stale mark over, or a database that
       // failed over lost it. Nothing of this PATCH was recorded; the client may send it again.
-      const now = await repo.selectOwnSession(ctx.db, userId, session.id);
-      if (now?.status === 'open' && now.expires_at.getTime() > ctx.now().getTime()) {
-        throw new HavenError('UPLOAD_BUSY', 'This upload was taken over meanwhile; try again.', {
-          headers: { 'retry-after': '1' },
-        });
-      }
-      throw new HavenError('UPLOAD_EXPIRED', 'The upload was cancelled meanwhile.');
+      assertAcceptingBytes(ctx, await ownSession(ctx, userId, session.id, 'tus'));
+      throw uploadBusy('This upload was taken over meanwhile; try again.');
     }
     released = release;
     if (Number(updated.received_bytes) < length) return progressOf(updated);
@@ -312,9 +307,11 @@ async function whyNotClaimed(
   assertAcceptingBytes(ctx, session);
   await sessionContext(ctx, session);
   checkChunk(session, input);
-  return new HavenError('UPLOAD_BUSY', 'Another request is writing this upload; try again.', {
-    headers: { 'retry-after': '1' },
-  });
+  return uploadBusy('Another request is writing this upload; try again.');
+}
+
+function uploadBusy(sentence: string): HavenError {
+  return new HavenError('UPLOAD_BUSY', sentence, { headers: { 'retry-after': '1' } });
 }
 
 /** The chunk starts where the upload is and does not run past its declared length. */
