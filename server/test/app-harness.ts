@@ -22,12 +22,20 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** A complete test environment; `env` entries override the defaults. */
+/**
+ * A complete test environment; `env` entries override the defaults. The data folder is a fresh
+ * one in the tests' scratch space unless `env` names one: the configured default, `./data` in
+ * the checkout, would be shared by every test file, by parallel workers and by the two test runs
+ * CI starts side by side.
+ */
 export function testEnv(
   env: Record<string, string | undefined> = {},
 ): Record<string, string | undefined> {
   return {
     HAVEN_ENV: 'test',
+    ...('HAVEN_DATA_DIR' in env
+      ? {}
+      : { HAVEN_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'haven-data-')) }),
     HAVEN_MASTER_KEY: randomBytes(32).toString('base64'),
     HAVEN_LOG_LEVEL: 'silent',
     HAVEN_WEB_DIR: path.join(tmpdir(), 'haven-no-web'),
