@@ -635,6 +635,102 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
     expect(answer.headers.location).toBeUndefined();
   });
 
+  it('A12/grant types by kind: an app cannot use client_credentials, so it never holds a token without a person', async () => {
+    const registered = await registerApp();
+    expect(registered.response.statusCode).toBe(201);
+    const basic = Buffer.from(
+      `${encodeURIComponent(registered.clientId)}:${encodeURIComponent(registered.clientSecret)}`,
+    ).toString('base64');
+    const answer = await fetch(`http://127.0.0.1:${ports[0]}/oauth/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${basic}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource: `${issuer()}/api` }),
+    });
+    const body = (await answer.json()) as Record<string, unknown>;
+    expect(body.access_token).toBeUndefined();
+    expect(answer.status).toBe(400);
+    expect(body).toMatchObject({
+      error: 'invalid_request',
+      error_description: 'requested grant type is not allowed for this client',
+    });
+  });
+
+  it('A12/revoked app token: an app’s access token it revoked (RFC 7009) stops at once on this node, within a second on every other', async () => {
+    const registered = await registerApp();
+    const { actor: patient } = await portalPatient();
+    const { tokens, started } = await connect(registered, patient);
+    const readOn = (node: number) => recordStatusOn(node, tokens.access_token);
+    expect(await readOn(0)).toBe(200);
+    expect(await readOn(1)).toBe(200);
+    await client.tokenRevocation(started.config, tokens.access_token);
+    expect(await readOn(0)).toBe(401);
+    const elsewhere = await askUntil(
+      () => readOn(1),
+      (status) => status === 401,
+      1000,
+    );
+    expect(elsewhere.answer).toBe(401);
+  });
+
+  it('A12/disabled account: an app’s tokens for a person whose account is disabled stop within a second on every node', async () => {
+    const registered = await registerApp();
+    const { actor: patient } = await portalPatient();
+    const { tokens } = await connect(registered, patient);
+    const readOn = (node: number) => recordStatusOn(node, tokens.access_token);
+    expect(await readOn(0)).toBe(200);
+    expect(await readOn(1)).toBe(200);
+    // Any writer, an operator's bare UPDATE included: each node asks the database again in time.
+    await app()
+      .database.db.updateTable('users')
+      .set({ status: 'disabled' })
+      .where('id', '=', patient.userId)
+      .execute();
+    for (const node of [0, 1]) {
+      const refused = await askUntil(
+        () => readOn(node),
+        (status) => status === 401,
+        1000,
+      );
+      expect(refused.answer).toBe(401);
+    }
+  });
+
+  it('A12/disabled app mid-consent: an app disabled while its consent page is open gets neither the page nor a grant', async () => {
+    const registered = await registerApp();
+    const { actor: patient } = await portalPatient();
+    const started = await startAuthorization(registered);
+    const before = await callAs(app(), patient, 'GET', `/api/oauth/interactions/${started.uid}`);
+    expect(before.statusCode).toBe(200);
+    const disabled = await callAs(
+      app(),
+      admin,
+      'POST',
+      `/api/admin/oauth-clients/${registered.clientId}/disable`,
+      {},
+    );
+    expect(disabled.statusCode).toBe(200);
+    const view = await callAs(app(), patient, 'GET', `/api/oauth/interactions/${started.uid}`);
+    expect(view.statusCode).toBe(404);
+    const allow = await callAs(
+      app(),
+      patient,
+      'POST',
+      `/api/oauth/interactions/${started.uid}/decision`,
+      { allow: true },
+    );
+    expect(allow.statusCode).toBe(404);
+    const grants = await app()
+      .database.db.selectFrom('oauth_payloads')
+      .select('id')
+      .where('model', '=', 'Grant')
+      .where('account_id', '=', patient.userId)
+      .execute();
+    expect(grants).toEqual([]);
+  });
+
   it('A12/T5 CORS per client: a browser may call the token endpoint only for a public app, from that app’s own origin', async () => {
     const spaOrigin = 'https://companion.example';
     const spa = await registerApp({

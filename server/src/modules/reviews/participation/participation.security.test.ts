@@ -522,6 +522,76 @@ describeClinic('reviews: participation', (clinic) => {
     expect(res.json<Problem>().detail).toBe('This study is not open for reviews.');
   });
 
+  it('Z4: a closed study takes no answers and no timing events from its own participants (409, nothing stored)', async () => {
+    const closed = await createStudyWorld(clinic.app, { status: 'closed' });
+    const closedVersion = await insertPublishedQuestionnaire(clinic.db, closed.studyId);
+    const participant = await addParticipant(clinic.app, closed.studyId);
+    const caseId = await insertCase(clinic.db, closed.studyId, 'case-closed-study');
+    const assignmentId = await insertAssignment(
+      clinic.db,
+      closed.studyId,
+      participant.userId,
+      caseId,
+    );
+    const stamp = await event(participant, assignmentId, 'case_opened', new Date().toISOString());
+    expect(stamp.statusCode).toBe(409);
+    expect(stamp.json<Problem>().detail).toBe('This study is not open for reviews.');
+    const submit = await call(
+      participant,
+      'POST',
+      `/api/reviews/assignments/${assignmentId}/answer`,
+      {
+        questionnaireVersionId: closedVersion,
+        answers: GOOD,
+      },
+    );
+    expect(submit.statusCode).toBe(409);
+    expect(submit.json<Problem>().detail).toBe('This study is not open for reviews.');
+    const answers = await clinic.db
+      .selectFrom('review_answers')
+      .select('id')
+      .where('assignment_id', '=', assignmentId)
+      .execute();
+    expect(answers).toEqual([]);
+    const timings = await clinic.db
+      .selectFrom('review_timings')
+      .select('assignment_id')
+      .where('assignment_id', '=', assignmentId)
+      .execute();
+    expect(timings).toEqual([]);
+  });
+
+  it('Z4: a participant removed from a study no longer sees it in their studies, nor its next case', async () => {
+    const study = await createStudyWorld(clinic.app);
+    await insertPublishedQuestionnaire(clinic.db, study.studyId);
+    const participant = await addParticipant(clinic.app, study.studyId);
+    const caseId = await insertCase(clinic.db, study.studyId, 'case-removed-member');
+    await insertAssignment(clinic.db, study.studyId, participant.userId, caseId);
+    const mine = async () =>
+      (await call(participant, 'GET', '/api/reviews/studies')).json<{
+        studies: Array<{ id: string }>;
+      }>().studies;
+    expect(await mine()).toEqual([expect.objectContaining({ id: study.studyId })]);
+    const removed = await call(
+      study.owner,
+      'DELETE',
+      `/api/studies/${study.studyId}/members/${participant.userId}`,
+    );
+    expect(removed.statusCode, removed.body).toBe(204);
+    expect(await mine()).toEqual([]);
+    expect((await next(participant, study.studyId)).statusCode).toBe(404);
+  });
+
+  it('Z4: a draft study is not among its participants’ studies until it opens', async () => {
+    const draft = await createStudyWorld(clinic.app, { status: 'draft', title: 'Not yet open' });
+    const participant = await addParticipant(clinic.app, draft.studyId);
+    const caseId = await insertCase(clinic.db, draft.studyId, 'case-draft-study');
+    await insertAssignment(clinic.db, draft.studyId, participant.userId, caseId);
+    const listed = await call(participant, 'GET', '/api/reviews/studies');
+    expect(listed.statusCode).toBe(200);
+    expect(listed.json<{ studies: unknown[] }>().studies).toEqual([]);
+  });
+
   it('L3: the answer is audited by ids only, never its text', async () => {
     const { participant, assignmentIds } = await participantWith([plain]);
     const res = await answer(participant, assignmentIds[0]!, { answers: GOOD });
