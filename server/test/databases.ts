@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, it } from 'vitest';
 import { openDatabase, type Database, type Engine } from '../src/platform/db/database.js';
 import { migrateToLatest } from '../src/platform/db/migrate.js';
 
@@ -31,6 +31,14 @@ function testEngines(): readonly Engine[] {
 }
 
 export const ENGINES: readonly Engine[] = testEngines();
+
+/**
+ * For tests of the embedded mode alone (its data folder, backups, the CLI on a folder): they
+ * need no PostgreSQL, so a run narrowed to PostgreSQL (HAVEN_TEST_ENGINES=postgres, CI's second
+ * run) leaves them to the run that includes PGlite instead of repeating them.
+ */
+export const itEmbedded = it.runIf(ENGINES.includes('pglite'));
+export const describeEmbedded = describe.runIf(ENGINES.includes('pglite'));
 
 export interface TestDatabase extends Database {
   /** Connection URL of the fresh PostgreSQL database; undefined on PGlite. */

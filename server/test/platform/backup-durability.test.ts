@@ -5,7 +5,8 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEmbedded } from '../databases.js';
 import { loadConfig } from '../../src/config.js';
 import {
   backupEmbedded,
@@ -25,7 +26,7 @@ function filesUnder(root: string): string[] {
     .sort();
 }
 
-describe('embedded backup and restore durability', () => {
+describeEmbedded('embedded backup and restore durability', () => {
   let work: string;
   let archive: string;
   const env = testEnv();

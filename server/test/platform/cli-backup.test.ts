@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { sealEverything } from '../audit-chain.js';
 import { haven } from '../cli-process.js';
+import { itEmbedded } from '../databases.js';
 import { auditAnchorsPath, fileAndLogAnchorSink } from '../../src/platform/audit/anchors.js';
 import { recordAudit } from '../../src/platform/audit/audit.js';
 import { deriveAuditChainKey } from '../../src/platform/audit/chain-key.js';
@@ -105,7 +106,7 @@ async function sealedDataFolder(): Promise<{ dataDir: string; env: Record<string
   };
 }
 
-it(
+itEmbedded(
   'backup and restore round-trip the database, files and anchors; the audit chain verifies with the same last hash',
   { timeout: 300_000 },
   async () => {
@@ -166,7 +167,7 @@ it(
   },
 );
 
-it(
+itEmbedded(
   'a restore into an empty folder needs no --force and brings the development key with it',
   { timeout: 300_000 },
   async () => {
@@ -186,7 +187,7 @@ it(
   },
 );
 
-it(
+itEmbedded(
   'a damaged or foreign archive is refused and the data folder is left exactly as it was',
   { timeout: 300_000 },
   async () => {
@@ -215,7 +216,7 @@ it(
   },
 );
 
-it(
+itEmbedded(
   'backup refuses a folder another process holds, and PostgreSQL deployments are sent to pg_dump',
   { timeout: 300_000 },
   async () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { haven, startServe, type RunningServer } from '../cli-process.js';
-import { createTestDatabase } from '../databases.js';
+import { createTestDatabase, itEmbedded } from '../databases.js';
 import { DATA_LOCK_STALE_MS } from '../../src/platform/db/data-lock.js';
 
 const folders: string[] = [];
@@ -28,39 +28,43 @@ afterEach(async () => {
 
 const STACK_LINE = /^\s+at /m;
 
-it('data lock/two processes: while haven serve runs, commands on its folder are refused with one paragraph; after it stops they work', async () => {
-  const dataDir = dataFolder();
-  const env = { HAVEN_DATA_DIR: dataDir };
-  const server = await startServe(env);
-  servers.push(server);
-  const folder = realpathSync(path.join(dataDir, 'db'));
+itEmbedded(
+  'data lock/two processes: while haven serve runs, commands on its folder are refused with one paragraph; after it stops they work',
+  async () => {
+    const dataDir = dataFolder();
+    const env = { HAVEN_DATA_DIR: dataDir };
+    const server = await startServe(env);
+    servers.push(server);
+    const folder = realpathSync(path.join(dataDir, 'db'));
 
-  const [verify, migrate, rotate, setupLink, secondServer] = await Promise.all([
-    haven(['audit-log', 'verify'], env),
-    haven(['migrate'], env),
-    haven(['keys', 'rotate'], env),
-    haven(['setup-link'], env),
-    haven(['serve'], { ...env, PORT: '0' }),
-  ]);
-  for (const refused of [verify, migrate, rotate, setupLink, secondServer]) {
-    expect(refused.code).toBe(75);
-    expect(refused.stdout).toBe('');
-    expect(refused.stderr).toContain(`data folder ${folder} is in use`);
-    expect(refused.stderr).toMatch(/Stop the server first/);
-    expect(refused.stderr).toContain('DATABASE_URL');
-    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
-    expect(refused.stderr).not.toMatch(STACK_LINE);
-  }
-  // An in-memory database: no lock, works beside the server.
-  expect(await haven(['routes'], env)).toMatchObject({ code: 0, stderr: '' });
-  expect((await fetch(`${server.origin}/readyz`)).status).toBe(200);
+    const [verify, migrate, rotate, setupLink, secondServer] = await Promise.all([
+      haven(['audit-log', 'verify'], env),
+      haven(['migrate'], env),
+      haven(['keys', 'rotate'], env),
+      haven(['setup-link'], env),
+      haven(['serve'], { ...env, PORT: '0' }),
+    ]);
+    for (const refused of [verify, migrate, rotate, setupLink, secondServer]) {
+      expect(refused.code).toBe(75);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toContain(`data folder ${folder} is in use`);
+      expect(refused.stderr).toMatch(/Stop the server first/);
+      expect(refused.stderr).toContain('DATABASE_URL');
+      expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+      expect(refused.stderr).not.toMatch(STACK_LINE);
+    }
+    // An in-memory database: no lock, works beside the server.
+    expect(await haven(['routes'], env)).toMatchObject({ code: 0, stderr: '' });
+    expect((await fetch(`${server.origin}/readyz`)).status).toBe(200);
 
-  expect(await server.stop()).toBe(0);
-  expect(existsSync(`${folder}.lock`)).toBe(false);
-  const after = await haven(['audit-log', 'verify'], env);
-  expect(after.stdout).toMatch(/audit log OK/);
-  expect(after.code).toBe(0);
-}, 300_000);
+    expect(await server.stop()).toBe(0);
+    expect(existsSync(`${folder}.lock`)).toBe(false);
+    const after = await haven(['audit-log', 'verify'], env);
+    expect(after.stdout).toMatch(/audit log OK/);
+    expect(after.code).toBe(0);
+  },
+  300_000,
+);
 
 it.skipIf(!process.env.DATABASE_URL)(
   'data lock/PostgreSQL [needs DATABASE_URL]: with DATABASE_URL a command takes no lock, even on the data folder of a running server',
@@ -82,21 +86,25 @@ it.skipIf(!process.env.DATABASE_URL)(
   300_000,
 );
 
-it('data lock/stale: the lock of a server killed with SIGKILL expires instead of blocking the folder for ever', async () => {
-  const dataDir = dataFolder();
-  const env = { HAVEN_DATA_DIR: dataDir };
-  const server = await startServe(env);
-  servers.push(server);
-  const lockDir = `${realpathSync(path.join(dataDir, 'db'))}.lock`;
-  server.child.kill('SIGKILL');
-  expect(await server.exited).toBe('SIGKILL');
-  // Nothing could clean up: the lock is still there, and fresh.
-  expect(existsSync(lockDir)).toBe(true);
-  const staleAt = statSync(lockDir).mtimeMs + DATA_LOCK_STALE_MS;
-  expect(staleAt).toBeGreaterThan(Date.now());
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, staleAt - Date.now()) + 500));
+itEmbedded(
+  'data lock/stale: the lock of a server killed with SIGKILL expires instead of blocking the folder for ever',
+  async () => {
+    const dataDir = dataFolder();
+    const env = { HAVEN_DATA_DIR: dataDir };
+    const server = await startServe(env);
+    servers.push(server);
+    const lockDir = `${realpathSync(path.join(dataDir, 'db'))}.lock`;
+    server.child.kill('SIGKILL');
+    expect(await server.exited).toBe('SIGKILL');
+    // Nothing could clean up: the lock is still there, and fresh.
+    expect(existsSync(lockDir)).toBe(true);
+    const staleAt = statSync(lockDir).mtimeMs + DATA_LOCK_STALE_MS;
+    expect(staleAt).toBeGreaterThan(Date.now());
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, staleAt - Date.now()) + 500));
 
-  const after = await haven(['migrate'], env);
-  expect(after.stderr).not.toContain('in use');
-  expect(after).toMatchObject({ code: 0, stdout: 'Database is up to date.\n' });
-}, 300_000);
+    const after = await haven(['migrate'], env);
+    expect(after.stderr).not.toContain('in use');
+    expect(after).toMatchObject({ code: 0, stdout: 'Database is up to date.\n' });
+  },
+  300_000,
+);

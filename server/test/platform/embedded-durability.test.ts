@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { Type } from 'typebox';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { describeEmbedded } from '../databases.js';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { PUBLIC } from '../../src/platform/http/route-contract.js';
@@ -42,7 +43,7 @@ function watchedFlushes() {
   };
 }
 
-describe('embedded database durability', () => {
+describeEmbedded('embedded database durability', () => {
   const folders: string[] = [];
   const open: Database[] = [];
   // A new cluster flushes each of its ~500 files once; the tests copy one made here instead.

@@ -12,7 +12,12 @@ import { createKeyRing, keyRingOf, type KeyRing } from '../../src/platform/crypt
 import { SEALED_COLUMNS, sealContexts } from '../../src/platform/key-rotation.js';
 import { createBucketStorages } from '../../src/platform/storage/configured.js';
 import { createTestApp, testEnv } from '../app-harness.js';
-import { createTestDatabase, describeEachEngine, type TestDatabase } from '../databases.js';
+import {
+  createTestDatabase,
+  describeEachEngine,
+  itEmbedded,
+  type TestDatabase,
+} from '../databases.js';
 import { PASSWORD, cookieHeader, cookiesOf, insertAccount } from '../proof/sign-in-kit.js';
 import { startS3Server } from '../s3-server.js';
 import { haven } from '../cli-process.js';
@@ -318,44 +323,50 @@ describeEachEngine('S2 data-key rotation', (engine) => {
   });
 });
 
-it('S2/CLI: `haven keys rotate --data` re-seals an embedded folder and reports counts; plain `keys rotate` adds a signing key, `--csrf` a CSRF key generation', async () => {
-  const folder = mkdtempSync(path.join(tmpdir(), 'haven-rotate-'));
-  try {
-    const [oldKey, currentKey] = [newKey(), newKey()];
-    const database = await openDatabase({ url: undefined, embeddedDir: path.join(folder, 'db') });
+itEmbedded(
+  'S2/CLI: `haven keys rotate --data` re-seals an embedded folder and reports counts; plain `keys rotate` adds a signing key, `--csrf` a CSRF key generation',
+  async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'haven-rotate-'));
     try {
-      await migrateToLatest(database.db);
-      await insertAccount(database.db, {
-        email: 'cli@example.org',
-        roles: ['clinician'],
-        totpMasterKey: oldKey,
+      const [oldKey, currentKey] = [newKey(), newKey()];
+      const database = await openDatabase({ url: undefined, embeddedDir: path.join(folder, 'db') });
+      try {
+        await migrateToLatest(database.db);
+        await insertAccount(database.db, {
+          email: 'cli@example.org',
+          roles: ['clinician'],
+          totpMasterKey: oldKey,
+        });
+      } finally {
+        await database.close();
+      }
+      const env = { HAVEN_DATA_DIR: folder, HAVEN_MASTER_KEY: currentKey };
+      const data = await haven(['keys', 'rotate', '--data', '--batch-size', '10'], {
+        ...env,
+        HAVEN_MASTER_KEY_PREVIOUS: oldKey,
       });
+      expect(data.stdout).toContain('users: 1 re-sealed, 0 already current, 0 unreadable');
+      expect(data.stdout).toContain(
+        'file_objects: 0 re-encrypted, 0 already current, 0 unreadable',
+      );
+      expect(data.stdout).toContain('verify only with the replaced key');
+      expect(data.code).toBe(0);
+      const signing = await haven(['keys', 'rotate'], env);
+      expect(signing.stdout).toMatch(/^New signing key \S+ is current/);
+      expect(signing.code).toBe(0);
+      const csrf = await haven(['keys', 'rotate', '--csrf'], env);
+      expect(csrf.stdout).toMatch(/^CSRF and refresh-cookie generation 1 is accepted now/);
+      expect(csrf.code).toBe(0);
+      const bad = await haven(['keys', 'rotate', '--data', '--batch-size', '0'], env);
+      expect(bad.code).not.toBe(0);
     } finally {
-      await database.close();
+      rmSync(folder, { recursive: true, force: true });
     }
-    const env = { HAVEN_DATA_DIR: folder, HAVEN_MASTER_KEY: currentKey };
-    const data = await haven(['keys', 'rotate', '--data', '--batch-size', '10'], {
-      ...env,
-      HAVEN_MASTER_KEY_PREVIOUS: oldKey,
-    });
-    expect(data.stdout).toContain('users: 1 re-sealed, 0 already current, 0 unreadable');
-    expect(data.stdout).toContain('file_objects: 0 re-encrypted, 0 already current, 0 unreadable');
-    expect(data.stdout).toContain('verify only with the replaced key');
-    expect(data.code).toBe(0);
-    const signing = await haven(['keys', 'rotate'], env);
-    expect(signing.stdout).toMatch(/^New signing key \S+ is current/);
-    expect(signing.code).toBe(0);
-    const csrf = await haven(['keys', 'rotate', '--csrf'], env);
-    expect(csrf.stdout).toMatch(/^CSRF and refresh-cookie generation 1 is accepted now/);
-    expect(csrf.code).toBe(0);
-    const bad = await haven(['keys', 'rotate', '--data', '--batch-size', '0'], env);
-    expect(bad.code).not.toBe(0);
-  } finally {
-    rmSync(folder, { recursive: true, force: true });
-  }
-  // Four CLI processes, each compiling the CLI and opening the embedded folder: on a loaded
-  // machine (the two CI test runs side by side) that took longer than the default 60 s.
-}, 300_000);
+    // Four CLI processes, each compiling the CLI and opening the embedded folder: on a loaded
+    // machine (the two CI test runs side by side) that took longer than the default 60 s.
+  },
+  300_000,
+);
 
 it('S2/contexts: the rotation job binds each value to the context its owner seals it under', () => {
   const ring = createKeyRing(randomBytes(32));
