@@ -7,7 +7,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
+import { describeEmbedded } from '../databases.js';
 import { openDatabase } from '../../src/platform/db/database.js';
 import { migrateToLatest } from '../../src/platform/db/migrate.js';
 import { recordAudit } from '../../src/platform/audit/audit.js';
@@ -72,7 +73,7 @@ afterEach(() => {
   for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
 });
 
-describe('haven audit-log verify', () => {
+describeEmbedded('haven audit-log verify', () => {
   it('L3: reports an intact chain and exits 0', async () => {
     const dataDir = await dataFolderWithEvents(4);
     const result = await haven(['audit-log', 'verify'], { HAVEN_DATA_DIR: dataDir });
@@ -115,7 +116,7 @@ describe('haven audit-log verify', () => {
   }
 });
 
-describe('haven routes and configuration', () => {
+describeEmbedded('haven routes and configuration', () => {
   it('Z1/Z2/R1: routes prints method, path, access, scopes and rate class', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'haven-cli-'));
     folders.push(dataDir);
