@@ -54,6 +54,22 @@ export const SAMPLE_QUESTIONS: QuestionView[] = [
 
 export const PLAIN_DISPLAY: DisplayConfigView = { showAiScore: false, features: [] };
 
+/** An attention check every second case: choose "Blue". */
+export const ATTENTION_BLUE = {
+  every: 2,
+  question: {
+    id: 'attention',
+    type: 'single' as const,
+    prompt: 'Choose "Blue".',
+    required: true,
+    options: [
+      { value: 'red', label: 'Red' },
+      { value: 'blue', label: 'Blue' },
+    ],
+  },
+  expected: 'blue',
+};
+
 export interface StudyWorld {
   readonly organizationId: string;
   /** Owner of the study: a researcher member of the organization. */

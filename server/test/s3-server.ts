@@ -47,6 +47,14 @@ export async function startS3Server(bucket = 'haven-test'): Promise<TestS3Server
   };
 }
 
+/** `HAVEN_STORAGE_URL` naming the server's bucket as Haven's default storage (path style, no SSE). */
+export function defaultStorageUrl(s3: TestS3Server): string {
+  const { accessKeyId, secretAccessKey } = s3.credentials;
+  const host = new URL(s3.endpoint).host;
+  // The stand-in ignores SSE headers and reports none: the F4 check of S3 is proven in s3.test.ts.
+  return `s3+http://${accessKeyId}:${secretAccessKey}@${host}/${s3.bucket}?region=${s3.region}&path_style=true&sse=none`;
+}
+
 /** The body of `POST /api/files/buckets` for the server's bucket, as an owner adds it. */
 export function ownedBucketBody(
   s3: TestS3Server,

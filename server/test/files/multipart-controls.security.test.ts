@@ -4,7 +4,7 @@
 // part that claimed more bytes than it stored never makes a file.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeClinic, type Actor } from '../clinical-actors.js';
-import { startS3Server, type TestS3Server } from '../s3-server.js';
+import { defaultStorageUrl, startS3Server, type TestS3Server } from '../s3-server.js';
 import { pdfBytes } from '../tus.js';
 
 const MIB = 1024 * 1024;
@@ -14,15 +14,9 @@ afterAll(async () => {
   await s3.stop();
 });
 
-function storageUrl(): string {
-  const { accessKeyId, secretAccessKey } = s3.credentials;
-  const host = new URL(s3.endpoint).host;
-  return `s3+http://${accessKeyId}:${secretAccessKey}@${host}/${s3.bucket}?region=${s3.region}&path_style=true&sse=none`;
-}
-
 describeClinic(
   'files: S3 multipart session controls',
-  { env: { HAVEN_STORAGE_URL: storageUrl() } },
+  { env: { HAVEN_STORAGE_URL: defaultStorageUrl(s3) } },
   (clinic) => {
     let owner: Actor;
 

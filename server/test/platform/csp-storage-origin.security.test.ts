@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../app-harness.js';
 import { describeEachEngine } from '../databases.js';
-import { startS3Server, type TestS3Server } from '../s3-server.js';
+import { defaultStorageUrl, startS3Server, type TestS3Server } from '../s3-server.js';
 
 async function connectSrc(t: TestApp, url = '/'): Promise<string[] | undefined> {
   const response = await t.app.inject({ method: 'GET', url });
@@ -26,13 +26,8 @@ describeEachEngine('CSP connect-src and the storage origin', (engine) => {
 
   beforeAll(async () => {
     s3 = await startS3Server('haven-csp');
+    pathStyle = await createTestApp(engine, { env: { HAVEN_STORAGE_URL: defaultStorageUrl(s3) } });
     const { accessKeyId, secretAccessKey } = s3.credentials;
-    const host = new URL(s3.endpoint).host;
-    pathStyle = await createTestApp(engine, {
-      env: {
-        HAVEN_STORAGE_URL: `s3+http://${accessKeyId}:${secretAccessKey}@${host}/${s3.bucket}?region=${s3.region}&path_style=true&sse=none`,
-      },
-    });
     // Never contacted: the origin is read from a URL the driver signs locally.
     virtualHosted = await createTestApp(engine, {
       env: {

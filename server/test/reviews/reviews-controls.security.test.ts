@@ -14,22 +14,8 @@ import {
   insertCase,
   insertPublishedQuestionnaire,
   type StudyWorld,
+  ATTENTION_BLUE,
 } from '../review-actors.js';
-
-const ATTENTION = {
-  every: 2,
-  question: {
-    id: 'attention',
-    type: 'single' as const,
-    prompt: 'Choose "Blue".',
-    required: true,
-    options: [
-      { value: 'red', label: 'Red' },
-      { value: 'blue', label: 'Blue' },
-    ],
-  },
-  expected: 'blue',
-};
 
 interface Durations {
   count: number;
@@ -102,7 +88,7 @@ describeClinic('Z4 reviews: dashboard and exports of one study', (clinic) => {
   ): Promise<Side> {
     const world = await createStudyWorld(clinic.app, { title: `Study ${label}` });
     const versionId = await insertPublishedQuestionnaire(clinic.db, world.studyId, {
-      attentionCheck: ATTENTION,
+      attentionCheck: ATTENTION_BLUE,
     });
     const armId = options.withArm ? await arm(world.studyId) : null;
     const caseIds: string[] = [];

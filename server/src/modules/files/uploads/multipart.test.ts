@@ -4,7 +4,7 @@
 // person's session, and a session of the other protocol.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeClinic, type Actor } from '../../../../test/clinical-actors.js';
-import { startS3Server, type TestS3Server } from '../../../../test/s3-server.js';
+import { defaultStorageUrl, startS3Server, type TestS3Server } from '../../../../test/s3-server.js';
 import { pdfBytes, TUS_ENDPOINT, tusCreate, tusPatch } from '../../../../test/tus.js';
 
 const MIB = 1024 * 1024;
@@ -14,16 +14,9 @@ afterAll(async () => {
   await s3.stop();
 });
 
-function storageUrl(): string {
-  const { accessKeyId, secretAccessKey } = s3.credentials;
-  const host = new URL(s3.endpoint).host;
-  // fauxqs ignores SSE headers and reports none: the F4 check of S3 is proven in s3.test.ts.
-  return `s3+http://${accessKeyId}:${secretAccessKey}@${host}/${s3.bucket}?region=${s3.region}&path_style=true&sse=none`;
-}
-
 describeClinic(
   'files: S3 multipart uploads',
-  { env: { HAVEN_STORAGE_URL: storageUrl() } },
+  { env: { HAVEN_STORAGE_URL: defaultStorageUrl(s3) } },
   (clinic) => {
     let owner: Actor;
     let other: Actor;

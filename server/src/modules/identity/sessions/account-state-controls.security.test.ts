@@ -1,11 +1,10 @@
 // Threats against the account-state checks that stand behind the admin's disable (A6, A9, A10,
-// A11),
-// against a one-time token crossing purposes (A10), and against a step-up recorded on a
-// session that has ended (Z5):
-// disabling an account revokes its sessions and pending states today, but the checks at refresh
-// and at MFA completion are what hold when an account stops being active any other way (a
-// direct status change, a future path that forgets to revoke). Each test changes only the
-// account's status, so nothing but the check under test stands in the way.
+// A11), against a one-time token crossing purposes (A10), and against a step-up recorded on a
+// session that has ended (Z5). Disabling an account revokes its sessions and pending states
+// today, but the checks at refresh and at MFA completion are what hold when an account stops
+// being active any other way (a direct status change, a future path that forgets to revoke).
+// Each test changes only the account's status, so nothing but the check under test stands in
+// the way.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../../test/app-harness.js';
@@ -56,6 +55,27 @@ describeEachEngine('account-state controls', (engine) => {
     });
   const setStatus = (id: string, status: 'active' | 'disabled') =>
     database.db.updateTable('users').set({ status }).where('id', '=', id).execute();
+
+  /** A link token of `purpose` for `userId`, as the mail would carry it. */
+  const linkToken = async (purpose: 'password_reset' | 'invitation', userId: string) =>
+    (
+      await issueOneTimeToken(database.db, {
+        purpose,
+        userId,
+        lifetimeMs: 30 * 60_000,
+        now: new Date(),
+      })
+    ).token;
+  const passwordHashOf = async (id: string) =>
+    (
+      await database.db
+        .selectFrom('users')
+        .select('password_hash')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow()
+    ).password_hash;
+  const resetWith = (token: string) =>
+    post('/api/auth/password-reset/complete', {}, { token, newPassword: NEW_PASSWORD });
 
   it('A6: a session whose account is no longer active is not renewed, and the refresh ends it', async () => {
     const account = await insertAccount(database.db, {
@@ -118,27 +138,11 @@ describeEachEngine('account-state controls', (engine) => {
     expect(pending.json()).toEqual({ status: 'mfa_required' });
     const pendingToken = cookiesOf(pending)['__Host-haven_mfa'];
     expect(pendingToken).toBeTruthy();
-    const before = await database.db
-      .selectFrom('users')
-      .select('password_hash')
-      .where('id', '=', account.id)
-      .executeTakeFirstOrThrow();
-    const reset = await post(
-      '/api/auth/password-reset/complete',
-      {},
-      {
-        token: pendingToken,
-        newPassword: NEW_PASSWORD,
-      },
-    );
+    const before = await passwordHashOf(account.id);
+    const reset = await resetWith(pendingToken!);
     expect(reset.statusCode).toBe(404);
     expect(reset.json()).toMatchObject({ code: 'NOT_FOUND' });
-    const after = await database.db
-      .selectFrom('users')
-      .select('password_hash')
-      .where('id', '=', account.id)
-      .executeTakeFirstOrThrow();
-    expect(after.password_hash).toBe(before.password_hash);
+    expect(await passwordHashOf(account.id)).toBe(before);
     // The pending token still completes the sign-in it was issued for: only its purpose refused it.
     const done = await post('/api/auth/mfa', cookiesOf(pending), { code: account.rightCode() });
     expect(done.statusCode).toBe(200);
@@ -166,25 +170,6 @@ describeEachEngine('account-state controls', (engine) => {
     expect(await findLiveSession(database.db, other.userId, other.sessionId, now)).toBeUndefined();
   });
 
-  /** A link token of `purpose` for `userId`, as the mail would carry it. */
-  const linkToken = async (purpose: 'password_reset' | 'invitation', userId: string) =>
-    (
-      await issueOneTimeToken(database.db, {
-        purpose,
-        userId,
-        lifetimeMs: 30 * 60_000,
-        now: new Date(),
-      })
-    ).token;
-  const passwordHashOf = async (id: string) =>
-    (
-      await database.db
-        .selectFrom('users')
-        .select('password_hash')
-        .where('id', '=', id)
-        .executeTakeFirstOrThrow()
-    ).password_hash;
-
   it('A10: a reset link issued while the account was active sets no password once it is disabled', async () => {
     const account = await insertAccount(database.db, {
       email: 'reset-then-disabled@example.org',
@@ -193,27 +178,13 @@ describeEachEngine('account-state controls', (engine) => {
     const token = await linkToken('password_reset', account.id);
     const before = await passwordHashOf(account.id);
     await setStatus(account.id, 'disabled');
-    const refused = await post(
-      '/api/auth/password-reset/complete',
-      {},
-      {
-        token,
-        newPassword: NEW_PASSWORD,
-      },
-    );
+    const refused = await resetWith(token);
     expect(refused.statusCode).toBe(404);
     expect(refused.json()).toMatchObject({ code: 'NOT_FOUND' });
     expect(await passwordHashOf(account.id)).toBe(before);
     // The same link works for the active account: the refusal above is the status's.
     await setStatus(account.id, 'active');
-    const done = await post(
-      '/api/auth/password-reset/complete',
-      {},
-      {
-        token,
-        newPassword: NEW_PASSWORD,
-      },
-    );
+    const done = await resetWith(token);
     expect(done.statusCode).toBeLessThan(300);
     expect(await passwordHashOf(account.id)).not.toBe(before);
   });

@@ -11,23 +11,9 @@ import {
   insertCase,
   insertPublishedQuestionnaire,
   type StudyWorld,
+  ATTENTION_BLUE,
 } from '../../../../test/review-actors.js';
 import type { AgreementView, DashboardView } from './schemas.js';
-
-const ATTENTION = {
-  every: 2,
-  question: {
-    id: 'attention',
-    type: 'single' as const,
-    prompt: 'Choose "Blue".',
-    required: true,
-    options: [
-      { value: 'red', label: 'Red' },
-      { value: 'blue', label: 'Blue' },
-    ],
-  },
-  expected: 'blue',
-};
 
 describeClinic('reviews: dashboard', (clinic) => {
   const call = clinic.call;
@@ -73,7 +59,7 @@ describeClinic('reviews: dashboard', (clinic) => {
   beforeAll(async () => {
     world = await createStudyWorld(clinic.app);
     versionId = await insertPublishedQuestionnaire(clinic.db, world.studyId, {
-      attentionCheck: ATTENTION,
+      attentionCheck: ATTENTION_BLUE,
     });
     const experiment = await clinic.db
       .insertInto('experiments')
