@@ -837,6 +837,16 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/identity/sessions/account-state-controls.security.test.ts`],
   },
   {
+    id: 'A9/role-needs-enrolment',
+    control: 'A9',
+    file: `${S}modules/identity/admin-users/service.ts`,
+    find: '      requiresMfa(roles, context.settings.mfaRequiredRoles) &&\n',
+    replace: '      false &&\n',
+    removes:
+      'an admin gives an active account without MFA a role that requires it (locked out, or signed in without MFA)',
+    tests: [`${S}modules/identity/admin-users/admin-users.security.test.ts`],
+  },
+  {
     id: 'A10/token-purpose',
     control: 'A10',
     file: `${S}modules/identity/onboarding/one-time-tokens-repo.ts`,

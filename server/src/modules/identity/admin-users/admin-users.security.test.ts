@@ -135,6 +135,44 @@ describeEachEngine('admin users', (engine) => {
     expect(demoteSelf.statusCode).toBe(409);
   });
 
+  it('A9: a role that requires MFA is refused for an active account without it (it could no longer sign in); an invitee may get it', async () => {
+    const patientId = await site.createUser('no-mfa.patient@example.org', ['patient']);
+    const inviteeId = await site.createUser('no-mfa.invitee@example.org', ['patient'], {
+      status: 'invited',
+    });
+    await staleMfa(admin, adminId);
+    const stepUp = await call(admin, 'POST', '/api/auth/step-up', {
+      code: await totpCode(adminId),
+    });
+    expect(stepUp.statusCode).toBe(200);
+
+    for (const roles of [['clinician'], ['patient', 'researcher'], ['admin']]) {
+      const refused = await call(admin, 'PUT', `/api/admin/users/${patientId}/roles`, { roles });
+      expect(refused.statusCode, roles.join(' ')).toBe(409);
+      expect(refused.json()).toMatchObject({
+        code: 'CONFLICT',
+        detail: 'This role requires MFA; the user must set it up first.',
+      });
+    }
+    const unchanged = await site.database.db
+      .selectFrom('users')
+      .select('roles')
+      .where('id', '=', patientId)
+      .executeTakeFirstOrThrow();
+    expect(unchanged.roles).toEqual(['patient']);
+
+    // A role without MFA still changes, and an invitee enrols when accepting the invitation.
+    const stillPatient = await call(admin, 'PUT', `/api/admin/users/${patientId}/roles`, {
+      roles: ['patient'],
+    });
+    expect(stillPatient.statusCode).toBe(200);
+    const invitee = await call(admin, 'PUT', `/api/admin/users/${inviteeId}/roles`, {
+      roles: ['clinician'],
+    });
+    expect(invitee.statusCode).toBe(200);
+    expect(invitee.json()).toMatchObject({ user: { roles: ['clinician'] } });
+  });
+
   it('Z3: search by email or name prefix with keyset pagination and a status filter', async () => {
     for (let i = 0; i < 5; i++) {
       await createUser(`page-${i}@example.org`, ['patient'], `Pager Person ${i}`);
