@@ -8,11 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import { pino } from 'pino';
 import { buildApp } from '../server/src/app.js';
 import { loadConfig, RATE_CLASSES } from '../server/src/config.js';
 import { openDatabase, type Database } from '../server/src/platform/db/database.js';
-import { createLogger } from '../server/src/platform/logging.js';
+import { bufferedLogDestination, createLogger } from '../server/src/platform/logging.js';
 import { migrateToLatest } from '../server/src/platform/db/migrate.js';
 import { callAs, createActor, mintSession, type Actor } from '../server/test/actors.js';
 
@@ -121,7 +120,7 @@ async function main(): Promise<void> {
   const { database, drop } = await openBenchDatabase(dataDir);
   const logger = createLogger({
     level: LOG_LEVEL,
-    destination: pino.destination({ dest: '/dev/null', sync: false }),
+    destination: bufferedLogDestination('/dev/null'),
   });
   const app = await buildApp(config, { database, logger });
   const appUrl = await app.listen({ host: '127.0.0.1', port: 0 });

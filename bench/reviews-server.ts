@@ -16,12 +16,11 @@ import { join } from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { Pool as PgPool } from 'pg';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
 import { buildApp } from '../server/src/app.js';
 import { loadConfig, RATE_CLASSES } from '../server/src/config.js';
 import { openDatabase } from '../server/src/platform/db/database.js';
 import { migrateToLatest } from '../server/src/platform/db/migrate.js';
-import { createLogger } from '../server/src/platform/logging.js';
+import { bufferedLogDestination, createLogger } from '../server/src/platform/logging.js';
 import { createActor, createOrganization, mintSession, type Actor } from '../server/test/actors.js';
 import type { Role } from '../server/src/platform/db/schema.js';
 import {
@@ -385,10 +384,10 @@ async function createBenchServer(baseUrl: string): Promise<BenchServer> {
       DATABASE_URL: databaseUrl,
       ...rates,
     });
-    // As `haven serve` writes: pino's asynchronous destination (here /dev/null).
+    // As `haven serve` writes: bufferedLogDestination (here to /dev/null).
     const logger = createLogger({
       level: LOG_LEVEL,
-      destination: pino.destination({ dest: '/dev/null', sync: false }),
+      destination: bufferedLogDestination('/dev/null'),
     });
     const app = await buildApp(config, { database, logger });
     const bulk = new Kysely<unknown>({

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { startupWarnings, type HavenConfig } from './config.js';
 import { openDatabase } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrate.js';
-import { createLogger } from './platform/logging.js';
+import { bufferedLogDestination, createLogger } from './platform/logging.js';
 import { createWorker } from './platform/jobs.js';
 import {
   createMetrics,
@@ -107,7 +107,10 @@ async function serveMetrics(
 
 async function serve(): Promise<void> {
   const config = configOrExit();
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({
+    level: config.logLevel,
+    destination: bufferedLogDestination(process.stdout.fd),
+  });
   for (const warning of startupWarnings(config)) logger.warn(warning);
   // buildApp opens the embedded folder itself; the lock is taken first and held until shutdown.
   const lock = await lockEmbeddedDir(config);
@@ -157,7 +160,10 @@ async function work(): Promise<void> {
     );
     process.exit(2);
   }
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({
+    level: config.logLevel,
+    destination: bufferedLogDestination(process.stdout.fd),
+  });
   const database = await openConfiguredDatabase(config);
   // Like serve: wait for a database that is not up yet, refuse one a release behind.
   await waitForDatabase(database, logger);

@@ -5,7 +5,18 @@ import { pino } from 'pino';
 import type { DestinationStream, Logger } from 'pino';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createLogger, maskPii, maskText, maskTextExhaustive } from './logging.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  LOG_FLUSH_MS,
+  bufferedLogDestination,
+  createLogger,
+  maskPii,
+  maskText,
+  maskTextExhaustive,
+} from './logging.js';
 
 function capture(): { stream: DestinationStream; lines: string[]; text: () => string } {
   const lines: string[] = [];
@@ -293,6 +304,62 @@ describe('L1: structured JSON with a request id on every line', () => {
     expect(c.lines).toHaveLength(4);
     for (const line of c.lines) {
       expect((JSON.parse(line) as Record<string, unknown>).reqId).toBe(REQ_ID);
+    }
+  });
+});
+
+describe("L1: the servers' gathered log lines still reach the log", () => {
+  const scratch = (): string => mkdtempSync(join(tmpdir(), 'haven-log-'));
+
+  it('a single quiet line is written within the flush interval, not held until 4 KiB gather', async () => {
+    const dir = scratch();
+    try {
+      const file = join(dir, 'haven.log');
+      const log = createLogger({ level: 'info', destination: bufferedLogDestination(file) });
+      log.info({ action: 'quiet.line' }, 'one line');
+      const deadline = Date.now() + 20 * LOG_FLUSH_MS;
+      let text = '';
+      while (Date.now() < deadline && !text.includes('quiet.line')) {
+        await new Promise((resolve) => setTimeout(resolve, LOG_FLUSH_MS / 2));
+        text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+      }
+      expect(text).toContain('"action":"quiet.line"');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lines still gathered when the process exits are written before it ends', () => {
+    const dir = scratch();
+    try {
+      const file = join(dir, 'haven.log');
+      const loggingModule = new URL('./logging.ts', import.meta.url).href;
+      // Exits right after logging, well inside the flush interval: only the exit flush can save the lines.
+      const script = [
+        `const { bufferedLogDestination, createLogger } = await import(${JSON.stringify(loggingModule)});`,
+        // A file descriptor, as `haven serve` passes stdout's.
+        `const fd = (await import('node:fs')).openSync(${JSON.stringify(file)}, 'a');`,
+        "const log = createLogger({ level: 'info', destination: bufferedLogDestination(fd) });",
+        `for (let i = 0; i < 3; i++) log.info({ action: 'line.' + i }, 'before exit');`,
+        'process.exit(0);',
+      ].join('\n');
+      const run = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', script],
+        {
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
+      expect(run.status, run.stderr).toBe(0);
+      const lines = readFileSync(file, 'utf8').trim().split('\n');
+      expect(lines.map((line) => (JSON.parse(line) as { action: string }).action)).toEqual([
+        'line.0',
+        'line.1',
+        'line.2',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

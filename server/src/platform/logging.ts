@@ -77,8 +77,8 @@ export const requestSerializers = {
   req(req: unknown): unknown {
     if (!isRecord(req)) return undefined;
     const socket = req.socket;
+    // No `id`: the request logger's `reqId` binding already names the request on every line.
     return {
-      id: req.id,
       method: req.method,
       url: typeof req.url === 'string' ? redactQuery(req.url) : undefined,
       remoteAddress: req.ip ?? (isRecord(socket) ? socket.remoteAddress : undefined),
@@ -91,6 +91,28 @@ export const requestSerializers = {
     return maskPii(err instanceof Error ? stdSerializers.err(err) : err);
   },
 };
+
+/**
+ * Bytes of log lines gathered before one write(2), and the longest a line waits when fewer
+ * arrive. pino's default stdout destination writes each line by itself: under load that
+ * write and its completion cost an authenticated read more than its masking (issue 9). A
+ * gathered line reaches the stream within LOG_FLUSH_MS, and pino flushes what is left
+ * synchronously when the process exits (normally, by signal handler or uncaught error);
+ * only a SIGKILL can lose the last LOG_FLUSH_MS of access lines (audit events are in the
+ * database, never here).
+ */
+export const LOG_BUFFER_BYTES = 4096;
+export const LOG_FLUSH_MS = 100;
+
+/** The destination of the long-running processes (`haven serve`, `haven worker`): fd or path. */
+export function bufferedLogDestination(dest: number | string): DestinationStream {
+  return pino.destination({
+    dest,
+    sync: false,
+    minLength: LOG_BUFFER_BYTES,
+    periodicFlush: LOG_FLUSH_MS,
+  });
+}
 
 export function createLogger(options: { level: string; destination?: DestinationStream }): Logger {
   const loggerOptions: LoggerOptions = {
