@@ -44,6 +44,11 @@ async function failSession(
   await ctx.settings.storage.deleteObject(session.object_key).catch(() => undefined);
 }
 
+/** 423 with Retry-After: another request holds the upload's writer mark (a PATCH or a completion). */
+export function uploadBusy(sentence: string): HavenError {
+  return new HavenError('UPLOAD_BUSY', sentence, { headers: { 'retry-after': '1' } });
+}
+
 /**
  * Completes a session whose bytes are all in: storage assembles the object from the SERVER's
  * record of parts (a part storage holds under another ETag fails it), then size, declared
@@ -62,9 +67,7 @@ export async function completeSession(
   if (heldToken === undefined && !(await repo.claimWriter(ctx.db, sessionId, token))) {
     const file = await repo.selectFileOfSession(ctx.db, sessionId);
     if (file) return file.id;
-    throw new HavenError('UPLOAD_BUSY', 'The upload is being completed; try again.', {
-      headers: { 'retry-after': '1' },
-    });
+    throw uploadBusy('The upload is being completed; try again.');
   }
   try {
     return await completeHeldSession(ctx, sessionId, actor, token);

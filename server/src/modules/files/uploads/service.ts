@@ -22,7 +22,7 @@ import {
 } from '../shared/bucket-storage.js';
 import { lockQuotas } from '../shared/repo.js';
 import { assertWithinQuotas, mib } from '../shared/quotas.js';
-import { completeSession } from './complete.js';
+import { completeSession, uploadBusy } from './complete.js';
 import { storeChunk, storeStreamed } from './tus-parts.js';
 import { DEFAULT_BUCKET, type FilesSettings } from '../shared/settings.js';
 import * as repo from './repo.js';
@@ -308,10 +308,6 @@ async function whyNotClaimed(
   await sessionContext(ctx, session);
   checkChunk(session, input);
   return uploadBusy('Another request is writing this upload; try again.');
-}
-
-function uploadBusy(sentence: string): HavenError {
-  return new HavenError('UPLOAD_BUSY', sentence, { headers: { 'retry-after': '1' } });
 }
 
 /** The chunk starts where the upload is and does not run past its declared length. */
