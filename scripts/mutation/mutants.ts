@@ -847,6 +847,16 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/identity/admin-users/admin-users.security.test.ts`],
   },
   {
+    id: 'A12/decision-read-after-change',
+    control: 'A12',
+    file: `${S}modules/oauth/token-decisions.ts`,
+    find: '      reading.clear();\n',
+    replace: '',
+    removes:
+      'a request after a client is disabled joins a read begun before, and its token passes once more',
+    tests: [`${S}modules/oauth/token-decisions.test.ts`],
+  },
+  {
     id: 'A10/token-purpose',
     control: 'A10',
     file: `${S}modules/identity/onboarding/one-time-tokens-repo.ts`,

@@ -54,6 +54,31 @@ describe('A12 token decisions', () => {
     expect(database.asked()).toBe(1);
   });
 
+  it('A12/race: one read for requests that find an answer gone together, and none of a read begun before a change', async () => {
+    const decisions = createTokenDecisions(() => 0);
+    let release: (answer: string | undefined) => void = () => undefined;
+    let asked = 0;
+    const slowRead = () => {
+      asked++;
+      return new Promise<string | undefined>((resolve) => (release = resolve));
+    };
+    const together = Array.from({ length: 10 }, () => decisions.decide('client c jti', slowRead));
+    expect(asked).toBe(1);
+    release('live');
+    expect(await Promise.all(together)).toEqual(Array.from({ length: 10 }, () => 'live'));
+
+    decisions.forgetAll();
+    const before = decisions.decide('client c jti', slowRead); // begun before the disable
+    const releaseBefore = release;
+    decisions.forgetAll(); // the disable commits while that read is on its way
+    const after = decisions.decide('client c jti', slowRead);
+    expect(asked).toBe(3); // the request after the change reads for itself
+    release(undefined); // it sees the disabled client
+    releaseBefore('live');
+    expect(await after).toBeUndefined();
+    expect(await before).toBe('live');
+  });
+
   it('A12/memory bound: the oldest answers make way, and every kept one is still within its age', async () => {
     let clock = 1_000;
     const decisions = createTokenDecisions(() => clock);

@@ -57,6 +57,14 @@ export function createTokenDecisions(
     perf: { now },
   });
   let generation = 0;
+  // Reads on their way, one per key: when an answer ages out, the requests that find it gone
+  // together (ten connections of one client) wait for one read instead of each making its own.
+  // A request joins only a read begun in the current generation, so none begun before a change
+  // committed answers a request that arrived after it.
+  const reading = new Map<
+    string,
+    { readonly generation: number; readonly read: Promise<unknown> }
+  >();
 
   return {
     async decide<T extends NonNullable<unknown>>(
@@ -65,14 +73,24 @@ export function createTokenDecisions(
     ): Promise<T | undefined> {
       const known = answers.get(key);
       if (known !== undefined) return known as T;
+      const running = reading.get(key);
+      if (running !== undefined) return running as Promise<T | undefined>;
       const askedIn = generation;
-      const value = await ask();
-      if (value !== undefined && askedIn === generation) answers.set(key, value);
-      return value;
+      const read = ask().then((value) => {
+        if (value !== undefined && askedIn === generation) answers.set(key, value);
+        return value;
+      });
+      reading.set(key, read);
+      try {
+        return await read;
+      } finally {
+        if (reading.get(key) === read) reading.delete(key);
+      }
     },
     forgetAll() {
       generation++;
       answers.clear();
+      reading.clear();
     },
   };
 }
