@@ -59,12 +59,9 @@ export function createTokenDecisions(
   let generation = 0;
   // Reads on their way, one per key: when an answer ages out, the requests that find it gone
   // together (ten connections of one client) wait for one read instead of each making its own.
-  // A request joins only a read begun in the current generation, so none begun before a change
-  // committed answers a request that arrived after it.
-  const reading = new Map<
-    string,
-    { readonly generation: number; readonly read: Promise<unknown> }
-  >();
+  // forgetAll drops the reads on their way with the answers, so a read begun before a change
+  // committed never answers a request that arrived after it.
+  const reading = new Map<string, Promise<unknown>>();
 
   return {
     async decide<T extends NonNullable<unknown>>(
