@@ -64,17 +64,23 @@ export function checkMutantsApply(mutants: readonly Mutant[], base = root): stri
   return problems;
 }
 
+const MODULE_FOLDERS = ['node_modules', 'server/node_modules', 'web/node_modules'];
+
 function makeWorkspace(): string {
   const dir = mkdtempSync(join(tmpdir(), 'haven-mutation-'));
+  // In a git worktree whose node_modules are symlinks, git lists the links as untracked files
+  // (.gitignore's `node_modules/` matches folders only): they are linked below, not copied.
   const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: root })
     .toString()
     .split('\0')
-    .filter((file) => file !== '' && existsSync(join(root, file)));
+    .filter(
+      (file) => file !== '' && !MODULE_FOLDERS.includes(file) && existsSync(join(root, file)),
+    );
   for (const file of files) {
     mkdirSync(dirname(join(dir, file)), { recursive: true });
     cpSync(join(root, file), join(dir, file));
   }
-  for (const modules of ['node_modules', 'server/node_modules', 'web/node_modules']) {
+  for (const modules of MODULE_FOLDERS) {
     if (existsSync(join(root, modules))) {
       symlinkSync(join(root, modules), join(dir, modules), 'dir');
     }
