@@ -190,6 +190,24 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${T}proof/t4-limits.security.test.ts`],
   },
   {
+    id: 'T4/url-length',
+    control: 'T4',
+    file: `${S}platform/http/path-guard.ts`,
+    find: "  if (rawUrl.length > MAX_URL_LENGTH) throw new HavenError('PATH_INVALID', 'The URL is too long.');\n",
+    replace: '',
+    removes: 'request targets of any length reach the router and the handlers',
+    tests: [`${T}platform/platform-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'T4/break-glass-search-body-limit',
+    control: 'T4',
+    file: `${S}modules/break-glass/routes.ts`,
+    find: '      bodyLimit: 1024,\n',
+    replace: '',
+    removes: 'the break-glass patient search falls back to the global 1 MiB body limit',
+    tests: [`${S}modules/break-glass/break-glass-controls-r3.security.test.ts`],
+  },
+  {
     id: 'T5/preflight-allowlist',
     control: 'T5',
     file: `${S}platform/http/cors.ts`,
@@ -920,6 +938,212 @@ export const MUTANTS: readonly Mutant[] = [
     removes: 'expired sessions are kept forever',
     tests: [`${S}modules/identity/cleanup.test.ts`],
   },
+  // Round 3 of the identity survivors: each is caught by identity-controls-r3.security.test.ts.
+  {
+    id: 'A3/password-change-backoff',
+    control: 'A3',
+    file: `${S}modules/identity/account/password-service.ts`,
+    find: '  await assertNoBackoff(db, user.email, now);\n',
+    replace: '',
+    removes:
+      'an account under guessing may still try current passwords on the password-change route',
+    tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'A3/password-change-failure-counted',
+    control: 'A3',
+    file: `${S}modules/identity/account/password-service.ts`,
+    find: '    await recordLoginFailure(db, user.email, now);\n',
+    replace: '',
+    removes:
+      'a wrong current password on the password-change route is a free guess, never counted toward the backoff',
+    tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'A3/backoff-normalized-email',
+    control: 'A3',
+    file: `${S}modules/identity/sign-in/login-throttle.ts`,
+    find: '  return sha256Hex(`login:${normalizeEmail(email)}`);',
+    replace: '  return sha256Hex(`login:${email}`);',
+    removes:
+      'each case variant of an email has a backoff of its own, so an account under guessing escapes it',
+    tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'A4/required-claims',
+    control: 'A4',
+    file: `${S}platform/auth/jwt-authenticator.ts`,
+    find: "          requiredClaims: ['exp', 'iat', 'jti', 'sub', 'scope'],\n",
+    replace: '',
+    removes: 'a signed access token without exp (never expiring), jti, sub or scope is accepted',
+    tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'A7/disable-voids-links',
+    control: 'A7',
+    file: `${S}modules/identity/admin-users/service.ts`,
+    find: '    await voidAllOneTimeTokens(trx, user.id, now);\n',
+    replace: '',
+    removes: 'reset and other links of a disabled account work again once it is enabled',
+    tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'A7/revocation-retention',
+    control: 'A7',
+    file: `${S}modules/identity/sessions/revocation.ts`,
+    find: '  const retainMs = options.retainMs ?? 6 * 60_000;',
+    replace: '  const retainMs = options.retainMs ?? 60_000;',
+    removes: 'a node forgets a revocation while access tokens of the session still live',
+    tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'A8/sec-fetch-site',
+    control: 'A8',
+    file: `${S}modules/identity/sessions/browser-credentials.ts`,
+    find: "  return site === 'same-origin';",
+    replace: '  return true;',
+    removes:
+      'a cookie-authenticated write without Origin is accepted whatever Sec-Fetch-Site says (cross-site too)',
+    tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'A8/refresh-same-site',
+    control: 'A8',
+    file: `${S}modules/identity/sessions/routes.ts`,
+    find: '  requireSameSite(request, deps.context.settings.allowedOrigins);\n  const presented',
+    replace: '  const presented',
+    removes:
+      'another site can make a browser refresh its session (new tokens on a cross-site request)',
+    tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'A9/step-up-active-account',
+    control: 'A9',
+    file: `${S}modules/identity/mfa/service.ts`,
+    find: "  if (!user || user.status !== 'active') throw new HavenError('UNAUTHENTICATED');",
+    replace: "  if (!user) throw new HavenError('UNAUTHENTICATED');",
+    removes: 'a disabled account steps up a session that is still valid',
+    tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'A9/pending-single-use',
+    control: 'A9',
+    file: `${S}modules/identity/sign-in/service.ts`,
+    find: '  await useOneTimeTokenById(db, pending.id, now);\n',
+    replace: '',
+    removes: 'one MFA-pending state completes any number of sign-ins',
+    tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'A9/pending-lifetime',
+    control: 'A9',
+    file: `${S}modules/identity/sign-in/service.ts`,
+    find: '    lifetimeMs: MFA_PENDING_SECONDS * 1000,',
+    replace: '    lifetimeMs: 24 * 3_600_000,',
+    removes: 'the MFA-pending state lives a day on the server instead of 5 minutes',
+    tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'A9/enrolment-not-for-disabled',
+    control: 'A9',
+    file: `${S}modules/identity/mfa/repo.ts`,
+    find: "    .where('status', 'in', ['invited', 'active'])\n",
+    replace: '',
+    removes: 'a disabled account finishes an MFA enrolment and becomes active',
+    tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'A9/enrolment-pending-lifetime',
+    control: 'A9',
+    file: `${S}modules/identity/onboarding/service.ts`,
+    find: '    lifetimeMs: ENROLLMENT_PENDING_SECONDS * 1000,',
+    replace: '    lifetimeMs: 24 * 3_600_000,',
+    removes: 'the enrolment pending state lives a day on the server instead of 15 minutes',
+    tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'A10/password-change-voids-reset',
+    control: 'A10',
+    file: `${S}modules/identity/account/password-service.ts`,
+    find: "    await voidOneTimeTokens(trx, 'password_reset', user.id, now);\n",
+    replace: '',
+    removes: 'a reset link mailed before a password change undoes the change',
+    tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'A10/email-change-voids-reset',
+    control: 'A10',
+    file: `${S}modules/identity/account/service.ts`,
+    find: "    await voidOneTimeTokens(trx, 'password_reset', userId, now);\n",
+    replace: '',
+    removes: 'a reset link sent to the old address still works after the email changed',
+    tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'A10/reset-link-lifetime',
+    control: 'A10',
+    file: `${S}modules/identity/onboarding/one-time-tokens-repo.ts`,
+    find: '    password_reset: 30 * 60_000,',
+    replace: '    password_reset: 72 * 3_600_000,',
+    removes: 'a reset link lives 72 hours instead of 30 minutes',
+    tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'A11/resend-only-invited',
+    control: 'A11',
+    file: `${S}modules/identity/onboarding/service.ts`,
+    find: "    if (user.status !== 'invited') {\n      throw new HavenError('CONFLICT', 'This user has already accepted an invitation.');",
+    replace:
+      "    if (false) {\n      throw new HavenError('CONFLICT', 'This user has already accepted an invitation.');",
+    removes: 'resending an invitation to an active account drops its password and credentials',
+    tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'A11/reinvite-voids-enrolment',
+    control: 'A11',
+    file: `${S}modules/identity/onboarding/service.ts`,
+    find: "  await voidOneTimeTokens(trx, 'mfa_pending', userId, now);\n",
+    replace: '',
+    removes: 'an enrolment begun from an older invitation link goes on after a re-invitation',
+    tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'A11/reinvite-drops-password',
+    control: 'A11',
+    file: `${S}modules/identity/onboarding/repo.ts`,
+    find: '      password_hash: null,\n',
+    replace: '',
+    removes:
+      'the password set through an older invitation link still signs in after a re-invitation',
+    tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'A11/signup-activates-pending-only',
+    control: 'A11',
+    file: `${S}modules/identity/onboarding/repo.ts`,
+    find: "    .set({ status: 'active', updated_at: now })\n    .where('id', '=', userId)\n    .where('status', '=', 'invited')\n",
+    replace: "    .set({ status: 'active', updated_at: now })\n    .where('id', '=', userId)\n",
+    removes: 'a sign-up verification link activates a disabled account',
+    tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'A11/invitation-lifetime',
+    control: 'A11',
+    file: `${S}modules/identity/onboarding/one-time-tokens-repo.ts`,
+    find: '    invitation: 72 * 3_600_000,',
+    replace: '    invitation: 720 * 3_600_000,',
+    removes: 'an invitation link lives 30 days instead of 72 hours',
+    tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'Z4/email-confirm-own-link',
+    control: 'Z4',
+    file: `${S}modules/identity/account/service.ts`,
+    find: '      used?.userId !== userId ||',
+    replace: '      used === undefined ||',
+    removes: "another account's email-change link moves the caller's account to that address",
+    tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
+  },
 
   // ── Authorization ────────────────────────────────────────────────────────────────────────
   {
@@ -1158,6 +1382,47 @@ export const MUTANTS: readonly Mutant[] = [
     replace: '  row.revoked_at === null;',
     removes: 'a break-glass grant never expires',
     tests: [`${S}modules/break-glass/break-glass.security.test.ts`],
+  },
+  {
+    id: 'Z5/grant-held-by-caller',
+    control: 'Z5',
+    file: `${S}modules/break-glass/repo.ts`,
+    find: "    .where('g.id', '=', grantId)\n    .where('g.admin_id', '=', adminId)\n",
+    replace: "    .where('g.id', '=', grantId)\n",
+    removes:
+      "another admin's grant is found: once it ended, its use answers 403 and is audited instead of the 404 of a missing one",
+    tests: [`${S}modules/break-glass/break-glass-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'Z5/search-archived',
+    control: 'Z5',
+    file: `${S}modules/break-glass/repo.ts`,
+    find: "    .where('p.archived_at', 'is', null)\n",
+    replace: '',
+    removes: 'the break-glass patient search lists (and audits as listed) archived records',
+    tests: [
+      `${S}modules/break-glass/break-glass-controls-r3.security.test.ts`,
+      `${S}modules/break-glass/break-glass.security.test.ts`,
+    ],
+  },
+  {
+    id: 'Z5/break-glass-needs-scope',
+    control: 'Z5',
+    file: `${S}platform/access/patient-access.ts`,
+    find: "  if (input.action !== 'read' || !holds(input, BREAK_GLASS_SCOPE)) return undefined;",
+    replace: "  if (input.action !== 'read') return undefined;",
+    removes:
+      'a grant keeps opening the record to its holder after the break-glass scope is taken away',
+    tests: [`${T}clinical/clinical-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'Z5/recent-leaves-out-break-glass',
+    control: 'Z5',
+    file: `${S}modules/patients/recent/repo.ts`,
+    find: "    .where(sql<boolean>`details ->> 'grantId' IS NULL`)\n",
+    replace: '',
+    removes: "records read under a break-glass grant join the reader's own recent patients",
+    tests: [`${T}clinical/clinical-controls-r3.security.test.ts`],
   },
 
   // ── Validation and errors ────────────────────────────────────────────────────────────────
@@ -1409,6 +1674,16 @@ export const MUTANTS: readonly Mutant[] = [
     removes: 'cutting the newest audit events with their seals goes unnoticed',
     tests: [`${S}platform/audit/audit-keyed.security.test.ts`],
   },
+  {
+    id: 'L3/break-glass-list-audited',
+    control: 'L3',
+    file: `${S}modules/break-glass/service.ts`,
+    find: "  await recordUserEvent(ctx.db, userId, requestContext(request), {\n    action: 'breakglass.listed',",
+    replace: "  await Promise.resolve({\n    action: 'breakglass.listed',",
+    removes:
+      "an admin reads every admin's break-glass grants (patients' names and reasons) without an audit event",
+    tests: [`${S}modules/break-glass/break-glass-controls-r3.security.test.ts`],
+  },
 
   // ── Rate limits ──────────────────────────────────────────────────────────────────────────
   {
@@ -1438,6 +1713,37 @@ export const MUTANTS: readonly Mutant[] = [
     removes: 'requests go uncounted while the counter store is down',
     tests: [`${T}platform/rate-limit-store-down.security.test.ts`],
   },
+  {
+    id: 'R1/unidentified-subject-strict',
+    control: 'R1',
+    file: `${S}platform/http/rate-limit.ts`,
+    find: 'return { key: `${rateClass}:anon:${client}`, rule: limits[UNIDENTIFIED_SUBJECT_CLASS] };',
+    replace: 'return { key: `${rateClass}:anon:${client}`, rule: limits[rateClass] };',
+    removes:
+      'a refresh without a session Haven signed gets the lenient per-session budget per address, not the strict auth one',
+    tests: [`${T}platform/platform-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'R1/break-glass-sensitive-class',
+    control: 'R1',
+    file: `${S}modules/break-glass/routes.ts`,
+    find: "      config: { access: requireScopes(['breakglass:request']), rateClass: 'sensitive' },\n      bodyLimit: 1024,",
+    replace:
+      "      config: { access: requireScopes(['breakglass:request']), rateClass: 'read' },\n      bodyLimit: 1024,",
+    removes:
+      'the break-glass search, which lists patients of every organization, gets the lenient read budget',
+    tests: [`${S}modules/break-glass/break-glass-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'R1/break-glass-record-sensitive-class',
+    control: 'R1',
+    file: `${S}modules/break-glass/routes.ts`,
+    find: "      config: { access: requireScopes(['breakglass:request']), rateClass: 'sensitive' },\n      schema: { params: GrantParams, response: { 200: GrantRecordAnswer } },",
+    replace:
+      "      config: { access: requireScopes(['breakglass:request']), rateClass: 'read' },\n      schema: { params: GrantParams, response: { 200: GrantRecordAnswer } },",
+    removes: 'reads of a record under a break-glass grant get the lenient read budget',
+    tests: [`${S}modules/break-glass/break-glass-controls-r3.security.test.ts`],
+  },
 
   // ── Secrets ──────────────────────────────────────────────────────────────────────────────
   {
@@ -1450,6 +1756,25 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${T}platform/config.test.ts`],
   },
   {
+    id: 'S1/database-required',
+    control: 'S1',
+    file: `${S}config/variables.ts`,
+    find: "    production: required('production needs PostgreSQL, not the embedded database'),\n",
+    replace: '',
+    removes:
+      'production starts on the embedded single-process database when DATABASE_URL is missing',
+    tests: [`${T}platform/platform-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'S1/previous-key-weak',
+    control: 'S1',
+    file: `${S}config/variables.ts`,
+    find: '        return key !== undefined && isWeakKey(key)',
+    replace: '        return false',
+    removes: 'production accepts a default or typed HAVEN_MASTER_KEY_PREVIOUS',
+    tests: [`${T}platform/platform-controls-r3.security.test.ts`],
+  },
+  {
     id: 'S2/token-lifetime',
     control: 'S2',
     file: `${S}platform/auth/jwt-authenticator.ts`,
@@ -1457,6 +1782,16 @@ export const MUTANTS: readonly Mutant[] = [
     replace: '          ...(false && {',
     removes: 'a token minted with a longer life than the issuer gives is accepted',
     tests: [`${T}platform/token-lifetime.security.test.ts`],
+  },
+  {
+    id: 'S2/random-iv',
+    control: 'S2',
+    file: `${S}platform/crypto.ts`,
+    find: '      const iv = randomBytes(IV_BYTES);',
+    replace: '      const iv = Buffer.alloc(IV_BYTES);',
+    removes:
+      'every sealed value reuses one AES-GCM nonce under the same key (keystream and tag key leak)',
+    tests: [`${T}platform/platform-controls-r3.security.test.ts`],
   },
   // ── Files: platform building blocks (issue 11) ──────────────────────────────────────────
   {
@@ -1858,6 +2193,15 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/audit-admin/audit-target-names.security.test.ts`],
   },
   {
+    id: 'Z4/audit-names-file',
+    control: 'Z4',
+    file: `${S}modules/audit-admin/target-names.ts`,
+    find: "    const readableFile = await allowed(() =>\n      requireAccess(db, request, 'file:read', { fileId: file.id }),\n    );",
+    replace: '    const readableFile = true;',
+    removes: "the audit page shows every auditor the names of patients' files (health data)",
+    tests: [`${S}modules/break-glass/break-glass-controls-r3.security.test.ts`],
+  },
+  {
     id: 'Z4/recent-patients-organization',
     control: 'Z4',
     file: `${S}modules/patients/recent/repo.ts`,
@@ -1865,6 +2209,36 @@ export const MUTANTS: readonly Mutant[] = [
     replace: '',
     removes: 'the home page lists patients of another organization the clinician once opened',
     tests: [`${S}modules/patients/recent/recent.security.test.ts`],
+  },
+  {
+    id: 'Z4/access-log-batched-organization',
+    control: 'Z4',
+    file: `${S}modules/portal/repo.ts`,
+    find: "          eb('target_id', '=', patient.organizationId),\n",
+    replace: '',
+    removes:
+      "a patient's access list shows batched listings of any organization that name their id",
+    tests: [`${T}clinical/clinical-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'L3/recent-listing-organization',
+    control: 'L3',
+    file: `${S}modules/patients/recent/service.ts`,
+    find: "      organizationId,\n      details: { list: 'recent' },",
+    replace: "      details: { list: 'recent' },",
+    removes:
+      "a clinician's recent list is audited without its organization, so the listed patients never see it in their access list",
+    tests: [`${T}clinical/clinical-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'Z4/clinical-needs-session',
+    control: 'Z4',
+    file: `${S}platform/access/scopes.ts`,
+    find: "  if (principal.kind !== 'user' || principal.sessionId === undefined) {",
+    replace: "  if (principal.kind !== 'user') {",
+    removes:
+      "an app's token for a person reads and writes clinical data as if it were their session",
+    tests: [`${T}clinical/clinical-controls-r3.security.test.ts`],
   },
   {
     id: 'Z4/upload-relay-access',
@@ -2143,6 +2517,16 @@ export const MUTANTS: readonly Mutant[] = [
     replace: 'const route = request.url;',
     removes: 'spans sent to the collector carry raw URLs with ids and query strings',
     tests: [`${T}platform/tracing.test.ts`],
+  },
+  {
+    id: 'L4/metrics-port-distinct',
+    control: 'L4',
+    file: `${S}config/variables.ts`,
+    find: '      return metricsPort !== undefined && metricsPort === port',
+    replace: '      return false',
+    removes:
+      'HAVEN_METRICS_PORT may equal PORT, so the unauthenticated metrics share the public port',
+    tests: [`${T}platform/platform-controls-r3.security.test.ts`],
   },
   // ── Key rotation ────────────────────────────────────────────────────────────────────────
   {
