@@ -106,7 +106,7 @@ describeEmbedded('haven audit-log verify', () => {
     ],
   ];
   for (const [kind, statement, expected] of tamperings) {
-    it(`L3/tamper: an ${kind} row is reported and the command exits 1`, async () => {
+    it(`L3/tamper: a row that was ${kind} is reported and the command exits 1`, async () => {
       const dataDir = await dataFolderWithEvents(4);
       await tamper(dataDir, statement);
       const result = await haven(['audit-log', 'verify'], { HAVEN_DATA_DIR: dataDir });
