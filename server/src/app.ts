@@ -87,7 +87,7 @@ export interface BuildOptions {
   readonly logger?: Logger;
   /** Feature modules, registered after the platform so they inherit every control. */
   readonly modules?: ReadonlyArray<(app: FastifyInstance) => Promise<void> | void>;
-  /** Clock for time-based checks (step-up); tests inject one. */
+  /** Clock for time-based checks (step-up, how long a token decision is reused); tests inject one. */
   readonly now?: () => number;
   /**
    * TEST ONLY: private ranges bucket endpoints may reach (the local S3 stand-in on 127.0.0.1).
@@ -369,7 +369,7 @@ export async function buildApp(
   // A registered OAuth client's token is refused when its client is disabled or the token revoked
   // (A12): identity verifies it, the OAuth module knows its client. The module and the check share
   // this node's memory of allowing answers, so a change made here holds here from the next request.
-  const decisions = oauth.createTokenDecisions();
+  const decisions = oauth.createTokenDecisions(options.now);
   installAccessControl(
     app,
     options.authenticator ??

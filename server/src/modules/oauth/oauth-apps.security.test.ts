@@ -9,7 +9,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
 import { Type } from 'typebox';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   GENEROUS_RATE_LIMITS,
   callAs,
@@ -23,6 +23,7 @@ import {
 import { useTestNodes } from '../../../test/app-harness.js';
 import { describeEachEngine } from '../../../test/databases.js';
 import { askUntil } from '../../../test/eventually.js';
+import { pausableClock } from '../../../test/pausable-clock.js';
 import { OWN_RECORD, requireAccess, type PatientTarget } from '../../platform/access/index.js';
 import { requireScopes } from '../../platform/http/route-contract.js';
 
@@ -119,10 +120,14 @@ async function oauthErrorOf(attempt: Promise<unknown>): Promise<string> {
 }
 
 describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
+  // The nodes' clock stands still while a test checks that a change holds at once on the node
+  // that made it (pausable-clock.ts); it runs again after every test, whatever the outcome.
+  const clock = pausableClock();
+  afterEach(() => clock.resume());
   const nodes = useTestNodes(engine, {
     env: GENEROUS_RATE_LIMITS,
     nodes: [{}, {}],
-    build: { modules: [registerAccessProbe] },
+    build: { modules: [registerAccessProbe], now: clock.now },
   });
   const listening: FastifyInstance[] = [];
   let ports: number[] = [];
@@ -398,6 +403,9 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
     const second = await client.refreshTokenGrant(started.config, first);
     expect(second.refresh_token).toEqual(expect.any(String));
     expect(second.refresh_token).not.toBe(first);
+    // The clock stands still until node 0 has refused, so its allowing answers cannot age out
+    // on their own first.
+    clock.pause();
     for (const node of [0, 1]) expect(await recordStatusOn(node, second.access_token)).toBe(200);
 
     // A thief replays the first refresh token: refused, and the whole grant dies with it.
@@ -409,8 +417,10 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
     ).toBe('invalid_grant');
     // Node 0 ended the grant (its token endpoint saw the reuse): refused there at once; node 1
     // had let the second token through too, and refuses both within a second.
-    for (const token of [tokens.access_token, second.access_token]) {
-      expect(await recordStatusOn(0, token)).toBe(401);
+    const accessTokens = [tokens.access_token, second.access_token];
+    for (const token of accessTokens) expect(await recordStatusOn(0, token)).toBe(401);
+    clock.resume();
+    for (const token of accessTokens) {
       const elsewhere = await askUntil(
         () => recordStatusOn(1, token),
         (status) => status === 401,
@@ -447,6 +457,8 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
       {},
     );
     expect(foreign.statusCode).toBe(404);
+    // The clock stands still until the disconnecting node has refused (see the reuse test).
+    clock.pause();
     for (const node of [0, 1]) expect(await recordStatusOn(node, tokens.access_token)).toBe(200);
 
     const revoked = await callAs(
@@ -461,6 +473,7 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
     // other within a second.
     const here = await callAs(app(0), bearer(tokens.access_token), 'GET', '/api/portal/record');
     expect(here.statusCode).toBe(401);
+    clock.resume();
     const elsewhere = await askUntil(
       async () =>
         (await callAs(app(1), bearer(tokens.access_token), 'GET', '/api/portal/record')).statusCode,

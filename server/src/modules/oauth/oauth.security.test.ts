@@ -5,11 +5,12 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import * as client from 'openid-client';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { GENEROUS_RATE_LIMITS, callAs, createActor, type Actor } from '../../../test/actors.js';
 import { useTestNodes } from '../../../test/app-harness.js';
 import { describeEachEngine } from '../../../test/databases.js';
 import { askUntil } from '../../../test/eventually.js';
+import { pausableClock } from '../../../test/pausable-clock.js';
 
 /** The OAuth error code of a refused request, from the body or a WWW-Authenticate challenge. */
 async function oauthErrorOf(attempt: Promise<unknown>): Promise<string> {
@@ -31,7 +32,15 @@ interface Registered {
 }
 
 describeEachEngine('A12 OAuth client credentials', (engine) => {
-  const nodes = useTestNodes(engine, { env: GENEROUS_RATE_LIMITS, nodes: [{}, {}] });
+  // The nodes' clock stands still while a test checks that a change holds at once on the node
+  // that made it (pausable-clock.ts); it runs again after every test, whatever the outcome.
+  const clock = pausableClock();
+  afterEach(() => clock.resume());
+  const nodes = useTestNodes(engine, {
+    env: GENEROUS_RATE_LIMITS,
+    nodes: [{}, {}],
+    build: { now: clock.now },
+  });
   const listening: FastifyInstance[] = [];
   let admin: Actor;
   let ports: number[] = [];
@@ -181,7 +190,9 @@ describeEachEngine('A12 OAuth client credentials', (engine) => {
       aud: 'haven-api',
     });
     expect((await client.tokenIntrospection(config, 'not-a-token')).active).toBe(false);
-    // Both nodes let the token through first, so both remember an allowing answer.
+    // Both nodes let the token through first, so both remember an allowing answer; the clock
+    // stands still until the revoking node has refused, so that answer cannot age out first.
+    clock.pause();
     expect((await apiCall(token, '/api/admin/audit-events', 0)).status).toBe(200);
     expect((await apiCall(token, '/api/admin/audit-events', 1)).status).toBe(200);
 
@@ -191,6 +202,7 @@ describeEachEngine('A12 OAuth client credentials', (engine) => {
     ).toBe(false);
     // Refused at once by the node that revoked it, within a second by the other.
     expect((await apiCall(token, '/api/admin/audit-events', 0)).status).toBe(401);
+    clock.resume();
     const elsewhere = await askUntil(
       async () => (await apiCall(token, '/api/admin/audit-events', 1)).status,
       (status) => status === 401,
@@ -236,7 +248,9 @@ describeEachEngine('A12 OAuth client credentials', (engine) => {
       scope: 'audit:read',
     });
     await client.clientCredentialsGrant(otherNode, { scope: 'audit:read' });
-    // Both nodes have let the client and the token through, so both remember allowing answers.
+    // Both nodes have let the client and the token through, so both remember allowing answers;
+    // the clock stands still until the disabling node has refused.
+    clock.pause();
     expect((await apiCall(token, '/api/admin/audit-events', 0)).status).toBe(200);
     expect((await apiCall(token, '/api/admin/audit-events', 1)).status).toBe(200);
     const disabled = await callAs(
@@ -252,6 +266,7 @@ describeEachEngine('A12 OAuth client credentials', (engine) => {
       'invalid_client',
     );
     expect(await oauthErrorOf(client.tokenIntrospection(config, token))).toBe('invalid_client');
+    clock.resume();
     const elsewhere = await askUntil(
       async () => (await apiCall(token, '/api/admin/audit-events', 1)).status,
       (status) => status === 401,
