@@ -2785,6 +2785,17 @@ export const MUTANTS: readonly Mutant[] = [
     removes: "an object stored without the bucket's server-side encryption passes the check",
     tests: [`${S}platform/storage/s3.test.ts`],
   },
+  {
+    id: 'F4/sse-on-multipart',
+    control: 'F4',
+    file: `${S}platform/storage/s3.ts`,
+    find: '            ContentType: contentType,\n            ...encryption,\n          }),\n        ),\n      );\n      if (!answer.UploadId)',
+    replace:
+      '            ContentType: contentType,\n          }),\n        ),\n      );\n      if (!answer.UploadId)',
+    removes:
+      'uploads assembled from parts (S3 multipart) are stored without server-side encryption',
+    tests: [`${S}platform/storage/s3.test.ts`],
+  },
   // ── Files module (issue 11) ──────────────────────────────────────────────────────────────
   {
     id: 'F2/offset-checked',
@@ -3258,6 +3269,111 @@ export const MUTANTS: readonly Mutant[] = [
     removes:
       "a record's file list still shows deleted files (names, uploader) to its staff and patient",
     tests: [`${T}files/catalog-controls.security.test.ts`],
+  },
+  {
+    id: 'Z4/record-files-list-access',
+    control: 'Z4',
+    file: `${S}modules/files/catalog/service.ts`,
+    find: "  await requireAccess(ctx.db, request, 'patient:read', { patientId });\n",
+    replace: '',
+    removes:
+      "anyone signed in lists the files of any patient's record (names, uploaders, the patient's name)",
+    tests: [`${T}files/files-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'F6/only-uploader-deletes',
+    control: 'F6',
+    file: `${S}platform/access/file-access.ts`,
+    find: "  if (input.action === 'delete') return undefined;",
+    replace: "  if (input.action === 'never') return undefined;",
+    removes:
+      'a colleague or the patient deletes a file someone else attached to the record (and its bytes)',
+    tests: [`${T}files/files-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'F5/whole-object-scanned',
+    control: 'F5',
+    file: `${S}modules/files/scanning/scan-job.ts`,
+    find: '  const object = await storage.getObject(file.object_key);\n',
+    replace:
+      '  const object = await storage.getObject(file.object_key, { range: { start: 0, end: Math.min(size, CONTENT_PREFIX_BYTES) - 1 } });\n',
+    removes: 'only the first bytes of a stored file reach clamd, so malware further in is missed',
+    tests: [`${T}files/files-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'F5/unscannable-not-released',
+    control: 'F5',
+    file: `${S}modules/files/scanning/scan-job.ts`,
+    find: '  if (!result.retryable) {\n    return quarantine(',
+    replace:
+      '  if (!result.retryable) {\n    return markClean(db, file, log);\n    return quarantine(',
+    removes:
+      'a file clamd could not scan whole (over its stream or scan limits) is released as clean',
+    tests: [`${T}files/files-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'F5/verdict-only-while-scanning',
+    control: 'F5',
+    file: `${S}modules/files/scanning/repo.ts`,
+    find: "    .where('status', '=', 'scanning')\n    .executeTakeFirst();",
+    replace: '    .executeTakeFirst();',
+    removes: 'a file deleted while it was being scanned comes back, clean and listed',
+    tests: [`${T}files/files-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'Z4/open-uploads-own',
+    control: 'Z4',
+    file: `${S}modules/files/uploads/repo.ts`,
+    find: "    .where('owner_id', '=', ownerId)\n    .where('status', '=', 'open')\n    .orderBy('created_at', 'desc')",
+    replace: "    .where('status', '=', 'open')\n    .orderBy('created_at', 'desc')",
+    removes: "the list of unfinished uploads shows everyone's, with their file names and patients",
+    tests: [`${T}files/files-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'Z4/attach-needs-record-write',
+    control: 'Z4',
+    file: `${S}modules/files/uploads/service.ts`,
+    find: "  const access = await requireAccess(ctx.db, request, 'patient:write', { patientId });",
+    replace:
+      "  const access = await requireAccess(ctx.db, request, 'patient:read', { patientId });",
+    removes: 'staff who may only read a record attach files to it',
+    tests: [`${T}files/files-controls-r3.security.test.ts`],
+  },
+  {
+    id: 'F6/link-needs-access',
+    control: 'F6',
+    file: `${S}modules/files/catalog/service.ts`,
+    find: "  const { userId } = await requireAccess(ctx.db, request, 'file:download', { fileId });\n  assertDownloadable(",
+    replace: '  const { userId } = requireUser(request);\n  assertDownloadable(',
+    removes: 'anyone signed in gets a download link to any clean file',
+    tests: [`${S}modules/files/scanning/scan.security.test.ts`],
+  },
+  {
+    id: 'F6/link-bound-to-expiry',
+    control: 'F6',
+    file: `${S}modules/files/catalog/service.ts`,
+    find: '    .update(`haven-file-download\\n${fileId}\\n${userId}\\n${expires}`)',
+    replace: '    .update(`haven-file-download\\n${fileId}\\n${userId}\\n${expires > 0}`)',
+    removes: "a download link's expiry can be pushed out by hand and the link still verifies",
+    tests: [`${T}security/files-access.security.test.ts`],
+  },
+  {
+    id: 'F5/quarantine-audited',
+    control: 'F5',
+    file: `${S}modules/files/scanning/scan-job.ts`,
+    find: "    await recordAudit(trx, {\n      actor: { type: 'system' },\n      action: 'file.quarantine',",
+    replace: "    void ({\n      actor: { type: 'system' },\n      action: 'file.quarantine',",
+    removes: 'a file quarantined for malware or a type mismatch leaves no audit event',
+    tests: [`${S}modules/files/scanning/scan.security.test.ts`],
+  },
+  {
+    id: 'F8/open-uploads-reserve-room',
+    control: 'F8',
+    file: `${S}modules/files/shared/repo.ts`,
+    find: '  return Number(stored.bytes) + Number(reserved.bytes);',
+    replace: '  return Number(stored.bytes) + 0 * Number(reserved.bytes);',
+    removes: 'unfinished uploads reserve no room, so many started together pass the quota at once',
+    tests: [`${S}modules/files/uploads/quota-and-writer.security.test.ts`],
   },
   {
     id: 'Z5/bucket-step-up',
