@@ -713,6 +713,16 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/oauth/oauth-apps.security.test.ts`],
   },
   {
+    id: 'A12/redirect-uri-loopback-ip',
+    control: 'A12',
+    file: `${S}modules/oauth/service.ts`,
+    find: "const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]']);",
+    replace: "const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);",
+    removes:
+      'an app registers http://localhost as its redirect URI, a name a resolver can send elsewhere (RFC 8252 §8.3)',
+    tests: [`${S}modules/oauth/oauth-apps.security.test.ts`],
+  },
+  {
     id: 'A12/redirect-uri-https',
     control: 'A12',
     file: `${S}modules/oauth/service.ts`,

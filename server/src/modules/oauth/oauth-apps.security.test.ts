@@ -830,6 +830,7 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
       const cases: Array<[Record<string, unknown>, string]> = [
         [{ scopes: ['audit:read'] }, 'scopes'],
         [{ redirectUris: ['http://clinic.example/callback'] }, 'redirectUris/0'],
+        [{ redirectUris: ['http://localhost:8765/callback'] }, 'redirectUris/0'],
         [{ redirectUris: ['https://clinic.example/callback#x'] }, 'redirectUris/0'],
         [{ redirectUris: ['https://user:pw@clinic.example/callback'] }, 'redirectUris/0'],
         [{ kind: 'machine', scopes: ['portal:read'], redirectUris: undefined }, 'scopes'],

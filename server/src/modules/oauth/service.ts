@@ -57,7 +57,9 @@ export function clientView(row: ClientRow): OAuthClientView {
   };
 }
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
+// Loopback IP literals only: RFC 8252 §8.3 advises against `localhost`, which a hosts file or
+// resolver can point elsewhere, or answer on the other IP family than the app listens on.
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]']);
 
 /**
  * An app's redirect URI (A12, OAuth 2.1 §2.3.1, RFC 8252 §7.3): an absolute https URL, or http
