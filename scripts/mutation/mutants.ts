@@ -3535,6 +3535,16 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/files/scanning/scan.security.test.ts`],
   },
   {
+    id: 'F6/download-rechecks-access',
+    control: 'F6',
+    file: `${S}modules/files/catalog/service.ts`,
+    find: "  const { userId } = await requireAccess(ctx.db, request, 'file:download', { fileId });\n  const expires",
+    replace: '  const { userId } = requireUser(request);\n  const expires',
+    removes:
+      'a download link keeps opening the file for its holder after they lose access to it, for the rest of its two minutes',
+    tests: [`${T}security/files-access.security.test.ts`],
+  },
+  {
     id: 'F6/link-bound-to-expiry',
     control: 'F6',
     file: `${S}modules/files/catalog/service.ts`,

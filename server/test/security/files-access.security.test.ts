@@ -24,6 +24,7 @@ describeClinic('files: who opens a file (Z4, F6)', (clinic) => {
   let admin: Actor;
   let fileId: string;
   let personalFileId: string;
+  let organizationId: string;
 
   const storage = () => clinic.app.fileServices.storage;
 
@@ -44,7 +45,7 @@ describeClinic('files: who opens a file (Z4, F6)', (clinic) => {
     // A clinician of no organization: no relationship to anything.
     loneClinician = await clinic.actor(['clinician']);
     admin = await clinic.actor(['admin']);
-    const organizationId = await clinic.organization({
+    organizationId = await clinic.organization({
       members: [
         [owner, 'clinician'],
         [staff, 'clinician'],
@@ -123,6 +124,32 @@ describeClinic('files: who opens a file (Z4, F6)', (clinic) => {
       403,
       'FORBIDDEN',
     );
+  });
+
+  it('F6/access ended: a link taken while its holder could read the file opens nothing once they leave the organization', async () => {
+    const leaver = await clinic.actor(['clinician']);
+    const orgAdmin = await clinic.actor(['clinician']);
+    await clinic.addMember(organizationId, leaver, 'clinician');
+    await clinic.addMember(organizationId, orgAdmin, 'org_admin');
+    const link = await ownLink(leaver);
+    const removed = await clinic.call(
+      orgAdmin,
+      'DELETE',
+      `/api/organizations/${organizationId}/members/${leaver.userId}`,
+    );
+    expect(removed.statusCode, removed.body).toBe(204);
+    // Unexpired and signed for them, but the file is no longer theirs to read: the 404 of a
+    // file they cannot see, no bytes, no download event.
+    const response = await clinic.call(leaver, 'GET', link);
+    expectProblem(response, 404, 'NOT_FOUND');
+    expect(response.body).not.toContain('%PDF-');
+    const downloads = await clinic.db
+      .selectFrom('audit_events')
+      .select('id')
+      .where('action', '=', 'file.download')
+      .where('actor_id', '=', leaver.userId)
+      .execute();
+    expect(downloads).toEqual([]);
   });
 
   it('F6: an expired link is refused (403) with a fresh session of the same person', async () => {
