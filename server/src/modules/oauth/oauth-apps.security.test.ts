@@ -23,6 +23,7 @@ import {
 import { useTestNodes } from '../../../test/app-harness.js';
 import { describeEachEngine } from '../../../test/databases.js';
 import { askUntil } from '../../../test/eventually.js';
+import { Browser } from '../../../test/browser-cookies.js';
 import { pausableClock } from '../../../test/pausable-clock.js';
 import { OWN_RECORD, requireAccess, type PatientTarget } from '../../platform/access/index.js';
 import { requireScopes } from '../../platform/http/route-contract.js';
@@ -66,35 +67,6 @@ function registerAccessProbe(app: FastifyInstance): void {
 interface App {
   readonly clientId: string;
   readonly clientSecret: string;
-}
-
-/** A cookie jar of one browser: name → value, from Set-Cookie answers. */
-class Browser {
-  private readonly cookies = new Map<string, string>();
-
-  remember(response: LightMyRequestResponse): void {
-    const header = response.headers['set-cookie'];
-    for (const line of Array.isArray(header) ? header : header ? [header] : []) {
-      const [pair = ''] = line.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1);
-      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-
-  async get(app: FastifyInstance, url: string): Promise<LightMyRequestResponse> {
-    const target = new URL(url, 'http://haven.invalid');
-    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    const response = await app.inject({
-      method: 'GET',
-      url: `${target.pathname}${target.search}`,
-      headers: cookie ? { cookie } : {},
-    });
-    this.remember(response);
-    return response;
-  }
 }
 
 /** An authorization request for portal:read with a fresh S256 challenge, to `redirectUri`. */

@@ -6,14 +6,15 @@
 // or X-Forwarded-Host a request carries; the protocol endpoints and client registration have
 // small body limits of their own (T4), and registering clients counts in the sensitive rate
 // class (R1). The browser's part of the authorization code flow is played with app.inject and a
-// cookie jar, as in oauth-apps.security.test.ts.
+// cookie jar (test/browser-cookies.ts), as in oauth-apps.security.test.ts.
 import { createHash, randomBytes } from 'node:crypto';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { LightMyRequestResponse } from 'fastify';
 import { decodeJwt } from 'jose';
 import { beforeAll, expect, it } from 'vitest';
 import { GENEROUS_RATE_LIMITS } from '../../../test/actors.js';
 import { describeClinic, type Actor } from '../../../test/clinical-actors.js';
 import { askUntil } from '../../../test/eventually.js';
+import { Browser } from '../../../test/browser-cookies.js';
 import { DELEGATION_GRANT_CLAIM } from '../../platform/auth/jwt-authenticator.js';
 import { purgeExpiredOAuthRecords } from './index.js';
 
@@ -23,40 +24,6 @@ const CLIENTS = '/api/admin/oauth-clients';
 interface Registered {
   readonly clientId: string;
   readonly clientSecret: string;
-}
-
-/** A cookie jar of one browser: name → value, from Set-Cookie answers. */
-class Browser {
-  private readonly cookies = new Map<string, string>();
-
-  remember(response: LightMyRequestResponse): void {
-    const header = response.headers['set-cookie'];
-    for (const line of Array.isArray(header) ? header : header ? [header] : []) {
-      const [pair = ''] = line.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1);
-      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-
-  /** A cookie the browser's owner sets by hand (a forgery, in these tests). */
-  set(name: string, value: string): void {
-    this.cookies.set(name, value);
-  }
-
-  async get(app: FastifyInstance, url: string): Promise<LightMyRequestResponse> {
-    const target = new URL(url, 'http://haven.invalid');
-    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    const response = await app.inject({
-      method: 'GET',
-      url: `${target.pathname}${target.search}`,
-      headers: cookie ? { cookie } : {},
-    });
-    this.remember(response);
-    return response;
-  }
 }
 
 const basicOf = (registered: Registered): string =>

@@ -1,0 +1,37 @@
+// One browser's cookies for tests that play the browser's part of an OAuth flow through
+// app.inject (sign-in, consent page, redirects): remembers Set-Cookie answers and sends them back.
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+
+/** A cookie jar of one browser: name → value, from Set-Cookie answers. */
+export class Browser {
+  private readonly cookies = new Map<string, string>();
+
+  remember(response: LightMyRequestResponse): void {
+    const header = response.headers['set-cookie'];
+    for (const line of Array.isArray(header) ? header : header ? [header] : []) {
+      const [pair = ''] = line.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1);
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  /** A cookie the browser's owner sets by hand (a forgery, in these tests). */
+  set(name: string, value: string): void {
+    this.cookies.set(name, value);
+  }
+
+  async get(app: FastifyInstance, url: string): Promise<LightMyRequestResponse> {
+    const target = new URL(url, 'http://haven.invalid');
+    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    const response = await app.inject({
+      method: 'GET',
+      url: `${target.pathname}${target.search}`,
+      headers: cookie ? { cookie } : {},
+    });
+    this.remember(response);
+    return response;
+  }
+}
