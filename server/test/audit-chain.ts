@@ -67,3 +67,16 @@ export async function sealEverything(
     await new Promise((resolve) => setTimeout(resolve, busy ? 10 : 50));
   }
 }
+
+/** The sealed chain in position order: each event with its seal's position, links and key id. */
+export async function sealedChain(db: Kysely<DatabaseSchema>) {
+  return db
+    .selectFrom('audit_seals as s')
+    .innerJoin('audit_events as e', 'e.seq', 's.seq')
+    .selectAll('e')
+    .select(['s.chain_position', 's.prev_hash as link_prev_hash', 's.hash as link_hash'])
+    .select(['s.key_id'])
+    .select(sql<string>`e.xid::text`.as('xid'))
+    .orderBy('s.chain_position')
+    .execute();
+}

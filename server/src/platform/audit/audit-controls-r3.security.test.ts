@@ -3,28 +3,13 @@
 // before another — with every seal a valid HMAC and every link intact, before an anchor
 // covers them. The sealer only ever appends in (xid, seq) order, so the verifier refuses a
 // chain that is out of that order.
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { describeEachEngine, useTestDatabase } from '../../../test/databases.js';
 import { tamperWithAudit } from '../../../test/tampering.js';
-import { sealEverything, testChainKey } from '../../../test/audit-chain.js';
-import type { DatabaseSchema } from '../db/schema.js';
+import { sealEverything, sealedChain, testChainKey } from '../../../test/audit-chain.js';
 import { hashAuditRow, recordAudit } from './audit.js';
 import { verifyAuditChain } from './verify.js';
-
-type Db = Kysely<DatabaseSchema>;
-
-/** The chain in position order: each event with its seal. */
-async function chain(db: Db) {
-  return db
-    .selectFrom('audit_seals as s')
-    .innerJoin('audit_events as e', 'e.seq', 's.seq')
-    .selectAll('e')
-    .select(['s.chain_position', 's.prev_hash as link_prev_hash', 's.hash as link_hash'])
-    .select(sql<string>`e.xid::text`.as('xid'))
-    .orderBy('s.chain_position')
-    .execute();
-}
 
 describeEachEngine('audit controls (r3)', (engine) => {
   const database = useTestDatabase(engine, { each: true });
@@ -40,7 +25,7 @@ describeEachEngine('audit controls (r3)', (engine) => {
     }
     await sealEverything(database.db, { key });
     expect(await verifyAuditChain(database.db, { key })).toMatchObject({ ok: true, checked: 4 });
-    const [first, second, third, fourth] = await chain(database.db);
+    const [first, second, third, fourth] = await sealedChain(database.db);
     if (!first || !second || !third || !fourth) throw new Error('four events were sealed');
     expect(BigInt(second.xid)).toBeLessThan(BigInt(third.xid));
 

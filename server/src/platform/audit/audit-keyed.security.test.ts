@@ -6,7 +6,7 @@ import { sql, type Kysely } from 'kysely';
 import { beforeEach, expect, it } from 'vitest';
 import { describeEachEngine, useTestDatabase } from '../../../test/databases.js';
 import { tamperWithAudit } from '../../../test/tampering.js';
-import { sealEverything, testChainKey } from '../../../test/audit-chain.js';
+import { sealEverything, sealedChain, testChainKey } from '../../../test/audit-chain.js';
 import { migrateTo } from '../db/migrate.js';
 import type { DatabaseSchema } from '../db/schema.js';
 import type { AuditAnchor } from './anchors.js';
@@ -27,26 +27,13 @@ function event(i: number): AuditEvent {
   };
 }
 
-/** The chain in position order: each event with its seal. */
-async function chain(db: Db) {
-  return db
-    .selectFrom('audit_seals as s')
-    .innerJoin('audit_events as e', 'e.seq', 's.seq')
-    .selectAll('e')
-    .select(['s.chain_position', 's.prev_hash as link_prev_hash', 's.hash as link_hash'])
-    .select(['s.key_id'])
-    .select(sql<string>`e.xid::text`.as('xid'))
-    .orderBy('s.chain_position')
-    .execute();
-}
-
-type ChainRow = Awaited<ReturnType<typeof chain>>[number];
+type ChainRow = Awaited<ReturnType<typeof sealedChain>>[number];
 
 /** Records events from..to and seals them with `key`; returns the anchor of the newest seal. */
 async function writeKeyed(db: Db, key: AuditChainKey, from: number, to: number) {
   for (let i = from; i <= to; i += 1) await recordAudit(db, event(i));
   await sealEverything(db, { key });
-  const rows = await chain(db);
+  const rows = await sealedChain(db);
   const last = rows.at(-1);
   if (last === undefined) throw new Error('nothing sealed');
   return anchorOf(last);
@@ -76,7 +63,7 @@ async function rewriteFrom(
   reseal: (row: ChainRow, link: { position: string; prev_hash: string }) => [string, string | null],
 ): Promise<void> {
   await tamper(db, async (trx) => {
-    const rows = await chain(trx);
+    const rows = await sealedChain(trx);
     let prevHash: string | undefined;
     for (const row of rows.filter((r) => Number(r.chain_position) >= position)) {
       const first = prevHash === undefined;
@@ -124,7 +111,7 @@ describeEachEngine('audit chain key and anchors', (engine) => {
 
   it('L3/keyed: seals are HMAC-SHA256 under the chain key and verify only with that key', async () => {
     await writeKeyed(database.db, key, 1, 3);
-    const rows = await chain(database.db);
+    const rows = await sealedChain(database.db);
     for (const row of rows) {
       const link = { position: row.chain_position, prev_hash: row.link_prev_hash };
       expect(row.key_id).toBe(key.id);
@@ -248,7 +235,7 @@ describeEachEngine('audit chain key and anchors', (engine) => {
     for (let i = 1; i <= 2; i += 1) await recordAudit(database.db, event(i));
     await sealEverything(database.db); // as the sealer of the previous release did
     const anchor = await writeKeyed(database.db, key, 3, 4);
-    const rows = await chain(database.db);
+    const rows = await sealedChain(database.db);
     expect(rows.map((r) => r.key_id)).toEqual([null, null, key.id, key.id]);
     expect(await verifyAuditChain(database.db, { key, anchors: [anchor] })).toMatchObject({
       ok: true,

@@ -10,7 +10,7 @@ import { tamperWithAudit } from '../../../test/tampering.js';
 import { openDatabase, type Database } from '../db/database.js';
 import { migrateTo, migrateToLatest } from '../db/migrate.js';
 import type { DatabaseSchema } from '../db/schema.js';
-import { sealEverything } from '../../../test/audit-chain.js';
+import { sealEverything, sealedChain } from '../../../test/audit-chain.js';
 import { GENESIS_HASH, hashAuditRow, recordAudit, type AuditEvent } from './audit.js';
 import { sealAuditChain } from './seal.js';
 import { formatVerification, verifyAuditChain } from './verify.js';
@@ -32,23 +32,11 @@ function event(i: number): AuditEvent {
 async function writeEvents(db: Db, n: number): Promise<string[]> {
   for (let i = 1; i <= n; i += 1) await recordAudit(db, event(i));
   await sealEverything(db);
-  return (await chain(db)).map((row) => row.link_hash);
+  return (await sealedChain(db)).map((row) => row.link_hash);
 }
 
-/** The chain in position order: each event with its seal. */
-async function chain(db: Db) {
-  return db
-    .selectFrom('audit_seals as s')
-    .innerJoin('audit_events as e', 'e.seq', 's.seq')
-    .selectAll('e')
-    .select(['s.chain_position', 's.prev_hash as link_prev_hash', 's.hash as link_hash'])
-    .select(sql<string>`e.xid::text`.as('xid'))
-    .orderBy('s.chain_position')
-    .execute();
-}
-
-/** The audit_events columns of an event (as read back by `chain`), ready to insert again. */
-function eventColumns(row: Awaited<ReturnType<typeof chain>>[number]) {
+/** The audit_events columns of an event (as read back by `sealedChain`), ready to insert again. */
+function eventColumns(row: Awaited<ReturnType<typeof sealedChain>>[number]) {
   return {
     seq: row.seq,
     id: row.id,
@@ -68,7 +56,7 @@ function eventColumns(row: Awaited<ReturnType<typeof chain>>[number]) {
 }
 
 async function sealedAt(db: Db, position: number) {
-  const row = (await chain(db)).find((r) => String(r.chain_position) === String(position));
+  const row = (await sealedChain(db)).find((r) => String(r.chain_position) === String(position));
   if (row === undefined) throw new Error(`nothing sealed at ${position}`);
   return row;
 }
@@ -528,7 +516,7 @@ describeEachEngine('audit log security', (engine) => {
   {
     /** Every event recorded exactly once in a gapless chain that verifies. */
     async function expectOneChain(db: Db, ids: string[]): Promise<void> {
-      const rows = await chain(db);
+      const rows = await sealedChain(db);
       expect(rows.map((r) => String(r.chain_position))).toEqual(range(ids.length));
       expect(rows.map((r) => r.id).sort()).toEqual([...ids].sort());
       expect(await verifyAuditChain(db, { batchSize: 16 })).toMatchObject({
@@ -631,7 +619,7 @@ describeEachEngine('audit log security', (engine) => {
             written.map((w) => w.id),
           );
           // Chain order is the sealer's (xid, seq) order.
-          const rows = await chain(database.db);
+          const rows = await sealedChain(database.db);
           const keys = rows.map((r) => [BigInt(r.xid), BigInt(String(r.seq))] as const);
           keys.slice(1).forEach(([x1, s1], i) => {
             const [x0, s0] = keys[i] ?? [0n, 0n];
@@ -681,7 +669,7 @@ describeEachEngine('audit log security', (engine) => {
           release();
           const aResult = await a;
           expect(await sealEverything(other.db)).toBe(3);
-          expect((await chain(database.db)).map((r) => r.action)).toEqual([
+          expect((await sealedChain(database.db)).map((r) => r.action)).toEqual([
             'record.a',
             'record.b',
             'record.c',
@@ -725,7 +713,10 @@ describeEachEngine('audit log security', (engine) => {
           // seq says B came first; the sealer orders by transaction id, so A (older) goes first.
           expect(BigInt(aResult.seq)).toBeGreaterThan(BigInt(b.seq));
           await sealEverything(other.db);
-          expect((await chain(database.db)).map((r) => r.action)).toEqual(['record.a', 'record.b']);
+          expect((await sealedChain(database.db)).map((r) => r.action)).toEqual([
+            'record.a',
+            'record.b',
+          ]);
           await expectOneChain(database.db, [aResult.id, b.id]);
         } finally {
           await other.close();
@@ -763,7 +754,7 @@ describeEachEngine('audit log security', (engine) => {
           release();
           await expect(first).rejects.toThrow('roll back');
           await sealEverything(database.db);
-          expect((await chain(database.db)).map((r) => r.request_id)).toEqual(['req-2']);
+          expect((await sealedChain(database.db)).map((r) => r.request_id)).toEqual(['req-2']);
           expect(await verifyAuditChain(database.db)).toMatchObject({ ok: true, checked: 1 });
         } finally {
           release();
@@ -786,7 +777,7 @@ describeEachEngine('audit log security', (engine) => {
         );
         expect(new Set(results.map((r) => r.seq)).size).toBe(80);
         expect(await sealEverything(database.db)).toBe(80);
-        const rows = await chain(database.db);
+        const rows = await sealedChain(database.db);
         expect(rows.map((r) => String(r.chain_position))).toEqual(range(80));
         expect(rows.map((r) => r.id).sort()).toEqual(results.map((r) => r.id).sort());
         expect(await verifyAuditChain(database.db, { batchSize: 16 })).toMatchObject({
