@@ -715,7 +715,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: 'A12/redirect-uri-loopback-ip',
     control: 'A12',
-    file: `${S}modules/oauth/service.ts`,
+    file: `${S}modules/oauth/redirect-uris.ts`,
     find: "const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]']);",
     replace: "const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);",
     removes:
@@ -723,9 +723,19 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/oauth/oauth-apps.security.test.ts`],
   },
   {
+    id: 'A12/stored-redirect-uri-rechecked',
+    control: 'A12',
+    file: `${S}modules/oauth/adapter.ts`,
+    find: 'redirect_uris: usableRedirectUris(row.redirect_uris),',
+    replace: 'redirect_uris: [...row.redirect_uris],',
+    removes:
+      'an app registered with http://localhost before the rule tightened is still sent there (RFC 8252 §8.3)',
+    tests: [`${S}modules/oauth/oauth-apps.security.test.ts`],
+  },
+  {
     id: 'A12/redirect-uri-https',
     control: 'A12',
-    file: `${S}modules/oauth/service.ts`,
+    file: `${S}modules/oauth/redirect-uris.ts`,
     find: "  if (url.protocol !== 'https:' && !loopback) {",
     replace: '  if (false) {',
     removes:
@@ -861,7 +871,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: 'A12/redirect-uri-empty-fragment',
     control: 'A12',
-    file: `${S}modules/oauth/service.ts`,
+    file: `${S}modules/oauth/redirect-uris.ts`,
     find: "if (url.hash !== '' || value.includes('#'))",
     replace: "if (url.hash !== '')",
     removes: 'an app registers a redirect URI ending in an empty fragment (#), which OAuth forbids',

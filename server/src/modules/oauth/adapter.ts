@@ -16,6 +16,7 @@ import {
   upsertPayload,
   type ClientRow,
 } from './repo.js';
+import { usableRedirectUris } from './redirect-uris.js';
 import type { TokenDecisions } from './token-decisions.js';
 
 type Db = Kysely<DatabaseSchema>;
@@ -49,7 +50,8 @@ export function clientMetadata(row: ClientRow): AdapterPayload {
     ...secret,
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
-    redirect_uris: [...row.redirect_uris],
+    // Only addresses that keep today's rule (redirect-uris.ts), whatever was stored earlier.
+    redirect_uris: usableRedirectUris(row.redirect_uris),
     application_type: row.public_client ? 'native' : 'web',
     token_endpoint_auth_method: row.public_client ? 'none' : 'client_secret_basic',
   };

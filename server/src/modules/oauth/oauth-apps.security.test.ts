@@ -501,6 +501,33 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
     }
   });
 
+  it('A12/loopback name stored earlier: an app registered with http://localhost before the rule tightened is never sent there', async () => {
+    // Registration refuses http://localhost now (RFC 8252 §8.3); an app stored before that keeps
+    // the address in its row, and the provider must not honour it.
+    const legacyUri = 'http://localhost:8765/callback';
+    const registered = await registerApp({ redirectUris: [REDIRECT_URI] });
+    await app()
+      .database.db.updateTable('oauth_clients')
+      .set({ redirect_uris: [legacyUri, REDIRECT_URI] })
+      .where('client_id', '=', registered.clientId)
+      .execute();
+    const config = await peer(registered);
+    const refused = await new Browser().get(
+      app(),
+      (await authorizationUrl(config, legacyUri)).href,
+    );
+    expect(refused.statusCode).toBe(400);
+    expect(refused.headers.location).toBeUndefined();
+    expect(refused.body).toContain('Haven could not continue this sign-in');
+    // Its other, valid address still works: the request goes on to Haven's consent step.
+    const allowed = await new Browser().get(
+      app(),
+      (await authorizationUrl(config, REDIRECT_URI)).href,
+    );
+    expect(allowed.statusCode).toBe(303);
+    expect(allowed.headers.location).not.toContain('localhost');
+  });
+
   it('A12/implicit downgrade: response_type=token is refused and no token is ever in a redirect', async () => {
     const registered = await registerApp();
     const answer = await new Browser().get(

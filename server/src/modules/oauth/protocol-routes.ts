@@ -11,6 +11,7 @@ import { HavenError } from '../../platform/errors.js';
 import { requestedHeaders } from '../../platform/http/cors.js';
 import { PUBLIC } from '../../platform/http/route-contract.js';
 import { Type } from 'typebox';
+import { usableRedirectUris } from './redirect-uris.js';
 import { publicAppRedirectUris } from './repo.js';
 import {
   authenticateClient,
@@ -184,7 +185,7 @@ export function registerProtocolRoutes(
         origin !== undefined &&
         method === 'POST' &&
         headers.every((name) => name === 'content-type') &&
-        browserOriginsOf(await publicAppRedirectUris(db)).has(origin);
+        browserOriginsOf(usableRedirectUris(await publicAppRedirectUris(db))).has(origin);
       if (!allowed) {
         reply.removeHeader('access-control-allow-origin');
         reply.removeHeader('access-control-allow-credentials');

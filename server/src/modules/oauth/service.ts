@@ -12,6 +12,7 @@ import { requestContext } from '../../platform/http/request-context.js';
 import type { ModuleContext } from '../../platform/module-context.js';
 import { recordUserEvent } from '../../platform/user-event.js';
 import { newClientSecret } from './client-secrets.js';
+import { redirectUriProblem } from './redirect-uris.js';
 import type { TokenDecisions } from './token-decisions.js';
 import {
   findClient,
@@ -55,31 +56,6 @@ export function clientView(row: ClientRow): OAuthClientView {
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
-}
-
-// Loopback IP literals only: RFC 8252 §8.3 advises against `localhost`, which a hosts file or
-// resolver can point elsewhere, or answer on the other IP family than the app listens on.
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]']);
-
-/**
- * An app's redirect URI (A12, OAuth 2.1 §2.3.1, RFC 8252 §7.3): an absolute https URL, or http
- * on a loopback address for a native app; no fragment, no credentials. It is then compared with
- * what an authorization request names exactly, character for character (oidc-provider).
- */
-function redirectUriProblem(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'is not an absolute URL';
-  }
-  if (url.hash !== '' || value.includes('#')) return 'must not have a fragment';
-  if (url.username !== '' || url.password !== '') return 'must not carry a user name or password';
-  const loopback = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
-  if (url.protocol !== 'https:' && !loopback) {
-    return 'must use https (or http on 127.0.0.1 or [::1] for an app on the same computer)';
-  }
-  return undefined;
 }
 
 /** Scopes a client of `kind` cannot hold (CLIENT_SCOPES_BY_KIND), as field errors. */
