@@ -166,6 +166,30 @@ export async function addMember(
     .execute();
 }
 
+/** A user's role in an organization as stored, or undefined when they are not a member. */
+export async function memberRoleOf(
+  db: Db,
+  organizationId: string,
+  userId: string,
+): Promise<OrganizationRole | undefined> {
+  const row = await db
+    .selectFrom('organization_members')
+    .select('role')
+    .where('organization_id', '=', organizationId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row?.role;
+}
+
+/** Archives a patient row as the archive use case leaves it (no audit event: test setup). */
+export async function archivePatientRow(db: Db, patientId: string): Promise<void> {
+  await db
+    .updateTable('patients')
+    .set({ archived_at: new Date() })
+    .where('id', '=', patientId)
+    .execute();
+}
+
 export interface PatientRowOptions {
   givenName?: string;
   familyName?: string;

@@ -10,7 +10,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { ConsentKind, DatabaseSchema, Role } from '../../src/platform/db/schema.js';
-import { createPatientRow, createUser, mintSession, uniqueEmail } from '../actors.js';
+import {
+  archivePatientRow,
+  createPatientRow,
+  createUser,
+  mintSession,
+  uniqueEmail,
+} from '../actors.js';
 import { addStudyMember, insertCase } from '../review-actors.js';
 import {
   ANSWER_BODY,
@@ -199,11 +205,7 @@ async function newPatient(w: World, organizationId: string, archived = false): P
     familyName: 'Matrix',
   });
   if (archived) {
-    await w.db
-      .updateTable('patients')
-      .set({ archived_at: new Date() })
-      .where('id', '=', id)
-      .execute();
+    await archivePatientRow(w.db, id);
   }
   return id;
 }

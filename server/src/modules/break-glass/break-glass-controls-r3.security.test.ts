@@ -6,7 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, expect, it } from 'vitest';
 import { describeClinic, type Actor, type Clinic } from '../../../test/clinical-actors.js';
-import { GENEROUS_RATE_LIMITS } from '../../../test/actors.js';
+import { GENEROUS_RATE_LIMITS, archivePatientRow } from '../../../test/actors.js';
 import { recordAudit } from '../../platform/audit/audit.js';
 
 const MASTER_KEY = randomBytes(32).toString('base64');
@@ -109,11 +109,7 @@ describeClinic(
         givenName: 'Zed',
         familyName: 'Archwright',
       });
-      await clinic.db
-        .updateTable('patients')
-        .set({ archived_at: new Date() })
-        .where('id', '=', archived)
-        .execute();
+      await archivePatientRow(clinic.db, archived);
       const since = await lastSeq(clinic);
       for (const query of ['Archwright', 'Archwright Abel', 'R3-ARCH']) {
         const res = await search(admin, query);

@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, expect, it } from 'vitest';
 import { createTestApp } from '../../../test/app-harness.js';
-import { callAs, createActor } from '../../../test/actors.js';
+import { archivePatientRow, callAs, createActor } from '../../../test/actors.js';
 import { describeClinic, type Actor } from '../../../test/clinical-actors.js';
 
 const ENV = {
@@ -533,11 +533,7 @@ describeClinic('break-glass security', { env: ENV }, (clinic, engine) => {
       givenName: 'Arch',
       familyName: 'Tenfold',
     });
-    await clinic.db
-      .updateTable('patients')
-      .set({ archived_at: new Date() })
-      .where('id', '=', archived)
-      .execute();
+    await archivePatientRow(clinic.db, archived);
     const res = await searchPatients(admin, 'Tenfold');
     expect(res.statusCode).toBe(200);
     const found = res.json<{ patients: PatientMatch[] }>().patients;

@@ -4,7 +4,13 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../../test/app-harness.js';
 import { describeEachEngine } from '../../../test/databases.js';
-import { callAs, createActor, createOrganization, type Actor } from '../../../test/actors.js';
+import {
+  callAs,
+  createActor,
+  createOrganization,
+  memberRoleOf,
+  type Actor,
+} from '../../../test/actors.js';
 
 const ENV = {
   HAVEN_RATE_READ: '10000/60',
@@ -20,15 +26,8 @@ describeEachEngine('organizations controls (r3)', (engine) => {
   let orgB: string;
   const db = () => node.database.db;
 
-  const roleOf = async (organizationId: string, userId: string) =>
-    (
-      await db()
-        .selectFrom('organization_members')
-        .select('role')
-        .where('organization_id', '=', organizationId)
-        .where('user_id', '=', userId)
-        .executeTakeFirst()
-    )?.role;
+  const roleOf = (organizationId: string, userId: string) =>
+    memberRoleOf(db(), organizationId, userId);
 
   /** A clinician who is a plain member of both A and B. */
   async function sharedMember(): Promise<Actor> {

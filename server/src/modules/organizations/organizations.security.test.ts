@@ -14,6 +14,7 @@ import {
   createPatientRow,
   createUser,
   machineClientAuthorization,
+  memberRoleOf,
   mintSession,
   uniqueEmail,
   type Actor,
@@ -74,15 +75,8 @@ describeEachEngine('organizations security', (engine) => {
     payload?: unknown,
   ) => callAs(node.app, actor, method, url, payload);
 
-  const roleOf = async (organizationId: string, userId: string) =>
-    (
-      await db()
-        .selectFrom('organization_members')
-        .select('role')
-        .where('organization_id', '=', organizationId)
-        .where('user_id', '=', userId)
-        .executeTakeFirst()
-    )?.role;
+  const roleOf = (organizationId: string, userId: string) =>
+    memberRoleOf(db(), organizationId, userId);
   const activeOf = async (sessionId: string) =>
     (
       await db()
