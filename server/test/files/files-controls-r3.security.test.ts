@@ -6,8 +6,9 @@
 // was being scanned stays deleted.
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startClamd, EICAR, EICAR_SIGNATURE, type ClamdServer } from '../clamd-server.js';
+import { beforeAll, expect, it } from 'vitest';
+import { usePrivateClamd } from '../clamd-hooks.js';
+import { EICAR, EICAR_SIGNATURE } from '../clamd-server.js';
 import { describeClinic, type Actor } from '../clinical-actors.js';
 import { insertStoredFile } from '../security/files-matrix.table.js';
 import { pdfBytes, TUS_ENDPOINT, tusCreate, tusUpload } from '../tus.js';
@@ -16,14 +17,7 @@ import { issueAccessToken } from '../../src/modules/identity/index.js';
 import { createClamdClient, type ClamdClient } from '../../src/platform/scanning/clamd.js';
 
 const log = pino({ level: 'silent' });
-let clamd: ClamdServer;
-
-beforeAll(async () => {
-  clamd = await startClamd();
-}, 90_000);
-afterAll(async () => {
-  await clamd?.stop();
-});
+const clamdAddress = usePrivateClamd();
 
 /** The actor's own session, with an access token that carries only `scopes`. */
 async function withScopes(
@@ -61,7 +55,7 @@ describeClinic('files: controls (third hunt)', (clinic) => {
   function deps(overrides: Partial<ScanDependencies> = {}): ScanDependencies {
     return {
       storage: clinic.app.fileServices.storage,
-      scanner: createClamdClient({ address: { host: clamd.host, port: clamd.port } }),
+      scanner: createClamdClient({ address: clamdAddress() }),
       mailer: undefined,
       publicOrigin: 'https://haven.example',
       ...overrides,
@@ -131,7 +125,7 @@ describeClinic('files: controls (third hunt)', (clinic) => {
   it('F5/no full scan, no release: a file larger than the scanner takes whole is quarantined, never clean', async () => {
     const fileId = await upload(uploader, 'large-scan.pdf', pdfBytes(20_000));
     const limited = createClamdClient({
-      address: { host: clamd.host, port: clamd.port },
+      address: clamdAddress(),
       streamMaxBytes: 10_000,
     });
     await scanFile(clinic.db, deps({ scanner: limited }), fileId, log);

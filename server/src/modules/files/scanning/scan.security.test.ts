@@ -4,13 +4,9 @@
 // is, through a short-lived link signed for its caller only.
 import { createHmac } from 'node:crypto';
 import pino from 'pino';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  startClamd,
-  EICAR,
-  EICAR_SIGNATURE,
-  type ClamdServer,
-} from '../../../../test/clamd-server.js';
+import { beforeAll, expect, it } from 'vitest';
+import { usePrivateClamd } from '../../../../test/clamd-hooks.js';
+import { EICAR, EICAR_SIGNATURE } from '../../../../test/clamd-server.js';
 import { describeClinic, type Actor } from '../../../../test/clinical-actors.js';
 import { pdfBytes, tusUpload } from '../../../../test/tus.js';
 import type { MailMessage } from '../../../platform/mail.js';
@@ -19,14 +15,7 @@ import type { ObjectStorage } from '../../../platform/storage/index.js';
 import { ScanRetryError, enqueuePendingScans, scanFile, type ScanDependencies } from '../index.js';
 
 const log = pino({ level: 'silent' });
-let clamd: ClamdServer;
-
-beforeAll(async () => {
-  clamd = await startClamd();
-}, 90_000);
-afterAll(async () => {
-  await clamd?.stop();
-});
+const clamdAddress = usePrivateClamd();
 
 const ELF = Buffer.concat([
   Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00]),
@@ -42,7 +31,7 @@ describeClinic('files: scanning and downloads', (clinic) => {
   function deps(overrides: Partial<ScanDependencies> = {}): ScanDependencies {
     return {
       storage: clinic.app.fileServices.storage,
-      scanner: createClamdClient({ address: { host: clamd.host, port: clamd.port } }),
+      scanner: createClamdClient({ address: clamdAddress() }),
       mailer: { send: async (message) => void mail.push(message), close: async () => undefined },
       publicOrigin: 'https://haven.example',
       ...overrides,
