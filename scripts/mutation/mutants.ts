@@ -707,7 +707,7 @@ export const MUTANTS: readonly Mutant[] = [
     id: 'A12/token-preflight-origin',
     control: 'A12',
     file: `${S}modules/oauth/protocol-routes.ts`,
-    find: '        browserOriginsOf(await publicAppRedirectUris(db)).has(origin);',
+    find: '        browserOriginsOf(usableRedirectUris(await publicAppRedirectUris(db))).has(origin);',
     replace: '        true;',
     removes: "the token endpoint's CORS preflight admits any origin, not only a public app's own",
     tests: [`${S}modules/oauth/oauth-apps.security.test.ts`],
