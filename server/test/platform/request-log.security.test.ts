@@ -1,33 +1,26 @@
 // L1/L2: every request leaves exactly one structured access line, carrying the request id,
 // with secrets in the URL masked (one line instead of Fastify's two keeps the masker's cost
 // per request down; issue 9, speed).
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/platform/logging.js';
 import { createTestDatabase, type TestDatabase } from '../databases.js';
 import { testEnv } from '../app-harness.js';
+import { captureLog, type LogLine } from '../log-capture.js';
 
 describe('request log', () => {
-  const lines: Array<Record<string, unknown>> = [];
+  let lines: LogLine[];
   let database: TestDatabase;
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    const destination = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString('utf8').split('\n')) {
-          if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
-        }
-        done();
-      },
-    });
+    const captured = captureLog('info');
+    lines = captured.lines;
     database = await createTestDatabase('pglite');
     app = await buildApp(loadConfig(testEnv()), {
       database,
-      logger: createLogger({ level: 'info', destination }),
+      logger: captured.logger,
     });
     await app.ready();
   });

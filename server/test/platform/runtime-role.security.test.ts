@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +27,6 @@ import {
 import { describeRuntimePrivileges } from '../../src/platform/db/runtime-privileges.js';
 import { recordAudit } from '../../src/platform/audit/audit.js';
 import { verifyAuditChain } from '../../src/platform/audit/verify.js';
-import { createLogger } from '../../src/platform/logging.js';
 import { testEnv } from '../app-harness.js';
 import { sealEverything, testChainKey } from '../audit-chain.js';
 import {
@@ -39,6 +37,7 @@ import {
   GENEROUS_RATE_LIMITS,
 } from '../actors.js';
 import { haven } from '../cli-process.js';
+import { captureLog } from '../log-capture.js';
 
 const BASE_URL = process.env.DATABASE_URL;
 
@@ -101,20 +100,6 @@ function objects() {
     tables: ['audit_events', 'audit_seals', 'clinical_note_versions', 'patients', 'users'],
     sequences: ['audit_events_seq'],
   };
-}
-
-/** Log lines written by a logger, parsed. */
-function captureLog() {
-  const lines: Array<Record<string, unknown>> = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ level: 'info', destination }) };
 }
 
 const roleWarnings = (lines: ReadonlyArray<Record<string, unknown>>) =>
