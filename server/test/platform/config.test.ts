@@ -1,48 +1,19 @@
 // S1 / T1 / T5: configuration is parsed once, checked as a whole, frozen, and refuses
 // insecure production settings. Pure: loadConfig only, no app.
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, startupWarnings } from '../../src/config.js';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, startupWarnings } from '../../src/config.js';
+import {
+  configProblems,
+  productionEnv,
+  strongKey,
+  useScratchDir,
+  type Env,
+} from '../config-env.js';
 
-type Env = Record<string, string | undefined>;
-
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'haven-config-'));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const strongKey = (): string => randomBytes(32).toString('base64');
-
-/** A production environment that loads; each test breaks one thing. */
-function productionEnv(overrides: Env = {}): Env {
-  return {
-    HAVEN_ENV: 'production',
-    HAVEN_MASTER_KEY: strongKey(),
-    HAVEN_PUBLIC_URL: 'https://haven.example',
-    DATABASE_URL: 'postgres://haven@db.internal:5432/haven',
-    REDIS_URL: 'redis://cache.internal:6379',
-    HAVEN_SMTP_URL: 'smtp://mail.internal:587',
-    HAVEN_TRUSTED_PROXIES: '10.0.0.0/8',
-    ...overrides,
-  };
-}
-
-/** The problems of a config that must be refused (fails the test if it loads). */
-function problemsOf(env: Env): readonly string[] {
-  try {
-    loadConfig(env, { cwd: dir });
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error('expected loadConfig to refuse this configuration');
-}
+const scratch = useScratchDir('haven-config-');
+const problemsOf = (env: Env): readonly string[] => configProblems(env, scratch());
 
 describe('production refuses insecure settings', () => {
   it('A9: MFA-required roles are configurable but always include admin', () => {
@@ -53,7 +24,7 @@ describe('production refuses insecure settings', () => {
       problemsOf(productionEnv({ HAVEN_MFA_REQUIRED_ROLES: 'admin,root' })).join('\n'),
     ).toMatch(/unknown roles root/);
     const config = loadConfig(productionEnv({ HAVEN_MFA_REQUIRED_ROLES: 'admin,patient' }), {
-      cwd: dir,
+      cwd: scratch(),
     });
     expect(config.identity.mfaRequiredRoles).toEqual(['admin', 'patient']);
   });
@@ -110,14 +81,14 @@ describe('production refuses insecure settings', () => {
   });
 
   it('T1/half TLS: a cert without a key, or missing files, is refused', () => {
-    const cert = path.join(dir, 'cert.pem');
+    const cert = path.join(scratch(), 'cert.pem');
     expect(problemsOf(productionEnv({ HAVEN_TLS_CERT_FILE: cert })).join('\n')).toMatch(
       /HAVEN_TLS_CERT_FILE and HAVEN_TLS_KEY_FILE must be set together/,
     );
     const env = productionEnv({
       HAVEN_TRUSTED_PROXIES: undefined,
       HAVEN_TLS_CERT_FILE: cert,
-      HAVEN_TLS_KEY_FILE: path.join(dir, 'key.pem'),
+      HAVEN_TLS_KEY_FILE: path.join(scratch(), 'key.pem'),
     });
     expect(problemsOf(env).join('\n')).toMatch(/HAVEN_TLS_CERT_FILE: .* does not exist/);
   });
@@ -164,12 +135,12 @@ describe('production refuses insecure settings', () => {
 describe('secrets from files and malformed values', () => {
   it('S1/container secrets: HAVEN_MASTER_KEY_FILE supplies the key', () => {
     const key = strongKey();
-    const file = path.join(dir, 'master.key');
+    const file = path.join(scratch(), 'master.key');
     writeFileSync(file, `${key}\n`);
     const config = loadConfig(
       productionEnv({ HAVEN_MASTER_KEY: undefined, HAVEN_MASTER_KEY_FILE: file }),
       {
-        cwd: dir,
+        cwd: scratch(),
       },
     );
     expect(config.masterKey.equals(Buffer.from(key, 'base64'))).toBe(true);
@@ -177,7 +148,7 @@ describe('secrets from files and malformed values', () => {
   });
 
   it('S1/ambiguous secret: setting both HAVEN_MASTER_KEY and _FILE is an error', () => {
-    const file = path.join(dir, 'master.key');
+    const file = path.join(scratch(), 'master.key');
     writeFileSync(file, strongKey());
     expect(problemsOf(productionEnv({ HAVEN_MASTER_KEY_FILE: file })).join('\n')).toMatch(
       /HAVEN_MASTER_KEY and HAVEN_MASTER_KEY_FILE are both set/,
@@ -186,7 +157,7 @@ describe('secrets from files and malformed values', () => {
       problemsOf(
         productionEnv({
           HAVEN_MASTER_KEY: undefined,
-          HAVEN_MASTER_KEY_FILE: path.join(dir, 'nope'),
+          HAVEN_MASTER_KEY_FILE: path.join(scratch(), 'nope'),
         }),
       ).join('\n'),
     ).toMatch(/HAVEN_MASTER_KEY_FILE: cannot read/);
@@ -223,7 +194,7 @@ describe('secrets from files and malformed values', () => {
 
 describe('a loaded config', () => {
   it('S1/valid production: a strong key, https URL, Postgres, Redis and a proxy load', () => {
-    const config = loadConfig(productionEnv({ HAVEN_RATE_AUTH: '5/30' }), { cwd: dir });
+    const config = loadConfig(productionEnv({ HAVEN_RATE_AUTH: '5/30' }), { cwd: scratch() });
     expect(config.env).toBe('production');
     expect(config.publicOrigin).toBe('https://haven.example');
     expect(config.masterKey).toHaveLength(32);
@@ -234,8 +205,8 @@ describe('a loaded config', () => {
   });
 
   it('T1/TLS at the server: existing cert and key files satisfy production', () => {
-    const certFile = path.join(dir, 'cert.pem');
-    const keyFile = path.join(dir, 'key.pem');
+    const certFile = path.join(scratch(), 'cert.pem');
+    const keyFile = path.join(scratch(), 'key.pem');
     writeFileSync(certFile, 'cert');
     writeFileSync(keyFile, 'key');
     const config = loadConfig(
@@ -244,14 +215,14 @@ describe('a loaded config', () => {
         HAVEN_TLS_CERT_FILE: certFile,
         HAVEN_TLS_KEY_FILE: keyFile,
       }),
-      { cwd: dir },
+      { cwd: scratch() },
     );
     expect(config.tls).toEqual({ certFile, keyFile });
   });
 
   it('S1/runtime tampering: the config and its parts are frozen; assignment throws', () => {
     const config = loadConfig(productionEnv({ HAVEN_CORS_ORIGINS: 'https://app.example' }), {
-      cwd: dir,
+      cwd: scratch(),
     });
     for (const part of [
       config,
@@ -284,8 +255,8 @@ describe('a loaded config', () => {
 describe('development master key', () => {
   it('S1/loud fallback: a dev key is created 0600, reused, and warned about every start', () => {
     const env = { HAVEN_ENV: 'development' };
-    const first = loadConfig(env, { cwd: dir });
-    const keyFile = path.join(dir, 'data', 'dev-master.key');
+    const first = loadConfig(env, { cwd: scratch() });
+    const keyFile = path.join(scratch(), 'data', 'dev-master.key');
     expect(first.masterKeySource).toBe('generated-dev-file');
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     expect(
@@ -293,7 +264,7 @@ describe('development master key', () => {
     ).toBe(true);
     expect(first.masterKey).toHaveLength(32);
 
-    const second = loadConfig(env, { cwd: dir });
+    const second = loadConfig(env, { cwd: scratch() });
     expect(second.masterKey.equals(first.masterKey)).toBe(true);
 
     for (const config of [first, second]) {
@@ -306,6 +277,6 @@ describe('development master key', () => {
 
   it('S1/dev fallback never reaches production: production does not generate a key', () => {
     problemsOf(productionEnv({ HAVEN_MASTER_KEY: undefined, HAVEN_DATA_DIR: 'prod-data' }));
-    expect(() => statSync(path.join(dir, 'prod-data', 'dev-master.key'))).toThrow();
+    expect(() => statSync(path.join(scratch(), 'prod-data', 'dev-master.key'))).toThrow();
   });
 });

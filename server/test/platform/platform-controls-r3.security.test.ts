@@ -3,18 +3,20 @@
 // the production rules that refuse the embedded database, a weak previous master key (S1) and
 // metrics on the public port (L4).
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { createKeyRing } from '../../src/platform/crypto.js';
 import { GENEROUS_RATE_LIMITS } from '../actors.js';
+import {
+  configProblems,
+  productionEnv,
+  strongKey,
+  useScratchDir,
+  type Env,
+} from '../config-env.js';
 import { createTestApp, type TestApp } from '../app-harness.js';
 import { describeEachEngine } from '../databases.js';
-
-type Env = Record<string, string | undefined>;
 
 function expectProblem(response: LightMyRequestResponse, status: number, code: string): void {
   expect(response.statusCode, response.body).toBe(status);
@@ -91,37 +93,9 @@ describe('S2/random-iv: every sealed value has its own IV', () => {
 });
 
 describe('configuration rules (round 3)', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'haven-config-r3-'));
-  });
-  afterEach(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const strongKey = (): string => randomBytes(32).toString('base64');
-  /** A production environment that loads; each test breaks one thing. */
-  const productionEnv = (overrides: Env = {}): Env => ({
-    HAVEN_ENV: 'production',
-    HAVEN_MASTER_KEY: strongKey(),
-    HAVEN_PUBLIC_URL: 'https://haven.example',
-    DATABASE_URL: 'postgres://haven@db.internal:5432/haven',
-    REDIS_URL: 'redis://cache.internal:6379',
-    HAVEN_SMTP_URL: 'smtp://mail.internal:587',
-    HAVEN_TRUSTED_PROXIES: '10.0.0.0/8',
-    ...overrides,
-  });
-  const load = (env: Env) => loadConfig(env, { cwd: dir });
-  /** The problems of a configuration that must be refused (fails the test if it loads). */
-  function problemsOf(env: Env): string {
-    try {
-      load(env);
-    } catch (error) {
-      expect(error).toBeInstanceOf(ConfigError);
-      return (error as ConfigError).problems.join('\n');
-    }
-    throw new Error('expected loadConfig to refuse this configuration');
-  }
+  const scratch = useScratchDir('haven-config-r3-');
+  const load = (env: Env) => loadConfig(env, { cwd: scratch() });
+  const problemsOf = (env: Env): string => configProblems(env, scratch()).join('\n');
 
   it('S1/database-required: production without DATABASE_URL is refused instead of running on the embedded database', () => {
     expect(() => load(productionEnv())).not.toThrow();
@@ -149,7 +123,11 @@ describe('configuration rules (round 3)', () => {
       /HAVEN_METRICS_PORT must differ from PORT/,
     );
     // The default public port (8080) too, and outside production as well.
-    const test: Env = { HAVEN_ENV: 'test', HAVEN_MASTER_KEY: strongKey(), HAVEN_DATA_DIR: dir };
+    const test: Env = {
+      HAVEN_ENV: 'test',
+      HAVEN_MASTER_KEY: strongKey(),
+      HAVEN_DATA_DIR: scratch(),
+    };
     expect(problemsOf({ ...test, HAVEN_METRICS_PORT: '8080' })).toMatch(
       /HAVEN_METRICS_PORT must differ from PORT/,
     );
