@@ -5,11 +5,10 @@
 // and Haven's API refuses it from the next request (clientTokenChecks, token-decisions.ts).
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { decodeJwt, jwtVerify, type CryptoKey, type JWTPayload, type KeyObject } from 'jose';
+import { jwtVerify, type CryptoKey, type JWTPayload, type KeyObject } from 'jose';
 import {
   ACCESS_TOKEN_ALGORITHMS,
   ACCESS_TOKEN_TYPE,
-  bearerToken,
 } from '../../platform/auth/jwt-authenticator.js';
 import type { Authenticator, Principal } from '../../platform/auth/principal.js';
 import type { DatabaseSchema, Role } from '../../platform/db/schema.js';
@@ -169,12 +168,6 @@ export async function revoke(
 /** Identity's table of the scopes a person's roles give (identity/roles.ts). */
 type ScopesOfRoles = (roles: Role[]) => readonly string[];
 
-/** The token's jti (the verifier has checked the token already). */
-function jtiOf(request: FastifyRequest): string {
-  const token = bearerToken(request);
-  return (token === null ? undefined : decodeJwt(token).jti) ?? '';
-}
-
 /**
  * An app's token for a person (A12): refused when the grant ended (disconnected, expired, or
  * killed by a reused refresh token), the app was disabled, the token revoked, or the person is
@@ -186,7 +179,6 @@ function jtiOf(request: FastifyRequest): string {
 async function checkDelegatedPrincipal(
   db: Db,
   decisions: TokenDecisions,
-  request: FastifyRequest,
   principal: Principal & { delegation: NonNullable<Principal['delegation']> },
   scopesOfRoles: ScopesOfRoles,
 ): Promise<Principal> {
@@ -194,7 +186,7 @@ async function checkDelegatedPrincipal(
     grantId: principal.delegation.grantId,
     clientId: principal.delegation.clientId,
     accountId: principal.subject,
-    jti: jtiOf(request),
+    jti: principal.tokenId ?? '',
   };
   const key = `app ${grant.clientId} ${grant.grantId} ${grant.accountId} ${grant.jti}`;
   const roles = await decisions.decide(key, () => delegatedTokenState(db, grant, new Date()));
@@ -230,13 +222,12 @@ export function clientTokenChecks(
         return checkDelegatedPrincipal(
           db,
           decisions,
-          request,
           principal as Principal & { delegation: NonNullable<Principal['delegation']> },
           scopesOfRoles,
         );
       }
       if (principal?.kind !== 'client') return principal;
-      const jti = jtiOf(request);
+      const jti = principal.tokenId ?? '';
       const allowed = await decisions.decide(`client ${principal.subject} ${jti}`, async () => {
         const refusal = await accessTokenRefusal(db, principal.subject, jti);
         return refusal === 'disabled' || refusal === 'revoked' ? undefined : true;

@@ -133,6 +133,7 @@ export function createAccessTokenVerifier(
             ? payload.mfa_at
             : undefined,
         ...(delegation && { delegation }),
+        ...(payload.jti !== undefined && { tokenId: payload.jti }),
       },
     };
   }

@@ -20,6 +20,11 @@ export interface Principal {
    * scopes the person still holds.
    */
   readonly delegation?: { readonly clientId: string; readonly grantId: string };
+  /**
+   * The verified access token's `jti`, for checks that name one token (an OAuth client's
+   * revoked tokens, A12); unset for principals not made from a token.
+   */
+  readonly tokenId?: string;
 }
 
 /**
