@@ -10,6 +10,7 @@ import {
   requireScopes,
   routeViolations,
 } from '../../src/platform/http/route-contract.js';
+import { openAnswer } from '../../src/platform/http/schemas.js';
 import { createTestApp } from '../app-harness.js';
 import { probeRoutes } from '../fixtures/probe-routes.js';
 
@@ -88,6 +89,46 @@ describe('route contract', () => {
         'PUT /api/items/:id: path parameters without a params schema',
         'PUT /api/items/:id: no body schema',
       ]),
+    );
+  });
+
+  it('V3/open answer: a success response that lets undeclared fields out stops the server, unless marked as not Haven’s to declare', async () => {
+    const route = (response: Record<number, unknown>) =>
+      routeViolations({
+        method: 'GET',
+        url: '/api/items',
+        handler: async () => null,
+        config: { access: requireScopes(['items:read']), rateClass: 'read' },
+        schema: { response },
+      } as never);
+    // An open object (a handler's whole row would leave the server), nested too, and a value of
+    // no declared type (serialized as whatever the handler returned).
+    const leaky = Type.Object({ id: Type.String() }, { additionalProperties: true });
+    expect(route({ 200: leaky })).toEqual([
+      'GET /api/items: response 200: object lets undeclared fields out (additionalProperties: true)',
+    ]);
+    expect(route({ 200: Type.Object({ items: Type.Array(leaky) }) })).toEqual([
+      'GET /api/items: response 200.items[]: object lets undeclared fields out (additionalProperties: true)',
+    ]);
+    expect(route({ 200: Type.Object({ extra: Type.Unknown() }) })).toEqual([
+      'GET /api/items: response 200.extra: a value of no declared type',
+    ]);
+    // Marked deliberately open (the provider's RFC answers, the API document, a file's bytes).
+    expect(route({ 200: openAnswer(leaky) })).toEqual([]);
+    expect(route({ 200: Type.Object({ id: Type.String() }) })).toEqual([]);
+    // Error answers are problem+json written by the problem handler, not judged here.
+    expect(route({ 200: Type.Object({ id: Type.String() }), 400: leaky })).toEqual([]);
+    // And the server refuses to start with one.
+    const error = await startWith((app) => {
+      app.get(
+        '/api/leaky',
+        { config: { access: PUBLIC, rateClass: 'read' }, schema: { response: { 200: leaky } } },
+        async () => ({ id: 'x' }),
+      );
+    });
+    expect(error).toBeInstanceOf(RouteContractError);
+    expect(String(error)).toContain(
+      'GET /api/leaky: response 200: object lets undeclared fields out',
     );
   });
 

@@ -2,6 +2,7 @@
 // endpoints take form-encoded bodies (RFC 6749 §3.2, RFC 7662, RFC 7009) checked here like every
 // other body (V1) before oidc-provider or Haven's own handlers read them.
 import { Type, type Static } from 'typebox';
+import { openAnswer } from '../../platform/http/schemas.js';
 
 /**
  * The scopes a machine client may be granted (Z2). Only routes that serve a client principal
@@ -159,9 +160,11 @@ export const TokenForm7662 = Type.Object(
 export type TokenForm7662 = Static<typeof TokenForm7662>;
 
 /** The answers are oidc-provider's or RFC 7662's own JSON; declared open for the API document. */
-export const ProtocolAnswer = Type.Object(
-  {},
-  { additionalProperties: true, description: 'OAuth JSON answer (RFC 6749, 7662, 8414)' },
+export const ProtocolAnswer = openAnswer(
+  Type.Object(
+    {},
+    { additionalProperties: true, description: 'OAuth JSON answer (RFC 6749, 7662, 8414)' },
+  ),
 );
 
 export const IntrospectionAnswer = Type.Object(

@@ -15,6 +15,7 @@ import { Type } from 'typebox';
 import type { RateClass } from '../../config.js';
 import { openApiDocument } from './openapi.js';
 import { PUBLIC, requireScopes } from './route-contract.js';
+import { openAnswer } from './schemas.js';
 
 export const API_DOCS_PATH = '/api/docs';
 export const OPENAPI_DOCUMENT_PATH = `${API_DOCS_PATH}/openapi.json`;
@@ -78,9 +79,11 @@ const UiFileParams = Type.Object(
   { additionalProperties: false },
 );
 
-const DocumentResponse = Type.Object(
-  { openapi: Type.Literal('3.1.0') },
-  { additionalProperties: true, description: 'This OpenAPI 3.1 document.' },
+const DocumentResponse = openAnswer(
+  Type.Object(
+    { openapi: Type.Literal('3.1.0') },
+    { additionalProperties: true, description: 'This OpenAPI 3.1 document.' },
+  ),
 );
 
 /**

@@ -3,6 +3,7 @@
 // refuses to become ready while any exist, naming the route and the rule.
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { RATE_CLASSES, type RateClass } from '../../config.js';
+import { OPEN_ANSWER } from './schemas.js';
 
 export type RouteAccess =
   | { readonly kind: 'public' }
@@ -102,6 +103,39 @@ export function requestSchemaViolations(schema: unknown, where: string): string[
   return problems;
 }
 
+/**
+ * Walks a success response schema and reports every object that lets undeclared fields out
+ * (additionalProperties: true) and every value of no declared type, unless marked OPEN_ANSWER.
+ */
+export function responseSchemaViolations(schema: unknown, where: string): string[] {
+  const problems: string[] = [];
+  const visit = (node: unknown, at: string): void => {
+    if (typeof node !== 'object' || node === null) return;
+    const s = node as JsonSchema;
+    if (s[OPEN_ANSWER] === true) return;
+    const shaped = ['type', 'anyOf', 'oneOf', 'allOf', 'const', 'enum', '$ref'].some(
+      (key) => key in s,
+    );
+    if (!shaped) problems.push(`${at}: a value of no declared type`);
+    if (s.additionalProperties === true) {
+      problems.push(`${at}: object lets undeclared fields out (additionalProperties: true)`);
+    }
+    if (typeof s.additionalProperties === 'object') visit(s.additionalProperties, `${at}.*`);
+    if (s.properties && typeof s.properties === 'object') {
+      for (const [key, child] of Object.entries(s.properties as JsonSchema)) {
+        visit(child, `${at}.${key}`);
+      }
+    }
+    if (s.items !== undefined) visit(s.items, `${at}[]`);
+    for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
+      const list = s[key];
+      if (Array.isArray(list)) list.forEach((child, i) => visit(child, `${at}(${key}${i})`));
+    }
+  };
+  visit(schema, where);
+  return problems;
+}
+
 /** All violations of one route; empty when it honours the contract. */
 export function routeViolations(route: RouteOptions): string[] {
   const methods = Array.isArray(route.method) ? route.method : [route.method];
@@ -125,6 +159,11 @@ export function routeViolations(route: RouteOptions): string[] {
   const response = schema.response as Record<string, unknown> | undefined;
   if (!response || !Object.keys(response).some((status) => /^2\d\d$|^2xx$/.test(status))) {
     problems.push('no response schema for its success status');
+  }
+  for (const [status, answer] of Object.entries(response ?? {})) {
+    if (/^2\d\d$|^2xx$/.test(status)) {
+      problems.push(...responseSchemaViolations(answer, `response ${status}`));
+    }
   }
   for (const part of ['params', 'querystring', 'body', 'headers'] as const) {
     if (schema[part] !== undefined) problems.push(...requestSchemaViolations(schema[part], part));

@@ -1,5 +1,6 @@
 // Files on the wire.
 import { Type, type Static } from 'typebox';
+import { openAnswer } from '../../../platform/http/schemas.js';
 import { Iso, Uuid } from '../shared/schemas.js';
 
 export const FILE_LIST_LIMIT = 200;
@@ -85,4 +86,5 @@ export const UsageAnswer = Type.Object(
   { additionalProperties: false },
 );
 
-export const DownloadContent = Type.Unknown({ description: 'The file bytes.' });
+// A byte stream sent as it is read from storage, never through the JSON serializer.
+export const DownloadContent = openAnswer(Type.Unknown({ description: 'The file bytes.' }));
