@@ -3,7 +3,8 @@
 // listed to its own members only; a bucket marked deleted takes no more bytes.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeClinic, type Actor } from '../clinical-actors.js';
-import { ownedBucketBody, startS3Server, type TestS3Server } from '../s3-server.js';
+import { LOCAL_S3_CLINIC, addOwnedBucket } from '../owned-buckets.js';
+import { startS3Server, type TestS3Server } from '../s3-server.js';
 import { pdfBytes, tusCreate, tusPatch } from '../tus.js';
 
 const s3: TestS3Server = await startS3Server('haven-controls');
@@ -11,29 +12,15 @@ afterAll(async () => {
   await s3.stop();
 });
 
-const ALLOW = {
-  HAVEN_OUTBOUND_ALLOW_HOSTS: 'api.pwnedpasswords.com,127.0.0.1,localhost,169.254.169.254',
-};
-// TEST-ONLY widening: bucket endpoints may reach the local S3 server on 127.0.0.1.
-const WIDENED = { bucketEndpointTestCidrs: ['127.0.0.1/32'] } as const;
-
-describeClinic('files: owned bucket controls', { env: ALLOW, build: WIDENED }, (clinic) => {
+describeClinic('files: owned bucket controls', LOCAL_S3_CLINIC, (clinic) => {
   let owner: Actor;
 
   beforeAll(async () => {
     owner = await clinic.actor(['clinician']);
   });
 
-  async function create(actor: Actor, overrides: Record<string, unknown> = {}): Promise<string> {
-    const created = await clinic.call(
-      actor,
-      'POST',
-      '/api/files/buckets',
-      ownedBucketBody(s3, overrides),
-    );
-    expect(created.statusCode, created.body).toBe(201);
-    return created.json<{ bucket: { id: string } }>().bucket.id;
-  }
+  const create = (actor: Actor, overrides: Record<string, unknown> = {}) =>
+    addOwnedBucket(clinic, actor, s3, overrides);
 
   it('V5/F1: changing only the endpoint of a bucket to the metadata address is refused, nothing changes', async () => {
     const id = await create(owner);

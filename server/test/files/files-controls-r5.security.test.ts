@@ -7,7 +7,8 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeClinic, type Actor } from '../clinical-actors.js';
-import { ownedBucketBody, startS3Server, type TestS3Server } from '../s3-server.js';
+import { LOCAL_S3_CLINIC, addOwnedBucket } from '../owned-buckets.js';
+import { startS3Server, type TestS3Server } from '../s3-server.js';
 import { pdfBytes, tusCreate, tusUpload } from '../tus.js';
 import { scanFile } from '../../src/modules/files/index.js';
 import { checkContent } from '../../src/platform/file-checks/types.js';
@@ -105,90 +106,73 @@ afterAll(async () => {
   await s3.stop();
 });
 
-const ALLOW = {
-  HAVEN_OUTBOUND_ALLOW_HOSTS: 'api.pwnedpasswords.com,127.0.0.1,localhost,169.254.169.254',
-};
-// TEST-ONLY widening: bucket endpoints may reach the local S3 server on 127.0.0.1.
-const WIDENED = { bucketEndpointTestCidrs: ['127.0.0.1/32'] } as const;
 const KiB = 1024;
 
-describeClinic(
-  'files: owned bucket controls (fifth hunt)',
-  { env: ALLOW, build: WIDENED },
-  (clinic) => {
-    let owner: Actor;
+describeClinic('files: owned bucket controls (fifth hunt)', LOCAL_S3_CLINIC, (clinic) => {
+  let owner: Actor;
 
-    beforeAll(async () => {
-      owner = await clinic.actor(['clinician']);
+  beforeAll(async () => {
+    owner = await clinic.actor(['clinician']);
+  });
+
+  const create = (overrides: Record<string, unknown> = {}) =>
+    addOwnedBucket(clinic, owner, s3, overrides);
+
+  it('F4: an upload into an SSE-S3 bucket that storage reports unencrypted is quarantined, never scanned or released', async () => {
+    // The S3 stand-in ignores SSE headers and reports none: storage did not encrypt.
+    const id = await create({ sseMode: 'AES256' });
+    const upload = await tusUpload(clinic.app, owner, pdfBytes(4096), {
+      filename: 'unencrypted.pdf',
+      bucketId: id,
     });
+    expect(upload.last.statusCode, upload.last.body).toBe(204);
+    const fileId = String(upload.last.headers['haven-file-id']);
+    let scanned = false;
+    const scanner: ClamdClient = {
+      scan: async (source) => {
+        scanned = true;
+        for await (const chunk of source) void chunk;
+        return { verdict: 'clean' };
+      },
+      probe: async () => ({ ok: true, version: 'test scanner' }),
+    };
+    const services = clinic.app.fileServices;
+    await scanFile(
+      clinic.db,
+      {
+        storage: services.storage,
+        buckets: services.buckets,
+        scanner,
+        mailer: undefined,
+        publicOrigin: 'https://haven.example',
+      },
+      fileId,
+      log,
+    );
+    const [row] = await clinic.rows('files', { id: fileId });
+    expect(row).toMatchObject({ status: 'quarantined', status_reason: 'encryption_mismatch' });
+    expect(scanned).toBe(false);
+    const link = await clinic.call(owner, 'POST', `/api/files/${fileId}/download-link`, {});
+    expect(link.statusCode).toBe(409);
+  });
 
-    async function create(overrides: Record<string, unknown>): Promise<string> {
-      const created = await clinic.call(
-        owner,
-        'POST',
-        '/api/files/buckets',
-        ownedBucketBody(s3, overrides),
-      );
-      expect(created.statusCode, created.body).toBe(201);
-      return created.json<{ bucket: { id: string } }>().bucket.id;
-    }
-
-    it('F4: an upload into an SSE-S3 bucket that storage reports unencrypted is quarantined, never scanned or released', async () => {
-      // The S3 stand-in ignores SSE headers and reports none: storage did not encrypt.
-      const id = await create({ sseMode: 'AES256' });
-      const upload = await tusUpload(clinic.app, owner, pdfBytes(4096), {
-        filename: 'unencrypted.pdf',
-        bucketId: id,
-      });
-      expect(upload.last.statusCode, upload.last.body).toBe(204);
-      const fileId = String(upload.last.headers['haven-file-id']);
-      let scanned = false;
-      const scanner: ClamdClient = {
-        scan: async (source) => {
-          scanned = true;
-          for await (const chunk of source) void chunk;
-          return { verdict: 'clean' };
-        },
-        probe: async () => ({ ok: true, version: 'test scanner' }),
-      };
-      const services = clinic.app.fileServices;
-      await scanFile(
-        clinic.db,
-        {
-          storage: services.storage,
-          buckets: services.buckets,
-          scanner,
-          mailer: undefined,
-          publicOrigin: 'https://haven.example',
-        },
-        fileId,
-        log,
-      );
-      const [row] = await clinic.rows('files', { id: fileId });
-      expect(row).toMatchObject({ status: 'quarantined', status_reason: 'encryption_mismatch' });
-      expect(scanned).toBe(false);
-      const link = await clinic.call(owner, 'POST', `/api/files/${fileId}/download-link`, {});
-      expect(link.statusCode).toBe(409);
+  it("F8: an owned bucket's size limit counts the bytes that bucket already holds", async () => {
+    const id = await create({ sizeLimitBytes: 1024 * KiB });
+    const first = await tusCreate(clinic.app, owner, 700 * KiB, {
+      filename: 'first.pdf',
+      bucketId: id,
     });
-
-    it("F8: an owned bucket's size limit counts the bytes that bucket already holds", async () => {
-      const id = await create({ sizeLimitBytes: 1024 * KiB });
-      const first = await tusCreate(clinic.app, owner, 700 * KiB, {
-        filename: 'first.pdf',
-        bucketId: id,
-      });
-      expect(first.statusCode, first.body).toBe(201);
-      // 700 KiB reserved of 1 MiB: another 700 KiB does not fit, though each alone would.
-      const second = await tusCreate(clinic.app, owner, 700 * KiB, {
-        filename: 'second.pdf',
-        bucketId: id,
-      });
-      expect(second.statusCode, second.body).toBe(413);
-      expect(second.json()).toMatchObject({ code: 'QUOTA_EXCEEDED' });
-      expect(await clinic.rows('upload_sessions', { bucket_id: id })).toHaveLength(1);
-      // The default storage is another place: the same upload fits there.
-      const elsewhere = await tusCreate(clinic.app, owner, 700 * KiB, { filename: 'third.pdf' });
-      expect(elsewhere.statusCode, elsewhere.body).toBe(201);
+    expect(first.statusCode, first.body).toBe(201);
+    // 700 KiB reserved of 1 MiB: another 700 KiB does not fit, though each alone would.
+    const second = await tusCreate(clinic.app, owner, 700 * KiB, {
+      filename: 'second.pdf',
+      bucketId: id,
     });
-  },
-);
+    expect(second.statusCode, second.body).toBe(413);
+    expect(second.json()).toMatchObject({ code: 'QUOTA_EXCEEDED' });
+    expect(await clinic.rows('upload_sessions', { bucket_id: id })).toHaveLength(1);
+    // The default storage is another place: the same upload fits there.
+    const elsewhere = await tusCreate(clinic.app, owner, 700 * KiB, { filename: 'third.pdf' });
+    expect(elsewhere.statusCode, elsewhere.body).toBe(201);
+  });
+});
