@@ -69,12 +69,40 @@ function isBoundedMap(s: JsonSchema): boolean {
   );
 }
 
-/** Walks a request schema and reports every rule it breaks, with a JSON-pointer-ish location. */
-export function requestSchemaViolations(schema: unknown, where: string): string[] {
-  const problems: string[] = [];
+/**
+ * Calls `check` on a schema and on every schema a value under it can meet (properties, array
+ * items, the branches of anyOf/oneOf/allOf, and a map's value schema when `intoMap` allows),
+ * with a JSON-pointer-ish location. `check` returns false to leave a schema's insides alone.
+ */
+function walkSchema(
+  schema: unknown,
+  where: string,
+  check: (s: JsonSchema, at: string) => boolean,
+  intoMap: (s: JsonSchema) => boolean,
+): void {
   const visit = (node: unknown, at: string): void => {
     if (typeof node !== 'object' || node === null) return;
     const s = node as JsonSchema;
+    if (!check(s, at)) return;
+    if (intoMap(s)) visit(s.additionalProperties, `${at}.*`);
+    if (s.properties && typeof s.properties === 'object') {
+      for (const [key, child] of Object.entries(s.properties as JsonSchema)) {
+        visit(child, `${at}.${key}`);
+      }
+    }
+    if (s.items) visit(s.items, `${at}[]`);
+    for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
+      const list = s[key];
+      if (Array.isArray(list)) list.forEach((child, i) => visit(child, `${at}(${key}${i})`));
+    }
+  };
+  visit(schema, where);
+}
+
+/** Walks a request schema and reports every rule it breaks, with a JSON-pointer-ish location. */
+export function requestSchemaViolations(schema: unknown, where: string): string[] {
+  const problems: string[] = [];
+  const check = (s: JsonSchema, at: string): boolean => {
     const types = Array.isArray(s.type) ? (s.type as unknown[]) : [s.type];
     const bounded = 'enum' in s || 'const' in s;
     if (types.includes('string') && !bounded && typeof s.maxLength !== 'number') {
@@ -86,20 +114,11 @@ export function requestSchemaViolations(schema: unknown, where: string): string[
     if (types.includes('object') && s.additionalProperties !== false && !isBoundedMap(s)) {
       problems.push(`${at}: object must set additionalProperties: false`);
     }
-    if (isBoundedMap(s)) visit(s.additionalProperties, `${at}.*`);
-    if (s.properties && typeof s.properties === 'object') {
-      for (const [key, child] of Object.entries(s.properties as JsonSchema)) {
-        visit(child, `${at}.${key}`);
-      }
-    }
-    if (s.items) visit(s.items, `${at}[]`);
-    for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
-      const list = s[key];
-      if (Array.isArray(list)) list.forEach((child, i) => visit(child, `${at}(${key}${i})`));
-    }
     if ('patternProperties' in s) problems.push(`${at}: patternProperties are not allowed`);
+    return true;
   };
-  visit(schema, where);
+  // Only a bounded map's values are a request's data to check; any other open object is refused.
+  walkSchema(schema, where, check, isBoundedMap);
   return problems;
 }
 
@@ -109,10 +128,8 @@ export function requestSchemaViolations(schema: unknown, where: string): string[
  */
 export function responseSchemaViolations(schema: unknown, where: string): string[] {
   const problems: string[] = [];
-  const visit = (node: unknown, at: string): void => {
-    if (typeof node !== 'object' || node === null) return;
-    const s = node as JsonSchema;
-    if (s[OPEN_ANSWER] === true) return;
+  const check = (s: JsonSchema, at: string): boolean => {
+    if (s[OPEN_ANSWER] === true) return false;
     const shaped = ['type', 'anyOf', 'oneOf', 'allOf', 'const', 'enum', '$ref'].some(
       (key) => key in s,
     );
@@ -120,19 +137,9 @@ export function responseSchemaViolations(schema: unknown, where: string): string
     if (s.additionalProperties === true) {
       problems.push(`${at}: object lets undeclared fields out (additionalProperties: true)`);
     }
-    if (typeof s.additionalProperties === 'object') visit(s.additionalProperties, `${at}.*`);
-    if (s.properties && typeof s.properties === 'object') {
-      for (const [key, child] of Object.entries(s.properties as JsonSchema)) {
-        visit(child, `${at}.${key}`);
-      }
-    }
-    if (s.items !== undefined) visit(s.items, `${at}[]`);
-    for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
-      const list = s[key];
-      if (Array.isArray(list)) list.forEach((child, i) => visit(child, `${at}(${key}${i})`));
-    }
+    return true;
   };
-  visit(schema, where);
+  walkSchema(schema, where, check, (s) => typeof s.additionalProperties === 'object');
   return problems;
 }
 
