@@ -733,6 +733,16 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/oauth/oauth-apps.security.test.ts`],
   },
   {
+    id: 'A12/resume-by-the-consenting-person',
+    control: 'A12',
+    file: `${S}modules/oauth/protocol-routes.ts`,
+    find: 'if (await resumedByAnotherPerson(server, request, request.params.uid, sessionPerson)) {',
+    replace: 'if (false) {',
+    removes:
+      'the browser that started an authorization collects the code for a consent another person gave on the forwarded consent link',
+    tests: [`${S}modules/oauth/oauth-apps.security.test.ts`],
+  },
+  {
     id: 'A12/redirect-uri-https',
     control: 'A12',
     file: `${S}modules/oauth/redirect-uris.ts`,

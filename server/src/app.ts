@@ -18,7 +18,7 @@ import {
   waitForDatabase,
   warnIfPrivilegedRuntimeRole,
 } from './platform/db/startup.js';
-import { installAccessControl } from './platform/auth/access.js';
+import { installAccessControl, ownSessionPerson } from './platform/auth/access.js';
 import type { Authenticator } from './platform/auth/principal.js';
 import {
   ACCESS_COOKIE,
@@ -239,6 +239,7 @@ async function registerOAuth(
         keyForKid: (kid) => keys.publicKeyForKid(kid),
         cookieKeys: oauth.oauthCookieKeys(masterKeysOf(config)),
         decisions: context.settings.decisions,
+        sessionPerson: (request) => ownSessionPerson(identity.authenticator, request),
       },
     },
   });

@@ -1,6 +1,7 @@
 // One browser's cookies for tests that play the browser's part of an OAuth flow through
 // app.inject (sign-in, consent page, redirects): remembers Set-Cookie answers and sends them back.
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { ACCESS_COOKIE } from '../src/modules/identity/index.js';
 
 /** A cookie jar of one browser: name → value, from Set-Cookie answers. */
 export class Browser {
@@ -16,6 +17,15 @@ export class Browser {
       if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
+  }
+
+  /**
+   * Signed in to Haven as `person`: the access cookie the SPA's sign-in leaves, with the
+   * session's access token (an Actor's `authorization` carries it as a bearer token).
+   */
+  signIn(person: { readonly authorization: string }): this {
+    this.cookies.set(ACCESS_COOKIE, person.authorization.replace(/^Bearer /, ''));
+    return this;
   }
 
   /** A cookie the browser's owner sets by hand (a forgery, in these tests). */

@@ -11,7 +11,7 @@
 // program that reaches the module (the server's, and the browser tests' through app.ts).
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference -- an ambient module declaration cannot be imported
 /// <reference path="./oidc-provider.d.ts" />
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { CryptoKey, KeyObject } from 'jose';
 import type { ModuleContext } from '../../platform/module-context.js';
 import { registerProtocolRoutes } from './protocol-routes.js';
@@ -27,6 +27,11 @@ export { purgeExpiredOAuthRecords } from './cleanup-repo.js';
 
 export interface OAuthSettings extends AuthorizationServerSettings {
   readonly keyForKid: (kid: string) => Promise<CryptoKey | KeyObject | undefined>;
+  /**
+   * The person whose own Haven session (the browser's cookie) this request carries, or
+   * undefined: the resume step of an authorization is theirs alone (protocol-routes.ts).
+   */
+  readonly sessionPerson: (request: FastifyRequest) => Promise<string | undefined>;
 }
 
 export interface OAuthModuleOptions {
@@ -49,6 +54,7 @@ export const oauthModule: FastifyPluginAsync<OAuthModuleOptions> = async (app, {
         keyForKid: settings.keyForKid,
       },
       settings.decisions,
+      settings.sessionPerson,
     ),
   );
   registerClientRoutes(app, context);

@@ -5,7 +5,9 @@
 //
 // The decision is recorded on the interaction and the browser is sent to the provider's resume
 // URL, which only the browser that started the authorization can use (oidc-provider binds it to
-// a signed cookie set then): a consent link forwarded to someone else grants nothing to anyone.
+// a signed cookie set then), and which Haven finishes only when that browser is signed in as the
+// person who answered (protocol-routes.ts): a consent link forwarded to someone else, and
+// answered there, sends a code to no one.
 import type { FastifyRequest } from 'fastify';
 import type { InteractionInstance } from 'oidc-provider';
 import { requireUser } from '../../platform/access/index.js';

@@ -227,8 +227,9 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
     expect(decision.statusCode, decision.body).toBe(200);
     const { redirectTo } = decision.json<{ redirectTo: string }>();
     expect(new URL(redirectTo).origin).toBe(new URL(issuer()).origin);
-    // The resume step, with this browser's cookie, goes straight back to the app.
-    const response = await started.browser.get(app(node), redirectTo);
+    // The resume step, in the browser that started it and is signed in as the person who
+    // answered, goes straight back to the app.
+    const response = await started.browser.signIn(person).get(app(node), redirectTo);
     expect(response.statusCode).toBe(303);
     return new URL(String(response.headers.location));
   }
@@ -557,7 +558,8 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
       { allow: true },
     );
     expect(decision.statusCode).toBe(200);
-    const stranger = new Browser();
+    // Another browser, even one signed in as the patient, lacks the provider's resume cookie.
+    const stranger = new Browser().signIn(patient);
     const resumed = await stranger.get(app(), decision.json<{ redirectTo: string }>().redirectTo);
     expect(String(resumed.headers.location ?? '')).not.toContain('code=');
     expect(resumed.statusCode).toBe(400);
@@ -570,6 +572,63 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
       { allow: true },
     );
     expect(again.statusCode).toBe(404);
+  });
+
+  it('A12/consent phishing: the browser that started a request collects no code for a consent another person gave', async () => {
+    const registered = await registerApp();
+    const { actor: victim } = await portalPatient();
+    const { actor: attacker } = await portalPatient();
+    // The attacker starts a real app's request in their own browser and sends the victim the
+    // consent link; the victim, signed in to Haven, allows.
+    const started = await startAuthorization(registered);
+    const decision = await callAs(
+      app(),
+      victim,
+      'POST',
+      `/api/oauth/interactions/${started.uid}/decision`,
+      { allow: true },
+    );
+    expect(decision.statusCode, decision.body).toBe(200);
+    const redirectTo = decision.json<{ redirectTo: string }>().redirectTo;
+    // The attacker's browser holds the provider's resume cookie, but not the victim's session:
+    // neither signed out nor signed in as themselves does it get a code, on either node.
+    for (const [node, browser] of [
+      [0, started.browser],
+      [1, started.browser.signIn(attacker)],
+    ] as const) {
+      const resumed = await browser.get(app(node), redirectTo);
+      expect(resumed.statusCode, resumed.body).toBe(403);
+      expect(resumed.headers.location).toBeUndefined();
+      expect(resumed.body).toContain('answered on the consent page by another account');
+    }
+    // The same browser signed in as the person who answered finishes it (the refusals spent
+    // nothing): what is refused is the person, not the request.
+    const finished = await started.browser.signIn(victim).get(app(), redirectTo);
+    expect(finished.statusCode).toBe(303);
+    expect(new URL(String(finished.headers.location)).searchParams.get('code')).toBeTruthy();
+  });
+
+  it("A12/consent swap: a person's browser is not handed an app connection another person consented to", async () => {
+    const registered = await registerApp();
+    const { actor: person } = await portalPatient();
+    const { actor: other } = await portalPatient();
+    // The request starts in the person's own browser; someone else answers its consent link.
+    const started = await startAuthorization(registered);
+    started.browser.signIn(person);
+    const decision = await callAs(
+      app(),
+      other,
+      'POST',
+      `/api/oauth/interactions/${started.uid}/decision`,
+      { allow: true },
+    );
+    expect(decision.statusCode, decision.body).toBe(200);
+    const resumed = await started.browser.get(
+      app(),
+      decision.json<{ redirectTo: string }>().redirectTo,
+    );
+    expect(resumed.statusCode).toBe(403);
+    expect(String(resumed.headers.location ?? '')).not.toContain('code=');
   });
 
   it('A12/Z2 intersection: a person cannot grant an app what their own account does not hold', async () => {

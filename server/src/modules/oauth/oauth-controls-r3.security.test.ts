@@ -103,10 +103,9 @@ describeClinic('A12 OAuth controls (round 3)', (clinic) => {
       { allow },
     );
     expect(decision.statusCode, decision.body).toBe(200);
-    const resumed = await started.browser.get(
-      clinic.app,
-      decision.json<{ redirectTo: string }>().redirectTo,
-    );
+    const resumed = await started.browser
+      .signIn(person)
+      .get(clinic.app, decision.json<{ redirectTo: string }>().redirectTo);
     expect(resumed.statusCode, resumed.body).toBe(303);
     return new URL(String(resumed.headers.location));
   }
@@ -283,14 +282,16 @@ describeClinic('A12 OAuth controls (round 3)', (clinic) => {
     expect(decision.statusCode, decision.body).toBe(200);
     const redirectTo = decision.json<{ redirectTo: string }>().redirectTo;
     // The uid is in the consent link and the resume URL: a stranger knows it, and sets the
-    // provider's resume cookie to it by hand.
-    const stranger = new Browser();
+    // provider's resume cookie to it by hand (signed in as the patient, so only the cookie's
+    // signature stands in the way).
+    const stranger = new Browser().signIn(patient);
     stranger.set('_interaction_resume', started.uid);
     const forged = await stranger.get(clinic.app, redirectTo);
     expect(String(forged.headers.location ?? '')).not.toContain('code=');
     expect(forged.statusCode).toBe(400);
-    // The browser that started it still resumes (the control: the request was not spent).
-    const resumed = await started.browser.get(clinic.app, redirectTo);
+    // The browser that started it, signed in as the patient, still resumes (the control: the
+    // request was not spent).
+    const resumed = await started.browser.signIn(patient).get(clinic.app, redirectTo);
     expect(resumed.statusCode).toBe(303);
     expect(String(resumed.headers.location)).toContain('code=');
   });

@@ -21,6 +21,7 @@ import {
   type TokenVerification,
 } from './introspection.js';
 import type { TokenDecisions } from './token-decisions.js';
+import { authorizationErrorPage } from './error-page.js';
 import { browserOriginsOf, OAUTH_ROUTES, type AuthorizationServer } from './provider.js';
 import {
   AuthorizationPage,
@@ -113,6 +114,28 @@ async function handOver(
   });
 }
 
+/**
+ * Whether a consent given on Haven's page is being resumed in a browser that is not signed in to
+ * Haven as the person who gave it (A12). The provider lets only the browser that started the
+ * authorization resume it (its signed cookie), but that browser can be anyone's: an attacker
+ * starts a request for a real app, sends the victim the consent link, the victim allows, and the
+ * attacker's browser would collect the code for the victim's grant (or a victim's browser would
+ * be handed the attacker's grant). The browser that finishes must also carry the consenting
+ * person's own session. Refused, the request stays unanswered and expires: nothing is spent that a
+ * stranger who learned the uid could use to cancel someone's own request.
+ */
+async function resumedByAnotherPerson(
+  server: AuthorizationServer,
+  request: FastifyRequest,
+  uid: string,
+  sessionPerson: (request: FastifyRequest) => Promise<string | undefined>,
+): Promise<boolean> {
+  const interaction = await (await server.provider()).Interaction.find(uid);
+  const login = interaction?.result?.login as { accountId?: unknown } | undefined;
+  if (typeof login?.accountId !== 'string') return false;
+  return (await sessionPerson(request)) !== login.accountId;
+}
+
 function sendOAuthError(reply: FastifyReply, error: OAuthError): FastifyReply {
   if (error.status === 401) {
     reply.header(
@@ -132,6 +155,7 @@ export function registerProtocolRoutes(
   server: AuthorizationServer,
   verification: TokenVerification,
   decisions: TokenDecisions,
+  sessionPerson: (request: FastifyRequest) => Promise<string | undefined>,
 ): void {
   acceptOnlyFormBodies(app);
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -162,9 +186,26 @@ export function registerProtocolRoutes(
     '/oauth/authorize/:uid',
     {
       config: browserEndpoint,
-      schema: { params: InteractionParams, response: { 200: AuthorizationPage } },
+      schema: {
+        params: InteractionParams,
+        response: { 200: AuthorizationPage, 403: AuthorizationPage },
+      },
     },
-    (request, reply) => handOver(server, request, reply),
+    async (request, reply) => {
+      if (await resumedByAnotherPerson(server, request, request.params.uid, sessionPerson)) {
+        return reply
+          .code(403)
+          .type('text/html; charset=utf-8')
+          .header('cache-control', 'no-store')
+          .send(
+            authorizationErrorPage([
+              'This request was answered on the consent page by another account, or in another browser, than the one finishing it here, so Haven sent nothing to the app.',
+              'Close this page and start again from the app, in the browser where you are signed in to Haven as yourself.',
+            ]),
+          );
+      }
+      return handOver(server, request, reply);
+    },
   );
 
   // The token endpoint's CORS preflight (A12, T5): answered only for the origin of a public

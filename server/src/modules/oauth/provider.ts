@@ -15,7 +15,7 @@ import { secretMatchesHash } from './client-secrets.js';
 import { kyselyAdapter } from './adapter.js';
 import type { TokenDecisions } from './token-decisions.js';
 import { isActiveUser } from './grants-repo.js';
-import { escapeHtml } from '../../platform/html.js';
+import { renderAuthorizationError } from './error-page.js';
 import { describeDatabaseFault, isDatabaseUnavailable } from '../../platform/db/faults.js';
 import { CLIENT_SCOPES_BY_KIND, DELEGATED_SCOPE_NAMES, MACHINE_CLIENT_SCOPES } from './schemas.js';
 
@@ -141,27 +141,6 @@ function ed25519SigningKey(Base: typeof ExternalSigningKey, jwk: SigningJwk): Ex
   key.kid = jwk.kid;
   key.alg = jwk.alg;
   return key;
-}
-
-/**
- * The page a browser sees when an authorization request cannot go back to the app (an unknown
- * client, a redirect URI not registered): no redirect to an unverified address (RFC 6749
- * §4.1.2.1), a sentence, no inline style or script (Haven's CSP), nothing from the request but
- * the escaped error text.
- */
-function renderAuthorizationError(
-  ctx: { type: string; body: string },
-  out: { error?: string; error_description?: string },
-): void {
-  ctx.type = 'html';
-  const reason = escapeHtml(out.error_description ?? out.error ?? 'unknown error');
-  ctx.body = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Haven could not continue</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><main><h1>Haven could not continue this sign-in</h1>
-<p>The app that sent you here made a request Haven cannot accept (${reason}).</p>
-<p>Close this page and return to the app. If this keeps happening, tell the app's maker.</p>
-</main></body></html>`;
 }
 
 /** The one resource indicator (RFC 8707): the Haven API. Its tokens carry `aud` = audience. */

@@ -45,3 +45,31 @@ export function installAccessControl(
     request.principal = principal;
   });
 }
+
+/**
+ * The person signed in to Haven in this browser (the session cookie), or undefined: no cookie,
+ * one that no longer verifies, or credentials that are not a person's own session (a bearer
+ * token, an app acting for someone). For a public browser route that must know whose browser it
+ * is (the OAuth resume step) without requiring anyone.
+ */
+export async function ownSessionPerson(
+  authenticator: Authenticator,
+  request: FastifyRequest,
+): Promise<string | undefined> {
+  let principal: Principal | null;
+  try {
+    principal = await authenticator.authenticate(request);
+  } catch (error) {
+    if (error instanceof HavenError && error.code === 'UNAUTHENTICATED') return undefined;
+    throw error;
+  }
+  if (
+    principal?.kind !== 'user' ||
+    principal.via !== 'cookie' ||
+    principal.sessionId === undefined ||
+    principal.delegation !== undefined
+  ) {
+    return undefined;
+  }
+  return principal.subject;
+}
