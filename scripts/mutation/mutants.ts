@@ -4997,6 +4997,26 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/identity/sessions/browser-key-rotation.security.test.ts`],
   },
   {
+    id: 'S2/stale-keys-through-outage',
+    control: 'S2',
+    file: `${S}modules/identity/keys/signing-keys.ts`,
+    find: '      if (loaded && now().getTime() - loaded.at < retentionMs) return loaded;\n',
+    replace: '',
+    removes:
+      'a node whose key cache went stale during a database outage refuses every valid token it had verified before',
+    tests: [`${S}modules/identity/keys/signing-keys.test.ts`],
+  },
+  {
+    id: 'A4/key-lookup-failure-not-invalid-token',
+    control: 'A4',
+    file: `${S}platform/auth/jwt-authenticator.ts`,
+    find: '      if (keyLookupFailure !== undefined && error === keyLookupFailure) throw error;\n',
+    replace: '',
+    removes:
+      'a key the database could not give is reported as an invalid token (401, the client drops it) instead of an outage (503)',
+    tests: [`${S}modules/identity/keys/signing-keys.test.ts`],
+  },
+  {
     id: 'A12/org-client-step-up',
     control: 'A12',
     file: `${S}modules/oauth/organization-routes.ts`,

@@ -3,7 +3,7 @@
 // a request meets them (see docs/architecture.md).
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { HavenConfig } from './config.js';
 import { masterKeysOf } from './platform/crypto.js';
@@ -19,6 +19,7 @@ import {
   warnIfPrivilegedRuntimeRole,
 } from './platform/db/startup.js';
 import { installAccessControl, ownSessionPerson } from './platform/auth/access.js';
+import { firstConnectionSettled, openRedis } from './platform/redis.js';
 import type { Authenticator } from './platform/auth/principal.js';
 import {
   ACCESS_COOKIE,
@@ -149,21 +150,6 @@ function serverOptions(
   return options;
 }
 
-function firstConnectionSettled(redis: Redis, timeoutMs = 5_000): Promise<void> {
-  if (redis.status === 'ready') return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      redis.off('ready', done);
-      redis.off('error', done);
-      resolve();
-    };
-    const timer = setTimeout(done, timeoutMs);
-    redis.once('ready', done);
-    redis.once('error', done);
-  });
-}
-
 /** /readyz's scanner check: clamd answers PING and VERSION. */
 function scannerProbe(services: FileServices): (() => Promise<void>) | undefined {
   const { scanner } = services;
@@ -284,13 +270,7 @@ export async function buildApp(
       throw error;
     }
   }
-  const redis = config.redisUrl
-    ? new Redis(config.redisUrl, {
-        maxRetriesPerRequest: 2,
-        enableOfflineQueue: false,
-        lazyConnect: false,
-      })
-    : undefined;
+  const redis = config.redisUrl ? openRedis(config.redisUrl, logger) : undefined;
 
   app.decorate('config', config);
   app.decorate('database', database);

@@ -16,12 +16,14 @@ describeEachEngine('rate limiting with Redis unreachable', (engine) => {
   });
   afterAll(() => t.close());
 
-  it('R1/fail-closed: an API route answers 503 SERVICE_UNAVAILABLE, never unlimited', async () => {
+  it('R1/fail-closed: an API route answers 503 SERVICE_UNAVAILABLE with Retry-After, never unlimited', async () => {
     const response = await t.app.inject({
       url: '/api/test/items/8f14e45f-ceea-4e7a-9b5c-1f2d3c4b5a69',
     });
     expect(response.statusCode).toBe(503);
     expect(response.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    // "Not now", with when to try again: clients (the SPA, tus and OAuth clients) wait and retry.
+    expect(response.headers['retry-after']).toBe('1');
   });
 
   it('R1: the liveness probe stays up and readiness reports the failing dependency', async () => {

@@ -64,6 +64,10 @@ export function createAccessTokenVerifier(
   async function verifySignatureAndClaims(token: string): Promise<VerifiedToken> {
     let payload: JWTPayload;
     let kid = '';
+    // A key lookup that failed (the database unreachable) says nothing about the token: it
+    // surfaces as itself (503 with Retry-After), never as "invalid token", which would tell a
+    // client to drop a token that is fine.
+    let keyLookupFailure: unknown;
     try {
       ({
         payload,
@@ -71,9 +75,13 @@ export function createAccessTokenVerifier(
       } = await jwtVerify(
         token,
         async (protectedHeader) => {
-          const key = protectedHeader.kid
-            ? await options.keyForKid(protectedHeader.kid)
-            : undefined;
+          let key: Awaited<ReturnType<typeof options.keyForKid>>;
+          try {
+            key = protectedHeader.kid ? await options.keyForKid(protectedHeader.kid) : undefined;
+          } catch (error) {
+            keyLookupFailure = error;
+            throw error;
+          }
           if (!key) {
             throw new joseErrors.JWKSNoMatchingKey();
           }
@@ -99,7 +107,8 @@ export function createAccessTokenVerifier(
       ) {
         throw new Error('lifetime above the cap');
       }
-    } catch {
+    } catch (error) {
+      if (keyLookupFailure !== undefined && error === keyLookupFailure) throw error;
       // One answer for every failure: the caller learns nothing about which check failed.
       throw new HavenError('UNAUTHENTICATED', 'The access token is invalid or expired.');
     }

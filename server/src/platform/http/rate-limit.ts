@@ -19,6 +19,8 @@ import { HavenError } from '../errors.js';
 // Parsing the address with ipaddr.js was a third of the limiter's cost per request (issue 9),
 // and a client sends many requests from one address, so the keys of recent addresses are kept.
 const CLIENT_KEYS_REMEMBERED = 4096;
+/** Seconds a caller should wait while the rate-limit store (Redis) is unreachable. */
+const RATE_STORE_RETRY_AFTER_SECONDS = 1;
 /** The longest textual IP address (IPv6 with an IPv4 tail, `ffff:…:255.255.255.255`). */
 const LONGEST_ADDRESS = 45;
 const clientKeys = new Map<string, string>();
@@ -155,11 +157,16 @@ export async function installRateLimit(
         }
         throw error;
       }
-      request.log.error({ err: error }, 'rate-limit store unavailable');
+      // One line per refused request without the stack (redis.ts logs the outage itself).
+      request.log.warn(
+        { cause: error instanceof Error ? error.message : String(error) },
+        'rate-limit store unavailable',
+      );
       if (request.routeOptions.config.rateLimitFailOpen) return;
       throw new HavenError(
         'SERVICE_UNAVAILABLE',
         'Rate limiting is unavailable; try again shortly.',
+        { headers: { 'retry-after': String(RATE_STORE_RETRY_AFTER_SECONDS) } },
       );
     });
   return limitOrRefuse;

@@ -19,6 +19,7 @@ import {
 } from '../../../../test/databases.js';
 import { createAccessTokenAuthenticator } from '../../../platform/auth/jwt-authenticator.js';
 import { createKeyRing, type KeyRing } from '../../../platform/crypto.js';
+import { HavenError } from '../../../platform/errors.js';
 import { openDatabase } from '../../../platform/db/database.js';
 import { issueAccessToken } from './access-tokens.js';
 import { createSigningKeyStore, rotateSigningKeys, type SigningKeyStore } from './signing-keys.js';
@@ -169,6 +170,37 @@ describeEachEngine('signing keys', (engine) => {
     expect((await store.jwks()).keys.map((k) => k.kid)).toEqual([
       (await store.currentSigningKey()).kid,
     ]);
+  });
+
+  it('A4/database outage: a stale key cache keeps verifying the tokens signed before, and a key that cannot be read is an outage, not an invalid token', async () => {
+    const other = await createTestDatabase(engine);
+    let closed = false;
+    try {
+      const nodeB = createSigningKeyStore({ db: other.db, ring, now: () => new Date(clock) });
+      const signed = await issue(nodeB);
+      await expect(verifierFor(nodeB)(signed.token)).resolves.toBeTruthy();
+      await other.close();
+      closed = true;
+      // The cache is stale and the table cannot be read: the keys read last still verify.
+      clock += 30_001;
+      await expect(verifierFor(nodeB)(signed.token)).resolves.toMatchObject({
+        subject: 'user-1',
+      });
+      // A node that never read the keys cannot check the token: the database's error comes
+      // out (the API answers 503 with Retry-After), never "the access token is invalid".
+      const fresh = createSigningKeyStore({ db: other.db, ring, now: () => new Date(clock) });
+      const failure = await verifierFor(fresh)(signed.token).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(Error);
+      expect(failure).not.toBeInstanceOf(HavenError);
+      // Once every token the old keys could have signed has expired, they are not trusted blind.
+      clock += 300_000 + 60_000;
+      await expect(verifierFor(nodeB)(signed.token)).rejects.not.toBeInstanceOf(HavenError);
+    } finally {
+      if (!closed) await other.close();
+    }
   });
 
   it('A4/at rest: the private key is sealed under the master key and bound to its kid', async () => {

@@ -128,7 +128,15 @@ export function createSigningKeyStore(options: SigningKeyStoreOptions): SigningK
   }
   async function publicKeys(): Promise<Loaded> {
     if (loaded && now().getTime() - loaded.at < cacheMs) return loaded;
-    return reload();
+    try {
+      return await reload();
+    } catch (error) {
+      // The database unreachable: the keys read last still verify the tokens signed before the
+      // outage (a node that had to re-read would otherwise call valid tokens invalid), until
+      // every token they could have signed has expired.
+      if (loaded && now().getTime() - loaded.at < retentionMs) return loaded;
+      throw error;
+    }
   }
 
   async function loadCurrent(): Promise<SigningKey> {

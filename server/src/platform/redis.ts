@@ -1,0 +1,51 @@
+// The one Redis connection a node keeps (rate limits, R1), and how its faults show: requests that
+// need it answer 503 with Retry-After while it is away (rate-limit.ts), and the log says so once
+// per outage rather than once per failed reconnect.
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+export function openRedis(url: string, log: Logger): Redis {
+  // Without the offline queue a command sent while the socket is away fails at once (the
+  // limiter's 503) instead of waiting in memory.
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: 2,
+    enableOfflineQueue: false,
+    lazyConnect: false,
+  });
+  // With no 'error' listener ioredis prints every failed reconnect as an unhandled error event.
+  let down = false;
+  redis.on('error', (error: Error) => {
+    if (down) return;
+    down = true;
+    log.warn(
+      { cause: error.message },
+      'redis unreachable; rate-limited routes answer 503 until it is back',
+    );
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    log.info('redis reachable again');
+  });
+  return redis;
+}
+
+/**
+ * Resolves once the first connection attempt has settled (ready or failed), or after
+ * `timeoutMs`: commands sent while the socket is still opening would fail, and the fail-closed
+ * limiter would turn a node's first requests into 503s.
+ */
+export function firstConnectionSettled(redis: Redis, timeoutMs = 5_000): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      redis.off('error', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    redis.once('ready', done);
+    redis.once('error', done);
+  });
+}
