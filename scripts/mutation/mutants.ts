@@ -4271,6 +4271,25 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${T}files/multipart-controls.security.test.ts`],
   },
   {
+    id: 'F2/writer-mark-renewed',
+    control: 'F2',
+    file: `${S}modules/files/uploads/service.ts`,
+    find: '    repo.renewWriter(defaultCtx.db, input.sessionId, token).catch(() => undefined);\n',
+    replace: '',
+    removes:
+      "a slow PATCH's writer mark is never renewed, so it looks dead to a second writer while its body still arrives",
+    tests: [`${S}modules/files/uploads/quota-and-writer.security.test.ts`],
+  },
+  {
+    id: 'F2/dead-writer-freed-quickly',
+    control: 'F2',
+    file: `${S}modules/files/uploads/repo.ts`,
+    find: "const WRITER_STALE = '20 seconds';",
+    replace: "const WRITER_STALE = '11 minutes';",
+    removes: 'a node that crashed mid-PATCH locks the upload for minutes: every resume answers 423',
+    tests: [`${S}modules/files/uploads/quota-and-writer.security.test.ts`],
+  },
+  {
     id: 'F5/stored-size-before-scan',
     control: 'F5',
     file: `${S}modules/files/scanning/scan-job.ts`,

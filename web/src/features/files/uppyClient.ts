@@ -18,8 +18,12 @@ export interface UploadTarget {
 export type Body = Record<string, never>;
 export type Upload = UppyFile<Meta, Body>;
 
-/** Retries of a chunk the network or a busy server lost, in milliseconds. */
-export const RETRY_DELAYS = [0, 1000, 3000, 5000];
+/**
+ * Retries of a chunk the network or a busy server lost, in milliseconds. They span more than the
+ * 20 s after which the server frees an upload whose writer died (a node that crashed mid-chunk
+ * answers 423 until then), so a resume after such a crash goes on by itself.
+ */
+export const RETRY_DELAYS = [0, 1000, 3000, 5000, 10_000, 15_000];
 /** A token that expires within this margin is refreshed before the next chunk leaves. */
 const ACCESS_MARGIN_MS = 30_000;
 

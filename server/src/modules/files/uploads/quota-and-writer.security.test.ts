@@ -4,10 +4,13 @@
 // And one writer per session: a live mark turns a second writer away, a mark left by a process
 // that died mid-PATCH does not lock the upload for ever.
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { sql } from 'kysely';
 import { beforeAll, expect, it } from 'vitest';
 import { describeClinic, type Actor } from '../../../../test/clinical-actors.js';
+import { askUntil } from '../../../../test/eventually.js';
 import { pdfBytes, tusCreate, tusHead, tusPatch } from '../../../../test/tus.js';
+import { WRITER_HEARTBEAT_MS } from './repo.js';
 
 const MIB = 1024 * 1024;
 
@@ -117,18 +120,59 @@ describeClinic(
       expect(head.headers['upload-offset']).toBe('0');
     });
 
-    it('F2/dead writer: a mark left by a process that died mid-PATCH goes stale and the upload resumes', async () => {
+    it('F2/dead writer: a mark left by a process that died mid-PATCH goes stale within seconds and the upload resumes', async () => {
       const upload = await start(clinician, 1 * MIB, 'resumed.pdf');
+      // Not renewed for 25 s: its PATCH is dead (a live one renews it every 5 s), and a tus
+      // client retrying a 423 for a few seconds gets through.
       await clinic.db
         .updateTable('upload_sessions')
         .set({
           writer_token: randomUUID(),
-          writer_since: sql<Date>`now() - interval '12 minutes'`,
+          writer_since: sql<Date>`now() - interval '25 seconds'`,
         })
         .where('id', '=', upload.sessionId)
         .execute();
       const resumed = await tusPatch(clinic.app, clinician, upload.location, 0, pdfBytes(1 * MIB));
       expect(resumed.statusCode).toBe(204);
+      expect(await filesOf(upload.sessionId)).toBe(1);
+    });
+
+    it('F2/slow writer: a PATCH whose body is still arriving keeps its mark alive, so no second writer takes it over', async () => {
+      const upload = await start(clinician, 1 * MIB, 'slow.pdf');
+      const bytes = pdfBytes(1 * MIB);
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      async function* slowBody(): AsyncGenerator<Buffer> {
+        yield bytes.subarray(0, MIB / 2);
+        await gate;
+        yield bytes.subarray(MIB / 2);
+      }
+      const patch = clinic.app.inject({
+        method: 'PATCH',
+        url: upload.location,
+        headers: {
+          authorization: clinician.authorization,
+          'tus-resumable': '1.0.0',
+          'upload-offset': '0',
+          'content-type': 'application/offset+octet-stream',
+          'content-length': String(bytes.length),
+        },
+        payload: Readable.from(slowBody()),
+      });
+      const markSince = async () =>
+        (
+          await clinic.db
+            .selectFrom('upload_sessions')
+            .select(sql<number>`extract(epoch from writer_since)`.as('since'))
+            .where('id', '=', upload.sessionId)
+            .executeTakeFirstOrThrow()
+        ).since;
+      const { answer: claimed } = await askUntil(markSince, (since) => since !== null, 10_000);
+      expect(claimed).not.toBeNull();
+      await new Promise((resolve) => setTimeout(resolve, WRITER_HEARTBEAT_MS + 1_000));
+      expect(Number(await markSince())).toBeGreaterThan(Number(claimed));
+      release();
+      expect((await patch).statusCode).toBe(204);
       expect(await filesOf(upload.sessionId)).toBe(1);
     });
   },

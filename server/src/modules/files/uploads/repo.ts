@@ -4,8 +4,16 @@ import type { DatabaseSchema, UploadSessionsTable } from '../../../platform/db/s
 
 type Db = Kysely<DatabaseSchema>;
 
-/** A PATCH that has held the writer mark this long is taken to be dead (beyond any timeout). */
-const WRITER_STALE = '11 minutes';
+/** A live PATCH renews its writer mark this often while it runs (appendChunk, service.ts). */
+export const WRITER_HEARTBEAT_MS = 5_000;
+/**
+ * A mark not renewed for this long belongs to a PATCH that died (its node crashed, or its
+ * release met a database outage): four renewals missed. The upload is then free for the client's
+ * next attempt within seconds, not after every request timeout could have run out. A writer that
+ * lost its mark records nothing (recordHeldParts needs it), and its part files are versions no
+ * record names, so a late writer cannot replace what another recorded.
+ */
+const WRITER_STALE = '20 seconds';
 
 const SESSION_COLUMNS = [
   'id',
@@ -128,6 +136,16 @@ export async function claimOwnWriter(
   if (!row) return undefined;
   const session = Object.fromEntries(SESSION_COLUMNS.map((column) => [column, row[column]]));
   return { session: session as SessionRow, parts: Number(row.parts) };
+}
+
+/** Keeps this writer's mark alive (a no-op when it lost the mark). */
+export async function renewWriter(db: Db, sessionId: string, token: string): Promise<void> {
+  await db
+    .updateTable('upload_sessions')
+    .set({ writer_since: sql<Date>`now()` })
+    .where('id', '=', sessionId)
+    .where('writer_token', '=', token)
+    .execute();
 }
 
 export async function releaseWriter(db: Db, sessionId: string, token: string): Promise<void> {

@@ -244,6 +244,12 @@ export async function appendChunk(
   // The offset is checked on the row that statement returned: no other writer moved it since.
   const claimed = await repo.claimOwnWriter(defaultCtx.db, userId, input.sessionId, 'tus', token);
   if (!claimed) throw await whyNotClaimed(defaultCtx, userId, input);
+  // The mark stays alive while this PATCH does (a slow link, a long completion); one that stops
+  // being renewed goes stale quickly (repo.ts), so a crashed node does not lock the upload.
+  const heartbeat = setInterval(() => {
+    repo.renewWriter(defaultCtx.db, input.sessionId, token).catch(() => undefined);
+  }, repo.WRITER_HEARTBEAT_MS);
+  heartbeat.unref();
   let released = false;
   try {
     const { session } = claimed;
@@ -291,6 +297,9 @@ export async function appendChunk(
     const fileId = await completeSession(ctx, session.id, requestContext(request), token);
     return progressOf({ ...updated, status: 'completed' }, fileId);
   } finally {
+    clearInterval(heartbeat);
+    // A release that fails (the database away) leaves a mark that is no longer renewed: stale,
+    // and so free again, within seconds.
     if (!released) {
       await repo.releaseWriter(defaultCtx.db, input.sessionId, token).catch(() => undefined);
     }
