@@ -1288,6 +1288,56 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/identity/identity-controls-r3.security.test.ts`],
   },
   {
+    id: 'A10/newer-link-voids-older',
+    control: 'A10',
+    file: `${S}modules/identity/passwords/service.ts`,
+    find: `      await voidOneTimeTokens(trx, 'password_reset', user.id, now);
+      link = await`,
+    replace: '      link = await',
+    removes:
+      'asking for a new reset link leaves the older links (perhaps in a mailbox someone else reads) working',
+    tests: [`${S}modules/identity/passwords/password-reset.security.test.ts`],
+  },
+  {
+    id: 'A10/token-in-fragment',
+    control: 'A10',
+    file: `${S}modules/identity/passwords/service.ts`,
+    find: '/reset-password#token=${issued.token}',
+    replace: '/reset-password?token=${issued.token}',
+    removes:
+      'the reset token travels in the query string, where server logs and Referer headers see it',
+    tests: [`${S}modules/identity/passwords/password-reset.security.test.ts`],
+  },
+  {
+    id: 'A10/consume-decides',
+    control: 'A10',
+    file: `${S}modules/identity/passwords/service.ts`,
+    find: '    if (used?.userId !== user.id) throw invalidLink();\n',
+    replace: '',
+    removes:
+      'two submissions of one reset link at the same moment both set a password (the peek decides, not the consume)',
+    tests: [`${S}modules/identity/identity-controls-r6.security.test.ts`],
+  },
+  {
+    id: 'A10/identical-answer',
+    control: 'A10',
+    file: `${S}modules/identity/passwords/routes.ts`,
+    find: '  reply.code(202);',
+    replace: '  reply.code(mail ? 202 : 200);',
+    removes: 'the reset request answers differently when the account exists',
+    tests: [`${S}modules/identity/passwords/password-reset.security.test.ts`],
+  },
+  {
+    id: 'A10/smtp-starttls',
+    control: 'A10',
+    file: `${S}platform/mail.ts`,
+    find: 'requireTLS: !implicitTls && options.requireTls !== false && !isLoopbackHost(url.hostname),',
+    replace: 'requireTLS: false,',
+    removes:
+      'reset mail and SMTP credentials cross the network in the clear when the relay offers no STARTTLS',
+    tests: [`${S}platform/mail.test.ts`],
+  },
+  {
     id: 'A11/resend-only-invited',
     control: 'A11',
     file: `${S}modules/identity/onboarding/service.ts`,
@@ -1492,6 +1542,26 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/identity/sign-in/sign-in.security.test.ts`],
   },
   {
+    id: 'A5/access-cookie-host-prefix',
+    control: 'A5',
+    file: `${S}modules/identity/sessions/browser-credentials.ts`,
+    find: "export const ACCESS_COOKIE = '__Host-haven_at';",
+    replace: "export const ACCESS_COOKIE = 'haven_at';",
+    removes:
+      'the access token cookie loses the __Host- prefix: a subdomain or plain-HTTP page may set or shadow it',
+    tests: [`${S}modules/identity/sign-in/sign-in.security.test.ts`],
+  },
+  {
+    id: 'A5/cleared-cookie-attributes',
+    control: 'A5',
+    file: `${S}modules/identity/sessions/browser-credentials.ts`,
+    find: "putCookie(reply, name, serialize(name, '', { ...BASE, maxAge: 0 }));",
+    replace: "putCookie(reply, name, serialize(name, '', { maxAge: 0 }));",
+    removes:
+      'sign-out and a refused refresh clear the __Host- cookies without Secure and Path=/, which browsers ignore: the old tokens stay in the jar',
+    tests: [`${S}modules/identity/identity-controls-r6.security.test.ts`],
+  },
+  {
     id: 'A6/refresh-token-entropy',
     control: 'A6',
     file: `${S}modules/identity/sessions/repo.ts`,
@@ -1580,6 +1650,36 @@ export const MUTANTS: readonly Mutant[] = [
     replace: '',
     removes: 'the identity purge is never scheduled, so expired records pile up',
     tests: [`${S}modules/identity/cleanup.test.ts`],
+  },
+  {
+    id: 'A13/cleanup-job-purges',
+    control: 'A13',
+    file: `${S}jobs/registry.ts`,
+    find: 'const counts = await purgeExpiredIdentityRecords(db, new Date());',
+    replace: 'const counts = await purgeExpiredIdentityRecords(db, new Date(0));',
+    removes: 'the scheduled identity.cleanup job runs but purges nothing',
+    tests: [`${T}platform/controls-r6.security.test.ts`],
+  },
+  {
+    id: 'A13/throttle-backoff-kept',
+    control: 'A13',
+    file: `${S}modules/identity/cleanup-repo.ts`,
+    find: `    .where((eb) => eb.or([eb('backoff_until', 'is', null), eb('backoff_until', '<', retained)]))
+`,
+    replace: '',
+    removes: 'the purge deletes login backoff rows still inside (or just out of) their backoff',
+    tests: [`${S}modules/identity/cleanup.test.ts`],
+  },
+  {
+    id: 'A13/oauth-artifacts-purged',
+    control: 'A13',
+    file: `${S}modules/oauth/cleanup-repo.ts`,
+    find: `    .deleteFrom('oauth_payloads')
+    .where('expires_at', '<', expired)`,
+    replace: `    .deleteFrom('oauth_payloads')
+    .where('expires_at', '<', new Date(0))`,
+    removes: 'expired OAuth codes, grants and refresh tokens are never purged',
+    tests: [`${S}modules/oauth/cleanup.test.ts`],
   },
 
   // Round 5 (identity): A3, A4, A7, A8.
@@ -3385,6 +3485,25 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${T}platform/headers-and-request-id.security.test.ts`],
   },
   {
+    id: 'T2/helmet-hsts-option',
+    control: 'T2',
+    file: `${S}platform/http/security-headers.ts`,
+    find: '    strictTransportSecurity: { ...HSTS },',
+    replace: '    strictTransportSecurity: false,',
+    removes: 'helmet is told not to send HSTS on routed answers',
+    tests: [`${T}platform/headers-and-request-id.security.test.ts`],
+  },
+  {
+    id: 'T2/proxy-include-subdomains',
+    control: 'T2',
+    file: 'deploy/Caddyfile',
+    find: 'Strict-Transport-Security "max-age=63072000; includeSubDomains"',
+    replace: 'Strict-Transport-Security "max-age=63072000"',
+    removes:
+      "the reverse proxy's HSTS header (which replaces Haven's own) no longer covers subdomains",
+    tests: [`${T}platform/controls-r6.security.test.ts`],
+  },
+  {
     id: 'T5/preflight-method-allowlist',
     control: 'T5',
     file: `${S}platform/http/cors.ts`,
@@ -3449,6 +3568,16 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${T}platform/platform-controls-r4.security.test.ts`],
   },
   {
+    id: 'V2/organization-search-bound',
+    control: 'V2',
+    file: `${S}modules/organizations/repo.ts`,
+    find: 'query = query.where(sql<boolean>`lower(o.name) like lower(${`%${escapeLike(search.term)}%`})`);',
+    replace:
+      "query = query.where(sql<boolean>`lower(o.name) like lower(${sql.raw(`'%${escapeLike(search.term)}%'`)})`);",
+    removes: 'the organization search term is pasted into the SQL text instead of bound',
+    tests: [`${T}platform/controls-r6.security.test.ts`],
+  },
+  {
     id: 'V4/request-id-in-problem',
     control: 'V4',
     file: `${S}platform/errors.ts`,
@@ -3477,6 +3606,45 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${T}platform/platform-controls-r4.security.test.ts`],
   },
   {
+    id: 'V4/problem-media-type',
+    control: 'V4',
+    file: `${S}platform/http/problem-handler.ts`,
+    find: ".type('application/problem+json; charset=utf-8')",
+    replace: ".type('application/json; charset=utf-8')",
+    removes:
+      'problems are sent as plain application/json instead of RFC 9457 application/problem+json',
+    tests: [`${T}platform/headers-and-request-id.security.test.ts`],
+  },
+  {
+    id: 'V4/socket-refusal-media-type',
+    control: 'V4',
+    file: `${S}platform/http/client-errors.ts`,
+    find: "    'content-type': 'application/problem+json; charset=utf-8',",
+    replace: "    'content-type': 'application/json; charset=utf-8',",
+    removes: 'refusals answered on the socket (431, 408, bad bytes) are not labelled problem+json',
+    tests: [`${T}proof/t4-limits.security.test.ts`],
+  },
+  {
+    id: 'V4/pattern-message-hidden',
+    control: 'V4',
+    file: `${S}platform/http/problem-handler.ts`,
+    find: "      return { code: 'pattern', message: 'This contains characters that are not allowed here.' };",
+    replace: "      return { code: 'pattern', message: issue.message ?? '' };",
+    removes:
+      "a pattern refusal answers the validator's own text, the schema's regular expression included",
+    tests: [`${T}platform/controls-r6.security.test.ts`],
+  },
+  {
+    id: 'V4/5xx-status-internal',
+    control: 'V4',
+    file: `${S}platform/http/problem-handler.ts`,
+    find: "  if (typeof status === 'number' && status >= 400 && status < 500) {",
+    replace: "  if (typeof status === 'number' && status >= 400) {",
+    removes:
+      'an error a library throws with a 5xx status becomes a 400 and is never logged as an internal error',
+    tests: [`${T}platform/controls-r6.security.test.ts`],
+  },
+  {
     id: 'L1/access-log-installed',
     control: 'L1',
     file: `${S}app.ts`,
@@ -3503,6 +3671,36 @@ export const MUTANTS: readonly Mutant[] = [
     removes:
       'any incoming X-Request-Id (spaces, quotes, 10 kB) is echoed and logged as the request id',
     tests: [`${T}platform/headers-and-request-id.security.test.ts`],
+  },
+  {
+    id: 'L1/request-id-echoed',
+    control: 'L1',
+    file: `${S}app.ts`,
+    find: `    reply.header('x-request-id', request.id);
+`,
+    replace: '',
+    removes:
+      'answers no longer carry X-Request-Id: a caller cannot name the log lines of their request',
+    tests: [`${T}platform/headers-and-request-id.security.test.ts`],
+  },
+  {
+    id: 'L1/audit-request-id',
+    control: 'L1',
+    file: `${S}platform/http/request-context.ts`,
+    find: 'return { requestId: request.id, clientAddress: request.ip };',
+    replace: "return { requestId: '', clientAddress: request.ip };",
+    removes:
+      'audit events lose the request id that joins them to the log lines of the same request',
+    tests: [`${T}proof/sign-in-outcomes.security.test.ts`],
+  },
+  {
+    id: 'L1/access-line-request-logger',
+    control: 'L1',
+    file: `${S}platform/http/access-log.ts`,
+    find: '    request.log.info(',
+    replace: '    request.server.log.info(',
+    removes: "the access line is written by the app's logger, without the request id binding",
+    tests: [`${T}platform/request-log.security.test.ts`],
   },
   {
     id: 'S1/master-key-required',
@@ -4471,6 +4669,25 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${T}platform/access-controls-r4.security.test.ts`],
   },
   {
+    id: 'Z1/api-docs-production',
+    control: 'Z1',
+    file: `${S}platform/http/api-docs.ts`,
+    find: 'const access = options.production ? requireScopes([API_DOCS_SCOPE]) : PUBLIC;',
+    replace: 'const access = PUBLIC;',
+    removes: 'in production anyone may read the API document and its UI',
+    tests: [`${T}security/openapi.security.test.ts`],
+  },
+  {
+    id: 'Z1/authenticate-before-validation',
+    control: 'Z1',
+    file: `${S}platform/auth/access.ts`,
+    find: "  app.addHook('onRequest', async (request) => {",
+    replace: "  app.addHook('preHandler', async (request) => {",
+    removes:
+      'authentication and scopes are checked after body parsing and validation: anonymous callers get 400s naming fields',
+    tests: [`${T}platform/controls-r6.security.test.ts`],
+  },
+  {
     id: 'Z2/scope-list-not-empty',
     control: 'Z2',
     file: `${S}platform/http/route-contract.ts`,
@@ -4478,6 +4695,25 @@ export const MUTANTS: readonly Mutant[] = [
     replace: '',
     removes: 'a route declared with an empty scope list starts, open to every signed-in caller',
     tests: [`${T}platform/access-controls-r4.security.test.ts`],
+  },
+  {
+    id: 'Z2/every-declared-scope',
+    control: 'Z2',
+    file: `${S}platform/auth/access.ts`,
+    find: 'const missing = access.scopes.filter((scope) => !principal.scopes.has(scope));',
+    replace:
+      'const missing = access.scopes.slice(0, 1).filter((scope) => !principal.scopes.has(scope));',
+    removes: 'a route declaring several scopes admits a caller holding only the first',
+    tests: [`${T}platform/access.security.test.ts`],
+  },
+  {
+    id: 'Z2/user-token-scopes-from-roles',
+    control: 'Z2',
+    file: `${S}modules/identity/sessions/session-kit.ts`,
+    find: '    scopes: scopesForRoles(grant.user.roles),',
+    replace: "    scopes: scopesForRoles([...grant.user.roles, 'admin']),",
+    removes: "a person's access token carries scopes beyond those of their roles",
+    tests: [`${S}modules/identity/admin-users/admin-users.security.test.ts`],
   },
   {
     id: 'Z3/unknown-role-grants-nothing',
@@ -4507,6 +4743,18 @@ export const MUTANTS: readonly Mutant[] = [
     replace:
       "  const { userId } = await requireAccess(ctx.db, request, 'bucket:manage', { bucketId });\n  await ctx.db",
     removes: 'a request to delete the system default bucket is not refused as read-only',
+    tests: [`${S}modules/files/buckets/buckets.security.test.ts`],
+  },
+  {
+    id: 'Z6/default-bucket-update-refused',
+    control: 'Z6',
+    file: `${S}modules/files/buckets/service.ts`,
+    find: `  assertNotDefault(bucketId);
+  const { userId } = await requireAccess(ctx.db, request, 'bucket:manage', { bucketId });
+  const row = await repo.selectBucket(ctx.db, bucketId);`,
+    replace: `  const { userId } = await requireAccess(ctx.db, request, 'bucket:manage', { bucketId });
+  const row = await repo.selectBucket(ctx.db, bucketId);`,
+    removes: 'a PATCH of the system default bucket is no longer refused as read-only',
     tests: [`${S}modules/files/buckets/buckets.security.test.ts`],
   },
   {
@@ -4826,6 +5074,38 @@ export const MUTANTS: readonly Mutant[] = [
     replace: 'run: echo skipped',
     removes: 'the hosted CI no longer audits dependencies for known vulnerabilities',
     tests: [`${T}platform/deployment-files.test.ts`],
+  },
+  {
+    id: 'D1/weekly-audit',
+    control: 'D1',
+    file: '.github/workflows/ci.yml',
+    find: `  schedule:
+    # Weekly, so a newly published advisory against a pinned dependency fails a run even when
+    # nothing was pushed.
+    - cron: '17 5 * * 1'
+`,
+    replace: '',
+    removes:
+      'the dependency audit runs only on a push: a new advisory against a pinned version goes unnoticed',
+    tests: [`${T}platform/controls-r6.security.test.ts`],
+  },
+  {
+    id: 'D1/audit-failure-fails',
+    control: 'D1',
+    file: '.github/workflows/ci.yml',
+    find: 'run: npm audit --audit-level=high',
+    replace: 'run: npm audit --audit-level=high || true',
+    removes: 'the npm audit step passes whatever the audit finds',
+    tests: [`${T}platform/controls-r6.security.test.ts`],
+  },
+  {
+    id: 'D1/dependabot-compose',
+    control: 'D1',
+    file: '.github/dependabot.yml',
+    find: '  - package-ecosystem: docker-compose\n',
+    replace: '  - package-ecosystem: pip\n',
+    removes: 'no update pull requests for the images pinned in compose.yaml',
+    tests: [`${T}platform/controls-r6.security.test.ts`],
   },
   {
     id: 'D2/non-root',
