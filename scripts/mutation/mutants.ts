@@ -3666,10 +3666,21 @@ export const MUTANTS: readonly Mutant[] = [
     id: 'L1/well-formed-request-id',
     control: 'L1',
     file: `${S}platform/http/request-id.ts`,
-    find: "  return typeof incoming === 'string' && WELL_FORMED_ID.test(incoming) ? incoming : randomUUID();",
-    replace: "  return typeof incoming === 'string' && incoming !== '' ? incoming : randomUUID();",
+    find: "    return typeof incoming === 'string' && WELL_FORMED_ID.test(incoming) ? incoming : randomUUID();",
+    replace:
+      "    return typeof incoming === 'string' && incoming !== '' ? incoming : randomUUID();",
     removes:
       'any incoming X-Request-Id (spaces, quotes, 10 kB) is echoed and logged as the request id',
+    tests: [`${T}platform/headers-and-request-id.security.test.ts`],
+  },
+  {
+    id: 'L1/request-id-from-trusted-proxy-only',
+    control: 'L1',
+    file: `${S}platform/http/request-id.ts`,
+    find: '    if (!fromTrustedProxy(request.socket.remoteAddress)) return randomUUID();\n',
+    replace: '',
+    removes:
+      "any client chooses the request id its log lines and audit events carry, and can give its requests another request's id",
     tests: [`${T}platform/headers-and-request-id.security.test.ts`],
   },
   {

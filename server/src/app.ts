@@ -57,7 +57,7 @@ import {
 import { registerApiDocs } from './platform/http/api-docs.js';
 import { installOpenApi } from './platform/http/openapi.js';
 import { installRateLimit } from './platform/http/rate-limit.js';
-import { requestIdFrom } from './platform/http/request-id.js';
+import { requestIdGenerator } from './platform/http/request-id.js';
 import { enforceRouteContract, type RouteTableRow } from './platform/http/route-contract.js';
 import {
   FALLBACK_SECURITY_HEADERS,
@@ -106,7 +106,7 @@ function serverOptions(
     // One line per request (written in onResponse below) instead of Fastify's two: the log
     // masker runs on every line, and request logging was the largest cost of a cheap read.
     logController: new LogController({ disableRequestLogging: true }),
-    genReqId: requestIdFrom,
+    genReqId: requestIdGenerator(config.trustedProxies),
     requestIdHeader: false,
     bodyLimit: config.limits.bodyBytes,
     connectionTimeout: config.limits.requestTimeoutMs,

@@ -68,7 +68,9 @@ function expectProblem(response: LightMyRequestResponse, status: number, code: s
 describeEachEngine('security headers and request ids', (engine) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp(engine);
+    // Behind a trusted proxy (app.inject's peer is 127.0.0.1), as a deployment that keeps the
+    // proxy's request ids is.
+    t = await createTestApp(engine, { env: { HAVEN_TRUSTED_PROXIES: '127.0.0.1' } });
   });
   afterAll(async () => {
     await t?.close();
@@ -140,6 +142,36 @@ describeEachEngine('security headers and request ids', (engine) => {
     });
     expect(problem.headers['x-request-id']).toBe(id);
     expect(problem.json<{ requestId: string }>().requestId).toBe(id);
+  });
+
+  it('L1/L3 forged request id: a caller not behind a trusted proxy cannot choose the id its log lines and audit events carry', async () => {
+    const direct = await createTestApp(engine);
+    try {
+      const id = 'victim-request-0001';
+      const response = await direct.app.inject({
+        method: 'POST',
+        url: '/api/auth/session',
+        headers: { 'x-request-id': id, origin: direct.config.publicOrigin },
+        payload: { email: 'nobody@example.org', password: 'not the password at all' },
+      });
+      expect(response.headers['x-request-id']).not.toBe(id);
+      expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      const events = await direct.database.db
+        .selectFrom('audit_events')
+        .select('request_id')
+        .where('request_id', '=', id)
+        .execute();
+      expect(events).toEqual([]);
+      // The refused sign-in is audited, under the id Haven gave it.
+      const own = await direct.database.db
+        .selectFrom('audit_events')
+        .select('action')
+        .where('request_id', '=', String(response.headers['x-request-id']))
+        .execute();
+      expect(own.length).toBeGreaterThan(0);
+    } finally {
+      await direct.close();
+    }
   });
 
   it('L1/log and header injection: a malformed X-Request-Id is replaced by a UUID, never echoed', async () => {
