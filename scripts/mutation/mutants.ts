@@ -4517,6 +4517,15 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${T}files/catalog-controls.security.test.ts`],
   },
   {
+    id: 'L3/export-row-count',
+    control: 'L3',
+    file: `${S}modules/reviews/exports/service.ts`,
+    find: '      rows,\n',
+    replace: '      rows: null,\n',
+    removes: 'an export is audited without the number of rows it handed out',
+    tests: [`${S}modules/reviews/exports/exports.security.test.ts`],
+  },
+  {
     id: 'F6/file-delete-removes-object',
     control: 'F6',
     file: `${S}modules/files/catalog/service.ts`,

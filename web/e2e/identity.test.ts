@@ -23,6 +23,8 @@ async function signOut(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expectPath(page, '/sign-in');
   await page.getByText('You have signed out.').waitFor();
+  // A deliberate sign-out forgets the page: the next person signing in here starts at home.
+  expect(new URL(page.url()).searchParams.has('next')).toBe(false);
 }
 
 async function seedAdmin(): Promise<SeededUser> {
@@ -246,6 +248,20 @@ describe('identity SPA', () => {
     await signIn(page, clinicianEmail, password, device);
     await signOut(page);
     await signOut(adminPage);
+  });
+
+  it('V4: a link an email program cut short asks for the whole link instead of naming a field', async () => {
+    const { page } = await open('/');
+    const cases = [
+      ['/invite#token=bogus', 'This page needs the whole invitation link from your email.'],
+      ['/reset-password#token=short', 'This page needs the whole reset link from your email'],
+      ['/setup#token=short', 'This page needs the whole one-time setup link'],
+    ] as const;
+    for (const [path, sentence] of cases) {
+      await goto(page, path);
+      await page.getByRole('alert').filter({ hasText: sentence }).waitFor();
+      expect(await page.getByText(/characters|must match/).count()).toBe(0);
+    }
   });
 
   it('A10: forgot password → mailed link → new password → sign in with MFA', async () => {

@@ -11,10 +11,19 @@ export function RouteView() {
   const match = matchRoute(pathname);
   const route = match?.route;
   const mustSignIn = route?.access === 'signed-in' && auth.status === 'signed_out';
+  // Back to this page after signing in only when the session ended without the person choosing
+  // to leave (idle, expired). After a deliberate sign-out the next person at this computer must
+  // not land on the page the last one had open (a patient's record, opened in their name).
+  const returnHere =
+    auth.status === 'signed_out' &&
+    auth.reason !== 'signed_out' &&
+    auth.reason !== 'signed_out_elsewhere';
 
   useEffect(() => {
-    if (mustSignIn) navigate(`/sign-in?next=${encodeURIComponent(pathname)}`, { replace: true });
-  }, [mustSignIn, pathname]);
+    if (!mustSignIn) return;
+    const next = returnHere ? `?next=${encodeURIComponent(pathname)}` : '';
+    navigate(`/sign-in${next}`, { replace: true });
+  }, [mustSignIn, returnHere, pathname]);
 
   if (!match || !route) {
     return (

@@ -73,8 +73,20 @@ function captureHashToken(): void {
 // (e.g. /confirm-email needs a session) but never stays in the address bar.
 captureHashToken();
 
-/** The one-time `#token=…` that came with the current path (kept in memory only), if any. */
+/**
+ * What every one-time link token looks like (invitation, setup, password reset, email
+ * confirmation: 20–100 URL-safe characters). A shorter or mangled one is a link an email program
+ * cut or changed: the page asks for the whole link instead of sending it to the server, whose
+ * refusal would name a field the person never saw.
+ */
+const WHOLE_LINK_TOKEN = /^[A-Za-z0-9_-]{20,100}$/;
+
+/**
+ * The one-time `#token=…` that came with the current path (kept in memory only), if there is one
+ * and it is whole.
+ */
 export function takeHashToken(): string | null {
   captureHashToken();
-  return capturedTokens.get(location.pathname) ?? null;
+  const token = capturedTokens.get(location.pathname);
+  return token !== undefined && WHOLE_LINK_TOKEN.test(token) ? token : null;
 }

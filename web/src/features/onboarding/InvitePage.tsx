@@ -25,7 +25,8 @@ export function InvitePage() {
   if (!token) {
     content = (
       <p className="error" role="alert">
-        Open this page from the invitation link in your email.
+        This page needs the whole invitation link from your email. Open it again from the email; if
+        your email program split the link over two lines, copy the complete address.
       </p>
     );
   } else if (enrolling) {

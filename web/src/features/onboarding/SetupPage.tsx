@@ -19,7 +19,8 @@ export function SetupPage() {
     <Page title="Set up Haven">
       {!token ? (
         <p className="error" role="alert">
-          This page needs the one-time setup link printed by the server at first start.
+          This page needs the whole one-time setup link the server printed at first start (or the
+          one <code>npx haven setup-link</code> prints). Copy the complete address.
         </p>
       ) : enrolling ? (
         <EnrolThenShowCodes />

@@ -16,8 +16,8 @@ export function ResetPasswordPage() {
     <Page title="Choose a new password">
       {!token ? (
         <p className="error" role="alert">
-          Open this page from the reset link in your email, or{' '}
-          <Link to="/forgot-password">ask for a new link</Link>.
+          This page needs the whole reset link from your email (copy the complete address if your
+          email program split it), or <Link to="/forgot-password">ask for a new link</Link>.
         </p>
       ) : done ? (
         <SuccessNote>

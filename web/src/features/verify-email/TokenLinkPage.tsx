@@ -56,7 +56,8 @@ function OutcomeView({
   if (!token) {
     return (
       <p className="error" role="alert">
-        Open this page from the link in your email.
+        This page needs the whole link from your email. Open it again from the email; if your email
+        program split the link over two lines, copy the complete address.
       </p>
     );
   }

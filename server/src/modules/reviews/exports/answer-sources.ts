@@ -137,12 +137,9 @@ export const answers: ExportSource = {
   async pageEnd(db, studyId, window, limit) {
     // Walks the seq index from the cursor: the cost is the page's size, the same at row 10 as
     // at row 1,000,000.
-    const rows = await answersQuery(db, studyId, window)
-      .select('r.seq')
-      .offset(limit - 1)
-      .limit(2)
-      .execute();
-    return pageEndOf(rows.map((row) => String(row.seq)));
+    return pageEndOf(db, answersQuery(db, studyId, window).select('r.seq'), limit, (row) =>
+      String(row.seq),
+    );
   },
   async page(db, studyId, window, size) {
     const rows = await answerRowsQuery(db, studyId, window, size).execute();
@@ -265,12 +262,9 @@ export const analytics: ExportSource = {
   async pageEnd(db, studyId, window, limit) {
     // Walks the seq index from the cursor: the cost is the page's size, the same at row 10 as
     // at row 1,000,000.
-    const rows = await timingsQuery(db, studyId, window)
-      .select('t.seq')
-      .offset(limit - 1)
-      .limit(2)
-      .execute();
-    return pageEndOf(rows.map((row) => String(row.seq)));
+    return pageEndOf(db, timingsQuery(db, studyId, window).select('t.seq'), limit, (row) =>
+      String(row.seq),
+    );
   },
   async page(db, studyId, window, size) {
     const rows = await timingsQuery(db, studyId, window)

@@ -253,6 +253,22 @@ describeClinic('reviews: exports', (clinic) => {
       details: { studyId: world.studyId, kind: 'answers', format: 'ndjson', limit: 5, rows: 5 },
     });
     expect(events.some((e) => e.details.kind === 'archive')).toBe(true);
+    // The last page (fewer rows than its limit) is audited with the rows it really holds.
+    for (const kind of ['answers', 'analytics', 'assignments', 'participants']) {
+      const whole = await get(`${kind}?format=ndjson&limit=1000`);
+      expect(whole.statusCode).toBe(200);
+      const lines = whole.body.split('\n').filter((line) => line !== '').length;
+      expect(lines).toBeGreaterThan(0);
+      const [event] = await clinic.db
+        .selectFrom('audit_events')
+        .select('details')
+        .where('action', '=', 'review.exported')
+        .where('actor_id', '=', world.owner.userId)
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .execute();
+      expect(event?.details, kind).toMatchObject({ kind, limit: 1000, rows: lines });
+    }
     const text = JSON.stringify(
       await clinic.db.selectFrom('audit_events').select('details').execute(),
     );

@@ -57,13 +57,10 @@ export const assignments: ExportSource = {
     if (!isInstantIdCursor(cursor)) badCursor();
   },
   async pageEnd(db, studyId, window, limit) {
-    const rows = await assignmentsQuery(db, studyId, window)
+    const keys = assignmentsQuery(db, studyId, window)
       .select(['a.id'])
-      .select(microInstant('a.created_at').as('created_key'))
-      .offset(limit - 1)
-      .limit(2)
-      .execute();
-    return pageEndOf(rows.map((row) => `${row.created_key}~${row.id}`));
+      .select(microInstant('a.created_at').as('created_key'));
+    return pageEndOf(db, keys, limit, (row) => `${row.created_key}~${row.id}`);
   },
   async page(db, studyId, window, size) {
     const rows = await assignmentsQuery(db, studyId, window)
@@ -146,12 +143,8 @@ export const participants: ExportSource = {
     if (!UUID.test(cursor)) badCursor();
   },
   async pageEnd(db, studyId, window, limit) {
-    const rows = await participantsQuery(db, studyId, window)
-      .select('m.user_id')
-      .offset(limit - 1)
-      .limit(2)
-      .execute();
-    return pageEndOf(rows.map((row) => row.user_id));
+    const keys = participantsQuery(db, studyId, window).select('m.user_id');
+    return pageEndOf(db, keys, limit, (row) => row.user_id);
   },
   async page(db, studyId, window, size) {
     const rows = await participantsQuery(db, studyId, window)

@@ -220,7 +220,7 @@ export async function openExport(
     const access = await requireAccess(trx, request, 'study:export', { studyId: input.studyId });
     // The page ends at its limit-th row; a row after it means a next page.
     const window: Window = { since, after, upTo: null };
-    const { last, more } = await source.pageEnd(trx, access.studyId, window, input.limit);
+    const { last, more, rows } = await source.pageEnd(trx, access.studyId, window, input.limit);
     const columns = await source.columns(trx, access.studyId);
     await auditExport(trx, request, access.userId, access.studyId, {
       kind: input.kind,
@@ -228,7 +228,7 @@ export async function openExport(
       since: input.since ?? null,
       after: input.after ?? null,
       limit: input.limit,
-      rows: more ? input.limit : null,
+      rows,
     });
     return { studyId: access.studyId, columns, upTo: more ? (last ?? null) : null };
   });

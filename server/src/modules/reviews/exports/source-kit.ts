@@ -9,7 +9,7 @@
 // - participants: the participant's user id
 // `since` keeps rows changed at or after that time: answers by submitted_at, analytics by
 // updated_at, assignments by created_at, participants by joining or leaving the study.
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type SelectQueryBuilder } from 'kysely';
 import type { DatabaseSchema } from '../../../platform/db/schema.js';
 import { HavenError } from '../../../platform/errors.js';
 
@@ -32,11 +32,31 @@ export interface Window {
 export interface PageEnd {
   readonly last: string | undefined;
   readonly more: boolean;
+  /** Rows in the page (the audit event's row count, L3). */
+  readonly rows: number;
 }
 
-/** The page end from the (up to) two cursors read at offset limit - 1. */
-export function pageEndOf(cursors: readonly string[]): PageEnd {
-  return { last: cursors[0], more: cursors.length > 1 };
+/**
+ * Where a page of `limit` rows ends, from the query of its keys in cursor order: the (up to) two
+ * keys at offset limit - 1 (the last of the page, and whether a row follows). A page that ends
+ * early, the last one, has its rows counted over the same walk of at most `limit` keys.
+ */
+export async function pageEndOf<Key>(
+  db: Db,
+  keys: SelectQueryBuilder<never, never, Key>,
+  limit: number,
+  cursorOf: (key: Key) => string,
+): Promise<PageEnd> {
+  const [last, next] = await keys
+    .offset(limit - 1)
+    .limit(2)
+    .execute();
+  if (last !== undefined) return { last: cursorOf(last), more: next !== undefined, rows: limit };
+  const { rows } = await db
+    .selectFrom(keys.limit(limit).as('page'))
+    .select((eb) => eb.fn.countAll<number | string>().as('rows'))
+    .executeTakeFirstOrThrow();
+  return { last: undefined, more: false, rows: Number(rows) };
 }
 
 export interface ExportSource {
