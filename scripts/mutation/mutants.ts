@@ -3855,6 +3855,15 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${T}platform/bad-input.security.test.ts`],
   },
   {
+    id: 'V1/case-ai-score-range',
+    control: 'V1',
+    file: `${S}modules/reviews/cases/checks.ts`,
+    find: 'if (draft.aiScore !== undefined && !(draft.aiScore >= 0 && draft.aiScore <= 1)) {',
+    replace: 'if (false) {',
+    removes: 'a case is stored with an AI score outside 0 to 1 (from a JSON or a CSV upload)',
+    tests: [`${S}modules/reviews/cases/cases.security.test.ts`],
+  },
+  {
     id: 'V3/declared-fields-only',
     control: 'V3',
     file: `${S}app.ts`,

@@ -260,6 +260,18 @@ describeClinic('reviews: cases', (clinic) => {
       ]);
     });
 
+    it('V4: a JSON upload names every problem at once, an out-of-range AI score with the identifiers', async () => {
+      const studyId = await freshStudy();
+      const res = await upload(owner, studyId, [
+        { externalId: 'MRN 4471-A', tree: SAMPLE_TREE, aiScore: 1.7, aiExplanation: 'Calm' },
+      ]);
+      expect(res.statusCode).toBe(400);
+      expect(problem(res).errors?.map((e) => e.field)).toEqual([
+        'cases.0.externalId',
+        'cases.0.aiScore',
+      ]);
+    });
+
     it('refuses identifiers in a CSV file with their line and column', async () => {
       const studyId = await freshStudy();
       const res = await uploadCsv(

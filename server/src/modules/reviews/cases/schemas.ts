@@ -24,7 +24,9 @@ export const CaseInput = Type.Object(
   {
     externalId: line(CASE_LIMITS.externalIdLength, 1),
     tree: CaseTree,
-    aiScore: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    // From 0 to 1: checked with the content rules (checks.ts), so an upload's answer names every
+    // problem at once instead of this one first and the identifiers after it is fixed.
+    aiScore: Type.Optional(Type.Number({ description: 'from 0 to 1' })),
     aiExplanation: Type.Optional(text(CASE_LIMITS.aiExplanationLength)),
   },
   { additionalProperties: false },
