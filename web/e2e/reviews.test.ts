@@ -235,6 +235,12 @@ describe('reviews SPA', () => {
     await page.getByRole('heading', { name: 'Draft version 1' }).waitFor();
     const questions = page.getByRole('list', { name: 'Questions' });
     await questions.getByLabel('Question', { exact: true }).fill('Would you admit this patient?');
+    // Renaming an option moves its stored value along (exports say what the participant saw).
+    const first = questions.getByRole('listitem').nth(0);
+    await first.getByLabel('Option 2 label').fill('Not yet');
+    expect(await first.getByLabel('Option 2 stored value').inputValue()).toBe('not_yet');
+    await first.getByLabel('Option 2 label').fill('No');
+    expect(await first.getByLabel('Option 2 stored value').inputValue()).toBe('no');
     await page.getByRole('button', { name: 'Add a question' }).click();
     const second = questions.getByRole('listitem').nth(1);
     await second.getByLabel('Question', { exact: true }).fill('Why?');

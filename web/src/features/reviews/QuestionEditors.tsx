@@ -1,5 +1,5 @@
 import { CheckboxField, Field, SelectField, TextAreaField } from '../../shared/fields';
-import type { Draft, EditableOption } from './questionnaireDraft';
+import { relabelOption, type Draft, type EditableOption } from './questionnaireDraft';
 
 export function OptionsEditor({
   legend,
@@ -25,7 +25,9 @@ export function OptionsEditor({
             label={`Option ${index + 1} label`}
             maxLength={200}
             value={option.label}
-            onValueChange={(label) => set(index, { label })}
+            onValueChange={(label) =>
+              onChange(options.map((o, i) => (i === index ? relabelOption(o, label) : o)))
+            }
             error={problemAt(`${at}.${index}.label`)}
           />
           <Field
@@ -107,7 +109,13 @@ export function AttentionEditor({
             options={a.options}
             at="attentionCheck.question.options"
             problemAt={problemAt}
-            onChange={(options) => set({ options })}
+            onChange={(options) => {
+              // The expected answer follows its option's stored value when an option is edited
+              // (not when one is added or removed, which moves the others).
+              const at = a.options.findIndex((o) => o.value === a.expected);
+              const kept = options.length === a.options.length ? options[at] : undefined;
+              set({ options, expected: kept ? kept.value : a.expected });
+            }}
           />
           <SelectField
             label="Expected answer"

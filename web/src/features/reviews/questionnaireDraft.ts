@@ -44,6 +44,34 @@ export const TYPE_LABELS: Record<QuestionType, string> = {
 
 let nextUid = 1;
 
+/**
+ * The stored value a label suggests: its letters and digits in lower case, other runs as "_"
+ * (accents dropped); empty when nothing of the label fits a stored value.
+ */
+export function valueForLabel(label: string): string {
+  return label
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 64);
+}
+
+/**
+ * An option whose label changed. Its stored value follows the label while it is still the one
+ * the old label suggested, or a placeholder ("option3"): renaming the default "No" to "High risk"
+ * stores "high_risk", not "no", in every answer and export. A value the researcher typed stays.
+ */
+export function relabelOption(option: EditableOption, label: string): EditableOption {
+  const followsLabel =
+    option.value === '' ||
+    option.value === valueForLabel(option.label) ||
+    /^option\d+$/.test(option.value);
+  const suggested = valueForLabel(label);
+  return followsLabel && suggested !== '' ? { value: suggested, label } : { ...option, label };
+}
+
 const DEFAULT_OPTIONS: EditableOption[] = [
   { value: 'yes', label: 'Yes' },
   { value: 'no', label: 'No' },
