@@ -234,6 +234,19 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
     return new URL(String(response.headers.location));
   }
 
+  /** `person` allows the request on its consent page: the resume URL the answer names. */
+  async function answerConsent(started: Started, person: Actor): Promise<string> {
+    const decision = await callAs(
+      app(),
+      person,
+      'POST',
+      `/api/oauth/interactions/${started.uid}/decision`,
+      { allow: true },
+    );
+    expect(decision.statusCode, decision.body).toBe(200);
+    return decision.json<{ redirectTo: string }>().redirectTo;
+  }
+
   /** The whole flow for `person`: tokens for the app. */
   /**
    * An app connected by a portal patient, and a reader of the patient's record with its access
@@ -581,22 +594,12 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
     // The attacker starts a real app's request in their own browser and sends the victim the
     // consent link; the victim, signed in to Haven, allows.
     const started = await startAuthorization(registered);
-    const decision = await callAs(
-      app(),
-      victim,
-      'POST',
-      `/api/oauth/interactions/${started.uid}/decision`,
-      { allow: true },
-    );
-    expect(decision.statusCode, decision.body).toBe(200);
-    const redirectTo = decision.json<{ redirectTo: string }>().redirectTo;
+    const redirectTo = await answerConsent(started, victim);
     // The attacker's browser holds the provider's resume cookie, but not the victim's session:
     // neither signed out nor signed in as themselves does it get a code, on either node.
-    for (const [node, browser] of [
-      [0, started.browser],
-      [1, started.browser.signIn(attacker)],
-    ] as const) {
-      const resumed = await browser.get(app(node), redirectTo);
+    for (const node of [0, 1]) {
+      if (node === 1) started.browser.signIn(attacker);
+      const resumed = await started.browser.get(app(node), redirectTo);
       expect(resumed.statusCode, resumed.body).toBe(403);
       expect(resumed.headers.location).toBeUndefined();
       expect(resumed.body).toContain('answered on the consent page by another account');
@@ -615,18 +618,7 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
     // The request starts in the person's own browser; someone else answers its consent link.
     const started = await startAuthorization(registered);
     started.browser.signIn(person);
-    const decision = await callAs(
-      app(),
-      other,
-      'POST',
-      `/api/oauth/interactions/${started.uid}/decision`,
-      { allow: true },
-    );
-    expect(decision.statusCode, decision.body).toBe(200);
-    const resumed = await started.browser.get(
-      app(),
-      decision.json<{ redirectTo: string }>().redirectTo,
-    );
+    const resumed = await started.browser.get(app(), await answerConsent(started, other));
     expect(resumed.statusCode).toBe(403);
     expect(String(resumed.headers.location ?? '')).not.toContain('code=');
   });
