@@ -54,14 +54,16 @@ describe('T3/V3: SPA shell renders under the strict CSP', () => {
       // The health panel's own live region (the frame also has the toast region).
       const status = page.getByRole('region', { name: 'System health' }).getByRole('status');
       expect(await status.getAttribute('aria-live')).toBe('polite');
-      await status.getByText('database: ok', { exact: true }).waitFor({ state: 'visible' });
-      await status.getByText('liveness: ok', { exact: true }).waitFor({ state: 'visible' });
-      await status.getByText('readiness: ready', { exact: true }).waitFor({ state: 'visible' });
+      await status.getByText('Database: working', { exact: true }).waitFor({ state: 'visible' });
+      await status.getByText('Server: working', { exact: true }).waitFor({ state: 'visible' });
+      await status
+        .getByText('Ready for requests: yes', { exact: true })
+        .waitFor({ state: 'visible' });
       expect(await page.getByRole('alert').count()).toBe(0);
 
       // Refresh re-runs the checks and lands in the same state.
       await page.getByRole('button', { name: 'Refresh' }).click();
-      await status.getByText('database: ok', { exact: true }).waitFor({ state: 'visible' });
+      await status.getByText('Database: working', { exact: true }).waitFor({ state: 'visible' });
 
       // Narrow phone layout: nothing overflows horizontally.
       await page.setViewportSize({ width: 320, height: 640 });

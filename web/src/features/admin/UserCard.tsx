@@ -68,12 +68,12 @@ export function UserCard({ user, canManage, onChanged }: UserCardProps) {
         <button
           type="button"
           className="button secondary"
-          aria-label={`${open ? 'Close' : 'Manage'} ${user.email}`}
+          aria-label={`${open ? 'Hide the settings of' : 'Manage'} ${user.email}`}
           aria-expanded={open}
           aria-controls={panelId}
           onClick={() => setOpen((o) => !o)}
         >
-          {open ? 'Close' : 'Manage'}
+          {open ? 'Hide' : 'Manage'}
         </button>
       )}
       {canManage && open && (

@@ -23,6 +23,25 @@ interface CheckItem {
 
 const LOADING = { state: 'loading' } as const;
 
+/** What each check is, for an administrator rather than for a monitoring system. */
+const CHECK_NAMES: Record<string, string> = {
+  liveness: 'Server',
+  readiness: 'Ready for requests',
+  database: 'Database',
+  redis: 'Rate-limit store (Redis)',
+  scanner: 'Malware scanner',
+};
+const STATE_WORDS: Record<string, string> = {
+  ok: 'working',
+  ready: 'yes',
+  'not ready': 'no',
+  not_configured: 'not set up',
+  failed: 'failing',
+  unavailable: 'no answer',
+};
+const nameOf = (name: string): string => CHECK_NAMES[name] ?? name.replace(/_/g, ' ');
+const wordsFor = (state: string): string => STATE_WORDS[state] ?? state.replace(/_/g, ' ');
+
 function toneOf(value: string): Tone {
   if (value === 'ok' || value === 'ready') return 'good';
   if (value === 'not_configured') return 'neutral';
@@ -123,7 +142,7 @@ export function HealthPage() {
         <ul className="checks">
           {items.map((item) => (
             <li key={item.key} className="check" data-tone={item.tone}>
-              {`${item.label}: ${item.value}`}
+              {`${nameOf(item.label)}: ${wordsFor(item.value)}`}
             </li>
           ))}
         </ul>

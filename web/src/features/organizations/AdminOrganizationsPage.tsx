@@ -159,10 +159,10 @@ function OrganizationCard({
         className="button secondary"
         aria-expanded={open}
         aria-controls={panelId}
-        aria-label={`${open ? 'Close' : 'Add a member to'} ${organization.name}`}
+        aria-label={`${open ? 'Hide the member form of' : 'Add a member to'} ${organization.name}`}
         onClick={() => setOpen((o) => !o)}
       >
-        {open ? 'Close' : 'Add a member'}
+        {open ? 'Hide the form' : 'Add a member'}
       </button>
       {open && (
         <div id={panelId} className="manage">
