@@ -16,6 +16,13 @@ interface UserCardProps {
 }
 
 /** One user: facts, and (for users:manage) resend, enable/disable, roles and sessions. */
+/** An account's status as the administrator reads it. */
+const ACCOUNT_STATUS_WORDS = {
+  invited: 'Invited (has not signed in yet)',
+  active: 'Active',
+  disabled: 'Disabled',
+} as const;
+
 export function UserCard({ user, canManage, onChanged }: UserCardProps) {
   const [open, setOpen] = useState(false);
   const action = useAction(onChanged);
@@ -58,9 +65,9 @@ export function UserCard({ user, canManage, onChanged }: UserCardProps) {
           {roleLabel({ roles: user.roles, organizationRole: user.organizationRoles })}
         </dd>
         <dt>Status</dt>
-        <dd>{user.status}</dd>
+        <dd>{ACCOUNT_STATUS_WORDS[user.status]}</dd>
         <dt>MFA</dt>
-        <dd>{user.mfaEnrolled ? 'enrolled' : 'not enrolled'}</dd>
+        <dd>{user.mfaEnrolled ? 'Enrolled' : 'Not enrolled'}</dd>
         <dt>Created</dt>
         <dd>{formatDateTime(user.createdAt)}</dd>
       </dl>
