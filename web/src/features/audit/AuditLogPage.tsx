@@ -244,14 +244,17 @@ function DetailList({
   details: AuditEntry['details'];
   requestId: string | null;
 }) {
-  const entries: Array<[string, unknown]> = Object.entries(details);
+  // A detail with no value (`since: null`) says nothing: it is left out.
+  const entries = Object.entries(details as Record<string, unknown>).filter(
+    ([, value]) => value !== null && value !== undefined,
+  );
   if (entries.length === 0 && !requestId) return <>—</>;
   return (
     <dl className="facts compact">
       {entries.map(([key, value]) => (
         <div key={key} className="fact">
-          <dt>{key}</dt>
-          <dd>{typeof value === 'string' ? value : JSON.stringify(value)}</dd>
+          <dt>{detailName(key)}</dt>
+          <dd>{detailValue(value)}</dd>
         </div>
       ))}
       {requestId && (
@@ -262,4 +265,17 @@ function DetailList({
       )}
     </dl>
   );
+}
+
+/** A detail's key in words: `studyId` → "study id", `status_class` → "status class". */
+const detailName = (key: string): string =>
+  key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/_/g, ' ')
+    .toLowerCase();
+
+function detailValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  return JSON.stringify(value);
 }
