@@ -563,17 +563,10 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
     // An attacker starts an authorization in their own browser and lures the patient to the
     // consent page; the patient allows. The resume step needs the starting browser's cookie.
     const started = await startAuthorization(registered);
-    const decision = await callAs(
-      app(),
-      patient,
-      'POST',
-      `/api/oauth/interactions/${started.uid}/decision`,
-      { allow: true },
-    );
-    expect(decision.statusCode).toBe(200);
+    const redirectTo = await answerConsent(started, patient);
     // Another browser, even one signed in as the patient, lacks the provider's resume cookie.
     const stranger = new Browser().signIn(patient);
-    const resumed = await stranger.get(app(), decision.json<{ redirectTo: string }>().redirectTo);
+    const resumed = await stranger.get(app(), redirectTo);
     expect(String(resumed.headers.location ?? '')).not.toContain('code=');
     expect(resumed.statusCode).toBe(400);
     // A second decision on the same request is refused: a request is decided once.
