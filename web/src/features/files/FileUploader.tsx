@@ -183,8 +183,12 @@ export function FileUploader({
           }}
         />
         <p id={hintId} className="hint">
-          Up to {formatBytes(usage.maxFileBytes)} per file. Accepted:{' '}
-          {usage.allowedExtensions.join(', ')}.
+          Up to{' '}
+          {formatBytes(
+            Math.min(usage.maxFileBytes, Math.max(0, usage.quotaBytes - usage.usedBytes)),
+          )}{' '}
+          per file ({formatBytes(Math.max(0, usage.quotaBytes - usage.usedBytes))} of your space is
+          free). Accepted: {usage.allowedExtensions.join(', ')}.
         </p>
       </div>
       {refused.length > 0 && (
