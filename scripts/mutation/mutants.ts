@@ -3677,7 +3677,7 @@ export const MUTANTS: readonly Mutant[] = [
     id: 'L1/request-id-from-trusted-proxy-only',
     control: 'L1',
     file: `${S}platform/http/request-id.ts`,
-    find: '    if (!fromTrustedProxy(request.socket.remoteAddress)) return randomUUID();\n',
+    find: '    if (!trusted || peer === undefined || !trusted(peer, 0)) return randomUUID();\n',
     replace: '',
     removes:
       "any client chooses the request id its log lines and audit events carry, and can give its requests another request's id",
