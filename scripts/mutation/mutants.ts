@@ -743,6 +743,16 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/oauth/oauth-apps.security.test.ts`],
   },
   {
+    id: 'A12/resume-needs-own-session',
+    control: 'A12',
+    file: `${S}platform/auth/access.ts`,
+    find: "  return principal?.kind === 'user' && principal.sessionId !== undefined\n",
+    replace: "  return principal?.kind === 'user'\n",
+    removes:
+      "a token an app holds for the person, planted as the browser's cookie, resumes the person's consent as if it were their session",
+    tests: [`${S}modules/oauth/oauth-apps.security.test.ts`],
+  },
+  {
     id: 'A12/redirect-uri-https',
     control: 'A12',
     file: `${S}modules/oauth/redirect-uris.ts`,

@@ -26,6 +26,7 @@ import { askUntil } from '../../../test/eventually.js';
 import { Browser } from '../../../test/browser-cookies.js';
 import { pausableClock } from '../../../test/pausable-clock.js';
 import { OWN_RECORD, requireAccess, type PatientTarget } from '../../platform/access/index.js';
+import { ACCESS_COOKIE } from '../identity/index.js';
 import { requireScopes } from '../../platform/http/route-contract.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:8765/callback';
@@ -602,6 +603,17 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
     const finished = await started.browser.signIn(victim).get(app(), redirectTo);
     expect(finished.statusCode).toBe(303);
     expect(new URL(String(finished.headers.location)).searchParams.get('code')).toBeTruthy();
+  });
+
+  it("A12/consent phishing by an app: a token an app holds for the person, planted as the browser's cookie, is not the person's session", async () => {
+    // The attacker's app is connected by the victim: it holds a token acting for them.
+    const { patient: victim, tokens } = await connectedReader();
+    const started = await startAuthorization(await registerApp());
+    const redirectTo = await answerConsent(started, victim);
+    started.browser.set(ACCESS_COOKIE, tokens.access_token);
+    const resumed = await started.browser.get(app(), redirectTo);
+    expect(resumed.statusCode, resumed.body).toBe(403);
+    expect(String(resumed.headers.location ?? '')).not.toContain('code=');
   });
 
   it("A12/consent swap: a person's browser is not handed an app connection another person consented to", async () => {

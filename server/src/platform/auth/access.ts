@@ -47,10 +47,10 @@ export function installAccessControl(
 }
 
 /**
- * The person signed in to Haven in this browser (the session cookie), or undefined: no cookie,
- * one that no longer verifies, or credentials that are not a person's own session (a bearer
- * token, an app acting for someone). For a public browser route that must know whose browser it
- * is (the OAuth resume step) without requiring anyone.
+ * The person whose own session this request carries, or undefined: no credentials, ones that no
+ * longer verify, or a token that is not a session's (a machine client's, or one an app holds for
+ * the person, even planted as the cookie). For a public browser route that must know whose
+ * browser it is (the OAuth resume step) without requiring anyone.
  */
 export async function ownSessionPerson(
   authenticator: Authenticator,
@@ -63,13 +63,8 @@ export async function ownSessionPerson(
     if (error instanceof HavenError && error.code === 'UNAUTHENTICATED') return undefined;
     throw error;
   }
-  if (
-    principal?.kind !== 'user' ||
-    principal.via !== 'cookie' ||
-    principal.sessionId === undefined ||
-    principal.delegation !== undefined
-  ) {
-    return undefined;
-  }
-  return principal.subject;
+  // Only a person's session token has a session id: a delegated token never does.
+  return principal?.kind === 'user' && principal.sessionId !== undefined
+    ? principal.subject
+    : undefined;
 }
