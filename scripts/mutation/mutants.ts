@@ -746,10 +746,20 @@ export const MUTANTS: readonly Mutant[] = [
     id: 'A12/resume-needs-own-session',
     control: 'A12',
     file: `${S}platform/auth/access.ts`,
-    find: "  return principal?.kind === 'user' && principal.sessionId !== undefined\n",
-    replace: "  return principal?.kind === 'user'\n",
+    find: '    principal.sessionId !== undefined &&\n',
+    replace: '',
     removes:
       "a token an app holds for the person, planted as the browser's cookie, resumes the person's consent as if it were their session",
+    tests: [`${S}modules/oauth/oauth-apps.security.test.ts`],
+  },
+  {
+    id: 'A12/resume-cookie-only',
+    control: 'A12',
+    file: `${S}platform/auth/access.ts`,
+    find: "    principal.via === 'cookie'\n",
+    replace: '    true\n',
+    removes:
+      "a session token sent in a header, not the browser's cookie, counts as the browser's own session at the resume step",
     tests: [`${S}modules/oauth/oauth-apps.security.test.ts`],
   },
   {

@@ -33,13 +33,18 @@ export class Browser {
     this.cookies.set(name, value);
   }
 
-  async get(app: FastifyInstance, url: string): Promise<LightMyRequestResponse> {
+  /** A GET with this browser's cookies (and `headers`, for a request a script adds them to). */
+  async get(
+    app: FastifyInstance,
+    url: string,
+    headers: Record<string, string> = {},
+  ): Promise<LightMyRequestResponse> {
     const target = new URL(url, 'http://haven.invalid');
     const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     const response = await app.inject({
       method: 'GET',
       url: `${target.pathname}${target.search}`,
-      headers: cookie ? { cookie } : {},
+      headers: cookie ? { ...headers, cookie } : headers,
     });
     this.remember(response);
     return response;

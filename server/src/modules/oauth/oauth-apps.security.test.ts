@@ -614,6 +614,12 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
     const resumed = await started.browser.get(app(), redirectTo);
     expect(resumed.statusCode, resumed.body).toBe(403);
     expect(String(resumed.headers.location ?? '')).not.toContain('code=');
+    // Nor is the person's own session token sent in a header: the browser's session is its
+    // cookie.
+    const headed = await started.browser.get(app(), redirectTo, {
+      authorization: victim.authorization,
+    });
+    expect(headed.statusCode, headed.body).toBe(403);
   });
 
   it("A12/consent swap: a person's browser is not handed an app connection another person consented to", async () => {

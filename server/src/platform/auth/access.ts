@@ -47,9 +47,9 @@ export function installAccessControl(
 }
 
 /**
- * The person whose own session this request carries, or undefined: no credentials, ones that no
- * longer verify, or a token that is not a session's (a machine client's, or one an app holds for
- * the person, even planted as the cookie). For a public browser route that must know whose
+ * The person whose own session this browser carries (the cookie), or undefined: no cookie, one
+ * that no longer verifies, a token in a header, or one that is not a session's (a machine
+ * client's, or one an app holds for the person, even planted as the cookie). For a public browser route that must know whose
  * browser it is (the OAuth resume step) without requiring anyone.
  */
 export async function ownSessionPerson(
@@ -63,8 +63,11 @@ export async function ownSessionPerson(
     if (error instanceof HavenError && error.code === 'UNAUTHENTICATED') return undefined;
     throw error;
   }
-  // Only a person's session token has a session id: a delegated token never does.
-  return principal?.kind === 'user' && principal.sessionId !== undefined
+  // Only a person's session token has a session id (a delegated token never does), and a
+  // browser carries it as the cookie.
+  return principal?.kind === 'user' &&
+    principal.sessionId !== undefined &&
+    principal.via === 'cookie'
     ? principal.subject
     : undefined;
 }
