@@ -3,10 +3,9 @@ import { sessionStore } from '../../auth/sessionStore';
 import { HomePanel } from '../../shared/HomePanel';
 import { roleLabel } from '../../shared/roles';
 import { useResource } from '../../shared/useResource';
-import { decodeUserPage, userListPath } from './adminApi';
+import { USER_STATUS_WORDS, decodeUserPage, userListPath } from './adminApi';
 
 const SHOWN = 5;
-const STATUS_WORDS = { invited: 'invited', active: 'active', disabled: 'disabled' } as const;
 
 /** A few users by name and role, and how many invitations wait to be accepted. */
 export function UsersHome() {
@@ -42,7 +41,7 @@ export function UsersHome() {
             {u.displayName}{' '}
             <span className="subtle">
               {roleLabel({ roles: u.roles, organizationRole: u.organizationRoles })} ·{' '}
-              {STATUS_WORDS[u.status]}
+              {USER_STATUS_WORDS[u.status].toLowerCase()}
             </span>
           </li>
         ))}

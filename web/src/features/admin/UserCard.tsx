@@ -5,7 +5,7 @@ import { ignoreBody } from '../../shared/decoding';
 import { ActionOutcome } from '../../shared/forms';
 import { roleLabel } from '../../shared/roles';
 import { useAction } from '../../shared/submission';
-import { decodeInvitationResent, userPath, type AdminUser } from './adminApi';
+import { USER_STATUS_WORDS, decodeInvitationResent, userPath, type AdminUser } from './adminApi';
 import { RolesForm } from './RolesForm';
 import { UserSessions } from './UserSessions';
 
@@ -16,13 +16,6 @@ interface UserCardProps {
 }
 
 /** One user: facts, and (for users:manage) resend, enable/disable, roles and sessions. */
-/** An account's status as the administrator reads it. */
-const ACCOUNT_STATUS_WORDS = {
-  invited: 'Invited (has not signed in yet)',
-  active: 'Active',
-  disabled: 'Disabled',
-} as const;
-
 export function UserCard({ user, canManage, onChanged }: UserCardProps) {
   const [open, setOpen] = useState(false);
   const action = useAction(onChanged);
@@ -65,7 +58,7 @@ export function UserCard({ user, canManage, onChanged }: UserCardProps) {
           {roleLabel({ roles: user.roles, organizationRole: user.organizationRoles })}
         </dd>
         <dt>Status</dt>
-        <dd>{ACCOUNT_STATUS_WORDS[user.status]}</dd>
+        <dd>{USER_STATUS_WORDS[user.status]}</dd>
         <dt>MFA</dt>
         <dd>{user.mfaEnrolled ? 'Enrolled' : 'Not enrolled'}</dd>
         <dt>Created</dt>

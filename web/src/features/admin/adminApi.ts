@@ -17,6 +17,12 @@ export type Role = (typeof ROLES)[number];
 export const DEFAULT_ROLE: Role = 'clinician';
 export const ROLE_CHOICES = ROLES.map((value) => ({ value, label: accountRoleName(value) }));
 export const USER_STATUSES = ['invited', 'active', 'disabled'] as const;
+/** An account's status as the administrator reads it. */
+export const USER_STATUS_WORDS = {
+  invited: 'Invited (has not signed in yet)',
+  active: 'Active',
+  disabled: 'Disabled',
+} as const satisfies Record<(typeof USER_STATUSES)[number], string>;
 
 export type AdminUser = Static<typeof AdminUserAnswer>['user'];
 

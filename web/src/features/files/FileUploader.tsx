@@ -7,7 +7,7 @@ import type Uppy from '@uppy/core';
 import { useEffect, useId, useRef, useState, useSyncExternalStore } from 'react';
 import './files.css';
 import { formatBytes } from '../../shared/bytes';
-import { checkBeforeUpload, describeUploadProblem } from './filesApi';
+import { checkBeforeUpload, describeUploadProblem, freeBytes } from './filesApi';
 import type { Bucket } from '../buckets';
 import type { FilesUsage, OpenUpload } from './filesApi';
 import { UnfinishedUploads } from './UnfinishedUploads';
@@ -183,12 +183,9 @@ export function FileUploader({
           }}
         />
         <p id={hintId} className="hint">
-          Up to{' '}
-          {formatBytes(
-            Math.min(usage.maxFileBytes, Math.max(0, usage.quotaBytes - usage.usedBytes)),
-          )}{' '}
-          per file ({formatBytes(Math.max(0, usage.quotaBytes - usage.usedBytes))} of your space is
-          free). Accepted: {usage.allowedExtensions.join(', ')}.
+          Up to {formatBytes(Math.min(usage.maxFileBytes, freeBytes(usage)))} per file (
+          {formatBytes(freeBytes(usage))} of your space is free). Accepted:{' '}
+          {usage.allowedExtensions.join(', ')}.
         </p>
       </div>
       {refused.length > 0 && (

@@ -74,6 +74,10 @@ export function matchingExtension(name: string, allowed: readonly string[]): str
   return best;
 }
 
+/** The person's free space, less what uploads still in flight will take. */
+export const freeBytes = (usage: FilesUsage, pendingBytes = 0): number =>
+  Math.max(0, usage.quotaBytes - usage.usedBytes - pendingBytes);
+
 /**
  * Fast feedback before any byte leaves the browser: the extension list, the size limit, the
  * quota left. The server checks all of this again (and more: the name rules, the contents);
@@ -91,7 +95,7 @@ export function checkBeforeUpload(
   if (file.size > usage.maxFileBytes) {
     return `"${file.name}" is ${formatBytes(file.size)}; files can be at most ${formatBytes(usage.maxFileBytes)}.`;
   }
-  const free = Math.max(0, usage.quotaBytes - usage.usedBytes - pendingBytes);
+  const free = freeBytes(usage, pendingBytes);
   if (file.size > free) {
     return `"${file.name}" needs ${formatBytes(file.size)}, and ${formatBytes(free)} of your ${formatBytes(usage.quotaBytes)} are free.`;
   }

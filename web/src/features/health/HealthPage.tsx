@@ -34,10 +34,8 @@ const CHECK_NAMES: Record<string, string> = {
 const STATE_WORDS: Record<string, string> = {
   ok: 'working',
   ready: 'yes',
-  'not ready': 'no',
   not_configured: 'not set up',
   failed: 'failing',
-  unavailable: 'no answer',
 };
 const nameOf = (name: string): string => CHECK_NAMES[name] ?? name.replace(/_/g, ' ');
 const wordsFor = (state: string): string => STATE_WORDS[state] ?? state.replace(/_/g, ' ');
@@ -61,28 +59,43 @@ function toItems(liveness: Probe<Liveness>, readiness: Probe<Readiness>): CheckI
   const items: CheckItem[] = [];
 
   if (liveness.state === 'loading') {
-    items.push({ key: 'liveness', label: 'liveness', value: 'checking…', tone: 'pending' });
+    items.push({ key: 'liveness', label: nameOf('liveness'), value: 'checking…', tone: 'pending' });
   } else if (liveness.state === 'done') {
     const { status } = liveness.value;
-    items.push({ key: 'liveness', label: 'liveness', value: status, tone: toneOf(status) });
+    items.push({
+      key: 'liveness',
+      label: nameOf('liveness'),
+      value: wordsFor(status),
+      tone: toneOf(status),
+    });
   } else {
-    items.push({ key: 'liveness', label: 'liveness', value: 'unavailable', tone: 'bad' });
+    items.push({ key: 'liveness', label: nameOf('liveness'), value: 'no answer', tone: 'bad' });
   }
 
   let checks: Array<[string, string]> = [];
   if (readiness.state === 'loading') {
-    items.push({ key: 'readiness', label: 'readiness', value: 'checking…', tone: 'pending' });
+    items.push({
+      key: 'readiness',
+      label: nameOf('readiness'),
+      value: 'checking…',
+      tone: 'pending',
+    });
   } else if (readiness.state === 'done') {
     const { status } = readiness.value;
-    items.push({ key: 'readiness', label: 'readiness', value: status, tone: toneOf(status) });
+    items.push({
+      key: 'readiness',
+      label: nameOf('readiness'),
+      value: wordsFor(status),
+      tone: toneOf(status),
+    });
     checks = readiness.value.checks;
   } else {
     const { error } = readiness;
     const notReady = error instanceof ApiError && error.status === 503;
     items.push({
       key: 'readiness',
-      label: 'readiness',
-      value: notReady ? 'not ready' : 'unavailable',
+      label: nameOf('readiness'),
+      value: notReady ? 'no' : 'no answer',
       tone: 'bad',
     });
     // A 503 problem document may carry the per-check states as an extension member.
@@ -90,7 +103,12 @@ function toItems(liveness: Probe<Liveness>, readiness: Probe<Readiness>): CheckI
   }
 
   for (const [name, state] of checks) {
-    items.push({ key: `check:${name}`, label: name, value: state, tone: toneOf(state) });
+    items.push({
+      key: `check:${name}`,
+      label: nameOf(name),
+      value: wordsFor(state),
+      tone: toneOf(state),
+    });
   }
   return items;
 }
@@ -142,7 +160,7 @@ export function HealthPage() {
         <ul className="checks">
           {items.map((item) => (
             <li key={item.key} className="check" data-tone={item.tone}>
-              {`${nameOf(item.label)}: ${wordsFor(item.value)}`}
+              {`${item.label}: ${item.value}`}
             </li>
           ))}
         </ul>
