@@ -92,6 +92,7 @@ export {
   UserPage,
   UserSessions,
   UserView,
+  LINK_TOKEN_PATTERN,
   leadingOrganizationRole,
   organizationRoleLabel,
   personRoleLabel,

@@ -2,6 +2,7 @@
  * A very small client-side router: the History API plus useSyncExternalStore. Routes are a
  * flat list of paths (see app/routes), so nothing more is needed.
  */
+import { LINK_TOKEN_PATTERN } from '@haven/contract';
 import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from 'react';
 
 const listeners = new Set<() => void>();
@@ -74,12 +75,12 @@ function captureHashToken(): void {
 captureHashToken();
 
 /**
- * What every one-time link token looks like (invitation, setup, password reset, email
- * confirmation: 20–100 URL-safe characters). A shorter or mangled one is a link an email program
- * cut or changed: the page asks for the whole link instead of sending it to the server, whose
- * refusal would name a field the person never saw.
+ * The shape the server takes one-time link tokens in (invitation and setup links are narrower
+ * still). A token without it is a link an email program cut or changed: the page asks for the
+ * whole link instead of sending it to the server, whose refusal would name a field the person
+ * never saw.
  */
-const WHOLE_LINK_TOKEN = /^[A-Za-z0-9_-]{20,100}$/;
+const WHOLE_LINK_TOKEN = new RegExp(LINK_TOKEN_PATTERN);
 
 /**
  * The one-time `#token=…` that came with the current path (kept in memory only), if there is one

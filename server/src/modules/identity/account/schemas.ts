@@ -1,7 +1,7 @@
 // Schemas of the account routes: profile, email change, password change and own sessions.
 import { Type, type Static } from 'typebox';
 import { Password } from '../passwords/schemas.js';
-import { UserView, sessionViewProperties } from '../shared/schemas.js';
+import { LinkToken, UserView, sessionViewProperties } from '../shared/schemas.js';
 
 export const UserAnswer = Type.Object({ user: UserView }, { additionalProperties: false });
 
@@ -22,10 +22,7 @@ export const EmailChange = Type.Object(
   { additionalProperties: false },
 );
 
-export const EmailConfirmation = Type.Object(
-  { token: Type.String({ pattern: '^[A-Za-z0-9_-]{20,100}$', maxLength: 100 }) },
-  { additionalProperties: false },
-);
+export const EmailConfirmation = Type.Object({ token: LinkToken }, { additionalProperties: false });
 
 export const PasswordChange = Type.Object(
   { currentPassword: Password, newPassword: Password },

@@ -1,10 +1,9 @@
 // Schemas of the password routes (reset here, change in account/).
 import { Type, type Static } from 'typebox';
-import { statusAnswer } from '../shared/schemas.js';
+import { LinkToken, statusAnswer } from '../shared/schemas.js';
 
 // The policy (12–128 after NFKC) decides and explains; this only bounds the request.
 export const Password = Type.String({ minLength: 1, maxLength: 1024 });
-export const LinkToken = Type.String({ pattern: '^[A-Za-z0-9_-]{20,100}$', maxLength: 100 });
 
 export const ResetRequest = Type.Object(
   { email: Type.String({ format: 'email', maxLength: 254 }) },

@@ -5,6 +5,13 @@ import { Type, type Static } from 'typebox';
 
 export const Empty = Type.Object({}, { additionalProperties: false });
 
+/**
+ * A one-time link token (password reset, email confirmation) as the routes take it; the SPA asks
+ * for the whole link when what it was given does not have this shape.
+ */
+export const LINK_TOKEN_PATTERN = '^[A-Za-z0-9_-]{20,100}$';
+export const LinkToken = Type.String({ pattern: LINK_TOKEN_PATTERN, maxLength: 100 });
+
 /** Who an account is, in every answer that shows one (and the account export). */
 export const userViewProperties = {
   id: Type.String({ maxLength: 36 }),
