@@ -1152,9 +1152,9 @@ export const MUTANTS: readonly Mutant[] = [
     id: 'A13/expired-sessions-deleted',
     control: 'A13',
     file: `${S}modules/identity/cleanup-repo.ts`,
-    find: "eb.or([eb('absolute_expires_at', '<', expiredSessions), eb('revoked_at', '<', retained)])",
+    find: "eb.or([eb('idle_expires_at', '<', expiredSessions), eb('revoked_at', '<', retained)])",
     replace: "eb('revoked_at', '<', retained)",
-    removes: 'expired sessions are kept forever',
+    removes: 'expired sessions (idle or absolute) are kept forever',
     tests: [`${S}modules/identity/cleanup.test.ts`],
   },
   // Round 3 of the identity survivors: each is caught by identity-controls-r3.security.test.ts.
@@ -1657,9 +1657,19 @@ export const MUTANTS: readonly Mutant[] = [
     id: 'A13/revoked-sessions-deleted',
     control: 'A13',
     file: `${S}modules/identity/cleanup-repo.ts`,
-    find: "eb.or([eb('absolute_expires_at', '<', expiredSessions), eb('revoked_at', '<', retained)])",
+    find: "eb.or([eb('idle_expires_at', '<', expiredSessions), eb('revoked_at', '<', retained)])",
+    replace: "eb('idle_expires_at', '<', expiredSessions)",
+    removes:
+      'revoked sessions (and their refresh tokens) are kept until their idle or absolute expiry',
+    tests: [`${S}modules/identity/cleanup.test.ts`],
+  },
+  {
+    id: 'A13/idle-expired-sessions-deleted',
+    control: 'A13',
+    file: `${S}modules/identity/cleanup-repo.ts`,
+    find: "eb('idle_expires_at', '<', expiredSessions)",
     replace: "eb('absolute_expires_at', '<', expiredSessions)",
-    removes: 'revoked sessions (and their refresh tokens) are kept until their absolute expiry',
+    removes: 'sessions left idle past their idle expiry are kept until their absolute expiry',
     tests: [`${S}modules/identity/cleanup.test.ts`],
   },
   {

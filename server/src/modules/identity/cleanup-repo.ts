@@ -10,10 +10,10 @@ import type { DatabaseSchema } from '../../platform/db/schema.js';
 export const RETENTION_MS = 24 * 3_600_000;
 
 /**
- * A session past its absolute expiry is kept a little longer: an access token issued just
- * before that moment is still checked against the revocation cache, which a node (re)starting
- * now fills from the sessions table; the row must outlive that token (5 min) plus the cache's
- * retention window (6 min).
+ * A session past its idle (or absolute) expiry is kept a little longer: an access token issued
+ * just before that moment is still checked against the revocation cache, which a node
+ * (re)starting now fills from the sessions table; the row must outlive that token (5 min) plus
+ * the cache's retention window (6 min).
  */
 export const SESSION_EXPIRY_GRACE_MS = 15 * 60_000;
 
@@ -33,11 +33,13 @@ export async function purgeExpiredIdentityRecords(
   const retained = new Date(now.getTime() - RETENTION_MS);
   const expiredSessions = new Date(now.getTime() - SESSION_EXPIRY_GRACE_MS);
 
-  // Refresh tokens of these sessions go with them (ON DELETE CASCADE).
+  // Refresh tokens of these sessions go with them (ON DELETE CASCADE). The idle expiry is never
+  // later than the absolute one (both are set and moved that way), and nothing extends it once it
+  // has passed, so a session idle too long is as dead as one past its absolute expiry.
   const sessions = await db
     .deleteFrom('sessions')
     .where((eb) =>
-      eb.or([eb('absolute_expires_at', '<', expiredSessions), eb('revoked_at', '<', retained)]),
+      eb.or([eb('idle_expires_at', '<', expiredSessions), eb('revoked_at', '<', retained)]),
     )
     .executeTakeFirst();
 

@@ -34,13 +34,13 @@ describeEachEngine('identity cleanup', (engine) => {
     /** The id the insert returns. */
     const idOf = async (insert: { executeTakeFirstOrThrow(): Promise<{ id: string }> }) =>
       (await insert.executeTakeFirstOrThrow()).id;
-    const session = (label: string, values: { absolute: Date; revoked?: Date }) =>
+    const session = (label: string, values: { absolute: Date; idle?: Date; revoked?: Date }) =>
       idOf(
         db
           .insertInto('sessions')
           .values({
             user_id: userId,
-            idle_expires_at: values.absolute,
+            idle_expires_at: values.idle ?? values.absolute,
             absolute_expires_at: values.absolute,
             revoked_at: values.revoked ?? null,
             user_agent: `${tag}:${label}`,
@@ -52,10 +52,13 @@ describeEachEngine('identity cleanup', (engine) => {
       live,
       await session('revoked-recently', { absolute: ahead(DAY), revoked: ago(60 * MIN) }),
       await session('just-expired', { absolute: ago(MIN) }),
+      await session('just-idle', { absolute: ahead(DAY), idle: ago(MIN) }),
     ];
     const goneSessions = [
       await session('long-expired', { absolute: ago(DAY) }),
       await session('revoked-long-ago', { absolute: ahead(DAY), revoked: ago(2 * DAY) }),
+      // Idle past its idle expiry (and the grace): dead, although its absolute expiry is ahead.
+      await session('long-idle', { absolute: ahead(DAY), idle: ago(DAY) }),
     ];
     const refresh = (values: { expires: Date; consumed?: Date }) =>
       idOf(
@@ -157,7 +160,7 @@ describeEachEngine('identity cleanup', (engine) => {
   it('A13: purges only expired, long-revoked and long-used rows', async () => {
     const batch = await seed('single');
     const counts = await purgeExpiredIdentityRecords(database.db, NOW);
-    expect(counts).toEqual({ sessions: 2, refreshTokens: 2, oneTimeTokens: 2, loginThrottle: 2 });
+    expect(counts).toEqual({ sessions: 3, refreshTokens: 2, oneTimeTokens: 2, loginThrottle: 2 });
     await expectPurged(batch);
     // Nothing left to do: a rerun (say, after a crash mid-job) deletes nothing more.
     expect(await purgeExpiredIdentityRecords(database.db, NOW)).toEqual({
@@ -174,7 +177,7 @@ describeEachEngine('identity cleanup', (engine) => {
       purgeExpiredIdentityRecords(database.db, NOW),
       purgeExpiredIdentityRecords(database.db, NOW),
     ]);
-    expect(a.sessions + b.sessions).toBe(2);
+    expect(a.sessions + b.sessions).toBe(3);
     expect(a.refreshTokens + b.refreshTokens).toBe(2);
     expect(a.oneTimeTokens + b.oneTimeTokens).toBe(2);
     expect(a.loginThrottle + b.loginThrottle).toBe(2);

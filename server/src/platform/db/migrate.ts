@@ -17,6 +17,7 @@ import * as m0012 from './migrations/0012_organization_country.js';
 import * as m0013 from './migrations/0013_oauth.js';
 import * as m0014 from './migrations/0014_oauth_apps.js';
 import * as m0015 from './migrations/0015_browser_key_generations.js';
+import * as m0016 from './migrations/0016_session_idle_expiry_index.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_platform': m0001,
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0013_oauth': m0013,
   '0014_oauth_apps': m0014,
   '0015_browser_key_generations': m0015,
+  '0016_session_idle_expiry_index': m0016,
 };
 
 /** The migrator of this build's migrations, recorded in schema_migrations. */
