@@ -2565,6 +2565,15 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${T}security/json-body-strings.security.test.ts`],
   },
   {
+    id: 'V1/duplicate-json-names',
+    control: 'V1',
+    file: `${S}platform/http/json-body.ts`,
+    find: '  if (inspection.members === membersInText) return undefined;',
+    replace: '  return undefined;',
+    removes: 'a property named twice in one object is accepted, the last one silently winning',
+    tests: [`${T}security/json-body-strings.security.test.ts`],
+  },
+  {
     id: 'V2/bound-parameters',
     control: 'V2',
     file: `${S}modules/patients/records/search-rule.ts`,

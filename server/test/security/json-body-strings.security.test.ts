@@ -116,6 +116,31 @@ describeEachEngine('strict JSON body strings', (engine) => {
     });
   });
 
+  it('V1 — a property named twice in one object is refused (a proxy reading the first would see another request)', async () => {
+    const DUPLICATE = 'an object names the same property more than once';
+    for (const text of [
+      `{"name":"${MARKER}","name":"admin"}`,
+      // The same name spelled with an escape is the same property once parsed.
+      `{"name":"${MARKER}","n\\u0061me":"admin"}`,
+      `{"name":"a","meta":{"role":"${MARKER}","x":[{"k":1,"k":2}],"role":"admin"}}`,
+      `{"name":"a","list":[{"k":"${MARKER}"},{"k":1,"k":2}]}`,
+    ]) {
+      const response = await echo(text);
+      const problem = expectRefused(response);
+      expect(problem.errors, text).toEqual([{ field: 'body', message: DUPLICATE }]);
+    }
+  });
+
+  it('V1 — colons and quotes inside strings, and one name in two objects, are not duplicates', async () => {
+    const ok = await echo('{"name":"a: \\"b\\":c","tags":["x:y","{\\"k\\":1}"]}');
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(ok.json()).toEqual({ name: 'a: "b":c', count: 0 });
+    // Refused by the schema (no such property), not as a duplicate: the parser let it through.
+    const twoObjects = await echo('{"name":"a","x":[{"k":1},{"k":2}],"y":{"k":{"k":3}}}');
+    expect(twoObjects.statusCode).toBe(400);
+    expect(twoObjects.body).not.toContain('same property');
+  });
+
   it('the earlier refusals still come first: depth, prototype poisoning, invalid JSON', async () => {
     const deep = `${'['.repeat(1000)}"\\u0000"${']'.repeat(1000)}`;
     expect((await echo(`{"name":${deep}}`)).json()).toMatchObject({ code: 'JSON_TOO_DEEP' });

@@ -1,6 +1,6 @@
-// The only body parser: strict JSON. Invalid UTF-8, excessive nesting, prototype poisoning and
-// strings that text columns cannot hold are refused before any handler sees the body (V1,
-// bad-input rules).
+// The only body parser: strict JSON. Invalid UTF-8, excessive nesting, prototype poisoning,
+// property names repeated in one object and strings that text columns cannot hold are refused
+// before any handler sees the body (V1, bad-input rules).
 import type { FastifyInstance } from 'fastify';
 import secureJson from 'secure-json-parse';
 import { HavenError, type FieldError } from '../errors.js';
@@ -21,12 +21,20 @@ const UNSTORABLE_MESSAGE = 'must not contain U+0000 or an unpaired surrogate';
 const MAX_FIELD_ERRORS = 20;
 const MAX_FIELD_LENGTH = 500;
 
+/** What one walk over a parsed body found: unstorable strings, and how many members it has. */
+interface BodyInspection {
+  readonly found: FieldError[];
+  members: number;
+}
+
 /**
  * Records the path (`body.contacts.0.value`) of every string holding an unstorable character,
- * whether a value or a property name. A refused property name is reported at its object's path,
- * so the answer never echoes what was sent. Recursion is bounded: the depth limit ran first.
+ * whether a value or a property name, and counts the objects' members. A refused property name
+ * is reported at its object's path, so the answer never echoes what was sent. Recursion is
+ * bounded: the depth limit ran first.
  */
-function findUnstorable(value: unknown, path: string, found: FieldError[]): void {
+function inspectParsed(value: unknown, path: string, inspection: BodyInspection): void {
+  const { found } = inspection;
   if (found.length >= MAX_FIELD_ERRORS) return;
   if (typeof value === 'string') {
     if (UNSTORABLE.test(value)) {
@@ -38,6 +46,7 @@ function findUnstorable(value: unknown, path: string, found: FieldError[]): void
   const entries: Array<[string, unknown]> = Array.isArray(value)
     ? value.map((item, index) => [String(index), item])
     : Object.entries(value);
+  if (!Array.isArray(value)) inspection.members += entries.length;
   for (const [key, child] of entries) {
     if (found.length >= MAX_FIELD_ERRORS) return;
     if (UNSTORABLE.test(key)) {
@@ -47,28 +56,49 @@ function findUnstorable(value: unknown, path: string, found: FieldError[]): void
       });
       continue;
     }
-    findUnstorable(child, `${path}.${key}`, found);
+    inspectParsed(child, `${path}.${key}`, inspection);
   }
 }
 
-/** The 400 for a parsed body holding unstorable strings, or undefined when it holds none. */
-function unstorableStringsError(body: unknown): HavenError | undefined {
-  const found: FieldError[] = [];
-  findUnstorable(body, 'body', found);
-  const first = found[0];
-  if (!first) return undefined;
-  return new HavenError('VALIDATION_FAILED', `${first.field}: ${first.message}`, {
-    errors: found,
+/**
+ * The 400 for a parsed body holding unstorable strings or fewer members than its text wrote
+ * (a property named twice in one object, which JSON.parse resolves silently to the last one: a
+ * proxy or log reading the first would see another request than Haven acts on), or undefined.
+ */
+function parsedBodyError(body: unknown, membersInText: number): HavenError | undefined {
+  const inspection: BodyInspection = { found: [], members: 0 };
+  inspectParsed(body, 'body', inspection);
+  const first = inspection.found[0];
+  if (first) {
+    return new HavenError('VALIDATION_FAILED', `${first.field}: ${first.message}`, {
+      errors: inspection.found,
+    });
+  }
+  if (inspection.members === membersInText) return undefined;
+  return new HavenError('VALIDATION_FAILED', `body: ${DUPLICATE_MESSAGE}`, {
+    errors: [{ field: 'body', message: DUPLICATE_MESSAGE }],
   });
 }
 
+const DUPLICATE_MESSAGE = 'an object names the same property more than once';
+
+/** What one scan of a JSON text found before parsing it. */
+export interface JsonTextScan {
+  /** Brackets nest deeper than allowed (the scan stopped there). */
+  readonly tooDeep: boolean;
+  /** Object members written (in valid JSON, a colon outside a string ends a member's name). */
+  readonly members: number;
+}
+
 /**
- * Maximum bracket depth of a JSON text, scanning outside strings. Written by hand because
- * the parsers we use (JSON.parse, secure-json-parse) have no depth limit, and checking the
- * parsed value afterwards would already have paid for building the deep structure.
+ * Bracket depth and member count of a JSON text, scanning outside strings. Written by hand
+ * because the parsers we use (JSON.parse, secure-json-parse) have no depth limit and drop a
+ * repeated property name without a trace; checking the parsed value afterwards would already
+ * have paid for building the deep structure, and cannot see the lost member.
  */
-export function jsonDepthExceeds(text: string, maxDepth: number): boolean {
+export function scanJsonText(text: string, maxDepth: number): JsonTextScan {
   let depth = 0;
+  let members = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
@@ -76,11 +106,12 @@ export function jsonDepthExceeds(text: string, maxDepth: number): boolean {
       if (ch === 0x5c /* \ */) i++;
       else if (ch === 0x22 /* " */) inString = false;
     } else if (ch === 0x22) inString = true;
+    else if (ch === 0x3a /* : */) members++;
     else if (ch === 0x7b /* { */ || ch === 0x5b /* [ */) {
-      if (++depth > maxDepth) return true;
+      if (++depth > maxDepth) return { tooDeep: true, members };
     } else if (ch === 0x7d || ch === 0x5d) depth--;
   }
-  return false;
+  return { tooDeep: false, members };
 }
 
 export function installJsonBodyParser(app: FastifyInstance, maxDepth: number): void {
@@ -97,7 +128,8 @@ export function installJsonBodyParser(app: FastifyInstance, maxDepth: number): v
       done(new HavenError('INVALID_JSON', 'The body is empty.'), undefined);
       return;
     }
-    if (jsonDepthExceeds(text, maxDepth)) {
+    const scan = scanJsonText(text, maxDepth);
+    if (scan.tooDeep) {
       done(new HavenError('JSON_TOO_DEEP', `Nesting deeper than ${maxDepth} levels.`), undefined);
       return;
     }
@@ -111,8 +143,8 @@ export function installJsonBodyParser(app: FastifyInstance, maxDepth: number): v
       done(new HavenError('INVALID_JSON'), undefined);
       return;
     }
-    const unstorable = unstorableStringsError(value);
-    if (unstorable) done(unstorable, undefined);
+    const refused = parsedBodyError(value, scan.members);
+    if (refused) done(refused, undefined);
     else done(null, value);
   };
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) =>
