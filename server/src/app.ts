@@ -97,6 +97,20 @@ export interface BuildOptions {
   readonly bucketEndpointTestCidrs?: readonly string[];
 }
 
+/**
+ * The request pool's statement and lock timeouts. The socket of a request is cut at the request
+ * timeout (connectionTimeout), so a query still blocked then would end without any answer: the
+ * statement gives up at four fifths of it (at most 30 s) and a lock wait after 10 s at most, and
+ * the request is answered 503 + Retry-After (platform/db/faults.ts).
+ */
+export function requestDatabaseTimeouts(requestTimeoutMs: number): {
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+} {
+  const statementTimeoutMs = Math.max(500, Math.min(30_000, Math.floor(requestTimeoutMs * 0.8)));
+  return { statementTimeoutMs, lockTimeoutMs: Math.min(10_000, statementTimeoutMs) };
+}
+
 function serverOptions(
   config: HavenConfig,
   logger: Logger,
@@ -255,6 +269,7 @@ export async function buildApp(
     (await openDatabase({
       url: config.databaseUrl,
       embeddedDir: config.databaseUrl ? undefined : `${config.dataDir}/db`,
+      ...requestDatabaseTimeouts(config.limits.requestTimeoutMs),
       onConnectionError: (error) =>
         logger.warn({ cause: describeDatabaseFault(error) }, 'database connection lost'),
     }));

@@ -26,6 +26,7 @@ import { openApiDocument } from './platform/http/openapi.js';
 import { ensureSetupLink, reissueSetupLink } from './modules/identity/index.js';
 import { formatMailbox, listDevMailbox } from './platform/mail.js';
 import { DataDirLockedError } from './platform/db/data-lock.js';
+import { describeDatabaseFault } from './platform/db/faults.js';
 import {
   assertMigrated,
   DatabaseNotMigratedError,
@@ -37,6 +38,12 @@ import { registerAuditCommand } from './cli/audit-command.js';
 import { registerBackupCommands } from './cli/backup-commands.js';
 import { registerKeysCommands } from './cli/keys-commands.js';
 import { configOrExit, lockEmbeddedDir, openConfiguredDatabase } from './cli/embedded-folder.js';
+
+/**
+ * How long a stopping process lets running jobs finish before handing them back to the queue:
+ * within the 10 s an orchestrator usually waits between SIGTERM and SIGKILL, with room to close.
+ */
+const JOB_STOP_GRACE_MS = 6_000;
 
 /** Exit status when the data folder is held by another process: try again later (EX_TEMPFAIL). */
 const EXIT_FOLDER_IN_USE = 75;
@@ -142,10 +149,17 @@ async function serve(): Promise<void> {
   process.stdout.write(
     `Haven is listening on ${config.tls ? 'https' : 'http'}://${config.host}:${port}\n`,
   );
-  await printSetupLink(app);
+  // The node already serves: a database that fails this check now (a lock held by a migration, a
+  // failover) must not end the process. `npx haven setup-link` issues a link at any time.
+  await printSetupLink(app).catch((error: unknown) => {
+    logger.warn(
+      { cause: describeDatabaseFault(error) },
+      'could not check for a first-start setup link; `npx haven setup-link` issues one if needed',
+    );
+  });
   onShutdown(async () => {
     await metricsListener?.close();
-    await worker?.stop();
+    await worker?.stop({ graceMs: JOB_STOP_GRACE_MS });
     await app.close();
     await lock?.release();
   });
@@ -190,7 +204,7 @@ async function work(): Promise<void> {
   onShutdown(async () => {
     clearInterval(keepAlive);
     await metricsListener?.close();
-    await worker.stop();
+    await worker.stop({ graceMs: JOB_STOP_GRACE_MS });
     metrics.close();
     await database.close();
   });

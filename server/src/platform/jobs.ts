@@ -42,9 +42,18 @@ export interface WorkerOptions {
   onJobFinished?: (queue: string, outcome: 'done' | 'retry' | 'failed') => void;
 }
 
+export interface StopOptions {
+  /**
+   * How long running jobs may take to finish; those still running then are handed back
+   * (pending again, their attempt not counted) so another worker takes them at once instead of
+   * after their lock expires. Without it stop() waits for every running job.
+   */
+  graceMs?: number;
+}
+
 export interface Worker {
   start(): void;
-  stop(): Promise<void>;
+  stop(options?: StopOptions): Promise<void>;
   runOnce(): Promise<number>;
 }
 
@@ -180,7 +189,41 @@ export function createWorker(options: WorkerOptions): Worker {
     });
   }
 
+  /** Jobs whose handler runs now: id → attempt, for the hand-back at stop. */
+  const running = new Map<string, number>();
+
+  /** Gives jobs still held by this worker back to the queue (stop after its grace). */
+  async function handBack(): Promise<void> {
+    for (const [id, attempts] of running) {
+      const released = await db
+        .updateTable('jobs')
+        .set((eb) => ({
+          status: 'pending',
+          attempts: eb('attempts', '-', 1),
+          run_at: clock(),
+          ...unlocked,
+        }))
+        .where('id', '=', id)
+        .where('status', '=', 'running')
+        .where('locked_by', '=', workerId)
+        .where('attempts', '=', attempts)
+        .executeTakeFirst();
+      if (Number(released.numUpdatedRows) > 0) {
+        log.warn({ jobId: id }, 'job still running at shutdown: handed back to the queue');
+      }
+    }
+  }
+
   async function run(job: Awaited<ReturnType<typeof claim>>[number]): Promise<void> {
+    running.set(job.id, job.attempts);
+    try {
+      await runClaimed(job);
+    } finally {
+      running.delete(job.id);
+    }
+  }
+
+  async function runClaimed(job: Awaited<ReturnType<typeof claim>>[number]): Promise<void> {
     const jobLog = log.child({ jobId: job.id, queue: job.queue, attempt: job.attempts });
     // Guard every outcome on (locked_by, attempts): if our lock expired and another worker
     // (or this one, later) took the job over, this stale result must not overwrite theirs.
@@ -230,11 +273,11 @@ export function createWorker(options: WorkerOptions): Worker {
     return promise;
   }
 
-  let running = false;
+  let polling = false;
   let timer: NodeJS.Timeout | undefined;
 
   function schedule(delayMs: number): void {
-    if (!running) return;
+    if (!polling) return;
     // setTimeout rather than setInterval: polls never overlap, and a slow database slows
     // the loop down instead of piling up queries. unref() so the loop alone never keeps
     // the process alive (the CLI / server owns the process lifetime).
@@ -254,16 +297,31 @@ export function createWorker(options: WorkerOptions): Worker {
 
   return {
     start() {
-      if (running) return;
-      running = true;
+      if (polling) return;
+      polling = true;
       log.info({ workerId, queues }, 'job worker started');
       schedule(0);
     },
-    async stop() {
-      running = false;
+    async stop(stopOptions = {}) {
+      polling = false;
       if (timer) clearTimeout(timer);
       timer = undefined;
-      await Promise.allSettled([...inFlight]);
+      const settled = Promise.allSettled([...inFlight]);
+      if (stopOptions.graceMs === undefined) {
+        await settled;
+        return;
+      }
+      let graceTimer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'grace'>((resolve) => {
+        graceTimer = setTimeout(() => resolve('grace'), stopOptions.graceMs);
+      });
+      const outcome = await Promise.race([settled.then(() => 'done' as const), graceOver]);
+      clearTimeout(graceTimer);
+      if (outcome === 'grace') {
+        await handBack().catch((error: unknown) =>
+          logBackgroundFailure(log, error, 'handing back running jobs failed'),
+        );
+      }
     },
     runOnce,
   };

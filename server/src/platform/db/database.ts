@@ -34,6 +34,16 @@ export interface DatabaseOptions {
   readonly poolSize?: number;
   /** A PGlite data-directory dump to start from (tests clone one migrated database). */
   readonly embeddedTemplate?: Blob;
+  /**
+   * PostgreSQL only: longest a statement may run (default 30 s). The server passes a bound below
+   * its request timeout, so a blocked query ends in 503 + Retry-After before the socket is cut.
+   */
+  readonly statementTimeoutMs?: number;
+  /**
+   * PostgreSQL only: longest a statement waits for a lock (default: the statement timeout). A
+   * table locked elsewhere (a long migration, an operator's psql) answers 503 within seconds.
+   */
+  readonly lockTimeoutMs?: number;
   /** Told about connections that fail outside a query (restart, failover, proxy reset). */
   readonly onConnectionError?: (error: Error) => void;
   /** How the embedded database flushes files and folders to disk (tests count the flushes). */
@@ -42,17 +52,19 @@ export interface DatabaseOptions {
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url !== undefined) {
+    const statementTimeout = options.statementTimeoutMs ?? 30_000;
     const pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
-      // A hung query must not hold a request forever.
-      statement_timeout: 30_000,
+      // A hung query must not hold a request forever, nor wait forever for a lock.
+      statement_timeout: statementTimeout,
+      lock_timeout: Math.min(options.lockTimeoutMs ?? statementTimeout, statementTimeout),
       idle_in_transaction_session_timeout: 60_000,
       // A database that is unreachable (not refusing: silent) fails the request in seconds
       // instead of hanging it; the caller gets 503 and retries.
       connectionTimeoutMillis: 5_000,
       // Client-side bound on a query whose server vanished without closing the socket.
-      query_timeout: 35_000,
+      query_timeout: statementTimeout + 5_000,
       keepAlive: true,
     });
     const onConnectionError = options.onConnectionError ?? (() => undefined);

@@ -19,9 +19,22 @@ const NETWORK_CODES = new Set([
 /**
  * SQLSTATEs that mean "not now" rather than "wrong": class 08 (connection exception),
  * 57P01–57P03 (administrator/crash shutdown, cannot connect now: a restart or failover in
- * progress) and 53300 (too many connections).
+ * progress), 53300 (too many connections), and 55P03 / 57014 (lock_timeout / statement_timeout
+ * ran out: a table locked elsewhere, a long migration; the pool's bounds, db/database.ts).
  */
-const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '55P03', '57014']);
+
+/** No room left: the file system (ENOSPC, EDQUOT) or the database's disk (53100 disk_full). */
+const STORAGE_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', '53100']);
+
+/** True when the error says a disk (the uploads' or the database's) is full. */
+export function isStorageFull(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 3) return false;
+  const code = codeOf(error);
+  if (code !== undefined && STORAGE_FULL_CODES.has(code)) return true;
+  const cause = (error as { cause?: unknown }).cause;
+  return cause !== undefined && isStorageFull(cause, depth + 1);
+}
 
 /** node-postgres reports a dropped socket with these messages and no code. */
 const DROPPED_CONNECTION =

@@ -10,7 +10,7 @@ import {
   type ErrorCode,
   type FieldError,
 } from '../errors.js';
-import { describeDatabaseFault, isDatabaseUnavailable } from '../db/faults.js';
+import { describeDatabaseFault, isDatabaseUnavailable, isStorageFull } from '../db/faults.js';
 
 /** Seconds a caller should wait before retrying while the database is unreachable. */
 export const DATABASE_RETRY_AFTER_SECONDS = 1;
@@ -19,6 +19,16 @@ export const DATABASE_RETRY_AFTER_SECONDS = 1;
 export function databaseUnavailable(): HavenError {
   return new HavenError('SERVICE_UNAVAILABLE', 'The database is unavailable; try again shortly.', {
     headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
+  });
+}
+
+/** Seconds a client waits before retrying once storage was full: an operator must act first. */
+const STORAGE_FULL_RETRY_AFTER_SECONDS = 60;
+
+/** A full disk: nothing the caller did wrong, and nothing a quick retry fixes. */
+export function storageFull(): HavenError {
+  return new HavenError('SERVICE_UNAVAILABLE', 'Storage is full; try again later.', {
+    headers: { 'retry-after': String(STORAGE_FULL_RETRY_AFTER_SECONDS) },
   });
 }
 
@@ -188,6 +198,7 @@ export function toHavenError(error: unknown): { error: HavenError; internal: boo
   // Before the framework codes: a dropped connection is nobody's bug, and the caller should
   // retry rather than report it (a restart or failover lasts seconds).
   if (isDatabaseUnavailable(error)) return { error: databaseUnavailable(), internal: false };
+  if (isStorageFull(error)) return { error: storageFull(), internal: false };
   const mapped = fastifyError.code ? FRAMEWORK_CODES[fastifyError.code] : undefined;
   if (mapped) return { error: new HavenError(mapped), internal: false };
   const status = fastifyError.statusCode;
@@ -240,7 +251,10 @@ export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const { error: safe, internal } = toHavenError(error);
     if (internal) request.log.error({ err: error }, 'unhandled error');
-    else if (safe.code === 'SERVICE_UNAVAILABLE') {
+    else if (isStorageFull(error)) {
+      // The operator must free space: loud, but one line without a stack.
+      request.log.error({ code: safe.code, cause: describeDatabaseFault(error) }, 'storage full');
+    } else if (safe.code === 'SERVICE_UNAVAILABLE') {
       request.log.warn(
         { code: safe.code, cause: describeDatabaseFault(error) },
         'service unavailable',
