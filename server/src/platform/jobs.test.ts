@@ -189,6 +189,54 @@ describeEachEngine('jobs', (engine) => {
     });
   });
 
+  it('renews the lock of a job that runs longer than lockMs, so no other worker takes it over', async () => {
+    // Real database clock on both workers: the running job's lock would lapse after 300 ms.
+    let release = (): void => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let runs = 0;
+    const handlers = {
+      scan: async () => {
+        runs++;
+        await released;
+      },
+    };
+    const busy = createWorker({ db, log, workerId: 'busy', lockMs: 300, handlers });
+    const idle = createWorker({ db, log, workerId: 'idle', lockMs: 300, handlers });
+    const queued = await enqueueJob(db, 'scan', {});
+    const id = queued?.id ?? '';
+    const busyRun = busy.runOnce();
+    await vi.waitFor(() => expect(runs).toBe(1));
+    for (let i = 0; i < 6; i++) {
+      await sleep(150);
+      expect(await idle.runOnce()).toBe(0);
+    }
+    expect(await job(db, id)).toMatchObject({ status: 'running', locked_by: 'busy', attempts: 1 });
+    release();
+    expect(await busyRun).toBe(1);
+    expect(await job(db, id)).toMatchObject({ status: 'done', attempts: 1, locked_until: null });
+    expect(runs).toBe(1);
+  });
+
+  it('frees the job of a dead worker within one lock period by default (1 minute, not 5)', async () => {
+    const queued = await enqueueJob(db, 'scan', {});
+    const id = queued?.id ?? '';
+    let claimedUntil: Date | null = null;
+    const worker = createWorker({
+      db,
+      log,
+      handlers: {
+        scan: async () => {
+          claimedUntil = (await job(db, id)).locked_until;
+        },
+      },
+    });
+    const before = Date.now();
+    await worker.runOnce();
+    const lease = (claimedUntil as Date | null)?.getTime() ?? 0;
+    expect(lease - before).toBeGreaterThan(50_000);
+    expect(lease - before).toBeLessThan(70_000);
+  });
+
   it('does not let a worker whose lock was taken over overwrite the new owner', async () => {
     // Second case: the same node reclaims its own expired job; only `attempts` tells them apart.
     for (const [slowId, fastId] of [

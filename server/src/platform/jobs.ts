@@ -4,8 +4,8 @@
 // job becomes claimable again once its `locked_until` passes.
 // Our own small queue, not pg-boss or graphile-worker: the same code must run on embedded
 // PGlite (PostgreSQL in WASM, a single connection), where those libraries cannot run.
-// Delivery is at-least-once: a job that outlives its lock, or whose result cannot be
-// recorded, runs again, so handlers must be idempotent and finish well within `lockMs`.
+// Delivery is at-least-once: a job whose lock could not be renewed in time, or whose result
+// cannot be recorded, runs again, so handlers must be idempotent.
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { sql, type Expression, type Kysely, type RawBuilder } from 'kysely';
@@ -121,7 +121,9 @@ export function createWorker(options: WorkerOptions): Worker {
   const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const pollIntervalMs = options.pollIntervalMs ?? 1_000;
   const concurrency = Math.max(1, options.concurrency ?? 1);
-  const lockMs = options.lockMs ?? 5 * 60_000;
+  // Renewed while the handler runs (keepLocked), so this bounds how long a dead worker's job
+  // waits for another worker, not how long a job may take.
+  const lockMs = options.lockMs ?? 60_000;
   const backoff = options.backoff ?? defaultBackoff;
   // Only queues this worker can run are ever claimed; other nodes may own the rest.
   const queues = Object.keys(handlers);
@@ -214,11 +216,34 @@ export function createWorker(options: WorkerOptions): Worker {
     }
   }
 
+  /**
+   * Keeps a running job's lock alive: renewed every third of `lockMs` while the handler runs, so
+   * a long scan keeps its job, and a worker that dies (no more renewals) frees it within one
+   * `lockMs` instead of holding it for as long as the longest job might take.
+   */
+  function keepLocked(job: { id: string; attempts: number }): NodeJS.Timeout {
+    const renew = (): void => {
+      db.updateTable('jobs')
+        .set({ locked_until: later(lockMs) })
+        .where('id', '=', job.id)
+        .where('status', '=', 'running')
+        .where('locked_by', '=', workerId)
+        .where('attempts', '=', job.attempts)
+        .execute()
+        .catch((error: unknown) => logBackgroundFailure(log, error, 'renewing a job lock failed'));
+    };
+    const timer = setInterval(renew, Math.max(50, Math.floor(lockMs / 3)));
+    timer.unref();
+    return timer;
+  }
+
   async function run(job: Awaited<ReturnType<typeof claim>>[number]): Promise<void> {
     running.set(job.id, job.attempts);
+    const renewal = keepLocked(job);
     try {
       await runClaimed(job);
     } finally {
+      clearInterval(renewal);
       running.delete(job.id);
     }
   }
