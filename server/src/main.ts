@@ -25,7 +25,7 @@ import { formatRouteTable } from './platform/http/route-table.js';
 import { openApiDocument } from './platform/http/openapi.js';
 import { ensureSetupLink, reissueSetupLink } from './modules/identity/index.js';
 import { formatMailbox, listDevMailbox } from './platform/mail.js';
-import { DataDirLockedError } from './platform/db/data-lock.js';
+import { DATA_LOCK_STALE_MS, DataDirLockedError } from './platform/db/data-lock.js';
 import { describeDatabaseFault } from './platform/db/faults.js';
 import {
   assertMigrated,
@@ -44,6 +44,9 @@ import { configOrExit, lockEmbeddedDir, openConfiguredDatabase } from './cli/emb
  * within the 10 s an orchestrator usually waits between SIGTERM and SIGKILL, with room to close.
  */
 const JOB_STOP_GRACE_MS = 6_000;
+
+/** How long `serve` waits for a held data-folder lock: past its stale time, with room to spare. */
+const SERVE_LOCK_WAIT_MS = DATA_LOCK_STALE_MS + 3_000;
 
 /** Exit status when the data folder is held by another process: try again later (EX_TEMPFAIL). */
 const EXIT_FOLDER_IN_USE = 75;
@@ -120,7 +123,15 @@ async function serve(): Promise<void> {
   });
   for (const warning of startupWarnings(config)) logger.warn(warning);
   // buildApp opens the embedded folder itself; the lock is taken first and held until shutdown.
-  const lock = await lockEmbeddedDir(config);
+  // A server restarted right after a crash finds the dead process's lock not yet stale: it waits
+  // for that (as long as the stale time and a little more) instead of failing at once.
+  const lock = await lockEmbeddedDir(config).catch(async (error: unknown) => {
+    if (!(error instanceof DataDirLockedError)) throw error;
+    logger.warn(
+      `the data folder is locked by another Haven process; waiting up to ${SERVE_LOCK_WAIT_MS / 1000} s in case that process is gone and its lock only has to expire`,
+    );
+    return lockEmbeddedDir(config, { waitMs: SERVE_LOCK_WAIT_MS });
+  });
   let app: FastifyInstance;
   try {
     app = await buildApp(config, { logger });

@@ -24,10 +24,14 @@ export const embeddedDirOf = (config: HavenConfig): string | undefined =>
  * Locks the embedded folder for this process (nothing to lock on PostgreSQL). Throws
  * DataDirLockedError, reported by main(), while another process holds it.
  */
-export async function lockEmbeddedDir(config: HavenConfig): Promise<DataDirLock | undefined> {
+export async function lockEmbeddedDir(
+  config: HavenConfig,
+  options: { readonly waitMs?: number } = {},
+): Promise<DataDirLock | undefined> {
   const dir = embeddedDirOf(config);
   if (dir === undefined) return undefined;
   return lockDataDir(dir, {
+    ...options,
     // Lost only if the lock directory was removed or another process took it over: stop at once
     // rather than write the folder beside another process.
     onCompromised: (error) => {

@@ -42,7 +42,16 @@ export interface DataDirLockOptions {
    * the folder; the default throws, which ends the process.
    */
   readonly onCompromised?: (error: Error) => void;
+  /**
+   * How long to keep trying while another process holds the lock (default: not at all). A
+   * server restarted right after a crash (a supervisor's restart, within the stale time) waits
+   * for the dead process's lock to go stale instead of failing every attempt meanwhile.
+   */
+  readonly waitMs?: number;
 }
+
+/** Between two tries while waiting for a held lock. */
+const DATA_LOCK_RETRY_MS = 1_000;
 
 /** Takes the folder's lock (creating the folder if needed) or throws DataDirLockedError. */
 export async function lockDataDir(
@@ -57,7 +66,12 @@ export async function lockDataDir(
       stale: DATA_LOCK_STALE_MS,
       update: DATA_LOCK_UPDATE_MS,
       realpath: false,
-      retries: 0,
+      retries: {
+        retries: Math.ceil((options.waitMs ?? 0) / DATA_LOCK_RETRY_MS),
+        factor: 1,
+        minTimeout: DATA_LOCK_RETRY_MS,
+        maxTimeout: DATA_LOCK_RETRY_MS,
+      },
       onCompromised:
         options.onCompromised ??
         ((error) => {
