@@ -37,4 +37,12 @@ describe('SPA caching', () => {
     expect(response.statusCode).toBe(200);
     expect(response.headers['cache-control']).toBe('public, max-age=31536000, immutable');
   });
+
+  it('T3/poisoned cache: a missing or refused hashed asset is answered no-store, not immutable', async () => {
+    // A node that does not have a new build's asset yet (rolling deploy) must not let browsers
+    // and shared caches keep its 404 for a year under the asset's final URL.
+    const response = await harness.app.inject({ method: 'GET', url: '/assets/index-Zz9Yy8Xx.js' });
+    expect(response.statusCode).toBe(404);
+    expect(response.headers['cache-control']).toBe('no-store');
+  });
 });

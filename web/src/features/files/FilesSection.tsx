@@ -66,7 +66,15 @@ export function FilesSection({ session, patientId, canUpload = true, title }: Fi
   const reloadFiles = files.reload;
   useEffect(() => {
     if (!scanning) return;
-    const timer = setInterval(reloadFiles, SCAN_POLL_MS);
+    // A6: polling alone must not keep an idle session alive (a reload after the access token
+    // expired would refresh the session, again and again while a file stays in the scan). Once
+    // the token is about to expire, only the person's own next action renews it, and the poll
+    // goes on from there.
+    const timer = setInterval(() => {
+      const state = sessionStore.getState();
+      const accessExpiresAt = state.status === 'signed_in' ? state.session.accessExpiresAt : null;
+      if ((accessExpiresAt ?? 0) > Date.now() + SCAN_POLL_MS) reloadFiles();
+    }, SCAN_POLL_MS);
     return () => clearInterval(timer);
   }, [scanning, reloadFiles]);
 

@@ -1,9 +1,11 @@
 // Password reset over HTTP against the real app (A10, A7, A9): the same answer for every email,
 // single-use and expiring links, every session ends, and the reset never skips MFA.
+import { sql } from 'kysely';
 import { expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { NEW_PASSWORD, PASSWORD, cookiesOf, useBrowserNodes } from '../../../../test/browsers.js';
 import { describeEachEngine } from '../../../../test/databases.js';
+import { askUntil } from '../../../../test/eventually.js';
 import { generateTotpSecret } from '../mfa/totp.js';
 
 describeEachEngine('password reset', (engine) => {
@@ -35,12 +37,18 @@ describeEachEngine('password reset', (engine) => {
     expect(await mailsTo('reset-known@example.org')).toHaveLength(1);
     expect(await mailsTo('reset-nobody@example.org', { expectNone: true })).toHaveLength(0);
     expect(await mailsTo('reset-disabled@example.org', { expectNone: true })).toHaveLength(0);
-    // L3 without PII: every request is audited, and no audit row holds an email address.
-    const audited = await site.database.db
-      .selectFrom('audit_events')
-      .selectAll()
-      .where('action', '=', 'auth.password_reset_requested')
-      .execute();
+    // L3 without PII: every request is audited (after the answer), and no audit row holds an
+    // email address.
+    const { answer: audited } = await askUntil(
+      () =>
+        site.database.db
+          .selectFrom('audit_events')
+          .selectAll()
+          .where('action', '=', 'auth.password_reset_requested')
+          .execute(),
+      (rows) => rows.length >= 3,
+      5_000,
+    );
     expect(audited.map((row) => row.details.reason).sort()).toEqual(
       ['sent', 'status_disabled', 'unknown_account'].sort(),
     );
@@ -129,5 +137,39 @@ describeEachEngine('password reset', (engine) => {
       { origin: 'https://evil.example' },
     );
     expect(refused.statusCode).toBe(403);
+  });
+
+  it('A10/enumeration timing: the 202 leaves before the email is looked up, for a known and an unknown email alike', async () => {
+    await createUser('reset-timing@example.org', ['patient']);
+    // While another transaction holds the users table, looking an email up waits: an answer
+    // that depended on the lookup (and on the writes a known account's link needs) would wait too.
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked: () => void = () => undefined;
+    const lockHeld = new Promise<void>((resolve) => (locked = resolve));
+    const holder = site.database.db.transaction().execute(async (trx) => {
+      await sql`LOCK TABLE users IN ACCESS EXCLUSIVE MODE`.execute(trx);
+      locked();
+      await released;
+    });
+    await lockHeld;
+    try {
+      const answered = await Promise.race([
+        Promise.all([
+          requestReset('reset-timing@example.org'),
+          requestReset('reset-timing-nobody@example.org'),
+        ]),
+        new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 5_000)),
+      ]);
+      expect(answered, 'the answer waited for the account lookup').not.toBe('waited');
+      if (answered === 'waited') return;
+      expect(answered.map((a) => a.statusCode)).toEqual([202, 202]);
+      expect(answered[1].body).toBe(answered[0].body);
+    } finally {
+      release();
+      await holder;
+    }
+    // The link still goes out, once the lookup can run.
+    expect(await mailsTo('reset-timing@example.org')).toHaveLength(1);
   });
 });
