@@ -51,6 +51,16 @@ export function findClient(db: Db, clientId: string): Promise<ClientRow | undefi
     .executeTakeFirst();
 }
 
+/** One client, its row locked until commit (a change waits for another change of it). */
+export function lockClient(db: Db, clientId: string): Promise<ClientRow | undefined> {
+  return db
+    .selectFrom('oauth_clients')
+    .selectAll()
+    .where('client_id', '=', clientId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
 export function listClients(db: Db, limit: number): Promise<ClientRow[]> {
   return db
     .selectFrom('oauth_clients')

@@ -16,6 +16,7 @@ import { redirectUriProblem } from './redirect-uris.js';
 import type { TokenDecisions } from './token-decisions.js';
 import {
   findClient,
+  lockClient,
   insertClient,
   listClients,
   listOrganizationClients,
@@ -167,7 +168,11 @@ export async function listOAuthClients(ctx: OAuthContext): Promise<OAuthClientVi
   return (await listClients(ctx.db, CLIENT_LIST_LIMIT)).map(clientView);
 }
 
-/** One audited change of one client; 404 for an unknown client. */
+/**
+ * One audited change of one client; 404 for an unknown client. Disabling is final: a disabled
+ * client takes no new secret and no new scopes (409), and disabling it again changes nothing (no
+ * new time, no event), so the record keeps when it was disabled.
+ */
 async function changeClient(
   ctx: OAuthContext,
   request: FastifyRequest,
@@ -179,6 +184,15 @@ async function changeClient(
   const { userId } = requireUser(request);
   const row = await ctx.db.transaction().execute(async (trx) => {
     await authorize?.(trx);
+    const current = await lockClient(trx, clientId);
+    if (!current) throw new HavenError('NOT_FOUND', 'No such client.');
+    if (current.disabled_at !== null) {
+      if (change.disabledAt !== undefined) return current;
+      throw new HavenError(
+        'CONFLICT',
+        'The client is disabled, which is final: it takes no new secret and no new scopes.',
+      );
+    }
     const changed = await updateClient(trx, clientId, change, ctx.now());
     if (!changed) throw new HavenError('NOT_FOUND', 'No such client.');
     await recordUserEvent(trx, userId, requestContext(request), {

@@ -29,7 +29,7 @@ export {
 } from './consents/schemas.js';
 export { currentNoteVersions } from './notes/repo.js';
 export { patientColumns, patientNameStartsWith } from './records/repo.js';
-export { demographicsOf } from './records/service.js';
+export { assertRecordOpen, demographicsOf } from './records/service.js';
 export {
   auditConsentChange,
   consentGate,

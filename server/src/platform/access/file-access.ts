@@ -1,11 +1,16 @@
 // Who may see one uploaded file (Z4, Z6, F6). Three relationships allow it, each a query that
 // carries the caller in its WHERE clause, so a file the caller has no relationship to is never
 // loaded and looks exactly like a missing one:
-// - owner: the person who uploaded it (every action, deleting included);
+// - owner: the person who uploaded it (every action, deleting included) while they still stand
+//   where they stood when they attached it: a file attached to a patient's record stays the
+//   uploader's only while they are a member of the record's organization or are the patient
+//   themself (ownerStillRelated); someone removed from the organization no longer reads, downloads
+//   or deletes the record's documents;
 // - organization: staff of the organization the session works in, for files attached to one of
 //   its patients (read and download; `documents:read` scope);
 // - self: the patient the file is attached to (read and download).
 // A deleted file is found by nobody.
+import { sql, type RawBuilder } from 'kysely';
 import { HavenError } from '../errors.js';
 import { organizationScope } from './scopes.js';
 import type { AccessResolver, FileAccess, FileAccessBasis, ResolverInput } from './permissions.js';
@@ -18,6 +23,20 @@ function accessTo(input: Input, basis: FileAccessBasis): FileAccess {
   return { userId: input.userId, fileId: input.target.fileId, basis };
 }
 
+/**
+ * The uploader of a `files` row still related to it: a personal file (no patient), or a file on a
+ * record of an organization they are still a member of, or on their own record. For WHERE clauses
+ * over `files` (unaliased), next to `files.owner_id = userId`.
+ */
+export function ownerStillRelated(userId: string): RawBuilder<boolean> {
+  return sql<boolean>`(files.patient_id IS NULL
+    OR EXISTS (SELECT 1 FROM organization_members AS owner_membership
+      WHERE owner_membership.organization_id = files.organization_id
+        AND owner_membership.user_id = ${userId})
+    OR EXISTS (SELECT 1 FROM patients AS owner_record
+      WHERE owner_record.id = files.patient_id AND owner_record.portal_user_id = ${userId}))`;
+}
+
 async function asOwner(input: Input): Promise<FileAccess | undefined> {
   const row = await input.db
     .selectFrom('files')
@@ -25,6 +44,7 @@ async function asOwner(input: Input): Promise<FileAccess | undefined> {
     .where('id', '=', input.target.fileId)
     .where('owner_id', '=', input.userId)
     .where('status', '<>', 'deleted')
+    .where(ownerStillRelated(input.userId))
     .executeTakeFirst();
   return row && accessTo(input, 'owner');
 }

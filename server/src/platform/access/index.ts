@@ -18,6 +18,7 @@ export {
   type PhiBatchAccess,
 } from './phi-audit.js';
 export { requireAccess } from './require-access.js';
+export { ownerStillRelated } from './file-access.js';
 export {
   OWN_RECORD,
   RESOURCE_ACTIONS,

@@ -1,5 +1,6 @@
 // Files as people see them: with the uploader's and the patient's names, never bare ids.
 import { sql, type Kysely } from 'kysely';
+import { ownerStillRelated } from '../../../platform/access/index.js';
 import type { DatabaseSchema } from '../../../platform/db/schema.js';
 
 type Db = Kysely<DatabaseSchema>;
@@ -47,13 +48,17 @@ export async function selectNamedFile(db: Db, fileId: string) {
 
 /** The caller's own uploads (personal and those they attached to records), newest first. */
 export async function selectOwnFiles(db: Db, ownerId: string, limit: number) {
-  return withNames(db)
-    .where('files.owner_id', '=', ownerId)
-    .where('files.status', '<>', 'deleted')
-    .orderBy('files.created_at', 'desc')
-    .orderBy('files.id')
-    .limit(limit)
-    .execute();
+  return (
+    withNames(db)
+      .where('files.owner_id', '=', ownerId)
+      .where('files.status', '<>', 'deleted')
+      // A record's file leaves the list of an uploader who left its organization (Z4).
+      .where(ownerStillRelated(ownerId))
+      .orderBy('files.created_at', 'desc')
+      .orderBy('files.id')
+      .limit(limit)
+      .execute()
+  );
 }
 
 /** Files attached to one patient's record (access to the record already checked). */

@@ -8,6 +8,9 @@ import { enqueueJob } from '../../../platform/jobs.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
 import { StorageError } from '../../../platform/storage/index.js';
 import { recordUserEvent } from '../../../platform/user-event.js';
+import type { DatabaseSchema } from '../../../platform/db/schema.js';
+import type { Kysely } from 'kysely';
+import { requireConsent } from '../../patients/index.js';
 import { assertWithinQuotas } from '../shared/quotas.js';
 import { lockQuotas } from '../shared/repo.js';
 import type { FilesSettings } from '../shared/settings.js';
@@ -42,6 +45,61 @@ async function failSession(
     });
   });
   await ctx.settings.storage.deleteObject(session.object_key).catch(() => undefined);
+}
+
+/**
+ * An upload into a patient's record is checked again when it completes, on what holds then (the
+ * session lives 24 hours): the uploader must still be staff of the record's organization or the
+ * patient themself (else 404, as for a record they cannot see), the record must not have been
+ * archived (409), and the patient must still hold every consent the organization requires (409
+ * CONSENT_REQUIRED), so neither a removal from the organization, an archive nor a withdrawn
+ * consent is outrun by an upload started before it (Z4, consent gate). The refusal and the reason
+ * its session fails with; undefined when the upload may land.
+ */
+async function attachRefusal(
+  trx: Kysely<DatabaseSchema>,
+  session: SessionRow,
+): Promise<{ reason: string; error: HavenError } | undefined> {
+  if (session.patient_id === null || session.organization_id === null) return undefined;
+  const { patient_id: patientId, organization_id: organizationId, owner_id: ownerId } = session;
+  const related = await trx
+    .selectFrom('patients')
+    .select(['patients.id', 'patients.archived_at'])
+    .where('patients.id', '=', patientId)
+    .where('patients.organization_id', '=', organizationId)
+    .where((eb) =>
+      eb.or([
+        eb('patients.portal_user_id', '=', ownerId),
+        eb.exists(
+          eb
+            .selectFrom('organization_members')
+            .select('organization_members.user_id')
+            .where('organization_members.organization_id', '=', organizationId)
+            .where('organization_members.user_id', '=', ownerId),
+        ),
+      ]),
+    )
+    .forShare('patients')
+    .executeTakeFirst();
+  if (!related) {
+    return {
+      reason: 'record_access_lost',
+      error: new HavenError('NOT_FOUND', 'The patient record was not found.'),
+    };
+  }
+  if (related.archived_at !== null) {
+    return {
+      reason: 'record_archived',
+      error: new HavenError('CONFLICT', 'The patient record is archived; restore it first.'),
+    };
+  }
+  try {
+    await requireConsent(trx, patientId, organizationId);
+  } catch (error) {
+    if (error instanceof HavenError) return { reason: 'consent_required', error };
+    throw error;
+  }
+  return undefined;
 }
 
 /** 423 with Retry-After: another request holds the upload's writer mark (a PATCH or a completion). */
@@ -128,6 +186,8 @@ async function completeHeldSession(
       'The file does not match the SHA-256 declared when the upload started.',
     );
   }
+  // Why the session fails when the transaction below refuses the upload.
+  let failure: string | undefined;
   try {
     return await ctx.db.transaction().execute(async (trx) => {
       const open = await repo.lockHeldSession(trx, session.id, token);
@@ -135,6 +195,11 @@ async function completeHeldSession(
         const file = await repo.selectFileOfSession(trx, session.id);
         if (file) return file.id;
         throw new HavenError('UPLOAD_EXPIRED', 'The upload is no longer open.');
+      }
+      const refusal = await attachRefusal(trx, open);
+      if (refusal) {
+        failure = refusal.reason;
+        throw refusal.error;
       }
       await lockQuotas(trx);
       await assertWithinQuotas(ctx, trx, session.owner_id, stored.size, session.id);
@@ -153,9 +218,8 @@ async function completeHeldSession(
       return file.id;
     });
   } catch (error) {
-    if (error instanceof HavenError && error.code === 'QUOTA_EXCEEDED') {
-      await failSession(ctx, session, 'quota_exceeded', actor);
-    }
+    if (error instanceof HavenError && error.code === 'QUOTA_EXCEEDED') failure = 'quota_exceeded';
+    if (failure !== undefined) await failSession(ctx, session, failure, actor);
     throw error;
   }
 }

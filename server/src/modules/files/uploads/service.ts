@@ -12,7 +12,7 @@ import { FILE_TYPES } from '../../../platform/file-checks/types.js';
 import { requestContext } from '../../../platform/http/request-context.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
 import { recordUserEvent } from '../../../platform/user-event.js';
-import { requireConsent } from '../../patients/index.js';
+import { assertRecordOpen, requireConsent } from '../../patients/index.js';
 import { lockActiveBucket } from '../buckets/repo.js';
 import {
   inactiveBucket,
@@ -81,6 +81,8 @@ async function uploadTarget(
   // Z4: a patient the caller may not write to is the same 404 as a missing one. The patient
   // themself reaches their own record; staff reach their organization's patients.
   const access = await requireAccess(ctx.db, request, 'patient:write', { patientId });
+  // An archived record takes no new document (409), as it takes no other write.
+  await assertRecordOpen(ctx.db, patientId);
   // The organization marks which consents an upload to a record needs (409 CONSENT_REQUIRED).
   await requireConsent(ctx.db, patientId, access.organizationId);
   return { patientId, organizationId: access.organizationId };
@@ -124,9 +126,13 @@ export async function startUpload(
   try {
     const session = await ctx.db.transaction().execute(async (trx) => {
       // A bucket deleted meanwhile takes no new upload (its deletion waits for this one).
-      if (bucketId !== null && !(await lockActiveBucket(trx, bucketId, 'share'))) {
-        throw inactiveBucket();
-      }
+      const bucket = bucketId === null ? undefined : await lockActiveBucket(trx, bucketId, 'share');
+      if (bucketId !== null && !bucket) throw inactiveBucket();
+      // Z4/F1: a document of a patient's record is stored where the record's organization holds
+      // it: the system default or one of that organization's own buckets, never a person's bucket
+      // or another organization's (whose owners hold the credentials and so the objects).
+      const foreign = bucket && bucket.owner_organization_id !== target.organizationId;
+      if (foreign && target.patientId !== null) throw foreignRecordBucket();
       await lockQuotas(trx);
       await assertWithinQuotas(ctx, trx, userId, input.size);
       const row = await repo.insertSession(trx, {
@@ -166,6 +172,12 @@ export async function startUpload(
     throw error;
   }
 }
+
+const RECORD_BUCKET = "must be the default storage or a bucket of the record's organization";
+const foreignRecordBucket = () =>
+  new HavenError('VALIDATION_FAILED', `bucketId: ${RECORD_BUCKET}.`, {
+    errors: [{ field: 'bucketId', message: RECORD_BUCKET }],
+  });
 
 function notFound(): HavenError {
   return new HavenError('NOT_FOUND', 'The upload was not found.');

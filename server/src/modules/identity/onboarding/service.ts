@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { DatabaseSchema, OrganizationRole, Role } from '../../../platform/db/schema.js';
 import { HavenError } from '../../../platform/errors.js';
 import type { RequestContext } from '../../../platform/http/request-context.js';
+import { onUniqueViolation } from '../../../platform/unique-conflict.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
 import { recordUserEvent } from '../../../platform/user-event.js';
 import { auditOwnAccount } from '../account-events.js';
@@ -153,6 +154,9 @@ async function sendInvitationMail(
  * A11: invites someone by email. Creates the user as 'invited' (no password) or refreshes an
  * invitation still pending; an active or disabled account with the email is a 409.
  */
+const invitedMeanwhile = () =>
+  new HavenError('CONFLICT', 'An account with this email was created meanwhile; please try again.');
+
 export async function inviteUser(
   context: Pick<Context, 'db' | 'mailer' | 'now' | 'publicOrigin' | 'settings'>,
   input: InviteInput,
@@ -170,8 +174,13 @@ export async function inviteUser(
     // A re-invitation starts over: any password or unconfirmed MFA seed set through an
     // earlier link is dropped, so only the newest link can define the credentials.
     if (existing) await resetInvitee(trx, existing.id, now, { role: input.role, displayName });
+    // Two invitations of one new email at once: the unique email index stops the second insert,
+    // which answers 409 (try again: it then re-invites the account the first created).
     const userId =
-      existing?.id ?? (await insertInvitedUser(trx, { email, displayName, role: input.role }));
+      existing?.id ??
+      (await insertInvitedUser(trx, { email, displayName, role: input.role }).catch(
+        onUniqueViolation(invitedMeanwhile),
+      ));
     if (input.withinTransaction) await input.withinTransaction(trx, userId);
     // Read after that work: an organization invitation has just given its membership role.
     const organizationRoles = await inviteeOrganizationRoles(trx, userId);

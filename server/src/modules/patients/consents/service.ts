@@ -11,7 +11,7 @@ import { isUniqueViolation } from '../../../platform/db/sql-text.js';
 import { FieldErrors, cleanProse, cleanText } from '../../../platform/text.js';
 import type { ConsentChannel } from '../../../platform/db/schema.js';
 import { isOrganizationPatient, type Db } from '../records/repo.js';
-import { onPatient } from '../records/service.js';
+import { assertRecordOpen, onPatient } from '../records/service.js';
 import {
   hasLiveConsent,
   insertConsent,
@@ -148,6 +148,8 @@ export async function recordConsent(
   if (!(await isOrganizationPatient(db, input.organizationId, input.patientId))) {
     throw notFound('The patient');
   }
+  // The portal reaches here without onPatient's write hold: an archived record takes no consent.
+  await assertRecordOpen(db, input.patientId);
   const document = await selectDocument(db, input.organizationId, input.documentId);
   if (!document) throw notFound('The consent document');
   if (input.currentVersionOnly && !document.current) {

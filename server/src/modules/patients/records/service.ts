@@ -38,6 +38,21 @@ export type PatientView = Static<typeof PatientSchema>;
 const patientNotFound = () => new HavenError('NOT_FOUND', 'The patient was not found.');
 const patientArchived = () =>
   new HavenError('CONFLICT', 'The patient record is archived; restore it first.');
+/**
+ * 409 when the record is archived: no new document, consent, note or change lands on an archived
+ * record (docs/api/clinical.md). Read FOR SHARE, so an archive waits for the write in progress.
+ * For writes that do not go through onPatient's `write` hold (the portal, uploads).
+ */
+export async function assertRecordOpen(db: Db, patientId: string): Promise<void> {
+  const row = await db
+    .selectFrom('patients')
+    .select('archived_at')
+    .where('id', '=', patientId)
+    .forShare()
+    .executeTakeFirst();
+  if (row && row.archived_at !== null) throw patientArchived();
+}
+
 const mrnTaken = () =>
   new HavenError('CONFLICT', 'Another patient of this organization has this MRN.', {
     errors: [{ field: 'body.mrn', message: 'is already in use in this organization' }],

@@ -28,6 +28,17 @@ async function studyView(db: Db, studyId: string, userId: string): Promise<Study
 }
 
 /**
+ * Closed studies take no writes in any room (docs/api/reviews.md): their title, description and
+ * team stay as they were when the study closed, until its owner reopens it. Removing a member is
+ * still allowed (it only takes access away).
+ */
+export function refuseIfClosed(access: { status: string }, what: string): void {
+  if (access.status === 'closed') {
+    throw new HavenError('CONFLICT', `The study is closed; reopen it to ${what}.`);
+  }
+}
+
+/**
  * `study:administer` (the owner), with a 403 naming the reason for the study's researchers: they
  * can see the study, so refusing them reveals nothing; anyone else gets the 404 of `manage`.
  */
@@ -127,6 +138,7 @@ export async function updateStudy(
   errors.throwIfAny();
   return ctx.db.transaction().execute(async (trx) => {
     const access = await requireAccess(trx, request, 'study:manage', { studyId });
+    refuseIfClosed(access, 'change its title or description');
     await repo.updateStudy(trx, access.studyId, changes);
     await recordUserEvent(trx, access.userId, requestContext(request), {
       action: 'study.updated',

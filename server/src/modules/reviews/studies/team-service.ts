@@ -16,7 +16,7 @@ import { createdInThisTransaction, lockAccountByEmail } from '../../organization
 import * as repo from './repo.js';
 import type { Db } from './repo.js';
 import type { StudyMemberView } from './schemas.js';
-import { requireOwner } from './service.js';
+import { refuseIfClosed, requireOwner } from './service.js';
 
 type Context = ModuleContext<Record<string, never>>;
 
@@ -104,6 +104,7 @@ export async function addResearcher(
 ): Promise<StudyMemberView> {
   return ctx.db.transaction().execute(async (trx) => {
     const access = await requireOwner(trx, request, studyId, 'add researchers');
+    refuseIfClosed(access, 'add researchers');
     const account = await lockAccountByEmail(trx, invitations.normalizeEmail(email));
     const orgRole =
       account && (await repo.organizationRoleOf(trx, access.organizationId, account.id));
@@ -157,6 +158,7 @@ async function addExistingParticipant(
 ): Promise<{ study: StudyNaming; joined?: { member: StudyMemberView; email: string } }> {
   return ctx.db.transaction().execute(async (trx) => {
     const access = await requireAccess(trx, request, 'study:manage', { studyId });
+    refuseIfClosed(access, 'add participants');
     const study = await studyNaming(trx, access.studyId, access.userId);
     const account = await lockAccountByEmail(trx, emailKey);
     if (!account) return { study };
@@ -205,6 +207,7 @@ async function inviteParticipant(
         const access = await requireAccess(trx, request, 'study:manage', {
           studyId: input.studyId,
         });
+        refuseIfClosed(access, 'add participants');
         await joinTeam(trx, request, {
           studyId: access.studyId,
           userId,
