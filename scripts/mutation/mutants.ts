@@ -2528,6 +2528,94 @@ export const MUTANTS: readonly Mutant[] = [
   },
 
   // Round 7: authorization points no mutant removed before.
+  // Round 7, from the business-logic probe: rules that hold when something changed meanwhile.
+  {
+    id: 'Z4/file-owner-left-organization',
+    control: 'Z4',
+    file: `${S}platform/access/file-access.ts`,
+    find: '    .where(ownerStillRelated(input.userId))\n',
+    replace: '',
+    removes:
+      "an uploader removed from the organization still reads, downloads and deletes the record's documents",
+    tests: [`${T}files/files-logic-r7.security.test.ts`],
+  },
+  {
+    id: 'Z4/file-list-owner-left-organization',
+    control: 'Z4',
+    file: `${S}modules/files/catalog/repo.ts`,
+    find: '      .where(ownerStillRelated(ownerId))\n',
+    replace: '',
+    removes:
+      "an uploader removed from the organization still lists the record's documents, patient names included",
+    tests: [`${T}files/files-logic-r7.security.test.ts`],
+  },
+  {
+    id: 'Z4/completion-rechecks-record',
+    control: 'Z4',
+    file: `${S}modules/files/uploads/complete.ts`,
+    find: '      const refusal = await attachRefusal(trx, open);',
+    replace:
+      '      const refusal = undefined as { reason: string; error: HavenError } | undefined;',
+    removes:
+      'an upload started before a removal, an archive or a withdrawn consent still lands on the record',
+    tests: [`${T}files/files-logic-r7.security.test.ts`],
+  },
+  {
+    id: 'Z4/record-bucket-own-organization',
+    control: 'Z4',
+    file: `${S}modules/files/uploads/service.ts`,
+    find: '      if (foreign && target.patientId !== null) throw foreignRecordBucket();',
+    replace: '',
+    removes: "a record's document may be stored in a person's bucket or another organization's",
+    tests: [`${T}files/files-logic-r7.security.test.ts`],
+  },
+  {
+    id: 'Z4/upload-archived-record',
+    control: 'Z4',
+    file: `${S}modules/files/uploads/service.ts`,
+    find: '  await assertRecordOpen(ctx.db, patientId);',
+    replace: '',
+    removes: 'an archived record takes new documents',
+    tests: [`${T}files/files-logic-r7.security.test.ts`],
+  },
+  {
+    id: 'Z4/consent-archived-record',
+    control: 'Z4',
+    file: `${S}modules/patients/consents/service.ts`,
+    find: '  await assertRecordOpen(db, input.patientId);',
+    replace: '',
+    removes: 'an archived record takes a new consent from the portal',
+    tests: [`${T}clinical/clinical-logic-r7.security.test.ts`],
+  },
+  {
+    id: 'Z4/study-edit-closed',
+    control: 'Z4',
+    file: `${S}modules/reviews/studies/service.ts`,
+    find: "    refuseIfClosed(access, 'change its title or description');",
+    replace: '',
+    removes: "a closed study's title and description can still be changed",
+    tests: [`${T}reviews/reviews-logic-r7.security.test.ts`],
+  },
+  {
+    id: 'Z4/study-team-closed',
+    control: 'Z4',
+    file: `${S}modules/reviews/studies/team-service.ts`,
+    find: "    refuseIfClosed(access, 'add researchers');",
+    replace: '',
+    removes: 'a closed study takes new researchers',
+    tests: [`${T}reviews/reviews-logic-r7.security.test.ts`],
+  },
+  {
+    id: 'A12/disabled-client-final',
+    control: 'A12',
+    file: `${S}modules/oauth/service.ts`,
+    find: '    if (current.disabled_at !== null) {',
+    replace: '    if (false) {',
+    removes:
+      'a disabled client takes a new secret and scopes, and a second disable rewrites its time',
+    tests: [`${T}oauth/oauth-logic-r7.security.test.ts`],
+  },
+
   {
     id: 'Z5/org-member-role-step-up',
     control: 'Z5',
