@@ -2527,6 +2527,43 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/reviews/studies/studies.security.test.ts`],
   },
 
+  {
+    id: 'A7/disable-ends-app-grants',
+    control: 'A7',
+    file: `${S}modules/identity/admin-users/service.ts`,
+    find: '    await deps.services.credentialEndings.run(trx, user.id);',
+    replace: '',
+    removes: 'an app acting for a disabled person comes back when the account is enabled again',
+    tests: [`${S}modules/oauth/oauth-apps.security.test.ts`],
+  },
+  {
+    id: 'A7/password-change-ends-app-grants',
+    control: 'A7',
+    file: `${S}modules/identity/account/password-service.ts`,
+    find: '    await deps.services.credentialEndings.run(trx, user.id);',
+    replace: '',
+    removes: 'apps acting for the person outlive a password change',
+    tests: [`${S}modules/oauth/oauth-apps.security.test.ts`],
+  },
+  {
+    id: 'A7/password-reset-ends-app-grants',
+    control: 'A7',
+    file: `${S}modules/identity/passwords/service.ts`,
+    find: '    await services.credentialEndings.run(trx, user.id);',
+    replace: '',
+    removes: 'apps acting for the person outlive a password reset',
+    tests: [`${S}modules/identity/passwords/password-reset.security.test.ts`],
+  },
+  {
+    id: 'A7/credential-ending-destroys-grants',
+    control: 'A7',
+    file: `${S}modules/oauth/index.ts`,
+    find: '    await destroyGrantsOf(trx, userId);',
+    replace: '',
+    removes: "the person's grants survive their credentials ending",
+    tests: [`${S}modules/oauth/oauth-apps.security.test.ts`],
+  },
+
   // Round 7: authorization points no mutant removed before.
   // Round 7, from the business-logic probe: rules that hold when something changed meanwhile.
   {

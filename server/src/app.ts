@@ -227,6 +227,9 @@ async function registerOAuth(
   context: ModuleContext<{ readonly decisions: oauth.TokenDecisions }>,
 ): Promise<void> {
   const { keys } = identity;
+  identity.services.credentialEndings.add(
+    oauth.endGrantsWithCredentials(context.settings.decisions),
+  );
   await app.register(oauth.oauthModule, {
     context: {
       ...context,

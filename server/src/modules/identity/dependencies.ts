@@ -1,6 +1,7 @@
 // What identity's own code receives, in two parts with one name each: the platform's
 // ModuleContext carrying identity's settings (plain configuration), and identity's services
 // (the objects that hold keys or state). Built once per app, by createIdentity (index.ts).
+import { createCredentialEndings, type CredentialEndings } from './credential-endings.js';
 import type { Logger } from 'pino';
 import type { HavenConfig } from '../../config.js';
 import type { Database } from '../../platform/db/database.js';
@@ -52,6 +53,8 @@ export interface IdentityServices {
   readonly revocations: RevocationCache;
   readonly hashing: PasswordHasher;
   readonly passwordPolicy: PasswordPolicy;
+  /** What other modules end with the person's sessions on disable and password reset or change. */
+  readonly credentialEndings: CredentialEndings;
 }
 
 /** Both parts, as route files hand them to their handlers. */
@@ -114,6 +117,7 @@ export function identityServices(
       parallelism: MINIMUM_HASHING.parallelism,
     }),
     passwordPolicy: passwordPolicyFor(config),
+    credentialEndings: createCredentialEndings(),
   };
 }
 

@@ -13,7 +13,11 @@
 /// <reference path="./oidc-provider.d.ts" />
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { CryptoKey, KeyObject } from 'jose';
+import type { Kysely } from 'kysely';
+import type { DatabaseSchema } from '../../platform/db/schema.js';
 import type { ModuleContext } from '../../platform/module-context.js';
+import { destroyGrantsOf } from './repo.js';
+import type { TokenDecisions } from './token-decisions.js';
 import { registerProtocolRoutes } from './protocol-routes.js';
 import { createAuthorizationServer, type AuthorizationServerSettings } from './provider.js';
 import { registerConsentRoutes } from './consent-routes.js';
@@ -24,6 +28,21 @@ export { clientTokenChecks } from './introspection.js';
 export { oauthCookieKeys } from './provider.js';
 export { createTokenDecisions, type TokenDecisions } from './token-decisions.js';
 export { purgeExpiredOAuthRecords } from './cleanup-repo.js';
+
+/**
+ * What identity runs when a person's credentials end (disabled, password reset or changed): the
+ * person's grants end with their sessions, so no app keeps acting for them, nor comes back when
+ * the account is enabled again (A7, A12). This node forgets its allowing answers at once; the
+ * others within half a second (token-decisions.ts).
+ */
+export function endGrantsWithCredentials(
+  decisions: TokenDecisions,
+): (trx: Kysely<DatabaseSchema>, userId: string) => Promise<void> {
+  return async (trx, userId) => {
+    await destroyGrantsOf(trx, userId);
+    decisions.forgetAll();
+  };
+}
 
 export interface OAuthSettings extends AuthorizationServerSettings {
   readonly keyForKid: (kid: string) => Promise<CryptoKey | KeyObject | undefined>;

@@ -760,6 +760,64 @@ describeEachEngine('A12 OAuth apps acting for a person', (engine) => {
     }
   });
 
+  it('A7/A12 disabled then enabled: an administrator disabling the person ends the app’s grant for good; enabling the account again revives nothing', async () => {
+    const { patient, started, tokens, readOn } = await connectedReader();
+    clock.pause();
+    const disabled = await callAs(
+      app(),
+      admin,
+      'POST',
+      `/api/admin/users/${patient.userId}/disable`,
+      {},
+    );
+    expect(disabled.statusCode, disabled.body).toBe(200);
+    // The grant is gone on the node that disabled the account, from the next request on.
+    expect(await readOn(0)).toBe(401);
+    clock.resume();
+    const enabled = await callAs(
+      app(),
+      admin,
+      'POST',
+      `/api/admin/users/${patient.userId}/enable`,
+      {},
+    );
+    expect(enabled.statusCode, enabled.body).toBe(200);
+    expect(
+      await oauthErrorOf(client.refreshTokenGrant(started.config, tokens.refresh_token!)),
+    ).toBe('invalid_grant');
+    for (const node of [0, 1]) expect(await statusWithinASecond(readOn, node, 401)).toBe(401);
+    const listed = await app()
+      .database.db.selectFrom('oauth_payloads')
+      .select('id')
+      .where('account_id', '=', patient.userId)
+      .execute();
+    expect(listed).toEqual([]);
+  });
+
+  it('A7/A12 password changed: the apps acting for the person end with their other sessions', async () => {
+    const { patient, started, tokens, readOn } = await connectedReader();
+    const password = 'correct horse battery staple 42';
+    await app()
+      .database.db.updateTable('users')
+      .set({ password_hash: await app().identity!.services.hashing.hash(password) })
+      .where('id', '=', patient.userId)
+      .execute();
+    clock.pause();
+    const changed = await callAs(app(), patient, 'POST', '/api/account/password', {
+      currentPassword: password,
+      newPassword: 'a quite different passphrase 77',
+    });
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(await readOn(0)).toBe(401);
+    clock.resume();
+    expect(
+      await oauthErrorOf(client.refreshTokenGrant(started.config, tokens.refresh_token!)),
+    ).toBe('invalid_grant');
+    expect(await statusWithinASecond(readOn, 1, 401)).toBe(401);
+    // The person's own session that changed the password goes on.
+    expect((await callAs(app(), patient, 'GET', '/api/auth/me')).statusCode).toBe(200);
+  });
+
   it('A12/disabled app mid-consent: an app disabled while its consent page is open gets neither the page nor a grant', async () => {
     const registered = await registerApp();
     const { actor: patient } = await portalPatient();

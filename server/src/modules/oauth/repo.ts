@@ -221,6 +221,30 @@ export async function destroyGrant(db: Db, grantId: string): Promise<void> {
     .execute();
 }
 
+/**
+ * Every grant of a person and what hangs off them (access and refresh tokens, codes), and the
+ * provider's own sessions and interactions naming them: their credentials ended (A7).
+ */
+export async function destroyGrantsOf(db: Db, accountId: string): Promise<void> {
+  await db
+    .deleteFrom('oauth_payloads')
+    .where((eb) =>
+      eb.or([
+        eb('account_id', '=', accountId),
+        eb(
+          'grant_id',
+          'in',
+          eb
+            .selectFrom('oauth_payloads as grants')
+            .select('grants.id')
+            .where('grants.model', '=', 'Grant')
+            .where('grants.account_id', '=', accountId),
+        ),
+      ]),
+    )
+    .execute();
+}
+
 /** The redirect URIs of every enabled public app (few rows: apps are registered by hand). */
 export async function publicAppRedirectUris(db: Db): Promise<string[]> {
   const rows = await db

@@ -59,6 +59,8 @@ export async function changePassword(
     await storePasswordHash(trx, user.id, hash, now);
     // A reset link mailed earlier would otherwise undo this change.
     await voidOneTimeTokens(trx, 'password_reset', user.id, now);
+    // Apps acting for the person end with the other sessions (connecting one again is a consent).
+    await deps.services.credentialEndings.run(trx, user.id);
     return revokeUserSessions(trx, user.id, 'password_changed', now, caller.sessionId);
   });
   return {

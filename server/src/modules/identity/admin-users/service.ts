@@ -137,6 +137,8 @@ export function disableUser(deps: IdentityDeps, call: AdminCall) {
     // Pending invitation, reset and verification links and MFA steps die with the account.
     await voidAllOneTimeTokens(trx, user.id, now);
     const revoked = await revokeUserSessions(trx, user.id, 'user_disabled', now);
+    // Apps acting for the person end too: re-enabling the account must not revive them.
+    await deps.services.credentialEndings.run(trx, user.id);
     return { revoked, details: { previous: user.status } };
   });
 }

@@ -130,6 +130,19 @@ describeEachEngine('password reset', (engine) => {
     expect((await completeMfa(again)).statusCode).toBe(200);
   });
 
+  it('A10/A7: a completed reset ends what other modules hold for the person too (apps acting for them)', async () => {
+    const userId = await createUser('reset-ends@example.org', ['patient']);
+    const ended: string[] = [];
+    site.node.app.identity!.services.credentialEndings.add((_trx, endedUserId) => {
+      ended.push(endedUserId);
+      return Promise.resolve();
+    });
+    await requestReset('reset-ends@example.org');
+    const done = await completeReset(await resetToken('reset-ends@example.org'));
+    expect(done.statusCode).toBe(200);
+    expect(ended).toEqual([userId]);
+  });
+
   it('A8: a reset posted from another origin is refused', async () => {
     const refused = await post(
       '/api/auth/password-reset',

@@ -69,7 +69,10 @@ const invalidLink = () =>
 /** Sets the new password from a reset link; every session of the account ends. */
 export async function completePasswordReset(
   context: Context,
-  services: Pick<IdentityServices, 'hashing' | 'passwordPolicy' | 'revocations'>,
+  services: Pick<
+    IdentityServices,
+    'hashing' | 'passwordPolicy' | 'revocations' | 'credentialEndings'
+  >,
   input: { token: string; newPassword: string },
   request: RequestContext,
 ): Promise<void> {
@@ -98,6 +101,7 @@ export async function completePasswordReset(
     await voidOneTimeTokens(trx, 'password_reset', user.id, now);
     // Whoever held the old password may hold a session too: every session ends.
     const ids = await revokeUserSessions(trx, user.id, 'password_reset', now);
+    await services.credentialEndings.run(trx, user.id);
     // Proving the mailbox ends a guessing backoff; MFA is untouched and still asked for.
     await clearLoginFailures(trx, user.email);
     await auditOwnAccount(trx, user.id, request, {
