@@ -227,15 +227,19 @@ describeClinic(
       const outsider = await namesFor(admin);
       expect(outsider.names).toEqual(['A file at Harbor Clinic']);
       expect(outsider.body).not.toContain('biopsy');
-      // Its owner, auditing too, reads the file's name (the patient's name keeps its own rule).
-      const auditingUploader = await clinic.actor(['admin'], { displayName: 'Ola Owner' });
+      // Its owner, auditing too, reads the file's name: an uploader of a record's file is its owner
+      // while still staff of the record's organization, and as staff they may name its patient.
+      const auditingUploader = await clinic.actor(['admin', 'clinician'], {
+        displayName: 'Ola Owner',
+      });
+      await clinic.addMember(organizationId, auditingUploader, 'clinician');
       await clinic.db
         .updateTable('files')
         .set({ owner_id: auditingUploader.userId })
         .where('id', '=', file.id)
         .execute();
       const owner = await namesFor(auditingUploader);
-      expect(owner.names).toEqual(['quill-biopsy-result.pdf (a patient at Harbor Clinic)']);
+      expect(owner.names).toEqual(['quill-biopsy-result.pdf (Jordan Quill)']);
     });
   },
 );
