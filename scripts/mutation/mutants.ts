@@ -89,6 +89,16 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${T}platform/csp-storage-origin.security.test.ts`],
   },
   {
+    id: 'T3/problems-never-cached',
+    control: 'T3',
+    file: `${S}platform/http/problem-handler.ts`,
+    find: "  reply.header('cache-control', 'no-store');\n  for (const [name, value]",
+    replace: '  for (const [name, value]',
+    removes:
+      'a 404 on a hashed asset path is cached for a year (a rolling deploy breaks the app there)',
+    tests: [`${T}platform/spa-caching.security.test.ts`],
+  },
+  {
     id: 'T3/no-store',
     control: 'T3',
     file: `${S}platform/http/security-headers.ts`,

@@ -223,6 +223,10 @@ export function sendProblem(
   error: HavenError,
 ): FastifyReply {
   problemCodes.set(request, error.code);
+  // A problem is never cacheable, whatever the path asked for: a 404 or 429 on a content-hashed
+  // asset path (a node without a new build's asset during a rolling deploy) would otherwise be
+  // kept for a year by browsers and shared caches under the asset's final URL (T3).
+  reply.header('cache-control', 'no-store');
   for (const [name, value] of Object.entries(error.extra.headers ?? {})) reply.header(name, value);
   return reply
     .code(ERROR_CATALOG[error.code].status)

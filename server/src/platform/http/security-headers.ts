@@ -58,9 +58,6 @@ export const FALLBACK_SECURITY_HEADERS: Readonly<Record<string, string>> = Objec
   'cache-control': 'no-store',
 });
 
-/** The caching header of a content-hashed asset that was found (only a success keeps it). */
-const IMMUTABLE_CACHING = 'public, max-age=31536000, immutable';
-
 /** Paths of content-hashed SPA assets, which may be cached forever. */
 const IMMUTABLE_ASSET = /^\/assets\/[A-Za-z0-9_.-]+-[A-Za-z0-9_-]{6,}\.(js|css|woff2|svg|png)$/;
 
@@ -134,14 +131,5 @@ export async function installSecurityHeaders(
       url.startsWith('/assets/') && IMMUTABLE_ASSET.test(url.split('?', 1)[0] ?? '');
     reply.header('cache-control', cacheable ? 'public, max-age=31536000, immutable' : 'no-store');
     done();
-  });
-  // Only the file itself may be cached for good: an error on an asset path (a 404 for a hash
-  // this node does not have yet during a rolling deploy, a 429, a 503) would otherwise be kept by
-  // browsers and shared caches for a year, and the app would stay broken there (T3).
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (reply.statusCode >= 400 && reply.getHeader('cache-control') === IMMUTABLE_CACHING) {
-      reply.header('cache-control', 'no-store');
-    }
-    done(null, payload);
   });
 }

@@ -150,13 +150,13 @@ async function sendInvitationMail(
   );
 }
 
+const invitedMeanwhile = () =>
+  new HavenError('CONFLICT', 'An account with this email was created meanwhile; please try again.');
+
 /**
  * A11: invites someone by email. Creates the user as 'invited' (no password) or refreshes an
  * invitation still pending; an active or disabled account with the email is a 409.
  */
-const invitedMeanwhile = () =>
-  new HavenError('CONFLICT', 'An account with this email was created meanwhile; please try again.');
-
 export async function inviteUser(
   context: Pick<Context, 'db' | 'mailer' | 'now' | 'publicOrigin' | 'settings'>,
   input: InviteInput,
