@@ -4,6 +4,14 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
+/**
+ * How long a command may wait for Redis's answer. A counter update answers in well under a
+ * millisecond; a Redis that stopped answering on a connection that stays open (a hung or paused
+ * server, a network path that drops packets without a reset) would otherwise hold every request
+ * until the request timeout cut its socket, instead of the limiter's prompt 503.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 1_000;
+
 export function openRedis(url: string, log: Logger): Redis {
   // Without the offline queue a command sent while the socket is away fails at once (the
   // limiter's 503) instead of waiting in memory.
@@ -11,6 +19,7 @@ export function openRedis(url: string, log: Logger): Redis {
     maxRetriesPerRequest: 2,
     enableOfflineQueue: false,
     lazyConnect: false,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
   });
   // With no 'error' listener ioredis prints every failed reconnect as an unhandled error event.
   let down = false;
