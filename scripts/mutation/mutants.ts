@@ -4806,7 +4806,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: 'F2/offset-checked',
     control: 'F2',
-    file: `${S}modules/files/uploads/service.ts`,
+    file: `${S}modules/files/uploads/append.ts`,
     find: '  if (input.offset !== received) {',
     replace: '  if (false) {',
     removes: 'a chunk sent at the wrong offset is appended anyway',
@@ -4824,7 +4824,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: 'F2/chunk-checksum',
     control: 'F2',
-    file: `${S}modules/files/uploads/service.ts`,
+    file: `${S}modules/files/uploads/append.ts`,
     find: '      if (!hash!.digest().equals(input.checksum.digest)) {',
     replace: '      if (!hash!.digest().length) {',
     removes: 'a chunk that does not match its Upload-Checksum is kept',
@@ -5196,7 +5196,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: 'F2/chunk-within-length',
     control: 'F2',
-    file: `${S}modules/files/uploads/service.ts`,
+    file: `${S}modules/files/uploads/append.ts`,
     find: '  if (input.contentLength !== undefined && input.contentLength > remaining) {',
     replace: '  if (false) {',
     removes: 'a chunk running past the declared length is not refused',
@@ -5242,7 +5242,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: 'F2/writer-mark-renewed',
     control: 'F2',
-    file: `${S}modules/files/uploads/service.ts`,
+    file: `${S}modules/files/uploads/append.ts`,
     find: '    repo.renewWriter(defaultCtx.db, input.sessionId, token).catch(() => undefined);\n',
     replace: '',
     removes:

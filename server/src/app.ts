@@ -44,6 +44,7 @@ import { createDevMailbox, createSmtpMailer, type Mailer } from './platform/mail
 import type { ModuleContext } from './platform/module-context.js';
 import { installAccessLog } from './platform/http/access-log.js';
 import { installCors } from './platform/http/cors.js';
+import { installDrainRefusal } from './platform/http/draining.js';
 import { answerClientError } from './platform/http/client-errors.js';
 import { registerHealthRoutes } from './platform/http/health.js';
 import { installHttpsOnly } from './platform/http/https-only.js';
@@ -127,7 +128,7 @@ function serverOptions(
     requestTimeout: config.limits.requestTimeoutMs,
     keepAliveTimeout: 5_000,
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
-    return503OnClosing: true,
+    return503OnClosing: false, // a closing node answers itself (platform/http/draining.ts)
     exposeHeadRoutes: true,
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true, maxParamLength: 200 },
     // Refusals on the socket (headers over the cap, timeouts): problems with the headers too.
@@ -337,6 +338,7 @@ export async function buildApp(
     }
     done();
   });
+  installDrainRefusal(app);
   if (config.env === 'production') installHttpsOnly(app, config.publicOrigin);
   const rateLimitHook = await installRateLimit(app, {
     limits: config.rateLimits,
@@ -354,6 +356,7 @@ export async function buildApp(
     database: () => database.ping(),
     redis: redis ? async () => void (await redis.ping()) : undefined,
     scanner: scannerProbe(app.fileServices),
+    storage: app.fileServices.storage,
   });
   registerApiDocs(app, { production: config.env === 'production' });
   // The identity module authenticates unless a test harness supplies its own authenticator.

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { HavenError } from '../errors.js';
 import { PUBLIC } from './route-contract.js';
 import { DATABASE_RETRY_AFTER_SECONDS } from './problem-handler.js';
+import type { ObjectStorage } from '../storage/storage.js';
 
 export interface ReadinessChecks {
   readonly database: () => Promise<void>;
@@ -14,6 +15,14 @@ export interface ReadinessChecks {
    * because clamd restarts would stop all work. `not_configured` says uploads cannot be cleared.
    */
   readonly scanner: (() => Promise<void>) | undefined;
+  /**
+   * The default storage. Reported for the embedded filesystem store (`failed`: its folder is not
+   * writable or is full), never a reason to be unready: the folder is shared by every node, so a
+   * full disk would take all of them out of the load balancer at once and turn a refused upload
+   * (503 with Retry-After 60, platform/http/problem-handler.ts) into a proxy error for every
+   * request, records and sign-in included, which do not need it. S3 is not probed here.
+   */
+  readonly storage: Pick<ObjectStorage, 'kind' | 'headBucket'>;
 }
 
 const CheckState = Type.Union([
@@ -60,7 +69,12 @@ export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessChec
             {
               status: Type.Literal('ready'),
               checks: Type.Object(
-                { database: CheckState, redis: CheckState, scanner: CheckState },
+                {
+                  database: CheckState,
+                  redis: CheckState,
+                  scanner: CheckState,
+                  storage: Type.Optional(CheckState),
+                },
                 { additionalProperties: false },
               ),
             },
@@ -75,6 +89,9 @@ export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessChec
       const scanner = checks.scanner
         ? await probe(checks.scanner, 2000)
         : ('not_configured' as const);
+      const { storage } = checks;
+      const local =
+        storage.kind === 'filesystem' ? await probe(() => storage.headBucket(), 2000) : undefined;
       const failed = [
         database === 'failed' ? 'database' : null,
         redis === 'failed' ? 'redis' : null,
@@ -88,7 +105,10 @@ export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessChec
           },
         );
       }
-      return { status: 'ready' as const, checks: { database, redis, scanner } };
+      return {
+        status: 'ready' as const,
+        checks: { database, redis, scanner, ...(local && { storage: local }) },
+      };
     },
   );
 }

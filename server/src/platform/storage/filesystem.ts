@@ -24,7 +24,7 @@
 // filesystem-objects.ts with the manifest format); completion reads back only without a chain.
 import { randomBytes, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { access, mkdir, open, readdir, rename, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -77,6 +77,9 @@ export const FILESYSTEM_ENCRYPTION = 'haven:aes-256-gcm';
 const PART_LIMITS: PartLimits = { minPartSize: 0, maxPartSize: 5 * 1024 ** 3 };
 const MAX_OBJECT_BYTES = 5 * 1024 ** 4;
 const PART_FILE = /^part-(\d{5})\.enc$/;
+/** Free space below which the folder counts as full (headBucket): one 8 MiB tus part. */
+const FULL_BELOW_BYTES = 8 * 1024 * 1024;
+
 /** Uploads whose running SHA-256 (and record) this process keeps (the least recently used goes first). */
 const MAX_RUNNING_HASHES = 256;
 
@@ -216,6 +219,11 @@ export async function openFilesystemStorage(
         throw new StorageError('UNAVAILABLE', 'The storage folder is not writable.', {
           cause: error,
         });
+      }
+      // Less room than one tus part: every write would fail with ENOSPC.
+      const { bavail, bsize } = await statfs(root);
+      if (bavail * bsize < FULL_BELOW_BYTES) {
+        throw new StorageError('UNAVAILABLE', 'The storage folder is full.');
       }
     },
 

@@ -1,7 +1,7 @@
 // tus 1.0 through the server (F2): creation (POST), progress (HEAD), bytes (PATCH) and
 // termination (DELETE), plus the caller's unfinished uploads. Every route is the uploader's own:
 // another person's upload id is 404 (Z4).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { HavenError } from '../../../platform/errors.js';
 import { requireScopes } from '../../../platform/http/route-contract.js';
@@ -9,13 +9,8 @@ import type { ModuleContext } from '../../../platform/module-context.js';
 import type { FilesSettings } from '../shared/settings.js';
 import { NoContent, RawBody } from '../shared/schemas.js';
 import { OpenUploadList, UploadParams } from './schemas.js';
-import {
-  appendChunk,
-  cancelUpload,
-  listOpenUploads,
-  startUpload,
-  uploadProgress,
-} from './service.js';
+import { appendChunk } from './append.js';
+import { cancelUpload, listOpenUploads, startUpload, uploadProgress } from './service.js';
 import {
   OFFSET_CONTENT_TYPE,
   TUS_CHECKSUM_ALGORITHMS,
@@ -29,6 +24,16 @@ import {
 } from './tus.js';
 
 export const TUS_PATH = '/api/files/uploads';
+
+/**
+ * A PATCH refused before its body was read to the end (a full disk, the database away, the
+ * upload taken over) leaves the rest of the body in the connection, where the next request on it
+ * would wait behind bytes nobody reads: the answer closes the connection instead.
+ */
+function closeIfBodyUnread(request: FastifyRequest, reply: FastifyReply, error: unknown): never {
+  if (!request.raw.complete) reply.header('connection', 'close');
+  throw error;
+}
 
 export function registerUploadRoutes(
   app: FastifyInstance,
@@ -138,7 +143,7 @@ export function registerUploadRoutes(
         contentLength: declared === undefined ? undefined : Number(declared),
         checksum: parseChecksum(request.headers),
         body: request.raw,
-      });
+      }).catch((error: unknown) => closeIfBodyUnread(request, reply, error));
       if (progress.fileId) reply.header('haven-file-id', progress.fileId);
       return reply
         .code(204)

@@ -3,7 +3,7 @@
 // patient's record); bytes arrive as numbered parts that storage acknowledges and the server
 // records; completion uses the server's record of parts only, checks size and checksum, and
 // hands the stored object to the scanner. Nothing is downloadable before the scan says clean.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { requireAccess, requireUser } from '../../../platform/access/index.js';
 import { HavenError } from '../../../platform/errors.js';
@@ -22,12 +22,10 @@ import {
 } from '../shared/bucket-storage.js';
 import { lockQuotas } from '../shared/repo.js';
 import { assertWithinQuotas, mib } from '../shared/quotas.js';
-import { completeSession, uploadBusy } from './complete.js';
-import { storeChunk, storeStreamed } from './tus-parts.js';
+import { completeSession } from './complete.js';
 import { DEFAULT_BUCKET, type FilesSettings } from '../shared/settings.js';
 import * as repo from './repo.js';
 import type { SessionRow } from './repo.js';
-import type { ChunkChecksum } from './tus.js';
 
 type FilesContext = ModuleContext<FilesSettings>;
 
@@ -55,9 +53,9 @@ export interface UploadProgress {
   readonly fileId?: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
-function progressOf(session: SessionRow, fileId?: string): UploadProgress {
+export function progressOf(session: SessionRow, fileId?: string): UploadProgress {
   return {
     session,
     offset: Number(session.received_bytes),
@@ -179,7 +177,7 @@ const foreignRecordBucket = () =>
     errors: [{ field: 'bucketId', message: RECORD_BUCKET }],
   });
 
-function notFound(): HavenError {
+export function notFound(): HavenError {
   return new HavenError('NOT_FOUND', 'The upload was not found.');
 }
 
@@ -231,135 +229,6 @@ export async function uploadProgress(
     return { ...progressOf(session), fileId };
   }
   return progressOf(session);
-}
-
-/**
- * PATCH: appends the body at `offset`. One writer per session at a time (423 otherwise), across
- * nodes. With Upload-Checksum, the chunk's parts count only when the digest matches (460
- * otherwise, nothing kept). Returns the new offset; the last byte completes the upload.
- */
-export async function appendChunk(
-  defaultCtx: FilesContext,
-  request: FastifyRequest,
-  input: {
-    sessionId: string;
-    offset: number;
-    contentLength: number | undefined;
-    checksum: ChunkChecksum | undefined;
-    body: AsyncIterable<Buffer>;
-  },
-): Promise<UploadProgress> {
-  const { userId } = requireUser(request);
-  if (!UUID.test(input.sessionId)) throw notFound();
-  const token = randomUUID();
-  // The common case in one statement: the caller's own open upload (Z4), its writer mark taken.
-  // The offset is checked on the row that statement returned: no other writer moved it since.
-  const claimed = await repo.claimOwnWriter(defaultCtx.db, userId, input.sessionId, 'tus', token);
-  if (!claimed) throw await whyNotClaimed(defaultCtx, userId, input);
-  // The mark stays alive while this PATCH does (a slow link, a long completion); one that stops
-  // being renewed goes stale quickly (repo.ts), so a crashed node does not lock the upload.
-  const heartbeat = setInterval(() => {
-    repo.renewWriter(defaultCtx.db, input.sessionId, token).catch(() => undefined);
-  }, repo.WRITER_HEARTBEAT_MS);
-  heartbeat.unref();
-  let released = false;
-  try {
-    const { session } = claimed;
-    assertAcceptingBytes(defaultCtx, session);
-    const ctx = await sessionContext(defaultCtx, session);
-    const { received, remaining, length } = checkChunk(session, input);
-    const firstPart = claimed.parts + 1;
-    const hash = input.checksum && createHash(input.checksum.algorithm);
-    const stored =
-      input.contentLength === undefined
-        ? await storeChunk(ctx, session, input.body, remaining, firstPart, hash)
-        : await storeStreamed(ctx, session, input.body, input.contentLength, firstPart, hash);
-    if (input.checksum) {
-      // Verified only over a whole chunk: a chunk cut short cannot be checked, so none of it counts.
-      if (!stored.complete) return progressOf(session);
-      if (!hash!.digest().equals(input.checksum.digest)) {
-        throw new HavenError(
-          'CHECKSUM_MISMATCH',
-          'The chunk does not match its Upload-Checksum; nothing of it was kept.',
-        );
-      }
-    }
-    const bytes = stored.parts.reduce((sum, part) => sum + part.size, 0);
-    // A PATCH that does not finish the upload gives up the writer mark in the same statement
-    // that records its bytes and parts (one round trip per PATCH after the bytes are stored).
-    const release = received + bytes < length;
-    const updated = await repo.recordHeldParts(
-      ctx.db,
-      session.id,
-      token,
-      received,
-      stored.parts,
-      release,
-    );
-    if (!updated) {
-      // Still ours and open: the offset moved while the bytes arrived (nothing was recorded).
-      if (await repo.holdsWriter(ctx.db, session.id, token)) throw offsetMoved();
-      // Still open without our mark: another request took a stale mark over, or a database that
-      // failed over lost it. Nothing of this PATCH was recorded; the client may send it again.
-      assertAcceptingBytes(ctx, await ownSession(ctx, userId, session.id, 'tus'));
-      throw uploadBusy('This upload was taken over meanwhile; try again.');
-    }
-    released = release;
-    if (Number(updated.received_bytes) < length) return progressOf(updated);
-    const fileId = await completeSession(ctx, session.id, requestContext(request), token);
-    return progressOf({ ...updated, status: 'completed' }, fileId);
-  } finally {
-    clearInterval(heartbeat);
-    // A release that fails (the database away) leaves a mark that is no longer renewed: stale,
-    // and so free again, within seconds.
-    if (!released) {
-      await repo.releaseWriter(defaultCtx.db, input.sessionId, token).catch(() => undefined);
-    }
-  }
-}
-
-/** Why a PATCH could not take the writer mark, checked in the order a PATCH checks them. */
-async function whyNotClaimed(
-  ctx: FilesContext,
-  userId: string,
-  input: { sessionId: string; offset: number; contentLength: number | undefined },
-): Promise<HavenError> {
-  const session = await ownSession(ctx, userId, input.sessionId, 'tus');
-  assertAcceptingBytes(ctx, session);
-  await sessionContext(ctx, session);
-  checkChunk(session, input);
-  return uploadBusy('Another request is writing this upload; try again.');
-}
-
-/** The chunk starts where the upload is and does not run past its declared length. */
-function checkChunk(
-  session: SessionRow,
-  input: { offset: number; contentLength: number | undefined },
-): { received: number; remaining: number; length: number } {
-  const received = Number(session.received_bytes);
-  const length = Number(session.declared_size);
-  if (input.offset !== received) {
-    throw new HavenError(
-      'UPLOAD_OFFSET_MISMATCH',
-      `The upload is at byte ${received}; send from there (HEAD tells where).`,
-      { headers: { 'upload-offset': String(received) } },
-    );
-  }
-  const remaining = length - received;
-  if (input.contentLength !== undefined && input.contentLength > remaining) {
-    throw new HavenError(
-      'BAD_REQUEST',
-      `The chunk runs past the declared length: ${remaining} bytes remain.`,
-    );
-  }
-  return { received, remaining, length };
-}
-
-function offsetMoved(): HavenError {
-  return new HavenError(
-    'UPLOAD_OFFSET_MISMATCH',
-    'Another request appended to the upload meanwhile; ask HEAD where it is.',
-  );
 }
 
 /** DELETE (tus termination): the unfinished upload and its stored parts go. */

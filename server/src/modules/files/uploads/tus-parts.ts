@@ -1,6 +1,8 @@
 // tus bytes into storage parts (F2): a PATCH body becomes parts of TUS_PART_BYTES (the last one
 // shorter), each stored with `uploadPart` and acknowledged by storage only once durable; the
-// caller records them. A body with a Content-Length streams into its parts as it arrives.
+// caller records them, each as soon as storage took it when it passes `onStored` (so a node that
+// dies mid-PATCH leaves its whole parts resumable on another node). A body with a
+// Content-Length streams into its parts as it arrives.
 import type { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
@@ -19,11 +21,26 @@ type FilesContext = ModuleContext<FilesSettings>;
  */
 export const TUS_PART_BYTES = 8 * 1024 * 1024;
 
+/** One part storage acknowledged. */
+export interface StoredPart {
+  partNumber: number;
+  etag: string;
+  size: number;
+}
+
 /** The parts a PATCH stored, and whether its body arrived whole. */
 export interface StoredParts {
-  parts: { partNumber: number; etag: string; size: number }[];
+  parts: StoredPart[];
   complete: boolean;
 }
+
+/**
+ * Told of a part once storage acknowledged it while more of the body may follow, before the next
+ * part is read: the caller records it then. The PATCH's last part is not told (the caller records
+ * it with the PATCH's end, in one statement). A rejection stops the PATCH; the parts told before
+ * stay recorded.
+ */
+export type OnStored = (part: StoredPart) => Promise<void>;
 
 /**
  * Reads `body` into parts of TUS_PART_BYTES (the last one shorter) and stores each in turn; for
@@ -36,13 +53,14 @@ export async function storeChunk(
   limit: number,
   firstPartNumber: number,
   hash: ReturnType<typeof createHash> | undefined,
+  onStored?: OnStored,
 ): Promise<StoredParts> {
   const { storage } = ctx.settings;
   const parts: StoredParts['parts'] = [];
   const pending: Buffer[] = [];
   let pendingBytes = 0;
   let received = 0;
-  const flush = async (size: number): Promise<void> => {
+  const flush = async (size: number, more: boolean): Promise<void> => {
     // The part is the first `size` pending bytes, handed on as the chunks they arrived in (no
     // copy into one buffer); a chunk that straddles the end is split.
     const part: Buffer[] = [];
@@ -70,7 +88,11 @@ export async function storeChunk(
       size,
     });
     parts.push({ partNumber, etag, size });
+    if (more) await onStored?.({ partNumber, etag, size });
   };
+  // Set while a part goes to storage and is recorded: a failure there (a full disk, the database
+  // away, the writer mark lost) is the PATCH's failure, not a client that went away.
+  let storing = false;
   try {
     for await (const chunk of body) {
       received += chunk.length;
@@ -83,15 +105,17 @@ export async function storeChunk(
       hash?.update(chunk);
       pending.push(chunk);
       pendingBytes += chunk.length;
-      while (pendingBytes >= TUS_PART_BYTES) await flush(TUS_PART_BYTES);
+      storing = true;
+      while (pendingBytes >= TUS_PART_BYTES) await flush(TUS_PART_BYTES, true);
+      storing = false;
     }
   } catch (error) {
-    if (error instanceof HavenError) throw error;
+    if (error instanceof HavenError || storing) throw error;
     // The client went away mid-chunk: the whole parts already stored are kept (tus lets the
     // server keep fewer bytes than were sent; the client asks HEAD and resumes from there).
     return { parts, complete: false };
   }
-  if (pendingBytes > 0) await flush(pendingBytes);
+  if (pendingBytes > 0) await flush(pendingBytes, false);
   return { parts, complete: true };
 }
 
@@ -108,6 +132,7 @@ export async function storeStreamed(
   length: number,
   firstPartNumber: number,
   hash: ReturnType<typeof createHash> | undefined,
+  onStored?: OnStored,
 ): Promise<StoredParts> {
   const { storage } = ctx.settings;
   const parts: StoredParts['parts'] = [];
@@ -133,13 +158,19 @@ export async function storeStreamed(
       )
       .finally(() => (settled = true));
     let fed = 0;
+    // The body ended or broke before the part was whole. Otherwise a part storage refused is a
+    // storage failure (a full disk: 503), not bytes the client did not send.
+    let clientStopped = false;
     try {
       while (fed < size && !settled) {
         let chunk = carry;
         carry = undefined;
         if (!chunk) {
           const next = await chunks.next();
-          if (next.done) break;
+          if (next.done) {
+            clientStopped = true;
+            break;
+          }
           chunk = next.value;
         }
         if (chunk.length > size - fed) {
@@ -154,17 +185,19 @@ export async function storeStreamed(
       feed.end();
     } catch (error) {
       // The client went away mid-part.
+      clientStopped = true;
       feed.destroy(error as Error);
     }
     const { etag, error } = await outcome;
     if (etag === undefined) {
       // The client stopped mid-part: the whole parts before it count (tus lets the server keep
       // fewer bytes than were sent; the client asks HEAD and resumes from there).
-      if (fed < size) return { parts, complete: false };
+      if (clientStopped) return { parts, complete: false };
       throw error;
     }
     parts.push({ partNumber, etag, size });
     offset += size;
+    if (offset < length) await onStored?.({ partNumber, etag, size });
   }
   // Read to the end (the parser stops at Content-Length), so the request finishes normally.
   if (carry !== undefined || !(await chunks.next()).done) {
