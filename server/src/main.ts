@@ -94,14 +94,22 @@ async function printSetupLink(app: FastifyInstance): Promise<void> {
   }
 }
 
-/** What the files jobs need in this process: the storage and scanner, mail for owners. */
-function fileJobDependencies(config: HavenConfig, services: FileServices, logger: Logger) {
+/**
+ * What the jobs need in this process besides the database: the storage and scanner of the files
+ * jobs, and mail (scan results to owners, password-reset links).
+ */
+function jobDependencies(config: HavenConfig, services: FileServices, logger: Logger) {
+  const mailer = createMailer(config, logger);
   return {
-    storage: services.storage,
-    buckets: services.buckets,
-    scanner: services.scanner,
-    mailer: createMailer(config, logger),
-    publicOrigin: config.publicOrigin,
+    ...auditSealing(config, logger),
+    files: {
+      storage: services.storage,
+      buckets: services.buckets,
+      scanner: services.scanner,
+      mailer,
+      publicOrigin: config.publicOrigin,
+    },
+    identity: { mailer, publicOrigin: config.publicOrigin, now: () => new Date() },
   };
 }
 
@@ -143,10 +151,7 @@ async function serve(): Promise<void> {
   const worker = config.jobs.embeddedWorker
     ? createWorker({
         db: app.database.db,
-        handlers: jobHandlers({
-          ...auditSealing(config, logger),
-          files: fileJobDependencies(config, app.fileServices, logger),
-        }),
+        handlers: jobHandlers(jobDependencies(config, app.fileServices, logger)),
         schedules: jobSchedules(),
         log: logger.child({ component: 'worker' }),
         pollIntervalMs: config.jobs.pollIntervalMs,
@@ -198,10 +203,7 @@ async function work(): Promise<void> {
   const metrics = createMetrics({ db: database.db, log: logger });
   const worker = createWorker({
     db: database.db,
-    handlers: jobHandlers({
-      ...auditSealing(config, logger),
-      files: fileJobDependencies(config, await openFileServices(config), logger),
-    }),
+    handlers: jobHandlers(jobDependencies(config, await openFileServices(config), logger)),
     schedules: jobSchedules(),
     log: logger.child({ component: 'worker' }),
     pollIntervalMs: config.jobs.pollIntervalMs,

@@ -2,7 +2,12 @@
 // `haven worker` both take their handlers and schedules from here.
 import { sql } from 'kysely';
 import type { JobHandler } from '../platform/jobs.js';
-import { purgeExpiredIdentityRecords } from '../modules/identity/index.js';
+import {
+  PASSWORD_RESET_QUEUE,
+  passwordResetJob,
+  purgeExpiredIdentityRecords,
+  type ResetRequestContext,
+} from '../modules/identity/index.js';
 import { purgeExpiredOAuthRecords } from '../modules/oauth/index.js';
 import { sealAuditChain, type SealedTail } from '../platform/audit/seal.js';
 import { createAnchorPublisher } from '../platform/audit/anchors.js';
@@ -27,6 +32,8 @@ export interface JobDependencies extends AuditSealing {
   now?: () => number;
   /** Storage, scanner and mail of the files jobs; without them those jobs are not run here. */
   files?: ScanDependencies;
+  /** Mail and links of identity's queued requests (password resets); without them, not run here. */
+  identity?: ResetRequestContext;
 }
 
 /** Scan attempts per job before it gives up (the sweep queues a new one a minute later). */
@@ -60,11 +67,22 @@ export function jobHandlers(dependencies: JobDependencies): Record<string, JobHa
         },
       }
     : {};
+  const identity = dependencies.identity;
   return {
     ...fileHandlers,
+    // A10: a password-reset request recorded before its 202, which the answering process could
+    // not finish (modules/identity/passwords/reset-requests.ts).
+    ...(identity && { [PASSWORD_RESET_QUEUE]: passwordResetJob(identity) }),
     // A13: idempotent conditional deletes, so overlapping runs on several nodes are harmless.
     'identity.cleanup': async (_payload, { db, log }) => {
       const counts = await purgeExpiredIdentityRecords(db, new Date());
+      // Finished reset requests: a failed one still names an email address.
+      await db
+        .deleteFrom('jobs')
+        .where('queue', '=', PASSWORD_RESET_QUEUE)
+        .where('status', 'in', ['done', 'failed'])
+        .where('finished_at', '<', sql<Date>`now() - interval '1 day'`)
+        .execute();
       log.info(counts, 'identity records purged');
     },
     // A13: expired OAuth artifacts and revoked-token ids; idempotent like identity's.

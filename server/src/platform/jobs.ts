@@ -108,7 +108,7 @@ export function defaultBackoff(attempt: number): number {
 }
 
 /** No stack (it can leak paths and data), no control characters, bounded length. */
-function sanitizeError(error: unknown): string {
+export function sanitizeError(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : 'Non-Error thrown';
   const clean = text.replace(/[\p{Cc}\p{Cf}]+/gu, ' ').trim();
   return clean.length > MAX_ERROR_LENGTH ? `${clean.slice(0, MAX_ERROR_LENGTH - 1)}…` : clean;

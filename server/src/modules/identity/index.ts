@@ -39,6 +39,11 @@ export type { SessionSummary } from './sessions/repo.js';
 export { ACCESS_COOKIE } from './sessions/browser-credentials.js';
 // For the CLI (main.ts), the jobs, test harnesses, benchmarks and browser tests.
 export { purgeExpiredIdentityRecords } from './cleanup-repo.js';
+export {
+  PASSWORD_RESET_QUEUE,
+  passwordResetJob,
+  type ResetRequestContext,
+} from './passwords/reset-requests.js';
 export { ACCESS_TOKEN_LIFETIME_SECONDS, issueAccessToken } from './keys/access-tokens.js';
 export { rotateSigningKeys } from './keys/signing-keys.js';
 export { generateTotpSecret, sealTotpSecret } from './mfa/totp.js';

@@ -152,37 +152,44 @@ describeEachEngine('password reset', (engine) => {
     expect(refused.statusCode).toBe(403);
   });
 
-  it('A10/enumeration timing: the 202 leaves before the email is looked up, for a known and an unknown email alike', async () => {
-    await createUser('reset-timing@example.org', ['patient']);
-    // While another transaction holds the users table, looking an email up waits: an answer
-    // that depended on the lookup (and on the writes a known account's link needs) would wait too.
-    let release: () => void = () => undefined;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let locked: () => void = () => undefined;
-    const lockHeld = new Promise<void>((resolve) => (locked = resolve));
-    const holder = site.database.db.transaction().execute(async (trx) => {
-      await sql`LOCK TABLE users IN ACCESS EXCLUSIVE MODE`.execute(trx);
-      locked();
-      await released;
-    });
-    await lockHeld;
-    try {
-      const answered = await Promise.race([
-        Promise.all([
-          requestReset('reset-timing@example.org'),
-          requestReset('reset-timing-nobody@example.org'),
-        ]),
-        new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 5_000)),
-      ]);
-      expect(answered, 'the answer waited for the account lookup').not.toBe('waited');
-      if (answered === 'waited') return;
-      expect(answered.map((a) => a.statusCode)).toEqual([202, 202]);
-      expect(answered[1].body).toBe(answered[0].body);
-    } finally {
-      release();
-      await holder;
-    }
-    // The link still goes out, once the lookup can run.
-    expect(await mailsTo('reset-timing@example.org')).toHaveLength(1);
-  });
+  // Before answering, every request is recorded in one INSERT into `jobs` (the same for any email;
+  // reset-requests.ts). PGlite has one connection, so there any statement waits for the
+  // transaction holding `users` below: the check means something on PostgreSQL, where only the
+  // lookup needs that table.
+  it.skipIf(engine === 'pglite')(
+    'A10/enumeration timing: the 202 leaves before the email is looked up, for a known and an unknown email alike',
+    async () => {
+      await createUser('reset-timing@example.org', ['patient']);
+      // While another transaction holds the users table, looking an email up waits: an answer
+      // that depended on the lookup (and on the writes a known account's link needs) would wait too.
+      let release: () => void = () => undefined;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let locked: () => void = () => undefined;
+      const lockHeld = new Promise<void>((resolve) => (locked = resolve));
+      const holder = site.database.db.transaction().execute(async (trx) => {
+        await sql`LOCK TABLE users IN ACCESS EXCLUSIVE MODE`.execute(trx);
+        locked();
+        await released;
+      });
+      await lockHeld;
+      try {
+        const answered = await Promise.race([
+          Promise.all([
+            requestReset('reset-timing@example.org'),
+            requestReset('reset-timing-nobody@example.org'),
+          ]),
+          new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 5_000)),
+        ]);
+        expect(answered, 'the answer waited for the account lookup').not.toBe('waited');
+        if (answered === 'waited') return;
+        expect(answered.map((a) => a.statusCode)).toEqual([202, 202]);
+        expect(answered[1].body).toBe(answered[0].body);
+      } finally {
+        release();
+        await holder;
+      }
+      // The link still goes out, once the lookup can run.
+      expect(await mailsTo('reset-timing@example.org')).toHaveLength(1);
+    },
+  );
 });

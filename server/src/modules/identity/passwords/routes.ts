@@ -2,47 +2,31 @@
 // are public credential endpoints: they check the origin.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { requestContext, type RequestContext } from '../../../platform/http/request-context.js';
-import { sendInBackground } from '../background-mail.js';
+import { requestContext } from '../../../platform/http/request-context.js';
 import type { IdentityDeps } from '../dependencies.js';
 import { credentialRoutes } from '../route-access.js';
 import { PasswordChanged, ResetCompletion, ResetRequest, ResetSent } from './schemas.js';
-import { completePasswordReset, requestPasswordReset } from './service.js';
+import { recordResetRequest, runResetRequestNow } from './reset-requests.js';
+import { completePasswordReset } from './service.js';
 
 /**
- * Answers 202 at once and looks the email up only once the answer has gone (A10, A3): a known
- * account's link is stored (two more writes) and an unknown one's is not, so doing that work
- * before answering made the answer measurably slower for an email that has an account.
+ * Records the request and answers 202; the email is looked up only once the answer has gone
+ * (A10, A3): a known account's link is stored (two more writes) and an unknown one's is not, so
+ * doing that work before answering made the answer measurably slower for an email that has an
+ * account. The record is the same single INSERT for every email (reset-requests.ts says why it
+ * exists: an acknowledged request is not lost to an outage, a crash or a restart).
  */
-function askForResetLink(
+async function askForResetLink(
   deps: IdentityDeps,
   request: FastifyRequest,
   reply: FastifyReply,
   email: string,
 ) {
-  const audit = requestContext(request);
-  reply.raw.once('close', () => void issueResetLink(deps, request, email, audit));
+  const jobId = await recordResetRequest(deps.context, email, requestContext(request));
+  const log = deps.context.log.child({ reqId: request.id });
+  reply.raw.once('close', () => runResetRequestNow(deps.context, jobId, log));
   reply.code(202);
   return { status: 'sent' as const };
-}
-
-/** After the answer: the link and its mail when the email names an active account. */
-async function issueResetLink(
-  deps: IdentityDeps,
-  request: FastifyRequest,
-  email: string,
-  audit: RequestContext,
-): Promise<void> {
-  try {
-    const mail = await requestPasswordReset(deps.context, email, audit);
-    if (mail) sendInBackground(deps.context, request, mail);
-  } catch (error) {
-    // Without the email: it may name someone's account.
-    request.log.error(
-      { resetError: error instanceof Error ? error.name : 'unknown' },
-      'password reset link not issued',
-    );
-  }
 }
 
 async function resetPassword(deps: IdentityDeps, request: FastifyRequest, input: ResetCompletion) {

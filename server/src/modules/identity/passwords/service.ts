@@ -26,7 +26,7 @@ type Context = ModuleContext<IdentitySettings>;
  * older ones may sit in a mailbox someone else reads). Returns the mail to send, if any.
  */
 export async function requestPasswordReset(
-  context: Context,
+  context: Pick<Context, 'db' | 'now' | 'publicOrigin'>,
   email: string,
   request: RequestContext,
 ): Promise<MailMessage | undefined> {
