@@ -23,6 +23,13 @@ export interface ReadinessChecks {
    * request, records and sign-in included, which do not need it. S3 is not probed here.
    */
   readonly storage: Pick<ObjectStorage, 'kind' | 'headBucket'>;
+  /**
+   * Whether this node's clock agrees with the database's (platform/db/clock-agreement.ts): a
+   * reason to be unready, as a drifted clock is this node's own fault and makes it judge tokens
+   * and links differently from the others. Only where nodes share a database server (PostgreSQL);
+   * embedded PGlite runs on the node's own clock.
+   */
+  readonly clock?: () => Promise<void>;
 }
 
 const CheckState = Type.Union([
@@ -74,6 +81,7 @@ export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessChec
                   redis: CheckState,
                   scanner: CheckState,
                   storage: Type.Optional(CheckState),
+                  clock: Type.Optional(CheckState),
                 },
                 { additionalProperties: false },
               ),
@@ -92,22 +100,30 @@ export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessChec
       const { storage } = checks;
       const local =
         storage.kind === 'filesystem' ? await probe(() => storage.headBucket(), 2000) : undefined;
+      // Only with the database reachable: an unreachable one already says why.
+      const clock = checks.clock && database === 'ok' ? await probe(checks.clock, 2000) : undefined;
       const failed = [
         database === 'failed' ? 'database' : null,
         redis === 'failed' ? 'redis' : null,
       ].filter(Boolean);
-      if (failed.length > 0) {
-        throw new HavenError(
-          'SERVICE_UNAVAILABLE',
-          `Not ready: ${failed.join(', ')} unavailable.`,
-          {
-            headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
-          },
-        );
+      const reasons = [
+        ...(failed.length > 0 ? [`${failed.join(', ')} unavailable`] : []),
+        ...(clock === 'failed' ? ["this server's clock is out of step with the database's"] : []),
+      ];
+      if (reasons.length > 0) {
+        throw new HavenError('SERVICE_UNAVAILABLE', `Not ready: ${reasons.join('; ')}.`, {
+          headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) },
+        });
       }
       return {
         status: 'ready' as const,
-        checks: { database, redis, scanner, ...(local && { storage: local }) },
+        checks: {
+          database,
+          redis,
+          scanner,
+          ...(local && { storage: local }),
+          ...(clock && { clock }),
+        },
       };
     },
   );
