@@ -10,11 +10,15 @@ export function neutralizeCell(text: string): string {
 }
 
 /**
- * What makes a field quoted (RFC 4180): a quote, a comma or a line break. csv-stringify with a
- * record delimiter set quotes only the CRLF pair, which would let a lone LF in a free-text cell
- * split its row for every reader; every CR and LF is quoted here.
+ * What makes a field quoted: a quote, a comma or a line break (RFC 4180), and a semicolon or a
+ * tab. csv-stringify with a record delimiter set quotes only the CRLF pair, which would let a
+ * lone LF in a free-text cell split its row for every reader; every CR and LF is quoted here.
+ * Spreadsheets split a CSV on the list separator of the reader's locale (`;` in much of Europe)
+ * or on the separators last chosen in an import dialog (tabs): unquoted, `x;=1+1` became two
+ * cells there, the second a live formula that neutralizeCell never saw at the start of a field
+ * (OWASP CSV Injection). A quoted field is one cell for every separator.
  */
-const NEEDS_QUOTES = /[",\r\n]/;
+const NEEDS_QUOTES = /[",;\t\r\n]/;
 const QUOTE = /"/g;
 
 /** A finished cell as one field: quoted by NEEDS_QUOTES, quotes doubled inside. */

@@ -5,6 +5,16 @@
 import { HavenError, type FieldError } from './errors.js';
 
 /**
+ * Characters no font draws (Unicode's Default_Ignorable_Code_Point: zero-width space, direction
+ * marks, word joiner, soft hyphen, Hangul fillers, tag characters, BOM): in a name, a title or
+ * an address they let one look like another ("Dr\u200BSmith" reads as "DrSmith", a name of one
+ * Hangul filler as blank). Kept: the joiners (ZWNJ and ZWJ: Persian and Indic spelling, emoji
+ * sequences) and variation selectors (emoji, CJK and Mongolian forms), which shape visible
+ * letters. Shared with the file-name check (file-checks/names.ts).
+ */
+export const INVISIBLE =
+  /(?!\u200C|\u200D|[\u180B-\u180D]|\u180F|[\uFE00-\uFE0F]|[\u{E0100}-\u{E01EF}])\p{Default_Ignorable_Code_Point}/u;
+/**
  * C0/C1 controls, lone surrogates, noncharacters and bidirectional overrides: invisible or
  * reordering characters in a name or address would let one record impersonate another on screen.
  */
@@ -43,7 +53,7 @@ export function cleanText(
   value: string,
   options: { required: boolean; maxLength: number },
 ): string | undefined {
-  if (FORBIDDEN_IN_TEXT.test(value)) {
+  if (FORBIDDEN_IN_TEXT.test(value) || INVISIBLE.test(value)) {
     errors.add(field, 'must not contain control or invisible formatting characters');
     return undefined;
   }

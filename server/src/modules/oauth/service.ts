@@ -12,6 +12,7 @@ import { requestContext } from '../../platform/http/request-context.js';
 import type { ModuleContext } from '../../platform/module-context.js';
 import { recordUserEvent } from '../../platform/user-event.js';
 import { newClientSecret } from './client-secrets.js';
+import { checkClientName } from './client-name.js';
 import { redirectUriProblem } from './redirect-uris.js';
 import type { TokenDecisions } from './token-decisions.js';
 import {
@@ -69,6 +70,7 @@ function scopeErrors(kind: 'machine' | 'app', scopes: readonly string[]): FieldE
 
 /** The kind's rules: which scopes, whether redirect URIs, whether a secret (V1, Z2). */
 function checkClientShape(input: CreateClientBody): {
+  name: string;
   kind: 'machine' | 'app';
   redirectUris: string[];
   publicClient: boolean;
@@ -76,7 +78,8 @@ function checkClientShape(input: CreateClientBody): {
   const kind = input.kind ?? 'machine';
   const publicClient = input.publicClient ?? false;
   const redirectUris = [...(input.redirectUris ?? [])];
-  const errors: FieldError[] = [...scopeErrors(kind, input.scopes)];
+  const named = checkClientName(input.name);
+  const errors: FieldError[] = [...named.errors, ...scopeErrors(kind, input.scopes)];
   if (kind === 'machine') {
     if (redirectUris.length > 0) {
       errors.push({
@@ -116,7 +119,7 @@ function checkClientShape(input: CreateClientBody): {
       errors,
     });
   }
-  return { kind, redirectUris, publicClient };
+  return { name: named.name ?? '', kind, redirectUris, publicClient };
 }
 
 export async function createClient(
@@ -140,7 +143,7 @@ export async function createClient(
     }
     const created = await insertClient(trx, {
       clientId: randomToken(16),
-      name: input.name,
+      name: shape.name,
       ownerOrganizationId: input.ownerOrganizationId ?? null,
       scopes: input.scopes,
       secretSha256: shape.publicClient ? null : sha256,

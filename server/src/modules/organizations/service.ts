@@ -4,6 +4,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { OrganizationRole } from '../../platform/db/schema.js';
 import { HavenError } from '../../platform/errors.js';
+import { FieldErrors, cleanText } from '../../platform/text.js';
 import { requireAccess, requireUser } from '../../platform/access/index.js';
 import { requestContext, type RequestContext } from '../../platform/http/request-context.js';
 import type { ModuleContext } from '../../platform/module-context.js';
@@ -64,13 +65,16 @@ export async function chooseActiveOrganization(
 // ---------------------------------------------------------------------------------------------
 // Organizations (platform admins)
 
-/** Names are stored trimmed and NFC-normalized, so look-alike duplicates compare equal. */
+/**
+ * Names are stored trimmed and NFC-normalized, so look-alike duplicates compare equal, and
+ * visible (platform/text.ts): a clinic's name heads its invitation mails and every member's
+ * switcher, where an invisible or reordering character would let it pass for another (V1).
+ */
 export function normalizeOrganizationName(raw: string): string {
-  const name = raw.normalize('NFC').trim();
-  if (name.length < 1 || name.length > 120) {
-    const message = 'The name must be 1 to 120 characters long.';
-    throw new HavenError('VALIDATION_FAILED', message, { errors: [{ field: 'name', message }] });
-  }
+  const errors = new FieldErrors();
+  const name = cleanText(errors, 'name', raw, { required: true, maxLength: 120 });
+  errors.throwIfAny();
+  if (name === undefined) throw new HavenError('VALIDATION_FAILED');
   return name;
 }
 

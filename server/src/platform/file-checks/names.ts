@@ -8,6 +8,7 @@
  * which browsers and tus clients legitimately send.
  */
 import { HavenError } from '../errors.js';
+import { INVISIBLE } from '../text.js';
 import { FILE_TYPES, type FileTypeId } from './types.js';
 
 export type FileNameProblem =
@@ -15,6 +16,7 @@ export type FileNameProblem =
   | 'TOO_LONG'
   | 'CONTROL_CHARACTER'
   | 'BIDI_CONTROL'
+  | 'INVISIBLE_CHARACTER'
   | 'RESERVED_CHARACTER'
   | 'DOTS'
   | 'TRAILING_DOT_OR_SPACE'
@@ -102,6 +104,15 @@ export function checkFileName(raw: string, field = 'name'): SafeFileName {
   if (CONTROL.test(raw)) refuse('CONTROL_CHARACTER', 'must not contain control characters');
   if (BIDI.test(raw)) {
     refuse('BIDI_CONTROL', 'must not contain characters that change the text direction');
+  }
+  // Zero-width characters, soft hyphens and the like (platform/text.ts): "a.ex<SOFT HYPHEN>e.pdf"
+  // reads as "a.exe.pdf" yet passes the hidden-executable check below, and "report<ZWSP>.pdf"
+  // looks like another upload's "report.pdf".
+  if (INVISIBLE.test(raw)) {
+    refuse(
+      'INVISIBLE_CHARACTER',
+      'must not contain invisible characters (zero-width, soft hyphen)',
+    );
   }
   const name = baseName(raw.normalize('NFC'));
   if (name.trim() === '') refuse('EMPTY', 'must not be empty');

@@ -114,9 +114,33 @@ export function scanJsonText(text: string, maxDepth: number): JsonTextScan {
   return { tooDeep: false, members };
 }
 
+/** The `charset` parameter of a Content-Type, lower case, quotes removed; undefined if none. */
+const CHARSET_PARAMETER = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i;
+
+/**
+ * Whether a JSON body's declared charset is one Haven reads it in. JSON on the wire is UTF-8
+ * (RFC 8259 §8.1) and the body is decoded as strict UTF-8 whatever the header says: a body
+ * labelled UTF-16 or Latin-1 would be read by Haven as one text and by a proxy, a firewall or a
+ * log that honours the label as another. Such a label is refused (415), not ignored.
+ */
+export function acceptableJsonCharset(contentType: string | undefined): boolean {
+  const match = CHARSET_PARAMETER.exec(contentType ?? '');
+  if (!match) return true;
+  const charset = (match[1] ?? match[2] ?? '').toLowerCase();
+  return charset === 'utf-8' || charset === 'utf8';
+}
+
 export function installJsonBodyParser(app: FastifyInstance, maxDepth: number): void {
   app.removeAllContentTypeParsers();
-  const parse = (body: Buffer, done: (error: Error | null, value?: unknown) => void): void => {
+  const parse = (
+    contentType: string | undefined,
+    body: Buffer,
+    done: (error: Error | null, value?: unknown) => void,
+  ): void => {
+    if (!acceptableJsonCharset(contentType)) {
+      done(new HavenError('UNSUPPORTED_MEDIA_TYPE', 'JSON bodies are UTF-8.'), undefined);
+      return;
+    }
     let text: string;
     try {
       text = strictUtf8.decode(body);
@@ -147,12 +171,12 @@ export function installJsonBodyParser(app: FastifyInstance, maxDepth: number): v
     if (refused) done(refused, undefined);
     else done(null, value);
   };
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) =>
-    parse(body as Buffer, done),
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) =>
+    parse(request.headers['content-type'], body as Buffer, done),
   );
   app.addContentTypeParser(
     /^application\/[a-z0-9.+-]+\+json$/,
     { parseAs: 'buffer' },
-    (_request, body, done) => parse(body as Buffer, done),
+    (request, body, done) => parse(request.headers['content-type'], body as Buffer, done),
   );
 }

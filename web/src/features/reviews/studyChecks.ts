@@ -8,9 +8,11 @@ export const STUDY_TITLE_LENGTH = 200;
 export const STUDY_DESCRIPTION_LENGTH = 4000;
 /**
  * What the server refuses in a title (platform/text.ts): controls, lone surrogates,
- * noncharacters and bidirectional overrides, which could make one study pass for another.
+ * noncharacters, bidirectional overrides and characters no font draws (the
+ * joiners and variation selectors kept), which could make one study pass for another.
  */
-const FORBIDDEN_IN_LINE = /[\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069\uFFFE\uFFFF]/u;
+const FORBIDDEN_IN_LINE =
+  /[\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069\uFFFE\uFFFF]|(?!\u200C|\u200D|[\u180B-\u180D]|\u180F|[\uFE00-\uFE0F]|[\u{E0100}-\u{E01EF}])\p{Default_Ignorable_Code_Point}/u;
 /** A description may also hold tabs and line breaks. */
 const FORBIDDEN_IN_PROSE =
   // eslint-disable-next-line no-control-regex -- refusing control characters is the point

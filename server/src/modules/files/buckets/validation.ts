@@ -45,6 +45,17 @@ export function regionProblem(
   return 'A region looks like "eu-central-1" (other S3 services: up to 32 lowercase letters, digits and hyphens).';
 }
 
+/**
+ * A host name as DNS and a CSP host-source spell it: dot-separated labels of letters, digits and
+ * hyphens (an IPv4 address is one too; internationalized names arrive here as xn-- labels). The
+ * WHATWG parser accepts more in a host (`;`, `,`, `'`, `"`, `*`), and the endpoint's origin is
+ * written into the upload relay's Content-Security-Policy, where a `;` would end a directive.
+ */
+const HOST_NAME =
+  /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** An IPv6 literal as the URL parser writes it (it has checked the address itself). */
+const IPV6_LITERAL = /^\[[0-9a-f:.]+\]$/;
+
 /** The endpoint as an origin (`https://host[:port]`), or the reason it is not one. */
 export function parseEndpoint(endpoint: string): { origin: string; host: string } | string {
   let url: URL;
@@ -58,6 +69,9 @@ export function parseEndpoint(endpoint: string): { origin: string; host: string 
   }
   if (url.username || url.password) {
     return 'The endpoint cannot carry credentials; give them in their own fields.';
+  }
+  if (!HOST_NAME.test(url.hostname) && !IPV6_LITERAL.test(url.hostname)) {
+    return 'The endpoint host is a DNS name (letters, digits, hyphens and dots) or an IP address.';
   }
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
     return 'The endpoint is only the scheme, host and port, with no path or query.';

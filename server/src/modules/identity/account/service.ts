@@ -15,7 +15,7 @@ import {
   issueOneTimeToken,
   voidOneTimeTokens,
 } from '../onboarding/one-time-tokens-repo.js';
-import { normalizeEmail, toSignedInUser, type SignedInUser } from '../users.js';
+import { cleanDisplayName, normalizeEmail, toSignedInUser, type SignedInUser } from '../users.js';
 import { emailTaken, findEmailOf, setDisplayName, setEmail } from './repo.js';
 
 type Context = ModuleContext<IdentitySettings>;
@@ -26,8 +26,9 @@ export async function updateProfile(
   displayName: string,
   request: RequestContext,
 ): Promise<SignedInUser> {
+  const name = cleanDisplayName(displayName);
   const row = await context.db.transaction().execute(async (trx) => {
-    const updated = await setDisplayName(trx, userId, displayName.trim(), context.now());
+    const updated = await setDisplayName(trx, userId, name, context.now());
     if (!updated) throw new HavenError('UNAUTHENTICATED');
     await auditOwnAccount(trx, userId, request, { action: 'account.profile_updated' });
     return updated;

@@ -13,7 +13,7 @@ import type { IdentityServices, IdentitySettings } from '../dependencies.js';
 import { assertPasswordAllowed } from '../passwords/policy.js';
 import { leadingOrganizationRole, personRoleLabel, requiresMfa } from '../roles.js';
 import { invitationMail } from './invitation-mail.js';
-import { toSignedInUser, type SignedInUser } from '../users.js';
+import { cleanDisplayName, toSignedInUser, type SignedInUser } from '../users.js';
 import {
   LINK_LIFETIMES_MS,
   consumeOneTimeToken,
@@ -165,7 +165,8 @@ export async function inviteUser(
   const email = input.email.trim();
   const given = input.displayName?.trim() ?? '';
   const named = given.length > 0;
-  const displayName = named ? given : placeholderName(email);
+  // The inviter's name for the invitee is shown as theirs until they choose one (V1).
+  const displayName = named ? cleanDisplayName(given) : placeholderName(email);
   const issued = await context.db.transaction().execute(async (trx) => {
     const existing = await lockAccountByEmail(trx, email);
     if (existing && existing.status !== 'invited') {
@@ -334,7 +335,7 @@ export async function acceptInvitation(
   const now = context.now();
   // Peek first so the policy can use the user's own email; a refused password keeps the link.
   const invitation = await inspectInvitation(context, input.token);
-  const displayName = input.displayName.trim();
+  const displayName = cleanDisplayName(input.displayName);
   const owner = { email: invitation.email, displayName };
   await assertPasswordAllowed(services.passwordPolicy, input.password, owner);
   const passwordHash = await services.hashing.hash(input.password);

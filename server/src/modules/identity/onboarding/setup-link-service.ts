@@ -10,6 +10,7 @@ import type { ModuleContext } from '../../../platform/module-context.js';
 import { auditOwnAccount } from '../account-events.js';
 import type { IdentityServices, IdentitySettings } from '../dependencies.js';
 import { assertPasswordAllowed } from '../passwords/policy.js';
+import { cleanDisplayName } from '../users.js';
 import {
   LINK_LIFETIMES_MS,
   consumeOneTimeToken,
@@ -100,7 +101,7 @@ export async function setupFirstAdmin(
 ): Promise<{ userId: string; pendingToken: string }> {
   const now = context.now();
   const email = input.email.trim();
-  const displayName = input.displayName.trim();
+  const displayName = cleanDisplayName(input.displayName);
   // Cheap check first: a caller without a live link costs no argon2id work.
   if (!(await peekOneTimeToken(context.db, 'setup', input.token, now))) {
     throw new HavenError('NOT_FOUND');

@@ -7,6 +7,7 @@ import type { ModuleContext } from '../../../platform/module-context.js';
 import { auditAnonymousAttempt, auditOwnAccount } from '../account-events.js';
 import type { IdentityServices, IdentitySettings } from '../dependencies.js';
 import { assertPasswordAllowed } from '../passwords/policy.js';
+import { cleanDisplayName } from '../users.js';
 import {
   LINK_LIFETIMES_MS,
   consumeOneTimeToken,
@@ -62,7 +63,7 @@ export async function signUp(
   assertSelfSignupEnabled(context);
   const now = context.now();
   const email = input.email.trim();
-  const displayName = input.displayName.trim();
+  const displayName = cleanDisplayName(input.displayName);
   await assertPasswordAllowed(services.passwordPolicy, input.password, { email, displayName });
   const passwordHash = await services.hashing.hash(input.password);
   const created = await context.db.transaction().execute(async (trx) => {

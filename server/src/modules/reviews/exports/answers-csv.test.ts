@@ -113,7 +113,7 @@ describeClinic('reviews: the answers CSV written by the database', (clinic) => {
       await addParticipant(clinic.app, world.studyId, '=cmd|calc'),
     ];
     // One case per row (a participant answers a case once); the names cycle through the rules.
-    const names = ['plain', 'a,b', '=cmd', 'say "x"', 'line\nbreak', '-1'];
+    const names = ['plain', 'a,b', '=cmd', 'say "x"', 'line\nbreak', '-1', 'semi;=1', 'tab\t@x'];
     const caseIds: string[] = [];
     for (const index of SAMPLES.keys()) {
       const externalId = `${names[index % names.length]!}${index < names.length ? '' : index}`;
@@ -123,7 +123,7 @@ describeClinic('reviews: the answers CSV written by the database', (clinic) => {
       insert into experiments (study_id, name) values (${world.studyId}, 'Display test')
       returning id`.execute(clinic.db);
     const armIds: Array<string | undefined> = [undefined];
-    for (const name of ['-arm, "quoted"', '@arm', 'Plain arm']) {
+    for (const name of ['-arm, "quoted"', '@arm', 'Plain arm', 'arm;+1']) {
       const arm = await sql<{ id: string }>`
         insert into experiment_arms (experiment_id, study_id, name, display)
         values (${experiment.rows[0]!.id}, ${world.studyId}, ${name}, '{}'::jsonb)

@@ -12,14 +12,15 @@ type Text = RawBuilder<string | null>;
  * A text cell as format.ts writes it: neutralizeCell's apostrophe before = + - @, a tab or a
  * carriage return (V3; ascii() is the first character's code, which for these ASCII characters
  * is what the JavaScript pattern tests, the first UTF-16 unit), then quoted when it holds a
- * quote, a comma, a LF or a CR, quotes doubled. The apostrophe needs no quoting, so both checks
- * read the text as given. strpos() and ascii() instead of patterns: a regular expression per cell
+ * quote, a comma, a semicolon, a tab, a LF or a CR (csv-cells.ts NEEDS_QUOTES), quotes doubled.
+ * The apostrophe needs no quoting, so both checks read the text as given. strpos() and ascii() instead of patterns: a regular expression per cell
  * measured several times slower. NULL stays NULL (the caller decides what an empty cell is).
  */
 export function textCell(text: Text): Text {
   const apostrophe = sql`(case when ascii(${text}) in (61, 43, 45, 64, 9, 13) then '''' else '' end)`;
   return sql<string | null>`(case
     when strpos(${text}, '"') > 0 or strpos(${text}, ',') > 0
+      or strpos(${text}, ';') > 0 or strpos(${text}, chr(9)) > 0
       or strpos(${text}, chr(10)) > 0 or strpos(${text}, chr(13)) > 0
     then '"' || ${apostrophe} || replace(${text}, '"', '""') || '"'
     else ${apostrophe} || ${text} end)`;
