@@ -5,6 +5,7 @@ import { StepUpDialog } from '../auth/StepUpDialog';
 import { sessionStore, type ActiveSession } from '../auth/sessionStore';
 import { hasScope, useAuth } from '../auth/useAuth';
 import { OrganizationSwitcher, OrganizationSync, useActiveRole } from '../features/organizations';
+import { useFileDropGuard } from '../shared/fileDrops';
 import { Link, navigate, usePathname } from '../shared/router';
 import { Toasts } from '../shared/Toast';
 import { matchRoute } from './routes';
@@ -14,6 +15,7 @@ import { RouteView } from './RouteView';
 export function App() {
   const auth = useAuth();
   const pathname = usePathname();
+  useFileDropGuard();
 
   useEffect(() => {
     void sessionStore.boot();

@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { hasScope, useAuth } from '../auth/useAuth';
-import { navigate, usePathname } from '../shared/router';
+import { Link, navigate, usePathname } from '../shared/router';
 import { Page } from '../shared/Page';
 import { matchRoute } from './routes';
 
@@ -21,14 +21,18 @@ export function RouteView() {
 
   useEffect(() => {
     if (!mustSignIn) return;
-    const next = returnHere ? `?next=${encodeURIComponent(pathname)}` : '';
+    // The query too: `?tab=notes` brings the person back to the tab whose unsaved note waits.
+    const next = returnHere ? `?next=${encodeURIComponent(pathname + location.search)}` : '';
     navigate(`/sign-in${next}`, { replace: true });
   }, [mustSignIn, returnHere, pathname]);
 
   if (!match || !route) {
     return (
       <Page title="Page not found">
-        <p>There is no page at this address.</p>
+        <p>
+          There is no page at this address. If you followed a link, it may be incomplete.{' '}
+          <Link to="/">Go to the home page</Link>
+        </p>
       </Page>
     );
   }
@@ -39,7 +43,10 @@ export function RouteView() {
     if (auth.session.scopes === null) return <p role="status">Loading…</p>;
     return (
       <Page title="Not allowed">
-        <p>Your account does not have access to this page.</p>
+        <p>
+          Your account does not have access to this page. If you need it, ask your administrator.{' '}
+          <Link to="/">Go to the home page</Link>
+        </p>
       </Page>
     );
   }

@@ -13,6 +13,7 @@
  */
 import { ApiError, requestJson, type Decoder, type JsonRequest } from '../shared/api';
 import { ignoreBody } from '../shared/decoding';
+import { draftsBelongTo, forgetDrafts } from '../shared/drafts';
 import { ExternalStore } from '../shared/store';
 import { decodeMe, decodeSignedIn, type Me, type SessionUser, type SignedIn } from './authTypes';
 import { isTransient, retryDelayMs, wait } from './retry';
@@ -119,6 +120,7 @@ export class SessionStore extends ExternalStore<AuthState> {
       return;
     }
     this.csrfToken = me.csrfToken;
+    draftsBelongTo(me.user.id);
     const current = this.session;
     const stored = readTimings();
     const storedValid = stored !== null && stored.accessExpiresAt > Date.now();
@@ -177,6 +179,9 @@ export class SessionStore extends ExternalStore<AuthState> {
   /** The session ended (expired, revoked, signed out elsewhere): forget it in this tab. */
   endLocally(reason: SignedOutReason): void {
     this.csrfToken = null;
+    // Unsaved work waits for its author only when the session ended by itself (idle, expired):
+    // after a deliberate sign-out the next person at this computer must find nothing.
+    if (reason === 'signed_out' || reason === 'signed_out_elsewhere') forgetDrafts();
     writeSessionHint(false);
     writeTimings(null);
     this.setState({ status: 'signed_out', reason });
@@ -313,6 +318,8 @@ export class SessionStore extends ExternalStore<AuthState> {
   }
 
   private apply(signedIn: SignedIn): void {
+    // Before any page renders for this person: another account's unsaved drafts are dropped.
+    draftsBelongTo(signedIn.user.id);
     this.csrfToken = signedIn.csrfToken;
     writeSessionHint(true);
     const current = this.session;

@@ -17,7 +17,9 @@ interface ConfirmActionProps {
 
 /**
  * A destructive-looking action in two steps: the first button explains the consequence and
- * asks; only the second one acts. Focus moves to the question and back to the button on cancel.
+ * asks; only the second one acts. Focus moves to the question and back to the button on cancel,
+ * and after the action to the button again once it is over, or, when the action took the button
+ * away (a deleted file, a withdrawn consent), to the heading of the section it was in.
  */
 export function ConfirmAction({
   label,
@@ -32,12 +34,31 @@ export function ConfirmAction({
   const [returnFocus, setReturnFocus] = useState(false);
   const triggerRef = useRef<HTMLButtonElement>(null);
   const confirmRef = useRef<HTMLButtonElement>(null);
+  /** Set on confirming: where focus goes if the action removes this component. */
+  const afterAction = useRef<HTMLElement | null>(null);
   const questionId = useId();
 
   useEffect(() => {
     if (asking) confirmRef.current?.focus();
-    else if (returnFocus) triggerRef.current?.focus();
-  }, [asking, returnFocus]);
+    else if (returnFocus && !busy) {
+      // A disabled button cannot take focus: after a confirmed action, wait for it to end.
+      triggerRef.current?.focus();
+      setReturnFocus(false);
+    }
+  }, [asking, returnFocus, busy]);
+
+  // The action removed this control (its row is gone): focus would fall to the page's start.
+  useEffect(
+    () => () => {
+      const target = afterAction.current;
+      const lost = document.activeElement === null || document.activeElement === document.body;
+      if (target?.isConnected && lost) {
+        if (!target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
+        target.focus();
+      }
+    },
+    [],
+  );
 
   if (!asking) {
     return (
@@ -66,8 +87,9 @@ export function ConfirmAction({
           disabled={busy}
           aria-busy={busy}
           onClick={() => {
+            afterAction.current = sectionHeadingOf(confirmRef.current);
             setAsking(false);
-            setReturnFocus(false);
+            setReturnFocus(true);
             onConfirm();
           }}
         >
@@ -86,4 +108,10 @@ export function ConfirmAction({
       </div>
     </div>
   );
+}
+
+/** The heading of the section (or tab panel, or page) around `element`, else that container. */
+function sectionHeadingOf(element: HTMLElement | null): HTMLElement | null {
+  const container = element?.closest<HTMLElement>('section, [role="tabpanel"], main') ?? null;
+  return container?.querySelector<HTMLElement>('h1, h2, h3') ?? container;
 }

@@ -260,9 +260,12 @@ export function problemSummary(err: unknown): { message: string; requestId: stri
       };
     }
     if (isUnexpected(err)) {
+      // "The details below" only when there are some: an answer from something in front of
+      // Haven (a proxy's HTML error page) carries no request id.
       return {
-        message:
-          'Something went wrong on our side. Try again; if it keeps happening, tell your administrator and give them the details below.',
+        message: err.requestId
+          ? 'Something went wrong on our side. Try again; if it keeps happening, tell your administrator and give them the details below.'
+          : 'Something went wrong on our side. Try again; if it keeps happening, tell your administrator what you were doing and when.',
         requestId: err.requestId,
       };
     }

@@ -1,5 +1,5 @@
 /** What forms and buttons show: the failed request, the success note, the form frame and footer. */
-import type { ReactNode } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
 import { problemSummary } from './api';
 import type { Action, Submission } from './submission';
 
@@ -20,17 +20,45 @@ export function ProblemAlert({ error, id }: { error: unknown; id?: string }) {
   );
 }
 
-export function SuccessNote({ children }: { children: ReactNode }) {
+/**
+ * What went well. `takeFocus` when the note replaces the form that was sent (its button had
+ * focus): focus moves to the note instead of falling to the page's start.
+ */
+export function SuccessNote({
+  children,
+  takeFocus = false,
+}: {
+  children: ReactNode;
+  takeFocus?: boolean;
+}) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (takeFocus) ref.current?.focus();
+  }, [takeFocus]);
   return (
-    <div className="success" role="status">
+    <div ref={ref} className="success" role="status" tabIndex={takeFocus ? -1 : undefined}>
       {children}
     </div>
   );
 }
 
+/**
+ * While its request runs the button says so (aria-busy, aria-disabled) and ignores presses, a
+ * click or Enter in a field alike (cancelling the click cancels the submit). It is not
+ * `disabled`: a disabled button gives up keyboard focus, which then falls to the page's start
+ * and stays there after the request (WCAG 2.4.3).
+ */
 export function SubmitButton({ busy, children }: { busy: boolean; children: ReactNode }) {
   return (
-    <button type="submit" className="button" disabled={busy} aria-busy={busy}>
+    <button
+      type="submit"
+      className="button"
+      aria-disabled={busy}
+      aria-busy={busy}
+      onClick={(event) => {
+        if (busy) event.preventDefault();
+      }}
+    >
       {children}
     </button>
   );
@@ -92,7 +120,7 @@ export function FormFooter({
   );
 }
 
-/** A button that starts a request: disabled and marked busy while it runs. */
+/** A button that starts a request: marked busy, and deaf to presses, while it runs (see SubmitButton). */
 export function ActionButton({
   busy,
   onClick,
@@ -105,7 +133,15 @@ export function ActionButton({
   children: ReactNode;
 }) {
   return (
-    <button type="button" className={className} disabled={busy} aria-busy={busy} onClick={onClick}>
+    <button
+      type="button"
+      className={className}
+      aria-disabled={busy}
+      aria-busy={busy}
+      onClick={() => {
+        if (!busy) onClick();
+      }}
+    >
       {children}
     </button>
   );

@@ -5,6 +5,7 @@
  */
 import { useEffect, useRef, useState, type RefObject } from 'react';
 import { fieldErrorsOf } from './api';
+import { dropDraft, useKeptState } from './drafts';
 
 /**
  * After a failed submit, moves focus to the first invalid input of `form`, else to its
@@ -109,6 +110,10 @@ type KeysOf<V, T> = { [K in keyof V]: V[K] extends T ? K : never }[keyof V] & st
 /** A submission that also holds the values of its inputs. */
 export interface Form<V extends FormValues> extends Submission {
   values: V;
+  /** The form came back with unsaved values kept under its `keep` key (see drafts.ts). */
+  restored: boolean;
+  /** Forgets the kept values (the person cancelled, or the form closes after saving). */
+  forget: () => void;
   /** Puts the named inputs back to their first values (e.g. after a successful send). */
   clear: (...names: Array<keyof V>) => void;
   /** What a text input or a select needs: its value, its change handler and its problem. */
@@ -120,15 +125,27 @@ export interface Form<V extends FormValues> extends Submission {
   };
 }
 
-export function useForm<V extends FormValues>(initial: V): Form<V> {
+/**
+ * `keep` names the form's values in the tab's draft memory (drafts.ts): a form whose words
+ * would be lost by switching away or by the session ending comes back with them. Values put
+ * back to their first state (`clear` after a save) are no longer kept.
+ */
+export function useForm<V extends FormValues>(
+  initial: V,
+  options: { keep?: string | null } = {},
+): Form<V> {
   const submission = useSubmission();
   const [first] = useState(initial);
-  const [values, setValues] = useState(initial);
+  const [values, setValues, restored] = useKeptState(options.keep ?? null, first);
   const set = <K extends keyof V>(name: K, value: V[K]) =>
     setValues((current) => ({ ...current, [name]: value }));
   return {
     ...submission,
     values,
+    restored,
+    forget: () => {
+      if (options.keep) dropDraft(options.keep);
+    },
     clear: (...names) =>
       setValues((current) => {
         const next = { ...current };

@@ -6,6 +6,7 @@ import { ActionOutcome, ProblemAlert } from '../../shared/forms';
 import { formatBytes } from '../../shared/bytes';
 import { Page } from '../../shared/Page';
 import { useAction } from '../../shared/submission';
+import { showToast } from '../../shared/Toast';
 import { useResource } from '../../shared/useResource';
 import { useOrganizations } from '../organizations';
 import { BucketForm } from './BucketForm';
@@ -147,7 +148,8 @@ function BucketCard({ bucket, onChanged }: { bucket: Bucket; onChanged: () => vo
             onConfirm={() =>
               void remove.act(async () => {
                 await sessionStore.api('DELETE', bucketPath(bucket.id), () => null);
-                return `${title} was deleted.`;
+                // Said in the page's toast region: this card, and any note in it, is about to go.
+                showToast(`${title} was deleted.`);
               })
             }
           />

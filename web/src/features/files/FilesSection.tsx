@@ -13,6 +13,7 @@ import { formatDateTime } from '../../shared/dates';
 import { ActionOutcome, ProblemAlert } from '../../shared/forms';
 import { useAction } from '../../shared/submission';
 import { SelectField } from '../../shared/fields';
+import { showToast } from '../../shared/Toast';
 import { useResource } from '../../shared/useResource';
 import { BUCKETS_PATH, decodeBuckets } from '../buckets';
 import { FileUploader } from './FileUploader';
@@ -248,6 +249,8 @@ function FileItem({
             onConfirm={() =>
               void remove.act(async () => {
                 await sessionStore.api('DELETE', filePath(file.id), ignoreBody);
+                // Said in the page's toast region: this card, and any note in it, goes away.
+                showToast(`"${file.name}" was deleted.`);
               })
             }
           />

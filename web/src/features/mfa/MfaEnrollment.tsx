@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
 import { CodeField, codeProblem } from '../../shared/fields';
 import { FormFooter, ProblemAlert, SubmissionForm } from '../../shared/forms';
@@ -50,6 +51,13 @@ export function MfaEnrollment({ mode, onConfirmed }: MfaEnrollmentProps) {
   const started = useResource(mode, endpoints.start);
   const form = useForm({ code: '' });
   const enrollment = started.data;
+  // The step replaces the form or button that led here: without this, focus would fall to the
+  // page's start and a screen reader would not hear that the setup is now on the page.
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  const ready = enrollment !== null;
+  useEffect(() => {
+    if (ready) headingRef.current?.focus();
+  }, [ready]);
 
   if (started.error) return <ProblemAlert error={started.error} />;
   if (!enrollment) return <p role="status">Preparing your authenticator setup…</p>;
@@ -65,7 +73,9 @@ export function MfaEnrollment({ mode, onConfirmed }: MfaEnrollmentProps) {
 
   return (
     <section className="panel" aria-labelledby="mfa-enrol-title">
-      <h2 id="mfa-enrol-title">Set up two-factor authentication</h2>
+      <h2 id="mfa-enrol-title" ref={headingRef} tabIndex={-1}>
+        Set up two-factor authentication
+      </h2>
       <ol className="steps">
         <li>Open an authenticator app (for example FreeOTP, Aegis or Google Authenticator).</li>
         <li>

@@ -6,6 +6,7 @@ import { ignoreBody } from '../../shared/decoding';
 import { SelectField } from '../../shared/fields';
 import { ActionOutcome, ProblemAlert } from '../../shared/forms';
 import { organizationRoleName } from '../../shared/roles';
+import { showToast } from '../../shared/Toast';
 import { useAction } from '../../shared/submission';
 import { Page } from '../../shared/Page';
 import { useResource } from '../../shared/useResource';
@@ -114,7 +115,8 @@ function MemberCard({ organizationId, member, canManage, isSelf, onChanged }: Me
   const remove = () =>
     void action.act(async () => {
       await sessionStore.api('DELETE', membersPath(organizationId, member.userId), ignoreBody);
-      return `${name} was removed.`;
+      // Said in the page's toast region: this card, and any note in it, is about to go.
+      showToast(`${name} was removed from the organization.`);
     });
 
   return (

@@ -28,7 +28,7 @@ export function ForgotPasswordPage() {
   return (
     <Page title="Reset your password">
       {sent ? (
-        <SuccessNote>
+        <SuccessNote takeFocus>
           <p>
             If an account uses that email, we have sent it a link to choose a new password. The link
             works for 30 minutes.

@@ -20,7 +20,7 @@ export function ResetPasswordPage() {
           email program split it), or <Link to="/forgot-password">ask for a new link</Link>.
         </p>
       ) : done ? (
-        <SuccessNote>
+        <SuccessNote takeFocus>
           <p>
             Your password has been changed and every session was signed out.{' '}
             <Link to="/sign-in">Sign in</Link> with your new password.

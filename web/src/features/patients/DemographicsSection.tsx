@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
 import { ConfirmAction } from '../../shared/ConfirmAction';
 import { formatDateTime } from '../../shared/dates';
+import { hasKeptDraft } from '../../shared/drafts';
 import { ProblemAlert } from '../../shared/forms';
 import { useAction } from '../../shared/submission';
 import { showToast } from '../../shared/Toast';
@@ -25,7 +26,9 @@ interface Props {
 
 /** Demographics and contact methods: view, edit (only the changed fields are sent), archive/restore. */
 export function DemographicsSection({ patient, canWrite, onChanged }: Props) {
-  const [editing, setEditing] = useState(false);
+  // Changes left unsaved (another tab, an ended session) open the form again with them.
+  const draftKey = `patient-edit:${patient.id}:${patient.updatedAt}`;
+  const [editing, setEditing] = useState(() => hasKeptDraft(draftKey));
   const country = useOrganizationCountry();
   const archiving = useAction(onChanged);
 
@@ -59,6 +62,7 @@ export function DemographicsSection({ patient, canWrite, onChanged }: Props) {
       {editing ? (
         <PatientForm
           initial={draftOf(patient, country)}
+          keep={draftKey}
           country={country}
           submitLabel="Save changes"
           onCancel={() => setEditing(false)}

@@ -1,8 +1,8 @@
-import { useState } from 'react';
 import { addressPartOrder, type AddressPart } from '../../shared/address';
 import { countryChoices } from '../../shared/countries';
 import { localDay } from '../../shared/dates';
 import { phoneExample } from '../../shared/phone';
+import { dropDraft, useKeptState } from '../../shared/drafts';
 import { CheckboxField, Field, SelectField } from '../../shared/fields';
 import { FormFooter, SubmissionForm } from '../../shared/forms';
 import { useSubmission } from '../../shared/submission';
@@ -24,7 +24,13 @@ interface PatientFormProps {
   /** Sends the input; a thrown problem is shown on the form, field errors beside their fields. */
   onSubmit: (input: PatientInput) => Promise<void>;
   onCancel: () => void;
+  /** Names the unsaved form in the tab's draft memory (drafts.ts); Cancel and a save forget it. */
+  keep?: string | null;
 }
+
+/** What a form that came back with never-saved values says above them. */
+export const UNSAVED_FORM_NOTE =
+  'Not saved yet: these are the details you had entered before you left the form.';
 
 interface TextInput {
   key: 'mrn' | 'givenName' | 'familyName' | 'line1' | 'line2' | 'city' | 'region' | 'postalCode';
@@ -61,8 +67,9 @@ export function PatientForm({
   submitLabel,
   onSubmit,
   onCancel,
+  keep = null,
 }: PatientFormProps) {
-  const [draft, setDraft] = useState<PatientDraft>(initial);
+  const [draft, setDraft, restored] = useKeptState<PatientDraft>(keep, initial);
   const submission = useSubmission();
   const set =
     <K extends keyof PatientDraft>(key: K) =>
@@ -75,11 +82,15 @@ export function PatientForm({
 
   const submit = () => {
     if (!submission.validate(checkDraft(draft, country))) return;
-    void submission.run(() => onSubmit(inputOf(draft, country)));
+    void submission.run(async () => {
+      await onSubmit(inputOf(draft, country));
+      if (keep) dropDraft(keep);
+    });
   };
 
   return (
     <SubmissionForm submission={submission} onSubmit={submit}>
+      {restored && <p className="note">{UNSAVED_FORM_NOTE}</p>}
       <div className="form-grid">
         {NAME_FIELDS.map(({ key, label, max }) => (
           <Field
@@ -199,7 +210,13 @@ export function PatientForm({
           </button>
         )}
       </fieldset>
-      <FormFooter submission={submission} onCancel={onCancel}>
+      <FormFooter
+        submission={submission}
+        onCancel={() => {
+          if (keep) dropDraft(keep);
+          onCancel();
+        }}
+      >
         {submitLabel}
       </FormFooter>
     </SubmissionForm>

@@ -1,13 +1,14 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { sessionStore } from '../../auth/sessionStore';
 import { formatDate, formatDateTime } from '../../shared/dates';
+import { hasKeptDraft } from '../../shared/drafts';
 import { Page } from '../../shared/Page';
 import { PageNav, useCursorPages } from '../../shared/paging';
 import { SkeletonTable } from '../../shared/Skeleton';
 import { Link } from '../../shared/router';
 import { useResource } from '../../shared/useResource';
 import { ClinicalProblem, useOrganizationKey } from '../organizations';
-import { CreatePatientForm } from './CreatePatientForm';
+import { CreatePatientForm, newPatientDraftKey } from './CreatePatientForm';
 import { PatientSearchForm } from './PatientSearchForm';
 import {
   PATIENT_PAGE_SIZE,
@@ -46,6 +47,10 @@ export function PatientsPage() {
     sessionStore.api('POST', '/api/patients/search', decodePatientPage, search),
   );
   const [showCreate, setShowCreate] = useState(false);
+  // A registration left unsaved (another page, an ended session) opens again with its details.
+  useEffect(() => {
+    if (organizationKey && hasKeptDraft(newPatientDraftKey(organizationKey))) setShowCreate(true);
+  }, [organizationKey]);
 
   const runSearch = (next: PatientSearch) => {
     pages.first();

@@ -3,6 +3,7 @@ import { QUESTION_TYPES } from '@haven/contract';
 import { sessionStore } from '../../auth/sessionStore';
 import { fieldErrorsOf } from '../../shared/api';
 import { ConfirmAction } from '../../shared/ConfirmAction';
+import { dropDraft, useKeptState } from '../../shared/drafts';
 import { CheckboxField, Field, SelectField, TextAreaField } from '../../shared/fields';
 import { ActionButton, ProblemAlert, SuccessNote } from '../../shared/forms';
 import { AttentionEditor, OptionsEditor } from './QuestionEditors';
@@ -37,7 +38,11 @@ export function QuestionnaireBuilder({
   version: QuestionnaireVersion;
   onChanged: () => void;
 }) {
-  const [draft, setDraft] = useState<Draft>(() => draftOf(version));
+  // Unsaved edits are kept in the tab's memory (drafts.ts): another section of the study, or a
+  // session that ended, must not take them.
+  const draftKey = `questionnaire:${version.id}`;
+  const [saved] = useState<Draft>(() => draftOf(version));
+  const [draft, setDraft, restored] = useKeptState<Draft>(draftKey, saved);
   const [problems, setProblems] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>(null);
   const [note, setNote] = useState<string | null>(null);
@@ -73,6 +78,7 @@ export function QuestionnaireBuilder({
     setBusy(true);
     try {
       await sessionStore.api('PUT', versionPath, decodeVersion, bodyOf(draft));
+      dropDraft(draftKey);
       if (then === 'publish') {
         await sessionStore.api('POST', `${versionPath}/publish`, decodeVersion, {});
         onChanged();
@@ -94,6 +100,11 @@ export function QuestionnaireBuilder({
   return (
     <section className="panel stack" aria-labelledby="builder-title">
       <h2 id="builder-title">Draft version {version.version}</h2>
+      {restored && (
+        <p className="note">
+          Not saved yet: these are the changes you had made before you left the questionnaire.
+        </p>
+      )}
       <div className="builder">
         <div className="builder-editor stack">
           <Field

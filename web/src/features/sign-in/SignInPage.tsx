@@ -143,6 +143,12 @@ function SecondFactorStep({
   onExpired,
 }: SecondFactorStepProps) {
   const form = useForm({ code: '' });
+  // The step replaces the password form (whose button had focus): the code input takes it, so
+  // a keyboard or screen-reader user is where the code goes, not at the page's start.
+  const { formRef } = form;
+  useEffect(() => {
+    formRef.current?.querySelector('input')?.focus();
+  }, [formRef, useRecoveryCode]);
 
   const submit = () => {
     const trimmed = form.values.code.replace(/\s+/g, '');

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { sessionStore } from '../../../auth/sessionStore';
 import { formatDateTime } from '../../../shared/dates';
+import { hasKeptDraft } from '../../../shared/drafts';
 import { CheckboxField, TextAreaField } from '../../../shared/fields';
 import { FormFooter, ProblemAlert, SubmissionForm } from '../../../shared/forms';
 import { useForm } from '../../../shared/submission';
@@ -18,10 +19,17 @@ interface Props {
   onChanged: () => void;
 }
 
+/** What a note form says when it came back with words that were never saved. */
+export const UNSAVED_HINT = 'Not saved yet: this is what you had written before you left it.';
+
+/** The draft of a correction, for the version it corrects (a newer version makes it stale). */
+const correctionDraftKey = (note: Note) => `note-correction:${note.id}:${note.versionCount}`;
+
 /** One note: its current version, the version history on demand, and a correction form. */
 export function NoteItem({ patientId, note, canWrite, onChanged }: Props) {
   const [showHistory, setShowHistory] = useState(false);
-  const [correcting, setCorrecting] = useState(false);
+  // An unsaved correction reopens its form.
+  const [correcting, setCorrecting] = useState(() => hasKeptDraft(correctionDraftKey(note)));
   const historyId = `note-${note.id}-history`;
   const v = note.current;
   return (
@@ -126,7 +134,10 @@ function CorrectionForm({
   note: Note;
   onDone: (saved: boolean) => void;
 }) {
-  const form = useForm({ body: note.current.body, shareable: note.current.shareable, reason: '' });
+  const form = useForm(
+    { body: note.current.body, shareable: note.current.shareable, reason: '' },
+    { keep: correctionDraftKey(note) },
+  );
 
   const submit = () => {
     const { body, shareable, reason } = form.values;
@@ -143,13 +154,19 @@ function CorrectionForm({
         { body, shareable, reason: reason.trim() },
       );
       showToast('The correction was saved as a new version.');
+      form.forget();
       onDone(true);
     });
   };
 
   return (
     <SubmissionForm submission={form} onSubmit={submit} className="stack manage">
-      <TextAreaField label="Corrected note" maxLength={NOTE_MAX_LENGTH} {...form.bind('body')} />
+      <TextAreaField
+        label="Corrected note"
+        maxLength={NOTE_MAX_LENGTH}
+        hint={form.restored ? UNSAVED_HINT : undefined}
+        {...form.bind('body')}
+      />
       <ShareCheckbox {...form.bindCheckbox('shareable')} />
       <TextAreaField
         label="Reason for the correction"
@@ -157,7 +174,13 @@ function CorrectionForm({
         maxLength={500}
         {...form.bind('reason')}
       />
-      <FormFooter submission={form} onCancel={() => onDone(false)}>
+      <FormFooter
+        submission={form}
+        onCancel={() => {
+          form.forget();
+          onDone(false);
+        }}
+      >
         Save correction
       </FormFooter>
     </SubmissionForm>

@@ -6,7 +6,7 @@ import { Skeleton } from '../../../shared/Skeleton';
 import { showToast } from '../../../shared/Toast';
 import { useResource } from '../../../shared/useResource';
 import { patientPath } from '../patientsApi';
-import { NoteItem, ShareCheckbox } from './NoteItem';
+import { NoteItem, ShareCheckbox, UNSAVED_HINT } from './NoteItem';
 import { NOTE_MAX_LENGTH, decodeNoteAnswer, decodeNotes } from './notesApi';
 
 /** Clinical notes, newest first; new notes and corrections (which add versions, never edit). */
@@ -41,7 +41,8 @@ export function NotesSection({ patientId, canWrite }: { patientId: string; canWr
 }
 
 function NewNoteForm({ patientId, onSaved }: { patientId: string; onSaved: () => void }) {
-  const form = useForm({ body: '', shareable: false });
+  // Kept while unsaved: another tab of the record or an ended session must not lose it.
+  const form = useForm({ body: '', shareable: false }, { keep: `note:${patientId}` });
 
   const submit = () => {
     const { body, shareable } = form.values;
@@ -59,7 +60,12 @@ function NewNoteForm({ patientId, onSaved }: { patientId: string; onSaved: () =>
 
   return (
     <SubmissionForm submission={form} onSubmit={submit}>
-      <TextAreaField label="New note" maxLength={NOTE_MAX_LENGTH} {...form.bind('body')} />
+      <TextAreaField
+        label="New note"
+        maxLength={NOTE_MAX_LENGTH}
+        hint={form.restored ? UNSAVED_HINT : undefined}
+        {...form.bind('body')}
+      />
       <ShareCheckbox {...form.bindCheckbox('shareable')} />
       <FormFooter submission={form}>Save note</FormFooter>
     </SubmissionForm>

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { sessionStore } from '../../../auth/sessionStore';
 import { ApiError, fieldErrorsOf } from '../../../shared/api';
+import { dropDraft, useKeptState } from '../../../shared/drafts';
 import { ProblemAlert, SubmitButton } from '../../../shared/forms';
 import { Page } from '../../../shared/Page';
 import { Link } from '../../../shared/router';
@@ -128,8 +129,13 @@ function ReviewCase({
   onSubmitted: () => void;
   onQuestionnaireChanged: () => void;
 }) {
-  const [answers, setAnswers] = useState<Answers>({});
-  const [attention, setAttention] = useState<string | undefined>(undefined);
+  // Kept while unsaved (drafts.ts): a session that ends mid-case must not take the answers.
+  const draftKey = `review:${view.id}:${view.questionnaire.versionId}`;
+  const [answers, setAnswers] = useKeptState<Answers>(`${draftKey}:answers`, {});
+  const [attention, setAttention] = useKeptState<string | undefined>(
+    `${draftKey}:attention`,
+    undefined,
+  );
   const [problems, setProblems] = useState<Record<string, string>>({});
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -190,6 +196,8 @@ function ReviewCase({
           submittedAt: now(),
         },
       });
+      dropDraft(`${draftKey}:answers`);
+      dropDraft(`${draftKey}:attention`);
       onSubmitted();
     } catch (err) {
       if (
