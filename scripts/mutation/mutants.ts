@@ -296,6 +296,15 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${T}proof/password-flows.security.test.ts`],
   },
   {
+    id: 'A2/separated-repeats',
+    control: 'A2',
+    file: `${S}modules/identity/passwords/strength.ts`,
+    find: '    if (withoutSeparators.guesses < result.guesses) result = withoutSeparators;',
+    replace: '',
+    removes: 'a word repeated with spaces between ("password password") passes as strong',
+    tests: [`${S}modules/identity/passwords/passwords.test.ts`],
+  },
+  {
     id: 'A2/personal-passwords',
     control: 'A2',
     file: `${S}modules/identity/passwords/policy.ts`,

@@ -20,9 +20,20 @@ const estimator = new ZxcvbnFactory({
   maxLength: ESTIMATED_CODE_POINTS * 2,
 });
 
+/** As the server (strength.ts): the weaker of the password and the same without separators. */
+const WORD_SEPARATORS = /[\s._-]+/gu;
+
 export function estimate(password: string, userInputs: string[]): Strength {
-  const prefix = [...password.normalize('NFKC')].slice(0, ESTIMATED_CODE_POINTS).join('');
-  const result = estimator.check(prefix, ['haven', ...userInputs]);
+  const inputs = ['haven', ...userInputs];
+  const check = (candidate: string) =>
+    estimator.check([...candidate].slice(0, ESTIMATED_CODE_POINTS).join(''), inputs);
+  const normalized = password.normalize('NFKC');
+  let result = check(normalized);
+  const joined = normalized.replace(WORD_SEPARATORS, '');
+  if (joined !== normalized && joined.length > 0) {
+    const withoutSeparators = check(joined);
+    if (withoutSeparators.guesses < result.guesses) result = withoutSeparators;
+  }
   return {
     score: result.score,
     warning: result.feedback.warning,

@@ -436,4 +436,26 @@ describe('A2: breached-password check (HIBP range API)', () => {
       breachCheck: 'skipped',
     });
   });
+
+  it('A2/separated repeats: a word repeated with spaces or separators between is weak, as it is without them; real passphrases stay strong', async () => {
+    // zxcvbn counts a separator as a brute-force character, which hid the repeat: "password
+    // password" scored 3 and was accepted while "passwordpassword" scores 0.
+    for (const pw of [
+      'password password',
+      'letmein letmein',
+      'iloveyou-iloveyou',
+      'monkey.monkey.monkey',
+    ]) {
+      const result = await checkPasswordPolicy(pw, {}, policy);
+      expect(result, pw).toMatchObject({ ok: false, problem: 'weak' });
+      expect(strengthFeedback(pw, {}).score, pw).toBeLessThan(policy.minScore);
+    }
+    for (const pw of [
+      'correct horse battery staple',
+      'plinth marmot quiver saddle',
+      'clinic-rounds-at-nine',
+    ]) {
+      expect(await checkPasswordPolicy(pw, {}, policy), pw).toMatchObject({ ok: true });
+    }
+  });
 });

@@ -146,10 +146,27 @@ export function isBuiltFromUserInputs(password: string, context: PasswordContext
   return atBoundary;
 }
 
+/**
+ * Spaces and the usual word separators. zxcvbn scores a separator as a brute-force character,
+ * which breaks its repeat and sequence matching: "password password" rated 3 (strong) while
+ * "passwordpassword" rates 0. A cracker's word lists try both spellings, so the estimate is the
+ * weaker of the password as typed and with its separators removed; real passphrases ("correct
+ * horse battery staple") keep their score either way. The SPA's meter does the same
+ * (web/src/features/password/strengthEstimator.ts).
+ */
+const WORD_SEPARATORS = /[\s._-]+/gu;
+
 /** Strength estimate for `password` (already NFKC-normalized). */
 export function estimateStrength(password: string, context: PasswordContext): StrengthFeedback {
-  const prefix = [...password].slice(0, ESTIMATED_CODE_POINTS).join('');
-  const result = getEstimator().check(prefix, userInputsFor(context));
+  const inputs = userInputsFor(context);
+  const estimate = (candidate: string) =>
+    getEstimator().check([...candidate].slice(0, ESTIMATED_CODE_POINTS).join(''), inputs);
+  let result = estimate(password);
+  const joined = password.replace(WORD_SEPARATORS, '');
+  if (joined !== password && joined.length > 0) {
+    const withoutSeparators = estimate(joined);
+    if (withoutSeparators.guesses < result.guesses) result = withoutSeparators;
+  }
   // Deliberately not spreading `result`: it carries the password itself.
   return {
     score: result.score,
