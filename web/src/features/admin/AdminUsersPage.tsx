@@ -7,12 +7,18 @@ import { Page } from '../../shared/Page';
 import { PageNav, useCursorPages } from '../../shared/paging';
 import { useResource } from '../../shared/useResource';
 import { InviteForm } from './InviteForm';
-import { USER_STATUSES, decodeUserPage, userListPath, type UserFilters } from './adminApi';
+import {
+  USER_STATUSES,
+  USER_STATUS_WORDS,
+  decodeUserPage,
+  userListPath,
+  type UserFilters,
+} from './adminApi';
 import { UserCard } from './UserCard';
 
 const STATUS_CHOICES = [
-  { value: '', label: 'any' },
-  ...USER_STATUSES.map((value) => ({ value, label: value })),
+  { value: '', label: 'Any status' },
+  ...USER_STATUSES.map((value) => ({ value, label: USER_STATUS_WORDS[value] })),
 ];
 
 /** Users: search, paging (cursor stack for "previous"), invitations and per-user actions. */
