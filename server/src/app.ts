@@ -12,7 +12,6 @@ import { createLogger } from './platform/logging.js';
 import { openDatabase, type Database } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrate.js';
 import { describeDatabaseFault } from './platform/db/faults.js';
-import { clockReadinessCheck } from './platform/db/clock-agreement.js';
 import { auditChainVerifier } from './platform/audit/configured.js';
 import {
   assertMigrated,
@@ -354,11 +353,10 @@ export async function buildApp(
   installJsonBodyParser(app, config.limits.jsonMaxDepth);
 
   registerHealthRoutes(app, {
-    database: () => database.ping(),
+    database,
     redis: redis ? async () => void (await redis.ping()) : undefined,
     scanner: scannerProbe(app.fileServices),
     storage: app.fileServices.storage,
-    clock: database.engine === 'postgres' ? clockReadinessCheck(database.db, logger) : undefined,
   });
   registerApiDocs(app, { production: config.env === 'production' });
   // The identity module authenticates unless a test harness supplies its own authenticator.

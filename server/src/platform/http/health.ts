@@ -5,9 +5,17 @@ import { HavenError } from '../errors.js';
 import { PUBLIC } from './route-contract.js';
 import { DATABASE_RETRY_AFTER_SECONDS } from './problem-handler.js';
 import type { ObjectStorage } from '../storage/storage.js';
+import type { Database } from '../db/database.js';
+import { clockReadinessCheck } from '../db/clock-agreement.js';
 
 export interface ReadinessChecks {
-  readonly database: () => Promise<void>;
+  /**
+   * Reachable, and where nodes share a database server (PostgreSQL), agreeing with this node's
+   * clock (platform/db/clock-agreement.ts): a drifted clock is this node's own fault and makes
+   * it judge tokens and links differently from the others, so it is a reason to be unready.
+   * Embedded PGlite runs on the node's own clock.
+   */
+  readonly database: Pick<Database, 'ping' | 'engine' | 'db'>;
   readonly redis: (() => Promise<void>) | undefined;
   /**
    * The malware scanner (F5). Reported, never a reason to be unready: uploads are still taken
@@ -23,13 +31,6 @@ export interface ReadinessChecks {
    * request, records and sign-in included, which do not need it. S3 is not probed here.
    */
   readonly storage: Pick<ObjectStorage, 'kind' | 'headBucket'>;
-  /**
-   * Whether this node's clock agrees with the database's (platform/db/clock-agreement.ts): a
-   * reason to be unready, as a drifted clock is this node's own fault and makes it judge tokens
-   * and links differently from the others. Only where nodes share a database server (PostgreSQL);
-   * embedded PGlite runs on the node's own clock.
-   */
-  readonly clock?: () => Promise<void>;
 }
 
 const CheckState = Type.Union([
@@ -53,6 +54,10 @@ async function probe(check: () => Promise<void>, timeoutMs: number): Promise<'ok
 }
 
 export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessChecks): void {
+  const clockCheck =
+    checks.database.engine === 'postgres'
+      ? clockReadinessCheck(checks.database.db, app.log)
+      : undefined;
   app.get(
     '/healthz',
     {
@@ -92,7 +97,7 @@ export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessChec
       },
     },
     async () => {
-      const database = await probe(checks.database, 2000);
+      const database = await probe(() => checks.database.ping(), 2000);
       const redis = checks.redis ? await probe(checks.redis, 2000) : ('not_configured' as const);
       const scanner = checks.scanner
         ? await probe(checks.scanner, 2000)
@@ -101,7 +106,7 @@ export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessChec
       const local =
         storage.kind === 'filesystem' ? await probe(() => storage.headBucket(), 2000) : undefined;
       // Only with the database reachable: an unreachable one already says why.
-      const clock = checks.clock && database === 'ok' ? await probe(checks.clock, 2000) : undefined;
+      const clock = clockCheck && database === 'ok' ? await probe(clockCheck, 2000) : undefined;
       const failed = [
         database === 'failed' ? 'database' : null,
         redis === 'failed' ? 'redis' : null,
