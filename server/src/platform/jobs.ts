@@ -116,6 +116,62 @@ export function sanitizeError(error: unknown): string {
 
 const unlocked = { locked_by: null, locked_until: null };
 
+/** A job as claimed: running, locked by its owner, this attempt counted. */
+export interface ClaimedJob {
+  readonly id: string;
+  readonly queue: string;
+  readonly payload: Record<string, unknown>;
+  readonly attempts: number;
+  readonly max_attempts: number;
+}
+
+/**
+ * Runs a claimed job's handler and records its outcome: done; pending again after the backoff;
+ * failed after its last attempt. Shared by the worker and `runJobNow` (job-now.ts).
+ */
+export async function runClaimedJob(
+  db: Kysely<DatabaseSchema>,
+  job: ClaimedJob,
+  owner: string,
+  handler: JobHandler | undefined,
+  log: pino.Logger,
+  timing: {
+    clock: () => RawBuilder<Date>;
+    later: (ms: number) => RawBuilder<Date>;
+    backoff: (attempt: number) => number;
+    onJobFinished?: WorkerOptions['onJobFinished'];
+  },
+): Promise<void> {
+  const jobLog = log.child({ jobId: job.id, queue: job.queue, attempt: job.attempts });
+  // Guard every outcome on (locked_by, attempts): if our lock expired and another worker
+  // (or this one, later) took the job over, this stale result must not overwrite theirs.
+  const ours = db
+    .updateTable('jobs')
+    .where('id', '=', job.id)
+    .where('status', '=', 'running')
+    .where('locked_by', '=', owner)
+    .where('attempts', '=', job.attempts);
+  try {
+    if (!handler) throw new Error(`No handler for queue ${job.queue}`);
+    await handler(job.payload, { jobId: job.id, attempt: job.attempts, db, log: jobLog });
+  } catch (error) {
+    const lastError = sanitizeError(error);
+    const retry = job.attempts < job.max_attempts;
+    jobLog.warn({ error: lastError, retry }, 'job failed');
+    const outcome = retry
+      ? {
+          status: 'pending' as const,
+          run_at: timing.later(Math.max(0, timing.backoff(job.attempts))),
+        }
+      : { status: 'failed' as const, finished_at: timing.clock() };
+    timing.onJobFinished?.(job.queue, retry ? 'retry' : 'failed');
+    await ours.set({ ...outcome, ...unlocked, last_error: lastError }).execute();
+    return;
+  }
+  timing.onJobFinished?.(job.queue, 'done');
+  await ours.set({ status: 'done', finished_at: timing.clock(), ...unlocked }).execute();
+}
+
 export function createWorker(options: WorkerOptions): Worker {
   const { db, handlers, log } = options;
   const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -249,32 +305,12 @@ export function createWorker(options: WorkerOptions): Worker {
   }
 
   async function runClaimed(job: Awaited<ReturnType<typeof claim>>[number]): Promise<void> {
-    const jobLog = log.child({ jobId: job.id, queue: job.queue, attempt: job.attempts });
-    // Guard every outcome on (locked_by, attempts): if our lock expired and another worker
-    // (or this one, later) took the job over, this stale result must not overwrite theirs.
-    const ours = db
-      .updateTable('jobs')
-      .where('id', '=', job.id)
-      .where('status', '=', 'running')
-      .where('locked_by', '=', workerId)
-      .where('attempts', '=', job.attempts);
-    try {
-      const handler = handlers[job.queue];
-      if (!handler) throw new Error(`No handler for queue ${job.queue}`);
-      await handler(job.payload, { jobId: job.id, attempt: job.attempts, db, log: jobLog });
-    } catch (error) {
-      const lastError = sanitizeError(error);
-      const retry = job.attempts < job.max_attempts;
-      jobLog.warn({ error: lastError, retry }, 'job failed');
-      const outcome = retry
-        ? { status: 'pending' as const, run_at: later(Math.max(0, backoff(job.attempts))) }
-        : { status: 'failed' as const, finished_at: clock() };
-      options.onJobFinished?.(job.queue, retry ? 'retry' : 'failed');
-      await ours.set({ ...outcome, ...unlocked, last_error: lastError }).execute();
-      return;
-    }
-    options.onJobFinished?.(job.queue, 'done');
-    await ours.set({ status: 'done', finished_at: clock(), ...unlocked }).execute();
+    await runClaimedJob(db, job, workerId, handlers[job.queue], log, {
+      clock,
+      later,
+      backoff,
+      onJobFinished: options.onJobFinished,
+    });
   }
 
   const inFlight = new Set<Promise<number>>();
