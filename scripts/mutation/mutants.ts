@@ -3943,6 +3943,15 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${T}platform/rate-limit.security.test.ts`],
   },
   {
+    id: 'R1/ready-before-redis',
+    control: 'R1',
+    file: `${S}platform/redis.ts`,
+    find: "      if (redis.status !== 'connect') done();",
+    replace: '      done();',
+    removes: 'a node reports ready while its first Redis connection is still reconnecting',
+    tests: [`${T}platform/redis-first-connection.test.ts`],
+  },
+  {
     id: 'R1/sign-in-class',
     control: 'R1',
     file: `${S}modules/identity/route-access.ts`,

@@ -40,9 +40,16 @@ export function openRedis(url: string, log: Logger): Redis {
 }
 
 /**
- * Resolves once the first connection attempt has settled (ready or failed), or after
+ * Resolves once the first connection is ready, once Redis is found unreachable, or after
  * `timeoutMs`: commands sent while the socket is still opening would fail, and the fail-closed
  * limiter would turn a node's first requests into 503s.
+ *
+ * An error while the socket is open (status `connect`: the client-info and ready-check commands)
+ * is not "unreachable": the server accepted the connection, but its answer came after the
+ * command deadline, as it does when start-up work holds this process's event loop for over a
+ * second (schema compilation on a busy machine). ioredis reconnects from that within
+ * milliseconds, so wait for the reconnect; settling on that error let the node report ready
+ * while its only connection was down, and its first requests got 503.
  */
 export function firstConnectionSettled(redis: Redis, timeoutMs = 5_000): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve();
@@ -50,11 +57,15 @@ export function firstConnectionSettled(redis: Redis, timeoutMs = 5_000): Promise
     const done = (): void => {
       clearTimeout(timer);
       redis.off('ready', done);
-      redis.off('error', done);
+      redis.off('error', onError);
       resolve();
+    };
+    const onError = (): void => {
+      // ioredis emits before it closes the socket, so the status still says how far it got.
+      if (redis.status !== 'connect') done();
     };
     const timer = setTimeout(done, timeoutMs);
     redis.once('ready', done);
-    redis.once('error', done);
+    redis.on('error', onError);
   });
 }
