@@ -5,53 +5,17 @@
 // back by itself, and no acknowledged write is lost.
 // Runs in the PostgreSQL pass of the suite (DATABASE_URL set), where the server binaries are
 // known to be installed; elsewhere it reports as skipped.
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { openDatabase } from '../../src/platform/db/database.js';
-import { migrateToLatest } from '../../src/platform/db/migrate.js';
-import type { FastifyInstance } from 'fastify';
-import { createActor, createOrganization, GENEROUS_RATE_LIMITS, type Actor } from '../actors.js';
-import {
-  freePort,
-  privatePostgresUnavailable,
-  spawnHaven,
-  startPrivatePostgres,
-  type HavenProcess,
-  type PrivatePostgres,
-} from './private-servers.js';
+import { describe, expect, it } from 'vitest';
+import { createActor, createOrganization, type Actor } from '../actors.js';
+import { freePort, privatePostgresUnavailable } from './private-servers.js';
+import { useFaultLab } from './fault-lab.js';
 
 const skipReason = !process.env.DATABASE_URL
   ? 'fault tests run in the PostgreSQL pass (set DATABASE_URL)'
   : privatePostgresUnavailable();
-
-const folders: string[] = [];
-function tempFolder(prefix: string): string {
-  const folder = mkdtempSync(path.join(tmpdir(), prefix));
-  folders.push(folder);
-  return folder;
-}
-
-function havenEnv(databaseUrl: string, masterKey: string, extra: Record<string, string> = {}) {
-  return {
-    HAVEN_ENV: 'test',
-    HAVEN_LOG_LEVEL: 'warn',
-    HAVEN_MASTER_KEY: masterKey,
-    HAVEN_WEB_DIR: path.join(tmpdir(), 'haven-no-web'),
-    HAVEN_DATA_DIR: tempFolder('haven-node-'),
-    DATABASE_URL: databaseUrl,
-    // One public URL for every node: it is the tokens' issuer.
-    HAVEN_PUBLIC_URL: 'http://haven.test',
-    ...GENEROUS_RATE_LIMITS,
-    ...extra,
-  } as Record<string, string>;
-}
 
 interface Outcome {
   readonly status: number | 'connection-error';
@@ -113,36 +77,12 @@ async function terminateClientBackends(url: string): Promise<number> {
 }
 
 describe.skipIf(skipReason !== undefined)('database faults on real processes', () => {
-  let postgres: PrivatePostgres;
-  let masterKey: string;
-  const processes: HavenProcess[] = [];
-  let minter: FastifyInstance | undefined;
-
-  beforeAll(async () => {
-    postgres = await startPrivatePostgres();
-    masterKey = randomBytes(32).toString('base64');
-    const database = await openDatabase({ url: postgres.url, embeddedDir: undefined });
-    await migrateToLatest(database.db);
-    await database.close();
-  }, 120_000);
-
-  afterAll(async () => {
-    await Promise.all(processes.map((p) => p.stop()));
-    await minter?.close();
-    await postgres?.destroy();
-    for (const folder of folders) rmSync(folder, { recursive: true, force: true });
-  }, 60_000);
+  const lab = useFaultLab({ postgres: true });
 
   it('defect 1/availability: two nodes and a worker survive terminated backends, a restart and an outage under write load, answer 503 + Retry-After meanwhile, resume by themselves and lose no acknowledged write', async () => {
     const ports = [await freePort(), await freePort()];
-    const nodes = ports.map((port) =>
-      spawnHaven(['serve'], havenEnv(postgres.url, masterKey, { PORT: String(port) })),
-    );
-    const worker = spawnHaven(
-      ['worker'],
-      havenEnv(postgres.url, masterKey, { HAVEN_LOG_LEVEL: 'info' }),
-    );
-    processes.push(...nodes, worker);
+    const nodes = ports.map((port) => lab.spawn(['serve'], lab.env({ PORT: String(port) })));
+    const worker = lab.spawn(['worker'], lab.env({ HAVEN_LOG_LEVEL: 'info' }));
     await Promise.all(nodes.map((node) => node.waitFor('Haven is listening')));
     await worker.waitFor('worker started');
     // Each node's authorization server is built before the faults (as after any first use).
@@ -154,8 +94,7 @@ describe.skipIf(skipReason !== undefined)('database faults on real processes', (
 
     // A clinician with a session, minted by an app in this process on the same database and
     // master key (so the nodes verify its token); this process must survive the faults too.
-    minter = await buildApp(loadConfig(havenEnv(postgres.url, masterKey)));
-    await minter.ready();
+    const minter = await lab.minter(lab.env());
     const clinician = await createActor(minter, ['clinician']);
     await createOrganization(minter.database.db, {
       members: [{ userId: clinician.userId, role: 'clinician' }],
@@ -173,12 +112,12 @@ describe.skipIf(skipReason !== undefined)('database faults on real processes', (
     });
 
     await sleep(1_500);
-    const terminated = await terminateClientBackends(postgres.url);
+    const terminated = await terminateClientBackends(lab.postgres.url);
     await sleep(1_500);
-    await postgres.restart();
+    await lab.postgres.restart();
     await sleep(1_500);
     // An outage long enough to be seen: requests meanwhile must be 503, and so must /readyz.
-    await postgres.stop();
+    await lab.postgres.stop();
     await sleep(1_000);
     const readyDuringOutage = await Promise.all(ports.map(readyStatus));
     // The OAuth endpoints oidc-provider answers say "not now" too (A12), not server_error 500.
@@ -206,7 +145,7 @@ describe.skipIf(skipReason !== undefined)('database faults on real processes', (
       })),
     );
     await sleep(1_000);
-    await postgres.start();
+    await lab.postgres.start();
     const backAt = Date.now();
     // Both nodes ready again, measured from the moment the database accepts connections.
     const resumedAfterMs = await Promise.all(
@@ -266,7 +205,7 @@ describe.skipIf(skipReason !== undefined)('database faults on real processes', (
     // No acknowledged write lost.
     const acknowledged = outcomes.filter((o) => o.status === 201).map((o) => o.mrn);
     expect(acknowledged.length).toBeGreaterThan(10);
-    const client = new pg.Client({ connectionString: postgres.url });
+    const client = new pg.Client({ connectionString: lab.postgres.url });
     await client.connect();
     const stored = await client.query<{ mrn: string }>(
       'select mrn from patients where mrn = any($1)',
@@ -277,17 +216,16 @@ describe.skipIf(skipReason !== undefined)('database faults on real processes', (
   }, 180_000);
 
   it('defect 1/availability: serve started while PostgreSQL is down waits with a clear log line, then starts by itself', async () => {
-    await postgres.stop();
+    await lab.postgres.stop();
     const port = await freePort();
-    const node = spawnHaven(['serve'], havenEnv(postgres.url, masterKey, { PORT: String(port) }));
-    processes.push(node);
+    const node = lab.spawn(['serve'], lab.env({ PORT: String(port) }));
     try {
       await node.waitFor('database unreachable; waiting for it');
       expect(node.output()).not.toContain('Haven is listening');
       await sleep(1_500);
       expect(node.exited(), node.output()).toBe(false);
     } finally {
-      await postgres.start();
+      await lab.postgres.start();
     }
     await node.waitFor('Haven is listening', 60_000);
     expect(await readyStatus(port)).toBe(200);
@@ -295,14 +233,13 @@ describe.skipIf(skipReason !== undefined)('database faults on real processes', (
   }, 120_000);
 
   it('defect 1/operability: serve against an unmigrated database says to run `npx haven migrate`, without a stack trace', async () => {
-    const client = new pg.Client({ connectionString: postgres.url });
+    const client = new pg.Client({ connectionString: lab.postgres.url });
     await client.connect();
     await client.query('create database unmigrated');
     await client.end();
     const port = await freePort();
-    const url = postgres.url.replace(/\/postgres$/, '/unmigrated');
-    const node = spawnHaven(['serve'], havenEnv(url, masterKey, { PORT: String(port) }));
-    processes.push(node);
+    const url = lab.postgres.url.replace(/\/postgres$/, '/unmigrated');
+    const node = lab.spawn(['serve'], lab.env({ DATABASE_URL: url, PORT: String(port) }));
     await new Promise<void>((resolve) => {
       if (node.exited()) resolve();
       else node.child.once('exit', () => resolve());

@@ -4,15 +4,11 @@
 // load balancer gives to another node. Fastify's own answer while closing was a fixed JSON body
 // without Retry-After, which the SPA's retry rules and Uppy cannot tell from a failure.
 // A real `haven serve` process on its embedded database: runs in every pass of the suite.
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, describe, expect, it } from 'vitest';
-import { GENEROUS_RATE_LIMITS } from '../actors.js';
-import { freePort, spawnHaven, type HavenProcess } from './private-servers.js';
+import { describe, expect, it } from 'vitest';
+import { freePort } from './private-servers.js';
+import { useFaultLab } from './fault-lab.js';
 
 interface RawAnswer {
   status: number;
@@ -58,29 +54,14 @@ function connects(port: number): Promise<boolean> {
 }
 
 describe('a node draining (SIGTERM), on a real process', () => {
-  const processes: HavenProcess[] = [];
-  const folders: string[] = [];
-
-  afterAll(async () => {
-    await Promise.all(processes.map((p) => p.stop()));
-    for (const folder of folders) rmSync(folder, { recursive: true, force: true });
-  }, 60_000);
+  const lab = useFaultLab({ postgres: false });
 
   it('draining: the request in flight at SIGTERM gets its answer; one that reaches the stopping node after it gets 503 problem+json with Retry-After and Connection: close', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'haven-drain-'));
-    folders.push(dataDir);
     const port = await freePort();
-    const node = spawnHaven(['serve'], {
-      HAVEN_ENV: 'test',
-      HAVEN_LOG_LEVEL: 'warn',
-      HAVEN_MASTER_KEY: randomBytes(32).toString('base64'),
-      HAVEN_WEB_DIR: path.join(tmpdir(), 'haven-no-web'),
-      HAVEN_DATA_DIR: dataDir,
-      HAVEN_PUBLIC_URL: 'http://127.0.0.1',
-      PORT: String(port),
-      ...GENEROUS_RATE_LIMITS,
-    });
-    processes.push(node);
+    const node = lab.spawn(
+      ['serve'],
+      lab.env({ HAVEN_PUBLIC_URL: 'http://127.0.0.1', PORT: String(port) }),
+    );
     await node.waitFor('Haven is listening');
 
     // One connection: a sign-in whose body is half sent when the node is told to stop, and,

@@ -4,29 +4,15 @@
 // or a 500, and a node starting meanwhile does not exit once it serves.
 // The process tests run in the PostgreSQL pass of the suite (DATABASE_URL set), like
 // database-faults.test.ts; the mapping tests run everywhere.
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { buildApp, requestDatabaseTimeouts } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { openDatabase } from '../../src/platform/db/database.js';
+import { describe, expect, it } from 'vitest';
+import { requestDatabaseTimeouts } from '../../src/app.js';
 import { isDatabaseUnavailable, isStorageFull } from '../../src/platform/db/faults.js';
-import { migrateToLatest } from '../../src/platform/db/migrate.js';
 import { toHavenError } from '../../src/platform/http/problem-handler.js';
-import { createActor, GENEROUS_RATE_LIMITS, type Actor } from '../actors.js';
-import {
-  freePort,
-  privatePostgresUnavailable,
-  spawnHaven,
-  startPrivatePostgres,
-  type HavenProcess,
-  type PrivatePostgres,
-} from './private-servers.js';
+import { createActor, type Actor } from '../actors.js';
+import { freePort, privatePostgresUnavailable } from './private-servers.js';
+import { useFaultLab } from './fault-lab.js';
 
 const skipReason = !process.env.DATABASE_URL
   ? 'fault tests run in the PostgreSQL pass (set DATABASE_URL)'
@@ -77,31 +63,11 @@ describe('storage full and lock timeouts are "not now", not bugs', () => {
 });
 
 describe.skipIf(skipReason !== undefined)('a table locked in PostgreSQL, on real processes', () => {
-  let postgres: PrivatePostgres;
-  let masterKey: string;
-  let minter: FastifyInstance | undefined;
-  const processes: HavenProcess[] = [];
-  const folders: string[] = [];
-
-  function havenEnv(extra: Record<string, string> = {}): Record<string, string> {
-    const folder = mkdtempSync(path.join(tmpdir(), 'haven-node-'));
-    folders.push(folder);
-    return {
-      HAVEN_ENV: 'test',
-      HAVEN_LOG_LEVEL: 'warn',
-      HAVEN_MASTER_KEY: masterKey,
-      HAVEN_WEB_DIR: path.join(tmpdir(), 'haven-no-web'),
-      HAVEN_DATA_DIR: folder,
-      DATABASE_URL: postgres.url,
-      HAVEN_PUBLIC_URL: 'http://haven.test',
-      ...GENEROUS_RATE_LIMITS,
-      ...extra,
-    };
-  }
+  const lab = useFaultLab({ postgres: true });
 
   /** Holds ACCESS EXCLUSIVE on `table` in an open transaction until release() is called. */
   async function lockTable(table: string): Promise<{ release(): Promise<void> }> {
-    const client = new pg.Client({ connectionString: postgres.url });
+    const client = new pg.Client({ connectionString: lab.postgres.url });
     await client.connect();
     await client.query('begin');
     await client.query(`lock table ${table} in access exclusive mode`);
@@ -113,28 +79,11 @@ describe.skipIf(skipReason !== undefined)('a table locked in PostgreSQL, on real
     };
   }
 
-  beforeAll(async () => {
-    postgres = await startPrivatePostgres();
-    masterKey = randomBytes(32).toString('base64');
-    const database = await openDatabase({ url: postgres.url, embeddedDir: undefined });
-    await migrateToLatest(database.db);
-    await database.close();
-  }, 120_000);
-
-  afterAll(async () => {
-    await Promise.all(processes.map((p) => p.stop()));
-    await minter?.close();
-    await postgres?.destroy();
-    for (const folder of folders) rmSync(folder, { recursive: true, force: true });
-  }, 60_000);
-
   it('requests waiting on a locked table get 503 + Retry-After within seconds (not a socket cut at the request timeout), and the node recovers when the lock goes', async () => {
     const port = await freePort();
-    const node = spawnHaven(['serve'], havenEnv({ PORT: String(port) }));
-    processes.push(node);
+    const node = lab.spawn(['serve'], lab.env({ PORT: String(port) }));
     await node.waitFor('Haven is listening');
-    minter = await buildApp(loadConfig(havenEnv()));
-    await minter.ready();
+    const minter = await lab.minter(lab.env());
     const clinician: Actor = await createActor(minter, ['clinician']);
     const me = async () => {
       const started = Date.now();
@@ -171,8 +120,7 @@ describe.skipIf(skipReason !== undefined)('a table locked in PostgreSQL, on real
   it('a node started while `users` is locked keeps serving once the first-start check gives up', async () => {
     const lock = await lockTable('users');
     const port = await freePort();
-    const node = spawnHaven(['serve'], havenEnv({ PORT: String(port) }));
-    processes.push(node);
+    const node = lab.spawn(['serve'], lab.env({ PORT: String(port) }));
     try {
       await node.waitFor('Haven is listening');
       await node.waitFor('could not check for a first-start setup link', 30_000);

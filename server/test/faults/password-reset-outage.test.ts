@@ -7,24 +7,13 @@
 // 503 + Retry-After; requests acknowledged around a node killed with SIGKILL and a crash-restart
 // of PostgreSQL all end in a mail.
 // Runs in the PostgreSQL pass of the suite (DATABASE_URL set), like database-faults.test.ts.
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/platform/db/database.js';
-import { migrateToLatest } from '../../src/platform/db/migrate.js';
 import { listDevMailbox } from '../../src/platform/mail.js';
-import { createUser, GENEROUS_RATE_LIMITS } from '../actors.js';
-import {
-  freePort,
-  privatePostgresUnavailable,
-  spawnHaven,
-  startPrivatePostgres,
-  type HavenProcess,
-  type PrivatePostgres,
-} from './private-servers.js';
+import { createUser } from '../actors.js';
+import { freePort, privatePostgresUnavailable } from './private-servers.js';
+import { useFaultLab } from './fault-lab.js';
 
 const skipReason = !process.env.DATABASE_URL
   ? 'fault tests run in the PostgreSQL pass (set DATABASE_URL)'
@@ -62,46 +51,23 @@ async function askReset(port: number, email: string): Promise<Asked> {
 describe.skipIf(skipReason !== undefined)(
   'password reset through faults, on real processes',
   () => {
-    let postgres: PrivatePostgres;
-    const processes: HavenProcess[] = [];
-    const folders: string[] = [];
-
-    beforeAll(async () => {
-      postgres = await startPrivatePostgres();
-      const database = await openDatabase({ url: postgres.url, embeddedDir: undefined });
-      await migrateToLatest(database.db);
-      await database.close();
-    }, 120_000);
-
-    afterAll(async () => {
-      await Promise.all(processes.map((p) => p.stop()));
-      await postgres?.destroy();
-      for (const folder of folders) rmSync(folder, { recursive: true, force: true });
-    }, 60_000);
+    const lab = useFaultLab({ postgres: true });
 
     it('A10/outage: a reset asked while PostgreSQL is down answers 503 + Retry-After, never a 202 that is then lost; every reset acknowledged around a killed node and a crashed database is mailed', async () => {
-      const dataDir = mkdtempSync(path.join(tmpdir(), 'haven-reset-'));
-      folders.push(dataDir);
-      const env = {
-        HAVEN_ENV: 'test',
-        HAVEN_LOG_LEVEL: 'warn',
-        HAVEN_MASTER_KEY: randomBytes(32).toString('base64'),
-        HAVEN_WEB_DIR: path.join(tmpdir(), 'haven-no-web'),
-        // One data folder: the development mailbox every process writes to.
+      // One data folder: the development mailbox every process writes to.
+      const dataDir = lab.folder('haven-reset-');
+      const env = lab.env({
         HAVEN_DATA_DIR: dataDir,
-        DATABASE_URL: postgres.url,
         HAVEN_PUBLIC_URL: ORIGIN,
         HAVEN_JOB_POLL_MS: '200',
-        ...GENEROUS_RATE_LIMITS,
-      };
+      });
       const ports = [await freePort(), await freePort()] as const;
-      const nodes = ports.map((port) => spawnHaven(['serve'], { ...env, PORT: String(port) }));
-      const worker = spawnHaven(['worker'], { ...env, HAVEN_LOG_LEVEL: 'info' });
-      processes.push(...nodes, worker);
+      const nodes = ports.map((port) => lab.spawn(['serve'], { ...env, PORT: String(port) }));
+      const worker = lab.spawn(['worker'], { ...env, HAVEN_LOG_LEVEL: 'info' });
       await Promise.all(nodes.map((node) => node.waitFor('Haven is listening')));
       await worker.waitFor('worker started');
 
-      const database = await openDatabase({ url: postgres.url, embeddedDir: undefined });
+      const database = await openDatabase({ url: lab.postgres.url, embeddedDir: undefined });
       const emails: string[] = [];
       for (let i = 0; i < 8; i++) {
         emails.push((await createUser(database.db, { roles: ['patient'] })).email);
@@ -109,12 +75,12 @@ describe.skipIf(skipReason !== undefined)(
       await database.close();
 
       // PostgreSQL away: nothing can record the request, so nothing is promised.
-      await postgres.stop();
+      await lab.postgres.stop();
       const duringOutage = [
         await askReset(ports[0], emails[0]!),
         await askReset(ports[1], emails[1]!),
       ];
-      await postgres.start();
+      await lab.postgres.start();
       for (const asked of duringOutage) {
         expect(asked).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
         expect(asked.retryAfter).toMatch(/^\d+$/);
@@ -129,9 +95,9 @@ describe.skipIf(skipReason !== undefined)(
       const beforeCrash = await Promise.all(
         emails.slice(5, 8).map((email) => askReset(ports[1], email)),
       );
-      await postgres.kill();
+      await lab.postgres.kill();
       await sleep(500);
-      await postgres.start();
+      await lab.postgres.start();
 
       const acknowledged = [...beforeKill, ...beforeCrash].filter((asked) => asked.status === 202);
       expect(acknowledged.length).toBeGreaterThan(0);

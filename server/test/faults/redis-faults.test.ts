@@ -6,23 +6,10 @@
 // Real processes: a private redis-server this file starts and pauses, and two `haven serve` nodes
 // on a private PostgreSQL. Runs in the PostgreSQL and Redis pass (DATABASE_URL and REDIS_URL set).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/platform/db/database.js';
-import { migrateToLatest } from '../../src/platform/db/migrate.js';
-import { GENEROUS_RATE_LIMITS } from '../actors.js';
-import {
-  freePort,
-  privatePostgresUnavailable,
-  spawnHaven,
-  startPrivatePostgres,
-  type HavenProcess,
-  type PrivatePostgres,
-} from './private-servers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { freePort, privatePostgresUnavailable } from './private-servers.js';
+import { useFaultLab } from './fault-lab.js';
 
 function redisServerMissing(): string | undefined {
   try {
@@ -107,44 +94,21 @@ async function ask(port: number, pathname: string): Promise<Outcome> {
 }
 
 describe.skipIf(skipReason !== undefined)('Redis faults on real processes', () => {
-  let postgres: PrivatePostgres;
+  const lab = useFaultLab({ postgres: true });
   let redis: PrivateRedis;
-  const processes: HavenProcess[] = [];
-  const folders: string[] = [];
 
   beforeAll(async () => {
-    postgres = await startPrivatePostgres();
-    const database = await openDatabase({ url: postgres.url, embeddedDir: undefined });
-    await migrateToLatest(database.db);
-    await database.close();
     redis = await privateRedis();
-  }, 120_000);
-
-  afterAll(async () => {
-    redis?.resume();
-    await Promise.all(processes.map((p) => p.stop()));
-    await redis?.stop();
-    await postgres?.destroy();
-    for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+    lab.onTeardown(async () => {
+      redis.resume();
+      await redis.stop();
+    });
   }, 60_000);
 
   it('R1/store away: Redis stopped or paused makes rate-limited requests 503 + Retry-After within seconds (never a hang, a cut socket or a 500), probes answer, and both nodes resume by themselves', async () => {
-    const folder = mkdtempSync(path.join(tmpdir(), 'haven-redis-'));
-    folders.push(folder);
-    const env = {
-      HAVEN_ENV: 'test',
-      HAVEN_LOG_LEVEL: 'warn',
-      HAVEN_MASTER_KEY: randomBytes(32).toString('base64'),
-      HAVEN_WEB_DIR: path.join(tmpdir(), 'haven-no-web'),
-      HAVEN_DATA_DIR: folder,
-      DATABASE_URL: postgres.url,
-      REDIS_URL: redis.url,
-      HAVEN_PUBLIC_URL: 'http://haven.test',
-      ...GENEROUS_RATE_LIMITS,
-    };
+    const env = lab.env({ REDIS_URL: redis.url });
     const ports = [await freePort(), await freePort()];
-    const nodes = ports.map((port) => spawnHaven(['serve'], { ...env, PORT: String(port) }));
-    processes.push(...nodes);
+    const nodes = ports.map((port) => lab.spawn(['serve'], { ...env, PORT: String(port) }));
     await Promise.all(nodes.map((node) => node.waitFor('Haven is listening')));
     // A rate-limited route that needs nothing else: without credentials it answers 401.
     const limited = (port: number) => ask(port, '/api/auth/me');

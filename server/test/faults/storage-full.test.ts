@@ -7,26 +7,14 @@
 // A real tmpfs of 48 MiB mounted for the test (root only), two `haven serve` nodes sharing it, on a
 // private PostgreSQL. Runs in the PostgreSQL pass of the suite (DATABASE_URL set).
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { openDatabase } from '../../src/platform/db/database.js';
-import { migrateToLatest } from '../../src/platform/db/migrate.js';
-import { createActor, GENEROUS_RATE_LIMITS } from '../actors.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createActor } from '../actors.js';
 import { pdfBytes, tusMetadata } from '../tus.js';
-import {
-  freePort,
-  privatePostgresUnavailable,
-  spawnHaven,
-  startPrivatePostgres,
-  type HavenProcess,
-  type PrivatePostgres,
-} from './private-servers.js';
+import { freePort, privatePostgresUnavailable } from './private-servers.js';
+import { useFaultLab } from './fault-lab.js';
 
 /** A small tmpfs to fill, or why none can be mounted here. */
 function mountTmpfs(): { folder: string } | { skip: string } {
@@ -46,48 +34,26 @@ const skipReason = !process.env.DATABASE_URL
   : privatePostgresUnavailable();
 
 describe.skipIf(skipReason !== undefined)('a full storage folder, on real processes', () => {
-  let postgres: PrivatePostgres;
-  let minter: FastifyInstance | undefined;
+  const lab = useFaultLab({ postgres: true });
   let mounted: { folder: string } | { skip: string };
-  const processes: HavenProcess[] = [];
 
-  beforeAll(async () => {
-    postgres = await startPrivatePostgres();
-    const database = await openDatabase({ url: postgres.url, embeddedDir: undefined });
-    await migrateToLatest(database.db);
-    await database.close();
+  beforeAll(() => {
     mounted = mountTmpfs();
-  }, 120_000);
-
-  afterAll(async () => {
-    await Promise.all(processes.map((p) => p.stop()));
-    await minter?.close();
-    await postgres?.destroy();
-    if (mounted && 'folder' in mounted) {
+    lab.onTeardown(() => {
+      if (!('folder' in mounted)) return;
       execFileSync('umount', [mounted.folder]);
       rmSync(mounted.folder, { recursive: true, force: true });
-    }
-  }, 60_000);
+    });
+  });
 
   it('F2/disk full: uploads get 503 + Retry-After 60 (PATCH included, its connection still usable), /readyz reports storage failed and stays 200, reads and writes of records go on, and uploads resume once there is room', async (context) => {
     if ('skip' in mounted) return context.skip(mounted.skip);
     const dataDir = mounted.folder;
-    const env = {
-      HAVEN_ENV: 'test',
-      HAVEN_LOG_LEVEL: 'warn',
-      HAVEN_MASTER_KEY: randomBytes(32).toString('base64'),
-      HAVEN_WEB_DIR: path.join(tmpdir(), 'haven-no-web'),
-      HAVEN_DATA_DIR: dataDir,
-      DATABASE_URL: postgres.url,
-      HAVEN_PUBLIC_URL: 'http://haven.test',
-      ...GENEROUS_RATE_LIMITS,
-    };
+    const env = lab.env({ HAVEN_DATA_DIR: dataDir });
     const ports = [await freePort(), await freePort()] as const;
-    const nodes = ports.map((port) => spawnHaven(['serve'], { ...env, PORT: String(port) }));
-    processes.push(...nodes);
+    const nodes = ports.map((port) => lab.spawn(['serve'], { ...env, PORT: String(port) }));
     await Promise.all(nodes.map((node) => node.waitFor('Haven is listening')));
-    minter = await buildApp(loadConfig(env));
-    await minter.ready();
+    const minter = await lab.minter(env);
     const clinician = await createActor(minter, ['clinician']);
     const headers = { authorization: clinician.authorization, 'tus-resumable': '1.0.0' };
     const body = pdfBytes(2 * 1024 * 1024);

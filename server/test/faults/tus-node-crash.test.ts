@@ -6,29 +6,17 @@
 // tus-js-client do. Each part counts as soon as storage took it, so B answers 16 MiB, not 0, and
 // the upload completes byte for byte (the declared SHA-256 is checked at completion).
 // Runs in the PostgreSQL pass of the suite (DATABASE_URL set), like database-faults.test.ts.
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { openDatabase } from '../../src/platform/db/database.js';
-import { migrateToLatest } from '../../src/platform/db/migrate.js';
-import { createActor, GENEROUS_RATE_LIMITS } from '../actors.js';
+import { describe, expect, it } from 'vitest';
+import { createActor } from '../actors.js';
 import { pdfBytes, tusMetadata } from '../tus.js';
-import {
-  freePort,
-  privatePostgresUnavailable,
-  spawnHaven,
-  startPrivatePostgres,
-  type HavenProcess,
-  type PrivatePostgres,
-} from './private-servers.js';
+import { freePort, privatePostgresUnavailable } from './private-servers.js';
+import { useFaultLab } from './fault-lab.js';
 
 const skipReason = !process.env.DATABASE_URL
   ? 'fault tests run in the PostgreSQL pass (set DATABASE_URL)'
@@ -92,46 +80,17 @@ function tusRequest(
 }
 
 describe.skipIf(skipReason !== undefined)('a node killed mid-upload, on real processes', () => {
-  let postgres: PrivatePostgres;
-  let minter: FastifyInstance | undefined;
-  const processes: HavenProcess[] = [];
-  const folders: string[] = [];
-
-  beforeAll(async () => {
-    postgres = await startPrivatePostgres();
-    const database = await openDatabase({ url: postgres.url, embeddedDir: undefined });
-    await migrateToLatest(database.db);
-    await database.close();
-  }, 120_000);
-
-  afterAll(async () => {
-    await Promise.all(processes.map((p) => p.stop()));
-    await minter?.close();
-    await postgres?.destroy();
-    for (const folder of folders) rmSync(folder, { recursive: true, force: true });
-  }, 60_000);
+  const lab = useFaultLab({ postgres: true });
 
   it('F2/node crash: a tus PATCH cut by SIGKILL of its node resumes on the other node from its last whole stored part, and completes byte for byte', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'haven-shared-'));
-    folders.push(dataDir);
-    const env = {
-      HAVEN_ENV: 'test',
-      HAVEN_LOG_LEVEL: 'warn',
-      HAVEN_MASTER_KEY: randomBytes(32).toString('base64'),
-      HAVEN_WEB_DIR: path.join(tmpdir(), 'haven-no-web'),
-      // One storage folder for both nodes: the embedded filesystem store shared between them.
-      HAVEN_DATA_DIR: dataDir,
-      DATABASE_URL: postgres.url,
-      HAVEN_PUBLIC_URL: 'http://haven.test',
-      ...GENEROUS_RATE_LIMITS,
-    };
+    // One storage folder for both nodes: the embedded filesystem store shared between them.
+    const dataDir = lab.folder('haven-shared-');
+    const env = lab.env({ HAVEN_DATA_DIR: dataDir });
     const [portA, portB] = [await freePort(), await freePort()];
-    const nodeA = spawnHaven(['serve'], { ...env, PORT: String(portA) });
-    const nodeB = spawnHaven(['serve'], { ...env, PORT: String(portB) });
-    processes.push(nodeA, nodeB);
+    const nodeA = lab.spawn(['serve'], { ...env, PORT: String(portA) });
+    const nodeB = lab.spawn(['serve'], { ...env, PORT: String(portB) });
     await Promise.all([nodeA, nodeB].map((node) => node.waitFor('Haven is listening')));
-    minter = await buildApp(loadConfig(env));
-    await minter.ready();
+    const minter = await lab.minter(env);
     const clinician = await createActor(minter, ['clinician']);
     const auth = { authorization: clinician.authorization };
 
@@ -144,7 +103,7 @@ describe.skipIf(skipReason !== undefined)('a node killed mid-upload, on real pro
     });
     expect(created.status).toBe(201);
     const location = String((created as Answer).headers.location);
-    const client = new pg.Client({ connectionString: postgres.url });
+    const client = new pg.Client({ connectionString: lab.postgres.url });
     await client.connect();
     const { rows } = await client.query<{ storage_upload_id: string }>(
       'select storage_upload_id from upload_sessions where id = $1',
