@@ -24,7 +24,8 @@ export function removalCell(controls: readonly string[], mutants: readonly Mutan
   return mine
     .map(
       (mutant) =>
-        `\`${mutant.id}\` → ${mutant.tests.map((t) => `\`${shortTestPath(t)}\``).join(', ')}`,
+        `\`${mutant.id}\` → ${mutant.tests.map((t) => `\`${shortTestPath(t)}\``).join(', ')}` +
+        (mutant.engine === 'postgres' ? ' (on PostgreSQL)' : ''),
     )
     .join('; ');
 }

@@ -17,6 +17,12 @@ export interface Mutant {
   readonly removes: string;
   /** Repository-relative test files that must fail with the control removed. */
   readonly tests: readonly string[];
+  /**
+   * `postgres`: the control exists only on PostgreSQL and Redis (a second connection, an
+   * advisory lock, the database's clock, shared counters), so its tests run against the servers
+   * `MUTATION_DATABASE_URL` and `MUTATION_REDIS_URL` name. Without them the mutant is not run.
+   */
+  readonly engine?: 'postgres';
 }
 
 const S = 'server/src/';
@@ -6969,5 +6975,67 @@ export const MUTANTS: readonly Mutant[] = [
     removes:
       "a bucket endpoint host holding ; or quotes is stored and written into the upload relay's CSP",
     tests: [`${S}modules/files/buckets/validation.security.test.ts`],
+  },
+  // ── PostgreSQL and Redis only: judged against MUTATION_DATABASE_URL / MUTATION_REDIS_URL ─
+  {
+    id: 'A4/clock-readiness',
+    control: 'A4',
+    engine: 'postgres',
+    file: `${S}platform/http/health.ts`,
+    find: '      ? clockReadinessCheck(checks.database.db, app.log)',
+    replace: '      ? undefined',
+    removes: 'a node minutes behind the database stays ready and accepts tokens that expired',
+    tests: [`${T}platform/clock-agreement.security.test.ts`],
+  },
+  {
+    id: 'L3/seal-snapshot-cutoff',
+    control: 'L3',
+    engine: 'postgres',
+    file: `${S}platform/audit/seal.ts`,
+    find: '    .where(sql<boolean>`xid < ${cutoff}::xid8`);',
+    replace: '    .where(sql<boolean>`true`);',
+    removes:
+      'the sealer chains past a transaction still open on another connection, whose events then never join the chain',
+    tests: [`${S}platform/audit/audit.security.test.ts`],
+  },
+  {
+    id: 'L3/one-sealer',
+    control: 'L3',
+    engine: 'postgres',
+    file: `${S}platform/audit/seal.ts`,
+    find: '  if (lock.rows[0]?.locked !== true) return undefined;',
+    replace: '',
+    removes: 'two nodes seal at once and extend the chain from the same tail',
+    tests: [`${S}platform/audit/audit.security.test.ts`],
+  },
+  {
+    id: 'A11/setup-lock',
+    control: 'A11',
+    engine: 'postgres',
+    file: `${S}modules/identity/onboarding/repo.ts`,
+    find: '  await sql`select pg_advisory_xact_lock(${SETUP_LOCK_KEY}::bigint)`.execute(trx);',
+    replace: '  void trx;',
+    removes: 'two nodes completing the first-admin setup at once each make an admin',
+    tests: [`${S}modules/identity/onboarding/onboarding.security.test.ts`],
+  },
+  {
+    id: 'R1/shared-counters',
+    control: 'R1',
+    engine: 'postgres',
+    file: `${S}platform/http/rate-limit.ts`,
+    find: '    ...(options.redis ? { redis: options.redis } : {}),',
+    replace: '    ...({}),',
+    removes: 'each node counts on its own, so N nodes allow N times the limit',
+    tests: [`${T}platform/rate-limit.security.test.ts`],
+  },
+  {
+    id: 'R1/redis-deadline',
+    control: 'R1',
+    engine: 'postgres',
+    file: `${S}platform/redis.ts`,
+    find: '    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,',
+    replace: '',
+    removes: 'a paused Redis holds every rate-limited request until its socket is cut',
+    tests: [`${T}faults/redis-faults.test.ts`],
   },
 ];

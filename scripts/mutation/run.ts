@@ -5,7 +5,9 @@
 // of generic mutants would take hours on two cores and still not name the control.
 //
 // Each worker gets its own copy of the repository's files (node_modules linked, not copied), so
-// mutants never touch the checkout and two run side by side. Runs on the embedded defaults.
+// mutants never touch the checkout and two run side by side. Runs on the embedded defaults, and
+// the mutants of PostgreSQL-only controls against the servers MUTATION_DATABASE_URL and
+// MUTATION_REDIS_URL name (each test makes a database of its own there).
 import { execFileSync, spawn } from 'node:child_process';
 import {
   cpSync,
@@ -95,15 +97,29 @@ interface VitestReport {
   }[];
 }
 
+/** The servers a PostgreSQL-only mutant is judged against, or undefined when none are given. */
+function postgresServers(): { databaseUrl: string; redisUrl: string | undefined } | undefined {
+  const databaseUrl = process.env.MUTATION_DATABASE_URL;
+  return databaseUrl ? { databaseUrl, redisUrl: process.env.MUTATION_REDIS_URL } : undefined;
+}
+
 function runTests(
   workspace: string,
   tests: readonly string[],
+  engine: Mutant['engine'],
 ): Promise<{ failedTests: string[]; failedCount: number; exitCode: number }> {
   const reportFile = join(workspace, `.mutation-report-${process.hrtime.bigint()}.json`);
   const env = { ...process.env };
-  // The embedded defaults, as the first `npm test` of CI: mutants are judged without servers.
+  // The embedded defaults, as the first `npm test` of CI: mutants are judged without servers,
+  // except those of controls that only PostgreSQL and Redis have, judged as CI's second run.
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
+  const servers = engine === 'postgres' ? postgresServers() : undefined;
+  if (servers) {
+    env.DATABASE_URL = servers.databaseUrl;
+    if (servers.redisUrl) env.REDIS_URL = servers.redisUrl;
+    env.HAVEN_TEST_ENGINES = 'postgres';
+  }
   return new Promise((done, fail) => {
     const child = spawn(
       process.execPath,
@@ -153,7 +169,7 @@ async function runMutant(workspace: string, mutant: Mutant): Promise<Outcome> {
   );
   const started = Date.now();
   try {
-    const result = await runTests(workspace, mutant.tests);
+    const result = await runTests(workspace, mutant.tests, mutant.engine);
     const seconds = Math.round((Date.now() - started) / 1000);
     if (result.exitCode === 0) return { mutant, verdict: 'survived', caughtBy: [], seconds };
     // A mutant that stops the files from loading proves nothing about the control: only a
@@ -214,20 +230,31 @@ async function main(argv: readonly string[]): Promise<number> {
   // different place in the catalogue, so a machine too slow for all of it still covers the whole
   // catalogue over a few runs; without a deadline the order is the catalogue's.
   const deadlineMs = Number(process.env.MUTATION_DEADLINE ?? 0) * 1000;
-  const queue = [...selected];
+  const withoutServers = postgresServers()
+    ? []
+    : selected.filter((mutant) => mutant.engine === 'postgres');
+  const queue = selected.filter((mutant) => !withoutServers.includes(mutant));
+  const runnable = queue.length;
   if (deadlineMs > 0) {
     const day = Math.floor(Date.now() / 86_400_000);
     queue.push(...queue.splice(0, (day * 131) % queue.length));
   }
+  if (withoutServers.length > 0) {
+    console.log(
+      `mutation: ${withoutServers.length} mutants of PostgreSQL-only controls are not run ` +
+        '(set MUTATION_DATABASE_URL, and MUTATION_REDIS_URL for the Redis ones)',
+    );
+  }
   console.log(
-    `mutation: ${selected.length} mutants, ${workers} at a time, on the embedded defaults` +
+    `mutation: ${queue.length} mutants, ${workers} at a time, on the embedded defaults` +
+      (postgresServers() ? ' (PostgreSQL-only controls on MUTATION_DATABASE_URL)' : '') +
       (deadlineMs > 0 ? `; none starts after ${new Date(deadlineMs).toISOString()}` : ''),
   );
   const outcomes: Outcome[] = [];
   const workspaces: string[] = [];
   try {
     await Promise.all(
-      Array.from({ length: Math.min(workers, selected.length) }, async () => {
+      Array.from({ length: Math.min(workers, runnable) }, async () => {
         const workspace = makeWorkspace();
         workspaces.push(workspace);
         const next = () => (deadlineMs > 0 && Date.now() >= deadlineMs ? undefined : queue.shift());
@@ -251,7 +278,7 @@ async function main(argv: readonly string[]): Promise<number> {
   );
   if (queue.length > 0) {
     console.log(
-      `mutation: the deadline came before ${queue.length} of ${selected.length} mutants could run; ` +
+      `mutation: the deadline came before ${queue.length} of ${runnable} mutants could run; ` +
         `they were not judged in this run (first not run: ${queue[0]?.id ?? '?'})`,
     );
   }
