@@ -6976,6 +6976,58 @@ export const MUTANTS: readonly Mutant[] = [
       "a bucket endpoint host holding ; or quotes is stored and written into the upload relay's CSP",
     tests: [`${S}modules/files/buckets/validation.security.test.ts`],
   },
+  {
+    id: 'Z4/researcher-member-records',
+    control: 'Z4',
+    file: `${S}platform/access/patient-access.ts`,
+    find: '  if (!isClinicalStaff(scope)) return undefined;',
+    replace: '',
+    removes:
+      "a researcher member whose account holds clinical scopes reads and changes the organization's patient records",
+    tests: [`${T}clinical/researcher-member-phi.security.test.ts`],
+  },
+  {
+    id: 'Z4/researcher-member-documents',
+    control: 'Z4',
+    file: `${S}platform/access/file-access.ts`,
+    find: '  if (!scope || !isClinicalStaff(scope)) return undefined;',
+    replace: '  if (!scope) return undefined;',
+    removes:
+      "a researcher member whose account holds clinical scopes downloads the patients' documents",
+    tests: [`${T}clinical/researcher-member-phi.security.test.ts`],
+  },
+  {
+    id: 'Z4/researcher-member-patient-list',
+    control: 'Z4',
+    file: `${S}platform/access/organization-access.ts`,
+    find: '  if (scope && PATIENT_ACTIONS.has(input.action) && !isClinicalStaff(scope)) {',
+    replace: '  if (false) {',
+    removes:
+      "a researcher member whose account holds clinical scopes lists and adds the organization's patients",
+    tests: [
+      `${S}platform/access/access-controls.security.test.ts`,
+      `${T}clinical/researcher-member-phi.security.test.ts`,
+    ],
+  },
+  {
+    id: 'Z4/stale-membership-bucket',
+    control: 'Z4',
+    file: `${S}platform/access/bucket-access.ts`,
+    find: '  if (input.request.principal?.scopes.has(ORGANIZATION_STAFF_SCOPE) !== true) return undefined;',
+    replace: '',
+    removes:
+      "an org admin an admin made a patient still reads, changes and deletes the organization's buckets",
+    tests: [`${T}files/stale-membership-buckets.security.test.ts`],
+  },
+  {
+    id: 'Z4/stale-membership-administer',
+    control: 'Z4',
+    file: `${S}platform/access/organization-access.ts`,
+    find: '  administer: ORGANIZATION_STAFF_SCOPE,',
+    replace: '',
+    removes: 'an org admin an admin made a patient still adds buckets to the organization',
+    tests: [`${T}files/stale-membership-buckets.security.test.ts`],
+  },
   // ── PostgreSQL and Redis only: judged against MUTATION_DATABASE_URL / MUTATION_REDIS_URL ─
   {
     id: 'A4/clock-readiness',

@@ -54,6 +54,7 @@ function registerProbe(app: FastifyInstance): void {
 describeEachEngine('requireAccess: resolver-level controls', (engine) => {
   let harness: TestApp;
   let clinician: Actor;
+  let staff: Actor;
   let researcher: Actor;
   let researcherAsClinicianMember: Actor;
   let organizationId: string;
@@ -64,11 +65,13 @@ describeEachEngine('requireAccess: resolver-level controls', (engine) => {
   beforeAll(async () => {
     harness = await createTestApp(engine, { env: ENV, build: { modules: [registerProbe] } });
     clinician = await createActor(harness.app, ['clinician']);
+    staff = await createActor(harness.app, ['clinician']);
     researcher = await createActor(harness.app, ['researcher']);
     researcherAsClinicianMember = await createActor(harness.app, ['researcher']);
     organizationId = await createOrganization(harness.database.db, {
       members: [
         { userId: clinician.userId, role: 'researcher' },
+        { userId: staff.userId, role: 'clinician' },
         { userId: researcher.userId, role: 'researcher' },
         { userId: researcherAsClinicianMember.userId, role: 'clinician' },
       ],
@@ -91,14 +94,20 @@ describeEachEngine('requireAccess: resolver-level controls', (engine) => {
         }
       }
     }
-    // The same membership with the staff scope is allowed: the refusal above is the scope's.
-    const allowed = await ask(clinician, { permission: 'organization:list_patients' });
+    // A clinical membership with the staff scope is allowed: the refusal above is the scope's.
+    const allowed = await ask(staff, { permission: 'organization:list_patients' });
     expect(allowed.statusCode).toBe(200);
-    expect(allowed.json()).toEqual({
-      userId: clinician.userId,
-      organizationId,
-      role: 'researcher',
-    });
+    expect(allowed.json()).toEqual({ userId: staff.userId, organizationId, role: 'clinician' });
+  });
+
+  it('Z4/IDOR: a researcher member whose account holds the staff scopes neither lists nor adds the organization’s patients (403)', async () => {
+    for (const permission of ['organization:list_patients', 'organization:add_patients']) {
+      for (const body of [{ permission }, { permission, organizationId }]) {
+        const res = await ask(clinician, body);
+        expect(res.statusCode, `${permission} ${JSON.stringify(body)}`).toBe(403);
+        expect(res.json()).toMatchObject({ code: 'FORBIDDEN' });
+      }
+    }
   });
 
   it('Z2/Z3: a member holding the researcher membership role but not studies:manage starts no study there (404)', async () => {

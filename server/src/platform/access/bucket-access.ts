@@ -2,11 +2,12 @@
 // a query carrying the caller in its WHERE clause, so a bucket the caller has no relationship to
 // is never loaded and answers exactly like a missing one (404):
 // - owner: the person who owns it (every action);
-// - organization: members of the owning organization — its administrators manage it, members
-//   holding `files:write` read it and upload into it.
+// - organization: members of the owning organization whose account is staff (`orgs:members`) —
+//   its administrators manage it, members holding `files:write` read it and upload into it.
 // A bucket marked deleted is found by nobody. The system default bucket has no row and is never
 // a target here (it is read-only through the API, Z6).
 import type { AccessResolver, BucketAccess, ResolverInput } from './permissions.js';
+import { ORGANIZATION_STAFF_SCOPE } from './scopes.js';
 
 type Input = ResolverInput<'bucket'>;
 
@@ -34,6 +35,9 @@ export const resolveBucketAccess: AccessResolver<'bucket'> = async (input: Input
   }
   const organizationId = row.owner_organization_id;
   if (organizationId === null) return undefined;
+  // A membership counts only for a staff account: one an admin made a patient since it joined
+  // neither manages nor uses the organization's storage (scopes.ts).
+  if (input.request.principal?.scopes.has(ORGANIZATION_STAFF_SCOPE) !== true) return undefined;
   const access = (basis: BucketAccess['basis']): BucketAccess => ({
     userId: input.userId,
     bucketId,

@@ -6,13 +6,13 @@
 //   uploader's only while they are a member of the record's organization or are the patient
 //   themself (ownerStillRelated); someone removed from the organization no longer reads, downloads
 //   or deletes the record's documents;
-// - organization: staff of the organization the session works in, for files attached to one of
-//   its patients (read and download; `documents:read` scope);
+// - organization: clinical staff of the organization the session works in, for files attached to
+//   one of its patients (read and download; `documents:read` scope);
 // - self: the patient the file is attached to (read and download).
 // A deleted file is found by nobody.
 import { sql, type RawBuilder } from 'kysely';
 import { HavenError } from '../errors.js';
-import { organizationScope } from './scopes.js';
+import { isClinicalStaff, organizationScope } from './scopes.js';
 import type { AccessResolver, FileAccess, FileAccessBasis, ResolverInput } from './permissions.js';
 
 type Input = ResolverInput<'file'>;
@@ -69,7 +69,8 @@ async function asStaff(input: Input): Promise<FileAccess | undefined> {
     if (error instanceof HavenError && error.code === 'NO_ACTIVE_ORGANIZATION') return undefined;
     throw error;
   });
-  if (!scope) return undefined;
+  // Its researchers are not staff of its patients' records (scopes.ts, isClinicalStaff).
+  if (!scope || !isClinicalStaff(scope)) return undefined;
   const { organizationId } = scope;
   const row = await input.db
     .selectFrom('files')

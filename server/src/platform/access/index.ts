@@ -1,6 +1,7 @@
 // Access to clinical records (Z4, Z5, L3): the caller's scopes, the one deny-by-default check,
 // and the PHI audit. Modules import these from here.
 export {
+  ORGANIZATION_STAFF_SCOPE,
   organizationScope,
   patientSelfScope,
   requireOrganizationAdmin,

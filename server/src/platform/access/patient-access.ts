@@ -3,8 +3,8 @@
 // relationship to is never loaded and looks exactly like a missing one:
 // - a break-glass grant: read only, this admin's own grant on this patient, unexpired, unrevoked;
 // - self: the user whose account the record is linked to (patients.portal_user_id);
-// - membership: staff in the organization the session works in.
-import { linkedPatientScope, organizationScope } from './scopes.js';
+// - membership: clinical staff (org_admin or clinician) in the organization the session works in.
+import { isClinicalStaff, linkedPatientScope, organizationScope } from './scopes.js';
 import type {
   ActionOf,
   AccessResolver,
@@ -59,7 +59,10 @@ async function asSelf(input: Input, patientId: string): Promise<PatientAccess | 
 
 async function asMember(input: Input, patientId: string): Promise<PatientAccess | undefined> {
   if (!holds(input, STAFF_SCOPE[input.action])) return undefined;
-  const { organizationId, role } = await organizationScope(input.db, input.request);
+  const scope = await organizationScope(input.db, input.request);
+  // A researcher member is not staff of the record's organization, whatever scopes they hold.
+  if (!isClinicalStaff(scope)) return undefined;
+  const { organizationId, role } = scope;
   const row = await input.db
     .selectFrom('patients')
     .select('id')

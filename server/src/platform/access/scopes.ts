@@ -87,6 +87,26 @@ export async function organizationScope(
   );
 }
 
+/**
+ * The scope every organization staff account holds (the clinician account role's). A membership
+ * counts for running the organization or its storage only with it: memberships outlive account
+ * role changes, and an account an admin made a patient since it joined keeps no say there.
+ */
+export const ORGANIZATION_STAFF_SCOPE = 'orgs:members';
+
+/**
+ * The membership roles that make someone clinical staff of an organization: they see and change
+ * its patients' records and documents. A researcher member runs studies and sees no PHI, even when
+ * their account also holds clinical scopes (a clinician elsewhere, or an account role changed
+ * after they joined): the scopes say what a person may do somewhere, the membership role says
+ * what this organization let them do.
+ */
+const CLINICAL_STAFF_ROLES: ReadonlySet<OrganizationRole> = new Set(['org_admin', 'clinician']);
+
+export function isClinicalStaff(scope: { readonly role: OrganizationRole }): boolean {
+  return CLINICAL_STAFF_ROLES.has(scope.role);
+}
+
 /** Organization administrators only; other members get 403 (they can see the organization). */
 export function requireOrganizationAdmin(scope: OrganizationScope): void {
   if (scope.role !== 'org_admin') {

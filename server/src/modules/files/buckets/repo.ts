@@ -14,8 +14,15 @@ type NewBucket = Omit<
 
 export const LIST_LIMIT = 200;
 
-/** Active buckets the caller owns, or of organizations where they administer or may upload. */
-export async function selectVisibleBuckets(db: Db, userId: string, mayUpload: boolean) {
+/**
+ * Active buckets the caller owns, or, for a staff account (`staff`), of organizations where they
+ * administer or may upload.
+ */
+export async function selectVisibleBuckets(
+  db: Db,
+  userId: string,
+  access: { staff: boolean; mayUpload: boolean },
+) {
   return db
     .selectFrom('buckets')
     .leftJoin('organization_members as m', (join) =>
@@ -29,8 +36,8 @@ export async function selectVisibleBuckets(db: Db, userId: string, mayUpload: bo
     .where((eb) =>
       eb.or([
         eb('buckets.owner_user_id', '=', userId),
-        eb('m.role', '=', 'org_admin'),
-        ...(mayUpload ? [eb('m.user_id', '=', userId)] : []),
+        ...(access.staff ? [eb('m.role', '=', 'org_admin')] : []),
+        ...(access.staff && access.mayUpload ? [eb('m.user_id', '=', userId)] : []),
       ]),
     )
     .orderBy('buckets.created_at')

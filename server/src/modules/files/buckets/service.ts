@@ -6,7 +6,11 @@
 // changing a bucket needs a fresh MFA check (route-level step-up) and is audited.
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { requireAccess, requireUser } from '../../../platform/access/index.js';
+import {
+  ORGANIZATION_STAFF_SCOPE,
+  requireAccess,
+  requireUser,
+} from '../../../platform/access/index.js';
 import { HavenError } from '../../../platform/errors.js';
 import { OutboundRequestError } from '../../../platform/http-client.js';
 import { requestContext } from '../../../platform/http/request-context.js';
@@ -143,8 +147,12 @@ function assertNotDefault(bucketId: string): void {
 
 export async function listBuckets(ctx: FilesContext, request: FastifyRequest) {
   const { userId } = requireUser(request);
-  const mayUpload = request.principal?.scopes.has(UPLOAD_SCOPE) === true;
-  const rows = await repo.selectVisibleBuckets(ctx.db, userId, mayUpload);
+  const scopes = request.principal?.scopes;
+  // The organizations' buckets as bucket-access.ts allows them: to staff accounts only.
+  const rows = await repo.selectVisibleBuckets(ctx.db, userId, {
+    staff: scopes?.has(ORGANIZATION_STAFF_SCOPE) === true,
+    mayUpload: scopes?.has(UPLOAD_SCOPE) === true,
+  });
   const owned = await Promise.all(
     rows.map(async (row) =>
       rowView(
