@@ -12,14 +12,16 @@ import { startupWarnings, type HavenConfig } from './config.js';
 import { openDatabase } from './platform/db/database.js';
 import { migrateToLatest } from './platform/db/migrate.js';
 import { bufferedLogDestination, createLogger } from './platform/logging.js';
-import { createWorker } from './platform/jobs.js';
+import { createWorker, type Worker } from './platform/jobs.js';
 import {
   createMetrics,
   startMetricsListener,
   type HavenMetrics,
   type MetricsListener,
 } from './platform/metrics/index.js';
-import { jobHandlers, jobSchedules } from './jobs/registry.js';
+import type { Kysely } from 'kysely';
+import type { DatabaseSchema } from './platform/db/schema.js';
+import { jobHandlers, jobLoops, jobSchedules, type JobDependencies } from './jobs/registry.js';
 import { auditSealing, runAuditLogVerify } from './platform/audit/configured.js';
 import { formatRouteTable } from './platform/http/route-table.js';
 import { openApiDocument } from './platform/http/openapi.js';
@@ -113,6 +115,35 @@ function jobDependencies(config: HavenConfig, services: FileServices, logger: Lo
   };
 }
 
+/**
+ * Every job this process runs, in worker loops of their own (jobs/registry.ts, jobLoops): a scan
+ * waiting on a hung clamd holds only the scan loop, never audit sealing or the other jobs.
+ */
+function startJobWorkers(options: {
+  db: Kysely<DatabaseSchema>;
+  dependencies: JobDependencies;
+  logger: Logger;
+  pollIntervalMs: number;
+  onJobFinished: (queue: string, outcome: 'done' | 'retry' | 'failed') => void;
+}): Pick<Worker, 'stop'> {
+  const workers = jobLoops(jobHandlers(options.dependencies), jobSchedules()).map((loop) =>
+    createWorker({
+      db: options.db,
+      handlers: loop.handlers,
+      schedules: loop.schedules,
+      log: options.logger.child({ component: 'worker', loop: loop.name }),
+      pollIntervalMs: options.pollIntervalMs,
+      onJobFinished: options.onJobFinished,
+    }),
+  );
+  for (const worker of workers) worker.start();
+  return {
+    async stop(stopOptions) {
+      await Promise.all(workers.map((worker) => worker.stop(stopOptions)));
+    },
+  };
+}
+
 /** The separate metrics listener (L4) when HAVEN_METRICS_PORT is set; never the public port. */
 async function serveMetrics(
   config: HavenConfig,
@@ -149,16 +180,14 @@ async function serve(): Promise<void> {
   }
   await app.listen({ host: config.host, port: config.port });
   const worker = config.jobs.embeddedWorker
-    ? createWorker({
+    ? startJobWorkers({
         db: app.database.db,
-        handlers: jobHandlers(jobDependencies(config, app.fileServices, logger)),
-        schedules: jobSchedules(),
-        log: logger.child({ component: 'worker' }),
+        dependencies: jobDependencies(config, app.fileServices, logger),
+        logger,
         pollIntervalMs: config.jobs.pollIntervalMs,
         onJobFinished: app.metrics.jobFinished,
       })
     : undefined;
-  worker?.start();
   const metricsListener = await serveMetrics(config, app.metrics, logger);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -201,15 +230,13 @@ async function work(): Promise<void> {
   await warnIfPrivilegedRuntimeRole(database, logger);
   // The worker's own metrics: its job runs, the scan results it audits, the shared gauges.
   const metrics = createMetrics({ db: database.db, log: logger });
-  const worker = createWorker({
+  const worker = startJobWorkers({
     db: database.db,
-    handlers: jobHandlers(jobDependencies(config, await openFileServices(config), logger)),
-    schedules: jobSchedules(),
-    log: logger.child({ component: 'worker' }),
+    dependencies: jobDependencies(config, await openFileServices(config), logger),
+    logger,
     pollIntervalMs: config.jobs.pollIntervalMs,
     onJobFinished: metrics.jobFinished,
   });
-  worker.start();
   const metricsListener = await serveMetrics(config, metrics, logger);
   logger.info('worker started');
   // The worker's poll timers are unref()ed; this keeps the process alive until a signal.

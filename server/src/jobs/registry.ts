@@ -10,6 +10,7 @@ import {
 } from '../modules/identity/index.js';
 import { purgeExpiredOAuthRecords } from '../modules/oauth/index.js';
 import { sealAuditChain, type SealedTail } from '../platform/audit/seal.js';
+import { databaseNow } from '../platform/db/clock-agreement.js';
 import { createAnchorPublisher } from '../platform/audit/anchors.js';
 import type { AuditSealing } from '../platform/audit/configured.js';
 import {
@@ -74,8 +75,12 @@ export function jobHandlers(dependencies: JobDependencies): Record<string, JobHa
     // not finish (modules/identity/passwords/reset-requests.ts).
     ...(identity && { [PASSWORD_RESET_QUEUE]: passwordResetJob(identity) }),
     // A13: idempotent conditional deletes, so overlapping runs on several nodes are harmless.
+    // Expiry is judged on the database's clock, the one every node shares: a worker whose own
+    // clock ran two hours ahead deleted live sessions (probe "faults2", finding 4), and a day
+    // ahead it would also drop live links and sign-in backoff rows (A3). Only `serve` nodes take
+    // themselves out of service when their clock drifts (readiness); a worker has no such check.
     'identity.cleanup': async (_payload, { db, log }) => {
-      const counts = await purgeExpiredIdentityRecords(db, new Date());
+      const counts = await purgeExpiredIdentityRecords(db, await databaseNow(db));
       // Finished reset requests: a failed one still names an email address.
       await db
         .deleteFrom('jobs')
@@ -87,7 +92,7 @@ export function jobHandlers(dependencies: JobDependencies): Record<string, JobHa
     },
     // A13: expired OAuth artifacts and revoked-token ids; idempotent like identity's.
     'oauth.cleanup': async (_payload, { db, log }) => {
-      const counts = await purgeExpiredOAuthRecords(db, new Date());
+      const counts = await purgeExpiredOAuthRecords(db, await databaseNow(db));
       log.info(counts, 'oauth records purged');
     },
     // L3: links committed audit events into the keyed hash chain (platform/audit/seal.ts). One
@@ -136,6 +141,49 @@ export function jobHandlers(dependencies: JobDependencies): Record<string, JobHa
       }
     },
   };
+}
+
+/**
+ * Queues that wait on a service outside the database: each is run by a worker loop of its own.
+ * A worker runs one job at a time, and a clamd that hangs holds a scan for its whole idle timeout
+ * (60 s), attempt after attempt and file after file: sharing the loop, audit sealing (L3), the
+ * password-reset fallback (A10) and the cleanups waited behind every queued scan for as long as
+ * clamd hung (the probe saw audit events stay unsealed for the whole 144 s hang).
+ */
+const OWN_LOOP_QUEUES: readonly string[] = [SCAN_QUEUE];
+
+export interface JobLoop {
+  readonly name: string;
+  readonly handlers: Record<string, JobHandler>;
+  readonly schedules: Array<{ queue: string; everyMs: number }>;
+}
+
+/**
+ * The handlers and schedules split into the worker loops that run them: one loop per queue of
+ * OWN_LOOP_QUEUES that this process can run, and one for all the others.
+ */
+export function jobLoops(
+  handlers: Record<string, JobHandler>,
+  schedules: Array<{ queue: string; everyMs: number }>,
+): JobLoop[] {
+  const loopOf = (queue: string): string => (OWN_LOOP_QUEUES.includes(queue) ? queue : 'system');
+  const loops = new Map<
+    string,
+    { handlers: Record<string, JobHandler>; schedules: JobLoop['schedules'] }
+  >();
+  const loop = (name: string) => {
+    let found = loops.get(name);
+    if (!found) loops.set(name, (found = { handlers: {}, schedules: [] }));
+    return found;
+  };
+  for (const [queue, handler] of Object.entries(handlers)) {
+    loop(loopOf(queue)).handlers[queue] = handler;
+  }
+  for (const schedule of schedules) {
+    // A schedule whose queue this process cannot run is kept with the system loop, as before.
+    loop(handlers[schedule.queue] ? loopOf(schedule.queue) : 'system').schedules.push(schedule);
+  }
+  return [...loops].map(([name, parts]) => ({ name, ...parts }));
 }
 
 export function jobSchedules(): Array<{ queue: string; everyMs: number }> {

@@ -2,6 +2,7 @@
 // for. The largest file an upload may hold is enforced at start, to the byte; a chunk may not run
 // past the declared length; the file list and the usage endpoint are the caller's own; cleanup
 // leaves live uploads alone.
+import { Readable } from 'node:stream';
 import pino from 'pino';
 import { expect, it } from 'vitest';
 import { expireAbandonedUploads } from '../../src/modules/files/index.js';
@@ -91,6 +92,43 @@ describeClinic(
       const rest = await tusPatch(clinic.app, uploader, liveLocation, 1000, body.subarray(1000));
       expect(rest.statusCode, rest.body).toBe(204);
       expect(rest.headers['haven-file-id']).toBeDefined();
+    });
+
+    it('F7/orphaned object: an expired upload whose completion assembled the object but never recorded it leaves no object in storage', async () => {
+      // What a final PATCH leaves when the database fails after storage assembled the object
+      // (probe "faults2": 18 of 31 final PATCHes refused under a pg_terminate_backend loop): the
+      // session still open, the whole object under its key, no file row. The client saw a 503
+      // and never came back.
+      const uploader = await clinic.actor(['clinician']);
+      const body = pdfBytes(3000);
+      const created = await tusCreate(clinic.app, uploader, body.length, { filename: 'lost.pdf' });
+      expect(created.statusCode, created.body).toBe(201);
+      const sessionId = String(created.headers.location).split('/').pop()!;
+      const [session] = await clinic.rows('upload_sessions', { id: sessionId });
+      const key = String(session!.object_key);
+      const uploadId = String(session!.storage_upload_id);
+      const storage = clinic.app.fileServices.storage;
+      const { etag } = await storage.uploadPart({
+        key,
+        uploadId,
+        partNumber: 1,
+        body: Readable.from([body]),
+        size: body.length,
+      });
+      await storage.completeMultipartUpload(key, uploadId, [{ partNumber: 1, etag }]);
+      expect(await storage.headObject(key)).toMatchObject({ size: body.length });
+      await clinic.db
+        .updateTable('upload_sessions')
+        .set({ expires_at: new Date(Date.now() - 1000) })
+        .where('id', '=', sessionId)
+        .execute();
+
+      await expireAbandonedUploads(clinic.db, storage, log);
+      expect((await clinic.rows('upload_sessions', { id: sessionId }))[0]).toMatchObject({
+        status: 'expired',
+      });
+      expect(await clinic.rows('files', { session_id: sessionId })).toEqual([]);
+      expect(await storage.headObject(key)).toBeUndefined();
     });
 
     it("Z4: a person's file list holds their own files only, never another person's", async () => {

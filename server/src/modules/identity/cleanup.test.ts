@@ -1,7 +1,7 @@
 // A13: the identity cleanup purges only records nobody can use any more, and two workers
 // running it at the same moment neither fail nor delete anything they should not.
 import pino from 'pino';
-import { beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it, vi } from 'vitest';
 import { createUser } from '../../../test/actors.js';
 import { describeEachEngine, useTestDatabase } from '../../../test/databases.js';
 import { randomToken, sha256Hex } from '../../platform/crypto.js';
@@ -183,6 +183,41 @@ describeEachEngine('identity cleanup', (engine) => {
     expect(a.loginThrottle + b.loginThrottle).toBe(2);
     await expectPurged(batch);
   });
+
+  // A worker's own clock is no judge of expiry: PostgreSQL's is (embedded PGlite has only the
+  // node's clock, and one process).
+  it.skipIf(engine !== 'postgres')(
+    'A13/clock skew: the identity.cleanup job of a worker whose clock runs 2 hours ahead purges no live session',
+    async () => {
+      const real = Date.now();
+      const live = await database.db
+        .insertInto('sessions')
+        .values({
+          user_id: userId,
+          idle_expires_at: new Date(real + 30 * MIN),
+          absolute_expires_at: new Date(real + DAY),
+          user_agent: 'skew:live',
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const handler = jobHandlers(testAuditSealing())['identity.cleanup']!;
+      vi.useFakeTimers({ toFake: ['Date'], now: real + 2 * 60 * MIN });
+      try {
+        await handler(
+          {},
+          { jobId: 'skewed', attempt: 1, db: database.db, log: pino({ level: 'silent' }) },
+        );
+      } finally {
+        vi.useRealTimers();
+      }
+      const left = await database.db
+        .selectFrom('sessions')
+        .select('id')
+        .where('id', '=', live.id)
+        .execute();
+      expect(left).toHaveLength(1);
+    },
+  );
 
   it('A13: runs as the identity.cleanup job every 10 minutes', async () => {
     expect(jobSchedules()).toContainEqual({ queue: 'identity.cleanup', everyMs: 10 * MIN });

@@ -41,6 +41,15 @@ export async function measureClockSkew(
   return { skewMs: (sent + received) / 2 - databaseMs, uncertaintyMs: (received - sent) / 2 };
 }
 
+/**
+ * The database's clock now: for decisions that must not depend on which node makes them (a
+ * background job deciding what has expired runs on whichever worker claims it).
+ */
+export async function databaseNow(db: Kysely<DatabaseSchema>): Promise<Date> {
+  const { rows } = await sql<{ now: Date | string }>`select clock_timestamp() as now`.execute(db);
+  return new Date(rows[0]!.now);
+}
+
 /** Throws ClockSkewError when the node's clock is surely more than the limit away. */
 export async function assertClockAgrees(
   db: Kysely<DatabaseSchema>,

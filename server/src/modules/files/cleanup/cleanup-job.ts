@@ -39,6 +39,13 @@ export async function expireAbandonedUploads(
         session.bucket_id,
       );
       await storage.abortMultipartUpload(session.object_key, session.storage_upload_id);
+      // A completion that assembled the object and then could not record it (the database
+      // away, the node killed: the client saw a 503 and never came back) leaves the whole object
+      // under the session's key, where the abort no longer reaches: unscanned bytes no file row
+      // points at, kept forever (probe "faults2", finding 3). The session is still open, so no
+      // file holds that key (a completion closes the session in the transaction that adds the
+      // file), and this worker holds the writer mark, so no completion can start meanwhile.
+      await storage.deleteObject(session.object_key);
     } catch (error) {
       const reason = error instanceof Error ? error.message : 'unknown error';
       await repo.recordCleanupFailure(db, session.id, reason.slice(0, 500));
