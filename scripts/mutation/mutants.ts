@@ -2033,7 +2033,7 @@ export const MUTANTS: readonly Mutant[] = [
     id: 'Z3/member-role-keeps-account-role',
     control: 'Z3',
     file: `${S}modules/organizations/members/service.ts`,
-    find: '      if (accountRoleFor(target.role) !== accountRoleFor(change.role)) {',
+    find: '      if (accountRoleForMembership(target.role) !== accountRoleForMembership(change.role)) {',
     replace: '      if (false) {',
     removes:
       "an org admin turns a researcher's membership into clinical staff, giving them patient data",
@@ -7037,6 +7037,16 @@ export const MUTANTS: readonly Mutant[] = [
     removes:
       'an object assembled by a completion that was never recorded stays in storage forever, unscanned',
     tests: [`${T}files/upload-controls.security.test.ts`],
+  },
+  {
+    id: 'Z4/role-change-keeps-memberships',
+    control: 'Z4',
+    file: `${S}modules/identity/admin-users/service.ts`,
+    find: '    await refuseOrphanedMemberships(trx, user.id, roles);',
+    replace: '',
+    removes:
+      'an admin takes the clinician role from an org admin and the membership stays behind, stale',
+    tests: [`${T}identity/role-change-memberships.security.test.ts`],
   },
   // ── PostgreSQL and Redis only: judged against MUTATION_DATABASE_URL / MUTATION_REDIS_URL ─
   {

@@ -1,5 +1,5 @@
-// Z4 / F1: organization memberships outlive account role changes (an admin's PUT
-// /api/admin/users/:id/roles leaves them), so a membership must count for an organization's
+// Z4 / F1: organization memberships could outlive account role changes (an admin's PUT
+// /api/admin/users/:id/roles left them; it now refuses), so a membership must count for an organization's
 // storage only while the account is staff. An org admin whose account an admin made a patient
 // keeps the org_admin membership row, and the patient role holds files:read and files:write, the
 // only scopes the bucket routes ask for: without the staff check they still read, change, delete
@@ -46,7 +46,6 @@ describeClinic('organization buckets after an account role change (Z4)', (clinic
   }
 
   beforeAll(async () => {
-    const admin = await clinic.actor(['admin']);
     orgAdmin = await clinic.actor(['clinician']);
     const leaving = await clinic.actor(['clinician']);
     organizationId = await clinic.organization({
@@ -56,11 +55,15 @@ describeClinic('organization buckets after an account role change (Z4)', (clinic
       ],
     });
     bucketId = await insertOrganizationBucket(leaving.userId);
-    // The platform admin makes the departing org admin a patient, through the API.
-    const changed = await clinic.call(admin, 'PUT', `/api/admin/users/${leaving.userId}/roles`, {
-      roles: ['patient'],
-    });
-    expect(changed.statusCode, changed.body).toBe(200);
+    // The departing org admin's account made a patient while the membership stays. The admin
+    // API now refuses that change until the membership is gone (role-change-memberships test);
+    // the row is written directly, as a membership left from before that rule or a database
+    // edit would leave it: the access check must hold on its own.
+    await clinic.db
+      .updateTable('users')
+      .set({ roles: ['patient'] })
+      .where('id', '=', leaving.userId)
+      .execute();
     // The membership row is still there: that is the state under test.
     expect(await clinic.rows('organization_members', { user_id: leaving.userId })).toHaveLength(1);
     // Their next sign-in, with MFA so that step-up is no obstacle.

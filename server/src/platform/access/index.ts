@@ -2,6 +2,7 @@
 // and the PHI audit. Modules import these from here.
 export {
   ORGANIZATION_STAFF_SCOPE,
+  accountRoleForMembership,
   organizationScope,
   patientSelfScope,
   requireOrganizationAdmin,

@@ -107,6 +107,16 @@ export function isClinicalStaff(scope: { readonly role: OrganizationRole }): boo
   return CLINICAL_STAFF_ROLES.has(scope.role);
 }
 
+/**
+ * The account role a membership role needs: researchers run studies (issue 10) and hold no
+ * clinical scopes; administrators and clinicians are clinical staff. A member joins only with
+ * it (modules/organizations/members/service.ts), and an admin cannot take it away while the
+ * membership lasts (modules/identity/admin-users/service.ts, changeRoles).
+ */
+export function accountRoleForMembership(role: OrganizationRole): 'clinician' | 'researcher' {
+  return role === 'researcher' ? 'researcher' : 'clinician';
+}
+
 /** Organization administrators only; other members get 403 (they can see the organization). */
 export function requireOrganizationAdmin(scope: OrganizationScope): void {
   if (scope.role !== 'org_admin') {

@@ -1,7 +1,7 @@
 // User administration's reads and writes (Z3, L3). Every query names the user it works on,
 // except the search, which is the admin's view of all users.
 import { sql } from 'kysely';
-import type { Role } from '../../../platform/db/schema.js';
+import type { OrganizationRole, Role } from '../../../platform/db/schema.js';
 import { escapeLike } from '../../../platform/db/sql-text.js';
 import { organizationRoles, userById, type Db } from '../users-repo.js';
 
@@ -23,6 +23,24 @@ export const findUser = (db: Db, id: string, lock = false) => {
   return (lock ? query.forUpdate() : query).executeTakeFirst();
 };
 export type UserRow = NonNullable<Awaited<ReturnType<typeof findUser>>>;
+
+/**
+ * The user's memberships with their organizations' names. Read in its own statement after the
+ * user row is locked: a membership added by a transaction the lock waited for is then seen
+ * (members/service.ts adds one only with the account row locked too).
+ */
+export function membershipsOf(
+  db: Db,
+  userId: string,
+): Promise<{ name: string; role: OrganizationRole }[]> {
+  return db
+    .selectFrom('organization_members as m')
+    .innerJoin('organizations as o', 'o.id', 'm.organization_id')
+    .select(['o.name', 'm.role'])
+    .where('m.user_id', '=', userId)
+    .orderBy('o.name')
+    .execute();
+}
 
 export interface UserSearch {
   /** Lower-cased; empty for no search term. */

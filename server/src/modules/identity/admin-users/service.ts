@@ -3,6 +3,7 @@
 // Every change is audited with the admin as actor and the user as target, in the same
 // transaction; changes that alter what a user may do end their sessions, so the next access
 // token (minted at sign-in) carries the new scopes.
+import { accountRoleForMembership } from '../../../platform/access/index.js';
 import { HavenError } from '../../../platform/errors.js';
 import type { Role } from '../../../platform/db/schema.js';
 import type { RequestContext } from '../../../platform/http/request-context.js';
@@ -10,12 +11,13 @@ import { recordUserEvent } from '../../../platform/user-event.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
 import type { IdentityDeps, IdentitySettings } from '../dependencies.js';
 import { voidAllOneTimeTokens } from '../onboarding/one-time-tokens-repo.js';
-import { requiresMfa } from '../roles.js';
+import { organizationRoleLabel, requiresMfa } from '../roles.js';
 import { listUserSessions, revokeUserSessions } from '../sessions/repo.js';
 import { endSessions } from '../sessions/session-kit.js';
 import {
   findUser,
   hasPassword,
+  membershipsOf,
   searchUsers,
   setRoles,
   setStatus,
@@ -109,6 +111,29 @@ async function changeUser(
   return { user: toView(result.user) };
 }
 
+/**
+ * Z3/Z4: a membership needs the account role it was granted for (a clinician or org admin
+ * membership the clinician role, a researcher membership the researcher role). Taking that role
+ * away while the membership lasts left a stale membership behind: an org admin made a patient
+ * kept running the organization's storage, a researcher made a clinician reached its patients.
+ * The admin removes the membership first (or the organization's admin changes it); the answer
+ * names the organizations.
+ */
+async function refuseOrphanedMemberships(trx: Db, userId: string, roles: Role[]): Promise<void> {
+  const orphaned = (await membershipsOf(trx, userId)).filter(
+    (membership) => !roles.includes(accountRoleForMembership(membership.role)),
+  );
+  if (orphaned.length === 0) return;
+  const places = orphaned
+    .map((m) => `${m.name} (${organizationRoleLabel(m.role).toLowerCase()})`)
+    .join(', ');
+  const needed = [...new Set(orphaned.map((m) => accountRoleForMembership(m.role)))].join(' and ');
+  throw new HavenError(
+    'CONFLICT',
+    `This person works in ${places}, which needs the ${needed} role. Remove them from ${orphaned.length === 1 ? 'that organization' : 'those organizations'} first, or keep the role.`,
+  );
+}
+
 export function changeRoles(deps: IdentityDeps, call: AdminCall, roles: Role[]) {
   const { context } = deps;
   return changeUser(deps, call, 'admin.user_roles_changed', async (trx, user) => {
@@ -123,6 +148,7 @@ export function changeRoles(deps: IdentityDeps, call: AdminCall, roles: Role[]) 
     ) {
       throw new HavenError('CONFLICT', 'This role requires MFA; the user must set it up first.');
     }
+    await refuseOrphanedMemberships(trx, user.id, roles);
     await setRoles(trx, user.id, roles, context.now());
     const revoked = await revokeUserSessions(trx, user.id, 'roles_changed', context.now());
     return { revoked, details: { roles: roles.join(' '), previous: user.roles.join(' ') } };

@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { OrganizationRole } from '../../../platform/db/schema.js';
 import { HavenError } from '../../../platform/errors.js';
-import { requireAccess } from '../../../platform/access/index.js';
+import { accountRoleForMembership, requireAccess } from '../../../platform/access/index.js';
 import { requestContext, type RequestContext } from '../../../platform/http/request-context.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
 import { onUniqueViolation } from '../../../platform/unique-conflict.js';
@@ -96,14 +96,6 @@ async function insertMembership(
   });
 }
 
-/**
- * The account role a membership role needs: researchers run studies (issue 10) and hold no
- * clinical scopes; administrators and clinicians are clinical staff.
- */
-function accountRoleFor(role: OrganizationRole): 'clinician' | 'researcher' {
-  return role === 'researcher' ? 'researcher' : 'clinician';
-}
-
 /** An existing invited or active clinician joins at once; undefined when no account has the email. */
 async function addExistingAccount(
   ctx: ModuleContext,
@@ -115,7 +107,7 @@ async function addExistingAccount(
     const user = await repo.lockAccountByEmail(trx, emailKey);
     if (!user) return undefined;
     if (await repo.findMember(trx, input.organizationId, user.id)) throw alreadyMember();
-    const accountRole = accountRoleFor(input.role);
+    const accountRole = accountRoleForMembership(input.role);
     if (user.status === 'disabled' || !user.roles.includes(accountRole)) {
       throw new HavenError(
         'CONFLICT',
@@ -135,7 +127,7 @@ async function inviteNewAccount(
   const invited = await invitations
     .inviteUser({
       email: input.email,
-      role: accountRoleFor(input.role),
+      role: accountRoleForMembership(input.role),
       displayName: input.displayName,
       invitedBy: input.actorId,
       requestId: input.requestId,
@@ -284,7 +276,7 @@ export async function changeMemberRole(
 ): Promise<MemberView> {
   return withLockedMembers(ctx, request, change, async (trx, target, adminCount) => {
     if (target.role !== change.role) {
-      if (accountRoleFor(target.role) !== accountRoleFor(change.role)) {
+      if (accountRoleForMembership(target.role) !== accountRoleForMembership(change.role)) {
         throw new HavenError(
           'CONFLICT',
           'A researcher cannot become clinical staff, nor staff a researcher: the account itself has a different role.',
