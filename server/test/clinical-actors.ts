@@ -5,6 +5,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseSchema, OrganizationRole, Role } from '../src/platform/db/schema.js';
 import type { Engine } from '../src/platform/db/database.js';
+import { issueAccessToken } from '../src/modules/identity/index.js';
 import {
   GENEROUS_RATE_LIMITS,
   addMember,
@@ -164,4 +165,29 @@ export function describeClinic(
   const [options, body] =
     typeof optionsOrBody === 'function' ? [{}, optionsOrBody] : [optionsOrBody, maybeBody!];
   describeEachEngine(name, (engine) => body(useClinic(engine, options), engine));
+}
+
+/** A token for the actor's own session holding only `scopes` (a narrower token, same person). */
+export async function narrowedToken(
+  clinic: Clinic,
+  actor: Actor,
+  scopes: string[],
+): Promise<Actor> {
+  const identity = clinic.app.identity;
+  if (!identity) throw new Error('the identity module is needed');
+  const now = Date.now();
+  const seconds = Math.floor(now / 1000);
+  const { token } = await issueAccessToken({
+    keys: identity.keys,
+    issuer: identity.issuer,
+    audience: identity.audience,
+    subject: actor.userId,
+    sessionId: actor.sessionId,
+    scopes,
+    amr: ['pwd', 'otp'],
+    authTime: seconds,
+    mfaAt: seconds,
+    now: () => now,
+  });
+  return { ...actor, authorization: `Bearer ${token}` };
 }

@@ -4,30 +4,9 @@
 // record's write scope, whatever else the route asks); and a note carrying a direction override
 // or a control character, which shows another text than the one stored (V1).
 import { expect, it } from 'vitest';
-import { issueAccessToken, scopesForRoles } from '../../src/modules/identity/index.js';
+import { scopesForRoles } from '../../src/modules/identity/index.js';
 import { archivePatientRow } from '../actors.js';
-import { describeClinic, type Actor, type Clinic } from '../clinical-actors.js';
-
-/** A token for the actor's own session holding only `scopes` (a narrower token, same person). */
-async function narrowedToken(clinic: Clinic, actor: Actor, scopes: string[]): Promise<Actor> {
-  const identity = clinic.app.identity;
-  if (!identity) throw new Error('the identity module is needed');
-  const now = Date.now();
-  const seconds = Math.floor(now / 1000);
-  const { token } = await issueAccessToken({
-    keys: identity.keys,
-    issuer: identity.issuer,
-    audience: identity.audience,
-    subject: actor.userId,
-    sessionId: actor.sessionId,
-    scopes,
-    amr: ['pwd', 'otp'],
-    authTime: seconds,
-    mfaAt: seconds,
-    now: () => now,
-  });
-  return { ...actor, authorization: `Bearer ${token}` };
-}
+import { describeClinic, narrowedToken } from '../clinical-actors.js';
 
 describeClinic('clinical controls (round 9)', (clinic) => {
   it('Z4/archived record: staff can neither change an archived record nor add a note to it (409), and nothing is written', async () => {

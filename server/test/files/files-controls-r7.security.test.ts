@@ -8,36 +8,15 @@
 // rate class (R1). A bucket endpoint never carries a
 // credential in its URL, a password alone included (F1: credentials are sealed in their own fields).
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { issueAccessToken, scopesForRoles } from '../../src/modules/identity/index.js';
+import { scopesForRoles } from '../../src/modules/identity/index.js';
 import { recordAudit } from '../../src/platform/audit/audit.js';
 import type { Role } from '../../src/platform/db/schema.js';
 import { GENEROUS_RATE_LIMITS } from '../actors.js';
-import { describeClinic, type Actor, type Clinic } from '../clinical-actors.js';
+import { describeClinic, narrowedToken, type Actor } from '../clinical-actors.js';
 import { LOCAL_S3_CLINIC, addOwnedBucket } from '../owned-buckets.js';
 import { ownedBucketBody, startS3Server, type TestS3Server } from '../s3-server.js';
 import { insertStoredFile } from '../security/files-matrix.table.js';
 import { tusCreate } from '../tus.js';
-
-/** A token for the actor's own session holding only `scopes` (a narrower token, same person). */
-async function narrowedToken(clinic: Clinic, actor: Actor, scopes: string[]): Promise<Actor> {
-  const identity = clinic.app.identity;
-  if (!identity) throw new Error('the identity module is needed');
-  const now = Date.now();
-  const seconds = Math.floor(now / 1000);
-  const { token } = await issueAccessToken({
-    keys: identity.keys,
-    issuer: identity.issuer,
-    audience: identity.audience,
-    subject: actor.userId,
-    sessionId: actor.sessionId,
-    scopes,
-    amr: ['pwd', 'otp'],
-    authTime: seconds,
-    mfaAt: seconds,
-    now: () => now,
-  });
-  return { ...actor, authorization: `Bearer ${token}` };
-}
 
 describeClinic('files controls (round 7)', (clinic) => {
   let organizationId: string;
