@@ -47,7 +47,11 @@ export async function appendChunk(
   // The common case in one statement: the caller's own open upload (Z4), its writer mark taken.
   // The offset is checked on the row that statement returned: no other writer moved it since.
   const claimed = await repo.claimOwnWriter(defaultCtx.db, userId, input.sessionId, 'tus', token);
-  if (!claimed) throw await whyNotClaimed(defaultCtx, userId, input);
+  if (!claimed) {
+    const done = await alreadyComplete(defaultCtx, userId, input);
+    if (done) return done;
+    throw await whyNotClaimed(defaultCtx, userId, input);
+  }
   // The mark stays alive while this PATCH does (a slow link, a long completion); one that stops
   // being renewed goes stale quickly (repo.ts), so a crashed node does not lock the upload.
   const heartbeat = setInterval(() => {
@@ -146,6 +150,25 @@ async function whyNotRecorded(
   // failed over lost it. The client may send the rest again from where HEAD says.
   assertAcceptingBytes(ctx, await ownSession(ctx, userId, sessionId, 'tus'));
   return uploadBusy('This upload was taken over meanwhile; try again.');
+}
+
+/**
+ * An empty PATCH at the end of a completed upload: the client sending its last chunk again after
+ * an answer it never got (a 503 while the completion still committed, a cut connection), without
+ * asking HEAD first. Answered as HEAD would, with the file, instead of 409: the upload did arrive.
+ */
+async function alreadyComplete(
+  ctx: FilesContext,
+  userId: string,
+  input: { sessionId: string; offset: number; contentLength: number | undefined },
+): Promise<UploadProgress | undefined> {
+  if (input.contentLength !== 0) return undefined;
+  const session = await ownSession(ctx, userId, input.sessionId, 'tus');
+  if (session.status !== 'completed' || input.offset !== Number(session.declared_size)) {
+    return undefined;
+  }
+  const file = await repo.selectFileOfSession(ctx.db, session.id);
+  return progressOf(session, file?.id);
 }
 
 /** Why a PATCH could not take the writer mark, checked in the order a PATCH checks them. */

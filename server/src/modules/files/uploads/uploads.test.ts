@@ -63,6 +63,31 @@ describeClinic('files: tus uploads', { env: { HAVEN_FILES_USER_QUOTA_MB: '64' } 
     void organizationId;
   });
 
+  it('F2: an empty PATCH at the end of a completed upload (a last chunk sent again) answers 204 with the file; bytes there are still refused', async () => {
+    const someone = await clinic.actor(['clinician']);
+    const body = pdfBytes(64 * 1024);
+    const { location, last } = await tusUpload(clinic.app, someone, body, {
+      filename: 'again.pdf',
+    });
+    expect(last.statusCode, last.body).toBe(204);
+    const fileId = last.headers['haven-file-id'];
+    expect(fileId).toMatch(/^[0-9a-f-]{36}$/);
+
+    const again = await tusPatch(clinic.app, someone, location, body.length, Buffer.alloc(0));
+    expect(again.statusCode, again.body).toBe(204);
+    expect(again.headers['upload-offset']).toBe(String(body.length));
+    expect(again.headers['haven-file-id']).toBe(fileId);
+
+    const more = await tusPatch(clinic.app, someone, location, body.length, Buffer.from('x'));
+    expect(more.statusCode).toBe(409);
+    const elsewhere = await tusPatch(clinic.app, someone, location, 0, Buffer.alloc(0));
+    expect(elsewhere.statusCode).toBe(409);
+    // Someone else's completed upload is still not theirs to ask about.
+    const stranger = await clinic.actor(['clinician']);
+    const foreign = await tusPatch(clinic.app, stranger, location, body.length, Buffer.alloc(0));
+    expect(foreign.statusCode).toBe(404);
+  });
+
   it('F8: refuses an upload over the quota at start', async () => {
     const res = await tusCreate(clinic.app, clinician, 60 * MIB, { filename: 'big.pdf' });
     expect(res.statusCode).toBe(413);
