@@ -43,34 +43,50 @@ describeEachEngine('platform controls, round 9', (engine) => {
     await database.close();
   });
 
-  it("A13/stale outcome after hand-back: a job handed back at shutdown and taken by another node keeps that node's run, whatever its first runner ends with", async () => {
-    // The hand-back gives the attempt back, so the new owner runs the same attempt number:
-    // only the owner (locked_by) tells the two runs apart.
-    const [firstStarted, firstGate, secondStarted, secondGate] = [gate(), gate(), gate(), gate()];
-    const first = createWorker({
+  /** A worker whose scan says when it starts, then waits for `release` (and fails, with `failWith`). */
+  function heldWorker(options: {
+    workerId: string;
+    now: () => Date;
+    lockMs?: number;
+    failWith?: string;
+  }) {
+    const [started, release] = [gate(), gate()];
+    const worker = createWorker({
       db,
       log,
-      workerId: 'stopping-node',
-      now: () => T0,
+      workerId: options.workerId,
+      ...(options.lockMs !== undefined && { lockMs: options.lockMs }),
+      now: options.now,
       handlers: {
         scan: async () => {
-          firstStarted.open();
-          await firstGate.wait;
-          throw new Error('late failure after shutdown');
+          started.open();
+          await release.wait;
+          if (options.failWith !== undefined) throw new Error(options.failWith);
         },
       },
     });
-    const second = createWorker({
-      db,
-      log,
+    return { worker, started, release };
+  }
+
+  it("A13/stale outcome after hand-back: a job handed back at shutdown and taken by another node keeps that node's run, whatever its first runner ends with", async () => {
+    // The hand-back gives the attempt back, so the new owner runs the same attempt number:
+    // only the owner (locked_by) tells the two runs apart.
+    const {
+      worker: first,
+      started: firstStarted,
+      release: firstGate,
+    } = heldWorker({
+      workerId: 'stopping-node',
+      now: () => T0,
+      failWith: 'late failure after shutdown',
+    });
+    const {
+      worker: second,
+      started: secondStarted,
+      release: secondGate,
+    } = heldWorker({
       workerId: 'other-node',
       now: () => T0,
-      handlers: {
-        scan: async () => {
-          secondStarted.open();
-          await secondGate.wait;
-        },
-      },
     });
     const queued = await enqueueJob(db, 'scan', {}, { runAt: T0 });
     const id = queued?.id ?? '';
@@ -97,32 +113,23 @@ describeEachEngine('platform controls, round 9', (engine) => {
   it("A13/lock kept by a zombie: a worker whose job was taken over stops renewing that job's lock, so the new owner's lease is its own", async () => {
     // The first worker's renewals stalled long enough for its lock to expire (by the second
     // worker's clock) and the second took the job over; the first's handler is still running.
-    const [firstStarted, firstGate, secondStarted, secondGate] = [gate(), gate(), gate(), gate()];
-    const first = createWorker({
-      db,
-      log,
+    const {
+      worker: first,
+      started: firstStarted,
+      release: firstGate,
+    } = heldWorker({
       workerId: 'zombie-node',
       lockMs: 300, // renewed every 100 ms
       now: () => T0,
-      handlers: {
-        scan: async () => {
-          firstStarted.open();
-          await firstGate.wait;
-        },
-      },
     });
-    const second = createWorker({
-      db,
-      log,
+    const {
+      worker: second,
+      started: secondStarted,
+      release: secondGate,
+    } = heldWorker({
       workerId: 'live-node',
       lockMs: 60_000,
       now: () => at(5_000),
-      handlers: {
-        scan: async () => {
-          secondStarted.open();
-          await secondGate.wait;
-        },
-      },
     });
     const queued = await enqueueJob(db, 'scan', {}, { runAt: T0 });
     const id = queued?.id ?? '';
