@@ -45,6 +45,10 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \
     HAVEN_DATA_DIR=/var/lib/haven
+# glibc's allocator keeps and reuses the buffers of uploads, downloads and scans instead of
+# handing them back to the kernel after every burst (server/src/platform/allocator.ts says why;
+# in a virtual machine each page faulted in again costs a hypervisor exit).
+ENV GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=134217728
 WORKDIR /app
 # The package managers are not needed to run Haven; removing them removes their dependencies
 # from what an image scanner has to judge and from what an intruder could use.

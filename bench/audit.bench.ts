@@ -6,6 +6,7 @@
 // work per transaction in the node-scaling rows (default 10). DATABASE_URL selects PostgreSQL
 // (a fresh database is created and dropped; each node is a forked process with its own pool);
 // without it, embedded PGlite in this process, and the two-node rows are skipped.
+import './allocator.js'; // first: the glibc malloc settings Haven is deployed with
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -6,6 +6,7 @@
 // autocannon settings, so both see the same machine load. Password hashing is the same on
 // both sides: Haven's argon2id at MINIMUM_HASHING (better-auth is configured with Haven's
 // hashPassword/verifyPassword). BENCH_SECONDS sets each phase (default 8).
+import './allocator.js'; // first: the glibc malloc settings Haven is deployed with
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import type { BetterAuthReady } from './better-auth-server.js';

@@ -18,6 +18,7 @@
 // Each body is streamed 1 MiB at a time with a Content-Length, as a browser sends a Blob slice:
 // one `fetch` with a whole Uint8Array body slows the client itself as the body grows (64 MiB
 // bodies: 150 MiB/s to a sink that only reads, against 1.2 GiB/s streamed).
+import { mallocSettings } from './allocator.js'; // first: the glibc malloc settings Haven is deployed with
 import { fork } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -176,7 +177,7 @@ async function main(): Promise<void> {
     const ratio = tusRate / rawRate;
     const growth = (peak.peakRss - before.rss) / MIB;
     console.log(
-      `files bench: ${FILE_MB} MiB, ${patch / MIB} MiB PATCHes${PATCH_OVERRIDE ? ' (BENCH_PATCH_MB)' : ' (as the SPA)'}, embedded filesystem driver`,
+      `files bench: ${FILE_MB} MiB, ${patch / MIB} MiB PATCHes${PATCH_OVERRIDE ? ' (BENCH_PATCH_MB)' : ' (as the SPA)'}, embedded filesystem driver, ${mallocSettings}`,
     );
     console.log(`raw sequential write + fsync: ${rawRate.toFixed(0)} MiB/s`);
     console.log(`HTTP floor (body discarded):  ${floorRate.toFixed(0)} MiB/s`);

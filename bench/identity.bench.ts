@@ -3,6 +3,7 @@
 //   node --import tsx bench/identity.bench.ts        (or: npm run bench)
 // BENCH_SECONDS sets the length of each measured phase (default 8). DATABASE_URL selects
 // PostgreSQL (a fresh database is created and dropped); otherwise embedded PGlite.
+import { mallocSettings } from './allocator.js'; // first: the glibc malloc settings Haven is deployed with
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import type { ServerReady } from './identity-server.js';
@@ -351,7 +352,7 @@ async function main(): Promise<void> {
   const target: Target = ready;
   console.log('Haven identity benchmarks (informational; exit code is 0 either way)');
   console.log(
-    `  engine: ${ready.engine} · node ${process.version} · ${availableParallelism()} cores · ` +
+    `  engine: ${ready.engine} · node ${process.version} · ${availableParallelism()} cores · ${mallocSettings} · ` +
       `UV_THREADPOOL_SIZE ${POOL} · ${ready.argon2} · ${SECONDS}s phases · ` +
       `log level ${ready.logLevel}`,
   );

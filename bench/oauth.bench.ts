@@ -9,6 +9,7 @@
 //   node --import tsx bench/oauth.bench.ts        (or: npm run bench)
 // BENCH_SECONDS sets each measured phase (default 8). DATABASE_URL selects PostgreSQL (a fresh
 // database is created and dropped); otherwise embedded PGlite.
+import './allocator.js'; // first: the glibc malloc settings Haven is deployed with
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { load, notes, type LoadOptions } from './load.js';

@@ -8,6 +8,7 @@
 //   node --import tsx bench/overhead.ts             (DATABASE_URL=… for PostgreSQL)
 // OVERHEAD_BLOCKS (default 40) blocks of OVERHEAD_REQUESTS (default 300) requests per route
 // and log level; BENCH_LOG_LEVEL picks one level (default: info, then silent).
+import './allocator.js'; // first: the glibc malloc settings Haven is deployed with
 import { createBenchServers } from './identity-server.js';
 
 const BLOCKS = Number(process.env.OVERHEAD_BLOCKS ?? 40);

@@ -7,6 +7,7 @@
 //   DATABASE_URL=postgres://… node --import tsx bench/profile.ts me
 // PROFILE_SECONDS (default 10) sets the recorded phase; PROFILE_OUT=<dir> also writes the
 // .cpuprofile (open it in Chrome DevTools or speedscope) and folded stacks for flame graphs.
+import './allocator.js'; // first: the glibc malloc settings Haven is deployed with
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';

@@ -8,6 +8,7 @@
 // BENCH_EXPORT_ROWS the answers exported (default 1,000,000), BENCH_IMPORT_ROWS the sheet's
 // assignments (default 100,000), BENCH_ONLY some rows (next, export, import; comma-separated),
 // BENCH_DEBUG=1 prints the seeding steps.
+import './allocator.js'; // first: the glibc malloc settings Haven is deployed with
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

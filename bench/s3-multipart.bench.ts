@@ -11,6 +11,7 @@
 // Target: Haven ÷ SDK ≥ 0.8. The store is fauxqs (in memory, one process): it measures what
 // Haven adds per part (two small authenticated requests, a signature, a database write), not
 // what a real S3 would take for the bytes, which both sides would pay alike.
+import './allocator.js'; // first: the glibc malloc settings Haven is deployed with
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { VARIABLES } from '../../src/config/variables.js';
+import { MALLOC_TUNABLES } from '../../src/platform/allocator.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
@@ -154,6 +155,16 @@ describe('D2 container image (Dockerfile)', () => {
     expect(manifest.bin['haven']).toBe('bin/haven.js');
     expect(inRuntime('ENTRYPOINT')[0]?.args).toBe('["node", "/app/server/bin/haven.js"]');
     expect(inRuntime('CMD').at(-1)?.args).toBe('["serve"]');
+  });
+
+  it('D2/allocator: the image and `npm start` run Haven with the glibc malloc settings of allocator.ts', () => {
+    // Without them uploads, downloads and scans fault their buffers in again after every burst.
+    expect(runtimeEnv()['GLIBC_TUNABLES']).toBe(MALLOC_TUNABLES);
+    const start = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts[
+      'start'
+    ];
+    // A GLIBC_TUNABLES the operator set wins; otherwise ours.
+    expect(start).toContain(`GLIBC_TUNABLES=\${GLIBC_TUNABLES:-${MALLOC_TUNABLES}} haven serve`);
   });
 
   it('D2/build context: .dockerignore keeps data, secrets, installed modules and git out of the build context', () => {
