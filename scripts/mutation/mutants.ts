@@ -4721,6 +4721,26 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}platform/scanning/clamd.test.ts`],
   },
   {
+    id: 'F5/readiness-scanner-shared',
+    control: 'F5',
+    file: `${S}platform/http/health.ts`,
+    find: 'if (!last || now - last.startedAt >= reuseMs) {',
+    replace: 'if (true) {',
+    removes:
+      'every /readyz opens its own connection to clamd: the public probe becomes a way to flood the scanner',
+    tests: [`${T}platform/readiness-probes.test.ts`],
+  },
+  {
+    id: 'F5/readiness-scanner-bounded',
+    control: 'F5',
+    file: `${S}platform/http/health.ts`,
+    find: 'sharedProbe(checks.scanner, REPORTED_PROBE_MS, SCANNER_PROBE_REUSE_MS)',
+    replace: 'sharedProbe(checks.scanner, READINESS_PROBE_MS + 500, SCANNER_PROBE_REUSE_MS)',
+    removes:
+      'a hung clamd holds every /readyz past a load balancer’s probe timeout, taking healthy nodes out',
+    tests: [`${T}platform/readiness-probes.test.ts`],
+  },
+  {
     id: 'F5/slow-source-sent',
     control: 'F5',
     file: `${S}platform/scanning/clamd.ts`,

@@ -8,46 +8,19 @@
 // hangs, a newer audit event is sealed within seconds and the file stays undownloadable.
 // Runs in the PostgreSQL pass of the suite (DATABASE_URL set), like database-faults.test.ts.
 import { createHash } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createActor, type Actor } from '../actors.js';
 import { pdfBytes, tusUpload } from '../tus.js';
-import { freePort, privatePostgresUnavailable } from './private-servers.js';
+import { startHungClamd } from '../hung-clamd.js';
+import { privatePostgresUnavailable } from './private-servers.js';
 import { useFaultLab } from './fault-lab.js';
 
 const skipReason = !process.env.DATABASE_URL
   ? 'fault tests run in the PostgreSQL pass (set DATABASE_URL)'
   : privatePostgresUnavailable();
-
-/** A clamd that is hung: it takes every connection and every byte, and never answers. */
-async function startHungScanner(): Promise<{
-  port: number;
-  connections: () => number;
-  close(): Promise<void>;
-}> {
-  const sockets = new Set<Socket>();
-  let accepted = 0;
-  const server: Server = createServer((socket) => {
-    accepted += 1;
-    sockets.add(socket);
-    socket.on('data', () => undefined);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return {
-    port,
-    connections: () => accepted,
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 describe.skipIf(skipReason !== undefined)('a hung malware scanner, on real processes', () => {
   const lab = useFaultLab({ postgres: true });
@@ -71,7 +44,7 @@ describe.skipIf(skipReason !== undefined)('a hung malware scanner, on real proce
   }
 
   it('L3/scanner hang: while a scan waits on a clamd that never answers, newer audit events are still sealed within seconds and the file stays undownloadable', async () => {
-    const scanner = await startHungScanner();
+    const scanner = await startHungClamd();
     lab.onTeardown(() => scanner.close());
     // One storage folder: the uploads land where the worker reads them.
     const env = lab.env({

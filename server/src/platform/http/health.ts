@@ -53,11 +53,44 @@ async function probe(check: () => Promise<void>, timeoutMs: number): Promise<'ok
   }
 }
 
+/** How long /readyz waits for a check that decides readiness (database, Redis, clock). */
+const READINESS_PROBE_MS = 2000;
+/**
+ * How long it waits for a check it only reports (scanner, storage). Load balancers commonly give
+ * a readiness probe one second; a hung clamd (it takes the connection and never answers) must
+ * not make a healthy node miss that and be taken out.
+ */
+export const REPORTED_PROBE_MS = 750;
+/**
+ * A scanner probe is shared this long: /readyz is public, and each probe is a connection to
+ * clamd, so concurrent and repeated requests reuse one probe instead of opening one each.
+ */
+export const SCANNER_PROBE_REUSE_MS = 1000;
+
+/** `check` probed at most once per `reuseMs` (monotonic clock); callers meanwhile share it. */
+function sharedProbe(
+  check: () => Promise<void>,
+  timeoutMs: number,
+  reuseMs: number,
+): () => Promise<'ok' | 'failed'> {
+  let last: { startedAt: number; result: Promise<'ok' | 'failed'> } | undefined;
+  return () => {
+    const now = performance.now();
+    if (!last || now - last.startedAt >= reuseMs) {
+      last = { startedAt: now, result: probe(check, timeoutMs) };
+    }
+    return last.result;
+  };
+}
+
 export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessChecks): void {
   const clockCheck =
     checks.database.engine === 'postgres'
       ? clockReadinessCheck(checks.database.db, app.log)
       : undefined;
+  const scannerCheck =
+    checks.scanner && sharedProbe(checks.scanner, REPORTED_PROBE_MS, SCANNER_PROBE_REUSE_MS);
+  const { storage } = checks;
   app.get(
     '/healthz',
     {
@@ -97,16 +130,22 @@ export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessChec
       },
     },
     async () => {
-      const database = await probe(() => checks.database.ping(), 2000);
-      const redis = checks.redis ? await probe(checks.redis, 2000) : ('not_configured' as const);
-      const scanner = checks.scanner
-        ? await probe(checks.scanner, 2000)
-        : ('not_configured' as const);
-      const { storage } = checks;
-      const local =
-        storage.kind === 'filesystem' ? await probe(() => storage.headBucket(), 2000) : undefined;
-      // Only with the database reachable: an unreachable one already says why.
-      const clock = clockCheck && database === 'ok' ? await probe(clockCheck, 2000) : undefined;
+      // All at once: the answer takes as long as the slowest check, not as long as all of them.
+      const [{ database, clock }, redis, scanner, local] = await Promise.all([
+        probe(() => checks.database.ping(), READINESS_PROBE_MS).then(async (database) => ({
+          database,
+          // Only with the database reachable: an unreachable one already says why.
+          clock:
+            clockCheck && database === 'ok'
+              ? await probe(clockCheck, READINESS_PROBE_MS)
+              : undefined,
+        })),
+        checks.redis ? probe(checks.redis, READINESS_PROBE_MS) : ('not_configured' as const),
+        scannerCheck ? scannerCheck() : ('not_configured' as const),
+        storage.kind === 'filesystem'
+          ? probe(() => storage.headBucket(), REPORTED_PROBE_MS)
+          : undefined,
+      ]);
       const failed = [
         database === 'failed' ? 'database' : null,
         redis === 'failed' ? 'redis' : null,
