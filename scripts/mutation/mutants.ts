@@ -3686,9 +3686,9 @@ export const MUTANTS: readonly Mutant[] = [
     id: 'Z2/audit-search-scope',
     control: 'Z2',
     file: `${S}modules/audit-admin/routes.ts`,
-    find: "      config: { access: requireScopes(['audit:read']), rateClass: 'read' },\n      schema: { querystring: SearchQuery",
+    find: "      config: { access: requireScopes(['audit:read'], AUDIT_CALLERS), rateClass: 'read' },\n      schema: { querystring: SearchQuery",
     replace:
-      "      config: { access: requireScopes(['patients:read']), rateClass: 'read' },\n      schema: { querystring: SearchQuery",
+      "      config: { access: requireScopes(['patients:read'], AUDIT_CALLERS), rateClass: 'read' },\n      schema: { querystring: SearchQuery",
     removes: "the audit log is searchable with a clinician's everyday scope instead of audit:read",
     tests: [`${S}modules/audit-admin/audit-admin.security.test.ts`],
   },
@@ -3696,9 +3696,9 @@ export const MUTANTS: readonly Mutant[] = [
     id: 'Z2/audit-export-scope',
     control: 'Z2',
     file: `${S}modules/audit-admin/routes.ts`,
-    find: "      config: { access: requireScopes(['audit:read']), rateClass: 'sensitive' },\n      schema: { querystring: ExportQuery",
+    find: "      config: { access: requireScopes(['audit:read'], AUDIT_CALLERS), rateClass: 'sensitive' },\n      schema: { querystring: ExportQuery",
     replace:
-      "      config: { access: requireScopes(['patients:read']), rateClass: 'sensitive' },\n      schema: { querystring: ExportQuery",
+      "      config: { access: requireScopes(['patients:read'], AUDIT_CALLERS), rateClass: 'sensitive' },\n      schema: { querystring: ExportQuery",
     removes: "the audit log is exported with a clinician's everyday scope instead of audit:read",
     tests: [`${S}modules/audit-admin/audit-search.security.test.ts`],
   },
@@ -4131,9 +4131,9 @@ export const MUTANTS: readonly Mutant[] = [
     id: 'R1/audit-export-sensitive-class',
     control: 'R1',
     file: `${S}modules/audit-admin/routes.ts`,
-    find: "      config: { access: requireScopes(['audit:read']), rateClass: 'sensitive' },\n      schema: { querystring: ExportQuery",
+    find: "      config: { access: requireScopes(['audit:read'], AUDIT_CALLERS), rateClass: 'sensitive' },\n      schema: { querystring: ExportQuery",
     replace:
-      "      config: { access: requireScopes(['audit:read']), rateClass: 'read' },\n      schema: { querystring: ExportQuery",
+      "      config: { access: requireScopes(['audit:read'], AUDIT_CALLERS), rateClass: 'read' },\n      schema: { querystring: ExportQuery",
     removes: 'the audit CSV export (up to the whole log) gets the lenient read budget',
     tests: [`${S}modules/audit-admin/audit-admin-controls-r7.security.test.ts`],
   },
@@ -4141,9 +4141,9 @@ export const MUTANTS: readonly Mutant[] = [
     id: 'R1/audit-verify-sensitive-class',
     control: 'R1',
     file: `${S}modules/audit-admin/routes.ts`,
-    find: "      config: { access: requireScopes(['audit:read']), rateClass: 'sensitive' },\n      schema: { body: VerifyRequest",
+    find: "      config: { access: requireScopes(['audit:read'], AUDIT_CALLERS), rateClass: 'sensitive' },\n      schema: { body: VerifyRequest",
     replace:
-      "      config: { access: requireScopes(['audit:read']), rateClass: 'read' },\n      schema: { body: VerifyRequest",
+      "      config: { access: requireScopes(['audit:read'], AUDIT_CALLERS), rateClass: 'read' },\n      schema: { body: VerifyRequest",
     removes: 'verifying the audit chain (a scan of the whole log) gets the lenient read budget',
     tests: [`${S}modules/audit-admin/audit-admin-controls-r7.security.test.ts`],
   },
@@ -5526,6 +5526,25 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${T}platform/access-controls-r4.security.test.ts`],
   },
   {
+    id: 'Z2/served-callers',
+    control: 'Z2',
+    file: `${S}platform/auth/access.ts`,
+    find: 'if (caller !== undefined && !access.serves.includes(caller)) {',
+    replace: 'if (false) {',
+    removes:
+      "a machine client's or a connected app's token reaches every route whose scopes it carries, people's routes included",
+    tests: [`${T}platform/served-callers.security.test.ts`],
+  },
+  {
+    id: 'Z2/served-callers-kind',
+    control: 'Z2',
+    file: `${S}platform/auth/access.ts`,
+    find: "return principal.kind === 'client' ? 'machine-client' : undefined;",
+    replace: 'return undefined;',
+    removes: "a machine client's token is taken for a person's on every route",
+    tests: [`${T}platform/served-callers.security.test.ts`],
+  },
+  {
     id: 'Z2/every-declared-scope',
     control: 'Z2',
     file: `${S}platform/auth/access.ts`,
@@ -6512,9 +6531,9 @@ export const MUTANTS: readonly Mutant[] = [
     id: 'Z2/audit-actions-scope',
     control: 'Z2',
     file: `${S}modules/audit-admin/routes.ts`,
-    find: "      config: { access: requireScopes(['audit:read']), rateClass: 'read' },\n      schema: { response: { 200: ActionCatalogue } },",
+    find: "      config: { access: requireScopes(['audit:read'], AUDIT_CALLERS), rateClass: 'read' },\n      schema: { response: { 200: ActionCatalogue } },",
     replace:
-      "      config: { access: requireScopes(['account:read']), rateClass: 'read' },\n      schema: { response: { 200: ActionCatalogue } },",
+      "      config: { access: requireScopes(['account:read'], AUDIT_CALLERS), rateClass: 'read' },\n      schema: { response: { 200: ActionCatalogue } },",
     removes: 'any signed-in person reads which security events the audit log holds',
     tests: [
       `${T}security/authorization-matrix.test.ts`,
@@ -6525,9 +6544,9 @@ export const MUTANTS: readonly Mutant[] = [
     id: 'Z2/audit-verify-scope',
     control: 'Z2',
     file: `${S}modules/audit-admin/routes.ts`,
-    find: "      config: { access: requireScopes(['audit:read']), rateClass: 'sensitive' },\n      schema: { body: VerifyRequest",
+    find: "      config: { access: requireScopes(['audit:read'], AUDIT_CALLERS), rateClass: 'sensitive' },\n      schema: { body: VerifyRequest",
     replace:
-      "      config: { access: requireScopes(['account:read']), rateClass: 'sensitive' },\n      schema: { body: VerifyRequest",
+      "      config: { access: requireScopes(['account:read'], AUDIT_CALLERS), rateClass: 'sensitive' },\n      schema: { body: VerifyRequest",
     removes: 'any signed-in person runs the audit-chain verification (a full read of the log)',
     tests: [
       `${T}security/authorization-matrix.test.ts`,

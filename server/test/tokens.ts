@@ -49,6 +49,15 @@ export async function signTestToken(options: TestTokenOptions = {}): Promise<str
     .sign(options.key ?? privateKey);
 }
 
+/**
+ * A token of a person's own session (a fresh `sid`): what a signed-in person's browser carries.
+ * signTestToken without `sid` makes a machine client's token, which reaches only the routes that
+ * serve machine clients (`requireScopes(…, { serves })`).
+ */
+export function signPersonToken(options: TestTokenOptions = {}): Promise<string> {
+  return signTestToken({ sid: randomUUID(), ...options });
+}
+
 export function createHarnessAuthenticator(
   revoked: ReadonlySet<string> = new Set(),
 ): Authenticator {

@@ -194,12 +194,19 @@ describeClinic(
   },
 );
 
-/** A clinical read as the patients routes make it: requireAccess on one patient record. */
+/**
+ * A clinical read as the patients routes make it: requireAccess on one patient record. It is
+ * declared open to connected apps, as no real clinical route is, so an app's token gets past the
+ * access hook and it is requireAccess itself that must refuse it (the layer beneath).
+ */
 function patientReadProbe(app: FastifyInstance): void {
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     `${PROBE}/:patientId`,
     {
-      config: { access: requireScopes(['patients:read']), rateClass: 'read' },
+      config: {
+        access: requireScopes(['patients:read'], { serves: ['delegated-app'] }),
+        rateClass: 'read',
+      },
       schema: {
         params: Type.Object(
           { patientId: Type.String({ maxLength: 36 }) },

@@ -16,7 +16,7 @@ import {
   TEST_KID,
   createHarnessAuthenticator,
   harnessPublicJwk,
-  signTestToken,
+  signPersonToken,
 } from '../tokens.js';
 
 const REVOKED_SESSION = 'revoked-session-1';
@@ -71,8 +71,8 @@ describeEachEngine('access control', (engine) => {
     expect(response.body).not.toContain(HOOK_ONLY_MARKER);
     expect(handlerRuns()).toBe(before);
   };
-  const bearer = async (options: Parameters<typeof signTestToken>[0]) =>
-    `Bearer ${await signTestToken(options)}`;
+  const bearer = async (options: Parameters<typeof signPersonToken>[0]) =>
+    `Bearer ${await signPersonToken(options)}`;
 
   it('Z1: a route whose handler never checks the caller is still closed to anonymous and bad credentials (401 from the access hook)', async () => {
     for (const route of ['scoped', 'allScopes', 'stepUp'] as const) {
@@ -129,13 +129,13 @@ describeEachEngine('access control', (engine) => {
   });
 
   it('Z2: a valid token with the scope is accepted', async () => {
-    const response = await read(await signTestToken({ scope: 'patients:read' }));
+    const response = await read(await signPersonToken({ scope: 'patients:read' }));
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ ok: true });
   });
 
   it('Z2/privilege: a valid token without the scope answers 403', async () => {
-    const response = await read(await signTestToken({ scope: 'notes:read' }));
+    const response = await read(await signPersonToken({ scope: 'notes:read' }));
     expect(response.statusCode).toBe(403);
     expect(response.json()).toMatchObject({ code: 'FORBIDDEN' });
   });
@@ -166,25 +166,25 @@ describeEachEngine('access control', (engine) => {
 
   it('A4/forgery: a token signed by an unknown key or with an unknown kid is refused', async () => {
     const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
-    await expectUnauthenticated(await signTestToken({ scope: 'patients:read', key: privateKey }));
+    await expectUnauthenticated(await signPersonToken({ scope: 'patients:read', key: privateKey }));
     await expectUnauthenticated(
-      await signTestToken({ scope: 'patients:read', kid: 'unknown-kid' }),
+      await signPersonToken({ scope: 'patients:read', kid: 'unknown-kid' }),
     );
   });
 
   it('A4/confused deputy: wrong audience, wrong issuer and wrong typ are refused', async () => {
     await expectUnauthenticated(
-      await signTestToken({ scope: 'patients:read', audience: 'other-api' }),
+      await signPersonToken({ scope: 'patients:read', audience: 'other-api' }),
     );
     await expectUnauthenticated(
-      await signTestToken({ scope: 'patients:read', issuer: 'https://evil.example' }),
+      await signPersonToken({ scope: 'patients:read', issuer: 'https://evil.example' }),
     );
-    await expectUnauthenticated(await signTestToken({ scope: 'patients:read', typ: 'JWT' }));
+    await expectUnauthenticated(await signPersonToken({ scope: 'patients:read', typ: 'JWT' }));
   });
 
   it('A4/replay: an expired token is refused', async () => {
     await expectUnauthenticated(
-      await signTestToken({
+      await signPersonToken({
         scope: 'patients:read',
         expiresIn: Math.floor(Date.now() / 1000) - 60,
       }),
@@ -192,7 +192,7 @@ describeEachEngine('access control', (engine) => {
   });
 
   it('A4/tampering: a token whose payload was edited is refused', async () => {
-    const token = await signTestToken({ scope: 'notes:read' });
+    const token = await signPersonToken({ scope: 'notes:read' });
     const [header, , signature] = token.split('.');
     const payload = Buffer.from(
       JSON.stringify({ scope: 'patients:read', sub: 'x', iss: TEST_ISSUER, aud: TEST_AUDIENCE }),
@@ -202,7 +202,7 @@ describeEachEngine('access control', (engine) => {
 
   it('A7: a token of a revoked session is refused', async () => {
     await expectUnauthenticated(
-      await signTestToken({ scope: 'patients:read', sid: REVOKED_SESSION }),
+      await signPersonToken({ scope: 'patients:read', sid: REVOKED_SESSION }),
     );
   });
 
@@ -221,7 +221,7 @@ describeEachEngine('access control', (engine) => {
         url: '/api/test/roles',
         payload: {},
         headers: {
-          authorization: `Bearer ${await signTestToken({ scope: 'users:manage', sid: 's1', ...(mfaAt === undefined ? {} : { mfaAt }) })}`,
+          authorization: `Bearer ${await signPersonToken({ scope: 'users:manage', sid: 's1', ...(mfaAt === undefined ? {} : { mfaAt }) })}`,
         },
       });
     clock = Date.now();

@@ -8,7 +8,7 @@ import type { Authenticator } from '../../src/platform/auth/principal.js';
 import { createTestApp, type TestApp } from '../app-harness.js';
 import { describeEachEngine } from '../databases.js';
 import { probeRoutes } from '../fixtures/probe-routes.js';
-import { createHarnessAuthenticator, signTestToken } from '../tokens.js';
+import { createHarnessAuthenticator, signPersonToken } from '../tokens.js';
 
 const ALLOWED_ORIGIN = 'https://partner.example';
 
@@ -74,7 +74,7 @@ describeEachEngine('rate limiting before access control', (engine) => {
 
   it('R1/forbidden flood: a token without the scope is counted too; past the limit 429 before it is verified', async () => {
     const ip = '192.0.2.102';
-    const token = await signTestToken({ scope: 'notes:read' });
+    const token = await signPersonToken({ scope: 'notes:read' });
     const responses = await hammer(ip, 5, { headers: { authorization: `Bearer ${token}` } });
     expect(responses.map((r) => r.statusCode)).toEqual([403, 403, 403, 429, 429]);
     expect(responses[0]?.json()).toMatchObject({ code: 'FORBIDDEN' });
@@ -84,7 +84,7 @@ describeEachEngine('rate limiting before access control', (engine) => {
 
   it('R1/forged tokens: a flood of bad signatures stops costing verifications at the limit', async () => {
     const ip = '192.0.2.103';
-    const token = await signTestToken({ scope: 'patients:read' });
+    const token = await signPersonToken({ scope: 'patients:read' });
     const forged = `${token.slice(0, -4)}AAAA`;
     const responses = await hammer(ip, 5, { headers: { authorization: `Bearer ${forged}` } });
     expect(responses.map((r) => r.statusCode)).toEqual([401, 401, 401, 429, 429]);
@@ -93,7 +93,7 @@ describeEachEngine('rate limiting before access control', (engine) => {
 
   it('R1/step-up probing: a sensitive route refused for a stale MFA is counted in its own strict class', async () => {
     const ip = '192.0.2.104';
-    const token = await signTestToken({ scope: 'users:manage' }); // no MFA at all
+    const token = await signPersonToken({ scope: 'users:manage' }); // no MFA at all
     const responses = await hammer(ip, 3, {
       method: 'POST',
       url: '/api/test/roles',
@@ -119,7 +119,7 @@ describeEachEngine('rate limiting before access control', (engine) => {
 
   it('R1: a caller with a valid token shares the per-address budget, so refusals and successes add up', async () => {
     const ip = '192.0.2.106';
-    const good = await signTestToken({ scope: 'patients:read' });
+    const good = await signPersonToken({ scope: 'patients:read' });
     const first = await hammer(ip, 2);
     const then = await hammer(ip, 2, { headers: { authorization: `Bearer ${good}` } });
     expect([...first, ...then].map((r) => r.statusCode)).toEqual([401, 401, 200, 429]);

@@ -25,6 +25,12 @@ import {
 } from './service.js';
 import { nameTargets } from './target-names.js';
 
+/**
+ * The audit log's reads serve, besides people holding audit:read, machine clients granted it: a
+ * SIEM pulling the log with client credentials (A12). No other route of Haven's serves them.
+ */
+export const AUDIT_CALLERS = { serves: ['machine-client'] } as const;
+
 /** Who is asking, as the audit trail names them. */
 export function auditActor(request: FastifyRequest): AuditAdminActor {
   const principal = requirePrincipal(request);
@@ -37,7 +43,7 @@ export function registerAuditAdminRoutes(app: FastifyInstance, context: AuditAdm
   typed.get(
     '/api/admin/audit-events',
     {
-      config: { access: requireScopes(['audit:read']), rateClass: 'read' },
+      config: { access: requireScopes(['audit:read'], AUDIT_CALLERS), rateClass: 'read' },
       schema: { querystring: SearchQuery, response: { 200: AuditPage } },
     },
     async (request) =>
@@ -54,7 +60,7 @@ export function registerAuditAdminRoutes(app: FastifyInstance, context: AuditAdm
   typed.get(
     '/api/admin/audit-events/export.csv',
     {
-      config: { access: requireScopes(['audit:read']), rateClass: 'sensitive' },
+      config: { access: requireScopes(['audit:read'], AUDIT_CALLERS), rateClass: 'sensitive' },
       schema: { querystring: ExportQuery, response: { 200: ExportBody } },
     },
     async (request, reply) => {
@@ -84,7 +90,7 @@ export function registerAuditAdminRoutes(app: FastifyInstance, context: AuditAdm
   typed.get(
     '/api/admin/audit-events/actions',
     {
-      config: { access: requireScopes(['audit:read']), rateClass: 'read' },
+      config: { access: requireScopes(['audit:read'], AUDIT_CALLERS), rateClass: 'read' },
       schema: { response: { 200: ActionCatalogue } },
     },
     async () => actionCatalogue(context),
@@ -93,7 +99,7 @@ export function registerAuditAdminRoutes(app: FastifyInstance, context: AuditAdm
   typed.post(
     '/api/admin/audit-log/verify',
     {
-      config: { access: requireScopes(['audit:read']), rateClass: 'sensitive' },
+      config: { access: requireScopes(['audit:read'], AUDIT_CALLERS), rateClass: 'sensitive' },
       schema: { body: VerifyRequest, response: { 200: VerifyAnswer } },
     },
     async (request) => verifyAuditLog(context, auditActor(request), requestContext(request)),

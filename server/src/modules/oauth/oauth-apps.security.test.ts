@@ -44,7 +44,10 @@ function registerAccessProbe(app: FastifyInstance): void {
   app.withTypeProvider<TypeBoxTypeProvider>().post(
     ACCESS_PROBE,
     {
-      config: { access: requireScopes(['portal:read']), rateClass: 'read' },
+      config: {
+        access: requireScopes(['portal:read'], { serves: ['delegated-app'] }),
+        rateClass: 'read',
+      },
       schema: {
         body: Type.Object(
           {

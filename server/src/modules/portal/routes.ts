@@ -24,7 +24,10 @@ import {
   withdrawOwnConsent,
 } from './service.js';
 
-const READ = { access: requireScopes(['portal:read']), rateClass: 'read' } as const;
+const READ = {
+  access: requireScopes(['portal:read'], { serves: ['delegated-app'] }),
+  rateClass: 'read',
+} as const;
 const WRITE = { access: requireScopes(['portal:write']), rateClass: 'write' } as const;
 
 /** The patient's reads of their own record: GET, no input; the use case decides and audits. */

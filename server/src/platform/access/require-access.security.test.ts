@@ -30,12 +30,19 @@ const PROBE = '/test/require-access';
 const ENV = { HAVEN_RATE_READ: '10000/60', HAVEN_RATE_WRITE: '10000/60' };
 const Id = Type.String({ maxLength: 36 });
 
-/** Asks requireAccess whatever the body says, as the calling session. */
+/**
+ * Asks requireAccess whatever the body says, as the calling session. Open to machine clients and
+ * connected apps at the access hook, as no records route is, so requireAccess itself must refuse
+ * them (the layer beneath the hook).
+ */
 function registerProbe(app: FastifyInstance): void {
   app.withTypeProvider<TypeBoxTypeProvider>().post(
     PROBE,
     {
-      config: { access: requireScopes(['account:read']), rateClass: 'read' },
+      config: {
+        access: requireScopes(['account:read'], { serves: ['machine-client', 'delegated-app'] }),
+        rateClass: 'read',
+      },
       schema: {
         body: Type.Object(
           {

@@ -2,6 +2,7 @@
 // (Z1, Z2, A9 step-up): handlers never decide who may call them.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HavenError } from '../errors.js';
+import type { ServedCaller } from '../http/route-contract.js';
 import type { Authenticator, Principal } from './principal.js';
 
 /** Step-up window: a sensitive action needs an MFA check this recent (A9). */
@@ -19,6 +20,12 @@ export function requirePrincipal(request: FastifyRequest): Principal {
   return request.principal;
 }
 
+/** Which kind of caller other than a person's own session this is, if any. */
+function servedCallerOf(principal: Principal): ServedCaller | undefined {
+  if (principal.delegation !== undefined) return 'delegated-app';
+  return principal.kind === 'client' ? 'machine-client' : undefined;
+}
+
 export function installAccessControl(
   app: FastifyInstance,
   authenticator: Authenticator,
@@ -34,6 +41,18 @@ export function installAccessControl(
     const missing = access.scopes.filter((scope) => !principal.scopes.has(scope));
     if (missing.length > 0) {
       throw new HavenError('FORBIDDEN', `Missing scope: ${missing.join(' ')}`);
+    }
+    // Deny by default (Z2, A12): a machine client, or an app acting for a person, reaches only
+    // the routes that declare they serve it. Which scopes a client may be granted is checked
+    // when it is registered; this holds even if a token carried more.
+    const caller = servedCallerOf(principal);
+    if (caller !== undefined && !access.serves.includes(caller)) {
+      throw new HavenError(
+        'FORBIDDEN',
+        caller === 'machine-client'
+          ? 'This route is not open to machine clients.'
+          : 'This route is only open to people signed in to Haven themselves.',
+      );
     }
     if (access.stepUp) {
       const fresh =

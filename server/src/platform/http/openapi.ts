@@ -133,7 +133,16 @@ function accessSummary(access: RouteAccess | undefined): string {
   const stepUp = access.stepUp
     ? ` Step-up: an MFA check in the last ${STEP_UP_WINDOW_SECONDS / 60} minutes.`
     : '';
-  return `Requires scopes: ${access.scopes.join(', ')}.${stepUp}`;
+  const callers = access.serves.map((caller) =>
+    caller === 'machine-client'
+      ? 'machine clients (OAuth client credentials)'
+      : 'connected apps acting for a person',
+  );
+  const serves =
+    callers.length > 0
+      ? ` Also open to ${callers.join(' and ')}; every other route only to people signed in themselves.`
+      : '';
+  return `Requires scopes: ${access.scopes.join(', ')}.${stepUp}${serves}`;
 }
 
 /** The first path segment under /api names the area (`/api/admin/users` → admin). */

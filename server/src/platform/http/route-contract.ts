@@ -5,22 +5,38 @@ import type { FastifyInstance, RouteOptions } from 'fastify';
 import { RATE_CLASSES, type RateClass } from '../../config.js';
 import { OPEN_ANSWER } from './schemas.js';
 
+/**
+ * Callers that are not a person's own session (Z2, A12): a machine client's token, and an app's
+ * token acting for a person. A route serves them only when it says so; every other route is for
+ * people signed in themselves, whatever scopes a token carries.
+ */
+export type ServedCaller = 'machine-client' | 'delegated-app';
+
 export type RouteAccess =
   | { readonly kind: 'public' }
-  | { readonly kind: 'scopes'; readonly scopes: readonly string[]; readonly stepUp: boolean };
+  | {
+      readonly kind: 'scopes';
+      readonly scopes: readonly string[];
+      readonly stepUp: boolean;
+      readonly serves: readonly ServedCaller[];
+    };
 
 /** Deliberately public: readable in the route table and by `haven audit`. */
 export const PUBLIC: RouteAccess = Object.freeze({ kind: 'public' });
 
-/** Needs an authenticated caller holding every scope; stepUp demands MFA in the last 5 minutes. */
+/**
+ * Needs an authenticated caller holding every scope; stepUp demands MFA in the last 5 minutes;
+ * `serves` names the callers other than a person's own session that the route also answers.
+ */
 export function requireScopes(
   scopes: readonly string[],
-  options: { stepUp?: boolean } = {},
+  options: { stepUp?: boolean; serves?: readonly ServedCaller[] } = {},
 ): RouteAccess {
   return Object.freeze({
     kind: 'scopes',
     scopes: Object.freeze([...scopes]),
     stepUp: options.stepUp ?? false,
+    serves: Object.freeze([...(options.serves ?? [])]),
   });
 }
 

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { requireScopes } from '../../../platform/http/route-contract.js';
 import { requestContext } from '../../../platform/http/request-context.js';
-import { auditActor } from '../routes.js';
+import { AUDIT_CALLERS, auditActor } from '../routes.js';
 import { SecurityEventList } from '../schemas.js';
 import type { AuditAdminContext } from '../service.js';
 import { nameTargets } from '../target-names.js';
@@ -18,7 +18,7 @@ export function registerSecurityEventRoutes(
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/api/admin/audit-events/security',
     {
-      config: { access: requireScopes(['audit:read']), rateClass: 'read' },
+      config: { access: requireScopes(['audit:read'], AUDIT_CALLERS), rateClass: 'read' },
       schema: { querystring: SecurityEventsQuery, response: { 200: SecurityEventList } },
     },
     async (request) =>
