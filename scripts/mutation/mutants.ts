@@ -5533,7 +5533,10 @@ export const MUTANTS: readonly Mutant[] = [
     replace: 'if (false) {',
     removes:
       "a machine client's or a connected app's token reaches every route whose scopes it carries, people's routes included",
-    tests: [`${T}platform/served-callers.security.test.ts`],
+    tests: [
+      `${T}platform/served-callers.security.test.ts`,
+      `${T}security/security-controls-r9.security.test.ts`,
+    ],
   },
   {
     id: 'Z2/served-callers-kind',
@@ -7412,15 +7415,6 @@ export const MUTANTS: readonly Mutant[] = [
     find: "      config: { access: requireScopes(['account:read']), rateClass: 'auth' },",
     replace: "      config: { access: requireScopes(['account:read']), rateClass: 'read' },",
     removes: 'step-up codes may be guessed at the loose read rate',
-    tests: [`${T}security/security-controls-r9.security.test.ts`],
-  },
-  {
-    id: 'A9/step-up-needs-session',
-    control: 'A9',
-    file: `${S}modules/identity/mfa/routes.ts`,
-    find: "  if (!sessionId) throw new HavenError('FORBIDDEN', 'Step-up needs a user session.');",
-    replace: '',
-    removes: 'a machine token without a session reaches the step-up check',
     tests: [`${T}security/security-controls-r9.security.test.ts`],
   },
   {

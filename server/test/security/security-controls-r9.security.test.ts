@@ -27,9 +27,11 @@ describeEachEngine('security controls (round 9)', (engine) => {
     const machine = await machineClientAuthorization(t.app, ['account:read']); // no sid
     const res = await stepUp(machine, '192.0.2.91');
     expect(res.statusCode, res.body).toBe(403);
+    // The access hook refuses it as a caller step-up does not serve (Z2), before the route's
+    // own check for a session could.
     expect(res.json()).toMatchObject({
       code: 'FORBIDDEN',
-      detail: 'Step-up needs a user session.',
+      detail: 'This route is not open to machine clients.',
     });
   });
 

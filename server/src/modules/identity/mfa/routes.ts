@@ -84,6 +84,7 @@ async function stepUpSession(
   { code }: CodeBody,
 ) {
   const { subject, sessionId } = requirePrincipal(request);
+  // The access hook already refuses tokens of no session here (step-up serves people only, Z2).
   if (!sessionId) throw new HavenError('FORBIDDEN', 'Step-up needs a user session.');
   const caller = { userId: subject, sessionId, code };
   const done = await stepUp(deps.context, deps.services.ring, caller, requestContext(request));
