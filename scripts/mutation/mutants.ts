@@ -5539,6 +5539,16 @@ export const MUTANTS: readonly Mutant[] = [
     ],
   },
   {
+    id: 'Z2/served-callers-delegated',
+    control: 'Z2',
+    file: `${S}platform/auth/access.ts`,
+    find: "  if (principal.delegation !== undefined) return 'delegated-app';\n",
+    replace: '',
+    removes:
+      "an app's token acting for a person is taken for the person's own session on every route",
+    tests: [`${T}platform/served-callers.security.test.ts`],
+  },
+  {
     id: 'Z2/served-callers-kind',
     control: 'Z2',
     file: `${S}platform/auth/access.ts`,

@@ -122,8 +122,20 @@ describeEmbedded('haven routes and configuration', () => {
     folders.push(dataDir);
     const result = await haven(['routes'], { HAVEN_DATA_DIR: dataDir });
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^METHOD\s+PATH\s+ACCESS\s+SCOPES\s+STEP-UP\s+RATE/m);
-    expect(result.stdout).toMatch(/^GET\s+\/healthz\s+public\s+-\s+-\s+public$/m);
+    expect(result.stdout).toMatch(
+      /^METHOD\s+PATH\s+ACCESS\s+SCOPES\s+STEP-UP\s+ALSO-SERVES\s+RATE/m,
+    );
+    expect(result.stdout).toMatch(/^GET\s+\/healthz\s+public\s+-\s+-\s+-\s+public$/m);
+    // Z2/A12: which routes a machine client or a connected app may reach is in the table too.
+    expect(result.stdout).toMatch(
+      /^GET\s+\/api\/admin\/audit-events\s+scopes\s+audit:read\s+-\s+machine-client\s+read$/m,
+    );
+    expect(result.stdout).toMatch(
+      /^GET\s+\/api\/portal\/record\s+scopes\s+portal:read\s+-\s+delegated-app\s+read$/m,
+    );
+    expect(result.stdout).toMatch(
+      /^GET\s+\/api\/admin\/users\s+scopes\s+users:read\s+-\s+-\s+read$/m,
+    );
   });
 
   it('S1: production with a default secret refuses to start, naming it', async () => {

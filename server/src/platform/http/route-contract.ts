@@ -55,6 +55,8 @@ export interface RouteTableRow {
   readonly access: string;
   readonly scopes: string;
   readonly stepUp: boolean;
+  /** Callers other than a person's own session the route serves (`serves`), space-separated. */
+  readonly serves: string;
   readonly rateClass: string;
   /** The request schemas as declared, for the schema-driven security tests; never printed. */
   readonly schema?: {
@@ -224,6 +226,7 @@ export function enforceRouteContract(app: FastifyInstance): RouteTableRow[] {
         access: access?.kind ?? 'UNDECLARED',
         scopes: access?.kind === 'scopes' ? access.scopes.join(' ') : '',
         stepUp: access?.kind === 'scopes' && access.stepUp,
+        serves: access?.kind === 'scopes' ? access.serves.join(' ') : '',
         rateClass: route.config?.rateClass ?? 'UNDECLARED',
         schema: {
           params: route.schema?.params,
