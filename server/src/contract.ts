@@ -21,6 +21,8 @@ export {
   PatientAnswer,
   PatientConsentList,
   PatientPage,
+  OwnPortalInvitationList,
+  PortalInvitationAccepted,
   PortalInvitationAnswer,
   RecentPatients,
 } from './modules/patients/schemas.js';
@@ -63,11 +65,13 @@ export {
 } from './modules/audit-admin/schemas.js';
 export {
   ActiveAnswer,
+  JoinedAnswer,
   MemberAnswer,
   MemberList,
   MembershipList,
   OrganizationAnswer,
   OrganizationPage,
+  OwnInvitationList,
 } from './modules/organizations/schemas.js';
 export {
   AcceptAnswer,

@@ -365,6 +365,52 @@ async function newInteraction(w: World): Promise<Prepared> {
 }
 
 /** A grant of the app to the patient of record A (patientSelf), as the provider stores one. */
+/**
+ * An org admin's invitation to A addressed to patientSelf (A11): only patientSelf sees it, and
+ * cannot accept it (a patient account is not staff). Upserted, as every actor's cell prepares it.
+ */
+async function newInvitationOfPatientSelf(w: World): Promise<Prepared> {
+  const expires = new Date(Date.now() + 3_600_000);
+  const row = await w.db
+    .insertInto('organization_invitations')
+    .values({
+      organization_id: w.orgA,
+      user_id: w.people.patientSelf.userId,
+      email: w.people.patientSelf.email,
+      display_name: 'Invited patient',
+      role: 'clinician',
+      invited_by: w.people.orgAdmin.userId,
+      expires_at: expires,
+    })
+    .onConflict((oc) =>
+      oc.columns(['organization_id', 'user_id']).doUpdateSet({ expires_at: expires }),
+    )
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { invitationId: row.id };
+}
+
+/**
+ * A clinician's invitation to see a fresh record of A, addressed to patientSelf (A11): only
+ * patientSelf sees it, and cannot accept it (their account already shows patient PA).
+ */
+async function newPortalInvitationOfPatientSelf(w: World): Promise<Prepared> {
+  const patientId = await newPatient(w, w.orgA);
+  const row = await w.db
+    .insertInto('portal_invitations')
+    .values({
+      organization_id: w.orgA,
+      patient_id: patientId,
+      user_id: w.people.patientSelf.userId,
+      invited_by: w.people.clinician.userId,
+      account_was_active: true,
+      expires_at: new Date(Date.now() + 3_600_000),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { invitationId: row.id };
+}
+
 async function newGrantOfPatientSelf(w: World): Promise<Prepared> {
   const { clientId = '' } = await newOAuthApp(w);
   const grantId = randomUUID().replace(/-/g, '');
@@ -1396,6 +1442,41 @@ export const MATRIX: Readonly<Record<string, MatrixEntry>> = {
     prepare: newGrantOfPatientSelf,
     request: (_w, _a, p) => post(`/api/account/connected-apps/${p.grantId}/revoke`),
     expect: signedIn(NOT_FOUND, { patientSelf: 200 }),
+  },
+  'GET /api/account/organization-invitations': {
+    request: () => ({ method: 'GET', url: '/api/account/organization-invitations' }),
+    expect: signedIn(200),
+  },
+  'POST /api/account/organization-invitations/:invitationId/accept': {
+    // patientSelf's invitation: to everyone else it does not exist; patientSelf may not join.
+    prepare: newInvitationOfPatientSelf,
+    request: (_w, _a, p) => post(`/api/account/organization-invitations/${p.invitationId}/accept`),
+    expect: signedIn(NOT_FOUND, { patientSelf: CONFLICT }),
+  },
+  'DELETE /api/account/organization-invitations/:invitationId': {
+    prepare: newInvitationOfPatientSelf,
+    request: (_w, _a, p) => ({
+      method: 'DELETE',
+      url: `/api/account/organization-invitations/${p.invitationId}`,
+    }),
+    expect: signedIn(NOT_FOUND, { patientSelf: 204 }),
+  },
+  'GET /api/account/portal-invitations': {
+    request: () => ({ method: 'GET', url: '/api/account/portal-invitations' }),
+    expect: signedIn(200),
+  },
+  'POST /api/account/portal-invitations/:invitationId/accept': {
+    prepare: newPortalInvitationOfPatientSelf,
+    request: (_w, _a, p) => post(`/api/account/portal-invitations/${p.invitationId}/accept`),
+    expect: signedIn(NOT_FOUND, { patientSelf: CONFLICT }),
+  },
+  'DELETE /api/account/portal-invitations/:invitationId': {
+    prepare: newPortalInvitationOfPatientSelf,
+    request: (_w, _a, p) => ({
+      method: 'DELETE',
+      url: `/api/account/portal-invitations/${p.invitationId}`,
+    }),
+    expect: signedIn(NOT_FOUND, { patientSelf: 204 }),
   },
 
   // --- medical files (issue 11): files-matrix.table.ts --------------------------------------------

@@ -19,7 +19,7 @@ import { registerJwksRoute } from './keys/routes.js';
 import type { SigningKeyStore } from './keys/signing-keys.js';
 import { registerMfaRoutes } from './mfa/routes.js';
 import { registerOnboardingRoutes } from './onboarding/routes.js';
-import { inviteUser, type InviteInput } from './onboarding/service.js';
+import { inviteUser, inviteeDisplayName, type InviteInput } from './onboarding/service.js';
 import {
   ensureSetupLink as ensureSetupLinkFor,
   reissueSetupLink as reissueSetupLinkFor,
@@ -56,6 +56,8 @@ export { createRevocationCache } from './sessions/revocation.js';
 export interface IdentityApi {
   /** A11: invite someone by email (see onboarding/service.ts inviteUser). */
   inviteUser(input: InviteInput): Promise<{ userId: string; expiresAt: Date }>;
+  /** The name an invitee is shown by until they choose one (the inviter's, or a placeholder). */
+  readonly inviteeDisplayName: typeof inviteeDisplayName;
   readonly listUserSessions: typeof listUserSessions;
   readonly normalizeEmail: typeof normalizeEmail;
 }
@@ -160,6 +162,7 @@ export function createIdentity(
     }),
     api: {
       inviteUser: (input) => inviteUser(context, input),
+      inviteeDisplayName,
       listUserSessions,
       normalizeEmail,
     },

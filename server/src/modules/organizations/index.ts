@@ -12,4 +12,4 @@ export const organizationsModule = defineModule<ClinicalModuleOptions>(
   (app, { context, identity }) => registerOrganizationRoutes(app, context, identity),
 );
 
-export { createdInThisTransaction, lockAccountByEmail } from './members/repo.js';
+export { createdInThisTransaction, lockAccountByEmail, lockAccountById } from './members/repo.js';

@@ -40,6 +40,30 @@ describeClinic('organizations', (clinic) => {
   };
   const mailsTo = async (to: string) =>
     (await listDevMailbox(clinic.harness.config.dataDir)).filter((m) => m.to === to);
+  const roleIn = async (organizationId: string, userId: string) =>
+    (
+      await db()
+        .selectFrom('organization_members')
+        .select('role')
+        .where('organization_id', '=', organizationId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst()
+    )?.role;
+  /** The invitee's open invitation to the organization, accepted; the answer. */
+  const accept = async (invitee: Actor, organizationId: string) => {
+    const listed = await call(invitee, 'GET', '/api/account/organization-invitations');
+    expect(listed.statusCode).toBe(200);
+    const invitation = listed
+      .json<{ invitations: Array<{ id: string; organizationId: string }> }>()
+      .invitations.find((i) => i.organizationId === organizationId);
+    expect(invitation).toBeDefined();
+    return call(
+      invitee,
+      'POST',
+      `/api/account/organization-invitations/${invitation?.id ?? ''}/accept`,
+      {},
+    );
+  };
 
   describe('administration', () => {
     it('creates an organization (201, memberCount 0) and audits org.created', async () => {
@@ -406,7 +430,7 @@ describeClinic('organizations', (clinic) => {
       expect((await auditRows('org.members_listed', orgId)).length).toBeGreaterThan(0);
     });
 
-    it('invites a new member and adds an existing clinician', async () => {
+    it('invites a new member, and invites an existing clinician, who joins on accepting (A11)', async () => {
       const email = uniqueEmail('invitee');
       const invited = await call(orgAdmin, 'POST', `/api/organizations/${orgId}/members`, {
         email,
@@ -419,15 +443,41 @@ describeClinic('organizations', (clinic) => {
         status: 'invited',
         displayName: email.split('@')[0],
       });
-      const existing = await createUser(db(), { roles: ['clinician'] });
+      const existing = await clinic.actor(['clinician'], { displayName: 'Dr Kept Private' });
       const added = await call(orgAdmin, 'POST', `/api/organizations/${orgId}/members`, {
         email: existing.email,
         role: 'org_admin',
       });
       expect(added.statusCode).toBe(201);
-      expect(added.json<{ member: MemberBody }>().member).toMatchObject({
-        userId: existing.userId,
+      const shown = added.json<{ member: MemberBody }>().member;
+      expect(shown).toMatchObject({
+        email: existing.email,
         role: 'org_admin',
+        status: 'invited',
+        displayName: existing.email.split('@')[0],
+      });
+      expect(shown.userId).not.toBe(existing.userId);
+      expect(await roleIn(orgId, existing.userId)).toBeUndefined();
+      const [notice] = await mailsTo(existing.email);
+      expect(notice?.subject).toBe('You were invited to join an organization in Haven');
+      expect(notice?.text).toContain('as: Organization administrator');
+
+      const joined = await accept(existing, orgId);
+      expect(joined.statusCode, joined.body).toBe(200);
+      expect(joined.json()).toMatchObject({ joined: { organizationId: orgId, role: 'org_admin' } });
+      expect(await roleIn(orgId, existing.userId)).toBe('org_admin');
+      const listed = await call(orgAdmin, 'GET', `/api/organizations/${orgId}/members`);
+      const members = listed.json<{ members: MemberBody[] }>().members;
+      expect(members.find((m) => m.userId === existing.userId)).toMatchObject({
+        displayName: 'Dr Kept Private',
+        status: 'active',
+      });
+      expect(members.some((m) => m.userId === shown.userId)).toBe(false);
+      const added2 = await auditRows('org.member_added', existing.userId);
+      expect(added2[0]?.actor_id).toBe(existing.userId);
+      expect(added2[0]?.details).toMatchObject({
+        organizationId: orgId,
+        via: 'accepted_invitation',
       });
     });
 
@@ -476,7 +526,7 @@ describeClinic('organizations', (clinic) => {
 
     it('lets an org admin step down once another org admin exists', async () => {
       const solo = await clinic.actor(['clinician']);
-      const other = await createUser(db(), { roles: ['clinician'] });
+      const other = await clinic.actor(['clinician']);
       const soloOrg = await clinic.organization({ members: [[solo, 'org_admin']] });
       const self = `/api/organizations/${soloOrg}/members/${solo.userId}`;
       expect((await call(solo, 'PUT', self, { role: 'clinician' })).statusCode).toBe(409);
@@ -485,6 +535,9 @@ describeClinic('organizations', (clinic) => {
         email: other.email,
         role: 'org_admin',
       });
+      // An invitation is not an administrator: stepping down waits for the acceptance.
+      expect((await call(solo, 'PUT', self, { role: 'clinician' })).statusCode).toBe(409);
+      expect((await accept(other, soloOrg)).statusCode).toBe(200);
       expect((await call(solo, 'PUT', self, { role: 'clinician' })).statusCode).toBe(200);
       // Now a plain clinician: managing is refused.
       expect((await call(solo, 'DELETE', self)).statusCode).toBe(403);
@@ -500,17 +553,19 @@ describeClinic('organizations', (clinic) => {
       orgId = await clinic.organization({ members: [[orgAdmin, 'org_admin']] });
     });
 
-    it('adds an existing researcher account as a researcher, and invites an unknown email as one', async () => {
-      const researcher = await createUser(db(), { roles: ['researcher'] });
+    it('invites an existing researcher account as a researcher, who joins on accepting, and invites an unknown email as one', async () => {
+      const researcher = await clinic.actor(['researcher']);
       const added = await call(orgAdmin, 'POST', membersUrl(), {
         email: researcher.email,
         role: 'researcher',
       });
       expect(added.statusCode, added.body).toBe(201);
       expect(added.json<{ member: MemberBody }>().member).toMatchObject({
-        userId: researcher.userId,
         role: 'researcher',
+        status: 'invited',
       });
+      expect((await accept(researcher, orgId)).statusCode).toBe(200);
+      expect(await roleIn(orgId, researcher.userId)).toBe('researcher');
       const email = uniqueEmail('new-researcher');
       const invited = await call(orgAdmin, 'POST', membersUrl(), { email, role: 'researcher' });
       expect(invited.statusCode, invited.body).toBe(201);
@@ -524,21 +579,37 @@ describeClinic('organizations', (clinic) => {
       expect(account.roles).toEqual(['researcher']);
     });
 
-    it('refuses a clinician account as a researcher and a researcher account as staff (409)', async () => {
-      const clinician = await createUser(db(), { roles: ['clinician'] });
+    it('lets a clinician account not join as a researcher, nor a researcher account as staff: its owner is told why (409)', async () => {
+      const clinician = await clinic.actor(['clinician']);
       const asResearcher = await call(orgAdmin, 'POST', membersUrl(), {
         email: clinician.email,
         role: 'researcher',
       });
-      expect(asResearcher.statusCode).toBe(409);
-      const researcher = await createUser(db(), { roles: ['researcher'] });
-      for (const role of ['clinician', 'org_admin']) {
-        const asStaff = await call(orgAdmin, 'POST', membersUrl(), {
-          email: researcher.email,
-          role,
-        });
-        expect(asStaff.statusCode, role).toBe(409);
-      }
+      // The org admin is told nothing about the account: the same answer as for anyone.
+      expect(asResearcher.statusCode).toBe(201);
+      const refused = await accept(clinician, orgId);
+      expect(refused.statusCode).toBe(409);
+      expect(refused.json<{ detail: string }>().detail).toContain(
+        'Your account cannot join as a researcher',
+      );
+      const researcher = await clinic.actor(['researcher']);
+      const asStaff = await call(orgAdmin, 'POST', membersUrl(), {
+        email: researcher.email,
+        role: 'org_admin',
+      });
+      expect(asStaff.statusCode).toBe(201);
+      const listed = await call(researcher, 'GET', '/api/account/organization-invitations');
+      expect(listed.json()).toMatchObject({
+        invitations: [
+          {
+            organizationId: orgId,
+            role: 'org_admin',
+            canAccept: false,
+            reason: expect.stringContaining('cannot join as staff'),
+          },
+        ],
+      });
+      expect((await accept(researcher, orgId)).statusCode).toBe(409);
       const rows = await db()
         .selectFrom('organization_members')
         .select('user_id')

@@ -44,6 +44,7 @@ import {
   type MemberInvitation,
   type NoticeLog,
 } from './members/service.js';
+import { registerInvitationRoutes } from './invitations/routes.js';
 
 /** The app with TypeBox schemas typing each handler's request. */
 type TypedApp = ReturnType<typeof typedApp>;
@@ -275,4 +276,5 @@ export function registerOrganizationRoutes(
   registerMembershipRoutes(typed, context);
   registerOrganizationAdminRoutes(typed, context, identity);
   registerMemberRoutes(typed, context, identity);
+  registerInvitationRoutes(app, context);
 }

@@ -21,6 +21,10 @@ export const OrganizationIdParams = Type.Object(
   { organizationId: Uuid },
   { additionalProperties: false },
 );
+/**
+ * A member by the `userId` the member list shows: a member's account, or, for an existing
+ * account an org admin invited, the invitation's own id (the list never names that account).
+ */
 export const MemberParams = Type.Object(
   { organizationId: Uuid, userId: Uuid },
   { additionalProperties: false },
@@ -136,6 +140,44 @@ export const MemberList = Type.Object(
   { additionalProperties: false },
 );
 
+/** An invitation to join an organization, as its invitee sees it (A11). */
+export const OwnInvitation = Type.Object(
+  {
+    id: Id,
+    organizationId: Id,
+    organizationName: Type.String({ maxLength: 120 }),
+    role: OrganizationRoleSchema,
+    invitedAt: Timestamp,
+    expiresAt: Timestamp,
+    /** False when the account cannot join in that role; `reason` then says why. */
+    canAccept: Type.Boolean(),
+    reason: Type.Optional(Type.String({ maxLength: 300 })),
+  },
+  { additionalProperties: false },
+);
+export const OwnInvitationList = Type.Object(
+  { invitations: Type.Array(OwnInvitation, { maxItems: MAX_LISTED }) },
+  { additionalProperties: false },
+);
+export const InvitationParams = Type.Object(
+  { invitationId: Uuid },
+  { additionalProperties: false },
+);
+/** Accepting carries nothing but the invitation named in the path. */
+export const Empty = Type.Object({}, { additionalProperties: false });
+/** What accepting an invitation made of the caller. */
+export const Joined = Type.Object(
+  {
+    organizationId: Id,
+    organizationName: Type.String({ maxLength: 120 }),
+    role: OrganizationRoleSchema,
+  },
+  { additionalProperties: false },
+);
+export const JoinedAnswer = Type.Object({ joined: Joined }, { additionalProperties: false });
+
+export type OwnInvitationView = Static<typeof OwnInvitation>;
+export type JoinedView = Static<typeof Joined>;
 export type OrganizationView = Static<typeof Organization>;
 export type MemberView = Static<typeof Member>;
 export type OrganizationSearch = Static<typeof OrganizationQuery>;

@@ -14,7 +14,7 @@ export const patientsModule = defineModule<ClinicalModuleOptions>((app, { contex
   const typed = typedApp(app);
   registerRecentPatientRoutes(typed, context);
   registerRecordRoutes(typed, context);
-  registerPortalInvitationRoutes(typed, context.db, identity);
+  registerPortalInvitationRoutes(typed, context, identity);
   registerConsentRoutes(typed, context.db);
   registerNoteRoutes(typed, context.db);
 });

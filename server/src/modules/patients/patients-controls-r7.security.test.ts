@@ -7,7 +7,7 @@
 // class (R1).
 import { randomUUID } from 'node:crypto';
 import { beforeAll, expect, it } from 'vitest';
-import { GENEROUS_RATE_LIMITS, createUser, uniqueEmail } from '../../../test/actors.js';
+import { GENEROUS_RATE_LIMITS, uniqueEmail } from '../../../test/actors.js';
 import { describeClinic, type Actor } from '../../../test/clinical-actors.js';
 
 describeClinic('patients controls (round 7)', (clinic) => {
@@ -62,14 +62,24 @@ describeClinic('patients controls (round 7)', (clinic) => {
   it('Z4 — a portal invitation never links a record to an active account that is not only a patient account', async () => {
     for (const roles of [['clinician'], ['patient', 'researcher']] as const) {
       const patient = await clinic.patient(orgA);
-      const account = await createUser(clinic.db, { roles: [...roles] });
+      const account = await clinic.actor([...roles]);
       const response = await clinic.call(
         clinicianA,
         'POST',
         `/api/patients/${patient}/portal-invitation`,
         { email: account.email },
       );
-      expect(response.statusCode, `${roles.join('+')}: ${response.body}`).toBe(409);
+      // Invited like any address (A11); the account itself cannot accept.
+      expect(response.statusCode, `${roles.join('+')}: ${response.body}`).toBe(201);
+      const listed = await clinic.call(account, 'GET', '/api/account/portal-invitations');
+      const [invitation] = listed.json<{ invitations: Array<{ id: string }> }>().invitations;
+      const accepted = await clinic.call(
+        account,
+        'POST',
+        `/api/account/portal-invitations/${invitation?.id ?? ''}/accept`,
+        {},
+      );
+      expect(accepted.statusCode, roles.join('+')).toBe(409);
       const [row] = await clinic.rows('patients', { id: patient });
       expect(row?.portal_user_id, roles.join('+')).toBeNull();
       const after = await clinic.db

@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
-import { machineClientAuthorization, uniqueEmail } from '../../../test/actors.js';
+import { machineClientAuthorization, mintSession, uniqueEmail } from '../../../test/actors.js';
 import { describeClinic, type Actor } from '../../../test/clinical-actors.js';
 
 type Method = 'GET' | 'POST' | 'PATCH';
@@ -237,8 +237,8 @@ describeClinic('patients security', (clinic) => {
         `/api/patients/${patient}/portal-invitation`,
         { email },
       );
-      expect(response.statusCode, response.body).toBe(409);
-      expect(response.json()).toMatchObject({ code: 'CONFLICT' });
+      // Answered as any invitation is (A11): the clinician learns nothing about the address.
+      expect(response.statusCode, response.body).toBe(201);
       const [row] = await clinic.rows('patients', { id: patient });
       expect(row?.portal_user_id).toBeNull();
       const account = await db
@@ -247,6 +247,31 @@ describeClinic('patients security', (clinic) => {
         .where('id', '=', pending.id)
         .executeTakeFirstOrThrow();
       expect(account).toEqual({ roles: ['patient'], status: 'invited' });
+      // The owner confirms the address later; the registrant, who knows the password, signs in:
+      // the invitation that reached the pending account is never accepted.
+      await db
+        .updateTable('users')
+        .set({ status: 'active' })
+        .where('id', '=', pending.id)
+        .execute();
+      const registrant = await mintSession(clinic.app, {
+        userId: pending.id,
+        email,
+        roles: ['patient'],
+      });
+      const listed = await clinic.call(registrant, 'GET', '/api/account/portal-invitations');
+      const [invitation] = listed.json<{ invitations: Array<{ id: string; canAccept: boolean }> }>()
+        .invitations;
+      expect(invitation?.canAccept).toBe(false);
+      const accepted = await clinic.call(
+        registrant,
+        'POST',
+        `/api/account/portal-invitations/${invitation?.id ?? ''}/accept`,
+        {},
+      );
+      expect(accepted.statusCode).toBe(409);
+      const [after] = await clinic.rows('patients', { id: patient });
+      expect(after?.portal_user_id).toBeNull();
     });
 
     it('Z4: patients, machine clients and non-members are refused before any patient row is read', async () => {

@@ -1,7 +1,7 @@
 // Patients of the active organization over HTTP against the real app: create, read, change,
 // archive and restore, search with filters and stable keyset paging, portal invitations.
 import { beforeAll, expect, it } from 'vitest';
-import { createUser, uniqueEmail } from '../../../test/actors.js';
+import { uniqueEmail } from '../../../test/actors.js';
 import { describeClinic, type Actor } from '../../../test/clinical-actors.js';
 import { listDevMailbox } from '../../platform/mail.js';
 
@@ -284,34 +284,55 @@ describeClinic('patients', (clinic) => {
     expect(again.statusCode).toBe(409);
   });
 
-  it('links an existing unlinked patient account at once; other accounts are a 409', async () => {
+  it('invites an existing patient account, which sees the record once it accepts (A11)', async () => {
     const patient = await createPatient();
-    const account = await createUser(clinic.db, { roles: ['patient'] });
-    const linked = await invitePortal(patient.id, account.email.toUpperCase());
-    expect(linked.statusCode, linked.body).toBe(201);
-    expect(linked.json()).toEqual({ status: 'linked' });
+    const account = await clinic.actor(['patient']);
+    const invited = await invitePortal(patient.id, account.email.toUpperCase());
+    expect(invited.statusCode, invited.body).toBe(201);
+    expect(invited.json()).toEqual({ status: 'invited' });
+    const [before] = await clinic.rows('patients', { id: patient.id });
+    expect(before?.portal_user_id).toBeNull();
+    // Staff read "invited or linked", as after a new account's invitation.
+    const record = await clinic.call(clinician, 'GET', `/api/patients/${patient.id}`);
+    expect(record.json()).toMatchObject({ patient: { portalLinked: true } });
+    // A second invitation of the record is a 409, whoever it names.
+    expect((await invitePortal(patient.id, uniqueEmail('other'))).statusCode).toBe(409);
 
-    // The same account cannot be linked to a second record.
+    const listed = await clinic.call(account, 'GET', '/api/account/portal-invitations');
+    const [invitation] = listed.json<{ invitations: Array<{ id: string; canAccept: boolean }> }>()
+      .invitations;
+    expect(invitation?.canAccept).toBe(true);
+    const accepted = await clinic.call(
+      account,
+      'POST',
+      `/api/account/portal-invitations/${invitation?.id ?? ''}/accept`,
+      {},
+    );
+    expect(accepted.statusCode, accepted.body).toBe(200);
+    const [after] = await clinic.rows('patients', { id: patient.id });
+    expect(after?.portal_user_id).toBe(account.userId);
+    expect((await clinic.call(account, 'GET', '/api/portal/record')).statusCode).toBe(200);
+
+    // The same account cannot show a second record: invited like anyone, it cannot accept.
     const second = await createPatient();
-    const taken = await invitePortal(second.id, account.email);
-    expect(taken.statusCode).toBe(409);
-
-    // A staff account is never turned into a patient account.
-    const staff = await createUser(clinic.db, { roles: ['clinician'] });
-    const refused = await invitePortal(second.id, staff.email);
-    expect(refused.statusCode).toBe(409);
-    const staffRow = await clinic.db
-      .selectFrom('users')
-      .select('roles')
-      .where('id', '=', staff.userId)
-      .executeTakeFirstOrThrow();
-    expect(staffRow.roles).toEqual(['clinician']);
-    const invitedStaff = await createUser(clinic.db, {
-      roles: ['clinician'],
-      status: 'invited',
+    expect((await invitePortal(second.id, account.email)).statusCode).toBe(201);
+    const again = await clinic.call(account, 'GET', '/api/account/portal-invitations');
+    const [secondInvitation] = again.json<{
+      invitations: Array<{ id: string; canAccept: boolean; reason?: string }>;
+    }>().invitations;
+    expect(secondInvitation).toMatchObject({
+      canAccept: false,
+      reason: expect.stringContaining('already shows a patient record'),
     });
-    const refusedInvited = await invitePortal(second.id, invitedStaff.email);
-    expect(refusedInvited.statusCode).toBe(409);
+    const refused = await clinic.call(
+      account,
+      'POST',
+      `/api/account/portal-invitations/${secondInvitation?.id ?? ''}/accept`,
+      {},
+    );
+    expect(refused.statusCode).toBe(409);
+    const [secondRow] = await clinic.rows('patients', { id: second.id });
+    expect(secondRow?.portal_user_id).toBeNull();
   });
 
   it('answers 409 NO_ACTIVE_ORGANIZATION for a clinician with two organizations and none chosen', async () => {

@@ -17,4 +17,8 @@ export {
   type ConsentRecordView,
 } from './consents/schemas.js';
 // Renamed: "invitation" alone reads as identity's account invitation.
-export { InvitationAnswer as PortalInvitationAnswer } from './portal-invitation/schemas.js';
+export {
+  InvitationAnswer as PortalInvitationAnswer,
+  OwnPortalInvitationList,
+  PortalInvitationAccepted,
+} from './portal-invitation/schemas.js';

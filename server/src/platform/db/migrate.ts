@@ -18,6 +18,7 @@ import * as m0013 from './migrations/0013_oauth.js';
 import * as m0014 from './migrations/0014_oauth_apps.js';
 import * as m0015 from './migrations/0015_browser_key_generations.js';
 import * as m0016 from './migrations/0016_session_idle_expiry_index.js';
+import * as m0017 from './migrations/0017_existing_account_invitations.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_platform': m0001,
@@ -36,6 +37,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0014_oauth_apps': m0014,
   '0015_browser_key_generations': m0015,
   '0016_session_idle_expiry_index': m0016,
+  '0017_existing_account_invitations': m0017,
 };
 
 /** The migrator of this build's migrations, recorded in schema_migrations. */

@@ -161,6 +161,33 @@ export interface OrganizationMembersTable {
   created_at: DefaultedTimestamp;
 }
 
+/** An org admin's invitation of an existing account: it joins only by accepting (A11). */
+export interface OrganizationInvitationsTable {
+  id: Generated<string>;
+  organization_id: string;
+  user_id: string;
+  /** The address as the org admin typed it, and the name they gave (or its placeholder). */
+  email: string;
+  display_name: string;
+  role: OrganizationRole;
+  invited_by: string | null;
+  created_at: DefaultedTimestamp;
+  expires_at: Date;
+}
+
+/** A clinician's invitation of an existing account to see a patient record (A11). */
+export interface PortalInvitationsTable {
+  id: Generated<string>;
+  organization_id: string;
+  patient_id: string;
+  user_id: string;
+  invited_by: string | null;
+  /** Whether the account was active (its email proven) when invited; if not, never accepted. */
+  account_was_active: boolean;
+  created_at: DefaultedTimestamp;
+  expires_at: Date;
+}
+
 export type Sex = 'female' | 'male' | 'other' | 'unknown';
 
 export interface PostalAddress {
@@ -521,6 +548,8 @@ export interface DatabaseSchema {
   signing_keys: SigningKeysTable;
   organizations: OrganizationsTable;
   organization_members: OrganizationMembersTable;
+  organization_invitations: OrganizationInvitationsTable;
+  portal_invitations: PortalInvitationsTable;
   patients: PatientsTable;
   consent_documents: ConsentDocumentsTable;
   patient_consents: PatientConsentsTable;

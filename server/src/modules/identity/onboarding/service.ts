@@ -95,6 +95,16 @@ function placeholderName(email: string): string {
 }
 
 /**
+ * The name an invitee is shown by until they choose one (V1): the inviter's name for them, or
+ * the placeholder. Organizations name an invitation of an existing account the same way, so
+ * an org admin's list cannot tell it from one that created an account.
+ */
+export function inviteeDisplayName(email: string, displayName: string | undefined): string {
+  const given = displayName?.trim() ?? '';
+  return given.length > 0 ? cleanDisplayName(given) : placeholderName(email.trim());
+}
+
+/**
  * Issues an invitation token, voiding older ones: only the newest link works. The token data
  * records whether the admin named the invitee, so `inspect` can prefill only a real name.
  */
@@ -163,10 +173,8 @@ export async function inviteUser(
 ): Promise<{ userId: string; expiresAt: Date }> {
   const now = context.now();
   const email = input.email.trim();
-  const given = input.displayName?.trim() ?? '';
-  const named = given.length > 0;
-  // The inviter's name for the invitee is shown as theirs until they choose one (V1).
-  const displayName = named ? cleanDisplayName(given) : placeholderName(email);
+  const named = (input.displayName?.trim() ?? '').length > 0;
+  const displayName = inviteeDisplayName(email, input.displayName);
   const issued = await context.db.transaction().execute(async (trx) => {
     const existing = await lockAccountByEmail(trx, email);
     if (existing && existing.status !== 'invited') {

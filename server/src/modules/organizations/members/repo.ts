@@ -41,13 +41,51 @@ function toMemberView(row: MemberRow): MemberView {
   };
 }
 
+/**
+ * The members and the open or expired invitations of existing accounts (invitations/repo.ts),
+ * in one order: an invitation reads as the 'invited' member an invitation of an unknown email
+ * makes, named by what the org admin typed, and sits where such a member would.
+ */
 export async function listMembers(db: Db, organizationId: string): Promise<MemberView[]> {
-  const rows = await membersOf(db, organizationId)
-    .orderBy(sql`lower(u.display_name)`)
-    .orderBy('m.user_id')
+  const members = db
+    .selectFrom('organization_members as m')
+    .innerJoin('users as u', 'u.id', 'm.user_id')
+    .select([
+      'm.user_id as id',
+      'u.email',
+      'u.display_name',
+      'm.role',
+      'u.status',
+      'm.created_at',
+      sql<string>`lower(u.display_name)`.as('sort_name'),
+    ])
+    .where('m.organization_id', '=', organizationId);
+  const invitations = db
+    .selectFrom('organization_invitations as i')
+    .select([
+      'i.id',
+      'i.email',
+      'i.display_name',
+      'i.role',
+      sql<MemberView['status']>`'invited'`.as('status'),
+      'i.created_at',
+      sql<string>`lower(i.display_name)`.as('sort_name'),
+    ])
+    .where('i.organization_id', '=', organizationId);
+  const rows = await members
+    .unionAll(invitations)
+    .orderBy('sort_name')
+    .orderBy('id')
     .limit(MAX_LISTED)
     .execute();
-  return rows.map(toMemberView);
+  return rows.map((row) => ({
+    userId: row.id,
+    email: row.email,
+    displayName: row.display_name,
+    role: row.role,
+    status: row.status,
+    addedAt: row.created_at.toISOString(),
+  }));
 }
 
 export async function findMember(
@@ -137,6 +175,19 @@ export function lockAccountByEmail(
     .selectFrom('users')
     .select(['id', 'email', 'roles', 'status'])
     .where('email_normalized', '=', emailKey)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/** The account's roles and status, row-locked: what decides whether it may accept an invitation. */
+export function lockAccountById(
+  db: Db,
+  userId: string,
+): Promise<{ roles: Role[]; status: 'invited' | 'active' | 'disabled' } | undefined> {
+  return db
+    .selectFrom('users')
+    .select(['roles', 'status'])
+    .where('id', '=', userId)
     .forUpdate()
     .executeTakeFirst();
 }

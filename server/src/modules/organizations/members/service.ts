@@ -1,7 +1,6 @@
-// Members of an organization (Z4, L3): listing, adding (an existing clinician at once, an
-// unknown email by identity's invitation in the same transaction), role changes and removal.
-// The changes that could leave an organization without an administrator lock its member rows
-// first (repo.lockMembers), so concurrent ones queue instead of racing.
+// Members of an organization (Z4, L3, A11): listing, adding (see addMember), role changes and
+// removal. The changes that could leave an organization without an administrator lock its
+// member rows first (repo.lockMembers), so concurrent ones queue instead of racing.
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { OrganizationRole } from '../../../platform/db/schema.js';
@@ -17,9 +16,25 @@ import type { Db } from '../repo.js';
 import type { MemberView } from '../schemas.js';
 import { requireOrganization } from '../service.js';
 import * as repo from './repo.js';
+import {
+  changeInvitationRole,
+  invitationNotice,
+  inviteExistingAccount,
+  isInvited,
+  kindChanges,
+  refuseKindChange,
+  withdrawInvitation,
+} from '../invitations/service.js';
+import * as invitationsRepo from '../invitations/repo.js';
 
-/** What adding a member needs of identity: invitations for unknown emails. */
-export type MemberInvitations = Pick<IdentityApi, 'inviteUser' | 'normalizeEmail'>;
+/** What adding a member needs of identity: invitations for unknown emails, and their names. */
+export type MemberInvitations = Pick<
+  IdentityApi,
+  'inviteUser' | 'inviteeDisplayName' | 'normalizeEmail'
+>;
+
+/** How an existing account joins: at once (platform admins) or by accepting (org admins'). */
+export type AddingMode = 'at_once' | 'by_acceptance';
 
 /** Where a failed notice after commit is logged: the request's logger. */
 export type NoticeLog = Pick<Logger, 'error'>;
@@ -70,8 +85,8 @@ export interface AddMemberInput extends MemberInvitation {
 
 export interface AddedMember {
   readonly member: MemberView;
-  /** Set when an existing account was added: it is told by mail after commit. */
-  readonly notify?: { to: string; role: OrganizationRole };
+  /** Set when an existing account was added or invited: it is told by mail after commit. */
+  readonly notify?: { to: string; role: OrganizationRole; invited: boolean };
 }
 
 async function insertMembership(
@@ -96,17 +111,37 @@ async function insertMembership(
   });
 }
 
-/** An existing invited or active clinician joins at once; undefined when no account has the email. */
+/**
+ * An email with an account: invited to join (by_acceptance), or added at once when it is an
+ * invited or active account of the role's kind (at_once). Undefined when no account has it.
+ */
 async function addExistingAccount(
   ctx: ModuleContext,
-  emailKey: string,
+  invitations: MemberInvitations,
   input: AddMemberInput,
-): Promise<{ userId: string; email: string } | undefined> {
+  mode: AddingMode,
+): Promise<AddedMember | undefined> {
+  const emailKey = invitations.normalizeEmail(input.email);
   return ctx.db.transaction().execute(async (trx) => {
     await input.authorize(trx);
     const user = await repo.lockAccountByEmail(trx, emailKey);
     if (!user) return undefined;
     if (await repo.findMember(trx, input.organizationId, user.id)) throw alreadyMember();
+    if (mode === 'by_acceptance') {
+      // A11, Z4: nothing about the account (its role, status or name) decides what happens or
+      // what is answered; an invitation already open answers as an existing member does.
+      if (await isInvited(trx, input.organizationId, user.id)) throw alreadyMember();
+      const invited = await inviteExistingAccount(
+        trx,
+        {
+          ...input,
+          shownEmail: input.email.trim(),
+          shownName: invitations.inviteeDisplayName(input.email, input.displayName),
+        },
+        user,
+      );
+      return { member: invited.member, notify: { ...invited.notify, invited: true } };
+    }
     const accountRole = accountRoleForMembership(input.role);
     if (user.status === 'disabled' || !user.roles.includes(accountRole)) {
       throw new HavenError(
@@ -115,7 +150,12 @@ async function addExistingAccount(
       );
     }
     await insertMembership(trx, input, user.id, 'existing_account');
-    return { userId: user.id, email: user.email };
+    // An org admin's invitation of the same account is spent: it is a member now.
+    await invitationsRepo.withdrawInvitationOf(trx, input.organizationId, user.id);
+    return {
+      member: await memberView(trx, input.organizationId, user.id),
+      notify: { to: user.email, role: input.role, invited: false },
+    };
   });
 }
 
@@ -150,39 +190,41 @@ async function inviteNewAccount(
 }
 
 /**
- * Adds a member by email. An existing invited or active clinician joins at once; an unknown
- * email gets an identity invitation (role clinician) that commits with the membership; any
- * other existing account, or an existing member, is a 409.
+ * Adds a member by email. An unknown email gets an identity invitation (account role from the
+ * membership) that commits with the membership. An existing account is invited
+ * (by_acceptance), or joins at once when it is an invited or active account of the role's
+ * kind (at_once; any other is a 409). An existing member, or one invited, is a 409.
  */
 export async function addMember(
   ctx: ModuleContext,
   invitations: MemberInvitations,
   input: AddMemberInput,
+  mode: AddingMode,
 ): Promise<AddedMember> {
-  const existing = await addExistingAccount(ctx, invitations.normalizeEmail(input.email), input);
-  if (existing) {
-    return {
-      member: await memberView(ctx.db, input.organizationId, existing.userId),
-      notify: { to: existing.email, role: input.role },
-    };
-  }
+  const existing = await addExistingAccount(ctx, invitations, input, mode);
+  if (existing) return existing;
   const userId = await inviteNewAccount(invitations, input);
   return { member: await memberView(ctx.db, input.organizationId, userId) };
 }
 
 /** Tells an existing account it was added, after commit; no organization name or PHI in mail. */
 async function notifyAdded(ctx: ModuleContext, added: AddedMember, log: NoticeLog): Promise<void> {
-  if (!added.notify) return;
+  const notify = added.notify;
+  if (!notify) return;
   try {
     await ctx.mailer.send({
-      to: added.notify.to,
-      subject: 'You were added to an organization in Haven',
-      text:
-        // The role in the SPA's words (personRoleLabel): "Organization administrator".
-        `An administrator added you to an organization in Haven as: ` +
-        `${organizationRoleLabel(added.notify.role)}. Sign in at ` +
-        `${ctx.publicOrigin}/ to see it.\n\n` +
-        `If you did not expect this, contact your administrator.\n`,
+      to: notify.to,
+      ...(notify.invited
+        ? invitationNotice(ctx.publicOrigin, notify)
+        : {
+            subject: 'You were added to an organization in Haven',
+            text:
+              // The role in the SPA's words (personRoleLabel): "Organization administrator".
+              `An administrator added you to an organization in Haven as: ` +
+              `${organizationRoleLabel(notify.role)}. Sign in at ` +
+              `${ctx.publicOrigin}/ to see it.\n\n` +
+              `If you did not expect this, contact your administrator.\n`,
+          }),
     });
   } catch (error) {
     // The membership is committed; a failed notice must not turn that into an error answer.
@@ -202,10 +244,12 @@ export async function addMemberAsPlatformAdmin(
 ): Promise<MemberView> {
   const { organizationId } = invitation;
   await requireOrganization(ctx.db, organizationId);
-  const added = await addMember(ctx, invitations, {
-    ...invitation,
-    authorize: (trx) => requireOrganization(trx, organizationId),
-  });
+  const added = await addMember(
+    ctx,
+    invitations,
+    { ...invitation, authorize: (trx) => requireOrganization(trx, organizationId) },
+    'at_once',
+  );
   await notifyAdded(ctx, added, log);
   return added.member;
 }
@@ -223,14 +267,19 @@ export async function addMemberAsOrgAdmin(
       organizationId: invitation.organizationId,
     });
   await administer(ctx.db);
-  const added = await addMember(ctx, invitations, {
-    ...invitation,
-    // Still org_admin when the member is added (the membership is held FOR SHARE until
-    // commit): a demotion in between cannot be bypassed.
-    authorize: async (trx) => {
-      await administer(trx);
+  const added = await addMember(
+    ctx,
+    invitations,
+    {
+      ...invitation,
+      // Still org_admin when the member is added (the membership is held FOR SHARE until
+      // commit): a demotion in between cannot be bypassed.
+      authorize: async (trx) => {
+        await administer(trx);
+      },
     },
-  });
+    'by_acceptance',
+  );
   await notifyAdded(ctx, added, log);
   return added.member;
 }
@@ -253,6 +302,8 @@ async function withLockedMembers<T>(
   request: FastifyRequest,
   change: MemberChange,
   work: (trx: Db, target: { role: OrganizationRole }, adminCount: number) => Promise<T>,
+  /** The same change to an invitation of an existing account, named by its id in the list. */
+  onInvitation: (trx: Db, invitation: invitationsRepo.InvitationRow) => Promise<T>,
 ): Promise<T> {
   const administer = (db: Db) =>
     requireAccess(db, request, 'organization:administer', {
@@ -263,7 +314,15 @@ async function withLockedMembers<T>(
     const members = await repo.lockMembers(trx, change.organizationId);
     await administer(trx);
     const target = members.find((m) => m.user_id === change.userId);
-    if (!target) throw new HavenError('NOT_FOUND');
+    if (!target) {
+      const invitation = await invitationsRepo.lockInvitation(
+        trx,
+        change.organizationId,
+        change.userId,
+      );
+      if (!invitation) throw new HavenError('NOT_FOUND');
+      return onInvitation(trx, invitation);
+    }
     const adminCount = members.filter((m) => m.role === 'org_admin').length;
     return work(trx, target, adminCount);
   });
@@ -274,33 +333,34 @@ export async function changeMemberRole(
   request: FastifyRequest,
   change: MemberChange & { role: OrganizationRole },
 ): Promise<MemberView> {
-  return withLockedMembers(ctx, request, change, async (trx, target, adminCount) => {
-    if (target.role !== change.role) {
-      if (accountRoleForMembership(target.role) !== accountRoleForMembership(change.role)) {
-        throw new HavenError(
-          'CONFLICT',
-          'A researcher cannot become clinical staff, nor staff a researcher: the account itself has a different role.',
-        );
+  return withLockedMembers(
+    ctx,
+    request,
+    change,
+    async (trx, target, adminCount) => {
+      if (target.role !== change.role) {
+        if (kindChanges(target.role, change.role)) throw refuseKindChange();
+        if (target.role === 'org_admin' && adminCount <= 1) {
+          throw new HavenError(
+            'CONFLICT',
+            'The last organization administrator cannot be demoted; make someone else an administrator first.',
+          );
+        }
+        await repo.updateMemberRole(trx, change.organizationId, change.userId, change.role);
+        await recordUserEvent(trx, change.actorId, change, {
+          action: 'org.member_role_changed',
+          target: { type: 'user', id: change.userId },
+          details: {
+            organizationId: change.organizationId,
+            role: change.role,
+            previous: target.role,
+          },
+        });
       }
-      if (target.role === 'org_admin' && adminCount <= 1) {
-        throw new HavenError(
-          'CONFLICT',
-          'The last organization administrator cannot be demoted; make someone else an administrator first.',
-        );
-      }
-      await repo.updateMemberRole(trx, change.organizationId, change.userId, change.role);
-      await recordUserEvent(trx, change.actorId, change, {
-        action: 'org.member_role_changed',
-        target: { type: 'user', id: change.userId },
-        details: {
-          organizationId: change.organizationId,
-          role: change.role,
-          previous: target.role,
-        },
-      });
-    }
-    return memberView(trx, change.organizationId, change.userId);
-  });
+      return memberView(trx, change.organizationId, change.userId);
+    },
+    (trx, invitation) => changeInvitationRole(trx, change, invitation),
+  );
 }
 
 export async function removeMember(
@@ -308,24 +368,30 @@ export async function removeMember(
   request: FastifyRequest,
   change: MemberChange,
 ): Promise<void> {
-  await withLockedMembers(ctx, request, change, async (trx, target, adminCount) => {
-    if (target.role === 'org_admin' && adminCount <= 1) {
-      throw new HavenError(
-        'CONFLICT',
-        'The last organization administrator cannot be removed; make someone else an administrator first.',
+  await withLockedMembers(
+    ctx,
+    request,
+    change,
+    async (trx, target, adminCount) => {
+      if (target.role === 'org_admin' && adminCount <= 1) {
+        throw new HavenError(
+          'CONFLICT',
+          'The last organization administrator cannot be removed; make someone else an administrator first.',
+        );
+      }
+      await repo.deleteMembership(trx, change.organizationId, change.userId);
+      // The removed member's sessions stop working in this organization at once.
+      const sessionsCleared = await repo.clearActiveOrganization(
+        trx,
+        change.organizationId,
+        change.userId,
       );
-    }
-    await repo.deleteMembership(trx, change.organizationId, change.userId);
-    // The removed member's sessions stop working in this organization at once.
-    const sessionsCleared = await repo.clearActiveOrganization(
-      trx,
-      change.organizationId,
-      change.userId,
-    );
-    await recordUserEvent(trx, change.actorId, change, {
-      action: 'org.member_removed',
-      target: { type: 'user', id: change.userId },
-      details: { organizationId: change.organizationId, role: target.role, sessionsCleared },
-    });
-  });
+      await recordUserEvent(trx, change.actorId, change, {
+        action: 'org.member_removed',
+        target: { type: 'user', id: change.userId },
+        details: { organizationId: change.organizationId, role: target.role, sessionsCleared },
+      });
+    },
+    (trx, invitation) => withdrawInvitation(trx, change, invitation),
+  );
 }

@@ -25,6 +25,8 @@ export interface PatientRow {
   address: PostalAddress | null;
   contact_methods: ContactMethod[];
   portal_user_id: string | null;
+  /** An existing account was invited to see the record and has not answered (A11). */
+  portal_invited: boolean;
   created_at: Date;
   updated_at: Date;
   archived_at: Date | null;
@@ -43,6 +45,9 @@ export function patientColumns() {
     'p.address',
     'p.contact_methods',
     'p.portal_user_id',
+    sql<boolean>`exists (select 1 from portal_invitations pi where pi.patient_id = p.id)`.as(
+      'portal_invited',
+    ),
     'p.created_at',
     'p.updated_at',
     'p.archived_at',

@@ -76,7 +76,9 @@ function toPatientView(row: PatientRow): PatientView {
     ...toSummary(row),
     address: row.address,
     contactMethods: row.contact_methods,
-    portalLinked: row.portal_user_id !== null,
+    // Linked, or an existing account invited: both read alike to staff, as a new account's
+    // invitation (linked at once) does, so the record tells nothing about the account (A11).
+    portalLinked: row.portal_user_id !== null || row.portal_invited,
     createdAt: row.created_at.toISOString(),
     archivedAt: row.archived_at ? row.archived_at.toISOString() : null,
   };
