@@ -125,7 +125,11 @@ describe('the first session of each role', () => {
     await portal.getByLabel("Patient's email").fill(patientEmail);
     await portal.getByRole('button', { name: 'Invite to the portal' }).click();
     await staff.getByText('An invitation to the patient portal was sent.').waitFor();
-    await portal.getByText('A portal account is linked to this record.').waitFor();
+    await portal
+      .getByText(
+        'The patient was invited to the portal, or their account is linked to this record.',
+      )
+      .waitFor();
 
     // The mail is about their record at the clinic; the page knows their name already.
     const mail = await waitForMail(server, patientEmail, /on Haven$/);

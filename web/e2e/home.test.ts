@@ -192,4 +192,86 @@ describe('a home page per role', () => {
     await participant.getByText('You are not taking part in a study yet.').waitFor();
     await expectHomeReadable(participant, 'participant');
   });
+
+  it('A11: an org admin invites someone who has an account, learns nothing of it, and the person joins from their home page', async () => {
+    const db = suite.server().app.database.db;
+    const lead = await person('Lena Lead', ['clinician']);
+    const joiner = await person('Jonas Joiner', ['clinician']);
+    await createOrganization(db, {
+      name: 'Quay Practice',
+      members: [{ userId: lead.id, role: 'org_admin' }],
+    });
+
+    const admin = await home(lead);
+    await goto(admin, '/organization/members');
+    const form = admin.getByRole('region', { name: 'Invite a member' });
+    await form.getByLabel('Email').fill(joiner.email);
+    await form.getByRole('button', { name: 'Invite member' }).click();
+    await form
+      .getByText(`${joiner.email} was invited; they become a member once they accept.`)
+      .waitFor();
+    const members = admin.getByRole('list', { name: 'Members' });
+    await members.getByText('Invited, not joined yet').waitFor();
+    // The account's own name is not shown to the org admin: only the address they typed.
+    expect(await members.textContent()).not.toContain('Jonas Joiner');
+
+    const invitee = await home(joiner);
+    const invitations = panel(invitee, 'organization-invitations');
+    await invitations.getByText('Quay Practice').waitFor();
+    await expectAccessible(invitee, 'home with an invitation to join');
+    await invitations
+      .getByRole('button', { name: 'Accept the invitation from Quay Practice' })
+      .click();
+    await invitations.getByText('You joined Quay Practice as clinician.').waitFor();
+    await panel(invitee, 'quick-actions')
+      .getByRole('heading', { name: 'Quick actions in Quay Practice' })
+      .waitFor();
+  });
+
+  it('A11: a patient with an account accepts a clinic’s invitation to see their record from their home page', async () => {
+    const db = suite.server().app.database.db;
+    const nurse = await person('Nia Nurse', ['clinician']);
+    const organizationId = await createOrganization(db, {
+      name: 'Pier Clinic',
+      members: [{ userId: nurse.id, role: 'clinician' }],
+    });
+    const patientId = await createPatientRow(db, organizationId, {
+      givenName: 'Mara',
+      familyName: 'Marsh',
+      mrn: 'PC-7',
+    });
+    const mara = await person('Mara Marsh', ['patient'], false);
+
+    const staff = await home(nurse);
+    await goto(staff, `/patients/${patientId}`);
+    await staff.getByRole('tab', { name: 'Portal invitation' }).click();
+    const portal = staff.getByRole('region', { name: 'Patient portal' });
+    await portal.getByLabel("Patient's email").fill(mara.email);
+    await portal.getByRole('button', { name: 'Invite to the portal' }).click();
+    await staff.getByText('An invitation to the patient portal was sent.').waitFor();
+    await portal
+      .getByText(
+        'The patient was invited to the portal, or their account is linked to this record.',
+      )
+      .waitFor();
+
+    const patientPage = await home(mara);
+    await panel(patientPage, 'patient-record')
+      .getByText('No patient record is linked to your account yet.', { exact: false })
+      .waitFor();
+    const invitations = panel(patientPage, 'portal-invitations');
+    await invitations
+      .getByText('Pier Clinic invites you to see the record', { exact: false })
+      .waitFor();
+    await expectAccessible(patientPage, 'home with an invitation to see a record');
+    await invitations
+      .getByRole('button', { name: 'Accept the invitation from Pier Clinic' })
+      .click();
+    await invitations
+      .getByText('Your record at Pier Clinic is now linked to your account.')
+      .waitFor();
+    await panel(patientPage, 'patient-record')
+      .getByText('is a patient of Pier Clinic (MRN PC-7)', { exact: false })
+      .waitFor();
+  });
 });

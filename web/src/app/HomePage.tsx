@@ -4,7 +4,9 @@
  * organization administrators also their members, invitations and consent documents;
  * administrators users, organizations, security events and system health; patients their
  * record; researchers and participants their studies and next case; visitors a welcome.
+ * Anyone signed in sees the invitations to join an organization waiting for their answer.
  */
+import { useState } from 'react';
 import type { ActiveSession } from '../auth/sessionStore';
 import { hasScope, useAuth } from '../auth/useAuth';
 import { UsersHome } from '../features/admin';
@@ -14,12 +16,13 @@ import { UnfinishedUploadsHome } from '../features/files';
 import { HealthPage } from '../features/health';
 import {
   OrganizationAdminHome,
+  OrganizationInvitationsHome,
   OrganizationsHome,
   useActiveRole,
   useOrganizations,
 } from '../features/organizations';
 import { ConsentDocumentsHome, RecentPatientsHome } from '../features/patients';
-import { PatientHome } from '../features/portal';
+import { PatientHome, PortalInvitationsHome } from '../features/portal';
 import { ParticipantHome, ResearcherHome } from '../features/reviews';
 import { HomePanel } from '../shared/HomePanel';
 import { Link } from '../shared/router';
@@ -70,6 +73,7 @@ function SignedInHome({ session }: { session: ActiveSession }) {
   const isAdmin = user.roles.includes('admin');
   const isStaff = can('patients:read');
   const isOrgAdmin = isStaff && organizationRole === 'org_admin';
+  const [linkedRecords, setLinkedRecords] = useState(0);
   return (
     <Page title="Haven">
       <section className="panel stack home-panel" aria-labelledby="summary-title">
@@ -83,6 +87,11 @@ function SignedInHome({ session }: { session: ActiveSession }) {
           <Link to="/account">Manage your account</Link>
         </p>
       </section>
+      <OrganizationInvitationsHome session={session} />
+      <PortalInvitationsHome
+        session={session}
+        onLinked={() => setLinkedRecords((count) => count + 1)}
+      />
       {isStaff && (
         <>
           <QuickActions can={can} />
@@ -105,7 +114,8 @@ function SignedInHome({ session }: { session: ActiveSession }) {
           <HealthPage />
         </>
       )}
-      {can('portal:read') && <PatientHome />}
+      {/* Read again once an invitation linked a record. */}
+      {can('portal:read') && <PatientHome key={linkedRecords} />}
       {can('studies:read') && <ResearcherHome />}
       {can('reviews:read') && <ParticipantHome />}
     </Page>

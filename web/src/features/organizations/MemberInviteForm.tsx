@@ -17,8 +17,9 @@ interface Props {
 }
 
 /**
- * Adds a member by email: an unknown email gets an identity invitation, an existing clinician
- * is added at once (the server decides and mails them).
+ * Adds a member by email: an unknown email gets an identity invitation; someone with an account
+ * is added at once by a platform administrator, invited to accept by an org admin (the server
+ * decides, mails them, and tells an org admin nothing about the account).
  */
 export function MemberInviteForm({ path, submitLabel, onAdded }: Props) {
   const form = useForm({ email: '', displayName: '', role: DEFAULT_ORGANIZATION_ROLE });
@@ -37,7 +38,7 @@ export function MemberInviteForm({ path, submitLabel, onAdded }: Props) {
       form.clear('email', 'displayName');
       onAdded();
       return member.status === 'invited'
-        ? `${member.email} was invited; the membership starts with their account.`
+        ? `${member.email} was invited; they become a member once they accept.`
         : `${member.email} is now a member.`;
     });
   };

@@ -6,6 +6,7 @@ export { AdminOrganizationsPage } from './AdminOrganizationsPage';
 export { ClinicalProblem } from './ClinicalProblem';
 export { MembersPage } from './MembersPage';
 export { OrganizationAdminHome } from './OrganizationAdminHome';
+export { OrganizationInvitationsHome } from './OrganizationInvitationsHome';
 export { OrganizationsHome } from './OrganizationsHome';
 export { OrganizationSwitcher, OrganizationSync } from './OrganizationSwitcher';
 export {

@@ -1,11 +1,13 @@
 /** Organizations, memberships and members (docs/api/clinical.md, "Organizations" and "Members"). */
 import {
   ActiveAnswer,
+  JoinedAnswer,
   MemberAnswer,
   MemberList,
   MembershipList,
   OrganizationAnswer,
   OrganizationPage,
+  OwnInvitationList,
 } from '@haven/contract';
 import type { Static } from 'typebox';
 import { organizationRoleName } from '../../shared/roles';
@@ -20,7 +22,7 @@ export const ORGANIZATION_ROLE_CHOICES = (['clinician', 'org_admin', 'researcher
 );
 
 const MEMBER_STATUS_LABELS: Record<Member['status'], string> = {
-  invited: 'Invited, not signed in yet',
+  invited: 'Invited, not joined yet',
   active: 'Active',
   disabled: 'Disabled',
 };
@@ -49,4 +51,15 @@ export function organizationListPath(q: string, cursor: string | null): string {
 export function membersPath(organizationId: string, userId?: string): string {
   const base = `/api/organizations/${encodeURIComponent(organizationId)}/members`;
   return userId === undefined ? base : `${base}/${encodeURIComponent(userId)}`;
+}
+
+/** Invitations to join an organization, as their invitee sees them (A11). */
+export const OWN_INVITATIONS_PATH = '/api/account/organization-invitations';
+export type OwnInvitation = Static<typeof OwnInvitationList>['invitations'][number];
+export const decodeOwnInvitations = memberOf(OwnInvitationList, 'invitations');
+export const decodeJoined = memberOf(JoinedAnswer, 'joined');
+
+export function ownInvitationPath(invitationId: string, accept = false): string {
+  const base = `${OWN_INVITATIONS_PATH}/${encodeURIComponent(invitationId)}`;
+  return accept ? `${base}/accept` : base;
 }

@@ -64,7 +64,7 @@ export function PatientSummary({ patient, showDocuments, onOpenTab }: Props) {
           <dt>Email</dt>
           <dd>{email?.value ?? 'None recorded'}</dd>
           <dt>Portal</dt>
-          <dd>{patient.portalLinked ? 'Account linked' : 'Not linked'}</dd>
+          <dd>{patient.portalLinked ? 'Invited or linked' : 'Not invited'}</dd>
           <dt>Updated</dt>
           <dd>{formatDateTime(patient.updatedAt)}</dd>
         </dl>

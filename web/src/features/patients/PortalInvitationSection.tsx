@@ -12,7 +12,10 @@ interface Props {
   onChanged: () => void;
 }
 
-/** Invites the patient to the portal (or links an existing patient account). */
+/**
+ * Invites the patient to the portal: a new account, or the existing account of the address, which
+ * sees the record once its owner accepts. Staff are told the same either way (A11).
+ */
 export function PortalInvitationSection({ patient, canWrite, onChanged }: Props) {
   const form = useForm({ email: '' });
 
@@ -29,11 +32,8 @@ export function PortalInvitationSection({ patient, canWrite, onChanged }: Props)
       );
       form.clear('email');
       onChanged();
-      showToast(
-        status === 'linked'
-          ? 'The existing patient account was linked to this record.'
-          : 'An invitation to the patient portal was sent.',
-      );
+      // Always 'invited': whoever has the address sees the record once they accept (A11).
+      if (status === 'invited') showToast('An invitation to the patient portal was sent.');
     });
   };
 
@@ -41,7 +41,7 @@ export function PortalInvitationSection({ patient, canWrite, onChanged }: Props)
     <section className="panel stack" aria-labelledby="portal-title">
       <h2 id="portal-title">Patient portal</h2>
       {patient.portalLinked ? (
-        <p>A portal account is linked to this record.</p>
+        <p>The patient was invited to the portal, or their account is linked to this record.</p>
       ) : !canWrite ? (
         <p>No portal account is linked. Restore the patient to send an invitation.</p>
       ) : (

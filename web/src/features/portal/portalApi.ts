@@ -1,7 +1,9 @@
 /** The patient portal: own record, consents, shared notes and access list (docs/api/clinical.md). */
 import {
   AccessLogPage,
+  OwnPortalInvitationList,
   PortalConsentsAnswer,
+  PortalInvitationAccepted,
   PortalNotesAnswer,
   PortalRecordAnswer,
 } from '@haven/contract';
@@ -16,6 +18,17 @@ export const decodeAccessPage = answerOf(AccessLogPage);
 export const decodePortalRecord = memberOf(PortalRecordAnswer, 'record');
 export const decodePortalConsents = answerOf(PortalConsentsAnswer);
 export const decodePortalNotes = memberOf(PortalNotesAnswer, 'notes');
+
+/** Invitations to see a record a clinic keeps, as their invitee sees them (A11). */
+export const PORTAL_INVITATIONS_PATH = '/api/account/portal-invitations';
+export type PortalInvitation = Static<typeof OwnPortalInvitationList>['invitations'][number];
+export const decodePortalInvitations = memberOf(OwnPortalInvitationList, 'invitations');
+export const decodePortalLinked = memberOf(PortalInvitationAccepted, 'linked');
+
+export function portalInvitationPath(invitationId: string, accept = false): string {
+  const base = `${PORTAL_INVITATIONS_PATH}/${encodeURIComponent(invitationId)}`;
+  return accept ? `${base}/accept` : base;
+}
 
 const ACCESS_PAGE_SIZE = 20;
 
