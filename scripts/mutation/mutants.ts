@@ -2051,8 +2051,8 @@ export const MUTANTS: readonly Mutant[] = [
     id: 'Z4/members-of-organization',
     control: 'Z4',
     file: `${S}modules/organizations/members/repo.ts`,
-    find: "    .where('m.organization_id', '=', organizationId);\n  const invitations",
-    replace: ';\n  const invitations',
+    find: "    .where('m.organization_id', '=', organizationId);",
+    replace: ';',
     removes:
       "an organization's member list shows the members (names, emails) of every organization",
     tests: [`${S}modules/organizations/organizations-controls-r3.security.test.ts`],

@@ -39,6 +39,8 @@ export type { SessionSummary } from './sessions/repo.js';
 export { ACCESS_COOKIE } from './sessions/browser-credentials.js';
 // For the CLI (main.ts), the jobs, test harnesses, benchmarks and browser tests.
 export { purgeExpiredIdentityRecords } from './cleanup-repo.js';
+// How long an invitation link works: other modules' invitations of existing accounts last as long.
+export { INVITATION_LINK_LIFETIME_MS } from './onboarding/one-time-tokens-repo.js';
 export {
   PASSWORD_RESET_QUEUE,
   passwordResetJob,

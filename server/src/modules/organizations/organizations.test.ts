@@ -292,6 +292,31 @@ describeClinic('organizations', (clinic) => {
       expect(added[0]?.details).toMatchObject({ organizationId: orgId, via: 'existing_account' });
     });
 
+    it('a platform admin adding an account an org admin had invited spends that invitation', async () => {
+      const lead = await clinic.actor(['clinician']);
+      const shared = await clinic.organization({ members: [[lead, 'org_admin']] });
+      const invitee = await clinic.actor(['clinician']);
+      const invited = await call(lead, 'POST', `/api/organizations/${shared}/members`, {
+        email: invitee.email,
+        role: 'clinician',
+      });
+      expect(invited.statusCode).toBe(201);
+      const added = await call(admin, 'POST', `/api/admin/organizations/${shared}/members`, {
+        email: invitee.email,
+        role: 'clinician',
+      });
+      expect(added.statusCode, added.body).toBe(201);
+      const listed = await call(lead, 'GET', `/api/organizations/${shared}/members`);
+      const entries = listed
+        .json<{ members: MemberBody[] }>()
+        .members.filter((m) => m.email === invitee.email);
+      expect(entries).toEqual([
+        expect.objectContaining({ userId: invitee.userId, status: 'active' }),
+      ]);
+      const own = await call(invitee, 'GET', '/api/account/organization-invitations');
+      expect(own.json()).toEqual({ invitations: [] });
+    });
+
     it('adds an existing invited clinician without resetting their invitation', async () => {
       const pending = await createUser(db(), { roles: ['clinician'], status: 'invited' });
       const response = await call(admin, 'POST', `/api/admin/organizations/${orgId}/members`, {

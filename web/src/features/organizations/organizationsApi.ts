@@ -55,7 +55,6 @@ export function membersPath(organizationId: string, userId?: string): string {
 
 /** Invitations to join an organization, as their invitee sees them (A11). */
 export const OWN_INVITATIONS_PATH = '/api/account/organization-invitations';
-export type OwnInvitation = Static<typeof OwnInvitationList>['invitations'][number];
 export const decodeOwnInvitations = memberOf(OwnInvitationList, 'invitations');
 export const decodeJoined = memberOf(JoinedAnswer, 'joined');
 

@@ -21,7 +21,6 @@ export const decodePortalNotes = memberOf(PortalNotesAnswer, 'notes');
 
 /** Invitations to see a record a clinic keeps, as their invitee sees them (A11). */
 export const PORTAL_INVITATIONS_PATH = '/api/account/portal-invitations';
-export type PortalInvitation = Static<typeof OwnPortalInvitationList>['invitations'][number];
 export const decodePortalInvitations = memberOf(OwnPortalInvitationList, 'invitations');
 export const decodePortalLinked = memberOf(PortalInvitationAccepted, 'linked');
 

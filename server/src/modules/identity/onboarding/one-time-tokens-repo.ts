@@ -14,6 +14,8 @@ export const LINK_LIFETIMES_MS: Readonly<Record<Exclude<OneTimePurpose, 'mfa_pen
     email_verification: 24 * 3_600_000,
   });
 
+export const INVITATION_LINK_LIFETIME_MS = LINK_LIFETIMES_MS.invitation;
+
 export interface OneTimeRecord {
   readonly id: string;
   readonly userId: string | null;

@@ -85,18 +85,6 @@ export async function isInvited(db: Db, organizationId: string, userId: string):
   return row !== undefined;
 }
 
-/** The organization's invitations, ordered as its member list is. */
-export async function listInvitations(db: Db, organizationId: string): Promise<InvitationRow[]> {
-  return db
-    .selectFrom('organization_invitations')
-    .select(COLUMNS)
-    .where('organization_id', '=', organizationId)
-    .orderBy(sql`lower(display_name)`)
-    .orderBy('id')
-    .limit(MAX_LISTED)
-    .execute();
-}
-
 /** One invitation of the organization, row-locked until the transaction ends. */
 export function lockInvitation(
   db: Db,

@@ -12,17 +12,12 @@ import { requestContext, type RequestContext } from '../../../platform/http/requ
 import type { ModuleContext } from '../../../platform/module-context.js';
 import { recordUserEvent } from '../../../platform/user-event.js';
 import type { OrganizationRole, Role } from '../../../platform/db/schema.js';
+import { INVITATION_LINK_LIFETIME_MS } from '../../identity/index.js';
 import { organizationRoleLabel } from '../../identity/schemas.js';
 import type { Db } from '../repo.js';
 import type { JoinedView, MemberView, OwnInvitationView } from '../schemas.js';
 import * as members from '../members/repo.js';
 import * as repo from './repo.js';
-
-/**
- * How long an invitation may be accepted: as long as the link an invitation of an unknown
- * email sends (identity's LINK_LIFETIMES_MS.invitation), so neither kind outlives the other.
- */
-export const INVITATION_LIFETIME_MS = 72 * 3_600_000;
 
 /** The invitation of an existing account, as recorded, and whom to tell after commit. */
 export interface InvitedAccount {
@@ -53,7 +48,8 @@ export async function inviteExistingAccount(
     displayName: input.shownName,
     role: input.role,
     invitedBy: input.actorId,
-    lifetimeMs: INVITATION_LIFETIME_MS,
+    // As long as the link an invitation of an unknown email sends: neither outlives the other.
+    lifetimeMs: INVITATION_LINK_LIFETIME_MS,
   });
   await recordUserEvent(trx, input.actorId, input, {
     action: 'org.member_invited',
@@ -65,9 +61,6 @@ export async function inviteExistingAccount(
     notify: { to: account.email, role: input.role },
   };
 }
-
-/** Whether the account already has an invitation to the organization. */
-export const isInvited = repo.isInvited;
 
 /** Whether a role change would move a member (or an invitation) between staff and research. */
 export const kindChanges = (from: OrganizationRole, to: OrganizationRole): boolean =>
@@ -133,7 +126,7 @@ export function invitationNotice(
     text:
       `An administrator invited you to join an organization in Haven as: ` +
       `${organizationRoleLabel(notify.role)}. Sign in at ${origin}/ within ` +
-      `${INVITATION_LIFETIME_MS / 86_400_000} days to accept or decline it.\n\n` +
+      `${INVITATION_LINK_LIFETIME_MS / 86_400_000} days to accept or decline it.\n\n` +
       `If you did not expect this, decline it or let it expire.\n`,
   };
 }

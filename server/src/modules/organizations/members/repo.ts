@@ -47,23 +47,10 @@ function toMemberView(row: MemberRow): MemberView {
  * makes, named by what the org admin typed, and sits where such a member would.
  */
 export async function listMembers(db: Db, organizationId: string): Promise<MemberView[]> {
-  const members = db
-    .selectFrom('organization_members as m')
-    .innerJoin('users as u', 'u.id', 'm.user_id')
-    .select([
-      'm.user_id as id',
-      'u.email',
-      'u.display_name',
-      'm.role',
-      'u.status',
-      'm.created_at',
-      sql<string>`lower(u.display_name)`.as('sort_name'),
-    ])
-    .where('m.organization_id', '=', organizationId);
   const invitations = db
     .selectFrom('organization_invitations as i')
     .select([
-      'i.id',
+      'i.id as user_id',
       'i.email',
       'i.display_name',
       'i.role',
@@ -72,20 +59,14 @@ export async function listMembers(db: Db, organizationId: string): Promise<Membe
       sql<string>`lower(i.display_name)`.as('sort_name'),
     ])
     .where('i.organization_id', '=', organizationId);
-  const rows = await members
+  const rows = await membersOf(db, organizationId)
+    .select(sql<string>`lower(u.display_name)`.as('sort_name'))
     .unionAll(invitations)
     .orderBy('sort_name')
-    .orderBy('id')
+    .orderBy('user_id')
     .limit(MAX_LISTED)
     .execute();
-  return rows.map((row) => ({
-    userId: row.id,
-    email: row.email,
-    displayName: row.display_name,
-    role: row.role,
-    status: row.status,
-    addedAt: row.created_at.toISOString(),
-  }));
+  return rows.map(toMemberView);
 }
 
 export async function findMember(

@@ -20,7 +20,6 @@ import {
   changeInvitationRole,
   invitationNotice,
   inviteExistingAccount,
-  isInvited,
   kindChanges,
   refuseKindChange,
   withdrawInvitation,
@@ -130,7 +129,9 @@ async function addExistingAccount(
     if (mode === 'by_acceptance') {
       // A11, Z4: nothing about the account (its role, status or name) decides what happens or
       // what is answered; an invitation already open answers as an existing member does.
-      if (await isInvited(trx, input.organizationId, user.id)) throw alreadyMember();
+      if (await invitationsRepo.isInvited(trx, input.organizationId, user.id)) {
+        throw alreadyMember();
+      }
       const invited = await inviteExistingAccount(
         trx,
         {

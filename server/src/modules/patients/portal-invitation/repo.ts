@@ -3,6 +3,7 @@
 // the organizations module's, which adding a member shares); an invitee's queries name the
 // invitee, so nobody sees or answers another person's invitation.
 import { sql } from 'kysely';
+import { INVITATION_LINK_LIFETIME_MS } from '../../identity/index.js';
 import type { Db } from '../records/repo.js';
 
 /**
@@ -66,9 +67,6 @@ export async function patientDisplayName(db: Db, patientId: string): Promise<str
 // ---------------------------------------------------------------------------------------------
 // Invitations of existing accounts (A11): the record is linked only when the invitee accepts.
 
-/** How long an invitation may be accepted: as long as identity's invitation link (72 h). */
-export const PORTAL_INVITATION_LIFETIME_MS = 72 * 3_600_000;
-
 /** Whether the record has an invitation of an existing account, open or expired. */
 export async function hasPortalInvitation(db: Db, patientId: string): Promise<boolean> {
   const row = await db
@@ -97,7 +95,8 @@ export async function insertPortalInvitation(
       user_id: invitation.userId,
       invited_by: invitation.invitedBy,
       account_was_active: invitation.accountWasActive,
-      expires_at: sql<Date>`now() + ${sql.lit(`${PORTAL_INVITATION_LIFETIME_MS} milliseconds`)}::interval`,
+      // As long as identity's invitation link; on the database's clock, which every node shares.
+      expires_at: sql<Date>`now() + ${sql.lit(`${INVITATION_LINK_LIFETIME_MS} milliseconds`)}::interval`,
     })
     .execute();
 }

@@ -13,7 +13,7 @@ import { isUniqueViolation } from '../../../platform/db/sql-text.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
 import { recordUserEvent } from '../../../platform/user-event.js';
 import type { Role } from '../../../platform/db/schema.js';
-import type { IdentityApi } from '../../identity/index.js';
+import { INVITATION_LINK_LIFETIME_MS, type IdentityApi } from '../../identity/index.js';
 import type { Db } from '../records/repo.js';
 import { onPatient } from '../records/service.js';
 import {
@@ -22,7 +22,6 @@ import {
   lockAccountById,
 } from '../../organizations/index.js';
 import {
-  PORTAL_INVITATION_LIFETIME_MS,
   deleteOwnPortalInvitation,
   deletePortalInvitation,
   hasPortalInvitation,
@@ -97,7 +96,7 @@ function invitationNotice(origin: string): { subject: string; text: string } {
     subject: 'You were invited to see a patient record in Haven',
     text:
       `A clinic invited you to see the record it keeps about you in Haven. Sign in at ` +
-      `${origin}/ within ${PORTAL_INVITATION_LIFETIME_MS / 86_400_000} days to accept or ` +
+      `${origin}/ within ${INVITATION_LINK_LIFETIME_MS / 86_400_000} days to accept or ` +
       `decline it.\n\nIf you did not expect this, decline it or let it expire.\n`,
   };
 }

@@ -25,8 +25,6 @@ export interface PatientRow {
   address: PostalAddress | null;
   contact_methods: ContactMethod[];
   portal_user_id: string | null;
-  /** An existing account was invited to see the record and has not answered (A11). */
-  portal_invited: boolean;
   created_at: Date;
   updated_at: Date;
   archived_at: Date | null;
@@ -45,9 +43,6 @@ export function patientColumns() {
     'p.address',
     'p.contact_methods',
     'p.portal_user_id',
-    sql<boolean>`exists (select 1 from portal_invitations pi where pi.patient_id = p.id)`.as(
-      'portal_invited',
-    ),
     'p.created_at',
     'p.updated_at',
     'p.archived_at',
@@ -64,16 +59,30 @@ export function patientNameStartsWith(name: string) {
   return sql<boolean>`(lower(p.family_name) like lower(${prefix}) or lower(p.given_name) like lower(${prefix}))`;
 }
 
-/** The patient with this id in the organization; `lock` holds the row until commit. */
+/** One patient as staff read it whole: the row, and whether an existing account is invited. */
+export interface PatientDetailRow extends PatientRow {
+  /** An existing account was invited to see the record and has not answered (A11). */
+  portal_invited: boolean;
+}
+
+/**
+ * The patient with this id in the organization; `lock` holds the row until commit. Only this
+ * one-record read asks about a portal invitation; searches and lists never pay for it.
+ */
 export async function selectPatient(
   db: Db,
   organizationId: string,
   patientId: string,
   options: { lock?: boolean } = {},
-): Promise<PatientRow | undefined> {
+): Promise<PatientDetailRow | undefined> {
   const query = db
     .selectFrom('patients as p')
     .select(patientColumns())
+    .select(
+      sql<boolean>`exists (select 1 from portal_invitations pi where pi.patient_id = p.id)`.as(
+        'portal_invited',
+      ),
+    )
     .where('p.id', '=', patientId)
     .where('p.organization_id', '=', organizationId);
   return (options.lock ? query.forUpdate() : query).executeTakeFirst();

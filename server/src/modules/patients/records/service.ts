@@ -22,6 +22,7 @@ import {
   setPatientArchived,
   updatePatient,
   type Db,
+  type PatientDetailRow,
   type PatientRow,
 } from './repo.js';
 import type {
@@ -71,7 +72,7 @@ function toSummary(row: PatientRow): Static<typeof PatientSummarySchema> {
   };
 }
 
-function toPatientView(row: PatientRow): PatientView {
+function toPatientView(row: PatientDetailRow): PatientView {
   return {
     ...toSummary(row),
     address: row.address,
@@ -93,7 +94,7 @@ export async function findPatient(
   organizationId: string,
   patientId: string,
   options: { lock?: boolean } = {},
-): Promise<PatientRow> {
+): Promise<PatientDetailRow> {
   const row = await selectPatient(db, organizationId, patientId, options);
   if (!row) throw patientNotFound();
   return row;
@@ -116,7 +117,7 @@ export function onPatient<T>(
   request: FastifyRequest,
   patientId: string,
   hold: PatientHold,
-  work: (trx: Db, patient: PatientRow, access: PatientAccess) => Promise<T>,
+  work: (trx: Db, patient: PatientDetailRow, access: PatientAccess) => Promise<T>,
 ): Promise<T> {
   return db.transaction().execute(async (trx) => {
     const permission = hold === 'read' ? 'patient:read' : 'patient:write';
@@ -288,7 +289,7 @@ async function auditedChange(
   request: FastifyRequest,
   stored: PatientRow,
   change: { action: PhiAction; fields: readonly string[] },
-): Promise<PatientRow> {
+): Promise<PatientDetailRow> {
   await auditPhi(trx, request, { ...change, patientId: stored.id });
   return findPatient(trx, stored.organization_id, stored.id);
 }
