@@ -123,6 +123,29 @@ export async function addStudyMember(
     .execute();
 }
 
+/**
+ * An existing account invited to take part in the study, as a researcher's add records it (a
+ * team row with the role 'invited', open for an hour unless `answerBy` says otherwise).
+ */
+export async function inviteToStudy(
+  db: Db,
+  studyId: string,
+  userId: string,
+  options: { shownName?: string; accountWasActive?: boolean; answerBy?: Date } = {},
+): Promise<void> {
+  await db
+    .insertInto('study_members')
+    .values({
+      study_id: studyId,
+      user_id: userId,
+      role: 'invited',
+      shown_name: options.shownName ?? 'Invited participant',
+      answer_by: options.answerBy ?? new Date(Date.now() + 3_600_000),
+      account_was_active: options.accountWasActive ?? true,
+    })
+    .execute();
+}
+
 /** A participant-role account on the study's team. */
 export async function addParticipant(
   app: FastifyInstance,

@@ -17,7 +17,7 @@ import {
   mintSession,
   uniqueEmail,
 } from '../actors.js';
-import { addStudyMember, insertCase } from '../review-actors.js';
+import { addStudyMember, insertCase, insertStudy, inviteToStudy } from '../review-actors.js';
 import {
   ANSWER_BODY,
   CASE_BODY,
@@ -388,6 +388,16 @@ async function newInvitationOfPatientSelf(w: World): Promise<Prepared> {
     .returning('id')
     .executeTakeFirstOrThrow();
   return { invitationId: row.id };
+}
+
+/**
+ * The researcher's fresh study in A with the participant invited to it (A11): only the
+ * participant sees the invitation, and may accept or decline it.
+ */
+async function newStudyInvitationOfParticipant(w: World): Promise<Prepared> {
+  const studyId = await insertStudy(w.db, w.orgA, w.people.researcher.userId);
+  await inviteToStudy(w.db, studyId, w.people.participant.userId);
+  return { studyId };
 }
 
 /**
@@ -1477,6 +1487,23 @@ export const MATRIX: Readonly<Record<string, MatrixEntry>> = {
       url: `/api/account/portal-invitations/${p.invitationId}`,
     }),
     expect: signedIn(NOT_FOUND, { patientSelf: 204 }),
+  },
+  'GET /api/account/study-invitations': {
+    request: () => ({ method: 'GET', url: '/api/account/study-invitations' }),
+    expect: signedIn(200),
+  },
+  'POST /api/account/study-invitations/:studyId/accept': {
+    prepare: newStudyInvitationOfParticipant,
+    request: (_w, _a, p) => post(`/api/account/study-invitations/${p.studyId}/accept`),
+    expect: signedIn(NOT_FOUND, { participant: 200 }),
+  },
+  'DELETE /api/account/study-invitations/:studyId': {
+    prepare: newStudyInvitationOfParticipant,
+    request: (_w, _a, p) => ({
+      method: 'DELETE',
+      url: `/api/account/study-invitations/${p.studyId}`,
+    }),
+    expect: signedIn(NOT_FOUND, { participant: 204 }),
   },
 
   // --- medical files (issue 11): files-matrix.table.ts --------------------------------------------

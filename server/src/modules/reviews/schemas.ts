@@ -26,6 +26,10 @@ export {
   ResearcherAnswer as StudyResearcherAnswer,
 } from './studies/schemas.js';
 export {
+  OwnStudyInvitationList,
+  TakingPartAnswer as StudyInvitationAccepted,
+} from './invitations/schemas.js';
+export {
   CaseAnswer,
   CaseList as CasePage,
   ImportAnswer as CaseImportAnswer,

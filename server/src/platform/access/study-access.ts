@@ -5,6 +5,7 @@
 //   team; a researcher must still be a member of the study's organization (FOR SHARE, so a
 //   removal waits for the caller's transaction and is never outrun);
 // - participants take part, and reach only their own assignments;
+// - an account invited to take part (role 'invited', until it accepts) reaches nothing;
 // - each action also needs its scope (Z2), so a participant account never manages a study even
 //   if it were listed as a researcher, and a removed member (removed_at) reaches nothing.
 import type {
@@ -81,7 +82,8 @@ export const resolveStudyAccess: AccessResolver<'study'> = async (input) => {
     userId: input.userId,
     studyId: input.target.studyId,
     organizationId: row.organization_id,
-    role: row.role,
+    // A study role: the rules name no other (an invitation's 'invited' is in none of them).
+    role: row.role as StudyRole,
     status: row.status,
   };
   return access;

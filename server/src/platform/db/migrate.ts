@@ -19,6 +19,7 @@ import * as m0014 from './migrations/0014_oauth_apps.js';
 import * as m0015 from './migrations/0015_browser_key_generations.js';
 import * as m0016 from './migrations/0016_session_idle_expiry_index.js';
 import * as m0017 from './migrations/0017_existing_account_invitations.js';
+import * as m0018 from './migrations/0018_study_participant_invitations.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001_platform': m0001,
@@ -38,6 +39,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0015_browser_key_generations': m0015,
   '0016_session_idle_expiry_index': m0016,
   '0017_existing_account_invitations': m0017,
+  '0018_study_participant_invitations': m0018,
 };
 
 /** The migrator of this build's migrations, recorded in schema_migrations. */

@@ -290,6 +290,11 @@ type Sequence = ColumnType<string, never, never>;
 
 export type StudyStatus = 'draft' | 'active' | 'closed';
 export type StudyRole = 'owner' | 'researcher' | 'participant';
+/**
+ * A team row's role: a study role, or 'invited' (an existing account invited to take part that
+ * has not accepted yet, 0018). No access rule names 'invited'; see StudyMembersTable.
+ */
+export type StudyMemberRole = StudyRole | 'invited';
 
 export interface StudiesTable {
   id: Generated<string>;
@@ -305,10 +310,16 @@ export interface StudiesTable {
 export interface StudyMembersTable {
   study_id: string;
   user_id: string;
-  role: StudyRole;
+  role: StudyMemberRole;
   added_by: string | null;
   created_at: DefaultedTimestamp;
   removed_at: Timestamp | null;
+  /** Only while role = 'invited': the name the researcher typed, shown until accepted. */
+  shown_name: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Only while role = 'invited': the end of the invitation, on the database's clock. */
+  answer_by: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Only while role = 'invited': whether the account was active when invited. */
+  account_was_active: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
 }
 
 export interface ReviewCasesTable {

@@ -11,7 +11,13 @@ import { accountRoleForMembership, requireUser } from '../../../platform/access/
 import { requestContext, type RequestContext } from '../../../platform/http/request-context.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
 import { recordUserEvent } from '../../../platform/user-event.js';
-import type { OrganizationRole, Role } from '../../../platform/db/schema.js';
+import {
+  answerability,
+  inviteeAccount,
+  noSuchInvitation,
+  type InviteeAccount,
+} from '../../../platform/invitation-answers.js';
+import type { OrganizationRole } from '../../../platform/db/schema.js';
 import { INVITATION_LINK_LIFETIME_MS } from '../../identity/index.js';
 import { organizationRoleLabel } from '../../identity/schemas.js';
 import type { Db } from '../repo.js';
@@ -132,10 +138,7 @@ export function invitationNotice(
 }
 
 /** Why an account cannot join in a role, in words for its owner; null when it can. */
-function whyNot(
-  account: { roles: readonly Role[]; status: string },
-  role: OrganizationRole,
-): string | null {
+function whyNot(account: InviteeAccount, role: OrganizationRole): string | null {
   const needed = accountRoleForMembership(role);
   if (account.status === 'active' && account.roles.includes(needed)) return null;
   return `Your account cannot join as ${role === 'researcher' ? 'a researcher' : 'staff'}: only ${needed} accounts can. Ask a platform administrator, or decline the invitation.`;
@@ -149,28 +152,17 @@ export async function listOwnInvitations(
   const { userId } = requireUser(request);
   const rows = await repo.listOwnInvitations(ctx.db, userId);
   if (rows.length === 0) return [];
-  const account = await ctx.db
-    .selectFrom('users')
-    .select(['roles', 'status'])
-    .where('id', '=', userId)
-    .executeTakeFirstOrThrow();
-  return rows.map((row) => {
-    const reason = whyNot(account, row.role);
-    return {
-      id: row.id,
-      organizationId: row.organization_id,
-      organizationName: row.organization_name,
-      role: row.role,
-      invitedAt: row.created_at.toISOString(),
-      expiresAt: row.expires_at.toISOString(),
-      canAccept: reason === null,
-      ...(reason !== null && { reason }),
-    };
-  });
+  const account = await inviteeAccount(ctx.db, userId);
+  return rows.map((row) => ({
+    id: row.id,
+    organizationId: row.organization_id,
+    organizationName: row.organization_name,
+    role: row.role,
+    invitedAt: row.created_at.toISOString(),
+    expiresAt: row.expires_at.toISOString(),
+    ...answerability(whyNot(account, row.role)),
+  }));
 }
-
-const noSuchInvitation = () =>
-  new HavenError('NOT_FOUND', 'This invitation is no longer open: it was withdrawn or expired.');
 
 /**
  * The invitee accepts: they become a member with the invited role, in the same transaction

@@ -12,7 +12,12 @@ import { requestContext } from '../../../platform/http/request-context.js';
 import { isUniqueViolation } from '../../../platform/db/sql-text.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
 import { recordUserEvent } from '../../../platform/user-event.js';
-import type { Role } from '../../../platform/db/schema.js';
+import {
+  answerability,
+  inviteeAccount,
+  noSuchInvitation,
+  type InviteeAccount,
+} from '../../../platform/invitation-answers.js';
 import { INVITATION_LINK_LIFETIME_MS, type IdentityApi } from '../../identity/index.js';
 import type { Db } from '../records/repo.js';
 import { onPatient } from '../records/service.js';
@@ -163,7 +168,7 @@ async function tellInvitee(ctx: ModuleContext, request: FastifyRequest, to: stri
 async function whyNot(
   db: Db,
   userId: string,
-  account: { roles: readonly Role[]; status: string },
+  account: InviteeAccount,
   invitation: { account_was_active: boolean },
 ): Promise<string | null> {
   if (!invitation.account_was_active) {
@@ -187,28 +192,19 @@ export async function listOwnPortalInvitationViews(
   const { userId } = requireUser(request);
   const rows = await listOwnPortalInvitations(ctx.db, userId);
   if (rows.length === 0) return [];
-  const account = await ctx.db
-    .selectFrom('users')
-    .select(['roles', 'status'])
-    .where('id', '=', userId)
-    .executeTakeFirstOrThrow();
+  const account = await inviteeAccount(ctx.db, userId);
   const views: OwnPortalInvitationView[] = [];
   for (const row of rows) {
-    const reason = await whyNot(ctx.db, userId, account, row);
     views.push({
       id: row.id,
       organizationName: row.organization_name,
       invitedAt: row.created_at.toISOString(),
       expiresAt: row.expires_at.toISOString(),
-      canAccept: reason === null,
-      ...(reason !== null && { reason }),
+      ...answerability(await whyNot(ctx.db, userId, account, row)),
     });
   }
   return views;
 }
-
-const noSuchInvitation = () =>
-  new HavenError('NOT_FOUND', 'This invitation is no longer open: it was withdrawn or expired.');
 
 /**
  * The invitee accepts: the record is linked to their account in the same transaction that ends

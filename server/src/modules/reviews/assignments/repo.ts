@@ -5,6 +5,7 @@ import { sql, type Kysely } from 'kysely';
 import type { AssignmentSource, DatabaseSchema } from '../../../platform/db/schema.js';
 import type { CaseNode, DisplayConfigView } from '../shared/schemas.js';
 import type { AssignmentListFilter } from './schemas.js';
+import { PARTICIPANT_ROWS, shownName } from '../shared/team-rows.js';
 
 export type Db = Kysely<DatabaseSchema>;
 
@@ -27,15 +28,19 @@ async function inChunks<T, R>(
   return results;
 }
 
-/** Team members who take part: the participant role, not removed, account not disabled. */
+/**
+ * Team members who take part: participants whose account is not disabled, and those invited
+ * (whatever their account: an invitation reads as an invited unknown email would, and work is
+ * assigned to it alike; it is reached only once accepted). Not removed.
+ */
 function participantMembers(db: Db, studyId: string) {
   return db
     .selectFrom('study_members as m')
     .innerJoin('users as u', 'u.id', 'm.user_id')
     .where('m.study_id', '=', studyId)
-    .where('m.role', '=', 'participant')
+    .where('m.role', 'in', PARTICIPANT_ROWS)
     .where('m.removed_at', 'is', null)
-    .where('u.status', '!=', 'disabled');
+    .where((eb) => eb.or([eb('m.role', '=', 'invited'), eb('u.status', '!=', 'disabled')]));
 }
 
 /**
@@ -207,46 +212,52 @@ export function listAssignments(
   studyId: string,
   filter: AssignmentListFilter & { limit: number },
 ) {
-  return db
-    .selectFrom('review_assignments as a')
-    .innerJoin('users as u', 'u.id', 'a.participant_id')
-    .innerJoin('review_cases as c', 'c.id', 'a.case_id')
-    .leftJoin('experiment_arms as arm', 'arm.id', 'a.arm_id')
-    .select((eb) => [
-      'a.id',
-      'a.participant_id',
-      'u.display_name',
-      'a.case_id',
-      'c.external_id',
-      'a.arm_id',
-      'arm.name as arm_name',
-      'a.position',
-      'a.source',
-      'a.created_at',
-      eb
-        .exists(
-          eb
-            .selectFrom('review_answers as answer')
-            .select('answer.id')
-            .whereRef('answer.assignment_id', '=', 'a.id'),
-        )
-        .as('answered'),
-    ])
-    .where('a.study_id', '=', studyId)
-    .$if(filter.participantId !== undefined, (query) =>
-      query.where('a.participant_id', '=', filter.participantId!),
-    )
-    .$if(filter.after !== undefined, (query) =>
-      query.where(
-        sql<boolean>`(a.created_at, a.id) > (
+  return (
+    db
+      .selectFrom('review_assignments as a')
+      .innerJoin('users as u', 'u.id', 'a.participant_id')
+      // The participant's team row, for the name researchers see (the typed one while invited).
+      .leftJoin('study_members as m', (join) =>
+        join.onRef('m.study_id', '=', 'a.study_id').onRef('m.user_id', '=', 'a.participant_id'),
+      )
+      .innerJoin('review_cases as c', 'c.id', 'a.case_id')
+      .leftJoin('experiment_arms as arm', 'arm.id', 'a.arm_id')
+      .select((eb) => [
+        'a.id',
+        'a.participant_id',
+        shownName.as('display_name'),
+        'a.case_id',
+        'c.external_id',
+        'a.arm_id',
+        'arm.name as arm_name',
+        'a.position',
+        'a.source',
+        'a.created_at',
+        eb
+          .exists(
+            eb
+              .selectFrom('review_answers as answer')
+              .select('answer.id')
+              .whereRef('answer.assignment_id', '=', 'a.id'),
+          )
+          .as('answered'),
+      ])
+      .where('a.study_id', '=', studyId)
+      .$if(filter.participantId !== undefined, (query) =>
+        query.where('a.participant_id', '=', filter.participantId!),
+      )
+      .$if(filter.after !== undefined, (query) =>
+        query.where(
+          sql<boolean>`(a.created_at, a.id) > (
           SELECT cursor.created_at, cursor.id FROM review_assignments AS cursor
           WHERE cursor.id = ${filter.after} AND cursor.study_id = ${studyId})`,
-      ),
-    )
-    .orderBy('a.created_at')
-    .orderBy('a.id')
-    .limit(filter.limit + 1)
-    .execute();
+        ),
+      )
+      .orderBy('a.created_at')
+      .orderBy('a.id')
+      .limit(filter.limit + 1)
+      .execute()
+  );
 }
 export type AssignmentRow = Awaited<ReturnType<typeof listAssignments>>[number];
 

@@ -4,6 +4,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DatabaseSchema } from '../../../platform/db/schema.js';
 import type { QuestionView } from '../shared/schemas.js';
+import { PARTICIPANT_ROWS, shownName } from '../shared/team-rows.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -28,7 +29,7 @@ export async function participantProgress(db: Db, studyId: string) {
     .innerJoin('users as u', 'u.id', 'm.user_id')
     .select((eb) => [
       'm.user_id',
-      'u.display_name',
+      shownName.as('display_name'),
       'm.removed_at',
       eb
         .selectFrom('review_assignments as a')
@@ -56,8 +57,8 @@ export async function participantProgress(db: Db, studyId: string) {
         .as('attention_failed'),
     ])
     .where('m.study_id', '=', studyId)
-    .where('m.role', '=', 'participant')
-    .orderBy('u.display_name')
+    .where('m.role', 'in', PARTICIPANT_ROWS)
+    .orderBy(shownName)
     .orderBy('m.user_id')
     .execute();
 }

@@ -12,6 +12,7 @@ import {
   type ExportSource,
   type Window,
 } from './source-kit.js';
+import { PARTICIPANT_ROWS, shownName, shownStatus } from '../shared/team-rows.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -111,7 +112,7 @@ function participantsQuery(db: Db, studyId: string, window: Window) {
   return db
     .selectFrom('study_members as m')
     .where('m.study_id', '=', studyId)
-    .where('m.role', '=', 'participant')
+    .where('m.role', 'in', PARTICIPANT_ROWS)
     .$if(window.since !== null, (qb) =>
       qb.where((eb) =>
         eb.or([eb('m.created_at', '>=', window.since!), eb('m.removed_at', '>=', window.since!)]),
@@ -151,9 +152,9 @@ export const participants: ExportSource = {
       .innerJoin('users as u', 'u.id', 'm.user_id')
       .select([
         'm.user_id',
-        'u.display_name',
+        shownName.as('display_name'),
         'u.email',
-        'u.status',
+        shownStatus.as('status'),
         'm.created_at',
         'm.removed_at',
       ])

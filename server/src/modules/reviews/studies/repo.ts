@@ -1,7 +1,13 @@
 // Studies and their teams in the database (Z4). Every query about one study takes the study id
 // that requireAccess returned and names it in its WHERE clause; the listing names the caller.
 import { sql, type Kysely } from 'kysely';
-import type { DatabaseSchema, StudyRole, StudyStatus } from '../../../platform/db/schema.js';
+import type {
+  DatabaseSchema,
+  StudyMemberRole,
+  StudyRole,
+  StudyStatus,
+} from '../../../platform/db/schema.js';
+import { shownName, shownRole, shownStatus } from '../shared/team-rows.js';
 import {
   MEMBER_LIST_LIMIT,
   STUDY_LIST_LIMIT,
@@ -25,16 +31,16 @@ function studyQuery(db: Db) {
       's.title',
       's.description',
       's.status',
-      'me.role',
+      // Never 'invited': studyQuery reads only the team rows of people on the team.
+      sql<StudyRole>`me.role`.as('role'),
       's.created_at',
       's.updated_at',
       sql<number>`(select count(*)::int from review_cases c where c.study_id = s.id)`.as(
         'case_count',
       ),
       sql<number>`(select count(*)::int from study_members p
-        where p.study_id = s.id and p.role = 'participant' and p.removed_at is null)`.as(
-        'participant_count',
-      ),
+        where p.study_id = s.id and p.role in ('participant', 'invited')
+          and p.removed_at is null)`.as('participant_count'),
       sql<number>`(select count(*)::int from review_assignments a where a.study_id = s.id)`.as(
         'assignment_count',
       ),
@@ -49,7 +55,8 @@ function studyQuery(db: Db) {
         where q.study_id = s.id and q.status = 'published' order by q.version desc limit 1)`.as(
         'questionnaire_version',
       ),
-    ]);
+    ])
+    .where('me.role', '!=', 'invited');
 }
 type StudyRow = NonNullable<Awaited<ReturnType<ReturnType<typeof studyQuery>['executeTakeFirst']>>>;
 
@@ -200,7 +207,14 @@ function teamOf(db: Db, studyId: string) {
   return db
     .selectFrom('study_members as m')
     .innerJoin('users as u', 'u.id', 'm.user_id')
-    .select(['m.user_id', 'u.display_name', 'u.email', 'm.role', 'u.status', 'm.created_at'])
+    .select([
+      'm.user_id',
+      shownName.as('display_name'),
+      'u.email',
+      shownRole.as('role'),
+      shownStatus.as('status'),
+      'm.created_at',
+    ])
     .where('m.study_id', '=', studyId)
     .where('m.removed_at', 'is', null);
 }
@@ -221,7 +235,7 @@ function toMemberView(row: TeamRow): StudyMemberView {
 export async function listTeam(db: Db, studyId: string): Promise<StudyMemberView[]> {
   const rows = await teamOf(db, studyId)
     .orderBy(sql`case m.role when 'owner' then 0 when 'researcher' then 1 else 2 end`)
-    .orderBy(sql`lower(u.display_name)`)
+    .orderBy(sql`lower(${shownName})`)
     .orderBy('m.user_id')
     .limit(MEMBER_LIST_LIMIT)
     .execute();
@@ -242,7 +256,7 @@ export function lockMembership(
   db: Db,
   studyId: string,
   userId: string,
-): Promise<{ role: StudyRole; removed_at: Date | null } | undefined> {
+): Promise<{ role: StudyMemberRole; removed_at: Date | null } | undefined> {
   return db
     .selectFrom('study_members')
     .select(['role', 'removed_at'])
@@ -252,30 +266,67 @@ export function lockMembership(
     .executeTakeFirst();
 }
 
+/** What an invitation of an existing account records on its team row (role 'invited'). */
+export interface InvitationFields {
+  /** The name the researcher typed, or the address's local part, as an unknown email's. */
+  readonly shownName: string;
+  readonly lifetimeMs: number;
+  readonly accountWasActive: boolean;
+}
+
+/** How someone joins the team: in a study role, or invited (they take part once they accept). */
+export type Joining = { readonly role: StudyRole } | { readonly invitation: InvitationFields };
+
+function joiningColumns(joining: Joining) {
+  if ('role' in joining) {
+    return { role: joining.role, shown_name: null, answer_by: null, account_was_active: null };
+  }
+  const invitation = joining.invitation;
+  return {
+    role: 'invited' as const,
+    shown_name: invitation.shownName,
+    // The database's clock, the one every node shares, as the rest of expiry is judged.
+    answer_by: sql<string>`now() + ${`${invitation.lifetimeMs} milliseconds`}::interval`,
+    account_was_active: invitation.accountWasActive,
+  };
+}
+
+interface TeamRowKey {
+  readonly studyId: string;
+  readonly userId: string;
+  /** Who adds them now. */
+  readonly addedBy: string;
+}
+
 /** Fails with the driver's unique violation when the user has a team row already. */
 export async function insertMembership(
   db: Db,
-  member: { studyId: string; userId: string; role: StudyRole; addedBy: string },
+  member: TeamRowKey,
+  joining: Joining,
 ): Promise<void> {
   await db
     .insertInto('study_members')
     .values({
       study_id: member.studyId,
       user_id: member.userId,
-      role: member.role,
       added_by: member.addedBy,
+      ...joiningColumns(joining),
     })
     .execute();
 }
 
-/** A member who had left comes back: the same row, no longer removed, added now by `addedBy`. */
+/**
+ * Someone who had left (or declined) comes back on the same row, no longer removed, added now by
+ * `addedBy`: in their old role, or invited again (then only by accepting).
+ */
 export async function restoreMembership(
   db: Db,
-  member: { studyId: string; userId: string; addedBy: string },
+  member: TeamRowKey,
+  joining: Joining,
 ): Promise<void> {
   await db
     .updateTable('study_members')
-    .set({ removed_at: null, added_by: member.addedBy })
+    .set({ removed_at: null, added_by: member.addedBy, ...joiningColumns(joining) })
     .where('study_id', '=', member.studyId)
     .where('user_id', '=', member.userId)
     .execute();

@@ -137,7 +137,11 @@ export const ParticipantAdd = Type.Object(
   },
   { additionalProperties: false },
 );
+/**
+ * Adding a participant always invites (A11): an unknown email and an existing account alike, so
+ * the answer tells nothing about the address. `invited` stays for clients that read it.
+ */
 export const ParticipantAnswer = Type.Object(
-  { member: StudyMemberSchema, invited: Type.Boolean() },
+  { member: StudyMemberSchema, invited: Type.Literal(true) },
   { additionalProperties: false },
 );

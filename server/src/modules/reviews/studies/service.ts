@@ -102,7 +102,7 @@ export async function createStudy(
       description: description ?? '',
       createdBy: userId,
     });
-    await repo.insertMembership(trx, { studyId, userId, role: 'owner', addedBy: userId });
+    await repo.insertMembership(trx, { studyId, userId, addedBy: userId }, { role: 'owner' });
     await recordUserEvent(trx, userId, requestContext(request), {
       action: 'study.created',
       target: { type: 'study', id: studyId },

@@ -296,38 +296,52 @@ describeClinic('reviews: studies and their team', (clinic) => {
   describe('participants', () => {
     const participantsUrl = () => `/api/studies/${world.studyId}/participants`;
 
-    it('an existing participant account joins at once (invited: false) and is told by mail, naming the study and its organization', async () => {
+    it('A11: an existing participant account is invited, not joined: the typed name, "invited", a mail naming no study', async () => {
       const account = await createUser(clinic.db, {
         roles: ['participant'],
         displayName: 'Dr Rater',
       });
-      const added = await call(colleague, 'POST', participantsUrl(), { email: account.email });
+      const added = await call(colleague, 'POST', participantsUrl(), {
+        email: account.email,
+        displayName: 'Rater as typed',
+      });
       expect(added.statusCode, added.body).toBe(201);
       expect(added.json()).toEqual({
         member: {
           userId: account.userId,
-          displayName: 'Dr Rater',
+          displayName: 'Rater as typed',
           email: account.email,
           role: 'participant',
-          status: 'active',
+          status: 'invited',
           addedAt: expect.any(String),
         },
-        invited: false,
+        invited: true,
+      });
+      // An invitation, not a participant: the team row grants nothing until it is accepted.
+      expect(await teamRow(world.studyId, account.userId)).toMatchObject({
+        role: 'invited',
+        shown_name: 'Rater as typed',
+        account_was_active: true,
+        removed_at: null,
       });
       const mails = (await listDevMailbox(clinic.harness.config.dataDir)).filter(
         (m) => m.to === account.email,
       );
       expect(mails).toHaveLength(1);
       const { title, organization } = await studyNames(world.studyId);
-      expect(mails[0]?.subject).toBe('You were added to a study on Haven');
-      expect(mails[0]?.text).toContain(
-        `Dr Colleague added you to the study "${title}" at ${organization} on Haven.`,
-      );
-      expect((await auditRows('study.member_added', account.userId))[0]?.details).toEqual({
-        studyId: world.studyId,
-        role: 'participant',
-        via: 'existing_account',
+      expect(mails[0]?.subject).toBe('You were invited to take part in a study on Haven');
+      expect(mails[0]?.text).toContain('A research team invited you to take part in a study');
+      expect(mails[0]?.text).not.toContain(title);
+      expect(mails[0]?.text).not.toContain(organization);
+      expect((await auditRows('study.participant_invited', account.userId))[0]).toMatchObject({
+        actor_id: colleague.userId,
+        details: { studyId: world.studyId, via: 'existing_account' },
       });
+      expect(await auditRows('study.member_added', account.userId)).toEqual([]);
+      // Adding the address again: the same 409 as for an unknown email invited twice.
+      const again = await call(colleague, 'POST', participantsUrl(), { email: account.email });
+      expect(again.statusCode).toBe(409);
+      expect(again.json<{ detail: string }>().detail).toBe('This person is already on the team.');
     });
 
     it('an unknown email is invited as a participant in the same transaction (invited: true)', async () => {
@@ -420,37 +434,119 @@ describeClinic('reviews: studies and their team', (clinic) => {
       expect(mails[1]?.text).toContain(`the study "${title}" at ${organization}.`);
     });
 
-    it('Z4: any other kind of account gets the one documented 409, telling nothing more', async () => {
-      const kinds = [
-        await createUser(clinic.db, { roles: ['clinician'] }),
-        await createUser(clinic.db, { roles: ['researcher'] }),
-        await createUser(clinic.db, { roles: ['patient'] }),
-        await createUser(clinic.db, { roles: ['admin'] }),
-        await createUser(clinic.db, { roles: ['participant'], status: 'disabled' }),
-        await createUser(clinic.db, { roles: ['clinician'], status: 'invited' }),
-      ];
-      const details = new Set<string>();
-      for (const account of kinds) {
-        const refused = await call(colleague, 'POST', participantsUrl(), { email: account.email });
-        expect(refused.statusCode, account.email).toBe(409);
-        details.add(refused.json<{ detail: string }>().detail);
-        expect(await teamRow(world.studyId, account.userId)).toBeUndefined();
+    it('A11/Z4: an unknown email and every kind of account get the same answer and the same team row to researchers', async () => {
+      const study = await createStudyWorld(clinic.app, { status: 'active' });
+      const url = `/api/studies/${study.studyId}/participants`;
+      const kinds = {
+        unknown: { email: uniqueEmail('nobody') },
+        participant: await createUser(clinic.db, { roles: ['participant'] }),
+        clinician: await createUser(clinic.db, { roles: ['clinician'] }),
+        researcher: await createUser(clinic.db, { roles: ['researcher'] }),
+        patient: await createUser(clinic.db, { roles: ['patient'] }),
+        admin: await createUser(clinic.db, { roles: ['admin'] }),
+        disabled: await createUser(clinic.db, { roles: ['participant'], status: 'disabled' }),
+        pending: await createUser(clinic.db, { roles: ['clinician'], status: 'invited' }),
+      };
+      const answers = new Map<string, unknown>();
+      const ids = new Map<string, string>();
+      for (const [kind, account] of Object.entries(kinds)) {
+        const added = await call(study.owner, 'POST', url, {
+          email: account.email,
+          displayName: 'Typed Name',
+        });
+        expect(added.statusCode, `${kind}: ${added.body}`).toBe(201);
+        const body = added.json<{ member: MemberBody; invited: boolean }>();
+        ids.set(kind, body.member.userId);
+        // Everything but the ids and the address, which differ for every add anyway.
+        answers.set(kind, {
+          ...body,
+          member: { ...body.member, userId: '', email: '', addedAt: '' },
+        });
+        const again = await call(study.owner, 'POST', url, { email: account.email });
+        expect([again.statusCode, again.json<{ detail: string }>().detail], kind).toEqual([
+          409,
+          'This person is already on the team.',
+        ]);
       }
-      expect([...details]).toEqual([
-        'An account with this email exists but cannot take part in studies: only participant accounts can. Ask a platform administrator.',
-      ]);
+      expect(new Set([...answers.values()].map((a) => JSON.stringify(a))).size).toBe(1);
+      expect(answers.get('unknown')).toEqual({
+        member: {
+          userId: '',
+          displayName: 'Typed Name',
+          email: '',
+          role: 'participant',
+          status: 'invited',
+          addedAt: '',
+        },
+        invited: true,
+      });
+      // The team list, the study's counts and the participants export read them all alike.
+      const team = await call(study.owner, 'GET', `/api/studies/${study.studyId}/members`);
+      const listed = team
+        .json<{ members: MemberBody[] }>()
+        .members.filter((m) => m.role !== 'owner');
+      expect(listed).toHaveLength(Object.keys(kinds).length);
+      expect(new Set(listed.map((m) => `${m.displayName}|${m.status}|${m.role}`))).toEqual(
+        new Set(['Typed Name|invited|participant']),
+      );
+      const summary = await call(study.owner, 'GET', `/api/studies/${study.studyId}`);
+      expect(summary.json<{ study: StudyBody }>().study.counts.participants).toBe(
+        Object.keys(kinds).length,
+      );
+      const roster = await call(
+        study.owner,
+        'GET',
+        `/api/studies/${study.studyId}/exports/participants?format=ndjson`,
+      );
+      expect(roster.statusCode, roster.body).toBe(200);
+      const rows = roster.body
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { display_name: string; status: string });
+      expect(rows).toHaveLength(Object.keys(kinds).length);
+      expect(new Set(rows.map((r) => `${r.display_name}|${r.status}`))).toEqual(
+        new Set(['Typed Name|invited']),
+      );
+      // Work can be assigned to each alike, by the id the answer gave (a disabled account too).
+      const caseId = await insertCase(clinic.db, study.studyId, 'case-uniform');
+      const assigned = await call(
+        study.owner,
+        'POST',
+        `/api/studies/${study.studyId}/assignments`,
+        {
+          assignments: [...ids.values()].map((participantId) => ({ participantId, caseId })),
+        },
+      );
+      expect(assigned.statusCode, assigned.body).toBe(201);
     });
 
-    it('a removed participant is added back on the same row (removed_at cleared); their removal needs study:manage only', async () => {
+    it('a removed participant is invited back on the same row: they take part again only by accepting', async () => {
       const rater = await addParticipant(clinic.app, world.studyId, 'Dr Returning');
       const url = `/api/studies/${world.studyId}/members/${rater.userId}`;
       expect((await call(colleague, 'DELETE', url)).statusCode).toBe(204);
       expect((await teamRow(world.studyId, rater.userId))?.removed_at).toBeInstanceOf(Date);
       const back = await call(colleague, 'POST', participantsUrl(), { email: rater.email });
       expect(back.statusCode, back.body).toBe(201);
-      expect((await teamRow(world.studyId, rater.userId))?.removed_at).toBeNull();
-      expect((await auditRows('study.member_added', rater.userId)).at(-1)?.details).toMatchObject({
-        via: 'rejoined',
+      expect(await teamRow(world.studyId, rater.userId)).toMatchObject({
+        role: 'invited',
+        removed_at: null,
+      });
+      const accepted = await call(
+        rater,
+        'POST',
+        `/api/account/study-invitations/${world.studyId}/accept`,
+        {},
+      );
+      expect(accepted.statusCode, accepted.body).toBe(200);
+      expect(await teamRow(world.studyId, rater.userId)).toMatchObject({
+        role: 'participant',
+        shown_name: null,
+        answer_by: null,
+        removed_at: null,
+      });
+      expect((await auditRows('study.member_added', rater.userId)).at(-1)).toMatchObject({
+        actor_id: rater.userId,
+        details: { via: 'accepted_invitation' },
       });
     });
   });

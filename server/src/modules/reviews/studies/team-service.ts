@@ -1,7 +1,10 @@
-// The study team (Z4, L3): the owner adds researchers of the study's organization; the owner and
-// researchers add participants by email — an existing participant account joins at once, an
-// unknown email gets identity's invitation in the same transaction, any other account is the one
-// documented 409 — and remove members (researchers: the owner only). Audited with ids only.
+// The study team (Z4, L3, A11): the owner adds researchers of the study's organization; the owner
+// and researchers add participants by email, and remove members (researchers: the owner only).
+// Audited with ids only. Adding a participant is no way to learn about an account: an unknown
+// email gets identity's invitation in the same transaction; an email with an account, whatever
+// the account is, gets a team row with the role 'invited' that grants nothing until its owner
+// accepts (reviews/invitations). Both answer 201 'invited' under the name the researcher typed,
+// and whether the account may take part is decided at acceptance and told only to its owner.
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { requireAccess, requireUser } from '../../../platform/access/index.js';
@@ -10,7 +13,7 @@ import { requestContext } from '../../../platform/http/request-context.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
 import { onUniqueViolation } from '../../../platform/unique-conflict.js';
 import { recordUserEvent } from '../../../platform/user-event.js';
-import type { IdentityApi } from '../../identity/index.js';
+import { INVITATION_LINK_LIFETIME_MS, type IdentityApi } from '../../identity/index.js';
 // The same account look-ups organization members and portal invitations use.
 import { createdInThisTransaction, lockAccountByEmail } from '../../organizations/index.js';
 import * as repo from './repo.js';
@@ -20,21 +23,15 @@ import { refuseIfClosed, requireOwner } from './service.js';
 
 type Context = ModuleContext<Record<string, never>>;
 
-/** What adding a participant needs of identity: invitations for unknown emails. */
-export type ParticipantInvitations = Pick<IdentityApi, 'inviteUser' | 'normalizeEmail'>;
+/** What adding a participant needs of identity: invitations, and the name an invitee shows. */
+export type ParticipantInvitations = Pick<
+  IdentityApi,
+  'inviteUser' | 'normalizeEmail' | 'inviteeDisplayName'
+>;
 
 const alreadyOnTeam = () => new HavenError('CONFLICT', 'This person is already on the team.');
 const createdMeanwhile = () =>
   new HavenError('CONFLICT', 'An account with this email was created meanwhile; please try again.');
-/**
- * The one answer for an email whose account cannot take part, whatever kind of account it is
- * (staff, researcher, patient, disabled): a researcher learns no more than the documented 409.
- */
-const cannotTakePart = () =>
-  new HavenError(
-    'CONFLICT',
-    'An account with this email exists but cannot take part in studies: only participant accounts can. Ask a platform administrator.',
-  );
 
 export async function listMembers(
   ctx: Context,
@@ -54,6 +51,29 @@ async function memberView(db: Db, studyId: string, userId: string): Promise<Stud
 }
 
 /**
+ * The user's old team row, locked, when they may come back in `role`: someone on the team (or
+ * invited) already, or who was on it in another role, is a 409.
+ */
+async function lockReturnable(
+  trx: Db,
+  studyId: string,
+  userId: string,
+  role: 'researcher' | 'participant',
+): Promise<{ role: string } | undefined> {
+  const existing = await repo.lockMembership(trx, studyId, userId);
+  if (existing && existing.removed_at === null) throw alreadyOnTeam();
+  // An invitation declined or withdrawn was one to take part.
+  const wasRole = existing?.role === 'invited' ? 'participant' : existing?.role;
+  if (existing && wasRole !== role) {
+    throw new HavenError(
+      'CONFLICT',
+      `This person was on the team as ${wasRole === 'participant' ? 'a participant' : 'a researcher'} and cannot come back in another role.`,
+    );
+  }
+  return existing;
+}
+
+/**
  * Puts the user on the team with `role`: a new row, or the old row of someone who had left.
  * Someone on the team already, or who was on it in another role, is a 409.
  */
@@ -68,19 +88,12 @@ async function joinTeam(
     via: string;
   },
 ): Promise<void> {
-  const existing = await repo.lockMembership(trx, join.studyId, join.userId);
-  if (existing && existing.removed_at === null) throw alreadyOnTeam();
-  if (existing && existing.role !== join.role) {
-    throw new HavenError(
-      'CONFLICT',
-      `This person was on the team as ${existing.role === 'participant' ? 'a participant' : 'a researcher'} and cannot come back in another role.`,
-    );
-  }
+  const existing = await lockReturnable(trx, join.studyId, join.userId, join.role);
   if (existing) {
-    await repo.restoreMembership(trx, { ...join, addedBy: join.actorId });
+    await repo.restoreMembership(trx, { ...join, addedBy: join.actorId }, join);
   } else {
     await repo
-      .insertMembership(trx, { ...join, addedBy: join.actorId })
+      .insertMembership(trx, { ...join, addedBy: join.actorId }, join)
       .catch(onUniqueViolation(alreadyOnTeam));
   }
   await recordUserEvent(trx, join.actorId, requestContext(request), {
@@ -126,54 +139,59 @@ export async function addResearcher(
 }
 
 /**
- * What a participant's mail names, so it reads like the research team writing: the study, the
- * organization that runs it, and who added them. Read under the caller's study access.
+ * What an unknown email's invitation mail names, so it reads like the research team writing: the
+ * study and the organization that runs it. Read under the caller's study access.
  */
 interface StudyNaming {
   readonly title: string;
   readonly organizationName: string;
-  readonly addedBy: string;
 }
 
 async function studyNaming(trx: Db, studyId: string, actorId: string): Promise<StudyNaming> {
   const study = await repo.findStudy(trx, studyId, actorId);
-  const actor = await repo.findTeamMember(trx, studyId, actorId);
-  if (!study || !actor) throw new HavenError('NOT_FOUND', 'The study was not found.');
-  return {
-    title: study.title,
-    organizationName: study.organizationName,
-    addedBy: actor.displayName,
-  };
+  if (!study) throw new HavenError('NOT_FOUND', 'The study was not found.');
+  return { title: study.title, organizationName: study.organizationName };
 }
 
 /**
- * An existing invited or active participant joins at once (`joined`); no `joined` when no
- * account has the email. Either way, what the participant's mail names.
+ * Invites the existing account with this email to take part, whatever the account is
+ * (`invited`, with the address to tell); no `invited` when no account has the email. Either
+ * way, what an unknown email's invitation mail names.
  */
-async function addExistingParticipant(
+async function inviteExistingAccount(
   ctx: Context,
+  invitations: ParticipantInvitations,
   request: FastifyRequest,
-  studyId: string,
-  emailKey: string,
-): Promise<{ study: StudyNaming; joined?: { member: StudyMemberView; email: string } }> {
+  input: { studyId: string; email: string; displayName?: string | undefined },
+): Promise<{ study: StudyNaming; invited?: { member: StudyMemberView; tell: string } }> {
   return ctx.db.transaction().execute(async (trx) => {
-    const access = await requireAccess(trx, request, 'study:manage', { studyId });
+    const access = await requireAccess(trx, request, 'study:manage', { studyId: input.studyId });
     refuseIfClosed(access, 'add participants');
     const study = await studyNaming(trx, access.studyId, access.userId);
-    const account = await lockAccountByEmail(trx, emailKey);
+    const account = await lockAccountByEmail(trx, invitations.normalizeEmail(input.email));
     if (!account) return { study };
-    if (account.status === 'disabled' || !account.roles.includes('participant')) {
-      throw cannotTakePart();
+    // A11, Z4: nothing about the account decides what happens or what is answered.
+    const member = { studyId: access.studyId, userId: account.id, addedBy: access.userId };
+    const invited: repo.Joining = {
+      invitation: {
+        shownName: invitations.inviteeDisplayName(input.email, input.displayName),
+        // As long as the link an invitation of an unknown email sends: neither outlives the other.
+        lifetimeMs: INVITATION_LINK_LIFETIME_MS,
+        accountWasActive: account.status === 'active',
+      },
+    };
+    if (await lockReturnable(trx, access.studyId, account.id, 'participant')) {
+      await repo.restoreMembership(trx, member, invited);
+    } else {
+      await repo.insertMembership(trx, member, invited).catch(onUniqueViolation(alreadyOnTeam));
     }
-    await joinTeam(trx, request, {
-      studyId: access.studyId,
-      userId: account.id,
-      role: 'participant',
-      actorId: access.userId,
-      via: 'existing_account',
+    await recordUserEvent(trx, access.userId, requestContext(request), {
+      action: 'study.participant_invited',
+      target: { type: 'user', id: account.id },
+      details: { studyId: access.studyId, via: 'existing_account' },
     });
-    const member = await memberView(trx, access.studyId, account.id);
-    return { study, joined: { member, email: account.email } };
+    const view = await memberView(trx, access.studyId, account.id);
+    return { study, invited: { member: view, tell: account.email } };
   });
 }
 
@@ -232,25 +250,21 @@ async function inviteParticipant(
 }
 
 /**
- * Tells an existing account it was added, after commit, naming the study, its organization and
- * who added them. Plain text only, and the subject carries no user text, so a title can neither
- * inject markup nor break a header.
+ * Tells an invited existing account, after commit. No study, organization or researcher name
+ * (mail is not private, and a study's title can say what it is about): the invitee reads those
+ * in Haven once signed in. Plain text only, no user text at all.
  */
-async function notifyAdded(
-  ctx: Context,
-  to: string,
-  study: StudyNaming,
-  log: Pick<Logger, 'error'>,
-): Promise<void> {
+async function notifyInvited(ctx: Context, to: string, log: Pick<Logger, 'error'>): Promise<void> {
   try {
     await ctx.mailer.send({
       to,
-      subject: 'You were added to a study on Haven',
+      subject: 'You were invited to take part in a study on Haven',
       text:
         `Hello,\n\n` +
-        `${study.addedBy} added you to the study "${study.title}" at ` +
-        `${study.organizationName} on Haven. Sign in at ${ctx.publicOrigin}/ to see it.\n\n` +
-        `If you did not expect this, contact the research team. Haven never asks for your ` +
+        `A research team invited you to take part in a study on Haven. Sign in at ` +
+        `${ctx.publicOrigin}/ within ${INVITATION_LINK_LIFETIME_MS / 86_400_000} days to ` +
+        `accept or decline it.\n\n` +
+        `If you did not expect this, decline it or let it expire. Haven never asks for your ` +
         `password by email.\n`,
     });
   } catch (error) {
@@ -263,24 +277,20 @@ async function notifyAdded(
 }
 
 /**
- * Adds a participant by email. An existing invited or active participant account joins at once
- * (one who had left comes back); an unknown email gets an invitation; any other account is 409.
+ * Adds a participant by email: always an invitation, answered alike. An unknown email gets
+ * identity's invitation (a new account, on the team at once); an existing account, whatever it
+ * is, an invitation it accepts or declines once signed in (one who had left comes back so too).
  */
 export async function addParticipant(
   ctx: Context,
   invitations: ParticipantInvitations,
   request: FastifyRequest,
   input: { studyId: string; email: string; displayName?: string | undefined },
-): Promise<{ member: StudyMemberView; invited: boolean }> {
-  const { study, joined } = await addExistingParticipant(
-    ctx,
-    request,
-    input.studyId,
-    invitations.normalizeEmail(input.email),
-  );
-  if (joined) {
-    await notifyAdded(ctx, joined.email, study, request.log);
-    return { member: joined.member, invited: false };
+): Promise<{ member: StudyMemberView; invited: true }> {
+  const { study, invited } = await inviteExistingAccount(ctx, invitations, request, input);
+  if (invited) {
+    await notifyInvited(ctx, invited.tell, request.log);
+    return { member: invited.member, invited: true };
   }
   const member = await inviteParticipant(ctx, invitations, request, input, study);
   return { member, invited: true };
