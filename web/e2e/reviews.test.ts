@@ -281,11 +281,13 @@ describe('reviews SPA', () => {
     await page.getByText('vitals/heart_rate: highlighted, pinned #1').waitFor();
     await expectAccessible(page, 'experiments');
 
-    // Team: the participant's existing account joins at once.
+    // Team: the participant's existing account is invited under the name typed here (A11: the
+    // team never learns whether the address had an account); it takes part once it accepts.
     await sections.getByRole('link', { name: 'Overview' }).click();
     await page.getByLabel('Participant email').fill(participant.email);
+    await page.getByLabel('Participant name').fill('Dr. Pat Participant');
     await page.getByRole('button', { name: 'Add participant' }).click();
-    await page.getByText('Dr. Pat Participant joined the study.').waitFor();
+    await page.getByText(`An invitation was sent to ${participant.email}.`).waitFor();
     await page.getByRole('rowheader', { name: 'Dr. Pat Participant' }).waitFor();
 
     // Assignments: a sheet naming a stranger is refused by line; the randomizer assigns both.
@@ -330,6 +332,17 @@ describe('reviews SPA', () => {
       }
     });
     await signIn(review, participant);
+    const invitations = review.getByTestId('home-study-invitations');
+    await invitations.getByText(/invites you to take part in the study “Sepsis triage/).waitFor();
+    await expectAccessible(review, 'home with an invitation to take part');
+    await invitations
+      .getByRole('button', {
+        name: /^Accept the invitation from Sepsis triage with and without AI/,
+      })
+      .click();
+    await invitations
+      .getByText('You now take part in “Sepsis triage with and without AI”.')
+      .waitFor();
     const next = review.getByRole('region', { name: 'Next case' });
     await next.getByText('Sepsis triage with and without AI: 0 of 2 cases reviewed.').waitFor();
     await expectAccessible(review, 'participant home');
@@ -526,6 +539,10 @@ describe('reviews SPA', () => {
     await sections.getByRole('link', { name: 'Overview' }).click();
     for (const participant of [ada, ben]) {
       await page.getByLabel('Participant email').fill(participant.email);
+      // Invited (A11): the team sees the name typed here until they accept.
+      await page
+        .getByLabel('Participant name')
+        .fill(participant === ada ? 'Ada Reviewer' : 'Ben Reviewer');
       await page.getByRole('button', { name: 'Add participant' }).click();
       await page
         .getByRole('rowheader', { name: participant === ada ? 'Ada Reviewer' : 'Ben Reviewer' })
@@ -539,9 +556,10 @@ describe('reviews SPA', () => {
     const table = page.getByRole('table', { name: /^Assignments/ });
     await expect.poll(() => table.getByRole('row').count()).toBe(5);
 
-    // The participant filter: chosen by name and email, never typed as an id.
+    // The participant filter: chosen by name and email, never typed as an id (Ben has not
+    // accepted his invitation yet, which the choice says).
     const picker = page.getByLabel('Participant', { exact: true });
-    await picker.selectOption({ label: `Ben Reviewer (${ben.email})` });
+    await picker.selectOption({ label: `Ben Reviewer (${ben.email}), invited` });
     await page
       .getByRole('search', { name: 'Assignments by participant' })
       .getByRole('button', { name: 'Search' })

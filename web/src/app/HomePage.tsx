@@ -4,7 +4,8 @@
  * organization administrators also their members, invitations and consent documents;
  * administrators users, organizations, security events and system health; patients their
  * record; researchers and participants their studies and next case; visitors a welcome.
- * Anyone signed in sees the invitations to join an organization waiting for their answer.
+ * Anyone signed in sees the invitations waiting for their answer: to join an organization, to
+ * see a record a clinic keeps, to take part in a study.
  */
 import { useState } from 'react';
 import type { ActiveSession } from '../auth/sessionStore';
@@ -23,7 +24,7 @@ import {
 } from '../features/organizations';
 import { ConsentDocumentsHome, RecentPatientsHome } from '../features/patients';
 import { PatientHome, PortalInvitationsHome } from '../features/portal';
-import { ParticipantHome, ResearcherHome } from '../features/reviews';
+import { ParticipantHome, ResearcherHome, StudyInvitationsHome } from '../features/reviews';
 import { HomePanel } from '../shared/HomePanel';
 import { Link } from '../shared/router';
 import { Page } from '../shared/Page';
@@ -74,6 +75,7 @@ function SignedInHome({ session }: { session: ActiveSession }) {
   const isStaff = can('patients:read');
   const isOrgAdmin = isStaff && organizationRole === 'org_admin';
   const [linkedRecords, setLinkedRecords] = useState(0);
+  const [joinedStudies, setJoinedStudies] = useState(0);
   return (
     <Page title="Haven">
       <section className="panel stack home-panel" aria-labelledby="summary-title">
@@ -91,6 +93,10 @@ function SignedInHome({ session }: { session: ActiveSession }) {
       <PortalInvitationsHome
         session={session}
         onLinked={() => setLinkedRecords((count) => count + 1)}
+      />
+      <StudyInvitationsHome
+        session={session}
+        onJoined={() => setJoinedStudies((count) => count + 1)}
       />
       {isStaff && (
         <>
@@ -117,7 +123,8 @@ function SignedInHome({ session }: { session: ActiveSession }) {
       {/* Read again once an invitation linked a record. */}
       {can('portal:read') && <PatientHome key={linkedRecords} />}
       {can('studies:read') && <ResearcherHome />}
-      {can('reviews:read') && <ParticipantHome />}
+      {/* Read again once an invitation made the person a participant. */}
+      {can('reviews:read') && <ParticipantHome key={joinedStudies} />}
     </Page>
   );
 }

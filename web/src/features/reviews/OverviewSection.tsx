@@ -218,9 +218,8 @@ function AddParticipantForm({ study, onAdded }: { study: Study; onAdded: () => v
       );
       form.clear('email', 'displayName');
       onAdded();
-      return answer.invited
-        ? `An invitation was sent to ${email}.`
-        : `${answer.member.displayName} joined the study.`;
+      // Always an invitation (A11): whether the address had an account is not told.
+      return `An invitation was sent to ${answer.member.email}. They take part once they accept it.`;
     });
   };
   return (
@@ -237,7 +236,7 @@ function AddParticipantForm({ study, onAdded }: { study: Study; onAdded: () => v
         label="Participant name"
         autoComplete="off"
         maxLength={200}
-        hint="Optional: used in the invitation for a new account."
+        hint="Optional: how the team list names them until they accept the invitation."
         {...form.bind('displayName')}
       />
       <FormFooter submission={form}>Add participant</FormFooter>

@@ -4,3 +4,4 @@ export { StudyPage } from './StudyPage';
 export { MyStudiesPage } from './participant/MyStudiesPage';
 export { ReviewPage } from './participant/ReviewPage';
 export { ResearcherHome, ParticipantHome } from './HomeCards';
+export { StudyInvitationsHome } from './StudyInvitationsHome';

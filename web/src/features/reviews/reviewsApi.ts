@@ -12,6 +12,8 @@ import {
   RandomizationAnswer,
   RandomizationList,
   StudyAnswer,
+  OwnStudyInvitationList,
+  StudyInvitationAccepted,
   StudyListAnswer,
   StudyMemberList,
   StudyParticipantAnswer,
@@ -40,6 +42,15 @@ export const decodeStudy = memberOf(StudyAnswer, 'study');
 export const decodeMembers = memberOf(StudyMemberList, 'members');
 export const decodeParticipantAnswer = answerOf(StudyParticipantAnswer);
 export const decodeResearcherAnswer = answerOf(StudyResearcherAnswer);
+
+/** Invitations to take part in a study, as their invitee sees them (A11). */
+export const STUDY_INVITATIONS_PATH = '/api/account/study-invitations';
+export const decodeStudyInvitations = memberOf(OwnStudyInvitationList, 'invitations');
+export const decodeStudyInvitationAccepted = memberOf(StudyInvitationAccepted, 'joined');
+export function studyInvitationPath(studyId: string, accept = false): string {
+  const base = `${STUDY_INVITATIONS_PATH}/${encodeURIComponent(studyId)}`;
+  return accept ? `${base}/accept` : base;
+}
 export const decodeCaseImport = answerOf(CaseImportAnswer);
 export const decodeCasePage = answerOf(CasePage);
 const decodeCaseAnswer = memberOf(CaseAnswer, 'case');
