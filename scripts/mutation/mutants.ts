@@ -2532,10 +2532,40 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/reviews/invitations/study-invitations.security.test.ts`],
   },
   {
+    id: 'A11/study-invite-shown-email',
+    control: 'A11',
+    file: `${S}modules/reviews/shared/team-rows.ts`,
+    find: "case when m.role = 'invited' then m.shown_email else u.email end",
+    replace: 'u.email',
+    removes:
+      "the team list shows an invited account's stored address (its case, or a later one), so that the address has an account",
+    tests: [`${S}modules/reviews/studies/studies.security.test.ts`],
+  },
+  {
+    id: 'A11/study-invite-self-signup',
+    control: 'A11',
+    file: `${S}modules/reviews/studies/team-service.ts`,
+    find: "accountHeldByOwner: account.status === 'active' || !account.password_set,",
+    replace: 'accountHeldByOwner: true,',
+    removes:
+      'whoever signed an address up (choosing its password) accepts, once its owner confirms it, an invitation to take part that the pending account got',
+    tests: [`${S}modules/reviews/invitations/study-invitations.security.test.ts`],
+  },
+  {
+    id: 'Z4/study-invite-decline-invited-only',
+    control: 'Z4',
+    file: `${S}modules/reviews/invitations/repo.ts`,
+    find: "    .where('role', '=', 'invited')\n    .where('removed_at', 'is', null)\n    .returning",
+    replace: "    .where('removed_at', 'is', null)\n    .returning",
+    removes:
+      "a participant's 'decline' takes them off a study they take part in, outside the team's removal rules",
+    tests: [`${S}modules/reviews/invitations/study-invitations.security.test.ts`],
+  },
+  {
     id: 'A11/study-invite-was-active',
     control: 'A11',
     file: `${S}modules/reviews/invitations/service.ts`,
-    find: '  if (invitation.account_was_active !== true) {',
+    find: '  if (invitation.account_held_by_owner !== true) {',
     replace: '  if (false) {',
     removes:
       'whoever signed an address up (choosing its password) accepts, once its owner confirms it, an invitation the pending account got',

@@ -131,7 +131,12 @@ export async function inviteToStudy(
   db: Db,
   studyId: string,
   userId: string,
-  options: { shownName?: string; accountWasActive?: boolean; answerBy?: Date } = {},
+  options: {
+    shownName?: string;
+    shownEmail?: string;
+    accountHeldByOwner?: boolean;
+    answerBy?: Date;
+  } = {},
 ): Promise<void> {
   await db
     .insertInto('study_members')
@@ -140,8 +145,9 @@ export async function inviteToStudy(
       user_id: userId,
       role: 'invited',
       shown_name: options.shownName ?? 'Invited participant',
+      shown_email: options.shownEmail ?? 'invited.participant@example.org',
       answer_by: options.answerBy ?? new Date(Date.now() + 3_600_000),
-      account_was_active: options.accountWasActive ?? true,
+      account_held_by_owner: options.accountHeldByOwner ?? true,
     })
     .execute();
 }

@@ -285,10 +285,12 @@ describe('reviews SPA', () => {
     // team never learns whether the address had an account); it takes part once it accepts.
     await sections.getByRole('link', { name: 'Overview' }).click();
     await page.getByLabel('Participant email').fill(participant.email);
-    await page.getByLabel('Participant name').fill('Dr. Pat Participant');
+    await page.getByLabel('Participant name').fill('Pat from Ward 4');
     await page.getByRole('button', { name: 'Add participant' }).click();
     await page.getByText(`An invitation was sent to ${participant.email}.`).waitFor();
-    await page.getByRole('rowheader', { name: 'Dr. Pat Participant' }).waitFor();
+    await page.getByRole('rowheader', { name: 'Pat from Ward 4' }).waitFor();
+    // Not the account's own name, which the team learns only once Pat accepts.
+    expect(await page.getByText('Dr. Pat Participant').count()).toBe(0);
 
     // Assignments: a sheet naming a stranger is refused by line; the randomizer assigns both.
     await sections.getByRole('link', { name: 'Assignments' }).click();
@@ -309,7 +311,7 @@ describe('reviews SPA', () => {
     await page.getByLabel('Seed').fill('e2e-seed-42');
     await page.getByRole('button', { name: 'Randomize assignments' }).click();
     await page.getByText(/2 assignments were made\. Seed: e2e-seed-42/).waitFor();
-    const assignments = page.getByRole('table').filter({ hasText: 'Dr. Pat Participant' });
+    const assignments = page.getByRole('table').filter({ hasText: 'Pat from Ward 4' });
     await expect.poll(() => assignments.getByRole('row').count()).toBe(3);
     await expectAccessible(page, 'assignments');
 

@@ -318,8 +318,10 @@ export interface StudyMembersTable {
   shown_name: ColumnType<string | null, string | null | undefined, string | null>;
   /** Only while role = 'invited': the end of the invitation, on the database's clock. */
   answer_by: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-  /** Only while role = 'invited': whether the account was active when invited. */
-  account_was_active: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
+  /** Only while role = 'invited': the address as the researcher typed it, shown until accepted. */
+  shown_email: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Only while role = 'invited': whether only the address's owner could hold its password. */
+  account_held_by_owner: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
 }
 
 export interface ReviewCasesTable {

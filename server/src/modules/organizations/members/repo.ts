@@ -149,12 +149,25 @@ export function lockAccountByEmail(
   db: Db,
   emailKey: string,
 ): Promise<
-  | { id: string; email: string; roles: Role[]; status: 'invited' | 'active' | 'disabled' }
+  | {
+      id: string;
+      email: string;
+      roles: Role[];
+      status: 'invited' | 'active' | 'disabled';
+      /** Whether the account has a password (an invitee has none until they open their link). */
+      password_set: boolean;
+    }
   | undefined
 > {
   return db
     .selectFrom('users')
-    .select(['id', 'email', 'roles', 'status'])
+    .select([
+      'id',
+      'email',
+      'roles',
+      'status',
+      sql<boolean>`password_hash is not null`.as('password_set'),
+    ])
     .where('email_normalized', '=', emailKey)
     .forUpdate()
     .executeTakeFirst();

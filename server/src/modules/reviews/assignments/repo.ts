@@ -5,7 +5,7 @@ import { sql, type Kysely } from 'kysely';
 import type { AssignmentSource, DatabaseSchema } from '../../../platform/db/schema.js';
 import type { CaseNode, DisplayConfigView } from '../shared/schemas.js';
 import type { AssignmentListFilter } from './schemas.js';
-import { PARTICIPANT_ROWS, shownName } from '../shared/team-rows.js';
+import { PARTICIPANT_ROWS, shownEmailKey, shownName } from '../shared/team-rows.js';
 
 export type Db = Kysely<DatabaseSchema>;
 
@@ -64,8 +64,9 @@ export function lockParticipants(db: Db, studyId: string, userIds: readonly stri
 export function participantsByEmail(db: Db, studyId: string, emails: readonly string[]) {
   return inChunks(emails, LOOKUP_CHUNK, (chunk) =>
     participantMembers(db, studyId)
-      .select(['m.user_id', 'u.email_normalized'])
-      .where('u.email_normalized', 'in', chunk)
+      // While invited, the address the researcher typed, not the account's (A11).
+      .select(['m.user_id', shownEmailKey.as('email_normalized')])
+      .where(shownEmailKey, 'in', chunk)
       .execute(),
   );
 }

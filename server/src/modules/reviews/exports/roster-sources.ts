@@ -12,7 +12,7 @@ import {
   type ExportSource,
   type Window,
 } from './source-kit.js';
-import { PARTICIPANT_ROWS, shownName, shownStatus } from '../shared/team-rows.js';
+import { PARTICIPANT_ROWS, shownEmail, shownName, shownStatus } from '../shared/team-rows.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -153,7 +153,7 @@ export const participants: ExportSource = {
       .select([
         'm.user_id',
         shownName.as('display_name'),
-        'u.email',
+        shownEmail.as('email'),
         shownStatus.as('status'),
         'm.created_at',
         'm.removed_at',

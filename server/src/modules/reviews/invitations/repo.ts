@@ -13,7 +13,7 @@ export interface OwnInvitationRow {
   readonly organization_name: string;
   readonly invited_by: string | null;
   readonly answer_by: Date | null;
-  readonly account_was_active: boolean | null;
+  readonly account_held_by_owner: boolean | null;
 }
 
 /** The invitee's invitations not yet answered, withdrawn or expired (the database's clock). */
@@ -30,7 +30,7 @@ function ownOpenInvitations(db: Db, userId: string) {
       'o.name as organization_name',
       'inviter.display_name as invited_by',
       'm.answer_by',
-      'm.account_was_active',
+      'm.account_held_by_owner',
     ])
     .where('m.user_id', '=', userId)
     .where('m.role', '=', 'invited')
@@ -47,23 +47,41 @@ export function listOwnInvitations(db: Db, userId: string): Promise<OwnInvitatio
     .execute();
 }
 
-/** The invitee's own open invitation to the study, row-locked; undefined when there is none. */
-export function lockOwnOpenInvitation(
+/**
+ * The invitee's own open invitation to the study, its team row locked FOR UPDATE and the study
+ * FOR SHARE (closing it waits for this acceptance, or this sees it closed); undefined when
+ * there is none.
+ */
+export async function lockOwnOpenInvitation(
   db: Db,
   userId: string,
   studyId: string,
 ): Promise<OwnInvitationRow | undefined> {
-  return ownOpenInvitations(db, userId)
+  const row = await ownOpenInvitations(db, userId)
     .where('m.study_id', '=', studyId)
     .forUpdate('m')
     .executeTakeFirst();
+  if (!row) return undefined;
+  const study = await db
+    .selectFrom('studies')
+    .select('status')
+    .where('id', '=', studyId)
+    .forShare()
+    .executeTakeFirstOrThrow();
+  return { ...row, study_status: study.status };
 }
 
 /** The invitation becomes a participant's team row (the caller holds its lock). */
 export async function takePart(db: Db, userId: string, studyId: string): Promise<void> {
   await db
     .updateTable('study_members')
-    .set({ role: 'participant', shown_name: null, answer_by: null, account_was_active: null })
+    .set({
+      role: 'participant',
+      shown_name: null,
+      shown_email: null,
+      answer_by: null,
+      account_held_by_owner: null,
+    })
     .where('study_id', '=', studyId)
     .where('user_id', '=', userId)
     .where('role', '=', 'invited')

@@ -6,7 +6,7 @@ import { Empty, Id, Iso, Uuid } from '../shared/schemas.js';
 
 export { Empty };
 
-/** The most open invitations one listing shows, soonest to expire last. */
+/** The most open invitations one listing shows, soonest to expire first. */
 export const OWN_INVITATIONS_LIMIT = 100;
 
 export const StudyInvitationParams = Type.Object(

@@ -28,7 +28,7 @@ type Context = ModuleContext<Record<string, never>>;
  * invitation it got then would let them into the study once the owner confirms the address.
  */
 function whyNot(account: InviteeAccount, invitation: repo.OwnInvitationRow): string | null {
-  if (invitation.account_was_active !== true) {
+  if (invitation.account_held_by_owner !== true) {
     return 'This invitation reached your address before your account was confirmed, so it cannot be accepted. Ask the research team to invite you again, or decline it.';
   }
   if (account.status !== 'active' || !account.roles.includes('participant')) {
@@ -70,10 +70,12 @@ export async function acceptInvitation(
 ): Promise<TakingPartView> {
   const { userId } = requireUser(request);
   return ctx.db.transaction().execute(async (trx) => {
-    const invitation = await repo.lockOwnOpenInvitation(trx, userId, studyId);
-    if (!invitation) throw noSuchInvitation();
+    // The account first, then the team row: the order a researcher's add locks them in, so an
+    // acceptance and a re-invitation of the same address wait for each other, never deadlock.
     const account = await lockAccountById(trx, userId);
     if (!account) throw noSuchInvitation();
+    const invitation = await repo.lockOwnOpenInvitation(trx, userId, studyId);
+    if (!invitation) throw noSuchInvitation();
     const reason = whyNot(account, invitation);
     if (reason !== null) throw new HavenError('CONFLICT', reason);
     await repo.takePart(trx, userId, invitation.study_id);

@@ -3,6 +3,7 @@
 // only its invitee sees or answers it. Each test names the threat; every one fails with the
 // control it names removed (scripts/mutation/mutants.ts).
 import { expect, it } from 'vitest';
+import { sql, type Kysely } from 'kysely';
 import { createActor, createUser, mintSession } from '../../../../test/actors.js';
 import { describeClinic, type Actor } from '../../../../test/clinical-actors.js';
 import {
@@ -12,6 +13,8 @@ import {
   inviteToStudy,
   type StudyWorld,
 } from '../../../../test/review-actors.js';
+import { listDevMailbox } from '../../../platform/mail.js';
+import * as m0018 from '../../../platform/db/migrations/0018_study_participant_invitations.js';
 
 interface OwnInvitationBody {
   studyId: string;
@@ -41,6 +44,9 @@ describeClinic('reviews: invitations to take part', (clinic) => {
       .where('study_id', '=', studyId)
       .where('user_id', '=', userId)
       .executeTakeFirst()) ?? null;
+
+  const activate = (userId: string) =>
+    clinic.db.updateTable('users').set({ status: 'active' }).where('id', '=', userId).execute();
 
   /** An active study with a published questionnaire, `invitee` invited by its owner's API. */
   async function invitedTo(
@@ -89,6 +95,12 @@ describeClinic('reviews: invitations to take part', (clinic) => {
       joined: { studyId: world.studyId, studyTitle: 'Pneumonia triage study' },
     });
     expect(await reach()).toEqual({ listed: true, next: 200, assignment: 200 });
+    // Taking part is no invitation any more: "declining" it now is a 404, not a way to leave.
+    expect((await decline(invitee, world.studyId)).statusCode).toBe(404);
+    expect(await roleOf(world.studyId, invitee.userId)).toEqual({
+      role: 'participant',
+      removed_at: null,
+    });
     const team = await call(world.owner, 'GET', `/api/studies/${world.studyId}/members`);
     expect(team.json<{ members: Array<{ userId: string }> }>().members).toContainEqual(
       expect.objectContaining({
@@ -138,22 +150,36 @@ describeClinic('reviews: invitations to take part', (clinic) => {
     expect(refused.statusCode).toBe(409);
     expect(await roleOf(staffWorld.studyId, clinician.userId)).toMatchObject({ role: 'invited' });
 
-    // Pending when invited (a self sign-up whose password whoever typed the address chose):
-    // never acceptable, even once the account is active.
-    const pending = await createUser(clinic.db, { roles: ['participant'], status: 'invited' });
-    const pendingWorld = await invitedTo(pending);
+    // Pending with a password when invited (a self sign-up's, chosen by whoever typed the
+    // address in): never acceptable, even once the account is active.
+    const signedUp = await createUser(clinic.db, { roles: ['participant'], status: 'invited' });
     await clinic.db
       .updateTable('users')
-      .set({ status: 'active' })
-      .where('id', '=', pending.userId)
+      .set({ password_hash: 'chosen-by-someone-else' })
+      .where('id', '=', signedUp.userId)
       .execute();
-    const confirmed = await mintSession(clinic.app, { ...pending, roles: ['participant'] });
-    const [forPending] = await invitationsOf(confirmed);
-    expect(forPending).toMatchObject({
+    const signedUpWorld = await invitedTo(signedUp);
+    await activate(signedUp.userId);
+    const confirmed = await mintSession(clinic.app, { ...signedUp, roles: ['participant'] });
+    const [forSignedUp] = await invitationsOf(confirmed);
+    expect(forSignedUp).toMatchObject({
       canAccept: false,
       reason: expect.stringContaining('before your account was confirmed'),
     });
-    expect((await accept(confirmed, pendingWorld.studyId)).statusCode).toBe(409);
+    expect((await accept(confirmed, signedUpWorld.studyId)).statusCode).toBe(409);
+
+    // Invited by Haven and not set up yet (no password): told to finish setting up first, and
+    // accepts once they have.
+    const newcomer = await createUser(clinic.db, { roles: ['participant'], status: 'invited' });
+    const newcomerWorld = await invitedTo(newcomer);
+    const mails = (await listDevMailbox(clinic.harness.config.dataDir)).filter(
+      (m) => m.to === newcomer.email,
+    );
+    expect(mails.at(-1)?.text).toContain('First finish setting up your Haven account');
+    await activate(newcomer.userId);
+    const setUp = await mintSession(clinic.app, { ...newcomer, roles: ['participant'] });
+    expect((await invitationsOf(setUp))[0]).toMatchObject({ canAccept: true });
+    expect((await accept(setUp, newcomerWorld.studyId)).statusCode).toBe(200);
 
     const participant = await createActor(clinic.app, ['participant']);
     const closing = await invitedTo(participant);
@@ -204,5 +230,21 @@ describeClinic('reviews: invitations to take part', (clinic) => {
         actor_id: invitee.userId,
       }),
     ).toHaveLength(1);
+  });
+
+  it('A11/downgrade: migration 0018 undone turns an open invitation into a removed participant (granting nothing), and redone', async () => {
+    const invitee = await createActor(clinic.app, ['participant']);
+    const world = await invitedTo(invitee);
+    const migrationDb = clinic.db as unknown as Kysely<unknown>;
+    await m0018.down(migrationDb);
+    const row = await sql<{ role: string; removed_at: Date | null }>`
+      SELECT role, removed_at FROM study_members
+      WHERE study_id = ${world.studyId} AND user_id = ${invitee.userId}`.execute(clinic.db);
+    expect(row.rows).toEqual([{ role: 'participant', removed_at: expect.any(Date) }]);
+    await m0018.up(migrationDb);
+    expect(await roleOf(world.studyId, invitee.userId)).toMatchObject({ role: 'participant' });
+    expect(
+      (await call(invitee, 'GET', `/api/reviews/studies/${world.studyId}/next`)).statusCode,
+    ).toBe(404);
   });
 });

@@ -13,6 +13,12 @@ export const PARTICIPANT_ROWS = ['participant', 'invited'] as const;
 /** The member's name as researchers see it (aliases: m = study_members, u = users). */
 export const shownName = sql<string>`case when m.role = 'invited' then m.shown_name else u.display_name end`;
 
+/** The member's address as researchers see it: as typed while invited (aliases as above). */
+export const shownEmail = sql<string>`case when m.role = 'invited' then m.shown_email else u.email end`;
+
+/** The same address in identity's normalized form, which assignment sheets are matched by. */
+export const shownEmailKey = sql<string>`case when m.role = 'invited' then lower(m.shown_email) else u.email_normalized end`;
+
 /** The member's account state as researchers see it: 'invited' until an invitation is accepted. */
 export const shownStatus = sql<
   'invited' | 'active' | 'disabled'

@@ -7,7 +7,7 @@ import type {
   StudyRole,
   StudyStatus,
 } from '../../../platform/db/schema.js';
-import { shownName, shownRole, shownStatus } from '../shared/team-rows.js';
+import { shownEmail, shownName, shownRole, shownStatus } from '../shared/team-rows.js';
 import {
   MEMBER_LIST_LIMIT,
   STUDY_LIST_LIMIT,
@@ -210,7 +210,7 @@ function teamOf(db: Db, studyId: string) {
     .select([
       'm.user_id',
       shownName.as('display_name'),
-      'u.email',
+      shownEmail.as('email'),
       shownRole.as('role'),
       shownStatus.as('status'),
       'm.created_at',
@@ -270,8 +270,10 @@ export function lockMembership(
 export interface InvitationFields {
   /** The name the researcher typed, or the address's local part, as an unknown email's. */
   readonly shownName: string;
+  /** The address as typed (trimmed), as an unknown email's account would store it. */
+  readonly shownEmail: string;
   readonly lifetimeMs: number;
-  readonly accountWasActive: boolean;
+  readonly accountHeldByOwner: boolean;
 }
 
 /** How someone joins the team: in a study role, or invited (they take part once they accept). */
@@ -279,15 +281,22 @@ export type Joining = { readonly role: StudyRole } | { readonly invitation: Invi
 
 function joiningColumns(joining: Joining) {
   if ('role' in joining) {
-    return { role: joining.role, shown_name: null, answer_by: null, account_was_active: null };
+    return {
+      role: joining.role,
+      shown_name: null,
+      shown_email: null,
+      answer_by: null,
+      account_held_by_owner: null,
+    };
   }
   const invitation = joining.invitation;
   return {
     role: 'invited' as const,
     shown_name: invitation.shownName,
+    shown_email: invitation.shownEmail,
     // The database's clock, the one every node shares, as the rest of expiry is judged.
     answer_by: sql<string>`now() + ${`${invitation.lifetimeMs} milliseconds`}::interval`,
-    account_was_active: invitation.accountWasActive,
+    account_held_by_owner: invitation.accountHeldByOwner,
   };
 }
 

@@ -321,7 +321,7 @@ describeClinic('reviews: studies and their team', (clinic) => {
       expect(await teamRow(world.studyId, account.userId)).toMatchObject({
         role: 'invited',
         shown_name: 'Rater as typed',
-        account_was_active: true,
+        account_held_by_owner: true,
         removed_at: null,
       });
       const mails = (await listDevMailbox(clinic.harness.config.dataDir)).filter(
@@ -449,14 +449,17 @@ describeClinic('reviews: studies and their team', (clinic) => {
       };
       const answers = new Map<string, unknown>();
       const ids = new Map<string, string>();
+      // Typed in capitals: an existing account's stored address (lower case) must not show.
+      const typed = (account: { email: string }) => account.email.toUpperCase();
       for (const [kind, account] of Object.entries(kinds)) {
         const added = await call(study.owner, 'POST', url, {
-          email: account.email,
+          email: typed(account),
           displayName: 'Typed Name',
         });
         expect(added.statusCode, `${kind}: ${added.body}`).toBe(201);
         const body = added.json<{ member: MemberBody; invited: boolean }>();
         ids.set(kind, body.member.userId);
+        expect(body.member.email, kind).toBe(typed(account));
         // Everything but the ids and the address, which differ for every add anyway.
         answers.set(kind, {
           ...body,
@@ -480,6 +483,12 @@ describeClinic('reviews: studies and their team', (clinic) => {
         },
         invited: true,
       });
+      // An invitee who changes their address meanwhile: the team still sees the one it typed.
+      await clinic.db
+        .updateTable('users')
+        .set({ email: 'moved@example.org', email_normalized: 'moved@example.org' })
+        .where('id', '=', kinds.participant.userId)
+        .execute();
       // The team list, the study's counts and the participants export read them all alike.
       const team = await call(study.owner, 'GET', `/api/studies/${study.studyId}/members`);
       const listed = team
@@ -489,6 +498,7 @@ describeClinic('reviews: studies and their team', (clinic) => {
       expect(new Set(listed.map((m) => `${m.displayName}|${m.status}|${m.role}`))).toEqual(
         new Set(['Typed Name|invited|participant']),
       );
+      expect(new Set(listed.map((m) => m.email))).toEqual(new Set(Object.values(kinds).map(typed)));
       const summary = await call(study.owner, 'GET', `/api/studies/${study.studyId}`);
       expect(summary.json<{ study: StudyBody }>().study.counts.participants).toBe(
         Object.keys(kinds).length,
@@ -502,7 +512,8 @@ describeClinic('reviews: studies and their team', (clinic) => {
       const rows = roster.body
         .trim()
         .split('\n')
-        .map((line) => JSON.parse(line) as { display_name: string; status: string });
+        .map((line) => JSON.parse(line) as { display_name: string; email: string; status: string });
+      expect(new Set(rows.map((r) => r.email))).toEqual(new Set(Object.values(kinds).map(typed)));
       expect(rows).toHaveLength(Object.keys(kinds).length);
       expect(new Set(rows.map((r) => `${r.display_name}|${r.status}`))).toEqual(
         new Set(['Typed Name|invited']),
@@ -518,6 +529,18 @@ describeClinic('reviews: studies and their team', (clinic) => {
         },
       );
       expect(assigned.statusCode, assigned.body).toBe(201);
+      // And by the address the team typed, in an assignment sheet (the moved invitee's too).
+      await insertCase(clinic.db, study.studyId, 'case-sheet');
+      const sheet = await clinic.app.inject({
+        method: 'POST',
+        url: `/api/studies/${study.studyId}/assignments/import`,
+        headers: { authorization: study.owner.authorization, 'content-type': 'text/csv' },
+        payload:
+          'participant_email,case_id,path,collapse,highlight,top\n' +
+          `${typed(kinds.participant)},case-sheet,,,,\n${typed(kinds.unknown)},case-sheet,,,,\n`,
+      });
+      expect(sheet.statusCode, sheet.body).toBe(201);
+      expect(sheet.json<{ participants: number }>().participants).toBe(2);
     });
 
     it('a removed participant is invited back on the same row: they take part again only by accepting', async () => {

@@ -163,7 +163,7 @@ async function inviteExistingAccount(
   invitations: ParticipantInvitations,
   request: FastifyRequest,
   input: { studyId: string; email: string; displayName?: string | undefined },
-): Promise<{ study: StudyNaming; invited?: { member: StudyMemberView; tell: string } }> {
+): Promise<{ study: StudyNaming; invited?: { member: StudyMemberView; tell: Invitee } }> {
   return ctx.db.transaction().execute(async (trx) => {
     const access = await requireAccess(trx, request, 'study:manage', { studyId: input.studyId });
     refuseIfClosed(access, 'add participants');
@@ -175,9 +175,13 @@ async function inviteExistingAccount(
     const invited: repo.Joining = {
       invitation: {
         shownName: invitations.inviteeDisplayName(input.email, input.displayName),
+        // As identity stores an unknown email's address: trimmed, in the case typed.
+        shownEmail: input.email.trim(),
         // As long as the link an invitation of an unknown email sends: neither outlives the other.
         lifetimeMs: INVITATION_LINK_LIFETIME_MS,
-        accountWasActive: account.status === 'active',
+        // An account Haven invited has no password until its owner opens their link; a pending
+        // self sign-up has the one whoever typed the address chose.
+        accountHeldByOwner: account.status === 'active' || !account.password_set,
       },
     };
     if (await lockReturnable(trx, access.studyId, account.id, 'participant')) {
@@ -191,7 +195,8 @@ async function inviteExistingAccount(
       details: { studyId: access.studyId, via: 'existing_account' },
     });
     const view = await memberView(trx, access.studyId, account.id);
-    return { study, invited: { member: view, tell: account.email } };
+    const tell = { to: account.email, setUp: account.status === 'active' };
+    return { study, invited: { member: view, tell } };
   });
 }
 
@@ -249,21 +254,35 @@ async function inviteParticipant(
   return memberView(ctx.db, input.studyId, invited.userId);
 }
 
+/** Whom to tell of an invitation, and whether their account is set up (they can sign in). */
+interface Invitee {
+  readonly to: string;
+  readonly setUp: boolean;
+}
+
 /**
  * Tells an invited existing account, after commit. No study, organization or researcher name
  * (mail is not private, and a study's title can say what it is about): the invitee reads those
  * in Haven once signed in. Plain text only, no user text at all.
  */
-async function notifyInvited(ctx: Context, to: string, log: Pick<Logger, 'error'>): Promise<void> {
+async function notifyInvited(
+  ctx: Context,
+  invitee: Invitee,
+  log: Pick<Logger, 'error'>,
+): Promise<void> {
+  const days = INVITATION_LINK_LIFETIME_MS / 86_400_000;
+  const signIn = invitee.setUp
+    ? `Sign in at ${ctx.publicOrigin}/ within ${days} days to accept or decline it.`
+    : `First finish setting up your Haven account with the link in the invitation email you ` +
+      `received earlier (if it has expired, ask whoever invited you to send a new one), then ` +
+      `sign in at ${ctx.publicOrigin}/ within ${days} days to accept or decline it.`;
   try {
     await ctx.mailer.send({
-      to,
+      to: invitee.to,
       subject: 'You were invited to take part in a study on Haven',
       text:
         `Hello,\n\n` +
-        `A research team invited you to take part in a study on Haven. Sign in at ` +
-        `${ctx.publicOrigin}/ within ${INVITATION_LINK_LIFETIME_MS / 86_400_000} days to ` +
-        `accept or decline it.\n\n` +
+        `A research team invited you to take part in a study on Haven. ${signIn}\n\n` +
         `If you did not expect this, decline it or let it expire. Haven never asks for your ` +
         `password by email.\n`,
     });
