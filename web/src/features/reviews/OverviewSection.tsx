@@ -176,7 +176,11 @@ function TeamTable({
                     <ConfirmAction
                       label="Remove"
                       ariaLabel={`Remove ${m.displayName} from the study`}
-                      consequence={`Remove ${m.displayName} from the study? They lose access at once; answers they gave are kept.`}
+                      consequence={
+                        m.status === 'invited'
+                          ? `Remove ${m.displayName} from the study? Their invitation ends: they can no longer take part.`
+                          : `Remove ${m.displayName} from the study? They lose access at once; answers they gave are kept.`
+                      }
                       confirmLabel="Yes, remove"
                       busy={removal.busyKey === m.userId}
                       onConfirm={() =>
