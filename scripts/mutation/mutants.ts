@@ -2477,7 +2477,7 @@ export const MUTANTS: readonly Mutant[] = [
     id: 'A11/study-invite-counted',
     control: 'A11',
     file: `${S}modules/reviews/studies/repo.ts`,
-    find: "p.role in ('participant', 'invited')",
+    find: 'p.role in (${sql.join(PARTICIPANT_ROWS.map((r) => sql.lit(r)))})',
     replace: "p.role = 'participant'",
     removes:
       "the study's participant count leaves out invited accounts, so tells which added addresses had one",

@@ -2,8 +2,9 @@
 // of de-identified cases; participants review the cases assigned to them, each shown with its
 // own display configuration, and answer a versioned questionnaire.
 //
-// Rooms: studies (and their teams), invitations (the invitee's answer), cases, questionnaires, experiments (arms), assignments
-// (API, CSV and the randomizer), participation (the participant's flow), dashboard, exports.
+// Rooms: studies (and their teams), invitations (the invitee's answer), cases, questionnaires,
+// experiments (arms), assignments (API, CSV and the randomizer), participation (the participant's
+// flow), dashboard, exports.
 // Every route reaches a study or an assignment through requireAccess (kinds `study` and
 // `assignment`, platform/access/study-access.ts): one deny-by-default check, 404 for anything
 // the caller has no relationship to.

@@ -213,52 +213,50 @@ export function listAssignments(
   studyId: string,
   filter: AssignmentListFilter & { limit: number },
 ) {
-  return (
-    db
-      .selectFrom('review_assignments as a')
-      .innerJoin('users as u', 'u.id', 'a.participant_id')
-      // The participant's team row, for the name researchers see (the typed one while invited).
-      .leftJoin('study_members as m', (join) =>
-        join.onRef('m.study_id', '=', 'a.study_id').onRef('m.user_id', '=', 'a.participant_id'),
-      )
-      .innerJoin('review_cases as c', 'c.id', 'a.case_id')
-      .leftJoin('experiment_arms as arm', 'arm.id', 'a.arm_id')
-      .select((eb) => [
-        'a.id',
-        'a.participant_id',
-        shownName.as('display_name'),
-        'a.case_id',
-        'c.external_id',
-        'a.arm_id',
-        'arm.name as arm_name',
-        'a.position',
-        'a.source',
-        'a.created_at',
-        eb
-          .exists(
-            eb
-              .selectFrom('review_answers as answer')
-              .select('answer.id')
-              .whereRef('answer.assignment_id', '=', 'a.id'),
-          )
-          .as('answered'),
-      ])
-      .where('a.study_id', '=', studyId)
-      .$if(filter.participantId !== undefined, (query) =>
-        query.where('a.participant_id', '=', filter.participantId!),
-      )
-      .$if(filter.after !== undefined, (query) =>
-        query.where(
-          sql<boolean>`(a.created_at, a.id) > (
+  // The participant's team row gives the name researchers see (the typed one while invited).
+  return db
+    .selectFrom('review_assignments as a')
+    .innerJoin('users as u', 'u.id', 'a.participant_id')
+    .leftJoin('study_members as m', (join) =>
+      join.onRef('m.study_id', '=', 'a.study_id').onRef('m.user_id', '=', 'a.participant_id'),
+    )
+    .innerJoin('review_cases as c', 'c.id', 'a.case_id')
+    .leftJoin('experiment_arms as arm', 'arm.id', 'a.arm_id')
+    .select((eb) => [
+      'a.id',
+      'a.participant_id',
+      shownName.as('display_name'),
+      'a.case_id',
+      'c.external_id',
+      'a.arm_id',
+      'arm.name as arm_name',
+      'a.position',
+      'a.source',
+      'a.created_at',
+      eb
+        .exists(
+          eb
+            .selectFrom('review_answers as answer')
+            .select('answer.id')
+            .whereRef('answer.assignment_id', '=', 'a.id'),
+        )
+        .as('answered'),
+    ])
+    .where('a.study_id', '=', studyId)
+    .$if(filter.participantId !== undefined, (query) =>
+      query.where('a.participant_id', '=', filter.participantId!),
+    )
+    .$if(filter.after !== undefined, (query) =>
+      query.where(
+        sql<boolean>`(a.created_at, a.id) > (
           SELECT cursor.created_at, cursor.id FROM review_assignments AS cursor
           WHERE cursor.id = ${filter.after} AND cursor.study_id = ${studyId})`,
-        ),
-      )
-      .orderBy('a.created_at')
-      .orderBy('a.id')
-      .limit(filter.limit + 1)
-      .execute()
-  );
+      ),
+    )
+    .orderBy('a.created_at')
+    .orderBy('a.id')
+    .limit(filter.limit + 1)
+    .execute();
 }
 export type AssignmentRow = Awaited<ReturnType<typeof listAssignments>>[number];
 

@@ -12,7 +12,7 @@ export interface OwnInvitationRow {
   readonly study_status: StudyStatus;
   readonly organization_name: string;
   readonly invited_by: string | null;
-  readonly answer_by: Date | null;
+  readonly answer_by: Date;
   readonly account_held_by_owner: boolean | null;
 }
 
@@ -29,7 +29,8 @@ function ownOpenInvitations(db: Db, userId: string) {
       's.status as study_status',
       'o.name as organization_name',
       'inviter.display_name as invited_by',
-      'm.answer_by',
+      // Never null here: an invitation's row has it (0018's CHECK), and the WHERE compares it.
+      sql<Date>`m.answer_by`.as('answer_by'),
       'm.account_held_by_owner',
     ])
     .where('m.user_id', '=', userId)

@@ -1,8 +1,8 @@
 // The invitee's side of a study invitation (A11, Z4, L3): their open invitations, accepting and
 // declining. A researcher who adds an email with an account invites it (studies/team-service);
 // the account takes part only once its owner accepts here, signed in. Whether it may is decided
-// now and told only to them: an active participant account, invited while already active, to a
-// study that has not closed. Only the person's own session: an app acting for them, or a machine
+// now and told only to them: an active participant account whose password only the address's
+// owner could hold when invited, to a study that has not closed. Only the person's own session: an app acting for them, or a machine
 // client, may not put anyone into a study (requireUser).
 import type { FastifyRequest } from 'fastify';
 import { requireUser } from '../../../platform/access/index.js';
@@ -54,7 +54,7 @@ export async function listOwnInvitations(
     studyTitle: row.study_title,
     organizationName: row.organization_name,
     ...(row.invited_by !== null && { invitedBy: row.invited_by }),
-    expiresAt: (row.answer_by ?? new Date(0)).toISOString(),
+    expiresAt: row.answer_by.toISOString(),
     ...answerability(whyNot(account, row)),
   }));
 }

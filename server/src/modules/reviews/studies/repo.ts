@@ -7,7 +7,13 @@ import type {
   StudyRole,
   StudyStatus,
 } from '../../../platform/db/schema.js';
-import { shownEmail, shownName, shownRole, shownStatus } from '../shared/team-rows.js';
+import {
+  PARTICIPANT_ROWS,
+  shownEmail,
+  shownName,
+  shownRole,
+  shownStatus,
+} from '../shared/team-rows.js';
 import {
   MEMBER_LIST_LIMIT,
   STUDY_LIST_LIMIT,
@@ -39,7 +45,7 @@ function studyQuery(db: Db) {
         'case_count',
       ),
       sql<number>`(select count(*)::int from study_members p
-        where p.study_id = s.id and p.role in ('participant', 'invited')
+        where p.study_id = s.id and p.role in (${sql.join(PARTICIPANT_ROWS.map((r) => sql.lit(r)))})
           and p.removed_at is null)`.as('participant_count'),
       sql<number>`(select count(*)::int from review_assignments a where a.study_id = s.id)`.as(
         'assignment_count',

@@ -51,16 +51,17 @@ async function memberView(db: Db, studyId: string, userId: string): Promise<Stud
 }
 
 /**
- * The user's old team row, locked, when they may come back in `role`: someone on the team (or
- * invited) already, or who was on it in another role, is a 409.
+ * Seats the user on the team as `joining` says: a new row, or the old row (locked) of someone who
+ * had left, as `role` or invited to take that role. Someone on the team (or invited) already, or
+ * who was on it in another role, is a 409. True when they came back on an old row.
  */
-async function lockReturnable(
+async function seatOnTeam(
   trx: Db,
-  studyId: string,
-  userId: string,
+  member: { studyId: string; userId: string; addedBy: string },
   role: 'researcher' | 'participant',
-): Promise<{ role: string } | undefined> {
-  const existing = await repo.lockMembership(trx, studyId, userId);
+  joining: repo.Joining,
+): Promise<boolean> {
+  const existing = await repo.lockMembership(trx, member.studyId, member.userId);
   if (existing && existing.removed_at === null) throw alreadyOnTeam();
   // An invitation declined or withdrawn was one to take part.
   const wasRole = existing?.role === 'invited' ? 'participant' : existing?.role;
@@ -70,7 +71,12 @@ async function lockReturnable(
       `This person was on the team as ${wasRole === 'participant' ? 'a participant' : 'a researcher'} and cannot come back in another role.`,
     );
   }
-  return existing;
+  if (existing) {
+    await repo.restoreMembership(trx, member, joining);
+    return true;
+  }
+  await repo.insertMembership(trx, member, joining).catch(onUniqueViolation(alreadyOnTeam));
+  return false;
 }
 
 /**
@@ -88,21 +94,15 @@ async function joinTeam(
     via: string;
   },
 ): Promise<void> {
-  const existing = await lockReturnable(trx, join.studyId, join.userId, join.role);
-  if (existing) {
-    await repo.restoreMembership(trx, { ...join, addedBy: join.actorId }, join);
-  } else {
-    await repo
-      .insertMembership(trx, { ...join, addedBy: join.actorId }, join)
-      .catch(onUniqueViolation(alreadyOnTeam));
-  }
+  const member = { ...join, addedBy: join.actorId };
+  const rejoined = await seatOnTeam(trx, member, join.role, join);
   await recordUserEvent(trx, join.actorId, requestContext(request), {
     action: 'study.member_added',
     target: { type: 'user', id: join.userId },
     details: {
       studyId: join.studyId,
       role: join.role,
-      via: existing ? 'rejoined' : join.via,
+      via: rejoined ? 'rejoined' : join.via,
     },
   });
 }
@@ -184,11 +184,7 @@ async function inviteExistingAccount(
         accountHeldByOwner: account.status === 'active' || !account.password_set,
       },
     };
-    if (await lockReturnable(trx, access.studyId, account.id, 'participant')) {
-      await repo.restoreMembership(trx, member, invited);
-    } else {
-      await repo.insertMembership(trx, member, invited).catch(onUniqueViolation(alreadyOnTeam));
-    }
+    await seatOnTeam(trx, member, 'participant', invited);
     await recordUserEvent(trx, access.userId, requestContext(request), {
       action: 'study.participant_invited',
       target: { type: 'user', id: account.id },
