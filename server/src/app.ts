@@ -44,7 +44,7 @@ import { createDevMailbox, createSmtpMailer, type Mailer } from './platform/mail
 import type { ModuleContext } from './platform/module-context.js';
 import { installAccessLog } from './platform/http/access-log.js';
 import { installCors } from './platform/http/cors.js';
-import { installDrainRefusal } from './platform/http/draining.js';
+import { installDraining } from './platform/http/draining.js';
 import { answerClientError } from './platform/http/client-errors.js';
 import { registerHealthRoutes } from './platform/http/health.js';
 import { installHttpsOnly } from './platform/http/https-only.js';
@@ -338,7 +338,7 @@ export async function buildApp(
     }
     done();
   });
-  installDrainRefusal(app);
+  installDraining(app);
   if (config.env === 'production') installHttpsOnly(app, config.publicOrigin);
   const rateLimitHook = await installRateLimit(app, {
     limits: config.rateLimits,

@@ -204,8 +204,8 @@ async function serve(): Promise<void> {
   });
   onShutdown(async () => {
     await metricsListener?.close();
-    await worker?.stop({ graceMs: JOB_STOP_GRACE_MS });
-    await app.close();
+    const jobsStopped = worker?.stop({ graceMs: JOB_STOP_GRACE_MS });
+    await app.drain.stop(config.limits.shutdownDrainMs, jobsStopped);
     await lock?.release();
   });
 }

@@ -121,6 +121,7 @@ function assemble(values: Values): HavenConfig {
       bodyBytes: values.HAVEN_BODY_LIMIT_BYTES,
       headerBytes: values.HAVEN_HEADER_LIMIT_BYTES,
       requestTimeoutMs: values.HAVEN_REQUEST_TIMEOUT_MS,
+      shutdownDrainMs: values.HAVEN_SHUTDOWN_DRAIN_MS,
       jsonMaxDepth: values.HAVEN_JSON_MAX_DEPTH,
     }),
     rateLimits: Object.freeze({

@@ -42,6 +42,8 @@ export interface HavenConfig {
     readonly bodyBytes: number;
     readonly headerBytes: number;
     readonly requestTimeoutMs: number;
+    /** How long `serve` drains its connections when told to stop (platform/http/draining.ts). */
+    readonly shutdownDrainMs: number;
     readonly jsonMaxDepth: number;
   };
   readonly rateLimits: Readonly<Record<RateClass, RateLimitRule>>;

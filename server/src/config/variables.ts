@@ -246,6 +246,12 @@ export const VARIABLES = {
     ...integer({ default: '30000', min: 1000, max: 600_000 }),
     meaning: 'Time allowed for a whole request, in milliseconds.',
   }),
+  HAVEN_SHUTDOWN_DRAIN_MS: variable({
+    group: 'limits',
+    ...integer({ default: '3000', min: 0, max: 60_000 }),
+    meaning:
+      'How long a stopping server (SIGTERM) keeps answering on its open connections, each answer closing its connection, before it closes those still idle, in milliseconds (0: at once).',
+  }),
   HAVEN_JSON_MAX_DEPTH: variable({
     group: 'limits',
     ...integer({ default: '32', min: 2, max: 256 }),

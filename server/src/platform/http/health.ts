@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { HavenError } from '../errors.js';
 import { PUBLIC } from './route-contract.js';
 import { DATABASE_RETRY_AFTER_SECONDS } from './problem-handler.js';
+import { DRAINING_RETRY_AFTER_SECONDS } from './draining.js';
 import type { ObjectStorage } from '../storage/storage.js';
 import type { Database } from '../db/database.js';
 import { clockReadinessCheck } from '../db/clock-agreement.js';
@@ -130,6 +131,12 @@ export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessChec
       },
     },
     async () => {
+      // A stopping node takes no new work, whatever its checks say (platform/http/draining.ts).
+      if (app.drain.stopping) {
+        throw new HavenError('SERVICE_UNAVAILABLE', 'Not ready: this server is stopping.', {
+          headers: { 'retry-after': String(DRAINING_RETRY_AFTER_SECONDS) },
+        });
+      }
       // All at once: the answer takes as long as the slowest check, not as long as all of them.
       const [{ database, clock }, redis, scanner, local] = await Promise.all([
         probe(() => checks.database.ping(), READINESS_PROBE_MS).then(async (database) => ({
