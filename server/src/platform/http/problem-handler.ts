@@ -11,6 +11,7 @@ import {
   type FieldError,
 } from '../errors.js';
 import { describeDatabaseFault, isDatabaseUnavailable, isStorageFull } from '../db/faults.js';
+import { StorageError } from '../storage/storage.js';
 
 /** Seconds a caller should wait before retrying while the database is unreachable. */
 export const DATABASE_RETRY_AFTER_SECONDS = 1;
@@ -30,6 +31,36 @@ export function storageFull(): HavenError {
   return new HavenError('SERVICE_UNAVAILABLE', 'Storage is full; try again later.', {
     headers: { 'retry-after': String(STORAGE_FULL_RETRY_AFTER_SECONDS) },
   });
+}
+
+/** Seconds a client waits before retrying when the object store did not answer at all. */
+const STORAGE_UNREACHABLE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * What the object store said, for the caller: storage that did not answer, or that refused Haven
+ * (a bucket's owner changed its keys or removed it at the provider), is a 503 with the reason,
+ * not an internal error. Anything else storage reports (integrity, a malformed request) stays
+ * internal: it is a fault to look into, not something the caller can act on.
+ */
+export function storageProblem(error: unknown): HavenError | undefined {
+  if (!(error instanceof StorageError)) return undefined;
+  if (error.code === 'STORAGE_UNAVAILABLE') {
+    return new HavenError(
+      'SERVICE_UNAVAILABLE',
+      'File storage did not answer; try again shortly.',
+      {
+        headers: { 'retry-after': String(STORAGE_UNREACHABLE_RETRY_AFTER_SECONDS) },
+      },
+    );
+  }
+  if (error.code === 'STORAGE_ACCESS_DENIED' || error.code === 'STORAGE_BUCKET_NOT_FOUND') {
+    return new HavenError(
+      'SERVICE_UNAVAILABLE',
+      "The storage bucket refused Haven's request: its keys or the bucket itself changed at the provider, and its owner must update the bucket in Haven.",
+      { headers: { 'retry-after': String(STORAGE_FULL_RETRY_AFTER_SECONDS) } },
+    );
+  }
+  return undefined;
 }
 
 const FRAMEWORK_CODES: Record<string, ErrorCode> = {
@@ -195,6 +226,9 @@ export function toHavenError(error: unknown): { error: HavenError; internal: boo
       internal: false,
     };
   }
+  // Object storage first: a refused connection in its cause (ECONNREFUSED) is not the database's.
+  const fromStorage = storageProblem(error);
+  if (fromStorage) return { error: fromStorage, internal: false };
   // Before the framework codes: a dropped connection is nobody's bug, and the caller should
   // retry rather than report it (a restart or failover lasts seconds).
   if (isDatabaseUnavailable(error)) return { error: databaseUnavailable(), internal: false };
