@@ -5569,11 +5569,11 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: 'F2/writer-mark-renewed',
     control: 'F2',
-    file: `${S}modules/files/uploads/append.ts`,
-    find: '    repo.renewWriter(defaultCtx.db, input.sessionId, token).catch(() => undefined);\n',
+    file: `${S}modules/files/uploads/repo.ts`,
+    find: '    renewWriter(db, sessionId, token).catch(() => undefined);\n',
     replace: '',
     removes:
-      "a slow PATCH's writer mark is never renewed, so it looks dead to a second writer while its body still arrives",
+      "a slow PATCH's (or a long completion's) writer mark is never renewed, so it looks dead to a second writer while it still runs",
     tests: [`${S}modules/files/uploads/quota-and-writer.security.test.ts`],
   },
   {

@@ -5,6 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { requireUser } from '../../../platform/access/index.js';
 import { HavenError } from '../../../platform/errors.js';
+import { StorageError } from '../../../platform/storage/index.js';
 import { requestContext } from '../../../platform/http/request-context.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
 import { sessionContext } from '../shared/bucket-storage.js';
@@ -21,7 +22,7 @@ import {
   type UploadProgress,
 } from './service.js';
 import type { ChunkChecksum } from './tus.js';
-import { storeChunk, storeStreamed, type StoredPart } from './tus-parts.js';
+import { checkPartsLeft, storeChunk, storeStreamed, type StoredPart } from './tus-parts.js';
 
 type FilesContext = ModuleContext<FilesSettings>;
 
@@ -54,16 +55,14 @@ export async function appendChunk(
   }
   // The mark stays alive while this PATCH does (a slow link, a long completion); one that stops
   // being renewed goes stale quickly (repo.ts), so a crashed node does not lock the upload.
-  const heartbeat = setInterval(() => {
-    repo.renewWriter(defaultCtx.db, input.sessionId, token).catch(() => undefined);
-  }, repo.WRITER_HEARTBEAT_MS);
-  heartbeat.unref();
+  const stopRenewing = repo.keepWriterAlive(defaultCtx.db, input.sessionId, token);
   let released = false;
   try {
     const { session } = claimed;
     assertAcceptingBytes(defaultCtx, session);
     const ctx = await sessionContext(defaultCtx, session);
     const { received, remaining, length } = checkChunk(session, input);
+    checkPartsLeft(ctx.settings.storage, claimed.parts, remaining, input.contentLength);
     const firstPart = claimed.parts + 1;
     const hash = input.checksum && createHash(input.checksum.algorithm);
     // Without Upload-Checksum each part is recorded as soon as storage took it: a node killed
@@ -88,10 +87,10 @@ export async function appendChunk(
           recorded += part.size;
           recordedParts += 1;
         };
-    const stored =
+    const stored = await (
       input.contentLength === undefined
-        ? await storeChunk(ctx, session, input.body, remaining, firstPart, hash, recordAsStored)
-        : await storeStreamed(
+        ? storeChunk(ctx, session, input.body, remaining, firstPart, hash, recordAsStored)
+        : storeStreamed(
             ctx,
             session,
             input.body,
@@ -99,7 +98,10 @@ export async function appendChunk(
             firstPart,
             hash,
             recordAsStored,
-          );
+          )
+    ).catch(async (error: unknown) => {
+      throw await whyStorageFailed(ctx, userId, session.id, token, error);
+    });
     if (input.checksum) {
       // Verified only over a whole chunk: a chunk cut short cannot be checked, so none of it counts.
       if (!stored.complete) return progressOf(session);
@@ -128,7 +130,7 @@ export async function appendChunk(
     const fileId = await completeSession(ctx, session.id, requestContext(request), token);
     return progressOf({ ...updated, status: 'completed' }, fileId);
   } finally {
-    clearInterval(heartbeat);
+    stopRenewing();
     // A release that fails (the database away) leaves a mark that is no longer renewed: stale,
     // and so free again, within seconds.
     if (!released) {
@@ -150,6 +152,24 @@ async function whyNotRecorded(
   // failed over lost it. The client may send the rest again from where HEAD says.
   assertAcceptingBytes(ctx, await ownSession(ctx, userId, sessionId, 'tus'));
   return uploadBusy('This upload was taken over meanwhile; try again.');
+}
+
+/**
+ * Storage no longer knows the upload while this PATCH stored its bytes: a cancel or the cleanup
+ * took a mark this PATCH had lost (its renewals did not land) and aborted it. That is the
+ * session's state (410 when it was cancelled or expired), not a server fault; with the mark
+ * still held the storage failure stands.
+ */
+async function whyStorageFailed(
+  ctx: FilesContext,
+  userId: string,
+  sessionId: string,
+  token: string,
+  error: unknown,
+): Promise<unknown> {
+  if (!(error instanceof StorageError) || error.code !== 'STORAGE_UPLOAD_NOT_FOUND') return error;
+  if (await repo.holdsWriter(ctx.db, sessionId, token)) return error;
+  return whyNotRecorded(ctx, userId, sessionId, token);
 }
 
 /**

@@ -102,7 +102,8 @@ async function attachRefusal(
   return undefined;
 }
 
-/** 423 with Retry-After: another request holds the upload's writer mark (a PATCH or a completion). */
+/** 423 with Retry-After: another request holds the upload's writer mark (a PATCH, a completion
+ *  or a cancel). */
 export function uploadBusy(sentence: string): HavenError {
   return new HavenError('UPLOAD_BUSY', sentence, { headers: { 'retry-after': '1' } });
 }
@@ -125,11 +126,17 @@ export async function completeSession(
   if (heldToken === undefined && !(await repo.claimWriter(ctx.db, sessionId, token))) {
     const file = await repo.selectFileOfSession(ctx.db, sessionId);
     if (file) return file.id;
-    throw uploadBusy('The upload is being completed; try again.');
+    throw uploadBusy('Another request is completing or cancelling the upload; try again.');
   }
+  // A mark this completion took is renewed while it runs, as a PATCH renews its own (the PATCH
+  // that hands its mark over keeps renewing it): assembling and checking a large object can
+  // outlast the stale time, and a retry must not take the upload over meanwhile.
+  const stopRenewing =
+    heldToken === undefined ? repo.keepWriterAlive(ctx.db, sessionId, token) : undefined;
   try {
     return await completeHeldSession(ctx, sessionId, actor, token);
   } finally {
+    stopRenewing?.();
     await repo.releaseWriter(ctx.db, sessionId, token).catch(() => undefined);
   }
 }

@@ -2,14 +2,16 @@
 // uploads.test.ts; here the quota is re-checked when the last byte is in: what is in use by then
 // counts, not what was in use at start (another node's reservation, a quota lowered on restart).
 // And one writer per session: a live mark turns a second writer away, a mark left by a process
-// that died mid-PATCH does not lock the upload for ever.
+// that died mid-PATCH does not lock the upload for ever, and a live PATCH or completion keeps its
+// mark however long it runs.
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { sql } from 'kysely';
-import { beforeAll, expect, it } from 'vitest';
+import { afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { describeClinic, type Actor } from '../../../../test/clinical-actors.js';
 import { askUntil } from '../../../../test/eventually.js';
 import { pdfBytes, tusCreate, tusHead, tusPatch } from '../../../../test/tus.js';
+import { StorageError } from '../../../platform/storage/index.js';
 import { WRITER_HEARTBEAT_MS } from './repo.js';
 
 const MIB = 1024 * 1024;
@@ -24,6 +26,10 @@ describeClinic(
     beforeAll(async () => {
       clinician = await clinic.actor(['clinician']);
       colleague = await clinic.actor(['clinician']);
+    });
+
+    afterEach(() => {
+      vi.restoreAllMocks();
     });
 
     /** Starts a tus upload of `bytes`; the session id and its location. */
@@ -174,6 +180,59 @@ describeClinic(
       release();
       expect((await patch).statusCode).toBe(204);
       expect(await filesOf(upload.sessionId)).toBe(1);
+    });
+
+    it('F2/long completion: a completion started by HEAD renews its writer mark while storage assembles the file, so a retry is 423, not a takeover', async () => {
+      const uploader = await clinic.actor(['clinician']);
+      const upload = await start(uploader, 1 * MIB, 'long-completion.pdf');
+      const storage = clinic.app.fileServices.storage;
+      const real = storage.completeMultipartUpload.bind(storage);
+      // Every byte recorded, the completion refused (storage away): a HEAD completes it.
+      const assemble = vi
+        .spyOn(storage, 'completeMultipartUpload')
+        .mockRejectedValueOnce(new StorageError('UNAVAILABLE', 'storage is away'));
+      const first = await tusPatch(clinic.app, uploader, upload.location, 0, pdfBytes(1 * MIB));
+      expect(first.statusCode, first.body).toBe(503);
+      let entered!: () => void;
+      const inStorage = new Promise<void>((resolve) => (entered = resolve));
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      assemble.mockImplementationOnce(async (...args) => {
+        entered();
+        await released;
+        return real(...args);
+      });
+      const completing = tusHead(clinic.app, uploader, upload.location);
+      await inStorage;
+      // The completion has run as long as a dead writer's mark is old.
+      await clinic.db
+        .updateTable('upload_sessions')
+        .set({ writer_since: sql<Date>`now() - interval '25 seconds'` })
+        .where('id', '=', upload.sessionId)
+        .execute();
+      const age = async () =>
+        Number(
+          (
+            await clinic.db
+              .selectFrom('upload_sessions')
+              .select(sql<string>`extract(epoch from now() - writer_since)`.as('age'))
+              .where('id', '=', upload.sessionId)
+              .executeTakeFirstOrThrow()
+          ).age,
+        );
+      // Renewed within a heartbeat: the mark is live again.
+      const renewed = await askUntil(age, (seconds) => seconds < 20, WRITER_HEARTBEAT_MS + 5_000);
+      expect(renewed.answer).toBeLessThan(20);
+      const retry = await tusHead(clinic.app, uploader, upload.location);
+      expect(retry.statusCode).toBe(423);
+
+      release();
+      const done = await completing;
+      expect(done.statusCode).toBe(200);
+      expect(done.headers['haven-file-id']).toBeDefined();
+      expect(await filesOf(upload.sessionId)).toBe(1);
+      // Storage assembled the file once: no second completion ran beside the first.
+      expect(assemble).toHaveBeenCalledTimes(2);
     });
   },
 );

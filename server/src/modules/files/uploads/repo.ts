@@ -4,7 +4,7 @@ import type { DatabaseSchema, UploadSessionsTable } from '../../../platform/db/s
 
 type Db = Kysely<DatabaseSchema>;
 
-/** A live PATCH renews its writer mark this often while it runs (appendChunk, service.ts). */
+/** A live writer (a PATCH, a completion, a cancel) renews its mark this often (keepWriterAlive). */
 export const WRITER_HEARTBEAT_MS = 5_000;
 /**
  * A mark not renewed for this long belongs to a PATCH that died (its node crashed, or its
@@ -146,6 +146,20 @@ export async function renewWriter(db: Db, sessionId: string, token: string): Pro
     .where('id', '=', sessionId)
     .where('writer_token', '=', token)
     .execute();
+}
+
+/**
+ * Renews this writer's mark every WRITER_HEARTBEAT_MS until the returned function is called: a
+ * PATCH whose body arrives slowly, a completion assembling a large object or a cancel waiting on
+ * storage outlives the stale time and still holds the upload, while a mark whose process died
+ * stops being renewed and goes stale.
+ */
+export function keepWriterAlive(db: Db, sessionId: string, token: string): () => void {
+  const heartbeat = setInterval(() => {
+    renewWriter(db, sessionId, token).catch(() => undefined);
+  }, WRITER_HEARTBEAT_MS);
+  heartbeat.unref();
+  return () => clearInterval(heartbeat);
 }
 
 export async function releaseWriter(db: Db, sessionId: string, token: string): Promise<void> {

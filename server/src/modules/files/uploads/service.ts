@@ -22,7 +22,7 @@ import {
 } from '../shared/bucket-storage.js';
 import { lockQuotas } from '../shared/repo.js';
 import { assertWithinQuotas, mib } from '../shared/quotas.js';
-import { completeSession } from './complete.js';
+import { completeSession, uploadBusy } from './complete.js';
 import { DEFAULT_BUCKET, type FilesSettings } from '../shared/settings.js';
 import * as repo from './repo.js';
 import type { SessionRow } from './repo.js';
@@ -231,7 +231,12 @@ export async function uploadProgress(
   return progressOf(session);
 }
 
-/** DELETE (tus termination): the unfinished upload and its stored parts go. */
+/**
+ * DELETE (tus termination): the unfinished upload and its stored parts go. It takes the writer
+ * mark a PATCH, a completion and the cleanup take, so it never pulls storage from under one of
+ * them: while one holds the upload it is 423; a completion that got there first makes it 409
+ * (the file exists: delete that instead); once it holds the mark no completion can start.
+ */
 export async function cancelUpload(
   ctx: FilesContext,
   request: FastifyRequest,
@@ -239,21 +244,41 @@ export async function cancelUpload(
   protocol: 'tus' | 's3' = 'tus',
 ): Promise<void> {
   const { userId } = requireUser(request);
-  const session = await ownSession(ctx, userId, sessionId, protocol);
+  const token = randomUUID();
+  let session = await ownSession(ctx, userId, sessionId, protocol);
+  if (session.status === 'open' && !(await repo.claimWriter(ctx.db, session.id, token))) {
+    // Held by a live writer, or closed (completed, cancelled) since it was read.
+    session = await ownSession(ctx, userId, sessionId, protocol);
+    if (session.status === 'open') {
+      throw uploadBusy('Another request is writing or completing this upload; try again.');
+    }
+  }
   if (session.status === 'completed') {
     throw new HavenError('CONFLICT', 'The upload is complete; delete the file instead.');
   }
   if (session.status !== 'open') return;
-  // The session's own bucket, even one marked deleted meanwhile: its parts must still go.
-  const { storage } = (await withBucket(ctx, session.bucket_id, { active: false })).settings;
-  await storage.abortMultipartUpload(session.object_key, session.storage_upload_id);
-  await ctx.db.transaction().execute(async (trx) => {
-    await repo.closeSession(trx, session.id, 'aborted');
-    await recordUserEvent(trx, userId, requestContext(request), {
-      action: 'file.upload.cancel',
-      target: { type: 'upload', id: session.id },
+  const stopRenewing = repo.keepWriterAlive(ctx.db, session.id, token);
+  try {
+    // The session's own bucket, even one marked deleted meanwhile: its parts must still go.
+    const { storage } = (await withBucket(ctx, session.bucket_id, { active: false })).settings;
+    // Storage first, then the record (F7: no stored part outlives the record that names it).
+    await storage.abortMultipartUpload(session.object_key, session.storage_upload_id);
+    // An object a completion assembled and then could not record (its node stopped before the
+    // commit) is under the key, where the abort does not reach. The session is open, so no file
+    // holds that key, and this request holds the mark, so no completion runs meanwhile.
+    await storage.deleteObject(session.object_key);
+    await ctx.db.transaction().execute(async (trx) => {
+      await repo.closeSession(trx, session.id, 'aborted');
+      await recordUserEvent(trx, userId, requestContext(request), {
+        action: 'file.upload.cancel',
+        target: { type: 'upload', id: session.id },
+      });
     });
-  });
+  } finally {
+    stopRenewing();
+    // Closing the session gave the mark up; a cancel that failed gives it up here.
+    await repo.releaseWriter(ctx.db, session.id, token).catch(() => undefined);
+  }
 }
 
 export async function listOpenUploads(ctx: FilesContext, request: FastifyRequest) {

@@ -8,6 +8,8 @@ import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import { HavenError } from '../../../platform/errors.js';
 import type { ModuleContext } from '../../../platform/module-context.js';
+import { MAX_PART_NUMBER, type ObjectStorage } from '../../../platform/storage/index.js';
+import { mib } from '../shared/quotas.js';
 import type { FilesSettings } from '../shared/settings.js';
 import type { SessionRow } from './repo.js';
 
@@ -20,6 +22,48 @@ type FilesContext = ModuleContext<FilesSettings>;
  * writer's memory either way.
  */
 export const TUS_PART_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A PATCH is refused before any byte of it is read when storage could not take what it leaves:
+ *
+ * - Storage numbers an upload's parts 1 to 10,000 and every PATCH with bytes stores at least one
+ *   (its last part may be short), so chunks much smaller than `chunkBytes` use the numbers up.
+ *   A PATCH after which the rest of the upload no longer fits in the numbers left is refused: the
+ *   client sends larger chunks (the rest as `chunkBytes` chunks always fits while it still can).
+ * - S3 refuses, at completion, a part under its minimum (5 MiB) that is not the last, so a PATCH
+ *   that does not finish the upload may not end in such a part. (A body without Content-Length
+ *   is checked when it ends: `storeChunk`.)
+ */
+export function checkPartsLeft(
+  storage: Pick<ObjectStorage, 'partLimits'>,
+  recordedParts: number,
+  remaining: number,
+  contentLength: number | undefined,
+): void {
+  const left = MAX_PART_NUMBER - recordedParts;
+  const chunk = contentLength ?? remaining;
+  const rest = remaining - chunk;
+  const needed = Math.ceil(chunk / TUS_PART_BYTES) + Math.ceil(rest / TUS_PART_BYTES);
+  if (needed > left) {
+    const advice =
+      Math.ceil(remaining / TUS_PART_BYTES) > left
+        ? 'it can no longer be finished; start it again with larger chunks'
+        : `send the rest in chunks of ${TUS_PART_BYTES} bytes (chunkBytes)`;
+    throw new HavenError(
+      'BAD_REQUEST',
+      `Too many small chunks: storage takes ${left} more parts for the ${remaining} bytes still to come; ${advice}.`,
+    );
+  }
+  const tail = chunk % TUS_PART_BYTES;
+  if (rest > 0 && tail > 0 && tail < storage.partLimits.minPartSize) throw partTooSmall(storage);
+}
+
+function partTooSmall(storage: Pick<ObjectStorage, 'partLimits'>): HavenError {
+  return new HavenError(
+    'BAD_REQUEST',
+    `The chunk is too small: this storage takes no part under ${mib(storage.partLimits.minPartSize)} but an upload's last, so send chunks of ${TUS_PART_BYTES} bytes (chunkBytes) or the whole rest of the file.`,
+  );
+}
 
 /** One part storage acknowledged. */
 export interface StoredPart {
@@ -114,6 +158,11 @@ export async function storeChunk(
     // The client went away mid-chunk: the whole parts already stored are kept (tus lets the
     // server keep fewer bytes than were sent; the client asks HEAD and resumes from there).
     return { parts, complete: false };
+  }
+  // A body that ended before the upload's end leaves its tail as a part that is not the last:
+  // one under the storage's minimum could never complete (checkPartsLeft). Its whole parts stay.
+  if (pendingBytes > 0 && received < limit && pendingBytes < storage.partLimits.minPartSize) {
+    throw partTooSmall(storage);
   }
   if (pendingBytes > 0) await flush(pendingBytes, false);
   return { parts, complete: true };
