@@ -243,6 +243,7 @@ async function registerOAuth(
         keyForKid: (kid) => keys.publicKeyForKid(kid),
         cookieKeys: oauth.oauthCookieKeys(masterKeysOf(config)),
         decisions: context.settings.decisions,
+        scopesOfRoles: scopesForRoles,
         sessionPerson: (request) => ownSessionPerson(identity.authenticator, request),
       },
     },
@@ -368,9 +369,8 @@ export async function buildApp(
   // are guarded all the same: they live on the root instance, and Fastify gives a root route the
   // root's hooks as the app becomes ready. The clinical modules below are encapsulated and copy
   // the hooks in place when they register, so they come after.
-  // A registered OAuth client's token is refused when its client is disabled or the token revoked
-  // (A12): identity verifies it, the OAuth module knows its client. The module and the check share
-  // this node's memory of allowing answers, so a change made here holds here from the next request.
+  // An OAuth client's token is refused once its client is disabled or the token revoked (A12):
+  // identity verifies it, the OAuth module knows its client; both share this node's memory.
   const decisions = oauth.createTokenDecisions(options.now);
   installAccessControl(
     app,

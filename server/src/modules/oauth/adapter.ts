@@ -13,6 +13,7 @@ import {
   destroyPayload,
   findClient,
   findPayload,
+  grantOfPayload,
   upsertPayload,
   type ClientRow,
 } from './repo.js';
@@ -62,11 +63,16 @@ function stringOr(payload: AdapterPayload, key: string): string | null {
   return typeof value === 'string' ? value : null;
 }
 
-/** The adapter class oidc-provider instantiates once per model name. */
+/**
+ * The adapter class oidc-provider instantiates once per model name. `alreadyUsed` is the
+ * provider's own `invalid_grant` error (errors.InvalidGrant), thrown by `consume` when another
+ * request used the code or refresh token first.
+ */
 export function kyselyAdapter(
   db: Db,
   now: () => Date,
   decisions: TokenDecisions,
+  alreadyUsed: new (description: string) => Error,
 ): new (model: string) => Adapter {
   return class KyselyAdapter implements Adapter {
     constructor(private readonly model: string) {}
@@ -104,7 +110,14 @@ export function kyselyAdapter(
     }
 
     async consume(id: string): Promise<void> {
-      await consumePayload(db, this.model, id, now());
+      if (await consumePayload(db, this.model, id, now())) return;
+      // Another request used this code or refresh token between the provider's read and this
+      // write (two refreshes with one token at once): the provider saw it unused, so its own
+      // reuse check could not fire. Treated as the reuse it is (A12): the grant ends, with every
+      // token issued under it, the winner's new ones included, and this request gets nothing.
+      const grantId = await grantOfPayload(db, this.model, id);
+      if (grantId !== undefined) await this.revokeByGrantId(grantId);
+      throw new alreadyUsed(`${this.model} already used`);
     }
 
     async destroy(id: string): Promise<void> {

@@ -18,6 +18,7 @@ import type { DatabaseSchema } from '../../platform/db/schema.js';
 import type { ModuleContext } from '../../platform/module-context.js';
 import { destroyGrantsOf } from './repo.js';
 import type { TokenDecisions } from './token-decisions.js';
+import type { ScopesOfRoles } from './introspection.js';
 import { registerProtocolRoutes } from './protocol-routes.js';
 import { createAuthorizationServer, type AuthorizationServerSettings } from './provider.js';
 import { registerConsentRoutes } from './consent-routes.js';
@@ -51,6 +52,8 @@ export interface OAuthSettings extends AuthorizationServerSettings {
    * undefined: the resume step of an authorization is theirs alone (protocol-routes.ts).
    */
   readonly sessionPerson: (request: FastifyRequest) => Promise<string | undefined>;
+  /** Identity's roles-to-scopes table: introspection narrows an app's token as the API does. */
+  readonly scopesOfRoles: ScopesOfRoles;
 }
 
 export interface OAuthModuleOptions {
@@ -73,6 +76,7 @@ export const oauthModule: FastifyPluginAsync<OAuthModuleOptions> = async (app, {
         keyForKid: settings.keyForKid,
       },
       settings.decisions,
+      settings.scopesOfRoles,
       settings.sessionPerson,
     ),
   );

@@ -1,14 +1,16 @@
-// Introspection (RFC 7662) and revocation (RFC 7009) of the access tokens the authorization
-// server issues, answered by Haven: oidc-provider declines both for JWT access tokens. A client
+// Introspection (RFC 7662) and revocation (RFC 7009) of the tokens the authorization server
+// issues, answered by Haven: oidc-provider declines both for JWT access tokens. A client
 // authenticates as at the token endpoint and may introspect or revoke only its own tokens (RFC
-// 7662 §4 lets the server decide who may ask). A revoked token's jti is kept until it expires,
-// and Haven's API refuses it from the next request (clientTokenChecks, token-decisions.ts).
+// 7662 §4 lets the server decide who may ask). A revoked access token's jti is kept until it
+// expires, a revoked refresh token ends its grant, and Haven's API refuses either's access tokens
+// from the next request (clientTokenChecks, token-decisions.ts); introspection answers as the API.
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { jwtVerify, type CryptoKey, type JWTPayload, type KeyObject } from 'jose';
 import {
   ACCESS_TOKEN_ALGORITHMS,
   ACCESS_TOKEN_TYPE,
+  DELEGATION_GRANT_CLAIM,
 } from '../../platform/auth/jwt-authenticator.js';
 import type { Authenticator, Principal } from '../../platform/auth/principal.js';
 import type { DatabaseSchema, Role } from '../../platform/db/schema.js';
@@ -16,8 +18,10 @@ import { HavenError } from '../../platform/errors.js';
 import { delegatedTokenState } from './grants-repo.js';
 import {
   accessTokenRefusal,
+  destroyGrant,
   findClient,
   recordRevokedAccessToken,
+  refreshTokenGrantOf,
   type ClientRow,
 } from './repo.js';
 import { secretMatchesHash } from './client-secrets.js';
@@ -123,18 +127,51 @@ async function verifiedClaims(
 
 const INACTIVE: IntrospectionAnswer = { active: false };
 
+/**
+ * What Haven's API makes of a token, for its client (RFC 7662 §2.2): inactive exactly when the
+ * API refuses it, and the scope the API would let it use. An app's token for a person is judged
+ * by the API's own delegated check (delegatedScopes): inactive once the grant ended (disconnect,
+ * refresh-token reuse, revocation of its refresh token, expiry), the person is no longer active
+ * or the token was revoked; otherwise its scope narrowed to what the person's roles still give.
+ */
 export async function introspect(
   db: Db,
   verification: TokenVerification,
+  decisions: TokenDecisions,
+  scopesOfRoles: ScopesOfRoles,
   client: ClientRow,
   token: string,
 ): Promise<IntrospectionAnswer> {
   const claims = await verifiedClaims(token, verification);
   if (!claims || claims.client_id !== client.client_id || !claims.jti) return INACTIVE;
   if (await accessTokenRefusal(db, client.client_id, claims.jti)) return INACTIVE;
+  const scopes = new Set((typeof claims.scope === 'string' ? claims.scope : '').split(' '));
+  scopes.delete('');
+  const grantId = claims[DELEGATION_GRANT_CLAIM];
+  if (typeof grantId === 'string') {
+    const grant = { grantId, clientId: client.client_id, accountId: claims.sub ?? '' };
+    const narrowed = await delegatedScopes(
+      db,
+      decisions,
+      { ...grant, jti: claims.jti },
+      scopes,
+      scopesOfRoles,
+    );
+    if (narrowed === undefined) return INACTIVE;
+    return activeAnswer(verification, client, claims, narrowed);
+  }
+  return activeAnswer(verification, client, claims, scopes);
+}
+
+function activeAnswer(
+  verification: TokenVerification,
+  client: ClientRow,
+  claims: JWTPayload,
+  scopes: ReadonlySet<string>,
+): IntrospectionAnswer {
   return {
     active: true,
-    scope: typeof claims.scope === 'string' ? claims.scope : '',
+    scope: [...scopes].join(' '),
     client_id: client.client_id,
     sub: claims.sub ?? client.client_id,
     token_type: 'Bearer',
@@ -142,11 +179,34 @@ export async function introspect(
     iat: claims.iat ?? 0,
     iss: verification.issuer,
     aud: verification.audience,
-    jti: claims.jti,
+    jti: claims.jti ?? '',
   };
 }
 
-/** Revokes the client's own live token; anything else is ignored, as RFC 7009 §2.2 asks. */
+/**
+ * One of the client's refresh tokens (RFC 7009 §2.1, whatever `token_type_hint` says): it ends
+ * with the grant it belongs to, and with the grant every token issued under it — its other
+ * refresh tokens and codes are deleted, and its access tokens are refused by the API from the
+ * next request on this node and within half a second on every other, as on disconnect.
+ */
+async function revokeRefreshToken(
+  db: Db,
+  decisions: TokenDecisions,
+  client: ClientRow,
+  token: string,
+): Promise<boolean> {
+  const grantId = await refreshTokenGrantOf(db, client.client_id, token, new Date());
+  if (grantId !== undefined) {
+    await destroyGrant(db, grantId);
+    decisions.forgetAll();
+  }
+  return grantId !== undefined;
+}
+
+/**
+ * Revokes the client's own live token, an access token or a refresh token; anything else (a
+ * token of another client, an unknown one) is ignored, as RFC 7009 §2.2 asks.
+ */
 export async function revoke(
   db: Db,
   verification: TokenVerification,
@@ -155,6 +215,7 @@ export async function revoke(
   token: string,
 ): Promise<boolean> {
   const claims = await verifiedClaims(token, verification);
+  if (!claims && (await revokeRefreshToken(db, decisions, client, token))) return true;
   if (!claims || claims.client_id !== client.client_id || !claims.jti) return false;
   await recordRevokedAccessToken(db, {
     jti: claims.jti,
@@ -166,16 +227,31 @@ export async function revoke(
 }
 
 /** Identity's table of the scopes a person's roles give (identity/roles.ts). */
-type ScopesOfRoles = (roles: Role[]) => readonly string[];
+/** Which scopes a person's roles give (identity's table, handed in by app.ts). */
+export type ScopesOfRoles = (roles: Role[]) => readonly string[];
 
 /**
- * An app's token for a person (A12): refused when the grant ended (disconnected, expired, or
- * killed by a reused refresh token), the app was disabled, the token revoked, or the person is
- * no longer active; otherwise its scopes narrowed to the consented ones the person's roles still
- * give (so a role taken away is gone for the app too, without waiting for the token to expire).
- * "Refused" means from the next request on the node that made the change and within
- * DECISION_TTL_MS on every other (token-decisions.ts).
+ * An app's token for a person (A12): refused (undefined) when the grant ended (disconnected,
+ * expired, or killed by a reused refresh token), the app was disabled, the token revoked, or the
+ * person is no longer active; otherwise its scopes narrowed to the consented ones the person's
+ * roles still give (so a role taken away is gone for the app too, without waiting for the token
+ * to expire). "Refused" means from the next request on the node that made the change and within
+ * DECISION_TTL_MS on every other (token-decisions.ts). The API and introspection both ask here.
  */
+async function delegatedScopes(
+  db: Db,
+  decisions: TokenDecisions,
+  grant: { grantId: string; clientId: string; accountId: string; jti: string },
+  tokenScopes: ReadonlySet<string>,
+  scopesOfRoles: ScopesOfRoles,
+): Promise<Set<string> | undefined> {
+  const key = `app ${grant.clientId} ${grant.grantId} ${grant.accountId} ${grant.jti}`;
+  const roles = await decisions.decide(key, () => delegatedTokenState(db, grant, new Date()));
+  if (roles === undefined) return undefined;
+  const held = new Set(scopesOfRoles(roles));
+  return new Set([...tokenScopes].filter((scope) => held.has(scope) && isDelegatedScope(scope)));
+}
+
 async function checkDelegatedPrincipal(
   db: Db,
   decisions: TokenDecisions,
@@ -188,15 +264,10 @@ async function checkDelegatedPrincipal(
     accountId: principal.subject,
     jti: principal.tokenId ?? '',
   };
-  const key = `app ${grant.clientId} ${grant.grantId} ${grant.accountId} ${grant.jti}`;
-  const roles = await decisions.decide(key, () => delegatedTokenState(db, grant, new Date()));
-  if (roles === undefined) {
+  const scopes = await delegatedScopes(db, decisions, grant, principal.scopes, scopesOfRoles);
+  if (scopes === undefined) {
     throw new HavenError('UNAUTHENTICATED', 'The access token is invalid or expired.');
   }
-  const held = new Set(scopesOfRoles(roles));
-  const scopes = new Set(
-    [...principal.scopes].filter((scope) => held.has(scope) && isDelegatedScope(scope)),
-  );
   return Object.freeze({ ...principal, scopes });
 }
 

@@ -20,6 +20,8 @@ declare module 'oidc-provider' {
   export interface ClientInstance {
     readonly clientId: string;
     readonly clientSecret?: string;
+    /** The scopes the client may be given, space-separated (adapter.ts, clientMetadata). */
+    readonly scope?: string;
     readonly redirectUris?: readonly string[];
     readonly clientAuthMethod?: string;
     compareClientSecret(actual: string): Promise<boolean> | boolean;
@@ -75,5 +77,6 @@ declare module 'oidc-provider' {
 
   export const errors: {
     readonly InvalidTarget: new (description?: string) => Error;
+    readonly InvalidGrant: new (description?: string) => Error;
   };
 }

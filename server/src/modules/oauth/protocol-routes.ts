@@ -18,6 +18,7 @@ import {
   introspect,
   OAuthError,
   revoke,
+  type ScopesOfRoles,
   type TokenVerification,
 } from './introspection.js';
 import type { TokenDecisions } from './token-decisions.js';
@@ -155,6 +156,7 @@ export function registerProtocolRoutes(
   server: AuthorizationServer,
   verification: TokenVerification,
   decisions: TokenDecisions,
+  scopesOfRoles: ScopesOfRoles,
   sessionPerson: (request: FastifyRequest) => Promise<string | undefined>,
 ): void {
   acceptOnlyFormBodies(app);
@@ -281,7 +283,14 @@ export function registerProtocolRoutes(
     async (request, reply) => {
       try {
         const client = await authenticateClient(db, request, request.body);
-        const answer = await introspect(db, verification, client, request.body.token);
+        const answer = await introspect(
+          db,
+          verification,
+          decisions,
+          scopesOfRoles,
+          client,
+          request.body.token,
+        );
         return await reply.header('cache-control', 'no-store').send(answer);
       } catch (error) {
         if (error instanceof OAuthError) return sendOAuthError(reply, error);

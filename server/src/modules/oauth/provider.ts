@@ -143,6 +143,23 @@ function ed25519SigningKey(Base: typeof ExternalSigningKey, jwk: SigningJwk): Ex
   return key;
 }
 
+/** What the token customizer is shown of a token being minted. */
+interface MintedToken {
+  readonly kind?: string;
+  scope?: string;
+  readonly client?: ClientInstance;
+  readonly grantId?: string;
+  readonly accountId?: string;
+}
+
+/** The machine scopes a client was granted (its `scope` metadata, adapter.ts), space-separated. */
+function grantedMachineScopes(client: ClientInstance | undefined): string {
+  const granted = (client?.scope ?? '').split(' ');
+  return granted
+    .filter((scope) => (MACHINE_CLIENT_SCOPES as readonly string[]).includes(scope))
+    .join(' ');
+}
+
 /** The one resource indicator (RFC 8707): the Haven API. Its tokens carry `aud` = audience. */
 export const apiResource = (issuer: string): string => `${issuer}/api`;
 
@@ -185,7 +202,7 @@ async function buildProvider(
     ]),
   ) as Record<'app' | 'machine', object>;
   const provider = new Provider(settings.issuer, {
-    adapter: kyselyAdapter(db, now, settings.decisions),
+    adapter: kyselyAdapter(db, now, settings.decisions, errors.InvalidGrant),
     jwks: { keys: [ed25519SigningKey(ExternalSigningKey, jwk)] },
     // `none` is a public native app's (PKCE then is its only proof, and it is always required).
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
@@ -273,14 +290,16 @@ async function buildProvider(
       client.clientAuthMethod === 'none' && browserOriginsOf(client.redirectUris ?? []).has(origin),
     formats: {
       customizers: {
-        // Haven's verifier requires a `scope` claim (Z2): a token asked for no scope holds none.
-        // A person's token names its grant, so Haven refuses it the moment the grant ends
-        // (introspection.ts: disconnect, refresh-token reuse, expiry).
-        jwt: (
-          _ctx: unknown,
-          token: { grantId?: string; accountId?: string },
-          jwt: { payload: Record<string, unknown> },
-        ) => {
+        // A machine asking for no scope gets the scopes granted to it (RFC 6749 §3.3 lets the
+        // server apply a default; Z2: a machine token carries its client's scopes), and the answer
+        // names them. Haven's verifier requires a `scope` claim: any other token asked for no
+        // scope holds none. A person's token names its grant, so Haven refuses it the moment the
+        // grant ends (introspection.ts: disconnect, refresh-token reuse, expiry).
+        jwt: (_ctx: unknown, token: MintedToken, jwt: { payload: Record<string, unknown> }) => {
+          if (token.kind === 'ClientCredentials' && !token.scope) {
+            token.scope = grantedMachineScopes(token.client);
+            jwt.payload.scope = token.scope;
+          }
           jwt.payload.scope ??= '';
           if (token.accountId !== undefined && token.grantId !== undefined) {
             jwt.payload[DELEGATION_GRANT_CLAIM] = token.grantId;

@@ -195,13 +195,62 @@ export function findPayload(
     .executeTakeFirst();
 }
 
-export async function consumePayload(db: Db, model: string, id: string, at: Date): Promise<void> {
-  await db
+/**
+ * Marks an artifact used, once: false when it was used already (or is gone). One conditional
+ * UPDATE, so of two requests presenting the same code or refresh token at once exactly one wins,
+ * however their reads interleaved (on PostgreSQL the second waits for the first's row lock, then
+ * finds `consumed_at` set).
+ */
+export async function consumePayload(
+  db: Db,
+  model: string,
+  id: string,
+  at: Date,
+): Promise<boolean> {
+  const result = await db
     .updateTable('oauth_payloads')
     .set({ consumed_at: at })
     .where('model', '=', model)
     .where('id', '=', id)
-    .execute();
+    .where('consumed_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** The grant an artifact was issued under, whether or not it is still live. */
+export async function grantOfPayload(
+  db: Db,
+  model: string,
+  id: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('oauth_payloads')
+    .select('grant_id')
+    .where('model', '=', model)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row?.grant_id ?? undefined;
+}
+
+/**
+ * The grant of one of the client's refresh tokens that has not expired (consumed or not):
+ * undefined for another client's token, an expired one, or none.
+ */
+export async function refreshTokenGrantOf(
+  db: Db,
+  clientId: string,
+  token: string,
+  now: Date,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('oauth_payloads')
+    .select('grant_id')
+    .where('model', '=', 'RefreshToken')
+    .where('id', '=', token)
+    .where(sql<string>`payload->>'clientId'`, '=', clientId)
+    .where(liveAt(now))
+    .executeTakeFirst();
+  return row?.grant_id ?? undefined;
 }
 
 export async function destroyPayload(db: Db, model: string, id: string): Promise<void> {

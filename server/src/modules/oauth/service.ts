@@ -217,13 +217,20 @@ export async function rotateClientSecret(
   authorize?: ClientChangeCheck,
 ): Promise<{ client: OAuthClientView; clientSecret: string }> {
   const { secret, sha256 } = newClientSecret();
+  // A public app never has a secret (and the table refuses one): 409 before any write.
+  const hasSecret: ClientChangeCheck = async (trx) => {
+    await authorize?.(trx);
+    if ((await findClient(trx, clientId))?.public_client === true) {
+      throw new HavenError('CONFLICT', 'A public app has no secret: there is none to rotate.');
+    }
+  };
   const row = await changeClient(
     ctx,
     request,
     clientId,
     { secretSha256: sha256 },
     { action: 'oauth.client.rotate', details: { rotated: true } },
-    authorize,
+    hasSecret,
   );
   return { client: clientView(row), clientSecret: secret };
 }
