@@ -8040,4 +8040,14 @@ export const MUTANTS: readonly Mutant[] = [
       'a machine that asks for no scope gets a token with none, not the scopes granted to its client',
     tests: [`${S}modules/oauth/oauth-controls-r10.security.test.ts`],
   },
+  {
+    id: 'A12/oauth-error-format',
+    control: 'A12',
+    file: `${S}modules/oauth/protocol-routes.ts`,
+    find: '    if (!malformed) throw error;',
+    replace: '    throw error;',
+    removes:
+      "a malformed token request is answered as Haven's problem document, which OAuth clients cannot read as an OAuth error",
+    tests: [`${S}modules/oauth/oauth-errors.security.test.ts`],
+  },
 ];

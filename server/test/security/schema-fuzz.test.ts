@@ -216,6 +216,20 @@ function withoutEcho(body: string, request: FuzzCase): string {
 
 /** Routes whose refusals are HTML pages for a person (the OAuth authorization endpoint). */
 const BROWSER_PAGES = /^\/oauth\/authorize(?:[/?]|$)/;
+/** Routes whose malformed requests are answered in OAuth's own format (RFC 6749 §5.2). */
+const TOKEN_ENDPOINTS = /^\/oauth\/token(?:\/introspection|\/revocation)?(?:\?|$)/;
+
+/** An OAuth error answer: JSON with an `error` code, 400 or 401. */
+function isOAuthError(status: number, contentType: string, body: string): boolean {
+  if ((status !== 400 && status !== 401) || !contentType.startsWith('application/json')) {
+    return false;
+  }
+  try {
+    return typeof (JSON.parse(body) as { error?: unknown }).error === 'string';
+  } catch {
+    return false;
+  }
+}
 
 function problemsOf(
   request: FuzzCase,
@@ -246,6 +260,10 @@ function problemsOf(
     // send back to the app is answered with a page for the person (RFC 6749 §4.1.2.1). Its page
     // is still held to no 5xx, no stack trace, no internal or SQL text above.
     if (BROWSER_PAGES.test(request.url) && contentType.startsWith('text/html')) return problems;
+    // The token endpoints answer a malformed request as RFC 6749 §5.2 says, in OAuth's format.
+    if (TOKEN_ENDPOINTS.test(request.url) && isOAuthError(status, contentType, response.body)) {
+      return problems;
+    }
     if (!contentType.startsWith('application/problem+json')) {
       problems.push(`error is ${contentType || 'without a content type'}, not problem+json`);
     }

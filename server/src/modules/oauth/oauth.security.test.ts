@@ -317,14 +317,16 @@ describeEachEngine('A12 OAuth client credentials', (engine) => {
       'application/json',
       JSON.stringify({ grant_type: 'client_credentials', scope: 'audit:read' }),
     );
-    expect(json.statusCode).toBe(415);
-    expect(json.headers['content-type']).toMatch(/^application\/problem\+json/);
+    // Malformed, in OAuth's own format (RFC 6749 §5.2), which an OAuth client reads.
+    expect(json.statusCode).toBe(400);
+    expect(json.headers['content-type']).toMatch(/^application\/json/);
+    expect(json.json()).toMatchObject({ error: 'invalid_request' });
     const repeated = await send(
       'application/x-www-form-urlencoded',
       'grant_type=client_credentials&scope=audit%3Aread&scope=users%3Amanage',
     );
     expect(repeated.statusCode).toBe(400);
-    expect(repeated.json()).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(repeated.json()).toMatchObject({ error: 'invalid_request' });
     const unknownField = await send(
       'application/x-www-form-urlencoded',
       'grant_type=client_credentials&scope=audit%3Aread&__proto__=x',
@@ -336,7 +338,7 @@ describeEachEngine('A12 OAuth client credentials', (engine) => {
       `grant_type=client_credentials${'&'.repeat(1000)}&scope=audit%3Aread`,
     );
     expect(padded.statusCode).toBe(400);
-    expect(padded.json()).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(padded.json()).toMatchObject({ error: 'invalid_request' });
     const fine = await send(
       'application/x-www-form-urlencoded',
       'grant_type=client_credentials&scope=audit%3Aread',

@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from '../../platform/db/schema.js';
 import { HavenError } from '../../platform/errors.js';
 import { requestedHeaders } from '../../platform/http/cors.js';
+import { toHavenError } from '../../platform/http/problem-handler.js';
 import { PUBLIC } from '../../platform/http/route-contract.js';
 import { Type } from 'typebox';
 import { usableRedirectUris } from './redirect-uris.js';
@@ -137,6 +138,36 @@ async function resumedByAnotherPerson(
   return (await sessionPerson(request)) !== login.accountId;
 }
 
+/** The endpoints RFC 6749 §5.2, RFC 7662 §2.3 and RFC 7009 §2.2.1 answer in OAuth's format. */
+const TOKEN_ENDPOINTS = new Set([
+  '/oauth/token',
+  '/oauth/token/introspection',
+  '/oauth/token/revocation',
+]);
+
+/**
+ * A malformed request to a token endpoint, as RFC 6749 §5.2 words `invalid_request`: a missing
+ * or unknown parameter, one too long, a repeated one, or a body that is not a form. Answered in
+ * OAuth's own format, which every OAuth client reads; anything else (a rate limit, an outage) is
+ * not the client's request and stays Haven's problem answer.
+ */
+function malformedTokenRequest(request: FastifyRequest, error: unknown): OAuthError | undefined {
+  if (request.method !== 'POST' || !TOKEN_ENDPOINTS.has(request.routeOptions.url ?? '')) {
+    return undefined;
+  }
+  const { error: safe } = toHavenError(error);
+  const malformed =
+    safe.code === 'VALIDATION_FAILED' ||
+    safe.code === 'BAD_REQUEST' ||
+    safe.code === 'UNSUPPORTED_MEDIA_TYPE';
+  if (!malformed) return undefined;
+  const description =
+    safe.code === 'UNSUPPORTED_MEDIA_TYPE'
+      ? 'The body must be application/x-www-form-urlencoded.'
+      : (safe.detail ?? safe.message);
+  return new OAuthError(400, 'invalid_request', description);
+}
+
 function sendOAuthError(reply: FastifyReply, error: OAuthError): FastifyReply {
   if (error.status === 401) {
     reply.header(
@@ -160,6 +191,12 @@ export function registerProtocolRoutes(
   sessionPerson: (request: FastifyRequest) => Promise<string | undefined>,
 ): void {
   acceptOnlyFormBodies(app);
+  // Thrown on, an error reaches the app's problem handler (Fastify chains error handlers).
+  app.setErrorHandler((error, request, reply) => {
+    const malformed = malformedTokenRequest(request, error);
+    if (!malformed) throw error;
+    return sendOAuthError(reply, malformed);
+  });
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
   typed.get(
