@@ -7,7 +7,6 @@
 // small body limits of their own (T4), and registering clients counts in the sensitive rate
 // class (R1). The browser's part of the authorization code flow is played with app.inject and a
 // cookie jar (test/browser-cookies.ts), as in oauth-apps.security.test.ts.
-import { createHash, randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { decodeJwt } from 'jose';
 import { beforeAll, expect, it } from 'vitest';
@@ -15,19 +14,9 @@ import { GENEROUS_RATE_LIMITS } from '../../../test/actors.js';
 import { describeClinic, type Actor } from '../../../test/clinical-actors.js';
 import { askUntil } from '../../../test/eventually.js';
 import { Browser } from '../../../test/browser-cookies.js';
+import { OAUTH_CLIENTS as CLIENTS, basicOf, oauthAppFlow } from '../../../test/oauth-app-flow.js';
 import { DELEGATION_GRANT_CLAIM } from '../../platform/auth/jwt-authenticator.js';
 import { purgeExpiredOAuthRecords } from './index.js';
-
-const REDIRECT_URI = 'http://127.0.0.1:8765/callback';
-const CLIENTS = '/api/admin/oauth-clients';
-
-interface Registered {
-  readonly clientId: string;
-  readonly clientSecret: string;
-}
-
-const basicOf = (registered: Registered): string =>
-  `Basic ${Buffer.from(`${registered.clientId}:${registered.clientSecret}`).toString('base64')}`;
 
 describeClinic('A12 OAuth controls (round 3)', (clinic) => {
   let admin: Actor;
@@ -38,92 +27,8 @@ describeClinic('A12 OAuth controls (round 3)', (clinic) => {
     organizationId = await clinic.organization({ name: 'Clinic' });
   });
 
-  const issuer = (): string => clinic.app.identity!.issuer;
-
-  async function register(body: Record<string, unknown>): Promise<Registered> {
-    const response = await clinic.call(admin, 'POST', CLIENTS, body);
-    expect(response.statusCode, response.body).toBe(201);
-    const answer = response.json<{ client: { clientId: string }; clientSecret: string }>();
-    return { clientId: answer.client.clientId, clientSecret: answer.clientSecret };
-  }
-
-  const registerApp = () =>
-    register({
-      name: 'Patient companion',
-      kind: 'app',
-      scopes: ['portal:read'],
-      redirectUris: [REDIRECT_URI],
-    });
-
-  /** A form POST to a protocol endpoint, the client authenticating with Basic. */
-  const protocol = (url: string, registered: Registered, form: Record<string, string>) =>
-    clinic.app.inject({
-      method: 'POST',
-      url,
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        authorization: basicOf(registered),
-      },
-      payload: new URLSearchParams(form).toString(),
-    });
-
-  interface Started {
-    readonly browser: Browser;
-    readonly uid: string;
-    readonly verifier: string;
-  }
-
-  /** The app sends a fresh browser to Haven, which sends it on to the consent page. */
-  async function startAuthorization(registered: Registered): Promise<Started> {
-    const browser = new Browser();
-    const verifier = randomBytes(32).toString('base64url');
-    const query = new URLSearchParams({
-      response_type: 'code',
-      client_id: registered.clientId,
-      redirect_uri: REDIRECT_URI,
-      scope: 'portal:read',
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-      code_challenge_method: 'S256',
-      state: 'state-r3',
-      resource: `${issuer()}/api`,
-    });
-    const started = await browser.get(clinic.app, `/oauth/authorize?${query.toString()}`);
-    expect(started.statusCode, started.body).toBe(303);
-    const match = /^\/connect\/([A-Za-z0-9_-]+)$/.exec(String(started.headers.location));
-    expect(match, String(started.headers.location)).not.toBeNull();
-    return { browser, uid: match![1]!, verifier };
-  }
-
-  /** The person answers on the consent page; the browser resumes and lands on the app. */
-  async function decide(started: Started, person: Actor, allow: boolean): Promise<URL> {
-    const decision = await clinic.call(
-      person,
-      'POST',
-      `/api/oauth/interactions/${started.uid}/decision`,
-      { allow },
-    );
-    expect(decision.statusCode, decision.body).toBe(200);
-    const resumed = await started.browser
-      .signIn(person)
-      .get(clinic.app, decision.json<{ redirectTo: string }>().redirectTo);
-    expect(resumed.statusCode, resumed.body).toBe(303);
-    return new URL(String(resumed.headers.location));
-  }
-
-  /** The app exchanges the code it was sent back with. */
-  const exchange = (registered: Registered, started: Started, callback: URL) =>
-    protocol('/oauth/token', registered, {
-      grant_type: 'authorization_code',
-      code: callback.searchParams.get('code') ?? '',
-      redirect_uri: REDIRECT_URI,
-      code_verifier: started.verifier,
-    });
-
-  const refresh = (registered: Registered, refreshToken: string) =>
-    protocol('/oauth/token', registered, {
-      grant_type: 'refresh_token',
-      refresh_token: refreshToken,
-    });
+  const { issuer, register, registerApp, protocol, startAuthorization, decide, exchange, refresh } =
+    oauthAppFlow(clinic, () => admin, 'state-r3');
 
   interface Tokens {
     readonly access_token: string;
