@@ -40,8 +40,10 @@ describeClinic('OAuth controls (round 9)', (clinic) => {
     ] as const) {
       const res = await post(url, payload);
       expect(res.statusCode, `${url} ${payload}: ${res.body}`).toBe(400);
+      // In OAuth's own format (RFC 6749 §5.2: a repeated parameter is invalid_request).
       expect(res.json(), `${url} ${payload}`).toMatchObject({
-        detail: 'A parameter appears more than once.',
+        error: 'invalid_request',
+        error_description: 'A parameter appears more than once.',
       });
     }
   });
