@@ -680,8 +680,8 @@ export const MUTANTS: readonly Mutant[] = [
     id: 'A12/grant-end-forgets',
     control: 'A12',
     file: `${S}modules/oauth/adapter.ts`,
-    find: '      await destroyGrant(db, grantId);\n      decisions.forgetAll();',
-    replace: '      await destroyGrant(db, grantId);',
+    find: '  await destroyGrant(db, grantId);\n  decisions.forgetAll();',
+    replace: '  await destroyGrant(db, grantId);',
     removes:
       'a grant ended by a reused refresh token keeps its access tokens working on the node that ended it, for half a second',
     tests: [`${S}modules/oauth/oauth-apps.security.test.ts`],
@@ -8015,8 +8015,8 @@ export const MUTANTS: readonly Mutant[] = [
     id: 'A12/introspection-as-the-api',
     control: 'A12',
     file: `${S}modules/oauth/introspection.ts`,
-    find: "  if (typeof grantId === 'string') {",
-    replace: '  if (false) {',
+    find: "  if (typeof grantId !== 'string') return activeAnswer(verification, client, claims, scopes);",
+    replace: '  return activeAnswer(verification, client, claims, scopes);',
     removes:
       "introspection calls an app's token active after its grant ended or its person lost the role, while the API refuses it",
     tests: [`${S}modules/oauth/oauth-controls-r10.security.test.ts`],
@@ -8044,8 +8044,8 @@ export const MUTANTS: readonly Mutant[] = [
     id: 'A12/oauth-error-format',
     control: 'A12',
     file: `${S}modules/oauth/protocol-routes.ts`,
-    find: '    if (!malformed) throw error;',
-    replace: '    throw error;',
+    find: '    const oauthError = error instanceof OAuthError ? error : malformedTokenRequest(request, error);',
+    replace: '    const oauthError = error instanceof OAuthError ? error : undefined;',
     removes:
       "a malformed token request is answered as Haven's problem document, which OAuth clients cannot read as an OAuth error",
     tests: [`${S}modules/oauth/oauth-errors.security.test.ts`],

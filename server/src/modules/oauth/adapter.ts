@@ -64,6 +64,16 @@ function stringOr(payload: AdapterPayload, key: string): string | null {
 }
 
 /**
+ * Ends a grant: the grant itself and every code and refresh token issued under it are deleted,
+ * and once that has committed its access tokens stop on this node from the next request (and on
+ * every other within DECISION_TTL_MS, token-decisions.ts).
+ */
+export async function endGrant(db: Db, decisions: TokenDecisions, grantId: string): Promise<void> {
+  await destroyGrant(db, grantId);
+  decisions.forgetAll();
+}
+
+/**
  * The adapter class oidc-provider instantiates once per model name. `alreadyUsed` is the
  * provider's own `invalid_grant` error (errors.InvalidGrant), thrown by `consume` when another
  * request used the code or refresh token first.
@@ -125,11 +135,8 @@ export function kyselyAdapter(
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      // The provider ends a grant (a reused refresh token or code) with this, which deletes the
-      // grant itself too: once that has committed, its tokens stop on this node from the next
-      // request.
-      await destroyGrant(db, grantId);
-      decisions.forgetAll();
+      // The provider ends a grant (a reused refresh token or code) with this.
+      await endGrant(db, decisions, grantId);
     }
 
     private async findBy(

@@ -15,10 +15,10 @@ import {
 import type { Authenticator, Principal } from '../../platform/auth/principal.js';
 import type { DatabaseSchema, Role } from '../../platform/db/schema.js';
 import { HavenError } from '../../platform/errors.js';
+import { endGrant } from './adapter.js';
 import { delegatedTokenState } from './grants-repo.js';
 import {
   accessTokenRefusal,
-  destroyGrant,
   findClient,
   recordRevokedAccessToken,
   refreshTokenGrantOf,
@@ -148,19 +148,15 @@ export async function introspect(
   const scopes = new Set((typeof claims.scope === 'string' ? claims.scope : '').split(' '));
   scopes.delete('');
   const grantId = claims[DELEGATION_GRANT_CLAIM];
-  if (typeof grantId === 'string') {
-    const grant = { grantId, clientId: client.client_id, accountId: claims.sub ?? '' };
-    const narrowed = await delegatedScopes(
-      db,
-      decisions,
-      { ...grant, jti: claims.jti },
-      scopes,
-      scopesOfRoles,
-    );
-    if (narrowed === undefined) return INACTIVE;
-    return activeAnswer(verification, client, claims, narrowed);
-  }
-  return activeAnswer(verification, client, claims, scopes);
+  if (typeof grantId !== 'string') return activeAnswer(verification, client, claims, scopes);
+  const grant = {
+    grantId,
+    clientId: client.client_id,
+    accountId: claims.sub ?? '',
+    jti: claims.jti,
+  };
+  const narrowed = await delegatedScopes(db, decisions, grant, scopes, scopesOfRoles);
+  return narrowed === undefined ? INACTIVE : activeAnswer(verification, client, claims, narrowed);
 }
 
 function activeAnswer(
@@ -196,11 +192,9 @@ async function revokeRefreshToken(
   token: string,
 ): Promise<boolean> {
   const grantId = await refreshTokenGrantOf(db, client.client_id, token, new Date());
-  if (grantId !== undefined) {
-    await destroyGrant(db, grantId);
-    decisions.forgetAll();
-  }
-  return grantId !== undefined;
+  if (grantId === undefined) return false;
+  await endGrant(db, decisions, grantId);
+  return true;
 }
 
 /**

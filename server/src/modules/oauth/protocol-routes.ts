@@ -191,11 +191,13 @@ export function registerProtocolRoutes(
   sessionPerson: (request: FastifyRequest) => Promise<string | undefined>,
 ): void {
   acceptOnlyFormBodies(app);
-  // Thrown on, an error reaches the app's problem handler (Fastify chains error handlers).
+  // OAuth's own errors, thrown by the routes below or made of a malformed request, answer in
+  // OAuth's format; thrown on, anything else reaches the app's problem handler (Fastify chains
+  // error handlers).
   app.setErrorHandler((error, request, reply) => {
-    const malformed = malformedTokenRequest(request, error);
-    if (!malformed) throw error;
-    return sendOAuthError(reply, malformed);
+    const oauthError = error instanceof OAuthError ? error : malformedTokenRequest(request, error);
+    if (!oauthError) throw error;
+    return sendOAuthError(reply, oauthError);
   });
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -301,10 +303,7 @@ export function registerProtocolRoutes(
           (scope) => scope !== '' && !MACHINE_CLIENT_SCOPES.includes(scope as MachineClientScope),
         );
       if (unknown.length > 0) {
-        return sendOAuthError(
-          reply,
-          new OAuthError(400, 'invalid_scope', 'requested scope is not available to clients'),
-        );
+        throw new OAuthError(400, 'invalid_scope', 'requested scope is not available to clients');
       }
       return handOver(server, request, reply);
     },
@@ -318,21 +317,16 @@ export function registerProtocolRoutes(
       schema: { body: TokenForm7662, response: { 200: IntrospectionAnswer } },
     },
     async (request, reply) => {
-      try {
-        const client = await authenticateClient(db, request, request.body);
-        const answer = await introspect(
-          db,
-          verification,
-          decisions,
-          scopesOfRoles,
-          client,
-          request.body.token,
-        );
-        return await reply.header('cache-control', 'no-store').send(answer);
-      } catch (error) {
-        if (error instanceof OAuthError) return sendOAuthError(reply, error);
-        throw error;
-      }
+      const client = await authenticateClient(db, request, request.body);
+      const answer = await introspect(
+        db,
+        verification,
+        decisions,
+        scopesOfRoles,
+        client,
+        request.body.token,
+      );
+      return reply.header('cache-control', 'no-store').send(answer);
     },
   );
 
@@ -344,14 +338,9 @@ export function registerProtocolRoutes(
       schema: { body: TokenForm7662, response: { 200: Empty } },
     },
     async (request, reply) => {
-      try {
-        const client = await authenticateClient(db, request, request.body);
-        await revoke(db, verification, decisions, client, request.body.token);
-        return await reply.send({});
-      } catch (error) {
-        if (error instanceof OAuthError) return sendOAuthError(reply, error);
-        throw error;
-      }
+      const client = await authenticateClient(db, request, request.body);
+      await revoke(db, verification, decisions, client, request.body.token);
+      return reply.send({});
     },
   );
 }

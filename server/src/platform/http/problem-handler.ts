@@ -23,13 +23,16 @@ export function databaseUnavailable(): HavenError {
   });
 }
 
-/** Seconds a client waits before retrying once storage was full: an operator must act first. */
-const STORAGE_FULL_RETRY_AFTER_SECONDS = 60;
+/**
+ * Seconds a client waits before retrying when storage is full or a bucket refuses Haven: an
+ * operator or the bucket's owner must act first.
+ */
+const STORAGE_NEEDS_A_PERSON_RETRY_AFTER_SECONDS = 60;
 
 /** A full disk: nothing the caller did wrong, and nothing a quick retry fixes. */
 export function storageFull(): HavenError {
   return new HavenError('SERVICE_UNAVAILABLE', 'Storage is full; try again later.', {
-    headers: { 'retry-after': String(STORAGE_FULL_RETRY_AFTER_SECONDS) },
+    headers: { 'retry-after': String(STORAGE_NEEDS_A_PERSON_RETRY_AFTER_SECONDS) },
   });
 }
 
@@ -42,7 +45,7 @@ const STORAGE_UNREACHABLE_RETRY_AFTER_SECONDS = 5;
  * not an internal error. Anything else storage reports (integrity, a malformed request) stays
  * internal: it is a fault to look into, not something the caller can act on.
  */
-export function storageProblem(error: unknown): HavenError | undefined {
+function storageProblem(error: unknown): HavenError | undefined {
   if (!(error instanceof StorageError)) return undefined;
   if (error.code === 'STORAGE_UNAVAILABLE') {
     return new HavenError(
@@ -57,7 +60,7 @@ export function storageProblem(error: unknown): HavenError | undefined {
     return new HavenError(
       'SERVICE_UNAVAILABLE',
       "The storage bucket refused Haven's request: its keys or the bucket itself changed at the provider, and its owner must update the bucket in Haven.",
-      { headers: { 'retry-after': String(STORAGE_FULL_RETRY_AFTER_SECONDS) } },
+      { headers: { 'retry-after': String(STORAGE_NEEDS_A_PERSON_RETRY_AFTER_SECONDS) } },
     );
   }
   return undefined;
