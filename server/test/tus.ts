@@ -1,4 +1,5 @@
 // A small tus 1.0 client over app.inject for the files tests: create, send chunks, ask progress.
+import { request } from 'node:http';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 
 export interface TusCaller {
@@ -102,4 +103,46 @@ export function pdfBytes(bytes: number): Buffer {
     0,
     Math.max(bytes, head.length + tail.length),
   );
+}
+
+/**
+ * A tus PATCH at offset 0 whose body goes out in `chunks` with Transfer-Encoding: chunked (no
+ * Content-Length), over a real socket to the app listening on 127.0.0.1:`port`: app.inject
+ * always sends a length.
+ */
+export function tusPatchChunked(
+  port: number,
+  caller: TusCaller,
+  path: string,
+  chunks: readonly Buffer[],
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'PATCH',
+        headers: {
+          authorization: caller.authorization,
+          'tus-resumable': '1.0.0',
+          'upload-offset': '0',
+          'content-type': 'application/offset+octet-stream',
+          'transfer-encoding': 'chunked',
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (part: string) => (text += part));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    // The server may answer and close before the last chunk: that is the refusal, not an error.
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') reject(error);
+    });
+    for (const chunk of chunks) req.write(chunk);
+    req.end();
+  });
 }

@@ -2,11 +2,10 @@
 // (chunked transfer encoding) is read part by part as it arrives; it must stop at the length
 // declared when the upload started, never storing bytes beyond it (more than the caller's quota
 // counted, and a file longer than the one that will be scanned and completed).
-import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { beforeAll, expect, it } from 'vitest';
 import { describeClinic } from '../clinical-actors.js';
-import { pdfBytes, tusCreate, tusHead } from '../tus.js';
+import { pdfBytes, tusCreate, tusHead, tusPatchChunked } from '../tus.js';
 
 describeClinic('files controls (round 8)', (clinic) => {
   let port = 0;
@@ -15,43 +14,6 @@ describeClinic('files controls (round 8)', (clinic) => {
     port = (clinic.app.server.address() as AddressInfo).port;
     // The harness's app.close() at the end of the block closes the listener too.
   });
-
-  /** A tus PATCH whose body goes out in `chunks` with Transfer-Encoding: chunked. */
-  function chunkedPatch(
-    path: string,
-    authorization: string,
-    chunks: readonly Buffer[],
-  ): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port,
-          path,
-          method: 'PATCH',
-          headers: {
-            authorization,
-            'tus-resumable': '1.0.0',
-            'upload-offset': '0',
-            'content-type': 'application/offset+octet-stream',
-            'transfer-encoding': 'chunked',
-          },
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (part: string) => (text += part));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-        },
-      );
-      // The server may answer and close before the last chunk: that is the refusal, not an error.
-      req.on('error', (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') reject(error);
-      });
-      for (const chunk of chunks) req.write(chunk);
-      req.end();
-    });
-  }
 
   it('F2/T4 overrun: a chunk of unknown length running past Upload-Length is refused and nothing of it counts', async () => {
     const clinician = await clinic.actor(['clinician']);
@@ -63,7 +25,7 @@ describeClinic('files controls (round 8)', (clinic) => {
     const body = pdfBytes(declared + 4096);
     // Over a real socket with chunked transfer encoding: no Content-Length, so the server cannot
     // know the size before reading it (app.inject would race the refusal against its own stream).
-    const res = await chunkedPatch(location, clinician.authorization, [
+    const res = await tusPatchChunked(port, clinician, location, [
       body.subarray(0, 600),
       body.subarray(600),
     ]);

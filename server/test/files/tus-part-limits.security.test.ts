@@ -3,14 +3,13 @@
 // not the last. A PATCH that would leave what storage cannot complete is refused before any byte
 // of it is stored, with a sentence saying what to send instead, never accepted now to fail with a
 // 500 on every later PATCH or at completion.
-import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { describeClinic, type Actor } from '../clinical-actors.js';
 import { LOCAL_S3_CLINIC, addOwnedBucket } from '../owned-buckets.js';
 import { startS3Server, type TestS3Server } from '../s3-server.js';
-import { pdfBytes, tusCreate, tusHead, tusPatch } from '../tus.js';
+import { pdfBytes, tusCreate, tusHead, tusPatch, tusPatchChunked } from '../tus.js';
 
 const MIB = 1024 * 1024;
 const s3: TestS3Server = await startS3Server('haven-part-limits');
@@ -106,31 +105,7 @@ describeClinic('files: tus chunks within storage part limits', LOCAL_S3_CLINIC, 
     const body = pdfBytes(6 * MIB);
     const upload = await start(body.length, 'chunked.pdf', bucketId);
 
-    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port,
-          path: upload.location,
-          method: 'PATCH',
-          headers: {
-            authorization: uploader.authorization,
-            'tus-resumable': '1.0.0',
-            'upload-offset': '0',
-            'content-type': 'application/offset+octet-stream',
-            'transfer-encoding': 'chunked',
-          },
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (part: string) => (text += part));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-        },
-      );
-      req.on('error', reject);
-      req.end(body.subarray(0, MIB));
-    });
+    const answer = await tusPatchChunked(port, uploader, upload.location, [body.subarray(0, MIB)]);
     expect(answer.status, answer.body).toBe(400);
     expect(answer.body).toMatch(/too small/);
     const head = await tusHead(clinic.app, uploader, upload.location);

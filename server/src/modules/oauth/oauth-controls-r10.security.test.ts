@@ -36,6 +36,16 @@ interface Tokens {
 const oauthErrorOf = (response: LightMyRequestResponse): string | undefined =>
   response.json<{ error?: string }>().error;
 
+/** Of two answers to one code or refresh token sent at once: one 200, one invalid_grant. */
+function oneWinner(answers: readonly LightMyRequestResponse[]): Tokens {
+  expect(
+    answers.map((answer) => answer.statusCode).sort(),
+    answers.map((answer) => answer.body).join('\n'),
+  ).toEqual([200, 400]);
+  expect(oauthErrorOf(answers.find((answer) => answer.statusCode === 400)!)).toBe('invalid_grant');
+  return answers.find((answer) => answer.statusCode === 200)!.json<Tokens>();
+}
+
 describeClinic('A12 OAuth controls (round 10)', { env: GENEROUS_RATE_LIMITS }, (clinic) => {
   let admin: Actor;
   let organizationId: string;
@@ -117,16 +127,8 @@ describeClinic('A12 OAuth controls (round 10)', { env: GENEROUS_RATE_LIMITS }, (
       refresh(registered, tokens.refresh_token),
       refresh(registered, tokens.refresh_token),
     ]);
-    const winners = answers.filter((answer) => answer.statusCode === 200);
-    expect(
-      answers.map((answer) => answer.statusCode).sort(),
-      answers.map((answer) => answer.body).join('\n'),
-    ).toEqual([200, 400]);
-    expect(oauthErrorOf(answers.find((answer) => answer.statusCode === 400)!)).toBe(
-      'invalid_grant',
-    );
     // Seen as a reuse: the grant is gone, with the chain the winner started.
-    const won = winners[0]!.json<Tokens>();
+    const won = oneWinner(answers);
     expect(await refreshRefused(registered, won.refresh_token)).toBe(true);
     expect(await readRecordWith(won.access_token)).toBe(401);
     expect(await readRecordWith(tokens.access_token)).toBe(401);
@@ -141,14 +143,7 @@ describeClinic('A12 OAuth controls (round 10)', { env: GENEROUS_RATE_LIMITS }, (
       exchange(registered, started, callback),
       exchange(registered, started, callback),
     ]);
-    expect(
-      answers.map((answer) => answer.statusCode).sort(),
-      answers.map((answer) => answer.body).join('\n'),
-    ).toEqual([200, 400]);
-    expect(oauthErrorOf(answers.find((answer) => answer.statusCode === 400)!)).toBe(
-      'invalid_grant',
-    );
-    const won = answers.find((answer) => answer.statusCode === 200)!.json<Tokens>();
+    const won = oneWinner(answers);
     expect(await readRecordWith(won.access_token)).toBe(401);
     expect(await refreshRefused(registered, won.refresh_token)).toBe(true);
   });
