@@ -78,6 +78,52 @@ describeClinic('files controls (round 7)', (clinic) => {
     expect(sessions).toEqual([]);
   });
 
+  // The researcher above is refused twice over (no staff scope, and not clinical staff). These two
+  // keep the role and take only the scope away, so the scope check alone decides.
+  it('Z4 — a clinician of the organization whose token lacks documents:read cannot read its patients’ files', async () => {
+    const withoutDocuments = await narrowedToken(
+      clinic,
+      clinician,
+      scopesForRoles(['clinician']).filter((scope) => scope !== 'documents:read'),
+    );
+    // Someone else uploaded it, so the clinician reaches it only as staff.
+    const othersFile = await insertStoredFile(clinic.db, clinic.app.fileServices.storage, {
+      ownerId: researcherPatient.userId,
+      patient: { patientId, organizationId },
+    });
+    const staff = await clinic.call(clinician, 'GET', `/api/files/${othersFile}`);
+    expect(staff.statusCode, staff.body).toBe(200);
+
+    const read = await clinic.call(withoutDocuments, 'GET', `/api/files/${othersFile}`);
+    expect(read.statusCode, read.body).toBe(404);
+    const link = await clinic.call(
+      withoutDocuments,
+      'POST',
+      `/api/files/${othersFile}/download-link`,
+      {},
+    );
+    expect(link.statusCode, link.body).toBe(404);
+  });
+
+  it('Z4 — a clinician of the organization whose token lacks patients:write cannot attach a file to its patients’ records', async () => {
+    const withoutWrite = await narrowedToken(
+      clinic,
+      clinician,
+      scopesForRoles(['clinician']).filter((scope) => scope !== 'patients:write'),
+    );
+    const created = await tusCreate(clinic.app, withoutWrite, 1000, {
+      filename: 'narrowed.pdf',
+      patientId,
+    });
+    expect(created.statusCode, created.body).toBe(404);
+    // The full token of the same clinician attaches it: the record and the route are fine.
+    const allowed = await tusCreate(clinic.app, clinician, 1000, {
+      filename: 'full-token.pdf',
+      patientId,
+    });
+    expect(allowed.statusCode, allowed.body).toBe(201);
+  });
+
   it('L3 — starting an upload is audited with its uploader, size, type and protocol, never its name', async () => {
     const created = await tusCreate(clinic.app, clinician, 1000, { filename: 'ct-scan-r7.pdf' });
     expect(created.statusCode, created.body).toBe(201);
