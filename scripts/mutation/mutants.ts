@@ -526,6 +526,25 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/oauth/oauth.security.test.ts`],
   },
   {
+    id: 'A12/public-id-alone-revocation-only',
+    control: 'A12',
+    file: `${S}modules/oauth/introspection.ts`,
+    find: "      ? allowed === 'public-too' && row?.public_client === true && row.secret_sha256 === null\n",
+    replace: '      ? row?.public_client === true && row.secret_sha256 === null\n',
+    removes:
+      "introspection answers whoever names a public app's id: its tokens' scopes and subject to anyone",
+    tests: [`${S}modules/oauth/oauth-public-revocation.security.test.ts`],
+  },
+  {
+    id: 'A12/id-alone-public-apps-only',
+    control: 'A12',
+    file: `${S}modules/oauth/introspection.ts`,
+    find: "      ? allowed === 'public-too' && row?.public_client === true && row.secret_sha256 === null\n",
+    replace: "      ? allowed === 'public-too'\n",
+    removes: "a confidential app's tokens are revoked by whoever names its id, without its secret",
+    tests: [`${S}modules/oauth/oauth-public-revocation.security.test.ts`],
+  },
+  {
     id: 'A12/introspection-own-tokens',
     control: 'A12',
     file: `${S}modules/oauth/introspection.ts`,

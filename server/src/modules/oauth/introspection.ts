@@ -52,11 +52,17 @@ function decodeFormComponent(value: string): string {
   return decodeURIComponent(value.replace(/\+/g, ' '));
 }
 
-/** client_secret_basic (RFC 6749 §2.3.1) or client_secret_post; never both. */
-function presentedCredentials(
-  request: FastifyRequest,
-  form: TokenForm7662,
-): { clientId: string; secret: string } {
+interface PresentedCredentials {
+  readonly clientId: string;
+  /** Undefined when the client named itself by `client_id` alone, as a public app does. */
+  readonly secret: string | undefined;
+}
+
+/**
+ * client_secret_basic (RFC 6749 §2.3.1) or client_secret_post, never both; or `client_id`
+ * alone, which only a public app may use, and only where `authenticateClient` allows it.
+ */
+function presentedCredentials(request: FastifyRequest, form: TokenForm7662): PresentedCredentials {
   const header = request.headers.authorization;
   const basic = header?.startsWith('Basic ') ? header.slice(6) : undefined;
   if (basic !== undefined && form.client_secret !== undefined) {
@@ -75,22 +81,34 @@ function presentedCredentials(
       throw new OAuthError(401, 'invalid_client', 'malformed Basic credentials');
     }
   }
-  if (form.client_id === undefined || form.client_secret === undefined) {
+  if (form.client_id === undefined) {
     throw new OAuthError(401, 'invalid_client', 'client authentication required');
   }
   return { clientId: form.client_id, secret: form.client_secret };
 }
 
-/** The enabled client whose secret was presented; one answer for every failure. */
+/**
+ * Who may call an endpoint: `confidential` clients only (introspection: a public app's answer
+ * would go to whoever holds its id), or `public-too` (revocation: RFC 7009 §5 lets a public app
+ * revoke what it holds, e.g. on sign-out, naming itself by `client_id` (RFC 6749 §2.3); holding
+ * the token is the proof, and it can end nothing it does not hold).
+ */
+export type ClientsAllowed = 'confidential' | 'public-too';
+
+/** The enabled client that authenticated as `allowed` permits; one answer for every failure. */
 export async function authenticateClient(
   db: Db,
   request: FastifyRequest,
   form: TokenForm7662,
+  allowed: ClientsAllowed,
 ): Promise<ClientRow> {
   const { clientId, secret } = presentedCredentials(request, form);
   const row = await findClient(db, clientId);
-  // A public app has no secret (null): it cannot introspect or revoke here.
-  const matches = secretMatchesHash(row?.secret_sha256 ?? undefined, secret);
+  // A confidential client must present its secret; a public app has none (null) to present.
+  const matches =
+    secret === undefined
+      ? allowed === 'public-too' && row?.public_client === true && row.secret_sha256 === null
+      : secretMatchesHash(row?.secret_sha256 ?? undefined, secret);
   if (!row || !matches || row.disabled_at !== null) {
     throw new OAuthError(401, 'invalid_client', 'client authentication failed');
   }

@@ -317,7 +317,7 @@ export function registerProtocolRoutes(
       schema: { body: TokenForm7662, response: { 200: IntrospectionAnswer } },
     },
     async (request, reply) => {
-      const client = await authenticateClient(db, request, request.body);
+      const client = await authenticateClient(db, request, request.body, 'confidential');
       const answer = await introspect(
         db,
         verification,
@@ -338,7 +338,7 @@ export function registerProtocolRoutes(
       schema: { body: TokenForm7662, response: { 200: Empty } },
     },
     async (request, reply) => {
-      const client = await authenticateClient(db, request, request.body);
+      const client = await authenticateClient(db, request, request.body, 'public-too');
       await revoke(db, verification, decisions, client, request.body.token);
       return reply.send({});
     },

@@ -1,0 +1,137 @@
+// A12: a public app (a native or browser app, which has no secret) revokes its own tokens, as
+// RFC 7009 §5 lets it, naming itself by client_id alone: an app signing a person out ends the
+// grant instead of leaving a refresh token alive. Naming a client without its secret opens
+// nothing else: a confidential client must still present its secret, introspection stays closed
+// to public apps, and a public app's revocation of another app's token changes nothing.
+import type { LightMyRequestResponse } from 'fastify';
+import { beforeAll, expect, it } from 'vitest';
+import { GENEROUS_RATE_LIMITS } from '../../../test/actors.js';
+import { describeClinic, type Actor } from '../../../test/clinical-actors.js';
+import { APP_REDIRECT_URI, oauthAppFlow, type Registered } from '../../../test/oauth-app-flow.js';
+
+interface Tokens {
+  readonly access_token: string;
+  readonly refresh_token: string;
+}
+
+describeClinic(
+  'A12 public apps revoke their own tokens',
+  { env: GENEROUS_RATE_LIMITS },
+  (clinic) => {
+    let admin: Actor;
+    let organizationId: string;
+
+    beforeAll(async () => {
+      admin = await clinic.actor(['admin']);
+      organizationId = await clinic.organization({ name: 'Clinic' });
+    });
+
+    const { register, registerApp, protocol, startAuthorization, decide, exchange } = oauthAppFlow(
+      clinic,
+      () => admin,
+      'state-public',
+    );
+
+    /** A form POST naming the client by client_id alone, as a public app sends it. */
+    const byClientId = (url: string, clientId: string, form: Record<string, string>) =>
+      clinic.app.inject({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ ...form, client_id: clientId }).toString(),
+      });
+
+    const readRecordWith = async (accessToken: string): Promise<number> =>
+      (await clinic.call({ authorization: `Bearer ${accessToken}` }, 'GET', '/api/portal/record'))
+        .statusCode;
+
+    const oauthErrorOf = (response: LightMyRequestResponse): string | undefined =>
+      response.json<{ error?: string }>().error;
+
+    /** A portal patient connects a public app: its tokens, already seen to read the record. */
+    async function publicAppConnected(): Promise<{ clientId: string; tokens: Tokens }> {
+      const registered = await register({
+        name: 'Pocket companion',
+        kind: 'app',
+        scopes: ['portal:read'],
+        redirectUris: [APP_REDIRECT_URI],
+        publicClient: true,
+      });
+      const { patient } = await clinic.portalPatient(organizationId);
+      const started = await startAuthorization(registered);
+      const callback = await decide(started, patient, true);
+      const answer = await byClientId('/oauth/token', registered.clientId, {
+        grant_type: 'authorization_code',
+        code: callback.searchParams.get('code') ?? '',
+        redirect_uri: APP_REDIRECT_URI,
+        code_verifier: started.verifier,
+      });
+      expect(answer.statusCode, answer.body).toBe(200);
+      const tokens = answer.json<Tokens>();
+      expect(await readRecordWith(tokens.access_token)).toBe(200);
+      return { clientId: registered.clientId, tokens };
+    }
+
+    /** A confidential app connected by a portal patient, and its tokens. */
+    async function confidentialAppConnected(): Promise<{ registered: Registered; tokens: Tokens }> {
+      const registered = await registerApp();
+      const { patient } = await clinic.portalPatient(organizationId);
+      const started = await startAuthorization(registered);
+      const answer = await exchange(registered, started, await decide(started, patient, true));
+      expect(answer.statusCode, answer.body).toBe(200);
+      return { registered, tokens: answer.json<Tokens>() };
+    }
+
+    it('A12/public revocation: a public app revoking its refresh token by client_id ends the grant, access tokens included', async () => {
+      const { clientId, tokens } = await publicAppConnected();
+      const revoked = await byClientId('/oauth/token/revocation', clientId, {
+        token: tokens.refresh_token,
+      });
+      expect(revoked.statusCode, revoked.body).toBe(200);
+      expect(revoked.json()).toEqual({});
+      expect(await readRecordWith(tokens.access_token)).toBe(401);
+      const refreshed = await byClientId('/oauth/token', clientId, {
+        grant_type: 'refresh_token',
+        refresh_token: tokens.refresh_token,
+      });
+      expect(refreshed.statusCode, refreshed.body).toBe(400);
+      expect(oauthErrorOf(refreshed)).toBe('invalid_grant');
+    });
+
+    it("A12/public revocation across clients: a public app naming itself cannot end another app's grant", async () => {
+      const { clientId } = await publicAppConnected();
+      const other = await confidentialAppConnected();
+      const foreign = await byClientId('/oauth/token/revocation', clientId, {
+        token: other.tokens.refresh_token,
+      });
+      expect(foreign.statusCode, foreign.body).toBe(200);
+      expect(await readRecordWith(other.tokens.access_token)).toBe(200);
+    });
+
+    it('A12/client authentication: a confidential app naming itself by client_id without its secret is refused (401 invalid_client), and its grant lives', async () => {
+      const { registered, tokens } = await confidentialAppConnected();
+      const unauthenticated = await byClientId('/oauth/token/revocation', registered.clientId, {
+        token: tokens.refresh_token,
+      });
+      expect(unauthenticated.statusCode, unauthenticated.body).toBe(401);
+      expect(oauthErrorOf(unauthenticated)).toBe('invalid_client');
+      expect(await readRecordWith(tokens.access_token)).toBe(200);
+      // With its secret, the same request revokes.
+      const revoked = await protocol('/oauth/token/revocation', registered, {
+        token: tokens.refresh_token,
+      });
+      expect(revoked.statusCode, revoked.body).toBe(200);
+      expect(await readRecordWith(tokens.access_token)).toBe(401);
+    });
+
+    it('A12/introspection: a public app cannot introspect, even its own token (401 invalid_client)', async () => {
+      const { clientId, tokens } = await publicAppConnected();
+      const asked = await byClientId('/oauth/token/introspection', clientId, {
+        token: tokens.access_token,
+      });
+      expect(asked.statusCode, asked.body).toBe(401);
+      expect(oauthErrorOf(asked)).toBe('invalid_client');
+      expect(asked.body).not.toContain('"active"');
+    });
+  },
+);
