@@ -30,6 +30,11 @@ const POOL = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
 const PROBE = { connections: 4, overallRate: 200 } as const;
 /** Throughput runs: enough connections to keep the server busy. */
 const THROUGHPUT_CONNECTIONS = 10;
+/**
+ * Alternating /me and bare rounds per pairing (BENCH_ROUNDS, default 2). More rounds of the same
+ * total length let a burst of other work on the machine fall on both routes alike.
+ */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
 /** BENCH_ONLY=login,flood,throughput,micro runs just those rows (default: all). */
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'login,flood,throughput,micro').split(','));
 
@@ -245,7 +250,7 @@ async function stackVsBare(
     await setLogLevel(child, pairing.app, pairing.bare);
     step(
       `throughput, ${pairing.label}, ${THROUGHPUT_CONNECTIONS} connections: ` +
-        'warm-up 2s each, then 2 rounds',
+        `warm-up 2s each, then ${ROUNDS} rounds`,
     );
     await load('GET /api/auth/me', await meOptions(2));
     await load('GET /bare', bareOptions(2));
@@ -253,7 +258,8 @@ async function stackVsBare(
       me: { rates: [] as number[], cpu: 0, requests: 0 },
       bare: { rates: [] as number[], cpu: 0, requests: 0 },
     };
-    const half = Math.max(2, Math.round(SECONDS / 2));
+    // Each route gets SECONDS in all, split over the rounds.
+    const roundSeconds = Math.max(1, Math.round(SECONDS / ROUNDS));
     const measure = async (kind: 'me' | 'bare', options: LoadOptions): Promise<void> => {
       const before = await cpuNow(child);
       const result = await load(kind === 'me' ? 'GET /api/auth/me' : 'GET /bare', options);
@@ -261,9 +267,9 @@ async function stackVsBare(
       totals[kind].requests += result.requests;
       totals[kind].rates.push(result.perSecond);
     };
-    for (let round = 0; round < 2; round += 1) {
-      await measure('me', await meOptions(half));
-      await measure('bare', bareOptions(half));
+    for (let round = 0; round < ROUNDS; round += 1) {
+      await measure('me', await meOptions(roundSeconds));
+      await measure('bare', bareOptions(roundSeconds));
     }
     const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
     const ratio = mean(totals.me.rates) / mean(totals.bare.rates);
