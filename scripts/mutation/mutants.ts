@@ -545,6 +545,16 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/oauth/oauth-public-revocation.security.test.ts`],
   },
   {
+    id: 'T5/revocation-browser-origin',
+    control: 'T5',
+    file: `${S}modules/oauth/protocol-routes.ts`,
+    find: '        if (!isPublicAppOrigin(client, origin)) {\n',
+    replace: '        if (false) {\n',
+    removes:
+      "any web page revokes an app's tokens from a browser, a confidential app's included, and reads the answer",
+    tests: [`${S}modules/oauth/oauth-public-revocation.security.test.ts`],
+  },
+  {
     id: 'A12/introspection-own-tokens',
     control: 'A12',
     file: `${S}modules/oauth/introspection.ts`,

@@ -29,6 +29,7 @@ const DELIBERATELY_PUBLIC = [
   'GET /readyz',
   'OPTIONS /*',
   'OPTIONS /oauth/token',
+  'OPTIONS /oauth/token/revocation',
   'POST /api/auth/mfa',
   'POST /api/auth/mfa/enrollment',
   'POST /api/auth/mfa/enrollment/confirm',

@@ -482,6 +482,39 @@ function parsed(body: string): unknown {
 // ---------------------------------------------------------------------------------------------
 // The table
 
+/** The CORS preflight of an OAuth endpoint from the origin of a public browser app's redirect URI. */
+function publicAppPreflight(url: string): MatrixEntry {
+  return {
+    prepare: async (w) => {
+      const clientId = randomUUID().replace(/-/g, '');
+      await w.db
+        .insertInto('oauth_clients')
+        .values({
+          client_id: clientId,
+          name: 'Matrix browser app',
+          scopes: ['portal:read'],
+          kind: 'app',
+          public_client: true,
+          redirect_uris: ['https://matrix-spa.example/callback'],
+          secret_sha256: null,
+          created_by: w.people.admin.userId,
+        })
+        .execute();
+      return { clientId };
+    },
+    request: () => ({
+      method: 'OPTIONS',
+      url,
+      headers: {
+        origin: 'https://matrix-spa.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
+    }),
+    expect: everyone(204),
+  };
+}
+
 export const MATRIX: Readonly<Record<string, MatrixEntry>> = {
   // --- platform --------------------------------------------------------------------------------
   'OPTIONS /*': {
@@ -1387,36 +1420,10 @@ export const MATRIX: Readonly<Record<string, MatrixEntry>> = {
   },
   // The browser's side of the authorization code flow: public, the same for every caller (a
   // bearer token changes nothing); the person's side needs their own signed-in session.
-  'OPTIONS /oauth/token': {
-    // A public browser app's origin may preflight a token request; credentials change nothing.
-    prepare: async (w) => {
-      const clientId = randomUUID().replace(/-/g, '');
-      await w.db
-        .insertInto('oauth_clients')
-        .values({
-          client_id: clientId,
-          name: 'Matrix browser app',
-          scopes: ['portal:read'],
-          kind: 'app',
-          public_client: true,
-          redirect_uris: ['https://matrix-spa.example/callback'],
-          secret_sha256: null,
-          created_by: w.people.admin.userId,
-        })
-        .execute();
-      return { clientId };
-    },
-    request: () => ({
-      method: 'OPTIONS',
-      url: '/oauth/token',
-      headers: {
-        origin: 'https://matrix-spa.example',
-        'access-control-request-method': 'POST',
-        'access-control-request-headers': 'content-type',
-      },
-    }),
-    expect: everyone(204),
-  },
+  // A public browser app's origin may preflight a token request or a revocation; credentials
+  // change nothing.
+  'OPTIONS /oauth/token': publicAppPreflight('/oauth/token'),
+  'OPTIONS /oauth/token/revocation': publicAppPreflight('/oauth/token/revocation'),
   'GET /oauth/authorize': {
     prepare: newOAuthApp,
     request: (_w, _a, p) => ({

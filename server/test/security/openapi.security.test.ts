@@ -27,6 +27,7 @@ const NOT_OPERATIONS = new Set([
   'GET /*',
   'OPTIONS /*',
   'OPTIONS /oauth/token',
+  'OPTIONS /oauth/token/revocation',
   'GET /api/docs',
   'GET /api/docs/ui/:file',
   'HEAD /api/files/uploads/:uploadId',

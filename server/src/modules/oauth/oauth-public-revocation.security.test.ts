@@ -2,7 +2,8 @@
 // RFC 7009 §5 lets it, naming itself by client_id alone: an app signing a person out ends the
 // grant instead of leaving a refresh token alive. Naming a client without its secret opens
 // nothing else: a confidential client must still present its secret, introspection stays closed
-// to public apps, and a public app's revocation of another app's token changes nothing.
+// to public apps, and a public app's revocation of another app's token changes nothing. A
+// browser app revokes from its own origin only (CORS, T5), as it asks for tokens.
 import type { LightMyRequestResponse } from 'fastify';
 import { beforeAll, expect, it } from 'vitest';
 import { GENEROUS_RATE_LIMITS } from '../../../test/actors.js';
@@ -49,12 +50,14 @@ describeClinic(
       response.json<{ error?: string }>().error;
 
     /** A portal patient connects a public app: its tokens, already seen to read the record. */
-    async function publicAppConnected(): Promise<{ clientId: string; tokens: Tokens }> {
+    async function publicAppConnected(
+      redirectUris: readonly string[] = [APP_REDIRECT_URI],
+    ): Promise<{ clientId: string; tokens: Tokens }> {
       const registered = await register({
         name: 'Pocket companion',
         kind: 'app',
         scopes: ['portal:read'],
-        redirectUris: [APP_REDIRECT_URI],
+        redirectUris,
         publicClient: true,
       });
       const { patient } = await clinic.portalPatient(organizationId);
@@ -132,6 +135,75 @@ describeClinic(
       expect(asked.statusCode, asked.body).toBe(401);
       expect(oauthErrorOf(asked)).toBe('invalid_client');
       expect(asked.body).not.toContain('"active"');
+    });
+
+    // --- a browser app (T5) -----------------------------------------------------------------------
+
+    const SPA_ORIGIN = 'https://companion.example';
+
+    const preflight = (origin: string) =>
+      clinic.app.inject({
+        method: 'OPTIONS',
+        url: '/oauth/token/revocation',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
+      });
+
+    /** A revocation sent by a browser page of `origin`, naming the client by client_id. */
+    const revokeFrom = (origin: string, clientId: string, token: string, secret?: string) =>
+      clinic.app.inject({
+        method: 'POST',
+        url: '/oauth/token/revocation',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin },
+        payload: new URLSearchParams({
+          token,
+          client_id: clientId,
+          ...(secret !== undefined && { client_secret: secret }),
+        }).toString(),
+      });
+
+    it('A12/T5 revocation from a browser: a public app revokes from its own origin and reads the answer; a preflight from any other origin is refused', async () => {
+      const { clientId, tokens } = await publicAppConnected([
+        `${SPA_ORIGIN}/callback`,
+        APP_REDIRECT_URI,
+      ]);
+      const allowed = await preflight(SPA_ORIGIN);
+      expect(allowed.statusCode, allowed.body).toBe(204);
+      expect(allowed.headers['access-control-allow-origin']).toBe(SPA_ORIGIN);
+      expect(allowed.headers['access-control-allow-credentials']).toBeUndefined();
+      const refused = await preflight('https://attacker.example');
+      expect(refused.statusCode).toBe(403);
+      expect(refused.headers['access-control-allow-origin']).toBeUndefined();
+
+      const revoked = await revokeFrom(SPA_ORIGIN, clientId, tokens.refresh_token);
+      expect(revoked.statusCode, revoked.body).toBe(200);
+      expect(revoked.headers['access-control-allow-origin']).toBe(SPA_ORIGIN);
+      expect(await readRecordWith(tokens.access_token)).toBe(401);
+    });
+
+    it('A12/T5 revocation from a foreign origin: a page of another origin (or a confidential app in a browser) is refused and nothing is revoked', async () => {
+      const { clientId, tokens } = await publicAppConnected([
+        `${SPA_ORIGIN}/callback`,
+        APP_REDIRECT_URI,
+      ]);
+      const foreign = await revokeFrom('https://attacker.example', clientId, tokens.refresh_token);
+      expect(foreign.statusCode, foreign.body).toBe(400);
+      expect(oauthErrorOf(foreign)).toBe('invalid_request');
+      expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
+      expect(await readRecordWith(tokens.access_token)).toBe(200);
+
+      const confidential = await confidentialAppConnected();
+      const inBrowser = await revokeFrom(
+        SPA_ORIGIN,
+        confidential.registered.clientId,
+        confidential.tokens.refresh_token,
+        confidential.registered.clientSecret,
+      );
+      expect(inBrowser.statusCode, inBrowser.body).toBe(400);
+      expect(await readRecordWith(confidential.tokens.access_token)).toBe(200);
     });
   },
 );

@@ -13,7 +13,7 @@ import { toHavenError } from '../../platform/http/problem-handler.js';
 import { PUBLIC } from '../../platform/http/route-contract.js';
 import { Type } from 'typebox';
 import { usableRedirectUris } from './redirect-uris.js';
-import { publicAppRedirectUris } from './repo.js';
+import { publicAppRedirectUris, type ClientRow } from './repo.js';
 import {
   authenticateClient,
   introspect,
@@ -138,6 +138,13 @@ async function resumedByAnotherPerson(
   return (await sessionPerson(request)) !== login.accountId;
 }
 
+/** Whether `origin` is a public app's own: one of its https redirect URIs' (as clientBasedCORS). */
+function isPublicAppOrigin(client: ClientRow, origin: string): boolean {
+  return (
+    client.public_client && browserOriginsOf(usableRedirectUris(client.redirect_uris)).has(origin)
+  );
+}
+
 /** The endpoints RFC 6749 §5.2, RFC 7662 §2.3 and RFC 7009 §2.2.1 answer in OAuth's format. */
 const TOKEN_ENDPOINTS = new Set([
   '/oauth/token',
@@ -249,40 +256,44 @@ export function registerProtocolRoutes(
     },
   );
 
-  // The token endpoint's CORS preflight (A12, T5): answered only for the origin of a public
-  // app's https redirect URI, for a form POST and nothing else, without credentials (a token
-  // request carries no cookie). The request itself is then held to the one app's own origins
-  // (provider.ts, clientBasedCORS). Every other preflight goes to Haven's CORS allowlist.
-  typed.options(
-    OAUTH_ROUTES.token,
-    {
-      config: { access: PUBLIC, rateClass: 'public' },
-      schema: { response: { 204: Type.Null() } },
-    },
-    async (request, reply) => {
-      const origin = request.headers.origin;
-      const method = request.headers['access-control-request-method'];
-      const headers = requestedHeaders(request.headers['access-control-request-headers']);
-      const allowed =
-        origin !== undefined &&
-        method === 'POST' &&
-        headers.every((name) => name === 'content-type') &&
-        browserOriginsOf(usableRedirectUris(await publicAppRedirectUris(db))).has(origin);
-      if (!allowed) {
-        reply.removeHeader('access-control-allow-origin');
-        reply.removeHeader('access-control-allow-credentials');
-        throw new HavenError('CORS_REJECTED');
-      }
-      return reply
-        .header('access-control-allow-origin', origin)
-        .header('vary', 'Origin')
-        .header('access-control-allow-methods', 'POST')
-        .header('access-control-allow-headers', 'content-type')
-        .header('access-control-max-age', '600')
-        .code(204)
-        .send(null);
-    },
-  );
+  // The CORS preflight of the token endpoint and of revocation (A12, T5): answered only for the
+  // origin of a public app's https redirect URI, for a form POST and nothing else, without
+  // credentials (neither request carries a cookie). The request itself is then held to the one
+  // app's own origins (provider.ts, clientBasedCORS; revocation below, isPublicAppOrigin). Every
+  // other preflight goes to Haven's CORS allowlist.
+  const preflight = (url: string) =>
+    typed.options(
+      url,
+      {
+        config: { access: PUBLIC, rateClass: 'public' },
+        schema: { response: { 204: Type.Null() } },
+      },
+      async (request, reply) => {
+        const origin = request.headers.origin;
+        const method = request.headers['access-control-request-method'];
+        const headers = requestedHeaders(request.headers['access-control-request-headers']);
+        const allowed =
+          origin !== undefined &&
+          method === 'POST' &&
+          headers.every((name) => name === 'content-type') &&
+          browserOriginsOf(usableRedirectUris(await publicAppRedirectUris(db))).has(origin);
+        if (!allowed) {
+          reply.removeHeader('access-control-allow-origin');
+          reply.removeHeader('access-control-allow-credentials');
+          throw new HavenError('CORS_REJECTED');
+        }
+        return reply
+          .header('access-control-allow-origin', origin)
+          .header('vary', 'Origin')
+          .header('access-control-allow-methods', 'POST')
+          .header('access-control-allow-headers', 'content-type')
+          .header('access-control-max-age', '600')
+          .code(204)
+          .send(null);
+      },
+    );
+  preflight(OAUTH_ROUTES.token);
+  preflight(OAUTH_ROUTES.revocation);
 
   typed.post(
     '/oauth/token',
@@ -339,6 +350,15 @@ export function registerProtocolRoutes(
     },
     async (request, reply) => {
       const client = await authenticateClient(db, request, request.body, 'public-too');
+      const origin = request.headers.origin;
+      if (origin !== undefined) {
+        // From a browser only for a public app, from its own origin, as at the token endpoint: a
+        // confidential client's secret never belongs in a browser.
+        if (!isPublicAppOrigin(client, origin)) {
+          throw new OAuthError(400, 'invalid_request', 'This app cannot be called from a browser.');
+        }
+        reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
+      }
       await revoke(db, verification, decisions, client, request.body.token);
       return reply.send({});
     },
