@@ -555,6 +555,35 @@ export const MUTANTS: readonly Mutant[] = [
     tests: [`${S}modules/oauth/oauth-public-revocation.security.test.ts`],
   },
   {
+    id: 'T5/revocation-public-apps-only',
+    control: 'T5',
+    file: `${S}modules/oauth/protocol-routes.ts`,
+    find: '    client.public_client && browserOriginsOf(',
+    replace: '    browserOriginsOf(',
+    removes:
+      'a confidential app is called from a browser at its own site: its secret sits in the page',
+    tests: [`${S}modules/oauth/oauth-public-revocation.security.test.ts`],
+  },
+  {
+    id: 'T5/oauth-preflight-no-credentials',
+    control: 'T5',
+    file: `${S}modules/oauth/protocol-routes.ts`,
+    find: "CORS allowlist also names.\n        reply.removeHeader('access-control-allow-credentials');\n        return reply\n",
+    replace: 'CORS allowlist also names.\n        return reply\n',
+    removes:
+      'the token and revocation preflights let an allowlisted origin send credentials to the OAuth endpoints',
+    tests: [`${S}modules/oauth/oauth-public-revocation.security.test.ts`],
+  },
+  {
+    id: 'T5/revocation-answer-no-credentials',
+    control: 'T5',
+    file: `${S}modules/oauth/protocol-routes.ts`,
+    find: "also names.\n        reply.removeHeader('access-control-allow-credentials');\n        reply.header(",
+    replace: 'also names.\n        reply.header(',
+    removes: 'a revocation answer lets an allowlisted origin read it with credentials',
+    tests: [`${S}modules/oauth/oauth-public-revocation.security.test.ts`],
+  },
+  {
     id: 'A12/introspection-own-tokens',
     control: 'A12',
     file: `${S}modules/oauth/introspection.ts`,

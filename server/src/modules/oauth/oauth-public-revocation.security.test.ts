@@ -17,7 +17,9 @@ interface Tokens {
 
 describeClinic(
   'A12 public apps revoke their own tokens',
-  { env: GENEROUS_RATE_LIMITS },
+  // The browser app's origin is also on Haven's own CORS allowlist, whose hook would let it send
+  // credentials: the OAuth endpoints must take that back.
+  { env: { ...GENEROUS_RATE_LIMITS, HAVEN_CORS_ORIGINS: 'https://companion.example' } },
   (clinic) => {
     let admin: Actor;
     let organizationId: string;
@@ -27,7 +29,7 @@ describeClinic(
       organizationId = await clinic.organization({ name: 'Clinic' });
     });
 
-    const { register, registerApp, protocol, startAuthorization, decide, exchange } = oauthAppFlow(
+    const { register, protocol, startAuthorization, decide, exchange } = oauthAppFlow(
       clinic,
       () => admin,
       'state-public',
@@ -76,8 +78,15 @@ describeClinic(
     }
 
     /** A confidential app connected by a portal patient, and its tokens. */
-    async function confidentialAppConnected(): Promise<{ registered: Registered; tokens: Tokens }> {
-      const registered = await registerApp();
+    async function confidentialAppConnected(
+      redirectUris: readonly string[] = [APP_REDIRECT_URI],
+    ): Promise<{ registered: Registered; tokens: Tokens }> {
+      const registered = await register({
+        name: 'Clinic portal',
+        kind: 'app',
+        scopes: ['portal:read'],
+        redirectUris,
+      });
       const { patient } = await clinic.portalPatient(organizationId);
       const started = await startAuthorization(registered);
       const answer = await exchange(registered, started, await decide(started, patient, true));
@@ -139,7 +148,7 @@ describeClinic(
 
     // --- a browser app (T5) -----------------------------------------------------------------------
 
-    const SPA_ORIGIN = 'https://companion.example';
+    const SPA_ORIGIN = 'https://companion.example'; // on HAVEN_CORS_ORIGINS above
 
     const preflight = (origin: string) =>
       clinic.app.inject({
@@ -181,6 +190,7 @@ describeClinic(
       const revoked = await revokeFrom(SPA_ORIGIN, clientId, tokens.refresh_token);
       expect(revoked.statusCode, revoked.body).toBe(200);
       expect(revoked.headers['access-control-allow-origin']).toBe(SPA_ORIGIN);
+      expect(revoked.headers['access-control-allow-credentials']).toBeUndefined();
       expect(await readRecordWith(tokens.access_token)).toBe(401);
     });
 
@@ -195,7 +205,11 @@ describeClinic(
       expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
       expect(await readRecordWith(tokens.access_token)).toBe(200);
 
-      const confidential = await confidentialAppConnected();
+      // Its site is that same origin: a confidential app is refused there for being confidential.
+      const confidential = await confidentialAppConnected([
+        `${SPA_ORIGIN}/callback`,
+        APP_REDIRECT_URI,
+      ]);
       const inBrowser = await revokeFrom(
         SPA_ORIGIN,
         confidential.registered.clientId,

@@ -282,6 +282,8 @@ export function registerProtocolRoutes(
           reply.removeHeader('access-control-allow-credentials');
           throw new HavenError('CORS_REJECTED');
         }
+        // A preflight without credentials, even for an origin Haven's CORS allowlist also names.
+        reply.removeHeader('access-control-allow-credentials');
         return reply
           .header('access-control-allow-origin', origin)
           .header('vary', 'Origin')
@@ -357,6 +359,8 @@ export function registerProtocolRoutes(
         if (!isPublicAppOrigin(client, origin)) {
           throw new OAuthError(400, 'invalid_request', 'This app cannot be called from a browser.');
         }
+        // An answer without credentials, even to an origin Haven's CORS allowlist also names.
+        reply.removeHeader('access-control-allow-credentials');
         reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
       }
       await revoke(db, verification, decisions, client, request.body.token);
