@@ -12,8 +12,8 @@ import { requestedHeaders } from '../../platform/http/cors.js';
 import { toHavenError } from '../../platform/http/problem-handler.js';
 import { PUBLIC } from '../../platform/http/route-contract.js';
 import { Type } from 'typebox';
-import { usableRedirectUris } from './redirect-uris.js';
-import { publicAppRedirectUris, type ClientRow } from './repo.js';
+import { browserMayCallAs, browserOriginsOf, usableRedirectUris } from './redirect-uris.js';
+import { publicAppRedirectUris } from './repo.js';
 import {
   authenticateClient,
   introspect,
@@ -24,7 +24,7 @@ import {
 } from './introspection.js';
 import type { TokenDecisions } from './token-decisions.js';
 import { authorizationErrorPage } from './error-page.js';
-import { browserOriginsOf, OAUTH_ROUTES, type AuthorizationServer } from './provider.js';
+import { OAUTH_ROUTES, type AuthorizationServer } from './provider.js';
 import {
   AuthorizationPage,
   AuthorizeQuery,
@@ -136,13 +136,6 @@ async function resumedByAnotherPerson(
   const login = interaction?.result?.login as { accountId?: unknown } | undefined;
   if (typeof login?.accountId !== 'string') return false;
   return (await sessionPerson(request)) !== login.accountId;
-}
-
-/** Whether `origin` is a public app's own: one of its https redirect URIs' (as clientBasedCORS). */
-function isPublicAppOrigin(client: ClientRow, origin: string): boolean {
-  return (
-    client.public_client && browserOriginsOf(usableRedirectUris(client.redirect_uris)).has(origin)
-  );
 }
 
 /** The endpoints RFC 6749 §5.2, RFC 7662 §2.3 and RFC 7009 §2.2.1 answer in OAuth's format. */
@@ -259,7 +252,7 @@ export function registerProtocolRoutes(
   // The CORS preflight of the token endpoint and of revocation (A12, T5): answered only for the
   // origin of a public app's https redirect URI, for a form POST and nothing else, without
   // credentials (neither request carries a cookie). The request itself is then held to the one
-  // app's own origins (provider.ts, clientBasedCORS; revocation below, isPublicAppOrigin). Every
+  // app's own origins (provider.ts, browserMayCallAs). Every
   // other preflight goes to Haven's CORS allowlist.
   const preflight = (url: string) =>
     typed.options(
@@ -277,13 +270,12 @@ export function registerProtocolRoutes(
           method === 'POST' &&
           headers.every((name) => name === 'content-type') &&
           browserOriginsOf(usableRedirectUris(await publicAppRedirectUris(db))).has(origin);
-        if (!allowed) {
-          reply.removeHeader('access-control-allow-origin');
-          reply.removeHeader('access-control-allow-credentials');
-          throw new HavenError('CORS_REJECTED');
-        }
         // A preflight without credentials, even for an origin Haven's CORS allowlist also names.
         reply.removeHeader('access-control-allow-credentials');
+        if (!allowed) {
+          reply.removeHeader('access-control-allow-origin');
+          throw new HavenError('CORS_REJECTED');
+        }
         return reply
           .header('access-control-allow-origin', origin)
           .header('vary', 'Origin')
@@ -354,9 +346,9 @@ export function registerProtocolRoutes(
       const client = await authenticateClient(db, request, request.body, 'public-too');
       const origin = request.headers.origin;
       if (origin !== undefined) {
-        // From a browser only for a public app, from its own origin, as at the token endpoint: a
-        // confidential client's secret never belongs in a browser.
-        if (!isPublicAppOrigin(client, origin)) {
+        // From a browser as at the token endpoint: a public app, from its own origin.
+        const redirectUris = usableRedirectUris(client.redirect_uris);
+        if (!browserMayCallAs(client.public_client, redirectUris, origin)) {
           throw new OAuthError(400, 'invalid_request', 'This app cannot be called from a browser.');
         }
         // An answer without credentials, even to an origin Haven's CORS allowlist also names.

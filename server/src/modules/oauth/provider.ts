@@ -18,6 +18,7 @@ import { isActiveUser } from './grants-repo.js';
 import { renderAuthorizationError } from './error-page.js';
 import { describeDatabaseFault, isDatabaseUnavailable } from '../../platform/db/faults.js';
 import { CLIENT_SCOPES_BY_KIND, DELEGATED_SCOPE_NAMES, MACHINE_CLIENT_SCOPES } from './schemas.js';
+import { browserMayCallAs } from './redirect-uris.js';
 
 /**
  * Where the provider's endpoints live (protocol-routes.ts declares the same paths); the JWKS is
@@ -69,20 +70,6 @@ export function oauthCookieKeys(masterKeys: readonly Buffer[]): string[] {
       'base64url',
     ),
   );
-}
-
-/** The origins of a public app's https redirect URIs: where its browser code runs. */
-export function browserOriginsOf(redirectUris: readonly string[]): Set<string> {
-  const origins = new Set<string>();
-  for (const uri of redirectUris) {
-    try {
-      const url = new URL(uri);
-      if (url.protocol === 'https:') origins.add(url.origin);
-    } catch {
-      // Registration admits absolute URLs only; anything else names no origin.
-    }
-  }
-  return origins;
 }
 
 /** Seconds a client is asked to wait while the database is away (as Haven's own 503s do). */
@@ -282,12 +269,10 @@ async function buildProvider(
       Grant: APP_TOKEN_LIFETIMES.grant,
       IdToken: settings.accessTokenLifetime,
     },
-    // A browser may call the token endpoint only for a public app (one without a secret: a
-    // single-page app), from the origin of one of its registered https redirect URIs. Any other
-    // cross-origin token request is refused: a confidential client's secret never belongs in a
-    // browser (protocol-routes.ts answers the preflight by the same rule).
+    // Any other cross-origin token request is refused (protocol-routes.ts answers the preflight,
+    // and holds revocation to the same rule).
     clientBasedCORS: (_ctx: unknown, origin: string, client: ClientInstance) =>
-      client.clientAuthMethod === 'none' && browserOriginsOf(client.redirectUris ?? []).has(origin),
+      browserMayCallAs(client.clientAuthMethod === 'none', client.redirectUris ?? [], origin),
     formats: {
       customizers: {
         // A machine asking for no scope gets the scopes granted to it (RFC 6749 §3.3 lets the

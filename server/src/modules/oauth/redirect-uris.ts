@@ -2,6 +2,8 @@
 // place: registration refuses an address that breaks it, and the provider is never shown one
 // that does, so an address stored before the rule tightened (apps registered with
 // http://localhost) stops working instead of living on as an exception.
+// The same URIs name where a public app's browser code runs, the only origins from which a
+// browser may call the token endpoint or revocation for it (browserMayCallAs).
 
 // Loopback IP literals only: RFC 8252 §8.3 advises against `localhost`, which a hosts file or
 // resolver can point elsewhere, or answer on the other IP family than the app listens on.
@@ -31,4 +33,31 @@ export function redirectUriProblem(value: string): string | undefined {
 /** The stored redirect URIs that keep the rule today: the only ones a browser may be sent to. */
 export function usableRedirectUris(stored: readonly string[]): string[] {
   return stored.filter((uri) => redirectUriProblem(uri) === undefined);
+}
+
+/**
+ * Whether a browser page at `origin` may call an OAuth endpoint (token, revocation) as this client
+ * (A12, T5): only a public app (no secret: a single-page app), from the origin of one of its https
+ * redirect URIs. A confidential client's secret never belongs in a browser.
+ */
+export function browserMayCallAs(
+  publicClient: boolean,
+  redirectUris: readonly string[],
+  origin: string,
+): boolean {
+  return publicClient && browserOriginsOf(redirectUris).has(origin);
+}
+
+/** The origins of a public app's https redirect URIs: where its browser code runs. */
+export function browserOriginsOf(redirectUris: readonly string[]): Set<string> {
+  const origins = new Set<string>();
+  for (const uri of redirectUris) {
+    try {
+      const url = new URL(uri);
+      if (url.protocol === 'https:') origins.add(url.origin);
+    } catch {
+      // Registration admits absolute URLs only; anything else names no origin.
+    }
+  }
+  return origins;
 }
