@@ -3,6 +3,7 @@
 // sending a fresh browser to the authorization endpoint, the person's answer on the consent page,
 // and the app's form POSTs to the protocol endpoints. Shared by the OAuth control rounds.
 import { createHash, randomBytes } from 'node:crypto';
+import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { Browser } from './browser-cookies.js';
 import type { Actor, Clinic } from './clinical-actors.js';
@@ -21,6 +22,10 @@ export interface Started {
   readonly uid: string;
   readonly verifier: string;
 }
+
+/** The `error` of an OAuth JSON answer (RFC 6749 §5.2), if it is one. */
+export const oauthErrorOf = (response: LightMyRequestResponse): string | undefined =>
+  response.json<{ error?: string }>().error;
 
 export const basicOf = (registered: Registered): string =>
   `Basic ${Buffer.from(`${registered.clientId}:${registered.clientSecret}`).toString('base64')}`;

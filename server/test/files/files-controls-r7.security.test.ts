@@ -43,6 +43,22 @@ describeClinic('files controls (round 7)', (clinic) => {
     });
   });
 
+  /** `actor` neither reads `id` nor gets a download link for it: the 404 of a missing file. */
+  async function expectFileHidden(actor: Actor, id: string): Promise<void> {
+    const read = await clinic.call(actor, 'GET', `/api/files/${id}`);
+    expect(read.statusCode, read.body).toBe(404);
+    const link = await clinic.call(actor, 'POST', `/api/files/${id}/download-link`, {});
+    expect(link.statusCode, link.body).toBe(404);
+  }
+
+  /** The clinician's own session with a token lacking `scope`, their role unchanged. */
+  const clinicianWithout = (scope: string): Promise<Actor> =>
+    narrowedToken(
+      clinic,
+      clinician,
+      scopesForRoles(['clinician']).filter((held) => held !== scope),
+    );
+
   it('Z4 — a researcher of the organization holding files scopes from a patient account cannot read its patients’ files (no documents:read)', async () => {
     const scopes = scopesForRoles(['researcher', 'patient']);
     expect(scopes).toContain('files:read');
@@ -51,15 +67,7 @@ describeClinic('files controls (round 7)', (clinic) => {
     const staff = await clinic.call(clinician, 'GET', `/api/files/${fileId}`);
     expect(staff.statusCode, staff.body).toBe(200);
 
-    const read = await clinic.call(researcherPatient, 'GET', `/api/files/${fileId}`);
-    expect(read.statusCode, read.body).toBe(404);
-    const link = await clinic.call(
-      researcherPatient,
-      'POST',
-      `/api/files/${fileId}/download-link`,
-      {},
-    );
-    expect(link.statusCode, link.body).toBe(404);
+    await expectFileHidden(researcherPatient, fileId);
   });
 
   it('Z4 — the same researcher cannot attach a file to a patient record of the organization (no patients:write)', async () => {
@@ -81,11 +89,7 @@ describeClinic('files controls (round 7)', (clinic) => {
   // The researcher above is refused twice over (no staff scope, and not clinical staff). These two
   // keep the role and take only the scope away, so the scope check alone decides.
   it('Z4 — a clinician of the organization whose token lacks documents:read cannot read its patients’ files', async () => {
-    const withoutDocuments = await narrowedToken(
-      clinic,
-      clinician,
-      scopesForRoles(['clinician']).filter((scope) => scope !== 'documents:read'),
-    );
+    const withoutDocuments = await clinicianWithout('documents:read');
     // Someone else uploaded it, so the clinician reaches it only as staff.
     const othersFile = await insertStoredFile(clinic.db, clinic.app.fileServices.storage, {
       ownerId: researcherPatient.userId,
@@ -94,23 +98,11 @@ describeClinic('files controls (round 7)', (clinic) => {
     const staff = await clinic.call(clinician, 'GET', `/api/files/${othersFile}`);
     expect(staff.statusCode, staff.body).toBe(200);
 
-    const read = await clinic.call(withoutDocuments, 'GET', `/api/files/${othersFile}`);
-    expect(read.statusCode, read.body).toBe(404);
-    const link = await clinic.call(
-      withoutDocuments,
-      'POST',
-      `/api/files/${othersFile}/download-link`,
-      {},
-    );
-    expect(link.statusCode, link.body).toBe(404);
+    await expectFileHidden(withoutDocuments, othersFile);
   });
 
   it('Z4 — a clinician of the organization whose token lacks patients:write cannot attach a file to its patients’ records', async () => {
-    const withoutWrite = await narrowedToken(
-      clinic,
-      clinician,
-      scopesForRoles(['clinician']).filter((scope) => scope !== 'patients:write'),
-    );
+    const withoutWrite = await clinicianWithout('patients:write');
     const created = await tusCreate(clinic.app, withoutWrite, 1000, {
       filename: 'narrowed.pdf',
       patientId,

@@ -20,6 +20,7 @@ import {
   APP_REDIRECT_URI as REDIRECT_URI,
   OAUTH_CLIENTS as CLIENTS,
   oauthAppFlow,
+  oauthErrorOf,
   type Registered,
   type Started,
 } from '../../../test/oauth-app-flow.js';
@@ -32,9 +33,6 @@ interface Tokens {
   readonly refresh_token: string;
   readonly scope?: string;
 }
-
-const oauthErrorOf = (response: LightMyRequestResponse): string | undefined =>
-  response.json<{ error?: string }>().error;
 
 /** Of two answers to one code or refresh token sent at once: one 200, one invalid_grant. */
 function oneWinner(answers: readonly LightMyRequestResponse[]): Tokens {

@@ -7,14 +7,18 @@
 // small body limits of their own (T4), and registering clients counts in the sensitive rate
 // class (R1). The browser's part of the authorization code flow is played with app.inject and a
 // cookie jar (test/browser-cookies.ts), as in oauth-apps.security.test.ts.
-import type { LightMyRequestResponse } from 'fastify';
 import { decodeJwt } from 'jose';
 import { beforeAll, expect, it } from 'vitest';
 import { GENEROUS_RATE_LIMITS } from '../../../test/actors.js';
 import { describeClinic, type Actor } from '../../../test/clinical-actors.js';
 import { askUntil } from '../../../test/eventually.js';
 import { Browser } from '../../../test/browser-cookies.js';
-import { OAUTH_CLIENTS as CLIENTS, basicOf, oauthAppFlow } from '../../../test/oauth-app-flow.js';
+import {
+  OAUTH_CLIENTS as CLIENTS,
+  basicOf,
+  oauthAppFlow,
+  oauthErrorOf,
+} from '../../../test/oauth-app-flow.js';
 import { DELEGATION_GRANT_CLAIM } from '../../platform/auth/jwt-authenticator.js';
 import { purgeExpiredOAuthRecords } from './index.js';
 
@@ -54,9 +58,6 @@ describeClinic('A12 OAuth controls (round 3)', (clinic) => {
     expect(await readRecord()).toBe(200);
     return { registered, patient, tokens, readRecord };
   }
-
-  const oauthErrorOf = (response: LightMyRequestResponse): string | undefined =>
-    response.json<{ error?: string }>().error;
 
   it('A12/L3 consent audited: allowing, declining and disconnecting an app are each an audit event naming the person and the app', async () => {
     const { registered, patient, tokens } = await connected();

@@ -4,11 +4,15 @@
 // nothing else: a confidential client must still present its secret, introspection stays closed
 // to public apps, and a public app's revocation of another app's token changes nothing. A
 // browser app revokes from its own origin only (CORS, T5), as it asks for tokens.
-import type { LightMyRequestResponse } from 'fastify';
 import { beforeAll, expect, it } from 'vitest';
 import { GENEROUS_RATE_LIMITS } from '../../../test/actors.js';
 import { describeClinic, type Actor } from '../../../test/clinical-actors.js';
-import { APP_REDIRECT_URI, oauthAppFlow, type Registered } from '../../../test/oauth-app-flow.js';
+import {
+  APP_REDIRECT_URI,
+  oauthAppFlow,
+  oauthErrorOf,
+  type Registered,
+} from '../../../test/oauth-app-flow.js';
 
 interface Tokens {
   readonly access_token: string;
@@ -48,54 +52,42 @@ describeClinic(
       (await clinic.call({ authorization: `Bearer ${accessToken}` }, 'GET', '/api/portal/record'))
         .statusCode;
 
-    const oauthErrorOf = (response: LightMyRequestResponse): string | undefined =>
-      response.json<{ error?: string }>().error;
-
-    /** A portal patient connects a public app: its tokens, already seen to read the record. */
-    async function publicAppConnected(
+    /**
+     * A portal patient connects a new app, public (exchanging its code by client_id alone) or
+     * confidential: the app and its tokens, already seen to read the record.
+     */
+    async function appConnected(
+      kind: 'public' | 'confidential',
       redirectUris: readonly string[] = [APP_REDIRECT_URI],
-    ): Promise<{ clientId: string; tokens: Tokens }> {
+    ): Promise<{ registered: Registered; tokens: Tokens }> {
       const registered = await register({
-        name: 'Pocket companion',
+        name: kind === 'public' ? 'Pocket companion' : 'Clinic portal',
         kind: 'app',
         scopes: ['portal:read'],
         redirectUris,
-        publicClient: true,
+        ...(kind === 'public' && { publicClient: true }),
       });
       const { patient } = await clinic.portalPatient(organizationId);
       const started = await startAuthorization(registered);
       const callback = await decide(started, patient, true);
-      const answer = await byClientId('/oauth/token', registered.clientId, {
-        grant_type: 'authorization_code',
-        code: callback.searchParams.get('code') ?? '',
-        redirect_uri: APP_REDIRECT_URI,
-        code_verifier: started.verifier,
-      });
+      const answer =
+        kind === 'public'
+          ? await byClientId('/oauth/token', registered.clientId, {
+              grant_type: 'authorization_code',
+              code: callback.searchParams.get('code') ?? '',
+              redirect_uri: APP_REDIRECT_URI,
+              code_verifier: started.verifier,
+            })
+          : await exchange(registered, started, callback);
       expect(answer.statusCode, answer.body).toBe(200);
       const tokens = answer.json<Tokens>();
       expect(await readRecordWith(tokens.access_token)).toBe(200);
-      return { clientId: registered.clientId, tokens };
-    }
-
-    /** A confidential app connected by a portal patient, and its tokens. */
-    async function confidentialAppConnected(
-      redirectUris: readonly string[] = [APP_REDIRECT_URI],
-    ): Promise<{ registered: Registered; tokens: Tokens }> {
-      const registered = await register({
-        name: 'Clinic portal',
-        kind: 'app',
-        scopes: ['portal:read'],
-        redirectUris,
-      });
-      const { patient } = await clinic.portalPatient(organizationId);
-      const started = await startAuthorization(registered);
-      const answer = await exchange(registered, started, await decide(started, patient, true));
-      expect(answer.statusCode, answer.body).toBe(200);
-      return { registered, tokens: answer.json<Tokens>() };
+      return { registered, tokens };
     }
 
     it('A12/public revocation: a public app revoking its refresh token by client_id ends the grant, access tokens included', async () => {
-      const { clientId, tokens } = await publicAppConnected();
+      const { registered, tokens } = await appConnected('public');
+      const { clientId } = registered;
       const revoked = await byClientId('/oauth/token/revocation', clientId, {
         token: tokens.refresh_token,
       });
@@ -111,8 +103,8 @@ describeClinic(
     });
 
     it("A12/public revocation across clients: a public app naming itself cannot end another app's grant", async () => {
-      const { clientId } = await publicAppConnected();
-      const other = await confidentialAppConnected();
+      const { clientId } = (await appConnected('public')).registered;
+      const other = await appConnected('confidential');
       const foreign = await byClientId('/oauth/token/revocation', clientId, {
         token: other.tokens.refresh_token,
       });
@@ -121,7 +113,7 @@ describeClinic(
     });
 
     it('A12/client authentication: a confidential app naming itself by client_id without its secret is refused (401 invalid_client), and its grant lives', async () => {
-      const { registered, tokens } = await confidentialAppConnected();
+      const { registered, tokens } = await appConnected('confidential');
       const unauthenticated = await byClientId('/oauth/token/revocation', registered.clientId, {
         token: tokens.refresh_token,
       });
@@ -137,7 +129,8 @@ describeClinic(
     });
 
     it('A12/introspection: a public app cannot introspect, even its own token (401 invalid_client)', async () => {
-      const { clientId, tokens } = await publicAppConnected();
+      const { registered, tokens } = await appConnected('public');
+      const { clientId } = registered;
       const asked = await byClientId('/oauth/token/introspection', clientId, {
         token: tokens.access_token,
       });
@@ -175,7 +168,7 @@ describeClinic(
       });
 
     it('A12/T5 revocation from a browser: a public app revokes from its own origin and reads the answer; a preflight from any other origin is refused', async () => {
-      const { clientId, tokens } = await publicAppConnected([
+      const { registered, tokens } = await appConnected('public', [
         `${SPA_ORIGIN}/callback`,
         APP_REDIRECT_URI,
       ]);
@@ -187,7 +180,7 @@ describeClinic(
       expect(refused.statusCode).toBe(403);
       expect(refused.headers['access-control-allow-origin']).toBeUndefined();
 
-      const revoked = await revokeFrom(SPA_ORIGIN, clientId, tokens.refresh_token);
+      const revoked = await revokeFrom(SPA_ORIGIN, registered.clientId, tokens.refresh_token);
       expect(revoked.statusCode, revoked.body).toBe(200);
       expect(revoked.headers['access-control-allow-origin']).toBe(SPA_ORIGIN);
       expect(revoked.headers['access-control-allow-credentials']).toBeUndefined();
@@ -195,18 +188,22 @@ describeClinic(
     });
 
     it('A12/T5 revocation from a foreign origin: a page of another origin (or a confidential app in a browser) is refused and nothing is revoked', async () => {
-      const { clientId, tokens } = await publicAppConnected([
+      const { registered, tokens } = await appConnected('public', [
         `${SPA_ORIGIN}/callback`,
         APP_REDIRECT_URI,
       ]);
-      const foreign = await revokeFrom('https://attacker.example', clientId, tokens.refresh_token);
+      const foreign = await revokeFrom(
+        'https://attacker.example',
+        registered.clientId,
+        tokens.refresh_token,
+      );
       expect(foreign.statusCode, foreign.body).toBe(400);
       expect(oauthErrorOf(foreign)).toBe('invalid_request');
       expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
       expect(await readRecordWith(tokens.access_token)).toBe(200);
 
       // Its site is that same origin: a confidential app is refused there for being confidential.
-      const confidential = await confidentialAppConnected([
+      const confidential = await appConnected('confidential', [
         `${SPA_ORIGIN}/callback`,
         APP_REDIRECT_URI,
       ]);
